@@ -1367,9 +1367,10 @@ def test_format_reads_every_input_as_that_format(tmp_path, register_csv_fixtures
     source = str(register_csv_fixtures / "five_trainees.csv")
     result = CliRunner().invoke(cli, [command, source, "--format", "hesa-xml", *_convert_args(command, tmp_path)])
     assert result.exit_code == 2
-    assert (
-        result.output.splitlines()[-1]
-        == f"register-batch: error: {source}: no XML element found (empty or not an XML file)"
+    # Read as XML, not as the CSV it is, which the refusal names (review117 F6).
+    assert result.output.splitlines()[-1] == (
+        f"register-batch: error: {source}, line 1: the file is a CSV (register-csv), not XML: give --format "
+        "register-csv, or leave it out to have the format told from the file"
     )
 
 

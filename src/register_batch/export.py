@@ -650,7 +650,7 @@ def export_trainees(
     providers: set[str] = set()
     # The formats that read back are checked as validate would check them (refused_note).
     validator = Validator(load_reference(client.api_version)) if to in STATE_HOLDERS else None
-    read_by = Mapper(load_mapping()) if validator is not None else None  # as validate of the file reads it
+    read_by = Mapper(load_mapping(), validator.reference) if validator is not None else None  # as validate reads it
     duplicates = InFileDuplicates() if validator is not None else None
     task = progress.task("Exporting", unit="trainees")
     before = client.stats.copy()  # this export's requests, of a client lent to many (RequestStats.since)

@@ -671,3 +671,36 @@ def test_a_when_testing_a_field_with_a_when_of_its_own_sees_it_translated(tmp_pa
     )
     record = mapped({"F_ENTRYRTE": "01", "F_QLAIM": "BAQ", "F_MODE": "FT"}, config=load_mapping([user]))
     assert (record.data["itt_qualification_aim"], record.data["training_route"]) == ("001", "11")
+
+
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv"])
+def test_a_row_whose_cells_do_not_line_up_gets_no_translation_or_legacy_notes_for_its_shifted_values(fmt):
+    """review117 F8: a row cut in two by a line break (the reader's problem names no field) was told its route was a
+    legacy code translated to 12: the '01' under training_route was its study mode, shifted. Such a record gets the
+    reader's error only; the rules, too, judge it once its cells line up (docs/formats.md "Refused CSV files")."""
+    said = "lines 5 and 6 have 6 and 46 cells, the header's 51 columns and one more: ..."
+    fields = (
+        {"training_route": "01", "sex": "1", "study_mode": "63"}
+        if fmt == "register-csv"
+        else {"F_ENTRYRTE": "01", "F_SEXID": "1", "F_MODE": "63", "F_RSNEND": "03", "F_ENDDATE": "2026-11-20"}
+    )
+    raw = RawRecord(source=SourceRef(input="x.csv", record=5, line=6), fields=fields, problems=[(None, said)])
+    record = Mapper(load_mapping()).map(raw, fmt)
+    assert [(issue.code, issue.field, issue.message) for issue in record.issues] == [("malformed_record", None, said)]
+
+
+def test_mappings_check_lists_no_code_of_a_row_whose_cells_do_not_line_up(tmp_path, monkeypatch):
+    """Its shifted values (a date under course_subject_1, a study mode under training_route) were on the to-do list."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+    from trainee_extracts import trainee, write_extract
+
+    path = write_extract(tmp_path / "in.csv", [trainee(1), trainee(2)])
+    before = CliRunner().invoke(cli, ["mappings", "check", str(path)])
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[2].replace("@", "\n@", 1)  # an unquoted line break in the email: the row cut in two
+    path.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    after = CliRunner().invoke(cli, ["mappings", "check", str(path)])
+    assert (after.exit_code, after.output) == (before.exit_code, before.output)

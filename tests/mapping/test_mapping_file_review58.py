@@ -128,6 +128,15 @@ def test_a_file_that_is_not_utf8_is_said_at_the_line_of_its_first_such_byte(tmp_
     )
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"], ids=["CR (old Mac)", "CR LF", "LF"])
+def test_a_byte_that_is_not_utf8_is_said_at_its_line_whatever_the_line_ends(tmp_path, end):
+    """review117 F9: with CR line ends the byte was named on line 1, while YAML's and the loader's other errors count
+    a lone CR as a line end, as the CSV readers do."""
+    text = end.join(["codes:", "  sex:", "    source: SRS café codes", "    translate:", "      M: '11'", ""])
+    user, said = refused_in_one_line(tmp_path, text.encode("cp1252"))
+    assert said.startswith(f"{user}:3: not UTF-8 text (its byte ")
+
+
 # F7 ---------------------------------------------------------------------------------------------------------------
 
 

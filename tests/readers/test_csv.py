@@ -479,6 +479,30 @@ def test_a_line_above_the_header_is_named_with_the_header_found_below_it(tmp_pat
     )
 
 
+@pytest.mark.parametrize("fmt", ["auto", "given"])
+@pytest.mark.parametrize(
+    "above",
+    [("Report of trainees", ""), ("Report of trainees", "Run 2026-10-01"), ("Report of trainees,,,", ",,,")],
+    ids=["a title and a blank line", "a title and a run date", "a title and a line of commas"],
+)
+@pytest.mark.parametrize(
+    "header,family",
+    [("hesa_id,first_names,last_name,sex", "register-csv"), ("F_HUSID,F_FNAMES,F_SURNAME,F_SEXID", "hesa-csv")],
+)
+def test_two_lines_above_the_header_are_named_with_the_header_found_below_them(tmp_path, fmt, above, header, family):
+    """review117 F4: an SRS report's title and a blank line (or a run date) above the header: "cannot tell the
+    format (use --format)", then, given it, "list it under `ignored`", which made the real header a record."""
+    path = tmp_path / "above.csv"
+    path.write_text("".join(f"{line}\n" for line in above) + f"{header}\n2201891202016,Ann,Lee,10\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, family if fmt == "given" else fmt)
+    assert caught.value.line == 1
+    assert caught.value.problem == (
+        f"line 1 ({above[0]!r}) is not a header, but line 3 is one of {family}'s: a CSV's header must be its first "
+        "line (delete the 2 lines above it)"
+    )
+
+
 @pytest.mark.parametrize("fmt", ["auto", "register-csv"])
 @pytest.mark.parametrize("separator,named", [(";", "semicolons"), ("\t", "tabs")])
 def test_excels_sep_line_above_a_header_of_another_separator_is_named_with_both_fixes(tmp_path, fmt, separator, named):

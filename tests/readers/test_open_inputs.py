@@ -48,6 +48,57 @@ def test_converts_json_output_given_back_is_named_as_json_not_an_unknown_format(
     )
 
 
+@pytest.mark.parametrize(
+    "text,line", [("fields:\n  hesa:\n    trainee: {}\n", 1), ("# ours\n\n---\ncodes:  # SRS codes\n  sex: {}\n", 4)]
+)
+@pytest.mark.parametrize("fmt", ["auto", "hesa-xml"])
+def test_a_mapping_file_given_as_an_input_is_named_as_one(tmp_path, text, line, fmt):
+    """review117 F6: `mappings check ours.yaml` (the mapping file as its INPUT) was "cannot tell the format ... (use
+    fmt to say which)", and given `--format hesa-xml`, "no XML element found"."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(text)
+    with pytest.raises(UnusableInput) as caught:
+        [list(records) for _info, records in open_inputs([str(ours)], fmt, load_mapping())]
+    assert (caught.value.problem, caught.value.line) == (
+        "a mapping file (YAML), not an extract: give it with mapping_files",
+        line,
+    )
+
+
+def test_a_mapping_file_given_to_mappings_check_as_its_input_says_to_give_it_with_mapping(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ours.yaml").write_text("codes:\n  sex:\n    translate: {M: '11'}\n")
+    result = CliRunner().invoke(cli, ["mappings", "check", "ours.yaml"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "register-batch: error: ours.yaml, line 1: a mapping file (YAML), not an extract: give it with --mapping FILE"
+    )
+
+
+@pytest.mark.parametrize("sample,fmt", [("register.csv", "register-csv"), ("extract.csv", "hesa-csv")])
+def test_a_csv_given_as_hesa_xml_is_named_as_the_csv_it_is(sample, fmt):
+    """review117 F6: "no XML element found (empty or not an XML file)", where an XML file given as a CSV is named."""
+    path = Path(__file__).resolve().parents[2] / "samples" / sample
+    with pytest.raises(UnusableInput) as caught:
+        [list(records) for _info, records in open_inputs([str(path)], "hesa-xml", load_mapping())]
+    assert (caught.value.problem, caught.value.line) == (
+        f"the file is a CSV ({fmt}), not XML: give fmt {fmt}, or leave it out to have the format told from the file",
+        1,
+    )
+
+
+def test_a_file_given_as_hesa_xml_with_no_element_and_no_header_is_still_not_xml(tmp_path):
+    path = tmp_path / "notes.xml"
+    path.write_text("just some notes\n")
+    with pytest.raises(UnusableInput) as caught:
+        [list(records) for _info, records in open_inputs([str(path)], "hesa-xml", load_mapping())]
+    assert caught.value.problem == "no XML element found (empty or not an XML file)"
+
+
 def test_a_file_given_twice_by_two_names_is_refused(tmp_path):
     """Each of its records would be a duplicate of itself; a second name (a hard link) is the same file."""
     path = tmp_path / "extract.csv"

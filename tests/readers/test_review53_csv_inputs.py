@@ -190,10 +190,33 @@ def test_a_stray_quote_in_a_register_csv_is_an_upload_warning(tmp_path, cell, wa
         return
     [issue] = found
     assert issue["severity"] == "warning" and issue["record"] is None
+    # review117 F3: a cell that opens with a quote is read without it and the one closing it (`"La"ura` as Laura).
+    read = (
+        "reads it as part of the value"
+        if not cell.startswith('"')
+        else 'drops the quote it opens with and the one closing it ("Bud" Kim is read as Bud Kim)'
+    )
     assert issue["message"] == (
         "1 cell has a double quote (\") where Register's CSV upload allows none (first: line 3, first_names): "
-        'register-batch reads it as part of the value, but Register refuses the whole file ("The selected file must '
+        f'register-batch {read}, but Register refuses the whole file ("The selected file must '
         'be a CSV"); remove the quote, or put the whole cell in double quotes with each quote in it doubled ("")'
+    )
+
+
+def test_stray_quotes_of_both_kinds_are_each_said_as_read(tmp_path):
+    """review117 F3: `"Bud" Kim` was said to be read with its quotes ("as part of the value") and sent as Bud Kim."""
+    lines = sample_lines("register.csv")
+    lines[1] = lines[1].replace(",Brown,", ',"Bud" Brown,', 1)
+    lines[2] = lines[2].replace(",Laura,", ',La"ura,', 1)
+    path = tmp_path / "quotes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _output, report = validate(path)
+    assert code == 0
+    [issue] = [issue for issue in report["issues"] if issue["code"] == "stray_quote"]
+    assert issue["message"].startswith(
+        "2 cells have a double quote (\") where Register's CSV upload allows none (first: line 2, last_name): "
+        "register-batch reads a quote inside a cell as part of the value, and drops the quote a cell opens with and "
+        'the one closing it ("Bud" Kim is read as Bud Kim), but Register refuses'
     )
 
 
@@ -262,8 +285,18 @@ def test_a_zip_of_an_extract_and_a_gzipped_one_is_refused_not_read_in_part(tmp_p
 
 @pytest.mark.parametrize(
     "names",
-    [("Zoë Renée", "Müller"), ("Élodie", "Ñúñez"), ("José", "O’Brien-Þórsdóttir")],
-    ids=["small letters", "capitals first", "a curly apostrophe among letters"],
+    [
+        ("Zoë Renée", "Müller"),
+        ("Élodie", "Ñúñez"),
+        ("José", "O’Brien-Þórsdóttir"),
+        ("Chloë", "D’Arcy O’Neill"),
+    ],
+    ids=[
+        "small letters",
+        "capitals first",
+        "a curly apostrophe among letters",
+        "two apostrophes between capitals",
+    ],
 )
 def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, names):
     """review55 F4: any file not UTF-8 with CR line ends was refused as Mac Roman, as FileMaker or LibreOffice's
@@ -275,6 +308,17 @@ def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, 
     path.write_bytes(text.replace("\n", "\r").encode("cp1252", "replace"))
     code, _output, report = validate(path)
     assert code == 0 and report["summary"]["records"] == 12
+
+
+def test_a_windows_1252_csv_with_cr_line_ends_and_an_apostrophe_between_capitals_is_read(tmp_path):
+    """review117 F5: O’Brien's apostrophe (0x92) after a capital counted for Mac Roman, where it is 'í' (OíBrien), and
+    outweighed Zoë's ë on the next row: the file was refused as Mac Roman. Between a letter and a capital it is
+    Windows-1252's apostrophe (O’Neill, D’Arcy), as no name has a small í before a capital."""
+    text = "\n".join(sample_lines("register.csv")[:4]).replace("Brown", "O’Brien", 1).replace("Laura", "Zoë", 1)
+    path = tmp_path / "cp1252_cr_apostrophe.csv"
+    path.write_bytes(text.replace("\n", "\r").encode("cp1252"))
+    code, output, report = validate(path)
+    assert code == 0 and report["summary"]["records"] == 3, output
 
 
 def ctitle_of_first_row(title: str) -> str:

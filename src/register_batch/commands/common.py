@@ -329,6 +329,7 @@ OPTIONS = {
     "defects": "--defects",
     "deferred": "--deferred",
     "fmt": "--format",
+    "mapping_files": "--mapping FILE",
     "output": "-o",
     "report_dir": "--report-dir",
     "since": "--since",

@@ -13,11 +13,13 @@ from typing import Any
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import ALL_CLEARABLE_SUBJECTS, CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
 from register_batch.readers.base import RawRecord
-from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
+from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData, load_reference
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
 _REASON_SPLIT = re.compile(r"[;|]")
+# A HESA ITT collection as F_RECID gives it (22053), or as a vintage is named (C22053): hesa-formats.md §1.1.
+_COLLECTION = re.compile(r"[Cc]?(\d\d053)")
 # Names and email as people type them: in the composed form (NFC) that keyboards and Register's service give, not
 # an SRS's decomposed one (e + U+0308 for ë). Register counts the characters against its limits (§3.1: 60), its
 # duplicate check (§4) compares surnames as text, and drift would show a name that looks the same as changed, every
@@ -208,12 +210,23 @@ def _upload_refuses(value: str, translated: str, field: str) -> str:
     )
 
 
-def _register_answers(field: str, value: str) -> str:
+# In Register's training_route list, but refused for every trainee (register-api.md §3.3 R9).
+_REFUSED_ROUTE = ("training_route", "02")
+
+
+def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     """What Register itself answers for a code of a row of its bulk-add CSV that the mapping cannot translate, after
     the tool's reason: the words the user will find in Register's error report when the file is uploaded
     (review57 F4). A coded trainee field's unknown code fails its api_inclusion check (register-api.md §5.1-§5.2; a
     route's, R9's, §3.3); an unknown disability code is dropped without a word (§5.3). A degree's fields answer in
-    ways of their own (§3.7), not quoted."""
+    ways of their own (§3.7), not quoted. A code of Register's list that only a mapping file refuses is taken as
+    written (review117 F1); route 02 is in the list, but R9 refuses it all the same."""
+    list_name = TRAINEE_CODE_FIELDS.get(field) or ("disability" if field in DISABILITY_FIELDS else None)
+    if list_name is not None and value in reference.codes(list_name) and (field, value) != _REFUSED_ROUTE:
+        return (
+            f". Register itself accepts '{value}' (a code of its {list_name} list): its CSV upload takes the row as "
+            "written"
+        )
     if field in TRAINEE_CODE_FIELDS:
         return (
             f". Register's own answer is \"{field} has invalid reference data value of '{value}'\", with some of its "
@@ -466,8 +479,11 @@ def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
 class Mapper:
     """Turns RawRecords of one input format into TraineeRecords (API field names, translated codes)."""
 
-    def __init__(self, config: MappingConfig):
+    def __init__(self, config: MappingConfig, reference: ReferenceData | None = None):
+        """`reference`: Register's lists, to tell a row of its CSV what Register answers for a code a mapping file
+        refuses (the bundled lists when not given)."""
         self.config = config
+        self._reference = reference
         self._translations: dict[str, CodeTranslation | None] = {}
         # Derived once per field map (and vintage): the per-record work only looks things up.
         self._plans: dict[tuple[int, str | None], _Plan] = {}
@@ -475,6 +491,8 @@ class Mapper:
         self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
         self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
         self._conditionals: dict[int, tuple[CodeTranslation, frozenset[str]]] = {}
+        # The vintages named for a HESA collection (C21053, ...), by number, per field map (_collection_layout).
+        self._collections: dict[int, tuple[FieldMap, list[tuple[int, str, dict[str, tuple[str, ...]]]]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -563,19 +581,62 @@ class Mapper:
         can_say = self._state_sources(self.config.fields[family_of(fmt)]).can_say
         return can_say["withdrawal" in states, "deferral" in states]
 
+    def _layout(
+        self, fields: dict[str, str | None], fmt: str, fmap: FieldMap
+    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None]:
+        """The record's layout (the field map's vintage) and its sources of its own (hesa-formats.md §5 item 8: "from
+        the tags present (and F_RECID)"); (None, None) for the field map's own.
+
+        HESA XML: the first layout one of whose tags the record has (HESA writes every tag of its collection, NULL
+        for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
+        ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
+        date): there F_RECID says the collection where it names one, and it wins over the columns; without it, the
+        first layout one of whose columns has a value."""
+        vintages = fmap.vintages
+        if fmt == "hesa-csv":
+            recid = fields.get("F_RECID")
+            if recid is not None and (told := self._collection_layout(fmap, recid)) is not None:
+                return told
+            for name, any_of, found in vintages:
+                if any(fields.get(tag) is not None for tag in any_of):
+                    return name, found
+            return None, None
+        keys = fields.keys()
+        for name, any_of, found in vintages:
+            if not keys.isdisjoint(any_of):
+                return name, found
+        return None, None
+
+    def _collection_layout(
+        self, fmap: FieldMap, recid: str
+    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None] | None:
+        """The layout of the collection F_RECID names (`22053`, or `C22053`): the field map's vintage of that name, or
+        of the latest collection before it (C24053 has C23053's layout), or the oldest for an older one (16053:
+        C21053's); None where it names no ITT collection (C##053) or the field map names none."""
+        match = _COLLECTION.fullmatch(recid.strip())
+        if match is None:
+            return None
+        named = self._collections.get(id(fmap))
+        if named is None or named[0] is not fmap:
+            layouts = sorted(
+                (int(name[1:]), name, found) for name, _any_of, found in fmap.vintages if _COLLECTION.fullmatch(name)
+            )
+            named = self._collections[id(fmap)] = (fmap, layouts)
+        layouts = named[1]
+        if not layouts:
+            return None
+        number = int(match.group(1))
+        earlier = [layout for layout in layouts if layout[0] <= number]
+        _number, name, found = earlier[-1] if earlier else layouts[0]
+        return name, found
+
     def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
         """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
         keys = fields.keys()
-        vintage = None
-        overrides = None
-        for name, any_of, found in fmap.vintages:
-            if not keys.isdisjoint(any_of):
-                vintage = name
-                overrides = found
-                break
+        vintage, overrides = self._layout(fields, fmt, fmap)
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
@@ -631,8 +692,10 @@ class Mapper:
                 else:  # not counted as a provider of its own (1.0052198E7 is no second provider): held back
                     _invalid_ukprn(record, source, ukprn)
                 break
+        shifted = False
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
+            shifted = shifted or column is None
         if raw.groups and not raw.groups.keys() <= plan.groups:
             self._unread_groups(record, raw, fmap)
         if raw.marked:
@@ -643,6 +706,11 @@ class Mapper:
                 elif _numbered_in(name, reads):  # <DISABILITY><F_DISABLE>: a group of the numbered tags' values
                     numbered = f"{problem}, as the Student's own <{name}1>, <{name}2>, …"
                     record.issue("malformed_record", numbered, field=name)
+        if shifted:
+            # A row whose cells do not line up with the header (cut in two by a line break, extra commas: the reader
+            # names no field) has its values under other fields' names: its codes are not translated nor its leaving
+            # said, as the rules do not judge it (Checker.check) until its cells line up (review117 F8).
+            return record
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
@@ -773,8 +841,8 @@ class Mapper:
                 label = f"degrees_attributes[{index}].{field_name}"
                 self._apply(record, degree, field_name, label, degree_translation, uploaded)
 
-    @staticmethod
     def _apply(
+        self,
         record: TraineeRecord,
         holder: dict[str, Any],
         key: str,
@@ -785,7 +853,12 @@ class Mapper:
         value = holder[key]
         reason = translation.no_translation.get(value)
         if reason is not None:
-            answer = _register_answers(label, value) if uploaded else ""
+            if uploaded:
+                if self._reference is None:
+                    self._reference = load_reference()
+                answer = _register_answers(label, value, self._reference)
+            else:
+                answer = ""
             record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value)
             record.reported.add(label)
             return

@@ -201,7 +201,7 @@ def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> l
 
 def _checked_against(translation: CodeTranslation, list_name: str, reference: ReferenceData) -> list[MappingProblem]:
     """A block's translations against one of Register's code lists: a target missing from it or refused for every
-    trainee (errors), a code valid in it translated away (a warning)."""
+    trainee (errors), a code valid in it translated away or listed as untranslatable (warnings)."""
     problems = []
     codes = reference.codes(list_name)
     refused = REFUSED_CODES.get(list_name, frozenset())
@@ -239,6 +239,19 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     _key_of(translation, old),
                 )
             )
+    for old in translation.no_translation:
+        # validate fails every record with it (untranslatable_code), though Register takes it (review117 F1).
+        if _accepted(reference, list_name, old):
+            problems.append(
+                MappingProblem(
+                    translation.origin,
+                    translation.pattern,
+                    f"'{old}' is itself a valid {list_name} code; listing it under no_translation makes every record "
+                    "with it an error",
+                    "warning",
+                    _key_of(translation, old),
+                )
+            )
     return problems
 
 
@@ -271,12 +284,13 @@ def uncovered_codes(
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
 ) -> Counter[tuple[str, str]]:
-    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold.
+    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold, or that a
+    mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1).
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
     SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
     """
-    mapper = Mapper(config)
+    mapper = Mapper(config, reference)
     watch = SourceWatch(config)
     seen: Counter[tuple[str, str]] = Counter()
     for info, records in open_inputs(list(inputs), fmt, config):
@@ -286,16 +300,25 @@ def uncovered_codes(
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
+            if any(issue.code == "malformed_record" and issue.field is None for issue in record.issues):
+                continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
+            # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).
+            refused = {issue.field for issue in record.issues if issue.code == "untranslatable_code"}
             for field, value in record.data.items():
                 list_name = code_list_for(field)
-                if list_name and isinstance(value, str) and not _accepted(reference, list_name, value):
+                if (
+                    list_name
+                    and isinstance(value, str)
+                    and (field in refused or not _accepted(reference, list_name, value))
+                ):
                     found.append((field, field, value))
             for index, degree in enumerate(record.data.get("degrees_attributes") or ()):
                 for field, value in degree.items():
                     list_name = code_list_for(f"degrees_attributes.{field}")
-                    if list_name and not _accepted(reference, list_name, value):
-                        found.append((f"degrees_attributes.{field}", f"degrees_attributes[{index}].{field}", value))
+                    label = f"degrees_attributes[{index}].{field}"
+                    if list_name and (label in refused or not _accepted(reference, list_name, value)):
+                        found.append((f"degrees_attributes.{field}", label, value))
             for field, label, value in found:
                 seen[(field, value)] += 1
                 if first_seen is not None and (field, value) not in first_seen:

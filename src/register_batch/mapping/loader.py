@@ -143,7 +143,12 @@ class MappingConfig:
 
         A user's file that translates one more sex code keeps the bundled ones; to undo a bundled
         translation, map the code to itself.
+
+        None for a field without a code list: a pattern (`course_*`, `*`) translates only the coded fields it
+        matches, as `mappings check` checks only those (review117 F2: course_year NK was sent as 13918).
         """
+        if field_name not in _CODED:
+            return None
         found = [t for t in self.codes if t.applies_to(field_name)]
         if not found:
             return None
@@ -196,8 +201,10 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
 
 
 def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> str:
-    """The first byte that is not UTF-8, with its line: a Windows-1252 `é` in a note is found at once."""
-    line = data.count(b"\n", 0, exc.start) + 1
+    """The first byte that is not UTF-8, with its line: a Windows-1252 `é` in a note is found at once. CR LF, a CR alone
+    and an LF alone each end a line, as YAML and the CSV readers count them (review117 F9)."""
+    before = data[: exc.start]
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
     return (
         f"{path}:{line}: not UTF-8 text (its byte {exc.start + 1}, 0x{data[exc.start]:02X}, is not UTF-8); save the "
         "mapping file as UTF-8"
@@ -454,6 +461,8 @@ CODED_FIELDS = (
     *DISABILITY_FIELDS,
     *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
 )
+
+_CODED = frozenset(CODED_FIELDS)
 
 
 def _check_pattern(pattern: str, where: str) -> None:

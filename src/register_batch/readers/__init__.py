@@ -34,8 +34,22 @@ from register_batch.mapping.loader import MappingConfig
 from register_batch.portable import BINARY
 from register_batch.readers.base import HashingReader, InputInfo, PassingReader, RawRecord
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
-from register_batch.readers.detect import FORMATS, csv_format_of, detect_format, is_gzip, is_zip
-from register_batch.readers.hesa_xml import XmlChunks, XmlPart, find_chunks, newlines_before, read_hesa_xml
+from register_batch.readers.detect import (
+    FORMATS,
+    csv_format_of,
+    detect_format,
+    is_gzip,
+    is_zip,
+    refuse_text_given_as_xml,
+)
+from register_batch.readers.hesa_xml import (
+    NO_XML_ELEMENT,
+    XmlChunks,
+    XmlPart,
+    find_chunks,
+    newlines_before,
+    read_hesa_xml,
+)
 from register_batch.wording import printable
 
 __all__ = [
@@ -429,13 +443,26 @@ def check_unchanged(path: StrPath, before: FileState | None, shown: str) -> None
         raise UnusableInput(shown, CHANGED_WHILE_READ)
 
 
+def _refuse_text_given_as_xml(opener: Opener, info: InputInfo, config: MappingConfig) -> None:
+    """With `--format hesa-xml`, a file with no XML element in it that is a CSV of a format register-batch reads, or a
+    mapping file, is named as what it is (review117 F6), as an XML file given as a CSV is (csv.py)."""
+    with closing(opener()) as fh:
+        head = fh.read(1 << 16)
+    refuse_text_given_as_xml(head, info.path, _register_columns(config), config.fields["hesa"].known)
+
+
 def _read(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) -> Iterator[RawRecord]:
     if info.format == "hesa-xml":
         # Read in one pass (the CSV reader's second pass compares hashes): the file, or the zip or gzip holding it,
         # is looked at before and after, so records that mix two exports are not used, nor a hash of neither.
         before = file_state(path)
-        with closing(opener()) as fh:
-            yield from read_hesa_xml(fh, info)
+        try:
+            with closing(opener()) as fh:
+                yield from read_hesa_xml(fh, info)
+        except UnusableInput as exc:
+            if exc.problem == NO_XML_ELEMENT:
+                _refuse_text_given_as_xml(opener, info, config)
+            raise
         check_unchanged(path, before, info.path)
         return
     hasher = hashlib.sha256()

@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from register_batch.errors import ConfigError, UnusableInput
 from register_batch.model import Issue, Severity, SourceRef, make_issue
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
+    HEADER_SEARCH_LINES,
     check_text_start,
     header_below,
     looks_like_record,
@@ -40,6 +41,9 @@ from register_batch.readers.detect import (
     wrong_separator,
 )
 from register_batch.wording import printable
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 MAX_CELL = 1 << 17  # 128 KiB: a longer cell is not trainee data
 MAX_LINE = 1 << 20  # 1 MiB per physical line: Register refuses whole files over 1 MB
@@ -236,6 +240,7 @@ def _reads_as_letter(encoding: str) -> tuple[tuple[bool, bool], ...]:
 _MAC_ROMAN_LETTERS = _reads_as_letter("mac_roman")
 _WINDOWS_1252_LETTERS = _reads_as_letter("cp1252")
 _HIGH_BYTE = re.compile(rb"[\x00-\x7f]?[\x80-\xff]")
+_CURLY_QUOTES = b"\x91\x92"  # Windows-1252's ‘ and ’; Mac Roman's ë and í
 # The bytes over 0x7F that Mac Roman reads as another character than Windows-1252: all but ¢ £ © ± µ.
 _READS_OTHERWISE = re.compile(
     b"[%s]"
@@ -269,6 +274,11 @@ class _MacRomanEvidence:
             if self.mac_roman + self.cp1252 >= self._ENOUGH:
                 return
             pair = found.group()
+            if pair[-1] in _CURLY_QUOTES and pair[:1].isalpha() and chunk[found.end() : found.end() + 1].isupper():
+                # O’Brien, D’Arcy: Windows-1252's apostrophe between a letter and a capital; Mac Roman would make it a
+                # small í (ë) before a capital, which no name has (review117 F5: it outweighed Zoë's ë).
+                self.cp1252 += 1
+                continue
             wanted = 1 if len(pair) == 2 and pair[:1].islower() else 0  # a small letter, or any letter
             self.mac_roman += _MAC_ROMAN_LETTERS[pair[-1]][wanted]
             self.cp1252 += _WINDOWS_1252_LETTERS[pair[-1]][wanted]
@@ -763,11 +773,12 @@ def _not_text(name: str, number: int, key: str, value: object) -> ConfigError:
 
 
 def _refuse_what_is_no_header(
-    header: list[str], reader: Iterator[list[str]], lines: _BoundedLines, layout: CsvLayout, name: str
+    header: list[str], reader: Reader, lines: _BoundedLines, layout: CsvLayout, name: str
 ) -> None:
     """Refuse, saying what it is, a first line that names none of the columns of the format given: the start of an
-    XML file, or a line (Excel's `sep=,`, a title) above a header on line 2. Otherwise "unknown column header" would
-    advise listing it under `ignored` in a mapping file. (Reading line 2 here is no loss: such a header is refused.)"""
+    XML file, or a line (Excel's `sep=,`, a title) above a header on one of the next lines (HEADER_SEARCH_LINES: a
+    title and a blank line, review117 F4). Otherwise "unknown column header" would advise listing it under `ignored`
+    in a mapping file. (Reading those lines here is no loss: such a header is refused.)"""
     if header and header[0].lstrip("\ufeff").lstrip().startswith("<"):
         raise UnusableInput(
             name,
@@ -779,19 +790,23 @@ def _refuse_what_is_no_header(
     if not keys or all(key in layout.ignored for key in keys) or any(_known_column(key, layout) for key in keys):
         return
     first_line = "".join(lines.held)
-    try:
-        second = next(reader, None) or []
-    except (csv.Error, UnicodeDecodeError):
-        second = []
 
     def known(cells: list[str]) -> bool:
         labels = [label for cell in cells if (label := _bare_label(cell))]
         found = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
         return bool(labels) and found >= max(3, len(labels) // 2)
 
-    separator = None if known(second) else separated_otherwise(second, known)
-    if separator or known(second):
-        raise header_below(name, first_line, layout.format, separator, width=len(second))
+    while reader.line_num < HEADER_SEARCH_LINES:
+        try:
+            second = next(reader, None)
+        except (csv.Error, UnicodeDecodeError):
+            break
+        if second is None:
+            break
+        separator = None if known(second) else separated_otherwise(second, known)
+        if separator or known(second):
+            at = reader.line_num
+            raise header_below(name, first_line, layout.format, separator, width=len(second), at=at)
     if looks_like_record(header):
         # Its cells are a trainee's HUSID, name and date of birth: not quoted as "unknown column headers" (review53 F2).
         raise UnusableInput(
@@ -1038,9 +1053,10 @@ _WELL_QUOTED = re.compile(f'(?:{_QUOTED_CELL}|[^",\r\n]*)(?:,(?:{_QUOTED_CELL}|[
 _CELL_AT = re.compile(f'{_QUOTED_CELL}(?=,|\r|\n|$)|[^",\r\n]*(?=,|\r|\n|$)')
 
 
-def _badly_quoted_cells(text: str) -> list[int]:
+def _badly_quoted_cells(text: str) -> list[tuple[int, bool]]:
     """The indexes of a row's cells (`text`: the row as read, its line end and all) with a double quote Register's
-    upload cannot read: none for nearly every row, told by one regular expression."""
+    upload cannot read, each with whether it opens with one (its quotes are then dropped: `"Bud" Kim` is read as
+    `Bud Kim`): none for nearly every row, told by one regular expression."""
     if _WELL_QUOTED.fullmatch(text):
         return []
     found = []
@@ -1049,7 +1065,7 @@ def _badly_quoted_cells(text: str) -> list[int]:
         cell = _CELL_AT.match(text, at)
         end = cell.end() if cell else _next_comma(text, at)
         if cell is None:
-            found.append(index)
+            found.append((index, text.startswith('"', at)))
         if end >= len(text) or text[end] != ",":
             break
         at, index = end + 1, index + 1
@@ -1073,21 +1089,38 @@ class _StrayQuotes(_CellTally):
 
     code = "stray_quote"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0  # of them, cells that open with a quote: read without it and the one closing it
+
     def note_row(self, text: str, header: _CsvHeader, line: int) -> None:
         """Count the cells of a row (`text`, as read) with such a quote."""
         found = _badly_quoted_cells(text)
         self.count += len(found)
+        self.dropped += sum(opened for _index, opened in found)
         if found and self.first is None:
-            index = found[0]
+            index = found[0][0]
             column = header.columns[index] if index < len(header.columns) else None
             self.first = (line, column or f"column {index + 1}")
 
     def message(self, line: int, column: str, many: bool) -> str:
+        # A quote inside a cell is read as a letter; a cell that opens with one loses it and the one closing it
+        # (review117 F3: `"Bud" Kim` was said to be read with its quotes, and sent as Bud Kim).
+        dropped = '("Bud" Kim is read as Bud Kim)'
+        if not self.dropped:
+            read = f"reads {'each' if many else 'it'} as part of the value"
+        elif self.dropped == self.count:
+            read = f"drops the quote {'each' if many else 'it'} opens with and the one closing it {dropped}"
+        else:
+            read = (
+                "reads a quote inside a cell as part of the value, and drops the quote a cell opens with and the one "
+                f"closing it {dropped}"
+            )
         return (
             f"{self.count} {'cells have' if many else 'cell has'} a double quote (\") where Register's CSV upload "
-            f"allows none (first: line {line}, {column}): register-batch reads {'each' if many else 'it'} as part "
-            'of the value, but Register refuses the whole file ("The selected file must be a CSV"); remove the '
-            'quote, or put the whole cell in double quotes with each quote in it doubled ("")'
+            f"allows none (first: line {line}, {column}): register-batch {read}, but Register refuses the whole file "
+            '("The selected file must be a CSV"); remove the quote, or put the whole cell in double quotes with each '
+            'quote in it doubled ("")'
         )
 
 

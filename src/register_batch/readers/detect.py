@@ -112,6 +112,39 @@ JSON_GIVEN = (
     "converted from, or an export to register-csv or hesa-xml"
 )
 
+# A mapping file's first key, after any comments or a `---` (docs/mappings.md): the likeliest file given as an input
+# by mistake to `mappings check` (review117 F6), where "use fmt to say which" could not help.
+_MAPPING_KEY = re.compile(r"(fields|codes)\s*:\s*(#.*)?")
+_YAML_ASIDE = re.compile(r"\s*(#.*|---\s*)?")
+MAPPING_GIVEN = "a mapping file (YAML), not an extract: give it with mapping_files"
+
+
+def refuse_mapping_file(lines: list[str], name: str) -> None:
+    """Refuse a file whose first line other than comments, blank ones and `---` is a mapping file's `fields:` or
+    `codes:`, saying what it is and how to give it."""
+    for number, line in enumerate(lines, start=1):
+        if _YAML_ASIDE.fullmatch(line):
+            continue
+        if _MAPPING_KEY.fullmatch(line.rstrip()):
+            raise UnusableInput(name, MAPPING_GIVEN, line=number).marking(mapping_files="mapping_files")
+        return
+
+
+def refuse_text_given_as_xml(
+    head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]
+) -> None:
+    """Refuse, as what it is, a file given as HESA XML that has no XML element: a CSV of a format register-batch reads,
+    or a mapping file (review117 F6), as an XML file given as a CSV is named (csv.py)."""
+    lines = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]
+    refuse_mapping_file(lines, name)
+    if lines and (found := csv_format_of(_cells(lines[0]), register_columns, hesa_tags)):
+        raise UnusableInput(
+            name,
+            f"the file is a CSV ({found}), not XML: give fmt {found}, or leave it out to have the format told from the "
+            "file",
+            line=1,
+        ).marking(fmt="fmt")
+
 
 # The header of Register's bulk-add template before v2026.0 (public/csv/bulk_create_trainee.csv, and v2025_0's), which
 # an SRS set up in 2025 may still write. Register's v2026.1 upload refuses it (column names must match the template's).
@@ -157,27 +190,35 @@ def refuse_blank_header(header: list[str], name: str) -> None:
         )
 
 
+# How far down a file a header is looked for under a line that is none: an SRS report's title, a blank line or a
+# run date, Excel's `sep=,` (review117 F4: a title and a blank line was "use --format", then "list it under
+# `ignored`").
+HEADER_SEARCH_LINES = 10
+
+
 def header_below(
-    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0
+    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0, at: int = 2
 ) -> UnusableInput:
-    """The refusal of a file whose second line is a header of `fmt`'s columns (`width` cells) and whose first is none:
-    a title, or the `sep=,` line Excel reads (and writes). Giving the format, or ignoring that "column", would not help.
-    With `sep=;` the header below is separated by semicolons (`separator`), which must be said too.
+    """The refusal of a file whose line `at` (up to HEADER_SEARCH_LINES) is a header of `fmt`'s columns (`width`
+    cells) and whose first is none: a title, or the `sep=,` line Excel reads (and writes), and a blank line or a
+    run date under it. Giving the format, or ignoring that "column", would not help. With `sep=;` the header below is
+    separated by semicolons (`separator`), which must be said too.
 
     Line 1 may also be a trainee's row pasted above the header: it is quoted only when no cell of it could be a
     trainee's data (review53 F2), as an error line goes to a terminal, a cron mail or a CI log."""
     cells = _cells(first_line) or first_line.split(",")  # (no cells: a line the csv module refuses, a NUL in it)
-    if looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date in it
+    delete = "delete the line above it" if at == 2 else f"delete the {at - 1} lines above it"
+    if at == 2 and looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date
         said = f"line 1 is not a header (it looks like a trainee's row, {_count_cells(cells)})"
         fix = "move that row below the header"
     elif any(looks_like_value(cell) for cell in cells):
         said = "line 1 is not a header (not shown: it may hold a trainee's data)"
-        fix = "delete the line above it"
+        fix = delete
     else:
         shown = cut_short(first_line.strip(" \r\n"))  # a tab kept: `sep=\t` is shown so
         said = f"line 1 ({shown!r}) is not a header"
-        fix = "delete the line above it"
-    problem = f"{said}, but line 2 is one of {fmt}'s: a CSV's header must be its first line ({fix})"
+        fix = delete
+    problem = f"{said}, but line {at} is one of {fmt}'s: a CSV's header must be its first line ({fix})"
     if separator:
         problem += f"; and {wrong_separator(separator)}"
     return UnusableInput(name, problem, line=1)
@@ -232,7 +273,7 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "the file is empty")
     if stripped.startswith(b"<"):
         return "hesa-xml"
-    lines = body.decode("utf-8", "replace").splitlines()[:2]
+    lines = body.decode("utf-8", "replace").splitlines()[:HEADER_SEARCH_LINES]
     first_line = lines[0] if lines else ""
     header = _cells(first_line)
     found = csv_format_of(header, register_columns, hesa_tags)
@@ -251,13 +292,14 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         raise UnusableInput(name, "binary content: not a HESA XML or CSV extract")
     if _JSON_START.match(stripped):
         raise UnusableInput(name, JSON_GIVEN)
+    refuse_mapping_file(lines, name)
     refuse_older_template(header, name)
-    if len(lines) > 1:
-        second = _cells(lines[1])
+    for at, line in enumerate(lines[1:], start=2):
+        second = _cells(line)
         separator = None if known(second) else separated_otherwise(second, known)
         cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
         if below := csv_format_of(cells, register_columns, hesa_tags):
-            raise header_below(name, first_line, below, separator, width=len(cells))
+            raise header_below(name, first_line, below, separator, width=len(cells), at=at)
     if looks_like_record(header):
         raise UnusableInput(
             name,

@@ -201,6 +201,9 @@ def newlines_before(path: str, chunks: XmlChunks) -> list[int]:
     return counts
 
 
+NO_XML_ELEMENT = "no XML element found (empty or not an XML file)"
+
+
 def _check_prolog(head: bytes, name: str) -> str | None:
     """Refuse UTF-16, DTD entity declarations, external DTDs and a root other than ITTRecord. Returns the encoding
     the XML declaration names, if it names one."""
@@ -215,7 +218,7 @@ def _check_prolog(head: bytes, name: str) -> str | None:
         if pos < 0:
             if len(head) >= PROLOG_LIMIT:
                 raise UnusableInput(name, "the XML prolog is longer than 1 MB; refusing to parse it")
-            raise UnusableInput(name, "no XML element found (empty or not an XML file)")
+            raise UnusableInput(name, NO_XML_ELEMENT)
         if text.startswith(b"<?", pos):
             end = text.find(b"?>", pos)
             if text.startswith(b"<?xml", pos) and (declared := _DECLARED_ENCODING.search(text, pos, max(end, pos))):

@@ -188,8 +188,9 @@ describe(
     scope="file",
     fields=(),
     message="N cells have a double quote (\") where Register's CSV upload allows none (first: line N, <column>): "
-    'register-batch reads each as part of the value, but Register refuses the whole file ("The selected file must be '
-    'a CSV"); remove the quote, or put the whole cell in double quotes with each quote in it doubled ("")',
+    "register-batch reads each as part of the value (or drops the quote a cell opens with and the one closing it: "
+    '"Bud" Kim is read as Bud Kim), but Register refuses the whole file ("The selected file must be a CSV"); remove '
+    'the quote, or put the whole cell in double quotes with each quote in it doubled ("")',
     source='hesa-formats.md §3.2 item 4 (CSVSafe.new(...).read: a CSV::MalformedCSVError, Ruby\'s "Illegal quoting" '
     'or "Any value after quoted field isn\'t allowed", refuses the file)',
     fix="Remove the quote (in a name it is almost always a typo), or put the whole cell in double quotes with each "
@@ -419,8 +420,8 @@ class Checker:
         checked_kind("mapping", mapping, MappingConfig, "register_batch.mapping.load_mapping()")
         checked_kind("reference", reference, ReferenceData, "register_batch.reference.load_reference()")
         self.mapping = mapping or load_mapping()
-        self.mapper = Mapper(self.mapping)
         self.reference = reference or load_reference()
+        self.mapper = Mapper(self.mapping, self.reference)
         self.validator = Validator(self.reference, as_of, translation=self.mapper.translation)
         self._disability_identities = self.reference.code_list("disability").identities
         self.inputs: list[InputInfo] = []

@@ -1,0 +1,77 @@
+"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the columns that have a value; not by the
+columns the header has (hesa-formats.md §5 item 8: "from the tags present (and F_RECID)"; review117 F7).
+
+Every row of a CSV has every column of its header: an SRS export template that kept a C21053 column (F_TREFNO, NULL in
+every row) made each C22053 record C21053, and a blank F_EXPECTEDENDDATE was filled from F_ENDDATE, the leaving date.
+HESA XML keeps the tags present: there a tag's presence says which collection wrote it (Register's own fixtures have
+F_RECID 16053 in every layout).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from register_batch.mapping import Mapper, load_mapping
+from register_batch.model import SourceRef
+from register_batch.readers.base import RawRecord
+
+# A C22053 leaver as an SRS writes it, with an older collection's column (F_TREFNO) left in its template, empty.
+C22053_LEAVER = {
+    "F_RECID": "22053",
+    "F_TREFNO": None,
+    "F_ITTCOMDATE": "2026-09-01",
+    "F_EXPECTEDENDDATE": None,
+    "F_ENDDATE": "2026-11-20",
+    "F_RSNEND": "03",
+}
+
+
+def mapped(fields, fmt="hesa-csv"):
+    raw = RawRecord(source=SourceRef(input="x", record=1, line=2), fields=fields)
+    return Mapper(load_mapping()).map(raw, fmt)
+
+
+def test_an_empty_older_column_does_not_make_a_c22053_row_c21053_and_its_leaving_date_is_no_end_date():
+    record = mapped(C22053_LEAVER)
+    assert record.vintage == "C22053"
+    assert "itt_end_date" not in record.data
+    assert record.data["itt_start_date"] == "2026-09-01"
+
+
+def test_without_f_recid_the_columns_with_a_value_tell_the_layout():
+    record = mapped({**C22053_LEAVER, "F_RECID": None})
+    assert record.vintage == "C22053"
+    assert "itt_end_date" not in record.data
+
+
+@pytest.mark.parametrize(
+    "recid,layout",
+    [("16053", "C21053"), ("21053", "C21053"), ("22053", "C22053"), ("23053", "C23053"), ("24053", "C23053")],
+)
+def test_f_recid_names_the_layout_of_its_collection(recid, layout):
+    """21053 and older read as C21053; C24053 has C23053's layout (hesa-formats.md §1.6)."""
+    record = mapped({"F_RECID": recid, "F_TREFNO": None, "F_DISABLE1": None, "F_ITTSTARTDATE": None})
+    assert record.vintage == layout
+
+
+def test_f_recid_wins_over_the_columns_when_they_disagree():
+    """The SRS says which collection the row is of; a value in another collection's column is not read by it."""
+    record = mapped({**C22053_LEAVER, "F_TREFNO": "12345"})
+    assert record.vintage == "C22053" and "itt_end_date" not in record.data
+
+
+def test_a_c21053_row_by_its_f_recid_reads_its_end_date_from_f_enddate():
+    record = mapped({"F_RECID": "21053", "F_DISABLE": None, "F_COMDATE": "2021-09-01", "F_ENDDATE": "2022-07-31"})
+    assert record.vintage == "C21053" and record.data["itt_end_date"] == "2022-07-31"
+
+
+def test_an_f_recid_that_names_no_collection_leaves_it_to_the_columns():
+    record = mapped({**C22053_LEAVER, "F_RECID": "ABC"})
+    assert record.vintage == "C22053"
+
+
+def test_hesa_xml_still_tells_the_layout_from_the_tags_present():
+    record = mapped({**C22053_LEAVER, "F_RECID": "16053"}, "hesa-xml")
+    assert record.vintage == "C21053"
+    record = mapped({**C22053_LEAVER, "F_RECID": "22053"}, "hesa-xml")
+    assert record.vintage == "C21053"  # <F_TREFNO>NULL</F_TREFNO>: HESA writes every tag of its collection
