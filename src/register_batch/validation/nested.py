@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
@@ -46,11 +47,18 @@ def graduation_year(value: Any) -> int | None:
     leading digits, so `2012.0` (pandas' year column with a blank in it) and `2012/13` are 2012, and `June 2012` 0."""
     if value is None:
         return None
+    if type(value) is str:  # a file's value: the usual case
+        return _year_read(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float):
         return int(value) if math.isfinite(value) else 0
-    text = str(value)
+    return _year_read(str(value))
+
+
+@lru_cache(maxsize=4096)  # bounded: a file's degrees share a few dozen years, and four rules read each degree's
+def _year_read(text: str) -> int | None:
+    """graduation_year of a text: None when blank, else Ruby's `to_i` of it."""
     if not text.strip():
         return None
     return ruby_to_i(text)
