@@ -336,7 +336,10 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             value = text.strip()
             if value:
                 if not len(child):
-                    fields[child.tag] = None if len(value) == 4 and value.lower() == "null" else value
+                    # NULL, HESA's no value, in any case: HESA's own spelling tested first (a third of a Student's tags)
+                    fields[child.tag] = (
+                        None if value == "NULL" or (len(value) == 4 and value.lower() == "null") else value
+                    )
                     continue
                 # Text and elements: no HESA tag holds both. Read as lxml gives it, the value would be its text
                 # before the first element ("Hay" of Hay<i>ward</i>), and HESA's group lost for text before its
@@ -358,7 +361,9 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                 leaves = list(item)  # each leaf's proxy made once, for both passes below
                 # `clean` of each value, written out: a call per leaf of every degree and placement (the hot loop)
                 row = {
-                    leaf.tag: value if value and (len(value) != 4 or value.lower() != "null") else None
+                    leaf.tag: value
+                    if value and value != "NULL" and (len(value) != 4 or value.lower() != "null")
+                    else None
                     for leaf in leaves
                     for text in (leaf.text,)
                     for value in (text.strip() if text is not None else None,)
