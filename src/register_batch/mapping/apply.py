@@ -27,10 +27,11 @@ COMPOSED_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_na
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A field map as the per-record loop wants it: (API field, sources) pairs, and fields with translations."""
+    """A field map as the per-record loop wants it: (API field, first source, other sources) of each field read from
+    a source, and fields with translations."""
 
     fmap: FieldMap
-    trainee: tuple[tuple[str, tuple[str, ...]], ...]
+    trainee: tuple[tuple[str, str, tuple[str, ...]], ...]
     # (field, its translations, the codes they translate by a `when`: most have none)
     translated: tuple[tuple[str, CodeTranslation, frozenset[str]], ...]
     # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
@@ -500,7 +501,8 @@ class Mapper:
                 for name in CLEARABLE_SUBJECTS
             )
             groups = frozenset({fmap.degree_group, fmap.placement_group})
-            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects, groups)
+            read = tuple((name, sources[0], sources[1:]) for name, sources in trainee_map.items() if sources)
+            plan = self._plans[key] = _Plan(fmap, read, translated, subjects, groups)
         return plan
 
     def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
@@ -579,12 +581,15 @@ class Mapper:
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
-        for api_field, sources in plan.trainee:
-            for source in sources:
-                value = get(source)
-                if value is not None:
-                    data[api_field] = value
-                    break
+        for api_field, source, others in plan.trainee:
+            value = get(source)
+            if value is None and others:  # a field read from several sources (disability1: F_DISABLE1, F_DISABLE)
+                for other in others:
+                    value = get(other)
+                    if value is not None:
+                        break
+            if value is not None:
+                data[api_field] = value
         for name in COMPOSED_FIELDS:
             value = data.get(name)
             if value is not None and not value.isascii():
