@@ -401,18 +401,25 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     problems: list[tuple[str | None, str]] = []
     # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
     # a word. No XML name holds `{`, so one join of the record's tags tells that none is one (the hot loop), and that
-    # every tag is upper case (below).
-    names = _joined(fields)
+    # every tag is upper case (below). Tags in the order of a record found plain before need neither (_PLAIN_TAGS).
+    tags = tuple(fields)
+    seen = tags in _PLAIN_TAGS
+    names = "" if seen else _joined(fields)
     if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
     renamed: list[tuple[str, int]] = []  # the group rows with a tag not read as written (below)
     for item_tag, rows in groups.items():
         for index, row in enumerate(rows):
+            row_tags = tuple(row)
+            if row_tags in _PLAIN_TAGS:
+                continue
             joined = _joined(row)
             if joined is None or "{" in joined:
                 problems = [*problems, *_namespaced_tags(row)]
             elif not _AS_WRITTEN.issuperset(row):
                 renamed.append((item_tag, index))
+            else:
+                _found_plain(row_tags)
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -438,9 +445,12 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
     # read as written: one test of the record's tags against those seen so far is all they cost.
-    if names is not None and not _AS_WRITTEN.issuperset(fields):
-        fields, clashes = _renamed(fields, f"<{student.tag}>")
-        problems = [*problems, *clashes]
+    if not seen and names is not None:
+        if not _AS_WRITTEN.issuperset(fields):
+            fields, clashes = _renamed(fields, f"<{student.tag}>")
+            problems = [*problems, *clashes]
+        elif "{" not in names:
+            _found_plain(tags)
     for item_tag, index in renamed:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
@@ -473,6 +483,20 @@ def _hesa_name() -> Callable[[str], str]:
 # most _AS_WRITTEN_KEPT of them, as a file's tags are its own to choose (past that, a tag is looked up in _read_as).
 _AS_WRITTEN: set[str] = set()
 _AS_WRITTEN_KEPT = 4096
+
+
+# The tags of records (and of group rows) found plain, as tuples in their order: none in a namespace, each read as
+# written. A file's Students repeat one set of tags or a few, each then one look-up a record rather than a join and a
+# test of every tag. A tag never leaves _AS_WRITTEN, so a set found plain stays so. Bounded, as _AS_WRITTEN: at most
+# _PLAIN_TAGS_KEPT sets, of at most _PLAIN_TAGS_LONGEST tags (HESA's Student has fewer than 100).
+_PLAIN_TAGS: set[tuple[str, ...]] = set()
+_PLAIN_TAGS_KEPT = 256
+_PLAIN_TAGS_LONGEST = 512
+
+
+def _found_plain(tags: tuple[str, ...]) -> None:
+    if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT and len(tags) <= _PLAIN_TAGS_LONGEST:
+        _PLAIN_TAGS.add(tags)
 
 
 @functools.lru_cache(maxsize=4096)  # bounded, as _AS_WRITTEN: once per distinct tag, not per element
