@@ -744,11 +744,14 @@ class Mapper:
         tested: list[tuple[str, CodeTranslation, frozenset[str]]] = []
         for field_name, translation, conditional in translated:
             if field_name in data:
-                if conditional and (value := data[field_name]) in conditional:
+                value = data[field_name]
+                if conditional and value in conditional:
                     tests = frozenset(f for a in translation.translate[value] for f in a.when) - {field_name}
                     tested.append((field_name, translation, tests))  # after the fields its `when` tests
                     continue
-                self._apply(record, data, field_name, field_name, translation, uploaded)
+                # A value neither table names (a current code: most values) leaves _apply nothing to do
+                if value in translation.translate or value in translation.no_translation:
+                    self._apply(record, data, field_name, field_name, translation, uploaded)
         # A `when` sees the other fields as Register gets them, translated: which of them were translated before it
         # depended on the field map's order, which nobody can see (review97 F1: a route's `when` on study_mode 01 met
         # the SRS's FT, and the fallback route was sent); one testing a field with a `when` of its own, after it
@@ -774,7 +777,10 @@ class Mapper:
                 degree_translation = cache[field_name]
             except KeyError:
                 degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
-            if degree_translation is not None:
+            if degree_translation is None:
+                continue
+            value = degree[field_name]
+            if value in degree_translation.translate or value in degree_translation.no_translation:  # as above
                 label = f"degrees_attributes[{index}].{field_name}"
                 self._apply(record, degree, field_name, label, degree_translation, uploaded)
 
