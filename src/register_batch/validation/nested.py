@@ -47,8 +47,8 @@ def graduation_year(value: Any) -> int | None:
     leading digits, so `2012.0` (pandas' year column with a blank in it) and `2012/13` are 2012, and `June 2012` 0."""
     if value is None:
         return None
-    if type(value) is str:  # a file's value: the usual case
-        return _year_read(value)
+    if type(value) is str and len(value) <= _REMEMBERED_YEAR:  # a file's value: the usual case
+        return _year_remembered(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float):
@@ -56,7 +56,16 @@ def graduation_year(value: Any) -> int | None:
     return _year_read(str(value))
 
 
-@lru_cache(maxsize=4096)  # bounded: a file's degrees share a few dozen years, and four rules read each degree's
+# A file's degrees share a few dozen graduation years, and four rules read each degree's: a text is read once. Bounded
+# in number and in length (a value of megabytes is read, not kept).
+_REMEMBERED_YEAR = 64
+
+
+@lru_cache(maxsize=4096)
+def _year_remembered(text: str) -> int | None:
+    return _year_read(text)
+
+
 def _year_read(text: str) -> int | None:
     """graduation_year of a text: None when blank, else Ruby's `to_i` of it."""
     if not text.strip():
