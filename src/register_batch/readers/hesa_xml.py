@@ -419,7 +419,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             elif not _AS_WRITTEN.issuperset(row):
                 renamed.append((item_tag, index))
             else:
-                _found_plain(row_tags)
+                _found_plain(row_tags, joined)
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -450,7 +450,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             fields, clashes = _renamed(fields, f"<{student.tag}>")
             problems = [*problems, *clashes]
         elif "{" not in names:
-            _found_plain(tags)
+            _found_plain(tags, names)
     for item_tag, index in renamed:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
@@ -488,14 +488,17 @@ _AS_WRITTEN_KEPT = 4096
 # The tags of records (and of group rows) found plain, as tuples in their order: none in a namespace, each read as
 # written. A file's Students repeat one set of tags or a few, each then one look-up a record rather than a join and a
 # test of every tag. A tag never leaves _AS_WRITTEN, so a set found plain stays so. Bounded, as _AS_WRITTEN: at most
-# _PLAIN_TAGS_KEPT sets, of at most _PLAIN_TAGS_LONGEST tags (HESA's Student has fewer than 100).
+# _PLAIN_TAGS_KEPT sets, each of at most _PLAIN_TAGS_LONGEST tags and _PLAIN_TAGS_CHARS characters in all (HESA's
+# Student: about 60 tags, 600 characters; libxml2 takes names of 50,000 characters).
 _PLAIN_TAGS: set[tuple[str, ...]] = set()
 _PLAIN_TAGS_KEPT = 256
 _PLAIN_TAGS_LONGEST = 512
+_PLAIN_TAGS_CHARS = 8192
 
 
-def _found_plain(tags: tuple[str, ...]) -> None:
-    if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT and len(tags) <= _PLAIN_TAGS_LONGEST:
+def _found_plain(tags: tuple[str, ...], joined: str) -> None:
+    """Remember `tags` (joined: `joined`) as found plain, within the bounds above."""
+    if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT and len(tags) <= _PLAIN_TAGS_LONGEST and len(joined) <= _PLAIN_TAGS_CHARS:
         _PLAIN_TAGS.add(tags)
 
 
