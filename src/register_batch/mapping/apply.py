@@ -29,10 +29,11 @@ COMPOSED_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_na
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A field map as the per-record loop wants it: (API field, sources) pairs, and fields with translations."""
+    """A field map as the per-record loop wants it: (API field, first source, other sources) of each field read from
+    a source, and fields with translations."""
 
     fmap: FieldMap
-    trainee: tuple[tuple[str, tuple[str, ...]], ...]
+    trainee: tuple[tuple[str, str, tuple[str, ...]], ...]
     # (field, its translations, the codes they translate by a `when`: most have none)
     translated: tuple[tuple[str, CodeTranslation, frozenset[str]], ...]
     # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
@@ -518,7 +519,8 @@ class Mapper:
                 for name in CLEARABLE_SUBJECTS
             )
             groups = frozenset({fmap.degree_group, fmap.placement_group})
-            plan = self._plans[key] = _Plan(fmap, tuple(trainee_map.items()), translated, subjects, groups)
+            read = tuple((name, sources[0], sources[1:]) for name, sources in trainee_map.items() if sources)
+            plan = self._plans[key] = _Plan(fmap, read, translated, subjects, groups)
         return plan
 
     def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
@@ -640,12 +642,15 @@ class Mapper:
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
-        for api_field, sources in plan.trainee:
-            for source in sources:
-                value = get(source)
-                if value is not None:
-                    data[api_field] = value
-                    break
+        for api_field, source, others in plan.trainee:
+            value = get(source)
+            if value is None and others:  # a field read from several sources (disability1: F_DISABLE1, F_DISABLE)
+                for other in others:
+                    value = get(other)
+                    if value is not None:
+                        break
+            if value is not None:
+                data[api_field] = value
         for name in COMPOSED_FIELDS:
             value = data.get(name)
             if value is not None and not value.isascii():
@@ -807,11 +812,14 @@ class Mapper:
         tested: list[tuple[str, CodeTranslation, frozenset[str]]] = []
         for field_name, translation, conditional in translated:
             if field_name in data:
-                if conditional and (value := data[field_name]) in conditional:
+                value = data[field_name]
+                if conditional and value in conditional:
                     tests = frozenset(f for a in translation.translate[value] for f in a.when) - {field_name}
                     tested.append((field_name, translation, tests))  # after the fields its `when` tests
                     continue
-                self._apply(record, data, field_name, field_name, translation, uploaded)
+                # A value neither table names (a current code: most values) leaves _apply nothing to do
+                if value in translation.translate or value in translation.no_translation:
+                    self._apply(record, data, field_name, field_name, translation, uploaded)
         # A `when` sees the other fields as Register gets them, translated: which of them were translated before it
         # depended on the field map's order, which nobody can see (review97 F1: a route's `when` on study_mode 01 met
         # the SRS's FT, and the fallback route was sent); one testing a field with a `when` of its own, after it
@@ -837,7 +845,10 @@ class Mapper:
                 degree_translation = cache[field_name]
             except KeyError:
                 degree_translation = cache[field_name] = self.translation(f"degrees_attributes.{field_name}")
-            if degree_translation is not None:
+            if degree_translation is None:
+                continue
+            value = degree[field_name]
+            if value in degree_translation.translate or value in degree_translation.no_translation:  # as above
                 label = f"degrees_attributes[{index}].{field_name}"
                 self._apply(record, degree, field_name, label, degree_translation, uploaded)
 

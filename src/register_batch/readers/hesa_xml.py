@@ -339,7 +339,10 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
             value = text.strip()
             if value:
                 if not len(child):
-                    fields[child.tag] = None if len(value) == 4 and value.lower() == "null" else value
+                    # NULL, HESA's no value, in any case: HESA's own spelling tested first (a third of a Student's tags)
+                    fields[child.tag] = (
+                        None if value == "NULL" or (len(value) == 4 and value.lower() == "null") else value
+                    )
                     continue
                 # Text and elements: no HESA tag holds both. Read as lxml gives it, the value would be its text
                 # before the first element ("Hay" of Hay<i>ward</i>), and HESA's group lost for text before its
@@ -361,7 +364,9 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                 leaves = list(item)  # each leaf's proxy made once, for both passes below
                 # `clean` of each value, written out: a call per leaf of every degree and placement (the hot loop)
                 row = {
-                    leaf.tag: value if value and (len(value) != 4 or value.lower() != "null") else None
+                    leaf.tag: value
+                    if value and value != "NULL" and (len(value) != 4 or value.lower() != "null")
+                    else None
                     for leaf in leaves
                     for text in (leaf.text,)
                     for value in (text.strip() if text is not None else None,)
@@ -399,18 +404,25 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     problems: list[tuple[str | None, str]] = []
     # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
     # a word. No XML name holds `{`, so one join of the record's tags tells that none is one (the hot loop), and that
-    # every tag is upper case (below).
-    names = _joined(fields)
+    # every tag is upper case (below). Tags in the order of a record found plain before need neither (_PLAIN_TAGS).
+    tags = tuple(fields)
+    seen = tags in _PLAIN_TAGS
+    names = "" if seen else _joined(fields)
     if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
     renamed: list[tuple[str, int]] = []  # the group rows with a tag not read as written (below)
     for item_tag, rows in groups.items():
         for index, row in enumerate(rows):
+            row_tags = tuple(row)
+            if row_tags in _PLAIN_TAGS:
+                continue
             joined = _joined(row)
             if joined is None or "{" in joined:
                 problems = [*problems, *_namespaced_tags(row)]
             elif not _AS_WRITTEN.issuperset(row):
                 renamed.append((item_tag, index))
+            else:
+                _found_plain(row_tags, joined)
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -436,9 +448,12 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
     # read as written: one test of the record's tags against those seen so far is all they cost.
-    if names is not None and not _AS_WRITTEN.issuperset(fields):
-        fields, clashes = _renamed(fields, f"<{student.tag}>")
-        problems = [*problems, *clashes]
+    if not seen and names is not None:
+        if not _AS_WRITTEN.issuperset(fields):
+            fields, clashes = _renamed(fields, f"<{student.tag}>")
+            problems = [*problems, *clashes]
+        elif "{" not in names:
+            _found_plain(tags, names)
     for item_tag, index in renamed:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
@@ -471,6 +486,23 @@ def _hesa_name() -> Callable[[str], str]:
 # most _AS_WRITTEN_KEPT of them, as a file's tags are its own to choose (past that, a tag is looked up in _read_as).
 _AS_WRITTEN: set[str] = set()
 _AS_WRITTEN_KEPT = 4096
+
+
+# The tags of records (and of group rows) found plain, as tuples in their order: none in a namespace, each read as
+# written. A file's Students repeat one set of tags or a few, each then one look-up a record rather than a join and a
+# test of every tag. A tag never leaves _AS_WRITTEN, so a set found plain stays so. Bounded, as _AS_WRITTEN: at most
+# _PLAIN_TAGS_KEPT sets, each of at most _PLAIN_TAGS_LONGEST tags and _PLAIN_TAGS_CHARS characters in all (HESA's
+# Student: about 60 tags, 600 characters; libxml2 takes names of 50,000 characters).
+_PLAIN_TAGS: set[tuple[str, ...]] = set()
+_PLAIN_TAGS_KEPT = 256
+_PLAIN_TAGS_LONGEST = 512
+_PLAIN_TAGS_CHARS = 8192
+
+
+def _found_plain(tags: tuple[str, ...], joined: str) -> None:
+    """Remember `tags` (joined: `joined`) as found plain, within the bounds above."""
+    if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT and len(tags) <= _PLAIN_TAGS_LONGEST and len(joined) <= _PLAIN_TAGS_CHARS:
+        _PLAIN_TAGS.add(tags)
 
 
 @functools.lru_cache(maxsize=4096)  # bounded, as _AS_WRITTEN: once per distinct tag, not per element

@@ -184,12 +184,12 @@ def text_facts(data: dict[str, Any]) -> tuple[bool, bool]:
     """(`all_ascii`, `plain_text`) of a record: every text value of it and its items ASCII; and printable, without a
     backslash, none starting with `=`, which the control_character and spreadsheet_formula rules look for. Asked
     once a record, of all its text at once: one scan of the joined text in C, not a loop over the values per rule."""
-    values = data.values()
-    texts = [value for value in values if type(value) is str]
-    if len(texts) != len(data):
-        for value in values:
-            if type(value) is list:
-                texts += [v for item in value if type(item) is dict for v in item.values() if type(v) is str]
+    texts: list[str] = []
+    for value in data.values():  # one pass: a record's degrees and placements are lists among its texts
+        if type(value) is str:
+            texts.append(value)
+        elif type(value) is list:
+            texts += [v for item in value if type(item) is dict for v in item.values() if type(v) is str]
     joined = "".join(texts)
     plain = joined.isprintable() and "\\" not in joined and ("=" not in joined or all(t[:1] != "=" for t in texts))
     return joined.isascii(), plain

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.apply import UK_COUNTRIES
@@ -46,11 +47,27 @@ def graduation_year(value: Any) -> int | None:
     leading digits, so `2012.0` (pandas' year column with a blank in it) and `2012/13` are 2012, and `June 2012` 0."""
     if value is None:
         return None
+    if type(value) is str and len(value) <= _REMEMBERED_YEAR:  # a file's value: the usual case
+        return _year_remembered(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float):
         return int(value) if math.isfinite(value) else 0
-    text = str(value)
+    return _year_read(str(value))
+
+
+# A file's degrees share a few dozen graduation years, and four rules read each degree's: a text is read once. Bounded
+# in number and in length (a value of megabytes is read, not kept).
+_REMEMBERED_YEAR = 64
+
+
+@lru_cache(maxsize=4096)
+def _year_remembered(text: str) -> int | None:
+    return _year_read(text)
+
+
+def _year_read(text: str) -> int | None:
+    """graduation_year of a text: None when blank, else Ruby's `to_i` of it."""
     if not text.strip():
         return None
     return ruby_to_i(text)

@@ -1021,8 +1021,11 @@ def no_disability_sent_once(record: TraineeRecord, identities: dict[str, str]) -
     "Register: repeated, they are not refused, and register-batch sends them once (disability_sent_once).",
 )
 def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    given = [(field, value) for field in DISABILITY_FIELDS if (value := data.get(field)) is not None]
+    if len(given) < 2:  # most records: nothing to repeat
+        return None
     identities = facts.reference.code_list("disability").identities
-    found = repeated_disability(identities, ((field, data.get(field)) for field in DISABILITY_FIELDS))
+    found = repeated_disability(identities, given)
     return None if found is None else [(*found, "disabilities contain duplicate values")]
 
 
