@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hesa_extracts import hesa_trainee, write_hesa_csv
 from test_review13_gaps import TOKEN, _held
 
 from emulated import AS_OF, sync_options
@@ -278,3 +279,55 @@ def test_an_ordinary_run_leaves_no_write_noted_and_sends_what_it_did(tmp_path: P
             "POST /trainees/{trainee_id}/withdraw": 1,
         }
         assert _unanswered(tmp_path) == []
+
+
+def test_a_corrected_degree_waits_for_the_degree_correction_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
+    """review115 F1: a degree's PUT (a class corrected in place, §2.10) was not noted while out. The next run's PUT of
+    the class corrected again was answered, then the earlier PUT landed: Register held the first correction, and the
+    run had said exit 0. It is now held back, as an added degree is, until the wait is over."""
+    row = trainee(1)  # its degree's class is 02
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        first = write_extract(tmp_path / "d1.csv", [{**row, "degree_grade": "01"}])
+        _killed_while_out(emulator, "update_degree", first, options)
+        assert _unanswered(tmp_path) == ["update_degree"]
+        corrected = write_extract(tmp_path / "d2.csv", [{**row, "degree_grade": "03"}])
+        dry = _sync(corrected, options, "dry", dry_run=True)
+        [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
+        assert "a correction of a degree of trainee" in foreseen, foreseen
+
+        after = _held_back_then_sent(corrected, options, tmp_path, "a correction of a degree of trainee ")
+        assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100485", "03")]
+
+
+def test_a_degree_correction_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
+    """The same PUT sent again writes what the first writes, whichever lands last (§2.10): sent at once."""
+    row = trainee(1)
+    corrected = write_extract(tmp_path / "d1.csv", [{**row, "degree_grade": "01"}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "update_degree", corrected, options)
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        time.sleep(HOLD + 0.5)
+        assert _degrees(emulator) == [("100485", "01")]
+
+
+def test_a_placement_delete_left_unanswered_is_noted_and_settled_when_sent_again(tmp_path: Path) -> None:
+    """review115 F1: a DELETE was not noted while out, so no later run could know it might still land. Noted now; the
+    same DELETE sent again, answered, leaves nothing out (the placement is gone: the first can change nothing). From a
+    HESA extract, which holds every placement (a Register CSV deletes none it lacks)."""
+    row = hesa_trainee(1, placements=2)
+    removed = write_hesa_csv(tmp_path / "p1.csv", [{**row, "F_PLMNTSCH_2": ""}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", removed, options)
+        assert _unanswered(tmp_path) == ["delete_placement"]
+        again = _sync(removed, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert _writes(again) == {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
+        assert _unanswered(tmp_path) == []
+        time.sleep(HOLD + 0.5)

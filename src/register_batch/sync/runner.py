@@ -180,8 +180,15 @@ def _create_may_still_land(entry: Entry) -> datetime | None:
 # corrects, as Register's 409 refuses only the very same degree (§2.10); an update put back (§2.6); a withdrawal after
 # a deferral, or a withdrawal or deferral Register takes in place of this run's, refusing this one as a second (§2.7,
 # §2.8). A deferral landing after a withdrawal is refused (§2.8: a withdrawn trainee cannot be deferred): not counted.
+# A degree's PUT writes what it was sent over a correction made since, or over the degree a degree added now would
+# duplicate (§2.10: it checks nothing against a later request); a degree's DELETE removes one corrected since, or one
+# a degree added now repeats (refused as a duplicate until then, §3.7); a placement's DELETE, the one Register holds
+# that an occurrence added now stands beside (§2.11: no duplicate check) (review115 F1).
 _OVERTAKEN: dict[str, tuple[str, ...]] = {
     "add_degree": ("add_degree", "update_degree"),
+    "update_degree": ("add_degree", "update_degree"),
+    "delete_degree": ("add_degree", "update_degree"),
+    "delete_placement": ("add_placement",),
     "update": ("update",),
     "withdraw": ("defer", "withdraw"),
     "defer": ("defer",),
@@ -193,7 +200,12 @@ def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
     """Whether `steps` only send again a request of `kind` still out (`sent`: what each sent, `compare.sent_digest`):
     Register refuses whichever lands second (a degree's 409, §2.10; a withdrawal's or deferral's 422, §2.7, §2.8), and
     an update sent twice leaves what one leaves. Not held back, as a create sent again is not (review52 F1)."""
-    return all(step.kind == kind and sent_digest(kind, step.body or {}) in sent for step in steps)
+    return all(step.kind == kind and _step_digest(step) in sent for step in steps)
+
+
+def _step_digest(step: Step) -> str:
+    """What a step sends, as the ledger notes it while it is out (`compare.sent_digest`)."""
+    return sent_digest(step.kind, step.body or {}, step.item_id)
 
 
 def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
@@ -212,6 +224,21 @@ def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until
             "put back what this record's update changes",
             f"{after} to send the update",
             f"/trainees/{trainee_id}",
+        )
+    if kind in ("update_degree", "delete_degree"):
+        request = "a correction of a degree" if kind == "update_degree" else "a request deleting a degree"
+        return (
+            f"{request} of trainee {trainee_id} had no answer a short while ago: Register may still carry it out, "
+            "after this record's degree changes, and undo them",
+            f"{after}: it compares the degrees with those Register then holds",
+            f"/trainees/{trainee_id}/degrees",
+        )
+    if kind == "delete_placement":
+        return (
+            f"a request deleting a placement of trainee {trainee_id} had no answer a short while ago: Register may "
+            "still carry it out, after this record's placement is added",
+            f"{after}: it compares the placements with those Register then holds",
+            f"/trainees/{trainee_id}/placements",
         )
     asked = " and ".join(dict.fromkeys(_STATE_NOUNS[step.kind] for step in steps))
     verb = "withdrawing" if kind == "withdraw" else "deferring"
@@ -1590,10 +1617,11 @@ class SyncRun:
         )
 
     def _earlier_write_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
-        """Why this record's degree, update, withdrawal or deferral is not sent yet, if a request of that kind to its
-        trainee went unanswered a short while ago (a run killed or stopped while it was out): Register may still carry
-        that request out after this one, and leave the trainee with a degree both as it was and as corrected, put back
-        what this update changes, or withdraw a trainee this record now defers (review52 F1, F3, F4). The same request
+        """Why this record's degree, placement, update, withdrawal or deferral is not sent yet, if a request to its
+        trainee that it could be overtaken by (`_OVERTAKEN`) went unanswered a short while ago (a run killed or stopped
+        while it was out): Register may still carry that request out after this one, and leave the trainee with a
+        degree both as it was and as corrected, write back a degree's class corrected again, put back what this update
+        changes, or withdraw a trainee this record now defers (review52 F1, F3, F4, review115 F1). The same request
         sent again is not held back (`_sent_again`)."""
         if plan.trainee_id is None:  # a create: nothing was written to its trainee yet
             return None
@@ -1688,9 +1716,11 @@ class SyncRun:
                         raise
                     self._found_carried_out()  # a resend's 409: the request before it was carried out
             elif step.kind == "update_degree":
-                client.update_degree(trainee_id, _item_id(step), step.body or {})
+                self._sent_noted(plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {}))
             elif step.kind == "delete_degree":
-                self._delete(lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found")
+                self._delete(
+                    plan, step, lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found"
+                )
                 self._replaced(trainee_id, _item_id(step))
             elif step.kind == "add_placement":
                 assert plan.key is not None
@@ -1699,7 +1729,9 @@ class SyncRun:
                 )
                 self._noted_while_out(sent, lambda: client.add_placement(trainee_id, step.body or {}))
             elif step.kind == "delete_placement":
-                self._delete(lambda: client.delete_placement(trainee_id, _item_id(step)), "Placement(s) not found")
+                self._delete(
+                    plan, step, lambda: client.delete_placement(trainee_id, _item_id(step)), "Placement(s) not found"
+                )
             elif step.kind == "defer":
                 self._sent_noted(plan, step, lambda: client.defer(trainee_id, step.body or {}))
             elif step.kind == "withdraw":
@@ -1754,11 +1786,12 @@ class SyncRun:
         return self._noted_while_out(sent, lambda: self.client.create_trainee(create_body(record.data)))
 
     def _sent_noted(self, plan: RecordPlan, step: Step, request: Callable[[], _Answer]) -> _Answer:
-        """A degree added, or a trainee's update, withdrawal or deferral, noted in the ledger while it is out
-        (`_noted_while_out`) with what it sends (`sent_digest`): a later run holds back another such write to the
-        trainee while this one may still be carried out (`_earlier_write_out`; review52 F1, F3, F4)."""
+        """A degree added, corrected or deleted, a placement deleted, or a trainee's update, withdrawal or deferral,
+        noted in the ledger while it is out (`_noted_while_out`) with what it sends (`_step_digest`): a later run holds
+        back another such write to the trainee while this one may still be carried out (`_earlier_write_out`; review52
+        F1, F3, F4, review115 F1)."""
         assert plan.key is not None  # a record sent has a key (_execute)
-        compared = sent_digest(step.kind, step.body or {})
+        compared = _step_digest(step)
         sent = self.ledger.write_going_out(step.kind, plan.key, trainee_id=plan.trainee_id, compared=compared)
         return self._noted_while_out(sent, request)
 
@@ -1787,7 +1820,7 @@ class SyncRun:
         write, not one made in Register's service (review86 F2). Only the report is told: the note stays until its
         wait is over, as another such request may still be out (review89 F1)."""
         assert plan.key is not None  # a record sent has a key (_execute)
-        sent = sent_digest(step.kind, step.body or {})
+        sent = _step_digest(step)
         return any(
             compared == sent
             for compared, _sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
@@ -1818,17 +1851,25 @@ class SyncRun:
             self.ledger.write_answered(self._out)
             self._out = None
 
-    def _delete(self, request: Callable[[], object], gone: str) -> None:
-        """A DELETE of a degree or placement. Its own 404 (`gone`: "Degree(s) not found", §7.1) is what a DELETE sent
-        again after a lost reply gets once the first was carried out: the step is done, and reported with the 200 a
-        DELETE answers (§2.10, §2.11). Any other 404 is not: "Trainee(s) not found" is a trainee Register no longer
-        holds for this token (§1.2), which the step fails on (review52 F6)."""
-        try:
-            request()
-        except NotFound as exc:
-            if gone not in exc.messages:
-                raise
-            self._ended_with = 200
+    def _delete(self, plan: RecordPlan, step: Step, request: Callable[[], object], gone: str) -> None:
+        """A DELETE of a degree or placement, noted while out (`_sent_noted`: a later run holds back what it could
+        undo, review115 F1). Its own 404 (`gone`: "Degree(s) not found", §7.1) is what a DELETE sent again after a lost
+        reply gets once the first was carried out: the step is done, and reported with the 200 a DELETE answers
+        (§2.10, §2.11). Any other 404 is not: "Trainee(s) not found" is a trainee Register no longer holds for this
+        token (§1.2), which the step fails on (review52 F6). Answered, the degree or placement is gone: a request
+        deleting it still out, this run's or an earlier one's, can change nothing when it lands."""
+
+        def deleted() -> None:
+            try:
+                request()
+            except NotFound as exc:
+                if gone not in exc.messages:
+                    raise
+                self._ended_with = 200
+
+        self._sent_noted(plan, step, deleted)
+        self.ledger.writes_settled(step.kind, _trainee_id(plan), _step_digest(step))
+        self._out = None
 
     def _replacing(self, trainee_id: str, step: Step) -> None:
         """Before a degree that replaces one Register holds is sent, note the one to delete after it
