@@ -331,3 +331,81 @@ def test_a_placement_delete_left_unanswered_is_noted_and_settled_when_sent_again
         assert _writes(again) == {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
         assert _unanswered(tmp_path) == []
         time.sleep(HOLD + 0.5)
+
+
+def _put_back_while_out(
+    emulator: Any, tmp_path: Path, method: str, rows: tuple[dict[str, Any], dict[str, Any]], why: str
+) -> SyncResult:
+    """review115 F3: a sync of `rows[1]` killed while its `method` request is out, then the SRS puts the record back
+    as `rows[0]`, synced before, and the next run starts at once. It sends nothing (Register still holds the record
+    as the extract says) and was done, exit 0; the earlier request then landed. Now: unknown, exit 3, said so (`why`);
+    once the request landed and the wait is over, the run after it puts Register right. Returns that run."""
+    first, changed = rows
+    write = write_hesa_csv if "F_HUSID" in first else write_extract
+    options = sync_options(emulator, tmp_path, TOKEN)
+    assert sync_files([str(write(tmp_path / "first.csv", [first]))], options).exit_code == 0
+    _killed_while_out(emulator, method, write(tmp_path / "changed.csv", [changed]), options)
+    back = write(tmp_path / "back.csv", [first])
+    dry = _sync(back, options, "dry", dry_run=True)
+    assert [why in (r.plan.waits or "") for r in dry.results] == [True], [r.plan.waits for r in dry.results]
+    again = _sync(back, options, "again")
+    assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "unknown")], again.summary_line()
+    assert again.exit_code == 3 and again.results[0].errors[0].startswith(why), again.results[0].errors
+    assert "run the same sync again after" in again.summary_line()
+    assert _writes(again) == {}
+    time.sleep(HOLD + 0.5)  # the held request is carried out
+    minutes_pass(tmp_path / "state", 11)
+    after = _sync(back, options, "after")
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+    assert after.exit_code == 0
+    return after
+
+
+def test_a_record_put_back_while_its_update_is_out_is_left_unknown(tmp_path: Path) -> None:
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "email": "x5@example.com"}
+        _put_back_while_out(emulator, tmp_path, "update_trainee", (row, changed), "an update of trainee ")
+        assert _trainee(emulator)["email"] == row["email"]
+
+
+def test_a_degree_put_back_while_its_correction_is_out_is_left_unknown(tmp_path: Path) -> None:
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "degree_grade": "01"}
+        why = "a correction of a degree of trainee "
+        after = _put_back_while_out(emulator, tmp_path, "update_degree", (row, changed), why)
+        assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100485", "02")]
+
+
+def test_a_placement_put_back_while_its_delete_is_out_is_left_unknown(tmp_path: Path) -> None:
+    """The review's DELETE case: the late DELETE removed the placement the extract has again, after an exit-0 run."""
+    row = hesa_trainee(1, placements=2)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "F_PLMNTSCH_2": ""}
+        why = "a request deleting a placement of trainee "
+        after = _put_back_while_out(emulator, tmp_path, "delete_placement", (row, changed), why)
+        assert _writes(after) == {"POST /trainees/{trainee_id}/placements": 1}
+
+
+@pytest.mark.parametrize(
+    ("method", "changes"),
+    [("update_trainee", {"email": "x5@example.com"}), ("update_degree", {"degree_grade": "01"})],
+    ids=["update", "degree"],
+)
+def test_a_write_that_landed_before_the_rerun_does_not_hold_it(
+    tmp_path: Path, method: str, changes: dict[str, str]
+) -> None:
+    """The killed run's request was carried out before the next run, and the extract is as it sent it: landing again
+    (another copy still out) writes what Register holds, so the record is done, exit 0, not held for the wait."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        changed = write_extract(tmp_path / "changed.csv", [{**row, **changes}])
+        _killed_while_out(emulator, method, changed, options)
+        time.sleep(HOLD + 0.5)  # carried out
+        again = _sync(changed, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
+        assert again.exit_code == 0
+        assert _writes(again) == {}

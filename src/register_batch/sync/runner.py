@@ -65,7 +65,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest
+from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest, update_body
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -194,6 +194,17 @@ _OVERTAKEN: dict[str, tuple[str, ...]] = {
     "defer": ("defer",),
 }
 _STATE_NOUNS = {"withdraw": "withdrawal", "defer": "deferral"}
+# The unanswered requests of an earlier run that, landing late, could leave a record this run sends nothing for (or
+# sends other writes for) otherwise than the extract says (`SyncRun._earlier_write_unsettles`, review115 F3), and how
+# the record's message names each. A withdrawal or deferral is said in the record's warnings (`_maybe_written`), and a
+# placement added has no digest kept of it (its wait is `_earlier_placement_out`'s).
+_UNSETTLING = {
+    "update": "an update of",
+    "update_degree": "a correction of a degree of",
+    "add_degree": "a request adding a degree to",
+    "delete_degree": "a request deleting a degree of",
+    "delete_placement": "a request deleting a placement of",
+}
 
 
 def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
@@ -380,14 +391,19 @@ describe(
     "two runs; a dry run, which settles nothing, says 'a dry run settles nothing: the next real run's report is the "
     "first to list it' in place of 'this is the first report to list it'",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
-    fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
-    "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
-    "gone through (the record counts as unchanged in this run, as created or updated in none). The parts in brackets "
+    fix="Nothing to do for a write said to be written: it is in Register once. It is said so that a run killed "
+    "before its report (a machine stopped, an out-of-memory kill) leaves no write unreported, and a write a report "
+    "left unknown is said to have gone through (the record counts as unchanged in this run, as created or updated "
+    "in none). The parts in brackets "
     "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
     "warning beside it says otherwise); without them, this run updates the record again or holds it back, and its "
     "own outcome follows. A write that had no answer, on a record this run sends nothing for, is said only to have "
     "maybe been written, unless Register's listing shows it (a create, a withdrawal or deferral, by the state it "
-    "leaves): if Register carries it out later, the next sync finds what differs.",
+    "leaves). Register may still carry such a write out for 10 minutes after it went out: when it would then change "
+    "what Register holds (an update, a degree's correction or a DELETE that sent otherwise than the record now says, "
+    "or a degree added that the record no longer has), the record is left unknown (exit 3) and the summary line says "
+    "after what time to run the same sync again, which puts right what it changed. Later, if Register carries one "
+    "out, the next sync finds what differs.",
     severity=Severity.WARNING,
 )
 describe(
@@ -657,8 +673,10 @@ class RecordResult:
 
     @property
     def would_wait(self) -> bool:
-        """A dry run's record that a real run started now would hold back (sync_would_wait): not counted as written."""
-        return self.outcome == "planned" and self.again_after is not None
+        """A dry run's record that a real run started now would hold back (sync_would_wait): not counted as written.
+        One with nothing to send is `done` in a dry run (`_dry_run_outcome`), and held back too when an earlier write
+        may still land and undo it (`SyncRun._earlier_write_unsettles`)."""
+        return self.outcome in ("planned", "done") and self.again_after is not None
 
     def held_back(self, kinds: tuple[str, ...] = ("conflict", "blocked")) -> bool:
         """Planned as one of `kinds`, or found to be one by Register's answer: by its action, or (a record this run
@@ -1048,6 +1066,8 @@ class SyncRun:
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
+        # Whether the ledger held a request noted while out when the run first looked (`_noted_before_run`).
+        self._any_noted: bool | None = None
         # The status that ended the step, where it is not the last answer's (`_delete`: a 404 of a DELETE resent).
         self._ended_with: int | None = None
         # The step found held after Register refused it, and not from this run's request (RecordResult.passed).
@@ -1553,6 +1573,8 @@ class SyncRun:
             return wait
         if (wait := self._earlier_write_out(key, plan)) is not None:
             return wait
+        if (wait := self._earlier_write_unsettles(key, plan, record)) is not None:
+            return wait
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
             return wait
         return self._update_would_unguard(key, plan, record)
@@ -1641,6 +1663,64 @@ class SyncRun:
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
                 return _MayStillLand(until, why, then, path)
         return None
+
+    def _earlier_write_unsettles(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
+        """Why this record is left unknown, if a degree added, corrected or deleted, a placement deleted, or an update
+        an earlier run sent its trainee went unanswered a short while ago, this run does not send it again, and Register
+        landing it now would no longer hold the record as the extract says: an update or a degree's PUT that sent
+        otherwise than the record now says (the SRS put a change back), a DELETE of a degree or placement Register
+        still holds (the SRS put it back), a degree added that Register does not hold and the record no longer has.
+        Nothing this run sends could stop it, and a record said to be held as the extract says (done, exit 0) would
+        then not be (review115 F3). Reads Register (one GET) only for a trainee with such a request still out."""
+        if plan.trainee_id is None or plan.action not in ("update", "unchanged") or not self._noted_before_run():
+            return None
+        trainee_id = plan.trainee_id
+        sending = {_step_digest(step) for step in plan.steps}
+        for kind in _UNSETTLING:
+            out = [
+                (compared, until)
+                for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=trainee_id)
+                if compared not in sending and (until := _still_out_until(sent_at)) is not None
+            ]
+            if out and (changing := self._would_change(kind, trainee_id, record, out)):
+                until = max(until for _compared, until in changing)
+                return _MayStillLand(
+                    until,
+                    f"{_UNSETTLING[kind]} trainee {trainee_id} had no answer a short while ago: Register may still "
+                    "carry it out, and then no longer hold the record as the extract says",
+                    f"Run sync again after {until:%H:%M} UTC: it compares the trainee with what Register then holds",
+                    f"/trainees/{trainee_id}",
+                    joined=", and nothing this run sends could stop it. ",
+                )
+        return None
+
+    def _would_change(
+        self, kind: str, trainee_id: str, record: TraineeRecord, out: list[tuple[str | None, datetime]]
+    ) -> list[tuple[str | None, datetime]]:
+        """The requests of `kind` still out (`out`: what each sent, `_step_digest`) that would change what Register
+        holds of the trainee, now as the record says, were they carried out now (`_earlier_write_unsettles`)."""
+        if kind == "add_degree":  # one Register holds was carried out: its 409 refuses it a second time (§2.10)
+            return self._degrees_not_yet_held(trainee_id, out)
+        if kind == "update":  # a PUT writes every field it is sent (§2.6): harmless only if it sent what this would
+            held = self.client.get_trainee(trainee_id)
+            same = sent_digest(kind, update_body(record.data, held, record.partial_lists))
+            return [(compared, until) for compared, until in out if compared != same]
+        if kind == "update_degree":  # a degree's PUT writes the values it is sent (§2.10): the record's degrees
+            degrees = record.data.get("degrees_attributes") or []
+            recorded = {sent_digest(kind, {k: v for k, v in d.items() if v is not None}) for d in degrees}
+            return [(compared, until) for compared, until in out if compared not in recorded]
+        # A DELETE of a degree or placement Register no longer holds can change nothing (its 404, §2.10, §2.11).
+        listed = self.client.list_degrees if kind == "delete_degree" else self.client.list_placements
+        id_key = "degree_id" if kind == "delete_degree" else "placement_id"
+        held_ids = {sent_digest(kind, {}, str(item.get(id_key))) for item in listed(trainee_id)}
+        return [(compared, until) for compared, until in out if compared in held_ids]
+
+    def _noted_before_run(self) -> bool:
+        """Whether the ledger held any request noted while out when this run first asked (`Ledger.has_unanswered`):
+        else no record need be compared with one (`_earlier_write_unsettles`), on the common paths."""
+        if self._any_noted is None:
+            self._any_noted = self.ledger.has_unanswered()
+        return self._any_noted
 
     def _degrees_not_yet_held(
         self, trainee_id: str, out: list[tuple[str | None, datetime]]
@@ -2820,6 +2900,12 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
             if result.outcome == "skipped":
                 continue
             if not result.plan.steps:
+                plan = result.plan
+                if plan.key is not None and (wait := run.waits_for(plan.key, plan, records[index])) is not None:
+                    # An earlier run's write may still land and undo what Register holds (review115 F3): nothing to
+                    # send, nor to settle; its ledger entry stays the earlier run's.
+                    result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
+                    continue
                 result.outcome = "done"
                 if result.plan.earlier is None:
                     _settle_done(ledger, result.plan)
@@ -2839,7 +2925,7 @@ def _foresee_waits(run: SyncRun, records: RecordSpool, results: list[RecordResul
         return
     for index, result in enumerate(results):
         plan = result.plan
-        if result.outcome == "planned" and plan.key is not None:
+        if result.outcome in ("planned", "done") and plan.key is not None:
             wait = run.waits_for(plan.key, plan, records[index])
             if wait is not None:
                 plan.waits, result.again_after = wait.foreseen(), wait.until
