@@ -10,6 +10,7 @@ carried out by the look-up after a lost reply is answered (review52 F5). Against
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import time
 from contextlib import closing
@@ -409,3 +410,37 @@ def test_a_write_that_landed_before_the_rerun_does_not_hold_it(
         assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
         assert again.exit_code == 0
         assert _writes(again) == {}
+
+
+def _elsewhere(result: SyncResult) -> list[dict[str, Any]]:
+    """report.json's `unanswered_elsewhere` of a run: the writes it names for records the extract lacks."""
+    return json.loads(result.report_paths["json"].read_text())["unanswered_elsewhere"]
+
+
+def test_an_unanswered_update_of_a_record_whose_husid_was_corrected_since_is_the_records(tmp_path: Path) -> None:
+    """review115 F2: the update went unanswered (a run killed while it was out), then the SRS corrected the record's
+    HUSID. The record is matched by its SRS id to the same trainee, yet every run after named the update as "never
+    answered, for a record not in the extract", for good. It is the record's: held back while it may still land (by
+    the trainee), then named on the record and settled once the record is done."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        first = write_extract(tmp_path / "u1.csv", [{**row, "last_name": "Firstfix"}])
+        _killed_while_out(emulator, "update_trainee", first, options)
+        corrected = write_extract(
+            tmp_path / "u2.csv", [{**row, "last_name": "Secondfix", "hesa_id": f"{int(row['hesa_id']) + 83}"}]
+        )
+        held = _sync(corrected, options, "held")
+        assert [(r.plan.action, r.outcome) for r in held.results] == [("update", "unknown")], held.summary_line()
+        assert _elsewhere(held) == [] and "never answered" not in held.summary_line()
+        time.sleep(HOLD + 0.5)  # the held update lands
+        minutes_pass(tmp_path / "state", 11)
+        after = _sync(corrected, options, "after")
+        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        assert _elsewhere(after) == [] and "never answered" not in after.summary_line()
+        assert after.exit_code == 0
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
+        assert _elsewhere(again) == [] and again.exit_code == 0
+        assert again.results[0].warnings() == []
+        assert _trainee(emulator)["last_name"] == "Secondfix"

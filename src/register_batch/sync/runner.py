@@ -2540,6 +2540,10 @@ class _Planned:
     # Orphans' keys whose create a record of the extract names (`_claimed_by_records`): settled as orphans are, but
     # not reported as writes for records the extract lacks.
     claimed: set[str] = field(default_factory=set)
+    # An earlier run's unanswered update, degree, placement or state write under a key no record has, to the trainee
+    # one record of the extract matched (its HUSID corrected since, `_moved_writes`): that record's, not one for a
+    # record the extract lacks (review115 F2).
+    moved: list[Entry] = field(default_factory=list)
 
 
 def _kept_for_results(
@@ -2699,7 +2703,11 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
-    planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, looked)
+    planned.moved = _moved_writes(results, unresolved)
+    moved = {entry.key for entry in planned.moved}
+    planned.orphans, planned.unanswered = _orphans(
+        run, results, sent, [entry for entry in unresolved if entry.key not in moved], looked
+    )
     claimed = _claimed_by_records(results, planned.orphans, planned.unanswered)
     planned.claimed = {key for key, _run_id in claimed.values()}
     died = ledger.ended_without_report()
@@ -2814,6 +2822,29 @@ def _orphans(
         if entry.trainee_id and entry.operation in REACHED_STATES
     }
     return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
+
+
+def _moved_writes(results: list[RecordResult], unresolved: list[Entry]) -> list[Entry]:
+    """The earlier runs' unanswered writes but creates (an update, a degree or placement write, a withdrawal or
+    deferral) under a key no record of the extract has, to a trainee exactly one record matched: the record is there,
+    its HUSID corrected since (matched by its SRS id). Its run compares it with Register, and holds it back while such a
+    request may still land (`SyncRun.waits_for` finds the request by the trainee); it is not a write for a record the
+    extract lacks, which every later report named, asking a person to check it in Register (review115 F2). A create's
+    entry is `_claimed_by_records`'."""
+    keys = {result.plan.key for result in results if result.plan.key}
+    matched = Counter(
+        plan.trainee_id
+        for result in results
+        if (plan := result.plan).trainee_id and plan.action not in ("create", "invalid")
+    )
+    return [
+        entry
+        for entry in unresolved
+        if entry.key not in keys
+        and entry.operation not in (None, "create")
+        and entry.trainee_id
+        and matched[entry.trainee_id] == 1
+    ]
 
 
 def _claimed_by_records(
@@ -3428,6 +3459,12 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
     unanswered writes for records not in the extract, their writes on records this run sent nothing for (`_write_all`,
     `_settle_unsent`), and every create this run or they carried out."""
     _settle_orphans(ledger, planned)
+    # The earlier runs' writes of a record under its HUSID before the correction (`_moved_writes`): settled once the
+    # record is done (Register holds it as the extract says, and no such request may still land: else it is unknown).
+    done = {r.plan.trainee_id for r in planned.results if r.outcome == "done" and r.plan.trainee_id}
+    for entry in planned.moved:
+        if entry.trainee_id in done:
+            ledger.record(entry.key, "done", trainee_id=entry.trainee_id, operation=entry.operation)
     for result in planned.results:
         if result.plan.earlier is None:
             continue
