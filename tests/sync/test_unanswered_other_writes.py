@@ -352,7 +352,8 @@ def _put_back_while_out(
     again = _sync(back, options, "again")
     assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "unknown")], again.summary_line()
     assert again.exit_code == 3 and again.results[0].errors[0].startswith(why), again.results[0].errors
-    assert "run the same sync again after" in again.summary_line()
+    assert again.summary_line().startswith("1 record: 1 unknown (run the same sync again after "), again.summary_line()
+    assert dry.summary_line().startswith("1 record: 1 would wait until "), dry.summary_line()
     assert _writes(again) == {}
     time.sleep(HOLD + 0.5)  # the held request is carried out
     minutes_pass(tmp_path / "state", 11)

@@ -833,8 +833,14 @@ class SyncResult:
             done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind] > 0]
             if kinds["create"] > 0 and (also := [f"{along[verb]} then {word}" for verb, word in states if along[verb]]):
                 done[0] += f" ({', '.join(also)})"
-        # Not those a stopped run did not reach: they are counted once, as "not reached" (below).
-        unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
+        # Not those a stopped run did not reach: they are counted once, as "not reached" (below); nor those held back
+        # while an earlier write may still undo them (`SyncRun._earlier_write_unsettles`): counted as unknown, or as
+        # would wait in a dry run.
+        unchanged = sum(
+            1
+            for r in self.results
+            if r.plan.action == "unchanged" and r.outcome not in ("pending", "unknown") and not r.would_wait
+        )
         if unchanged:
             done.append(f"{unchanged} unchanged")
         # Done, with every write Register's refusal found made already by someone else (RecordResult.passed).
