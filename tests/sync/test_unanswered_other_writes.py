@@ -10,6 +10,7 @@ carried out by the look-up after a lost reply is answered (review52 F5). Against
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import time
 from contextlib import closing
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hesa_extracts import hesa_trainee, write_hesa_csv
 from test_review13_gaps import TOKEN, _held
 
 from emulated import AS_OF, sync_options
@@ -278,3 +280,168 @@ def test_an_ordinary_run_leaves_no_write_noted_and_sends_what_it_did(tmp_path: P
             "POST /trainees/{trainee_id}/withdraw": 1,
         }
         assert _unanswered(tmp_path) == []
+
+
+def test_a_corrected_degree_waits_for_the_degree_correction_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
+    """review115 F1: a degree's PUT (a class corrected in place, §2.10) was not noted while out. The next run's PUT of
+    the class corrected again was answered, then the earlier PUT landed: Register held the first correction, and the
+    run had said exit 0. It is now held back, as an added degree is, until the wait is over."""
+    row = trainee(1)  # its degree's class is 02
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        first = write_extract(tmp_path / "d1.csv", [{**row, "degree_grade": "01"}])
+        _killed_while_out(emulator, "update_degree", first, options)
+        assert _unanswered(tmp_path) == ["update_degree"]
+        corrected = write_extract(tmp_path / "d2.csv", [{**row, "degree_grade": "03"}])
+        dry = _sync(corrected, options, "dry", dry_run=True)
+        [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
+        assert "a correction of a degree of trainee" in foreseen, foreseen
+
+        after = _held_back_then_sent(corrected, options, tmp_path, "a correction of a degree of trainee ")
+        assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100485", "03")]
+
+
+def test_a_degree_correction_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
+    """The same PUT sent again writes what the first writes, whichever lands last (§2.10): sent at once."""
+    row = trainee(1)
+    corrected = write_extract(tmp_path / "d1.csv", [{**row, "degree_grade": "01"}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        _killed_while_out(emulator, "update_degree", corrected, options)
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        time.sleep(HOLD + 0.5)
+        assert _degrees(emulator) == [("100485", "01")]
+
+
+def test_a_placement_delete_left_unanswered_is_noted_and_settled_when_sent_again(tmp_path: Path) -> None:
+    """review115 F1: a DELETE was not noted while out, so no later run could know it might still land. Noted now; the
+    same DELETE sent again, answered, leaves nothing out (the placement is gone: the first can change nothing). From a
+    HESA extract, which holds every placement (a Register CSV deletes none it lacks)."""
+    row = hesa_trainee(1, placements=2)
+    removed = write_hesa_csv(tmp_path / "p1.csv", [{**row, "F_PLMNTSCH_2": ""}])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", removed, options)
+        assert _unanswered(tmp_path) == ["delete_placement"]
+        again = _sync(removed, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert _writes(again) == {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
+        assert _unanswered(tmp_path) == []
+        time.sleep(HOLD + 0.5)
+
+
+def _put_back_while_out(
+    emulator: Any, tmp_path: Path, method: str, rows: tuple[dict[str, Any], dict[str, Any]], why: str
+) -> SyncResult:
+    """review115 F3: a sync of `rows[1]` killed while its `method` request is out, then the SRS puts the record back
+    as `rows[0]`, synced before, and the next run starts at once. It sends nothing (Register still holds the record
+    as the extract says) and was done, exit 0; the earlier request then landed. Now: unknown, exit 3, said so (`why`);
+    once the request landed and the wait is over, the run after it puts Register right. Returns that run."""
+    first, changed = rows
+    write = write_hesa_csv if "F_HUSID" in first else write_extract
+    options = sync_options(emulator, tmp_path, TOKEN)
+    assert sync_files([str(write(tmp_path / "first.csv", [first]))], options).exit_code == 0
+    _killed_while_out(emulator, method, write(tmp_path / "changed.csv", [changed]), options)
+    back = write(tmp_path / "back.csv", [first])
+    dry = _sync(back, options, "dry", dry_run=True)
+    assert [why in (r.plan.waits or "") for r in dry.results] == [True], [r.plan.waits for r in dry.results]
+    again = _sync(back, options, "again")
+    assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "unknown")], again.summary_line()
+    assert again.exit_code == 3 and again.results[0].errors[0].startswith(why), again.results[0].errors
+    assert again.summary_line().startswith("1 record: 1 unknown (run the same sync again after "), again.summary_line()
+    assert dry.summary_line().startswith("1 record: 1 would wait until "), dry.summary_line()
+    assert _writes(again) == {}
+    time.sleep(HOLD + 0.5)  # the held request is carried out
+    minutes_pass(tmp_path / "state", 11)
+    after = _sync(back, options, "after")
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+    assert after.exit_code == 0
+    return after
+
+
+def test_a_record_put_back_while_its_update_is_out_is_left_unknown(tmp_path: Path) -> None:
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "email": "x5@example.com"}
+        _put_back_while_out(emulator, tmp_path, "update_trainee", (row, changed), "an update of trainee ")
+        assert _trainee(emulator)["email"] == row["email"]
+
+
+def test_a_degree_put_back_while_its_correction_is_out_is_left_unknown(tmp_path: Path) -> None:
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "degree_grade": "01"}
+        why = "a correction of a degree of trainee "
+        after = _put_back_while_out(emulator, tmp_path, "update_degree", (row, changed), why)
+        assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _degrees(emulator) == [("100485", "02")]
+
+
+def test_a_placement_put_back_while_its_delete_is_out_is_left_unknown(tmp_path: Path) -> None:
+    """The review's DELETE case: the late DELETE removed the placement the extract has again, after an exit-0 run."""
+    row = hesa_trainee(1, placements=2)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        changed = {**row, "F_PLMNTSCH_2": ""}
+        why = "a request deleting a placement of trainee "
+        after = _put_back_while_out(emulator, tmp_path, "delete_placement", (row, changed), why)
+        assert _writes(after) == {"POST /trainees/{trainee_id}/placements": 1}
+
+
+@pytest.mark.parametrize(
+    ("method", "changes"),
+    [("update_trainee", {"email": "x5@example.com"}), ("update_degree", {"degree_grade": "01"})],
+    ids=["update", "degree"],
+)
+def test_a_write_that_landed_before_the_rerun_does_not_hold_it(
+    tmp_path: Path, method: str, changes: dict[str, str]
+) -> None:
+    """The killed run's request was carried out before the next run, and the extract is as it sent it: landing again
+    (another copy still out) writes what Register holds, so the record is done, exit 0, not held for the wait."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        changed = write_extract(tmp_path / "changed.csv", [{**row, **changes}])
+        _killed_while_out(emulator, method, changed, options)
+        time.sleep(HOLD + 0.5)  # carried out
+        again = _sync(changed, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
+        assert again.exit_code == 0
+        assert _writes(again) == {}
+
+
+def _elsewhere(result: SyncResult) -> list[dict[str, Any]]:
+    """report.json's `unanswered_elsewhere` of a run: the writes it names for records the extract lacks."""
+    return json.loads(result.report_paths["json"].read_text())["unanswered_elsewhere"]
+
+
+def test_an_unanswered_update_of_a_record_whose_husid_was_corrected_since_is_the_records(tmp_path: Path) -> None:
+    """review115 F2: the update went unanswered (a run killed while it was out), then the SRS corrected the record's
+    HUSID. The record is matched by its SRS id to the same trainee, yet every run after named the update as "never
+    answered, for a record not in the extract", for good. It is the record's: held back while it may still land (by
+    the trainee), then named on the record and settled once the record is done."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = _synced(emulator, tmp_path, row)
+        first = write_extract(tmp_path / "u1.csv", [{**row, "last_name": "Firstfix"}])
+        _killed_while_out(emulator, "update_trainee", first, options)
+        corrected = write_extract(
+            tmp_path / "u2.csv", [{**row, "last_name": "Secondfix", "hesa_id": f"{int(row['hesa_id']) + 83}"}]
+        )
+        held = _sync(corrected, options, "held")
+        assert [(r.plan.action, r.outcome) for r in held.results] == [("update", "unknown")], held.summary_line()
+        assert _elsewhere(held) == [] and "never answered" not in held.summary_line()
+        time.sleep(HOLD + 0.5)  # the held update lands
+        minutes_pass(tmp_path / "state", 11)
+        after = _sync(corrected, options, "after")
+        assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
+        assert _elsewhere(after) == [] and "never answered" not in after.summary_line()
+        assert after.exit_code == 0
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
+        assert _elsewhere(again) == [] and again.exit_code == 0
+        assert again.results[0].warnings() == []
+        assert _trainee(emulator)["last_name"] == "Secondfix"

@@ -283,10 +283,14 @@ def degree_digest(degree: Mapping[str, Any]) -> str:
     return _digest(degree_key(degree))
 
 
-def sent_digest(kind: str, body: Mapping[str, Any]) -> str:
+def sent_digest(kind: str, body: Mapping[str, Any], item_id: str | None = None) -> str:
     """What a write of `kind` sends, as a digest, to tell a request sent again from a changed one: a degree as Register
-    stores it (its 409 refuses the very same degree a second time, §2.10), anything else by its body."""
-    return degree_digest(body) if kind == "add_degree" else _digest([kind, body])
+    stores it (its 409 refuses the very same degree a second time, §2.10), a DELETE by the degree or placement it
+    removes (`item_id`: it sends no body, §2.10, §2.11), anything else by its body (a degree's PUT too: what it writes,
+    whichever degree it is sent to)."""
+    if kind == "add_degree":
+        return degree_digest(body)
+    return _digest([kind, item_id]) if kind in ("delete_degree", "delete_placement") else _digest([kind, body])
 
 
 def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:

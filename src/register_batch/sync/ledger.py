@@ -87,9 +87,10 @@ CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT)
 -- carry out the same thing twice (Ledger.unanswered; review46 F1, F2, review47 F1, F2). `kind` is `create` (with what
 -- Register's 409 compares of it, as creates_matched) or `add_placement` (with the trainee's id); `srs_id` finds it
 -- again after the record's HUSID, and so its key, is corrected; `sent_at` is when the request went out, or when it
--- was last known unanswered. So too each degree added, update of a trainee, withdrawal and deferral (`kind` the
--- step's: add_degree, update, withdraw, defer; with the trainee's id, and a digest of what it sends in `compared`):
--- a later run's different write of that kind could be overtaken by it (review52 F1, F3, F4).
+-- was last known unanswered. So too each degree added, corrected or deleted, placement deleted, update of a trainee,
+-- withdrawal and deferral (`kind` the step's: add_degree, update_degree, delete_degree, delete_placement, update,
+-- withdraw, defer; with the trainee's id, and a digest of what it sends in `compared`, the item's id for a DELETE):
+-- a later run's different write of that kind could be overtaken by it (review52 F1, F3, F4, review115 F1).
 CREATE TABLE IF NOT EXISTS writes_unanswered (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL, srs_id TEXT, trainee_id TEXT,
     compared TEXT, sent_at TEXT NOT NULL
@@ -950,6 +951,15 @@ class Ledger:
         """Register answered the request `sent` (`write_going_out`): it can no longer be carried out later."""
         with self._one_commit():
             self._execute("DELETE FROM writes_unanswered WHERE id = ?", (sent,))
+
+    def writes_settled(self, kind: str, trainee_id: str, compared: str) -> None:
+        """Every request of `kind` to the trainee that sent `compared` (`write_going_out`) can change nothing now,
+        whichever run sent it: a DELETE of a degree or placement Register no longer holds (review115 F1)."""
+        with self._one_commit():
+            self._execute(
+                "DELETE FROM writes_unanswered WHERE kind = ? AND trainee_id = ? AND compared = ?",
+                (kind, trainee_id, compared),
+            )
 
     def write_unanswered(self, sent: int) -> None:
         """The request `sent` ended with no answer: its wait runs from now, not from before the client's own retries

@@ -65,7 +65,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest
+from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest, update_body
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -180,20 +180,43 @@ def _create_may_still_land(entry: Entry) -> datetime | None:
 # corrects, as Register's 409 refuses only the very same degree (§2.10); an update put back (§2.6); a withdrawal after
 # a deferral, or a withdrawal or deferral Register takes in place of this run's, refusing this one as a second (§2.7,
 # §2.8). A deferral landing after a withdrawal is refused (§2.8: a withdrawn trainee cannot be deferred): not counted.
+# A degree's PUT writes what it was sent over a correction made since, or over the degree a degree added now would
+# duplicate (§2.10: it checks nothing against a later request); a degree's DELETE removes one corrected since, or one
+# a degree added now repeats (refused as a duplicate until then, §3.7); a placement's DELETE, the one Register holds
+# that an occurrence added now stands beside (§2.11: no duplicate check) (review115 F1).
 _OVERTAKEN: dict[str, tuple[str, ...]] = {
     "add_degree": ("add_degree", "update_degree"),
+    "update_degree": ("add_degree", "update_degree"),
+    "delete_degree": ("add_degree", "update_degree"),
+    "delete_placement": ("add_placement",),
     "update": ("update",),
     "withdraw": ("defer", "withdraw"),
     "defer": ("defer",),
 }
 _STATE_NOUNS = {"withdraw": "withdrawal", "defer": "deferral"}
+# The unanswered requests of an earlier run that, landing late, could leave a record this run sends nothing for (or
+# sends other writes for) otherwise than the extract says (`SyncRun._earlier_write_unsettles`, review115 F3), and how
+# the record's message names each. A withdrawal or deferral is said in the record's warnings (`_maybe_written`), and a
+# placement added has no digest kept of it (its wait is `_earlier_placement_out`'s).
+_UNSETTLING = {
+    "update": "an update of",
+    "update_degree": "a correction of a degree of",
+    "add_degree": "a request adding a degree to",
+    "delete_degree": "a request deleting a degree of",
+    "delete_placement": "a request deleting a placement of",
+}
 
 
 def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
     """Whether `steps` only send again a request of `kind` still out (`sent`: what each sent, `compare.sent_digest`):
     Register refuses whichever lands second (a degree's 409, §2.10; a withdrawal's or deferral's 422, §2.7, §2.8), and
     an update sent twice leaves what one leaves. Not held back, as a create sent again is not (review52 F1)."""
-    return all(step.kind == kind and sent_digest(kind, step.body or {}) in sent for step in steps)
+    return all(step.kind == kind and _step_digest(step) in sent for step in steps)
+
+
+def _step_digest(step: Step) -> str:
+    """What a step sends, as the ledger notes it while it is out (`compare.sent_digest`)."""
+    return sent_digest(step.kind, step.body or {}, step.item_id)
 
 
 def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
@@ -212,6 +235,21 @@ def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until
             "put back what this record's update changes",
             f"{after} to send the update",
             f"/trainees/{trainee_id}",
+        )
+    if kind in ("update_degree", "delete_degree"):
+        request = "a correction of a degree" if kind == "update_degree" else "a request deleting a degree"
+        return (
+            f"{request} of trainee {trainee_id} had no answer a short while ago: Register may still carry it out, "
+            "after this record's degree changes, and undo them",
+            f"{after}: it compares the degrees with those Register then holds",
+            f"/trainees/{trainee_id}/degrees",
+        )
+    if kind == "delete_placement":
+        return (
+            f"a request deleting a placement of trainee {trainee_id} had no answer a short while ago: Register may "
+            "still carry it out, after this record's placement is added",
+            f"{after}: it compares the placements with those Register then holds",
+            f"/trainees/{trainee_id}/placements",
         )
     asked = " and ".join(dict.fromkeys(_STATE_NOUNS[step.kind] for step in steps))
     verb = "withdrawing" if kind == "withdraw" else "deferring"
@@ -353,14 +391,19 @@ describe(
     "two runs; a dry run, which settles nothing, says 'a dry run settles nothing: the next real run's report is the "
     "first to list it' in place of 'this is the first report to list it'",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
-    fix="Nothing to do: the write is in Register once. It is said so that a run killed before its report (a machine "
-    "stopped, an out-of-memory kill) leaves no write unreported, and a write a report left unknown is said to have "
-    "gone through (the record counts as unchanged in this run, as created or updated in none). The parts in brackets "
+    fix="Nothing to do for a write said to be written: it is in Register once. It is said so that a run killed "
+    "before its report (a machine stopped, an out-of-memory kill) leaves no write unreported, and a write a report "
+    "left unknown is said to have gone through (the record counts as unchanged in this run, as created or updated "
+    "in none). The parts in brackets "
     "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
     "warning beside it says otherwise); without them, this run updates the record again or holds it back, and its "
     "own outcome follows. A write that had no answer, on a record this run sends nothing for, is said only to have "
     "maybe been written, unless Register's listing shows it (a create, a withdrawal or deferral, by the state it "
-    "leaves): if Register carries it out later, the next sync finds what differs.",
+    "leaves). Register may still carry such a write out for 10 minutes after it went out: when it would then change "
+    "what Register holds (an update, a degree's correction or a DELETE that sent otherwise than the record now says, "
+    "or a degree added that the record no longer has), the record is left unknown (exit 3) and the summary line says "
+    "after what time to run the same sync again, which puts right what it changed. Later, if Register carries one "
+    "out, the next sync finds what differs.",
     severity=Severity.WARNING,
 )
 describe(
@@ -630,8 +673,10 @@ class RecordResult:
 
     @property
     def would_wait(self) -> bool:
-        """A dry run's record that a real run started now would hold back (sync_would_wait): not counted as written."""
-        return self.outcome == "planned" and self.again_after is not None
+        """A dry run's record that a real run started now would hold back (sync_would_wait): not counted as written.
+        One with nothing to send is `done` in a dry run (`_dry_run_outcome`), and held back too when an earlier write
+        may still land and undo it (`SyncRun._earlier_write_unsettles`)."""
+        return self.outcome in ("planned", "done") and self.again_after is not None
 
     def held_back(self, kinds: tuple[str, ...] = ("conflict", "blocked")) -> bool:
         """Planned as one of `kinds`, or found to be one by Register's answer: by its action, or (a record this run
@@ -788,8 +833,14 @@ class SyncResult:
             done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind] > 0]
             if kinds["create"] > 0 and (also := [f"{along[verb]} then {word}" for verb, word in states if along[verb]]):
                 done[0] += f" ({', '.join(also)})"
-        # Not those a stopped run did not reach: they are counted once, as "not reached" (below).
-        unchanged = sum(1 for r in self.results if r.plan.action == "unchanged" and r.outcome != "pending")
+        # Not those a stopped run did not reach: they are counted once, as "not reached" (below); nor those held back
+        # while an earlier write may still undo them (`SyncRun._earlier_write_unsettles`): counted as unknown, or as
+        # would wait in a dry run.
+        unchanged = sum(
+            1
+            for r in self.results
+            if r.plan.action == "unchanged" and r.outcome not in ("pending", "unknown") and not r.would_wait
+        )
         if unchanged:
             done.append(f"{unchanged} unchanged")
         # Done, with every write Register's refusal found made already by someone else (RecordResult.passed).
@@ -1021,6 +1072,8 @@ class SyncRun:
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
+        # Whether the ledger held a request noted while out when the run first looked (`_noted_before_run`).
+        self._any_noted: bool | None = None
         # The status that ended the step, where it is not the last answer's (`_delete`: a 404 of a DELETE resent).
         self._ended_with: int | None = None
         # The step found held after Register refused it, and not from this run's request (RecordResult.passed).
@@ -1526,6 +1579,8 @@ class SyncRun:
             return wait
         if (wait := self._earlier_write_out(key, plan)) is not None:
             return wait
+        if (wait := self._earlier_write_unsettles(key, plan, record)) is not None:
+            return wait
         if plan.steps and plan.steps[0].kind == "create" and (wait := self._earlier_create_out(key, record)):
             return wait
         return self._update_would_unguard(key, plan, record)
@@ -1590,10 +1645,11 @@ class SyncRun:
         )
 
     def _earlier_write_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
-        """Why this record's degree, update, withdrawal or deferral is not sent yet, if a request of that kind to its
-        trainee went unanswered a short while ago (a run killed or stopped while it was out): Register may still carry
-        that request out after this one, and leave the trainee with a degree both as it was and as corrected, put back
-        what this update changes, or withdraw a trainee this record now defers (review52 F1, F3, F4). The same request
+        """Why this record's degree, placement, update, withdrawal or deferral is not sent yet, if a request to its
+        trainee that it could be overtaken by (`_OVERTAKEN`) went unanswered a short while ago (a run killed or stopped
+        while it was out): Register may still carry that request out after this one, and leave the trainee with a
+        degree both as it was and as corrected, write back a degree's class corrected again, put back what this update
+        changes, or withdraw a trainee this record now defers (review52 F1, F3, F4, review115 F1). The same request
         sent again is not held back (`_sent_again`)."""
         if plan.trainee_id is None:  # a create: nothing was written to its trainee yet
             return None
@@ -1613,6 +1669,64 @@ class SyncRun:
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
                 return _MayStillLand(until, why, then, path)
         return None
+
+    def _earlier_write_unsettles(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
+        """Why this record is left unknown, if a degree added, corrected or deleted, a placement deleted, or an update
+        an earlier run sent its trainee went unanswered a short while ago, this run does not send it again, and Register
+        landing it now would no longer hold the record as the extract says: an update or a degree's PUT that sent
+        otherwise than the record now says (the SRS put a change back), a DELETE of a degree or placement Register
+        still holds (the SRS put it back), a degree added that Register does not hold and the record no longer has.
+        Nothing this run sends could stop it, and a record said to be held as the extract says (done, exit 0) would
+        then not be (review115 F3). Reads Register (one GET) only for a trainee with such a request still out."""
+        if plan.trainee_id is None or plan.action not in ("update", "unchanged") or not self._noted_before_run():
+            return None
+        trainee_id = plan.trainee_id
+        sending = {_step_digest(step) for step in plan.steps}
+        for kind in _UNSETTLING:
+            out = [
+                (compared, until)
+                for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=trainee_id)
+                if compared not in sending and (until := _still_out_until(sent_at)) is not None
+            ]
+            if out and (changing := self._would_change(kind, trainee_id, record, out)):
+                until = max(until for _compared, until in changing)
+                return _MayStillLand(
+                    until,
+                    f"{_UNSETTLING[kind]} trainee {trainee_id} had no answer a short while ago: Register may still "
+                    "carry it out, and then no longer hold the record as the extract says",
+                    f"Run sync again after {until:%H:%M} UTC: it compares the trainee with what Register then holds",
+                    f"/trainees/{trainee_id}",
+                    joined=", and nothing this run sends could stop it. ",
+                )
+        return None
+
+    def _would_change(
+        self, kind: str, trainee_id: str, record: TraineeRecord, out: list[tuple[str | None, datetime]]
+    ) -> list[tuple[str | None, datetime]]:
+        """The requests of `kind` still out (`out`: what each sent, `_step_digest`) that would change what Register
+        holds of the trainee, now as the record says, were they carried out now (`_earlier_write_unsettles`)."""
+        if kind == "add_degree":  # one Register holds was carried out: its 409 refuses it a second time (§2.10)
+            return self._degrees_not_yet_held(trainee_id, out)
+        if kind == "update":  # a PUT writes every field it is sent (§2.6): harmless only if it sent what this would
+            held = self.client.get_trainee(trainee_id)
+            same = sent_digest(kind, update_body(record.data, held, record.partial_lists))
+            return [(compared, until) for compared, until in out if compared != same]
+        if kind == "update_degree":  # a degree's PUT writes the values it is sent (§2.10): the record's degrees
+            degrees = record.data.get("degrees_attributes") or []
+            recorded = {sent_digest(kind, {k: v for k, v in d.items() if v is not None}) for d in degrees}
+            return [(compared, until) for compared, until in out if compared not in recorded]
+        # A DELETE of a degree or placement Register no longer holds can change nothing (its 404, §2.10, §2.11).
+        listed = self.client.list_degrees if kind == "delete_degree" else self.client.list_placements
+        id_key = "degree_id" if kind == "delete_degree" else "placement_id"
+        held_ids = {sent_digest(kind, {}, str(item.get(id_key))) for item in listed(trainee_id)}
+        return [(compared, until) for compared, until in out if compared in held_ids]
+
+    def _noted_before_run(self) -> bool:
+        """Whether the ledger held any request noted while out when this run first asked (`Ledger.has_unanswered`):
+        else no record need be compared with one (`_earlier_write_unsettles`), on the common paths."""
+        if self._any_noted is None:
+            self._any_noted = self.ledger.has_unanswered()
+        return self._any_noted
 
     def _degrees_not_yet_held(
         self, trainee_id: str, out: list[tuple[str | None, datetime]]
@@ -1688,9 +1802,11 @@ class SyncRun:
                         raise
                     self._found_carried_out()  # a resend's 409: the request before it was carried out
             elif step.kind == "update_degree":
-                client.update_degree(trainee_id, _item_id(step), step.body or {})
+                self._sent_noted(plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {}))
             elif step.kind == "delete_degree":
-                self._delete(lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found")
+                self._delete(
+                    plan, step, lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found"
+                )
                 self._replaced(trainee_id, _item_id(step))
             elif step.kind == "add_placement":
                 assert plan.key is not None
@@ -1699,7 +1815,9 @@ class SyncRun:
                 )
                 self._noted_while_out(sent, lambda: client.add_placement(trainee_id, step.body or {}))
             elif step.kind == "delete_placement":
-                self._delete(lambda: client.delete_placement(trainee_id, _item_id(step)), "Placement(s) not found")
+                self._delete(
+                    plan, step, lambda: client.delete_placement(trainee_id, _item_id(step)), "Placement(s) not found"
+                )
             elif step.kind == "defer":
                 self._sent_noted(plan, step, lambda: client.defer(trainee_id, step.body or {}))
             elif step.kind == "withdraw":
@@ -1754,11 +1872,12 @@ class SyncRun:
         return self._noted_while_out(sent, lambda: self.client.create_trainee(create_body(record.data)))
 
     def _sent_noted(self, plan: RecordPlan, step: Step, request: Callable[[], _Answer]) -> _Answer:
-        """A degree added, or a trainee's update, withdrawal or deferral, noted in the ledger while it is out
-        (`_noted_while_out`) with what it sends (`sent_digest`): a later run holds back another such write to the
-        trainee while this one may still be carried out (`_earlier_write_out`; review52 F1, F3, F4)."""
+        """A degree added, corrected or deleted, a placement deleted, or a trainee's update, withdrawal or deferral,
+        noted in the ledger while it is out (`_noted_while_out`) with what it sends (`_step_digest`): a later run holds
+        back another such write to the trainee while this one may still be carried out (`_earlier_write_out`; review52
+        F1, F3, F4, review115 F1)."""
         assert plan.key is not None  # a record sent has a key (_execute)
-        compared = sent_digest(step.kind, step.body or {})
+        compared = _step_digest(step)
         sent = self.ledger.write_going_out(step.kind, plan.key, trainee_id=plan.trainee_id, compared=compared)
         return self._noted_while_out(sent, request)
 
@@ -1787,7 +1906,7 @@ class SyncRun:
         write, not one made in Register's service (review86 F2). Only the report is told: the note stays until its
         wait is over, as another such request may still be out (review89 F1)."""
         assert plan.key is not None  # a record sent has a key (_execute)
-        sent = sent_digest(step.kind, step.body or {})
+        sent = _step_digest(step)
         return any(
             compared == sent
             for compared, _sent_at in self.ledger.unanswered(step.kind, plan.key, trainee_id=plan.trainee_id)
@@ -1818,17 +1937,25 @@ class SyncRun:
             self.ledger.write_answered(self._out)
             self._out = None
 
-    def _delete(self, request: Callable[[], object], gone: str) -> None:
-        """A DELETE of a degree or placement. Its own 404 (`gone`: "Degree(s) not found", §7.1) is what a DELETE sent
-        again after a lost reply gets once the first was carried out: the step is done, and reported with the 200 a
-        DELETE answers (§2.10, §2.11). Any other 404 is not: "Trainee(s) not found" is a trainee Register no longer
-        holds for this token (§1.2), which the step fails on (review52 F6)."""
-        try:
-            request()
-        except NotFound as exc:
-            if gone not in exc.messages:
-                raise
-            self._ended_with = 200
+    def _delete(self, plan: RecordPlan, step: Step, request: Callable[[], object], gone: str) -> None:
+        """A DELETE of a degree or placement, noted while out (`_sent_noted`: a later run holds back what it could
+        undo, review115 F1). Its own 404 (`gone`: "Degree(s) not found", §7.1) is what a DELETE sent again after a lost
+        reply gets once the first was carried out: the step is done, and reported with the 200 a DELETE answers
+        (§2.10, §2.11). Any other 404 is not: "Trainee(s) not found" is a trainee Register no longer holds for this
+        token (§1.2), which the step fails on (review52 F6). Answered, the degree or placement is gone: a request
+        deleting it still out, this run's or an earlier one's, can change nothing when it lands."""
+
+        def deleted() -> None:
+            try:
+                request()
+            except NotFound as exc:
+                if gone not in exc.messages:
+                    raise
+                self._ended_with = 200
+
+        self._sent_noted(plan, step, deleted)
+        self.ledger.writes_settled(step.kind, _trainee_id(plan), _step_digest(step))
+        self._out = None
 
     def _replacing(self, trainee_id: str, step: Step) -> None:
         """Before a degree that replaces one Register holds is sent, note the one to delete after it
@@ -2419,6 +2546,10 @@ class _Planned:
     # Orphans' keys whose create a record of the extract names (`_claimed_by_records`): settled as orphans are, but
     # not reported as writes for records the extract lacks.
     claimed: set[str] = field(default_factory=set)
+    # An earlier run's unanswered update, degree, placement or state write under a key no record has, to the trainee
+    # one record of the extract matched (its HUSID corrected since, `_moved_writes`): that record's, not one for a
+    # record the extract lacks (review115 F2).
+    moved: list[Entry] = field(default_factory=list)
 
 
 def _kept_for_results(
@@ -2578,7 +2709,11 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
-    planned.orphans, planned.unanswered = _orphans(run, results, sent, unresolved, looked)
+    planned.moved = _moved_writes(results, unresolved)
+    moved = {entry.key for entry in planned.moved}
+    planned.orphans, planned.unanswered = _orphans(
+        run, results, sent, [entry for entry in unresolved if entry.key not in moved], looked
+    )
     claimed = _claimed_by_records(results, planned.orphans, planned.unanswered)
     planned.claimed = {key for key, _run_id in claimed.values()}
     died = ledger.ended_without_report()
@@ -2695,6 +2830,29 @@ def _orphans(
     return orphans, unanswered_elsewhere(orphans, sent, run.listed_cycles, looked, states)
 
 
+def _moved_writes(results: list[RecordResult], unresolved: list[Entry]) -> list[Entry]:
+    """The earlier runs' unanswered writes but creates (an update, a degree or placement write, a withdrawal or
+    deferral) under a key no record of the extract has, to a trainee exactly one record matched: the record is there,
+    its HUSID corrected since (matched by its SRS id). Its run compares it with Register, and holds it back while such a
+    request may still land (`SyncRun.waits_for` finds the request by the trainee); it is not a write for a record the
+    extract lacks, which every later report named, asking a person to check it in Register (review115 F2). A create's
+    entry is `_claimed_by_records`'."""
+    keys = {result.plan.key for result in results if result.plan.key}
+    matched = Counter(
+        plan.trainee_id
+        for result in results
+        if (plan := result.plan).trainee_id and plan.action not in ("create", "invalid")
+    )
+    return [
+        entry
+        for entry in unresolved
+        if entry.key not in keys
+        and entry.operation not in (None, "create")
+        and entry.trainee_id
+        and matched[entry.trainee_id] == 1
+    ]
+
+
 def _claimed_by_records(
     results: list[RecordResult], orphans: list[Entry], unanswered: list[dict[str, Any]]
 ) -> dict[str, tuple[str, int]]:
@@ -2779,6 +2937,12 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
             if result.outcome == "skipped":
                 continue
             if not result.plan.steps:
+                plan = result.plan
+                if plan.key is not None and (wait := run.waits_for(plan.key, plan, records[index])) is not None:
+                    # An earlier run's write may still land and undo what Register holds (review115 F3): nothing to
+                    # send, nor to settle; its ledger entry stays the earlier run's.
+                    result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
+                    continue
                 result.outcome = "done"
                 if result.plan.earlier is None:
                     _settle_done(ledger, result.plan)
@@ -2798,7 +2962,7 @@ def _foresee_waits(run: SyncRun, records: RecordSpool, results: list[RecordResul
         return
     for index, result in enumerate(results):
         plan = result.plan
-        if result.outcome == "planned" and plan.key is not None:
+        if result.outcome in ("planned", "done") and plan.key is not None:
             wait = run.waits_for(plan.key, plan, records[index])
             if wait is not None:
                 plan.waits, result.again_after = wait.foreseen(), wait.until
@@ -3301,6 +3465,12 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
     unanswered writes for records not in the extract, their writes on records this run sent nothing for (`_write_all`,
     `_settle_unsent`), and every create this run or they carried out."""
     _settle_orphans(ledger, planned)
+    # The earlier runs' writes of a record under its HUSID before the correction (`_moved_writes`): settled once the
+    # record is done (Register holds it as the extract says, and no such request may still land: else it is unknown).
+    done = {r.plan.trainee_id for r in planned.results if r.outcome == "done" and r.plan.trainee_id}
+    for entry in planned.moved:
+        if entry.trainee_id in done:
+            ledger.record(entry.key, "done", trainee_id=entry.trainee_id, operation=entry.operation)
     for result in planned.results:
         if result.plan.earlier is None:
             continue
