@@ -28,6 +28,23 @@ def run_cli(
     )
 
 
+def run_cli_to_full_disk(
+    args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """`python -m register_batch ARGS > /dev/full`: every write to standard output is ENOSPC (the output's disk is
+    full); standard error captured as text."""
+    with open("/dev/full", "w") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "register_batch", *args],
+            env=env,
+            cwd=cwd,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
+
+
 def files_limited_to(size: int):
     """A `preexec_fn` for a child whose files cannot grow past `size` bytes: its writes then fail as on a full disk
     (EFBIG, like ENOSPC), instead of the default SIGXFSZ killing it. Works for any user, root included."""

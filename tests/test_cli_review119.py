@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import run_cli_to_full_disk
 from register_batch.cli import cli
 
 AS_OF = "2026-11-28"
@@ -135,20 +136,9 @@ def test_an_h_in_a_short_options_value_is_not_taken_for_help(tmp_path):
     """review119 F2: `-oh.xml` is -o's value, not -o and -h: generate's summary, news of a file written, lost to a
     full disk keeps its exit code 0 (what it is run for is the file), as without the h."""
     import os
-    import subprocess
-    import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-m", "register_batch", "-q", "generate", "--count", "2", "--seed", "1", "-oh.xml"],
-            env=env,
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
+    done = run_cli_to_full_disk(["-q", "generate", "--count", "2", "--seed", "1", "-oh.xml"], tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "h.xml").is_file()
 

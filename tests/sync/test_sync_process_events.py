@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_runs import sync_command
+from cli_runs import run_cli_to_full_disk, sync_command
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from stub_http import fronting
@@ -225,16 +225,7 @@ def test_a_listing_on_a_full_disk_is_an_error_not_half_a_listing_with_exit_0(tmp
     """review37 F3: `register-batch config show --json > settings.json` with the disk full exited 0, leaving a script
     an empty or half-written file it took for the settings. Where standard output is what the command is run for,
     its loss is one error line and exit 2 (a sync's summary, news of reports written elsewhere, keeps its code)."""
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-m", "register_batch", *command],
-            env=env,
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
+    done = run_cli_to_full_disk(command, tmp_path, env)
     assert done.returncode == 2, done.stderr
     assert done.stderr == (
         "register-batch: error: standard output could not be written (no room left on the device): what it shows is "
