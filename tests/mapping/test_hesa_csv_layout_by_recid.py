@@ -46,10 +46,10 @@ def test_without_f_recid_the_columns_with_a_value_tell_the_layout():
 
 @pytest.mark.parametrize(
     "recid,layout",
-    [("16053", "C21053"), ("21053", "C21053"), ("22053", "C22053"), ("23053", "C23053"), ("24053", "C23053")],
+    [("21053", "C21053"), ("22053", "C22053"), ("23053", "C23053"), ("24053", "C23053")],
 )
 def test_f_recid_names_the_layout_of_its_collection(recid, layout):
-    """21053 and older read as C21053; C24053 has C23053's layout (hesa-formats.md §1.6)."""
+    """C24053 has C23053's layout (hesa-formats.md §1.6)."""
     record = mapped({"F_RECID": recid, "F_TREFNO": None, "F_DISABLE1": None, "F_ITTSTARTDATE": None})
     assert record.vintage == layout
 
@@ -65,9 +65,23 @@ def test_a_c21053_row_by_its_f_recid_reads_its_end_date_from_f_enddate():
     assert record.vintage == "C21053" and record.data["itt_end_date"] == "2022-07-31"
 
 
-def test_an_f_recid_that_names_no_collection_leaves_it_to_the_columns():
-    record = mapped({**C22053_LEAVER, "F_RECID": "ABC"})
-    assert record.vintage == "C22053"
+@pytest.mark.parametrize("recid", ["ABC", "16053", "00053"])
+def test_an_f_recid_that_names_no_collection_leaves_it_to_the_columns(recid):
+    """review121 F1: 16053, the value Register's own samples carry whatever their layout (hesa-formats.md §1.1), read
+    as C21053 made a C22053 leaver's leaving date its end date, and every C23053 row's start date blank."""
+    record = mapped({**C22053_LEAVER, "F_RECID": recid})
+    assert record.vintage == "C22053" and "itt_end_date" not in record.data
+    c23053 = {"F_RECID": recid, "F_TREFNO": None, "F_ITTSTARTDATE": "2026-09-01", "F_TRAINEESTARTDATE": None}
+    assert mapped(c23053).data["itt_start_date"] == "2026-09-01"
+
+
+@pytest.mark.parametrize("recid", ["23053", "24053", "25053"])
+def test_an_f_recid_newer_than_the_headers_columns_leaves_it_to_the_columns(recid):
+    """review121 F2: a template kept from C22053 (no C23053 column) whose F_RECID is kept current was read by the
+    C23053 layout, and every row's start date was blank (F_ITTSTARTDATE, a column the file lacks)."""
+    row = {"F_RECID": recid, "F_DISABLE1": None, "F_ITTCOMDATE": "2026-09-01", "F_EXPECTEDENDDATE": "2027-07-01"}
+    record = mapped(row)
+    assert record.vintage == "C22053" and record.data["itt_start_date"] == "2026-09-01"
 
 
 def test_hesa_xml_still_tells_the_layout_from_the_tags_present():

@@ -503,6 +503,32 @@ def test_two_lines_above_the_header_are_named_with_the_header_found_below_them(t
     )
 
 
+@pytest.mark.parametrize("fmt", ["auto", "given"])
+@pytest.mark.parametrize(
+    "above,said",
+    [
+        (
+            ["2201891202016,Ann,Lee,10", "2201891202017,Bob,Ray,11"],
+            "lines 1 and 2 are not a header (trainees' rows, by the look of them), but line 3 is one of "
+            "register-csv's: a CSV's header must be its first line (move those rows below the header)",
+        ),
+        (
+            ["Report of trainees", "2201891202017,Bob,Ray,11"],
+            "line 2 is not a header (a trainee's row, by the look of it), but line 3 is one of register-csv's: a CSV's "
+            "header must be its first line (move that row below the header, and delete the other lines above it)",
+        ),
+    ],
+    ids=["two trainees' rows", "a title and a trainee's row"],
+)
+def test_trainees_rows_above_the_header_are_to_be_moved_not_deleted(tmp_path, fmt, above, said):
+    """review121 F3: two trainees' rows above the header were "delete the 2 lines above it": two trainees dropped."""
+    path = tmp_path / "above.csv"
+    path.write_text("".join(f"{line}\n" for line in above) + "hesa_id,first_names,last_name,sex\n")
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "register-csv" if fmt == "given" else fmt)
+    assert caught.value.line == 1 and caught.value.problem == said
+
+
 @pytest.mark.parametrize("fmt", ["auto", "register-csv"])
 @pytest.mark.parametrize("separator,named", [(";", "semicolons"), ("\t", "tabs")])
 def test_excels_sep_line_above_a_header_of_another_separator_is_named_with_both_fixes(tmp_path, fmt, separator, named):

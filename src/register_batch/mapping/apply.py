@@ -493,7 +493,9 @@ class Mapper:
         self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
         self._conditionals: dict[int, tuple[CodeTranslation, frozenset[str]]] = {}
         # The vintages named for a HESA collection (C21053, ...), by number, per field map (_collection_layout).
-        self._collections: dict[int, tuple[FieldMap, list[tuple[int, str, dict[str, tuple[str, ...]]]]]] = {}
+        self._collections: dict[
+            int, tuple[FieldMap, list[tuple[int, str, tuple[str, ...], dict[str, tuple[str, ...]]]]]
+        ] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -592,18 +594,23 @@ class Mapper:
         HESA XML: the first layout one of whose tags the record has (HESA writes every tag of its collection, NULL
         for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
         ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
-        date): there F_RECID says the collection where it names one, and it wins over the columns; without it, the
-        first layout one of whose columns has a value."""
+        date): there F_RECID says the collection where it names one whose columns the header has, and it wins over
+        the columns' values; else the first layout one of whose columns has a value. An F_RECID older than every
+        layout (Register's samples' 16053) names none, and one newer than the header's columns (a template kept from
+        C22053 whose F_RECID is kept current) is not taken for a layout the row cannot be read by (review121 F1,
+        F2)."""
         vintages = fmap.vintages
+        keys = fields.keys()
         if fmt == "hesa-csv":
             recid = fields.get("F_RECID")
             if recid is not None and (told := self._collection_layout(fmap, recid)) is not None:
-                return told
+                name, any_of, found = told
+                if not keys.isdisjoint(any_of):
+                    return name, found
             for name, any_of, found in vintages:
                 if any(fields.get(tag) is not None for tag in any_of):
                     return name, found
             return None, None
-        keys = fields.keys()
         for name, any_of, found in vintages:
             if not keys.isdisjoint(any_of):
                 return name, found
@@ -611,26 +618,28 @@ class Mapper:
 
     def _collection_layout(
         self, fmap: FieldMap, recid: str
-    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None] | None:
+    ) -> tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]] | None:
         """The layout of the collection F_RECID names (`22053`, or `C22053`): the field map's vintage of that name, or
-        of the latest collection before it (C24053 has C23053's layout), or the oldest for an older one (16053:
-        C21053's); None where it names no ITT collection (C##053) or the field map names none."""
+        of the latest collection before it (C24053 has C23053's layout), as (name, its columns, its sources); None
+        where it names no ITT collection (C##053), one older than every layout (16053, the value Register's samples
+        carry whatever their layout: review121 F1), or the field map names none."""
         match = _COLLECTION.fullmatch(recid.strip())
         if match is None:
             return None
         named = self._collections.get(id(fmap))
         if named is None or named[0] is not fmap:
             layouts = sorted(
-                (int(name[1:]), name, found) for name, _any_of, found in fmap.vintages if _COLLECTION.fullmatch(name)
+                (int(name[1:]), name, any_of, found)
+                for name, any_of, found in fmap.vintages
+                if _COLLECTION.fullmatch(name)
             )
             named = self._collections[id(fmap)] = (fmap, layouts)
-        layouts = named[1]
-        if not layouts:
-            return None
         number = int(match.group(1))
-        earlier = [layout for layout in layouts if layout[0] <= number]
-        _number, name, found = earlier[-1] if earlier else layouts[0]
-        return name, found
+        earlier = [layout for layout in named[1] if layout[0] <= number]
+        if not earlier:
+            return None
+        _number, name, any_of, found = earlier[-1]
+        return name, any_of, found
 
     def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
         """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""

@@ -796,6 +796,7 @@ def _refuse_what_is_no_header(
         found = sum(1 for label in labels if _known_column(layout.normalise(label), layout))
         return bool(labels) and found >= max(3, len(labels) // 2)
 
+    passed: list[list[str]] = []  # the rows between line 1 and a header below (header_below: trainees' rows?)
     while reader.line_num < HEADER_SEARCH_LINES:
         try:
             second = next(reader, None)
@@ -806,7 +807,8 @@ def _refuse_what_is_no_header(
         separator = None if known(second) else separated_otherwise(second, known)
         if separator or known(second):
             at = reader.line_num
-            raise header_below(name, first_line, layout.format, separator, width=len(second), at=at)
+            raise header_below(name, first_line, layout.format, separator, width=len(second), at=at, rows_above=passed)
+        passed.append(second)
     if looks_like_record(header):
         # Its cells are a trainee's HUSID, name and date of birth: not quoted as "unknown column headers" (review53 F2).
         raise UnusableInput(

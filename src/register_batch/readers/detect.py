@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from register_batch.constants import FORMATS as FORMATS  # kept in constants.py for the command line's start-up
 from register_batch.errors import UnusableInput
@@ -197,7 +197,14 @@ HEADER_SEARCH_LINES = 10
 
 
 def header_below(
-    name: str, first_line: str, fmt: str, separator: str | None = None, *, width: int = 0, at: int = 2
+    name: str,
+    first_line: str,
+    fmt: str,
+    separator: str | None = None,
+    *,
+    width: int = 0,
+    at: int = 2,
+    rows_above: Sequence[list[str]] = (),
 ) -> UnusableInput:
     """The refusal of a file whose line `at` (up to HEADER_SEARCH_LINES) is a header of `fmt`'s columns (`width`
     cells) and whose first is none: a title, or the `sep=,` line Excel reads (and writes), and a blank line or a
@@ -205,12 +212,24 @@ def header_below(
     separated by semicolons (`separator`), which must be said too.
 
     Line 1 may also be a trainee's row pasted above the header: it is quoted only when no cell of it could be a
-    trainee's data (review53 F2), as an error line goes to a terminal, a cron mail or a CI log."""
+    trainee's data (review53 F2), as an error line goes to a terminal, a cron mail or a CI log. So may the lines
+    between (`rows_above`, their cells): such rows are to be moved, not deleted (review121 F3)."""
     cells = _cells(first_line) or first_line.split(",")  # (no cells: a line the csv module refuses, a NUL in it)
     delete = "delete the line above it" if at == 2 else f"delete the {at - 1} lines above it"
-    if at == 2 and looks_like_record(cells) and 2 * len(cells) >= width:  # as wide as a row: not a title with a date
+    # As wide as a row: not a title with a date in it
+    rows = [
+        n for n, row in enumerate([cells, *rows_above], start=1) if looks_like_record(row) and 2 * len(row) >= width
+    ]
+    if rows == [1] and at == 2:
         said = f"line 1 is not a header (it looks like a trainee's row, {_count_cells(cells)})"
         fix = "move that row below the header"
+    elif rows:
+        named = f"line {rows[0]}" if len(rows) == 1 else f"lines {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
+        look = "a trainee's row, by the look of it" if len(rows) == 1 else "trainees' rows, by the look of them"
+        said = f"{named} {'is' if len(rows) == 1 else 'are'} not a header ({look})"
+        fix = f"move {'that row' if len(rows) == 1 else 'those rows'} below the header"
+        if len(rows) < at - 1:
+            fix += ", and delete the other lines above it"
     elif any(looks_like_value(cell) for cell in cells):
         said = "line 1 is not a header (not shown: it may hold a trainee's data)"
         fix = delete
@@ -299,7 +318,8 @@ def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa
         separator = None if known(second) else separated_otherwise(second, known)
         cells = second if separator is None else second[0].split(SEPARATORS[separator][0])
         if below := csv_format_of(cells, register_columns, hesa_tags):
-            raise header_below(name, first_line, below, separator, width=len(cells), at=at)
+            rows_above = [_cells(above) for above in lines[1 : at - 1]]
+            raise header_below(name, first_line, below, separator, width=len(cells), at=at, rows_above=rows_above)
     if looks_like_record(header):
         raise UnusableInput(
             name,
