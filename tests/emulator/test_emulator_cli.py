@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -93,6 +94,30 @@ def test_a_stop_as_soon_as_it_says_where_it_listens_stops_it_cleanly(signum):
     assert "listening on" in line
     out, err = _stop(process, signum)
     assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_second_stop_signal_while_it_stops_still_stops_it_cleanly(second):
+    """review122 F2: the stop signals' handlers went back before the server stopped (up to half a second): a second
+    Ctrl-C or SIGTERM then (a supervisor's, or an impatient person's) was "interrupted", exit 3, without "Emulator
+    stopped."."""
+    process, line = _start()
+    assert "listening on" in line
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.01)  # the server's stop waits for its loop's next turn (up to half a second): this lands in it
+    if process.poll() is None:
+        process.send_signal(second)
+    out, err = _stop_waited(process)
+    assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+
+
+def _stop_waited(process: subprocess.Popen) -> tuple[str, str]:
+    try:
+        return process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
 
 
 def test_a_generated_token_is_printed_and_works():

@@ -228,8 +228,12 @@ def emulator(
         sys.stdout.flush()
         while not stopping.wait(0.5):
             pass
+        # Stopped, and said so, before the handlers go back: a second Ctrl-C or SIGTERM while the server stops (up to
+        # half a second) only sets `stopping` again, not the commands' "interrupted", exit 3, without "Emulator
+        # stopped." (review122 F2). After it, the command line ignores them (cli.main) as it exits.
+        server.stop()
+        state.say("Emulator stopped.")
     finally:
+        server.stop()  # (once: a second call returns at once)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        server.stop()
-    state.say("Emulator stopped.")
