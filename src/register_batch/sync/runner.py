@@ -65,7 +65,7 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest, update_body
+from register_batch.sync.compare import create_body, degree_digest, degree_key, landed_update_bodies, sent_digest
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -1709,8 +1709,9 @@ class SyncRun:
             return self._degrees_not_yet_held(trainee_id, out)
         if kind == "update":  # a PUT writes every field it is sent (§2.6): harmless only if it sent what this would
             held = self.client.get_trainee(trainee_id)
-            same = sent_digest(kind, update_body(record.data, held, record.partial_lists))
-            return [(compared, until) for compared, until in out if compared != same]
+            # One sent before it landed carried keys the update now leaves out (review120 F1): any such is harmless.
+            same = {sent_digest(kind, body) for body in landed_update_bodies(record.data, held, record.partial_lists)}
+            return [(compared, until) for compared, until in out if compared not in same]
         if kind == "update_degree":  # a degree's PUT writes the values it is sent (§2.10): the record's degrees
             degrees = record.data.get("degrees_attributes") or []
             recorded = {sent_digest(kind, {k: v for k, v in d.items() if v is not None}) for d in degrees}
