@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import DEGREE_TAGS, hesa_trainee, write_hesa_csv
 from test_review13_gaps import TOKEN, _held
 
 from emulated import AS_OF, sync_options
@@ -451,3 +451,51 @@ def test_an_unanswered_update_of_a_record_whose_husid_was_corrected_since_is_the
         assert _elsewhere(again) == [] and again.exit_code == 0
         assert again.results[0].warnings() == []
         assert _trainee(emulator)["last_name"] == "Secondfix"
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_placement_added_is_not_held_by_a_delete_that_cannot_remove_it(tmp_path: Path, landed: bool) -> None:
+    """review120 F2: an unanswered DELETE of a placement held every placement the trainee's record added for 10
+    minutes (exit 3), though Register no longer listed the placement it deletes (it landed: it can change nothing), or
+    the placement it deletes is at another school than the one added (a DELETE goes by id, §2.11)."""
+    row = hesa_trainee(1, placements=2)
+    removed = {**row, "F_PLMNTSCH_2": ""}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the DELETE is carried out
+        added = write_hesa_csv(tmp_path / "p2.csv", [{**removed, "F_PLMNTSCH_3": "100000"}])
+        again = _sync(added, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        deleted = {} if landed else {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
+        assert _writes(again) == {"POST /trainees/{trainee_id}/placements": 1, **deleted}
+        time.sleep(0 if landed else HOLD + 0.5)
+        [held] = _held(emulator)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+            urns = sorted(p["urn"] for p in client.list_placements(held["trainee_id"]))
+        assert urns == ["100000", row["F_PLMNTSCH_1"]]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_degree_corrected_is_not_held_by_a_delete_of_another_degree(tmp_path: Path, landed: bool) -> None:
+    """review120 F2: an unanswered DELETE of a degree held a correction of the trainee's other degree for 10 minutes
+    (exit 3), though it deletes that other degree by its id (§2.10), or has already been carried out."""
+    row = hesa_trainee(1, degrees=2)
+    removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the DELETE is carried out
+        corrected = write_hesa_csv(tmp_path / "d2.csv", [{**removed, "F_DEGCLSS_1": "03"}])
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        deleted = {} if landed else {"DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1, **deleted}
+        time.sleep(0 if landed else HOLD + 0.5)
+        assert _degrees(emulator) == [(row["F_DEGSBJ1_1"], "03")]

@@ -472,7 +472,7 @@ def _placement_values(placement: Mapping[str, Any]) -> dict[str, str | None]:
     return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
 
 
-def _placement_key(placement: Mapping[str, Any]) -> str | None:
+def placement_key(placement: Mapping[str, Any]) -> str | None:
     (value,) = _placement_values(placement).values()
     return value
 
@@ -486,11 +486,11 @@ def placement_changes(
     holds one, so its absence from such a source says nothing."""
     found = NestedChanges()
     names_held = any(not _text(p.get("urn")) for p in source)
-    wanted = Counter(_placement_key(p) for p in source)
-    held = Counter(_placement_key(p) for p in register)
+    wanted = Counter(placement_key(p) for p in source)
+    held = Counter(placement_key(p) for p in register)
     extra = []
     for placement in register:
-        key = _placement_key(placement)
+        key = placement_key(placement)
         if wanted[key] > 0:
             wanted[key] -= 1
         else:
@@ -498,7 +498,7 @@ def placement_changes(
     # A URN's first occurrences are the ones Register holds; the later ones are added, with their own names and
     # places (a second spell at a school is "Placement 3", as a create names it, not the first's: review116 F2).
     for n, placement in enumerate(source):
-        key = _placement_key(placement)
+        key = placement_key(placement)
         if held[key] > 0:
             held[key] -= 1
         else:

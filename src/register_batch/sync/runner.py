@@ -65,7 +65,14 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_digest, degree_key, landed_update_bodies, sent_digest
+from register_batch.sync.compare import (
+    create_body,
+    degree_digest,
+    degree_key,
+    landed_update_bodies,
+    placement_key,
+    sent_digest,
+)
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -217,6 +224,11 @@ def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
 def _step_digest(step: Step) -> str:
     """What a step sends, as the ledger notes it while it is out (`compare.sent_digest`)."""
     return sent_digest(step.kind, step.body or {}, step.item_id)
+
+
+def _item_id_digest(kind: str, item: Mapping[str, Any], id_key: str) -> str:
+    """What a DELETE of a degree or placement Register lists sends, as the ledger notes it (`_step_digest`)."""
+    return sent_digest(kind, {}, str(item.get(id_key)))
 
 
 def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
@@ -1664,11 +1676,33 @@ class SyncRun:
             ]
             if out and kind == "add_degree":
                 out = self._degrees_not_yet_held(plan.trainee_id, out)
+            elif out and kind in ("delete_degree", "delete_placement"):
+                out = self._deletes_overtaking(kind, plan.trainee_id, out, steps)
             if out and not _sent_again(kind, steps, {compared for compared, _until in out}):
                 until = max(until for _compared, until in out)
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
                 return _MayStillLand(until, why, then, path)
         return None
+
+    def _deletes_overtaking(
+        self, kind: str, trainee_id: str, out: list[tuple[str | None, datetime]], steps: list[Step]
+    ) -> list[tuple[str | None, datetime]]:
+        """The unanswered DELETEs of a degree or placement (`out`: what each sent, by the id it removes) that could
+        undo one of `steps` landing after it: only of an item Register still lists (one it no longer lists is gone:
+        the DELETE's 404, §2.10, §2.11), and, as a DELETE goes by id, a degree this run corrects (any degree it adds,
+        which the one deleted may stand in the way of, §3.7), or a placement at the school of one this run adds
+        (§2.11: it stands beside it). Else it held the trainee's other changes for 10 minutes (review120 F2). One GET,
+        only for a trainee with such a request still noted."""
+        if kind == "delete_degree":
+            listed = {_item_id_digest(kind, d, "degree_id"): d for d in self.client.list_degrees(trainee_id)}
+            corrected = {step.item_id for step in steps if step.kind == "update_degree"}
+            adds = any(step.kind == "add_degree" for step in steps)
+            wanted = {digest for digest, d in listed.items() if adds or str(d.get("degree_id")) in corrected}
+        else:
+            listed = {_item_id_digest(kind, p, "placement_id"): p for p in self.client.list_placements(trainee_id)}
+            added = {placement_key(step.body or {}) for step in steps}
+            wanted = {digest for digest, p in listed.items() if placement_key(p) in added}
+        return [(compared, until) for compared, until in out if compared in wanted]
 
     def _earlier_write_unsettles(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record is left unknown, if a degree added, corrected or deleted, a placement deleted, or an update
