@@ -499,3 +499,27 @@ def test_a_degree_corrected_is_not_held_by_a_delete_of_another_degree(tmp_path: 
         assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1, **deleted}
         time.sleep(0 if landed else HOLD + 0.5)
         assert _degrees(emulator) == [(row["F_DEGSBJ1_1"], "03")]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_degree_corrected_is_not_held_by_a_correction_of_another_degree_as_the_record_has_it(
+    tmp_path: Path, landed: bool
+) -> None:
+    """review120 F3: an unanswered PUT of the trainee's first degree, which sent that degree as the record still has
+    it, held a correction of its second degree for 10 minutes (exit 3): landing (again) it writes what the record
+    says, and it cannot undo the other degree's correction (§2.10: a degree's PUT writes the degree it is sent to)."""
+    row = hesa_trainee(1, degrees=2)
+    first = {**row, "F_DEGCLSS_1": "03"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "update_degree", write_hesa_csv(tmp_path / "d1.csv", [first]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the PUT is carried out
+        second = write_hesa_csv(tmp_path / "d2.csv", [{**first, "F_DEGCLSS_2": "05"}])
+        again = _sync(second, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1 if landed else 2}
+        time.sleep(0 if landed else HOLD + 0.5)
+        assert _degrees(emulator) == sorted([(row["F_DEGSBJ1_1"], "03"), (row["F_DEGSBJ1_2"], "05")])

@@ -69,6 +69,7 @@ from register_batch.sync.compare import (
     create_body,
     degree_digest,
     degree_key,
+    degree_values,
     landed_update_bodies,
     placement_key,
     sent_digest,
@@ -1589,7 +1590,7 @@ class SyncRun:
         be overtaken by the earlier one. Reads only the ledger, so a dry run says it too (`_foresee_waits`)."""
         if (wait := self._earlier_placement_out(key, plan)) is not None:
             return wait
-        if (wait := self._earlier_write_out(key, plan)) is not None:
+        if (wait := self._earlier_write_out(key, plan, record)) is not None:
             return wait
         if (wait := self._earlier_write_unsettles(key, plan, record)) is not None:
             return wait
@@ -1656,7 +1657,7 @@ class SyncRun:
             f"/trainees/{plan.trainee_id}/placements",
         )
 
-    def _earlier_write_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
+    def _earlier_write_out(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record's degree, placement, update, withdrawal or deferral is not sent yet, if a request to its
         trainee that it could be overtaken by (`_OVERTAKEN`) went unanswered a short while ago (a run killed or stopped
         while it was out): Register may still carry that request out after this one, and leave the trainee with a
@@ -1678,6 +1679,8 @@ class SyncRun:
                 out = self._degrees_not_yet_held(plan.trainee_id, out)
             elif out and kind in ("delete_degree", "delete_placement"):
                 out = self._deletes_overtaking(kind, plan.trainee_id, out, steps)
+            elif out and kind == "update_degree":
+                out = self._degree_puts_overtaking(plan, record, out)
             if out and not _sent_again(kind, steps, {compared for compared, _until in out}):
                 until = max(until for _compared, until in out)
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
@@ -1703,6 +1706,35 @@ class SyncRun:
             added = {placement_key(step.body or {}) for step in steps}
             wanted = {digest for digest, p in listed.items() if placement_key(p) in added}
         return [(compared, until) for compared, until in out if compared in wanted]
+
+    def _degree_puts_overtaking(
+        self, plan: RecordPlan, record: TraineeRecord, out: list[tuple[str | None, datetime]]
+    ) -> list[tuple[str | None, datetime]]:
+        """The unanswered degree PUTs (`out`: what each sent, by body) that could undo this run's degree writes
+        landing after them: all but one that sent a degree as the record has it and as it is to be held, Register
+        holding it so already (it landed) or this run sending that very PUT again. Landing (again), such a PUT writes
+        what the record says (§2.10: the values it is sent, to the degree it is sent to), and it held a correction of
+        the trainee's other degree for 10 minutes (review120 F3). One GET, only for a trainee with such a PUT noted."""
+        trainee_id = plan.trainee_id or ""
+        sending = {_step_digest(step) for step in plan.steps}
+        recorded = {
+            sent_digest("update_degree", body): degree_values(degree)
+            for degree in record.data.get("degrees_attributes") or []
+            if (body := {k: v for k, v in degree.items() if v is not None})
+        }
+        if not any(compared in recorded for compared, _until in out):
+            return out
+        held = [degree_values(degree) for degree in self.client.list_degrees(trainee_id)]
+
+        def as_held(compared: str | None) -> bool:
+            mine = recorded.get(compared or "")
+            if mine is None:
+                return False
+            return compared in sending or any(
+                all(value is None or value == theirs[key] for key, value in mine.items()) for theirs in held
+            )
+
+        return [(compared, until) for compared, until in out if not as_held(compared)]
 
     def _earlier_write_unsettles(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record is left unknown, if a degree added, corrected or deleted, a placement deleted, or an update
