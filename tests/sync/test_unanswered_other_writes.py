@@ -523,3 +523,38 @@ def test_a_degree_corrected_is_not_held_by_a_correction_of_another_degree_as_the
         assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1 if landed else 2}
         time.sleep(0 if landed else HOLD + 0.5)
         assert _degrees(emulator) == sorted([(row["F_DEGSBJ1_1"], "03"), (row["F_DEGSBJ1_2"], "05")])
+
+
+def test_a_placement_added_at_the_school_of_one_whose_delete_is_out_is_held_back(tmp_path: Path) -> None:
+    """Guard for review120 F2: the DELETE still out removes the placement Register lists at the school of the one this
+    record adds (a second spell there, §2.11: no duplicate check); landing after the add, it would leave one spell
+    where the record has two. Held back, as before."""
+    row = hesa_trainee(1, placements=2)
+    removed = {**row, "F_PLMNTSCH_2": ""}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
+        twice = write_hesa_csv(tmp_path / "p2.csv", [{**row, "F_PLMNTSCH_3": row["F_PLMNTSCH_2"]}])
+        again = _sync(twice, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("a request deleting a placement of trainee ")
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)
+
+
+def test_a_degree_corrected_is_held_back_by_a_delete_of_that_degree_still_out(tmp_path: Path) -> None:
+    """Guard for review120 F2: the DELETE still out removes the very degree the record, which has it back, now
+    corrects (§2.10: a DELETE by its id); landing after the PUT, it would leave the trainee without it. Held back."""
+    row = hesa_trainee(1, degrees=2)
+    removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
+        back = write_hesa_csv(tmp_path / "d2.csv", [{**row, "F_DEGCLSS_2": "05"}])
+        again = _sync(back, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("a request deleting a degree of trainee ")
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)
