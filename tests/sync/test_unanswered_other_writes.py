@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hesa_extracts import hesa_trainee, write_hesa_csv
+from hesa_extracts import DEGREE_TAGS, hesa_trainee, write_hesa_csv
 from test_review13_gaps import TOKEN, _held
 
 from emulated import AS_OF, sync_options
@@ -393,8 +393,14 @@ def test_a_placement_put_back_while_its_delete_is_out_is_left_unknown(tmp_path: 
 
 @pytest.mark.parametrize(
     ("method", "changes"),
-    [("update_trainee", {"email": "x5@example.com"}), ("update_degree", {"degree_grade": "01"})],
-    ids=["update", "degree"],
+    [
+        ("update_trainee", {"email": "x5@example.com"}),
+        ("update_degree", {"degree_grade": "01"}),
+        # review120 F1: the update the record would send now leaves out the nationality Register holds since (a PUT
+        # naming one replaces every one, compare.update_body), so it was not the update out, which sent it: held.
+        ("update_trainee", {"nationality": "FR"}),
+    ],
+    ids=["update", "degree", "nationality"],
 )
 def test_a_write_that_landed_before_the_rerun_does_not_hold_it(
     tmp_path: Path, method: str, changes: dict[str, str]
@@ -445,3 +451,110 @@ def test_an_unanswered_update_of_a_record_whose_husid_was_corrected_since_is_the
         assert _elsewhere(again) == [] and again.exit_code == 0
         assert again.results[0].warnings() == []
         assert _trainee(emulator)["last_name"] == "Secondfix"
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_placement_added_is_not_held_by_a_delete_that_cannot_remove_it(tmp_path: Path, landed: bool) -> None:
+    """review120 F2: an unanswered DELETE of a placement held every placement the trainee's record added for 10
+    minutes (exit 3), though Register no longer listed the placement it deletes (it landed: it can change nothing), or
+    the placement it deletes is at another school than the one added (a DELETE goes by id, §2.11)."""
+    row = hesa_trainee(1, placements=2)
+    removed = {**row, "F_PLMNTSCH_2": ""}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the DELETE is carried out
+        added = write_hesa_csv(tmp_path / "p2.csv", [{**removed, "F_PLMNTSCH_3": "100000"}])
+        again = _sync(added, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        deleted = {} if landed else {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
+        assert _writes(again) == {"POST /trainees/{trainee_id}/placements": 1, **deleted}
+        time.sleep(0 if landed else HOLD + 0.5)
+        [held] = _held(emulator)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
+            urns = sorted(p["urn"] for p in client.list_placements(held["trainee_id"]))
+        assert urns == ["100000", row["F_PLMNTSCH_1"]]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_degree_corrected_is_not_held_by_a_delete_of_another_degree(tmp_path: Path, landed: bool) -> None:
+    """review120 F2: an unanswered DELETE of a degree held a correction of the trainee's other degree for 10 minutes
+    (exit 3), though it deletes that other degree by its id (§2.10), or has already been carried out."""
+    row = hesa_trainee(1, degrees=2)
+    removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the DELETE is carried out
+        corrected = write_hesa_csv(tmp_path / "d2.csv", [{**removed, "F_DEGCLSS_1": "03"}])
+        again = _sync(corrected, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        deleted = {} if landed else {"DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1}
+        assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1, **deleted}
+        time.sleep(0 if landed else HOLD + 0.5)
+        assert _degrees(emulator) == [(row["F_DEGSBJ1_1"], "03")]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "still-out"])
+def test_a_degree_corrected_is_not_held_by_a_correction_of_another_degree_as_the_record_has_it(
+    tmp_path: Path, landed: bool
+) -> None:
+    """review120 F3: an unanswered PUT of the trainee's first degree, which sent that degree as the record still has
+    it, held a correction of its second degree for 10 minutes (exit 3): landing (again) it writes what the record
+    says, and it cannot undo the other degree's correction (§2.10: a degree's PUT writes the degree it is sent to)."""
+    row = hesa_trainee(1, degrees=2)
+    first = {**row, "F_DEGCLSS_1": "03"}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "update_degree", write_hesa_csv(tmp_path / "d1.csv", [first]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the PUT is carried out
+        second = write_hesa_csv(tmp_path / "d2.csv", [{**first, "F_DEGCLSS_2": "05"}])
+        again = _sync(second, options, "again")
+        assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
+        assert again.exit_code == 0
+        assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1 if landed else 2}
+        time.sleep(0 if landed else HOLD + 0.5)
+        assert _degrees(emulator) == sorted([(row["F_DEGSBJ1_1"], "03"), (row["F_DEGSBJ1_2"], "05")])
+
+
+def test_a_placement_added_at_the_school_of_one_whose_delete_is_out_is_held_back(tmp_path: Path) -> None:
+    """Guard for review120 F2: the DELETE still out removes the placement Register lists at the school of the one this
+    record adds (a second spell there, §2.11: no duplicate check); landing after the add, it would leave one spell
+    where the record has two. Held back, as before."""
+    row = hesa_trainee(1, placements=2)
+    removed = {**row, "F_PLMNTSCH_2": ""}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
+        twice = write_hesa_csv(tmp_path / "p2.csv", [{**row, "F_PLMNTSCH_3": row["F_PLMNTSCH_2"]}])
+        again = _sync(twice, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("a request deleting a placement of trainee ")
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)
+
+
+def test_a_degree_corrected_is_held_back_by_a_delete_of_that_degree_still_out(tmp_path: Path) -> None:
+    """Guard for review120 F2: the DELETE still out removes the very degree the record, which has it back, now
+    corrects (§2.10: a DELETE by its id); landing after the PUT, it would leave the trainee without it. Held back."""
+    row = hesa_trainee(1, degrees=2)
+    removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
+        back = write_hesa_csv(tmp_path / "d2.csv", [{**row, "F_DEGCLSS_2": "05"}])
+        again = _sync(back, options, "again")
+        assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
+        assert again.results[0].errors[0].startswith("a request deleting a degree of trainee ")
+        assert _writes(again) == {}
+        time.sleep(HOLD + 0.5)

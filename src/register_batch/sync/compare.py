@@ -227,6 +227,28 @@ def update_body(
     return body
 
 
+def landed_update_bodies(
+    source: dict[str, Any], register: Mapping[str, Any], unsaid: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Every PUT of the record that, carried out now, leaves Register as it is: `update_body` against what Register
+    holds now, and that body with any of the keys `update_body` sends only while Register holds otherwise put back as
+    the record says them (a nationality Register echoes, a blank course subject it no longer holds, a start that no
+    longer moves). An update sent before Register held them carried those keys; it landed, and landing again it writes
+    what Register holds (§2.6), so it cannot change the record (review120 F1)."""
+    body = update_body(source, register, unsaid)
+    extras: list[tuple[str, str]] = []
+    if "nationality" not in body and source.get("nationality") is not None:
+        extras.append(("nationality", source["nationality"]))
+    extras += [(field, "") for field in blank_subjects(source, unsaid) if field not in body]
+    start = defaulted_start(source, register)
+    if start is not None and "trainee_start_date" not in body:
+        extras.append(("trainee_start_date", start))
+    bodies = []
+    for chosen in range(1 << len(extras)):
+        bodies.append({**body, **{k: v for n, (k, v) in enumerate(extras) if chosen >> n & 1}})
+    return bodies
+
+
 def create_body(source: dict[str, Any]) -> dict[str, Any]:
     """`POST /trainees` body: fields, nested degrees and placements; optional keys omitted, not null."""
     body = {
@@ -450,7 +472,7 @@ def _placement_values(placement: Mapping[str, Any]) -> dict[str, str | None]:
     return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
 
 
-def _placement_key(placement: Mapping[str, Any]) -> str | None:
+def placement_key(placement: Mapping[str, Any]) -> str | None:
     (value,) = _placement_values(placement).values()
     return value
 
@@ -464,11 +486,11 @@ def placement_changes(
     holds one, so its absence from such a source says nothing."""
     found = NestedChanges()
     names_held = any(not _text(p.get("urn")) for p in source)
-    wanted = Counter(_placement_key(p) for p in source)
-    held = Counter(_placement_key(p) for p in register)
+    wanted = Counter(placement_key(p) for p in source)
+    held = Counter(placement_key(p) for p in register)
     extra = []
     for placement in register:
-        key = _placement_key(placement)
+        key = placement_key(placement)
         if wanted[key] > 0:
             wanted[key] -= 1
         else:
@@ -476,7 +498,7 @@ def placement_changes(
     # A URN's first occurrences are the ones Register holds; the later ones are added, with their own names and
     # places (a second spell at a school is "Placement 3", as a create names it, not the first's: review116 F2).
     for n, placement in enumerate(source):
-        key = _placement_key(placement)
+        key = placement_key(placement)
         if held[key] > 0:
             held[key] -= 1
         else:

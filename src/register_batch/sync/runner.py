@@ -65,7 +65,15 @@ from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
-from register_batch.sync.compare import create_body, degree_digest, degree_key, sent_digest, update_body
+from register_batch.sync.compare import (
+    create_body,
+    degree_digest,
+    degree_key,
+    degree_values,
+    landed_update_bodies,
+    placement_key,
+    sent_digest,
+)
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -217,6 +225,11 @@ def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
 def _step_digest(step: Step) -> str:
     """What a step sends, as the ledger notes it while it is out (`compare.sent_digest`)."""
     return sent_digest(step.kind, step.body or {}, step.item_id)
+
+
+def _item_id_digest(kind: str, item: Mapping[str, Any], id_key: str) -> str:
+    """What a DELETE of a degree or placement Register lists sends, as the ledger notes it (`_step_digest`)."""
+    return sent_digest(kind, {}, str(item.get(id_key)))
 
 
 def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
@@ -1577,7 +1590,7 @@ class SyncRun:
         be overtaken by the earlier one. Reads only the ledger, so a dry run says it too (`_foresee_waits`)."""
         if (wait := self._earlier_placement_out(key, plan)) is not None:
             return wait
-        if (wait := self._earlier_write_out(key, plan)) is not None:
+        if (wait := self._earlier_write_out(key, plan, record)) is not None:
             return wait
         if (wait := self._earlier_write_unsettles(key, plan, record)) is not None:
             return wait
@@ -1644,7 +1657,7 @@ class SyncRun:
             f"/trainees/{plan.trainee_id}/placements",
         )
 
-    def _earlier_write_out(self, key: str, plan: RecordPlan) -> _MayStillLand | None:
+    def _earlier_write_out(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record's degree, placement, update, withdrawal or deferral is not sent yet, if a request to its
         trainee that it could be overtaken by (`_OVERTAKEN`) went unanswered a short while ago (a run killed or stopped
         while it was out): Register may still carry that request out after this one, and leave the trainee with a
@@ -1664,11 +1677,64 @@ class SyncRun:
             ]
             if out and kind == "add_degree":
                 out = self._degrees_not_yet_held(plan.trainee_id, out)
+            elif out and kind in ("delete_degree", "delete_placement"):
+                out = self._deletes_overtaking(kind, plan.trainee_id, out, steps)
+            elif out and kind == "update_degree":
+                out = self._degree_puts_overtaking(plan, record, out)
             if out and not _sent_again(kind, steps, {compared for compared, _until in out}):
                 until = max(until for _compared, until in out)
                 why, then, path = _write_out_words(kind, plan.trainee_id, steps, until)
                 return _MayStillLand(until, why, then, path)
         return None
+
+    def _deletes_overtaking(
+        self, kind: str, trainee_id: str, out: list[tuple[str | None, datetime]], steps: list[Step]
+    ) -> list[tuple[str | None, datetime]]:
+        """The unanswered DELETEs of a degree or placement (`out`: what each sent, by the id it removes) that could
+        undo one of `steps` landing after it: only of an item Register still lists (one it no longer lists is gone:
+        the DELETE's 404, §2.10, §2.11), and, as a DELETE goes by id, a degree this run corrects (any degree it adds,
+        which the one deleted may stand in the way of, §3.7), or a placement at the school of one this run adds
+        (§2.11: it stands beside it). Else it held the trainee's other changes for 10 minutes (review120 F2). One GET,
+        only for a trainee with such a request still noted."""
+        if kind == "delete_degree":
+            listed = {_item_id_digest(kind, d, "degree_id"): d for d in self.client.list_degrees(trainee_id)}
+            corrected = {step.item_id for step in steps if step.kind == "update_degree"}
+            adds = any(step.kind == "add_degree" for step in steps)
+            wanted = {digest for digest, d in listed.items() if adds or str(d.get("degree_id")) in corrected}
+        else:
+            listed = {_item_id_digest(kind, p, "placement_id"): p for p in self.client.list_placements(trainee_id)}
+            added = {placement_key(step.body or {}) for step in steps}
+            wanted = {digest for digest, p in listed.items() if placement_key(p) in added}
+        return [(compared, until) for compared, until in out if compared in wanted]
+
+    def _degree_puts_overtaking(
+        self, plan: RecordPlan, record: TraineeRecord, out: list[tuple[str | None, datetime]]
+    ) -> list[tuple[str | None, datetime]]:
+        """The unanswered degree PUTs (`out`: what each sent, by body) that could undo this run's degree writes
+        landing after them: all but one that sent a degree as the record has it and as it is to be held, Register
+        holding it so already (it landed) or this run sending that very PUT again. Landing (again), such a PUT writes
+        what the record says (§2.10: the values it is sent, to the degree it is sent to), and it held a correction of
+        the trainee's other degree for 10 minutes (review120 F3). One GET, only for a trainee with such a PUT noted."""
+        trainee_id = plan.trainee_id or ""
+        sending = {_step_digest(step) for step in plan.steps}
+        recorded = {
+            sent_digest("update_degree", body): degree_values(degree)
+            for degree in record.data.get("degrees_attributes") or []
+            if (body := {k: v for k, v in degree.items() if v is not None})
+        }
+        if not any(compared in recorded for compared, _until in out):
+            return out
+        held = [degree_values(degree) for degree in self.client.list_degrees(trainee_id)]
+
+        def as_held(compared: str | None) -> bool:
+            mine = recorded.get(compared or "")
+            if mine is None:
+                return False
+            return compared in sending or any(
+                all(value is None or value == theirs[key] for key, value in mine.items()) for theirs in held
+            )
+
+        return [(compared, until) for compared, until in out if not as_held(compared)]
 
     def _earlier_write_unsettles(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why this record is left unknown, if a degree added, corrected or deleted, a placement deleted, or an update
@@ -1709,8 +1775,9 @@ class SyncRun:
             return self._degrees_not_yet_held(trainee_id, out)
         if kind == "update":  # a PUT writes every field it is sent (§2.6): harmless only if it sent what this would
             held = self.client.get_trainee(trainee_id)
-            same = sent_digest(kind, update_body(record.data, held, record.partial_lists))
-            return [(compared, until) for compared, until in out if compared != same]
+            # One sent before it landed carried keys the update now leaves out (review120 F1): any such is harmless.
+            same = {sent_digest(kind, body) for body in landed_update_bodies(record.data, held, record.partial_lists)}
+            return [(compared, until) for compared, until in out if compared not in same]
         if kind == "update_degree":  # a degree's PUT writes the values it is sent (§2.10): the record's degrees
             degrees = record.data.get("degrees_attributes") or []
             recorded = {sent_digest(kind, {k: v for k, v in d.items() if v is not None}) for d in degrees}
