@@ -61,6 +61,11 @@ def _start(*args: str) -> tuple[subprocess.Popen, str]:
 def _stop(process: subprocess.Popen, signum: int) -> tuple[str, str]:
     """Send `signum` and wait; never leave an emulator listening behind a failed test."""
     process.send_signal(signum)
+    return _stop_waited(process)
+
+
+def _stop_waited(process: subprocess.Popen) -> tuple[str, str]:
+    """Its output once it has stopped (killed after 10 seconds: never left listening behind a failed test)."""
     try:
         return process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
@@ -109,15 +114,6 @@ def test_a_second_stop_signal_while_it_stops_still_stops_it_cleanly(second):
         process.send_signal(second)
     out, err = _stop_waited(process)
     assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
-
-
-def _stop_waited(process: subprocess.Popen) -> tuple[str, str]:
-    try:
-        return process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise
 
 
 def test_a_generated_token_is_printed_and_works():
