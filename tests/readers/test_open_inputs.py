@@ -49,7 +49,14 @@ def test_converts_json_output_given_back_is_named_as_json_not_an_unknown_format(
 
 
 @pytest.mark.parametrize(
-    "text,line", [("fields:\n  hesa:\n    trainee: {}\n", 1), ("# ours\n\n---\ncodes:  # SRS codes\n  sex: {}\n", 4)]
+    "text,line",
+    [
+        ("fields:\n  hesa:\n    trainee: {}\n", 1),
+        ("# ours\n\n---\ncodes:  # SRS codes\n  sex: {}\n", 4),
+        ("%YAML 1.2\n---\ncodes:\n  sex: {}\n", 3),  # review121 F4: a directive, and flow style
+        ("codes: {sex: {translate: {M: '11'}}}\n", 1),
+        ("--- # ours\nfields: {hesa: {trainee: {}}}\n", 2),
+    ],
 )
 @pytest.mark.parametrize("fmt", ["auto", "hesa-xml"])
 def test_a_mapping_file_given_as_an_input_is_named_as_one(tmp_path, text, line, fmt):

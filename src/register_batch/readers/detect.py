@@ -114,8 +114,10 @@ JSON_GIVEN = (
 
 # A mapping file's first key, after any comments or a `---` (docs/mappings.md): the likeliest file given as an input
 # by mistake to `mappings check` (review117 F6), where "use fmt to say which" could not help.
-_MAPPING_KEY = re.compile(r"(fields|codes)\s*:\s*(#.*)?")
-_YAML_ASIDE = re.compile(r"\s*(#.*|---\s*)?")
+# Block style (`codes:`) or flow style (`codes: {sex: ...}`); a `%YAML` directive, `---` (with a comment after it) and
+# comments may come first (review121 F4).
+_MAPPING_KEY = re.compile(r"(fields|codes)\s*:(\s*(#.*)?|\s+[{\[].*)")
+_YAML_ASIDE = re.compile(r"\s*(#.*|---\s*(#.*)?|%.*)?")
 MAPPING_GIVEN = "a mapping file (YAML), not an extract: give it with mapping_files"
 
 
