@@ -554,7 +554,7 @@ class RegisterClient:
                 raise ServerError(
                     method, path, status, ["the answer was nested too deep (not Register's answer?)"]
                 ) from None
-        if 200 <= status < 300:
+        if whole:  # a success
             if parsed is not None and not isinstance(parsed, dict):
                 # Register answers JSON objects: an HTML page with 200 is a proxy or sign-in portal in the way,
                 # and whether a write got past it is unknown (a POST becomes OutcomeUnknown, a GET is retried).

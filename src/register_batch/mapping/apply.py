@@ -211,10 +211,6 @@ def _upload_refuses(value: str, translated: str, field: str) -> str:
     )
 
 
-# In Register's training_route list, but refused for every trainee (register-api.md §3.3 R9).
-_REFUSED_ROUTE = ("training_route", "02")
-
-
 def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     """What Register itself answers for a code of a row of its bulk-add CSV that the mapping cannot translate, after
     the tool's reason: the words the user will find in Register's error report when the file is uploaded
@@ -222,8 +218,11 @@ def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     route's, R9's, §3.3); an unknown disability code is dropped without a word (§5.3). A degree's fields answer in
     ways of their own (§3.7), not quoted. A code of Register's list that only a mapping file refuses is taken as
     written (review117 F1); route 02 is in the list, but R9 refuses it all the same."""
+    from register_batch.validation.facts import REFUSED_ROUTES  # (validation imports this module)
+
     list_name = TRAINEE_CODE_FIELDS.get(field) or ("disability" if field in DISABILITY_FIELDS else None)
-    if list_name is not None and value in reference.codes(list_name) and (field, value) != _REFUSED_ROUTE:
+    refused = field == "training_route" and value in REFUSED_ROUTES  # in Register's list, refused by R9 (§3.3)
+    if list_name is not None and value in reference.codes(list_name) and not refused:
         return (
             f". Register itself accepts '{value}' (a code of its {list_name} list): its CSV upload takes the row as "
             "written"

@@ -305,6 +305,15 @@ def degree_digest(degree: Mapping[str, Any]) -> str:
     return _digest(degree_key(degree))
 
 
+def degree_puts(degrees: list[dict[str, Any]]) -> dict[str, dict[str, str | None]]:
+    """The PUT a degree correction sends for each of `degrees` (its values given, as `degree_changes` sends them), as
+    the ledger notes it (`sent_digest`), with the degree as Register stores it (`degree_values`)."""
+    return {
+        sent_digest("update_degree", {k: v for k, v in degree.items() if v is not None}): degree_values(degree)
+        for degree in degrees
+    }
+
+
 def sent_digest(kind: str, body: Mapping[str, Any], item_id: str | None = None) -> str:
     """What a write of `kind` sends, as a digest, to tell a request sent again from a changed one: a degree as Register
     stores it (its 409 refuses the very same degree a second time, §2.10), a DELETE by the degree or placement it
@@ -315,7 +324,7 @@ def sent_digest(kind: str, body: Mapping[str, Any], item_id: str | None = None) 
     return _digest([kind, item_id]) if kind in ("delete_degree", "delete_placement") else _digest([kind, body])
 
 
-def _agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
+def agrees(mine: dict[str, str | None], theirs: dict[str, str | None]) -> bool:
     """Register's degree has every value the source's gives: a blank in the extract leaves Register's as it is
     (a degree PUT writes only the keys it is sent, §2.10, so a blank could never converge)."""
     return all(value is None or value == theirs[key] for key, value in mine.items())
@@ -379,7 +388,7 @@ def degree_changes(
     theirs = [(d, degree_values(d)) for d in register]
     unmatched = list(range(len(theirs)))
     pending = [(n, degree, degree_values(degree)) for n, degree in enumerate(source)]
-    for same in (operator.eq, _agrees):
+    for same in (operator.eq, agrees):
         left = []
         for n, degree, mine in pending:
             match = next((i for i in unmatched if same(mine, theirs[i][1])), None)

@@ -66,9 +66,11 @@ from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import (
+    agrees,
     create_body,
     degree_digest,
     degree_key,
+    degree_puts,
     degree_values,
     landed_update_bodies,
     placement_key,
@@ -225,11 +227,6 @@ def _sent_again(kind: str, steps: list[Step], sent: set[str | None]) -> bool:
 def _step_digest(step: Step) -> str:
     """What a step sends, as the ledger notes it while it is out (`compare.sent_digest`)."""
     return sent_digest(step.kind, step.body or {}, step.item_id)
-
-
-def _item_id_digest(kind: str, item: Mapping[str, Any], id_key: str) -> str:
-    """What a DELETE of a degree or placement Register lists sends, as the ledger notes it (`_step_digest`)."""
-    return sent_digest(kind, {}, str(item.get(id_key)))
 
 
 def _write_out_words(kind: str, trainee_id: str | None, steps: list[Step], until: datetime) -> tuple[str, str, str]:
@@ -1670,11 +1667,7 @@ class SyncRun:
             steps = [step for step in plan.steps if step.kind in overtaken]
             if not steps:
                 continue
-            out = [
-                (compared, until)
-                for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=plan.trainee_id)
-                if (until := _still_out_until(sent_at)) is not None
-            ]
+            out = self._still_out(kind, key, plan.trainee_id)
             if out and kind == "add_degree":
                 out = self._degrees_not_yet_held(plan.trainee_id, out)
             elif out and kind in ("delete_degree", "delete_placement"):
@@ -1687,6 +1680,22 @@ class SyncRun:
                 return _MayStillLand(until, why, then, path)
         return None
 
+    def _still_out(self, kind: str, key: str, trainee_id: str) -> list[tuple[str | None, datetime]]:
+        """The requests of `kind` to the trainee noted unanswered (what each sent) that Register may still carry out,
+        with the time until which it may."""
+        return [
+            (compared, until)
+            for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=trainee_id)
+            if (until := _still_out_until(sent_at)) is not None
+        ]
+
+    def _listed_items(self, kind: str, trainee_id: str) -> dict[str, Mapping[str, Any]]:
+        """The degrees (`delete_degree`) or placements (`delete_placement`) Register lists for the trainee, by what a
+        DELETE of each sends, as the ledger notes it (`_step_digest`). One GET."""
+        if kind == "delete_degree":
+            return {sent_digest(kind, {}, str(d.get("degree_id"))): d for d in self.client.list_degrees(trainee_id)}
+        return {sent_digest(kind, {}, str(p.get("placement_id"))): p for p in self.client.list_placements(trainee_id)}
+
     def _deletes_overtaking(
         self, kind: str, trainee_id: str, out: list[tuple[str | None, datetime]], steps: list[Step]
     ) -> list[tuple[str | None, datetime]]:
@@ -1696,13 +1705,12 @@ class SyncRun:
         which the one deleted may stand in the way of, §3.7), or a placement at the school of one this run adds
         (§2.11: it stands beside it). Else it held the trainee's other changes for 10 minutes (review120 F2). One GET,
         only for a trainee with such a request still noted."""
+        listed = self._listed_items(kind, trainee_id)
         if kind == "delete_degree":
-            listed = {_item_id_digest(kind, d, "degree_id"): d for d in self.client.list_degrees(trainee_id)}
             corrected = {step.item_id for step in steps if step.kind == "update_degree"}
             adds = any(step.kind == "add_degree" for step in steps)
             wanted = {digest for digest, d in listed.items() if adds or str(d.get("degree_id")) in corrected}
         else:
-            listed = {_item_id_digest(kind, p, "placement_id"): p for p in self.client.list_placements(trainee_id)}
             added = {placement_key(step.body or {}) for step in steps}
             wanted = {digest for digest, p in listed.items() if placement_key(p) in added}
         return [(compared, until) for compared, until in out if compared in wanted]
@@ -1717,11 +1725,7 @@ class SyncRun:
         the trainee's other degree for 10 minutes (review120 F3). One GET, only for a trainee with such a PUT noted."""
         trainee_id = plan.trainee_id or ""
         sending = {_step_digest(step) for step in plan.steps}
-        recorded = {
-            sent_digest("update_degree", body): degree_values(degree)
-            for degree in record.data.get("degrees_attributes") or []
-            if (body := {k: v for k, v in degree.items() if v is not None})
-        }
+        recorded = degree_puts(record.data.get("degrees_attributes") or [])
         if not any(compared in recorded for compared, _until in out):
             return out
         held = [degree_values(degree) for degree in self.client.list_degrees(trainee_id)]
@@ -1730,9 +1734,7 @@ class SyncRun:
             mine = recorded.get(compared or "")
             if mine is None:
                 return False
-            return compared in sending or any(
-                all(value is None or value == theirs[key] for key, value in mine.items()) for theirs in held
-            )
+            return compared in sending or any(agrees(mine, theirs) for theirs in held)
 
         return [(compared, until) for compared, until in out if not as_held(compared)]
 
@@ -1751,8 +1753,8 @@ class SyncRun:
         for kind in _UNSETTLING:
             out = [
                 (compared, until)
-                for compared, sent_at in self.ledger.unanswered(kind, key, trainee_id=trainee_id)
-                if compared not in sending and (until := _still_out_until(sent_at)) is not None
+                for compared, until in self._still_out(kind, key, trainee_id)
+                if compared not in sending
             ]
             if out and (changing := self._would_change(kind, trainee_id, record, out)):
                 until = max(until for _compared, until in changing)
@@ -1779,14 +1781,11 @@ class SyncRun:
             same = {sent_digest(kind, body) for body in landed_update_bodies(record.data, held, record.partial_lists)}
             return [(compared, until) for compared, until in out if compared not in same]
         if kind == "update_degree":  # a degree's PUT writes the values it is sent (§2.10): the record's degrees
-            degrees = record.data.get("degrees_attributes") or []
-            recorded = {sent_digest(kind, {k: v for k, v in d.items() if v is not None}) for d in degrees}
+            recorded = degree_puts(record.data.get("degrees_attributes") or [])
             return [(compared, until) for compared, until in out if compared not in recorded]
         # A DELETE of a degree or placement Register no longer holds can change nothing (its 404, §2.10, §2.11).
-        listed = self.client.list_degrees if kind == "delete_degree" else self.client.list_placements
-        id_key = "degree_id" if kind == "delete_degree" else "placement_id"
-        held_ids = {sent_digest(kind, {}, str(item.get(id_key))) for item in listed(trainee_id)}
-        return [(compared, until) for compared, until in out if compared in held_ids]
+        held = self._listed_items(kind, trainee_id)
+        return [(compared, until) for compared, until in out if compared in held]
 
     def _noted_before_run(self) -> bool:
         """Whether the ledger held any request noted while out when this run first asked (`Ledger.has_unanswered`):
