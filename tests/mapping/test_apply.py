@@ -689,6 +689,17 @@ def test_a_row_whose_cells_do_not_line_up_gets_no_translation_or_legacy_notes_fo
     assert [(issue.code, issue.field, issue.message) for issue in record.issues] == [("malformed_record", None, said)]
 
 
+def test_a_row_whose_cells_do_not_line_up_still_has_its_degrees_in_the_apis_shape():
+    """review121 F6: such a row's degree kept the reader's `degree_type`, no field of the API, which `convert` wrote
+    into its request body (and its CSV lost the degree type). Its codes stay as read (they may be shifted), but the
+    degree is said as the UK or non-UK one it reads as."""
+    said = "row has 53 cells but the header has 51 columns (extra commas?)"
+    fields = {"F_DEGTYPE": "051", "F_DEGCTRY": "XF", "F_DEGSBJ1": "100300"}
+    raw = RawRecord(source=SourceRef(input="x.csv", record=5, line=6), fields=fields, problems=[(None, said)])
+    record = Mapper(load_mapping()).map(raw, "hesa-csv")
+    assert record.data["degrees_attributes"] == [{"uk_degree": "051", "subject": "100300"}]
+
+
 def test_mappings_check_lists_no_code_of_a_row_whose_cells_do_not_line_up(tmp_path, monkeypatch):
     """Its shifted values (a date under course_subject_1, a study mode under training_route) were on the to-do list."""
     from click.testing import CliRunner

@@ -722,7 +722,11 @@ class Mapper:
         if shifted:
             # A row whose cells do not line up with the header (cut in two by a line break, extra commas: the reader
             # names no field) has its values under other fields' names: its codes are not translated nor its leaving
-            # said, as the rules do not judge it (Checker.check) until its cells line up (review117 F8).
+            # said, as the rules do not judge it (Checker.check) until its cells line up (review117 F8). Its degrees
+            # are still said as the API's UK or non-UK ones, on their codes as read: `degree_type` is no field of the
+            # API, and `convert` writes such a record too (review121 F6).
+            for degree in data.get("degrees_attributes") or ():
+                _locate(degree)
             return record
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
             _legacy_withdrawal(record, fields)
