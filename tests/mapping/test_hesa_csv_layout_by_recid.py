@@ -1,5 +1,6 @@
-"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the columns that have a value; not by the
-columns the header has (hesa-formats.md §5 item 8: "from the tags present (and F_RECID)"; review117 F7).
+"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the newest layout's columns in the header, else
+by the columns that have a value; not by the older layouts' columns the header has (hesa-formats.md §5 item 8: "from
+the tags present (and F_RECID)"; review117 F7, review121 F5).
 
 Every row of a CSV has every column of its header: an SRS export template that kept a C21053 column (F_TREFNO, NULL in
 every row) made each C22053 record C21053, and a blank F_EXPECTEDENDDATE was filled from F_ENDDATE, the leaving date.
@@ -82,6 +83,18 @@ def test_an_f_recid_newer_than_the_headers_columns_leaves_it_to_the_columns(reci
     row = {"F_RECID": recid, "F_DISABLE1": None, "F_ITTCOMDATE": "2026-09-01", "F_EXPECTEDENDDATE": "2027-07-01"}
     record = mapped(row)
     assert record.vintage == "C22053" and record.data["itt_start_date"] == "2026-09-01"
+
+
+def test_without_f_recid_a_row_of_a_header_with_the_newest_layouts_columns_is_of_that_layout():
+    """review121 F5: a C23053 row whose C23053 columns are all NULL (no start dates yet) was read as C22053 for a
+    value under F_DISABLE1: its error named F_ITTCOMDATE and F_COMDATE, columns the file lacks, and the report counted
+    a C22053 record. Values choose only between the older layouts, whose columns C23053 templates keep (review117 F7);
+    nor is a start date the C23053 layout removed taken from an older column the template kept."""
+    row = {"F_RECID": None, "F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_APPLYAPPLICATIONID": None}
+    record = mapped({**row, "F_DISABLE1": "58", "F_EXPECTEDENDDATE": "2027-07-01"})
+    assert record.vintage == "C23053" and "itt_start_date" not in record.data
+    record = mapped({**row, "F_DISABLE1": "58", "F_COMDATE": "2026-09-01"})
+    assert record.vintage == "C23053" and "itt_start_date" not in record.data
 
 
 def test_hesa_xml_still_tells_the_layout_from_the_tags_present():

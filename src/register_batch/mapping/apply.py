@@ -594,7 +594,8 @@ class Mapper:
         for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
         ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
         date): there F_RECID says the collection where it names one whose columns the header has, and it wins over
-        the columns' values; else the first layout one of whose columns has a value. An F_RECID older than every
+        the columns' values; else the newest layout (the first) where the header has one of its columns, else the
+        first layout one of whose columns has a value. An F_RECID older than every
         layout (Register's samples' 16053) names none, and one newer than the header's columns (a template kept from
         C22053 whose F_RECID is kept current) is not taken for a layout the row cannot be read by (review121 F1,
         F2)."""
@@ -606,6 +607,11 @@ class Mapper:
                 name, any_of, found = told
                 if not keys.isdisjoint(any_of):
                     return name, found
+            if vintages and not keys.isdisjoint(vintages[0][1]):
+                # The header has the newest layout's columns (the field map's first vintage, C23053), which no older
+                # template has: a row whose own are all blank is still of it, and is not read from an older column
+                # its template kept (review121 F5). The values choose only among the older layouts (review117 F7).
+                return vintages[0][0], vintages[0][2]
             for name, any_of, found in vintages:
                 if any(fields.get(tag) is not None for tag in any_of):
                     return name, found
