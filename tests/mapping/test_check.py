@@ -402,3 +402,19 @@ def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_a_warning(tmp_path, 
         "in Register's training_route list: a `when` sees the record's other fields as Register gets them, "
         "translated, so it never matches; test the Register code it is translated to"
     ]
+
+
+def test_a_translation_to_nationality_xk_is_a_warning_unless_it_is_kosovos_qo(tmp_path, monkeypatch):
+    """review126 F2: XK is the country code for the UK but Kosovan as a nationality (hesa-formats.md §2.3.4 pitfall):
+    a user's file translating its own British code to XK passed `mappings check`, and its trainees were sent as
+    Kosovan. The bundled QO -> XK is Kosovo's own code, and is no warning."""
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  nationality:\n    source: our SRS\n    translate:\n      UK: XK\n      KOS: XK\n")
+    warnings = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "warning"]
+    said = (
+        "translates to 'XK', which is Kosovan in Register's nationality list, though it is the country code for the "
+        "United Kingdom, not otherwise specified (docs/faq.md): translate British to GB"
+    )
+    assert warnings == [f"{user}:5: nationality: 'UK' {said}", f"{user}:6: nationality: 'KOS' {said}"]
+    assert [p for p in check_mappings(load_mapping(), load_reference()) if p.severity != "note"] == []

@@ -192,3 +192,20 @@ def test_nationality_xk_is_a_warning_in_a_hesa_csv_only_where_it_is_sent_as_xk(t
     first[header.index("nationality")] = "XK"
     upload = _write(tmp_path / "register.csv", [header, first, *rest])
     assert _nationality_findings(upload) == []
+
+
+def test_a_users_translation_to_nationality_xk_is_warned_of_as_xk_in_the_extract_is(tmp_path):
+    """review126 F2: only the extract's own XK was warned of; a mapping file translating the SRS's code for British
+    to XK (the country list's UK) sent the trainee as Kosovan with a plain `legacy_code_translated` note."""
+    header, first, *rest = _rows(SAMPLES / "extract.csv")
+    first[header.index("F_NATION")] = "UK"
+    extract = _write(tmp_path / "extract.csv", [header, first, *rest])
+    user = tmp_path / "ours.yaml"
+    user.write_text("codes:\n  nationality:\n    source: our SRS\n    translate:\n      UK: XK\n")
+    checker = Checker(as_of=AS_OF, mapping=load_mapping([user]))
+    record = next(iter(checker.records([str(extract)])))
+    assert record.data["nationality"] == "XK"
+    [warning] = [i for i in record.issues if i.code == "nationality_uk_country_code"]
+    assert (warning.value, warning.severity.value) == ("UK", "warning")
+    assert warning.message.startswith("nationality 'UK' is translated to 'XK' by a mapping file: XK is Kosovan")
+    assert warning.message.endswith("If 'UK' is your SRS's code for British, translate it to GB")

@@ -175,20 +175,27 @@ def _legacy_deferral(record: TraineeRecord, mode: str, written: str) -> None:
 # XK), and XK is HESA's *country* code for "United Kingdom, not otherwise specified" (hesa-formats.md §2.3.4 pitfall,
 # §5 item 21). In a HESA extract it is a country code in the wrong field; in Register's CSV it is Register's own code.
 COUNTRY_NOT_NATIONALITY = "XK"
+KOSOVO_NATIONALITY = "QO"  # HESA's nationality code for Kosovan, which the bundled legacy.yaml translates to XK
 
 
-def _uk_country_as_nationality(record: TraineeRecord) -> None:
+def _uk_country_as_nationality(record: TraineeRecord, read: str) -> None:
     """Warn that a HESA record's nationality XK makes the trainee Kosovan in Register: a warning, not an error, as
-    Register accepts the code and the trainee may be Kosovan after all (an SRS that writes Register's code)."""
-    record.issue(
-        "nationality_uk_country_code",
-        "nationality 'XK' is Kosovan in Register's nationality list, but HESA's nationality codes have no XK (Kosovo "
-        "is QO): XK is HESA's country code for the United Kingdom, not otherwise specified, and Register would record "
-        "the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one",
-        field="nationality",
-        value=COUNTRY_NOT_NATIONALITY,
-        severity=Severity.WARNING,
-    )
+    Register accepts the code and the trainee may be Kosovan after all (an SRS that writes Register's code). `read`:
+    the code as the extract has it, XK, or one a user's mapping file translated to XK, the same mistake made in the
+    mapping file by one who looked the UK up in the country list (review126 F2)."""
+    if read == COUNTRY_NOT_NATIONALITY:
+        message = (
+            "nationality 'XK' is Kosovan in Register's nationality list, but HESA's nationality codes have no XK "
+            "(Kosovo is QO): XK is HESA's country code for the United Kingdom, not otherwise specified, and Register "
+            "would record the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one"
+        )
+    else:
+        message = (
+            f"nationality '{read}' is translated to 'XK' by a mapping file: XK is Kosovan in Register's nationality "
+            "list, though it is the country code for the United Kingdom, not otherwise specified, and Register would "
+            f"record the trainee as Kosovan. If '{read}' is your SRS's code for British, translate it to GB"
+        )
+    record.issue("nationality_uk_country_code", message, field="nationality", value=read, severity=Severity.WARNING)
 
 
 def _upload_refuses(value: str, translated: str, field: str) -> str:
@@ -742,8 +749,10 @@ class Mapper:
         # The checks below see the translated codes: an SRS's own study mode translated to 63 is dormant (review58 F1).
         if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
             _legacy_deferral(record, data["study_mode"], mode or data["study_mode"])  # a translation adds no field
-        if nationality == COUNTRY_NOT_NATIONALITY and family == "hesa" and data.get("nationality") == nationality:
-            _uk_country_as_nationality(record)
+        # Kosovo as HESA writes it (QO) translated to Register's XK is no mistake: any other way to XK may be.
+        sent = data.get("nationality")
+        if family == "hesa" and sent == COUNTRY_NOT_NATIONALITY and nationality != KOSOVO_NATIONALITY and nationality:
+            _uk_country_as_nationality(record, nationality)
         return record
 
     @staticmethod

@@ -9,7 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from register_batch.mapping.apply import Mapper, SourceWatch, UnseenSource, family_of
+from register_batch.mapping.apply import (
+    COUNTRY_NOT_NATIONALITY,
+    KOSOVO_NATIONALITY,
+    Mapper,
+    SourceWatch,
+    UnseenSource,
+    family_of,
+)
 from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
 from register_batch.model import Severity, SourceRef, make_issue
 from register_batch.readers import open_inputs
@@ -229,6 +236,22 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         key=_key_of(translation, old),
                     )
                 )
+        if (
+            list_name == "nationality"
+            and old != KOSOVO_NATIONALITY
+            and any(alternative.to == COUNTRY_NOT_NATIONALITY for alternative in alternatives)
+        ):
+            problems.append(
+                MappingProblem(
+                    translation.origin,
+                    translation.pattern,
+                    f"'{old}' translates to 'XK', which is Kosovan in Register's nationality list, though it is the "
+                    "country code for the United Kingdom, not otherwise specified (docs/faq.md): translate British "
+                    "to GB",
+                    "warning",
+                    _key_of(translation, old),
+                )
+            )
         if _accepted(reference, list_name, old) and not _kept(old, alternatives):
             problems.append(
                 MappingProblem(

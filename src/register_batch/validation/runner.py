@@ -47,11 +47,15 @@ describe(
     fields=("nationality",),
     message="nationality 'XK' is Kosovan in Register's nationality list, but HESA's nationality codes have no XK "
     "(Kosovo is QO): XK is HESA's country code for the United Kingdom, not otherwise specified, and Register would "
-    "record the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one",
+    "record the trainee as Kosovan. Write GB for a British trainee, QO for a Kosovan one [or, for a code a mapping "
+    "file translates to XK: nationality '<code>' is translated to 'XK' by a mapping file: XK is Kosovan in "
+    "Register's nationality list, though it is the country code for the United Kingdom, not otherwise specified, and "
+    "Register would record the trainee as Kosovan. If '<code>' is your SRS's code for British, translate it to GB]",
     source="hesa-formats.md §2.3.4 (pitfall: XK is the UK in the country list, Kosovan in the nationality list), "
     "§5 item 21 (country XK is the UK); HESA extracts only: in a Register CSV, XK is Register's own code for Kosovan",
-    fix="For a British trainee, correct F_NATION to GB in the SRS (XK is a country code: F_DEGCTRY's). For a Kosovan "
-    "trainee, write QO, HESA's code for Kosovo, which register-batch sends as XK.",
+    fix="For a British trainee, correct F_NATION to GB in the SRS (XK is a country code: F_DEGCTRY's), or the mapping "
+    "file's translation to GB. For a Kosovan trainee, write QO, HESA's code for Kosovo, which register-batch sends as "
+    "XK.",
     severity=Severity.WARNING,
 )
 describe(
