@@ -21,6 +21,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.export import DUPLICATE_NOTE, GRADUATION_NOTE, HesaXmlWriter, export_trainees
+from register_batch.model import request_body
 from register_batch.sync import sync_files
 from register_batch.sync.compare import SCALAR_FIELDS, degree_key, disability_set, normal
 from register_batch.validation import Checker
@@ -1978,3 +1979,23 @@ def test_a_trainee_register_holds_without_a_hesa_detail_is_noted_when_its_export
         assert [note.message for note in exported.notes if "Register holds no" in note.message] == its[:1]
     assert len(result.notes) == 1  # the CSV rows of the others are as Register holds them: nothing to note
     assert as_json.notes == []  # JSON holds what Register does: nothing to note
+
+
+def test_a_kosovan_trainee_is_written_with_hesas_nationality_code_and_syncs_back_unchanged(synced, tmp_path):
+    """review126 F1: Register's nationality XK (Kosovan) was written as F_NATION XK, which is no HESA nationality
+    code (Kosovo is QO; XK is HESA's country code for the UK: hesa-formats.md §2.3.4), and validate of the export told
+    the user the trainee was most likely British. HESA's QO reads back as Register's XK."""
+    emulator, _source = synced
+    out = tmp_path / "held.xml"
+    with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+        [kosovan, *_] = client.list_trainees(academic_cycle=2025)[0]
+        # The whole body, as an SRS sends it: a PUT without the diversity fields would have Register derive them anew
+        client.update_trainee(kosovan["trainee_id"], {**request_body(kosovan), "nationality": "XK"})
+        export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == kosovan["hesa_id"]]
+    assert student.findtext("F_NATION") == "QO"
+    back = records(out)[kosovan["hesa_id"]]
+    assert back.data["nationality"] == "XK"
+    assert [(i.code, i.value) for i in back.issues] == [("legacy_code_translated", "QO")]
+    rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
+    assert rerun.actions == {"unchanged": 12} and rerun.exit_code == 0

@@ -34,6 +34,7 @@ from register_batch.fs import (
     private_writer,
 )
 from register_batch.mapping import Mapper
+from register_batch.mapping.apply import COUNTRY_NOT_NATIONALITY, KOSOVO_NATIONALITY
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import (
     HELD_DEFERRAL,
@@ -414,6 +415,15 @@ def _read_back(item: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     return {key: item[key] for key in keys if key in item and not reads_as_null(item[key])}
 
 
+def _hesa_code(field_name: str, value: Any) -> Any:
+    """The HESA code of a value Register holds: Register's nationality XK (Kosovan) is QO in HESA's list, where XK is
+    no nationality but the country code for the UK (hesa-formats.md §2.3.4; review126 F1). The one code of a
+    current HESA list that the bundled translations change: read back, QO is sent as XK again."""
+    if field_name == "nationality" and value == COUNTRY_NOT_NATIONALITY:
+        return KOSOVO_NATIONALITY
+    return value
+
+
 class HesaXmlWriter:
     """An `ITTRecord` document, one `Student` per trainee, with the C24053 tags the API fields map back to."""
 
@@ -481,7 +491,7 @@ class HesaXmlWriter:
         self._leaf(student, self.provider_tag, trainee.get("ukprn"))
         self._leaf(student, "F_RECID", COLLECTION[1:])
         for api, tag in self.trainee_tags:
-            self._leaf(student, tag, body.get(api))
+            self._leaf(student, tag, _hesa_code(api, body.get(api)))
         if (deferral := xml_deferral(trainee)) is not None:
             for field, tag in self.deferral_tags:
                 self._leaf(student, tag, deferral.get(field))
