@@ -221,6 +221,11 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
     # The default state dir it points to is the target's folder under .register-batch (config.target_slug).
     port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
     assert f"by default {Path('.register-batch') / f'127.0.0.1-{port}'} in the folder the command runs in" in line
+    # What only the ledger remembers (review127 F1).
+    assert line.endswith(
+        "use that one: without its ledger, a trainee deleted in Register's service is created again, and a "
+        "withdrawal DfE's support undid is sent again"
+    )
 
 
 def test_a_state_dir_whose_first_run_never_listed_register_is_still_said_to_have_no_ledger(register, tmp_path, caplog):

@@ -2743,11 +2743,14 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     holdings = run.holdings(cycles) if any(valid) else Holdings([])
     if ledger.never_listed() and holdings.by_id and not options.embedded:
         # A nightly job started from another folder gets another default state dir: nothing is created
-        # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
+        # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere,
+        # and they alone remember a trainee a person deleted in Register's service (Register lists it no more,
+        # register-api.md §2.3) and the withdrawals this sync made (review127 F1).
         log.warning(
             "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
             "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-            "%s in the folder the command runs in), use that one",
+            "%s in the folder the command runs in), use that one: without its ledger, a trainee deleted in "
+            "Register's service is created again, and a withdrawal DfE's support undid is sent again",
             options.state_dir,
             counted(len(holdings.by_id), "trainee"),
             Path(DEFAULT_STATE_DIR) / target_slug(options.target),
