@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from cli_runs import files_limited_to, sync_command
@@ -540,6 +541,71 @@ def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path)
         Ledger(tmp_path, "https://example.test")
     assert str(caught.value).endswith("; restore it from a backup, or use another state_dir")
     assert caught.value.worded(OPTIONS).endswith("; restore it from a backup, or use another --state-dir")
+
+
+def _zero_page(database, table):
+    """Overwrite with zeros the first page of `table` in the SQLite file `database` (a disk error, a bad block)."""
+    with sqlite3.connect(database) as db:
+        [(page,)] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchall()
+        [(size,)] = db.execute("PRAGMA page_size").fetchall()
+    db.close()
+    with open(database, "r+b") as file:
+        file.seek((page - 1) * size)
+        file.write(bytes(size))
+
+
+def test_a_ledger_damaged_past_its_first_pages_stops_the_sync_in_one_line_before_any_request(tmp_path):
+    """A page of the records table overwritten (review127 F2): the damage was met part-way through the run, after the
+    listing, as `internal error (DatabaseError: database disk image is malformed)` and exit 70; only damage in the
+    pages that opening the ledger read (its header, the schema, `meta`) was the documented line and exit 2."""
+    token = "ledger-damaged-token"
+    source = extract(tmp_path / "in.csv", 40)
+    env = {**os.environ, "REGISTER_API_TOKEN": token, "REGISTER_BATCH_RATE_DIR": "off"}
+    with start_emulator(tokens=[token], rate_limit=None, as_of=AS_OF) as emulator:
+        command = sync_command(source, emulator.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
+        first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 0, first.stderr
+        ledger = tmp_path / "state" / LEDGER_FILE
+        _zero_page(ledger, "records")
+        stats = f"{emulator.url}/__emulator__/stats"
+        before = httpx.get(stats).json()["requests"]["total"]
+        damaged = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert httpx.get(stats).json()["requests"]["total"] == before  # refused before Register is asked anything
+    assert damaged.returncode == 2, damaged.stderr
+    assert damaged.stderr.splitlines() == [
+        f"register-batch: error: {ledger}: cannot be read as the sync ledger (database disk image is malformed); "
+        "restore it from a backup, or use another --state-dir"
+    ]
+
+
+def test_a_ledger_page_gone_bad_part_way_through_a_run_is_the_ledgers_line_not_an_internal_error(tmp_path):
+    """Damage the opening check did not see (a page gone bad while the run goes on) stops the run with the ledger's
+    line (exit 2: the same run again is refused at the opening check), saying so when writes had gone out by then;
+    a run stopped by it is not stopped again by the ledger's note of the stop (review127 F2)."""
+    said = {}
+    for sent in (False, True):
+        ledger = Ledger(tmp_path / str(sent), "t")
+        ledger.start_run(dry_run=False)
+        with ledger.together():
+            for n in range(200):
+                ledger.record(f"hesa:{n}", "done", trainee_id=f"T{n:023d}", errors=["refused " * 20])
+        if sent:
+            ledger.record("hesa:7", "in_flight", operation="update", attempt=True)  # its request goes out now
+        ledger._db.execute("PRAGMA cache_size = 0")  # each page read from the file again, as a long run's are
+        ledger._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _zero_page(tmp_path / str(sent) / LEDGER_FILE, "records")
+        with pytest.raises(ConfigError) as caught:
+            ledger.links()
+        said[sent] = caught.value.worded(OPTIONS).replace(str(tmp_path / str(sent)), "STATE")
+        ledger.stop_run("ConfigError: damaged")  # never raises
+        ledger.close()
+    assert said == {
+        False: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed); restore it "
+        "from a backup, or use another --state-dir",
+        True: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed): the run "
+        "stopped there, after it had sent requests, and no report was written. Restore it from a backup, or use "
+        "another --state-dir, then run the same sync again: it matches the records to the trainees Register holds",
+    }
 
 
 def test_a_ledger_the_disk_will_not_take_stops_the_sync_with_one_line_and_the_next_run_resumes(tmp_path):

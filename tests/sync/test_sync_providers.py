@@ -221,6 +221,11 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
     # The default state dir it points to is the target's folder under .register-batch (config.target_slug).
     port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
     assert f"by default {Path('.register-batch') / f'127.0.0.1-{port}'} in the folder the command runs in" in line
+    # What only the ledger remembers (review127 F1).
+    assert line.endswith(
+        "use that one: without its ledger, a trainee deleted in Register's service is created again, and a "
+        "withdrawal DfE's support undid is sent again"
+    )
 
 
 def test_a_state_dir_whose_first_run_never_listed_register_is_still_said_to_have_no_ledger(register, tmp_path, caplog):
@@ -772,6 +777,35 @@ def test_a_new_state_dir_for_an_account_that_holds_trainees_is_bound_by_its_firs
         assert monday.actions == {"create": 1} and _ledger_provider(tmp_path / "state") == OURS
         with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
             sync_files([str(_night(tmp_path / "tuesday.csv", [2]))], sync_options(emulator, tmp_path, theirs))
+        assert list(_held(emulator, theirs)) == ["2601200000009"]
+
+
+@pytest.mark.parametrize("first", ["matches only", "creates, --ukprn given"])
+def test_a_new_state_dir_is_bound_by_its_first_run_into_an_account_that_holds_trainees(tmp_path, first):
+    """A state dir's first run into an account that already held trainees (a state dir lost and made again, or a
+    first run over trainees another state dir synced) left it bound to no provider when it matched them only, or
+    created with --ukprn (the listing had shown the provider, so the create's answer was not looked at): the next
+    night's mixed-up token was not refused, and sent that night's trainees to the other account (review127 F3). The
+    listing's provider binds it, with no request more."""
+    theirs, ours = "their-token", "our-token"
+    ukprns = {theirs: THEIRS, ours: OURS}
+    state = tmp_path / "state"
+    with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
+        _their_account(emulator, tmp_path, theirs)
+        earlier = sync_options(emulator, tmp_path, ours, state_dir=tmp_path / "earlier-state")
+        sync_files([str(_night(tmp_path / "earlier.csv", [1, 8]))], earlier)
+        ukprn = {"ukprn": OURS} if first == "creates, --ukprn given" else {}
+        numbers = [1, 8] if first == "matches only" else [2]  # all matched, or all created
+        monday = sync_files(
+            [str(_night(tmp_path / "monday.csv", numbers))], sync_options(emulator, tmp_path, ours, **ukprn)
+        )
+        # The listing; for the create, the cycles either side (§4's 409 compares cycles) and the create: no more.
+        requests = 1 if first == "matches only" else 4
+        assert monday.exit_code == 0 and monday.requests["total"] == requests, monday.summary_line()
+        assert _ledger_provider(state) == OURS
+        mixed_up = sync_options(emulator, tmp_path, theirs, **({"ukprn": THEIRS} if ukprn else {}))
+        with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
+            sync_files([str(_night(tmp_path / "tuesday.csv", [3]))], mixed_up)
         assert list(_held(emulator, theirs)) == ["2601200000009"]
 
 

@@ -148,6 +148,11 @@ def _unwritable(exc: sqlite3.Error) -> bool:
     return _code(exc) in _UNWRITABLE
 
 
+def _damaged(exc: sqlite3.Error) -> bool:
+    """A ledger SQLite finds damaged (SQLITE_CORRUPT: a page overwritten, the file cut short) or not a database."""
+    return _code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def _held_elsewhere(exc: sqlite3.Error | OSError) -> bool:
     return _code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
@@ -492,6 +497,7 @@ class Ledger:
         folder = private_dir(state_dir, own=STATE_DIR_ENTRIES)
         self.path = folder / LEDGER_FILE
         self.run_open = False  # a run started and not yet finished (stop_run)
+        self.sending = False  # a write was marked in flight (`record`): requests may have gone out since
         self._depth = 0  # inside a commit (_one_commit, together)
         # Made owner-only, or ours tightened (one made by an older version, or copied in); a link or another user's
         # file at its name, or at a companion's, refused before SQLite opens it by name (review61 F1).
@@ -511,17 +517,18 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
-            known = self._meta("target")
+            # Every page read once (0.1 s for a ledger of 100,000 records): damage past the pages read above (a
+            # table's own) was found part-way through the run, as an internal error (review127 F2).
+            [(checked,), *_] = self._db.execute("PRAGMA quick_check(1)").fetchall()
+            if checked != "ok":
+                raise sqlite3.DatabaseError("database disk image is malformed")
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+            known: str | None = row[0] if row else None
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
             self._db.close()
             if _unwritable(exc) or _held_elsewhere(exc):  # not damage: restoring a backup would not help
                 raise self._cannot_start(exc) from None
-            raise ConfigError.naming(
-                "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or use another "
-                "{state_dir}",
-                ledger=self.path,
-                problem=str(exc),
-            ) from None
+            raise self._unreadable(exc) from None
         # Bound now: a new ledger, or one bound before a service's URL became one spelling (`http://LOCALHOST:8787`).
         if known is None or (known != target and one_spelling(known) == one_spelling(target)):
             try:
@@ -580,6 +587,24 @@ class Ledger:
             self._set_meta("target", target)
             self._set_meta("created_at", _now())
 
+    def _unreadable(self, exc: sqlite3.Error) -> ConfigError:
+        """The ledger is damaged (`_damaged`): found when it is opened, or part-way through a run (a page that went
+        bad since), before a write went out or after. Exit 2 either way: the same run again finds it damaged."""
+        if not self.sending:
+            return ConfigError.naming(
+                "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or use another "
+                "{state_dir}",
+                ledger=self.path,
+                problem=str(exc),
+            )
+        return ConfigError.naming(
+            "{ledger}: cannot be read as the sync ledger ({problem}): the run stopped there, after it had sent "
+            "requests, and no report was written. Restore it from a backup, or use another {state_dir}, then run the "
+            "same sync again: it matches the records to the trainees Register holds",
+            ledger=self.path,
+            problem=str(exc),
+        )
+
     def _cannot_start(self, exc: sqlite3.Error | OSError) -> ConfigError:
         problem = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
         return ConfigError.naming(
@@ -612,7 +637,11 @@ class Ledger:
         resolves what was sent."""
         try:
             return self._db.execute(sql, parameters) if many is None else self._db.executemany(sql, many)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            if _damaged(exc):  # a page gone bad since the ledger was opened: not a bug of the run's
+                raise self._unreadable(exc) from None
+            if not isinstance(exc, sqlite3.OperationalError):
+                raise
             if _held_elsewhere(exc):
                 why, then = HELD_ELSEWHERE, "Close that program"
             elif _unwritable(exc):
@@ -626,7 +655,7 @@ class Ledger:
             ) from None
 
     def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -732,7 +761,7 @@ class Ledger:
         if self.run_open:
             try:
                 self.finish_run("stopped", {"reason": reason[:1000]})
-            except (LedgerUnwritable, sqlite3.Error):
+            except (LedgerUnwritable, ConfigError, sqlite3.Error):  # ConfigError: a damaged ledger (`_unreadable`)
                 pass
 
     # --- records ----------------------------------------------------------------------------------------
@@ -886,6 +915,7 @@ class Ledger:
                     _now(),
                 ),
             )
+        self.sending = self.sending or status == "in_flight"  # committed: a write goes out now
 
     @contextlib.contextmanager
     def _one_commit(self) -> Iterator[None]:

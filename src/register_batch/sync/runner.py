@@ -1057,6 +1057,7 @@ class SyncRun:
         # Register's time when each cycle listed in full was first answered (`deleted_in_register`).
         self.listing_began: dict[int, datetime] = {}
         self.provider_seen = False  # a listed trainee has shown the token's provider (check_provider)
+        self.tokens_provider: str | None = None  # the UKPRN Register showed on the first of the token's trainees
         # Creates left unanswered before the provider was seen: in the account the token is for, whichever it is.
         self.unsure_creates: list[SourceRef] = []
         # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
@@ -1262,6 +1263,7 @@ class SyncRun:
             or (self.implied and listed != self.implied)
         ):
             raise self._another_providers(listed, trainee, created_for)
+        self.tokens_provider = self.tokens_provider or listed
         if self._state_dirs_provider(listed, trainee, created_for) or expected or self.moved or self.implied:
             self.provider_seen = True
 
@@ -1300,6 +1302,20 @@ class SyncRun:
             self.ledger.adopt_provider(listed)
         self.state_provider = listed
         return True
+
+    def bind_state_dir(self) -> None:
+        """Bind a state dir that links no trainee yet to the provider its listing showed (`tokens_provider`), once the
+        run is planned: the trainees it matches are that provider's, and so are those it creates. Its first run was
+        bound only by a create's answer that the provider was not yet seen by, so a first run into an account that
+        held trainees (one that matched them only, or created with --ukprn given) left it bound to none, and the next
+        night's mixed-up token was not refused (review127 F3). A ledger that links trainees (an older version's)
+        takes its provider from one of them (`_state_dirs_provider`). No request: what the listing showed."""
+        if self.options.embedded or self.options.dry_run or self.state_provider is not None:
+            return
+        if self.tokens_provider is None or self.ledger.links_any():
+            return
+        self.ledger.adopt_provider(self.tokens_provider)
+        self.state_provider = self.tokens_provider
 
     def _what_was_written(
         self, listed: str, trainee: dict[str, Any], created_for: TraineeRecord | None
@@ -2727,11 +2743,14 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     holdings = run.holdings(cycles) if any(valid) else Holdings([])
     if ledger.never_listed() and holdings.by_id and not options.embedded:
         # A nightly job started from another folder gets another default state dir: nothing is created
-        # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere.
+        # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere,
+        # and they alone remember a trainee a person deleted in Register's service (Register lists it no more,
+        # register-api.md §2.3) and the withdrawals this sync made (review127 F1).
         log.warning(
             "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
             "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-            "%s in the folder the command runs in), use that one",
+            "%s in the folder the command runs in), use that one: without its ledger, a trainee deleted in "
+            "Register's service is created again, and a withdrawal DfE's support undid is sent again",
             options.state_dir,
             counted(len(holdings.by_id), "trainee"),
             Path(DEFAULT_STATE_DIR) / target_slug(options.target),
@@ -2797,6 +2816,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
+    run.bind_state_dir()
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
