@@ -72,6 +72,9 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     document = {
         "api_version": client.api_version,
         "target": client.root,
+        # What a sync's ledger binds to (the embedded emulator's identity, not its URL of the moment): a sync to
+        # another target refuses a state dir holding these lists (sync/ledger.py, _check_pulled_from).
+        "target_identity": target_identity or client.root,
         "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "payload": payload,
     }
