@@ -116,6 +116,28 @@ def test_a_convert_output_under_a_reports_name_in_the_report_folder_is_refused(t
     assert elsewhere.written == 12 and (tmp_path / output).exists()
 
 
+@pytest.mark.parametrize(
+    ("output", "report_dir"),
+    [
+        ("rd", "rd"),  # the report folder itself
+        ("o3", "o3/reports"),  # a folder it is in, neither made yet
+        ("o4", "o4/sub/../reports"),  # by another name
+    ],
+)
+def test_a_convert_output_named_as_the_report_folder_or_one_it_is_in_is_refused_before_any_work(
+    tmp_path, output, report_dir
+):
+    """review124 F2: `convert -o rd --report-dir rd` wrote the reports into the folder rd, then failed "cannot write
+    rd: Is a directory", naming a folder the run itself had made a moment before."""
+    with pytest.raises(UnwritableOutput, match=r"it is the report folder, or a folder it is in: name another file"):
+        convert_files([SAMPLES / "extract.xml"], to="jsonl", output=tmp_path / output, report_dir=tmp_path / report_dir)
+    assert not (tmp_path / output).exists()  # nothing written, no folder made
+    elsewhere = convert_files(
+        [SAMPLES / "extract.xml"], to="jsonl", output=tmp_path / output, report_dir=tmp_path / "r"
+    )
+    assert elsewhere.written == 12 and (tmp_path / output).is_file()
+
+
 def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_path):
     """`sync *.xml extract.xml` read one file twice: each record came back a duplicate of itself, two errors each."""
     sample = str(SAMPLES / "extract.xml")
