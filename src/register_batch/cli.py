@@ -323,7 +323,10 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
-    echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
+    if result.outputs:
+        echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
+    else:  # every record invalid: a register-csv of none, which Register's upload refuses, is not written
+        echo(f"Wrote no record{skipped}: {output} is left as it was")
     if summary.errors:
         state.say(
             f"{summary.invalid} of {counted(summary.records, 'record')} {'has' if summary.invalid == 1 else 'have'} "
