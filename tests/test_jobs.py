@@ -116,6 +116,28 @@ def test_a_convert_output_under_a_reports_name_in_the_report_folder_is_refused(t
     assert elsewhere.written == 12 and (tmp_path / output).exists()
 
 
+@pytest.mark.parametrize(
+    ("output", "report_dir"),
+    [
+        ("rd", "rd"),  # the report folder itself
+        ("o3", "o3/reports"),  # a folder it is in, neither made yet
+        ("o4", "o4/sub/../reports"),  # by another name
+    ],
+)
+def test_a_convert_output_named_as_the_report_folder_or_one_it_is_in_is_refused_before_any_work(
+    tmp_path, output, report_dir
+):
+    """review124 F2: `convert -o rd --report-dir rd` wrote the reports into the folder rd, then failed "cannot write
+    rd: Is a directory", naming a folder the run itself had made a moment before."""
+    with pytest.raises(UnwritableOutput, match=r"it is the report folder, or a folder it is in: name another file"):
+        convert_files([SAMPLES / "extract.xml"], to="jsonl", output=tmp_path / output, report_dir=tmp_path / report_dir)
+    assert not (tmp_path / output).exists()  # nothing written, no folder made
+    elsewhere = convert_files(
+        [SAMPLES / "extract.xml"], to="jsonl", output=tmp_path / output, report_dir=tmp_path / "r"
+    )
+    assert elsewhere.written == 12 and (tmp_path / output).is_file()
+
+
 def test_a_file_given_twice_is_a_config_error_not_every_record_a_duplicate(tmp_path):
     """`sync *.xml extract.xml` read one file twice: each record came back a duplicate of itself, two errors each."""
     sample = str(SAMPLES / "extract.xml")
@@ -637,3 +659,37 @@ def test_convert_names_the_temporary_files_a_killed_convert_to_that_name_left_an
     assert [line.split(" is part of a convert to this name")[0] for line in notes] == [
         f"note: {path}" for path in sorted(left[:2])
     ]
+
+
+def test_a_register_csv_with_every_record_skipped_as_invalid_leaves_the_earlier_output_as_it_was(tmp_path):
+    """review124 F6: `--skip-invalid` skipping every record replaced the earlier output with a header-only CSV, which
+    Register's upload refuses ("The selected file must contain at least one trainee"); an input of no records leaves
+    it as it was, and so does this. JSON Lines of none is still written (empty), as it is a valid nothing."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    extract = tmp_path / "bad.csv"
+    with (SAMPLES / "register.csv").open(newline="", encoding="utf-8-sig") as fh:
+        header, *rows = list(csv.reader(fh))[:3]
+    for row in rows:
+        row[header.index("date_of_birth")] = "1990-02-31"  # no such day: an error
+    with extract.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    earlier = tmp_path / "upload.csv"
+    earlier.write_text("earlier\n")
+    result = convert_files(
+        [extract], to="register-csv", output=earlier, skip_invalid=True, report_dir=tmp_path / "r", as_of=AS_OF
+    )
+    assert (result.written, result.skipped, result.outputs, result.exit_code) == (0, 2, [], 1)
+    assert earlier.read_text() == "earlier\n"
+    assert (tmp_path / "r" / "report.json").is_file()  # the reports say why
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("upload")] == ["upload.csv"]  # no temporary
+    said = CliRunner().invoke(
+        cli, ["convert", str(extract), "--to", "register-csv", "-o", str(earlier), "--skip-invalid"]
+    )
+    assert said.exit_code == 1, said.output
+    assert f"Wrote no record, 2 skipped as invalid: {earlier} is left as it was\n" in said.output
+    assert earlier.read_text() == "earlier\n"
+    jsonl = convert_files([extract], to="jsonl", output=tmp_path / "out.jsonl", skip_invalid=True)
+    assert jsonl.written == 0 and (tmp_path / "out.jsonl").read_text() == ""

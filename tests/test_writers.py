@@ -416,8 +416,11 @@ def test_a_json_lines_record_keeps_its_letters_as_written_not_escaped(tmp_path):
     assert (tmp_path / "held.jsonl").read_text(encoding="utf-8") == '{"first_names": "Zoë", "last_name": "Ó Briain"}\n'
 
 
-# review88 F4: one starting with a letter or bracket too (Sep-26 is a day to Excel, (1234) is -1234)
-@pytest.mark.parametrize("srs_id", ["00123", "1/2/26", "12345678901234", "SEP-2026", "Sep-26", "(1234)", ".5"])
+# review88 F4: one starting with a letter or bracket too (Sep-26 is a day to Excel, (1234) is -1234); review124 F5: a
+# month and year (12-2026 is shown, and saved, as Dec-26)
+@pytest.mark.parametrize(
+    "srs_id", ["00123", "1/2/26", "12345678901234", "SEP-2026", "Sep-26", "(1234)", ".5", "12-2026", "9/2026"]
+)
 def test_an_srs_id_a_spreadsheet_would_change_gets_the_apostrophe_and_reads_back_as_it_was(tmp_path, srs_id):
     """review40 F3: Register's CSV template written with `provider_trainee_id` 00123 bare: Excel saved it as 123 (1/2/26
     as a date), and the next sync planned an update of the SRS id. It gets the apostrophe Register strips, as a HUSID

@@ -323,7 +323,10 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
-    echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
+    if result.outputs:
+        echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
+    else:  # every record invalid: a register-csv of none, which Register's upload refuses, is not written
+        echo(f"Wrote no record{skipped}: {output} is left as it was")
     if summary.errors:
         state.say(
             f"{summary.invalid} of {counted(summary.records, 'record')} {'has' if summary.invalid == 1 else 'have'} "
@@ -388,7 +391,7 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         return
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
-        echo(f"{entry['code']}\t{entry['display_name']}{extra}")
+        echo(f"{entry['code']}\t{entry.get('display_name') or ''}{extra}")  # a pulled code may have no label
 
 
 def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False) -> ConfigError:
@@ -664,4 +667,6 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
             echo(f"  - {code}  {label}")
         for code, old, new in change["relabelled"]:
             echo(f"  ~ {code}  {old!r} -> {new!r}")
+        for what, old, new in change["changed"]:
+            echo(f"  ~ {what}  {', '.join(old) or 'none'} -> {', '.join(new) or 'none'}")
     sys.exit(1)

@@ -20,9 +20,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Text that Excel and LibreOffice turn into a number or a date when they open a CSV, changing what it shows:
 # a number with a leading zero (`083`, a HUSID `0310261553101`), 12 digits or more (shown as 3.10262E+11 and
 # past 15 digits rounded), a trailing or leading decimal point or zero after it (`1.50`), an exponent (`1e5`),
-# and date-like text (`2026-11-28`, `28/11/2026`, `1/2` becomes 1 February, `3-11` 3 November).
+# and date-like text (`2026-11-28`, `28/11/2026`, `1/2` becomes 1 February, `3-11` 3 November, `12-2026` and `9/2026`
+# the first of that month, shown as Dec-26: review124 F5).
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE][+-]?\d+)?")
-_DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}")
+_DATE = re.compile(r"\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?|\d{1,2}[-/]\d{4}|\d{1,2}\.\d{1,2}\.\d{2,4}")
 # And, starting with a digit, text it reads as a date with a month's name (`14-Mar-1999`, `14 March 1999`, `3 Mar`),
 # a date and time (`2026-11-28 10:00`), a time (`12:30`, `9:05 pm`: shown as 12:30:00 or 21:05), a percentage (`50%`,
 # held as 0.5), or a number with thousands separators (`1,000`; in a locale whose decimal separator is the comma, `1,5`

@@ -223,7 +223,9 @@ def convert_files(
     Records are spooled first, so `skip_invalid` can also leave out records that only the batch-wide
     checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing. An `output` whose
     name says another format (`.xlsx`, `.xml` for `to="jsonl"`) is a ConfigError, and one inside a folder holding a
-    state dir's files (a sync ledger) an UnwritableOutput, before anything is read.
+    state dir's files (a sync ledger) an UnwritableOutput, before anything is read. A `register-csv` with every record
+    left out by `skip_invalid` is not written (`outputs` is empty): Register's upload refuses a file of no trainee, and
+    the earlier output is left as it was.
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
@@ -280,12 +282,19 @@ def convert_files(
                 spool, writer, report, to=to, skip_invalid=skip_invalid, unsaid=unsaid
             )
             report.add_batch_issues(notes)
-            # The output on disk first, so a disk that fills at its last write leaves no report saying it was
-            # written; then the reports, before the output is put in place: a report folder that cannot be made (a
-            # look at it cannot tell, as root on /sys) ends the run with exit 2 and no output, as the docs say.
-            writer.finish()
-            report_paths = report.write(reports) if reports else {}
-            outputs = writer.close()
+            if to == "register-csv" and not written:
+                # Every record left out as invalid: Register's upload refuses a file with no trainee (hesa-formats.md
+                # §3.2 item 7), so the earlier output is left as it was, as for no input (review124 F6).
+                writer.abort()
+                report_paths = report.write(reports) if reports else {}
+                outputs = []
+            else:
+                # The output on disk first, so a disk that fills at its last write leaves no report saying it was
+                # written; then the reports, before the output is put in place: a report folder that cannot be made
+                # (a look at it cannot tell, as root on /sys) ends the run with exit 2 and no output, as the docs say.
+                writer.finish()
+                report_paths = report.write(reports) if reports else {}
+                outputs = writer.close()
         except BaseException:
             writer.abort()  # leave no half-written output behind, nor its temporary file
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -418,3 +419,38 @@ def test_a_translation_to_nationality_xk_is_a_warning_unless_it_is_kosovos_qo(tm
     )
     assert warnings == [f"{user}:5: nationality: 'UK' {said}", f"{user}:6: nationality: 'KOS' {said}"]
     assert [p for p in check_mappings(load_mapping(), load_reference()) if p.severity != "note"] == []
+
+
+def test_a_bundled_translations_problem_names_its_line_in_the_bundled_file(tmp_path):
+    """review124 F4: the bundled legacy.yaml's blocks are at its top (`sex:`), not under `codes:`: its own problems,
+    which matter when a pulled list drops a code it translates to (nightly-sync.md), had no line."""
+    from register_batch.mapping.loader import bundled_mapping_dir
+    from register_batch.reference import PULLED_FILE
+
+    sex = load_reference().api_payload("sex")
+    pulled = tmp_path / PULLED_FILE
+    pulled.write_text(json.dumps({"payload": {"sex": {**sex, "entries": []}}}))
+    lines = (bundled_mapping_dir() / "codes" / "legacy.yaml").read_text(encoding="utf-8").splitlines()
+    male = lines.index('    "1": {to: "11", note: male}') + 1
+    texts = [str(p) for p in check_mappings(load_mapping(), load_reference("v2026.1", pulled))]
+    assert f"mappings/codes/legacy.yaml:{male}: sex: '1' translates to '11', {not_in('sex')}" in texts
+
+
+def test_a_users_file_under_a_mappings_codes_folder_names_its_own_lines(tmp_path, monkeypatch):
+    """review124 F4: a user's file whose path starts `mappings/codes/` (the bundled layout, a natural one for a
+    project) was looked up in the bundled folder: no line, or the bundled file's line for a name it has there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mappings" / "codes").mkdir(parents=True)
+    ours = Path("mappings/codes/our.yaml")
+    ours.write_text('codes:\n  sex:\n    source: srs\n    translate:\n      "Q": {to: "77"}\n')
+    assert f"{ours}:5: sex: 'Q' translates to '77', {not_in('sex')}" in [
+        str(p) for p in check_mappings(load_mapping([ours]), load_reference())
+    ]
+    named_as_bundled = Path("mappings/codes/legacy.yaml")
+    named_as_bundled.write_text('# ours\n\ncodes:\n  sex:\n    source: srs\n    translate:\n      "1": {to: "77"}\n')
+    texts = [str(p) for p in check_mappings(load_mapping([named_as_bundled]), load_reference())]
+    assert f"{named_as_bundled}:7: sex: '1' translates to '77', {not_in('sex')}" in texts
+    assert (
+        f"{named_as_bundled}:7: sex: '1': this file translates it to '77', the bundled mappings/codes/legacy.yaml "
+        "(sex) translates it to '11'; this file wins"
+    ) in texts

@@ -211,9 +211,36 @@ def _sex(entries):
     return payload
 
 
+def _changed(field, **values):
+    """The emulator's whole GET /reference-data answer, with these keys of one list set (None: left out)."""
+    payload = json.loads(json.dumps(load_reference().api_payload()))
+    payload[field].update(values)
+    payload[field] = {k: v for k, v in payload[field].items() if v is not None}
+    return payload
+
+
+# Lists every command then failed on with an internal error (exit 70), or validated every withdrawal as invalid by
+# (review124 F1): saved by a pull, or left by an older version that saved them.
+MISSHAPEN = [
+    (_changed("withdrawal_reasons", triggers=5), "withdrawal_reasons: triggers 5 is not a list of text"),
+    (
+        _changed("withdrawal_reasons", triggers="provider"),
+        "withdrawal_reasons: triggers 'provider' is not a list of text",
+    ),
+    (
+        _changed("withdrawal_reasons", future_interest=[1, 2]),
+        "withdrawal_reasons: future_interest [1, 2] is not a list of text",
+    ),
+    (_changed("withdrawal_reasons", triggers=None), "withdrawal_reasons: no triggers"),
+    (_changed("sex", metadata="x"), "sex: metadata is not an object"),
+    (_sex([{"code": "10", "display_name": 10}]), "sex: entry 1's display_name 10 is not text"),
+]
+
+
 @pytest.mark.parametrize(
     "payload,problem",
     [
+        *MISSHAPEN,
         ({}, "no country list, nor 18 more of the 19"),
         ({"sex": {"entries": [{"code": "10", "display_name": "Female"}]}}, "no country list, nor 17 more of the 19"),
         ({k: v for k, v in _sex([{"code": "10"}]).items() if k != "training_route"}, "no training_route list"),
@@ -240,6 +267,50 @@ def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong
     assert f"{front.url}/api/v2026.1/reference-data did not answer with reference data ({problem}); " in result.output
     assert "nothing was saved" in result.output and "internal error" not in result.output
     assert not (state / PULLED_FILE).exists()
+
+
+@pytest.mark.parametrize("payload,problem", MISSHAPEN)
+def test_a_pulled_file_an_older_version_saved_misshapen_is_one_line_from_validate_convert_and_show(
+    tmp_path, monkeypatch, hesa_samples, payload, problem
+):
+    """An older version saved such lists (review124 F1): validate, convert and `reference show` then ended in an
+    internal error (exit 70) on every run until the file was deleted."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / PULLED_IN_DEFAULT).parent.mkdir(parents=True)  # the default state dir when no target is set
+    (tmp_path / PULLED_IN_DEFAULT).write_text(json.dumps({"target": "http://a.test", "payload": payload}))
+    extract = str(hesa_samples / "itt_record_C23053.xml")
+    for command in (
+        ["validate", extract, "--report-dir", "reports"],
+        ["convert", extract, "--to", "jsonl", "-o", "out.jsonl"],
+        ["reference", "show", "sex"],
+    ):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.startswith(f"register-batch: error: {PULLED_IN_DEFAULT}: not reference data pulled "), (
+            command,
+            result.output,
+        )
+        assert problem in result.output and "run `register-batch reference pull` again" in result.output, command
+        assert len(result.output.splitlines()) == 1, (command, result.output)
+
+
+def test_diff_shows_changed_withdrawal_triggers_future_interest_and_a_reasons_trigger(tmp_path):
+    """diff compared only the lists' codes and labels: pulled withdrawal triggers that differ from the bundled ones,
+    which validation judges every withdrawal by, were "No differences." (review124 F1)."""
+    payload = _changed("withdrawal_reasons", triggers=["provider"], future_interest=["yes", "no", "unknown", "maybe"])
+    entries = payload["withdrawal_reasons"]["entries"]
+    moved = next(e for e in entries if e["code"] == "record_added_in_error")
+    moved["trigger"] = "trainee"
+    (tmp_path / PULLED_FILE).write_text(json.dumps({"target": "http://a.test", "payload": payload}))
+    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.split("\n")[1:] == [
+        "withdrawal_reasons:",
+        "  ~ triggers  provider, trainee -> provider",
+        "  ~ future_interest  yes, no, unknown -> yes, no, unknown, maybe",
+        "  ~ record_added_in_error trigger  provider -> trainee",
+        "",
+    ]
 
 
 def test_a_pull_larger_than_a_pulled_file_may_be_saves_nothing(tmp_path, monkeypatch):
@@ -417,6 +488,12 @@ def test_a_code_only_the_pulled_lists_have_is_named_by_its_label_and_a_bundled_o
     assert reference.name("training_initiative", "098") == "Future initiative"
     assert reference.name("training_initiative", "099") == "099"
     assert reference.name("training_initiative", "025") == "transition_to_teach"
+    # `reference show` ended in an internal error (KeyError: 'display_name'), exit 70 (review124 F1).
+    shown = CliRunner().invoke(
+        cli, ["reference", "show", "training_initiative"], env={"REGISTER_BATCH_STATE_DIR": str(tmp_path)}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.endswith("098\tFuture initiative\n099\t\n"), shown.output
 
 
 def test_a_pull_from_another_target_than_the_settings_name_saves_in_that_targets_state_dir(tmp_path, monkeypatch):

@@ -93,7 +93,7 @@ def test_a_date_with_a_months_name_keeps_its_form_in_excel(tmp_path):
     "value",
     [
         *("083", "00", "0310261553101", "123456789012", "1234567890.12", "1.50", "1.", ".5", "1e5", "2E-3"),
-        *("2026-11-28", "28/11/2026", "1/2", "3-11", "1.5.2026"),
+        *("2026-11-28", "28/11/2026", "1/2", "3-11", "1.5.2026", "12-2026", "9/2026"),
         # dates with a month's name, times, percentages, accountants' negatives, thousands: Excel converts them too
         *("14-Mar-1999", "14 March 1999", "14/mar/99", "3 Mar", "Sep-26", "SEP 2026", "March 14, 1999", "May 1"),
         *("2026-11-28 10:00", "12:30", "9:05", "12:30:45", "9:05 pm", "9 AM", "50%", "1.5%", ".5%", "50 %"),

@@ -44,30 +44,38 @@ class MappingProblem:
 
 
 def _key_of(translation: CodeTranslation, code: str) -> str:
-    """Where a block's code is written: under `no_translation` or `translate`."""
+    """Where a block's code is written: under `no_translation` or `translate`, of a block under `codes:` in a user's
+    file, at the top of a bundled one (`_file_of`)."""
     kind = "no_translation" if code in translation.no_translation else "translate"
-    return f"codes.{translation.pattern}.{kind}.{code}"
+    return f"{'' if translation.bundled else 'codes.'}{translation.pattern}.{kind}.{code}"
+
+
+def _file_of(problem: MappingProblem) -> Path:
+    """The file a problem's key is written in: a user's file by its own path, even one named as a bundled file is
+    (`mappings/codes/legacy.yaml` in a project laid out as the bundled mappings are), whose lines were looked up in
+    the bundled file, or not at all (review124 F4); a bundled file's key is not under `codes:` (`_key_of`)."""
+    if problem.key is not None and problem.key.startswith("codes."):
+        return Path(problem.origin)
+    return bundled_mapping_dir() / "codes" / Path(problem.origin).name
 
 
 def _on_their_lines(problems: list[MappingProblem]) -> list[MappingProblem]:
     """Each problem with the line its code is written on: in a file of a few hundred translations, `sex: '1'`
     alone leaves the user to search for it. Read again here, not kept by the loader, which every command runs.
     A file that cannot be read now, or a code brought in by a `<<` merge, keeps the file alone."""
-    keys: dict[str, list[str]] = {}
+    keys: dict[Path, list[str]] = {}
     for problem in problems:
         if problem.key is not None:
-            keys.setdefault(problem.origin, []).append(problem.key)
-    lines: dict[tuple[str, str], int | None] = {}
-    for origin, wanted in keys.items():
-        bundled = origin.removeprefix("mappings/codes/")
-        path = bundled_mapping_dir() / "codes" / bundled if bundled != origin else Path(origin)
+            keys.setdefault(_file_of(problem), []).append(problem.key)
+    lines: dict[tuple[Path, str], int | None] = {}
+    for path, wanted in keys.items():
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        lines.update(zip(((origin, key) for key in wanted), lines_of(text, wanted), strict=True))
+        lines.update(zip(((path, key) for key in wanted), lines_of(text, wanted), strict=True))
     return [
-        replace(problem, line=lines.get((problem.origin, problem.key))) if problem.key is not None else problem
+        replace(problem, line=lines.get((_file_of(problem), problem.key))) if problem.key is not None else problem
         for problem in problems
     ]
 

@@ -9,7 +9,7 @@ import io
 import re
 import reprlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class CodeTranslation:
     no_translation: dict[str, str] = field(default_factory=dict)
     origin: str = ""
     sources: dict[str, str] = field(default_factory=dict)  # per code, when merged from several files
+    bundled: bool = False  # from a bundled file, whose blocks are at its top (`sex:`), not under `codes:`
 
     def source_of(self, code: str) -> str:
         return self.sources.get(code, self.source)
@@ -740,7 +741,9 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     texts: list[tuple[Path, dict[str, Any], str]] = []
     named: list[tuple[str, str, str, tuple[str, ...], str | None, int | None]] = []
     for path in sorted((base / "codes").glob("*.yaml")):
-        codes.extend(_code_translations(_read_yaml(path), f"mappings/codes/{path.name}"))
+        codes.extend(
+            replace(t, bundled=True) for t in _code_translations(_read_yaml(path), f"mappings/codes/{path.name}")
+        )
     bundled_codes = len(codes)
     user_files = path_list(user_files, "mapping files")
     for user_file in user_files:  # a library caller's; the settings' and --mapping's are refused before (review61 F5)

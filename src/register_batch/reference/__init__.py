@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath, is_file, read_at_most
 from register_batch.tokens import quoted_setting
+from register_batch.wording import cut_short
 
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
@@ -182,7 +183,9 @@ class ReferenceData:
 
 def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
     """What makes `payload` other than a `GET /reference-data` answer (§2.2), or None: saved or read as it is, a list
-    whose entries have no code fails every command that reads the lists with an internal error.
+    whose entries have no code fails every command that reads the lists with an internal error. Every part
+    ReferenceData and `reference show` read is checked: a `metadata` that is not an object, or withdrawal `triggers`
+    that are not a list, was saved and then failed every validate, convert and sync (review124 F1).
 
     `required`: fields it must have (a pull must bring every list; a file written by hand may hold only some).
     """
@@ -193,17 +196,37 @@ def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
         more = f", nor {len(missing) - 1} more of the {len(required)}" if missing[1:] else ""
         return f"no {missing[0]} list{more}"
     for name, body in payload.items():
-        if not isinstance(body, dict) or "entries" not in body:
-            return f"{name}: not an object with entries"
-        if not isinstance(body["entries"], list):
-            return f"{name}: entries is not a list"
-        keys = ("code", "trigger") if name == "withdrawal_reasons" else ("code",)
-        for number, entry in enumerate(body["entries"], 1):
-            for key in keys:
-                if not isinstance(entry, dict) or entry.get(key) is None:
-                    return f"{name}: entry {number} has no {key}"
-                if not isinstance(entry[key], str):
-                    return f"{name}: entry {number}'s {key} {entry[key]!r} is not text"
+        problem = _list_problem(name, body)
+        if problem:
+            return f"{name}: {problem}"
+    return None
+
+
+def _list_problem(name: str, body: Any) -> str | None:
+    """What makes `body` other than one list of a `GET /reference-data` answer (§2.2), or None."""
+    if not isinstance(body, dict) or "entries" not in body:
+        return "not an object with entries"
+    if not isinstance(body["entries"], list):
+        return "entries is not a list"
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        return "metadata is not an object"
+    withdrawal = name == "withdrawal_reasons"
+    keys = ("code", "trigger") if withdrawal else ("code",)
+    for number, entry in enumerate(body["entries"], 1):
+        for key in keys:
+            if not isinstance(entry, dict) or entry.get(key) is None:
+                return f"entry {number} has no {key}"
+            if not isinstance(entry[key], str):
+                return f"entry {number}'s {key} {entry[key]!r} is not text"
+        # A code with no label is named by its code (ReferenceData.name); a label that is not text, by nothing.
+        if not isinstance(entry.get("display_name") or "", str):
+            return f"entry {number}'s display_name {entry['display_name']!r} is not text"
+    # The triggers and future_interest a withdrawal may give (§2.2, §2.7): without them every withdrawal is refused.
+    for key in ("triggers", "future_interest") if withdrawal else ():
+        if key not in body:
+            return f"no {key}"
+        if not isinstance(body[key], list) or not all(isinstance(value, str) for value in body[key]):
+            return f"{key} {cut_short(repr(body[key]))} is not a list of text"
     return None
 
 

@@ -72,6 +72,9 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     document = {
         "api_version": client.api_version,
         "target": client.root,
+        # What a sync's ledger binds to (the embedded emulator's identity, not its URL of the moment): a sync to
+        # another target refuses a state dir holding these lists (sync/ledger.py, _check_pulled_from).
+        "target_identity": target_identity or client.root,
         "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "payload": payload,
     }
@@ -118,26 +121,43 @@ def _looked_up(state_dir: StrPath, path: Path, look: Callable[[], _Found]) -> _F
 
 
 def diff_reference(bundled: ReferenceData, pulled: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per field: codes only in the pulled lists, only in the bundled ones, and labels that differ."""
+    """Per field: codes only in the pulled lists, only in the bundled ones, labels that differ, and (`changed`) the
+    withdrawal triggers, future_interest values and reasons' triggers that differ: validation judges by them too."""
     payload = pulled.get("payload", pulled)
     changes: dict[str, dict[str, Any]] = {}
     for field in sorted(set(bundled.fields) | set(payload)):
-        mine = (
-            {e["code"]: e.get("display_name") for e in bundled.api_payload(field)["entries"]}
-            if field in bundled.fields
-            else {}
-        )
-        theirs = {e["code"]: e.get("display_name") for e in (payload.get(field) or {}).get("entries", [])}
+        ours = bundled.api_payload(field) if field in bundled.fields else {}
+        given = payload.get(field) or {}
+        mine = {e["code"]: e.get("display_name") for e in ours.get("entries", [])}
+        theirs = {e["code"]: e.get("display_name") for e in given.get("entries", [])}
         added = sorted(set(theirs) - set(mine))
         removed = sorted(set(mine) - set(theirs))
         relabelled = sorted(c for c in set(mine) & set(theirs) if mine[c] != theirs[c])
-        if added or removed or relabelled:
+        changed = _withdrawal_changes(ours, given) if field == "withdrawal_reasons" and ours and given else []
+        if added or removed or relabelled or changed:
             changes[field] = {
                 "added": [(c, theirs[c]) for c in added],
                 "removed": [(c, mine[c]) for c in removed],
                 "relabelled": [(c, mine[c], theirs[c]) for c in relabelled],
+                "changed": changed,
             }
     return changes
+
+
+def _withdrawal_changes(mine: dict[str, Any], theirs: dict[str, Any]) -> list[tuple[str, list[str], list[str]]]:
+    """The withdrawal `triggers` and `future_interest` (§2.2), and the triggers of each reason both lists have, that
+    differ: (what, bundled, pulled)."""
+    changed = [(key, mine.get(key, []), theirs.get(key, [])) for key in ("triggers", "future_interest")]
+
+    def triggers(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for entry in entries:
+            found.setdefault(entry["code"], []).append(entry["trigger"])
+        return {code: sorted(given) for code, given in found.items()}
+
+    ours, given = triggers(mine["entries"]), triggers(theirs["entries"])
+    changed += [(f"{code} trigger", ours[code], given[code]) for code in sorted(set(ours) & set(given))]
+    return [(what, old, new) for what, old, new in changed if old != new]
 
 
 def read_pulled(state_dir: StrPath) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from register_batch import __version__
 from register_batch.errors import RegisterBatchError, UnwritableOutput
 from register_batch.fs import (
     StrPath,
+    absolute,
     check_not_an_input,
     check_writable_dir,
     private_dir,
@@ -305,8 +306,16 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
     reports = [Path(report_dir) / name for name in REPORT_FILES]
     check_not_an_input(reports, inputs, instead="give the reports another folder")
     names = {name.casefold(): name for name in REPORT_FILES}
+    # The report folder and the folders it is in, by their absolute names too (`-o o3 --report-dir o3/reports`, none
+    # made yet): the reports were written into the output's name, which then failed "Is a directory" (review124 F2).
+    holders = [Path(report_dir), *absolute(report_dir).parents]
     for output in outputs:
         target = Path(output)
+        if any(same_folder(target, holder) for holder in holders):
+            raise UnwritableOutput(
+                output,
+                "it is the report folder, or a folder it is in: name another file or give the reports another folder",
+            )
         report = names.get(target.name.casefold())
         if report and same_folder(target.parent, Path(report_dir)):
             raise UnwritableOutput(

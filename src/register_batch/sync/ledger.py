@@ -490,12 +490,41 @@ def _unlock(fd: int | None) -> None:
         os.close(fd)
 
 
+def _check_pulled_from(folder: Path, target: str) -> None:
+    """Refuse (ConfigError) to bind a new ledger in `folder` to `target` when the folder holds lists `reference pull`
+    saved from another target: the run validates by them, so another service's lists would judge this one's records,
+    and the state dir stays the first target's (docs/configuration.md, State directories; review124 F3)."""
+    from register_batch.reference.pull import pulled_lists, read_pulled
+    from register_batch.sync.target import EMBEDDED_IDENTITY
+
+    if pulled_lists(folder) is None:
+        return
+    document = read_pulled(folder)
+    pulled_from = document.get("target_identity") or document.get("target")
+    if not isinstance(pulled_from, str) or not pulled_from:
+        return  # a bare payload (saved with curl, or by hand): from no target it names
+    if "target_identity" not in document and target == EMBEDDED_IDENTITY:
+        return  # an older version wrote the embedded emulator's URL of the moment, which cannot be told from another
+    if one_spelling(pulled_from) != one_spelling(target):
+        raise ConfigError.naming(
+            "the state dir {folder} holds code lists pulled from {pulled_from}, not {target}: they would judge the "
+            "records synced to {target}. Use a separate {state_dir} for each target, or delete {pulled} to use the "
+            "bundled lists.",
+            folder=folder,
+            pulled_from=pulled_from,
+            target=target,
+            pulled=folder / PULLED_FILE,
+        )
+
+
 class Ledger:
     """Per-record sync state in `<state_dir>/ledger.sqlite3`, bound to one target."""
 
     def __init__(self, state_dir: Path, target: str):
         folder = private_dir(state_dir, own=STATE_DIR_ENTRIES)
         self.path = folder / LEDGER_FILE
+        if not os.path.lexists(self.path):  # before it is made: a ledger left unbound would bind it to nothing
+            _check_pulled_from(folder, target)
         self.run_open = False  # a run started and not yet finished (stop_run)
         self.sending = False  # a write was marked in flight (`record`): requests may have gone out since
         self._depth = 0  # inside a commit (_one_commit, together)
