@@ -572,7 +572,11 @@ class RegisterClient:
                 what = "`data`" if data is None else expect.what
                 raise ServerError(method, path, status, [f"the answer had no {what} in it (not Register's answer?)"])
             return parsed
-        raise _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
+        refused = _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
+        # The answer is not kept in this frame's locals: its repr shows the reason phrase, which a gateway echoing
+        # the Authorization header fills with the token (review125 F3).
+        del response
+        raise refused
 
     def _send(
         self,
