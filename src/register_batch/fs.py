@@ -438,14 +438,20 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def _not_its_own(
-    status: os.stat_result, *, owner: bool, created: bool = False, folder_owner: int | None = None
+    status: os.stat_result,
+    *,
+    owner: bool,
+    created: bool = False,
+    folder_owner: int | None = None,
+    second_names: bool = False,
 ) -> str | None:
     """Why a file opened (`status`) is not to be written as one of this user's, or None: not a regular file, one
     with a second name, or, with `owner`, another user's by the rule above (Windows has no uid: its folders' ACLs
-    decide). `created`: this open made it; `folder_owner`: the uid of the folder it was opened in."""
+    decide). `created`: this open made it; `folder_owner`: the uid of the folder it was opened in; `second_names`:
+    a hard link is no matter (a file only read, never written)."""
     if not stat.S_ISREG(status.st_mode):
         return NOT_REGULAR
-    if status.st_nlink != 1:
+    if status.st_nlink != 1 and not second_names:
         return A_HARD_LINK
     if owner and POSIX_PERMISSIONS and not created and status.st_uid not in (os.geteuid(), folder_owner):
         return ANOTHER_USERS.format(uid=status.st_uid)
@@ -453,7 +459,13 @@ def _not_its_own(
 
 
 def file_of_its_own(
-    fd: int, path: StrPath, *, owner: bool = True, created: bool = False, folder_owner: int | None = None
+    fd: int,
+    path: StrPath,
+    *,
+    owner: bool = True,
+    created: bool = False,
+    folder_owner: int | None = None,
+    second_names: bool = False,
 ) -> os.stat_result:
     """The status of the file open as `fd`, if it is a regular file with no other name and, with `owner`, this
     user's (or one this open `created`, or the `folder_owner`'s: the rule above); otherwise `fd` is closed and
@@ -461,7 +473,7 @@ def file_of_its_own(
     Where other users may write to the folder, one of them could have put there a file of theirs (which they could
     then read) or a second name of a file of yours (which would be overwritten)."""
     status = os.fstat(fd)
-    why = _not_its_own(status, owner=owner, created=created, folder_owner=folder_owner)
+    why = _not_its_own(status, owner=owner, created=created, folder_owner=folder_owner, second_names=second_names)
     if why is None:
         return status
     os.close(fd)
@@ -519,6 +531,31 @@ def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None
     `problem` one of the clauses above) when it is a link, not a regular file, has a second name or is another
     user's by the rule above (review61 F1, review63 F1). Its status, or None when it is not there and not to be
     created."""
+    opened = _open_checked(path, create=create)
+    if opened is None:
+        return None
+    fd, status = opened
+    os.close(fd)
+    return status
+
+
+def read_private_file(path: StrPath, limit: int) -> bytes | None:
+    """The first `limit` bytes of a file of this user's that register-batch made and reads back (the embedded
+    emulator's token), looked at as `private_file` looks (never through a link, a regular file of its own, this
+    user's; a pipe planted there does not hold the run up) and read from the very file looked at (review125 F1, F4).
+    None when it is not there."""
+    opened = _open_checked(path, create=False, second_names=True)  # a state dir copied with `cp -al`: its own check
+    if opened is None:
+        return None
+    fd, _status = opened
+    try:
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def _open_checked(path: StrPath, *, create: bool, second_names: bool = False) -> tuple[int, os.stat_result] | None:
+    """`private_file`'s open and checks: the open descriptor, tightened, and its status; None when not there."""
     try:
         fd, created, folder_owner = _open_private(path, _PRIVATE_OPEN, create=create)
     except OSError as exc:
@@ -530,17 +567,18 @@ def private_file(path: StrPath, *, create: bool = True) -> os.stat_result | None
             return None
         raise
     try:
-        status = file_of_its_own(fd, path, created=created, folder_owner=folder_owner)
+        status = file_of_its_own(fd, path, created=created, folder_owner=folder_owner, second_names=second_names)
     except OSError as exc:  # fd closed
         raise UnwritableOutput(path, exc.strerror or str(exc)) from None
     try:
         if stat.S_IMODE(status.st_mode) & 0o077:  # made by an older version, or copied in
             _tighten_open(fd, status)
-    finally:
+        if not _NO_FOLLOW and os.path.islink(path):  # where the open could not refuse a link (Windows)
+            raise UnwritableOutput(path, A_SYMLINK)
+    except BaseException:
         os.close(fd)
-    if not _NO_FOLLOW and os.path.islink(path):  # where the open could not refuse a link (Windows)
-        raise UnwritableOutput(path, A_SYMLINK)
-    return status
+        raise
+    return fd, status
 
 
 def _tighten_open(fd: int, status: os.stat_result) -> None:
@@ -820,10 +858,69 @@ def private_dir(path: StrPath, *, own: Collection[str] | None = None) -> Path:
     mode: made owner-only, it locked other users out of their own files (`--report-dir /tmp`, run as root, made /tmp
     root's alone); the files written into it are owner-only all the same. On Windows the folder keeps the access
     list (ACL) it inherits from its parent: see docs/security.md."""
+    _no_link_of_others(Path(path))
     folder = make_private_dirs(path)
+    # Looked at before the folder is tightened, which would hide that others could write to it (review125 F2): the
+    # folders in it (the embedded emulator's `register/`) too, as another run may tighten it before they are opened.
+    _not_planted(folder)
+    for name in own or ():
+        _no_link_of_others(folder / name, what=f"its {name} folder")
+        if (folder / name).is_dir():
+            _not_planted(folder / name, what=f"its {name} folder")
     if own is None or _holds_only(folder, own):
         tighten(folder, DIR_MODE)
     return folder
+
+
+# A state dir, or the embedded emulator's folder in it, that another user planted (review125 F2): made before the
+# first run in a folder others may write to (the default `.register-batch/<target>` in a shared project folder,
+# `register/` in a state dir others may write to), or a symbolic link of theirs leading to a folder of theirs. The
+# ledger and the emulator's database made in it would be files of the folder's owner, who could read them.
+PLANTED_LINK = (
+    "{what} is a symbolic link of another user's (uid {uid}), and register-batch keeps personal data only in folders "
+    "of yours: remove the link, or give a state dir of your own"
+)
+PLANTED_FOLDER = (
+    "{what} is another user's folder (uid {uid}) in {parent}, a folder others may write to, so they could have made it "
+    "to read what is written there: remove it, or give a state dir of your own"
+)
+
+
+def _no_link_of_others(path: Path, what: str = "it") -> None:
+    """Refuse a symbolic link at a state folder's name that is not this user's (a link register-batch never makes:
+    one of yours, such as a state dir moved to another disk, is followed)."""
+    with contextlib.suppress(OSError):
+        status = os.lstat(path)
+        if POSIX_PERMISSIONS and stat.S_ISLNK(status.st_mode) and status.st_uid != os.geteuid():
+            raise UnwritableOutput(path, PLANTED_LINK.format(what=what, uid=status.st_uid))
+
+
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+
+def _not_planted(folder: Path, what: str = "it") -> None:
+    """Refuse a state folder that is another user's when another user could have made it: above it and the folders of
+    that same owner holding it, the first folder of someone else's is writable by group or others (a folder only its
+    owner could make is that owner's: one another user made there is theirs). A mount that maps owners
+    (docs/security.md) shows a whole tree as one other user's, below a folder others may not write to: it is used,
+    as before."""
+    if not POSIX_PERMISSIONS:
+        return
+    try:
+        current = Path(os.path.realpath(folder))
+        owner = current.stat().st_uid
+        if owner == os.geteuid():
+            return
+        while current.parent != current:
+            parent = current.parent
+            status = parent.stat()
+            if status.st_uid != owner:
+                if status.st_mode & _OTHERS_WRITE:
+                    raise UnwritableOutput(folder, PLANTED_FOLDER.format(what=what, uid=owner, parent=parent))
+                return
+            current = parent
+    except OSError:  # not to be looked at: whoever opens its files says why
+        return
 
 
 def _holds_only(folder: Path, own: Collection[str]) -> bool:

@@ -44,7 +44,7 @@ from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError, RegisterBatchError
 from register_batch.sync.target import load_token
-from stub_http import fronting
+from stub_http import fronting, serving
 from trainee_extracts import extract
 
 AS_OF = date(2026, 11, 28)
@@ -447,7 +447,8 @@ def test_tls_is_always_verified(tmp_path):
             assert pool_context.verify_mode == ssl.CERT_REQUIRED and pool_context.check_hostname
             with pytest.raises(TransportError) as caught:
                 client.info()
-        assert "could not connect" in str(caught.value)
+        # A setting to fix, not an outage to wait out (review125 F5): TlsRefused, a TransportError never sent.
+        assert "did not verify (self-signed certificate)" in str(caught.value) and not caught.value.sent
     finally:
         server.close()
     assert not any(TOKEN.encode() in r for r in received)
@@ -600,3 +601,25 @@ def test_config_show_masks_a_password_holding_a_query_mark_whole(tmp_path, base_
     assert shown.returncode == 0, shown.stderr
     assert "****@sandbox.example" in shown.stdout, shown.stdout
     assert first[8:] not in shown.stdout + shown.stderr and rest not in shown.stdout + shown.stderr
+
+
+def test_a_refusal_whose_reason_phrase_quotes_the_token_leaves_it_in_no_frame_local(tmp_path):
+    """A gateway answering `401 Nope Bearer <token>`: the answer (`response` in `_once`, its repr showing the reason
+    phrase) stayed a local of the frame the Unauthorized was raised from (review125 F3)."""
+    from register_batch.export import export_trainees
+
+    caught: list[BaseException] = []
+    echo = lambda handler, _seen: (401, {}, b"{}", f"Nope {handler.headers.get('Authorization')}")  # noqa: E731
+    with serving(echo) as url:
+        for call in (
+            lambda client: client.info(),
+            lambda client: export_trainees(client, to="json", output=tmp_path / "out.json"),
+        ):
+            with RegisterClient(url, TOKEN, limiter=RateLimiter(10_000, 1), timeout=2, attempts=2) as client:
+                try:
+                    call(client)
+                except Exception as exc:
+                    caught.append(exc)
+    assert {type(exc).__name__ for exc in caught} == {"Unauthorized"} and len(caught) == 2
+    found = sorted({found for exc in caught for found in _frame_locals_holding_a_token(exc)})
+    assert found == [], "\n".join(found)

@@ -222,3 +222,141 @@ def test_a_state_dir_copied_as_hard_links_is_refused_with_advice_to_copy_it_with
     subprocess.run(["cp", "-a", str(state), str(tmp_path / "copied")], check=True)  # what it says to do works
     code, stderr = embedded_sync(tmp_path, tmp_path / "copied")
     assert code == 0, stderr
+
+
+# The embedded emulator's token (review125 F1, F4): a token file planted by another user is a token they know, and
+# the emulator (127.0.0.1, a port any local user can find) would serve every trainee to them.
+
+
+@AS_ROOT
+def test_another_users_embedded_emulator_token_is_refused_and_nothing_is_started(tmp_path):
+    state = shared_folder(tmp_path / "state")
+    planted = shared_folder(state / "register") / "token"
+    planted.write_text(f"embedded_{'b' * 64}\n")
+    os.chown(planted, OTHER_UID, -1)
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 2, stderr
+    assert f"cannot write {planted}: it is another user's file (uid {OTHER_UID})" in stderr.strip().splitlines()[-1]
+    assert "Traceback" not in stderr and not (state / "register" / "register.sqlite3").exists()
+    assert planted.stat().st_uid == OTHER_UID and planted.read_text() == f"embedded_{'b' * 64}\n"
+
+
+def test_a_symlink_at_the_embedded_emulators_token_is_refused_and_what_it_leads_to_is_untouched(tmp_path):
+    """Read through, the link's file was taken as the token, and chmod'ed (as root: any file, /etc/passwd)."""
+    state = shared_folder(tmp_path / "state")
+    target = tmp_path / "victim"
+    target.write_text(f"embedded_{'c' * 64}\n")
+    target.chmod(0o644)
+    (shared_folder(state / "register") / "token").symlink_to(target)
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 2, stderr
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"register-batch: error: cannot write {state / 'register' / 'token'}: it is a symbolic link")
+    )
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644 and not (state / "register" / "register.sqlite3").exists()
+
+
+@pytest.mark.parametrize("kind", ["dangling link", "folder", "named pipe"])
+def test_a_link_to_nothing_a_folder_or_a_pipe_at_the_token_is_one_line_and_exit_2(tmp_path, kind):
+    """Were exit 70 (FileNotFoundError, IsADirectoryError), and a pipe held the run up for good."""
+    token = tmp_path / "state" / "register" / "token"
+    token.parent.mkdir(parents=True)
+    if kind == "dangling link":
+        token.symlink_to(tmp_path / "nothing")
+    elif kind == "folder":
+        token.mkdir()
+    else:
+        os.mkfifo(token)
+    code, stderr = embedded_sync(tmp_path, tmp_path / "state")
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"register-batch: error: cannot write {token}: it is "), stderr
+
+
+# Folders planted by another user (review125 F2): the state dir itself, the default `.register-batch/<target>` in a
+# shared project folder, the embedded emulator's `register/`, or a symbolic link of theirs there. The ledger and the
+# emulator's database made in a folder of theirs were "files of the folder's owner", accepted, and theirs to read.
+
+
+def their_folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chown(path, OTHER_UID, -1)
+    return path
+
+
+@AS_ROOT
+def test_another_users_register_folder_in_a_shared_state_dir_is_refused(tmp_path):
+    state = shared_folder(tmp_path / "state")
+    planted = their_file(their_folder(state / "register") / "register.sqlite3", owner=OTHER_UID)
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 2, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"register-batch: error: cannot use {state} as the state dir (its register folder is another user's folder "
+        f"(uid {OTHER_UID}) in {state}, a folder others may write to"
+    )
+    assert untouched(planted, OTHER_UID) and not (state / "ledger.sqlite3").exists()
+
+
+@AS_ROOT
+def test_another_users_state_dir_in_a_shared_folder_is_refused_before_its_ledger_is_made(tmp_path):
+    state = their_folder(shared_folder(tmp_path / "shared") / "state")
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 2, stderr
+    assert f"it is another user's folder (uid {OTHER_UID}) in {state.parent}" in stderr.strip().splitlines()[-1]
+    assert list(state.iterdir()) == []
+
+
+@AS_ROOT
+def test_another_users_symlink_at_register_is_refused_and_their_folder_untouched(tmp_path):
+    state = shared_folder(tmp_path / "state")
+    theirs = their_folder(shared_folder(tmp_path / "bdir"))
+    planted = their_file(theirs / "register.sqlite3", owner=OTHER_UID)
+    (state / "register").symlink_to(theirs)
+    os.lchown(state / "register", OTHER_UID, -1)
+    code, stderr = embedded_sync(tmp_path, state)
+    assert code == 2, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"register-batch: error: cannot use {state} as the state dir (its register folder is a symbolic link of "
+        f"another user's (uid {OTHER_UID})"
+    )
+    assert untouched(planted, OTHER_UID) and sorted(p.name for p in theirs.iterdir()) == ["register.sqlite3"]
+
+
+@AS_ROOT
+def test_the_default_state_dir_planted_in_a_shared_project_folder_is_refused(tmp_path):
+    """Run from a shared project folder without --state-dir: `.register-batch/embedded-emulator` made by another
+    user first (its `.register-batch` theirs, and not writable by others: their folder above is the project's)."""
+    project = shared_folder(tmp_path / "project")
+    planted = their_folder(their_folder(project / ".register-batch") / "embedded-emulator")
+    source = extract(project / "in.csv", 3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
+    done = run_cli(["sync", str(source), "--report-dir", str(tmp_path / "reports"), "--as-of", AS_OF], project, env)
+    assert done.returncode == 2, done.stderr
+    assert f"it is another user's folder (uid {OTHER_UID}) in {project}, a folder others may write to" in done.stderr
+    assert list(planted.iterdir()) == []
+
+
+@AS_ROOT
+def test_another_users_symlink_given_as_the_state_dir_is_refused(tmp_path):
+    theirs = their_folder(shared_folder(tmp_path / "theirs"))
+    link = shared_folder(tmp_path / "shared") / "state"
+    link.symlink_to(theirs)
+    os.lchown(link, OTHER_UID, -1)
+    code, stderr = embedded_sync(tmp_path, link)
+    assert code == 2, stderr
+    assert f"it is a symbolic link of another user's (uid {OTHER_UID})" in stderr.strip().splitlines()[-1]
+    assert list(theirs.iterdir()) == []
+
+
+def test_a_symlink_of_your_own_to_a_state_dir_of_yours_is_followed(tmp_path):
+    """A state dir moved to another disk and linked back: yours, and used as before."""
+    (tmp_path / "moved").mkdir(mode=0o700)
+    (tmp_path / "state").symlink_to(tmp_path / "moved")
+    code, stderr = embedded_sync(tmp_path, tmp_path / "state")
+    assert code == 0, stderr
+    assert (tmp_path / "moved" / "ledger.sqlite3").exists() and (tmp_path / "moved" / "register" / "token").exists()

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, deque
@@ -48,6 +49,7 @@ from register_batch.api.errors import (
     ProxyRefused,
     RateLimited,
     ServerError,
+    TlsRefused,
     TransportError,
     Unauthorized,
     Unprocessable,
@@ -570,7 +572,11 @@ class RegisterClient:
                 what = "`data`" if data is None else expect.what
                 raise ServerError(method, path, status, [f"the answer had no {what} in it (not Register's answer?)"])
             return parsed
-        raise _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
+        refused = _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
+        # The answer is not kept in this frame's locals: its repr shows the reason phrase, which a gateway echoing
+        # the Authorization header fills with the token (review125 F3).
+        del response
+        raise refused
 
     def _send(
         self,
@@ -608,6 +614,9 @@ class RegisterClient:
             raise refused from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.stats.by_status["no-connection"] += 1
+            tls = _tls_refused(exc, urlsplit(self.root).netloc)
+            if tls is not None:
+                raise TlsRefused(method, path, tls) from None
             why, name_unknown = _not_connected(exc)
             raise TransportError(
                 method, path, f"could not connect ({why})", sent=False, name_unknown=name_unknown
@@ -677,6 +686,8 @@ class RegisterClient:
                 # waiting longer does not mend. Once it has answered, a name not found is a resolver's blip (Wi-Fi
                 # reconnecting), ridden out as any failure to connect is.
                 return False
+            if isinstance(exc, TlsRefused):
+                return False  # a certificate that does not verify, or no TLS: the same however often it is asked
             if isinstance(exc, ProxyRefused) and exc.setting:
                 return False  # the proxy's credentials or policy: the same refusal however often it is asked
             if isinstance(exc, TransportError) and not exc.sent:
@@ -1300,6 +1311,32 @@ def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror, False
     return type(exc).__name__, False
+
+
+# OpenSSL's reasons for a handshake with a server that does not speak TLS (https:// to a plain-HTTP port).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "PACKET_LENGTH_TOO_LONG"})
+_CERT_EXPIRED = 10  # X509_V_ERR_CERT_HAS_EXPIRED: Register's own certificate run out, theirs to renew (run again later)
+
+
+def _tls_refused(exc: httpx.TransportError, where: str) -> str | None:
+    """Why the TLS handshake failed, with what to do, when no retry mends it (review125 F5): the certificate did not
+    verify, or the server (`where`: its host and port) does not speak TLS; None for anything else (a connection not
+    made, retried)."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_code != _CERT_EXPIRED:
+        return (
+            f"the certificate of {where} did not verify ({cause.verify_message or cause.reason}): "
+            "behind a proxy or firewall that inspects TLS, name its CA certificate with SSL_CERT_FILE (or a folder of "
+            "them with SSL_CERT_DIR); otherwise check the target's address"
+        )
+    if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
+        return (
+            f"{where} did not answer TLS ({cause.reason}): for a server on plain HTTP (a local "
+            "emulator), give its http:// address; otherwise check the target's port"
+        )
+    return None
 
 
 # The proxy settings httpx uses towards an https:// target, in the order it reads them (urllib's getproxies: the

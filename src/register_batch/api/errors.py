@@ -109,6 +109,16 @@ class ProxyRefused(TransportError):
         super().__init__(method, path, problem, sent=False)
 
 
+class TlsRefused(TransportError):
+    """The https:// connection failed in its TLS handshake for a reason no retry mends (review125 F5): the server's
+    certificate did not verify (a proxy that inspects TLS with a CA this machine does not hold, a self-signed
+    certificate, another host's name), or the server did not answer TLS at all (https:// to a plain-HTTP port).
+    Nothing was sent (no request, no token); a setting or the target is to change: exit 2, not an outage."""
+
+    def __init__(self, method: str, path: str, problem: str):
+        super().__init__(method, path, problem, sent=False)
+
+
 # Register did not take the request, after every retry the client makes: a 5xx, no answer, still 429, or this machine
 # blocked (403). Nothing is wrong with what was sent; a run stops (and resumes later) rather than blaming the record,
 # or sending every other record to the same refusal.
@@ -119,10 +129,11 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
     """The error ending a command whose first requests (sync's listing, an export, `reference pull`) met one of
     UNAVAILABLE, `nothing_done` saying what was left as it was. Only an outage says to run again later: a blocked
     machine (403, §1.3) meets the same refusal then, and is worded "Register refused (...)" as it is part-way through a
-    sync (review103 F4); a proxy refusing for its settings (407, 403) is a setting to fix, exit 2 (review103 F5)."""
+    sync (review103 F4); a proxy refusing for its settings (407, 403) is a setting to fix, exit 2 (review103 F5), as
+    is a TLS handshake refused (review125 F5)."""
     if isinstance(error, Forbidden):
         return RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
-    if isinstance(error, ProxyRefused) and error.setting:
+    if isinstance(error, TlsRefused) or (isinstance(error, ProxyRefused) and error.setting):
         return ConfigError(f"{error}; {nothing_done}")
     if isinstance(error, ProxyRefused):
         return RegisterUnavailable(f"Register could not be reached ({error}); {nothing_done}. Run again later.")

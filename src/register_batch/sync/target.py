@@ -6,7 +6,6 @@ wrapped in `Secret` at once so it cannot appear in reprs, logs or exception text
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -20,8 +19,8 @@ from typing import Any
 
 from register_batch.api import Secret, resolve_target
 from register_batch.errors import ConfigError
-from register_batch.fs import FILE_MODE, private_dir, read_at_most, write_private_text
-from register_batch.portable import POSIX_PERMISSIONS, set_mode
+from register_batch.fs import private_dir, read_at_most, read_private_file, write_private_text
+from register_batch.portable import POSIX_PERMISSIONS
 from register_batch.sync.ledger import LEDGER_FILE, Ledger, StateDirLock
 from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
 from register_batch.wording import printable
@@ -101,12 +100,18 @@ def _checked(value: str, source: str) -> Secret:
     return Secret(value)
 
 
+_TOKEN_FILE_LIMIT = 4096  # a token is one line of 73 characters: more is a damaged file, read no further
+
+
 def embedded_token_in(folder: Path) -> str:
     """The embedded emulator's token in `folder`, made on first use. Two first runs at once must agree on it (the
     emulator's provider is the token's): each writes a candidate and links it into place, which never replaces
     a token already there, so the first one linked is the token for good."""
     token_path = folder / "token"
-    if not token_path.exists():
+    # Read back only as a file of this user's own (never through a link, never a pipe, a folder or another user's
+    # file): one planted there would be a token its planter knows (review125 F1, F4).
+    held = read_private_file(token_path, _TOKEN_FILE_LIMIT)
+    if held is None:
         candidate = write_private_text(folder / f".token.{os.getpid()}", f"embedded_{secrets.token_hex(32)}\n")
         try:
             os.link(candidate, token_path)
@@ -114,9 +119,8 @@ def embedded_token_in(folder: Path) -> str:
             pass
         finally:
             candidate.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # a token file copied in with a wider mode
-        set_mode(token_path, FILE_MODE)
-    token = token_path.read_text(encoding="utf-8", errors="replace").strip()
+        held = read_private_file(token_path, _TOKEN_FILE_LIMIT) or b""
+    token = held.decode("utf-8", errors="replace").strip()
     if not is_bearer_token(token):  # saved again by an editor (a byte order mark), or emptied: the emulator refuses it
         raise ConfigError(
             f"the embedded emulator's token file {token_path} is damaged (not one line of embedded_ and 64 hex "
