@@ -299,7 +299,8 @@ def bench_peer(data: Path, sizes: list[int], repeats: int) -> dict[str, Any]:
             frictionless_errors
         )
         frictionless_found = {
-            (e["rowNumber"] - 1, peer.COLUMN_FIELDS.get(e.get("fieldName", ""), e.get("fieldName", "")))
+            # A row error (fieldName "") is the truth's record-level one (field null): review128 F3
+            (e["rowNumber"] - 1, peer.COLUMN_FIELDS.get(e.get("fieldName", ""), e.get("fieldName") or None))
             for e in frictionless_errors
             if e.get("rowNumber")
         }
