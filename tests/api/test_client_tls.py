@@ -8,7 +8,6 @@ The certificate is made here with `openssl` (the `cryptography` package is not a
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -21,6 +20,7 @@ import pytest
 from cli_runs import run_cli
 from register_batch.api import RateLimiter, RegisterClient, TlsRefused
 from register_batch.emulator import start_emulator
+from tls_certs import self_signed_certificate
 
 TOKEN = "sandbox_" + "a" * 64
 EXTRACT = Path(__file__).parents[2] / "samples" / "extract.xml"
@@ -29,31 +29,7 @@ EXTRACT = Path(__file__).parents[2] / "samples" / "extract.xml"
 @pytest.fixture
 def self_signed(tmp_path) -> tuple[Path, Path]:
     """A certificate for `localhost`, signed by itself, and its key."""
-    if shutil.which("openssl") is None:
-        pytest.skip("making a self-signed certificate needs openssl on PATH (cryptography is not a dependency)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subject = ["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            *subject,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
+    return self_signed_certificate(tmp_path)
 
 
 class TlsServer:

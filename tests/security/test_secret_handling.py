@@ -26,7 +26,6 @@ import threading
 import time
 import traceback
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
@@ -45,6 +44,7 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError, RegisterBatchError
 from register_batch.sync.target import load_token
 from stub_http import fronting, serving
+from tls_certs import self_signed_certificate
 from trainee_extracts import extract
 
 AS_OF = date(2026, 11, 28)
@@ -418,7 +418,7 @@ def test_plain_http_to_this_machine_never_goes_through_a_proxy(proxy, monkeypatc
 def test_tls_is_always_verified(tmp_path):
     """Against a TLS server whose certificate no CA signed, the connection fails before any request (and so
     before the token) is sent; the client has no switch to turn verification off."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = socket.socket()
@@ -453,34 +453,6 @@ def test_tls_is_always_verified(tmp_path):
         server.close()
     assert not any(TOKEN.encode() in r for r in received)
     assert "verify" not in RegisterClient.__init__.__code__.co_varnames
-
-
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    done = subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-        capture_output=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"openssl cannot make a test certificate: {done.stderr[-300:]!r}")
-    return cert, key
 
 
 def test_every_request_has_a_timeout():
