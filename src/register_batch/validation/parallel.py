@@ -21,6 +21,7 @@ where `fork` is not available the run is serial.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import tempfile
@@ -288,7 +289,17 @@ def _start(target: Callable[..., None], *args: object) -> _Helped | None:
         opened.append(spool)
         process = context.Process(target=target, args=(*args, _Outbox(send, spool.fileno())), daemon=True)
         with drawing_paused():  # no thread of a progress, nor a lock it holds, is copied into the helper
-            process.start()
+            # The objects made so far frozen for the fork: the helper's collections then leave their headers, and the
+            # pages holding them, shared with this process. Unfrozen, each collection in the helper wrote to them, and
+            # copied page after page: the two processes' memory grew with the file, by 1.24x from 10k to 100k
+            # trainees against 1.10x frozen (benchmarks/tree_memory.py; review128 F1). A caller's own freeze is kept.
+            thawed = gc.get_freeze_count() == 0
+            gc.freeze()
+            try:
+                process.start()
+            finally:
+                if thawed:
+                    gc.unfreeze()
     except OSError:
         for resource in opened:
             resource.close()
