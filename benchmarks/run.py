@@ -5,8 +5,9 @@
     python benchmarks/run.py --only validate --sizes 50000 --repeats 7
 
 Data is generated with `register-batch generate` (fixed seeds, as of 2026-11-28) into benchmarks/data/ (git-ignored)
-and reused by later runs. Every timing is the wall time of a fresh process (start-up included); peak RSS is that
-process's own `ru_maxrss` (os.wait4 in a small launcher, benchmarks/spawn.py). Each figure is the median of
+and reused by later runs. Every timing is the wall time of a fresh process (start-up included); peak RSS is the
+command's largest process's `ru_maxrss` (os.wait4 in a small launcher, benchmarks/spawn.py), not validate's forked
+helper's added (benchmarks/tree_memory.py measures the whole tree). Each figure is the median of
 --repeats runs, with min and max. Results go to benchmarks/results/latest.json and, as Markdown tables, to
 benchmarks/results/latest.md (quick.json and quick.md for --quick).
 
