@@ -548,7 +548,8 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Seconds: median (min–max). Ratio = median validate / median floor; pairs = median of per-run ratios. CPU "
             "s: user + system time of validate (its forked helper's too, on inputs over 8 MB) and of the floor, "
-            "medians. Peak RSS: the largest process's (validate's main process; its helper's is not added: benchmarks/tree_memory.py measures the whole tree).",
+            "medians. Peak RSS: the largest process's (validate's main process; its helper's is not added: "
+            "benchmarks/tree_memory.py measures the whole tree).",
             "",
             "| corpus | trainees | MB | floor s | validate s | ratio | pairs | CPU s validate / floor | records/s "
             "| peak RSS MB |",
