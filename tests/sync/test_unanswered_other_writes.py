@@ -9,10 +9,12 @@ carried out by the look-up after a lost reply is answered (review52 F5). Against
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,22 @@ def _sync(extract: Path, options: SyncOptions, name: str, **changed: Any) -> Syn
     return sync_files(
         [str(extract)], dataclasses.replace(options, report_dir=options.report_dir.parent / name, **changed)
     )
+
+
+@contextlib.contextmanager
+def _synced_after_one_out(
+    tmp_path: Path, row: dict[str, str], method: str, out: dict[str, str], then: dict[str, str], *, landed: bool = False
+) -> Iterator[tuple[Any, SyncResult]]:
+    """The HESA trainee `row` synced; a sync of `out` killed while its `method` request is out (carried out HOLD
+    seconds after it was sent; waited for when `landed`); then a sync of `then`: the emulator, still running, and that
+    last sync's result."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN)
+        assert sync_files([str(write_hesa_csv(tmp_path / "first.csv", [row]))], options).exit_code == 0
+        _killed_while_out(emulator, method, write_hesa_csv(tmp_path / "out.csv", [out]), options)
+        if landed:
+            time.sleep(HOLD + 0.5)  # the request still out is carried out
+        yield emulator, _sync(write_hesa_csv(tmp_path / "then.csv", [then]), options, "again")
 
 
 def _writes(result: SyncResult) -> dict[str, int]:
@@ -460,14 +478,9 @@ def test_a_placement_added_is_not_held_by_a_delete_that_cannot_remove_it(tmp_pat
     the placement it deletes is at another school than the one added (a DELETE goes by id, §2.11)."""
     row = hesa_trainee(1, placements=2)
     removed = {**row, "F_PLMNTSCH_2": ""}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
-        options = sync_options(emulator, tmp_path, TOKEN)
-        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
-        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
-        if landed:
-            time.sleep(HOLD + 0.5)  # the DELETE is carried out
-        added = write_hesa_csv(tmp_path / "p2.csv", [{**removed, "F_PLMNTSCH_3": "100000"}])
-        again = _sync(added, options, "again")
+    with _synced_after_one_out(
+        tmp_path, row, "delete_placement", removed, {**removed, "F_PLMNTSCH_3": "100000"}, landed=landed
+    ) as (emulator, again):
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert again.exit_code == 0
         deleted = {} if landed else {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
@@ -485,14 +498,9 @@ def test_a_degree_corrected_is_not_held_by_a_delete_of_another_degree(tmp_path: 
     (exit 3), though it deletes that other degree by its id (§2.10), or has already been carried out."""
     row = hesa_trainee(1, degrees=2)
     removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
-        options = sync_options(emulator, tmp_path, TOKEN)
-        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
-        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
-        if landed:
-            time.sleep(HOLD + 0.5)  # the DELETE is carried out
-        corrected = write_hesa_csv(tmp_path / "d2.csv", [{**removed, "F_DEGCLSS_1": "03"}])
-        again = _sync(corrected, options, "again")
+    with _synced_after_one_out(
+        tmp_path, row, "delete_degree", removed, {**removed, "F_DEGCLSS_1": "03"}, landed=landed
+    ) as (emulator, again):
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert again.exit_code == 0
         deleted = {} if landed else {"DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1}
@@ -510,14 +518,9 @@ def test_a_degree_corrected_is_not_held_by_a_correction_of_another_degree_as_the
     says, and it cannot undo the other degree's correction (§2.10: a degree's PUT writes the degree it is sent to)."""
     row = hesa_trainee(1, degrees=2)
     first = {**row, "F_DEGCLSS_1": "03"}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
-        options = sync_options(emulator, tmp_path, TOKEN)
-        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
-        _killed_while_out(emulator, "update_degree", write_hesa_csv(tmp_path / "d1.csv", [first]), options)
-        if landed:
-            time.sleep(HOLD + 0.5)  # the PUT is carried out
-        second = write_hesa_csv(tmp_path / "d2.csv", [{**first, "F_DEGCLSS_2": "05"}])
-        again = _sync(second, options, "again")
+    with _synced_after_one_out(
+        tmp_path, row, "update_degree", first, {**first, "F_DEGCLSS_2": "05"}, landed=landed
+    ) as (emulator, again):
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert again.exit_code == 0
         assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1 if landed else 2}
@@ -531,12 +534,9 @@ def test_a_placement_added_at_the_school_of_one_whose_delete_is_out_is_held_back
     where the record has two. Held back, as before."""
     row = hesa_trainee(1, placements=2)
     removed = {**row, "F_PLMNTSCH_2": ""}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
-        options = sync_options(emulator, tmp_path, TOKEN)
-        assert sync_files([str(write_hesa_csv(tmp_path / "p0.csv", [row]))], options).exit_code == 0
-        _killed_while_out(emulator, "delete_placement", write_hesa_csv(tmp_path / "p1.csv", [removed]), options)
-        twice = write_hesa_csv(tmp_path / "p2.csv", [{**row, "F_PLMNTSCH_3": row["F_PLMNTSCH_2"]}])
-        again = _sync(twice, options, "again")
+    with _synced_after_one_out(
+        tmp_path, row, "delete_placement", removed, {**row, "F_PLMNTSCH_3": row["F_PLMNTSCH_2"]}
+    ) as (_emulator, again):
         assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
         assert again.results[0].errors[0].startswith("a request deleting a placement of trainee ")
         assert _writes(again) == {}
@@ -548,12 +548,8 @@ def test_a_degree_corrected_is_held_back_by_a_delete_of_that_degree_still_out(tm
     corrects (§2.10: a DELETE by its id); landing after the PUT, it would leave the trainee without it. Held back."""
     row = hesa_trainee(1, degrees=2)
     removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
-        options = sync_options(emulator, tmp_path, TOKEN)
-        assert sync_files([str(write_hesa_csv(tmp_path / "d0.csv", [row]))], options).exit_code == 0
-        _killed_while_out(emulator, "delete_degree", write_hesa_csv(tmp_path / "d1.csv", [removed]), options)
-        back = write_hesa_csv(tmp_path / "d2.csv", [{**row, "F_DEGCLSS_2": "05"}])
-        again = _sync(back, options, "again")
+    back = {**row, "F_DEGCLSS_2": "05"}
+    with _synced_after_one_out(tmp_path, row, "delete_degree", removed, back) as (_emulator, again):
         assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
         assert again.results[0].errors[0].startswith("a request deleting a degree of trainee ")
         assert _writes(again) == {}
