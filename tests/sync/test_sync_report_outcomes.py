@@ -60,16 +60,18 @@ def status_box(doc: lxml.html.HtmlElement) -> tuple[str, str, str]:
     return box.get("data-status"), box.get("class"), " ".join(box.text_content().split())
 
 
-def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path, closed_at_end, no_backoff):
-    rows = [trainee(n) for n in range(1, 7)]
+def _register_stops_during_the_updates(emulator, tmp_path, closed_at_end, *, records, invalid, answered):
+    """`records` trainees synced, then every one's email changed and record `invalid + 1` given an invalid sex; Register
+    answers 500 to every request from the update after the first `answered` ones, and the run stops (Interrupted)."""
+    rows = [trainee(n) for n in range(1, records + 1)]
     sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
     for row in rows:
         row["email"] = row["email"].replace("@", ".new@")
-    rows[4]["sex"] = "7"  # invalid: never sent, whether or not the run is interrupted
+    rows[invalid]["sex"] = "7"
 
     class Failing(RegisterClient):
         def update_trainee(self, trainee_id, data):
-            if self.stats.by_route["PUT /trainees/{trainee_id}"] == 2:
+            if self.stats.by_route["PUT /trainees/{trainee_id}"] == answered:
                 emulator.set_faults("500:1.0")
             return super().update_trainee(trainee_id, data)
 
@@ -78,6 +80,11 @@ def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator
     with pytest.raises(Interrupted, match="Register stopped answering"):
         sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
     emulator.set_faults(None)
+
+
+def test_register_stopping_mid_run_reports_run_again_not_fix_the_record(emulator, tmp_path, closed_at_end, no_backoff):
+    # record 5 invalid: never sent, whether or not the run is interrupted
+    _register_stops_during_the_updates(emulator, tmp_path, closed_at_end, records=6, invalid=4, answered=2)
     data, doc = report_of(tmp_path)
 
     outcomes = {r["record"]: r["outcome"] for r in data["records"]}
@@ -2300,22 +2307,7 @@ def test_a_record_register_stopped_answering_on_is_not_counted_among_the_records
 ):
     """review118 F1: the record the run was writing when Register stopped answering (sync_unavailable, nothing wrong
     with it) moved the one invalid record from "Register would refuse it" to "register-batch's checks found …"."""
-    rows = [trainee(n) for n in range(1, 4)]
-    sync_files([str(write_extract(tmp_path / "a.csv", rows))], options(emulator, tmp_path))
-    for row in rows:
-        row["email"] = row["email"].replace("@", ".new@")
-    rows[1]["sex"] = "7"
-
-    class Failing(RegisterClient):
-        def update_trainee(self, trainee_id, data):
-            emulator.set_faults("500:1.0")
-            return super().update_trainee(trainee_id, data)
-
-    client = Failing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1), attempts=2)
-    closed_at_end(client)
-    with pytest.raises(Interrupted, match="Register stopped answering"):
-        sync_files([str(write_extract(tmp_path / "b.csv", rows))], options(emulator, tmp_path), client=client)
-    emulator.set_faults(None)
+    _register_stops_during_the_updates(emulator, tmp_path, closed_at_end, records=3, invalid=1, answered=0)
     data, doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unavailable", "invalid_code"]
     assert errors_line(doc) == (
