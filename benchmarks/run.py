@@ -6,8 +6,9 @@
 
 Data is generated with `register-batch generate` (fixed seeds, as of 2026-11-28) into benchmarks/data/ (git-ignored)
 and reused by later runs. Every timing is the wall time of a fresh process (start-up included); peak RSS is the
-command's largest process's `ru_maxrss` (os.wait4 in a small launcher, benchmarks/spawn.py), not validate's forked
-helper's added (benchmarks/tree_memory.py measures the whole tree). Each figure is the median of
+command's largest process's `ru_maxrss` (os.wait4 in a small launcher, benchmarks/spawn.py); validate's whole-command
+memory is the peak PSS of its process tree, its forked helper's too, sampled every 10 ms in untimed runs of their own
+(benchmarks/tree_memory.py). Each figure is the median of
 --repeats runs, with min and max. Results go to benchmarks/results/latest.json and, as Markdown tables, to
 benchmarks/results/latest.md (quick.json and quick.md for --quick).
 
@@ -46,6 +47,7 @@ sys.path.insert(0, str(HERE))
 
 import peer  # noqa: E402  (benchmarks/peer.py)
 from spawn import Launched, launch  # noqa: E402  (benchmarks/spawn.py)
+from tree_memory import measure as tree_memory  # noqa: E402  (benchmarks/tree_memory.py)
 
 AS_OF = "2026-11-28"
 SEED = 2026
@@ -194,6 +196,15 @@ def bench_validate(data: Path, sizes: list[int], repeats: int) -> dict[str, Any]
                 floor_rss.append(floor.rss_mb)
                 cpus.append(validate.cpu)  # with the helper a large input forks: the cores used, not only the wall
                 floor_cpus.append(floor.cpu)
+            # The whole command's memory, validate's forked helper's too (review128 F1): the PSS of its process tree,
+            # sampled every 10 ms, in runs of their own, so that the sampling does not touch the timings above.
+            tree_pss = []
+            for _ in range(repeats):
+                with tempfile.TemporaryDirectory() as reports:
+                    cmd = [*register_batch(), "validate", str(path), "--as-of", AS_OF, "--report-dir", reports]
+                    sampled = tree_memory(cmd, 0.01)
+                assert sampled["code"] in (0, 1), sampled
+                tree_pss.append(float(sampled["peak_tree_pss_mb"]))
             entry = {
                 "corpus": corpus,
                 "records": size,
@@ -207,21 +218,24 @@ def bench_validate(data: Path, sizes: list[int], repeats: int) -> dict[str, Any]
                 "floor_cpu_s": summary(floor_cpus),
                 "rss_mb": summary(rss),
                 "floor_rss_mb": summary(floor_rss),
+                "tree_pss_mb": summary(tree_pss),
                 "output": summary_line,
             }
             results.append(entry)
             print(
                 f"  validate {corpus:10} {size:>7}: {entry['validate_s']['median']:.2f} s "
                 f"(floor {entry['floor_s']['median']:.2f} s, x{entry['ratio']:.2f}), "
-                f"{entry['rss_mb']['median']:.0f} MB  [{summary_line}]",
+                f"{entry['rss_mb']['median']:.0f} MB largest process, {entry['tree_pss_mb']['median']:.0f} MB whole "
+                f"command  [{summary_line}]",
                 flush=True,
             )
-    growth = {}
+    growth, tree_growth = {}, {}
     for corpus in ("clean", "defects 5%"):
         by_size = {e["records"]: e for e in results if e["corpus"] == corpus}
         if 10_000 in by_size and 100_000 in by_size:
             growth[corpus] = by_size[100_000]["rss_mb"]["median"] / by_size[10_000]["rss_mb"]["median"]
-    return {"runs": results, "rss_100k_over_10k": growth}
+            tree_growth[corpus] = by_size[100_000]["tree_pss_mb"]["median"] / by_size[10_000]["tree_pss_mb"]["median"]
+    return {"runs": results, "rss_100k_over_10k": growth, "tree_pss_100k_over_10k": tree_growth}
 
 
 # --- 2. peers side by side -----------------------------------------------------------------------------------
@@ -548,22 +562,26 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Seconds: median (min–max). Ratio = median validate / median floor; pairs = median of per-run ratios. CPU "
             "s: user + system time of validate (its forked helper's too, on inputs over 8 MB) and of the floor, "
-            "medians. Peak RSS: the largest process's (validate's main process; its helper's is not added: "
-            "benchmarks/tree_memory.py measures the whole tree).",
+            "medians. Peak RSS: the largest process's `ru_maxrss` (validate's main process), from the timed runs. "
+            "Whole command: the peak of the PSS summed over validate's process tree (its forked helper's too; shared "
+            "pages counted once), sampled every 10 ms (benchmarks/tree_memory.py) in as many runs of their own, "
+            "not timed.",
             "",
             "| corpus | trainees | MB | floor s | validate s | ratio | pairs | CPU s validate / floor | records/s "
-            "| peak RSS MB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| peak RSS MB | whole command PSS MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for e in v["runs"]:
             lines.append(
                 f"| {e['corpus']} | {e['records']:,} | {e['file_mb']:.0f} | {_mmm(e['floor_s'])} | "
                 f"{_mmm(e['validate_s'])} | {e['ratio']:.2f} | {e['pair_ratios']['median']:.2f} | "
                 f"{e['validate_cpu_s']['median']:.2f} / {e['floor_cpu_s']['median']:.2f} | "
-                f"{e['records_per_s']:,.0f} | {_mmm(e['rss_mb'], '{:.0f}')} |"
+                f"{e['records_per_s']:,.0f} | {_mmm(e['rss_mb'], '{:.0f}')} | {_mmm(e['tree_pss_mb'], '{:.1f}')} |"
             )
         for corpus, growth in v["rss_100k_over_10k"].items():
-            lines.append(f"\nPeak RSS 100k / 10k ({corpus}): {growth:.3f}")
+            lines.append(f"\nPeak RSS 100k / 10k ({corpus}): {growth:.3f} (the largest process)")
+        for corpus, growth in v.get("tree_pss_100k_over_10k", {}).items():
+            lines.append(f"\nWhole command PSS 100k / 10k ({corpus}): {growth:.3f}")
         lines.append("")
     if "peer" in results:
         lines += [

@@ -35,6 +35,7 @@ def test_validate_floor_and_sync_economy_on_tiny_data(harness, tmp_path):
     assert clean["output"].startswith("60 records: 60 valid")
     assert defective["records"] == 60 and defective["validate_s"]["n"] == 1
     assert clean["rss_mb"]["median"] > 0 and clean["floor_s"]["median"] > 0
+    assert clean["tree_pss_mb"]["n"] == 1 and clean["tree_pss_mb"]["median"] > 10  # a Python process at the least
 
     sync = harness.bench_sync(tmp_path / "data", 30, 45, 1)
     assert all(sync["economy"]["checks"].values()), sync["economy"]
@@ -44,6 +45,21 @@ def test_validate_floor_and_sync_economy_on_tiny_data(harness, tmp_path):
     assert clean["validate_cpu_s"]["median"] > 0 and clean["floor_cpu_s"]["median"] > 0
     text = harness.markdown({"machine": harness.machine(), "options": "smoke", "validate": validate, "sync": sync})
     assert "Request economy" in text and "| clean | 60 |" in text
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux's /proc/PID/smaps_rollup")
+def test_the_whole_commands_memory_adds_a_forked_childs_own_to_its_parents(harness):
+    """review128 F1: the memory figure was the largest process's; a parent and a child of 80 MB each are 160 MB."""
+    both = (
+        "import os, time\n"
+        "pid = os.fork()\n"
+        "held = b'x' * (80 << 20)\n"  # each process its own 80 MB, written, so not shared
+        "time.sleep(0.6)\n"
+        "os._exit(0) if pid == 0 else os.waitpid(pid, 0)\n"
+    )
+    sampled = harness.tree_memory([sys.executable, "-c", both], 0.01)
+    assert sampled["code"] == 0 and sampled["most_processes"] == 2
+    assert sampled["peak_tree_pss_mb"] > 160
 
 
 def phase(by_route: dict[str, int], by_status: dict[str, int] | None = None) -> dict:
