@@ -428,7 +428,26 @@ CASES = [
         "placement_postcode_invalid",
         "placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)",
     ),
+    (
+        "last name with an underscore (an SRS's apostrophe)",
+        with_changes(last_name="O_Neil"),
+        "last_name",
+        "last_name_wildcard",
+        "last_name 'O_Neil' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, any one "
+        "letter): Register would answer 409 (already in Register) to a trainee of the same date of birth, route and "
+        "start cycle, and first name or email, whose last name fits it, in Register or in this file",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "name,warned", [("O\\_Neil", False), ("A\\_B\\%", False), ("O\\\\_Neil", True), ("Lee%", True)]
+)
+def test_a_last_name_whose_percent_or_underscore_is_escaped_is_no_wildcard(name, warned):
+    """§4: ILIKE's escape character is the backslash, so `O\\_Neil` matches only itself (as the emulator has it);
+    an escaped backslash escapes nothing after it."""
+    codes = [code for _field, code, _message in check(with_changes(last_name=name))]
+    assert codes == (["last_name_wildcard"] if warned else [])
 
 
 @pytest.mark.parametrize("case_id,data,field,code,message", CASES, ids=[c[0] for c in CASES])

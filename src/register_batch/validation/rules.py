@@ -649,6 +649,48 @@ def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Fin
     return _in_record_and_its_items(data, _possibly_garbled_findings)
 
 
+def _has_ilike_wildcard(pattern: str) -> bool:
+    """A `%` or `_` that PostgreSQL's ILIKE reads as a wildcard: one not escaped by a backslash (§4)."""
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            next(chars, None)
+        elif char in "%_":
+            return True
+    return False
+
+
+@rule(
+    "last_name_wildcard",
+    fields=("last_name",),
+    message="last_name '<value>' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, "
+    "any one letter): Register would answer 409 (already in Register) to a trainee of the same date of birth, route "
+    "and start cycle, and first name or email, whose last name fits it, in Register or in this file",
+    source="register-api.md §4 (find_duplicate_trainees.rb: `last_name ILIKE ?`, where % and _ act as wildcards); "
+    "Register accepts the name",
+    fix="Write the last name as the trainee writes it (an apostrophe as ', not _). If it is a placeholder (%), put "
+    "the real name in the SRS first.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def last_name_has_no_wildcards(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """In-file duplicates are grouped by equal names (duplicates.py), so `O_Neil` and `O'Neil` passed clean and the
+    second was refused with 409 by sync (review129 F1): a name Register matches as a pattern is said as such."""
+    last = data.get("last_name")
+    if last is None or ("%" not in last and "_" not in last) or not _has_ilike_wildcard(last):
+        return None
+    return [
+        (
+            "last_name",
+            last,
+            f"last_name '{last}' has '%' or '_', which Register's duplicate check reads as a "
+            "wildcard (any letters, any one letter): Register would answer 409 (already in Register) to a trainee of "
+            "the same date of birth, route and start cycle, and first name or email, whose last name fits it, in "
+            "Register or in this file",
+        )
+    ]
+
+
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
 # GOV.UK Notify's check that differs from Notify's own: the address is not stripped, a host is not turned into its
 # ASCII (xn--) form first (so a host with a letter outside ASCII is refused), and a label has one hyphen between its
