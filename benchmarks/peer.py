@@ -2,14 +2,16 @@
 
 - `table_schema()`: a frictionless Table Schema for Register's bulk-add CSV with the per-field checks of the
   rule catalogue that a Table Schema can say: `required`, `maxLength`, code lists as `enum` (from
-  `register_batch.reference.load_reference()`), ISO dates, integer course year, the HUSID and URN patterns and
-  the email format. Cross-field rules (R1-R20, date windows relative to the as-of date, funding) are out of
-  its scope.
+  `register_batch.reference.load_reference()`), ISO dates, integer course year, the HUSID and URN patterns, the
+  email format, application_id a whole number (application_id_not_integer), and in every free-text column no
+  control character (control_character) and no leading `=` (spreadsheet_formula). Cross-field rules (R1-R20,
+  date windows relative to the as-of date, funding) and garbled_text (a heuristic) are out of its scope.
 - `plain_csv()`: Register's template writes codes and dates with a leading apostrophe (Excel protection);
   both register-batch and the peers read the same file with that apostrophe removed, so the peers see the
   values the API would.
 - `python benchmarks/peer.py pandas FILE.csv SCHEMA.json`: the naive pandas + pydantic row loop (read the CSV
-  with pandas, validate each row with a pydantic model carrying the same field checks as the Table Schema);
+  with pandas, validate each row with a pydantic model carrying the same field checks as the Table Schema, its
+  patterns read by Python's `re` as frictionless reads them);
   prints {"errors": N, "by_field": {...}, "rows": N} as JSON.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,29 @@ HUSID_PATTERN = "^[0-9]{13}([0-9]{4})?$"
 URN_PATTERN = "^[0-9]{6}$"
 YEAR_PATTERN = "^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"  # Register takes YYYY or a date
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # what a pydantic user writes without email-validator
+# The value register-batch checks is the cell as it reads one of Register's CSV: spaces around (what str.strip takes
+# off, which is Python's \s) and one leading apostrophe off (readers/csv.py cell_fields; hesa-formats.md §3.3). The
+# patterns below allow what that reading takes off, so that they refuse exactly the values the validator refuses.
+READ_OFF = r"\s*(?:'\s*)?"
+
+
+def application_id_pattern() -> str:
+    """application_id_not_integer: a whole number, as Register keeps Apply's id in an integer column
+    (register-api.md §3.1)."""
+    from register_batch.validation.rules import _WHOLE_NUMBER
+
+    return rf"{READ_OFF}{_WHOLE_NUMBER.pattern}\s*"
+
+
+def text_pattern() -> str:
+    """The two checks register-batch makes of every text value: control_character (none of
+    wording.CONTROL_CHARACTER, nor the escape of one the HESA XML export writes) and spreadsheet_formula (not
+    starting with `=`). A control character the reading takes off the ends (a trailing tab) is not in the value."""
+    from register_batch.validation.rules import _ESCAPED_CONTROL
+    from register_batch.wording import CONTROL_CHARACTER
+
+    no_control = "[^" + CONTROL_CHARACTER.pattern.removeprefix("[")
+    return rf"(?![\s\S]*(?:{_ESCAPED_CONTROL.pattern}))(?!{READ_OFF}=){READ_OFF}{no_control}*\s*"
 
 
 def _code_columns() -> dict[str, str]:
@@ -66,6 +92,7 @@ def table_schema(header: list[str]) -> dict[str, Any]:
 
     reference = load_reference()
     codes = _code_columns()
+    text = text_pattern()
     fields = []
     for column in header:
         field: dict[str, Any] = {"name": column, "type": "string"}
@@ -86,8 +113,12 @@ def table_schema(header: list[str]) -> dict[str, Any]:
             constraints["pattern"] = HUSID_PATTERN
         elif column.startswith("placement_") or column in ("training_partner_urn", "employing_school_urn"):
             constraints["pattern"] = URN_PATTERN
+        elif column == "application_id":
+            constraints["pattern"] = application_id_pattern()
         elif column == "email":
             field["format"] = "email"
+        if field["type"] == "string" and "enum" not in constraints and "pattern" not in constraints:
+            constraints["pattern"] = text  # a code, a date or a number pattern has no control character nor `=`
         if constraints:
             field["constraints"] = constraints
         fields.append(field)
@@ -109,7 +140,7 @@ def pandas_pydantic(path: Path, schema_path: Path) -> dict[str, Any]:
     from typing import Annotated
 
     import pandas as pd
-    from pydantic import AfterValidator, Field, ValidationError, create_model
+    from pydantic import AfterValidator, ConfigDict, Field, ValidationError, create_model
 
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     definitions: dict[str, Any] = {}
@@ -130,17 +161,27 @@ def pandas_pydantic(path: Path, schema_path: Path) -> dict[str, Any]:
                 return value
 
             checks.append(AfterValidator(member))
-        pattern = EMAIL_PATTERN if spec.get("format") == "email" else constraints.get("pattern")
+        if spec.get("format") == "email":
+
+            def email(value: Any) -> Any:
+                if not re.match(EMAIL_PATTERN, value):
+                    raise ValueError("not an email address")
+                return value
+
+            checks.append(AfterValidator(email))
+        pattern = constraints.get("pattern")
         annotated = Annotated[
             kind,
-            Field(max_length=constraints.get("maxLength"), pattern=pattern),
+            # anchored as frictionless anchors a Table Schema's pattern
+            Field(max_length=constraints.get("maxLength"), pattern=f"^{pattern}$" if pattern else None),
             *checks,
         ]
         if constraints.get("required"):
             definitions[spec["name"]] = (annotated, ...)
         else:
             definitions[spec["name"]] = (annotated | None, None)
-    model = create_model("RegisterRow", **definitions)
+    # Python's re, as frictionless: the text pattern's look-aheads are beyond pydantic's default (Rust) engine.
+    model = create_model("RegisterRow", __config__=ConfigDict(regex_engine="python-re"), **definitions)
 
     # A row with more cells than the header stops pandas; skip it and count it as one error, as frictionless does.
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="skip")

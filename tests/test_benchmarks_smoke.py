@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -92,6 +93,51 @@ def test_peers_on_tiny_data(harness, tmp_path):
     assert set(entry["errors"]) == {"register-batch", "frictionless", "pandas+pydantic"}
     assert entry["errors"]["register-batch"] >= entry["errors"]["frictionless"]
     assert set(entry["cpu_s"]) == set(entry["errors"]) and entry["cpu_s"]["frictionless"]["median"] > 0
+
+
+def test_the_peer_schema_refuses_the_cells_the_validator_refuses_that_a_table_schema_can_say(harness, tmp_path):
+    """review128 F2: an application_id not a whole number, a control character and a leading `=` are the validator's
+    errors for one cell; the Table Schema (and the pandas+pydantic model made from it) took all three. What the
+    validator's reading takes off a cell (spaces around, one apostrophe) is still taken, so it refuses no more."""
+    frictionless = pytest.importorskip("frictionless")
+    pytest.importorskip("pandas")
+    source = harness.generate(tmp_path / "data", 4, "register-csv", 0.0)
+    plain = harness.peer.plain_csv(source, tmp_path / "cells.csv")
+    with plain.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    cells = {
+        1: {"application_id": "A1234"},
+        2: {"first_names": "Ann\tMarie"},
+        3: {"last_name": '="Hughes"'},
+        4: {"application_id": " +1234", "first_names": "Ann\t", "last_name": "' O'Brien"},
+    }
+    for record, values in cells.items():
+        for column, value in values.items():
+            rows[record][header.index(column)] = value
+    with plain.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    descriptor = harness.peer.table_schema(header)
+    schema = tmp_path / "cells.schema.json"
+    schema.write_text(json.dumps(descriptor), encoding="utf-8")
+
+    command = [*harness.register_batch(), "validate", str(plain), "--format", "register-csv"]
+    done = subprocess.run(
+        [*command, "--as-of", harness.AS_OF, "--report-dir", str(tmp_path / "reports")], capture_output=True
+    )
+    assert done.returncode == 1
+    issues = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))["issues"]
+    assert sorted((i["record"], i["field"], i["code"]) for i in issues if i["severity"] == "error") == [
+        (1, "application_id", "application_id_not_integer"),
+        (2, "first_names", "control_character"),
+        (3, "last_name", "spreadsheet_formula"),
+    ]
+    schema_read = frictionless.Schema.from_descriptor(descriptor)
+    resource = frictionless.Resource(path=plain.name, basepath=str(tmp_path), schema=schema_read)
+    found = resource.validate(limit_errors=100).flatten(["rowNumber", "fieldName"])
+    assert sorted(found) == [[2, "application_id"], [3, "first_names"], [4, "last_name"]]  # the header is row 1
+    pandas = harness.peer.pandas_pydantic(plain, schema)
+    assert pandas["errors"] == 3 and pandas["by_field"] == {"application_id": 1, "first_names": 1, "last_name": 1}
 
 
 def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
