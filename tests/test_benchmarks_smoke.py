@@ -55,7 +55,7 @@ def test_the_whole_commands_memory_adds_a_forked_childs_own_to_its_parents(harne
         "import os, time\n"
         "pid = os.fork()\n"
         "held = b'x' * (80 << 20)\n"  # each process its own 80 MB, written, so not shared
-        "time.sleep(0.6)\n"
+        "time.sleep(2)\n"  # long enough for a sampler every 10 ms on a loaded machine to see both
         "os._exit(0) if pid == 0 else os.waitpid(pid, 0)\n"
     )
     sampled = harness.tree_memory([sys.executable, "-c", both], 0.01)
