@@ -1,6 +1,6 @@
-"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the newest layout's columns in the header, else
-by the columns that have a value; not by the older layouts' columns the header has (hesa-formats.md §5 item 8: "from
-the tags present (and F_RECID)"; review117 F7, review121 F5).
+"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the columns that have a value, the newest layout's
+where the header has them and the row fills no older start-date column; not by the older layouts' columns the header
+has (hesa-formats.md §5 item 8: "from the tags present (and F_RECID)"; review117 F7, review121 F5, review131 F1).
 
 Every row of a CSV has every column of its header: an SRS export template that kept a C21053 column (F_TREFNO, NULL in
 every row) made each C22053 record C21053, and a blank F_EXPECTEDENDDATE was filled from F_ENDDATE, the leaving date.
@@ -93,8 +93,22 @@ def test_without_f_recid_a_row_of_a_header_with_the_newest_layouts_columns_is_of
     row = {"F_RECID": None, "F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_APPLYAPPLICATIONID": None}
     record = mapped({**row, "F_DISABLE1": "58", "F_EXPECTEDENDDATE": "2027-07-01"})
     assert record.vintage == "C23053" and "itt_start_date" not in record.data
-    record = mapped({**row, "F_DISABLE1": "58", "F_COMDATE": "2026-09-01"})
-    assert record.vintage == "C23053" and "itt_start_date" not in record.data
+    record = mapped({**row, "F_DISABLE1": "58", "F_ENDDATE": "2026-11-20", "F_RSNEND": "03", "F_COMDATE": None})
+    assert record.vintage == "C23053" and "itt_start_date" not in record.data  # a C23053 leaver without start dates
+
+
+@pytest.mark.parametrize("older", ["F_COMDATE", "F_ITTCOMDATE"])
+def test_without_f_recid_a_row_filling_an_older_start_date_column_and_none_of_the_newest_is_of_the_older(older):
+    """review131 F1: an SRS template extended with C23053's columns, or a file mixing collections (docs/formats.md:
+    the values in the row decide), had every older row read as C23053, each refused `itt_start_date can't be blank`."""
+    row = {"F_RECID": None, "F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_APPLYAPPLICATIONID": None}
+    record = mapped({**row, "F_TREFNO": None, "F_DISABLE1": "58", older: "2026-09-01", "F_EXPECTEDENDDATE": None})
+    assert record.vintage == "C22053" and record.data["itt_start_date"] == "2026-09-01"
+    assert "itt_end_date" not in record.data  # nor is C21053's F_ENDDATE read as the end date (review117 F7)
+    record = mapped({**row, "F_TREFNO": "X1", older: "2026-09-01", "F_ENDDATE": "2027-07-01"})
+    assert record.vintage == "C21053" and record.data["itt_end_date"] == "2027-07-01"
+    record = mapped({**row, "F_ITTSTARTDATE": "2026-09-02", older: "2026-09-01"})
+    assert record.vintage == "C23053" and record.data["itt_start_date"] == "2026-09-02"
 
 
 def test_hesa_xml_still_tells_the_layout_from_the_tags_present():

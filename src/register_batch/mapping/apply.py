@@ -502,6 +502,8 @@ class Mapper:
         self._collections: dict[
             int, tuple[FieldMap, list[tuple[int, str, tuple[str, ...], dict[str, tuple[str, ...]]]]]
         ] = {}
+        # The columns only an older layout reads a moved field from, per field map (_older_only).
+        self._older_columns: dict[int, tuple[FieldMap, frozenset[str]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -601,8 +603,9 @@ class Mapper:
         for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
         ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
         date): there F_RECID says the collection where it names one whose columns the header has, and it wins over
-        the columns' values; else the newest layout (the first) where the header has one of its columns, else the
-        first layout one of whose columns has a value. An F_RECID older than every
+        the columns' values; where the header has the newest layout's (the first's) columns, that one unless the row
+        fills an older layout's start-date column and none of the newest's; else the first layout one of whose columns
+        has a value. An F_RECID older than every
         layout (Register's samples' 16053) names none, and one newer than the header's columns (a template kept from
         C22053 whose F_RECID is kept current) is not taken for a layout the row cannot be read by (review121 F1,
         F2)."""
@@ -615,9 +618,20 @@ class Mapper:
                 if not keys.isdisjoint(any_of):
                     return name, found
             if vintages and not keys.isdisjoint(vintages[0][1]):
-                # The header has the newest layout's columns (the field map's first vintage, C23053), which no older
-                # template has: a row whose own are all blank is still of it, and is not read from an older column
-                # its template kept (review121 F5). The values choose only among the older layouts (review117 F7).
+                # The header has the newest layout's columns (the field map's first vintage, C23053). A row with a
+                # value in one of them is of it; so is one with no value in an older layout's start-date column
+                # either (no start dates yet), not an older one for a value C23053 rows carry too, F_DISABLE1 or
+                # F_EXPECTEDENDDATE (review121 F5). A row that fills F_ITTCOMDATE or F_COMDATE and none of C23053's
+                # is of an older collection: a template extended with C23053's columns, or a file mixing
+                # collections (review131 F1).
+                newest, any_of, found = vintages[0]
+                if any(fields.get(tag) is not None for tag in any_of) or all(
+                    fields.get(tag) is None for tag in self._older_only(fmap)
+                ):
+                    return newest, found
+                for name, any_of, found in vintages[1:]:  # the values choose among the older (review117 F7)
+                    if any(fields.get(tag) is not None for tag in any_of):
+                        return name, found
                 return vintages[0][0], vintages[0][2]
             for name, any_of, found in vintages:
                 if any(fields.get(tag) is not None for tag in any_of):
@@ -627,6 +641,22 @@ class Mapper:
             if not keys.isdisjoint(any_of):
                 return name, found
         return None, None
+
+    def _older_only(self, fmap: FieldMap) -> frozenset[str]:
+        """The columns an older layout reads a field from that the newest layout reads from a column of its own:
+        F_ITTCOMDATE and F_COMDATE, the start dates C23053 moved to F_ITTSTARTDATE and F_TRAINEESTARTDATE. A row
+        fills them only if it is of an older collection (F_DISABLE1, F_EXPECTEDENDDATE, F_RSNEND, F_ENDDATE are
+        C23053's too)."""
+        known = self._older_columns.get(id(fmap))
+        if known is None or known[0] is not fmap:
+            newest = set(fmap.vintages[0][1]) if fmap.vintages else set()
+            moved = {field for field, sources in fmap.trainee.items() if newest.intersection(sources)}
+            read = {source for sources in fmap.trainee.values() for source in sources}
+            columns = {
+                tag for _name, _any_of, found in fmap.vintages[1:] for field in moved for tag in found.get(field, ())
+            }
+            known = self._older_columns[id(fmap)] = (fmap, frozenset(columns - read))
+        return known[1]
 
     def _collection_layout(
         self, fmap: FieldMap, recid: str
