@@ -249,6 +249,8 @@ MISSHAPEN = [
         (_sex([{"code": 10, "display_name": "Female"}]), "sex: entry 1's code 10 is not text"),
         (_sex("10,11"), "sex: entries is not a list"),
         ({**_sex([]), "sex": ["10"]}, "sex: not an object with entries"),
+        (_sex([]), "sex: no entries"),  # review131 F2: saved, every record's sex was then refused
+        ({k: {**v, "entries": []} for k, v in _sex([]).items()}, "country: no entries, nor in 18 more list(s)"),
     ],
 )
 def test_a_pull_that_is_not_reference_data_saves_nothing_and_names_what_is_wrong(tmp_path, payload, problem):

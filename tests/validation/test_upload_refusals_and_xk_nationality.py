@@ -209,3 +209,13 @@ def test_a_users_translation_to_nationality_xk_is_warned_of_as_xk_in_the_extract
     assert (warning.value, warning.severity.value) == ("UK", "warning")
     assert warning.message.startswith("nationality 'UK' is translated to 'XK' by a mapping file: XK is Kosovan")
     assert warning.message.endswith("If 'UK' is your SRS's code for British, translate it to GB")
+    # review131 F3: the same mapping file on Register's own CSV makes the same mistake (there only a written XK is
+    # Register's code for Kosovan).
+    header, first, *rest = _rows(SAMPLES / "register.csv")
+    first[header.index("nationality")] = "UK"
+    upload = _write(tmp_path / "register.csv", [header, first, *rest])
+    record = next(iter(checker.records([str(upload)])))
+    assert record.data["nationality"] == "XK"
+    assert [(i.code, i.value) for i in record.issues if i.code == "nationality_uk_country_code"] == [
+        ("nationality_uk_country_code", "UK")
+    ]

@@ -779,9 +779,16 @@ class Mapper:
         # The checks below see the translated codes: an SRS's own study mode translated to 63 is dormant (review58 F1).
         if family == "hesa" and record.deferral is None and data.get("study_mode") in DORMANT_MODES:
             _legacy_deferral(record, data["study_mode"], mode or data["study_mode"])  # a translation adds no field
-        # Kosovo as HESA writes it (QO) translated to Register's XK is no mistake: any other way to XK may be.
+        # Kosovo as HESA writes it (QO) translated to Register's XK is no mistake: any other way to XK may be. In
+        # Register's CSV a written XK is Register's own code; a mapping file's XK is the mistake there too
+        # (review131 F3).
         sent = data.get("nationality")
-        if family == "hesa" and sent == COUNTRY_NOT_NATIONALITY and nationality != KOSOVO_NATIONALITY and nationality:
+        if (
+            sent == COUNTRY_NOT_NATIONALITY
+            and nationality
+            and nationality != KOSOVO_NATIONALITY
+            and (family == "hesa" or nationality != COUNTRY_NOT_NATIONALITY)
+        ):
             _uk_country_as_nationality(record, nationality)
         return record
 

@@ -199,6 +199,11 @@ def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
         problem = _list_problem(name, body)
         if problem:
             return f"{name}: {problem}"
+    # Register's answer has a row per code of each list, and none of v2026.1's is empty (§2.2): an empty required
+    # list is a stub's or a broken proxy's, and saved it refused every record's code (review131 F2).
+    empty = [name for name in required if not payload[name]["entries"]]
+    if empty:
+        return f"{empty[0]}: no entries" + (f", nor in {len(empty) - 1} more list(s)" if empty[1:] else "")
     return None
 
 
