@@ -230,6 +230,31 @@ def test_a_deferral_or_withdrawal_sent_beside_a_create_or_an_update_shows_in_the
     assert '"field": "state"' in row["changes"] and '"source": "deferred"' in row["changes"], row["changes"]
 
 
+def test_the_summary_line_counts_a_record_updated_or_deferred_and_then_withdrawn_or_deferred_once(register, tmp_path):
+    """review133 F2: a record updated and then withdrawn or deferred, or deferred and then withdrawn, was counted
+    under each write ("4 records: 2 updated, 2 withdrawn, 2 deferred, 1 unchanged", 7 of 4). It is said with its
+    first write, as a withdrawal sent with a create is (review54 F7); report.json's `written` still counts each."""
+    rows = [hesa_trainee(n) for n in (1, 2, 3, 4)]
+    register.sync(write_hesa_csv(tmp_path / "first.csv", rows))
+    later = [
+        {**rows[0], "F_FNAMES": "Callum", **HESA_WITHDRAWAL},
+        {**rows[1], "F_NQTEMAIL": "changed@example.com", **HESA_DEFERRAL},
+        {**rows[2], **HESA_DEFERRAL, **HESA_WITHDRAWAL},
+        rows[3],
+    ]
+    extract = write_hesa_csv(tmp_path / "second.csv", later)
+    planned = register.sync(extract, dry_run=True)
+    assert planned.summary_line().startswith(
+        "4 records: would update 2 (then withdraw 1, defer 1), defer 1 (then withdraw 1), 1 unchanged. "
+    ), planned.summary_line()
+    done = register.sync(extract)
+    assert done.exit_code == 0 and done.actions == Counter(update=2, defer=1, unchanged=1)
+    assert done.summary_line().startswith(
+        "4 records: 2 updated (1 then withdrawn, 1 then deferred), 1 deferred (1 then withdrawn), 1 unchanged. "
+    ), done.summary_line()
+    assert register.report()["sync"]["written"] == {"update": 2, "withdraw": 2, "defer": 2}
+
+
 def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_reported(register, tmp_path):
     """The API cannot reinstate anyone (register-api.md §2, §6), so nothing is sent; but a record that shows a
     trainee in training whom Register has withdrawn or deferred is a difference someone must look at."""
