@@ -897,6 +897,17 @@ def test_a_blocked_records_own_withdrawal_or_deferral_is_said_to_be_unsent_too(c
     )
 
 
+def test_a_record_blocked_by_its_trainees_state_names_the_state_in_words():
+    """review133 F3: a recommended trainee's blocked record said "the trainee is recommended_for_award in Register",
+    the API's code, where the rest of the sentence, and every other report, says the state in words."""
+    plan = planned(record(email="new@example.com"), listed(state="recommended_for_award"))
+    assert plan.action == "blocked"
+    assert plan.reason == (
+        "the trainee is recommended for award in Register, and the API lets no one change a trainee who is "
+        "recommended for award"
+    )
+
+
 def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
     plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
     assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])
