@@ -16,6 +16,7 @@ from held import AS_OF, listed, planned, record
 from hesa_extracts import HESA_DEFERRAL, HESA_WITHDRAWAL, hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
+from register_batch.model import STATE_WORDS
 from register_batch.sync.plan import (
     Holdings,
     a_later_create_is_refused,
@@ -937,7 +938,7 @@ def test_a_withdrawal_held_back_beside_an_update_leaves_the_update_to_be_sent():
 def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
     plan = planned(record(email="new@example.com"), listed(state=state))
     assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
-    assert f"the trainee is {state} in Register" in plan.reason
+    assert f"the trainee is {STATE_WORDS[state]} in Register" in plan.reason
     assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
 
 
