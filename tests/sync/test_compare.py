@@ -721,3 +721,37 @@ def test_a_degree_giving_nothing_another_lacks_is_not_sent_into_a_409_every_nigh
     assert "1 sync_degree_covered" in runs[-1].summary_line()
     html = (tmp_path / f"reports-{register.runs}" / "report.html").read_text()
     assert "1 degree: not sent, as Register refuses a degree whose every value given is another" in html
+
+
+def test_a_placement_added_with_a_postcode_register_refuses_is_added_without_it(register, tmp_path):
+    """review133 F1: a placement added to a trainee Register holds goes to `POST …/placements`, which checks the
+    postcode (register-api.md §2.11, §3.8) where a create drops it (§2.5), so validate only warns of it
+    (placement_postcode_invalid). It was sent as it was after the trainee's PUT: refused (422), the record half
+    written, and refused again every night. It is sent without the postcode, as a create leaves it, the record's
+    warning says so, and a valid postcode is still sent; the next run finds nothing to do."""
+    mapping = tmp_path / "postcodes.yaml"
+    mapping.write_text(
+        "fields:\n  hesa:\n    placements:\n      fields:\n        urn: F_PLMNTSCH\n        postcode: F_PLMNTPC\n"
+    )
+    row = hesa_trainee(1, placements=1)
+    register.sync(write_hesa_csv(tmp_path / "a.csv", [row]), mapping_files=[mapping])
+    changed = dict(row, F_FNAMES="Callum", F_PLMNTSCH_2="654321", F_PLMNTPC_2="NOT A PC")
+    changed |= {"F_PLMNTSCH_3": "654322", "F_PLMNTPC_3": "BN1 1AA"}
+    extract = write_hesa_csv(tmp_path / "b.csv", [changed])
+    before = register.writes()
+    done = register.sync(extract, mapping_files=[mapping])
+    assert done.exit_code == 0 and done.actions == Counter(update=1), [r.row() for r in done.results]
+    assert register.writes() - before == Counter(
+        {"PUT /trainees/{trainee_id}": 1, "POST /trainees/{trainee_id}/placements": 2}
+    )
+    [only] = done.results
+    assert [(i.code, i.field) for i in only.issues if i.code == "placement_postcode_invalid"] == [
+        ("placement_postcode_invalid", "placements_attributes[1].postcode")
+    ]
+    assert "placement_postcode_invalid (placements_attributes[1].postcode)" in only.row()["warnings"]
+    [held] = register.trainees(2026)
+    assert held["first_names"] == "Callum"
+    placed = {p["urn"]: p["postcode"] for p in held["placements"]}
+    assert placed["654321"] is None and placed["654322"] == "BN1 1AA"
+    again = register.sync(extract, mapping_files=[mapping])
+    assert again.exit_code == 0 and again.actions == Counter(unchanged=1)

@@ -16,6 +16,7 @@ from held import AS_OF, listed, planned, record
 from hesa_extracts import HESA_DEFERRAL, HESA_WITHDRAWAL, hesa_trainee, write_hesa_csv, write_hesa_xml
 
 from register_batch.export import export_trainees
+from register_batch.model import STATE_WORDS
 from register_batch.sync.plan import (
     Holdings,
     a_later_create_is_refused,
@@ -228,6 +229,31 @@ def test_a_deferral_or_withdrawal_sent_beside_a_create_or_an_update_shows_in_the
     with (folder / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
         [row] = [r for r in csv.DictReader(fh) if r["action"] == "update"]
     assert '"field": "state"' in row["changes"] and '"source": "deferred"' in row["changes"], row["changes"]
+
+
+def test_the_summary_line_counts_a_record_updated_or_deferred_and_then_withdrawn_or_deferred_once(register, tmp_path):
+    """review133 F2: a record updated and then withdrawn or deferred, or deferred and then withdrawn, was counted
+    under each write ("4 records: 2 updated, 2 withdrawn, 2 deferred, 1 unchanged", 7 of 4). It is said with its
+    first write, as a withdrawal sent with a create is (review54 F7); report.json's `written` still counts each."""
+    rows = [hesa_trainee(n) for n in (1, 2, 3, 4)]
+    register.sync(write_hesa_csv(tmp_path / "first.csv", rows))
+    later = [
+        {**rows[0], "F_FNAMES": "Callum", **HESA_WITHDRAWAL},
+        {**rows[1], "F_NQTEMAIL": "changed@example.com", **HESA_DEFERRAL},
+        {**rows[2], **HESA_DEFERRAL, **HESA_WITHDRAWAL},
+        rows[3],
+    ]
+    extract = write_hesa_csv(tmp_path / "second.csv", later)
+    planned = register.sync(extract, dry_run=True)
+    assert planned.summary_line().startswith(
+        "4 records: would update 2 (then withdraw 1, defer 1), defer 1 (then withdraw 1), 1 unchanged. "
+    ), planned.summary_line()
+    done = register.sync(extract)
+    assert done.exit_code == 0 and done.actions == Counter(update=2, defer=1, unchanged=1)
+    assert done.summary_line().startswith(
+        "4 records: 2 updated (1 then withdrawn, 1 then deferred), 1 deferred (1 then withdrawn), 1 unchanged. "
+    ), done.summary_line()
+    assert register.report()["sync"]["written"] == {"update": 2, "withdraw": 2, "defer": 2}
 
 
 def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_reported(register, tmp_path):
@@ -872,6 +898,17 @@ def test_a_blocked_records_own_withdrawal_or_deferral_is_said_to_be_unsent_too(c
     )
 
 
+def test_a_record_blocked_by_its_trainees_state_names_the_state_in_words():
+    """review133 F3: a recommended trainee's blocked record said "the trainee is recommended_for_award in Register",
+    the API's code, where the rest of the sentence, and every other report, says the state in words."""
+    plan = planned(record(email="new@example.com"), listed(state="recommended_for_award"))
+    assert plan.action == "blocked"
+    assert plan.reason == (
+        "the trainee is recommended for award in Register, and the API lets no one change a trainee who is "
+        "recommended for award"
+    )
+
+
 def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
     plan = planned(record(withdrawal=LEAVING, deferral=DEFERRAL, email="new@example.com"), listed())
     assert (plan.action, [step.kind for step in plan.steps]) == ("update", ["update", "defer", "withdraw"])
@@ -901,7 +938,7 @@ def test_a_withdrawal_held_back_beside_an_update_leaves_the_update_to_be_sent():
 def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
     plan = planned(record(email="new@example.com"), listed(state=state))
     assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
-    assert f"the trainee is {state} in Register" in plan.reason
+    assert f"the trainee is {STATE_WORDS[state]} in Register" in plan.reason
     assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
 
 

@@ -2125,8 +2125,9 @@ SYNC_KEYS = (
 def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_results_csv_lists_them(
     emulator, tmp_path
 ):
-    """A trainee whose fields change and who is withdrawn too is one updated and one withdrawn; one only withdrawn or
-    only deferred is not also counted as updated."""
+    """A trainee whose fields change and who is withdrawn too is one updated, then withdrawn (counted once, so that the
+    counts add up to the records: review133 F2); one only withdrawn or only deferred is not also counted as
+    updated."""
     rows = [trainee(n) for n in range(1, 6)]
     first = str(write_extract(tmp_path / "a.csv", rows))
     sync_files([first], options(emulator, tmp_path))
@@ -2139,13 +2140,17 @@ def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_
     later = write_extract(tmp_path / "b.csv", rows)
 
     planned = sync_files([str(later)], options(emulator, tmp_path, dry_run=True))
-    assert planned.summary_line().startswith("5 records: would update 2, withdraw 2, defer 1, 1 unchanged. ")
+    assert planned.summary_line().startswith(
+        "5 records: would update 2 (then withdraw 1), withdraw 1, defer 1, 1 unchanged. "
+    )
     sync = json.loads((tmp_path / "reports" / "report.json").read_text())["sync"]
     assert set(sync) == set(SYNC_KEYS) and (sync["dry_run"], sync["interrupted"]) == (True, False)  # dry-run.md
     assert sync["state_dir"] == str(options(emulator, tmp_path).state_dir)
     done = sync_files([str(later)], options(emulator, tmp_path))
     assert done.exit_code == 0
-    assert done.summary_line().startswith("5 records: 2 updated, 2 withdrawn, 1 deferred, 1 unchanged. ")
+    assert done.summary_line().startswith(
+        "5 records: 2 updated (1 then withdrawn), 1 withdrawn, 1 deferred, 1 unchanged. "
+    )
     with (tmp_path / "reports" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
         results = list(csv.DictReader(fh))
     assert Counter(row["action"] for row in results) == Counter(update=2, withdraw=1, defer=1, unchanged=1)

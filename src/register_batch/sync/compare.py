@@ -38,7 +38,7 @@ from register_batch.mapping.apply import COMPOSED_FIELDS
 from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, ReferenceData, load_reference
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URN_NAMES, MAGIC_URNS
-from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year
+from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_postcode
 
 NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
 URN_FIELDS = frozenset({"employing_school_urn", "training_partner_urn"})
@@ -527,7 +527,14 @@ def placement_changes(
 
 def _as_created(placement: dict[str, Any]) -> dict[str, Any]:
     """A placement added to a trainee named as its create would have named it: the placements endpoint gives a magic
-    URN no label (register-api.md §3.8), so one added later showed "Placement 3" where the others showed the label."""
+    URN no label (register-api.md §3.8), so one added later showed "Placement 3" where the others showed the label.
+    And without a postcode Register would refuse: a create drops every placement's postcode before checking it
+    (§3.8, §2.5), but `POST …/placements` checks it (§2.11, §3.8: "postcode Enter a valid postcode"), so the record
+    was refused part-way, after its update, every night (review133 F1). The record's `placement_postcode_invalid`
+    warning says so; a valid postcode is sent (the endpoint keeps it)."""
+    postcode = placement.get("postcode")
+    if postcode is not None and not is_uk_postcode(postcode):
+        placement = {k: v for k, v in placement.items() if k != "postcode"}
     urn = placement.get("urn")
     if urn in MAGIC_URN_NAMES:
         return {**placement, "name": MAGIC_URN_NAMES[urn]}

@@ -820,7 +820,11 @@ def plan_changes(
     state = trainee.get("state") or ""
     if state in READ_ONLY_STATES and steps:
         plan.action = "blocked"
-        plan.reason = f"the trainee is {state} in Register, and the API lets no one change {a_trainee_in(state)}"
+        # The state in words, as everywhere else: "is recommended_for_award in Register" read as a code (review133 F3).
+        plan.reason = (
+            f"the trainee is {STATE_WORDS.get(state, state)} in Register, and the API lets no one change "
+            f"{a_trainee_in(state)}"
+        )
         # The record's withdrawal or deferral, which `_status_steps` would hold back, is not sent either: said, or it
         # went unmentioned (review65 F3). A withdrawn trainee's are the state notes' (below).
         unsent = [noun for noun, body in (("deferral", record.deferral), ("withdrawal", record.withdrawal)) if body]

@@ -755,7 +755,7 @@ def _landed_before(landed: list[str]) -> str:
 def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     """Records by what was written for them (`create`, `update`, `withdraw`, `defer`; in a dry run, what would be):
     a withdrawal sent with its creation counts in both (report.json's `sync.written`; the summary line says it with the
-    creates, `with_creation`: "80 created (5 then withdrawn)")."""
+    creates, `alongside`: "80 created (5 then withdrawn)"; so too after an update or a deferral)."""
     kinds: Counter[str] = Counter()
     wanted = "planned" if dry_run else "done"
     for result in results:
@@ -784,16 +784,30 @@ def _written_steps(result: RecordResult, wanted: str) -> set[str]:
     return set()
 
 
-def with_creation(results: list[RecordResult], dry_run: bool) -> Counter[str]:
-    """The withdrawals and deferrals (`withdraw`, `defer`) `written` counts of trainees the run created (in a dry
-    run, would create) and withdrew or deferred with their creation (a record of a trainee who has left)."""
+def alongside(results: list[RecordResult], dry_run: bool) -> dict[str, Counter[str]]:
+    """The withdrawals and deferrals (`withdraw`, `defer`) `written` counts of records it counts under an earlier
+    write of theirs too, by that write: a trainee the run created (in a dry run, would create) and withdrew or deferred
+    with its creation (a record of a trainee who has left), one it updated and then withdrew or deferred, or deferred
+    and then withdrew (`{"update": Counter(withdraw=1)}`). The summary line says them with that write, so that each
+    record is counted once (review54 F7 for creates; review133 F2 for the others)."""
     wanted = "planned" if dry_run else "done"
-    return Counter(
-        kind
-        for result in results
-        if created_by_run(result, dry_run)
-        for kind in _written_steps(result, wanted) & {"defer", "withdraw"}
-    )
+    found: dict[str, Counter[str]] = {}
+    for result in results:
+        if result.would_wait:
+            continue  # counted as that, not as written (`written`)
+        steps = _written_steps(result, wanted)
+        states = steps & {"defer", "withdraw"}
+        if created_by_run(result, dry_run):
+            first = "create"
+        elif result.plan.action != "create" and steps - {"create", "defer", "withdraw"}:
+            first = "update"  # as `written` counts an update
+        elif "defer" in states:
+            first = "defer"  # a deferral goes before a withdrawal (plan._status_steps)
+        else:
+            continue
+        if along := states - {first}:
+            found.setdefault(first, Counter()).update(along)
+    return found
 
 
 def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
@@ -828,21 +842,27 @@ class SyncResult:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
         kinds = written(self.results, dry_run)
-        # A withdrawal or deferral sent with the trainee's creation is said with the creates, so that the counts add
-        # up to the records ("239 created (7 then withdrawn); 61 invalid" of 300, not "239 created, 7 withdrawn; ...").
-        along = with_creation(self.results, dry_run)
-        kinds.subtract(along)
+        # A withdrawal or deferral sent after the record's creation, update or deferral is said with that write, so
+        # that the counts add up to the records ("239 created (7 then withdrawn); 61 invalid" of 300, not "239
+        # created, 7 withdrawn; ..."; "2 updated (1 then withdrawn), 1 deferred (1 then withdrawn)", review133 F2).
+        along = alongside(self.results, dry_run)
+        for counts in along.values():
+            kinds.subtract(counts)
         states = (("withdraw", "withdrawn"), ("defer", "deferred"))
         labels = (("create", "created"), ("update", "updated"), *states)
+        done = []
+        for kind, word in labels:
+            if kinds[kind] <= 0:
+                continue
+            then = along.get(kind, Counter())
+            if dry_run:
+                also = [f"{verb} {then[verb]}" for verb, _ in states if then[verb]]
+                done.append(f"{kind} {kinds[kind]}" + (f" (then {', '.join(also)})" if also else ""))
+            else:
+                also = [f"{then[verb]} then {state}" for verb, state in states if then[verb]]
+                done.append(f"{kinds[kind]} {word}" + (f" ({', '.join(also)})" if also else ""))
         if dry_run:
-            done = [f"{kind} {kinds[kind]}" for kind, _ in labels if kinds[kind] > 0]
-            if kinds["create"] > 0 and (also := [f"{verb} {along[verb]}" for verb, _ in states if along[verb]]):
-                done[0] += f" (then {', '.join(also)})"
             done = [f"would {', '.join(done)}"] if done else []
-        else:
-            done = [f"{kinds[kind]} {word}" for kind, word in labels if kinds[kind] > 0]
-            if kinds["create"] > 0 and (also := [f"{along[verb]} then {word}" for verb, word in states if along[verb]]):
-                done[0] += f" ({', '.join(also)})"
         # Not those a stopped run did not reach: they are counted once, as "not reached" (below); nor those held back
         # while an earlier write may still undo them (`SyncRun._earlier_write_unsettles`): counted as unknown, or as
         # would wait in a dry run.

@@ -390,6 +390,11 @@ _POSTCODE = re.compile(
 )
 
 
+def is_uk_postcode(text: str) -> bool:
+    """Whether Register's PostcodeValidator takes `text` as a placement's postcode (register-api.md §3.8)."""
+    return _POSTCODE.match(text.strip()) is not None
+
+
 @rule(
     "placement_name_required",
     scope="placement",
@@ -429,17 +434,19 @@ def placement_urn_has_6_digits(placement: dict[str, Any], facts: Facts) -> list[
     fields=("postcode",),
     message="placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)",
     source="register-api.md §3.8 (postcode_validator.rb; PlacementAttributes drops the postcode on create, §2.5)",
-    fix="Give a full UK postcode such as BN1 1AA, or leave it blank. A new trainee's placements are sent without "
-    "their postcodes (Register drops them before checking), but a placement added to a trainee Register holds "
-    "already is refused with this message.",
+    fix="Give a full UK postcode such as BN1 1AA, or leave it blank. Until then Register holds the placement without "
+    "it: Register drops the postcodes of a new trainee's placements before checking them, and sync adds a placement "
+    "to a trainee Register holds already without it, as Register would refuse it there with this message. The "
+    "placement's URN and name are kept either way.",
     severity=Severity.WARNING,
 )
 def placement_postcode_is_a_uk_postcode(placement: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A warning, not an error: Register's mapper keeps only a nested placement's URN and name when the trainee is
-    created (§3.8), so it never refuses a new trainee for it (review91 F1); `POST …/placements` checks it, and the
-    emulator's placement endpoint runs the rule as an error (`_side_errors`)."""
+    created (§3.8), so it never refuses a new trainee for it (review91 F1); `POST …/placements` checks it (§2.11,
+    §3.8), so sync adds a placement to a trainee Register holds without such a postcode (sync/compare.py
+    `_as_created`, review133 F1), and the emulator's placement endpoint runs the rule as an error (`_side_errors`)."""
     postcode = placement.get("postcode")
-    if postcode is None or _POSTCODE.match(postcode.strip()):
+    if postcode is None or is_uk_postcode(postcode):
         return None
     return [("postcode", postcode, "placements_attributes postcode Enter a valid postcode (for example, BN1 1AA)")]
 
