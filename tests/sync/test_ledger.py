@@ -409,14 +409,13 @@ def test_a_state_dir_lock_holds_its_own_state_dir_however_it_is_named(tmp_path):
     assert not lock.holds(tmp_path / "state")
 
 
-@pytest.mark.parametrize("left", ["the empty file", "a WAL database without tables"])
-def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, left, open_ledger):
-    # A sync killed while it creates its ledger (after the file is made, before the tables are committed; the
-    # crash soak's start-up kills can land there) leaves one of these; the next run must carry on, not refuse.
+def test_a_ledger_left_half_made_by_a_killed_sync_is_finished_by_the_next_run(tmp_path, open_ledger):
+    # A sync of an earlier version killed while it created its ledger (after its first page, before the tables are
+    # committed) left a WAL database without tables; the next run must carry on, not refuse. (One killed before its
+    # first page left an empty file, which cannot be told from a ledger cut short: test_ledger_cut_short.py.)
     script = (
         "import os, sqlite3, sys; p = sys.argv[1]; os.close(os.open(p, os.O_RDWR | os.O_CREAT, 0o600)); "
-        + ("db = sqlite3.connect(p); db.execute('PRAGMA journal_mode=WAL'); " if "WAL" in left else "")
-        + "os._exit(9)"
+        "db = sqlite3.connect(p); db.execute('PRAGMA journal_mode=WAL'); os._exit(9)"
     )
     subprocess.run([sys.executable, "-c", script, str(tmp_path / "ledger.sqlite3")], check=False)
     ledger = Ledger(tmp_path, "https://example.test")
@@ -539,8 +538,12 @@ def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path)
     (tmp_path / "ledger.sqlite3").write_bytes(b"not a database, but forty bytes or more of something else\n")
     with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger") as caught:
         Ledger(tmp_path, "https://example.test")
-    assert str(caught.value).endswith("; restore it from a backup, or use another state_dir")
-    assert caught.value.worded(OPTIONS).endswith("; restore it from a backup, or use another --state-dir")
+    restore = (
+        "; delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "ledger.sqlite3-wal, if it has one), or use another "
+    )
+    assert str(caught.value).endswith(f"{restore}state_dir")
+    assert caught.value.worded(OPTIONS).endswith(f"{restore}--state-dir")
 
 
 def _zero_page(database, table):
@@ -574,7 +577,8 @@ def test_a_ledger_damaged_past_its_first_pages_stops_the_sync_in_one_line_before
     assert damaged.returncode == 2, damaged.stderr
     assert damaged.stderr.splitlines() == [
         f"register-batch: error: {ledger}: cannot be read as the sync ledger (database disk image is malformed); "
-        "restore it from a backup, or use another --state-dir"
+        "delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "ledger.sqlite3-wal, if it has one), or use another --state-dir"
     ]
 
 
@@ -600,11 +604,14 @@ def test_a_ledger_page_gone_bad_part_way_through_a_run_is_the_ledgers_line_not_a
         ledger.stop_run("ConfigError: damaged")  # never raises
         ledger.close()
     assert said == {
-        False: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed); restore it "
-        "from a backup, or use another --state-dir",
+        False: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed); delete "
+        "ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "ledger.sqlite3-wal, if it has one), or use another --state-dir",
         True: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed): the run "
-        "stopped there, after it had sent requests, and no report was written. Restore it from a backup, or use "
-        "another --state-dir, then run the same sync again: it matches the records to the trainees Register holds",
+        "stopped there, after it had sent requests, and no report was written. Delete ledger.sqlite3-wal and "
+        "ledger.sqlite3-shm beside it and restore it from a backup (with the backup's ledger.sqlite3-wal, if it has "
+        "one), or use another --state-dir, then run the same sync again: it matches the records to the trainees "
+        "Register holds",
     }
 
 

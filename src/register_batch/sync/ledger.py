@@ -46,6 +46,13 @@ from register_batch.reference import PULLED_FILE
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "ledger.sqlite3"
+# SQLite's companions of the ledger (fs.SQLITE_COMPANIONS): the write-ahead log, which holds its latest changes until
+# they are folded into it, and that log's index.
+LEDGER_WAL, LEDGER_SHM = f"{LEDGER_FILE}-wal", f"{LEDGER_FILE}-shm"
+# A new ledger while it is made (Ledger._make): given the ledger's name once its tables and target are committed.
+NEW_LEDGER_FILE = f"{LEDGER_FILE}.new"
+# What every SQLite database begins with: a ledger file shorter than this was cut short (review130 F3).
+SQLITE_HEADER_BYTES = 100
 LOCK_FILE = "sync.lock"
 STATUSES = ("pending", "in_flight", "done", "failed", "unknown", "conflict", "blocked", "invalid")
 
@@ -207,6 +214,11 @@ class Entry:
 
 
 _ENTRY_FIELDS = tuple(entry_field.name for entry_field in fields(Entry))  # the columns of `records`, in order
+# What an Entry is read from, by name: a ledger of commit b04cf52a (2026-11-30, a half hour's development version) has
+# a 14th column, `start_cycle`, that `SELECT *` gave as well (review130 F9). The schema grows by tables of their own
+# (SCHEMA), never by a column of `records`, so that any version reads any other's ledger; naming the columns keeps
+# that so for a column added after all.
+_ENTRY_COLUMNS = ", ".join(_ENTRY_FIELDS)
 
 
 class StateDirLocked(ConfigError):
@@ -517,47 +529,134 @@ def _check_pulled_from(folder: Path, target: str) -> None:
         )
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """SQLite's connection to the database at `path`, made owner-only or looked at first (`private_database`) and
+    checked to be the file looked at (`same_database`): UnwritableOutput or OSError as they raise them."""
+    key = private_database(path)
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
+    try:
+        same_database(path, key)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _let_go_of_unplaced(folder: Path) -> None:
+    """Remove a new ledger a run killed while it made it left in `folder` (`Ledger._make`), and its companions: nothing
+    was sent with it, as a run sends nothing before its ledger is in place; or, killed as it was put in place, it is
+    a second name of the ledger. What cannot be removed (a folder, in a folder not ours) `_make` refuses."""
+    for name in (NEW_LEDGER_FILE, *(f"{NEW_LEDGER_FILE}{companion}" for companion in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(OSError):
+            os.unlink(folder / name)
+
+
+def _put_in_place(made: Path, path: Path) -> None:
+    """Give the new ledger `made` the name `path`, never over a file there (one another program made meanwhile is
+    kept, and `made` let go): a second name, then the first removed, both made lasting. A disk whose files have one
+    name only (FAT, some network shares) is given a rename instead."""
+    try:
+        os.link(made, path)
+    except FileExistsError:
+        pass
+    except OSError:  # EPERM, EOPNOTSUPP: no second names here
+        os.rename(made, path)
+    _folder_lasting(path.parent)
+    with contextlib.suppress(FileNotFoundError):  # gone already: another run removed it (`_let_go_of_unplaced`)
+        os.unlink(made)
+
+
+def _folder_lasting(folder: Path) -> None:
+    """Have the disk keep the names just given in `folder` (fsync of the folder), where a folder can be opened so."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _read_whole(path: Path) -> None:
+    """Read every page of the database at `path` once (`PRAGMA quick_check`, 0.2-0.4 s for a ledger of 100,000
+    records): damage past the pages opening it reads (a table's own) was found part-way through the run, as an
+    internal error (review127 F2). Raises sqlite3.DatabaseError for damage. On a connection of its own that can only
+    read, before the ledger's own writes to it: SQLite folds the -wal into the file when the last connection that can
+    write closes, and folded a damaged ledger's -wal into the backup put back beside it (review130 F4)."""
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_SECONDS)
+    try:
+        [(checked,), *_] = db.execute("PRAGMA quick_check(1)").fetchall()
+    finally:
+        db.close()
+    if checked != "ok":
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+
+def _reads_without_wal(path: Path) -> bool:
+    """Whether the database file `path`, which SQLite found damaged, reads well without the -wal beside it: that -wal
+    then came with another database file (review130 F4). Opened `immutable`, which reads the file alone, writes and
+    locks nothing."""
+    try:
+        if os.lstat(f"{path}-wal").st_size == 0:
+            return False
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    try:
+        [(checked,), *_] = db.execute("PRAGMA quick_check(1)").fetchall()
+        return bool(checked == "ok")
+    except sqlite3.Error:
+        return False
+    finally:
+        db.close()
+
+
 class Ledger:
     """Per-record sync state in `<state_dir>/ledger.sqlite3`, bound to one target."""
 
     def __init__(self, state_dir: Path, target: str):
         folder = private_dir(state_dir, own=STATE_DIR_ENTRIES)
         self.path = folder / LEDGER_FILE
-        if not os.path.lexists(self.path):  # before it is made: a ledger left unbound would bind it to nothing
-            _check_pulled_from(folder, target)
         self.run_open = False  # a run started and not yet finished (stop_run)
         self.sending = False  # a write was marked in flight (`record`): requests may have gone out since
         self._depth = 0  # inside a commit (_one_commit, together)
+        _let_go_of_unplaced(folder)  # before the ledger is looked at: it may be a second name of the ledger
+        if not os.path.lexists(self.path):
+            _check_pulled_from(folder, target)  # before it is made: a ledger left unbound would bind it to nothing
+            self._make(folder / NEW_LEDGER_FILE, target)
         # Made owner-only, or ours tightened (one made by an older version, or copied in); a link or another user's
         # file at its name, or at a companion's, refused before SQLite opens it by name (review61 F1).
         try:
-            key = private_database(self.path)
+            self._db = _connect(self.path)
         except UnwritableOutput as exc:
             raise self._not_private(exc) from None
         except OSError as exc:  # a read-only disk, a folder not ours
             raise self._cannot_start(exc) from None
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
         try:
-            same_database(self.path, key)
-        except UnwritableOutput as exc:
+            size = os.stat(self.path).st_size
+        except OSError as exc:
             self._db.close()
-            raise self._not_private(exc) from None
+            raise self._cannot_start(exc) from None
+        if size < SQLITE_HEADER_BYTES:
+            # Cut short (a copy onto a full disk, `> ledger.sqlite3`, a crash before the disk had its pages): SQLite
+            # would take an empty file as a new database, and the run then created again a trainee a person deleted
+            # in Register's service (review130 F3). A new ledger is never one: it is made under another name.
+            self._db.close()
+            raise self._unreadable(
+                "it is empty" if size == 0 else f"it holds {size} bytes, less than a database's header: cut short",
+                empty=size == 0,
+            )
         try:
+            _read_whole(self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
-            # Every page read once (0.1 s for a ledger of 100,000 records): damage past the pages read above (a
-            # table's own) was found part-way through the run, as an internal error (review127 F2).
-            [(checked,), *_] = self._db.execute("PRAGMA quick_check(1)").fetchall()
-            if checked != "ok":
-                raise sqlite3.DatabaseError("database disk image is malformed")
             row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
             known: str | None = row[0] if row else None
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
             self._db.close()
             if _unwritable(exc) or _held_elsewhere(exc):  # not damage: restoring a backup would not help
                 raise self._cannot_start(exc) from None
-            raise self._unreadable(exc) from None
+            raise self._unreadable(str(exc), wal_not_its_own=_reads_without_wal(self.path)) from None
         # Bound now: a new ledger, or one bound before a service's URL became one spelling (`http://LOCALHOST:8787`).
         if known is None or (known != target and one_spelling(known) == one_spelling(target)):
             try:
@@ -616,22 +715,76 @@ class Ledger:
             self._set_meta("target", target)
             self._set_meta("created_at", _now())
 
-    def _unreadable(self, exc: sqlite3.Error) -> ConfigError:
-        """The ledger is damaged (`_damaged`): found when it is opened, or part-way through a run (a page that went
-        bad since), before a write went out or after. Exit 2 either way: the same run again finds it damaged."""
+    def _make(self, made: Path, target: str) -> None:
+        """Make a new ledger, bound to `target`, under the name `made` and give it the ledger's name once its tables
+        and target are committed: a run killed while it makes one leaves no empty or half-made ledger.sqlite3, which
+        could not be told from one cut short (review130 F3). What a killed run left at `made` the next one removes
+        (`_let_go_of_unplaced`). Made in SQLite's rollback-journal mode, so that the file holds all of it when it is
+        closed; the ledger then opens it in WAL mode as any other."""
+        try:
+            db = _connect(made)
+            try:
+                db.execute("PRAGMA synchronous=FULL")
+                db.executescript(SCHEMA)
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", (("target", target), ("created_at", _now()))
+                )
+                db.execute("COMMIT")
+            finally:
+                db.close()
+            for companion in ("-wal", "-shm", "-journal"):  # the ones `private_database` made, left empty
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{made}{companion}")
+            _put_in_place(made, self.path)
+        except UnwritableOutput as exc:  # a link or another user's file at the name `made`
+            raise self._not_private(exc) from None
+        except (OSError, sqlite3.Error) as exc:  # a full or read-only disk
+            _let_go_of_unplaced(made.parent)
+            if isinstance(exc, sqlite3.Error) and not (_unwritable(exc) or _held_elsewhere(exc)):
+                raise
+            raise self._cannot_start(exc) from None
+
+    def _unreadable(self, problem: str, *, empty: bool = False, wal_not_its_own: bool = False) -> ConfigError:
+        """The ledger is damaged (`_damaged`, or cut short: `empty`, or shorter than a database's header): found when
+        it is opened, or part-way through a run (a page that went bad since), before a write went out or after. Exit
+        2 either way: the same run again finds it damaged. A backup put back beside the damaged ledger's -wal has that
+        -wal played into it by SQLite (a -wal says nothing of the file it belongs to), and is found damaged in turn
+        (review130 F4): the advice says to delete it, and names it when the file reads well without it."""
+        restore = (
+            f"delete {LEDGER_WAL} and {LEDGER_SHM} beside it and restore it from a backup (with the backup's "
+            f"{LEDGER_WAL}, if it has one)"
+        )
+        if wal_not_its_own:
+            return ConfigError.naming(
+                "{ledger}: cannot be read as the sync ledger ({problem}) with the {wal} beside it, though it reads "
+                "well without: that -wal is another ledger's (the damaged one this file replaced, put back from a "
+                "backup?), which SQLite plays into it. Delete {wal} and {shm} beside it",
+                ledger=self.path,
+                problem=problem,
+                wal=LEDGER_WAL,
+                shm=LEDGER_SHM,
+            )
         if not self.sending:
             return ConfigError.naming(
-                "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or use another "
-                "{state_dir}",
+                "{ledger}: cannot be read as the sync ledger ({problem}); {restore}, or use another {state_dir}"
+                + (
+                    ". If the one sync that used this state dir was stopped as it began, delete it instead: an "
+                    "earlier version left it empty then"
+                    if empty
+                    else ""
+                ),
                 ledger=self.path,
-                problem=str(exc),
+                problem=problem,
+                restore=restore,
             )
         return ConfigError.naming(
             "{ledger}: cannot be read as the sync ledger ({problem}): the run stopped there, after it had sent "
-            "requests, and no report was written. Restore it from a backup, or use another {state_dir}, then run the "
-            "same sync again: it matches the records to the trainees Register holds",
+            "requests, and no report was written. {restore}, or use another {state_dir}, then run the same sync "
+            "again: it matches the records to the trainees Register holds",
             ledger=self.path,
-            problem=str(exc),
+            problem=problem,
+            restore=restore[0].upper() + restore[1:],
         )
 
     def _cannot_start(self, exc: sqlite3.Error | OSError) -> ConfigError:
@@ -668,7 +821,7 @@ class Ledger:
             return self._db.execute(sql, parameters) if many is None else self._db.executemany(sql, many)
         except sqlite3.DatabaseError as exc:
             if _damaged(exc):  # a page gone bad since the ledger was opened: not a bug of the run's
-                raise self._unreadable(exc) from None
+                raise self._unreadable(str(exc)) from None
             if not isinstance(exc, sqlite3.OperationalError):
                 raise
             if _held_elsewhere(exc):
@@ -796,11 +949,11 @@ class Ledger:
     # --- records ----------------------------------------------------------------------------------------
 
     def get(self, key: str) -> Entry | None:
-        row = self._execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
+        row = self._execute(f"SELECT {_ENTRY_COLUMNS} FROM records WHERE key = ?", (key,)).fetchone()
         return _entry(row) if row else None
 
     def all(self) -> list[Entry]:
-        return [_entry(row) for row in self._execute("SELECT * FROM records ORDER BY key")]
+        return [_entry(row) for row in self._execute(f"SELECT {_ENTRY_COLUMNS} FROM records ORDER BY key")]
 
     def links(self) -> dict[str, str]:
         """Record key -> the trainee the ledger links it to, for every record linked to one: all that planning reads
@@ -813,7 +966,7 @@ class Ledger:
         """Record key -> entry, for the records whose last change was made by one of these runs."""
         found: dict[str, Entry] = {}
         for run_id in run_ids:
-            for row in self._execute("SELECT * FROM records WHERE run_id = ?", (run_id,)):
+            for row in self._execute(f"SELECT {_ENTRY_COLUMNS} FROM records WHERE run_id = ?", (run_id,)):
                 entry = _entry(row)
                 found[entry.key] = entry
         return found
@@ -1104,7 +1257,9 @@ class Ledger:
         }
 
     def unresolved(self) -> list[Entry]:
-        rows = self._execute("SELECT * FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key")
+        rows = self._execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key"
+        )
         return [_entry(row) for row in rows]
 
 
