@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import sys
 import threading
@@ -86,6 +87,9 @@ class Task:
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
         self.resumes_at = 0.0  # when the last wait (waiting) ends: no estimate says less time is left
+        # The rate limiter the work waits for (waits_shown), while known: the estimate adds the windows still to wait
+        # for to the wait under way (review134 F2).
+        self._limiter: RateLimiter | None = None
         rich = owner._rich
         # The owner's bars and this task's bar among them; None without bars (not a terminal).
         self._bar: tuple[RichProgress, TaskID] | None = (
@@ -105,9 +109,23 @@ class Task:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
             now = time.monotonic()
-            if now - self._last_log >= self.owner.interval:
+            if now - self._last_log >= self.owner.interval and not self._wait_line_follows():
                 self._last_log, self._logged = now, self.done
                 self.owner.log(self.line(now))
+
+    def _wait_line_follows(self) -> bool:
+        """Whether the next step waits long enough for the rate limit to get a line of its own (`waiting`), with this
+        count: the count's line just before it said "about 29 s left", and the wait's line of the same second "about
+        55 s left" (review134 F2)."""
+        if self._limiter is None or (self.total is not None and self.done >= self.total):
+            return False
+        return self._limiter.wait_ahead() >= self.owner.interval
+
+    def start_clock(self) -> None:
+        """Time the work from now: a resumed sync passes over the records an earlier run finished before its first
+        request, and that time, counted as the requests', made its first lines say "about 213276 s left" of ten
+        minutes (review134 F1)."""
+        self.started = self._last_log = time.monotonic()
 
     def waiting(self, seconds: float, why: str, *, news: bool = False) -> None:
         """Say that the work stands still for `seconds` and why (the rate limit's next window): otherwise a log stays
@@ -135,12 +153,18 @@ class Task:
         if not self.owner.enabled:
             yield
             return
+        self._limiter = limiter
+        if self._bar is not None:
+            self._draw(window=(limiter.limit, limiter.period))
         budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
         asked = "Register's next window (it answered 429, Retry later)"
         with limiter.waits_told_to(
             lambda seconds, throttled: self.waiting(seconds, asked if throttled else budget, news=throttled)
         ):
-            yield
+            try:
+                yield
+            finally:
+                self._limiter = None
 
     def set_pace(self, per_second: float) -> None:
         """The most steps a second the work can go: requests paced by a rate limit go out a minute's worth at once,
@@ -161,15 +185,24 @@ class Task:
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
         if self.total and rate > 0 and self.done < self.total:
-            left = remaining(self.total - self.done, paced(rate, self.pace), self.resumes_at - now)
-            eta = f", about {int(left)} s left"
+            waited = self.resumes_at - now
+            window = None
+            if self._limiter is not None:
+                waited = max(waited, self._limiter.wait_ahead())
+                window = (self._limiter.limit, self._limiter.period)
+            left = remaining(self.total - self.done, paced(rate, self.pace), waited, window)
+            eta = f", about {duration(left)} left"
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
         """The bar's final count, or a final plain line for runs long enough to have logged along the way (unless
         the last line gave that count already: a log ended on the same line twice)."""
         if self._bar is not None:
-            self._draw(completed=self.done, description=self.label)
+            self._draw(completed=self.done, description=self.label, resumes_at=0.0)
+            rich, bar = self._bar
+            # Its elapsed time stops here: a bar of no total is never finished to rich, and the finished steps'
+            # clocks ran on for the whole upload ("Validating 4000/? 0:00:19" of 3 s: review134 F5).
+            rich.stop_task(bar)
         elif self.owner.enabled and self._last_log > self.started and self._logged != self.done:
             self.owner.log(self.line())
 
@@ -280,8 +313,9 @@ class Progress:
                     if not pace or task.total is None or task.finished:
                         return super().render(task)
                     waited = task.fields.get("resumes_at", 0.0) - time.monotonic()
+                    steps = task.total - task.completed
                     left = timedelta(
-                        seconds=int(remaining(task.total - task.completed, paced(task.speed, pace), waited))
+                        seconds=int(remaining(steps, paced(task.speed, pace), waited, task.fields.get("window")))
                     )
                     return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
 
@@ -346,10 +380,27 @@ def paced(rate: float | None, pace: float | None) -> float:
     return rate or pace or 0.0
 
 
-def remaining(steps: float, rate: float, waiting: float) -> float:
+def remaining(steps: float, rate: float, waiting: float, window: tuple[int, float] | None = None) -> float:
     """Seconds `steps` take at `rate`, and never less than a wait under way: the last requests of a run waiting a
-    minute for the rate limit's next window said "about 0 s left"."""
-    return max(steps / rate, waiting)
+    minute for the rate limit's next window said "about 0 s left". With the limit's `window` (at most N requests in
+    S seconds) known, a wait under way is added to the windows the steps after it still need: N go once it ends, and
+    each N more a window later. Taken instead of added, 109 requests left at 95 a minute with 57 s to wait said
+    1 min 9 s of two minutes (review134 F2)."""
+    if window is None or waiting <= 0:
+        return max(steps / rate, waiting)
+    limit, period = window
+    return max(steps / rate, waiting + max(0, math.ceil(steps / limit) - 1) * period)
+
+
+def duration(seconds: float) -> str:
+    """A time left as a reader takes it in: seconds for a few minutes, then minutes, and hours and minutes past an
+    hour ("about 12014 s left" was 3 h 20 min: review134 F8)."""
+    if seconds < 300:
+        return f"{int(seconds)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _is_terminal(stream: IO[str]) -> bool:

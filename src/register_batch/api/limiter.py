@@ -320,6 +320,16 @@ class RateLimiter:
             if stopping():
                 raise StoppedWaiting()
 
+    def wait_ahead(self) -> float:
+        """How long a request asked for now would wait, by this run's own sends and a 429's pause (those of other
+        processes sharing the budget's file may add to it): what a progress line may count on. Sends nothing."""
+        with self._lock:
+            now = self._clock()
+            if now < self._blocked_until:
+                return self._blocked_until - now
+            sent = [t for t in self._sent if t <= now]
+            return max(_wait_for_room(sent, limit, window, now) for limit, window in self._limits())
+
     def now(self) -> float:
         """This budget's clock (time.time, unless a test's): a 429's wait is measured by it, as its pause is."""
         return self._clock()
