@@ -955,7 +955,7 @@ class _Wording:
 def check_not_planted(path: StrPath, *, reports: bool = False) -> None:
     """Refuse (UnwritableOutput) a state dir or report folder `path` another user could have planted, at its name or
     on its way (review125 F2, review130 F8): a symbolic link of another user's at any folder of the path, or the
-    folder itself, or the one a link leads to, another user's, where they could have made it. What is not there yet
+    folder itself (wherever links lead it) another user's, where they could have made either. What is not there yet
     is not looked at (this run makes it). Called before anything is made or sent (`reports.check_report_dir`), and
     again as the folder is made."""
     _not_planted_on_way(Path(path), _Wording("it", path, reports))
@@ -967,8 +967,9 @@ _MOST_LINKS = 40  # the system's own limit on links in a row
 
 def _not_planted_on_way(path: Path, wording: _Wording, *, last_only: bool = False) -> None:
     """Walk `path` as the system resolves it, one name at a time from `/` (or the current folder), and refuse
-    (`wording`'s message) a symbolic link another user could have made on the way, or the folder reached at the end
-    of the path or of a link, when it is another user's that they could have made (`_maker_could_be_another`). With
+    (`wording`'s message) a symbolic link another user could have made anywhere on the way, or the folder reached at
+    the end, when it is another user's that they could have made (`_maker_could_be_another`). The folders on the way
+    are not refused for being another user's (a state dir of yours in a colleague's folder), as before. With
     `last_only`, only the last name is looked at (the folders above it were, by the caller)."""
     if not POSIX_PERMISSIONS:
         return
@@ -996,12 +997,11 @@ def _not_planted_on_way(path: Path, wording: _Wording, *, last_only: bool = Fals
                 links += 1
                 if links > _MOST_LINKS:
                     return
-                leads = os.path.realpath(where)
                 if (parent := _maker_could_be_another(where, status)) is not None:
+                    leads = os.path.realpath(where)
                     raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent, leads))
-                if os.path.isdir(leads):
-                    # The folder it leads to, as if given: the rest of the way is walked on from there.
-                    _folder_not_planted(leads, wording, what if last else f"{leads} (where {where} leads)")
+                # A link no one else could have made is as if its target were given: the way goes on from there, and
+                # the folder at its end is looked at as the state dir is.
                 target = os.readlink(where)
                 if os.path.isabs(target):
                     current = "/"

@@ -160,6 +160,17 @@ def test_root_given_a_users_own_link_to_their_state_dir_in_their_folders_uses_it
     assert (dated / "ledger.sqlite3").exists()
 
 
+def test_a_state_dir_of_yours_reached_through_your_link_into_a_colleagues_folder_is_used(tmp_path):
+    """`~/work` -> a colleague's folder in the team's folder, the state dir in it yours: the folders on the way are
+    not refused for being another user's, whether typed or reached through a link of yours (as before)."""
+    team = owned(tmp_path / "team", 0, 0o2777)
+    colleagues = owned(team / "colleague", NOBODY, 0o777)
+    (tmp_path / "work").symlink_to(colleagues)
+    owned(colleagues / "state", 0, 0o700)
+    assert private_dir(tmp_path / "work" / "state") == tmp_path / "work" / "state"
+    check_not_planted(team / "colleague" / "state")
+
+
 # F2: the refusal of a state dir holding a ledger says how to keep it, not "remove it".
 
 
