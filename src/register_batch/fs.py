@@ -912,9 +912,9 @@ PLANTED_FOLDER = (
 # What keeps the ledger (review130 F2): removing the folder, or the link to it, or giving another state dir, loses
 # it, and with it what the ledger remembers (a trainee deleted in Register's service would be created again).
 KEEP_THE_LEDGER = (
-    "it holds a sync ledger ({ledger}), which is to be kept (without it, a trainee deleted in Register's service is "
-    "created again): if you trust uid {uid}, who made it, take it over (as root: {take}) or run as that user; if not, "
-    "give a state dir of your own"
+    "the state dir holds a sync ledger ({ledger}), which is to be kept (without it, a trainee deleted in Register's "
+    "service is created again): if you trust uid {uid}, who made it, take it over (as root: {take}) or run as that "
+    "user; if not, give a state dir of your own"
 )
 
 

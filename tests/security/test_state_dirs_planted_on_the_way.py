@@ -186,7 +186,7 @@ def test_another_users_state_dir_with_a_ledger_in_a_team_folder_is_refused_with_
     assert problem.startswith(f"it is another user's folder (uid {USER}) in {team}, a folder others may write to"), (
         problem
     )
-    assert f"it holds a sync ledger ({state / 'ledger.sqlite3'}), which is to be kept" in problem
+    assert f"the state dir holds a sync ledger ({state / 'ledger.sqlite3'}), which is to be kept" in problem
     assert f"if you trust uid {USER}, who made it, take it over (as root: `chown -R 0 {state}`)" in problem
     assert "remove it" not in problem
 
