@@ -416,6 +416,9 @@ def _standard_stream(path: Path) -> str | None:
 # O_NOFOLLOW: there the name is looked at after the open); a pipe planted in its place does not hold the open up.
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _PRIVATE_OPEN = os.O_RDWR | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | BINARY
+# A file only read back (the embedded emulator's token) is opened read-only (review130 F7): one its owner made
+# read-only (chmod 400), or restored so from a backup, is read as before; fchmod tightens it all the same.
+_READ_OPEN = os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | BINARY
 # Why a file at a private file's name is not written: each a clause after "cannot use NAME for ...: ".
 A_SYMLINK = (
     "it is a symbolic link, and register-batch writes personal data through none: in a folder other users can write "
@@ -544,7 +547,10 @@ def read_private_file(path: StrPath, limit: int) -> bytes | None:
     emulator's token), looked at as `private_file` looks (never through a link, a regular file of its own, this
     user's; a pipe planted there does not hold the run up) and read from the very file looked at (review125 F1, F4).
     None when it is not there."""
-    opened = _open_checked(path, create=False, second_names=True)  # a state dir copied with `cp -al`: its own check
+    try:  # a state dir copied with `cp -al`: its own check
+        opened = _open_checked(path, create=False, second_names=True, flags=_READ_OPEN)
+    except OSError as exc:  # another user's file not open to this user: one line naming it (review130 F7)
+        raise UnwritableOutput(path, _cannot_open(path, exc)) from None
     if opened is None:
         return None
     fd, _status = opened
@@ -554,10 +560,12 @@ def read_private_file(path: StrPath, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def _open_checked(path: StrPath, *, create: bool, second_names: bool = False) -> tuple[int, os.stat_result] | None:
+def _open_checked(
+    path: StrPath, *, create: bool, second_names: bool = False, flags: int = _PRIVATE_OPEN
+) -> tuple[int, os.stat_result] | None:
     """`private_file`'s open and checks: the open descriptor, tightened, and its status; None when not there."""
     try:
-        fd, created, folder_owner = _open_private(path, _PRIVATE_OPEN, create=create)
+        fd, created, folder_owner = _open_private(path, flags, create=create)
     except OSError as exc:
         if os.path.islink(path):  # ELOOP on Linux; EMLINK, EFTYPE on the BSDs; a link to nothing on Windows
             raise UnwritableOutput(path, A_SYMLINK) from None
@@ -579,6 +587,17 @@ def _open_checked(path: StrPath, *, create: bool, second_names: bool = False) ->
         os.close(fd)
         raise
     return fd, status
+
+
+def _cannot_open(path: StrPath, exc: OSError) -> str:
+    """Why a private file could not be opened, in words: whose it is, when another user's."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return exc.strerror or str(exc)
+    if POSIX_PERMISSIONS and exc.errno in (errno.EACCES, errno.EPERM) and status.st_uid != os.geteuid():
+        return f"it is another user's file (uid {status.st_uid}), not open to this user"
+    return exc.strerror or str(exc)
 
 
 def _tighten_open(fd: int, status: os.stat_result) -> None:
@@ -851,76 +870,196 @@ def remove_empty_dirs(folders: Iterable[StrPath]) -> None:
             Path(folder).rmdir()
 
 
-def private_dir(path: StrPath, *, own: Collection[str] | None = None) -> Path:
+def private_dir(path: StrPath, *, own: Collection[str] | None = None, reports: bool = False) -> Path:
     """Create a folder readable by its owner only, and tighten one that exists and is ours when it is register-
     batch's to tighten: `own` names what register-batch keeps in such a folder (None: the whole folder is its own).
     One that holds anything else (a shared project folder, the home folder), or that is sticky (/tmp), keeps its
     mode: made owner-only, it locked other users out of their own files (`--report-dir /tmp`, run as root, made /tmp
     root's alone); the files written into it are owner-only all the same. On Windows the folder keeps the access
-    list (ACL) it inherits from its parent: see docs/security.md."""
-    _no_link_of_others(Path(path))
+    list (ACL) it inherits from its parent: see docs/security.md. `reports`: the folder is a report folder, for the
+    wording of a refusal (`check_not_planted`)."""
+    check_not_planted(path, reports=reports)
     folder = make_private_dirs(path)
     # Looked at before the folder is tightened, which would hide that others could write to it (review125 F2): the
     # folders in it (the embedded emulator's `register/`) too, as another run may tighten it before they are opened.
-    _not_planted(folder)
+    check_not_planted(folder, reports=reports)
     for name in own or ():
-        _no_link_of_others(folder / name, what=f"its {name} folder")
-        if (folder / name).is_dir():
-            _not_planted(folder / name, what=f"its {name} folder")
+        # Folders only (review130 F10): a link or another user's file at a file's name is refused by whoever opens
+        # it (private_database, private_writer), in its own words.
+        entry = folder / name
+        with contextlib.suppress(OSError):
+            if os.path.isdir(entry):
+                _not_planted_on_way(entry, _Wording(f"its {name} folder", path, reports), last_only=True)
     if own is None or _holds_only(folder, own):
         tighten(folder, DIR_MODE)
     return folder
 
 
-# A state dir, or the embedded emulator's folder in it, that another user planted (review125 F2): made before the
-# first run in a folder others may write to (the default `.register-batch/<target>` in a shared project folder,
-# `register/` in a state dir others may write to), or a symbolic link of theirs leading to a folder of theirs. The
-# ledger and the emulator's database made in it would be files of the folder's owner, who could read them.
+# A state dir, or the embedded emulator's folder in it, or a report folder, that another user planted (review125
+# F2, review130 F8): made before the first run in a folder others may write to (the default
+# `.register-batch/<target>` in a shared project folder, `register/` in a state dir others may write to), or a
+# symbolic link of theirs there, at the folder's name or at any folder on its way, leading to a folder of theirs. The
+# ledger and the emulator's database made in it would be files of the folder's owner, who could read them; reports
+# there (owner-only files of yours) they could replace or remove.
 PLANTED_LINK = (
-    "{what} is a symbolic link of another user's (uid {uid}), and register-batch keeps personal data only in folders "
-    "of yours: remove the link, or give a state dir of your own"
+    "{what} is a symbolic link of another user's (uid {uid}) in {parent}, a folder others may write to, so they could "
+    "have made it to lead {into} into a folder of theirs: {remedy}"
 )
 PLANTED_FOLDER = (
     "{what} is another user's folder (uid {uid}) in {parent}, a folder others may write to, so they could have made it "
-    "to read what is written there: remove it, or give a state dir of your own"
+    "to {could}: {remedy}"
+)
+# What keeps the ledger (review130 F2): removing the folder, or the link to it, or giving another state dir, loses
+# it, and with it what the ledger remembers (a trainee deleted in Register's service would be created again).
+KEEP_THE_LEDGER = (
+    "the state dir holds a sync ledger ({ledger}), which is to be kept (without it, a trainee deleted in Register's "
+    "service is created again): if you trust uid {uid}, who made it, take it over (as root: {take}) or run as that "
+    "user; if not, give a state dir of your own"
 )
 
 
-def _no_link_of_others(path: Path, what: str = "it") -> None:
-    """Refuse a symbolic link at a state folder's name that is not this user's (a link register-batch never makes:
-    one of yours, such as a state dir moved to another disk, is followed)."""
-    with contextlib.suppress(OSError):
-        status = os.lstat(path)
-        if POSIX_PERMISSIONS and stat.S_ISLNK(status.st_mode) and status.st_uid != os.geteuid():
-            raise UnwritableOutput(path, PLANTED_LINK.format(what=what, uid=status.st_uid))
+class _Wording:
+    """How a refusal names what it refused: `what` (the entry), for the state dir or report folder `given`."""
+
+    def __init__(self, what: str, given: StrPath, reports: bool):
+        self.what, self.given, self.reports = what, given, reports
+
+    def link(self, what: str, where: str, uid: int, parent: Path, leads: str) -> str:
+        if self.reports:
+            into, remedy = "the reports written there", "remove the link, or give another --report-dir"
+        else:
+            into, remedy = "what is written there", "remove the link, or give a state dir of your own"
+            me = os.geteuid()
+            take = f"`chown -h {me} {shlex.quote(where)}` and `chown -R {me} {shlex.quote(leads)}`"
+            remedy = self._keep_the_ledger(uid, take) or remedy
+        return PLANTED_LINK.format(what=what, uid=uid, parent=parent, into=into, remedy=remedy)
+
+    def folder(self, what: str, where: str, uid: int, parent: Path) -> str:
+        if self.reports:
+            could, remedy = "change or remove the reports written there", "remove it, or give another --report-dir"
+        else:
+            could, remedy = "read what is written there", "remove it, or give a state dir of your own"
+            remedy = self._keep_the_ledger(uid, f"`chown -R {os.geteuid()} {shlex.quote(where)}`") or remedy
+        return PLANTED_FOLDER.format(what=what, uid=uid, parent=parent, could=could, remedy=remedy)
+
+    def _keep_the_ledger(self, uid: int, take: str) -> str | None:
+        """What keeps the state dir's ledger, when there is one there (review130 F2)."""
+        ledger = Path(self.given) / "ledger.sqlite3"  # sync/ledger.py's LEDGER_FILE
+        try:
+            there = os.path.lexists(ledger)
+        except (OSError, ValueError):
+            there = False
+        return KEEP_THE_LEDGER.format(ledger=ledger, uid=uid, take=take) if there else None
+
+
+def check_not_planted(path: StrPath, *, reports: bool = False) -> None:
+    """Refuse (UnwritableOutput) a state dir or report folder `path` another user could have planted, at its name or
+    on its way (review125 F2, review130 F8): a symbolic link of another user's at any folder of the path, or the
+    folder itself (wherever links lead it) another user's, where they could have made either. What is not there yet
+    is not looked at (this run makes it). Called before anything is made or sent (`reports.check_report_dir`), and
+    again as the folder is made."""
+    _not_planted_on_way(Path(path), _Wording("it", path, reports))
 
 
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+_MOST_LINKS = 40  # the system's own limit on links in a row
 
 
-def _not_planted(folder: Path, what: str = "it") -> None:
-    """Refuse a state folder that is another user's when another user could have made it: above it and the folders of
-    that same owner holding it, the first folder of someone else's is writable by group or others (a folder only its
-    owner could make is that owner's: one another user made there is theirs). A mount that maps owners
-    (docs/security.md) shows a whole tree as one other user's, below a folder others may not write to: it is used,
-    as before."""
+def _not_planted_on_way(path: Path, wording: _Wording, *, last_only: bool = False) -> None:
+    """Walk `path` as the system resolves it, one name at a time from `/` (or the current folder), and refuse
+    (`wording`'s message) a symbolic link another user could have made anywhere on the way, or the folder reached at
+    the end, when it is another user's that they could have made (`_maker_could_be_another`). The folders on the way
+    are not refused for being another user's (a state dir of yours in a colleague's folder), as before. With
+    `last_only`, only the last name is looked at (the folders above it were, by the caller)."""
     if not POSIX_PERMISSIONS:
         return
     try:
-        current = Path(os.path.realpath(folder))
-        owner = current.stat().st_uid
-        if owner == os.geteuid():
-            return
-        while current.parent != current:
-            parent = current.parent
-            status = parent.stat()
-            if status.st_uid != owner:
-                if status.st_mode & _OTHERS_WRITE:
-                    raise UnwritableOutput(folder, PLANTED_FOLDER.format(what=what, uid=owner, parent=parent))
-                return
-            current = parent
-    except OSError:  # not to be looked at: whoever opens its files says why
+        whole = Path(os.getcwd()) / path  # not normalised: `..` after a link is the link's target's parent
+    except (OSError, ValueError):
         return
+    parts = list(whole.parts)
+    current = parts.pop(0)  # `/`
+    if last_only:
+        current = os.path.realpath(whole.parent)
+        parts = [whole.name]
+    todo, links = parts[::-1], 0
+    try:
+        while todo:
+            name = todo.pop()
+            if name == "..":
+                current = os.path.dirname(current)
+                continue
+            where = os.path.join(current, name)
+            status = os.lstat(where)
+            last = not todo
+            what = wording.what if last else f"{where}, on its way,"
+            if stat.S_ISLNK(status.st_mode):
+                links += 1
+                if links > _MOST_LINKS:
+                    return
+                if (parent := _maker_could_be_another(where, status)) is not None:
+                    leads = os.path.realpath(where)
+                    raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent, leads))
+                # A link no one else could have made is as if its target were given: the way goes on from there, and
+                # the folder at its end is looked at as the state dir is.
+                target = os.readlink(where)
+                if os.path.isabs(target):
+                    current = "/"
+                todo.extend(reversed([part for part in Path(target).parts if part != "/"]))
+                continue
+            if not stat.S_ISDIR(status.st_mode):
+                return  # a file: whoever makes the folder says why
+            current = where
+            if last:
+                _folder_not_planted(where, wording, what)
+    except OSError:  # not there (this run makes it), or not to be looked at: whoever opens it says why
+        return
+
+
+def _folder_not_planted(folder: str, wording: _Wording, what: str) -> None:
+    status = os.stat(folder)
+    if (parent := _maker_could_be_another(folder, status)) is not None:
+        raise UnwritableOutput(wording.given, wording.folder(what, folder, status.st_uid, parent))
+
+
+def _maker_could_be_another(entry: str, status: os.stat_result) -> Path | None:
+    """The folder, writable by group or others, in which someone other than this user (or root) could have made
+    `entry` (a folder or a link, `status` its own), or None. An entry of this user's or root's was made by neither
+    another user; another user's is theirs to have made where, above it and the folders of that same owner holding
+    it, the first folder of someone else's is writable by group or others (a folder only its owner could make is that
+    owner's: one another user made there is theirs). A mount that maps owners (docs/security.md) shows your own
+    folders as another user's: one whose files made now in that writable folder show the same owner is taken for
+    yours (review130 F6: NFS with root_squash, where a run's own new state dir is shown as nobody's)."""
+    owner = status.st_uid
+    if owner in (os.geteuid(), 0):
+        return None
+    current = Path(entry)
+    while current.parent != current:
+        parent = current.parent
+        held = parent.stat()
+        if held.st_uid != owner:
+            if held.st_mode & _OTHERS_WRITE and _new_files_shown_as(parent) != owner:
+                return parent
+            return None
+        current = parent
+    return None
+
+
+def _new_files_shown_as(folder: Path) -> int | None:
+    """The owner a file this run makes in `folder` is shown as (made, looked at, removed), or None where none can be
+    made there."""
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".register-batch-owner.", dir=folder)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_uid
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _holds_only(folder: Path, own: Collection[str]) -> bool:

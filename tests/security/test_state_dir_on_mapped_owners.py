@@ -150,3 +150,36 @@ def test_a_ledger_this_run_makes_is_used_whoever_the_file_system_says_owns_it(tm
     Ledger(tmp_path / "state", "http://127.0.0.1:1").close()
     Store(tmp_path / "emulator.sqlite3").close()
     Store(tmp_path / "emulator.sqlite3").close()
+
+
+@AS_ROOT_WITH_BINDFS
+def test_a_state_dir_made_by_root_in_an_export_folder_open_to_all_under_root_squash_works_then_and_next_time(
+    tmp_path, no_settings
+):
+    """NFS with root_squash (review130 F6): root may write only into an export folder `nobody` may write to, here
+    a user's folder opened to all (1777), and what root makes there is shown as `nobody`'s. The state dir a sync
+    made there was refused at once ("another user's folder ... in a folder others may write to"), and on every later
+    run. Simulated by `bindfs --map=0/65534`: root's files shown as nobody's, the user's as theirs."""
+    backing, mount = tmp_path / "backing", tmp_path / "export"
+    (backing / "share").mkdir(parents=True)
+    mount.mkdir()
+    os.chown(backing / "share", 1000, 1000)
+    (backing / "share").chmod(0o1777)
+    done = subprocess.run(
+        ["bindfs", "--map=0/65534:@0/@65534", str(backing), str(mount)], capture_output=True, text=True, timeout=30
+    )
+    if done.returncode != 0:
+        pytest.skip(f"bindfs could not mount here (no FUSE in this container?): {done.stderr.strip()}")
+    try:
+        state = mount / "share" / "state"
+        for run in ("r1", "r2"):
+            code, said = cli_run(
+                ["sync", str(EXTRACT), "--state-dir", str(state), "--report-dir", str(tmp_path / run), "--as-of", AS_OF]
+            )
+            assert code == 0 and "12 records: 12 " in said, said
+        assert state.stat().st_uid == NOBODY and (mount / "share").stat().st_uid == 1000
+        assert sorted(p.name for p in (mount / "share").iterdir()) == ["state"]
+    finally:
+        for how in (["-u"], ["-u", "-z"]):
+            if subprocess.run(["fusermount", *how, str(mount)], capture_output=True, timeout=30).returncode == 0:
+                break

@@ -28,6 +28,7 @@ from register_batch.fs import (
     StrPath,
     absolute,
     check_not_an_input,
+    check_not_planted,
     check_writable_dir,
     private_dir,
     private_files_together,
@@ -303,6 +304,9 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
 
     check_cache_setting()
     check_writable_dir(report_dir)
+    # A report folder another user planted (a link of theirs, a folder of theirs where they could have made it):
+    # refused now, before a sync sends anything, not once its writes went out (review130 F5).
+    check_not_planted(report_dir, reports=True)
     reports = [Path(report_dir) / name for name in REPORT_FILES]
     check_not_an_input(reports, inputs, instead="give the reports another folder")
     names = {name.casefold(): name for name in REPORT_FILES}
@@ -591,7 +595,7 @@ class ReportBuilder:
 
         if self.ended is None:  # the run's work is done: its reports are written
             self.ended = max(run_clock(), self.started)
-        folder = private_dir(report_dir, own=REPORT_FILES)
+        folder = private_dir(report_dir, own=REPORT_FILES, reports=True)
         earlier = _ours(folder / "report.json")  # a folder a run wrote its reports in, not one of files like them
         files: dict[str, tuple[str, str | None, Callable[[IO[str]], None]]] = {
             "json": ("report.json", None, lambda fh: json_report.write(fh, self)),
