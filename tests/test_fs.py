@@ -348,8 +348,11 @@ def test_the_files_that_make_a_state_dir_are_the_ledgers_and_the_embedded_emulat
     assert (LEDGER_FILE, LOCK_FILE, os.path.join(EMBEDDED_DIR, EMBEDDED_DB)) == STATE_FILES
     from register_batch.fs import STATE_DIR_ENTRIES
     from register_batch.reference import PULLED_FILE
+    from register_batch.sync.ledger import NEW_LEDGER_FILE
 
     assert {LEDGER_FILE, LOCK_FILE, PULLED_FILE, EMBEDDED_DIR} <= STATE_DIR_ENTRIES
+    # A ledger being made (review130 F3) and what a run killed then leaves are the state dir's own too.
+    assert {NEW_LEDGER_FILE, f"{NEW_LEDGER_FILE}-journal", f"{NEW_LEDGER_FILE}-wal"} <= STATE_DIR_ENTRIES
 
 
 @pytest.fixture

@@ -709,8 +709,11 @@ STATE_FILES = ("ledger.sqlite3", "sync.lock", os.path.join("register", "register
 # own to make owner-only (private_dir).
 STATE_DIR_ENTRIES = frozenset(
     {
-        "ledger.sqlite3",
-        *(f"ledger.sqlite3-{companion}" for companion in ("wal", "shm", "journal")),
+        *(
+            f"{ledger}{companion}"
+            for ledger in ("ledger.sqlite3", "ledger.sqlite3.new")  # .new: a ledger being made (sync/ledger.py)
+            for companion in ("", "-wal", "-shm", "-journal")
+        ),
         "sync.lock",
         "reference-data.json",
         "register",
