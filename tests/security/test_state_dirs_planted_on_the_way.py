@@ -134,16 +134,20 @@ def test_a_report_folder_through_another_users_link_is_refused_before_anything_i
 # F1: a link of root's, or of the folder's owner in folders no one else may write to, is no plant.
 
 
-def test_a_state_dir_given_as_a_link_root_made_to_a_folder_of_the_users_is_used_by_that_user(tmp_path, monkeypatch):
+def test_a_state_dir_given_as_a_link_root_made_to_a_folder_of_the_users_is_used_by_that_user(open_folder):
     """The admin moved the service's state dir to another disk and linked it back, as root, in root's folder. The
-    service's user is acted by `os.geteuid` saying so."""
-    state = owned(tmp_path / "data" / "rb-state", USER, 0o700)
-    (tmp_path / "srv").mkdir(mode=0o755)
-    (tmp_path / "srv" / "state").symlink_to(state)
-    monkeypatch.setattr(os, "geteuid", lambda: USER)
-    assert private_dir(tmp_path / "srv" / "state") == tmp_path / "srv" / "state"
-    Ledger(tmp_path / "srv" / "state", "http://127.0.0.1:1").close()
-    assert (state / "ledger.sqlite3").exists()
+    service's user runs the sync (a process of that user's: the ledger it makes is its own)."""
+    state = owned(open_folder / "data" / "rb-state", USER, 0o700)
+    (open_folder / "srv").mkdir(mode=0o755)
+    (open_folder / "srv" / "state").symlink_to(state)
+
+    def run() -> str:
+        assert private_dir(open_folder / "srv" / "state") == open_folder / "srv" / "state"
+        Ledger(open_folder / "srv" / "state", "http://127.0.0.1:1").close()
+        return "used"
+
+    assert as_user(run) == repr("used")
+    assert (state / "ledger.sqlite3").exists() and (state / "ledger.sqlite3").stat().st_uid == USER
 
 
 def test_root_given_a_users_own_link_to_their_state_dir_in_their_folders_uses_it(tmp_path):
