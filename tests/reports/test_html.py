@@ -25,7 +25,8 @@ from report_builders import (
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
-from register_batch.model import Severity, SourceRef, TraineeRecord
+from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
+from register_batch.readers import InputInfo
 from register_batch.reports import ReportBuilder, html_report
 
 
@@ -992,6 +993,23 @@ def test_the_inputs_table_says_which_collections_layout_read_the_records(tmp_pat
     assert formats == ["hesa-xml 1 in the C21053 layout", "hesa-xml 1 in the C22053 layout"]
 
 
+def test_the_settings_name_the_academic_cycles_the_records_are_in_and_the_exports_they_need(tmp_path):
+    """`export --academic-cycle` lists one cycle: the export of the current one missed the trainees begun in an earlier
+    one, and nothing on the page named the cycles (review134 F4). Each input's `cycles`, added up, in the settings."""
+    builder = ReportBuilder(api_version="v2026.1", as_of=date(2026, 11, 28))
+    builder.finish(
+        [
+            InputInfo(path="first.csv", format="register-csv", records=3, cycles={2026: 2}),
+            InputInfo(path="second.csv", format="register-csv", records=4, cycles={2024: 1, 2026: 3}),
+        ]
+    )
+    assert [info["cycles"] for info in builder.header()["inputs"]] == [{"2026": 2}, {"2024": 1, "2026": 3}]
+    doc = written_page(builder, tmp_path / "reports")
+    assert texts(doc, '//dd[@id="cycles"]//li') == ["2024 to 2025: 1 record", "2026 to 2027: 5 records"]
+    [said] = texts(doc, '//dd[@id="cycles"]')
+    assert said.endswith("give it each of these, --academic-cycle 2024, --academic-cycle 2026.")
+
+
 def test_a_layout_later_collections_kept_is_named_with_or_later(tmp_path):
     """review106 F5: a C24053 extract read "5 in the C23053 layout", as if the SRS had exported last year's layout:
     report.json's `C23053` is the layout of C23053 and every later collection (dry-run.md), which the page says."""
@@ -1688,3 +1706,107 @@ def test_the_summary_box_speaks_of_one_record_as_it(sync, plural, singular):
     two = {key: {k: 2 * v for k, v in counts.items()} for key, counts in sync.items()}
     [(_strong, many)] = [line for line in html_report._status(summary_of(2), two).lines if "rules" not in line[0]]
     assert many == plural
+
+
+WRITTEN_EARLIER = "written to Register (create) by sync run 2, which ended before its report"
+
+
+def written_earlier_after_creates(builder, creates: int, earlier: int) -> list[dict]:
+    """The builder's records as a run after a kill has them: `creates` records created, then `earlier` unchanged ones
+    an earlier run wrote and left no report of (sync_written_earlier), last in the file."""
+    template = next(row for row in builder.extra["records"] if row["action"] == "create")
+    rows = [
+        {**template, "record": number, "line": number + 1, "action": "create", "outcome": "done", "errors": []}
+        for number in range(1, creates + 1)
+    ]
+    rows += [
+        {
+            **template,
+            "record": number,
+            "line": number + 1,
+            "action": "unchanged",
+            "outcome": "done",
+            "errors": [],
+            "warnings": [WRITTEN_EARLIER],
+        }
+        for number in range(creates + 1, creates + earlier + 1)
+    ]
+    builder.add_batch_issues(  # each with its issue, as the sync adds them (sync/runner.py _add_sync_issues)
+        (
+            len(builder.extra["records"]) + row["record"],
+            make_issue(
+                input=row["input"],
+                record=row["record"],
+                line=row["line"],
+                code="sync_written_earlier",
+                severity=Severity.WARNING,
+                message=WRITTEN_EARLIER,
+            ),
+        )
+        for row in rows[creates:]
+    )
+    builder.extra["records"] = rows
+    builder.extra["sync"].update(
+        actions={"create": creates, "unchanged": earlier},
+        outcomes={"done": creates + earlier},
+        warnings={"sync_written_earlier": earlier},
+    )
+    return rows
+
+
+def test_the_records_the_summary_box_sends_people_to_are_listed_before_the_writes(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """review134 F6: after a kill, the summary said 1,025 records written by the killed run were listed "(see Records)",
+    and the page, full of creates, listed none of them. They come before the writes."""
+    builder = make_sync_builder()
+    written_earlier_after_creates(builder, creates=8, earlier=2)
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 4)
+    doc = written_page(builder, tmp_path)
+    rows = visible_rows(doc, "record-table")
+    assert [row.get("data-action") for row in rows] == ["create", "create", "unchanged", "unchanged"]
+    [said] = [line for line in texts(doc, "//div[@data-status]/p") if "written by an earlier sync" in line]
+    assert said.endswith("this report is the first to list them (see Records).")
+
+
+def test_the_summary_box_says_where_the_records_it_names_are_when_the_page_cannot_list_them_all(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """review134 F6: when even the records the summary names do not fit, it says how many Records lists, and where the
+    rest are, rather than "(see Records)"."""
+    builder = make_sync_builder()
+    written_earlier_after_creates(builder, creates=3, earlier=5)
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 2)
+    doc = written_page(builder, tmp_path)
+    assert [row.get("data-action") for row in visible_rows(doc, "record-table")] == ["unchanged", "unchanged"]
+    [said] = [line for line in texts(doc, "//div[@data-status]/p") if "written by an earlier sync" in line]
+    assert said.endswith(
+        "this report is the first to list them (Records lists 2 of the 5 records; issues.csv and report.json list them "
+        "all, under the code sync_written_earlier)."
+    )
+
+
+def test_an_interrupted_runs_withdraw_and_defer_cards_count_the_plan_as_the_create_card_does(
+    make_sync_builder, tmp_path
+):
+    """review134 F3: stopped part-way, the Create card counted every planned create (done and not reached), the
+    Withdraw card only the withdrawals done: 67 of 539. Each counts the plan (report.json's `sync.joined`) and says
+    how its records ended."""
+    builder = make_sync_builder()
+    builder.extra["sync"].update(
+        interrupted=True,
+        joined={
+            "withdraw": {"create": {"done": 67, "pending": 472}},
+            "defer": {"create": {"done": 49, "pending": 319}, "update": {"done": 2}},
+        },
+    )
+    doc = written_page(builder, tmp_path)
+    actions = builder.extra["sync"]["actions"]
+    assert card(doc, "actions", "withdraw") == actions.get("withdraw", 0) + 539
+    assert card(doc, "actions", "defer") == actions.get("defer", 0) + 370
+    assert texts(doc, '//li[@data-count="withdraw"]/span[@class="split joined"]') == [
+        "539 with their creation: 67 done, 472 not reached (pending)"
+    ]
+    assert texts(doc, '//li[@data-count="defer"]/span[@class="split joined"]') == [
+        "368 with their creation: 49 done, 319 not reached (pending); 2 with their update"
+    ]

@@ -2116,8 +2116,8 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
 
 # report.json's `sync`, as docs/dry-run.md lists it.
 SYNC_KEYS = (
-    *("target", "dry_run", "interrupted", "stopped", "state_dir", "actions", "outcomes", "written", "warnings"),
-    "requests",
+    *("target", "dry_run", "interrupted", "stopped", "state_dir", "actions", "outcomes", "written", "joined"),
+    *("warnings", "requests"),
     *("not_in_extract", "unanswered_elsewhere", "run_id", "previous_run"),
 )
 
@@ -2145,6 +2145,7 @@ def test_the_summary_line_counts_the_trainees_updated_withdrawn_and_deferred_as_
     )
     sync = json.loads((tmp_path / "reports" / "report.json").read_text())["sync"]
     assert set(sync) == set(SYNC_KEYS) and (sync["dry_run"], sync["interrupted"]) == (True, False)  # dry-run.md
+    assert sync["joined"] == {"withdraw": {"update": {"planned": 1}}}  # the one updated and withdrawn (review134 F3)
     assert sync["state_dir"] == str(options(emulator, tmp_path).state_dir)
     done = sync_files([str(later)], options(emulator, tmp_path))
     assert done.exit_code == 0

@@ -2330,3 +2330,29 @@ def test_a_large_dry_runs_requests_per_record_keep_their_significant_figures(emu
     figure = re.search(r"\((\S+) per record\)\.$", result.summary_line())
     assert figure and figure[1].startswith("0.000") and float(figure[1]) == requests["per_trainee"], figure
     assert doc.xpath('//*[@data-request="per_trainee"]/text()') == [f"{figure[1]} per record"]
+
+
+def test_a_stopped_runs_report_counts_the_withdrawals_planned_with_creates_not_reached(emulator, tmp_path, monkeypatch):
+    """review134 F3: stopped part-way, report.html's Create card counted the creates not reached, the Withdraw card
+    only the withdrawals done. report.json's `sync.joined` counts the plan's withdrawals beside a create by the
+    record's outcome, and the Withdraw card counts them all."""
+    from register_batch.sync.ledger import Ledger
+
+    original = Ledger.record
+
+    def record(self, key, status, **details):  # a SIGTERM once the first record is written in full
+        if status == "done":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, key, status, **details)
+
+    monkeypatch.setattr(Ledger, "record", record)
+    rows = [{**trainee(n), **WITHDRAWN} for n in range(1, 4)]
+    with pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "in.csv", rows))], options(emulator, tmp_path))
+    data, doc = report_of(tmp_path)
+    assert [(r["action"], r["outcome"]) for r in data["records"]] == [("create", "done")] + [("create", "pending")] * 2
+    assert data["sync"]["joined"] == {"withdraw": {"create": {"done": 1, "pending": 2}}}
+    [withdraw] = doc.xpath('//ul[@data-group="actions"]/li[@data-count="withdraw"]')
+    assert " ".join(withdraw.text_content().split()).endswith(
+        "3 with their creation: 1 done, 2 not reached (pending)"
+    ), withdraw.text_content()

@@ -101,6 +101,9 @@ def test_two_processes_write_the_same_reports_as_one(corpus, corpus_serial, tmp_
     # defects take away a tag that tells a layout. Register's CSV has none.
     assert set(xml["vintages"]) == {"C21053", "C22053", "C23053"} and sum(xml["vintages"].values()) == 400
     assert again["vintages"] == xml["vintages"] and "vintages" not in csv
+    # the valid records by academic cycle (review134 F4), counted by the process that read each: every XML record is
+    # on two records (the file twice), so invalid, in no cycle, by a finding across the processes
+    assert "cycles" not in xml and "cycles" not in again and csv["cycles"] == {"2025": serial.report.summary.valid}
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts this process's descriptors in /proc/self/fd")

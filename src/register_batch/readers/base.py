@@ -47,6 +47,8 @@ class InputInfo:
     records: int = 0
     issues: list[Issue] = field(default_factory=list)
     vintages: dict[str, int] = field(default_factory=dict)
+    # Records by the academic cycle (its start year) Register holds each one's trainee in (Checker._count_cycle).
+    cycles: dict[int, int] = field(default_factory=dict)
     sources_seen: int = 0  # the users' mapped sources its records have (mapping.SourceWatch bits)
     sources_known: bool = False  # every record has been looked at that needs to be (a CSV: its first)
     # The state changes (withdrawal, deferral) whose columns or tags (or F_RSNEND) some record has: in HESA XML,
@@ -65,6 +67,8 @@ class InputInfo:
         found["records"] = self.records
         if self.vintages:
             found["vintages"] = dict(sorted(self.vintages.items()))
+        if self.cycles:  # start year -> records: `register-batch export --academic-cycle YEAR` for each (review134 F4)
+            found["cycles"] = {str(year): count for year, count in sorted(self.cycles.items())}
         return found
 
 

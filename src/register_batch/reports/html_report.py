@@ -119,15 +119,18 @@ NOT_IN_EXTRACT_NAMED = 20  # trainees named on the page; not_in_extract.csv list
 # over the limit held only invalid records, none of the trainees the run would create (review54 F2). The invalid
 # records keep a tenth of the rows (INVALID_SHARE) all the same, so that the Action filter's "invalid" shows some.
 # A record with warnings (Register's state differs, a held withdrawal; or only its validation's) comes next, before
-# the unchanged.
+# the unchanged. But a record with a sync warning the summary box sends people to Records for (_SEE_RECORDS: written by
+# a killed run, withdrawn in Register...) comes before the writes: a page after a kill listed 4,481 creates and none
+# of the 1,025 unchanged records the summary named (review134 F6).
 _OUTCOME_RANK = {"failed": 0, "unknown": 1}
 _ACTION_RANK = {
     "conflict": 2,
     "blocked": 3,
-    **dict.fromkeys(("create", "update", "withdraw", "defer"), 4),
-    "invalid": 5,
+    **dict.fromkeys(("create", "update", "withdraw", "defer"), 5),
+    "invalid": 6,
 }
-_WARNED_RANK = 6
+_NAMED_RANK = 4
+_WARNED_RANK = 7
 INVALID_SHARE = 10  # a tenth of the rows, when the page cannot list every record
 
 _ENV = Environment(
@@ -322,6 +325,17 @@ _PREVIOUS_ENDED = {
 }
 
 
+def academic_cycles(inputs: Iterable[dict[str, Any]]) -> list[tuple[int, int]]:
+    """(start year, records) of every input's `cycles` (report.json), added up: the academic cycles the valid records
+    are in, which `register-batch export --academic-cycle` takes one at a time (review134 F4: a trainee begun in an
+    earlier cycle was missing from the export of the current one, and nothing named it)."""
+    found: Counter[int] = Counter()
+    for info in inputs:
+        for year, count in (info.get("cycles") or {}).items():
+            found[int(year)] += int(count)
+    return sorted(found.items())
+
+
 def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """When the run started and ended (report.json's `run`), and for a sync which run of its ledger it is and how the
     one before it ended."""
@@ -446,6 +460,7 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     last: tuple[str, int] | None = None
     invalid_kinds: Counter = Counter()  # the records with errors, by what their errors say (_count_kinds)
     erring: set[str] = set()  # the error kinds of the record read (_error_kind)
+    sent_to_records: dict[tuple[str, int], set[str]] = {}  # (_Rows.sent_to_records)
     # A record's issues are read together (file-level issues first, then by record): its first error is the first
     # error read since another record's.
     for name, record, _line, _pid, _hid, about, _value, code, severity, _message in report.plain_values():
@@ -466,6 +481,8 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
                 erring.add(_error_kind(code))
         else:
             kind_of.append(WARNING)
+            if code in _SEE_RECORDS and record is not None:
+                sent_to_records.setdefault((name, record), set()).add(code)
         group_of.append(groups.setdefault((key, code, name), len(groups)))
     counts = [0, 0, 0]  # issues by tier (_TIER)
     for kind in (FIRST_ERROR, MORE_ERROR, WARNING, FILE_ERROR):
@@ -483,6 +500,7 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     rows = _Rows(report, chosen, [*groups], group_of, kind_of)
     rows.errors, rows.warnings = counts[0] + counts[1], counts[2]
     rows.records_erring, rows.records_listed = len(records_erring), listed
+    rows.sent_to_records = sent_to_records
     # The page cannot hold every record's first error (review54 F1): it says after which record it lists none.
     rows.last_listed = records_erring[listed - 1] if 0 < listed < len(records_erring) else None
     _count_kinds(invalid_kinds, erring)
@@ -583,6 +601,8 @@ class _Rows:
     invalid_kinds: Counter  # the records with errors, by what their errors say (_count_kinds)
     records_erring = records_listed = 0  # records with errors, and those with an error row on the page
     last_listed: tuple[str, int] | None = None  # (input, record): the last record with errors listed, when not all are
+    # (input, record) -> the codes of its sync warnings the summary box sends people to Records for (_SEE_RECORDS)
+    sent_to_records: dict[tuple[str, int], set[str]]
 
     def __init__(
         self,
@@ -697,9 +717,10 @@ def _records_notice(shown: int, total: int, actions: list[tuple[str, int, int]])
     held = "; ".join(f"{action or 'none'} {here:,} of {count:,}" for action, count, here in actions)
     return [
         f"This page lists {shown:,} of the {total:,} records, in file order. They are chosen in this order: records "
-        "that failed or whose outcome is unknown; conflicts and blocked records; the writes (create, update, "
-        "withdraw, defer); the invalid records, which keep a tenth of the rows when there are that many (their "
-        "errors are under Issues, and all in issues.csv); the other records with warnings; then the rest.",
+        "that failed or whose outcome is unknown; conflicts and blocked records; the records the summary above sends "
+        "you here for; the writes (create, update, withdraw, defer); the invalid records, which keep a tenth of the "
+        "rows when there are that many (their errors are under Issues, and all in issues.csv); the other records with "
+        "warnings; then the rest.",
         f"By action, the page holds: {held}.",
         "results.csv and report.json, next to this file, hold every record. The cards above count them all.",
     ]
@@ -710,8 +731,11 @@ def _options(counts: Counter[str], here: Counter[str]) -> list[tuple[str, int, i
     return [(value, count, here[value]) for value, count in sorted(counts.items())]
 
 
-def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
-    """Cards and the records table for `sync`, from ReportBuilder.extra (None when there is no sync)."""
+def _sync_context(
+    extra: dict[str, Any], limit: int, sent_to_records: dict[tuple[str, int], set[str]] | None = None
+) -> dict[str, Any] | None:
+    """Cards and the records table for `sync`, from ReportBuilder.extra (None when there is no sync).
+    `sent_to_records`: (input, record) -> the codes of its warnings the summary box sends people to Records for."""
     sync = extra.get("sync")
     if not isinstance(sync, dict):
         return None
@@ -723,8 +747,10 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     by_action: dict[str, Counter] = {}
     action_counts: Counter[str] = Counter()
     outcome_counts: Counter[str] = Counter()
-    joined: dict[str, Counter[str]] = {}  # withdraw/defer -> the actions they went with: {"withdraw": {"create": 30}}
+    # withdraw/defer -> the actions they went with -> those records' outcomes: {"withdraw": {"create": {"done": 30}}}
+    joined: dict[str, dict[str, Counter[str]]] = {}
     held: Counter[str] = Counter()  # conflict/blocked -> records planned so or refused so (RecordResult.held_back)
+    named = sent_to_records or {}
     total = 0
 
     def counted() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -742,7 +768,7 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
                 held[held_as] += 1
             if outcome in ("done", "planned") and action in ("create", "update"):
                 for state in _states_reached(record):
-                    joined.setdefault(state, Counter())[action] += 1
+                    joined.setdefault(state, {}).setdefault(action, Counter())[outcome] += 1
             if action == "invalid" and len(invalid_first) < reserve:
                 invalid_first.append(pair)
             total += 1
@@ -753,7 +779,10 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         if record.get("outcome") in _OUTCOME_RANK:
             return _OUTCOME_RANK[record["outcome"]], pair[0]
         rank = _ACTION_RANK.get(record.get("action") or "", 9)
-        return (min(rank, _WARNED_RANK) if record.get("warnings") else rank), pair[0]
+        if not record.get("warnings"):
+            return rank, pair[0]
+        sent = (record.get("input"), record.get("record")) in named
+        return min(rank, _NAMED_RANK if sent else _WARNED_RANK), pair[0]
 
     reserve = max(limit, 0) // INVALID_SHARE
     invalid_first: list[tuple[int, dict[str, Any]]] = []  # the first `reserve` invalid records, in file order
@@ -763,6 +792,10 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
     for _pair in pairs:  # the rest, counted (nsmallest reads none of them when limit is 0)
         pass
     chosen = _with_invalid(chosen, invalid_first, limit)
+    if isinstance(planned := sync.get("joined"), dict):
+        # The plan's (report.json's `sync.joined`), as the actions count the plan: the rows of the records not done
+        # (not reached, failed) no longer name their withdrawal or deferral (review134 F3)
+        joined = {state: {a: Counter(by) for a, by in actions.items()} for state, actions in planned.items()}
     known_actions = {key for key, *_ in ACTIONS}
     known_outcomes = {key for key, *_ in OUTCOMES}
     # Keys this page does not know yet (a newer sync) still get a card rather than vanishing.
@@ -775,15 +808,20 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         *(RARE_OUTCOMES.get(key, (key, key, "neutral")) for key in outcomes if key not in known_outcomes),
     ]
     # A new trainee withdrawn or deferred in the same run counts as withdrawn or deferred too, as the summary line
-    # says it ("300 created, 30 withdrawn"): the Withdraw card said 0 beside it.
+    # says it ("300 created, 30 withdrawn"): the Withdraw card said 0 beside it. Each card counts the plan, and says how
+    # its records ended (a run stopped part-way: "539 with their creation: 67 done, 472 not reached").
     action_cards = [
         {
             "key": key,
             "label": dry_label if dry_run else label,
-            "value": (value := actions.get(key, 0) + sum(joined.get(key, Counter()).values())),
+            "value": (value := actions.get(key, 0) + sum(sum(by.values()) for by in joined.get(key, {}).values())),
             "tone": tone if value else "zero",
             "split": [] if dry_run else _split(by_action.get(key, Counter())),
-            "joined": sorted(joined.get(key, Counter()).items()),
+            # (the action, how many, how they ended when not every one is done)
+            "joined": [
+                (action, sum(by.values()), [] if dry_run or set(by) <= {"done"} else _split(by))
+                for action, by in sorted(joined.get(key, {}).items())
+            ],
         }
         for key, label, dry_label, tone in action_specs
     ]
@@ -826,7 +864,20 @@ def _sync_context(extra: dict[str, Any], limit: int) -> dict[str, Any] | None:
         "notice": _records_notice(len(rows), total, action_options),
         "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) or "" for row in rows)),
         "held_back": dict(held) if total else None,
+        # A sync warning's code -> (records with it, those the page lists), for the summary box's "(see Records)"
+        "sent_to_records": _sent_to_records(named, rows),
     }
+
+
+def _sent_to_records(named: dict[tuple[str, int], set[str]], rows: list[SimpleNamespace]) -> dict[str, tuple[int, int]]:
+    """For each code of `named`: how many records have it, and how many of those the page lists (`rows`)."""
+    listed = {(getattr(row, "input", None), getattr(row, "record", None)) for row in rows}
+    found: dict[str, tuple[int, int]] = {}
+    for key, codes in named.items():
+        for code in codes:
+            count, here = found.get(code, (0, 0))
+            found[code] = (count + 1, here + (key in listed))
+    return found
 
 
 def _issue_notice(rows: _Rows, total: int) -> list[str]:
@@ -931,11 +982,14 @@ def _status(
     sync: dict[str, Any] | None,
     held: dict[str, int] | None = None,
     kinds: Counter | None = None,
+    *,
+    listed: dict[str, tuple[int, int]] | None = None,
 ) -> Status:
     """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none. `held`: the
     records planned as conflict or blocked or found so by Register (by action or outcome: a record this run created,
     whose withdrawal Register then refused, keeps action create), when the records were read; else by action.
-    `kinds`: the invalid records by what their errors say (_count_kinds); without it, each is one Register refuses."""
+    `kinds`: the invalid records by what their errors say (_count_kinds); without it, each is one Register refuses.
+    `listed`: a sync warning's code -> the records with it and those the page lists (_sync_news)."""
     records, invalid = summary["records"], summary["invalid"]
     if records == 0:
         return Status("empty", "bad", [("No records were read.", "")])
@@ -960,7 +1014,7 @@ def _status(
             )
         )
     bad += [_per_record(key, n) for key in HELD_BACK if (n := (actions if held is None else held).get(key))]
-    news = _sync_news(sync or {})
+    news = _sync_news(sync or {}, listed or {})
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
     if summary["errors"]:
@@ -1050,12 +1104,17 @@ def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
     )
 
 
-def _sync_news(sync: dict[str, Any]) -> list[tuple[str, str]]:
+def _sync_news(sync: dict[str, Any], listed: dict[str, tuple[int, int]] | None = None) -> list[tuple[str, str]]:
     """News about Register's side, most in need of a person first: earlier writes never answered for records not in
-    this extract, then the sync's own warnings."""
+    this extract, then the sync's own warnings. `listed`: a code -> the records with it and those the page lists,
+    when the page cannot list them all: "(see Records)" then says how many it does and where the rest are."""
     sync_warnings = sync.get("warnings") or {}
     dry_run = bool(sync.get("dry_run"))
-    news = [_sync_warning(code, n, dry_run=dry_run) for code in _SYNC_WARNINGS if (n := sync_warnings.get(code))]
+    news = [
+        _sync_warning(code, n, dry_run=dry_run, listed=(listed or {}).get(code))
+        for code in _SYNC_WARNINGS
+        if (n := sync_warnings.get(code))
+    ]
     if unanswered := int(sync.get("unanswered_elsewhere") or 0):
         news.insert(
             0,
@@ -1068,6 +1127,7 @@ def _sync_news(sync: dict[str, Any]) -> list[tuple[str, str]]:
     return news
 
 
+_SEE = "(see Records)."
 # Warnings the sync itself gives, which are news about Register's side rather than the extract's: (in bold with the
 # count, then plain), most in need of a person first.
 _SYNC_WARNINGS = {
@@ -1118,11 +1178,24 @@ _DRY_RUN_SAYS = {
 }
 
 
-def _sync_warning(code: str, count: int, *, dry_run: bool = False) -> tuple[str, str]:
+# The records the summary box sends people to Records for (review134 F6: the table ranks them before the writes).
+_SEE_RECORDS = frozenset(code for code, (_strong, text) in _SYNC_WARNINGS.items() if text.endswith(_SEE))
+
+
+def _sync_warning(
+    code: str, count: int, *, dry_run: bool = False, listed: tuple[int, int] | None = None
+) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
     # One warning a degree for sync_degree_covered (a record may have two), one a record for the others.
     noun = "degree" if code == "sync_degree_covered" else "record"
-    return strong.format(counted(count, noun)), _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
+    said = _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
+    if listed is not None and listed[1] < listed[0] and said.endswith(_SEE):
+        # more than the page holds: say how many it lists, and where every one is (an issue each)
+        said = said[: -len(_SEE)] + (
+            f"(Records lists {listed[1]:,} of the {counted(listed[0], 'record')}; issues.csv and report.json list "
+            f"them all, under the code {code})."
+        )
+    return strong.format(counted(count, noun)), said
 
 
 def _of_count(text: str, count: int) -> str:
@@ -1184,7 +1257,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
                 fix=entry.fix if entry else "",
             )
         )
-    sync = _sync_context(report.extra, limit)
+    sync = _sync_context(report.extra, limit, rows.sent_to_records)
     css, js = _asset("report.css"), _asset("report.js")
     return {
         "title": TITLES.get(report.command, f"{report.command.capitalize()} report"),
@@ -1218,10 +1291,12 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
             sync["held_back"] if sync else None,
             rows.invalid_kinds,
+            listed=sync["sent_to_records"] if sync else None,
         ),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
         "run": _run_context(header, report.extra),
+        "cycles": academic_cycles(header["inputs"]),
         "css": Markup(css),
         "js": Markup(js),
         "csp": (

@@ -810,6 +810,23 @@ def alongside(results: list[RecordResult], dry_run: bool) -> dict[str, Counter[s
     return found
 
 
+def joined(results: list[RecordResult]) -> dict[str, dict[str, dict[str, int]]]:
+    """The withdrawals and deferrals planned with a create or an update (report.json's `sync.joined`), by that action
+    and by the record's outcome: `{"withdraw": {"create": {"done": 67, "pending": 472}}}`. The plan, as the actions
+    count it: report.html's Withdraw and Defer cards counted only those done beside a Create card counting the records
+    not reached too (review134 F3)."""
+    found: dict[str, dict[str, Counter[str]]] = {}
+    for result in results:
+        if result.plan.action not in ("create", "update"):
+            continue
+        for kind in {step.kind for step in result.plan.steps} & {"withdraw", "defer"}:
+            found.setdefault(kind, {}).setdefault(result.plan.action, Counter())[result.outcome] += 1
+    return {
+        kind: {action: dict(sorted(outcomes.items())) for action, outcomes in sorted(by.items())}
+        for kind, by in sorted(found.items())
+    }
+
+
 def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     """Whether the run created (a dry run: would create) the record's trainee: its create done, and perhaps a later
     write of it not (`created`)."""
@@ -3561,6 +3578,7 @@ def _finish(
         "actions": dict(Counter(r.plan.action for r in results)),
         "outcomes": dict(Counter(r.outcome for r in results)),
         "written": dict(written(results, options.dry_run)),  # as the summary line counts them
+        "joined": joined(results),  # the withdrawals and deferrals planned with a create or update, by outcome
         "state_dir": printable(str(options.state_dir)),
         "not_in_extract": len(unmatched),
         "unanswered_elsewhere": len(unanswered),

@@ -439,8 +439,9 @@ def _merge(
     if record is not None:
         name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
         entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
-    checker.tally_result(entry, provider)
-    return _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
+    merged = _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
+    checker.tally_result(entry, provider, invalid=merged.has_errors)
+    return merged
 
 
 def _report_record(source: SourceRef, issues: list[Issue], vintage: str | None) -> TraineeRecord:

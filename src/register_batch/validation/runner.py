@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import weakref
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from register_batch.arguments import checked_kind
@@ -436,6 +438,11 @@ class Checker:
         self._batch_read = False  # batch_issues() has begun to be read: the duplicate finder is spent
         self._closed = False
         self.duplicates = DuplicateFinder()
+        # Each record's academic cycle, by batch index (0: none, or the record is invalid), and its input (an index of
+        # `_cycle_inputs`): the records by input and cycle, what `export --academic-cycle` needs (review134 F4).
+        self._cycle_at = array("i")
+        self._input_at = array("i")
+        self._cycle_inputs: dict[str, int] = {}
 
     @property
     def as_of(self) -> date:
@@ -531,6 +538,7 @@ class Checker:
         records has, where the field was blank in the records that read it (SourceWatch.unseen), and one when it
         is a copy of an input before it; once each."""
         first_with: dict[str, str] = {}  # sha256 -> the first input with that content
+        cycles = self._records_by_cycle()
         for info in self.inputs:
             if not info.records:
                 continue
@@ -538,6 +546,7 @@ class Checker:
             if id(info) in self._finished:
                 continue
             self._finished.add(id(info))
+            info.cycles = dict(sorted(cycles.get(info.path, {}).items()))
             if copied != info.path:
                 info.issues.append(_same_content(info, copied))
             for unseen in self.sources.unseen({family_of(info.format): info.sources_seen}):
@@ -562,7 +571,9 @@ class Checker:
     def tally(self, record: TraineeRecord) -> None:
         """Count a checked record into the checks across records (each record once, in batch order)."""
         self._still_counting()
-        self.duplicates.add(record)
+        entry = DuplicateFinder.entry(record)
+        self.duplicates.add_entry(entry)
+        self._count_cycle(entry, invalid=record.has_errors)
         self.providers.add(ProviderCheck.key(record))
 
     def _still_counting(self) -> None:
@@ -572,11 +583,31 @@ class Checker:
         if self._closed:
             raise _walked_closed()
 
-    def tally_result(self, entry: Entry, provider: str | None) -> None:
-        """`tally()` for a record checked in another process, from its duplicates entry and provider key."""
+    def tally_result(self, entry: Entry, provider: str | None, *, invalid: bool = False) -> None:
+        """`tally()` for a record checked in another process, from its duplicates entry and provider key, and
+        whether its own checks found an error (`invalid`)."""
         self._still_counting()
         self.duplicates.add_entry(entry)
+        self._count_cycle(entry, invalid=invalid)
         self.providers.add(provider)
+
+    def _count_cycle(self, entry: Entry, *, invalid: bool) -> None:
+        """Note the academic cycle Register holds a record's trainee in: that of its trainee_start_date, else its
+        itt_start_date (register-api.md §2.3, §4; the entry's `cycle_of(own_start)`, which the sync lists by too); none
+        for an invalid record (it is not sent, and its dates may be any year). In batch order, as the entries."""
+        self._cycle_at.append(0 if invalid else entry[5])
+        self._input_at.append(self._cycle_inputs.setdefault(entry[-1][0], len(self._cycle_inputs)))
+
+    def _records_by_cycle(self) -> dict[str, dict[int, int]]:
+        """The valid records by input and academic cycle (`_count_cycle`; an error across records, read from
+        `batch_issues`, makes a record invalid too)."""
+        names = list(self._cycle_inputs)
+        found: dict[str, dict[int, int]] = {}
+        for cycle, place in zip(self._cycle_at, self._input_at, strict=True):
+            if cycle:
+                counts = found.setdefault(names[place], {})
+                counts[cycle] = counts.get(cycle, 0) + 1
+        return found
 
     def records(self, paths: Iterable[StrPath]) -> Iterator[TraineeRecord]:
         """Every record of every input, mapped and validated, in input order."""
@@ -666,9 +697,12 @@ class Checker:
     def _batch_issues(self) -> Iterator[tuple[int, Issue]]:
         self._check_batch_issues_available()  # again: two asked for before either was read
         self._batch_read = True
+        cycle_at = self._cycle_at
         try:
-            yield from self.duplicates.issues()
-            yield from self.providers.issues(self.duplicates.identity)
+            for index, issue in chain(self.duplicates.issues(), self.providers.issues(self.duplicates.identity)):
+                if issue.severity is Severity.ERROR and index < len(cycle_at):
+                    cycle_at[index] = 0  # invalid: not counted in its cycle (_records_by_cycle)
+                yield index, issue
         finally:
             self.duplicates.close()
 
