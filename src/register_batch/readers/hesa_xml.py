@@ -710,7 +710,10 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         allowance=padding,
         span=RECORD_SPAN if part is None else _PART_SPAN,
         cr_line_ends=_cr_line_ends(head) if part is None else False,  # a chunked file has none (find_chunks)
-        defined=_defined_bytes(encoding),
+        # A part's errors are never shown: the file is read again whole to name them (validation/parallel.py), so a
+        # part counts no lines for them (a count of every byte passed on: 1% of a chunked run's work).
+        defined=_defined_bytes(encoding) if part is None else None,
+        lines=part is None,
     )
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
@@ -1283,6 +1286,7 @@ class _Replay:
         span: int = RECORD_SPAN,
         cr_line_ends: bool = False,
         defined: bytes | None = None,
+        lines: bool = True,
     ):
         # A view of the bytes read first (PROLOG_LIMIT, 1 MB): each read takes its part of them without copying the
         # rest again (lxml reads 32 KB at a time: slicing the bytes copied some 16 MB for a 1 MB head).
@@ -1296,6 +1300,8 @@ class _Replay:
         self._given = 0
         self._mark = allowance  # bytes before the first record that do not count towards RECORD_SPAN
         # Where the input ended, as libxml2 counts lines: an error on an unfinished last line is a file cut short
+        # (counted only with `lines`; without, `newlines` stays 0 and `ends_on_line` says False)
+        self._lines = lines
         self.newlines = 0
         self.ended = False
         self.last = b""
@@ -1310,7 +1316,7 @@ class _Replay:
 
     def ends_on_line(self, line: int | None) -> bool:
         """The whole input was read, and `line` is its last line, which has no line end (cut part-way)."""
-        return self.ended and self.last not in (b"", b"\n") and line == self.newlines + 1
+        return self._lines and self.ended and self.last not in (b"", b"\n") and line == self.newlines + 1
 
     def read(self, size: int = -1) -> bytes:
         out = self._read(size)
@@ -1328,7 +1334,8 @@ class _Replay:
             self.undefined_line = self.newlines + out.count(b"\n", 0, first) + 1
             self._defined = None
         if out:
-            self.newlines += out.count(b"\n")
+            if self._lines:
+                self.newlines += out.count(b"\n")
             self.last = out[-1:]
         elif size != 0:
             self.ended = True
