@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections import Counter
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from held import listed, record
@@ -41,6 +42,30 @@ def test_nationalities_register_holds_as_british_converge(register, tmp_path):
     again = register.sync(extract)
     assert again.actions == Counter(unchanged=6) and again.exit_code == 0
     assert register.writes() == Counter({"POST /trainees": 6})
+
+
+def test_a_lead_partner_changed_by_its_ukprn_alone_is_sent_and_then_converges(register, tmp_path):
+    """register-api.md §3.1: with no training_partner_urn key Register uses training_partner_ukprn, so a lead partner
+    the SRS changed by its UKPRN is sent as an update, once (review132 F1: a UKPRN change was never compared in a
+    test, and a sync skipping it would have left Register holding the old partner)."""
+
+    def written(name: str, row: dict) -> Path:  # the template has no training_partner_ukprn column: one of its own
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=[*row])
+            writer.writeheader()
+            writer.writerow(row)
+        return tmp_path / name
+
+    row = dict(trainee(1), training_partner_ukprn="10000001")
+    assert register.sync(written("a.csv", row)).actions == Counter(create=1)
+    moved = written("b.csv", dict(row, training_partner_ukprn="10000002"))
+    done = register.sync(moved)
+    assert done.actions == Counter(update=1) and done.exit_code == 0, done.summary_line()
+    assert done.results[0].plan.changes == [
+        {"field": "training_partner_ukprn", "register": "10000001", "source": "10000002"}
+    ]
+    assert [t["training_partner_ukprn"] for t in register.trainees(2025)] == ["10000002"]
+    assert register.sync(moved).actions == Counter(unchanged=1)
 
 
 def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
@@ -381,7 +406,7 @@ def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
         ({"funding_method": "C", "sex": "10"}, {"funding_method": "C"}, ("sex", "11", "10")),  # R19: initiative only
         ({"nationality": "FR"}, {"nationality": "GB"}, ("nationality", "GB", "FR")),
         ({"disability1": "58"}, {"disability1": "57"}, ("disabilities", ["57"], ["58"])),
-        # §3.1: with no training_partner_urn key Register uses the UKPRN, so a changed lead partner is sent (review132 F1)
+        # §3.1: with no training_partner_urn key Register uses the UKPRN: a changed lead partner is sent (review132 F1)
         (
             {"training_partner_ukprn": "10000001"},
             {"training_partner_ukprn": "10000002"},
