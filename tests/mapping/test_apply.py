@@ -7,6 +7,7 @@ import pytest
 from register_batch.mapping import Mapper, load_mapping
 from register_batch.model import SourceRef
 from register_batch.readers.base import RawRecord
+from xml_reads import bundled_mapping, read
 
 
 def mapped(fields, groups=None, fmt="hesa-xml", config=None):
@@ -715,3 +716,106 @@ def test_mappings_check_lists_no_code_of_a_row_whose_cells_do_not_line_up(tmp_pa
     monkeypatch.chdir(tmp_path)
     after = CliRunner().invoke(cli, ["mappings", "check", str(path)])
     assert (after.exit_code, after.output) == (before.exit_code, before.output)
+
+
+# Every tag the bundled HESA field map reads for a C23053 Student, a value each, and the API field it feeds with the
+# value sent (hesa-formats.md §1.3, register-api.md §3.1): written out here, not read from mappings/fields/hesa.yaml,
+# so a line lost from the map fails this test (review132 F3: F_INITIATIVES2 could go unread and no test failed).
+EVERY_C23053_TAG = {
+    "F_HUSID": ("hesa_id", "2612345678901"),
+    "F_OWNSTU": ("provider_trainee_id", "SRS/1"),
+    "F_APPLYAPPLICATIONID": ("application_id", "12345"),
+    "F_FNAMES": ("first_names", "Ada"),
+    "F_SURNAME": ("last_name", "Lovelace"),
+    "F_PSURNAME": ("previous_last_name", "Byron"),
+    "F_BIRTHDTE": ("date_of_birth", "2000-01-02"),
+    "F_NIN": ("ni_number", "AB123456C"),
+    "F_SEXID": ("sex", "12"),
+    "F_NQTEMAIL": ("email", "ada@example.com"),
+    "F_NATION": ("nationality", "FR"),
+    "F_ETHNIC": ("ethnicity", "120"),
+    "F_DISABLE1": ("disability1", "51"),
+    "F_DISABLE2": ("disability2", "53"),
+    "F_DISABLE3": ("disability3", "54"),
+    "F_DISABLE4": ("disability4", "55"),
+    "F_DISABLE5": ("disability5", "56"),
+    "F_DISABLE6": ("disability6", "57"),
+    "F_DISABLE7": ("disability7", "58"),
+    "F_DISABLE8": ("disability8", "59"),
+    "F_DISABLE9": ("disability9", "96"),
+    "F_ITTAIM": ("itt_aim", "202"),
+    "F_ENTRYRTE": ("training_route", "12"),
+    "F_QLAIM": ("itt_qualification_aim", "020"),
+    "F_SBJCA1": ("course_subject_1", "100403"),
+    "F_SBJCA2": ("course_subject_2", "100425"),
+    "F_SBJCA3": ("course_subject_3", "100485"),
+    "F_MODE": ("study_mode", "01"),
+    "F_ITTSTARTDATE": ("itt_start_date", "2026-09-01"),
+    "F_TRAINEESTARTDATE": ("trainee_start_date", "2026-09-02"),
+    "F_EXPECTEDENDDATE": ("itt_end_date", "2027-07-15"),
+    "F_ITTPHSC": ("course_age_range", "13918"),
+    "F_YEARPRG": ("course_year", "1"),
+    "F_SDLEAD": ("training_partner_urn", "137001"),
+    "F_SDEMPLOY": ("employing_school_urn", "137002"),
+    "F_PGAPPSTDT": ("pg_apprenticeship_start_date", "2026-09-03"),
+    "F_FUNDCODE": ("fund_code", "7"),
+    "F_BURSLEV": ("funding_method", "D"),
+    "F_INITIATIVES1": ("training_initiative", "009"),
+    "F_INITIATIVES2": ("additional_training_initiative", "026"),
+}
+EVERY_DEGREE_TAG = {
+    "F_DEGTYPE": ("uk_degree", "083"),  # §5 item 12: a UK type, so uk_degree
+    "F_DEGSBJ1": ("subject", "100403"),
+    "F_DEGEST": ("institution", "0117"),
+    "F_DEGCLSS": ("grade", "02"),
+    "F_DEGCTRY": ("country", "FR"),
+    "F_DEGENDDT": ("graduation_year", "2020-06-30"),
+}
+
+
+def test_a_student_with_every_mapped_tag_gives_every_api_field_its_value(tmp_path):
+    """A HESA XML Student with each tag of the bundled field map given a value of its own, read and mapped as an
+    extract is: every API field holds its tag's value, degree and placement fields too, and the provider's UKPRN is
+    read (review132 F3)."""
+    tags = {tag: value for tag, (_, value) in EVERY_C23053_TAG.items()} | {"F_UKPRN": "10052198"}
+    degree = "".join(f"<{tag}>{value}</{tag}>" for tag, (_, value) in EVERY_DEGREE_TAG.items())
+    student = (
+        "".join(f"<{tag}>{value}</{tag}>" for tag, value in tags.items())
+        + f"<PREVIOUSQUALIFICATIONS><PREVIOUSQUALIFICATION>{degree}</PREVIOUSQUALIFICATION></PREVIOUSQUALIFICATIONS>"
+        + "<PLACEMENTS><PLACEMENT><F_PLMNTSCH>137003</F_PLMNTSCH></PLACEMENT></PLACEMENTS>"
+    )
+    extract = tmp_path / "every-tag.xml"
+    extract.write_text(f"<ITTRecord><Student>{student}</Student></ITTRecord>", encoding="utf-8")
+    [(_, [raw])] = read(extract)
+    record = Mapper(bundled_mapping()).map(raw, "hesa-xml")
+    assert (record.vintage, record.issues, record.ukprn) == ("C23053", [], "10052198")
+    assert record.data == {
+        **dict(EVERY_C23053_TAG.values()),
+        "degrees_attributes": [dict(EVERY_DEGREE_TAG.values())],
+        "placements_attributes": [{"urn": "137003", "name": "Placement 1"}],
+    }
+
+
+def test_a_hesa_csv_rows_withdrawal_and_deferral_columns_are_each_read():
+    """The explicit withdrawal and deferral columns of a hesa-csv row (mappings/fields/hesa.yaml), each to its key of
+    the request Register takes (register-api.md §2.7, §2.8; review132 F3)."""
+    columns = {
+        "WITHDRAWAL_DATE": "2026-10-01",
+        "WITHDRAWAL_REASONS": "a;b",
+        "WITHDRAWAL_TRIGGER": "provider",
+        "WITHDRAWAL_FUTURE_INTEREST": "yes",
+        "WITHDRAWAL_ANOTHER_REASON": "moved away",
+        "WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS": "none known",
+        "DEFER_DATE": "2026-10-02",
+        "DEFER_REASON": "illness",
+    }
+    record = mapped({"F_HUSID": "2612345678901", "F_ITTSTARTDATE": "2026-09-01", **columns}, fmt="hesa-csv")
+    assert record.withdrawal == {
+        "withdrawal_date": "2026-10-01",
+        "reasons": ["a", "b"],
+        "trigger": "provider",
+        "future_interest": "yes",
+        "another_reason": "moved away",
+        "safeguarding_concern_reasons": "none known",
+    }
+    assert record.deferral == {"defer_date": "2026-10-02", "defer_reason": "illness"}

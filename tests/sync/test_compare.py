@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections import Counter
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from held import listed, record
@@ -41,6 +42,30 @@ def test_nationalities_register_holds_as_british_converge(register, tmp_path):
     again = register.sync(extract)
     assert again.actions == Counter(unchanged=6) and again.exit_code == 0
     assert register.writes() == Counter({"POST /trainees": 6})
+
+
+def test_a_lead_partner_changed_by_its_ukprn_alone_is_sent_and_then_converges(register, tmp_path):
+    """register-api.md §3.1: with no training_partner_urn key Register uses training_partner_ukprn, so a lead partner
+    the SRS changed by its UKPRN is sent as an update, once (review132 F1: a UKPRN change was never compared in a
+    test, and a sync skipping it would have left Register holding the old partner)."""
+
+    def written(name: str, row: dict) -> Path:  # the template has no training_partner_ukprn column: one of its own
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=[*row])
+            writer.writeheader()
+            writer.writerow(row)
+        return tmp_path / name
+
+    row = dict(trainee(1), training_partner_ukprn="10000001")
+    assert register.sync(written("a.csv", row)).actions == Counter(create=1)
+    moved = written("b.csv", dict(row, training_partner_ukprn="10000002"))
+    done = register.sync(moved)
+    assert done.actions == Counter(update=1) and done.exit_code == 0, done.summary_line()
+    assert done.results[0].plan.changes == [
+        {"field": "training_partner_ukprn", "register": "10000001", "source": "10000002"}
+    ]
+    assert [t["training_partner_ukprn"] for t in register.trainees(2025)] == ["10000002"]
+    assert register.sync(moved).actions == Counter(unchanged=1)
 
 
 def test_a_course_year_written_with_a_sign_converges(register, tmp_path):
@@ -352,6 +377,11 @@ NONE_OF_THEM = {field: None for field in DISABILITY_FIELDS}
         ({"email": None}, {"email": "old@example.com"}),
         ({"disability1": "58", "disability2": "57"}, {"disability1": "57", "disability2": "58"}),  # a set
         ({"disability1": None}, {"disability1": "57"}),
+        # §3.1: Register does not use the UKPRN beside a training_partner_urn key
+        (
+            {"training_partner_urn": "137001", "training_partner_ukprn": "10000001"},
+            {"training_partner_urn": "137001", "training_partner_ukprn": "10000002"},
+        ),
     ],
 )
 def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
@@ -376,6 +406,12 @@ def test_a_value_register_echoes_otherwise_than_sent_is_no_drift(ours, theirs):
         ({"funding_method": "C", "sex": "10"}, {"funding_method": "C"}, ("sex", "11", "10")),  # R19: initiative only
         ({"nationality": "FR"}, {"nationality": "GB"}, ("nationality", "GB", "FR")),
         ({"disability1": "58"}, {"disability1": "57"}, ("disabilities", ["57"], ["58"])),
+        # §3.1: with no training_partner_urn key Register uses the UKPRN: a changed lead partner is sent (review132 F1)
+        (
+            {"training_partner_ukprn": "10000001"},
+            {"training_partner_ukprn": "10000002"},
+            ("training_partner_ukprn", "10000002", "10000001"),
+        ),
     ],
 )
 def test_a_value_that_differs_is_drift_naming_the_field_and_both_values(ours, theirs, change):
@@ -606,6 +642,19 @@ def test_a_create_omits_the_keys_the_record_leaves_out_rather_than_sending_null(
     [degree] = body["degrees_attributes"]
     assert "grade" not in degree and degree["subject"] == data["degrees_attributes"][0]["subject"]
     assert body["placements_attributes"] == data["placements_attributes"]
+
+
+def test_a_create_sends_every_field_a_degree_and_a_placement_give():
+    """§2.5, §3.7, §3.8: a create's nested degree and placement carry every field the record gives, a placement's
+    name and postcode too (a school with no URN is named and located by them; review132 F4)."""
+    placement = {"urn": None, "name": "Oak School", "postcode": "BS1 4DJ"}
+    data = record(placements_attributes=[placement]).data
+    body = create_body(data)
+    assert body["degrees_attributes"] == data["degrees_attributes"]
+    assert body["placements_attributes"] == [{"name": "Oak School", "postcode": "BS1 4DJ"}]
+    assert {k: v for k, v in body.items() if not k.endswith("_attributes")} == {
+        k: v for k, v in data.items() if not k.endswith("_attributes")
+    }
 
 
 def test_two_placements_at_one_school_are_both_added():

@@ -954,6 +954,25 @@ def test_a_finished_trainees_record_starting_over_30_days_apart_is_told_it_may_b
     assert "next course" not in (near.reason or "")
 
 
+@pytest.mark.parametrize(("start", "told"), [("2025-10-01", False), ("2025-10-02", True)])
+def test_a_finished_trainee_30_days_apart_is_the_same_course_and_31_days_apart_may_be_the_next(start, told):
+    """hesa-formats.md §1.5: Register's HESA import takes a trainee whose ITT start is more than 30 days from the
+    record's for another course (MIN_NUMBER_OF_DAYS_SUGGESTING_COURSE_CHANGE): 30 days is the same course, 31 may be
+    the next (review132 F2). The trainee's ITT start is 2025-09-01."""
+    plan = planned(record(itt_start_date=start, email="new@example.com"), listed(state="withdrawn"))
+    assert plan.action == "blocked"
+    assert ("if the record is the student's next course" in (plan.reason or "")) is told, plan.reason
+
+
+def test_a_record_starting_31_days_after_a_withdrawn_course_updates_its_own_trainee_beside_it():
+    """The student withdrew from t1 (ITT start 2025-09-01) and started t2 31 days later, under one HUSID: t1 is
+    another course, so the record is t2's alone, not a conflict between two matching trainees (review132 F2)."""
+    withdrawn = listed("t1", state="withdrawn")
+    own = listed("t2", itt_start_date="2025-10-02", trainee_start_date="2025-10-02")
+    plan = planned(record(itt_start_date="2025-10-02", trainee_start_date="2025-10-02"), withdrawn, own)
+    assert (plan.action, plan.trainee_id) == ("unchanged", "t2"), plan.reason
+
+
 def settled(records: list, *held: dict) -> list[tuple[str, str | None]]:
     """(action, trainee_id) of each record once no two records of the extract write to one trainee."""
     holdings = Holdings(held)

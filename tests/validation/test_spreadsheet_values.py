@@ -80,6 +80,23 @@ def test_a_husid_with_a_spreadsheets_thousands_separators_is_an_error_not_a_typi
 
 
 @pytest.mark.parametrize(
+    ("husid", "said"),
+    [
+        ("123,456,789,012,345", "for 123456789012345"),  # 15 digits: all a spreadsheet keeps, so all kept
+        ("1,234,567,890,123,456", "its last digits may be lost: take the HUSID from the SRS"),  # 16: the last is not
+    ],
+)
+def test_a_grouped_husid_is_offered_as_its_digits_only_up_to_the_15_a_spreadsheet_keeps(husid, said):
+    """A spreadsheet keeps 15 significant digits of a number (review84 F8): the message offers the digits of a
+    grouped HUSID of 15, and of 16 says its last digits may be lost (review132 F5)."""
+    [message] = [m for _f, _v, code, _s, m in issues(with_changes(hesa_id=husid)) if code == "hesa_id_digit_groups"]
+    assert message == (
+        f"hesa_id has a spreadsheet's thousands separators ({husid!r} {said}): export the HUSID column as text from "
+        "the SRS"
+    )
+
+
+@pytest.mark.parametrize(
     "husid",
     [
         "2,601.847,276,218",  # separators of two kinds: no number format writes that
