@@ -704,6 +704,7 @@ def check_not_an_input(
 # What makes a folder a state dir, whichever command made it: the sync ledger and its lock (sync/ledger.py's
 # LEDGER_FILE, LOCK_FILE) and the embedded emulator's database (sync/target.py).
 STATE_FILES = ("ledger.sqlite3", "sync.lock", os.path.join("register", "register.sqlite3"))
+LEDGER_NAME = STATE_FILES[0]
 # Everything register-batch keeps in a state dir: the ledger (with SQLite's companions), its lock, a pulled code list
 # (reference/__init__.py's PULLED_FILE) and the embedded emulator's folder. A state dir holding nothing else is its
 # own to make owner-only (private_dir).
@@ -711,8 +712,8 @@ STATE_DIR_ENTRIES = frozenset(
     {
         *(
             f"{ledger}{companion}"
-            for ledger in ("ledger.sqlite3", "ledger.sqlite3.new")  # .new: a ledger being made (sync/ledger.py)
-            for companion in ("", "-wal", "-shm", "-journal")
+            for ledger in (LEDGER_NAME, f"{LEDGER_NAME}.new")  # .new: a ledger being made (sync/ledger.py)
+            for companion in ("", *SQLITE_COMPANIONS)
         ),
         "sync.lock",
         "reference-data.json",
@@ -947,7 +948,7 @@ class _Wording:
 
     def _keep_the_ledger(self, uid: int, take: str) -> str | None:
         """What keeps the state dir's ledger, when there is one there (review130 F2)."""
-        ledger = Path(self.given) / "ledger.sqlite3"  # sync/ledger.py's LEDGER_FILE
+        ledger = Path(self.given) / LEDGER_NAME
         try:
             there = os.path.lexists(ledger)
         except (OSError, ValueError):

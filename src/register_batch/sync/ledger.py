@@ -32,6 +32,7 @@ from register_batch.fs import (
     A_HARD_LINK,
     DIR_MODE,
     FILE_MODE,
+    SQLITE_COMPANIONS,
     STATE_DIR_ENTRIES,
     StrPath,
     file_of_its_own,
@@ -546,7 +547,7 @@ def _let_go_of_unplaced(folder: Path) -> None:
     """Remove a new ledger a run killed while it made it left in `folder` (`Ledger._make`), and its companions: nothing
     was sent with it, as a run sends nothing before its ledger is in place; or, killed as it was put in place, it is
     a second name of the ledger. What cannot be removed (a folder, in a folder not ours) `_make` refuses."""
-    for name in (NEW_LEDGER_FILE, *(f"{NEW_LEDGER_FILE}{companion}" for companion in ("-wal", "-shm", "-journal"))):
+    for name in (NEW_LEDGER_FILE, *(f"{NEW_LEDGER_FILE}{companion}" for companion in SQLITE_COMPANIONS)):
         with contextlib.suppress(OSError):
             os.unlink(folder / name)
 
@@ -582,13 +583,19 @@ def _read_whole(path: Path) -> None:
     internal error (review127 F2). Raises sqlite3.DatabaseError for damage. On a connection of its own that can only
     read, before the ledger's own writes to it: SQLite folds the -wal into the file when the last connection that can
     write closes, and folded a damaged ledger's -wal into the backup put back beside it (review130 F4)."""
-    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_SECONDS)
+    if not _checks_well(path, "mode=ro", timeout=BUSY_SECONDS):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+
+def _checks_well(path: Path, mode: str, **connect: Any) -> bool:
+    """Whether `PRAGMA quick_check` finds the database at `path`, opened with the URI parameter `mode`, whole; it
+    raises sqlite3.DatabaseError where SQLite cannot read it so far."""
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True, isolation_level=None, **connect)
     try:
         [(checked,), *_] = db.execute("PRAGMA quick_check(1)").fetchall()
+        return bool(checked == "ok")
     finally:
         db.close()
-    if checked != "ok":
-        raise sqlite3.DatabaseError("database disk image is malformed")
 
 
 def _reads_without_wal(path: Path) -> bool:
@@ -596,18 +603,9 @@ def _reads_without_wal(path: Path) -> bool:
     then came with another database file (review130 F4). Opened `immutable`, which reads the file alone, writes and
     locks nothing."""
     try:
-        if os.lstat(f"{path}-wal").st_size == 0:
-            return False
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
+        return os.lstat(f"{path}-wal").st_size > 0 and _checks_well(path, "immutable=1")
     except (OSError, ValueError, sqlite3.Error):
         return False
-    try:
-        [(checked,), *_] = db.execute("PRAGMA quick_check(1)").fetchall()
-        return bool(checked == "ok")
-    except sqlite3.Error:
-        return False
-    finally:
-        db.close()
 
 
 class Ledger:
@@ -733,7 +731,7 @@ class Ledger:
                 db.execute("COMMIT")
             finally:
                 db.close()
-            for companion in ("-wal", "-shm", "-journal"):  # the ones `private_database` made, left empty
+            for companion in SQLITE_COMPANIONS:  # the ones `private_database` made, left empty
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{made}{companion}")
             _put_in_place(made, self.path)
