@@ -247,6 +247,13 @@ MISSHAPEN = [
         ({k: v for k, v in _sex([]).items() if k not in ("sex", "study_mode")}, "no sex list, nor 1 more of the 19"),
         (_sex([{"display_name": "Female"}]), "sex: entry 1 has no code"),
         (_sex([{"code": 10, "display_name": "Female"}]), "sex: entry 1's code 10 is not text"),
+        # A huge bad value is cut short: the line naming the problem stays one readable line (fix124).
+        (_sex([{"code": [1] * 5000}]), f"sex: entry 1's code [{'1, ' * 13}… {'1, ' * 9}1] is not text"),
+        (
+            _sex([{"code": "10", "display_name": {"x" * 5000: 1}}]),
+            f"sex: entry 1's display_name {{'{'x' * 38}…{'x' * 25}': 1}} is not text",
+        ),
+        ({"x" * 5000: {}, **_sex([])}, f"{'x' * 40}…{'x' * 30}: not an object with entries"),
         (_sex("10,11"), "sex: entries is not a list"),
         ({**_sex([]), "sex": ["10"]}, "sex: not an object with entries"),
         (_sex([]), "sex: no entries"),  # review131 F2: saved, every record's sex was then refused

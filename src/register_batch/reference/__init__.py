@@ -198,7 +198,7 @@ def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
     for name, body in payload.items():
         problem = _list_problem(name, body)
         if problem:
-            return f"{name}: {problem}"
+            return f"{cut_short(name)}: {problem}"  # a payload's own text, cut short to keep the line readable
     # Register's answer has a row per code of each list, and none of v2026.1's is empty (§2.2): an empty required
     # list is a stub's or a broken proxy's, and saved it refused every record's code (review131 F2).
     empty = [name for name in required if not payload[name]["entries"]]
@@ -222,10 +222,10 @@ def _list_problem(name: str, body: Any) -> str | None:
             if not isinstance(entry, dict) or entry.get(key) is None:
                 return f"entry {number} has no {key}"
             if not isinstance(entry[key], str):
-                return f"entry {number}'s {key} {entry[key]!r} is not text"
+                return f"entry {number}'s {key} {cut_short(repr(entry[key]))} is not text"
         # A code with no label is named by its code (ReferenceData.name); a label that is not text, by nothing.
         if not isinstance(entry.get("display_name") or "", str):
-            return f"entry {number}'s display_name {entry['display_name']!r} is not text"
+            return f"entry {number}'s display_name {cut_short(repr(entry['display_name']))} is not text"
     # The triggers and future_interest a withdrawal may give (§2.2, §2.7): without them every withdrawal is refused.
     for key in ("triggers", "future_interest") if withdrawal else ():
         if key not in body:
