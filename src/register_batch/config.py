@@ -427,6 +427,26 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def without_api_path(root: str) -> tuple[str, str | None]:
+    """`root` without Register's own `/api[/<version>[/...]]` path, and the version it named (None if none).
+
+    The address the emulator prints, `http://127.0.0.1:8787/api/v2026.1`, works as the target (docs/emulator.md).
+    Only an `api` segment that ends the path or comes before a version (`v2026.1`) is Register's: the host of
+    `https://api.example.com` and a gateway's own `/api-gw/register` or `/api/register` prefix are the service's
+    address, and were cut off at the first `/api` (review138 F5)."""
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(root)
+    segments = parts.path.rstrip("/").split("/")
+    for index in range(len(segments) - 1, 0, -1):
+        after = segments[index + 1] if index + 1 < len(segments) else None
+        if segments[index] == "api" and (after is None or re.fullmatch(r"[vV]\d+\.\d+", after)):
+            path = "/".join(segments[:index])
+            return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment)), after
+    return root, None
+
+
 def one_spelling(root: str) -> str:
     """A service's root URL as one spelling: scheme and host in lower case, the scheme's own port left out. The sync
     ledger binds to the root, and Register's own services are told by it: `https://Register.example:443` is
@@ -458,8 +478,7 @@ def target_slug(target: str | None) -> str:
         root = one_spelling(target.rstrip("/"))
     except ValueError:  # not a URL (a port that is not a number): refused where it is checked (Settings.problems)
         return "target"
-    if "/api/" in f"{root}/":  # as resolve_target takes it: the service's root
-        root = root[: root.index("/api")]
+    root = without_api_path(root)[0]  # as resolve_target takes it: the service's root
     for name, url in TARGETS.items():
         if root == url:
             # The service's URL, spelt out: the folder `sandbox` names it, so that a job changing how it names the

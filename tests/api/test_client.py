@@ -905,6 +905,41 @@ def test_a_services_root_is_one_spelling_of_its_url(spelt, root):
     assert resolve_target(spelt) == root
 
 
+@pytest.mark.parametrize(
+    ("target", "root"),
+    [
+        ("https://api.example.com/api/v2026.1", "https://api.example.com"),  # cut at the first "/api": "https:/"
+        ("http://apihost:8080/api/v2026.1/", "http://apihost:8080"),
+        ("https://gw.example/api-gw/register/api/v2026.1", "https://gw.example/api-gw/register"),  # was the host's root
+        ("https://gw.example/api/register", "https://gw.example/api/register"),  # a gateway's own prefix, kept whole
+        ("https://gw.example/api/register/api/v2026.1/trainees", "https://gw.example/api/register"),
+        ("https://register.example/api", "https://register.example"),
+        ("https://register.example/apis", "https://register.example/apis"),
+    ],
+)
+def test_only_registers_own_api_path_is_taken_off_a_target(target, root):
+    """The address the emulator prints, `.../api/v2026.1`, works as the target (docs/emulator.md); the root was cut at
+    the first `/api` anywhere in the URL, so a host named api.* became `https:/` and a gateway's `/api-gw/...` prefix
+    was dropped, its requests sent to the host's root (review138 F5)."""
+    # The state dir's folder is named by the same root.
+    from register_batch.config import target_slug
+
+    assert resolve_target(target) == root
+    assert target_slug(target) == target_slug(root)
+
+
+@pytest.mark.parametrize("version", ["v2025.0", "v2026.0", "v2027.1", "V2026.1"])
+def test_a_target_naming_another_api_version_is_refused(version):
+    """`--target .../api/v2025.0` ran as v2026.1 without a word, while `--api-version v2025.0` is refused (review138
+    F4): a user who copied an old URL believed the run used that version."""
+    with pytest.raises(InsecureTarget) as refused:
+        resolve_target(f"https://register.example/api/{version}")
+    assert str(refused.value) == (
+        f"target 'https://register.example/api/{version}' names Register API {version}; register-batch speaks "
+        f"v2026.1 only: give the service's address without /api/{version}"
+    )
+
+
 def test_a_clients_counts_since_a_copy_are_those_made_after_it():
     """A client lent to many runs: each run's report.json counts the requests made after the copy taken as it began,
     every figure of them, and the copy does not move with the client's counts."""

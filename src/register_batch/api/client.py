@@ -63,7 +63,7 @@ from register_batch.api.limiter import (
     shared_budget_file,
 )
 from register_batch.arguments import checked_target
-from register_batch.config import one_spelling
+from register_batch.config import one_spelling, without_api_path
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
@@ -306,8 +306,13 @@ def resolve_target(target: str) -> str:
         ) from None
     if looks_like_token(root):  # an @ in the path, which is no user name's end (`http://host/<token>@x`)
         raise _token_as_target(target)
-    if "/api/" in f"{parts.path}/":
-        root = root[: root.index("/api")]
+    root, version = without_api_path(root)
+    if version is not None and version != API_VERSION:
+        # Dropped without a word, the run spoke v2026.1 to a user who believed it spoke the URL's (review138 F4).
+        raise InsecureTarget(
+            f"target {shown!r} names Register API {version}; register-batch speaks {API_VERSION} only: give the "
+            f"service's address without /api/{version}"
+        )
     return one_spelling(root)
 
 
