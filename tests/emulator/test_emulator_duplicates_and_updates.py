@@ -80,6 +80,28 @@ def test_a_backslash_makes_the_next_ilike_wildcard_literal(api, create):
     assert api.post("/trainees", json=trainee_body(last_name="D\\_e", first_names="Jane")).status_code == 201
 
 
+def test_a_name_with_a_backslash_is_no_duplicate_of_itself(api, create):
+    """§4: `O\\'Neil` as a pattern is `O'Neil`, so the same create sent twice is two trainees (review139 F1); and it
+    is refused beside an `O'Neil` held."""
+    create(last_name="O\\'Neil")
+    assert api.post("/trainees", json=trainee_body(last_name="O\\'Neil")).status_code == 201
+    assert len(api.get("/trainees").json()["data"]) == 2
+    create(last_name="O'Neil", date_of_birth="1990-01-02")
+    assert api.post("/trainees", json=trainee_body(last_name="O\\'Neil", date_of_birth="1990-01-02")).status_code == 409
+
+
+def test_a_name_ending_in_a_backslash_is_a_500_when_matching_reaches_its_end(api, create):
+    """PostgreSQL raises "LIKE pattern must not end with escape character" when matching reaches a lone trailing
+    backslash with letters left over (like_match.c): Register's create is then a 500, and creates no one
+    (review139 F1). Against a name the rest of the pattern does not begin, it is no match."""
+    create(last_name="Lee\\")
+    response = api.post("/trainees", json=trainee_body(last_name="Lee\\"))
+    assert response.status_code == 500, response.text
+    assert len(api.get("/trainees").json()["data"]) == 1
+    other = api.post("/trainees", json=trainee_body(last_name="Kim\\", first_names="Jane", email="jane@example.com"))
+    assert other.status_code == 201, other.text
+
+
 def test_the_submitted_cycle_comes_from_itt_start_date_only(api, create):
     """§4: the existing trainee's cycle uses trainee_start_date, the submitted one itt_start_date only."""
     create(itt_start_date="2026-07-01", trainee_start_date="2026-09-01", itt_end_date="2027-07-31")

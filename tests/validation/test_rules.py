@@ -434,8 +434,20 @@ CASES = [
         "last_name",
         "last_name_wildcard",
         "last_name 'O_Neil' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, any one "
-        "letter): Register would answer 409 (already in Register) to a trainee of the same date of birth, route and "
-        "start cycle, and first name or email, whose last name fits it, in Register or in this file",
+        "letter): Register would refuse this trainee with 409 (already in Register) if it holds a trainee of the same "
+        "date of birth, route and start cycle, and first name or email, whose last name fits it (one this file "
+        "creates first, too)",
+    ),
+    (
+        "last name with a backslash (an SRS's escaped apostrophe)",
+        with_changes(last_name="O\\'Neil"),
+        "last_name",
+        "last_name_backslash",
+        "last_name 'O\\'Neil' has '\\', which Register's duplicate check reads as an escape (the next letter as "
+        "written, the backslash dropped): the name does not fit itself there, so Register would not refuse this "
+        "trainee's create sent a second time, and would refuse it with 409 (already in Register) if it holds a "
+        "trainee of the same date of birth, route and start cycle, and first name or email, whose last name is the "
+        "one read so (O'Neil for O\\'Neil)",
     ),
 ]
 
@@ -444,10 +456,19 @@ CASES = [
     "name,warned", [("O\\_Neil", False), ("A\\_B\\%", False), ("O\\\\_Neil", True), ("Lee%", True)]
 )
 def test_a_last_name_whose_percent_or_underscore_is_escaped_is_no_wildcard(name, warned):
-    """§4: ILIKE's escape character is the backslash, so `O\\_Neil` matches only itself (as the emulator has it);
-    an escaped backslash escapes nothing after it."""
+    """§4: ILIKE's escape character is the backslash, so `O\\_Neil` matches only `O_Neil` (as the emulator has it),
+    and is said as a backslash, not a wildcard (review139 F1); an escaped backslash escapes nothing after it."""
     codes = [code for _field, code, _message in check(with_changes(last_name=name))]
-    assert codes == (["last_name_wildcard"] if warned else [])
+    assert codes == (["last_name_wildcard"] if warned else []) + ["last_name_backslash"] * ("\\" in name)
+
+
+@pytest.mark.parametrize("name,ending", [("Lee\\", True), ("Lee\\\\", False), ("Lee\\\\\\", True), ("O\\'Neil", False)])
+def test_a_last_name_ending_in_a_lone_backslash_is_said_to_fail_registers_check(name, ending):
+    """PostgreSQL raises on a LIKE pattern ending in its escape character: Register answers 500 (review139 F1). An
+    escaped backslash at the end (`Lee\\\\`) is a letter."""
+    [(_field, code, message)] = check(with_changes(last_name=name))
+    assert code == "last_name_backslash"
+    assert ("Register answers 500" in message) is ending
 
 
 @pytest.mark.parametrize("case_id,data,field,code,message", CASES, ids=[c[0] for c in CASES])

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from register_batch.ilike import LikePatternError, ilike
 from register_batch.model import API_VERSION, DEGREE_FIELDS, PLACEMENT_FIELDS, Issue
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import Validator
@@ -224,24 +225,6 @@ def parse_iso8601(text: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-
-
-def ilike(pattern: str, value: str | None) -> bool:
-    """PostgreSQL `value ILIKE pattern`: `%` and `_` are wildcards, `\\` escapes (§4: no trimming)."""
-    if value is None:
-        return False
-    parts = []
-    chars = iter(pattern)
-    for char in chars:
-        if char == "\\":
-            parts.append(re.escape(next(chars, "\\")))
-        elif char == "%":
-            parts.append(".*")
-        elif char == "_":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.fullmatch("".join(parts), value, re.IGNORECASE | re.DOTALL) is not None
 
 
 def enhanced_errors(messages: list[str]) -> dict[str, Any]:
@@ -722,7 +705,12 @@ class RegisterApp:
         if errors:
             return validation_failed(errors, enhanced=context.enhanced)
         body = attrs.with_register_dates(body, context.today)  # dates as Register keeps them (§3.4)
-        duplicates = self._duplicates(context.provider_id, body)
+        try:
+            duplicates = self._duplicates(context.provider_id, body)
+        except LikePatternError:
+            # A last name ending in a lone backslash, matched against a trainee of its date of birth: PostgreSQL
+            # raises, and Register answers 500 (§4 `last_name ILIKE ?`; review139 F1).
+            return INTERNAL_ERROR
         if duplicates:
             if context.enhanced:
                 return INTERNAL_ERROR  # EnhancedErrorsSerializer splits the hash errors: 500 (§2.5 ⚠)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from register_batch.ilike import LikePatternError, has_wildcard, ilike, matches_itself
 from register_batch.model import (
     ALL_CLEARABLE_SUBJECTS,
     HELD_DEFERRAL,
@@ -143,9 +144,13 @@ def a_second_create_is_refused(data: Mapping[str, Any]) -> bool:
     """Whether Register's 409 (§4) refuses this record's create sent a second time. It compares the cycle of the
     submitted itt_start_date with the held trainee's start cycle (trainee_start_date, else itt_start_date): for a
     trainee begun in a later cycle than its ITT course started (a July course start, begun in September) the two
-    never meet, and the same create sent twice is two trainees (found by review13)."""
+    never meet, and the same create sent twice is two trainees (found by review13). Nor for a last name that is no
+    match for itself as the ILIKE pattern §4 makes of it: one with a backslash (`O\\'Neil` is a pattern for
+    `O'Neil`), or ending in one (PostgreSQL raises: Register answers 500, review139 F1)."""
     itt_start = parse_date(data.get("itt_start_date"))
-    return itt_start is not None and cycle_of(itt_start) == start_cycle(data)
+    if itt_start is None or cycle_of(itt_start) != start_cycle(data):
+        return False
+    return matches_itself(data.get("last_name") or "")
 
 
 def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
@@ -477,10 +482,15 @@ def _deleted_reason(trainee: Mapping[str, Any]) -> str:
 
 
 def duplicate_rule_matches(data: dict[str, Any], trainee: Mapping[str, Any]) -> bool:
-    """Register's create-time duplicate rule (§4), applied to a listed trainee."""
+    """Register's create-time duplicate rule (§4), applied to a listed trainee: the record's last name is the ILIKE
+    pattern, so `O_Neil` matches a held `O'Neil` (review139 F3). A name ending in a lone backslash that PostgreSQL
+    refuses to match (Register answers 500) matches no one here: the create is sent, and Register's answer said."""
     if data.get("date_of_birth") != trainee.get("date_of_birth"):
         return False
-    if (data.get("last_name") or "").lower() != (trainee.get("last_name") or "").lower():
+    try:
+        if not ilike(data.get("last_name") or "", trainee.get("last_name") or ""):
+            return False
+    except LikePatternError:
         return False
     if data.get("training_route") != trainee.get("training_route"):
         return False
@@ -515,6 +525,9 @@ class Holdings:
         self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_birth: dict[tuple[str, str], tuple[ListedTrainee, ...]] = {}
+        # date of birth -> the last names (lower case) by_birth has with it: where a record's last name is a pattern
+        # to Register's duplicate check (`born_as`). A name whose trainees went (`_unindex`) stays: by_birth has none.
+        self.names_born: dict[str, set[str]] = {}
         for trainee in trainees:
             self.add(trainee)
 
@@ -539,6 +552,23 @@ class Holdings:
             self.by_provider_id[srs_id] = (*self.by_provider_id.get(srs_id, ()), listed)
         birth = birth_key(listed)
         self.by_birth[birth] = (*self.by_birth.get(birth, ()), listed)
+        self.names_born.setdefault(birth[0], set()).add(birth[1])
+
+    def born_as(self, data: Mapping[str, Any]) -> tuple[ListedTrainee, ...]:
+        """The trainees Register's duplicate check (§4) looks at for a create of `data`: its date of birth, and a
+        last name its own fits as an ILIKE pattern. A name with a wildcard (`%`, `_`) or an escape (`\\`) may fit
+        other names than itself, and a name with an escape may not fit itself (review139 F1, F3)."""
+        born, name = birth_key(data)
+        if not has_wildcard(name) and "\\" not in name:
+            return self.by_birth.get((born, name), ())
+        found: list[ListedTrainee] = []
+        for held in sorted(self.names_born.get(born, ())):
+            try:
+                if ilike(name, held):
+                    found.extend(self.by_birth.get((born, held), ()))
+            except LikePatternError:
+                continue  # Register answers 500 (`duplicate_rule_matches`)
+        return tuple(found)
 
     def _unindex(self, trainee: ListedTrainee) -> None:
         # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
@@ -636,7 +666,7 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings, *, as_o
                 "its ITT start date is wrong, correct it"
             )
         return "conflict", (why, tuple(sorted(candidates)))
-    rule = [t for t in holdings.by_birth.get(birth_key(data), []) if duplicate_rule_matches(data, t)]
+    rule = [t for t in holdings.born_as(data) if duplicate_rule_matches(data, t)]
     if len(rule) == 1 and rule[0].get("hesa_id") in (None, data.get("hesa_id")):
         return "matched", (rule[0], "duplicate_rule")
     if rule:

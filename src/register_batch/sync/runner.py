@@ -49,6 +49,7 @@ from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
+from register_batch.ilike import matches_itself
 from register_batch.mapping import load_mapping
 from register_batch.model import (
     API_VERSION,
@@ -118,6 +119,19 @@ _Answer = TypeVar("_Answer")
 # the next runs wait before creating it again: Register may carry out a request long after the client gave up on it
 # (a held connection, a queue in front of it); one that listed no trainee after this is taken as never carried out.
 UNANSWERED_CREATE_WAIT = timedelta(minutes=10)
+
+
+def _why_not_refused(data: Mapping[str, Any]) -> str:
+    """Why Register's 409 would not refuse this record's create sent twice (`a_second_create_is_refused` false)."""
+    if not matches_itself(data.get("last_name") or ""):
+        return (
+            "its last name has a backslash, which Register's duplicate check reads as an escape (register-api.md §4, "
+            "`last_name ILIKE ?`): the name is no match for itself there"
+        )
+    return (
+        "its trainee_start_date is in another academic cycle than its itt_start_date, which Register's duplicate "
+        "check does not match"
+    )
 
 
 def _ledger_time(stamp: str) -> datetime | None:
@@ -1674,8 +1688,9 @@ class SyncRun:
             f"an earlier run's create of this trainee{f' (run {run_id})' if run_id else ''} had no answer, and "
             "Register does not list "
             "it yet: it may still be carrying it out, and its duplicate check would not stop a second one (a "
-            "trainee_start_date in another academic cycle than the itt_start_date, in that create or this one, or a "
-            "start, surname, date of birth or route corrected since, or both the first name and the email)",
+            "trainee_start_date in another academic cycle than the itt_start_date, or a backslash in the last name, "
+            "in that create or this one, or a start, surname, date of birth or route corrected since, or both the "
+            "first name and the email)",
             f"Run sync again after {until:%H:%M} UTC: it finds the trainee, or creates it if Register still lists "
             "no one",
         )
@@ -2215,8 +2230,7 @@ class SyncRun:
                 raise _MayStillLand(
                     until,
                     "creating the trainee: no answer, and Register does not list it yet; not sent again in this "
-                    "run (its trainee_start_date is in another academic cycle than its itt_start_date, which "
-                    "Register's duplicate check does not match, so a second request could create it twice)",
+                    f"run ({_why_not_refused(record.data)}, so a second request could create it twice)",
                     f"Run sync again after {until:%H:%M} UTC to finish",
                     joined=". ",
                 )

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from register_batch.ilike import has_wildcard
 from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity, TraineeRecord
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.catalogue import Finding, also_checks, describe, rule
@@ -649,25 +650,20 @@ def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Fin
     return _in_record_and_its_items(data, _possibly_garbled_findings)
 
 
-def _has_ilike_wildcard(pattern: str) -> bool:
-    """A `%` or `_` that PostgreSQL's ILIKE reads as a wildcard: one not escaped by a backslash (§4)."""
-    chars = iter(pattern)
-    for char in chars:
-        if char == "\\":
-            next(chars, None)
-        elif char in "%_":
-            return True
-    return False
+_WILDCARD_MESSAGE = (
+    "last_name '{value}' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, any one "
+    "letter): Register would refuse this trainee with 409 (already in Register) if it holds a trainee of the same date "
+    "of birth, route and start cycle, and first name or email, whose last name fits it (one this file creates first, "
+    "too)"
+)
 
 
 @rule(
     "last_name_wildcard",
     fields=("last_name",),
-    message="last_name '<value>' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, "
-    "any one letter): Register would answer 409 (already in Register) to a trainee of the same date of birth, route "
-    "and start cycle, and first name or email, whose last name fits it, in Register or in this file",
-    source="register-api.md §4 (find_duplicate_trainees.rb: `last_name ILIKE ?`, where % and _ act as wildcards); "
-    "Register accepts the name",
+    message=_WILDCARD_MESSAGE.format(value="<value>"),
+    source="register-api.md §4 (find_duplicate_trainees.rb: `last_name ILIKE ?`, the submitted name the pattern, "
+    "where % and _ act as wildcards); Register accepts the name",
     fix="Write the last name as the trainee writes it (an apostrophe as ', not _). If it is a placeholder (%), put "
     "the real name in the SRS first.",
     severity=Severity.WARNING,
@@ -675,20 +671,53 @@ def _has_ilike_wildcard(pattern: str) -> bool:
 )
 def last_name_has_no_wildcards(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """In-file duplicates are grouped by equal names (duplicates.py), so `O_Neil` and `O'Neil` passed clean and the
-    second was refused with 409 by sync (review129 F1): a name Register matches as a pattern is said as such."""
+    second was refused with 409 by sync (review129 F1): a name Register matches as a pattern is said as such. It is
+    the record with the pattern whose create is refused, and only once the other is held (review139 F4)."""
     last = data.get("last_name")
-    if last is None or ("%" not in last and "_" not in last) or not _has_ilike_wildcard(last):
+    if last is None or ("%" not in last and "_" not in last) or not has_wildcard(last):
         return None
-    return [
-        (
-            "last_name",
-            last,
-            f"last_name '{last}' has '%' or '_', which Register's duplicate check reads as a "
-            "wildcard (any letters, any one letter): Register would answer 409 (already in Register) to a trainee of "
-            "the same date of birth, route and start cycle, and first name or email, whose last name fits it, in "
-            "Register or in this file",
-        )
-    ]
+    return [("last_name", last, _WILDCARD_MESSAGE.format(value=last))]
+
+
+_BACKSLASH_MESSAGE = (
+    "last_name '{value}' has '\\', which Register's duplicate check reads as an escape (the next letter as written, "
+    "the backslash dropped): the name does not fit itself there, so Register would not refuse this trainee's create "
+    "sent a second time, and would refuse it with 409 (already in Register) if it holds a trainee of the same date of "
+    "birth, route and start cycle, and first name or email, whose last name is the one read so (O'Neil for "
+    "O\\'Neil){ending}"
+)
+# Said of a name ending in a lone backslash: PostgreSQL raises when matching reaches it (ilike.LikePatternError).
+_ENDING = (
+    "; ending in '\\', the name makes that check fail, and Register answers 500 (an internal error) to the create, "
+    "when it holds a trainee of the date of birth whose last name begins with the rest (this name, too)"
+)
+
+
+@rule(
+    "last_name_backslash",
+    fields=("last_name",),
+    message=_BACKSLASH_MESSAGE.format(value="<value>", ending=_ENDING),
+    source="register-api.md §4 (find_duplicate_trainees.rb: `last_name ILIKE ?`, the submitted name the pattern; "
+    "PostgreSQL's escape character is the backslash, and a pattern ending in one is an error); Register accepts the "
+    "name",
+    fix="Write the last name as the trainee writes it: an apostrophe an SRS exported escaped (O\\'Neil) as ' alone.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def last_name_has_no_backslash(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A backslash (an SRS's escaped apostrophe, `O\\'Neil`) makes the name no match for itself in Register's
+    duplicate check: sync waits for an unanswered create of it rather than send it again (review139 F1), and this
+    says why the 409 does not guard the trainee."""
+    last = data.get("last_name")
+    if last is None or "\\" not in last:
+        return None
+    ending = _ENDING if _ends_in_escape(last) else ""
+    return [("last_name", last, _BACKSLASH_MESSAGE.format(value=last, ending=ending))]
+
+
+def _ends_in_escape(name: str) -> bool:
+    """Whether the name ends in a lone backslash, one escaping nothing (an odd run of them at its end)."""
+    return (len(name) - len(name.rstrip("\\"))) % 2 == 1
 
 
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
