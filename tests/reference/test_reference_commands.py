@@ -234,6 +234,14 @@ MISSHAPEN = [
     (_changed("withdrawal_reasons", triggers=None), "withdrawal_reasons: no triggers"),
     (_changed("sex", metadata="x"), "sex: metadata is not an object"),
     (_sex([{"code": "10", "display_name": 10}]), "sex: entry 1's display_name 10 is not text"),
+    # review139 F2: a stub's or a broken proxy's lists, saved, refused every withdrawal or every record's code; and a
+    # file an older version saved so is refused on reading (pulled_payload), as a pull is.
+    (_sex([]), "sex: no entries"),  # review131 F2: saved, every record's sex was then refused
+    (_changed("withdrawal_reasons", triggers=[]), "withdrawal_reasons: no triggers"),
+    (_changed("withdrawal_reasons", future_interest=[]), "withdrawal_reasons: no future_interest"),
+    (_changed("withdrawal_reasons", future_interest=[" "]), "withdrawal_reasons: no future_interest"),
+    (_sex([{"code": ""}]), "sex: entry 1 has no code"),
+    (_sex([{"code": "10"}, {"code": "  ", "display_name": "Female"}]), "sex: entry 2 has no code"),
 ]
 
 
@@ -256,7 +264,6 @@ MISSHAPEN = [
         ({"x" * 5000: {}, **_sex([])}, f"{'x' * 40}…{'x' * 30}: not an object with entries"),
         (_sex("10,11"), "sex: entries is not a list"),
         ({**_sex([]), "sex": ["10"]}, "sex: not an object with entries"),
-        (_sex([]), "sex: no entries"),  # review131 F2: saved, every record's sex was then refused
         ({k: {**v, "entries": []} for k, v in _sex([]).items()}, "country: no entries, nor in 18 more list(s)"),
     ],
 )

@@ -199,9 +199,10 @@ def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
         problem = _list_problem(name, body)
         if problem:
             return f"{cut_short(name)}: {problem}"  # a payload's own text, cut short to keep the line readable
-    # Register's answer has a row per code of each list, and none of v2026.1's is empty (§2.2): an empty required
-    # list is a stub's or a broken proxy's, and saved it refused every record's code (review131 F2).
-    empty = [name for name in required if not payload[name]["entries"]]
+    # Register's answer has a row per code of each list, and none of v2026.1's is empty (§2.2): an empty list is a
+    # stub's or a broken proxy's, and saved it refused every record's code (review131 F2). Any list present, not only
+    # a pull's required ones: a file saved before that fix is refused on reading too (`pulled_payload`, review139 F2).
+    empty = [name for name, body in payload.items() if not body["entries"]]
     if empty:
         return f"{empty[0]}: no entries" + (f", nor in {len(empty) - 1} more list(s)" if empty[1:] else "")
     return None
@@ -223,6 +224,8 @@ def _list_problem(name: str, body: Any) -> str | None:
                 return f"entry {number} has no {key}"
             if not isinstance(entry[key], str):
                 return f"entry {number}'s {key} {cut_short(repr(entry[key]))} is not text"
+            if not entry[key].strip():  # no Register code is blank (§2.2): saved, it was the list's only code
+                return f"entry {number} has no {key}"
         # A code with no label is named by its code (ReferenceData.name); a label that is not text, by nothing.
         if not isinstance(entry.get("display_name") or "", str):
             return f"entry {number}'s display_name {cut_short(repr(entry['display_name']))} is not text"
@@ -232,6 +235,8 @@ def _list_problem(name: str, body: Any) -> str | None:
             return f"no {key}"
         if not isinstance(body[key], list) or not all(isinstance(value, str) for value in body[key]):
             return f"{key} {cut_short(repr(body[key]))} is not a list of text"
+        if not [value for value in body[key] if value.strip()]:  # an empty list refused them all (review139 F2)
+            return f"no {key}"
     return None
 
 
