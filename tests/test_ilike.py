@@ -18,6 +18,10 @@ from register_batch.ilike import LikePatternError, has_wildcard, ilike, matches_
         ("A\\\\B", "A\\B", True),  # an escaped backslash is one
         ("Lee\\", "Lee", False),  # a trailing lone `\` not reached: no match, no error
         ("Lee\\", "Kim\\", False),
+        ("ÉL_NA", "élina", True),  # case ignored beyond ASCII
+        ("%%", "", True),
+        ("%a" * 40 + "%b", "a" * 300, False),  # a regular expression backtracked for hours over this
+        ("%a" * 40 + "%b", "a" * 300 + "b", True),
     ],
 )
 def test_ilike_reads_the_pattern_as_postgresql_does(pattern, value, matched):

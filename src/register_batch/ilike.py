@@ -5,7 +5,6 @@ two cannot drift apart (review139 F1, F3)."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 
@@ -15,29 +14,48 @@ class LikePatternError(ValueError):
     catch it: its create is answered 500 (review139 F1)."""
 
 
-def _parts(pattern: str) -> tuple[list[str], bool]:
-    """The pattern as regular-expression pieces, and whether it ends in an escape with nothing after it."""
-    parts: list[str] = []
+# A pattern's pieces: a letter (lower case) to match, ANY_ONE (`_`) or ANY_LETTERS (`%`).
+ANY_ONE, ANY_LETTERS = object(), object()
+_Piece = str | object
+
+
+@lru_cache(maxsize=4096)
+def _pieces(pattern: str) -> tuple[tuple[_Piece, ...], bool]:
+    """The pattern's pieces, and whether it ends in an escape with nothing after it."""
+    pieces: list[_Piece] = []
     chars = iter(pattern)
     for char in chars:
         if char == "\\":
             escaped = next(chars, None)
             if escaped is None:
-                return parts, True
-            parts.append(re.escape(escaped))
+                return tuple(pieces), True
+            pieces.append(escaped.lower())
         elif char == "%":
-            parts.append(".*")
+            if not pieces or pieces[-1] is not ANY_LETTERS:  # `%%` is `%`
+                pieces.append(ANY_LETTERS)
         elif char == "_":
-            parts.append(".")
+            pieces.append(ANY_ONE)
         else:
-            parts.append(re.escape(char))
-    return parts, False
+            pieces.append(char.lower())
+    return tuple(pieces), False
 
 
-@lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> tuple[re.Pattern[str], bool]:
-    parts, dangling = _parts(pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL), dangling
+def _ends(pieces: tuple[_Piece, ...], value: str) -> set[int]:
+    """Where in `value` a match of `pieces` from its start can end. One set of positions carried piece by piece, so
+    the work is at most len(pattern) x len(value): a regular expression backtracked for hours over a name such as
+    `%a%a%a...%b` (Register's PostgreSQL does not)."""
+    folded = [char.lower() for char in value]  # letter by letter: a few letters' lower case is two (İ)
+    ends = {0}
+    for piece in pieces:
+        if not ends:
+            break
+        if piece is ANY_LETTERS:
+            ends = set(range(min(ends), len(value) + 1))
+        elif piece is ANY_ONE:
+            ends = {end + 1 for end in ends if end < len(value)}
+        else:
+            ends = {end + 1 for end in ends if end < len(value) and folded[end] == piece}
+    return ends
 
 
 def ilike(pattern: str, value: str | None) -> bool:
@@ -46,17 +64,16 @@ def ilike(pattern: str, value: str | None) -> bool:
     (`Lee\\` against `Lee\\`); against `Lee` or `Kim` it is no match, as in PostgreSQL."""
     if value is None:
         return False
-    regex, dangling = _compiled(pattern)
-    if not dangling:
-        return regex.fullmatch(value) is not None
-    if any(regex.fullmatch(value, 0, end) for end in range(len(value))):
+    pieces, dangling = _pieces(pattern)
+    ends = _ends(pieces, value)
+    if dangling and any(end < len(value) for end in ends):
         raise LikePatternError("LIKE pattern must not end with escape character")
-    return False
+    return not dangling and len(value) in ends
 
 
 def has_wildcard(pattern: str) -> bool:
     """A `%` or `_` that ILIKE reads as a wildcard: one not escaped by a backslash (§4)."""
-    return any(part in (".*", ".") for part in _parts(pattern)[0])
+    return any(piece is ANY_LETTERS or piece is ANY_ONE for piece in _pieces(pattern)[0])
 
 
 def matches_itself(name: str) -> bool:
