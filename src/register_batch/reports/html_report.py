@@ -715,12 +715,18 @@ def _tag(kind: str, text: str) -> str:
 def _where(name: object, short_name: str, record: int | None, line: int | None) -> str:
     """Where a row is: its file (by the name the rows know it by, the whole path when hovered), then its record and
     line, or its line alone, or the whole file."""
-    file = f'<span class="file" title="{escape(name)}">{breakable(short_name)}</span>\n'
+    file = _file(name, short_name)
     if record:
         return f'{file}<span class="sub">record {escape(record)}{f", line {escape(line)}" if line else ""}</span>\n'
     if line:
         return f'{file}<span class="sub">line {escape(line)}</span>\n'
     return f'{file}<span class="sub">whole file</span>'
+
+
+@lru_cache(maxsize=1024)
+def _file(name: object, short_name: str) -> str:
+    # Every row of a file names it: each file's made once.
+    return f'<span class="file" title="{escape(name)}">{breakable(short_name)}</span>\n'
 
 
 def _trainee(provider_trainee_id: str | None, hesa_id: str | None, trainee_id: str | None) -> str:
@@ -741,14 +747,22 @@ def issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> Markup:
     where = _where(row.input, row.input_name, row.record, row.line)
     trainee = _trainee(row.provider_trainee_id, row.hesa_id, row.trainee_id)
     return Markup(
-        f'<tr data-severity="{escape(row.severity)}" data-field="{escape(row.field_key)}" '
-        f'data-code="{escape(row.code)}" data-input="{escape(row.input)}">\n'
-        f'<td data-label="Where" data-sort-value="{escape(row.pos)}">{where}</td>\n'
+        f"{_issue_row_start(row.severity, row.field_key, row.code, row.input)}"
+        f'<td data-label="Where" data-sort-value="{row.pos:d}">{where}</td>\n'
         f'<td data-label="Trainee">{trainee}</td>\n'
         f'<td data-label="Field" data-sort-value="{escape(row.field_key)}">\n{_field_and_value(row)}</td>\n'
         f"{_rule_cell(row.severity, row.code, rule.source if rule else '', rule.checked_by if rule else '')}"
         f'<td data-label="Message" class="message">\n<p class="message-text">{escape(shown(row.message, 500))}</p>\n'
         f"{_fix_link(row.code) if rule and rule.fix else ''}</td>\n</tr>"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _issue_row_start(severity: str, field_key: str, code: str, name: str) -> str:
+    # What the filters match a row on (its severity, field, rule and input): the same few on most rows, each made once.
+    return (
+        f'<tr data-severity="{escape(severity)}" data-field="{escape(field_key)}" '
+        f'data-code="{escape(code)}" data-input="{escape(name)}">\n'
     )
 
 
@@ -780,6 +794,7 @@ def _rule_cell(severity: str, code: str, source: str, checked_by: str) -> str:
     )
 
 
+@lru_cache(maxsize=1024)
 def _fix_link(code: str) -> str:
     return f'<p class="fix"><a href="#rule-{escape(code)}">How to fix: see Rules and fixes</a></p>'
 
