@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS, JS and SVG; no network) for people to read.
 
-The page is server-rendered in full: every count, chart and table row is plain HTML produced by Jinja's
-autoescaping, so the page is useful without JavaScript and user data has a single escaping path. The
+The page is server-rendered in full: every count, chart and table row is plain HTML, so the page is useful without
+JavaScript, and user data has a single escaping path, markupsafe's `escape`: Jinja's autoescaping applies it in the
+template, and the tables' rows (`issue_row`, `record_row`, made here for speed) call it on each value. The
 inline script only filters and sorts rows that are already there (it never builds HTML from data). A
 Content-Security-Policy pins the inline style and script by hash and forbids every fetch, so even a
 value that slipped through escaping could neither run nor phone home.
