@@ -233,6 +233,48 @@ def test_values_from_user_files_are_escaped(make_sync_builder, tmp_path):
     assert doc.xpath(f"//option[@value={quoted('last_name <i>')}]")
 
 
+def test_every_value_a_row_shows_is_escaped(make_sync_builder, tmp_path):
+    """The tables' rows are made in Python (html_report.issue_row, record_row): each value a row shows, in text or in
+    an attribute, is escaped, the kinds the test above does not reach too (a sync record's warning, Register's trainee
+    id, an action and outcome, a changed field's name, the id "See its issues" searches for; an issue row's input)."""
+    builder = make_sync_builder()
+    hostile = {
+        "input": HOSTILE_INPUT,
+        "record": 98,
+        "line": 99,
+        "provider_trainee_id": None,
+        "hesa_id": HOSTILE_ID,
+        "action": "invalid",
+        "outcome": HOSTILE_ID,
+        "trainee_id": HOSTILE_VALUE,
+        "http_status": None,
+        "errors": [],
+        "warnings": [HOSTILE_MESSAGE, "a\x00b"],
+        "changes": [{"field": HOSTILE_VALUE, "register": [HOSTILE_ID], "source": "x"}],
+    }
+    builder.extra["records"] = [*builder.extra["records"], hostile, {**hostile, "action": HOSTILE_VALUE}]
+    builder.write(tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    doc = page(tmp_path)
+    assert html.lower().count("<script") == 1 and not doc.xpath("//img | //b")
+    assert not [name for element in doc.iter() for name in element.attrib if name.lower().startswith("on")]
+    first, second = visible_rows(doc, "record-table")[-2:]
+    assert first.get("data-outcome") == HOSTILE_ID and first.get("data-input") == HOSTILE_INPUT
+    assert second.get("data-action") == HOSTILE_VALUE
+    assert [link.get("data-value") for link in first.xpath('.//a[@data-filter="q"]')] == [HOSTILE_ID]
+    assert texts(first, './/td[@data-label="Trainee"]//span[@class="id"]') == [HOSTILE_ID, HOSTILE_VALUE]
+    assert [li.text_content() for li in first.xpath(".//li[@data-warning]")] == [
+        f"Warning {HOSTILE_MESSAGE}",
+        "Warning a<U+0000>b",
+    ]
+    assert texts(first, './/ul[@class="changes"]/li/code') == [HOSTILE_VALUE]
+    assert texts(first, './/ul[@class="changes"]//span[@class="from"]') == [f"Register has {HOSTILE_ID}"]
+    assert texts(first, './/td[@data-label="Outcome"]') == [HOSTILE_ID.lower()]
+    for table in ("issue-table", "record-table"):  # the issue rows' input too, in both attributes
+        rows = doc.xpath(f'//table[@id="{table}"]/tbody/tr[@data-input={quoted(HOSTILE_INPUT)}]')
+        assert rows and all(row.xpath('.//span[@class="file"]')[0].get("title") == HOSTILE_INPUT for row in rows)
+
+
 def quoted(value: str) -> str:
     """An XPath string literal for a value with both quote kinds."""
     return "concat(" + ", '\"', ".join(f'"{part}"' for part in value.split('"')) + ", '')"

@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS, JS and SVG; no network) for people to read.
 
-The page is server-rendered in full: every count, chart and table row is plain HTML produced by Jinja's
-autoescaping, so the page is useful without JavaScript and user data has a single escaping path. The
+The page is server-rendered in full: every count, chart and table row is plain HTML, so the page is useful without
+JavaScript, and user data has a single escaping path, markupsafe's `escape`: Jinja's autoescaping applies it in the
+template, and the tables' rows (`issue_row`, `record_row`, made here for speed) call it on each value. The
 inline script only filters and sorts rows that are already there (it never builds HTML from data). A
 Content-Security-Policy pins the inline style and script by hash and forbids every fetch, so even a
 value that slipped through escaping could neither run nor phone home.
@@ -208,7 +209,6 @@ def change_side(field: object, value: object) -> tuple[str, bool]:
     return str(value), False
 
 
-_ENV.globals["change_side"] = change_side
 _BACKTICKED = re.compile(r"`([^`]+)`")
 
 
@@ -695,6 +695,176 @@ def _from(fmt: str | None, field: str | None, named: tuple[str, ...]) -> Markup:
 
 
 _INDEX_IN_FIELD = re.compile(r"\[[0-9]+\]")
+
+
+# The tables' rows (the Issues table's and a sync's Records table's) are made here, not by the template: a page of
+# 5,000 rows spent most of its time in Jinja's machinery for each row (some 50 pieces yielded and 4 macro calls a row).
+# The template still lays out the page and its tables, and calls `issue_row` or `record_row` once a row. Every value
+# goes through markupsafe's `escape`, as autoescaping put it through before (or is Markup that did: `breakable`,
+# `either_code`); the rest is this module's own markup. tests/reports/test_html.py's escaping tests cover both kinds.
+
+
+def _blank(text: str = "none") -> str:
+    """The absence of a value, in italics: "none", "blank", "whole file"."""
+    return f'<span class="blank">{escape(text)}</span>'
+
+
+def _tag(kind: str, text: str) -> str:
+    return f'<strong class="tag tag-{escape(kind)}">{escape(text)}</strong>'
+
+
+def _where(name: object, short_name: str, record: int | None, line: int | None) -> str:
+    """Where a row is: its file (by the name the rows know it by, the whole path when hovered), then its record and
+    line, or its line alone, or the whole file."""
+    file = _file(name, short_name)
+    if record:
+        return f'{file}<span class="sub">record {escape(record)}{f", line {escape(line)}" if line else ""}</span>\n'
+    if line:
+        return f'{file}<span class="sub">line {escape(line)}</span>\n'
+    return f'{file}<span class="sub">whole file</span>'
+
+
+@lru_cache(maxsize=1024)
+def _file(name: object, short_name: str) -> str:
+    # Every row of a file names it: each file's made once.
+    return f'<span class="file" title="{escape(name)}">{breakable(short_name)}</span>\n'
+
+
+def _trainee(provider_trainee_id: str | None, hesa_id: str | None, trainee_id: str | None) -> str:
+    """Whom a row is about: the SRS id, the HUSID and Register's trainee id it has, or "none"."""
+    if not (provider_trainee_id or hesa_id or trainee_id):
+        return _blank()
+    said = f'<span class="id">{escape(shown(provider_trainee_id, 60))}</span>' if provider_trainee_id else ""
+    if hesa_id:
+        said += f'<span class="sub">HUSID <span class="id">{escape(shown(hesa_id, 60))}</span></span>'
+    if trainee_id:
+        said += f'<span class="sub">Register <span class="id">{escape(shown(trainee_id, 60))}</span></span>'
+    return said
+
+
+def issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> Markup:
+    """A row of the Issues table: where the issue is, whom it is about, its field and value, its rule, its message."""
+    rule = rule_info.get(row.code)
+    where = _where(row.input, row.input_name, row.record, row.line)
+    trainee = _trainee(row.provider_trainee_id, row.hesa_id, row.trainee_id)
+    return Markup(
+        f"{_issue_row_start(row.severity, row.field_key, row.code, row.input)}"
+        f'<td data-label="Where" data-sort-value="{row.pos:d}">{where}</td>\n'
+        f'<td data-label="Trainee">{trainee}</td>\n'
+        f'<td data-label="Field" data-sort-value="{escape(row.field_key)}">\n{_field_and_value(row)}</td>\n'
+        f"{_rule_cell(row.severity, row.code, rule.source if rule else '', rule.checked_by if rule else '')}"
+        f'<td data-label="Message" class="message">\n<p class="message-text">{escape(shown(row.message, 500))}</p>\n'
+        f"{_fix_link(row.code) if rule and rule.fix else ''}</td>\n</tr>"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _issue_row_start(severity: str, field_key: str, code: str, name: str) -> str:
+    # What the filters match a row on (its severity, field, rule and input): the same few on most rows, each made once.
+    return (
+        f'<tr data-severity="{escape(severity)}" data-field="{escape(field_key)}" '
+        f'data-code="{escape(code)}" data-input="{escape(name)}">\n'
+    )
+
+
+def _field_and_value(row: _IssueRow) -> str:
+    """The field an issue is about (and where it was read from) or "whole record"/"whole file"; then its value, or
+    "blank" when the field had none (not said of issues that keep no value: VALUELESS_CODES)."""
+    if row.field:
+        said = f'<code class="field">{breakable(row.field)}</code>'
+        if row.read_from:
+            said += f'<span class="sub" data-source>{escape(row.read_from)}</span>'
+    else:
+        said = _blank("whole record" if row.record else "whole file")
+    if row.value is not None and row.value != "":
+        said += f'<span class="sub">value <code class="value">{escape(shown(row.value))}</code></span>'
+    elif row.field and row.code not in VALUELESS_CODES:
+        said += f'<span class="sub">value {_blank("blank")}</span>'
+    return said
+
+
+@lru_cache(maxsize=1024)
+def _rule_cell(severity: str, code: str, source: str, checked_by: str) -> str:
+    # The same few rules on most rows of a long table: each rule's cell, of each severity, made once.
+    title = f' title="{escape(source)}"' if source else ""
+    by = f'<span class="sub source">{escape(checked_by)}</span>' if checked_by else ""
+    return (
+        f'<td data-label="Rule" data-sort-value="{0 if severity == "error" else 1} {escape(code)}">\n'
+        f"{_tag(severity, severity.capitalize())}\n"
+        f'<a class="code" href="#rule-{escape(code)}"{title}>{breakable(code)}</a>\n{by}</td>\n'
+    )
+
+
+@lru_cache(maxsize=1024)
+def _fix_link(code: str) -> str:
+    return f'<p class="fix"><a href="#rule-{escape(code)}">How to fix: see Rules and fixes</a></p>'
+
+
+def record_row(row: SimpleNamespace, outcome_labels: dict[Any, str], issues: int) -> Markup:
+    """A row of a sync's Records table: where the record is, whom it is about, its action and outcome, Register's HTTP
+    status, its errors and warnings (and a link to its issues, `issues` being how many the page has), what it changes.
+    A key the record lacks reads as nothing, as it did in the template."""
+    get = vars(row).get
+    action, outcome = get("action"), get("outcome")
+    provider_trainee_id, hesa_id = get("provider_trainee_id"), get("hesa_id")
+    where = _where(get("input", ""), row.input_name, get("record"), get("line"))
+    trainee = _trainee(provider_trainee_id, hesa_id, get("trainee_id"))
+    action_tag = _tag(f"action-{action or 'none'}", action or "none")
+    outcome_tag = _tag(f"outcome-{outcome or 'none'}", str(outcome_labels.get(outcome, outcome or "none")).lower())
+    status = get("http_status")
+    problems = _problems(get("errors"), get("warnings"))
+    if action == "invalid" and issues and (hesa_id or provider_trainee_id):
+        problems += (
+            '<a class="js-only" href="#issues" data-filter="q" '
+            f'data-value="{escape(hesa_id or provider_trainee_id)}">See its issues</a>'
+        )
+    return Markup(
+        f'<tr data-action="{escape(action or "")}" data-outcome="{escape(outcome or "")}" '
+        f'data-input="{escape(get("input") or "")}">\n'
+        f'<td data-label="Where" data-sort-value="{escape(row.pos)}">{where}</td>\n'
+        f'<td data-label="Trainee">{trainee}</td>\n'
+        f'<td data-label="Action">{action_tag}</td>\n'
+        f'<td data-label="Outcome">{outcome_tag}</td>\n'
+        f'<td data-label="HTTP" class="num">{escape(status if status is not None else "")}</td>\n'
+        f'<td data-label="Errors and warnings">{problems}</td>\n'
+        f'<td data-label="Changes">{_changes(get("changes"))}</td>\n</tr>'
+    )
+
+
+def _problems(errors: Iterable[str] | None, warnings: Iterable[str] | None) -> str:
+    """A sync record's errors, then its warnings (each tagged so), as a list."""
+    if not (errors or warnings):
+        return ""
+    said = "".join(f"<li>{escape(shown(error, 500))}</li>" for error in errors or ())
+    said += "".join(f"<li data-warning>{_WARNING} {escape(shown(warning, 500))}</li>" for warning in warnings or ())
+    return f'<ul class="plain">{said}</ul>'
+
+
+_WARNING = _tag("warning", "Warning")
+
+
+def _changes(changes: Iterable[dict[str, Any]] | None) -> str:
+    """What a sync record changes in Register, a field a line: Register's value, then the extract's."""
+    if not changes:
+        return ""
+    said = "".join(
+        f'<li><code class="field">{breakable(change.get("field"))}</code> '
+        '<span class="from"><span class="visually-hidden">Register has </span>'
+        f'{_change_value(change.get("field"), change.get("register"))}</span> <span aria-hidden="true">→</span> '
+        '<span class="to"><span class="visually-hidden">, the extract has </span>'
+        f"{_change_value(change.get('field'), change.get('source'))}</span></li>"
+        for change in changes
+    )
+    return f'<ul class="changes">{said}</ul>'
+
+
+def _change_value(field: object, value: object) -> str:
+    text, missing = change_side(field, value)
+    return _blank(text) if missing else escape(shown(text))
+
+
+_ENV.globals["issue_row"] = issue_row
+_ENV.globals["record_row"] = record_row
 
 
 def _with_invalid(
@@ -1271,7 +1441,6 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "issue_notice": _issue_notice(rows, total),
         "rules": rules,
         "rule_info": {rule.code: rule for rule in rules},
-        "valueless_codes": VALUELESS_CODES,
         "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
         "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
         # (value, label, count in all, count on this page): the page may hold fewer rows than the report
@@ -1306,14 +1475,21 @@ def context(report: ReportBuilder) -> dict[str, Any]:
     }
 
 
-WRITE_EVERY = 2048  # rendered pieces (most are a few characters) joined into one write
+WRITE_SIZE = 1 << 16  # characters of rendered pieces (a few characters each, or a table's row) joined into one write
 
 
 def write(fh: IO[str], report: ReportBuilder) -> None:
-    """Write the page as it is rendered, a few thousand pieces at a time: a large report never sits in memory whole."""
-    pieces = _template().generate(**context(report))
-    while batch := list(islice(pieces, WRITE_EVERY)):  # (taken in C, not a piece at a time)
-        fh.write("".join(batch))
+    """Write the page as it is rendered, some 64 K characters at a time: a large report never sits in memory whole.
+    (By size, not by count: a table's row is one piece of about 1,400 characters, the rest a few characters each.)"""
+    batch: list[str] = []
+    size = 0
+    for piece in _template().generate(**context(report)):
+        batch.append(piece)
+        size += len(piece)
+        if size >= WRITE_SIZE:
+            fh.write("".join(batch))
+            batch, size = [], 0
+    fh.write("".join(batch))
 
 
 def _template() -> Template:
