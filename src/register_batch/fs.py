@@ -928,13 +928,14 @@ class _Wording:
     def __init__(self, what: str, given: StrPath, reports: bool):
         self.what, self.given, self.reports = what, given, reports
 
-    def link(self, what: str, where: str, uid: int, parent: Path, leads: str) -> str:
+    def link(self, what: str, where: str, uid: int, parent: Path) -> str:
         if self.reports:
             into, remedy = "the reports written there", "remove the link, or give another --report-dir"
         else:
             into, remedy = "what is written there", "remove the link, or give a state dir of your own"
-            me = os.geteuid()
-            take = f"`chown -h {me} {shlex.quote(where)}` and `chown -R {me} {shlex.quote(leads)}`"
+            # The link alone (review136 F2): what it leads to may be the user's home, and a link of yours is followed,
+            # its folders not judged; the state dir at its end, if refused then, is named itself (`folder`).
+            take = f"`chown -h {os.geteuid()} {shlex.quote(where)}`"
             remedy = self._keep_the_ledger(uid, take) or remedy
         return PLANTED_LINK.format(what=what, uid=uid, parent=parent, into=into, remedy=remedy)
 
@@ -1002,8 +1003,7 @@ def _not_planted_on_way(path: Path, wording: _Wording, *, last_only: bool = Fals
                 if links > _MOST_LINKS:
                     return
                 if (parent := _maker_could_be_another(where, status)) is not None:
-                    leads = os.path.realpath(where)
-                    raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent, leads))
+                    raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent))
                 # A link no one else could have made is as if its target were given: the way goes on from there, and
                 # the folder at its end is looked at as the state dir is.
                 target = os.readlink(where)
