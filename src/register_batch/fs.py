@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
-from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.errors import ConfigError, UnreadableFile, UnwritableOutput
 from register_batch.portable import BINARY, POSIX_PERMISSIONS, set_mode, tighten
 from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
 
@@ -550,7 +550,7 @@ def read_private_file(path: StrPath, limit: int) -> bytes | None:
     try:  # a state dir copied with `cp -al`: its own check
         opened = _open_checked(path, create=False, second_names=True, flags=_READ_OPEN)
     except OSError as exc:  # another user's file not open to this user: one line naming it (review130 F7)
-        raise UnwritableOutput(path, _cannot_open(path, exc)) from None
+        raise UnreadableFile(path, _cannot_open(path, exc)) from None
     if opened is None:
         return None
     fd, _status = opened
@@ -595,8 +595,14 @@ def _cannot_open(path: StrPath, exc: OSError) -> str:
         status = os.lstat(path)
     except OSError:
         return exc.strerror or str(exc)
-    if POSIX_PERMISSIONS and exc.errno in (errno.EACCES, errno.EPERM) and status.st_uid != os.geteuid():
-        return f"it is another user's file (uid {status.st_uid}), not open to this user"
+    if POSIX_PERMISSIONS and exc.errno in (errno.EACCES, errno.EPERM):
+        if status.st_uid != os.geteuid():
+            return f"it is another user's file (uid {status.st_uid}), not open to this user"
+        if not status.st_mode & stat.S_IRUSR:  # `chmod 000` (review136 F3)
+            return (
+                "it is your file, but its mode does not let you read it: give it back its owner's read permission "
+                f"(`chmod 600 {shlex.quote(str(path))}`)"
+            )
     return exc.strerror or str(exc)
 
 

@@ -325,6 +325,21 @@ def test_a_token_made_read_only_by_its_owner_is_read_and_another_users_not_open_
     os.chown(token, NOBODY, -1)
     token.chmod(0o600)
     assert as_user(lambda: read_private_file(token, 4096)) == (
-        f"raised UnwritableOutput: cannot write {token}: it is another user's file (uid {NOBODY}), not open to this "
-        "user"
+        f"raised UnreadableFile: cannot read {token}: it is another user's file (uid {NOBODY}), not open to this user"
     )
+
+
+def test_a_token_its_owner_cannot_read_is_one_line_about_reading_that_says_how_to_read_it_again(open_folder):
+    """`chmod 000` on the user's own token: "cannot write …/token: Permission denied", which sent them to the wrong
+    fix, and no fix (review136 F3). A line about reading it, and how to give its owner read permission back."""
+    register = owned(open_folder / "register", USER, 0o700)
+    token = register / "token"
+    token.write_text("embedded_x\n")
+    os.chown(token, USER, -1)
+    token.chmod(0o000)
+    assert as_user(lambda: read_private_file(token, 4096)) == (
+        f"raised UnreadableFile: cannot read {token}: it is your file, but its mode does not let you read it: give it "
+        f"back its owner's read permission (`chmod 600 {token}`)"
+    )
+    token.chmod(0o600)
+    assert as_user(lambda: read_private_file(token, 4096)) == repr(b"embedded_x\n")
