@@ -1,5 +1,6 @@
-"""A ledger with a write stopped part-way in SQLite's rollback-journal mode (a hot ledger.sqlite3-journal), and a new
-ledger made in WAL mode before it gets its name (review136 F1)."""
+"""A ledger with a write stopped part-way in SQLite's rollback-journal mode (a hot ledger.sqlite3-journal), a new
+ledger made in WAL mode before it gets its name (review136 F1), and a deleted ledger's -wal or journal left behind
+(F4)."""
 
 from __future__ import annotations
 
@@ -160,3 +161,43 @@ def test_a_new_ledger_is_in_wal_mode_before_it_gets_its_name(tmp_path, open_ledg
     db.close()
     open_ledger(tmp_path, "t").close()
     assert not os.path.exists(tmp_path / f"{LEDGER_FILE}-journal")
+
+
+def _with_changes_in_its_wal(path: Path) -> None:
+    """The ledger at `path` with changes in its -wal, written by a process killed before they were folded in."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute(\"UPDATE records SET status = 'in_flight'\")\n"
+        "os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=False, timeout=60)
+    assert os.path.getsize(f"{path}-wal") > 0
+
+
+@pytest.mark.parametrize("left", ["-wal", "-journal"])
+def test_a_deleted_ledgers_wal_or_journal_left_behind_is_named_and_no_ledger_made(tmp_path, left, open_ledger):
+    """`ledger.sqlite3` deleted, its -wal (or a hot journal) left: the run made a new ledger, and then refused its own
+    new file as "a backup put back" beside another ledger's -wal (review136 F4); a journal would have been played
+    into it. Now the line says the ledger is missing, before anything is made; with them deleted, a new one is."""
+    path = _ledger_of(tmp_path, records=500)
+    if left == "-wal":
+        _with_changes_in_its_wal(path)
+    else:
+        _stopped_part_way(path)
+    os.unlink(path)
+    there = sorted(entry.name for entry in tmp_path.iterdir())
+    with pytest.raises(ConfigError) as caught:
+        Ledger(tmp_path, "t")
+    assert caught.value.worded(OPTIONS) == (
+        f"{tmp_path}: ledger.sqlite3{left} is there without ledger.sqlite3, the ledger it belongs to (deleted?): put "
+        "the ledger back from a backup, first deleting the ledger.sqlite3-wal, ledger.sqlite3-shm and "
+        "ledger.sqlite3-journal there (the deleted ledger's, which SQLite would play into it), or delete them to "
+        "start a new ledger, which does not know what this state dir synced (a trainee deleted in Register's service "
+        "is created again); nothing was sent"
+    )
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == there
+    for companion in ("-wal", "-shm", "-journal"):
+        Path(f"{path}{companion}").unlink(missing_ok=True)
+    assert open_ledger(tmp_path, "t").all() == []

@@ -635,6 +635,7 @@ class Ledger:
         self._depth = 0  # inside a commit (_one_commit, together)
         _let_go_of_unplaced(folder)  # before the ledger is looked at: it may be a second name of the ledger
         if not os.path.lexists(self.path):
+            self._not_left_behind(folder)
             _check_pulled_from(folder, target)  # before it is made: a ledger left unbound would bind it to nothing
             self._make(folder / NEW_LEDGER_FILE, target)
         # Made owner-only, or ours tightened (one made by an older version, or copied in); a link or another user's
@@ -656,7 +657,9 @@ class Ledger:
             # in Register's service (review130 F3). A new ledger is never one: it is made under another name.
             self._db.close()
             raise self._unreadable(
-                "it is empty" if size == 0 else f"it holds {size} bytes, less than a database's header: cut short",
+                "it is empty"
+                if size == 0
+                else f"it holds {size} byte{'' if size == 1 else 's'}, less than a database's header: cut short",
                 empty=size == 0,
             )
         try:
@@ -706,6 +709,24 @@ class Ledger:
             )
         self.target = target
         self.run_id: int | None = None
+
+    def _not_left_behind(self, folder: Path) -> None:
+        """Refuse (ConfigError) to make a ledger where a deleted one's -wal or journal holding changes was left: SQLite
+        would play it into the new ledger (a journal), or the new ledger was refused as a backup put back beside
+        another ledger's -wal, though none was (review136 F4). Said before anything is made."""
+        left = [name for name in (LEDGER_WAL, LEDGER_JOURNAL) if _holds_changes(str(folder / name))]
+        if not left:
+            return
+        raise ConfigError.naming(
+            "{folder}: {left} without {ledger}, the ledger it belongs to (deleted?): put the ledger back from "
+            "a backup, first deleting the {companions} there (the deleted ledger's, which SQLite would play into it), "
+            "or delete them to start a new ledger, which does not know what this state dir synced (a trainee deleted "
+            "in Register's service is created again); nothing was sent",
+            folder=folder,
+            left=f"{' and '.join(left)} {'is' if len(left) == 1 else 'are'} there",
+            ledger=LEDGER_FILE,
+            companions=f"{LEDGER_WAL}, {LEDGER_SHM} and {LEDGER_JOURNAL}",
+        )
 
     def _check_whole(self) -> None:
         """`_read_whole` of the ledger, once SQLite has undone a write to it stopped part-way (review136 F1): a run
