@@ -607,9 +607,11 @@ def _checks_well(path: Path, mode: str, **connect: Any) -> bool:
 
 
 def _holds_changes(companion: str) -> bool:
-    """Whether SQLite's companion file `companion` (a -wal, a -journal) is there and holds anything."""
+    """Whether SQLite's companion file `companion` (a -wal, a -journal) is there and holds anything: a regular file (a
+    link there is refused by whoever opens it: `private_database`)."""
     try:
-        return os.lstat(companion).st_size > 0
+        status = os.lstat(companion)
+        return stat.S_ISREG(status.st_mode) and status.st_size > 0
     except (OSError, ValueError):
         return False
 
