@@ -124,6 +124,15 @@ class UnwritableOutput(RegisterBatchError):
         super().__init__(f"cannot write {self.shown}: {problem}")
 
 
+class UnreadableFile(UnwritableOutput):
+    """A file register-batch made and reads back (the embedded emulator's token) that cannot be read (exit 2): looked
+    at as the files it writes are, said as a read (review136 F3)."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, *, shown: str | None = None):
+        super().__init__(path, problem, shown=shown)
+        self.args = (f"cannot read {self.shown}: {problem}",)
+
+
 class ConfigError(RegisterBatchError):
     """Bad configuration, mapping file, option value or environment (exit 2)."""
 

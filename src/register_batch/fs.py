@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
-from register_batch.errors import ConfigError, UnwritableOutput
+from register_batch.errors import ConfigError, UnreadableFile, UnwritableOutput
 from register_batch.portable import BINARY, POSIX_PERMISSIONS, set_mode, tighten
 from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
 
@@ -550,7 +550,7 @@ def read_private_file(path: StrPath, limit: int) -> bytes | None:
     try:  # a state dir copied with `cp -al`: its own check
         opened = _open_checked(path, create=False, second_names=True, flags=_READ_OPEN)
     except OSError as exc:  # another user's file not open to this user: one line naming it (review130 F7)
-        raise UnwritableOutput(path, _cannot_open(path, exc)) from None
+        raise UnreadableFile(path, _cannot_open(path, exc)) from None
     if opened is None:
         return None
     fd, _status = opened
@@ -595,8 +595,14 @@ def _cannot_open(path: StrPath, exc: OSError) -> str:
         status = os.lstat(path)
     except OSError:
         return exc.strerror or str(exc)
-    if POSIX_PERMISSIONS and exc.errno in (errno.EACCES, errno.EPERM) and status.st_uid != os.geteuid():
-        return f"it is another user's file (uid {status.st_uid}), not open to this user"
+    if POSIX_PERMISSIONS and exc.errno in (errno.EACCES, errno.EPERM):
+        if status.st_uid != os.geteuid():
+            return f"it is another user's file (uid {status.st_uid}), not open to this user"
+        if not status.st_mode & stat.S_IRUSR:  # `chmod 000` (review136 F3)
+            return (
+                "it is your file, but its mode does not let you read it: give it back its owner's read permission "
+                f"(`chmod 600 {shlex.quote(str(path))}`)"
+            )
     return exc.strerror or str(exc)
 
 
@@ -928,13 +934,14 @@ class _Wording:
     def __init__(self, what: str, given: StrPath, reports: bool):
         self.what, self.given, self.reports = what, given, reports
 
-    def link(self, what: str, where: str, uid: int, parent: Path, leads: str) -> str:
+    def link(self, what: str, where: str, uid: int, parent: Path) -> str:
         if self.reports:
             into, remedy = "the reports written there", "remove the link, or give another --report-dir"
         else:
             into, remedy = "what is written there", "remove the link, or give a state dir of your own"
-            me = os.geteuid()
-            take = f"`chown -h {me} {shlex.quote(where)}` and `chown -R {me} {shlex.quote(leads)}`"
+            # The link alone (review136 F2): what it leads to may be the user's home, and a link of yours is followed,
+            # its folders not judged; the state dir at its end, if refused then, is named itself (`folder`).
+            take = f"`chown -h {os.geteuid()} {shlex.quote(where)}`"
             remedy = self._keep_the_ledger(uid, take) or remedy
         return PLANTED_LINK.format(what=what, uid=uid, parent=parent, into=into, remedy=remedy)
 
@@ -1002,8 +1009,7 @@ def _not_planted_on_way(path: Path, wording: _Wording, *, last_only: bool = Fals
                 if links > _MOST_LINKS:
                     return
                 if (parent := _maker_could_be_another(where, status)) is not None:
-                    leads = os.path.realpath(where)
-                    raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent, leads))
+                    raise UnwritableOutput(wording.given, wording.link(what, where, status.st_uid, parent))
                 # A link no one else could have made is as if its target were given: the way goes on from there, and
                 # the folder at its end is looked at as the state dir is.
                 target = os.readlink(where)

@@ -204,7 +204,35 @@ def test_another_users_link_to_a_state_dir_with_a_ledger_is_refused_with_advice_
     with pytest.raises(UnwritableOutput) as refused:
         check_not_planted(shared / "state")
     assert "remove the link" not in refused.value.problem
-    assert f"`chown -h 0 {shared / 'state'}` and `chown -R 0 {theirs}`" in refused.value.problem
+    assert f"take it over (as root: `chown -h 0 {shared / 'state'}`) or run as that user" in refused.value.problem
+    assert "chown -R" not in refused.value.problem  # the folder stays theirs, for their own runs (review136 F2)
+    os.lchown(shared / "state", 0, -1)  # as the advice says
+    check_not_planted(shared / "state")
+    assert theirs.stat().st_uid == NOBODY
+
+
+def test_another_users_link_on_the_way_into_their_home_is_to_be_taken_over_alone_not_the_home(tmp_path):
+    """Their link in a shared folder to their home, the state dir below it: the advice told root to `chown -R` the
+    link's whole target, the home (`.ssh` included), which also was not needed (review136 F2). `chown -h` of the
+    link alone: the way is then root's link into their folders, which are not judged, and the state dir is used."""
+    shared = owned(tmp_path / "shared", 0, 0o1777)
+    home = owned(tmp_path / "home1000", USER, 0o755)
+    owned(home / ".ssh", USER, 0o700)
+    state = owned(home / "rb" / "state", USER, 0o700)
+    owned(home / "rb", USER)
+    planted_file(state / "ledger.sqlite3", USER)
+    (shared / "home").symlink_to(home)
+    owned(shared / "home", USER)
+    given = shared / "home" / "rb" / "state"
+    with pytest.raises(UnwritableOutput) as refused:
+        check_not_planted(given)
+    problem = refused.value.problem
+    assert problem.startswith(f"{shared / 'home'}, on its way, is a symbolic link of another user's (uid {USER})")
+    assert f"take it over (as root: `chown -h 0 {shared / 'home'}`) or run as that user" in problem, problem
+    assert "chown -R" not in problem and str(home) not in problem
+    os.lchown(shared / "home", 0, -1)  # as the advice says
+    check_not_planted(given)
+    assert [path.stat().st_uid for path in (home, home / ".ssh", state)] == [USER] * 3
 
 
 # F5: a report folder is looked at before a sync sends anything, and named as one.
@@ -297,6 +325,21 @@ def test_a_token_made_read_only_by_its_owner_is_read_and_another_users_not_open_
     os.chown(token, NOBODY, -1)
     token.chmod(0o600)
     assert as_user(lambda: read_private_file(token, 4096)) == (
-        f"raised UnwritableOutput: cannot write {token}: it is another user's file (uid {NOBODY}), not open to this "
-        "user"
+        f"raised UnreadableFile: cannot read {token}: it is another user's file (uid {NOBODY}), not open to this user"
     )
+
+
+def test_a_token_its_owner_cannot_read_is_one_line_about_reading_that_says_how_to_read_it_again(open_folder):
+    """`chmod 000` on the user's own token: "cannot write …/token: Permission denied", which sent them to the wrong
+    fix, and no fix (review136 F3). A line about reading it, and how to give its owner read permission back."""
+    register = owned(open_folder / "register", USER, 0o700)
+    token = register / "token"
+    token.write_text("embedded_x\n")
+    os.chown(token, USER, -1)
+    token.chmod(0o000)
+    assert as_user(lambda: read_private_file(token, 4096)) == (
+        f"raised UnreadableFile: cannot read {token}: it is your file, but its mode does not let you read it: give it "
+        f"back its owner's read permission (`chmod 600 {token}`)"
+    )
+    token.chmod(0o600)
+    assert as_user(lambda: read_private_file(token, 4096)) == repr(b"embedded_x\n")

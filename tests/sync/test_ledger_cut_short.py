@@ -48,7 +48,8 @@ def test_a_ledger_cut_short_of_a_databases_header_is_refused_as_damaged_and_left
     os.truncate(path, size)
     with pytest.raises(ConfigError) as caught:
         Ledger(tmp_path, "t")
-    problem = "it is empty" if size == 0 else f"it holds {size} bytes, less than a database's header: cut short"
+    held = "1 byte" if size == 1 else f"{size} bytes"  # not "1 bytes" (review136 F5)
+    problem = "it is empty" if size == 0 else f"it holds {held}, less than a database's header: cut short"
     also = (
         ". If the one sync that used this state dir was stopped as it began, delete it instead: an earlier version "
         "left it empty then"

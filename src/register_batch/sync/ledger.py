@@ -50,6 +50,8 @@ LEDGER_FILE = "ledger.sqlite3"
 # SQLite's companions of the ledger (fs.SQLITE_COMPANIONS): the write-ahead log, which holds its latest changes until
 # they are folded into it, and that log's index.
 LEDGER_WAL, LEDGER_SHM = f"{LEDGER_FILE}-wal", f"{LEDGER_FILE}-shm"
+# The undo of a write to the ledger stopped part-way in SQLite's rollback-journal mode (Ledger._check_whole).
+LEDGER_JOURNAL = f"{LEDGER_FILE}-journal"
 # A new ledger while it is made (Ledger._make): given the ledger's name once its tables and target are committed.
 NEW_LEDGER_FILE = f"{LEDGER_FILE}.new"
 # What every SQLite database begins with: a ledger file shorter than this was cut short (review130 F3).
@@ -154,6 +156,12 @@ def _code(exc: sqlite3.Error | OSError) -> int:
 
 def _unwritable(exc: sqlite3.Error) -> bool:
     return _code(exc) in _UNWRITABLE
+
+
+def _stopped_part_way(exc: sqlite3.Error) -> bool:
+    """A connection that can only read found a write to the database stopped part-way (a hot rollback journal), which
+    it cannot undo (SQLITE_READONLY_ROLLBACK): not a read-only disk."""
+    return getattr(exc, "sqlite_errorcode", 0) == sqlite3.SQLITE_READONLY_ROLLBACK
 
 
 def _damaged(exc: sqlite3.Error) -> bool:
@@ -598,6 +606,16 @@ def _checks_well(path: Path, mode: str, **connect: Any) -> bool:
         db.close()
 
 
+def _holds_changes(companion: str) -> bool:
+    """Whether SQLite's companion file `companion` (a -wal, a -journal) is there and holds anything: a regular file (a
+    link there is refused by whoever opens it: `private_database`)."""
+    try:
+        status = os.lstat(companion)
+        return stat.S_ISREG(status.st_mode) and status.st_size > 0
+    except (OSError, ValueError):
+        return False
+
+
 def _reads_without_wal(path: Path) -> bool:
     """Whether the database file `path`, which SQLite found damaged, reads well without the -wal beside it: that -wal
     then came with another database file (review130 F4). Opened `immutable`, which reads the file alone, writes and
@@ -619,6 +637,7 @@ class Ledger:
         self._depth = 0  # inside a commit (_one_commit, together)
         _let_go_of_unplaced(folder)  # before the ledger is looked at: it may be a second name of the ledger
         if not os.path.lexists(self.path):
+            self._not_left_behind(folder)
             _check_pulled_from(folder, target)  # before it is made: a ledger left unbound would bind it to nothing
             self._make(folder / NEW_LEDGER_FILE, target)
         # Made owner-only, or ours tightened (one made by an older version, or copied in); a link or another user's
@@ -640,11 +659,13 @@ class Ledger:
             # in Register's service (review130 F3). A new ledger is never one: it is made under another name.
             self._db.close()
             raise self._unreadable(
-                "it is empty" if size == 0 else f"it holds {size} bytes, less than a database's header: cut short",
+                "it is empty"
+                if size == 0
+                else f"it holds {size} byte{'' if size == 1 else 's'}, less than a database's header: cut short",
                 empty=size == 0,
             )
         try:
-            _read_whole(self.path)
+            self._check_whole()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
@@ -691,6 +712,43 @@ class Ledger:
         self.target = target
         self.run_id: int | None = None
 
+    def _not_left_behind(self, folder: Path) -> None:
+        """Refuse (ConfigError) to make a ledger where a deleted one's -wal or journal holding changes was left: SQLite
+        would play it into the new ledger (a journal), or the new ledger was refused as a backup put back beside
+        another ledger's -wal, though none was (review136 F4). Said before anything is made."""
+        left = [name for name in (LEDGER_WAL, LEDGER_JOURNAL) if _holds_changes(str(folder / name))]
+        if not left:
+            return
+        raise ConfigError.naming(
+            "{folder}: {left} without {ledger}, the ledger it belongs to (deleted?): put the ledger back from "
+            "a backup, first deleting the {companions} there (the deleted ledger's, which SQLite would play into it), "
+            "or delete them to start a new ledger, which does not know what this state dir synced (a trainee deleted "
+            "in Register's service is created again); nothing was sent",
+            folder=folder,
+            left=f"{' and '.join(left)} {'is' if len(left) == 1 else 'are'} there",
+            ledger=LEDGER_FILE,
+            companions=f"{LEDGER_WAL}, {LEDGER_SHM} and {LEDGER_JOURNAL}",
+        )
+
+    def _check_whole(self) -> None:
+        """`_read_whole` of the ledger, once SQLite has undone a write to it stopped part-way (review136 F1): a run
+        killed in a transaction of a ledger in rollback-journal mode (as an earlier version switched its new ledger to
+        WAL, or a ledger switched to that mode by hand) left the undo of its half-written pages in
+        ledger.sqlite3-journal, which a connection that can only read cannot play back, and the ledger was refused on
+        every run. The ledger's own connection plays it back at its first read, as SQLite does; never with a -wal that
+        holds changes beside it: a ledger is in one journal mode at a time, so that -wal is another ledger's, which
+        the ledger's connection would fold into this one when closed (review130 F4)."""
+        try:
+            _read_whole(self.path)
+        except sqlite3.OperationalError as exc:
+            if not _stopped_part_way(exc):
+                raise
+            if _holds_changes(f"{self.path}-wal"):
+                self._db.close()  # before it reads: nothing folded in
+                raise self._stopped_beside_a_wal() from None
+            self._db.execute("PRAGMA schema_version")  # the first read: SQLite undoes the stopped write
+            _read_whole(self.path)
+
     def _dry_runs_only(self) -> bool:
         """Whether the ledger holds nothing but dry runs (or no run at all): no run that could write, and no row in
         any table of records and writes (every table but `meta` and `runs`: a dry run writes none), so no trainee id
@@ -717,11 +775,13 @@ class Ledger:
         """Make a new ledger, bound to `target`, under the name `made` and give it the ledger's name once its tables
         and target are committed: a run killed while it makes one leaves no empty or half-made ledger.sqlite3, which
         could not be told from one cut short (review130 F3). What a killed run left at `made` the next one removes
-        (`_let_go_of_unplaced`). Made in SQLite's rollback-journal mode, so that the file holds all of it when it is
-        closed; the ledger then opens it in WAL mode as any other."""
+        (`_let_go_of_unplaced`). Made in WAL mode from its first page, as the ledger is opened (review136 F1: one
+        switched to it once named was switched through a ledger.sqlite3-journal, left hot by a run killed then), and its
+        -wal folded into it before it is closed, so that the file holds all of it."""
         try:
             db = _connect(made)
             try:
+                db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
                 db.execute("BEGIN IMMEDIATE")
@@ -729,6 +789,9 @@ class Ledger:
                     "INSERT INTO meta (key, value) VALUES (?, ?)", (("target", target), ("created_at", _now()))
                 )
                 db.execute("COMMIT")
+                [(busy, *_)] = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                if busy:  # cannot be: no other connection has the new file open
+                    raise sqlite3.OperationalError(f"cannot fold {made}-wal into {made}")
             finally:
                 db.close()
             for companion in SQLITE_COMPANIONS:  # the ones `private_database` made, left empty
@@ -783,6 +846,20 @@ class Ledger:
             ledger=self.path,
             problem=problem,
             restore=restore[0].upper() + restore[1:],
+        )
+
+    def _stopped_beside_a_wal(self) -> ConfigError:
+        """A write to the ledger stopped part-way in rollback-journal mode, with a -wal holding changes beside it
+        (`_check_whole`): not the ledger's own, which SQLite would play into it once the write is undone."""
+        return ConfigError.naming(
+            "{ledger}: a write to it was stopped part-way, which SQLite undoes from the {journal} beside it, but a "
+            "{wal} with changes is beside it too, which the ledger does not have then: that -wal is another "
+            "ledger's (the damaged one this file replaced, put back from a backup?), which SQLite plays into it. "
+            "Delete {wal} and {shm} beside it (not {journal}: it undoes the stopped write); nothing was sent",
+            ledger=self.path,
+            journal=LEDGER_JOURNAL,
+            wal=LEDGER_WAL,
+            shm=LEDGER_SHM,
         )
 
     def _cannot_start(self, exc: sqlite3.Error | OSError) -> ConfigError:
