@@ -42,7 +42,7 @@ from register_batch.readers import (
     find_xml_chunks,
     newlines_before,
 )
-from register_batch.validation.duplicates import DuplicateFinder, Entry
+from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.providers import ProviderCheck
 from register_batch.validation.runner import Checker
 from register_batch.wording import printable
@@ -56,8 +56,9 @@ BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
 POLL_EVERY = 256  # records between the parent's looks at the helper's (small) messages
 
-# (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
-Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None, int]
+# (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
+# entry, as DuplicateFinder.parts; vintage; provider key; sources seen)
+Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int]
 
 
 def can_fork() -> bool:
@@ -102,9 +103,21 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
 
 
 def _result(index: int, record: TraineeRecord) -> Result:
+    """What the parent needs of a record the helper checked, made as far as the helper can (it has time to spare at
+    the end, while the parent merges its results one by one): the duplicate finder's spool line but for the record's
+    number, which the parent gives it."""
     issues = [issue_values(i) for i in record.issues]
-    entry = DuplicateFinder.entry(record)
-    return (index, record.source.line, issues, entry, record.vintage, ProviderCheck.key(record), record.sources_seen)
+    parts = DuplicateFinder.parts(DuplicateFinder.entry(record))
+    return (
+        index,
+        record.source.line,
+        issues,
+        record.has_errors,
+        parts,
+        record.vintage,
+        ProviderCheck.key(record),
+        record.sources_seen,
+    )
 
 
 class _Outbox:
@@ -432,15 +445,12 @@ def _merge(
     checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
 ) -> TraineeRecord:
     """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
-    _index, _line, issues, entry, vintage, provider, sources_seen = result
+    _index, _line, issues, invalid, parts, vintage, provider, sources_seen = result
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     info.sources_seen |= sources_seen
-    if record is not None:
-        name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
-        entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
     merged = _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
-    checker.tally_result(entry, provider, invalid=merged.has_errors)
+    checker.tally_result(parts, source, provider, invalid=invalid)
     return merged
 
 
