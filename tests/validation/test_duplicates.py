@@ -237,3 +237,43 @@ def test_each_group_lists_its_own_records_and_counts_past_five():
         "hesa_id '0000000000002' is on more than one record: records 3 of in.xml, 4 of in.xml, 5 of in.xml, "
         "6 of in.xml, 7 of in.xml and 1 more",
     }
+
+
+def spool_of(finder: DuplicateFinder) -> bytes:
+    finder._spool.seek(0)
+    return finder._spool.read()
+
+
+@pytest.mark.parametrize(
+    "name,odd",
+    [
+        ("in.xml", {}),
+        ("in.xml", {"provider_trainee_id": "S1\n2"}),
+        ("in.xml", {"hesa_id": "00000\x1f00001"}),
+        ("in\x1f.xml", {}),
+        ("in.xml", {"provider_trainee_id": "S\ud800é"}),
+    ],
+    ids=["plain", "line break", "unit separator", "separator in the input's name", "lone surrogate"],
+)
+@pytest.mark.parametrize("number", [7, None], ids=["numbered", "no number"])
+def test_an_entry_made_in_another_process_is_kept_as_the_record_itself(name, odd, number):
+    """A parallel run's helper sends each record's entry as `parts` (its spool line but for the record number, which
+    the parent gives it): the finder keeps it byte for byte as it keeps the record checked here."""
+    checked = TraineeRecord(source=SourceRef(input=name, record=number, line=70), data={**record(1).data, **odd})
+    elsewhere = TraineeRecord(source=SourceRef(input=name, record=3, line=70), data=checked.data)
+    here, there = DuplicateFinder(), DuplicateFinder()
+    try:
+        for _ in (1, 2):
+            here.add(checked)
+            there.add_parts(DuplicateFinder.parts(DuplicateFinder.entry(elsewhere)), number)
+        assert spool_of(there) == spool_of(here)
+        assert (there._hesa, there._provider, there._match, there._offsets) == (
+            here._hesa,
+            here._provider,
+            here._match,
+            here._offsets,
+        )
+        assert [(i, issue) for i, issue in there.issues()] == [(i, issue) for i, issue in here.issues()]
+    finally:
+        here.close()
+        there.close()

@@ -7,6 +7,7 @@ parses only its own), and several inputs shared record by record.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import ValidationResult, validate_files
 from register_batch.readers import hesa_xml
+from register_batch.readers.base import HashingReader
 from register_batch.readers.hesa_xml import find_chunks
 from register_batch.validation import parallel
 from register_batch.validation.runner import Checker
@@ -456,6 +458,37 @@ def test_a_helper_that_stops_after_some_chunks_changes_nothing(
     two = two_processes(long_extract, tmp_path)
     assert small_chunks
     assert long_serial.result.report.summary == two.report.summary
+    assert reports_equal(long_serial.reports, tmp_path / "two")
+
+
+@pytest.mark.parametrize("helper", ["sends-it", "stops-before", "stuck-before"])
+def test_a_chunked_files_hash_is_the_helpers_and_this_process_hashes_nothing(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch, helper
+):
+    """The input's sha256 (report.json's) of a chunked run is made by the helper once it has no chunk left, while
+    this process merges its results: this process's reader hashes nothing, nor reads the helper's chunks again to
+    hash them. A helper gone before sending it, or stuck, leaves it to this process (after DIGEST_WAIT)."""
+    real_send = parallel._Outbox.send
+
+    def send(self, message):
+        if isinstance(message, str) and helper == "stops-before":
+            os._exit(3)  # as if killed once its chunks were all reported
+        if isinstance(message, str) and helper == "stuck-before":
+            time.sleep(600)  # as if stopped (SIGSTOP): validate ends it on its way out
+        real_send(self, message)
+
+    monkeypatch.setattr(parallel, "DIGEST_WAIT", 0.5)
+
+    monkeypatch.setattr(parallel._Outbox, "send", send)
+    hashed = []
+    real_read = HashingReader.read
+    monkeypatch.setattr(HashingReader, "read", lambda self, size=-1: hashed.append(size) or real_read(self, size))
+    hold_the_parent_back(monkeypatch)  # so that the helper claims chunks
+    two = two_processes(long_extract, tmp_path)
+    assert small_chunks
+    assert hashed == []
+    digest = hashlib.sha256(long_extract.read_bytes()).hexdigest()
+    assert two.report.inputs[0].sha256 == long_serial.result.report.inputs[0].sha256 == digest
     assert reports_equal(long_serial.reports, tmp_path / "two")
 
 

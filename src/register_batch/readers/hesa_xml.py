@@ -108,13 +108,16 @@ class XmlPart:
     """What one reader of a chunked file reads.
 
     Index 0: the file from its start, going on into chunk i only if `claim(i)` says so, then closed by the
-    root's end tag. Index i >= 1: chunk i alone, whose first byte follows `newlines_before` newlines.
+    root's end tag; it gives the input's sha256 (reading the rest of the file for it) unless not `hashed`, when the
+    caller sets it (a chunked run's helper hashes the file once it has no chunk left). Index i >= 1: chunk i alone,
+    whose first byte follows `newlines_before` newlines.
     """
 
     chunks: XmlChunks
     index: int = 0
     claim: Callable[[int], bool] | None = None
     newlines_before: int = 0
+    hashed: bool = True
 
 
 CHUNK_BYTES = 4 << 20  # chunks of about this size: fine enough to share the work evenly, few enough to be cheap
@@ -696,10 +699,11 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     hashing: HashingReader | None = None
     reader: HashingReader | _Leading | _Half
     padding = shift = 0
-    if part is None or part.index == 0:
+    if part is None:
         reader = hashing = HashingReader(stream)
-        if part is not None:
-            reader = _Leading(hashing, part)
+    elif part.index == 0:
+        hashing = HashingReader(stream) if part.hashed else None
+        reader = _Leading(stream if hashing is None else hashing, part)
     else:
         reader, padding, shift = _chunk_source(stream, part)
     head = reader.read(PROLOG_LIMIT)
@@ -1202,7 +1206,7 @@ def _chunk_source(stream: IO[bytes], part: XmlPart) -> tuple[_Half, int, int]:
 class _Leading:
     """The file from its start through as many chunks as `part.claim` grants, then the root's end tag."""
 
-    def __init__(self, stream: HashingReader, part: XmlPart):
+    def __init__(self, stream: IO[bytes] | HashingReader, part: XmlPart):
         self._stream = stream
         self._part = part
         self._position = 0

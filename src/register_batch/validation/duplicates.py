@@ -50,6 +50,9 @@ describe(
 # its (input, record number, line, provider_trainee_id, hesa_id).
 Identity = tuple[str, int | None, int | None, str | None, str | None]  # input, record, line, SRS id, HUSID
 Entry = tuple[int, int, int, int, int, int, int, Identity]
+# An entry as another process sends it (`DuplicateFinder.parts`): the three keys kept in memory, the own start cycle,
+# and the record's spool line before and after its record number, which the process numbering the records puts in.
+Parts = tuple[int, int, int, int, bytes, bytes]
 
 _NON_LETTER = re.compile(r"[^a-z ]")
 
@@ -62,6 +65,11 @@ def _digest(*parts: Any) -> int:
     which is all the grouping needs; a collision (about 2**-64 per pair) is what the 64-bit design accepts.
     """
     return hash(parts)
+
+
+def _spooled_value(value: Any) -> str:
+    """A value of an entry's identity as the spool holds it when one of them has a separator in it."""
+    return "" if value is None else str(value).replace("\n", " ").replace("\x1f", " ")
 
 
 def first_name_token(first_names: str | None) -> str:
@@ -156,12 +164,45 @@ class DuplicateFinder:
             f"\x1f{provider_id or ''}\x1f{hesa_id or ''}"
         )
         if "\n" in text or text.count("\x1f") != 4:  # a separator inside a value
-            text = "\x1f".join(
-                "" if v is None else str(v).replace("\n", " ").replace("\x1f", " ")
-                for v in (name, record, line, provider_id, hesa_id)
-            )
+            text = "\x1f".join(_spooled_value(v) for v in (name, record, line, provider_id, hesa_id))
         spooled = f"{text}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
         self._spool_size += self._spool.write(spooled.encode("utf-8", "surrogatepass"))
+        return index
+
+    @staticmethod
+    def parts(entry: Entry) -> Parts:
+        """`entry` as `add_parts` takes it: what `add_entry` keeps, made by the process that checked the record (a
+        parallel run's helper, which has time to spare at its end), less the record's number, which the process
+        numbering the records puts in. The spool line is `add_entry`'s, byte for byte."""
+        hesa, provider, match, first, email, own_cycle, itt_cycle, (name, _record, line, provider_id, hesa_id) = entry
+        head = f"{name}\x1f"
+        tail = f"\x1f{'' if line is None else line}\x1f{provider_id or ''}\x1f{hesa_id or ''}"
+        if "\n" in head or "\n" in tail or head.count("\x1f") + tail.count("\x1f") != 4:  # as add_entry's text
+            head = _spooled_value(name) + "\x1f"
+            tail = "\x1f" + "\x1f".join(_spooled_value(v) for v in (line, provider_id, hesa_id))
+        tail = f"{tail}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
+        return (
+            hesa,
+            provider,
+            match,
+            own_cycle,
+            head.encode("utf-8", "surrogatepass"),
+            tail.encode("utf-8", "surrogatepass"),
+        )
+
+    def add_parts(self, parts: Parts, record: int | None) -> int:
+        """`add_entry` of the entry `parts` was made of, numbered `record`; returns its index in the batch."""
+        hesa, provider, match, _own_cycle, head, tail = parts
+        index = self.count
+        self.count += 1
+        self._hesa.append(hesa)
+        self._provider.append(provider)
+        self._match.append(match)
+        if self._read_since_write:
+            self._spool.seek(self._spool_size)
+            self._read_since_write = False
+        self._offsets.append(self._spool_size)
+        self._spool_size += self._spool.write(head + tail if record is None else b"%b%d%b" % (head, record, tail))
         return index
 
     def _line(self, index: int) -> list[str]:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -42,7 +44,7 @@ from register_batch.readers import (
     find_xml_chunks,
     newlines_before,
 )
-from register_batch.validation.duplicates import DuplicateFinder, Entry
+from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.providers import ProviderCheck
 from register_batch.validation.runner import Checker
 from register_batch.wording import printable
@@ -55,9 +57,11 @@ if TYPE_CHECKING:  # multiprocessing is imported where a helper is forked (_fork
 BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
 POLL_EVERY = 256  # records between the parent's looks at the helper's (small) messages
+DIGEST_WAIT = 10.0  # seconds the parent waits at most for the helper's hash of a chunked file, once it has merged all
 
-# (index: batch index, or record number within a chunk; line; issues; duplicate finder entry; vintage)
-Result = tuple[int, int | None, list[IssueTuple], Entry, str | None, str | None, int]
+# (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
+# entry, as DuplicateFinder.parts; vintage; provider key; sources seen)
+Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int]
 
 
 def can_fork() -> bool:
@@ -102,9 +106,21 @@ def worth_parallel(paths: list[str] | tuple[str, ...]) -> bool:
 
 
 def _result(index: int, record: TraineeRecord) -> Result:
+    """What the parent needs of a record the helper checked, made as far as the helper can (it has time to spare at
+    the end, while the parent merges its results one by one): the duplicate finder's spool line but for the record's
+    number, which the parent gives it."""
     issues = [issue_values(i) for i in record.issues]
-    entry = DuplicateFinder.entry(record)
-    return (index, record.source.line, issues, entry, record.vintage, ProviderCheck.key(record), record.sources_seen)
+    parts = DuplicateFinder.parts(DuplicateFinder.entry(record))
+    return (
+        index,
+        record.source.line,
+        issues,
+        record.has_errors,
+        parts,
+        record.vintage,
+        ProviderCheck.key(record),
+        record.sources_seen,
+    )
 
 
 class _Outbox:
@@ -129,8 +145,9 @@ class _Outbox:
             self.position += written
         return start, self.position - start
 
-    def send(self, message: list[Result] | tuple[int, int, list[tuple[int, int]]] | None) -> None:
-        """A batch of results (interleaved run), a finished chunk (chunk, records, batches), or None: no more."""
+    def send(self, message: list[Result] | tuple[int, int, list[tuple[int, int]]] | str | None) -> None:
+        """A batch of results (interleaved run), a finished chunk (chunk, records, batches), the input's sha256
+        (chunked run, once no chunk is left), or None: no more."""
         self.conn.send(self.spool_batch(message) if isinstance(message, list) else message)
 
     def close(self) -> None:
@@ -184,6 +201,9 @@ def _chunk_helper(checker: Checker, path: str, chunks: XmlChunks, claims: Any, l
             if batch:
                 batches.append(conn.spool_batch(batch))
             conn.send((index, count, batches))  # only a chunk that parsed to its end is reported
+        # The input's hash, which this process has the time for while the parent merges what it sent: the parent's
+        # reader does not hash (XmlPart.hashed), nor read the chunks it left to this process again to hash them.
+        conn.send(_sha256_of(path))
     except BaseException:  # the parent redoes whatever the helper did not report
         pass
     finally:
@@ -199,18 +219,21 @@ class _Helped:
         self.spool = spool
         self.pending: dict[int, Result] = {}  # an interleaved run's results by batch index
         self.chunks: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # a chunked run's finished chunks
+        self.sha256: str | None = None  # a chunked run's input's, once the helper has no chunk left
         self.alive = True
 
     def _receive(self) -> None:
         """Wait for one message and file it; a helper that has hung up or died is no longer alive."""
         try:
             message = self.conn.recv()
-            if message is not None and len(message) == 2:
+            if isinstance(message, tuple) and len(message) == 2:
                 message = self.read(*message)
         except (EOFError, OSError, pickle.UnpicklingError):
             message = None
         if message is None:
             self.alive = False
+        elif isinstance(message, str):
+            self.sha256 = message
         elif isinstance(message, list):
             for item in message:
                 self.pending[item[0]] = item
@@ -245,6 +268,18 @@ class _Helped:
         while self.alive and index not in self.chunks:
             self._receive()
         return self.chunks.pop(index, None)
+
+    def digest(self, timeout: float) -> str | None:
+        """A chunked run's input's sha256, which the helper sends once it has no chunk left; None if it never will or
+        has not within `timeout` seconds (a helper stopped, not ended, would keep this process waiting for ever)."""
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(OSError):
+            while self.alive and self.sha256 is None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.conn.poll(left):
+                    break
+                self._receive()
+        return self.sha256
 
     def close(self) -> None:
         """End the helper and free what it used; again (a chunked run closes it early, then on its way out): nothing."""
@@ -381,7 +416,7 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
     done = 0  # records yielded so far
     try:
         try:
-            for info, raw in checker.raw_records([path], part=XmlPart(chunks, 0, claim)):
+            for info, raw in checker.raw_records([path], part=XmlPart(chunks, 0, claim, hashed=False)):
                 record = checker.check(info, raw)
                 checker.tally(record)
                 done += 1
@@ -405,6 +440,11 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
                     break
             else:
                 info.records = done
+                # The helper hashes the file once it has no chunk left, in about the time this process took to merge
+                # its results. One that took no chunk may be stuck before its first (this process then read every
+                # chunk): it is not waited for, nor is one that has not sent the hash in DIGEST_WAIT.
+                digest = helped.digest(DIGEST_WAIT) if claims[0] < len(chunks) else None
+                info.sha256 = digest or _sha256_of(path)
                 return
         # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
         before = checker.inputs[known:]
@@ -412,6 +452,12 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
         yield from _rest(checker, path, done, before[0] if before else None)
     finally:
         helped.close()
+
+
+def _sha256_of(path: str) -> str:
+    """The sha256 of the whole file, as the reader of a whole input gives it (`InputInfo.sha256`)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _rest(checker: Checker, path: str, skip: int, earlier: InputInfo | None) -> Iterator[TraineeRecord]:
@@ -432,15 +478,12 @@ def _merge(
     checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
 ) -> TraineeRecord:
     """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
-    _index, _line, issues, entry, vintage, provider, sources_seen = result
+    _index, _line, issues, invalid, parts, vintage, provider, sources_seen = result
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     info.sources_seen |= sources_seen
-    if record is not None:
-        name, _local, line, provider_id, hesa_id = entry[-1]  # the identity is an entry's last item
-        entry = (*entry[:-1], (name, record, line, provider_id, hesa_id))
     merged = _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
-    checker.tally_result(entry, provider, invalid=merged.has_errors)
+    checker.tally_result(parts, source, provider, invalid=invalid)
     return merged
 
 

@@ -22,7 +22,7 @@ from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
-from register_batch.validation.duplicates import DuplicateFinder, Entry
+from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
 from register_batch.validation.rules import no_disability_sent_once
@@ -573,7 +573,7 @@ class Checker:
         self._still_counting()
         entry = DuplicateFinder.entry(record)
         self.duplicates.add_entry(entry)
-        self._count_cycle(entry, invalid=record.has_errors)
+        self._count_cycle(entry[5], entry[-1][0], invalid=record.has_errors)
         self.providers.add(ProviderCheck.key(record))
 
     def _still_counting(self) -> None:
@@ -583,20 +583,21 @@ class Checker:
         if self._closed:
             raise _walked_closed()
 
-    def tally_result(self, entry: Entry, provider: str | None, *, invalid: bool = False) -> None:
-        """`tally()` for a record checked in another process, from its duplicates entry and provider key, and
-        whether its own checks found an error (`invalid`)."""
+    def tally_result(self, parts: Parts, source: SourceRef, provider: str | None, *, invalid: bool = False) -> None:
+        """`tally()` for a record checked in another process, from its duplicates entry (as `DuplicateFinder.parts`)
+        and provider key, where this process has it (`source`), and whether its own checks found an error
+        (`invalid`)."""
         self._still_counting()
-        self.duplicates.add_entry(entry)
-        self._count_cycle(entry, invalid=invalid)
+        self.duplicates.add_parts(parts, source.record)
+        self._count_cycle(parts[3], source.input, invalid=invalid)
         self.providers.add(provider)
 
-    def _count_cycle(self, entry: Entry, *, invalid: bool) -> None:
+    def _count_cycle(self, own_cycle: int, input_name: str, *, invalid: bool) -> None:
         """Note the academic cycle Register holds a record's trainee in: that of its trainee_start_date, else its
         itt_start_date (register-api.md §2.3, §4; the entry's `cycle_of(own_start)`, which the sync lists by too); none
         for an invalid record (it is not sent, and its dates may be any year). In batch order, as the entries."""
-        self._cycle_at.append(0 if invalid else entry[5])
-        self._input_at.append(self._cycle_inputs.setdefault(entry[-1][0], len(self._cycle_inputs)))
+        self._cycle_at.append(0 if invalid else own_cycle)
+        self._input_at.append(self._cycle_inputs.setdefault(input_name, len(self._cycle_inputs)))
 
     def _records_by_cycle(self) -> dict[str, dict[int, int]]:
         """The valid records by input and academic cycle (`_count_cycle`; an error across records, read from
