@@ -1625,3 +1625,35 @@ def test_log_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkeypatch
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["reference", "show"], ["reference", "pull"], ["reference", "diff"], ["mappings", "check"]],
+    ids=" ".join,
+)
+@pytest.mark.parametrize(
+    ("given", "set_by"),
+    [("option", "--api-version"), ("environment", "$REGISTER_BATCH_API_VERSION"), ("file", "register-batch.toml")],
+)
+def test_the_reference_and_mappings_commands_say_where_a_refused_api_version_was_set(
+    tmp_path, monkeypatch, command, given, set_by
+):
+    """As validate, convert, sync and export do (review138 F1): a user with the value in the environment and a
+    settings file does not guess which one was read. `reference diff` on a state dir with nothing pulled names the
+    version, not `run reference pull first` (the pull would then be refused for it)."""
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "state"
+    args = [*command, *(["--state-dir", str(state)] if command[0] == "reference" and command[1] != "show" else [])]
+    if given == "option":
+        args += ["--api-version", "v2025.0"]
+    elif given == "environment":
+        monkeypatch.setenv("REGISTER_BATCH_API_VERSION", "v2025.0")
+    else:
+        (tmp_path / "register-batch.toml").write_text('api_version = "v2025.0"\n')
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.output.splitlines()) == (
+        2,
+        [f"register-batch: error: API version 'v2025.0' is not supported; supported: v2026.1 (set by {set_by})"],
+    )
+    assert not state.exists()  # nothing pulled, no embedded emulator started

@@ -705,7 +705,9 @@ def test_a_register_that_answers_not_found_is_not_an_empty_cycle(tmp_path, monke
         result = CliRunner().invoke(cli, ["export", "--target", url, "--to", "json", "-o", str(out)])
     assert result.exit_code == 1, result.output
     assert "No trainees matched" not in result.output and "does not serve the Register API" in result.output
-    assert "(check the target and --api-version)" in result.output  # the option, as the command line names it
+    # What the user can do, not a setting with no other value to give (review138 F2).
+    assert "the only version this register-batch speaks: check the target, or upgrade register-batch" in result.output
+    assert "--api-version" not in result.output
     assert not out.exists()
 
 
@@ -1999,3 +2001,21 @@ def test_a_kosovan_trainee_is_written_with_hesas_nationality_code_and_syncs_back
     assert [(i.code, i.value) for i in back.issues] == [("legacy_code_translated", "QO")]
     rerun = sync_files([str(out)], sync_options(emulator, tmp_path, TOKEN))
     assert rerun.actions == {"unchanged": 12} and rerun.exit_code == 0
+
+
+@pytest.mark.parametrize(("to", "ending"), [("json", "json"), ("jsonl", "jsonl"), ("register-csv", "csv")])
+def test_the_library_refuses_an_api_version_register_batch_does_not_speak_whatever_the_format(tmp_path, to, ending):
+    """As the command line does (review138 F3): for json and jsonl, `export_trainees` with a v2026.0 client sent
+    `GET /api/v2026.0/trainees`, which a Register serving that version beside v2026.1 (its sandbox did, §1.1) answers
+    with v2025.0-era fields; only register-csv and hesa-xml were refused, by their code lists."""
+    from register_batch.errors import ConfigError
+
+    out = tmp_path / f"held.{ending}"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        with (
+            pytest.raises(ConfigError, match=r"^API version 'v2026\.0' is not supported; supported: v2026\.1$"),
+            RegisterClient(emulator.url, TOKEN, api_version="v2026.0") as client,
+        ):
+            export_trainees(client, to=to, output=out)
+        assert emulator.snapshot()["requests"]["total"] == 0
+    assert not out.exists()

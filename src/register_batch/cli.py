@@ -373,6 +373,7 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
     from register_batch.reference import load_reference
 
     settings = state.settings(api_version=api_version)
+    settings.check("api_version")  # said with where it was set, as every command says it (review138 F1)
     ref = load_reference(settings.api_version, _reference_path(settings))
     if field is None:
         if as_json:
@@ -545,14 +546,12 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
     lists when the settings name that target."""
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.config import parse_rate
-    from register_batch.reference import check_api_version
     from register_batch.reference.pull import pull_reference
     from register_batch.sync.target import open_target
 
     configured = state.settings(api_version=api_version)  # the settings' own, which the other commands read
     settings = _pull_settings(state, configured, target, state_dir, api_version)
-    settings.check("rate", "target")
-    check_api_version(settings.api_version)
+    settings.check("rate", "target", "api_version")
     # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
     # own shorter window would count only its last second's sends and could take the minute past Register's 100.
     limit, period = parse_rate(settings.rate)
@@ -648,8 +647,9 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
 
     configured = state.settings(api_version=api_version)
     settings = _pull_settings(state, configured, target, state_dir, api_version)
-    if target is not None:
-        settings.check("target")  # a target the pull would refuse names no folder it saved in
+    # A target the pull would refuse names no folder it saved in; a version it would refuse is said before "run
+    # reference pull first", which the pull would then refuse for it (review138 F1).
+    settings.check(*(["target"] if target is not None else []), "api_version")
     if pulled_lists(settings.state_dir) is None:
         raise _none_pulled(settings, given=state_dir is not None, target_given=target is not None)
     pulled = read_pulled(settings.state_dir)

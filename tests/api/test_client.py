@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -396,18 +397,67 @@ def test_an_empty_last_page_or_first_page_asked_without_a_number_is_judged_by_it
         assert len(client.list_trainees(academic_cycle=2025, per_page=2, page=4)[0]) == 0
 
 
+@contextmanager
+def no_longer_serving(emulator):
+    """The emulator as a Register that no longer (or not yet) serves v2026.1: each request to `/api/v2026.1/...` goes
+    on as one to `/api/v2025.0/...`, which it answers as Register does a version it does not serve (§1.1 catch-all:
+    401 without a token, else 404 `Not found`)."""
+
+    def older(seen, _forward):
+        headers = {k: v for k, v in seen.headers.items() if k.lower() not in ("host", "content-length")}
+        path = seen.path.replace("/api/v2026.1", "/api/v2025.0", 1)
+        reply = httpx.request(seen.method, emulator.url + path, headers=headers, content=seen.body)
+        return reply.status_code, {"Content-Type": reply.headers.get("Content-Type", "")}, reply.content
+
+    with fronting(emulator.url, older) as front:
+        yield front
+
+
 def test_only_no_trainees_found_is_an_empty_listing(emulator):
     """404 `No trainees found` is an empty page (§2.3); 404 `Not found` is a version Register does not serve, or its
     API switched off (§1.1): an error, never "Register holds no one"."""
     with client_for(emulator) as client:
         assert list(client.iter_trainees(academic_cycle=2025)) == []
     with (
-        client_for(emulator, api_version="v2025.0") as old,
-        pytest.raises(NotFound, match=r"does not serve the Register API v2025\.0") as caught,
+        no_longer_serving(emulator) as front,
+        client_for(front) as old,
+        pytest.raises(NotFound, match=r"does not serve the Register API v2026\.1") as caught,
     ):
         list(old.iter_trainees(academic_cycle=2025))
-    assert str(caught.value).endswith("v2025.0 (check the target and api_version)")  # the client's argument
-    assert caught.value.worded(OPTIONS).endswith("v2025.0 (check the target and --api-version)")
+    assert caught.value.status == 404
+
+
+def test_a_register_no_longer_serving_v2026_1_is_said_as_what_the_user_can_do(emulator):
+    """A Register that does not serve v2026.1 (the day it drops it, as it dropped v2025.0): `reference pull`'s 401
+    sent the user to check the one thing that was right, the target's address, and a listing's 404 to change an
+    api_version that takes no other value (review138 F2). Neither names a setting: the client's version is the only
+    one there is."""
+    with no_longer_serving(emulator) as front, client_for(front) as client:
+        with pytest.raises(Unauthorized) as unauthorized:
+            client.reference_data()
+        with pytest.raises(NotFound) as not_found:
+            client.list_trainees(academic_cycle=2025)
+    for caught in (unauthorized.value, not_found.value):
+        assert caught.worded(OPTIONS) == str(caught)  # no --api-version to change
+    assert str(unauthorized.value) == (
+        "GET /reference-data -> 401: Unauthorized; sent without a token, as Register needs none for it: the target "
+        "is not Register, or does not serve the Register API v2026.1, the only version this register-batch speaks: "
+        "check the target, or upgrade register-batch"
+    )
+    assert str(not_found.value) == (
+        f"GET /trainees -> 404: Not found: {front.url} does not serve the Register API v2026.1, the only version this "
+        "register-batch speaks: check the target, or upgrade register-batch"
+    )
+
+
+@pytest.mark.parametrize("version", ["v2026.0", "v2025.0", "V2026.1", "v2026.1/../v2026.1", "", 2026.1])
+def test_a_client_of_an_api_version_register_batch_does_not_speak_is_refused_when_made(emulator, version):
+    """As the command line and `sync_files` refuse it (review138 F3): `export_trainees(to="jsonl")` sent such a
+    client's requests to `/api/<version>/trainees`, for a response register-batch was never written for."""
+    with pytest.raises(ConfigError) as caught:
+        RegisterClient(emulator.url, TOKEN, api_version=version)
+    assert str(caught.value) == f"API version {str(version)!r} is not supported; supported: v2026.1"
+    assert emulator.snapshot()["requests"]["total"] == 0
 
 
 def test_a_trainee_wrapped_in_data_is_read_as_the_trainee(emulator):
@@ -543,8 +593,9 @@ def test_a_401_to_a_request_sent_without_a_token_does_not_blame_the_token():
     ):
         client.reference_data()
     assert str(caught.value) == (
-        "GET /reference-data -> 401: Unauthorized; sent without a token, as Register needs none for it: check that "
-        "the target is Register's address"
+        "GET /reference-data -> 401: Unauthorized; sent without a token, as Register needs none for it: the target "
+        "is not Register, or does not serve the Register API v2026.1, the only version this register-batch speaks: "
+        "check the target, or upgrade register-batch"
     )
 
 

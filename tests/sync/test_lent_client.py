@@ -56,10 +56,12 @@ def test_a_client_of_the_same_service_written_otherwise_is_the_runs(tmp_path):
 
 
 def test_a_client_of_another_api_version_is_refused(tmp_path):
-    with _register() as register, _client(register.url, api_version="v2025.0") as client:
-        with pytest.raises(ConfigError, match=r"sends to API v2025\.0, not v2026\.1 \(this run's api_version\)"):
-            sync_files([str(SAMPLES / "extract.xml")], sync_options(register, tmp_path, TOKEN), client=client)
+    """Refused when the client is made, as the command line refuses it (review138 F3): no run is started with it."""
+    with _register() as register:
+        with pytest.raises(ConfigError, match=r"^API version 'v2025\.0' is not supported; supported: v2026\.1$"):
+            _client(register.url, api_version="v2025.0")
         assert _requests(register) == 0
+        assert not (tmp_path / "reports").exists()
 
 
 def test_a_closed_client_is_a_config_error_before_the_extract_is_read(tmp_path):

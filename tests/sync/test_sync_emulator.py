@@ -2237,7 +2237,7 @@ def test_a_version_register_does_not_serve_is_one_line_and_nothing_is_sent(emula
         )
     assert done.returncode == 1, done.stderr
     [line] = done.stderr.strip().splitlines()
-    assert "404" in line and "does not serve the Register API v2026.1" in line and "--api-version" in line
+    assert "404" in line and "does not serve the Register API v2026.1" in line and "upgrade register-batch" in line
     assert [s.method for s in front.seen] == ["GET"]
 
 

@@ -121,7 +121,15 @@ BLOCKED = (
     "Register refused this machine (its IP address or User-Agent is blocked), so nothing was done: ask DfE's "
     "Register support why"
 )
-NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: check that the target is Register's address"
+# A version Register does not serve falls to its catch-all, which still asks for a token (401 without one, else 404 `Not
+# found`, §1.1, §8.4): Register's own reference data needs none in v2026.1 (§2.2), so a 401 to it, or a listing's
+# 404 `Not found`, is another service, or a Register that no longer serves the one version register-batch speaks.
+# Said as what the user can do: api_version takes no other value (review138 F2).
+NOT_SERVED = (
+    "does not serve the Register API {version}, the only version this register-batch speaks: check the target, or "
+    "upgrade register-batch"
+)
+NO_TOKEN_NEEDED = "sent without a token, as Register needs none for it: the target is not Register, or " + NOT_SERVED
 # A request's deadline, unless set: this many timeouts. A timeout bounds each wait for a byte (httpx's), so a server
 # sending one just inside it could hold a request for hours. Register's longest answer, a listing page of 5000
 # trainees (some 15 MB), takes seconds on a good line; with a short --timeout and a slow line, use a smaller
@@ -392,6 +400,11 @@ class RegisterClient:
         finally:
             del token
         self.root = resolve_target(target)
+        from register_batch.reference import check_api_version
+
+        # As the command line and sync_files refuse it: a client of another version sent export_trainees's json and
+        # jsonl listings to `/api/<version>/...`, for answers register-batch was never written for (review138 F3).
+        check_api_version(api_version)
         if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
             raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
         if deadline is None:
@@ -577,7 +590,9 @@ class RegisterClient:
                 what = "`data`" if data is None else expect.what
                 raise ServerError(method, path, status, [f"the answer had no {what} in it (not Register's answer?)"])
             return parsed
-        refused = _refusal(method, path, response, parsed, token_sent=bearer is not None, mask=token)
+        refused = _refusal(
+            method, path, response, parsed, token_sent=bearer is not None, mask=token, api_version=self.api_version
+        )
         # The answer is not kept in this frame's locals: its repr shows the reason phrase, which a gateway echoing
         # the Authorization header fills with the token (review125 F3).
         del response
@@ -759,12 +774,9 @@ class RegisterClient:
                 exc.method,
                 exc.path,
                 exc.status,
-                [
-                    f"{'; '.join(exc.messages)}: {self.root} does not serve the Register API {self.api_version} "
-                    "(check the target and api_version)"
-                ],
+                [f"{'; '.join(exc.messages)}: {self.root} {NOT_SERVED.format(version=self.api_version)}"],
                 exc.body,
-            ).marking(api_version="api_version") from None
+            ) from None
         items = body["data"]
         if not all(_is_trainee(item) for item in items):
             raise ServerError("GET", "/trainees", 200, ["the listing held something other than trainees"])
@@ -1144,7 +1156,14 @@ def _body(response: httpx.Response) -> tuple[bytes, str | None]:
 
 
 def _refusal(
-    method: str, path: str, response: httpx.Response, parsed: Any, *, token_sent: bool, mask: Secret | None = None
+    method: str,
+    path: str,
+    response: httpx.Response,
+    parsed: Any,
+    *,
+    token_sent: bool,
+    mask: Secret | None = None,
+    api_version: str,
 ) -> ApiError:
     """The error for an answer that is neither a success nor a 429: its class by status, Register's messages, and
     what to do where the answer itself does not say (a refused token, a redirect not followed). `mask`, the token,
@@ -1155,7 +1174,7 @@ def _refusal(
     )
     messages = _messages(response, parsed)
     if status == 401:  # a request Register answers without a token (GET /reference-data) had no token to refuse
-        messages.append(TOKEN_REFUSED if token_sent else NO_TOKEN_NEEDED)
+        messages.append(TOKEN_REFUSED if token_sent else NO_TOKEN_NEEDED.format(version=api_version))
     if status == 403:
         messages.append(BLOCKED)
     if 300 <= status < 400 and (moved := _redirect_target(response.headers.get("Location"))):
