@@ -811,15 +811,17 @@ def alongside(results: list[RecordResult], dry_run: bool) -> dict[str, Counter[s
 
 
 def joined(results: list[RecordResult]) -> dict[str, dict[str, dict[str, int]]]:
-    """The withdrawals and deferrals planned with a create or an update (report.json's `sync.joined`), by that action
-    and by the record's outcome: `{"withdraw": {"create": {"done": 67, "pending": 472}}}`. The plan, as the actions
-    count it: report.html's Withdraw and Defer cards counted only those done beside a Create card counting the records
-    not reached too (review134 F3)."""
+    """The withdrawals and deferrals planned with a create, an update or a deferral (report.json's `sync.joined`), by
+    that action and by the record's outcome: `{"withdraw": {"create": {"done": 67, "pending": 472}}}`. The plan, as the
+    actions count it: report.html's Withdraw and Defer cards counted only those done beside a Create card counting the
+    records not reached too (review134 F3), and left out a withdrawal after a deferral, which the summary line counts
+    ("1 deferred (1 then withdrawn)", review137 F4)."""
     found: dict[str, dict[str, Counter[str]]] = {}
     for result in results:
-        if result.plan.action not in ("create", "update"):
+        if result.plan.action not in ("create", "update", "defer"):
             continue
-        for kind in {step.kind for step in result.plan.steps} & {"withdraw", "defer"}:
+        # (a deferral's own step is its action's, counted by the actions: only the withdrawal after it is joined)
+        for kind in {step.kind for step in result.plan.steps} & {"withdraw", "defer"} - {result.plan.action}:
             found.setdefault(kind, {}).setdefault(result.plan.action, Counter())[result.outcome] += 1
     return {
         kind: {action: dict(sorted(outcomes.items())) for action, outcomes in sorted(by.items())}
