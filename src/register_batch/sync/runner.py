@@ -1496,6 +1496,10 @@ class SyncRun:
             return
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
+            # The write's turn in the rate budget first: marked in flight while it waited (most of a rate-limited
+            # run's time), a run killed then left a write never sent held back as unknown by the next runs for 10
+            # minutes (review137 F3). The mark is still made before any byte of the request goes (design.md).
+            self._take_turn()
             # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
             # create links the record to no trainee (`""`): a link an earlier run made, to a trainee another record
             # of this extract now keeps (one_record_per_trainee), would hide the create sent and bring it back there.
@@ -1634,6 +1638,16 @@ class SyncRun:
             http_status=result.http_status,
             **common,
         )
+
+    def _take_turn(self) -> None:
+        """Wait for the next request's turn in the rate budget (RateLimiter.take_ahead), counted as the client counts
+        its own waits; a stop asked meanwhile raises StoppedWaiting, as a wait in the client does."""
+        client = self.client
+        waited = client.limiter.waited
+        try:
+            client.limiter.take_ahead(client.stopping)
+        finally:
+            client.stats.seconds_waiting += client.limiter.waited - waited
 
     def waits_for(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why nothing is sent for the record yet, if a create, placement, degree, update, withdrawal or deferral an
