@@ -316,7 +316,8 @@ class Progress:
                         why, news = shown
                         left = task.fields.get("resumes_at", 0.0) - time.monotonic()
                         if left > 0 or news:  # a 429's stays said until the next request, as before
-                            words = wait_words(max(left, 0.0), news or left < 0.5)
+                            # whole seconds, as the time left beside it (Remaining) writes them
+                            words = "under 1 s" if left < 1 else f"{int(left)} s"
                             return Text(f"{task.description}: waiting {words} for {why}", style="progress.description")
                     return super().render(task)
 
