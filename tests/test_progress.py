@@ -351,11 +351,11 @@ def test_a_wait_is_shown_on_the_bar_until_the_next_request_and_not_at_all_when_q
         task.advance()
     assert drawn == [
         {"completed": 1},
-        {
-            "description": "Writing to Register: waiting 30 s for the rate limit (100 requests per 60 s)",
+        {  # said with the bar, counted down (review137 F1)
+            "waiting": ("the rate limit (100 requests per 60 s)", False),
             "resumes_at": pytest.approx(time.monotonic() + 30, abs=5),
         },
-        {"completed": 2, "description": "Writing to Register"},
+        {"completed": 2, "waiting": None},
         {"completed": 3},
     ]
     stream = io.StringIO()
@@ -618,3 +618,66 @@ def test_hours_left_are_said_in_hours_and_minutes(monkeypatch):
         "Writing to Register: 18100/19100 requests (1810.0/s, about 11 min left)",
         "Writing to Register: 18900/19100 requests (1260.0/s, about 126 s left)",
     ]
+
+
+def _rendered(progress: Progress, column: str) -> str:
+    assert progress._rich is not None
+    [found] = [c for c in progress._rich.columns if type(c).__name__ == column]
+    [bar] = progress._rich.tasks
+    return found.render(bar).plain
+
+
+def test_the_bars_time_left_and_wait_count_down_all_through_a_wait(monkeypatch):
+    """review137 F1: at 6 requests a minute, 10 left and a window's wait under way, the time left stood at "0:01:40"
+    (10 requests at the pace) for the last 36 s of the wait, and the label said "waiting 60 s" all the while: nothing
+    on the line moved. The wait left plus a window for the 4 after the 6 that go when it opens, counted down."""
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    limiter = RateLimiter(6, 60, clock=clock.time, sleep=clock.sleep, margin=0)
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=15, unit="requests", every=1)
+        task.set_pace(limiter.per_second)
+        with task.waits_shown(limiter):
+            for _ in range(5):
+                clock.now += 0.5
+                task.advance()
+            task.waiting(57, "the rate limit (6 requests per 60 s)")
+            seen = []
+            for _ in range(3):
+                seen.append((_rendered(progress, "Remaining"), _rendered(progress, "Described")))
+                clock.now += 20
+            task.advance()
+            after = _rendered(progress, "Described")
+    assert seen == [
+        ("0:01:57", "Writing to Register: waiting 57 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:37", "Writing to Register: waiting 37 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:17", "Writing to Register: waiting 17 s for the rate limit (6 requests per 60 s)"),
+    ]
+    assert after == "Writing to Register"
+
+
+def test_a_bars_wait_once_over_is_no_longer_said_but_a_429s_is_until_the_next_request(monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=15, unit="requests", every=1)
+        task.waiting(10, "the rate limit (6 requests per 60 s)")
+        clock.now += 10.2
+        over = _rendered(progress, "Described")
+        task.waiting(0.3, "Register's next window (it answered 429, Retry later)", news=True)
+        clock.now += 1
+        asked = _rendered(progress, "Described")
+    assert over == "Writing to Register"
+    assert asked == "Writing to Register: waiting under 1 s for Register's next window (it answered 429, Retry later)"
+
+
+def test_a_task_going_at_another_ones_pace_says_no_time_left_of_its_own(monkeypatch):
+    """review137 F2: "Recording unchanged records: 898/5980 records (34.1/s, about 149 s left)" four seconds before
+    the writes' "about 26 s left": passed over between the writes, they end with them."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        passed = progress.task("Recording unchanged records", total=5980, eta=False)
+        now[0] = 26.0
+        passed.advance(898)
+    assert _lines_without_time(stream) == ["Recording unchanged records: 898/5980 records (34.5/s)"]

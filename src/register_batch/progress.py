@@ -74,12 +74,13 @@ class DropWhenGone:
 class Task:
     """One counter of work (records read, requests sent)."""
 
-    def __init__(self, owner: Progress, label: str, total: int | None, unit: str, every: int = 64):
+    def __init__(self, owner: Progress, label: str, total: int | None, unit: str, every: int = 64, *, eta: bool = True):
         self.owner = owner
         self.label = label
         self.total = total
         self.unit = unit
         self.every = every  # steps between redraws of a bar
+        self.eta = eta  # whether a plain line says the time left (Progress.task)
         self.done = 0
         self.started = time.monotonic()
         self._last_log = self.started
@@ -104,7 +105,7 @@ class Task:
             # still for a minute.
             if self._described:
                 self._described = False
-                self._draw(completed=self.done, description=self.label)
+                self._draw(completed=self.done, waiting=None)
             elif self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
@@ -135,12 +136,13 @@ class Task:
         self.resumes_at = now + seconds
         if (seconds < self.owner.interval and not news) or not self.owner.enabled:
             return
-        waits = "under 1 s" if news and seconds < 0.5 else f"{seconds:.0f} s"  # news may be short: not "waiting 0 s"
         if self._bar is not None:
-            self._draw(description=f"{self.label}: waiting {waits} for {why}", resumes_at=self.resumes_at)
+            # The wait left is drawn with the bar (Described), counted down: "waiting 60 s" for the whole minute, beside
+            # a time left standing still, had nothing on the line move (review137 F1).
+            self._draw(waiting=(why, news), resumes_at=self.resumes_at)
             self._described = True
         else:
-            self.owner.log(f"{self.line(now)}; waiting {waits} for {why}")
+            self.owner.log(f"{self.line(now)}; waiting {wait_words(seconds, news)} for {why}")
             self._last_log = now + seconds  # the next line a full interval after the wait, not at once
             self._logged = None  # a wait's line is not the count's last word
 
@@ -184,7 +186,7 @@ class Task:
         rate = self.done / elapsed
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
-        if self.total and rate > 0 and self.done < self.total:
+        if self.eta and self.total and rate > 0 and self.done < self.total:
             waited = self.resumes_at - now
             window = None
             if self._limiter is not None:
@@ -198,7 +200,7 @@ class Task:
         """The bar's final count, or a final plain line for runs long enough to have logged along the way (unless
         the last line gave that count already: a log ended on the same line twice)."""
         if self._bar is not None:
-            self._draw(completed=self.done, description=self.label, resumes_at=0.0)
+            self._draw(completed=self.done, waiting=None, resumes_at=0.0)
             rich, bar = self._bar
             # Its elapsed time stops here: a bar of no total is never finished to rich, and the finished steps'
             # clocks ran on for the whole upload ("Validating 4000/? 0:00:19" of 3 s: review134 F5).
@@ -305,6 +307,20 @@ class Progress:
             from rich.progress import Progress as RichProgress
             from rich.text import Text
 
+            class Described(TextColumn):
+                """The task's label; during a wait (Task.waiting), how long it has left, counted down, and why."""
+
+                def render(self, task: Any) -> Text:
+                    shown = task.fields.get("waiting")
+                    if shown:
+                        why, news = shown
+                        left = task.fields.get("resumes_at", 0.0) - time.monotonic()
+                        if left > 0 or news:  # a 429's stays said until the next request, as before
+                            # whole seconds, as the time left beside it (Remaining) writes them
+                            words = "under 1 s" if left < 1 else f"{int(left)} s"
+                            return Text(f"{task.description}: waiting {words} for {why}", style="progress.description")
+                    return super().render(task)
+
             class Remaining(TimeRemainingColumn):
                 """Rich's estimate, at most a task's pace (Task.set_pace), in rich's own format."""
 
@@ -320,7 +336,7 @@ class Progress:
                     return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
 
             self._rich = RichProgress(
-                TextColumn("[progress.description]{task.description}"),
+                Described("[progress.description]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TaskProgressColumn(),
@@ -356,9 +372,13 @@ class Progress:
                     drawer.stop()
             self._rich.stop()
 
-    def task(self, label: str, total: int | None = None, unit: str = "records", every: int = 64) -> Task:
-        """A counter; `every` is how many steps a bar takes between redraws (1 for steps that take a while)."""
-        return Task(self, label, total, unit, every)
+    def task(
+        self, label: str, total: int | None = None, unit: str = "records", every: int = 64, *, eta: bool = True
+    ) -> Task:
+        """A counter; `every` is how many steps a bar takes between redraws (1 for steps that take a while). Without
+        `eta`, its plain lines say no time left: work that goes at another task's pace, whose own average says
+        nothing of when it ends (review137 F2)."""
+        return Task(self, label, total, unit, every, eta=eta)
 
     def log(self, message: str) -> None:
         if not self.enabled:
@@ -385,11 +405,19 @@ def remaining(steps: float, rate: float, waiting: float, window: tuple[int, floa
     minute for the rate limit's next window said "about 0 s left". With the limit's `window` (at most N requests in
     S seconds) known, a wait under way is added to the windows the steps after it still need: N go once it ends, and
     each N more a window later. Taken instead of added, 109 requests left at 95 a minute with 57 s to wait said
-    1 min 9 s of two minutes (review134 F2)."""
+    1 min 9 s of two minutes (review134 F2). That schedule alone, not the steps at `rate` (at most the pace, which
+    spreads a window's requests over it where they go at once when it opens): the greater of the two stood still
+    at the steps' share of the pace for up to most of each wait, "0:01:40" for 36 s (review137 F1)."""
     if window is None or waiting <= 0:
         return max(steps / rate, waiting)
     limit, period = window
-    return max(steps / rate, waiting + max(0, math.ceil(steps / limit) - 1) * period)
+    return waiting + max(0, math.ceil(steps / limit) - 1) * period
+
+
+def wait_words(seconds: float, short: bool = False) -> str:
+    """A wait as a line says it; a `short` one (a 429's, or the last moment of one counted down) under half a
+    second as "under 1 s", not "0 s"."""
+    return "under 1 s" if short and seconds < 0.5 else f"{seconds:.0f} s"
 
 
 def duration(seconds: float) -> str:

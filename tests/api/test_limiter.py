@@ -779,3 +779,21 @@ def test_a_rate_over_registers_limit_keeps_to_itself_alone():
         limiter.acquire()
         sent.append(clock.now)
     assert clock.now == 6000.0 and len(sent) == 300
+
+
+def test_a_turn_taken_ahead_is_waited_for_then_and_used_by_the_next_request_without_another():
+    """review137 F3: a sync takes a write's turn before it marks the write in flight; the request itself, sent a
+    moment later through the client, neither waits again nor counts twice."""
+    clock = FakeClock()
+    waits: list[float] = []
+    limiter = RateLimiter(2, 60, clock=clock.time, sleep=clock.sleep, margin=0.0, on_wait=lambda s, _: waits.append(s))
+    limiter.acquire()
+    limiter.acquire()
+    limiter.take_ahead()  # the wait is here, before anything is marked
+    assert waits == [60.0] and clock.now == 1_000_060.0
+    limiter.acquire()  # the request the turn was taken for
+    assert waits == [60.0] and clock.now == 1_000_060.0
+    limiter.acquire()  # the window's second: the one taken ahead was counted once, not twice
+    assert waits == [60.0]
+    limiter.acquire()
+    assert waits == [60.0, 60.0]

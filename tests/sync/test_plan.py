@@ -256,6 +256,46 @@ def test_the_summary_line_counts_a_record_updated_or_deferred_and_then_withdrawn
     assert register.report()["sync"]["written"] == {"update": 2, "withdraw": 2, "defer": 2}
 
 
+def test_the_withdraw_card_counts_a_withdrawal_sent_after_a_deferral_as_the_summary_line_does(register, tmp_path):
+    """review137 F4: a record deferred and then withdrawn was left out of report.html's Withdraw card ("Withdraw 2"
+    beside a summary line and report.json counting 3): `sync.joined` counted only the withdrawals beside a create or
+    an update. It counts those beside a deferral too, and the card says "with its deferral"."""
+    rows = [hesa_trainee(n) for n in (1, 2, 3, 4)]
+    register.sync(write_hesa_csv(tmp_path / "first.csv", rows))
+    later = [
+        {**rows[0], "F_NQTEMAIL": "moved@example.com", **HESA_WITHDRAWAL},
+        {**rows[1], "F_NQTEMAIL": "changed@example.com", **HESA_DEFERRAL},
+        {**rows[2], **HESA_DEFERRAL, **HESA_WITHDRAWAL},
+        rows[3],
+    ]
+    extract = write_hesa_csv(tmp_path / "second.csv", later)
+
+    def cards() -> dict[str, str]:
+        doc = lxml.html.fromstring((tmp_path / f"reports-{register.runs}" / "report.html").read_bytes())
+        found = doc.xpath('//ul[@data-group="actions"]/li[@data-count="withdraw" or @data-count="defer"]')
+        return {card.get("data-count"): " | ".join(" ".join(s.text_content().split()) for s in card) for card in found}
+
+    register.sync(extract, dry_run=True)
+    assert register.report()["sync"]["joined"] == {
+        "defer": {"update": {"planned": 1}},
+        "withdraw": {"defer": {"planned": 1}, "update": {"planned": 1}},
+    }
+    assert cards() == {
+        "withdraw": "2 | To withdraw | 1 with its deferral; 1 with its update",
+        "defer": "2 | To defer | 1 with its update",
+    }
+    done = register.sync(extract)
+    assert done.summary_line().startswith("4 records: 2 updated (1 then withdrawn, 1 then deferred), 1 deferred (1 ")
+    assert register.report()["sync"]["joined"] == {
+        "defer": {"update": {"done": 1}},
+        "withdraw": {"defer": {"done": 1}, "update": {"done": 1}},
+    }
+    assert cards() == {
+        "withdraw": "2 | Withdraw | 1 with its deferral; 1 with its update",
+        "defer": "2 | Defer | 1 done | 1 with its update",
+    }
+
+
 def test_a_withdrawal_or_deferral_in_register_that_the_record_does_not_show_is_reported(register, tmp_path):
     """The API cannot reinstate anyone (register-api.md §2, §6), so nothing is sent; but a record that shows a
     trainee in training whom Register has withdrawn or deferred is a difference someone must look at."""

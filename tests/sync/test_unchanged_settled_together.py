@@ -65,6 +65,21 @@ def test_the_records_with_nothing_to_send_are_counted_in_the_progress(our_regist
     assert "Recording unchanged records: 5/5 records" in stream.getvalue()
 
 
+def test_the_unchanged_records_passed_over_between_writes_say_no_time_left_of_their_own(our_register, tmp_path):
+    """review137 F2: their own average (most of them passed over in a rate-limit wait) gave "about 149 s left" beside
+    the writes' "about 26 s left": they go at the writes' pace, and the writes' line says how long is left."""
+    register = our_register
+    rows = _loaded(register, tmp_path, 6)
+    rows[1] = {**rows[1], "F_NQTEMAIL": "corrected@example.com"}
+    stream = io.StringIO()
+    options = sync_options(register.emulator, tmp_path, TOKEN, report_dir=tmp_path / "again", as_of=register.as_of)
+    with Progress(stream=stream, interval=0, force_terminal=False) as progress:
+        sync_files([str(write_hesa_csv(tmp_path / "nightly.csv", rows))], options, progress=progress)
+    passed = [line for line in stream.getvalue().splitlines() if "Recording unchanged records: " in line]
+    assert passed and any("/5 records" in line and "5/5" not in line for line in passed), passed
+    assert not any("left" in line for line in passed), passed
+
+
 class _DiesAt(io.StringIO):
     """A progress stream whose process dies (SIGKILL: no commit, no report) as it is given the `at`-th line that
     counts the records with nothing to send: part-way through them, with some not yet committed."""

@@ -825,15 +825,17 @@ def alongside(results: list[RecordResult], dry_run: bool) -> dict[str, Counter[s
 
 
 def joined(results: list[RecordResult]) -> dict[str, dict[str, dict[str, int]]]:
-    """The withdrawals and deferrals planned with a create or an update (report.json's `sync.joined`), by that action
-    and by the record's outcome: `{"withdraw": {"create": {"done": 67, "pending": 472}}}`. The plan, as the actions
-    count it: report.html's Withdraw and Defer cards counted only those done beside a Create card counting the records
-    not reached too (review134 F3)."""
+    """The withdrawals and deferrals planned with a create, an update or a deferral (report.json's `sync.joined`), by
+    that action and by the record's outcome: `{"withdraw": {"create": {"done": 67, "pending": 472}}}`. The plan, as the
+    actions count it: report.html's Withdraw and Defer cards counted only those done beside a Create card counting the
+    records not reached too (review134 F3), and left out a withdrawal after a deferral, which the summary line counts
+    ("1 deferred (1 then withdrawn)", review137 F4)."""
     found: dict[str, dict[str, Counter[str]]] = {}
     for result in results:
-        if result.plan.action not in ("create", "update"):
+        if result.plan.action not in ("create", "update", "defer"):
             continue
-        for kind in {step.kind for step in result.plan.steps} & {"withdraw", "defer"}:
+        # (a deferral's own step is its action's, counted by the actions: only the withdrawal after it is joined)
+        for kind in {step.kind for step in result.plan.steps} & {"withdraw", "defer"} - {result.plan.action}:
             found.setdefault(kind, {}).setdefault(result.plan.action, Counter())[result.outcome] += 1
     return {
         kind: {action: dict(sorted(outcomes.items())) for action, outcomes in sorted(by.items())}
@@ -1508,6 +1510,10 @@ class SyncRun:
             return
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
+            # The write's turn in the rate budget first: marked in flight while it waited (most of a rate-limited
+            # run's time), a run killed then left a write never sent held back as unknown by the next runs for 10
+            # minutes (review137 F3). The mark is still made before any byte of the request goes (design.md).
+            self._take_turn()
             # A create's cycle is kept: a run killed while it was out looks there next time (unsettled_creates). A
             # create links the record to no trainee (`""`): a link an earlier run made, to a trainee another record
             # of this extract now keeps (one_record_per_trainee), would hide the create sent and bring it back there.
@@ -1646,6 +1652,16 @@ class SyncRun:
             http_status=result.http_status,
             **common,
         )
+
+    def _take_turn(self) -> None:
+        """Wait for the next request's turn in the rate budget (RateLimiter.take_ahead), counted as the client counts
+        its own waits; a stop asked meanwhile raises StoppedWaiting, as a wait in the client does."""
+        client = self.client
+        waited = client.limiter.waited
+        try:
+            client.limiter.take_ahead(client.stopping)
+        finally:
+            client.stats.seconds_waiting += client.limiter.waited - waited
 
     def waits_for(self, key: str, plan: RecordPlan, record: TraineeRecord) -> _MayStillLand | None:
         """Why nothing is sent for the record yet, if a create, placement, degree, update, withdrawal or deferral an
@@ -3069,7 +3085,9 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     task = run.progress.task("Writing to Register", total=writes, unit="requests", every=1)
     # The records with nothing to send are counted too: a rerun of an unchanged 20k cohort passed over them for a
     # minute with no line (nightly-sync.md §6: a line every 5 seconds of a long step; review134 F9).
-    passed = run.progress.task("Recording unchanged records", total=unsent) if unsent else None
+    # Passed over between the writes, they go at the writes' pace: with writes, their own time left (the average so
+    # far) is not said, "about 149 s left" beside the writes' "about 26 s left" of one run (review137 F2).
+    passed = run.progress.task("Recording unchanged records", total=unsent, eta=not writes) if unsent else None
     settles = _Settles(ledger)
     stops.writing = True
     task.set_pace(client.limiter.per_second)
