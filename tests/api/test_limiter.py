@@ -797,3 +797,23 @@ def test_a_turn_taken_ahead_is_waited_for_then_and_used_by_the_next_request_with
     assert waits == [60.0]
     limiter.acquire()
     assert waits == [60.0, 60.0]
+
+
+def test_a_turn_taken_ahead_and_not_used_at_once_is_counted_again_when_the_request_goes():
+    """review140 F1: the turn was counted when taken, and the request went out two ledger commits later; commits slowed
+    past the budget's margin (0.2 s at 5/10) let 6 requests into 10 s. A turn not used within half the margin is
+    taken again at the request's own acquire; a turn left by a request never sent is not used by a later one."""
+    clock = FakeClock()
+    limiter = RateLimiter(5, 10, clock=clock.time, sleep=clock.sleep)
+    sent = []
+    for _ in range(16):
+        limiter.take_ahead()
+        clock.sleep(0.7 if len(sent) % 3 == 0 else 0.0)  # the in-flight mark's commits, every third slowed
+        limiter.acquire()
+        sent.append(clock.now)
+    assert max(sum(1 for t in sent if start <= t < start + 10) for start in sent) <= 5
+    clock.sleep(60)
+    limiter.take_ahead()  # a write stopped before it was sent
+    clock.sleep(30)
+    limiter.acquire()  # another request, much later: counted as its own, when it goes
+    assert limiter._sent[-1] == clock.now

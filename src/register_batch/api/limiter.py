@@ -240,7 +240,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
-        self._ahead = False  # a turn taken by take_ahead, which the next acquire uses rather than taking one
+        self._ahead: float | None = None  # when take_ahead took a turn, which the next acquire may use (below)
         self.waited = 0.0
         if self.shared_file:
             self.share(self.shared_file)
@@ -285,10 +285,11 @@ class RateLimiter:
         """`acquire` a request's turn now, for the next `acquire` (the request's own, sent through the client) to
         use at once: a sync marks a write in flight in its ledger only once its turn has come, so that a run killed
         while it waits (up to a minute) leaves no mark of a write never sent (review137 F3). The turn is counted as
-        of now; the request goes out a ledger commit later, within the budget's margin."""
+        of now: the request must go within half the budget's margin, or its acquire counts it again (review140 F1:
+        slow commits let 6 requests into a budget of 5)."""
         self.acquire(stopping)
         with self._lock:
-            self._ahead = True
+            self._ahead = self._clock()
 
     def acquire(self, stopping: Callable[[], bool] | None = None) -> None:
         """Block until one more request fits the budget, then count it as sent now (or use the turn `take_ahead`
@@ -298,8 +299,8 @@ class RateLimiter:
         sends nothing that has to wait for its turn, which may be a minute away (a 429's Retry-After).
         """
         with self._lock:
-            if self._ahead:
-                self._ahead = False
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and self._clock() - ahead <= self.margin / 2:
                 return
         while True:
             with self._lock:
