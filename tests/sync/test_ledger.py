@@ -539,7 +539,8 @@ def test_a_ledger_file_that_is_not_a_database_is_a_configuration_error(tmp_path)
     with pytest.raises(ConfigError, match=r"ledger\.sqlite3.*cannot be read as the sync ledger") as caught:
         Ledger(tmp_path, "https://example.test")
     restore = (
-        "; delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "; delete ledger.sqlite3-wal, ledger.sqlite3-shm and ledger.sqlite3-journal beside it "
+        "and restore it from a backup (with the backup's "
         "ledger.sqlite3-wal, if it has one), or use another "
     )
     assert str(caught.value).endswith(f"{restore}state_dir")
@@ -577,7 +578,8 @@ def test_a_ledger_damaged_past_its_first_pages_stops_the_sync_in_one_line_before
     assert damaged.returncode == 2, damaged.stderr
     assert damaged.stderr.splitlines() == [
         f"register-batch: error: {ledger}: cannot be read as the sync ledger (database disk image is malformed); "
-        "delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "delete ledger.sqlite3-wal, ledger.sqlite3-shm and ledger.sqlite3-journal beside it "
+        "and restore it from a backup (with the backup's "
         "ledger.sqlite3-wal, if it has one), or use another --state-dir"
     ]
 
@@ -605,11 +607,13 @@ def test_a_ledger_page_gone_bad_part_way_through_a_run_is_the_ledgers_line_not_a
         ledger.close()
     assert said == {
         False: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed); delete "
-        "ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+        "ledger.sqlite3-wal, ledger.sqlite3-shm and ledger.sqlite3-journal beside it "
+        "and restore it from a backup (with the backup's "
         "ledger.sqlite3-wal, if it has one), or use another --state-dir",
         True: "STATE/ledger.sqlite3: cannot be read as the sync ledger (database disk image is malformed): the run "
-        "stopped there, after it had sent requests, and no report was written. Delete ledger.sqlite3-wal and "
-        "ledger.sqlite3-shm beside it and restore it from a backup (with the backup's ledger.sqlite3-wal, if it has "
+        "stopped there, after it had sent requests, and no report was written. Delete ledger.sqlite3-wal, "
+        "ledger.sqlite3-shm and ledger.sqlite3-journal beside it "
+        "and restore it from a backup (with the backup's ledger.sqlite3-wal, if it has "
         "one), or use another --state-dir, then run the same sync again: it matches the records to the trainees "
         "Register holds",
     }

@@ -23,7 +23,8 @@ from trainee_extracts import trainee, write_extract
 
 TOKEN = "ledger-cut-short-token"
 RESTORE = (
-    "delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it and restore it from a backup (with the backup's "
+    "delete ledger.sqlite3-wal, ledger.sqlite3-shm and ledger.sqlite3-journal beside it "
+    "and restore it from a backup (with the backup's "
     "ledger.sqlite3-wal, if it has one), or use another --state-dir"
 )
 

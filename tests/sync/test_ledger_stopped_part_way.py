@@ -127,9 +127,10 @@ def test_a_write_stopped_part_way_beside_another_ledgers_wal_is_refused_and_noth
     assert caught.value.worded(OPTIONS) == (
         f"{path}: a write to it was stopped part-way, which SQLite undoes from the ledger.sqlite3-journal beside it, "
         "but a ledger.sqlite3-wal with changes is beside it too, which the ledger does not have then: that -wal is "
-        "another ledger's (the damaged one this file replaced, put back from a backup?), which SQLite plays into it. "
-        "Delete ledger.sqlite3-wal and ledger.sqlite3-shm beside it (not ledger.sqlite3-journal: it undoes the "
-        "stopped write); nothing was sent"
+        "another ledger's, which SQLite plays into it. If this file was put back from a backup, delete "
+        "ledger.sqlite3-wal, ledger.sqlite3-shm and ledger.sqlite3-journal beside it: none is its own; "
+        "else delete ledger.sqlite3-wal and ledger.sqlite3-shm (not ledger.sqlite3-journal: it undoes the stopped "
+        "write); nothing was sent"
     )
     assert {name: _sha256(f"{path}{name}") for name in ("", "-journal", "-wal")} == before
     for companion in ("-wal", "-shm"):

@@ -813,8 +813,8 @@ class Ledger:
         -wal played into it by SQLite (a -wal says nothing of the file it belongs to), and is found damaged in turn
         (review130 F4): the advice says to delete it, and names it when the file reads well without it."""
         restore = (
-            f"delete {LEDGER_WAL} and {LEDGER_SHM} beside it and restore it from a backup (with the backup's "
-            f"{LEDGER_WAL}, if it has one)"
+            f"delete {LEDGER_WAL}, {LEDGER_SHM} and {LEDGER_JOURNAL} beside it and restore it from a backup (with the "
+            f"backup's {LEDGER_WAL}, if it has one)"
         )
         if wal_not_its_own:
             return ConfigError.naming(
@@ -854,8 +854,9 @@ class Ledger:
         return ConfigError.naming(
             "{ledger}: a write to it was stopped part-way, which SQLite undoes from the {journal} beside it, but a "
             "{wal} with changes is beside it too, which the ledger does not have then: that -wal is another "
-            "ledger's (the damaged one this file replaced, put back from a backup?), which SQLite plays into it. "
-            "Delete {wal} and {shm} beside it (not {journal}: it undoes the stopped write); nothing was sent",
+            "ledger's, which SQLite plays into it. If this file was put back from a backup, delete {wal}, {shm} and "
+            "{journal} beside it: none is its own; else delete {wal} and {shm} (not {journal}: it "
+            "undoes the stopped write); nothing was sent",
             ledger=self.path,
             journal=LEDGER_JOURNAL,
             wal=LEDGER_WAL,
