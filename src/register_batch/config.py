@@ -431,20 +431,21 @@ def without_api_path(root: str) -> tuple[str, str | None]:
     """`root` without Register's own `/api[/<version>[/...]]` path, and the version it named (None if none).
 
     The address the emulator prints, `http://127.0.0.1:8787/api/v2026.1`, works as the target (docs/emulator.md).
-    Only an `api` segment that ends the path or comes before a version (`v2026.1`) is Register's: the host of
-    `https://api.example.com` and a gateway's own `/api-gw/register` or `/api/register` prefix are the service's
-    address, and were cut off at the first `/api` (review138 F5)."""
+    The path is cut at its first segment that is `api` exactly, as it always was (a ledger binds to the root: every
+    spelling that worked before gives the same one, review141 F3); but not at an `api` in the host's name
+    (`https://api.example.com`) or in another segment (`/api-gw/register`), where it was cut too (review138 F5)."""
     import re
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(root)
-    segments = parts.path.rstrip("/").split("/")
-    for index in range(len(segments) - 1, 0, -1):
-        after = segments[index + 1] if index + 1 < len(segments) else None
-        if segments[index] == "api" and (after is None or re.fullmatch(r"[vV]\d+\.\d+", after)):
-            path = "/".join(segments[:index])
-            return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment)), after
-    return root, None
+    segments = parts.path.split("/")
+    if "api" not in segments:
+        return root, None
+    index = segments.index("api")
+    after = segments[index + 1] if index + 1 < len(segments) else ""
+    version = after if re.fullmatch(r"[vV]\d+\.\d+", after) else None
+    path = "/".join(segments[:index])
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment)), version
 
 
 def one_spelling(root: str) -> str:

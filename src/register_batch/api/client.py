@@ -315,7 +315,7 @@ def resolve_target(target: str) -> str:
     if looks_like_token(root):  # an @ in the path, which is no user name's end (`http://host/<token>@x`)
         raise _token_as_target(target)
     root, version = without_api_path(root)
-    if version is not None and version != API_VERSION:
+    if version is not None and version.lower() != API_VERSION:  # /api/V2026.1 worked before (review141 F2)
         # Dropped without a word, the run spoke v2026.1 to a user who believed it spoke the URL's (review138 F4).
         raise InsecureTarget(
             f"target {shown!r} names Register API {version}; register-batch speaks {API_VERSION} only: give the "
