@@ -67,3 +67,24 @@ def test_a_wildcard_name_beside_a_held_trainee_it_fits_is_held_back_without_a_re
         assert (held.plan.action, held.outcome, held.requests) == ("conflict", "skipped", 0)
         [trainee_id] = [t["trainee_id"] for t in _held(emulator)]
         assert f"Register's duplicate rule matches trainee(s) {trainee_id} with another hesa_id" in held.plan.reason
+
+
+def test_a_name_ending_in_a_backslash_that_register_cannot_match_is_held_back_not_sent_every_night(
+    tmp_path: Path,
+) -> None:
+    """`O\\` beside a held `O'Neil` of the same date of birth: PostgreSQL refuses the pattern there, and Register
+    answers 500 to the create. It was sent, reported as no answer (exit 3, "run again after ..."), and sent again by
+    every later run (review141 F4). It is held back without a request, saying why and what to correct."""
+    other = {"hesa_id": "2510000009999", "provider_trainee_id": "SRS-99999", "email": "other@example.com"}
+    held_first = write_extract(tmp_path / "first.csv", [{**trainee(1), "last_name": "O'Neil"}])
+    extract = write_extract(
+        tmp_path / "pair.csv", [{**trainee(1), "last_name": "O'Neil"}, {**trainee(1), "last_name": "O\\", **other}]
+    )
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1) as emulator:
+        sync_files([str(held_first)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "held"))
+        first = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN))
+        held = first.results[1]
+        assert (held.plan.action, held.outcome, held.requests) == ("conflict", "skipped", 0), held.errors
+        assert "Register answers 500 to its create" in held.plan.reason
+        assert first.exit_code == 1
+        assert [t["last_name"] for t in _held(emulator)] == ["O'Neil"]

@@ -570,6 +570,20 @@ class Holdings:
                 continue  # Register answers 500 (`duplicate_rule_matches`)
         return tuple(found)
 
+    def unmatchable_beside(self, data: Mapping[str, Any]) -> tuple[ListedTrainee, ...]:
+        """The trainees of `data`'s date of birth beside which PostgreSQL refuses its last name as a pattern (one
+        ending in a lone backslash, whose rest begins theirs): Register answers 500 to its create (§4; review141 F4)."""
+        born, name = birth_key(data)
+        if "\\" not in name:
+            return ()
+        found: list[ListedTrainee] = []
+        for held in sorted(self.names_born.get(born, ())):
+            try:
+                ilike(name, held)
+            except LikePatternError:
+                found.extend(self.by_birth.get((born, held), ()))
+        return tuple(found)
+
     def _unindex(self, trainee: ListedTrainee) -> None:
         # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
         indexes: tuple[tuple[dict[Any, tuple[ListedTrainee, ...]], Any], ...] = (
@@ -676,6 +690,14 @@ def match(record: TraineeRecord, linked: str | None, holdings: Holdings, *, as_o
             "with 409. Check whether they are the same person"
         )
         return "conflict", (why, tuple(sorted(t["trainee_id"] for t in rule)))
+    if unmatchable := holdings.unmatchable_beside(data):
+        refusing = tuple(sorted(t["trainee_id"] for t in unmatchable))
+        why = (
+            "Register answers 500 to its create: the last name ends in a lone backslash, which Register's duplicate "
+            f"check (PostgreSQL's ILIKE) refuses to read beside trainee(s) {', '.join(refusing)} of the same date of "
+            "birth. Correct the last name in the SRS (a backslash is no part of a name: an escaped apostrophe?)"
+        )
+        return "conflict", (why, refusing)
     return "new", None
 
 
