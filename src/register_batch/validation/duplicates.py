@@ -149,25 +149,7 @@ class DuplicateFinder:
         Only the keys every record is grouped by are kept in memory; the first-name and email digests, needed
         only within a group of Register's candidate key (rare), go to the spool with the identifiers.
         """
-        hesa, provider, match, first, email, own_cycle, itt_cycle, (name, record, line, provider_id, hesa_id) = entry
-        index = self.count
-        self.count += 1
-        self._hesa.append(hesa)
-        self._provider.append(provider)
-        self._match.append(match)
-        if self._read_since_write:
-            self._spool.seek(self._spool_size)
-            self._read_since_write = False
-        self._offsets.append(self._spool_size)
-        text = (
-            f"{name}\x1f{'' if record is None else record}\x1f{'' if line is None else line}"
-            f"\x1f{provider_id or ''}\x1f{hesa_id or ''}"
-        )
-        if "\n" in text or text.count("\x1f") != 4:  # a separator inside a value
-            text = "\x1f".join(_spooled_value(v) for v in (name, record, line, provider_id, hesa_id))
-        spooled = f"{text}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
-        self._spool_size += self._spool.write(spooled.encode("utf-8", "surrogatepass"))
-        return index
+        return self.add_parts(self.parts(entry), entry[-1][1])
 
     @staticmethod
     def parts(entry: Entry) -> Parts:
