@@ -71,6 +71,11 @@ def ilike(pattern: str, value: str | None) -> bool:
     return not dangling and len(value) in ends
 
 
+def ends_in_escape(pattern: str) -> bool:
+    """Whether the pattern ends in a lone backslash, escaping nothing: PostgreSQL may refuse it (LikePatternError)."""
+    return _pieces(pattern)[1]
+
+
 def has_wildcard(pattern: str) -> bool:
     """A `%` or `_` that ILIKE reads as a wildcard: one not escaped by a backslash (§4)."""
     return any(piece is ANY_LETTERS or piece is ANY_ONE for piece in _pieces(pattern)[0])

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from register_batch.ilike import has_wildcard
+from register_batch.ilike import ends_in_escape, has_wildcard
 from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity, TraineeRecord
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.validation.catalogue import Finding, also_checks, describe, rule
@@ -711,13 +711,8 @@ def last_name_has_no_backslash(data: dict[str, Any], facts: Facts) -> list[Findi
     last = data.get("last_name")
     if last is None or "\\" not in last:
         return None
-    ending = _ENDING if _ends_in_escape(last) else ""
+    ending = _ENDING if ends_in_escape(last) else ""
     return [("last_name", last, _BACKSLASH_MESSAGE.format(value=last, ending=ending))]
-
-
-def _ends_in_escape(name: str) -> bool:
-    """Whether the name ends in a lone backslash, one escaping nothing (an odd run of them at its end)."""
-    return (len(name) - len(name.rstrip("\\"))) % 2 == 1
 
 
 # Register's EmailFormatValidator (register-api.md §3.1: app/validators/email_format_validator.rb) is a Ruby port of
