@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from register_batch.ilike import LikePatternError, has_wildcard, ilike, matches_itself
+from register_batch.ilike import LikePatternError, ends_in_escape, has_wildcard, ilike, matches_itself
 from register_batch.model import (
     ALL_CLEARABLE_SUBJECTS,
     HELD_DEFERRAL,
@@ -561,28 +561,26 @@ class Holdings:
         born, name = birth_key(data)
         if not has_wildcard(name) and "\\" not in name:
             return self.by_birth.get((born, name), ())
-        found: list[ListedTrainee] = []
-        for held in sorted(self.names_born.get(born, ())):
-            try:
-                if ilike(name, held):
-                    found.extend(self.by_birth.get((born, held), ()))
-            except LikePatternError:
-                continue  # Register answers 500 (`duplicate_rule_matches`)
-        return tuple(found)
+        return self._read_as_pattern(born, name)[0]
 
     def unmatchable_beside(self, data: Mapping[str, Any]) -> tuple[ListedTrainee, ...]:
         """The trainees of `data`'s date of birth beside which PostgreSQL refuses its last name as a pattern (one
         ending in a lone backslash, whose rest begins theirs): Register answers 500 to its create (§4; review141 F4)."""
         born, name = birth_key(data)
-        if "\\" not in name:
-            return ()
-        found: list[ListedTrainee] = []
+        return self._read_as_pattern(born, name)[1] if ends_in_escape(name) else ()
+
+    def _read_as_pattern(self, born: str, name: str) -> tuple[tuple[ListedTrainee, ...], tuple[ListedTrainee, ...]]:
+        """The trainees of date of birth `born` whose last name `name` fits as an ILIKE pattern, and those beside
+        which PostgreSQL refuses it (LikePatternError): one pass over the date's names."""
+        fits: list[ListedTrainee] = []
+        refuses: list[ListedTrainee] = []
         for held in sorted(self.names_born.get(born, ())):
             try:
-                ilike(name, held)
+                if ilike(name, held):
+                    fits.extend(self.by_birth.get((born, held), ()))
             except LikePatternError:
-                found.extend(self.by_birth.get((born, held), ()))
-        return tuple(found)
+                refuses.extend(self.by_birth.get((born, held), ()))
+        return tuple(fits), tuple(refuses)
 
     def _unindex(self, trainee: ListedTrainee) -> None:
         # Each index with the trainee's key in it: by_hesa and by_provider_id are by text, by_birth by a pair.
