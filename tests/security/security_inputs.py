@@ -8,13 +8,10 @@ is what `validate`, `convert` and `sync` run on every record.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
-import signal
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -191,19 +188,3 @@ def _one_line(exc: UnusableInput, path: Path) -> str:
     assert "\n" not in message and "\r" not in message, f"not one line: {message!r}"
     assert message.startswith(str(path)), f"does not start with the file name: {message!r}"
     return message
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Fail (TimeoutError) instead of hanging; main thread only (SIGALRM)."""
-
-    def expired(_signum: int, _frame: object) -> None:
-        raise TimeoutError(f"no answer within {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

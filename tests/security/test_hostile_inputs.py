@@ -27,10 +27,11 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from security_inputs import check_reader, seeds, time_limit, zipped
+from security_inputs import check_reader, seeds, zipped
 from security_streams import measure_read, repeating_zip
 
 from cli_runs import run_cli
+from hangs import time_limit
 from register_batch.readers import hesa_xml
 from trainee_extracts import trainee, write_extract
 

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from typing import NamedTuple
 
 import pytest
 
+from hangs import time_limit
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import ValidationResult, validate_files
@@ -489,6 +491,72 @@ def test_a_chunked_files_hash_is_the_helpers_and_this_process_hashes_nothing(
     assert hashed == []
     digest = hashlib.sha256(long_extract.read_bytes()).hexdigest()
     assert two.report.inputs[0].sha256 == long_serial.result.report.inputs[0].sha256 == digest
+    assert reports_equal(long_serial.reports, tmp_path / "two")
+
+
+@pytest.mark.parametrize("where", ["mid-chunk", "holding-the-lock"])
+def test_a_helper_stopped_not_ended_is_taken_for_gone_and_changes_nothing(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch, where
+):
+    """review142 F1: a helper stopped (SIGSTOP, a debugger attached to it alone) in the middle of a chunk, or while it
+    held the lock chunks are claimed under, kept validate waiting for ever. Once it has shown no sign of work for
+    HELPER_SILENCE seconds, this process takes it for gone and checks its records itself: the serial reports."""
+    parent = os.getpid()
+    if where == "mid-chunk":
+        real_check = Checker.check
+        checked = []
+
+        def check(self, info, raw):
+            if os.getpid() != parent:
+                checked.append(raw)
+                if len(checked) == 30:  # past its first spooled batch of this chunk
+                    os.kill(os.getpid(), signal.SIGSTOP)
+            return real_check(self, info, raw)
+
+        monkeypatch.setattr(Checker, "check", check)
+        monkeypatch.setattr(parallel, "BATCH", 8)
+    else:
+
+        def helper(checker, path, chunks, claims, lock, conn):
+            lock.acquire()
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+        monkeypatch.setattr(parallel, "_chunk_helper", helper)
+    monkeypatch.setattr(parallel, "HELPER_SILENCE", 1.0)
+    monkeypatch.setattr(parallel, "SILENCE_STEP", 0.05)
+    hold_the_parent_back(monkeypatch)  # so that the helper is stopped before this process needs it
+    with time_limit(60):
+        two = two_processes(long_extract, tmp_path)
+    assert small_chunks
+    assert long_serial.result.report.summary == two.report.summary
+    assert reports_equal(long_serial.reports, tmp_path / "two")
+
+
+def test_a_helper_that_shows_work_is_waited_for_however_long_a_chunk_takes(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
+):
+    """A helper slower over a chunk than HELPER_SILENCE, but spooling batch after batch, is not taken for gone: its
+    chunk is used, and no record is checked again here."""
+    parent = os.getpid()
+    real_check = Checker.check
+
+    def check(self, info, raw):
+        if os.getpid() != parent:
+            time.sleep(0.1)  # a chunk of some 30 records takes 3 s; a batch of one is spooled every 0.1 s
+        return real_check(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+    monkeypatch.setattr(parallel, "BATCH", 1)
+    monkeypatch.setattr(parallel, "HELPER_SILENCE", 0.5)
+    monkeypatch.setattr(parallel, "SILENCE_STEP", 0.02)
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    with time_limit(120):
+        two = two_processes(long_extract, tmp_path)
+    assert small_chunks
+    assert again == []
+    assert long_serial.result.report.summary == two.report.summary
     assert reports_equal(long_serial.reports, tmp_path / "two")
 
 

@@ -11,11 +11,11 @@ entry, through a private spool file so it never waits for this process. The pare
 order, so numbering, line numbers, issue order, duplicate detection and every report are byte-for-byte those
 of a serial run.
 
-The helper only accelerates. If it stops for any reason (an unreadable record further on, a crash, a kill),
-or a chunk does not parse on its own, this process reads the input again and does the remaining records
-itself, so errors are reported exactly as a serial run reports them. The helper is forked, so it shares the
-parent's loaded reference data, mapping and the per-process hash key the duplicate finder's digests use;
-where `fork` is not available the run is serial.
+The helper only accelerates. If it stops for any reason (an unreadable record further on, a crash, a kill, a SIGSTOP
+that leaves it showing no sign of work for HELPER_SILENCE seconds), or a chunk does not parse on its own, this
+process reads the input again and does the remaining records itself, so errors are reported exactly as a serial run
+reports them. The helper is forked, so it shares the parent's loaded reference data, mapping and the per-process
+hash key the duplicate finder's digests use; where `fork` is not available the run is serial.
 """
 
 from __future__ import annotations
@@ -58,6 +58,12 @@ BATCH = 256
 PARALLEL_MIN_BYTES = 8_000_000  # below this, starting a second process costs more than it saves
 POLL_EVERY = 256  # records between the parent's looks at the helper's (small) messages
 DIGEST_WAIT = 10.0  # seconds the parent waits at most for the helper's hash of a chunked file, once it has merged all
+# Seconds the parent waits for a helper that shows no sign of work (no message, its spool not grown), or for the lock
+# it claims chunks under, before it takes the helper for gone and checks the helper's records itself. The helper spools
+# a batch every few milliseconds; one stopped, not ended (SIGSTOP, a debugger attached to it alone), would otherwise
+# keep this process waiting for ever (review142 F1).
+HELPER_SILENCE = 10.0
+SILENCE_STEP = 0.5  # seconds between the parent's looks at the helper's spool while it waits
 
 # (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
 # entry, as DuplicateFinder.parts; vintage; provider key; sources seen)
@@ -259,15 +265,42 @@ class _Helped:
 
     def take(self, index: int) -> Result | None:
         """The helper's result for `index`, or None if the helper will not deliver it."""
-        while self.alive and index not in self.pending:
-            self._receive()
+        if index not in self.pending:
+            self._wait(lambda: index in self.pending)
         return self.pending.pop(index, None)
 
     def chunk(self, index: int) -> tuple[int, list[tuple[int, int]]] | None:
         """(records, spooled batches) of a chunk the helper checked to its end, or None if it never will."""
-        while self.alive and index not in self.chunks:
-            self._receive()
+        if index not in self.chunks:
+            self._wait(lambda: index in self.chunks)
         return self.chunks.pop(index, None)
+
+    def _wait(self, done: Callable[[], bool]) -> None:
+        """File the helper's messages until `done()` or the helper is gone: it hung up, died, or showed no sign of
+        work for HELPER_SILENCE seconds (no message, its spool not grown), when it is taken for gone."""
+        quiet_since = time.monotonic()
+        spooled = self._spooled()
+        while self.alive and not done():
+            try:
+                ready = self.conn.poll(SILENCE_STEP)
+            except OSError:
+                ready = True  # _receive finds the same error and takes the helper for gone
+            if ready:
+                self._receive()
+                quiet_since = time.monotonic()
+                continue
+            now_spooled = self._spooled()
+            if now_spooled != spooled:
+                spooled, quiet_since = now_spooled, time.monotonic()
+            elif time.monotonic() - quiet_since >= HELPER_SILENCE:
+                self.alive = False
+
+    def _spooled(self) -> int:
+        """How much the helper has written to its spool: it grows by a batch while the helper checks a chunk."""
+        try:
+            return os.fstat(self.spool.fileno()).st_size
+        except OSError:
+            return -1
 
     def digest(self, timeout: float) -> str | None:
         """A chunked run's input's sha256, which the helper sends once it has no chunk left; None if it never will or
@@ -401,17 +434,24 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
         yield from checker.records([path])
         return
 
-    def claim(index: int) -> bool:
-        with lock:
-            if claims[0] != index or claims[0] > claims[1]:
-                return False
-            claims[0] += 1
-            return True
-
     helped = _start(_chunk_helper, checker, path, chunks, claims, lock)
     if helped is None:
         yield from checker.records([path])
         return
+
+    def claim(index: int) -> bool:
+        # A helper stopped while it holds the lock is gone: this process claims no more, and checks the rest itself.
+        if not lock.acquire(timeout=HELPER_SILENCE):
+            helped.alive = False
+            return False
+        try:
+            if claims[0] != index or claims[0] > claims[1]:
+                return False
+            claims[0] += 1
+            return True
+        finally:
+            lock.release()
+
     known = len(checker.inputs)
     done = 0  # records yielded so far
     try:
