@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from chromium_cdp import Browser, open_report, type_into, wait_until
-from report_builders import HOSTILE_ID, HOSTILE_VALUE, load_report_json
+from report_builders import HOSTILE_ID, HOSTILE_VALUE, SYNC_INPUTS, check, load_report_json, sync_extra
 
 from register_batch.model import SourceRef, TraineeRecord
 
@@ -230,6 +230,46 @@ def test_search_finds_an_id_pasted_from_the_csvs(browser, make_sync_builder, tmp
     assert records > 0 and shown_count(browser, "record-count") == records
     type_into(browser, "f-q", "'no-such-id")
     wait_until(browser, "!document.getElementById('issue-empty').hidden")
+
+
+# HUSIDs a row shows otherwise than they are (review142 F2): bidi and isolate controls, line breaks, C0 controls,
+# a stack of combining marks, and one longer than the 60 characters a Trainee cell shows.
+ODD_IDS = (
+    "\u202eevil\u202c\u2066iso",
+    "nl\nsecond\r\nthird",
+    "ctl\x01\x02\x7f\x1b[31m",
+    "\U0001f600e" + "\u0301" * 7,
+    "L" * 59 + "ong-id-" + "9" * 20,
+)
+
+
+def test_see_its_issues_lists_the_issues_of_a_record_whose_id_the_page_shows_otherwise(browser, tmp_path):
+    """The Records table's "See its issues" searched the Issues table for the raw id, which a row shows with its
+    invisible characters named (`<U+202E>`), its marks cut, or cut short, and which a search box drops line breaks
+    from: for such a record it listed none. It searches for the id as the rows show it."""
+    odd = []
+    for number, husid in enumerate(ODD_IDS, start=40):
+        record = TraineeRecord(
+            source=SourceRef(input="odd.csv", record=number, line=number + 1), data={"hesa_id": husid}
+        )
+        record.issue("required", "first_names is required", field="first_names")
+        odd.append(record)
+    builder, records = check(SYNC_INPUTS, "sync", also=tuple(odd))
+    builder.extra = sync_extra([*records, *odd], dry_run=False)
+    try:
+        builder.write(tmp_path)
+    finally:
+        builder.close()
+    issues = load_report_json(tmp_path)["issues"]
+    open_report(browser, tmp_path, DESKTOP)
+    links = browser.js("document.querySelectorAll('#record-table a[data-filter=q]').length")
+    found = []
+    for index in range(links):
+        browser.js(f"document.querySelectorAll('#record-table a[data-filter=q]')[{index}].click()")
+        found.append(visible(browser, "issue-table"))
+    # The odd records are the table's last; each has one issue, and no other row names its id.
+    assert found[-len(ODD_IDS) :] == [sum(issue["hesa_id"] == husid for issue in issues) for husid in ODD_IDS]
+    assert found[-len(ODD_IDS) :] == [1] * len(ODD_IDS) and all(found), found
 
 
 def data_count(issues: list[dict[str, Any]], key: str, value: str) -> int:

@@ -816,7 +816,7 @@ def record_row(row: SimpleNamespace, outcome_labels: dict[Any, str], issues: int
     if action == "invalid" and issues and (hesa_id or provider_trainee_id):
         problems += (
             '<a class="js-only" href="#issues" data-filter="q" '
-            f'data-value="{escape(hesa_id or provider_trainee_id)}">See its issues</a>'
+            f'data-value="{escape(shown(hesa_id or provider_trainee_id, 60))}">See its issues</a>'
         )
     return Markup(
         f'<tr data-action="{escape(action or "")}" data-outcome="{escape(outcome or "")}" '
