@@ -25,10 +25,10 @@ from security_inputs import (
     check_reader,
     mutate,
     seeds,
-    time_limit,
     zipped,
 )
 
+from hangs import time_limit
 from register_batch.cli import cli
 
 SCALE = int(os.environ.get("REGISTER_BATCH_FUZZ_EXAMPLES", "0"))
