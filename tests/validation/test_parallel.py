@@ -560,6 +560,40 @@ def test_a_helper_that_shows_work_is_waited_for_however_long_a_chunk_takes(
     assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
+def test_a_stop_of_the_whole_run_is_not_the_helpers_silence(
+    long_extract, long_serial, small_chunks, tmp_path, monkeypatch
+):
+    """review143 F2: the run stopped as a whole for longer than HELPER_SILENCE (Ctrl-Z then `fg`, a frozen container)
+    while this process waited for the helper: once resumed, the helper was taken for gone at once, and its chunks were
+    checked again here. Only the time this process itself spent waiting counts."""
+    parent = os.getpid()
+    real_check = Checker.check
+    checked = []
+
+    def check(self, info, raw):
+        if os.getpid() != parent:
+            checked.append(raw)
+            time.sleep(0.2)  # a chunk of some 30 records takes 6 s: this process waits for it
+            if len(checked) == 15:  # both stopped for 2.5 s, then both go on
+                subprocess.Popen(["sh", "-c", f"sleep 2.5; kill -CONT {parent} {os.getpid()}"])
+                os.kill(parent, signal.SIGSTOP)
+                os.kill(os.getpid(), signal.SIGSTOP)
+        return real_check(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+    monkeypatch.setattr(parallel, "BATCH", 1)
+    monkeypatch.setattr(parallel, "HELPER_SILENCE", 1.0)
+    monkeypatch.setattr(parallel, "SILENCE_STEP", 0.05)
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    with time_limit(120):
+        two_processes(long_extract, tmp_path)
+    assert small_chunks
+    assert again == []
+    assert reports_equal(long_serial.reports, tmp_path / "two")
+
+
 def test_a_helper_that_stops_keeps_the_sources_the_parents_records_showed(
     long_extract, small_chunks, tmp_path, monkeypatch
 ):

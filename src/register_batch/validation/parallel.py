@@ -216,6 +216,28 @@ def _chunk_helper(checker: Checker, path: str, chunks: XmlChunks, claims: Any, l
         _hang_up(conn)
 
 
+class _Silence:
+    """How long this process has waited for the helper with nothing to show for it. Each wait counts for no more than
+    the step it was meant to take: when the whole run was stopped (Ctrl-Z then `fg`, a frozen container), the helper
+    was stopped with it, and that time is not its silence (review143 F2)."""
+
+    def __init__(self) -> None:
+        self.waited = 0.0
+
+    def step(self, wait: Callable[[float], bool]) -> bool:
+        """`wait(SILENCE_STEP)`, its time counted; what it returned (whether what was waited for came)."""
+        start = time.monotonic()
+        came = wait(SILENCE_STEP)
+        self.waited += min(time.monotonic() - start, SILENCE_STEP)
+        return came
+
+    def heard(self) -> None:
+        self.waited = 0.0
+
+    def over(self) -> bool:
+        return self.waited >= HELPER_SILENCE
+
+
 class _Helped:
     """The parent's view of the helper's messages and spool."""
 
@@ -278,22 +300,29 @@ class _Helped:
     def _wait(self, done: Callable[[], bool]) -> None:
         """File the helper's messages until `done()` or the helper is gone: it hung up, died, or showed no sign of
         work for HELPER_SILENCE seconds (no message, its spool not grown), when it is taken for gone."""
-        quiet_since = time.monotonic()
+        silence = _Silence()
         spooled = self._spooled()
         while self.alive and not done():
             try:
-                ready = self.conn.poll(SILENCE_STEP)
+                ready = silence.step(self.conn.poll)
             except OSError:
                 ready = True  # _receive finds the same error and takes the helper for gone
             if ready:
                 self._receive()
-                quiet_since = time.monotonic()
+                silence.heard()
                 continue
             now_spooled = self._spooled()
             if now_spooled != spooled:
-                spooled, quiet_since = now_spooled, time.monotonic()
-            elif time.monotonic() - quiet_since >= HELPER_SILENCE:
-                self.alive = False
+                spooled = now_spooled
+                silence.heard()
+            elif silence.over():
+                self.give_up()
+
+    def give_up(self) -> None:
+        """Take the helper for gone, and end it now: one that was only slow would use the other core for nothing."""
+        self.alive = False
+        with contextlib.suppress(OSError, ValueError):
+            self.process.kill()
 
     def _spooled(self) -> int:
         """How much the helper has written to its spool: it grows by a batch while the helper checks a chunk."""
@@ -441,9 +470,11 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
 
     def claim(index: int) -> bool:
         # A helper stopped while it holds the lock is gone: this process claims no more, and checks the rest itself.
-        if not lock.acquire(timeout=HELPER_SILENCE):
-            helped.alive = False
-            return False
+        silence = _Silence()
+        while not silence.step(lambda seconds: lock.acquire(timeout=seconds)):
+            if silence.over():
+                helped.give_up()
+                return False
         try:
             if claims[0] != index or claims[0] > claims[1]:
                 return False
