@@ -335,7 +335,7 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
 _OURS = {
     "report.json": b'{\n "tool": {\n  "name": "register-batch",',
     "junit.xml": b"<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"register-batch ",
-    # (up to `message`: an earlier version's has no `source` after it)
+    # (up to `message`: an earlier version's has no `source` after it, nor `fix` after that: csv_report.COLUMNS)
     "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("message") + 1])).encode(),
     "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
     "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\n".encode(),

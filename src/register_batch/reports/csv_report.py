@@ -1,9 +1,14 @@
-"""issues.csv: one row per issue, the same columns as report.json's issues, safe to open in Excel.
+"""issues.csv: one row per issue, the same columns as report.json's issues, then the fix, safe to open in Excel.
 
 It starts with a UTF-8 byte-order mark: without one, Excel on Windows reads a CSV in the machine's ANSI code
 page and every accent or dash turns into two or three wrong characters. The columns that quote the user's
 file (SRS id, HUSID, value) keep codes, HUSIDs and dates as text with a leading apostrophe, as Register's
 own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read.
+
+The last column, `fix`, is the rule catalogue's suggested fix for the issue's code (report.html's *Rules and fixes*,
+docs/rules.md's *Suggested fix*), so that the file an officer hands to a colleague says how to fix each issue
+(design.md, "Who uses it"); empty for a code the catalogue has no fix for. report.json's issues keep design.md's keys:
+a reader of it looks the fix up by code.
 """
 
 from __future__ import annotations
@@ -11,15 +16,36 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING
 
 from register_batch.csvsafe import write_for_spreadsheets
+from register_batch.reports import ISSUE_KEYS
 
 AS_TEXT = frozenset({"provider_trainee_id", "hesa_id", "value"})
+# After report.json's keys, so that a reader of the columns before it (by header or by place) reads them as before.
+COLUMNS = (*ISSUE_KEYS, "fix")
+_CODE = ISSUE_KEYS.index("code")
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from register_batch.reports import ReportBuilder
+
+
+def fixes() -> dict[str, str]:
+    """Each code's fix, as the rule catalogue holds it when the report is written: a run's own codes are described by
+    the modules it runs (a sync's, `api_rejected` and the `sync_…` codes, by sync/runner.py; conversion's by jobs.py),
+    as report.html's *Rules and fixes* finds them."""
+    from register_batch.validation import CATALOGUE
+
+    return {code: rule.fix for code, rule in CATALOGUE.items()}
 
 
 def write(fh: IO[str], report: ReportBuilder) -> None:
     """`fh` opened with newline="" (the csv module writes its own line ends)."""
-    from register_batch.reports import ISSUE_KEYS
+    write_for_spreadsheets(fh, COLUMNS, _rows(report), as_text_columns=AS_TEXT)
 
-    write_for_spreadsheets(fh, ISSUE_KEYS, report.issues(), as_text_columns=AS_TEXT)
+
+def _rows(report: ReportBuilder) -> Iterator[dict[str, Any]]:
+    """`report.issues()`, each with its code's fix: looked up in a dict made once per report, not per row."""
+    fix: dict[Any, str] = fixes()  # (a library caller's Issue.model_construct may have made a code of another kind)
+    for values in report.issue_values():
+        yield dict(zip(COLUMNS, (*values, fix.get(values[_CODE], "")), strict=True))
