@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import threading
 import time
 
 import httpx
@@ -49,6 +50,7 @@ def test_fault_reset_closes_the_connection_before_doing_anything(emulator, api):
 
 
 def test_fault_timeout_holds_the_reply_past_the_client_timeout(emulator, make_client):
+    emulator.fault_hold = 60.0  # held until the test carries it out, not by the clock
     impatient = make_client(timeout=0.2)
     emulator.set_faults("timeout:1")
     started = time.monotonic()
@@ -57,11 +59,94 @@ def test_fault_timeout_holds_the_reply_past_the_client_timeout(emulator, make_cl
     assert time.monotonic() - started < 0.5
     emulator.set_faults(None)
     patient = make_client()
-    assert _count(patient) == 0  # the held request has not been carried out yet (hold 0.6 s)
-    time.sleep(0.7)
+    assert _count(patient) == 0  # the held request has not been carried out yet
+    assert emulator.snapshot()["requests"]["faults"] == {"timeout": 1}
+    assert emulator.carry_out_held() == 1
     assert _count(patient) == 1  # ... and then it was: the client could not know
-    stats = emulator.snapshot()["requests"]
-    assert stats["faults"] == {"timeout": 1}
+
+
+# A held request ended by the test (`carry_out_held`), not by the clock: tests need not sleep out the hold.
+
+
+def _send_held(emulator, answers: list) -> threading.Thread:
+    """A create sent by a patient client (timeout 30 s) on another thread, which the emulator holds; its answer, or
+    the error it met, goes into `answers`. Returns once the emulator holds it."""
+    emulator.set_faults("timeout:1")
+
+    def send() -> None:
+        with client_for(emulator, timeout=30) as patient:
+            try:
+                answers.append(patient.post("/trainees", json=trainee_body()).status_code)
+            except httpx.TransportError as error:
+                answers.append(error)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    deadline = time.monotonic() + 30
+    while not emulator.snapshot()["requests"]["faults"].get("timeout"):  # counted once it is held
+        assert sender.is_alive() and time.monotonic() < deadline, answers
+        time.sleep(0.01)
+    emulator.set_faults(None)
+    return sender
+
+
+def test_a_held_write_is_carried_out_when_the_test_ends_the_hold_and_not_before():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, fault_hold=60) as emulator:
+        answers: list = []
+        sender = _send_held(emulator, answers)
+        assert emulator.snapshot()["trainees"] == 0  # held: not carried out
+        assert emulator.carry_out_held() == 1
+        assert emulator.snapshot()["trainees"] == 1  # carried out by the time it returns
+        sender.join(30)
+        assert answers == [201]  # and answered: the client still waiting gets Register's answer
+
+
+def test_ending_the_holds_with_none_in_progress_returns_none_at_once(emulator, api):
+    started = time.monotonic()
+    assert emulator.carry_out_held() == 0
+    assert time.monotonic() - started < 5  # not a wait for a hold (fault_hold 0.6 s here) or the timeout
+    assert api.post("/trainees", json=trainee_body()).status_code == 201  # the emulator serves on
+    assert emulator.carry_out_held() == 0  # a request never held is nothing to carry out
+
+
+def test_a_hold_not_ended_by_the_test_still_ends_after_the_hold_time():
+    with (
+        start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, fault_hold=0.5) as emulator,
+        client_for(emulator, timeout=30) as patient,  # far past the hold: it waits it out
+    ):
+        emulator.set_faults("timeout:1")
+        assert patient.post("/trainees", json=trainee_body()).status_code == 201
+        assert emulator.snapshot()["trainees"] == 1
+        assert emulator.snapshot()["requests"]["faults"] == {"timeout": 1}
+        assert emulator.carry_out_held() == 0  # over already
+
+
+def test_ending_a_hold_says_so_when_the_request_is_not_carried_out_in_time():
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, fault_hold=60) as emulator:
+        answers: list = []
+        sender = _send_held(emulator, answers)
+        with emulator.store.transaction(), pytest.raises(TimeoutError, match=r"^1 of the 1 held request\(s\) not "):
+            emulator.carry_out_held(timeout=0.2)  # the store is busy: the create cannot be carried out yet
+        assert emulator.carry_out_held() == 1  # the hold was ended: it is carried out once the store is free
+        sender.join(30)
+        assert answers == [201] and emulator.snapshot()["trainees"] == 1
+
+
+def test_stopping_while_a_request_is_held_drops_it_and_does_not_wait_for_the_hold(tmp_path):
+    db = tmp_path / "register.sqlite3"
+    emulator = start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF, fault_hold=60)
+    answers: list = []
+    try:
+        sender = _send_held(emulator, answers)
+        started = time.monotonic()
+    finally:
+        emulator.stop()
+    assert time.monotonic() - started < 20  # not the 60 s hold
+    sender.join(30)
+    assert len(answers) == 1 and isinstance(answers[0], httpx.TransportError), answers  # dropped: no answer
+    assert emulator.carry_out_held() == 0  # nothing left held to carry out
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as again:
+        assert again.snapshot()["trainees"] == 0  # never carried out
 
 
 def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, api):

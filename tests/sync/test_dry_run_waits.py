@@ -1,18 +1,17 @@
 """A dry run says which records a real run started now would hold back, and until when (`sync_would_wait`): an earlier
 run's create or placement had no answer and may still be carried out (runner.UNANSWERED_CREATE_WAIT). Before, the dry
 run said "would create 1" and exited 0, and the real run after it sent nothing and exited 3. Against the emulator over
-127.0.0.1, whose `fault_hold` holds a timed-out request and carries it out later."""
+127.0.0.1, which holds a timed-out request until the test carries it out (`carry_out_held`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-from test_review13_gaps import TOKEN, _held, _killed_with_its_create_out, _resent_then_corrected
+from test_review13_gaps import HOLD, TOKEN, _held, _killed_with_its_create_out, _resent_then_corrected
 from test_unanswered_writes import _held_urns, _placement_left_out
 
 from emulated import AS_OF, sync_options
@@ -40,7 +39,7 @@ def _until(message: str) -> str:
 def test_a_dry_run_says_a_corrected_create_would_wait_and_the_real_run_does(tmp_path: Path) -> None:
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         write_extract(extract, [{**row, "last_name": "Corrected"}])  # Register's 409 would not refuse it beside it
         dry = _dry_run(emulator, extract, tmp_path)
@@ -70,30 +69,30 @@ def test_a_dry_run_says_a_corrected_create_would_wait_and_the_real_run_does(tmp_
         assert [r.outcome for r in real.results] == ["unknown"] and real.exit_code == 3
         assert _until(real.results[0].errors[0]) == until  # the time the dry run said
         assert not _foreseen(real)  # a real run's record is unknown: its own issue says why
-        time.sleep(4.5)  # the held create is carried out
+        assert emulator.carry_out_held() == 1  # the held create is carried out
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 
 def test_a_dry_run_after_the_wait_foresees_none(tmp_path: Path) -> None:
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         write_extract(extract, [{**row, "last_name": "Corrected"}])
         minutes_pass(tmp_path / "state", 11)
         dry = _dry_run(emulator, extract, tmp_path)
         assert not _foreseen(dry) and "held back" not in dry.summary_line()
-        time.sleep(4.5)  # let the held create land before the emulator stops
+        assert emulator.carry_out_held() == 1  # let the held create land before the emulator stops
 
 
 def test_a_dry_run_of_the_record_as_sent_foresees_no_wait(tmp_path: Path) -> None:
     """Unchanged, the record's create is sent again at once: Register's 409 refuses whichever lands second."""
     extract = write_extract(tmp_path / "extract.csv", [trainee(1)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         dry = _dry_run(emulator, extract, tmp_path)
         assert [r.outcome for r in dry.results] == ["planned"] and not _foreseen(dry)
-        time.sleep(4.5)
+        assert emulator.carry_out_held() == 1
 
 
 def test_a_dry_run_says_an_update_would_wait(tmp_path: Path) -> None:
@@ -101,24 +100,24 @@ def test_a_dry_run_says_an_update_would_wait(tmp_path: Path) -> None:
     Register's 409 unable to refuse the first create, landing late."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _resent_then_corrected(emulator, extract, tmp_path, row, last_name="Corrected")
         dry = _dry_run(emulator, extract, tmp_path)
         assert [(r.plan.action, r.outcome) for r in dry.results] == [("update", "planned")]
         [message] = _foreseen(dry)
         assert "this record's update changes what its duplicate check compares" in message, message
         assert message.endswith("to send the update"), message
-        time.sleep(4.5)
+        assert emulator.carry_out_held() == 1
         assert len(_held(emulator)) == 1
 
 
 def test_a_dry_run_says_a_placement_would_wait(tmp_path: Path) -> None:
     row = trainee(1)
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=HOLD) as emulator:
         options = _placement_left_out(emulator, tmp_path, row)
         extract = write_extract(tmp_path / "c.csv", [{**row, "placement_3_urn": "123456"}])
         dry = sync_files([str(extract)], dataclasses.replace(options, dry_run=True, report_dir=tmp_path / "dry"))
         [message] = _foreseen(dry)
         assert "a request adding a placement to trainee" in message and "no duplicate check for placements" in message
-        time.sleep(4.5)  # the held placement is carried out
+        assert emulator.carry_out_held() == 1  # the held placement is carried out
         assert _held_urns(emulator).count("123456") == 1

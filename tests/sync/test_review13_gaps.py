@@ -31,6 +31,7 @@ from trainee_extracts import trainee, write_extract
 
 TOKEN = "review13-gaps-provider-token"
 OTHER_TOKEN = "review13-gaps-another-provider"
+HOLD = 60.0  # fault_hold: longer than any test, so a timed-out request stays held until the test carries it out
 
 
 def _july_itt_start(n: int) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(t
     carried out the held create too: two trainees. The next runs hold the record back (unknown, saying until when)
     for a while after that create went out."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         first = _create_left_unanswered(emulator, extract, tmp_path)
         [record] = first.results
         assert record.outcome == "unknown" and "not sent again in this run" in record.errors[0]
@@ -99,7 +100,7 @@ def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(t
         assert "an earlier run's create of this trainee" in record.errors[0]
         after = re.search(r"Run sync again after ([0-9]{2}:[0-9]{2}) UTC", record.errors[0])
         assert after and f"1 unknown (run the same sync again after {after[1]} UTC: " in at_once.summary_line()
-        time.sleep(4.5)  # the held create is carried out
+        assert emulator.carry_out_held() == 1  # the held create is carried out
         assert len(_held(emulator)) == 1
         later = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "later"))
         [record] = later.results
@@ -263,7 +264,7 @@ def test_an_unanswered_create_is_not_settled_as_not_carried_out_by_a_run_without
     while the first create was still to land: two trainees. Within the wait it is named, not settled."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
     other = write_extract(tmp_path / "other.csv", [_july_itt_start(2)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         first = _create_left_unanswered(emulator, extract, tmp_path)
         assert [r.outcome for r in first.results] == ["unknown"]
         without = sync_files([str(other)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without"))
@@ -272,7 +273,7 @@ def test_an_unanswered_create_is_not_settled_as_not_carried_out_by_a_run_without
         assert row["settled"] is None and "it may still carry it out" in row["note"], row
         back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
         assert [r.outcome for r in back.results] == ["unknown"]
-        time.sleep(4.5)  # the held create is carried out
+        assert emulator.carry_out_held() == 1  # the held create is carried out
         assert [t["hesa_id"] for t in _held(emulator)].count(_july_itt_start(1)["hesa_id"]) == 1
 
 
@@ -286,13 +287,13 @@ def test_a_create_sent_before_the_start_was_corrected_is_waited_for_too(tmp_path
     create went unanswered: a second create is refused by Register's 409 only if it lands second, so the record waits
     as well."""
     extract = write_extract(tmp_path / "extract.csv", [_july_itt_start(1)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         first = _create_left_unanswered(emulator, extract, tmp_path)
         assert [r.outcome for r in first.results] == ["unknown"]
         write_extract(extract, [{**_july_itt_start(1), **corrected}])
         at_once = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "at-once"))
         assert [(r.plan.action, r.outcome) for r in at_once.results] == [("create", "unknown")]
-        time.sleep(4.5)
+        assert emulator.carry_out_held() == 1
         assert len(_held(emulator)) == 1
 
 
@@ -342,7 +343,7 @@ def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_com
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
     other = write_extract(tmp_path / "other.csv", [trainee(2)])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         if run_without_it:
             options = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "without")
@@ -352,7 +353,8 @@ def test_a_guarded_create_left_by_a_killed_run_is_waited_for_when_the_record_com
         write_extract(extract, [{**row, **corrected}])
         back = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "back"))
         assert [(r.plan.action, r.outcome) for r in back.results] == [("create", outcome)]
-        time.sleep(4.5)  # the held create is carried out, or refused as the corrected one's duplicate
+        # the held create is carried out, or refused as the corrected one's duplicate
+        assert emulator.carry_out_held() == 1
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 
@@ -364,14 +366,14 @@ def test_a_create_sent_after_two_unanswered_ones_must_be_refused_beside_both(tmp
     and the third run waits."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         write_extract(extract, [{**row, "first_names": "Corrected"}])
         _killed_with_its_create_out(emulator, extract, tmp_path)
         write_extract(extract, [{**row, "first_names": "Corrected", "email": "corrected@example.com"}])
         third = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "third"))
         assert [(r.plan.action, r.outcome) for r in third.results] == [("create", "unknown")]
-        time.sleep(4.5)  # both held creates are carried out, or refused as the other's duplicate
+        assert emulator.carry_out_held() == 2  # both held creates are carried out, or refused as the other's duplicate
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 
@@ -401,7 +403,7 @@ def test_a_later_create_refused_leaves_an_earlier_one_still_out_waited_for(tmp_p
     create, landing late, was a second trainee. Each create Register never answered is kept until it answers."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         with contextlib.suppress(Interrupted, RegisterUnavailable), _create_answered(emulator, status) as client:
             sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN), client=client)
@@ -409,7 +411,7 @@ def test_a_later_create_refused_leaves_an_earlier_one_still_out_waited_for(tmp_p
         third = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "third"))
         # a create, or the update of the trainee the held create made if it landed already: either waits
         assert [r.outcome for r in third.results] == ["unknown"], [r.errors for r in third.results]
-        time.sleep(4.5)  # the held create is carried out
+        assert emulator.carry_out_held() == 1  # the held create is carried out
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 
 
@@ -419,13 +421,13 @@ def test_an_update_that_would_unguard_a_create_still_out_waits(tmp_path: Path) -
     with its surname: a second one. The update waits while that create may still land, saying until when."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _resent_then_corrected(emulator, extract, tmp_path, row, last_name="Corrected")
         second = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "second"))
         [waiting] = second.results
         assert (waiting.plan.action, waiting.outcome, second.exit_code) == ("update", "unknown", 3)
         assert "changes what its duplicate check compares" in waiting.errors[0] and waiting.again_after is not None
-        time.sleep(4.5)  # the held create is carried out, or refused as the trainee's duplicate
+        assert emulator.carry_out_held() == 1  # the held create is carried out, or refused as the trainee's duplicate
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
         minutes_pass(tmp_path, 11)
         later = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "later"))

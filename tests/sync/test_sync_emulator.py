@@ -1817,14 +1817,14 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, close
     at once, before Register lists it, added it again, and Register then held it twice: it waits, as after an
     unanswered create, and says until when."""
     rows = [trainee(1)]
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=1.5) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=60.0) as emulator:
         fast = options(emulator, tmp_path, timeout=0.5)
         sync_files([str(write_extract(tmp_path / "a.csv", rows))], fast)
         rows[0]["placement_3_urn"] = "123456"
 
         class SlowPlacement(RegisterClient):
             def add_placement(self, trainee_id, data):
-                emulator.set_faults("timeout:1.0")  # held 1.5 s, then carried out: the client waits 0.5 s
+                emulator.set_faults("timeout:1.0")  # held until the test carries it out: the client waits 0.5 s
                 try:
                     return super().add_placement(trainee_id, data)
                 finally:
@@ -1841,7 +1841,7 @@ def test_a_placement_whose_answer_timed_out_is_never_added_twice(tmp_path, close
             [line] = waiting.results[0].errors
             assert line.startswith("a request adding a placement to trainee ") and "after " in line
             assert waiting.results[0].again_after is not None
-        time.sleep(1.5)  # the held request is carried out
+        assert emulator.carry_out_held() == 1  # the held request is carried out
         again = sync_files([str(write_extract(tmp_path / "b.csv", rows))], fast)
         assert again.exit_code == 0
         [held_now] = held(emulator)

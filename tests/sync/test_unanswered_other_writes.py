@@ -4,8 +4,8 @@ run, sending a different write of that kind for the trainee, was overtaken by it
 the old one for good, an update was put back, a withdrawal landed after the corrected deferral (review52 F1, F3, F4).
 The ledger notes each such request until Register answers it (`writes_unanswered`), and a run holds the record back
 while a different write of that kind may be overtaken; the same request sent again is not held back. A request found
-carried out by the look-up after a lost reply is answered (review52 F5). Against the emulator over 127.0.0.1, whose
-`fault_hold` holds a timed-out request and carries it out later, with real sync runs."""
+carried out by the look-up after a lost reply is answered (review52 F5). Against the emulator over 127.0.0.1, which
+holds a timed-out request until the test carries it out (`carry_out_held`), with real sync runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -31,12 +30,12 @@ from register_batch.sync import SyncOptions, SyncResult, sync_files
 from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 DEFERRED = {"defer_date": "2026-03-01", "defer_reason": "Illness"}
-HOLD = 4.0  # how long the emulator holds a timed-out request before it carries it out
+HOLD = 60.0  # longer than any test: a timed-out request stays held until the test carries it out
 
 
 def _killed_while_out(emulator: Any, method: str, extract: Path, options: SyncOptions) -> None:
     """A sync of `extract` killed while its `method` request (a RegisterClient method) is out: Register holds the
-    request, and carries it out HOLD seconds after it was sent."""
+    request until the test carries it out (`emulator.carry_out_held()`)."""
 
     def held_then_killed(self: RegisterClient, *args: Any) -> Any:
         emulator.set_faults("timeout:1.0")
@@ -66,15 +65,15 @@ def _sync(extract: Path, options: SyncOptions, name: str, **changed: Any) -> Syn
 def _synced_after_one_out(
     tmp_path: Path, row: dict[str, str], method: str, out: dict[str, str], then: dict[str, str], *, landed: bool = False
 ) -> Iterator[tuple[Any, SyncResult]]:
-    """The HESA trainee `row` synced; a sync of `out` killed while its `method` request is out (carried out HOLD
-    seconds after it was sent; waited for when `landed`); then a sync of `then`: the emulator, still running, and that
-    last sync's result."""
+    """The HESA trainee `row` synced; a sync of `out` killed while its `method` request is out (carried out before
+    the next sync when `landed`, else still held during it); then a sync of `then`: the emulator, still running, and
+    that last sync's result."""
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(write_hesa_csv(tmp_path / "first.csv", [row]))], options).exit_code == 0
         _killed_while_out(emulator, method, write_hesa_csv(tmp_path / "out.csv", [out]), options)
         if landed:
-            time.sleep(HOLD + 0.5)  # the request still out is carried out
+            assert emulator.carry_out_held() == 1  # the request still out is carried out
         yield emulator, _sync(write_hesa_csv(tmp_path / "then.csv", [then]), options, "again")
 
 
@@ -106,14 +105,14 @@ def _synced(emulator: Any, tmp_path: Path, row: dict[str, Any]) -> SyncOptions:
     return options
 
 
-def _held_back_then_sent(corrected: Path, options: SyncOptions, tmp_path: Path, why: str) -> SyncResult:
+def _held_back_then_sent(emulator: Any, corrected: Path, options: SyncOptions, tmp_path: Path, why: str) -> SyncResult:
     """The next run holds the record back (unknown, exit 3, nothing written, its error starting with `why`); once
     the held request is carried out and the wait is over, the run after it sends the record's update."""
     again = _sync(corrected, options, "again")
     assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
     assert again.results[0].errors[0].startswith(why), again.results[0].errors
     assert _writes(again) == {}
-    time.sleep(HOLD + 0.5)  # the held request is carried out
+    assert emulator.carry_out_held() == 1  # the held request is carried out
     minutes_pass(tmp_path / "state", 11)
     after = _sync(corrected, options, "after")
     assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
@@ -133,7 +132,7 @@ def test_a_corrected_degree_waits_for_the_degree_an_earlier_run_left_unanswered(
         [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
         assert "a request adding a degree to trainee" in foreseen, foreseen
 
-        after = _held_back_then_sent(corrected, options, tmp_path, "a request adding a degree to trainee ")
+        after = _held_back_then_sent(emulator, corrected, options, tmp_path, "a request adding a degree to trainee ")
         assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
         assert _degrees(emulator) == [("100425", "03"), ("100485", "02")]
 
@@ -146,7 +145,7 @@ def test_a_degree_change_is_not_held_back_by_an_unanswered_degree_register_now_h
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         options = _synced(emulator, tmp_path, row)
         _killed_while_out(emulator, "add_degree", write_extract(tmp_path / "b1.csv", [added]), options)
-        time.sleep(HOLD + 0.5)  # the held degree is carried out
+        assert emulator.carry_out_held() == 1  # the held degree is carried out
         assert _degrees(emulator) == [("100425", "01"), ("100485", "02")]
         corrected = write_extract(tmp_path / "b2.csv", [{**added, "degree_grade": "03"}])
         dry = _sync(corrected, options, "dry", dry_run=True)
@@ -167,7 +166,7 @@ def test_a_degree_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> None:
         _killed_while_out(emulator, "add_degree", added, options)
         again = _sync(added, options, "again")
         assert [r.outcome for r in again.results] == ["done"], again.summary_line()
-        time.sleep(HOLD + 0.5)  # the held degree lands: refused as a duplicate
+        assert emulator.carry_out_held() == 1  # the held degree lands: refused as a duplicate
         assert _degrees(emulator) == [("100425", "01"), ("100485", "02")]
 
 
@@ -183,7 +182,7 @@ def test_an_update_waits_for_the_update_an_earlier_run_left_unanswered(tmp_path:
             options,
         )
         corrected = write_extract(tmp_path / "c6.csv", [{**row, "email": "y6@example.com"}])
-        _held_back_then_sent(corrected, options, tmp_path, "an update of trainee ")
+        _held_back_then_sent(emulator, corrected, options, tmp_path, "an update of trainee ")
         assert _trainee(emulator)["email"] == "y6@example.com"
 
 
@@ -204,7 +203,7 @@ def test_an_update_left_unanswered_is_not_said_to_be_held_as_the_extract_says(tm
         [said] = [message for code, message in again.results[0].warnings() if code == "sync_written_earlier"]
         assert said.startswith("may have been written to Register (update) by the sync started "), said
         assert "Register holds the record as the extract says" not in said, said
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1
 
 
 def test_a_deferral_waits_for_the_withdrawal_an_earlier_run_left_unanswered(tmp_path: Path) -> None:
@@ -224,7 +223,7 @@ def test_a_deferral_waits_for_the_withdrawal_an_earlier_run_left_unanswered(tmp_
         assert why.startswith("a request withdrawing trainee "), why
         assert "after this record's deferral or in its place (a withdrawal cannot be undone through the API)" in why
         assert _writes(again) == {}
-        time.sleep(HOLD + 0.5)  # the held withdrawal is carried out: nothing can stop it now
+        assert emulator.carry_out_held() == 1  # the held withdrawal is carried out: nothing can stop it now
         assert _trainee(emulator)["state"] == "withdrawn"
 
 
@@ -237,7 +236,7 @@ def test_a_withdrawal_sent_again_as_it_was_is_not_held_back(tmp_path: Path) -> N
         _killed_while_out(emulator, "withdraw", withdrawn, options)
         again = _sync(withdrawn, options, "again")
         assert [(r.plan.action, r.outcome) for r in again.results] == [("withdraw", "done")], again.summary_line()
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1
         assert _trainee(emulator)["state"] == "withdrawn"
 
 
@@ -315,7 +314,7 @@ def test_a_corrected_degree_waits_for_the_degree_correction_an_earlier_run_left_
         [foreseen] = [i.message for r in dry.results for i in r.issues if i.code == "sync_would_wait"]
         assert "a correction of a degree of trainee" in foreseen, foreseen
 
-        after = _held_back_then_sent(corrected, options, tmp_path, "a correction of a degree of trainee ")
+        after = _held_back_then_sent(emulator, corrected, options, tmp_path, "a correction of a degree of trainee ")
         assert _writes(after) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1}
         assert _degrees(emulator) == [("100485", "03")]
 
@@ -330,7 +329,7 @@ def test_a_degree_correction_sent_again_as_it_was_is_not_held_back(tmp_path: Pat
         again = _sync(corrected, options, "again")
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert again.exit_code == 0
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1
         assert _degrees(emulator) == [("100485", "01")]
 
 
@@ -349,7 +348,7 @@ def test_a_placement_delete_left_unanswered_is_noted_and_settled_when_sent_again
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert _writes(again) == {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
         assert _unanswered(tmp_path) == []
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1
 
 
 def _put_back_while_out(
@@ -373,7 +372,7 @@ def _put_back_while_out(
     assert again.summary_line().startswith("1 record: 1 unknown (run the same sync again after "), again.summary_line()
     assert dry.summary_line().startswith("1 record: 1 would wait until "), dry.summary_line()
     assert _writes(again) == {}
-    time.sleep(HOLD + 0.5)  # the held request is carried out
+    assert emulator.carry_out_held() == 1  # the held request is carried out
     minutes_pass(tmp_path / "state", 11)
     after = _sync(back, options, "after")
     assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
@@ -430,7 +429,7 @@ def test_a_write_that_landed_before_the_rerun_does_not_hold_it(
         options = _synced(emulator, tmp_path, row)
         changed = write_extract(tmp_path / "changed.csv", [{**row, **changes}])
         _killed_while_out(emulator, method, changed, options)
-        time.sleep(HOLD + 0.5)  # carried out
+        assert emulator.carry_out_held() == 1  # carried out
         again = _sync(changed, options, "again")
         assert [(r.plan.action, r.outcome) for r in again.results] == [("unchanged", "done")], again.summary_line()
         assert again.exit_code == 0
@@ -458,7 +457,7 @@ def test_an_unanswered_update_of_a_record_whose_husid_was_corrected_since_is_the
         held = _sync(corrected, options, "held")
         assert [(r.plan.action, r.outcome) for r in held.results] == [("update", "unknown")], held.summary_line()
         assert _elsewhere(held) == [] and "never answered" not in held.summary_line()
-        time.sleep(HOLD + 0.5)  # the held update lands
+        assert emulator.carry_out_held() == 1  # the held update lands
         minutes_pass(tmp_path / "state", 11)
         after = _sync(corrected, options, "after")
         assert [(r.plan.action, r.outcome) for r in after.results] == [("update", "done")], after.summary_line()
@@ -485,7 +484,7 @@ def test_a_placement_added_is_not_held_by_a_delete_that_cannot_remove_it(tmp_pat
         assert again.exit_code == 0
         deleted = {} if landed else {"DELETE /trainees/{trainee_id}/placements/{placement_id}": 1}
         assert _writes(again) == {"POST /trainees/{trainee_id}/placements": 1, **deleted}
-        time.sleep(0 if landed else HOLD + 0.5)
+        assert emulator.carry_out_held() == (0 if landed else 1)
         [held] = _held(emulator)
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
             urns = sorted(p["urn"] for p in client.list_placements(held["trainee_id"]))
@@ -505,7 +504,7 @@ def test_a_degree_corrected_is_not_held_by_a_delete_of_another_degree(tmp_path: 
         assert again.exit_code == 0
         deleted = {} if landed else {"DELETE /trainees/{trainee_id}/degrees/{degree_id}": 1}
         assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1, **deleted}
-        time.sleep(0 if landed else HOLD + 0.5)
+        assert emulator.carry_out_held() == (0 if landed else 1)
         assert _degrees(emulator) == [(row["F_DEGSBJ1_1"], "03")]
 
 
@@ -524,7 +523,7 @@ def test_a_degree_corrected_is_not_held_by_a_correction_of_another_degree_as_the
         assert [(r.plan.action, r.outcome) for r in again.results] == [("update", "done")], again.summary_line()
         assert again.exit_code == 0
         assert _writes(again) == {"PUT /trainees/{trainee_id}/degrees/{degree_id}": 1 if landed else 2}
-        time.sleep(0 if landed else HOLD + 0.5)
+        assert emulator.carry_out_held() == (0 if landed else 1)
         assert _degrees(emulator) == sorted([(row["F_DEGSBJ1_1"], "03"), (row["F_DEGSBJ1_2"], "05")])
 
 
@@ -536,11 +535,11 @@ def test_a_placement_added_at_the_school_of_one_whose_delete_is_out_is_held_back
     removed = {**row, "F_PLMNTSCH_2": ""}
     with _synced_after_one_out(
         tmp_path, row, "delete_placement", removed, {**row, "F_PLMNTSCH_3": row["F_PLMNTSCH_2"]}
-    ) as (_emulator, again):
+    ) as (emulator, again):
         assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
         assert again.results[0].errors[0].startswith("a request deleting a placement of trainee ")
         assert _writes(again) == {}
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1
 
 
 def test_a_degree_corrected_is_held_back_by_a_delete_of_that_degree_still_out(tmp_path: Path) -> None:
@@ -549,8 +548,8 @@ def test_a_degree_corrected_is_held_back_by_a_delete_of_that_degree_still_out(tm
     row = hesa_trainee(1, degrees=2)
     removed = {**row, **{f"{tag}_2": "" for tag in DEGREE_TAGS}}
     back = {**row, "F_DEGCLSS_2": "05"}
-    with _synced_after_one_out(tmp_path, row, "delete_degree", removed, back) as (_emulator, again):
+    with _synced_after_one_out(tmp_path, row, "delete_degree", removed, back) as (emulator, again):
         assert [r.outcome for r in again.results] == ["unknown"] and again.exit_code == 3, again.summary_line()
         assert again.results[0].errors[0].startswith("a request deleting a degree of trainee ")
         assert _writes(again) == {}
-        time.sleep(HOLD + 0.5)
+        assert emulator.carry_out_held() == 1

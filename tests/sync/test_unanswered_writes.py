@@ -1,15 +1,16 @@
 """A create or placement Register never answered may still be carried out for a while (runner.UNANSWERED_CREATE_WAIT):
 the ledger keeps each such request (`writes_unanswered`) until Register answers it, found again by the record's SRS id
 when its HUSID, and so its ledger key, is corrected, and whatever the record's entry says since (review47 F1, F2).
-Against the emulator over 127.0.0.1, whose `fault_hold` holds a timed-out request and carries it out later."""
+Against the emulator over 127.0.0.1, which holds a timed-out request until the test carries it out
+(`carry_out_held`)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from test_review13_gaps import (
+    HOLD,
     TOKEN,
     _create_left_unanswered,
     _held,
@@ -35,12 +36,12 @@ def test_a_create_still_out_is_waited_for_after_the_husid_and_surname_are_correc
     and the create was sent at once; the first, landing late, matched nothing Register's 409 compares."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _killed_with_its_create_out(emulator, extract, tmp_path)
         write_extract(extract, [{**row, "hesa_id": CORRECTED_HUSID, "last_name": "Corrected"}])
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
         assert [r.outcome for r in again.results] == ["unknown"], [r.errors for r in again.results]
-        time.sleep(4.5)  # the held create is carried out
+        assert emulator.carry_out_held() == 1  # the held create is carried out
         assert len(_of_srs_id(emulator, row["provider_trainee_id"])) == 1
 
 
@@ -49,11 +50,11 @@ def test_an_update_is_waited_for_after_the_husid_and_surname_are_corrected(tmp_p
     the update is under another ledger key, and was sent at once."""
     row = trainee(1)
     extract = write_extract(tmp_path / "extract.csv", [row])
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
         _resent_then_corrected(emulator, extract, tmp_path, row, hesa_id=CORRECTED_HUSID, last_name="Corrected")
         again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again"))
         assert [r.outcome for r in again.results] == ["unknown"], [r.errors for r in again.results]
-        time.sleep(4.5)  # the held create is carried out, or refused as the trainee's duplicate
+        assert emulator.carry_out_held() == 1  # the held create is carried out, or refused as the trainee's duplicate
         assert len(_of_srs_id(emulator, row["provider_trainee_id"])) == 1
 
 
@@ -86,12 +87,12 @@ def _held_urns(emulator: Any) -> list[str]:
 
 def test_a_placement_still_out_is_waited_for_after_the_husid_is_corrected(tmp_path: Path) -> None:
     row = trainee(1)
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=HOLD) as emulator:
         options = _placement_left_out(emulator, tmp_path, row)
         corrected = {**row, "placement_3_urn": "123456", "hesa_id": CORRECTED_HUSID}
         again = sync_files([str(write_extract(tmp_path / "c.csv", [corrected]))], options)
         assert [r.outcome for r in again.results] == ["unknown"], [r.errors for r in again.results]
-        time.sleep(4.5)  # the held placement is carried out
+        assert emulator.carry_out_held() == 1  # the held placement is carried out
         assert _held_urns(emulator).count("123456") == 1
 
 
@@ -99,12 +100,12 @@ def test_a_placement_still_out_is_waited_for_after_it_left_the_extract_and_came_
     """The run without the placement found the record unchanged and its entry said done: the run after, with the
     placement back, added it again, and the first request then landed too."""
     row = trainee(1)
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=4.0) as emulator:
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, fault_hold=HOLD) as emulator:
         options = _placement_left_out(emulator, tmp_path, row)
         sync_files([str(write_extract(tmp_path / "c.csv", [row]))], options)
         back = sync_files([str(write_extract(tmp_path / "d.csv", [{**row, "placement_3_urn": "123456"}]))], options)
         assert [r.outcome for r in back.results] == ["unknown"], [r.errors for r in back.results]
-        time.sleep(4.5)  # the held placement is carried out
+        assert emulator.carry_out_held() == 1  # the held placement is carried out
         assert _held_urns(emulator).count("123456") == 1
 
 
@@ -164,10 +165,10 @@ def test_the_log_of_a_write_looked_up_names_no_husid(tmp_path: Path, caplog: Any
     extract = write_extract(tmp_path / "extract.csv", [row])
     with (
         caplog.at_level(logging.INFO, logger="register_batch"),
-        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=4.0) as emulator,
+        start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator,
     ):
         _create_left_unanswered(emulator, extract, tmp_path)
-        time.sleep(4.5)  # the held create lands before the emulator stops
+        assert emulator.carry_out_held() == 1  # the held create lands before the emulator stops
     said = [record.getMessage() for record in caplog.records]
     assert any(line.startswith("resolving an unknown create outcome for record 1 of ") for line in said), said
     assert not [line for line in said if row["hesa_id"] in line], said

@@ -5,7 +5,8 @@ One draw from a seeded `random.Random` per `/api` request that passed the rate l
 * `500`: answered `{"error":"Internal server error"}` without doing anything (Rails rolls the request back);
 * `reset`: the connection is closed with a TCP RST before the request is carried out;
 * `timeout`: the reply is held for the hold time (default 30 s, longer than a client's timeout), then the request
-  is carried out and answered; a client that gave up meanwhile cannot know whether it was done;
+  is carried out and answered; a client that gave up meanwhile cannot know whether it was done. A test can end the
+  hold early (`Emulator.carry_out_held()`); an emulator stopped meanwhile drops the request, never carrying it out;
 * `lost-response`: a write that succeeded is committed, then the connection is closed without a reply. Drawn for a
   read or for a write that failed, it does nothing (the request is answered normally).
 """

@@ -90,6 +90,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Hold:
+    """A request held under the `timeout` fault: `ended` early by `carry_out_held()`; `outcome` once it is over."""
+
+    __slots__ = ("ended", "outcome")
+
+    def __init__(self) -> None:
+        self.ended = False
+        self.outcome: str | None = None  # "carried out", or "dropped" (the emulator stopped while holding it)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -272,6 +282,8 @@ class Emulator:
             self.fault_hold = fault_hold
             self.stats = Stats()
             self._stopping = threading.Event()
+            self._holds: set[_Hold] = set()  # held under the `timeout` fault, not yet carried out or dropped
+            self._holds_changed = threading.Condition()
             self._connections: set[socket.socket] = set()
             self._connections_lock = threading.Lock()
             server_class = _Server6 if ":" in host.strip("[]") else _Server
@@ -315,6 +327,8 @@ class Emulator:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        with self._holds_changed:  # a held request is dropped, not waited for
+            self._holds_changed.notify_all()
         self._server.shutdown()
         self._server.server_close()
         with self._connections_lock:
@@ -340,6 +354,25 @@ class Emulator:
     def set_faults(self, spec: FaultSpec | str | None, seed: int | None = None) -> None:
         """Change the fault mix while running (restarts the random sequence with `seed`)."""
         self.faults.configure(spec, seed)
+
+    def carry_out_held(self, timeout: float = 30.0) -> int:
+        """End every hold in progress now, and return once each of those requests has been carried out (committed):
+        how many were. A test then says when a held request lands instead of sleeping out `fault_hold`, which is
+        slow and, under load, races its next step. TimeoutError if they are not done within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._holds_changed:
+            holds = list(self._holds)
+            for hold in holds:
+                hold.ended = True
+            self._holds_changed.notify_all()
+            while pending := sum(hold.outcome is None for hold in holds):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{pending} of the {len(holds)} held request(s) not carried out within {timeout:g} s"
+                    )
+                self._holds_changed.wait(left)
+        return sum(hold.outcome == "carried out" for hold in holds)
 
     def add_token(self, token: str, ukprn: str | None = None) -> str:
         """Accept one more token (a new provider, with `ukprn` or a fake one); returns its UKPRN."""
@@ -404,6 +437,7 @@ class Emulator:
         if self.latency:
             self._stopping.wait(self.latency)
         fault = self.faults.draw()
+        hold = None
         if fault == "500":
             self.stats.fault("500")
             self._reply(handler, Response.json(500, {"error": "Internal server error"}))
@@ -413,8 +447,8 @@ class Emulator:
             handler._drop(reset=True)
             return
         if fault == "timeout":
-            self.stats.fault("timeout")
-            if self._stopping.wait(self.fault_hold):
+            hold = self._hold()
+            if hold is None:
                 handler._drop(reset=True)
                 return
         try:
@@ -422,11 +456,39 @@ class Emulator:
         except Exception:  # an emulator bug: answer like Rails' exceptions app (§1.5) and keep serving
             log.exception("emulator error on %s %s", request.method, path)
             response = Response.json(500, {"error": "Internal server error"})
+        finally:
+            if hold is not None:
+                self._hold_over(hold, "carried out")
         if fault == "lost-response" and response.write and 200 <= response.status < 300:
             self.stats.fault("lost-response")
             handler._drop(reset=False)
             return
         self._reply(handler, response)
+
+    def _hold(self) -> _Hold | None:
+        """Hold a request for `fault_hold` seconds, or until `carry_out_held()` ends the hold: the hold, to be
+        carried out; None if the emulator stops first (the request is dropped)."""
+        hold = _Hold()
+        deadline = time.monotonic() + self.fault_hold
+        with self._holds_changed:
+            self._holds.add(hold)
+        self.stats.fault("timeout")  # counted once held: a test that sees the count knows carry_out_held() finds it
+        with self._holds_changed:
+            while not hold.ended and not self._stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._holds_changed.wait(left)
+            if hold.ended or not self._stopping.is_set():
+                return hold
+        self._hold_over(hold, "dropped")
+        return None
+
+    def _hold_over(self, hold: _Hold, outcome: str) -> None:
+        with self._holds_changed:
+            hold.outcome = outcome
+            self._holds.discard(hold)
+            self._holds_changed.notify_all()
 
     def _hook(self, request: Request) -> Response:
         route = (request.method, request.path.rstrip("/"))
