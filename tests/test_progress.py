@@ -681,3 +681,42 @@ def test_a_task_going_at_another_ones_pace_says_no_time_left_of_its_own(monkeypa
         now[0] = 26.0
         passed.advance(898)
     assert _lines_without_time(stream) == ["Recording unchanged records: 898/5980 records (34.5/s)"]
+
+
+def test_a_step_of_few_long_steps_has_its_line_every_interval_while_one_goes_on(monkeypatch):
+    """review134 F9: sync's reports are five files, one of them seconds long for 10,000 records: a line only as a file
+    is done left the log still for longer than an interval. `tick` (each record's row read) gives the count's line once
+    an interval has passed, and never sooner; the step still ends on its whole count."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        reports = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        for at in (1.0, 4.9, 5.0, 6.0, 9.9):
+            now[0] = at
+            reports.tick()
+        now[0] = 10.0
+        reports.advance()
+        reports.tick()
+        now[0] = 12.0
+        reports.advance(4)
+        reports.close()
+    assert _lines_without_time(stream) == [
+        "Writing reports: 0/5 files (0.0/s)",
+        "Writing reports: 1/5 files (0.1/s)",
+        "Writing reports: 5/5 files (0.4/s)",
+    ]
+
+
+def test_a_tick_draws_nothing_on_a_bar_nor_says_anything_when_quiet():
+    """A bar's clock moves by itself (the drawing thread): a tick is no redraw. With no progress shown, nothing."""
+    stream = _Terminal()
+    with Progress(stream=stream, force_terminal=True) as progress:
+        task = progress.task("Writing reports", total=5, unit="files", every=1)
+        task.tick()
+        assert progress._rich is not None
+        [bar] = progress._rich.tasks
+        assert bar.completed == 0
+    quiet = io.StringIO()
+    with Progress(enabled=False, stream=quiet, interval=0) as progress:
+        progress.task("Writing reports", total=5, unit="files").tick()
+    assert quiet.getvalue() == ""

@@ -109,10 +109,21 @@ class Task:
             elif self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
-            now = time.monotonic()
-            if now - self._last_log >= self.owner.interval and not self._wait_line_follows():
-                self._last_log, self._logged = now, self.done
-                self.owner.log(self.line(now))
+            self._line_if_due(unless_a_wait_follows=True)
+
+    def tick(self) -> None:
+        """No step done, but the work goes on: a plain line if one is due (an interval after the last). A step of few,
+        long steps (sync's reports, a file each: report.html of 10,000 records takes seconds on a loaded machine) is
+        then not silent between them (review134 F9). A bar's clock moves by itself (_Drawer)."""
+        if self._bar is None and self.owner.enabled:
+            self._line_if_due()
+
+    def _line_if_due(self, *, unless_a_wait_follows: bool = False) -> None:
+        """The count's plain line, if an interval has passed since the last (and no wait's line follows at once)."""
+        now = time.monotonic()
+        if now - self._last_log >= self.owner.interval and not (unless_a_wait_follows and self._wait_line_follows()):
+            self._last_log, self._logged = now, self.done
+            self.owner.log(self.line(now))
 
     def _wait_line_follows(self) -> bool:
         """Whether the next step waits long enough for the rate limit to get a line of its own (`waiting`), with this
