@@ -720,3 +720,36 @@ def test_a_tick_draws_nothing_on_a_bar_nor_says_anything_when_quiet():
     with Progress(enabled=False, stream=quiet, interval=0) as progress:
         progress.task("Writing reports", total=5, unit="files").tick()
     assert quiet.getvalue() == ""
+
+
+def test_short_steps_one_after_another_still_give_a_line_an_interval_after_the_last(monkeypatch):
+    """review134 F9: after the listing's last line, a 10,000-record rerun compared the records (4 s) and wrote its
+    reports (4 s), each step under the interval its own first line waited for: nothing for 14 s on a loaded machine.
+    A line is due an interval after the progress's last line, whichever step said it."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        listing = progress.task("Listing Register", unit="trainees")
+        now[0] = 6.0
+        listing.advance(100)
+        now[0] = 7.0
+        listing.close()
+        comparing = progress.task("Comparing with Register", total=100)
+        now[0] = 10.0
+        comparing.advance(50)  # 4 s after the last line: none yet
+        now[0] = 11.0
+        comparing.advance(50)
+        comparing.close()
+        reports = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        now[0] = 15.0
+        reports.tick()
+        now[0] = 16.0
+        reports.tick()
+        reports.advance(5)
+        reports.close()
+    assert _lines_without_time(stream) == [
+        "Listing Register: 100 trainees (16.7/s)",
+        "Comparing with Register: 100/100 records (25.0/s)",
+        "Writing reports: 0/5 files (0.0/s)",
+        "Writing reports: 5/5 files (1.0/s)",
+    ]

@@ -83,7 +83,10 @@ class Task:
         self.eta = eta  # whether a plain line says the time left (Progress.task)
         self.done = 0
         self.started = time.monotonic()
-        self._last_log = self.started
+        # A plain line is due an interval after the progress's last line, of this step or the one before: steps of a
+        # few seconds each, one after another (a sync's comparison, the unchanged records, the reports), otherwise
+        # gave a log nothing for three intervals on end (review134 F9).
+        self._last_log = min(owner.said_at, self.started)
         self._logged: int | None = None  # the count the last plain line gave
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
@@ -301,6 +304,7 @@ class Progress:
         # stops the progress, not the work it shows (rich's own answer to a closed pipe is to exit the program).
         self._out = DropWhenGone(self.stream)
         self.interval = interval
+        self.said_at = time.monotonic()  # when the last line was shown (`log`), else when the progress was made
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
         self._drawer: _Drawer | None = None
@@ -364,6 +368,7 @@ class Progress:
             )
 
     def __enter__(self) -> Progress:
+        self.said_at = time.monotonic()  # a caller's progress made long before the work it shows
         if self._rich is not None:
             self._rich.start()
             if self._drawer is None:  # entered again: drawn by the one it has
@@ -394,6 +399,7 @@ class Progress:
     def log(self, message: str) -> None:
         if not self.enabled:
             return
+        self.said_at = time.monotonic()
         if self._rich is not None:
             self._rich.console.print(message)
         else:
