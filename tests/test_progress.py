@@ -681,3 +681,75 @@ def test_a_task_going_at_another_ones_pace_says_no_time_left_of_its_own(monkeypa
         now[0] = 26.0
         passed.advance(898)
     assert _lines_without_time(stream) == ["Recording unchanged records: 898/5980 records (34.5/s)"]
+
+
+def test_a_step_of_few_long_steps_has_its_line_every_interval_while_one_goes_on(monkeypatch):
+    """review134 F9: sync's reports are five files, one of them seconds long for 10,000 records: a line only as a file
+    is done left the log still for longer than an interval. `tick` (each record's row read) gives the count's line once
+    an interval has passed, and never sooner; the step still ends on its whole count."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        reports = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        for at in (1.0, 4.9, 5.0, 6.0, 9.9):
+            now[0] = at
+            reports.tick()
+        now[0] = 10.0
+        reports.advance()
+        reports.tick()
+        now[0] = 12.0
+        reports.advance(4)
+        reports.close()
+    assert _lines_without_time(stream) == [
+        "Writing reports: 0/5 files (0.0/s)",
+        "Writing reports: 1/5 files (0.1/s)",
+        "Writing reports: 5/5 files (0.4/s)",
+    ]
+
+
+def test_a_tick_draws_nothing_on_a_bar_nor_says_anything_when_quiet():
+    """A bar's clock moves by itself (the drawing thread): a tick is no redraw. With no progress shown, nothing."""
+    stream = _Terminal()
+    with Progress(stream=stream, force_terminal=True) as progress:
+        task = progress.task("Writing reports", total=5, unit="files", every=1)
+        task.tick()
+        assert progress._rich is not None
+        [bar] = progress._rich.tasks
+        assert bar.completed == 0
+    quiet = io.StringIO()
+    with Progress(enabled=False, stream=quiet, interval=0) as progress:
+        progress.task("Writing reports", total=5, unit="files").tick()
+    assert quiet.getvalue() == ""
+
+
+def test_short_steps_one_after_another_still_give_a_line_an_interval_after_the_last(monkeypatch):
+    """review134 F9: after the listing's last line, a 10,000-record rerun compared the records (4 s) and wrote its
+    reports (4 s), each step under the interval its own first line waited for: nothing for 14 s on a loaded machine.
+    A line is due an interval after the progress's last line, whichever step said it."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        listing = progress.task("Listing Register", unit="trainees")
+        now[0] = 6.0
+        listing.advance(100)
+        now[0] = 7.0
+        listing.close()
+        comparing = progress.task("Comparing with Register", total=100)
+        now[0] = 10.0
+        comparing.advance(50)  # 4 s after the last line: none yet
+        now[0] = 11.0
+        comparing.advance(50)
+        comparing.close()
+        reports = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        now[0] = 15.0
+        reports.tick()
+        now[0] = 16.0
+        reports.tick()
+        reports.advance(5)
+        reports.close()
+    assert _lines_without_time(stream) == [
+        "Listing Register: 100 trainees (16.7/s)",
+        "Comparing with Register: 100/100 records (25.0/s)",
+        "Writing reports: 0/5 files (0.0/s)",
+        "Writing reports: 5/5 files (1.0/s)",
+    ]

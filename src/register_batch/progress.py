@@ -83,7 +83,10 @@ class Task:
         self.eta = eta  # whether a plain line says the time left (Progress.task)
         self.done = 0
         self.started = time.monotonic()
-        self._last_log = self.started
+        # A plain line is due an interval after the progress's last line, of this step or the one before: steps of a
+        # few seconds each, one after another (a sync's comparison, the unchanged records, the reports), otherwise
+        # gave a log nothing for three intervals on end (review134 F9).
+        self._last_log = min(owner.said_at, self.started)
         self._logged: int | None = None  # the count the last plain line gave
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
@@ -109,10 +112,21 @@ class Task:
             elif self.done % self.every < amount or self.done == self.total:
                 self._draw(completed=self.done)
         elif self.owner.enabled:
-            now = time.monotonic()
-            if now - self._last_log >= self.owner.interval and not self._wait_line_follows():
-                self._last_log, self._logged = now, self.done
-                self.owner.log(self.line(now))
+            self._line_if_due(unless_a_wait_follows=True)
+
+    def tick(self) -> None:
+        """No step done, but the work goes on: a plain line if one is due (an interval after the last). A step of few,
+        long steps (sync's reports, a file each: report.html of 10,000 records takes seconds on a loaded machine) is
+        then not silent between them (review134 F9). A bar's clock moves by itself (_Drawer)."""
+        if self._bar is None and self.owner.enabled:
+            self._line_if_due()
+
+    def _line_if_due(self, *, unless_a_wait_follows: bool = False) -> None:
+        """The count's plain line, if an interval has passed since the last (and no wait's line follows at once)."""
+        now = time.monotonic()
+        if now - self._last_log >= self.owner.interval and not (unless_a_wait_follows and self._wait_line_follows()):
+            self._last_log, self._logged = now, self.done
+            self.owner.log(self.line(now))
 
     def _wait_line_follows(self) -> bool:
         """Whether the next step waits long enough for the rate limit to get a line of its own (`waiting`), with this
@@ -290,6 +304,7 @@ class Progress:
         # stops the progress, not the work it shows (rich's own answer to a closed pipe is to exit the program).
         self._out = DropWhenGone(self.stream)
         self.interval = interval
+        self.said_at = time.monotonic()  # when the last line was shown (`log`), else when the progress was made
         terminal = force_terminal if force_terminal is not None else _is_terminal(self.stream)
         self._rich: RichProgress | None = None
         self._drawer: _Drawer | None = None
@@ -353,6 +368,7 @@ class Progress:
             )
 
     def __enter__(self) -> Progress:
+        self.said_at = time.monotonic()  # a caller's progress made long before the work it shows
         if self._rich is not None:
             self._rich.start()
             if self._drawer is None:  # entered again: drawn by the one it has
@@ -383,6 +399,7 @@ class Progress:
     def log(self, message: str) -> None:
         if not self.enabled:
             return
+        self.said_at = time.monotonic()
         if self._rich is not None:
             self._rich.console.print(message)
         else:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import re
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +123,76 @@ def test_each_429_is_said_once_by_the_progress_line_or_else_by_the_log(tmp_path,
         assert len(logged) == throttled and not stream.getvalue()
     else:
         assert lines, stream.getvalue()  # the progress says them (a 429 whose wait the client backs off says itself)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (POSIX)")
+def test_on_a_terminal_a_sync_shows_it_compares_the_records_and_writes_its_reports(tmp_path):
+    """review134 F9: once Register was listed, and again after the last request, nothing on the terminal moved while
+    the sync compared the records with the listing and wrote its reports (seconds each for 10,000 records, 14 s of
+    them on a loaded machine), which looked like a hang. Each has a bar of its own, the reports' counting the files.
+    The command line as a person runs it: `python -m register_batch sync` on a terminal (a pty)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env.update(TERM="xterm", COLUMNS="160", HOME=str(tmp_path / "home"))
+    command = [sys.executable, "-m", "register_batch", "sync", str(SAMPLES / "extract.xml"), "--as-of", "2026-11-28"]
+    command += ["--state-dir", str(tmp_path / "state"), "--report-dir", str(tmp_path / "reports")]  # embedded emulator
+    terminal, child_end = os.openpty()
+    try:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=child_end, stderr=child_end
+        )
+        os.close(child_end)
+        shown = _read_terminal(terminal, process)
+    finally:
+        os.close(terminal)
+    assert process.returncode == 0, shown
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).splitlines()  # what a person reads once the bars stop
+    assert any(re.search(r"Comparing with Register .* 12/12 ", line) for line in lines), shown
+    assert any(re.search(r"Writing reports .* 5/5 ", line) for line in lines), shown
+    assert (tmp_path / "reports" / "results.csv").exists()
+
+
+def _read_terminal(terminal: int, process: subprocess.Popen) -> str:
+    """All the child writes to its terminal until it ends, read as it comes (a full terminal would block it)."""
+    read = b""
+    deadline = time.monotonic() + 120
+    while True:
+        assert time.monotonic() < deadline, read.decode(errors="replace")
+        if select.select([terminal], [], [], 0.05)[0]:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # EIO: every copy of the child's end is closed (it has ended)
+                chunk = b""
+            read += chunk
+            if not chunk:
+                break
+        elif process.poll() is not None and not select.select([terminal], [], [], 0.2)[0]:
+            break
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(60)
+    return read.decode(errors="replace")
+
+
+def test_a_log_names_the_comparison_and_the_reports_being_written_as_their_rows_are_read(register, tmp_path):
+    """review134 F9: under cron a 10,000-record rerun's log stood still from the listing's last line to the summary.
+    The comparison with the listing and the reports are steps with lines of their own, and the reports' come as each
+    record's row is read, not only between two files (report.html of many records is one file): here a line is due
+    at every step (interval 0), so a line before the first file is done shows it."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    options = sync_options(register.emulator, tmp_path, "samples-provider-token", as_of=register.as_of)
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0, force_terminal=False) as progress:
+        result = sync_files([str(SAMPLES / "extract.xml")], options, progress=progress)
+    assert result.outcomes["done"] == 12
+    said = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert "Comparing with Register: 12/12 records" in [line.split(" (")[0] for line in said], said
+    reports = [line.split(" (")[0] for line in said if line.startswith("Writing reports:")]
+    assert reports[0] == "Writing reports: 0/5 files" and reports[-1] == "Writing reports: 5/5 files", reports
+    assert said[-1].startswith("Writing reports: 5/5 files (") and "left" not in said[-1], said
+    # Every file is there, as before: the lines change nothing of what is written.
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "issues.csv",
+        "not_in_extract.csv",
+        "report.html",
+        "report.json",
+        "results.csv",
+    ]

@@ -579,6 +579,11 @@ class ReportBuilder:
             "run": run_times(self.started, self.ended),
         }
 
+    @staticmethod
+    def file_count(*, junit: bool = False, html: bool = True, more: Mapping[str, object] | None = None) -> int:
+        """How many files `write` writes given these arguments: report.json, issues.csv and each of the others."""
+        return 2 + html + junit + len(more or {})
+
     def write(
         self,
         report_dir: StrPath,
@@ -586,10 +591,13 @@ class ReportBuilder:
         junit: bool = False,
         html: bool = True,
         more: Mapping[str, tuple[str, Callable[[IO[str]], None]]] | None = None,
+        each_written: Callable[[], None] | None = None,
     ) -> dict[str, Path]:
         """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder, all or none.
 
         `more`: key -> (CSV file name, writer) for a command's own files of the same report (sync's results.csv).
+        `each_written`: called as each file is written (`file_count` of them), before all are put in place together:
+        a sync's progress counts them (review134 F9).
         """
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
@@ -610,6 +618,8 @@ class ReportBuilder:
         with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
             for key, (_name, _nl, fill) in files.items():
                 fill(out[key])
+                if each_written is not None:
+                    each_written()
         if earlier:
             _remove_earlier_reports(folder, keep={name for name, _nl, _fill in files.values()})
         return {key: folder / name for key, (name, _nl, _fill) in files.items()}

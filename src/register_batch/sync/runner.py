@@ -2830,10 +2830,12 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     ]
     drafts, deleted = run.fetch_missing(holdings, missing)
 
-    # One record at a time: each read back, planned, and let go (the plan does not keep it).
+    # One record at a time: each read back, planned, and let go (the plan does not keep it). Counted: seconds for
+    # 10,000 records matched (more on a loaded machine) between the listing's last line and the next (review134 F9).
     results = []
     far: dict[int, str] = {}  # record index -> the trainee its far link names (`_plan_far_links`)
     around: set[int] = set()
+    task = run.progress.task("Comparing with Register", total=len(records))
     for index, record in enumerate(records):
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
@@ -2848,6 +2850,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
             far[index] = linked["trainee_id"]
             around |= around_it
         results.append(RecordResult(plan))
+        task.advance()
+    task.close()
     del links, valid
     around_held, joined = _plan_far_links(run, records, results, holdings, far, around)
     settled = one_record_per_trainee(
@@ -3621,19 +3625,30 @@ def _finish(
         "run_id": ledger.run_id,
         "previous_run": ledger.run_before(),
     }
-    # The records' rows are made as each report reads them, not held (a row per record: reports.Rows).
+
+    # The reports, a file at a time, each reading every record's row: seconds for 10,000 records on a loaded machine,
+    # which, said by nothing, looked like a hang after the last request (review134 F9). A plain line comes every
+    # interval as the rows are read (`tick`), not only between two files.
+    def row(result: RecordResult) -> dict[str, Any]:
+        task.tick()
+        return result.row()
+
+    # The records' rows are made as each report reads them, not held (a row per record: reports.Rows): report.json,
+    # report.html and results.csv each read them once.
+    records_rows = Rows(results, row)
+    more = {
+        "results": ("results.csv", lambda fh: write_results(fh, records_rows)),
+        "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
+    }
+    task = run.progress.task("Writing reports", total=report.file_count(more=more), unit="files", every=1, eta=False)
     report.extra = {
         "sync": summary,
-        "records": Rows(results, RecordResult.row),
+        "records": records_rows,
         "not_in_extract": not_in_extract,
         "unanswered_elsewhere": unanswered,
     }
     try:
-        more = {
-            "results": ("results.csv", lambda fh: write_results(fh, results)),
-            "not_in_extract": ("not_in_extract.csv", lambda fh: write_not_in_extract(fh, not_in_extract)),
-        }
-        paths = report.write(options.report_dir, more=more)
+        paths = report.write(options.report_dir, more=more, each_written=task.advance)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
@@ -3647,6 +3662,10 @@ def _finish(
         )
         stopped.result = sent
         raise stopped from None
+    finally:
+        task.close()
+        # The report the result holds, read again by a caller, says nothing on the progress of a run long done.
+        report.extra["records"] = Rows(results, RecordResult.row)
     # Only once the report is written: a run killed while writing it (or whose report found no room, `stop_run`) is
     # one whose writes no report lists, and the next run names them (`Ledger.ended_without_report`). A ledger with
     # no room for this mark loses nothing: every record's state is in it, and the next run says the disk is full.
@@ -3703,15 +3722,15 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
     ledger.landed_reported(r.plan.key for r in planned.results if r.plan.key and r.plan.earlier)
 
 
-def write_results(fh: IO[str], results: list[RecordResult]) -> None:
-    """results.csv, one row per record; `fh` opened with newline="". Excel-safe as issues.csv is (csvsafe)."""
+def write_results(fh: IO[str], records: Iterable[dict[str, Any]]) -> None:
+    """results.csv, one row per record (`records`: each one's `RecordResult.row`, as report.json's `records` has
+    them); `fh` opened with newline="". Excel-safe as issues.csv is (csvsafe)."""
     import json
 
     from register_batch.csvsafe import write_for_spreadsheets
 
     def rows() -> Iterator[dict[str, Any]]:
-        for result in results:
-            row = result.row()
+        for row in records:
             row["errors"] = "; ".join(row["errors"])
             row["warnings"] = "; ".join(row["warnings"])
             row["changes"] = json.dumps(row["changes"], ensure_ascii=False) if row["changes"] else ""
