@@ -532,26 +532,39 @@ def test_a_helper_stopped_not_ended_is_taken_for_gone_and_changes_nothing(
     assert reports_equal(long_serial.reports, tmp_path / "two")
 
 
+def a_slow_helper(monkeypatch, *, each: float, silence: float, step: float, after=None) -> list:
+    """A forked helper that takes `each` seconds over every record it checks and spools each (BATCH 1), and a parent
+    that takes it for gone after `silence` seconds without a sign of work; `after(count)` runs in the helper after its
+    count-th record. Returns the parent's readings of the input again (`_rest`), none while the helper is waited for."""
+    parent = os.getpid()
+    real_check = Checker.check
+    checked = []
+
+    def check(self, info, raw):
+        if os.getpid() != parent:
+            checked.append(raw)
+            time.sleep(each)
+            if after is not None:
+                after(len(checked))
+        return real_check(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+    monkeypatch.setattr(parallel, "BATCH", 1)
+    monkeypatch.setattr(parallel, "HELPER_SILENCE", silence)
+    monkeypatch.setattr(parallel, "SILENCE_STEP", step)
+    again = []
+    real_rest = parallel._rest
+    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    return again
+
+
 def test_a_helper_that_shows_work_is_waited_for_however_long_a_chunk_takes(
     long_extract, long_serial, small_chunks, tmp_path, monkeypatch
 ):
     """A helper slower over a chunk than HELPER_SILENCE, but spooling batch after batch, is not taken for gone: its
     chunk is used, and no record is checked again here."""
-    parent = os.getpid()
-    real_check = Checker.check
-
-    def check(self, info, raw):
-        if os.getpid() != parent:
-            time.sleep(0.1)  # a chunk of some 30 records takes 3 s; a batch of one is spooled every 0.1 s
-        return real_check(self, info, raw)
-
-    monkeypatch.setattr(Checker, "check", check)
-    monkeypatch.setattr(parallel, "BATCH", 1)
-    monkeypatch.setattr(parallel, "HELPER_SILENCE", 0.5)
-    monkeypatch.setattr(parallel, "SILENCE_STEP", 0.02)
-    again = []
-    real_rest = parallel._rest
-    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    # a chunk of some 30 records takes 3 s; a batch of one is spooled every 0.1 s
+    again = a_slow_helper(monkeypatch, each=0.1, silence=0.5, step=0.02)
     with time_limit(120):
         two = two_processes(long_extract, tmp_path)
     assert small_chunks
@@ -567,26 +580,15 @@ def test_a_stop_of_the_whole_run_is_not_the_helpers_silence(
     while this process waited for the helper: once resumed, the helper was taken for gone at once, and its chunks were
     checked again here. Only the time this process itself spent waiting counts."""
     parent = os.getpid()
-    real_check = Checker.check
-    checked = []
 
-    def check(self, info, raw):
-        if os.getpid() != parent:
-            checked.append(raw)
-            time.sleep(0.2)  # a chunk of some 30 records takes 6 s: this process waits for it
-            if len(checked) == 15:  # both stopped for 2.5 s, then both go on
-                subprocess.Popen(["sh", "-c", f"sleep 2.5; kill -CONT {parent} {os.getpid()}"])
-                os.kill(parent, signal.SIGSTOP)
-                os.kill(os.getpid(), signal.SIGSTOP)
-        return real_check(self, info, raw)
+    def stop_both(count):
+        if count == 15:  # both stopped for 2.5 s, then both go on
+            subprocess.Popen(["sh", "-c", f"sleep 2.5; kill -CONT {parent} {os.getpid()}"])
+            os.kill(parent, signal.SIGSTOP)
+            os.kill(os.getpid(), signal.SIGSTOP)
 
-    monkeypatch.setattr(Checker, "check", check)
-    monkeypatch.setattr(parallel, "BATCH", 1)
-    monkeypatch.setattr(parallel, "HELPER_SILENCE", 1.0)
-    monkeypatch.setattr(parallel, "SILENCE_STEP", 0.05)
-    again = []
-    real_rest = parallel._rest
-    monkeypatch.setattr(parallel, "_rest", lambda *args: again.append(args) or real_rest(*args))
+    # a chunk of some 30 records takes 6 s: this process waits for it
+    again = a_slow_helper(monkeypatch, each=0.2, silence=1.0, step=0.05, after=stop_both)
     with time_limit(120):
         two_processes(long_extract, tmp_path)
     assert small_chunks
