@@ -490,3 +490,38 @@ def test_a_files_own_issues_come_first_in_the_rows_then_each_records():
     rows = [(row["input"], row["record"], row["code"]) for row in builder.issues()]
     builder.close()
     assert rows == [("in.csv", None, "unknown_column"), ("in.csv", 1, "too_long")]
+
+
+COUNT_THE_FILES = """
+import sys
+from datetime import date
+from register_batch.errors import UnwritableOutput
+from register_batch.model import API_VERSION
+from register_batch.reports import ReportBuilder
+
+builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+builder.finish([])
+counted = []
+more = {"big": ("big.csv", lambda fh: fh.write("x" * (int(sys.argv[2]) + 10)))}
+try:
+    builder.write(sys.argv[1], more=more, each_written=lambda: counted.append(len(counted) + 1))
+except UnwritableOutput as exc:
+    print(counted, exc)
+"""
+
+
+def test_a_file_the_disk_refuses_is_not_counted_as_written(tmp_path):
+    """review145 F2: a sync's "Writing reports" counted a file as written once it was filled, while its last part was
+    still in the buffer: the bar stood at 5/5, then the full disk was said. Each file is flushed before it is counted.
+    Here the disk takes no file over 1 MiB, and the last file is 10 bytes over it: only its last part is refused."""
+    limit = 1 << 20
+    done = subprocess.run(
+        [sys.executable, "-c", COUNT_THE_FILES, str(tmp_path / "reports"), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=files_limited_to(limit),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[1, 2, 3] cannot write ") and "big.csv" in done.stdout, done.stdout
+    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())

@@ -172,6 +172,23 @@ def _read_terminal(terminal: int, process: subprocess.Popen) -> str:
     return read.decode(errors="replace")
 
 
+def test_a_run_of_invalid_records_alone_says_it_plans_them_not_that_it_compares_them_with_register(register, tmp_path):
+    """review145 F1: a sync whose every record is invalid lists nothing from Register (0 requests), yet its progress
+    said "Comparing with Register"."""
+    register.emulator.add_token("samples-provider-token", "10052198")
+    options = sync_options(register.emulator, tmp_path, "samples-provider-token", as_of=register.as_of)
+    text = (SAMPLES / "extract.xml").read_text(encoding="utf-8")
+    extract = tmp_path / "all-invalid.xml"
+    extract.write_text(re.sub(r"<F_SEXID>[^<]*</F_SEXID>", "<F_SEXID>77</F_SEXID>", text), encoding="utf-8")
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0, force_terminal=False) as progress:
+        result = sync_files([str(extract)], options, progress=progress)
+    assert result.requests["total"] == 0 and result.outcomes["skipped"] == 12, result.summary_line()
+    said = [line.split(" ", 1)[1].split(" (")[0] for line in stream.getvalue().splitlines()]
+    assert "Planning records: 12/12 records" in said, said
+    assert not [line for line in said if "Register" in line], said
+
+
 def test_a_log_names_the_comparison_and_the_reports_being_written_as_their_rows_are_read(register, tmp_path):
     """review134 F9: under cron a 10,000-record rerun's log stood still from the listing's last line to the summary.
     The comparison with the listing and the reports are steps with lines of their own, and the reports' come as each

@@ -619,6 +619,7 @@ class ReportBuilder:
             for key, (_name, _nl, fill) in files.items():
                 fill(out[key])
                 if each_written is not None:
+                    out[key].flush()  # a full disk said while this file is counted, not after all are (review145 F2)
                     each_written()
         if earlier:
             _remove_earlier_reports(folder, keep={name for name, _nl, _fill in files.values()})

@@ -2835,7 +2835,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     results = []
     far: dict[int, str] = {}  # record index -> the trainee its far link names (`_plan_far_links`)
     around: set[int] = set()
-    task = run.progress.task("Comparing with Register", total=len(records))
+    # (Not said of a run whose records are all invalid: it listed nothing, and only plans to leave them out.)
+    task = run.progress.task("Comparing with Register" if any(valid) else "Planning records", total=len(records))
     for index, record in enumerate(records):
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
