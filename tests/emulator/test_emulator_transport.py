@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -130,6 +132,55 @@ def test_ending_a_hold_says_so_when_the_request_is_not_carried_out_in_time():
         assert emulator.carry_out_held() == 1  # the hold was ended: it is carried out once the store is free
         sender.join(30)
         assert answers == [201] and emulator.snapshot()["trainees"] == 1
+
+
+def test_a_held_request_whose_handling_fails_is_not_counted_as_carried_out(monkeypatch):
+    """review144 F2: a held create whose handling raised (answered 500, nothing stored) was counted carried out."""
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF, fault_hold=60) as emulator:
+
+        def broken(request, resolved):
+            raise RuntimeError("an emulator bug")
+
+        monkeypatch.setattr(emulator.app, "handle", broken)
+        answers: list = []
+        sender = _send_held(emulator, answers)
+        assert emulator.carry_out_held() == 0
+        sender.join(30)
+        assert answers == [500] and emulator.snapshot()["trainees"] == 0
+
+
+STOPS_WHILE_REQUESTS_WAIT = r"""
+import socket, sys, time
+from register_batch.emulator import start_emulator
+
+TOKEN = "t" * 40
+for _ in range(int(sys.argv[1])):
+    emulator = start_emulator(tokens=[TOKEN], rate_limit=None, latency_ms=1500)
+    waiting = []
+    for _ in range(8):
+        sock = socket.create_connection((emulator.host, emulator.port))
+        request = f"GET /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+        sock.sendall(request.encode())
+        waiting.append(sock)
+    time.sleep(0.1)  # each request is now waiting out the latency
+    emulator.stop()
+    for sock in waiting:
+        sock.close()
+print("stopped", sys.argv[1], "times")
+"""
+
+
+def test_stopping_while_requests_wait_out_the_latency_does_not_crash_the_process():
+    """review144 F1: stop() woke the requests waiting out the latency, whose authentication read the store outside its
+    lock while stop() closed it: sqlite3 read freed memory and the process died of SIGSEGV (a pytest worker, once).
+    In a process of its own, as a crash would take the test's with it."""
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", STOPS_WHILE_REQUESTS_WAIT, "10"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "stopped 10 times", (done.returncode, done.stderr[-2000:])
 
 
 def test_stopping_while_a_request_is_held_drops_it_and_does_not_wait_for_the_hold(tmp_path):

@@ -97,7 +97,8 @@ class _Hold:
 
     def __init__(self) -> None:
         self.ended = False
-        self.outcome: str | None = None  # "carried out", or "dropped" (the emulator stopped while holding it)
+        # "carried out", "failed" (its handling raised: a 500), or "dropped" (the emulator stopped while holding it)
+        self.outcome: str | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -434,8 +435,9 @@ class Emulator:
                 throttled = Response(429, b"Retry later\n", "text/plain", {"Retry-After": str(retry_after)})
                 self._reply(handler, throttled)
                 return
-        if self.latency:
-            self._stopping.wait(self.latency)
+        if self.latency and self._stopping.wait(self.latency):
+            handler._drop(reset=True)  # stopping: not carried out against a store being closed
+            return
         fault = self.faults.draw()
         hold = None
         if fault == "500":
@@ -451,14 +453,16 @@ class Emulator:
             if hold is None:
                 handler._drop(reset=True)
                 return
+        outcome = "failed"  # a held request whose handling raised did not land: carry_out_held does not count it
         try:
             response = self.app.handle(request, resolved)
+            outcome = "carried out"
         except Exception:  # an emulator bug: answer like Rails' exceptions app (§1.5) and keep serving
             log.exception("emulator error on %s %s", request.method, path)
             response = Response.json(500, {"error": "Internal server error"})
         finally:
             if hold is not None:
-                self._hold_over(hold, "carried out")
+                self._hold_over(hold, outcome)
         if fault == "lost-response" and response.write and 200 <= response.status < 300:
             self.stats.fault("lost-response")
             handler._drop(reset=False)
@@ -479,7 +483,7 @@ class Emulator:
                 if left <= 0:
                     break
                 self._holds_changed.wait(left)
-            if hold.ended or not self._stopping.is_set():
+            if not self._stopping.is_set():  # a hold ended as the emulator stops is dropped all the same
                 return hold
         self._hold_over(hold, "dropped")
         return None

@@ -265,15 +265,22 @@ class Store:
         with self._lock:
             self._db.close()
 
+    # Reads take the lock too (it is re-entrant: inside a transaction they already hold it). A request's
+    # authentication reads outside any transaction; unlocked, it could run on the connection while another thread
+    # closed it (a stopping emulator waking the requests waiting out its latency), and sqlite3 then read freed
+    # memory: a segfault (review144 F1).
     def _all(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
-        return self._db.execute(sql, params).fetchall()
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
-        return self._db.execute(sql, params).fetchone()
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
 
     def _count(self, sql: str, params: tuple | list = ()) -> int:
         """A `SELECT COUNT(*)`'s number: such a query always gives one row."""
-        return int(self._db.execute(sql, params).fetchone()[0])
+        with self._lock:
+            return int(self._db.execute(sql, params).fetchone()[0])
 
     # --- providers ----------------------------------------------------------------------------------------
 
