@@ -3,7 +3,9 @@ loopback-only listening and latency."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import socket
 import subprocess
@@ -181,6 +183,35 @@ def test_stopping_while_requests_wait_out_the_latency_does_not_crash_the_process
         timeout=300,
     )
     assert done.returncode == 0 and done.stdout.strip() == "stopped 10 times", (done.returncode, done.stderr[-2000:])
+
+
+def test_stopping_under_a_stream_of_requests_logs_no_error(caplog):
+    """review146 F1: requests in flight when the emulator stopped reached the closed store and were logged as emulator
+    errors, a traceback each, on the console of an emulator told to stop. They are dropped, as a held one is."""
+    caplog.set_level(logging.ERROR, logger="register_batch")
+    for _ in range(5):
+        emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+        stop = threading.Event()
+
+        def send(emulator=emulator, stop=stop) -> None:
+            request = f"GET /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n"
+            while not stop.is_set():
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection((emulator.host, emulator.port), timeout=2) as sock,
+                ):
+                    sock.sendall(f"{request}Connection: close\r\n\r\n".encode())
+                    sock.recv(100)
+
+        senders = [threading.Thread(target=send, daemon=True) for _ in range(12)]
+        for sender in senders:
+            sender.start()
+        time.sleep(0.2)
+        emulator.stop()
+        stop.set()
+        for sender in senders:
+            sender.join(10)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_stopping_while_a_request_is_held_drops_it_and_does_not_wait_for_the_hold(tmp_path):
