@@ -25,6 +25,12 @@ from trainee_extracts import trainee, write_extract
 TOKEN = "ledger-stopped-part-way-token"
 
 
+def _run_until_killed(script: str, target: Path) -> int:
+    """`script` run in a Python of its own with `target` as its argument, as a process killed part-way leaves things
+    (the scripts end in `os._exit(9)`); its exit status."""
+    return subprocess.run([sys.executable, "-c", script, str(target)], check=False, timeout=60).returncode
+
+
 def _ledger_of(folder: Path, records: int) -> Path:
     """A closed ledger in `folder` bound to `t`, linking `records` records to trainees."""
     ledger = Ledger(folder, "t")
@@ -62,8 +68,7 @@ def _stopped_part_way(path: Path) -> None:
         "db.executemany('INSERT INTO filler VALUES (?)', ((os.urandom(500),) for _ in range(200)))\n"
         "os._exit(9)\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script, str(path)], check=False, timeout=60)
-    assert killed.returncode == 9
+    assert _run_until_killed(script, path) == 9
     assert os.path.getsize(f"{path}-journal") > 0
     assert _records_in_the_file_alone(path) == 0  # the file alone lost them: only the journal has them
 
@@ -119,7 +124,7 @@ def test_a_write_stopped_part_way_beside_another_ledgers_wal_is_refused_and_noth
         "((f'hesa:w{n}',) for n in range(300)))\n"
         "os._exit(9)\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(other)], check=False, timeout=60)
+    _run_until_killed(script, other)
     Path(f"{path}-wal").write_bytes(Path(f"{other}-wal").read_bytes())
     before = {name: _sha256(f"{path}{name}") for name in ("", "-journal", "-wal")}
     with pytest.raises(ConfigError) as caught:
@@ -152,8 +157,7 @@ def test_a_new_ledger_is_in_wal_mode_before_it_gets_its_name(tmp_path, open_ledg
         "from register_batch.sync.ledger import Ledger\n"
         "Ledger(Path(sys.argv[1]), 't')\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=False, timeout=60)
-    assert killed.returncode == 9
+    assert _run_until_killed(script, tmp_path) == 9
     assert sorted(path.name for path in tmp_path.iterdir() if path.name != "sync.lock") == [NEW_LEDGER_FILE]
     made = tmp_path / NEW_LEDGER_FILE
     assert made.read_bytes()[18:20] == b"\x02\x02"
@@ -173,7 +177,7 @@ def _with_changes_in_its_wal(path: Path) -> None:
         "db.execute(\"UPDATE records SET status = 'in_flight'\")\n"
         "os._exit(9)\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(path)], check=False, timeout=60)
+    _run_until_killed(script, path)
     assert os.path.getsize(f"{path}-wal") > 0
 
 
