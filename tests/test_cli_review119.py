@@ -52,6 +52,56 @@ def test_a_token_file_given_without_a_target_is_refused_not_taken_to_the_embedde
     assert not (no_settings / "reports").exists()
 
 
+@pytest.mark.parametrize("command", ["sync", "export"])
+@pytest.mark.parametrize(
+    ("given", "said", "leave_out"),
+    [
+        ("environment", "$REGISTER_API_TOKEN", "unset REGISTER_API_TOKEN"),
+        ("environment file", "$REGISTER_API_TOKEN_FILE", "unset REGISTER_API_TOKEN_FILE"),
+        ("settings file", "token_file in register-batch.toml", "remove token_file from register-batch.toml"),
+    ],
+)
+def test_a_token_set_elsewhere_without_a_target_is_refused_not_taken_to_the_embedded_emulator(
+    no_settings, monkeypatch, command, given, said, leave_out
+):
+    """As a --token-file is (review119 F3): a nightly job whose environment lost REGISTER_API_URL but kept its token
+    (or whose settings file names a token_file and no target) went to the embedded emulator and exited 0 every
+    night, nothing reaching Register. It is refused, exit 2, naming where the token was set."""
+    token = no_settings / "token"
+    token.write_text("secret\n")
+    token.chmod(0o600)
+    if given == "environment":
+        monkeypatch.setenv("REGISTER_API_TOKEN", "secret")
+    elif given == "environment file":
+        monkeypatch.setenv("REGISTER_API_TOKEN_FILE", str(token))
+    else:
+        (no_settings / "register-batch.toml").write_text('token_file = "token"\n')
+    args = {
+        "sync": ["sync", SAMPLE, "--state-dir", "state", "--report-dir", "reports", "--as-of", AS_OF],
+        "export": ["export", "--state-dir", "state", "--to", "register-csv", "-o", "held.csv"],
+    }[command]
+    result = CliRunner().invoke(cli, ["-q", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"register-batch: error: a token for Register is set ({said}), but no target is set (--target, "
+        "$REGISTER_API_URL or target in the settings file); the embedded emulator takes none: give the target, or "
+        f"{leave_out} to use the embedded emulator"
+    ), result.stderr
+    assert "secret" not in result.output
+    assert "Target:" not in result.output
+    assert not (no_settings / "state").exists() and not (no_settings / "held.csv").exists()
+    assert not (no_settings / "reports").exists()
+
+
+def test_an_empty_token_variable_leaves_the_embedded_emulator_to_a_sync(no_settings, monkeypatch):
+    """A REGISTER_API_TOKEN set empty (or blank) is no token: the embedded emulator still takes the run."""
+    monkeypatch.setenv("REGISTER_API_TOKEN", " ")
+    args = ["-q", "sync", SAMPLE, "--dry-run", "--state-dir", "state", "--report-dir", "reports", "--as-of", AS_OF]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "would create 12" in result.output
+
+
 # A command run with a stop signal landing as the embedded emulator begins to stop: after the library call has
 # returned (the sync's report written, the export's file in place, the reference data saved), while the command lets
 # go of its target. The signal is sent from inside Emulator.stop, so it lands there however loaded the machine.

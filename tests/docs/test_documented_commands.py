@@ -38,10 +38,11 @@ variables from the machine running the test). Any other command is
 Targets and tokens: `sandbox` and `production` (as `--target`, `$REGISTER_API_URL` or `target = ...` in a
 settings file) and the two real service URLs resolve, in the subprocess only, to two in-process emulators, one
 each, so nothing leaves the machine; the real URLs are put back into the output before it is compared. Every
-command gets a valid test token in REGISTER_API_TOKEN: `export REGISTER_API_TOKEN...` keeps it, `unset
-REGISTER_API_TOKEN` removes it. Every token file a page names (a `--token-file` value, `token_file = "..."` in a
-file block) is created holding the test token, mode 600, before the page runs. Without a target, sync and export
-use their embedded emulator as they do for users.
+command with a target gets a valid test token in REGISTER_API_TOKEN (one without has none, as a user's has none for
+the embedded emulator): `export REGISTER_API_TOKEN...` keeps it, `unset REGISTER_API_TOKEN` removes it. Every token
+file a page names (a `--token-file` value, `token_file = "..."` in a file block) is created holding the test token,
+mode 600, before the page runs. Without a target, sync and export use their embedded emulator as they do for
+users.
 
 `register-batch emulator ...` is run with its port replaced by 0 (a free port); it must print its first line,
 then it is stopped with SIGTERM.
@@ -431,8 +432,21 @@ def apply_shell_builtin(run: PageRun, command: Command, words: list[str]) -> boo
     return False
 
 
+def names_a_target(args: list[str], env: dict[str, str], folder: Path) -> bool:
+    """Whether a command has a target: `--target`, $REGISTER_API_URL, or `target = ...` in its settings file."""
+    if any(arg == "--target" or arg.startswith("--target=") for arg in args) or env.get("REGISTER_API_URL"):
+        return True
+    settings = args[args.index("--config") + 1] if "--config" in args[:-1] else env.get("REGISTER_BATCH_CONFIG")
+    path = folder / (settings or "register-batch.toml")
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return re.search(r"^\s*target\s*=", text, flags=re.MULTILINE) is not None
+
+
 def run_register_batch(run: PageRun, command: Command, assignments: dict[str, str], args: list[str]) -> None:
     env = run.child_env(assignments)
+    if not names_a_target(args, env, run.folder):
+        # The test token is for a Register: a sync or an export given one with no target is refused, as a user's is
+        env.pop("REGISTER_API_TOKEN", None)
     argv = [sys.executable, "-c", PRELUDE, *args]
     if subcommand_of(args) == "emulator":
         stdout, stderr, code = run_emulator(argv, env, run.folder)

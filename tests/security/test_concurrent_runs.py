@@ -38,6 +38,12 @@ def env(tmp_path) -> dict[str, str]:
     return {**clean, "REGISTER_API_TOKEN": TOKEN, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": ""}
 
 
+@pytest.fixture
+def embedded_env(env) -> dict[str, str]:
+    """For the embedded emulator: no token (one with no target is refused, as a user's is)."""
+    return {k: v for k, v in env.items() if k != "REGISTER_API_TOKEN"}
+
+
 def test_a_second_sync_on_a_busy_state_dir_refuses_without_a_request(tmp_path, env):
     """The first sync is stuck on its first request (the emulator holds the reply); the second one must
     not wait, must not send anything, and must say what to do."""
@@ -76,7 +82,7 @@ def test_a_second_sync_on_a_busy_state_dir_refuses_without_a_request(tmp_path, e
     assert "--state-dir" in lines[0] and took < 15
 
 
-def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
+def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, embedded_env):
     """The embedded emulator's data is in the state dir: a second run is refused before it opens it. It started
     an emulator on the first run's database, and met "database is locked" (exit 70) when the first was stopped
     with Ctrl-Z in the middle of a write."""
@@ -84,16 +90,18 @@ def test_the_embedded_emulator_state_dir_is_locked_too(tmp_path, env):
     state = tmp_path / "state"
     export = [sys.executable, "-m", "register_batch", "export", "--to", "json", "-o", str(tmp_path / "held.json")]
     with StateDirLock(state, "export"):
-        refused = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            sync_command(source, state), env=embedded_env, capture_output=True, text=True, timeout=60
+        )
         exported = subprocess.run(
-            [*export, "--state-dir", str(state)], env=env, capture_output=True, text=True, timeout=60
+            [*export, "--state-dir", str(state)], env=embedded_env, capture_output=True, text=True, timeout=60
         )
     for run in (refused, exported):
         assert run.returncode == 2 and "is in use by another run" in run.stderr
         assert f"(export, pid {os.getpid()} since " in run.stderr  # what holds it: it may not be a sync
     assert not (state / "ledger.sqlite3").exists(), "the refused run touched the ledger"
     assert not (state / "register").exists(), "the refused run opened the embedded emulator's data"
-    done = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(sync_command(source, state), env=embedded_env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # the lock went with its holder
 
 
@@ -153,7 +161,7 @@ def test_two_first_runs_at_once_agree_on_the_embedded_emulators_token(tmp_path, 
 
 
 @pytest.mark.parametrize("damage", ["\ufeffembedded_0123\r\n", "embedded 0123\n", ""])
-def test_a_damaged_embedded_emulator_token_is_one_line_naming_its_file(tmp_path, env, damage):
+def test_a_damaged_embedded_emulator_token_is_one_line_naming_its_file(tmp_path, embedded_env, damage):
     """The embedded emulator's token file saved again by an editor (a byte order mark, a space) or emptied: one line
     naming the file, exit 2, nothing sent, as for its damaged database. The emulator now refuses such a token, which
     was an internal error (exit 70)."""
@@ -161,7 +169,7 @@ def test_a_damaged_embedded_emulator_token_is_one_line_naming_its_file(tmp_path,
     state = tmp_path / "state"
     (state / "register").mkdir(parents=True, mode=0o700)
     (state / "register" / "token").write_text(damage, encoding="utf-8")
-    run = subprocess.run(sync_command(source, state), env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(sync_command(source, state), env=embedded_env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2, run.stderr
     assert "internal error" not in run.stderr and str(state / "register" / "token") in run.stderr
     assert not (state / "ledger.sqlite3").exists()

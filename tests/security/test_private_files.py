@@ -66,8 +66,10 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
     as_of = ["--as-of", AS_OF.isoformat()]
     created = []
 
-    def run(args: list[str], codes: tuple[int, ...] = (0,)) -> None:
-        done = run_cli(args, work, env, umask=0o022)  # a typical umask: what we write must not rely on it
+    def run(args: list[str], codes: tuple[int, ...] = (0,), token: bool = True) -> None:
+        # No token for the embedded emulator: one with no target is refused, as a user's is
+        given = env if token else {k: v for k, v in env.items() if k != "REGISTER_API_TOKEN"}
+        done = run_cli(args, work, given, umask=0o022)  # a typical umask: what we write must not rely on it
         assert done.returncode in codes, (args, done.stdout, done.stderr)
         created.append(args[0])
 
@@ -81,8 +83,8 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
         for fmt in ("register-csv", "hesa-xml", "json", "jsonl"):
             run(["export", *target, "--academic-cycle", "2025", "--to", fmt, "-o", f"exports/held.{fmt}"])
         run(["reference", "pull", *target, "--state-dir", "pulled"])
-    run(["sync", str(source), "--state-dir", "state/embedded", *as_of])  # the embedded emulator
-    run(["export", "--state-dir", "state/embedded", "--to", "jsonl", "-o", "embedded.jsonl"])
+    run(["sync", str(source), "--state-dir", "state/embedded", *as_of], token=False)  # the embedded emulator
+    run(["export", "--state-dir", "state/embedded", "--to", "jsonl", "-o", "embedded.jsonl"], token=False)
     run(
         [
             "generate",
@@ -103,7 +105,7 @@ def test_everything_the_commands_create_is_owner_only(tmp_path):
     killed = subprocess.Popen(
         [sys.executable, "-m", "register_batch", "sync", str(big), "--state-dir", "state/killed", *as_of],
         cwd=work,
-        env=env,
+        env={k: v for k, v in env.items() if k != "REGISTER_API_TOKEN"},  # the embedded emulator
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=_umask_022,

@@ -134,9 +134,11 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
         assert "401" in refused.stderr and "with REGISTER_API_TOKEN or --token-file" in refused.stderr
         run(["export", *target, "--to", "jsonl", "-o", "wrong.jsonl"], wrong, (1, 2))
         injected = emulator.snapshot()["requests"]["faults"]
-    # The embedded emulator (no target): the environment's token is not used, its own is never printed.
-    run(["sync", str(source), "--state-dir", "embedded-state", *as_of], with_token, (0,))
-    run(["export", "--state-dir", "embedded-state", "--to", "jsonl", "-o", "embedded.jsonl"], with_token, (0,))
+    # No target with the environment's token: refused, the token not shown. The embedded emulator (no target, no
+    # token): its own token is never printed.
+    run(["sync", str(source), "--state-dir", "refused-state", *as_of], with_token, (2,))
+    run(["sync", str(source), "--state-dir", "embedded-state", *as_of], base_env, (0,))
+    run(["export", "--state-dir", "embedded-state", "--to", "jsonl", "-o", "embedded.jsonl"], base_env, (0,))
     # Plain http:// to another host: refused before anything is sent.
     insecure = run(["sync", str(source), "--target", "http://register.example.com", *as_of], with_token, (2,))
     assert "refusing to send the API token over plain http://" in insecure.stderr

@@ -42,6 +42,12 @@ def env(tmp_path) -> dict[str, str]:
     return {**clean, "REGISTER_API_TOKEN": TOKEN, "REGISTER_BATCH_RATE_DIR": "off", "HOME": str(tmp_path / "home")}
 
 
+@pytest.fixture
+def embedded_env(env) -> dict[str, str]:
+    """For the embedded emulator: no token (one with no target is refused, as a user's is)."""
+    return {k: v for k, v in env.items() if k != "REGISTER_API_TOKEN"}
+
+
 def held(emulator) -> Counter:
     """How many trainees Register holds under each HUSID."""
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1)) as client:
@@ -152,11 +158,12 @@ def _sync_and_validate_one_invalid(tmp_path: Path, *, verbose: bool = False) -> 
 
 
 @pytest.mark.parametrize("closed", ["stdout", "stderr", "both", "both-ascii"])
-def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, closed):
+def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, embedded_env, closed):
     """`register-batch sync x.csv | head -1`: head has gone by the time the summary is written. The EPIPE ended
     the command with exit 0, as if every record had gone through, though one was invalid (exit 1): a nightly job
     behind `| logger` or `| tee` whose reader died was told all was well. validate did the same. With an ASCII
     locale's encoding (`PYTHONIOENCODING=ascii`) click writes to the bytes beneath the text stream: the same."""
+    env = embedded_env
     if closed.endswith("-ascii"):
         closed, env = closed.removesuffix("-ascii"), {**env, "PYTHONIOENCODING": "ascii"}
     for command, folder in _sync_and_validate_one_invalid(tmp_path, verbose=True):
@@ -182,13 +189,15 @@ def test_output_to_a_closed_pipe_keeps_the_commands_exit_code(tmp_path, env, clo
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device every write to is ENOSPC)")
-def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so(tmp_path, env):
+def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so(tmp_path, embedded_env):
     """`register-batch sync x.csv >> sync.log` with the log's disk full: every write to stdout is ENOSPC. It was an
     internal error (exit 70) after the records were sent; now the output is dropped, standard error says so once,
     and the command ends with its own code and its reports."""
     for command, folder in _sync_and_validate_one_invalid(tmp_path):
         with open("/dev/full", "w") as full:
-            done = subprocess.run(command, env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+            done = subprocess.run(
+                command, env=embedded_env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120
+            )
         assert done.returncode == 1, (folder, done.stderr)
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr
         assert done.stderr.count("standard output could not be written (No space left on device)") == 1
@@ -243,7 +252,7 @@ def _blocked_writing_stdout(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/syscall").exists(), reason="needs Linux's /proc/PID/syscall")
-def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, env):
+def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, embedded_env):
     """systemd stopping a nightly job whose sync has finished (reports written, the ledger's run closed) while it
     prints its summary: the run is not interrupted, so exit 0, not 3. The summary's write is held by a pipe that is
     full (nobody reads it yet), which proves the run had returned when the signal came."""
@@ -258,7 +267,7 @@ def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, env)
         sys.executable, "-m", "register_batch", "-q", "sync", str(source), "--state-dir", str(tmp_path / "state"),
         "--report-dir", str(tmp_path / "report"), "--as-of", AS_OF.isoformat(),
     ]  # fmt: skip
-    child = subprocess.Popen(command, env=env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, env=embedded_env, stdout=write_end, stderr=subprocess.PIPE, text=True)
     os.close(write_end)
     drained = bytearray()
     try:

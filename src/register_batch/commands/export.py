@@ -20,7 +20,7 @@ from register_batch.commands.common import (
     pass_state,
     timeout_option,
 )
-from register_batch.commands.sync import refuse_token_file_without_target, target_options
+from register_batch.commands.sync import refuse_token_without_target, target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
@@ -138,7 +138,7 @@ def export(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
     settings.check("rate", "target", "ukprn", "api_version")
-    refuse_token_file_without_target(settings)
+    refuse_token_without_target(settings)
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)
