@@ -5,6 +5,8 @@ raises before it hands over the records it had parsed in its buffer (a tag misma
 
 from __future__ import annotations
 
+import gzip
+import zipfile
 from datetime import date
 
 import pytest
@@ -162,6 +164,21 @@ def test_a_latin1_extract_with_accents_is_counted_by_its_bytes(tmp_path):
     text = mismatched(text.replace("encoding='UTF-8'", "encoding='ISO-8859-1'"), 3)
     error = refusal(tmp_path, text.encode("latin-1"))
     assert (error.record, error.line) == (3, line_of(text, "</F_SURNAM>"))
+
+
+@pytest.mark.parametrize("container", ["zip", "gzip"])
+def test_a_zipped_or_gzipped_extract_names_the_record_as_the_file_itself_does(tmp_path, container):
+    """The file is read again from its start to count: a zip member, or a gzip file inflated again."""
+    text = mismatched(extract(), 3)
+    path = tmp_path / f"bad.xml.{'zip' if container == 'zip' else 'gz'}"
+    if container == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("bad.xml", text)
+    else:
+        path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (3, line_of(text, "</F_SURNAM>"))
 
 
 def test_the_command_line_names_the_record_in_its_one_line(tmp_path):
