@@ -137,6 +137,15 @@ def test_a_one_line_extract_is_placed_by_the_errors_column(tmp_path):
     assert between.record is None
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_one_line_extracts_column_is_counted_after_its_byte_order_mark(tmp_path, bom):
+    """libxml2 counts no column for a byte order mark: `&;` right after record 5's end tag is after it."""
+    one = "".join(line.strip() for line in extract().splitlines())
+    fifth = student(5).replace("\n", "").replace("  ", "")
+    error = refusal(tmp_path, bom + one.replace(fifth, fifth + "&;").encode())
+    assert error.record is None and error.problem.startswith("not well-formed XML after record 5: ")
+
+
 def test_where_the_column_cannot_tell_records_apart_none_is_named(tmp_path):
     """A record's unclosed tag is found at its `</Student>`: libxml2 stands just past it, at the next `<Student>` on
     the same line. Either record could be meant from the column alone; neither is named, not a wrong one."""

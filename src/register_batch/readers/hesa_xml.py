@@ -1202,20 +1202,16 @@ def _place_of_error(stream: IO[bytes], part: XmlPart | None, line: int | None, c
     again from its start as the parse read it (_Replay: an old Mac's line ends as LF, a last Ctrl-Z left out). None
     when not known, or for a part of a chunked file: its errors are never shown, the file is read again whole to name
     them (validation/parallel.py). Costs one more pass over the file up to the line, in bounded memory, on this path
-    only."""
+    only; the stream is left where that pass stopped (the reader's caller closes it once the file is refused)."""
     if part is not None:
         return None
     try:
         if not stream.seekable():
             return None
-        where = stream.tell()
-        try:
-            stream.seek(0)
-            head = stream.read(PROLOG_LIMIT)
-            again = _Replay(head, stream, span=_ANY_SPAN, cr_line_ends=_cr_line_ends(head), lines=False)
-            return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column)
-        finally:
-            stream.seek(where)
+        stream.seek(0)
+        head = stream.read(PROLOG_LIMIT)
+        again = _Replay(head, stream, span=_ANY_SPAN, cr_line_ends=_cr_line_ends(head), lines=False)
+        return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column)
     except _NOT_READ_AGAIN:
         return None
 
