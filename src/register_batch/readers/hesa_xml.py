@@ -1193,8 +1193,9 @@ def _described(entry: etree._LogEntry) -> str:
 
 
 # What a failed read's second look at the file may raise: a file gone or unreadable, a zip member or gzip stream
-# damaged further on. The place is then not known, and the refusal says the file and line alone.
-_NOT_READ_AGAIN = (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+# damaged further on, or a gzip file's bound on what it inflates to passed by the look's read ahead (UnusableInput).
+# The place is then not known, and the refusal is the parse's, saying the file and line alone.
+_NOT_READ_AGAIN = (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, UnusableInput)
 
 
 def _place_of_error(stream: IO[bytes], part: XmlPart | None, line: int | None, column: int | None) -> Place | None:

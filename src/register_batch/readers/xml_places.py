@@ -10,7 +10,8 @@ carried over), whatever the file's size or the length of its lines.
 A place is (inside, number): inside record `number`, from the `<` of its start tag to the `>` of its end tag; or after
 it (between records, or after the last; number 0 is before the first). No place when it cannot be known honestly: a
 record inside another (whose numbering the reader refuses), a line that holds two places and a column that does not
-tell them apart, or bytes that cannot be read again.
+tell them apart (libxml2 stands just past what it found wrong, so the byte before it and the byte at it must be in one
+place; and it counts characters, so only over ASCII bytes is its column a byte's), or bytes that cannot be read again.
 """
 
 from __future__ import annotations
