@@ -4,6 +4,7 @@ a piece of text is on (tests/readers)."""
 from __future__ import annotations
 
 import functools
+import re
 
 from register_batch.mapping import load_mapping
 from register_batch.readers import XmlPart, newlines_before, open_inputs
@@ -25,6 +26,13 @@ def line_of(text: str, needle: str, occurrence: int = 0) -> int:
     for _ in range(occurrence + 1):
         position = text.index(needle, position + 1)
     return text.count("\n", 0, position) + 1
+
+
+def record_on_line(text: str, line: int) -> int:
+    """The number of the record whose start tag is the last at or before `line` of a plain extract (no comment or
+    CDATA holding one): the record an error on that line is in, if its end tag is not before it."""
+    before = "\n".join(text.split("\n")[:line])
+    return len(re.findall(r"<(?:Student|student|STUDENT)[\s/>]", before))
 
 
 def read_in_parts(path, chunks, first):

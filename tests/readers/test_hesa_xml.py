@@ -19,7 +19,7 @@ from register_batch.generate import generate
 from register_batch.mapping import load_mapping
 from register_batch.readers import XmlChunks, XmlPart, newlines_before, open_inputs
 from register_batch.readers.hesa_xml import find_chunks
-from xml_reads import long_title_extract, read_in_parts
+from xml_reads import long_title_extract, read_in_parts, record_on_line
 
 
 @functools.cache
@@ -258,8 +258,10 @@ def test_a_utf8_extract_declared_another_encoding_is_refused_at_the_line_of_a_by
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert caught.value.line == late + 1 > 1000
+    assert caught.value.record == record_on_line(text, late + 1) > 1
     assert str(caught.value) == (
-        f"{path}, line {late + 1}: not well-formed XML: a byte that is not {declared!r}, the encoding the XML "
+        f"{path}, record {caught.value.record}, line {late + 1}: not well-formed XML: a byte that is not {declared!r}, "
+        "the encoding the XML "
         'declaration names: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
     )
 
@@ -316,8 +318,10 @@ def test_a_byte_us_ascii_lacks_early_in_a_file_is_named_on_its_line_from_the_com
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     result = run_cli(["validate", str(path), "--report-dir", "r"], tmp_path, env)
     assert result.returncode == 2 and result.stdout == ""
+    record = record_on_line(text, first + 1)
     assert result.stderr.splitlines() == [
-        f"register-batch: error: {path}, line {first + 1}: not well-formed XML: a byte that is not 'US-ASCII', the "
+        f"register-batch: error: {path}, record {record}, line {first + 1}: not well-formed XML: a byte that is not "
+        "'US-ASCII', the "
         'encoding the XML declaration names: if the file was saved as UTF-8, make the declaration say encoding="UTF-8"'
     ]
 
@@ -1024,7 +1028,8 @@ def test_a_tag_whose_namespace_prefix_is_declared_nowhere_is_refused_naming_its_
     line = text[: text.index("<s:F_NIN>")].count("\n") + 1
     assert caught.value.line == line
     reason = f"Namespace prefix s on F_NIN is not defined, line {line}, column \\d+"  # one line, nothing after it
-    assert re.fullmatch(f"{re.escape(str(path))}, line {line}: not well-formed XML: {reason}", str(caught.value))
+    where = f"{re.escape(str(path))}, record 1, line {line}"  # the sample's one Student, on a line of its own or not
+    assert re.fullmatch(f"{where}: not well-formed XML: {reason}", str(caught.value))
 
 
 def test_a_student_whose_namespace_prefix_is_declared_nowhere_is_refused_in_one_line(tmp_path):
@@ -1038,7 +1043,8 @@ def test_a_student_whose_namespace_prefix_is_declared_nowhere_is_refused_in_one_
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert caught.value.line == 3 and str(caught.value).startswith(str(path))
-    assert "not well-formed XML: Namespace prefix s on Student is not defined" in str(caught.value)
+    # Not a record the reader reads: the error is after the first one
+    assert "not well-formed XML after record 1: Namespace prefix s on Student is not defined" in str(caught.value)
 
 
 @pytest.mark.parametrize("inner_at", ["<F_FNAMES>", "<F_PLMNTSCH>"], ids=["among-its-tags", "inside-a-placement"])

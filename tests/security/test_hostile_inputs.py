@@ -225,7 +225,7 @@ def test_nesting_past_libxml2s_usual_depth_is_refused_not_read(tmp_path):
         + b"</Student>\n</ITTRecord>\n"
     )
     [*_records, refusal] = _records_or_error(path)
-    assert isinstance(refusal, str) and refusal.startswith(f"{path}, line 4: not well-formed XML"), refusal
+    assert isinstance(refusal, str) and refusal.startswith(f"{path}, record 2, line 4: not well-formed XML"), refusal
     assert "depth" in refusal.lower(), refusal
 
 

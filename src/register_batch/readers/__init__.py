@@ -387,6 +387,17 @@ class _Gunzipped(PassingReader):
             )
         return chunk
 
+    def seekable(self) -> bool:
+        """Rewound, it is inflated again from its start: how a refused XML extract's record is found (hesa_xml)."""
+        return True
+
+    def tell(self) -> int:
+        return self._inflating.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self._given = self._inflating.seek(offset, whence)  # bytes before it given again as they are read again
+        return self._given
+
     def close(self) -> None:
         try:
             self._inflating.close()

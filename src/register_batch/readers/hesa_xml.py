@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import codecs
 import functools
+import lzma
 import os
 import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypedDict
@@ -24,6 +27,7 @@ from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean, cut_short
 from register_batch.readers.detect import SAVE_AS_CSV, check_text_start
+from register_batch.readers.xml_places import Place, place_of, said_of
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -729,7 +733,10 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             if student.tag not in RECORD_TAGS:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
-                    raise UnusableInput(name, f"not well-formed XML: {_described(first)}", line=first.line)
+                    record, after = said_of(_place_of_error(stream, part, first.line, first.column))
+                    raise UnusableInput(
+                        name, f"not well-formed XML{after}: {_described(first)}", line=first.line, record=record
+                    )
                 raise UnusableInput(name, _namespaced(student), line=_start_line(student, shift))
             count += 1
             line = _start_line(student, shift)
@@ -771,7 +778,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
         ) from None
     except etree.XMLSyntaxError as exc:
-        error_line, msg, fatal = _first_error(exc)
+        error_line, column, msg, fatal = _first_error(exc)
         # e.g. "Couldn't find end of Start Tag"; an error the parse went on past (an undeclared prefix) is no cut
         cut = _is_truncation(msg) or (fatal and feed.ends_on_line(error_line))
         problem = (
@@ -782,7 +789,15 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         )
         if not cut and _NOT_ITS_ENCODING in msg:
             problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line)
-        raise UnusableInput(name, f"not well-formed XML: {problem}", line=error_line) from None
+            if encoding is not None and not _UTF8.fullmatch(encoding):
+                column = None  # libxml2's is where it was parsing, not where the byte is
+        # The record the error is in, or the one it follows: counted from the file, not from the records read, which
+        # lag the error by those lxml had parsed but not handed over when it raised.
+        place = None
+        if cut or error_line is not None:
+            place = _place_of_error(stream, part, None if cut else error_line, column)
+        record, after = said_of(place)
+        raise UnusableInput(name, f"not well-formed XML{after}: {problem}", line=error_line, record=record) from None
     _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
     if parser_events.root is not None:  # a UKPRN after the Students it was for: the root's, a wrapper's
         _refuse_a_late_ukprn(parser_events.root, wrappers, name, shift)
@@ -1160,20 +1175,49 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].rpartition(":")[2]
 
 
-def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str, bool]:
-    """The line and message of the error that stopped the parse, and whether one did (a fatal error; with none,
+def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, int | None, str, bool]:
+    """The line, column and message of the error that stopped the parse, and whether one did (a fatal error; with none,
     libxml2 read the document to its end). libxml2 may report more after it, and lxml raises the last: an undefined
     entity (`Ren&eacute;e`) is followed by "Start tag expected, '<' not found" at line 1.
     The exception's log is the thread's, cleared as the parse starts: it holds no earlier parse's errors."""
     # lxml-stubs 0.5 gives _ErrorLog no __iter__, but lxml's error logs are sequences of their entries.
     fatal = next((entry for entry in exc.error_log if entry.level_name == "FATAL"), None)  # type: ignore[attr-defined]
     if fatal is not None and fatal.line:
-        return fatal.line, _described(fatal), True
-    return exc.lineno or None, str(exc.msg if hasattr(exc, "msg") and exc.msg else exc), fatal is not None
+        return fatal.line, fatal.column or None, _described(fatal), True
+    message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+    return exc.lineno or None, exc.offset or None, message, fatal is not None
 
 
 def _described(entry: etree._LogEntry) -> str:
     return f"{entry.message.strip()}, line {entry.line}, column {entry.column}"
+
+
+# What a failed read's second look at the file may raise: a file gone or unreadable, a zip member or gzip stream
+# damaged further on, or a gzip file's bound on what it inflates to passed by the look's read ahead (UnusableInput).
+# The place is then not known, and the refusal is the parse's, saying the file and line alone.
+_NOT_READ_AGAIN = (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, UnusableInput)
+
+
+def _place_of_error(stream: IO[bytes], part: XmlPart | None, line: int | None, column: int | None) -> Place | None:
+    """Where an error at `line` (None: at the end of a file cut short) is among the file's records (xml_places), read
+    again from its start as the parse read it (_Replay: an old Mac's line ends as LF, a last Ctrl-Z left out). None
+    when not known, or for a part of a chunked file: its errors are never shown, the file is read again whole to name
+    them (validation/parallel.py). Costs one more pass over the file up to the line, in bounded memory, on this path
+    only; the stream is left where that pass stopped (the reader's caller closes it once the file is refused)."""
+    if part is not None:
+        return None
+    try:
+        if not stream.seekable():
+            return None
+        stream.seek(0)
+        head = stream.read(PROLOG_LIMIT)
+        again = _Replay(head, stream, span=_ANY_SPAN, cr_line_ends=_cr_line_ends(head), lines=False)
+        return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column)
+    except _NOT_READ_AGAIN:
+        return None
+
+
+_ANY_SPAN = 1 << 62  # a second look holds no element: no limit on the bytes between records
 
 
 def _is_truncation(message: str) -> bool:
@@ -1285,7 +1329,7 @@ class _Replay:
     def __init__(
         self,
         head: bytes,
-        rest: HashingReader | _Leading | _Half,
+        rest: HashingReader | _Leading | _Half | IO[bytes],
         allowance: int = 0,
         span: int = RECORD_SPAN,
         cr_line_ends: bool = False,

@@ -1,0 +1,254 @@
+"""Which record of a HESA XML file a refusal's line falls in, found from the file itself (only once a parse has failed).
+
+lxml raises a parse error before it hands over the records already parsed in its buffer, so the count of records the
+reader was given lags the error by up to a buffer's worth of them. This pass reads the bytes the parser was given
+again, up to the error's line (or to the end of a file cut short), and counts the records' start and end tags as the
+parse finds them: <Student> in the cases the reader reads (RECORD_TAGS), wherever it is (in a wrapper too), and never
+in a comment, CDATA section, processing instruction or DOCTYPE. Memory stays bounded (a read at a time and a few bytes
+carried over), whatever the file's size or the length of its lines.
+
+A place is (inside, number): inside record `number`, from the `<` of its start tag to the `>` of its end tag; or after
+it (between records, or after the last; number 0 is before the first). No place when it cannot be known honestly: a
+record inside another (whose numbering the reader refuses), a line that holds two places and a column that does not
+tell them apart (libxml2 stands just past what it found wrong, so the byte before it and the byte at it must be in one
+place; and it counts characters, so only over ASCII bytes is its column a byte's), or bytes that cannot be read again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Place = tuple[bool, int]
+
+_READ = 1 << 20
+
+
+@functools.cache
+def _tokens(records: frozenset[str]) -> re.Pattern[bytes]:
+    """Where a construct the count must see starts: a comment, a CDATA section, a processing instruction (an XML
+    declaration too), a DOCTYPE, a record's start or end tag (`records`: its names). No other `<` changes the count."""
+    names = b"|".join(sorted(re.escape(name.encode("ascii")) for name in records))
+    return re.compile(rb"<(?:(!--)|(!\[CDATA\[)|(\?)|(!DOCTYPE)|(/?)(?:" + names + rb")(?=[\s/>]))")
+
+
+_LONGEST_TOKEN = len(b"<![CDATA[") + 2  # bytes a token and its look-ahead may need past where it starts
+_ENDS = {1: b"-->", 2: b"]]>", 3: b"?>"}
+_TAG_END = re.compile(rb"""[>"']""")
+_WHITE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(slots=True)
+class _Target:
+    """What is known of the error's line as the pass reads it."""
+
+    line: int
+    column: int | None  # libxml2's, 1-based, where it was parsing; trusted only over ASCII bytes
+    start: int | None = None  # the line's first byte in the stream, once reached
+    done: bool = False  # its line end passed
+    at_start: Place | None = None  # the place of its first byte
+    said: set[Place] | None = None  # the places of its bytes other than white space
+    ascii: bool = True  # no byte past 0x7F before the column
+    at_column: dict[int, Place] | None = None  # the places of the bytes before and at the column
+
+
+class _Count:
+    """One pass over the bytes the parser was given, counting records and placing the error's line among them."""
+
+    def __init__(
+        self,
+        read: Callable[[int], bytes],
+        target: _Target | None,
+        doctype_end: Callable[[bytes, int], int],
+        tokens: re.Pattern[bytes],
+    ):
+        self._read = read
+        self._tokens = tokens
+        self._target = target
+        self._doctype_end = doctype_end
+        self.started = 0
+        self.open: int | None = None  # the record whose start tag has been read, not yet its end
+        self.unknown = False  # a record inside another, or a DOCTYPE not read whole: no place
+        self.place: Place = (False, 0)
+        self._buf = b""
+        self._base = 0  # where _buf starts in the stream
+        self._pos = 0  # in _buf: what is before it is counted
+        self._line = 1
+        self._eof = False
+
+    def run(self) -> Place | None:
+        """The place of the error: its line's, or (no target) the end of the input's."""
+        state: int | tuple[str, bytes | None] | None = None  # a construct left open across reads
+        while not self._stop():
+            if not self._eof and len(self._buf) - self._pos < _READ:
+                more = self._read(_READ)
+                self._buf = self._buf[self._pos :] + more
+                self._base += self._pos
+                self._pos = 0
+                self._eof = not more
+                if self._base == 0 and self._buf.startswith(_BOM):
+                    self._pos = len(_BOM)  # a byte order mark is not on line 1 for libxml2's columns
+            state = self._scan(state)
+            if self._eof and state is None and self._pos >= len(self._buf):
+                break
+            if self._eof and state is not None:  # a construct the input ends in: its bytes are where it stands
+                self._advance(len(self._buf))
+                break
+        return None if self.unknown else self._answer()
+
+    def _stop(self) -> bool:
+        return self.unknown or (self._target is not None and self._target.done)
+
+    def _scan(self, state: int | tuple[str, bytes | None] | None) -> int | tuple[str, bytes | None] | None:
+        """Count what the buffer holds, as far as it can be told; returns the construct left open, if any."""
+        buf = self._buf
+        while not self._stop():
+            if isinstance(state, int):  # in a comment, CDATA section or PI: to its end
+                end = buf.find(_ENDS[state], self._pos)
+                if end < 0:
+                    self._advance(max(self._pos, len(buf) - 2))
+                    return state
+                self._advance(end + len(_ENDS[state]))
+                state = None
+            elif state is not None:  # in a record's start tag (its quote, if in one) or end tag
+                tag, quote = state
+                if quote is not None:
+                    end = buf.find(quote, self._pos)
+                    if end < 0:
+                        self._advance(len(buf))
+                        return state
+                    self._advance(end + 1)
+                    state = (tag, None)
+                    continue
+                found = _TAG_END.search(buf, self._pos) if tag == "start" else None
+                end = found.start() if found else buf.find(b">", self._pos)
+                if end < 0:
+                    self._advance(max(self._pos, len(buf) - 1))  # the byte before `>` says whether it is `/>`
+                    return state
+                if buf[end] != 0x3E:  # a quote
+                    self._advance(end + 1)
+                    state = (tag, buf[end : end + 1])
+                    continue
+                self._advance(end + 1)
+                if tag == "end" or (end > 0 and buf[end - 1] == 0x2F):  # `</Student>` or `<Student/>`: the record ends
+                    self._ended()
+                state = None
+            else:
+                limit = len(buf) if self._eof else len(buf) - _LONGEST_TOKEN
+                found = self._tokens.search(buf, self._pos)
+                if found is None or found.start() >= limit:
+                    self._advance(max(self._pos, limit))
+                    return None
+                self._advance(found.start())
+                if found.group(4):  # a DOCTYPE: only in the prolog, all of which is in the first read (PROLOG_LIMIT)
+                    end = self._doctype_end(buf, found.start())
+                    if end < 0:
+                        self.unknown = True
+                        return None
+                    self._advance(end + 1)
+                    continue
+                skipped = next((k for k in (1, 2, 3) if found.group(k)), None)
+                if skipped is not None:
+                    self._advance(found.end())
+                    state = skipped
+                    continue
+                if found.group(5):
+                    state = ("end", None)
+                else:
+                    self._started()
+                    state = ("start", None)
+                self._advance(found.end())
+        return state
+
+    def _started(self) -> None:
+        if self.open is not None:
+            self.unknown = True
+            return
+        self.started += 1
+        self.open = self.started
+        self.place = (True, self.started)
+
+    def _ended(self) -> None:
+        if self.open is not None:
+            self.place = (False, self.open)
+            self.open = None
+
+    def _advance(self, to: int) -> None:
+        """Count the buffer's bytes up to `to` as in the current place, and note where the error's line lies."""
+        pos, self._pos = self._pos, max(self._pos, to)
+        target = self._target
+        if to <= pos or target is None or target.done:
+            return
+        buf = self._buf
+        if target.start is None:  # the line not reached yet (every byte is counted in order, from the first)
+            newlines = buf.count(b"\n", pos, to)
+            if self._line + newlines < target.line:
+                self._line += newlines
+                return
+            while self._line < target.line:
+                pos = buf.index(b"\n", pos, to) + 1
+                self._line += 1
+            target.start = self._base + pos
+            target.at_start = self.place
+            target.said = set()
+            target.at_column = {}
+        end = buf.find(b"\n", pos, to)
+        stop = to if end < 0 else end
+        if buf[pos:stop].strip(_WHITE):
+            assert target.said is not None
+            target.said.add(self.place)
+        if target.column is not None and target.start is not None and target.at_column is not None:
+            cursor = target.start + target.column - 1  # where libxml2 stood: just past what it found wrong, mostly
+            first = self._base + pos
+            if target.ascii and buf[pos : min(stop, cursor - self._base)].translate(None, _ASCII):
+                target.ascii = False
+            last = self._base + (end if end >= 0 else to - 1)  # a line end is in the place of what precedes it
+            for at in (cursor - 1, cursor):
+                if first <= at <= last:
+                    target.at_column[at] = self.place
+        if end >= 0:
+            target.done = True
+
+    def _answer(self) -> Place | None:
+        target = self._target
+        if target is None or target.start is None:  # the input's end (cut short, or the line past it)
+            return self.place
+        assert target.said is not None and target.at_column is not None
+        if len(target.said) == 1:
+            return next(iter(target.said))
+        if not target.said:
+            return target.at_start
+        places = set(target.at_column.values())
+        if target.ascii and len(target.at_column) == 2 and len(places) == 1:
+            return places.pop()
+        return None
+
+
+_ASCII = bytes(range(0x80))
+
+
+def place_of(
+    read: Callable[[int], bytes],
+    doctype_end: Callable[[bytes, int], int],
+    records: frozenset[str],
+    *,
+    line: int | None,
+    column: int | None = None,
+) -> Place | None:
+    """The place of an error at `line` (libxml2's numbering, LFs counted) and `column`, among the records of the bytes
+    `read` gives (the parser's, from the first). Line None: at the end of those bytes (a file cut short)."""
+    target = None if line is None else _Target(line, column if column and column > 1 else None)
+    return _Count(read, target, doctype_end, _tokens(records)).run()
+
+
+def said_of(place: Place | None) -> tuple[int | None, str]:
+    """How a refusal says a place: the record to name (UnusableInput's `record`), or words for its problem."""
+    if place is None:
+        return None, ""
+    inside, number = place
+    if inside:
+        return number, ""
+    return None, f" after record {number}" if number else " before the first record"

@@ -1,0 +1,241 @@
+"""A HESA XML file refused as not well-formed names the record the error is in, or the one it follows, counted from
+the file: the project's bar of one line naming the file, record, line and field. The count of records read lags: lxml
+raises before it hands over the records it had parsed in its buffer (a tag mismatch in record 3 came with a count of
+0), so the count comes from a second look at the file, up to the error's line, on the error's path only."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.errors import UnusableInput
+from register_batch.generate import generate
+from register_batch.jobs import validate_files
+from register_batch.validation import parallel
+from xml_reads import line_of, read
+
+CUT = "truncated XML (the file ends before the document does)"
+
+
+def student(number: int, tag: str = "Student") -> str:
+    return (
+        f"  <{tag}>\n    <F_HUSID>{number:013d}</F_HUSID>\n    <F_SURNAME>Surname{number}</F_SURNAME>\n"
+        f"    <F_FNAMES>Jo</F_FNAMES>\n  </{tag}>\n"
+    )
+
+
+def extract(count: int = 200, tag: str = "Student") -> str:
+    """Small records, a buffer's worth of which lxml parses before it hands any over (32 KiB: some 300 of them)."""
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<ITTRecord>\n"
+        + "".join(student(n, tag) for n in range(1, count + 1))
+        + "</ITTRecord>\n"
+    )
+
+
+def mismatched(text: str, number: int) -> str:
+    """`text` with record `number`'s surname closed by the wrong end tag."""
+    good = f"<F_SURNAME>Surname{number}</F_SURNAME>"
+    assert text.count(good) == 1
+    return text.replace(good, f"<F_SURNAME>Surname{number}</F_SURNAM>")
+
+
+def refusal(tmp_path, text: str | bytes, name: str = "bad.xml") -> UnusableInput:
+    path = tmp_path / name
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    return caught.value
+
+
+@pytest.mark.parametrize("number", [1, 3, 150])
+def test_an_error_inside_a_record_names_that_record(tmp_path, number):
+    """Record 3 is the old count's case: all three are in lxml's first buffer, none handed over when it raised."""
+    text = mismatched(extract(), number)
+    error = refusal(tmp_path, text)
+    line = line_of(text, "</F_SURNAM>")
+    assert (error.record, error.line) == (number, line)
+    assert str(error).startswith(f"{tmp_path / 'bad.xml'}, record {number}, line {line}: not well-formed XML: Opening")
+
+
+def test_an_error_at_a_records_end_tag_is_in_that_record(tmp_path):
+    """libxml2 names the line of `</Student>` when a tag in the record is never closed: that end tag is the record's."""
+    text = extract().replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Jo", 3)
+    error = refusal(tmp_path, text)
+    assert error.record == 1 and error.line == line_of(text, "</Student>")
+
+
+def test_an_error_between_records_is_said_to_be_after_the_one_before(tmp_path):
+    text = extract().replace(student(5), student(5) + "  <Note x>\n")
+    error = refusal(tmp_path, text)
+    assert error.record is None and error.line == line_of(text, "<Note x>")
+    assert "not well-formed XML after record 5: Specification mandates value for attribute x" in str(error)
+
+
+def test_an_error_before_the_first_record_says_so(tmp_path):
+    text = extract().replace("<ITTRecord>\n", "<ITTRecord>\n<Note x>\n")
+    error = refusal(tmp_path, text)
+    assert error.record is None and "not well-formed XML before the first record: " in str(error)
+
+
+@pytest.mark.parametrize("tail", ["", "\n", "  "], ids=["at-its-end-tag", "a-line-after", "spaces-after"])
+def test_a_file_cut_after_its_last_complete_record_is_refused_after_it(tmp_path, tail):
+    text = extract()
+    cut = text[: text.index(student(120)) + len(student(120)) - 1] + tail
+    error = refusal(tmp_path, cut)
+    assert error.record is None and f"not well-formed XML after record 120: {CUT}" in str(error)
+
+
+def test_a_file_cut_in_a_record_is_refused_in_it(tmp_path):
+    text = extract()
+    cut = text[: text.index(student(120)) + 40]
+    error = refusal(tmp_path, cut)
+    assert error.record == 120 and f"not well-formed XML: {CUT}" in str(error)
+
+
+def test_a_record_in_a_comment_or_cdata_is_not_counted(tmp_path):
+    """`<Student>` in a comment, a CDATA section or a processing instruction is no record, to the parse nor the count;
+    nor is a Student in a mix of case the reader does not read (<StudentS>, <Students>)."""
+    text = extract()
+    text = text.replace(student(2), student(2) + "  <!-- <Student> was here, <Student/> too -->\n")
+    text = text.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES><![CDATA[<Student>]]></F_FNAMES>", 3)
+    text = text.replace(student(3), student(3) + "  <?srs <Student> ?>\n  <Students/>\n")
+    error = refusal(tmp_path, mismatched(text, 4))
+    assert error.record == 4
+
+
+def test_records_in_any_case_the_reader_reads_and_in_wrappers_are_counted(tmp_path):
+    students = [student(n, tag) for n, tag in enumerate(["Student", "student", "STUDENT", "Student"], 1)]
+    text = (
+        "<ITTRecord>\n<Provider>\n<F_UKPRN>10000001</F_UKPRN>\n"
+        + "".join(students[:2])
+        + "</Provider>\n<Provider>\n<F_UKPRN>10000001</F_UKPRN>\n"
+        + "".join(students[2:])
+        + "</Provider>\n</ITTRecord>\n"
+    )
+    assert refusal(tmp_path, mismatched(text, 3)).record == 3
+    assert refusal(tmp_path, text.replace(students[1], students[1] + "<Note x>\n")).problem.startswith(
+        "not well-formed XML after record 2: "
+    )
+
+
+def test_a_one_line_extract_is_placed_by_the_errors_column(tmp_path):
+    """A file of one line (an SRS that writes no line ends) has every record on the error's line: libxml2's column,
+    where it stopped, tells which one."""
+    one = "".join(line.strip() for line in extract().splitlines())
+    error = refusal(tmp_path, mismatched(one, 3))
+    assert (error.record, error.line) == (3, 1)
+    between = refusal(tmp_path, one.replace(student(7).replace("\n", "").replace("  ", ""), "<Note x/>"))
+    assert between.record is None
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_one_line_extracts_column_is_counted_after_its_byte_order_mark(tmp_path, bom):
+    """libxml2 counts no column for a byte order mark: `&;` right after record 5's end tag is after it."""
+    one = "".join(line.strip() for line in extract().splitlines())
+    fifth = student(5).replace("\n", "").replace("  ", "")
+    error = refusal(tmp_path, bom + one.replace(fifth, fifth + "&;").encode())
+    assert error.record is None and error.problem.startswith("not well-formed XML after record 5: ")
+
+
+def test_where_the_column_cannot_tell_records_apart_none_is_named(tmp_path):
+    """A record's unclosed tag is found at its `</Student>`: libxml2 stands just past it, at the next `<Student>` on
+    the same line. Either record could be meant from the column alone; neither is named, not a wrong one."""
+    one = "".join(line.strip() for line in extract().splitlines())
+    error = refusal(tmp_path, one.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Jo", 3))
+    assert error.record is None and error.line == 1
+    assert error.problem.startswith("not well-formed XML: Opening and ending tag mismatch")
+
+
+def test_a_record_inside_another_names_no_record(tmp_path):
+    """The reader refuses a Student inside another, whose numbers would not be those of the file's records."""
+    text = extract().replace(student(2), student(2).replace("</Student>", student(99)[2:] + "</Student>"))
+    error = refusal(tmp_path, mismatched(text, 3))
+    assert error.record is None and error.problem.startswith("not well-formed XML: ")
+
+
+def test_old_mac_line_ends_are_counted_as_the_parse_counts_them(tmp_path):
+    text = mismatched(extract(), 3)
+    error = refusal(tmp_path, text.replace("\n", "\r").encode())
+    assert (error.record, error.line) == (3, line_of(text, "</F_SURNAM>"))
+
+
+def test_a_latin1_extract_with_accents_is_counted_by_its_bytes(tmp_path):
+    text = extract().replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Zoë Renée</F_FNAMES>")
+    text = mismatched(text.replace("encoding='UTF-8'", "encoding='ISO-8859-1'"), 3)
+    error = refusal(tmp_path, text.encode("latin-1"))
+    assert (error.record, error.line) == (3, line_of(text, "</F_SURNAM>"))
+
+
+@pytest.mark.parametrize("container", ["zip", "gzip"])
+def test_a_zipped_or_gzipped_extract_names_the_record_as_the_file_itself_does(tmp_path, container):
+    """The file is read again from its start to count: a zip member, or a gzip file inflated again."""
+    text = mismatched(extract(), 3)
+    path = tmp_path / f"bad.xml.{'zip' if container == 'zip' else 'gz'}"
+    if container == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("bad.xml", text)
+    else:
+        path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert (caught.value.record, caught.value.line) == (3, line_of(text, "</F_SURNAM>"))
+
+
+def test_the_command_line_names_the_record_in_its_one_line(tmp_path):
+    for name, text, where in [
+        ("record.xml", mismatched(extract(), 3), "record 3, line {line}: not well-formed XML: Opening"),
+        ("cut.xml", extract()[: -len("</ITTRecord>\n")], f"line {{line}}: not well-formed XML after record 200: {CUT}"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text)
+        result = CliRunner().invoke(cli, ["validate", str(path), "--report-dir", str(tmp_path / "r")])
+        assert result.exit_code == 2
+        [said] = result.output.strip().splitlines()
+        line = line_of(text, "</F_SURNAM>") if "record" in name else text.count("\n") + 1
+        assert said.startswith(f"register-batch: error: {path}, {where.format(line=line)}"), said
+
+
+@pytest.fixture
+def chunked(monkeypatch) -> list[int]:
+    """The numbers of chunks of the chunked validations run (validation/parallel.py)."""
+    counts: list[int] = []
+    real = parallel._chunked_records
+
+    def spy(checker, path, chunks):
+        counts.append(len(chunks))
+        return real(checker, path, chunks)
+
+    monkeypatch.setattr(parallel, "_chunked_records", spy)
+    return counts
+
+
+def test_a_file_read_in_chunks_names_the_record_as_one_process_does(tmp_path, chunked):
+    """Over 8 MB, a file is validated by two processes in chunks; an error there has the file read whole again, whose
+    message is the one-process run's. Each Student padded with a comment, to be large at little cost."""
+    generated = tmp_path / "generated.xml"
+    generate(generated, count=300, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 1))
+    padding = "<!--" + "padding " * 3_600 + "-->"
+    text = generated.read_text(encoding="utf-8").replace("<F_HUSID>", f"{padding}\n        <F_HUSID>")
+    assert text.count(padding) == 300 and len(text) > parallel.PARALLEL_MIN_BYTES
+    late = text.index("</F_SURNAME>", len(text) * 5 // 6)
+    damaged = text[:late] + "</F_SURNAM>" + text[late + len("</F_SURNAME>") :]
+    path = tmp_path / "large.xml"
+    path.write_text(damaged, encoding="utf-8")
+    said = []
+    for jobs in (1, None):
+        with pytest.raises(UnusableInput) as caught:
+            validate_files([str(path)], as_of=date(2026, 11, 28), report_dir=tmp_path / f"r{jobs}", jobs=jobs)
+        said.append(str(caught.value))
+    assert chunked and chunked[0] >= 2
+    record = damaged[:late].count("<Student>")
+    assert said[0] == said[1] and said[0].startswith(f"{path}, record {record}, line {line_of(damaged, '</F_SURNAM>')}")
+    assert 240 < record < 300
