@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 REPO = Path(__file__).parent.parent
 
@@ -32,6 +33,7 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
     assert "register_batch/_data/samples/extract.xml" in names
     assert "register_batch/reference/data/v2026.1/index.json" in names
     assert "register_batch/reports/templates/report.html.j2" in names
+    assert "register_batch/reports/report.schema.json" in names  # `register-batch schema report` prints it
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)
@@ -42,8 +44,9 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
         [
             sys.executable,
             "-c",
-            "import register_batch, register_batch.resources as r; "
-            "print(register_batch.__file__); print(r.data_dir('mappings')); print(r.data_dir('samples'))",
+            "import register_batch, register_batch.resources as r, register_batch.reports as reports; "
+            "print(register_batch.__file__); print(r.data_dir('mappings')); print(r.data_dir('samples')); "
+            "print(reports.REPORT_SCHEMA)",
         ],
         cwd=elsewhere,
         env=env,
@@ -51,10 +54,11 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
         text=True,
         timeout=60,
     )
-    module, mappings, samples = probe.stdout.split()
+    module, mappings, samples, schema = probe.stdout.split()
     assert (
         module.startswith(str(installed)) and mappings.startswith(str(installed)) and samples.startswith(str(installed))
     )
+    assert schema.startswith(str(installed))
 
     result = subprocess.run(
         [sys.executable, "-m", "register_batch", "validate", str(Path(samples) / "extract.xml"), "--report-dir", "r"],
@@ -65,7 +69,10 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads((elsewhere / "r" / "report.json").read_text())["summary"]["records"] == 12
+    report = json.loads((elsewhere / "r" / "report.json").read_text())
+    assert report["summary"]["records"] == 12
+    # The installed schema allows the installed package's report (a schema left out of the wheel was not found).
+    Draft202012Validator(json.loads(Path(schema).read_text(encoding="utf-8"))).validate(report)
 
 
 def test_a_data_folder_missing_from_the_installation_is_named():

@@ -68,6 +68,7 @@ LAZY_COMMANDS = {
     "generate": "register_batch.commands.generate",
     "mappings": "register_batch.commands.mappings",
     "config": "register_batch.commands.config",
+    "schema": "register_batch.commands.schema",
 }
 
 

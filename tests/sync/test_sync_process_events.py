@@ -217,6 +217,7 @@ def test_standard_output_on_a_full_disk_keeps_the_commands_exit_code_and_says_so
         ["reference", "show", "--json"],
         ["mappings", "check"],
         ["generate", "--list-defects"],
+        ["schema", "report"],  # `register-batch schema report > report.schema.json`
         ["--help"],
         ["--version"],
         ["sync", "--help"],

@@ -294,6 +294,22 @@ _CLOSED = _Closed()
 # Every file a run may write into its report folder: ReportBuilder.write's own and sync's results files.
 REPORT_FILES = ("report.json", "issues.csv", "report.html", "junit.xml", "results.csv", "not_in_extract.csv")
 
+# report.json's JSON Schema, beside this module (in the wheel too): every key validate, convert and sync write.
+REPORT_SCHEMA = Path(__file__).with_name("report.schema.json")
+
+
+def report_schema_text() -> str:
+    """report.json's JSON Schema (draft 2020-12) as shipped, byte for byte: what `register-batch schema report`
+    prints, for an SRS vendor or a nightly job to check the report.json files it reads against."""
+    return REPORT_SCHEMA.read_text(encoding="utf-8")
+
+
+def report_schema() -> dict[str, Any]:
+    """report.json's JSON Schema (draft 2020-12), parsed: give it to a validator (`jsonschema.validate(report,
+    report_schema())`). It names every key a report of this version writes, and refuses any other."""
+    schema: dict[str, Any] = json.loads(report_schema_text())
+    return schema
+
 
 def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: Iterable[StrPath] = ()) -> None:
     """Refuse, before any work, a report folder that cannot be written, that holds an input under a report's name

@@ -1,0 +1,97 @@
+"""A sync's report.json (real, dry run, stopped, with refusals, conflicts and lost answers) is one the published
+schema allows (register_batch.reports.report_schema): the keys a sync adds (sync, records, not_in_extract,
+unanswered_elsewhere) and every shape they take. Against the project's emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from emulated import SYNC_TESTS_TOKEN as TOKEN
+from emulated import create_answers_lost, sync_options
+from register_batch.errors import Interrupted
+from register_batch.sync import sync_files
+from report_schema import allowed_report
+from stub_http import fronting
+from trainee_extracts import WITHDRAWN, trainee, write_extract
+
+
+def test_a_first_load_its_rerun_and_a_dry_run_of_changes_write_reports_the_schema_allows(register, tmp_path):
+    rows = [trainee(1), trainee(2), trainee(3), {**trainee(4), **WITHDRAWN}, {**trainee(5), "sex": "7"}]
+    register.sync(write_extract(tmp_path / "first.csv", rows))
+    first = allowed_report(tmp_path / "reports-1")
+    assert first["sync"]["actions"] == {"create": 4, "invalid": 1} and first["sync"]["previous_run"] is None
+    assert first["sync"]["joined"] == {"withdraw": {"create": {"done": 1}}}  # created, then withdrawn
+    assert [c["field"] for c in first["records"][3]["changes"]] == ["state"]
+
+    register.sync(write_extract(tmp_path / "first.csv", rows))
+    rerun = allowed_report(tmp_path / "reports-2")
+    assert rerun["sync"]["actions"] == {"unchanged": 4, "invalid": 1}
+    assert rerun["sync"]["previous_run"]["status"] == "finished"
+
+    changed = [{**rows[0], "email": "amira.new@example.com"}, rows[2], rows[3]]  # trainee 2 left the extract
+    register.sync(write_extract(tmp_path / "changed.csv", changed), dry_run=True)
+    planned = allowed_report(tmp_path / "reports-3")
+    assert planned["sync"]["dry_run"] and planned["sync"]["outcomes"] == {"planned": 1, "done": 2}
+    assert planned["records"][0]["changes"][0]["field"] == "email"
+    assert [t["hesa_id"] for t in planned["not_in_extract"]] == [trainee(2)["hesa_id"]]
+
+
+def _refusing_the_create_of(hesa_id: str):
+    """In front of Register: a 422 to the create of the trainee with `hesa_id`, as Register's own rules give."""
+
+    def refused(seen, _forward):
+        if seen.method == "POST" and seen.path.endswith("/trainees") and f'"{hesa_id}"'.encode() in seen.body:
+            return 422, {"Content-Type": "application/json"}, b'{"message": "Validation failed", "errors": ["x"]}'
+        return None
+
+    return refused
+
+
+def test_refused_and_conflicting_records_write_reports_the_schema_allows(register, tmp_path):
+    # Register refuses the first (api_rejected), and takes the third for the second's twin: a 409, a conflict.
+    twin = {**trainee(2), "hesa_id": "2519999999999", "provider_trainee_id": "SRS-99999"}
+    rows = [trainee(1), trainee(2), twin]
+    with fronting(register.emulator.url, _refusing_the_create_of(trainee(1)["hesa_id"])) as front:
+        options = sync_options(
+            front, tmp_path, TOKEN, report_dir=tmp_path / "refused", target_identity=register.emulator.url
+        )
+        sync_files([str(write_extract(tmp_path / "a.csv", rows))], options)
+    refused = allowed_report(tmp_path / "refused")
+    assert [(r["outcome"], r["http_status"]) for r in refused["records"]] == [
+        ("failed", 422),
+        ("done", 201),
+        ("conflict", 409),
+    ]
+    assert {i["code"] for i in refused["issues"]} >= {"api_rejected", "sync_conflict"}
+
+
+def test_stopped_runs_and_the_run_after_them_write_reports_the_schema_allows(register, tmp_path):
+    rows = [trainee(n) for n in range(1, 4)]
+    before_listing = threading.Event()
+    before_listing.set()  # stopped before it had listed Register: nothing planned
+    options = sync_options(register.emulator, tmp_path, TOKEN, report_dir=tmp_path / "unplanned")
+    with pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "a.csv", rows))], options, stop=before_listing)
+    unplanned = allowed_report(tmp_path / "unplanned")
+    assert unplanned["sync"]["actions"] == {"unplanned": 3} and unplanned["sync"]["stopped"]["by"] == "stop"
+
+    # Stopped as the answer to its first create is lost: that record unknown, the others not reached.
+    stop = threading.Event()
+    client = create_answers_lost(register.emulator, TOKEN, stop.set)
+    options = sync_options(register.emulator, tmp_path, TOKEN, report_dir=tmp_path / "part-way")
+    with client, pytest.raises(Interrupted):
+        sync_files([str(write_extract(tmp_path / "part-way.csv", rows))], options, client=client, stop=stop)
+    part_way = allowed_report(tmp_path / "part-way")
+    assert part_way["sync"]["interrupted"] and part_way["sync"]["stopped"]["by"] == "stop"
+    assert [r["outcome"] for r in part_way["records"]] == ["unknown", "pending", "pending"]
+
+    # The run after it, of an extract without the first record: its create, never answered, is looked up elsewhere.
+    after = sync_options(register.emulator, tmp_path, TOKEN, report_dir=tmp_path / "after")
+    sync_files([str(write_extract(tmp_path / "after.csv", rows[1:]))], after)
+    resumed = allowed_report(tmp_path / "after")
+    assert resumed["sync"]["previous_run"]["status"] == "interrupted" and not resumed["sync"]["interrupted"]
+    assert [(w["hesa_id"], w["operation"], w["settled"]) for w in resumed["unanswered_elsewhere"]] == [
+        (trainee(1)["hesa_id"], "create", "done")
+    ]
