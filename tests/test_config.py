@@ -120,6 +120,24 @@ def test_config_show_masks_a_password_in_the_target_and_names_problems(tmp_path,
     assert "user name or password" in problems["target"]
 
 
+def test_config_show_names_a_token_with_no_target_as_sync_refuses_it(tmp_path, monkeypatch):
+    """review148 F2: sync and export refuse a token with no target; `config show`, the command to find out why a
+    command refuses its settings, showed none (exit 0 and no problem)."""
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0 and "0123456789abcdef" not in result.output
+    said = json.loads(result.output)["problems"]["token"]
+    assert said.startswith("a token for Register is set ($REGISTER_API_TOKEN), but no target is set"), said
+    assert said.endswith("unset REGISTER_API_TOKEN to use the embedded emulator"), said
+    refused = CliRunner().invoke(cli, ["-q", "export", "--to", "jsonl", "-o", "held.jsonl"])
+    assert refused.exit_code == 2 and refused.stderr.splitlines()[-1] == f"register-batch: error: {said}"
+    monkeypatch.setenv("REGISTER_API_URL", "https://register.example")
+    assert "token" not in json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)["problems"]
+
+
 PASTED_TOKEN = "sandbox_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 

@@ -118,6 +118,10 @@ class Settings:
                 from register_batch.commands.common import OPTIONS  # settings are the command line's to check
 
                 found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
+        if not keys or "token" in keys:
+            token = token_without_target(self)  # sync's and export's refusal; it names where the token was set
+            if token is not None:
+                found["token"] = token
         return found
 
     def set_by(self, key: str) -> str:
@@ -132,8 +136,8 @@ class Settings:
         return source if source.startswith(("--", "$")) else f"{key} in {source}"
 
     def check(self, *keys: str) -> None:
-        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`) before anything runs, naming
-        where it came from (exit 2)."""
+        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`, `token`: one with no target)
+        before anything runs, naming where it came from (exit 2)."""
         for problem in self.problems(*keys).values():
             raise ConfigError(problem)
 
@@ -487,6 +491,37 @@ def target_slug(target: str | None) -> str:
             return name
     host = (parts.hostname or "target").replace(":", "_")
     return f"{host}-{port}" if port else host
+
+
+def token_without_target(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why sync and export refuse these settings' token, if they do: a token says a Register is meant. With no target
+    set (an environment file that went missing, a variable left out of a cron job) they went to the embedded
+    emulator, which takes no token, and exited 0 having written nothing anywhere that counts (review119 F3 for
+    --token-file; the same for a token from the environment or the settings file). `config show` shows it."""
+    if settings.target:
+        return None
+    if settings.set_by("token_file") == "--token-file":
+        return (
+            "--token-file names a token for Register, but no target is set (--target, $REGISTER_API_URL or target in "
+            "the settings file); the embedded emulator takes none: give the target, or leave out --token-file"
+        )
+    environ = os.environ if environ is None else environ
+    given: list[str] = []
+    leave_out: list[str] = []
+    if environ.get("REGISTER_API_TOKEN", "").strip():
+        given.append("$REGISTER_API_TOKEN")
+        leave_out.append("unset REGISTER_API_TOKEN")
+    if settings.token_file is not None:
+        source = settings.set_by("token_file")  # $REGISTER_API_TOKEN_FILE, or the settings file
+        given.append(settings.given_with("token_file"))
+        leave_out.append(f"unset {source[1:]}" if source.startswith("$") else f"remove token_file from {source}")
+    if not given:
+        return None
+    return (
+        f"a token for Register is set ({' and '.join(given)}), but no target is set (--target, $REGISTER_API_URL or "
+        f"target in the settings file); the embedded emulator takes none: give the target, or "
+        f"{' and '.join(leave_out)} to use the embedded emulator"
+    )
 
 
 def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = None) -> Path | None:

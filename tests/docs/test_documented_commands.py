@@ -355,6 +355,7 @@ class PageRun:
     failures: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     ran: int = 0
+    page_token: bool = False  # the page exported REGISTER_API_TOKEN itself (the test token stands for its value)
 
     def fail(self, line: int, message: str) -> None:
         self.failures.append(f"{shown_path(self.page)}:{line}: {message}")
@@ -421,6 +422,7 @@ def apply_shell_builtin(run: PageRun, command: Command, words: list[str]) -> boo
         for item in words[1:]:
             name, has_value, value = item.partition("=")
             if name == "REGISTER_API_TOKEN":
+                run.page_token = True
                 continue  # every command keeps the test token
             if has_value:
                 run.env[name] = value
@@ -428,6 +430,7 @@ def apply_shell_builtin(run: PageRun, command: Command, words: list[str]) -> boo
     if words[0] == "unset":
         for name in words[1:]:
             run.env.pop(name, None)
+            run.page_token = run.page_token and name != "REGISTER_API_TOKEN"
         return True
     return False
 
@@ -444,8 +447,9 @@ def names_a_target(args: list[str], env: dict[str, str], folder: Path) -> bool:
 
 def run_register_batch(run: PageRun, command: Command, assignments: dict[str, str], args: list[str]) -> None:
     env = run.child_env(assignments)
-    if not names_a_target(args, env, run.folder):
-        # The test token is for a Register: a sync or an export given one with no target is refused, as a user's is
+    if not names_a_target(args, env, run.folder) and not run.page_token and "REGISTER_API_TOKEN" not in assignments:
+        # The harness's own token is for a Register: a sync or an export given one with no target is refused, as a
+        # user's is. A token the page gives (export, or before the command) stays, so its refusal is seen.
         env.pop("REGISTER_API_TOKEN", None)
     argv = [sys.executable, "-c", PRELUDE, *args]
     if subcommand_of(args) == "emulator":
@@ -714,6 +718,29 @@ def test_harness_checks_the_numbers_of_mappings_check(tmp_path: Path) -> None:
     )
     failures = "\n".join(_run_text(tmp_path, text).failures)
     assert 'did not print a line like "Checked 1 code translations in 14 blocks' in failures
+
+
+def test_harness_keeps_a_token_the_page_gives_a_command_with_no_target(tmp_path: Path) -> None:
+    """review148 F1: a page that exports a token and then syncs into the embedded emulator shows what users are
+    refused (exit 2); the harness drops only its own token from a command with no target, so the page fails."""
+    for n, given in enumerate(
+        ("$ export REGISTER_API_TOKEN=made-up-token-1\n$ register-batch", "$ REGISTER_API_TOKEN=x register-batch")
+    ):
+        text = (
+            "```console\n"
+            f"{given} sync samples/extract.xml --state-dir state/x --dry-run --as-of 2026-11-28\n"
+            "12 records: would create 12; 14 warnings. 3 requests (0.25 per record).\n"
+            "```\n"
+        )
+        (tmp_path / str(n)).mkdir()
+        failures = "\n".join(_run_text(tmp_path / str(n), text).failures)
+        assert "exited 2, the page says 0" in failures and "a token for Register is set" in failures, failures
+    plain = (
+        "```console\n$ register-batch sync samples/extract.xml --state-dir state/y --dry-run --as-of 2026-11-28\n```\n"
+    )
+    (tmp_path / "plain").mkdir()
+    run = _run_text(tmp_path / "plain", plain)
+    assert not run.failures and run.ran == 1, run.failures
 
 
 def test_harness_resolves_named_targets_to_emulators(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ unanswered_elsewhere) and every shape they take. Against the project's emulator 
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -95,3 +96,34 @@ def test_stopped_runs_and_the_run_after_them_write_reports_the_schema_allows(reg
     assert [(w["hesa_id"], w["operation"], w["settled"]) for w in resumed["unanswered_elsewhere"]] == [
         (trainee(1)["hesa_id"], "create", "done")
     ]
+
+
+def _listing_with_odd_values(seen, forward):
+    """In front of Register: its listing with values of another shape than its API documents (review148 F4)."""
+    if seen.method != "GET" or "/trainees" not in seen.path:
+        return None
+    status, headers, body = forward()
+    listing = json.loads(body)
+    for held in listing.get("data", []):
+        held["sex"] = [int(held["sex"])] if held.get("sex") else held.get("sex")
+        if held.get("trainee_start_date"):
+            held["trainee_start_date"] = int(held["trainee_start_date"].replace("-", ""))
+    return status, headers, json.dumps(listing).encode()
+
+
+def test_values_register_sent_in_another_shape_are_written_as_sent_and_the_schema_allows_them(register, tmp_path):
+    """review148 F4: report.json writes Register's values as it sent them (drift's `register`, not_in_extract's
+    columns); a listing holding a list or a number where its API documents a string made a report the schema
+    refused."""
+    rows = [trainee(1), trainee(2)]
+    register.sync(write_extract(tmp_path / "first.csv", rows))
+    with fronting(register.emulator.url, _listing_with_odd_values) as front:
+        options = sync_options(
+            front, tmp_path, TOKEN, report_dir=tmp_path / "odd", target_identity=register.emulator.url, dry_run=True
+        )
+        sync_files([str(write_extract(tmp_path / "second.csv", rows[:1]))], options)
+    report = allowed_report(tmp_path / "odd")
+    assert {"field": "sex", "register": [int(trainee(1)["sex"])], "source": trainee(1)["sex"]} in report["records"][0][
+        "changes"
+    ]
+    assert isinstance(report["not_in_extract"][0]["trainee_start_date"], int)

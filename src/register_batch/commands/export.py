@@ -20,7 +20,7 @@ from register_batch.commands.common import (
     pass_state,
     timeout_option,
 )
-from register_batch.commands.sync import refuse_token_without_target, target_options
+from register_batch.commands.sync import target_options
 from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
@@ -137,8 +137,7 @@ def export(
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
-    settings.check("rate", "target", "ukprn", "api_version")
-    refuse_token_without_target(settings)
+    settings.check("rate", "target", "ukprn", "api_version", "token")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,9 +27,8 @@ from register_batch.commands.common import (
     timeout_option,
     ukprn_option,
 )
-from register_batch.config import Settings, parse_rate, token_file_to_use
+from register_batch.config import parse_rate, token_file_to_use
 from register_batch.constants import PER_PAGE_MOST
-from register_batch.errors import ConfigError
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -49,38 +47,8 @@ def target_options(func: _Command) -> _Command:
         default=None,
         metavar="URL|sandbox|production",
         help="Register service to use (else $REGISTER_API_URL or register-batch.toml; with none, the "
-        "embedded emulator, and nothing leaves this machine).",
+        "embedded emulator, and nothing leaves this machine; a token with none is refused).",
     )(func)
-
-
-def refuse_token_without_target(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
-    """A token says a Register is meant. With no target set (an environment file that went missing, a variable left
-    out of a cron job) sync and export went to the embedded emulator, which takes no token, and exited 0 having written
-    nothing anywhere that counts (review119 F3 for --token-file; the same for a token from the environment or the
-    settings file). Refused (exit 2) before anything starts."""
-    if settings.target:
-        return
-    if settings.set_by("token_file") == "--token-file":
-        raise ConfigError(
-            "--token-file names a token for Register, but no target is set (--target, $REGISTER_API_URL or target in "
-            "the settings file); the embedded emulator takes none: give the target, or leave out --token-file"
-        )
-    environ = os.environ if environ is None else environ
-    given: list[str] = []
-    leave_out: list[str] = []
-    if environ.get("REGISTER_API_TOKEN", "").strip():
-        given.append("$REGISTER_API_TOKEN")
-        leave_out.append("unset REGISTER_API_TOKEN")
-    if settings.token_file is not None:
-        source = settings.set_by("token_file")  # $REGISTER_API_TOKEN_FILE, or the settings file
-        given.append(settings.given_with("token_file"))
-        leave_out.append(f"unset {source[1:]}" if source.startswith("$") else f"remove token_file from {source}")
-    if given:
-        raise ConfigError(
-            f"a token for Register is set ({' and '.join(given)}), but no target is set (--target, $REGISTER_API_URL "
-            f"or target in the settings file); the embedded emulator takes none: give the target, or "
-            f"{' and '.join(leave_out)} to use the embedded emulator"
-        )
 
 
 @click.command(context_settings=CONTEXT)
@@ -170,8 +138,7 @@ def sync(
         ukprn=ukprn,
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
-    settings.check("rate", "target", "ukprn", "api_version")
-    refuse_token_without_target(settings)
+    settings.check("rate", "target", "ukprn", "api_version", "token")
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
