@@ -80,6 +80,23 @@ def test_an_error_between_records_is_said_to_be_after_the_one_before(tmp_path):
     assert "not well-formed XML after record 5: Specification mandates value for attribute x" in str(error)
 
 
+@pytest.mark.parametrize(
+    "before",
+    ["  <Provider\n", '  <Provider name="Leeds>\n', "</ITTRecord>\n"],
+    ids=["wrapper-without-its-end", "quote-never-closed", "content-after-the-root"],
+)
+def test_a_fault_before_a_record_found_at_its_start_tag_is_not_blamed_on_it(tmp_path, before):
+    """review147 F1: libxml2 finds a fault in what comes before a record at the `<` of the record's start tag, on a
+    line of that record alone; record 4 was named though nothing is wrong in it. Only the line is named. (The root's
+    end before record 4: two extracts joined.)"""
+    text = extract(6).replace(student(4), before + student(4))
+    if before == "</ITTRecord>\n":
+        text = text[: text.rindex("</ITTRecord>")]
+    error = refusal(tmp_path, text)
+    assert error.record is None and error.line == line_of(text, "  <Student>\n    <F_HUSID>0000000000004"), str(error)
+    assert "record 4" not in str(error) and "not well-formed XML: " in str(error)
+
+
 def test_an_error_before_the_first_record_says_so(tmp_path):
     text = extract().replace("<ITTRecord>\n", "<ITTRecord>\n<Note x>\n")
     error = refusal(tmp_path, text)

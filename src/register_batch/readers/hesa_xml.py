@@ -1185,7 +1185,8 @@ def _first_error(exc: etree.XMLSyntaxError) -> tuple[int | None, int | None, str
     if fatal is not None and fatal.line:
         return fatal.line, fatal.column or None, _described(fatal), True
     message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
-    return exc.lineno or None, exc.offset or None, message, fatal is not None
+    column = exc.position[1] if len(getattr(exc, "position", ())) == 2 else None  # libxml2's (offset is one less)
+    return exc.lineno or None, column or None, message, fatal is not None
 
 
 def _described(entry: etree._LogEntry) -> str:
