@@ -420,7 +420,8 @@ class TraineeRecord:
 
     @property
     def has_errors(self) -> bool:
-        return any(issue.severity is Severity.ERROR for issue in self.issues)
+        # Most records have no issue: asked of each record twice, the empty list is answered without a generator
+        return bool(self.issues) and any(issue.severity is Severity.ERROR for issue in self.issues)
 
     def issue(
         self,

@@ -425,6 +425,21 @@ def test_a_records_provider_is_its_ukprn_and_one_that_is_not_a_ukprn_is_held_bac
     assert issue.message.startswith("F_UKPRN '1.0000001E7' is not a UKPRN (8 digits starting with 1)")
 
 
+def test_the_ukprns_remembered_as_well_formed_are_bounded_and_change_no_record(monkeypatch):
+    """A file's values are its own to choose: the set the mapper keeps of UKPRNs it found well-formed stops growing at
+    its bound, and past it a record's UKPRN is still read, or held back, as before."""
+    from register_batch.mapping import apply
+
+    monkeypatch.setattr(apply, "_UKPRNS_SEEN", set())
+    monkeypatch.setattr(apply, "_UKPRNS_KEPT", 2)
+    assert [mapped({"F_UKPRN": f"1000000{n}"}).ukprn for n in range(4)] == [f"1000000{n}" for n in range(4)]
+    assert sorted(apply._UKPRNS_SEEN) == ["10000000", "10000001"]
+    assert mapped({"F_UKPRN": "10000001"}).ukprn == "10000001"  # remembered
+    held = mapped({"F_UKPRN": "1000000x"})
+    assert held.ukprn is None and [i.code for i in held.issues] == ["invalid_ukprn"]
+    assert sorted(apply._UKPRNS_SEEN) == ["10000000", "10000001"]
+
+
 def test_a_legacy_leaving_reason_is_not_reported_when_the_withdrawal_columns_say_the_withdrawal():
     withdrawn = mapped({"WITHDRAWAL_DATE": "2026-01-31", "F_RSNEND": "03"}, fmt="hesa-csv")
     assert withdrawn.withdrawal == {"withdrawal_date": "2026-01-31"} and withdrawn.issues == []

@@ -175,3 +175,14 @@ def test_a_code_list_entry_the_index_cannot_hold_stops_the_build_naming_the_file
     with pytest.raises(ValueError) as raised:
         build_index(VERSION)
     assert str(raised.value).startswith(f"nationality.yml data[1]: {problem}")  # the second entry
+
+
+def test_the_codes_of_a_field_without_a_list_are_refused_by_name():
+    """`codes()` reads a list without `code_list()`'s call (the rules ask several times a record); a field with no list
+    is still the ConfigError naming the fields that have one, not a KeyError from inside a rule."""
+    from register_batch.errors import ConfigError
+
+    reference = load_reference(VERSION)
+    assert reference.codes("sex") == reference.code_list("sex").codes
+    with pytest.raises(ConfigError, match=r"unknown reference data field 'sexx'; known fields: .*\bsex\b"):
+        reference.codes("sexx")

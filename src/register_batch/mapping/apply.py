@@ -483,6 +483,21 @@ def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
     return frozenset(unsaid) if unsaid else _NOTHING_UNSAID
 
 
+# The UKPRNs found well-formed (UKPRN_FORM): an extract names one provider, or a few, in every record; a set look-up is
+# a tenth of the regular expression's match. Bounded, as a file's values are its own to choose.
+_UKPRNS_SEEN: set[str] = set()
+_UKPRNS_KEPT = 1024
+
+
+def _ukprn_form(ukprn: str) -> bool:
+    """Whether `ukprn` has a UKPRN's form (UKPRN_FORM), remembered in _UKPRNS_SEEN if so."""
+    if UKPRN_FORM.fullmatch(ukprn) is None:
+        return False
+    if len(_UKPRNS_SEEN) < _UKPRNS_KEPT:
+        _UKPRNS_SEEN.add(ukprn)
+    return True
+
+
 class Mapper:
     """Turns RawRecords of one input format into TraineeRecords (API field names, translated codes)."""
 
@@ -743,7 +758,7 @@ class Mapper:
         record.can_say = states.can_say[has_withdrawal, has_deferral]
         for source in fmap.provider.get("ukprn", ()):
             if (ukprn := get(source)) is not None:
-                if UKPRN_FORM.fullmatch(ukprn):
+                if ukprn in _UKPRNS_SEEN or _ukprn_form(ukprn):
                     record.ukprn = ukprn
                 else:  # not counted as a provider of its own (1.0052198E7 is no second provider): held back
                     _invalid_ukprn(record, source, ukprn)

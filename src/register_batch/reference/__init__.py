@@ -157,7 +157,10 @@ class ReferenceData:
             ) from None
 
     def codes(self, field: str) -> frozenset[str]:
-        return self.code_list(field).codes
+        try:  # the rules ask several times a record: one call, not two
+            return self._lists[field].codes
+        except KeyError:
+            return self.code_list(field).codes  # its ConfigError
 
     def name(self, field: str, code: str) -> str:
         """Register's internal name for a code (as used in the API's funding messages)."""

@@ -57,14 +57,10 @@ Parts = tuple[int, int, int, int, bytes, bytes]
 _NON_LETTER = re.compile(r"[^a-z ]")
 
 
-def _digest(*parts: Any) -> int:
-    """A 64-bit digest of the parts, for grouping within one run.
-
-    Python's own hash: SipHash keyed afresh for each process (so a crafted file cannot aim at collisions), and
-    of the tuple, so parts never run into each other. Equal parts give equal digests within the process,
-    which is all the grouping needs; a collision (about 2**-64 per pair) is what the 64-bit design accepts.
-    """
-    return hash(parts)
+# An entry's digests (DuplicateFinder.entry) are 64-bit, for grouping within one run: Python's own hash of a tuple of
+# a letter naming the key and its parts. SipHash is keyed afresh for each process (so a crafted file cannot aim at
+# collisions), and a tuple's parts never run into each other. Equal parts give equal digests within the process,
+# which is all the grouping needs; a collision (about 2**-64 per pair) is what the 64-bit design accepts.
 
 
 def _spooled_value(value: Any) -> str:
@@ -116,8 +112,9 @@ class DuplicateFinder:
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
         dob, last = data.get("date_of_birth"), data.get("last_name")
+        # Each digest `hash` of a tuple written out (above), not a helper's call: five calls a record (the hot path)
         if dob and last and data.get("training_route"):
-            match = _digest("m", dob, last.lower(), data["training_route"])
+            match = hash(("m", dob, last.lower(), data["training_route"]))
         else:
             match = 0
         # §4: a trainee already in Register is in the cycle of its trainee_start_date || itt_start_date; a create
@@ -128,12 +125,12 @@ class DuplicateFinder:
         email = (data.get("email") or "").strip().lower()
         source = record.source
         return (
-            _digest("h", hesa_id) if hesa_id else 0,
-            _digest("p", provider_id) if provider_id else 0,
+            hash(("h", hesa_id)) if hesa_id else 0,
+            hash(("p", provider_id)) if provider_id else 0,
             match,
             # A name with no letters a-z has the token "", which Register matches like any other (§4).
-            _digest("f", first_name_token(first_names)) if first_names else 0,
-            _digest("e", email) if email else 0,
+            hash(("f", first_name_token(first_names))) if first_names else 0,
+            hash(("e", email)) if email else 0,
             cycle_of(own_start) if own_start else 0,
             cycle_of(itt_start) if itt_start else 0,
             (source.input, source.record, source.line, provider_id, hesa_id),

@@ -850,7 +850,8 @@ def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list
     return found
 
 
-# A JACS subject code: a letter and three digits (hesa-formats.md §2.3.5), as in HESA data before HECoS.
+# A JACS subject code: a letter and three digits (hesa-formats.md §2.3.5), as in HESA data before HECoS. It is four
+# characters long: a HECoS code (six digits) is told from one by its length, without the expression (the hot path).
 _JACS = re.compile(r"[A-Z][0-9]{3}")
 _COURSE_SUBJECTS = ("course_subject_1", "course_subject_2", "course_subject_3")
 _JACS_MESSAGE = (
@@ -876,11 +877,11 @@ def subjects_are_not_jacs_codes(data: dict[str, Any], facts: Facts) -> list[Find
     found: list[Finding] = [
         (field, value, _JACS_MESSAGE.format(field=field, value=value))
         for field in _COURSE_SUBJECTS
-        if isinstance(value := data.get(field), str) and _JACS.fullmatch(value)
+        if isinstance(value := data.get(field), str) and len(value) == 4 and _JACS.fullmatch(value)
     ]
     for index, degree in enumerate(data.get("degrees_attributes") or ()):
         value = degree.get("subject") if isinstance(degree, dict) else None
-        if isinstance(value, str) and _JACS.fullmatch(value):
+        if isinstance(value, str) and len(value) == 4 and _JACS.fullmatch(value):
             field = f"degrees_attributes[{index}].subject"
             found.append((field, value, _JACS_MESSAGE.format(field=field, value=value)))
     return found or None

@@ -570,7 +570,8 @@ class Checker:
 
     def tally(self, record: TraineeRecord) -> None:
         """Count a checked record into the checks across records (each record once, in batch order)."""
-        self._still_counting()
+        if self._batch_read or self._closed:  # _still_counting's refusals, tested here first: once per record
+            self._still_counting()
         entry = DuplicateFinder.entry(record)
         self.duplicates.add_entry(entry)
         self._count_cycle(entry[5], entry[-1][0], invalid=record.has_errors)
