@@ -6,6 +6,7 @@ raises before it hands over the records it had parsed in its buffer (a tag misma
 from __future__ import annotations
 
 import gzip
+import io
 import zipfile
 from datetime import date
 
@@ -16,6 +17,8 @@ from register_batch.cli import cli
 from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
+from register_batch.readers.hesa_xml import RECORD_TAGS, _doctype_end
+from register_batch.readers.xml_places import place_of
 from register_batch.validation import parallel
 from xml_reads import line_of, read
 
@@ -256,3 +259,77 @@ def test_a_file_read_in_chunks_names_the_record_as_one_process_does(tmp_path, ch
     record = damaged[:late].count("<Student>")
     assert said[0] == said[1] and said[0].startswith(f"{path}, record {record}, line {line_of(damaged, '</F_SURNAM>')}")
     assert 240 < record < 300
+
+
+def one_line(text: str) -> str:
+    return "".join(line.strip() for line in text.splitlines())
+
+
+def accented(text: str) -> str:
+    """Every record's first names with accents (characters of two bytes in UTF-8, of one in Latin-1)."""
+    return text.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Zoë Renée</F_FNAMES>").replace(
+        "<F_SURNAME>Surname1<", "<F_SURNAME>Ó Briain<"
+    )
+
+
+@pytest.mark.parametrize("number", [1, 3, 150])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_one_line_utf8_extract_with_accents_is_placed_by_its_column_in_characters(tmp_path, number, bom):
+    """review147 F3: libxml2 counts a UTF-8 line's columns in characters (2.14: `é` is one column, two bytes). Followed
+    so, the column names the record; counted in bytes, it would not (it ran none past a byte over 0x7F)."""
+    text = one_line(accented(mismatched(extract(), number)))
+    error = refusal(tmp_path, bom + text.encode())
+    assert (error.record, error.line) == (number, 1), str(error)
+    fifth = one_line(accented(student(5)))
+    after = refusal(tmp_path, bom + one_line(accented(extract())).replace(fifth, fifth + "&;").encode())
+    assert after.record is None and after.problem.startswith("not well-formed XML after record 5: "), str(after)
+
+
+@pytest.mark.parametrize(
+    ("declared", "codec", "bom"),
+    [("ISO-8859-1", "latin-1", b""), ("windows-1252", "cp1252", b""), ("ISO-8859-1", "utf-8", b"\xef\xbb\xbf")],
+    ids=["latin-1", "windows-1252", "utf-8-under-a-latin-1-declaration-with-a-bom"],
+)
+def test_a_one_line_single_byte_extract_is_placed_by_its_column(tmp_path, declared, codec, bom):
+    """In the single-byte encodings a character is a byte: the column is one. (A UTF-8 byte order mark has libxml2 read
+    the file as UTF-8 whatever the declaration says: its column is then in UTF-8's characters.)"""
+    text = accented(extract()).replace("encoding='UTF-8'", f"encoding='{declared}'")
+    if codec != "latin-1":
+        text = text.replace("Renée", "Renée €")  # 3 bytes in UTF-8, one in Windows-1252 (0x80)
+    error = refusal(tmp_path, bom + one_line(mismatched(text, 150)).encode(codec))
+    assert (error.record, error.line) == (150, 1), str(error)
+
+
+def test_a_byte_not_utf8_in_a_one_line_extract_with_accents_names_its_record(tmp_path):
+    """libxml2 stops at a byte that is not UTF-8; the accents before it are characters of its column."""
+    text = one_line(accented(extract())).encode()
+    bad = text.index(b"Ren\xc3\xa9e", text.index(b"Surname3<"))
+    error = refusal(tmp_path, text[:bad] + b"Ren\xe9e" + text[bad + len("Renée".encode()) :])  # Latin-1's `é`
+    assert (error.record, error.line) == (3, 1), str(error)
+    assert "the file is not UTF-8" in error.problem
+
+
+def test_invalid_utf8_before_the_column_leaves_the_place_unknown():
+    """A byte that is not UTF-8 before the column (which libxml2 would have stopped at first) leaves its count of
+    characters unknown: no place, not a guess."""
+    line = b"<ITTRecord><Student><F_X>\xe9</F_X></Student><Student><F_X>ab</F_Y></Student></ITTRecord>"
+    column = len(line[: line.index(b"</F_Y>")].decode("latin-1")) + 1
+    good = line.replace(b"\xe9", b"\xc3\xa9")
+    for data, place in [(line, None), (good, (True, 2))]:
+        found = place_of(io.BytesIO(data).read, _doctype_end, RECORD_TAGS, line=1, column=column)
+        assert found == place
+
+
+@pytest.mark.parametrize("split", [0, 1, 2, 3])
+def test_a_long_one_line_extract_with_characters_across_a_read_is_placed_by_its_column(tmp_path, split):
+    """Over 1 MiB and 65,535 columns on one line, with a character of 4 bytes cut `split` bytes into it by the pass's
+    1 MiB read, and two-byte ones before: the column still names record 3, past the boundary."""
+    head = "<?xml version='1.0' encoding='UTF-8'?><ITTRecord>"
+    records = [one_line(student(n)) for n in (1, 2, 3)]
+    first = records[0].replace("<F_FNAMES>Jo", "<F_FNAMES>" + "é" * 300_000)
+    pad = (1 << 20) - split - len((head + first + records[1].removesuffix("</Student>") + "<F_X>").encode())
+    second = records[1].replace("</Student>", "<F_X>" + "z" * pad + "\U0001f600é</F_X></Student>")
+    text = head + first + second + records[2] + "</ITTRecord>"
+    assert text.encode()[(1 << 20) - split] == 0xF0
+    error = refusal(tmp_path, mismatched(text, 3).encode())
+    assert (error.record, error.line) == (3, 1), str(error)

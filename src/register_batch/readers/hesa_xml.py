@@ -733,7 +733,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             if student.tag not in RECORD_TAGS:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
-                    record, after = said_of(_place_of_error(stream, part, first.line, first.column))
+                    record, after = said_of(_place_of_error(stream, part, first.line, first.column, encoding))
                     raise UnusableInput(
                         name, f"not well-formed XML{after}: {_described(first)}", line=first.line, record=record
                     )
@@ -795,7 +795,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         # lag the error by those lxml had parsed but not handed over when it raised.
         place = None
         if cut or error_line is not None:
-            place = _place_of_error(stream, part, None if cut else error_line, column)
+            place = _place_of_error(stream, part, None if cut else error_line, column, encoding)
         record, after = said_of(place)
         raise UnusableInput(name, f"not well-formed XML{after}: {problem}", line=error_line, record=record) from None
     _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
@@ -1199,12 +1199,15 @@ def _described(entry: etree._LogEntry) -> str:
 _NOT_READ_AGAIN = (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, UnusableInput)
 
 
-def _place_of_error(stream: IO[bytes], part: XmlPart | None, line: int | None, column: int | None) -> Place | None:
+def _place_of_error(
+    stream: IO[bytes], part: XmlPart | None, line: int | None, column: int | None, encoding: str | None
+) -> Place | None:
     """Where an error at `line` (None: at the end of a file cut short) is among the file's records (xml_places), read
     again from its start as the parse read it (_Replay: an old Mac's line ends as LF, a last Ctrl-Z left out). None
     when not known, or for a part of a chunked file: its errors are never shown, the file is read again whole to name
     them (validation/parallel.py). Costs one more pass over the file up to the line, in bounded memory, on this path
-    only; the stream is left where that pass stopped (the reader's caller closes it once the file is refused)."""
+    only; the stream is left where that pass stopped (the reader's caller closes it once the file is refused).
+    `encoding`: the declared one; every other than UTF-8 that _check_encoding lets through has a byte a character."""
     if part is not None:
         return None
     try:
@@ -1213,7 +1216,9 @@ def _place_of_error(stream: IO[bytes], part: XmlPart | None, line: int | None, c
         stream.seek(0)
         head = stream.read(PROLOG_LIMIT)
         again = _Replay(head, stream, span=_ANY_SPAN, cr_line_ends=_cr_line_ends(head), lines=False)
-        return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column)
+        # libxml2 reads a file that starts with a UTF-8 byte order mark as UTF-8, whatever its declaration says
+        utf8 = encoding is None or _UTF8.fullmatch(encoding) is not None or head.startswith(_BOM)
+        return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column, utf8=utf8)
     except _NOT_READ_AGAIN:
         return None
 
