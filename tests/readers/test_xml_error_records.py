@@ -19,7 +19,6 @@ from register_batch.generate import generate
 from register_batch.jobs import validate_files
 from register_batch.readers.hesa_xml import RECORD_TAGS, _doctype_end
 from register_batch.readers.xml_places import place_of
-from register_batch.validation import parallel
 from xml_reads import line_of, read
 
 CUT = "truncated XML (the file ends before the document does)"
@@ -224,38 +223,22 @@ def test_the_command_line_names_the_record_in_its_one_line(tmp_path):
         assert said.startswith(f"register-batch: error: {path}, {where.format(line=line)}"), said
 
 
-@pytest.fixture
-def chunked(monkeypatch) -> list[int]:
-    """The numbers of chunks of the chunked validations run (validation/parallel.py)."""
-    counts: list[int] = []
-    real = parallel._chunked_records
-
-    def spy(checker, path, chunks):
-        counts.append(len(chunks))
-        return real(checker, path, chunks)
-
-    monkeypatch.setattr(parallel, "_chunked_records", spy)
-    return counts
-
-
-def test_a_file_read_in_chunks_names_the_record_as_one_process_does(tmp_path, chunked):
-    """Over 8 MB, a file is validated by two processes in chunks; an error there has the file read whole again, whose
-    message is the one-process run's. Each Student padded with a comment, to be large at little cost."""
+def test_a_file_read_in_chunks_names_the_record_as_one_process_does(tmp_path, small_chunks):
+    """Read in chunks by two processes (chunks of 100 KB here: conftest's small_chunks), an error has the file read
+    whole again, whose message is the one-process run's."""
     generated = tmp_path / "generated.xml"
     generate(generated, count=300, fmt="hesa-xml", seed=5, as_of=date(2026, 11, 1))
-    padding = "<!--" + "padding " * 3_600 + "-->"
-    text = generated.read_text(encoding="utf-8").replace("<F_HUSID>", f"{padding}\n        <F_HUSID>")
-    assert text.count(padding) == 300 and len(text) > parallel.PARALLEL_MIN_BYTES
+    text = generated.read_text(encoding="utf-8")
     late = text.index("</F_SURNAME>", len(text) * 5 // 6)
     damaged = text[:late] + "</F_SURNAM>" + text[late + len("</F_SURNAME>") :]
     path = tmp_path / "large.xml"
     path.write_text(damaged, encoding="utf-8")
     said = []
-    for jobs in (1, None):
+    for jobs in (1, 2):
         with pytest.raises(UnusableInput) as caught:
             validate_files([str(path)], as_of=date(2026, 11, 28), report_dir=tmp_path / f"r{jobs}", jobs=jobs)
         said.append(str(caught.value))
-    assert chunked and chunked[0] >= 2
+    assert small_chunks and small_chunks[0] >= 2
     record = damaged[:late].count("<Student>")
     assert said[0] == said[1] and said[0].startswith(f"{path}, record {record}, line {line_of(damaged, '</F_SURNAM>')}")
     assert 240 < record < 300
