@@ -19,6 +19,15 @@ REPO = Path(__file__).parent.parent
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 
 
+@pytest.fixture(autouse=True)
+def _no_register_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs as on a fresh CI machine, whatever the shell running the suite exports: a developer's own
+    REGISTER_API_TOKEN or REGISTER_API_URL changed what the commands under test did (a sync into the embedded emulator
+    is refused with a token: review149 F3). A test that needs one sets it itself."""
+    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
     """The research folder ../shared/reference/ (skips when this checkout does not have it)."""

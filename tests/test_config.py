@@ -138,6 +138,16 @@ def test_config_show_names_a_token_with_no_target_as_sync_refuses_it(tmp_path, m
     assert "token" not in json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)["problems"]
 
 
+def test_the_token_check_reads_the_environment_the_settings_were_loaded_from(tmp_path, monkeypatch):
+    """review149 F3: Settings.problems looked at os.environ for a token, not at the environment given to
+    load_settings: a caller's `environ={}` was told of a token only its shell had."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
+    assert "token" not in load_settings(environ={}).problems()
+    assert "token" in load_settings(environ={"REGISTER_API_TOKEN": "x"}).problems()
+    assert "token" not in load_settings(environ={"REGISTER_API_TOKEN": " "}).problems()
+
+
 PASTED_TOKEN = "sandbox_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 

@@ -68,6 +68,8 @@ class Settings:
     ukprn: str | None = None  # the provider the token sends for; records of another are held back
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    # REGISTER_API_TOKEN set (not blank) in the environment the settings were loaded from (token_without_target)
+    token_in_environment: bool = False
 
     def problems(self, *keys: str) -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
@@ -358,6 +360,7 @@ def load_settings(
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
+        token_in_environment=bool(environ.get("REGISTER_API_TOKEN", "").strip()),
     )
 
 
@@ -493,7 +496,7 @@ def target_slug(target: str | None) -> str:
     return f"{host}-{port}" if port else host
 
 
-def token_without_target(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+def token_without_target(settings: Settings) -> str | None:
     """Why sync and export refuse these settings' token, if they do: a token says a Register is meant. With no target
     set (an environment file that went missing, a variable left out of a cron job) they went to the embedded
     emulator, which takes no token, and exited 0 having written nothing anywhere that counts (review119 F3 for
@@ -505,10 +508,9 @@ def token_without_target(settings: Settings, environ: Mapping[str, str] | None =
             "--token-file names a token for Register, but no target is set (--target, $REGISTER_API_URL or target in "
             "the settings file); the embedded emulator takes none: give the target, or leave out --token-file"
         )
-    environ = os.environ if environ is None else environ
     given: list[str] = []
     leave_out: list[str] = []
-    if environ.get("REGISTER_API_TOKEN", "").strip():
+    if settings.token_in_environment:  # of the environment the settings were loaded from (review149 F3)
         given.append("$REGISTER_API_TOKEN")
         leave_out.append("unset REGISTER_API_TOKEN")
     if settings.token_file is not None:

@@ -87,15 +87,18 @@ def test_an_error_between_records_is_said_to_be_after_the_one_before(tmp_path):
     ["  <Provider\n", '  <Provider name="Leeds>\n', "</ITTRecord>\n"],
     ids=["wrapper-without-its-end", "quote-never-closed", "content-after-the-root"],
 )
-def test_a_fault_before_a_record_found_at_its_start_tag_is_not_blamed_on_it(tmp_path, before):
+@pytest.mark.parametrize("indent", ["  ", ""], ids=["indented", "at-column-1"])
+def test_a_fault_before_a_record_found_at_its_start_tag_is_not_blamed_on_it(tmp_path, before, indent):
     """review147 F1: libxml2 finds a fault in what comes before a record at the `<` of the record's start tag, on a
     line of that record alone; record 4 was named though nothing is wrong in it. Only the line is named. (The root's
-    end before record 4: two extracts joined.)"""
-    text = extract(6).replace(student(4), before + student(4))
+    end before record 4: two extracts joined.) review149 F1: so too with the start tag at column 1, where the byte
+    before the column is the line end before the line."""
+    text = extract(6).replace(student(4), before + student(4)).replace("\n  <", "\n" + indent + "<")
     if before == "</ITTRecord>\n":
         text = text[: text.rindex("</ITTRecord>")]
     error = refusal(tmp_path, text)
-    assert error.record is None and error.line == line_of(text, "  <Student>\n    <F_HUSID>0000000000004"), str(error)
+    line = line_of(text, f"{indent}<Student>\n    <F_HUSID>0000000000004")
+    assert error.record is None and error.line == line, str(error)
     assert "record 4" not in str(error) and "not well-formed XML: " in str(error)
 
 
@@ -281,6 +284,18 @@ def test_a_one_line_single_byte_extract_is_placed_by_its_column(tmp_path, declar
         text = text.replace("Renée", "Renée €")  # 3 bytes in UTF-8, one in Windows-1252 (0x80)
     error = refusal(tmp_path, bom + one_line(mismatched(text, 150)).encode(codec))
     assert (error.record, error.line) == (150, 1), str(error)
+
+
+@pytest.mark.parametrize(("declared", "codec"), [("UTF-8", "utf-8"), ("ISO-8859-1", "latin-1")])
+def test_an_end_tag_named_past_ascii_before_the_column_leaves_the_record_unnamed(tmp_path, declared, codec):
+    """review149 F2: libxml2 counts the name of an end tag in bytes (of UTF-8) and the rest in characters, so each
+    `</F_NOTÉ>` before the error moved the column a byte on: record 3 was named for an error in record 2."""
+    text = extract(4).replace("encoding='UTF-8'", f"encoding='{declared}'")
+    text = text.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Jo</F_FNAMES><F_NOTÉ>x</F_NOTÉ>" * 1)
+    text = one_line(text).replace("<F_SURNAME>Surname2</F_SURNAME>", "<F_SURNAME>Surname2&;</F_SURNAME>")
+    error = refusal(tmp_path, text.encode(codec))
+    assert error.record is None and error.line == 1, str(error)
+    assert "record 3" not in str(error)
 
 
 def test_a_byte_not_utf8_in_a_one_line_extract_with_accents_names_its_record(tmp_path):

@@ -61,6 +61,7 @@ class _Target:
     trusted: bool = True  # no invalid UTF-8 before the column: its byte can be found
     decoder: codecs.IncrementalDecoder | None = None  # checks the UTF-8 before the column, a read at a time
     last: tuple[int, Place] | None = None  # the line's last byte passed (before the column's byte is found) and place
+    carried: bytes = b""  # the line's bytes from its last `<` in the read before, for a tag cut by a read
     at_column: dict[int, Place] | None = None  # the places of the bytes before and at the column
 
 
@@ -204,6 +205,7 @@ class _Count:
             target.at_start = self.place
             target.said = set()
             target.at_column = {}
+            target.last = (target.start - 1, self.place)  # the line end before it: a column of 1 has it before
         end = buf.find(b"\n", pos, to)
         stop = to if end < 0 else end
         if buf[pos:stop].strip(_WHITE):
@@ -249,6 +251,8 @@ class _Count:
 
 
 _CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8's bytes that start no character
+_NON_ASCII_END_TAG = re.compile(rb"</[^>\s]*[\x80-\xff]")
+_CARRIED = 256  # the end of a read kept for an end tag's name cut by the next (longer names are not HESA's)
 
 
 def _characters(data: bytes) -> int:
@@ -288,7 +292,15 @@ def _follow_column(target: _Target, data: bytes, first: int, line_ends: bool) ->
         passed = _characters(before)
     else:
         at = wanted if wanted < len(data) else None
-        passed = len(data) if at is None else wanted
+        before = data if at is None else data[:at]
+        passed = len(before)
+    # libxml2 counts the name of an end tag in bytes (of UTF-8, whatever the file's encoding), everything else in
+    # characters: a name with a letter past ASCII before the column (</F_NOTÉ>) moves it (review149 F2). Looked for
+    # in what is carried from the read before (a tag cut by it) too.
+    if _NON_ASCII_END_TAG.search(target.carried + before):
+        target.trusted = False
+        return
+    target.carried = before[before.rfind(b"<") :] if b"<" in before[-_CARRIED:] else b""
     if at is not None:
         target.cursor = first + at
     elif line_ends:  # past the line's last byte: the line end, or beyond it (no byte of the line)
@@ -309,7 +321,7 @@ def place_of(
     `read` gives (the parser's, from the first). Line None: at the end of those bytes (a file cut short). `utf8`: the
     file is read as UTF-8 (declared so, or declaring nothing), else as a single-byte encoding (libxml2's column counts
     characters: _follow_column)."""
-    target = None if line is None else _Target(line, column if column and column > 1 else None, utf8)
+    target = None if line is None else _Target(line, column or None, utf8)
     return _Count(read, target, doctype_end, _tokens(records)).run()
 
 
