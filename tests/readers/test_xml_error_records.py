@@ -331,3 +331,16 @@ def test_a_long_one_line_extract_with_characters_across_a_read_is_placed_by_its_
     assert text.encode()[(1 << 20) - split] == 0xF0
     error = refusal(tmp_path, mismatched(text, 3).encode())
     assert (error.record, error.line) == (3, 1), str(error)
+
+
+def test_a_windows_1252_file_behind_a_utf8_byte_order_mark_is_told_what_is_wrong(tmp_path):
+    """review149 F4: libxml2 reads a file that starts with a UTF-8 byte order mark as UTF-8, whatever its declaration
+    says. A Windows-1252 file saved with one was told its byte was not Windows-1252 and to declare UTF-8, which could
+    not help; its line and record are libxml2's, as a UTF-8 file's are."""
+    text = extract(5).replace("encoding='UTF-8'", "encoding='windows-1252'").replace("Surname3<", "Renée<")
+    error = refusal(tmp_path, b"\xef\xbb\xbf" + text.encode("cp1252"))
+    assert (error.record, error.line) == (3, line_of(text, "Renée")), str(error)
+    assert error.problem.endswith(
+        "the file starts with a UTF-8 byte order mark, so it is read as UTF-8 whatever its XML declaration "
+        "('windows-1252') says, and it is not UTF-8: save it as UTF-8, or without the byte order mark"
+    ), error.problem

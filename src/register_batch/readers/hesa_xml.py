@@ -788,8 +788,9 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             else msg
         )
         if not cut and _NOT_ITS_ENCODING in msg:
-            problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line)
-            if encoding is not None and not _UTF8.fullmatch(encoding):
+            bom = head.startswith(_BOM)  # read as UTF-8 whatever the declaration says: libxml2's line and column hold
+            problem, error_line = _not_in_its_encoding(msg, error_line, encoding, feed.undefined_line, bom=bom)
+            if encoding is not None and not _UTF8.fullmatch(encoding) and not bom:
                 column = None  # libxml2's is where it was parsing, not where the byte is
         # The record the error is in, or the one it follows: counted from the file, not from the records read, which
         # lag the error by those lxml had parsed but not handed over when it raised.
@@ -814,7 +815,7 @@ _UTF8 = re.compile("utf-?8", re.I)
 
 
 def _not_in_its_encoding(
-    message: str, line: int | None, encoding: str | None, found: int | None
+    message: str, line: int | None, encoding: str | None, found: int | None, *, bom: bool = False
 ) -> tuple[str, int | None]:
     """What to do about a byte the file's encoding does not have, and the line to name (None: not known).
 
@@ -825,6 +826,15 @@ def _not_in_its_encoding(
     parser's is all that is known. Most often such a file is UTF-8 under a declaration written by hand: `Á` in UTF-8
     (C3 81) holds a byte Windows-1252 does not define.
     """
+    if bom and encoding is not None and not _UTF8.fullmatch(encoding):
+        # A Windows-1252 file behind a UTF-8 byte order mark (review149 F4): libxml2 reads it as UTF-8, whatever the
+        # declaration says; the declaration is not what is wrong, and its line is libxml2's.
+        return (
+            f"{message}: the file starts with a UTF-8 byte order mark, so it is read as UTF-8 whatever its XML "
+            f"declaration ({cut_short(encoding)!r}) says, and it is not UTF-8: save it as UTF-8, or without the byte "
+            "order mark",
+            line,
+        )
     if encoding is None or _UTF8.fullmatch(encoding):
         said = "its XML declaration says" if encoding else "XML with no encoding declaration must be"
         return f"{message}: the file is not UTF-8, as {said} (saved as Windows-1252?); save it as UTF-8", line
