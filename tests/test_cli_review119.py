@@ -43,9 +43,9 @@ def test_a_token_file_given_without_a_target_is_refused_not_taken_to_the_embedde
     result = CliRunner().invoke(cli, ["-q", *args, "--token-file", str(token)])
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines()[-1] == (
-        "register-batch: error: --token-file names a token for Register, but no target is set (--target, "
-        "$REGISTER_API_URL or target in the settings file); the embedded emulator takes none: give the target, or "
-        "leave out --token-file"
+        "register-batch: error: --token-file names a token for Register, but no target is set (--target "
+        "sandbox|production|URL, $REGISTER_API_URL or target in the settings file), and with none sync and export use "
+        "the embedded emulator, which takes no token: set the target, or leave out --token-file"
     ), result.stderr
     assert "Target:" not in result.output
     assert not (no_settings / "state").exists() and not (no_settings / "held.csv").exists()
@@ -83,9 +83,9 @@ def test_a_token_set_elsewhere_without_a_target_is_refused_not_taken_to_the_embe
     result = CliRunner().invoke(cli, ["-q", *args])
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines()[-1] == (
-        f"register-batch: error: a token for Register is set ({said}), but no target is set (--target, "
-        "$REGISTER_API_URL or target in the settings file); the embedded emulator takes none: give the target, or "
-        f"{leave_out} to use the embedded emulator"
+        f"register-batch: error: a token for Register is set ({said}), but no target is set (--target "
+        "sandbox|production|URL, $REGISTER_API_URL or target in the settings file), and with none sync and export use "
+        f"the embedded emulator, which takes no token: set the target, or {leave_out} to use the embedded emulator"
     ), result.stderr
     assert "secret" not in result.output
     assert "Target:" not in result.output
@@ -240,3 +240,23 @@ def test_a_stop_signal_while_the_command_line_is_imported_exits_3_in_one_line(tm
         "register-batch: interrupted; run the same command again (it starts over)\n",
     )
     assert not (tmp_path / "r").exists()
+
+
+def test_every_place_a_token_was_given_with_no_target_is_named_at_once(no_settings, monkeypatch):
+    """review150 F2: the refusal named only the token that won (--token-file over $REGISTER_API_TOKEN,
+    $REGISTER_API_TOKEN_FILE over the settings file's token_file), so its advice followed met a second refusal."""
+    token = no_settings / "token"
+    token.write_text("secret\n")
+    token.chmod(0o600)
+    monkeypatch.setenv("REGISTER_API_TOKEN", "secret")
+    monkeypatch.setenv("REGISTER_API_TOKEN_FILE", str(token))
+    (no_settings / "register-batch.toml").write_text('token_file = "token"\n')
+    args = ["-q", "sync", SAMPLE, "--dry-run", "--state-dir", "state", "--as-of", AS_OF, "--token-file", str(token)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "secret" not in result.output
+    said = result.stderr.splitlines()[-1]
+    assert "is set (--token-file and $REGISTER_API_TOKEN and $REGISTER_API_TOKEN_FILE and token_file in " in said
+    assert said.endswith(
+        "set the target, or leave out --token-file and unset REGISTER_API_TOKEN and unset REGISTER_API_TOKEN_FILE and "
+        "remove token_file from register-batch.toml to use the embedded emulator"
+    ), said

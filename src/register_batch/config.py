@@ -68,8 +68,10 @@ class Settings:
     ukprn: str | None = None  # the provider the token sends for; records of another are held back
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
-    # REGISTER_API_TOKEN set (not blank) in the environment the settings were loaded from (token_without_target)
-    token_in_environment: bool = False
+    # Every place a token was given, the one used or not, as a refusal names it (token_without_target): --token-file,
+    # $REGISTER_API_TOKEN, $REGISTER_API_TOKEN_FILE, `token_file in FILE`; of the environment the settings were loaded
+    # from (review149 F3)
+    token_given: tuple[str, ...] = ()
 
     def problems(self, *keys: str) -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
@@ -360,7 +362,16 @@ def load_settings(
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
-        token_in_environment=bool(environ.get("REGISTER_API_TOKEN", "").strip()),
+        token_given=tuple(
+            given
+            for given, present in (
+                ("--token-file", options.get("token_file") not in (None, "")),
+                ("$REGISTER_API_TOKEN", environ.get("REGISTER_API_TOKEN", "").strip()),
+                ("$REGISTER_API_TOKEN_FILE", environ.get("REGISTER_API_TOKEN_FILE", "").strip()),
+                (f"token_file in {path}", file_values.get("token_file")),
+            )
+            if present
+        ),
     )
 
 
@@ -500,28 +511,28 @@ def token_without_target(settings: Settings) -> str | None:
     """Why sync and export refuse these settings' token, if they do: a token says a Register is meant. With no target
     set (an environment file that went missing, a variable left out of a cron job) they went to the embedded
     emulator, which takes no token, and exited 0 having written nothing anywhere that counts (review119 F3 for
-    --token-file; the same for a token from the environment or the settings file). `config show` shows it."""
-    if settings.target:
+    --token-file; the same for a token from the environment or the settings file). Every place a token was given is
+    named, so that the advice followed leaves none (review150 F2). `config show` shows it."""
+    if settings.target or not settings.token_given:
         return None
-    if settings.set_by("token_file") == "--token-file":
+    where = "(--target sandbox|production|URL, $REGISTER_API_URL or target in the settings file)"
+    embedded = "and with none sync and export use the embedded emulator, which takes no token"
+    if settings.token_given == ("--token-file",):
         return (
-            "--token-file names a token for Register, but no target is set (--target, $REGISTER_API_URL or target in "
-            "the settings file); the embedded emulator takes none: give the target, or leave out --token-file"
+            f"--token-file names a token for Register, but no target is set {where}, {embedded}: set the target, or "
+            "leave out --token-file"
         )
-    given: list[str] = []
-    leave_out: list[str] = []
-    if settings.token_in_environment:  # of the environment the settings were loaded from (review149 F3)
-        given.append("$REGISTER_API_TOKEN")
-        leave_out.append("unset REGISTER_API_TOKEN")
-    if settings.token_file is not None:
-        source = settings.set_by("token_file")  # $REGISTER_API_TOKEN_FILE, or the settings file
-        given.append(settings.given_with("token_file"))
-        leave_out.append(f"unset {source[1:]}" if source.startswith("$") else f"remove token_file from {source}")
-    if not given:
-        return None
+    leave_out = [
+        "leave out --token-file"
+        if given == "--token-file"
+        else f"unset {given[1:]}"
+        if given.startswith("$")
+        else f"remove {given.replace(' in ', ' from ', 1)}"
+        for given in settings.token_given
+    ]
+    given = " and ".join(settings.token_given)
     return (
-        f"a token for Register is set ({' and '.join(given)}), but no target is set (--target, $REGISTER_API_URL or "
-        f"target in the settings file); the embedded emulator takes none: give the target, or "
+        f"a token for Register is set ({given}), but no target is set {where}, {embedded}: set the target, or "
         f"{' and '.join(leave_out)} to use the embedded emulator"
     )
 

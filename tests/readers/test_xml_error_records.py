@@ -291,7 +291,7 @@ def test_an_end_tag_named_past_ascii_before_the_column_leaves_the_record_unnamed
     """review149 F2: libxml2 counts the name of an end tag in bytes (of UTF-8) and the rest in characters, so each
     `</F_NOTÉ>` before the error moved the column a byte on: record 3 was named for an error in record 2."""
     text = extract(4).replace("encoding='UTF-8'", f"encoding='{declared}'")
-    text = text.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Jo</F_FNAMES><F_NOTÉ>x</F_NOTÉ>" * 1)
+    text = text.replace("<F_FNAMES>Jo</F_FNAMES>", "<F_FNAMES>Jo</F_FNAMES><F_NOTÉ>x</F_NOTÉ>")
     text = one_line(text).replace("<F_SURNAME>Surname2</F_SURNAME>", "<F_SURNAME>Surname2&;</F_SURNAME>")
     error = refusal(tmp_path, text.encode(codec))
     assert error.record is None and error.line == 1, str(error)
@@ -342,5 +342,18 @@ def test_a_windows_1252_file_behind_a_utf8_byte_order_mark_is_told_what_is_wrong
     assert (error.record, error.line) == (3, line_of(text, "Renée")), str(error)
     assert error.problem.endswith(
         "the file starts with a UTF-8 byte order mark, so it is read as UTF-8 whatever its XML declaration "
-        "('windows-1252') says, and it is not UTF-8: save it as UTF-8, or without the byte order mark"
+        "('windows-1252') says, and it is not UTF-8: remove the byte order mark (the file's first three bytes) so that "
+        "its declaration is followed, or export it again from your SRS as UTF-8 (an editor that trusts the mark would "
+        "replace its accented letters with U+FFFD, the replacement character, if you saved it from there)"
     ), error.problem
+
+
+def test_a_byte_a_single_byte_encoding_lacks_in_a_one_line_extract_names_no_record(tmp_path):
+    """review150 F4: for a byte the declared single-byte encoding lacks (0x81 in Windows-1252), libxml2's column is
+    where it was converting ahead, not where the byte is: followed, it named "before the first record" for a byte in
+    record 150. Only the line is named."""
+    text = one_line(accented(extract())).replace("encoding='UTF-8'", "encoding='windows-1252'").encode("cp1252")
+    at = text.index(b"Surname150<")
+    error = refusal(tmp_path, text[:at] + b"Sur\x81name150" + text[at + len(b"Surname150") :])
+    assert error.record is None and error.line == 1, str(error)
+    assert "before the first record" not in str(error) and "after record" not in str(error)

@@ -47,7 +47,7 @@ def target_options(func: _Command) -> _Command:
         default=None,
         metavar="URL|sandbox|production",
         help="Register service to use (else $REGISTER_API_URL or register-batch.toml; with none, the "
-        "embedded emulator, and nothing leaves this machine; a token with none is refused).",
+        "embedded emulator, and nothing leaves this machine; a token with no target is refused).",
     )(func)
 
 
