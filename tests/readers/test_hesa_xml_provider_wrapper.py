@@ -77,29 +77,44 @@ _SECOND = f"is a second UKPRN ({THEIRS}, after {OURS})"
 @pytest.mark.parametrize(
     ("layout", "refusal"),
     [
-        ("<Provider>{one}{two}<F_UKPRN>{theirs}</F_UKPRN></Provider>", f"<F_UKPRN> in <Provider> {_LATE}"),
-        ("{one}{two}<F_UKPRN>{theirs}</F_UKPRN>", f"<F_UKPRN> in <ITTRecord> {_LATE}"),
+        (
+            "<Provider>{one}{two}<F_UKPRN>{theirs}</F_UKPRN></Provider>",
+            f"<F_UKPRN> in <Provider> {_LATE}, after record 2: ",
+        ),
+        ("{one}{two}<F_UKPRN>{theirs}</F_UKPRN>", f"<F_UKPRN> in <ITTRecord> {_LATE}, after record 2: "),
         (
             "<Provider><F_UKPRN>{ours}</F_UKPRN><F_UKPRN>{theirs}</F_UKPRN>{one}{two}</Provider>",
-            f"<F_UKPRN> in <Provider> {_SECOND}",
+            f"<F_UKPRN> in <Provider> {_SECOND}, before the first record: ",
         ),
         (
             "<Provider><F_UKPRN>{ours}</F_UKPRN>{one}<F_UKPRN>{theirs}</F_UKPRN>{two}</Provider>",
-            f"<F_UKPRN> in <Provider> {_SECOND}",
+            f"<F_UKPRN> in <Provider> {_SECOND}, after record 1: ",
+        ),
+        (
+            "{one}<Provider>{two}{one}<F_UKPRN>{theirs}</F_UKPRN></Provider>{two}",
+            f"<F_UKPRN> in <Provider> {_LATE}, after record 3: ",
         ),
     ],
-    ids=["after its students", "after the root's students", "a second before them", "a second between them"],
+    ids=[
+        "after its students",
+        "after the root's students",
+        "a second before them",
+        "a second between them",
+        "in a wrapper freed before the next record",
+    ],
 )
 def test_a_wrappers_ukprn_that_is_not_its_one_given_before_its_students_is_refused(
     hesa_samples, tmp_path, layout, refusal
 ):
     """Read as the file streams past, the Students before a late one would go unchecked; of two, the first was used
-    without a word, and one between the Students applied to those after (review98 F4)."""
+    without a word, and one between the Students applied to those after (review98 F4). The refusal says which
+    records it follows, as a parse error between records does."""
     one, two = student(hesa_samples, "0310261553101"), student(hesa_samples, "0310261553102")
     path = tmp_path / "misplaced.xml"
     path.write_text(document(layout.format(one=one, two=two, ours=OURS, theirs=THEIRS)))
-    with pytest.raises(UnusableInput, match=re.escape(refusal)):
+    with pytest.raises(UnusableInput, match=re.escape(refusal)) as caught:
         read_fields(path)
+    assert caught.value.record is None and caught.value.line is not None
 
 
 def test_validate_holds_back_another_providers_record_in_its_wrapper(hesa_samples, tmp_path):

@@ -132,21 +132,29 @@ def _odd_around_a_student(before: str, student: str, after: str) -> tuple[str, i
 
 
 @pytest.mark.parametrize(
-    "build",
-    [_odd_between, _odd_in_a_wrapper, _odd_last, _odd_alone, _odd_around_a_student],
+    ("build", "place"),
+    [
+        (_odd_between, ", after record 1"),
+        (_odd_in_a_wrapper, ", after record 1"),
+        (_odd_last, ", after record 1"),
+        (_odd_alone, ""),  # no record to place it by
+        (_odd_around_a_student, ""),  # it starts before the record it holds: how many before that is not told
+    ],
     ids=["between-records", "in-a-wrapper", "after-the-last-record", "the-only-one", "around-a-record"],
 )
-def test_a_student_in_another_mix_of_case_is_refused_naming_its_line(hesa_samples, tmp_path, build):
-    """Read by name, `<StudenT>` was skipped: its trainee left out without a word (alone: "no <Student> records")."""
+def test_a_student_in_another_mix_of_case_is_refused_naming_its_line(hesa_samples, tmp_path, build, place):
+    """Read by name, `<StudenT>` was skipped: its trainee left out without a word (alone: "no <Student> records").
+    The refusal says which records it follows, as a parse error between records does."""
     text, line = build(*sample_parts(hesa_samples))
     path = tmp_path / "odd.xml"
     path.write_text(text)
     with pytest.raises(UnusableInput) as caught:
         read(path)
-    assert caught.value.line == line
+    assert caught.value.line == line and caught.value.record is None
     assert str(caught.value) == (
-        f"{path}, line {line}: a <StudenT> element is HESA's <Student> in another mix of letter case: register-batch "
-        "reads <Student>, <student> and <STUDENT> as records, and would leave this one's out; name it <Student>"
+        f"{path}, line {line}: a <StudenT> element is HESA's <Student> in another mix of letter case{place}: "
+        "register-batch reads <Student>, <student> and <STUDENT> as records, and would leave this one's out; name it "
+        "<Student>"
     )
 
 
@@ -169,7 +177,9 @@ def test_megabytes_of_students_in_another_case_are_refused_as_such(long_extract,
     path.write_text(text)
     with pytest.raises(UnusableInput, match=re.escape(OTHER_CASE)) as caught:
         read(path)
-    assert caught.value.line == line_of(text, "<StudenT>")
+    assert caught.value.line == line_of(text, "<StudenT>") and caught.value.record is None
+    place = ", after record 300:" if first else ", before the first record:"
+    assert f"{OTHER_CASE}{place}" in caught.value.problem
 
 
 # -- the cousins of a Student in another case: in a namespace, inside another Student -----------------------------
@@ -188,8 +198,43 @@ def test_a_lower_or_upper_case_student_in_a_namespace_is_refused(hesa_samples, t
     path.write_text(text)
     with pytest.raises(UnusableInput) as caught:
         read(path)
-    assert caught.value.line == line_of(text, start)
-    assert f"a <{start.split()[0][1:]}> element is in an XML namespace (urn:srs)" in str(caught.value)
+    assert caught.value.line == line_of(text, start) and caught.value.record is None
+    assert f"a <{start.split()[0][1:]}> element is in an XML namespace (urn:srs), after record 1:" in str(caught.value)
+
+
+@pytest.mark.parametrize("before", [0, 900], ids=["first", "late"])
+def test_a_student_in_a_namespace_or_inside_another_names_the_record_it_is_in_or_follows(
+    long_extract, tmp_path, before
+):
+    """Between records, a Student in a namespace follows record N (as a parse error there says); inside a Student,
+    it is in the record read next, none read inside that one (it would have been refused as nested). A Student inside
+    another is the record it was read as: the first inside the outer one."""
+    text = long_extract.read_text()
+    start = text.index("<Student>", text.index("</Student>") if before else 0)
+    for _ in range(before - 1):
+        start = text.index("<Student>", start + 1)
+    assert text.count("</Student>", 0, start) == before
+    inside = text.index("<F_FNAMES>", start)
+    plain = "<Student><F_HUSID>2601200000017</F_HUSID></Student>"
+    namespaced = plain.replace("<Student>", '<Student xmlns="urn:srs">')
+    for cut, inserted, record in [
+        (inside, namespaced, before + 1),
+        (start, namespaced, None),
+        (inside, plain, before + 1),
+    ]:
+        damaged = text[:cut] + inserted + text[cut:]
+        path = tmp_path / "namespaced.xml"
+        path.write_text(damaged)
+        with pytest.raises(UnusableInput) as caught:
+            read(path)
+        assert (caught.value.line, caught.value.record) == (damaged.count("\n", 0, cut) + 1, record)
+        if "xmlns" not in inserted:
+            assert caught.value.problem.startswith("a <Student> inside another <Student> (the one starting on line ")
+        elif record is not None:
+            assert "in an XML namespace (urn:srs): " in caught.value.problem
+        else:
+            place = f", after record {before}" if before else ", before the first record"
+            assert f"in an XML namespace (urn:srs){place}: " in caught.value.problem
 
 
 def test_a_lower_case_student_inside_a_student_is_refused(hesa_samples, tmp_path):
@@ -201,7 +246,7 @@ def test_a_lower_case_student_inside_a_student_is_refused(hesa_samples, tmp_path
     path.write_text(text)
     with pytest.raises(UnusableInput) as caught:
         read(path)
-    assert caught.value.line == line_of(text, "<student>")
+    assert caught.value.line == line_of(text, "<student>") and caught.value.record == 1
     assert f"a <student> inside another <Student> (the one starting on line {line_of(text, '<Student>')})" in str(
         caught.value
     )
@@ -280,5 +325,6 @@ def test_a_student_in_another_case_late_in_a_chunked_file_is_refused_as_in_one_p
         with pytest.raises(UnusableInput) as caught:
             validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / f"r{jobs}", jobs=jobs)
         failures.append(str(caught.value))
-    assert failures[0] == failures[1] and f"line {line}: a {OTHER_CASE}" in failures[0]
+    before = sum(text.count(f"</{spelling}>", 0, late) for spelling in SPELLINGS)
+    assert failures[0] == failures[1] and f"line {line}: a {OTHER_CASE}, after record {before}: " in failures[0]
     assert small_chunks

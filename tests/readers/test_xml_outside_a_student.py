@@ -46,10 +46,11 @@ def first_group_moved_out(group: str) -> tuple[str, int]:
     return moved, moved.count("\n", 0, end - (stop - start)) + 1
 
 
-def trainee_tags_message(path: Path, line: int, element: str) -> str:
+def trainee_tags_message(path: Path, line: int, element: str, place: str = ", before the first record") -> str:
+    """The refusal of a misnamed record; `place`: where it is among the records, as a parse error there says it."""
     return (
         f"register-batch: error: {path}, line {line}: a <{element}> element holds a trainee's tags (F_HUSID, F_OWNSTU "
-        f"and 10 more) but is not <Student>: its record would be left out; name it <Student>"
+        f"and 10 more) but is not <Student>{place}: its record would be left out; name it <Student>"
     )
 
 
@@ -61,9 +62,10 @@ GROUPS = {
 }
 
 
-def group_message(path: Path, line: int, group: str) -> str:
+def group_message(path: Path, line: int, group: str, place: str = ", after record 1") -> str:
+    """The refusal of a group outside any Student; `place`: where it is among the records."""
     return (
-        f"register-batch: error: {path}, line {line}: a <{group}> element is outside any <Student>: its "
+        f"register-batch: error: {path}, line {line}: a <{group}> element is outside any <Student>{place}: its "
         f"{GROUPS[group]} would be left out; put it in its trainee's <Student>"
     )
 
@@ -126,10 +128,10 @@ def test_a_trainees_tags_loose_beside_the_records_are_refused_at_the_first_tags_
     holder = "Provider" if where == "in-a-provider-wrapper" else "ITTRecord"
     with pytest.raises(UnusableInput) as caught:
         read(path)
-    assert caught.value.line == line_of(text, "<F_ITTKEY>", 1)
+    assert caught.value.line == line_of(text, "<F_ITTKEY>", 1) and caught.value.record is None
     assert caught.value.problem == (
-        f"a <{holder}> element holds a trainee's tags (F_HUSID, F_OWNSTU and 10 more) outside any <Student>: they "
-        "would be left out; put them in their trainee's <Student>"
+        f"a <{holder}> element holds a trainee's tags (F_HUSID, F_OWNSTU and 10 more) outside any <Student>, after "
+        "record 1: they would be left out; put them in their trainee's <Student>"
     )
 
 
@@ -254,38 +256,43 @@ def test_every_reference_sample_is_still_read(shared_reference, hesa_samples):
 # -- one process or two -------------------------------------------------------------------------------------------
 
 
-def late_misnamed(text: str) -> tuple[str, int]:
-    """A Student past nine tenths of `text` spelt <Studnet>, and its line."""
+def late_misnamed(text: str) -> tuple[str, int, int]:
+    """A Student past nine tenths of `text` spelt <Studnet>, its line, and the records before it."""
     late = text.index("<Student>", len(text) * 9 // 10)
-    return text[:late] + text[late:].replace("Student>", "Studnet>", 2), text.count("\n", 0, late) + 1
+    damaged = text[:late] + text[late:].replace("Student>", "Studnet>", 2)
+    return damaged, text.count("\n", 0, late) + 1, text.count("</Student>", 0, late)
 
 
-def late_stray_placements(text: str) -> tuple[str, int]:
-    """A Student past nine tenths of `text` with its PLACEMENTS moved after its end tag, and their line."""
+def late_stray_placements(text: str) -> tuple[str, int, int]:
+    """A Student past nine tenths of `text` with its PLACEMENTS moved after its end tag, their line, and the records
+    before them (that Student's the last)."""
     late = text.index("<PLACEMENTS>", len(text) * 9 // 10)
     start = text.rindex("\n", 0, late) + 1
     stop = text.index("</PLACEMENTS>", start) + len("</PLACEMENTS>\n")
     end = text.index("</Student>", stop) + len("</Student>\n")
     moved = text[:start] + text[stop:end] + text[start:stop] + text[end:]
-    return moved, moved.count("\n", 0, end - (stop - start)) + 1
+    return moved, moved.count("\n", 0, end - (stop - start)) + 1, text.count("</Student>", 0, end)
 
 
 @pytest.mark.parametrize("damage", [late_misnamed, late_stray_placements], ids=["misnamed", "stray-placements"])
 def test_a_chunked_file_is_refused_as_in_one_process(long_extract, small_chunks, tmp_path, damage):
     """Past line 65,535, in a chunk a reader of it alone numbers after padding: the same line and refusal, whether
-    one process reads the file or two share it."""
-    text, line = damage(long_extract.read_text())
+    one process reads the file or two share it. A chunk's count of records is not the file's: a reader of one alone
+    names no place among them, and the file is read again whole to name it (validation/parallel.py)."""
+    text, line, before = damage(long_extract.read_text())
     path = tmp_path / "late.xml"
     path.write_text(text)
-    assert line > 70_000
+    assert line > 70_000 and before > 800
     with pytest.raises(UnusableInput) as whole:
         read(path)
-    assert whole.value.line == line
+    assert (whole.value.line, whole.value.record) == (line, None)
+    assert f", after record {before}: " in whole.value.problem
     chunks = find_chunks(str(path), chunk_bytes=200_000)
     assert chunks is not None and len(chunks) >= 8
     with pytest.raises(UnusableInput) as alone:
         read_in_parts(path, chunks, 1)
-    assert (alone.value.line, alone.value.problem) == (line, whole.value.problem)
+    unplaced = whole.value.problem.replace(f", after record {before}: ", ": ")
+    assert (alone.value.line, alone.value.problem, alone.value.record) == (line, unplaced, None)
     failures = []
     for jobs in (1, 2):
         with pytest.raises(UnusableInput) as caught:
@@ -308,3 +315,4 @@ def test_megabytes_of_misnamed_records_are_refused_for_them(long_extract, tmp_pa
         read(path)
     assert caught.value.line == line_of(text, "<Studnet>")
     assert caught.value.problem.startswith("a <Studnet> element holds a trainee's tags")
+    assert "but is not <Student>, after record 300: " in caught.value.problem

@@ -726,6 +726,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
     etree.clear_error_log()  # so that an error names this parse's first fatal error (_first_error), no earlier one
     parser_events = etree.iterparse(feed, events=("end",), tag=_RECORD_FILTER, **_PARSING)
     count = 0
+    counted = part is None  # a part's count is not the file's: its refusals name no record (never shown, as above)
     select = info.select
     wrappers: dict[etree._Element, str | None] = {}  # each ancestor of the Students read: the UKPRN it holds for them
     try:
@@ -737,11 +738,12 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                     raise UnusableInput(
                         name, f"not well-formed XML{after}: {_described(first)}", line=first.line, record=record
                     )
-                raise UnusableInput(name, _namespaced(student), line=_start_line(student, shift))
+                record, after = _namespaced_place(student, count if counted else None)
+                raise UnusableInput(name, _namespaced(student, after), line=_start_line(student, shift), record=record)
             count += 1
             line = _start_line(student, shift)
             source = SourceRef(input=name, record=count, line=line)
-            ukprn, late = _wrappers_ukprn(student, wrappers, name, shift)
+            ukprn, late = _wrappers_ukprn(student, wrappers)
             if select is None or select(count):
                 raw = _student_fields(student, source)
                 if ukprn is not None:
@@ -756,21 +758,24 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             parent = node.getparent()
             while parent is not None:
                 if parent.tag in RECORD_TAGS:  # freeing its earlier children would leave the outer record without them
-                    raise UnusableInput(name, _nested(parent, student, line, shift), line=line)
+                    # the inner one is record `count`, the first inside the outer (one before it was refused so)
+                    record = count if counted else None
+                    raise UnusableInput(name, _nested(parent, student, line, shift), line=line, record=record)
                 while node.getprevious() is not None:
-                    if (first := parent[0]).tag not in RECORD_TAGS:
-                        _refuse_left_out(first, name, shift)
-                        _refuse_a_late_ukprn(first, wrappers, name, shift, parent)
+                    if (first := parent[0]).tag not in RECORD_TAGS:  # between the records before and this one
+                        _refuse_left_out(first, name, shift, count - 1 if counted else None)
+                        _refuse_a_late_ukprn(first, wrappers, name, shift, count - 1 if counted else None, parent)
                     del parent[0]
                 node, parent = parent, parent.getparent()
             if late is not None:  # after what freeing the elements before it refuses (a Student's tags loose there)
-                raise late
+                raise _misplaced_ukprn(*late, name, shift, count - 1 if counted else None)
             feed.mark()
             yield raw
     except _NoRecordInSight:
         # The megabytes held may be Students in another mix of case (a file of <StudenT>): that is the reason to give.
         # (lxml gives the document's root only once the parse has ended: here, from the last record, or the start.)
-        _refuse_left_out(student.getroottree().getroot() if count else _partial_tree(head), name, shift)
+        tree = student.getroottree().getroot() if count else _partial_tree(head)
+        _refuse_left_out(tree, name, shift, count if counted else None)
         raise UnusableInput(
             name,
             f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
@@ -799,9 +804,11 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             place = _place_of_error(stream, part, None if cut else error_line, column, encoding)
         record, after = said_of(place)
         raise UnusableInput(name, f"not well-formed XML{after}: {problem}", line=error_line, record=record) from None
-    _refuse_left_out(parser_events.root, name, shift)  # what is left after the last record, or all of a file of none
+    # What is left after the last record, or all of a file of none (which names no place: there is no record)
+    read_before = count if counted and count else None
+    _refuse_left_out(parser_events.root, name, shift, read_before)
     if parser_events.root is not None:  # a UKPRN after the Students it was for: the root's, a wrapper's
-        _refuse_a_late_ukprn(parser_events.root, wrappers, name, shift)
+        _refuse_a_late_ukprn(parser_events.root, wrappers, name, shift, read_before)
     if hashing is not None:  # the hash is of the whole file, however much of it was parsed
         hashing.drain()
         info.sha256 = hashing.hasher.hexdigest()
@@ -872,14 +879,34 @@ def _defines(codec: str, byte: int) -> bool:
     return True
 
 
-def _namespaced(student: etree._Element) -> str:
+def _namespaced(student: etree._Element, after: str = "") -> str:
     """Why a Student in an XML namespace is refused: lxml names it {uri}Student, which no field map reads, so it
-    would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces)."""
+    would be left out of the run without a word (hesa-formats.md §1.2: HESA extracts have no namespaces). `after`:
+    where it is among the records (_between), or ""."""
     uri = etree.QName(student).namespace or ""
     return (
-        f"a <{_shown_tag(student)}> element is in an XML namespace ({uri[:80]}): HESA ITT extracts use none, and its "
-        "record would be left out; export it without namespaces"
+        f"a <{_shown_tag(student)}> element is in an XML namespace ({uri[:80]}){after}: HESA ITT extracts use none, "
+        "and its record would be left out; export it without namespaces"
     )
+
+
+def _namespaced_place(student: etree._Element, count: int | None) -> tuple[int | None, str]:
+    """Where a Student in a namespace is, `count` records read (None: not known, in a part): inside the record read
+    next when it is in a Student (no record was read inside that one: it would have been refused as nested), else
+    between records (_between). Only when raising: a walk of its ancestors and of what it holds."""
+    if count is not None and any(ancestor.tag in RECORD_TAGS for ancestor in student.iterancestors()):
+        return count + 1, ""
+    return None, _between(student, count)
+
+
+def _between(element: etree._Element, after: int | None) -> str:
+    """How a refusal's problem says (before its first colon) where `element` is among the records, as a parse
+    error's does: every record before it read (`after` of them; None: not known, in a part: the file is read again
+    whole to name it) and none after it. "" when it holds a record: its start is before that one's, by how many
+    records is not known. Only when raising: a walk of what it holds."""
+    if after is None or any(inner.tag in RECORD_TAGS for inner in element.iter()):
+        return ""
+    return f", after record {after}" if after else ", before the first record"
 
 
 def _nested(outer: etree._Element, inner: etree._Element, inner_line: int | None, shift: int) -> str:
@@ -939,13 +966,14 @@ def _line_capped(element: etree._Element) -> bool:
         element.text = None
 
 
-def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None:
+def _refuse_left_out(tree: etree._Element | None, name: str, shift: int, after: int | None = None) -> None:
     """Refuse the file if `tree` (about to be freed, or left at the parse's end) holds what a record would lose: a
     Student in a mix of letter case the parse does not select (<StudenT>), a trainee's tags in an element that is not
     a Student (<Studnet>), or HESA's placements or degrees outside any Student. Each would be left out of the run
     without a word (hesa-formats.md §5 item 1: every Student; §1.2: groups sit in their Student). Each element is
     looked at once, as it is freed or at the end; a well-formed extract frees only Students, which are not looked
-    into (already read and cleared), so the walk costs it nothing."""
+    into (already read and cleared), so the walk costs it nothing. `after`: the records read before what is in
+    `tree` (None: not known), named by a refusal (_between)."""
     if tree is None:
         return
     for element in tree.iter():
@@ -954,11 +982,11 @@ def _refuse_left_out(tree: etree._Element | None, name: str, shift: int) -> None
             continue
         local = _local_name(tag).upper()
         if local == _UPPER_RECORD:
-            raise _other_case(element, name, shift)
+            raise _other_case(element, name, shift, after)
         if _read_as(local) in TRAINEE_TAGS:  # with or without F_, as in a Student
-            _refuse_trainee_tags(element, name, shift)
+            _refuse_trainee_tags(element, name, shift, after)
         elif local in HESA_GROUPS and (len(element) or clean(element.text)):
-            _refuse_stray_group(element, name, shift)
+            _refuse_stray_group(element, name, shift, after)
 
 
 _UKPRN_TAGS = frozenset({"F_UKPRN", "UKPRN"})
@@ -982,11 +1010,12 @@ def _is_ukprn(element: etree._Element) -> bool:
 
 
 def _wrappers_ukprn(
-    student: etree._Element, wrappers: dict[etree._Element, str | None], name: str, shift: int
-) -> tuple[tuple[str, str] | None, UnusableInput | None]:
+    student: etree._Element, wrappers: dict[etree._Element, str | None]
+) -> tuple[tuple[str, str] | None, tuple[etree._Element, etree._Element, str | None] | None]:
     """(UKPRN, the element holding it) that a wrapper of the Student holds for its Students (`<Provider><F_UKPRN>`,
-    or the root's), the innermost first, or None; and the refusal of a UKPRN that is not the wrapper's one, given
-    before all its Students (`_misplaced_ukprn`), raised once the elements before the Student are looked at. A record
+    or the root's), the innermost first, or None; and what to refuse of a UKPRN that is not the wrapper's one, given
+    before all its Students (`_misplaced_ukprn`'s tag, wrapper and first UKPRN: built only if raised), raised once
+    the elements before the Student are looked at. A record
     takes its UKPRN from its own tags only, so a record of another provider in such a file went unchecked, and was
     sent under the run's token (review96 F1). `wrappers` keeps, for each ancestor of the Students read, the UKPRN it
     holds (None: none before its first Student): its F_UKPRN is freed with the Students before it."""
@@ -1000,7 +1029,7 @@ def _wrappers_ukprn(
             tags = _ukprns_in(ancestor, node)
             first = clean(tags[0].text) if tags else None
             if (other := next((tag for tag in tags if clean(tag.text) != first), None)) is not None:
-                late = late or _misplaced_ukprn(other, ancestor, first, name, shift)  # a second, other one
+                late = late or (other, ancestor, first)  # a second, other one
             wrappers[ancestor] = first
         if found is None and first is not None:
             found = (first, str(ancestor.tag))
@@ -1013,23 +1042,24 @@ def _refuse_a_late_ukprn(
     wrappers: dict[etree._Element, str | None],
     name: str,
     shift: int,
+    after: int | None = None,
     parent: etree._Element | None = None,
 ) -> None:
     """Refuse an F_UKPRN about to be freed that is not the one the Students of its wrapper (`parent`) were read with
     (`_wrappers_ukprn`): one after Students read without it, or a second, other one (review98 F4); the same for one a
     wrapper about to be freed holds after its Students. Such a wrapper is forgotten, its Students all read (review98
-    F1: a file of a wrapper per Student kept every one in memory)."""
+    F1: a file of a wrapper per Student kept every one in memory). `after`: the records read before `element`."""
     if parent is not None and parent in wrappers and _is_ukprn(element) and wrappers[parent] != clean(element.text):
-        raise _misplaced_ukprn(element, parent, wrappers[parent], name, shift)
+        raise _misplaced_ukprn(element, parent, wrappers[parent], name, shift, after)
     for wrapper in element.iter():
         if wrapper in wrappers:
             first = wrappers.pop(wrapper)
             if (other := next((tag for tag in _ukprns_in(wrapper) if clean(tag.text) != first), None)) is not None:
-                raise _misplaced_ukprn(other, wrapper, first, name, shift)
+                raise _misplaced_ukprn(other, wrapper, first, name, shift, after)
 
 
 def _misplaced_ukprn(
-    tag: etree._Element, wrapper: etree._Element, first: str | None, name: str, shift: int
+    tag: etree._Element, wrapper: etree._Element, first: str | None, name: str, shift: int, after: int | None = None
 ) -> UnusableInput:
     what = (
         f"comes after <{RECORD}> records it holds"
@@ -1038,7 +1068,8 @@ def _misplaced_ukprn(
     )
     return UnusableInput(
         name,
-        f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> {what}: register-batch reads one UKPRN "
+        f"<{cut_short(_shown_tag(tag))}> in <{cut_short(_shown_tag(wrapper))}> {what}{_between(tag, after)}: "
+        "register-batch reads one UKPRN "
         f"of a wrapper, given before its Students, for them all; put it before them, or in each <{RECORD}>",
         line=_start_line(tag, shift),
     )
@@ -1059,11 +1090,12 @@ def _given_the_wrappers_ukprn(raw: RawRecord, ukprn: str, wrapper: str) -> None:
         )
 
 
-def _other_case(element: etree._Element, name: str, shift: int) -> UnusableInput:
+def _other_case(element: etree._Element, name: str, shift: int, after: int | None = None) -> UnusableInput:
     """A Student in another mix of letter case than those read (RECORD_TAGS): its record would be left out."""
     return UnusableInput(
         name,
-        f"a <{cut_short(_shown_tag(element))}> element is HESA's <{RECORD}> in another mix of letter case: "
+        f"a <{cut_short(_shown_tag(element))}> element is HESA's <{RECORD}> in another mix of letter case"
+        f"{_between(element, after)}: "
         f"register-batch reads <{RECORD}>, <{_LOWER_RECORD}> and <{RECORD.upper()}> as records, and would leave this "
         f"one's out; name it <{RECORD}>",
         line=_start_line(element, shift),
@@ -1090,7 +1122,7 @@ _TRAINEE_TAG_ORDER = (
 TRAINEE_TAGS = frozenset(_TRAINEE_TAG_ORDER)
 
 
-def _in_a_record(element: etree._Element, name: str, shift: int) -> bool:
+def _in_a_record(element: etree._Element, name: str, shift: int, after: int | None = None) -> bool:
     """Whether `element` is inside a Student the parse reads (only when a parse gave up part-way through a record:
     every other Student is read and cleared before the walk sees it). One in another mix of case is refused."""
     for ancestor in element.iterancestors():
@@ -1098,7 +1130,7 @@ def _in_a_record(element: etree._Element, name: str, shift: int) -> bool:
         if tag in RECORD_TAGS:
             return True
         if isinstance(tag, str) and _local_name(tag).upper() == _UPPER_RECORD:
-            raise _other_case(ancestor, name, shift)
+            raise _other_case(ancestor, name, shift, after)
     return False
 
 
@@ -1112,11 +1144,11 @@ def _trainee_tags_of(element: etree._Element) -> list[str]:
     return [found[tag] for tag in _TRAINEE_TAG_ORDER if tag in found]
 
 
-def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int) -> None:
+def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int, after: int | None = None) -> None:
     """A trainee's tag outside any Student: the element holding it is a record the parse does not read (a <Studnet>,
     <Students> or <Trainee> for <Student>), or the tags of one whose Student lost its start and end tags."""
     holder = tag.getparent()
-    if holder is None or _in_a_record(tag, name, shift):
+    if holder is None or _in_a_record(tag, name, shift, after):
         return
     tags = _trainee_tags_of(holder)
     more = f" and {len(tags) - 2} more" if len(tags) > 2 else ""
@@ -1126,13 +1158,15 @@ def _refuse_trainee_tags(tag: etree._Element, name: str, shift: int) -> None:
         # The root, or a wrapper of Students: the tags are loose beside the records, not a record misnamed
         raise UnusableInput(
             name,
-            f"a <{shown}> element holds a trainee's tags ({listed}) outside any <{RECORD}>: they would be left out; "
+            f"a <{shown}> element holds a trainee's tags ({listed}) outside any <{RECORD}>{_between(tag, after)}: they "
+            "would be left out; "
             f"put them in their trainee's <{RECORD}>",
             line=_start_line(tag, shift),
         )
     raise UnusableInput(
         name,
-        f"a <{shown}> element holds a trainee's tags ({listed}) but is not <{RECORD}>: its record would be left "
+        f"a <{shown}> element holds a trainee's tags ({listed}) but is not <{RECORD}>{_between(holder, after)}: its "
+        "record would be left "
         f"out; name it <{RECORD}>",
         line=_start_line(holder, shift),
     )
@@ -1147,20 +1181,21 @@ _GROUP_HOLDS = {
 }
 
 
-def _refuse_stray_group(group: etree._Element, name: str, shift: int) -> None:
+def _refuse_stray_group(group: etree._Element, name: str, shift: int, after: int | None = None) -> None:
     """One of HESA's groups, with something in it, outside any Student (an SRS template's nesting slip): the trainee
     would be sent without its placements or degrees. Inside an element holding a trainee's tags, that element is the
     problem (a misnamed Student)."""
-    if _in_a_record(group, name, shift):
+    if _in_a_record(group, name, shift, after):
         return
     for ancestor in group.iterancestors():
         if tags := _trainee_tags_of(ancestor):
             first = next(child for child in ancestor if child.tag == tags[0])
-            _refuse_trainee_tags(first, name, shift)
+            _refuse_trainee_tags(first, name, shift, after)
     local = _local_name(str(group.tag)).upper()
     raise UnusableInput(
         name,
-        f"a <{cut_short(str(group.tag))}> element is outside any <{RECORD}>: its {_GROUP_HOLDS[local]} would be left "
+        f"a <{cut_short(str(group.tag))}> element is outside any <{RECORD}>{_between(group, after)}: its "
+        f"{_GROUP_HOLDS[local]} would be left "
         f"out; put it in its trainee's <{RECORD}>",
         line=_start_line(group, shift),
     )
