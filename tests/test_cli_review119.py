@@ -16,12 +16,9 @@ SAMPLE = str(Path(__file__).parents[1] / "samples" / "extract.xml")
 
 @pytest.fixture
 def no_settings(tmp_path, monkeypatch):
-    """A folder without register-batch.toml and no REGISTER_* variables: no target is set."""
-    import os
-
+    """A folder without register-batch.toml (and, as for every test, no REGISTER_* variables: conftest.py): no target
+    is set."""
     monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
-        monkeypatch.delenv(name)
     return tmp_path
 
 

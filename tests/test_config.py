@@ -124,8 +124,6 @@ def test_config_show_names_a_token_with_no_target_as_sync_refuses_it(tmp_path, m
     """review148 F2: sync and export refuse a token with no target; `config show`, the command to find out why a
     command refuses its settings, showed none (exit 0 and no problem)."""
     monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
-        monkeypatch.delenv(name)
     monkeypatch.setenv("REGISTER_API_TOKEN", "sandbox_0123456789abcdef")
     result = CliRunner().invoke(cli, ["config", "show", "--json"])
     assert result.exit_code == 0 and "0123456789abcdef" not in result.output

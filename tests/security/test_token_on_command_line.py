@@ -22,8 +22,6 @@ HOLDS = f"holds an API token ({len(TOKEN)} characters; not shown)"
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("REGISTER_")]:
-        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return tmp_path
 

@@ -42,7 +42,6 @@ _LONGEST_TOKEN = len(b"<![CDATA[") + 2  # bytes a token and its look-ahead may n
 _ENDS = {1: b"-->", 2: b"]]>", 3: b"?>"}
 _TAG_END = re.compile(rb"""[>"']""")
 _WHITE = b" \t\r\n"
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(slots=True)
@@ -99,8 +98,8 @@ class _Count:
                 self._base += self._pos
                 self._pos = 0
                 self._eof = not more
-                if self._base == 0 and self._buf.startswith(_BOM):
-                    self._pos = len(_BOM)  # a byte order mark is not on line 1 for libxml2's columns
+                if self._base == 0 and self._buf.startswith(codecs.BOM_UTF8):
+                    self._pos = len(codecs.BOM_UTF8)  # a byte order mark is not on line 1 for libxml2's columns
             state = self._scan(state)
             if self._eof and state is None and self._pos >= len(self._buf):
                 break
