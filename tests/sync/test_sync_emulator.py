@@ -2263,6 +2263,55 @@ def test_a_damaged_ledger_or_embedded_emulator_database_exits_2_with_one_line(tm
     assert str(state / damaged) in lines[0] and "internal error" not in lines[0]
 
 
+def _embedded(tmp_path: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """`register-batch COMMAND...` with no target set: against the embedded emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "register_batch", *command], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+
+
+def test_an_embedded_emulator_database_damaged_past_its_first_pages_exits_2_with_one_line(tmp_path):
+    """A page of the trainees table overwritten, the header and schema pages intact: opening the database read only
+    those, and the damage was met at the run's first listing, answered 500 and retried, a traceback logged for each
+    try, then "Register was unavailable", exit 1; as the ledger's was (review127 F2), it is found as it is opened:
+    exit 2, one line naming the file, nothing asked of the emulator."""
+    state, reports = tmp_path / "state", tmp_path / "r"
+    source = extract(tmp_path / "in.csv", 3)
+    synced = _embedded(tmp_path, "-q", "sync", str(source), "--state-dir", str(state), "--report-dir", str(reports))
+    assert synced.returncode == 0, synced.stderr
+    database = state / "register" / "register.sqlite3"
+    with closing(sqlite3.connect(database)) as db:  # many pages: rows enough for a trainees table of its own pages
+        [(provider,)] = db.execute("SELECT id FROM providers").fetchall()
+        db.executemany(
+            "INSERT INTO trainees (slug, provider_id, state, created_at, updated_at, fields, meta, discarded_at) "
+            "VALUES (?, ?, 'draft', 0, 0, ?, '{}', 0)",
+            [(f"padding{n:04d}", provider, json.dumps({"pad": f"{n}" * 1000})) for n in range(300)],
+        )
+        db.commit()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        [(root,)] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'trainees'").fetchall()
+        [(size,)] = db.execute("PRAGMA page_size").fetchall()
+        [(pages,)] = db.execute("PRAGMA page_count").fetchall()
+    assert 1 < root < pages // 10  # past the header page, in the middle of a file of many pages
+    with database.open("r+b") as file:
+        file.seek((root - 1) * size)
+        file.write(b"\xff" * size)
+    ledger_before = (state / "ledger.sqlite3").read_bytes()
+    said = (
+        f"register-batch: error: {database}: cannot be read as the emulator's database (database disk image is "
+        "malformed); move it away to start with an empty one"
+    )
+    for command in (
+        ["sync", str(source), "--state-dir", str(state), "--report-dir", str(tmp_path / "again")],
+        ["export", "--state-dir", str(state), "--to", "register-csv", "-o", str(tmp_path / "held.csv")],
+    ):
+        result = _embedded(tmp_path, *command)
+        assert (result.returncode, result.stderr.splitlines()) == (2, [said]), result.stderr
+    assert not (tmp_path / "again").exists() and not (tmp_path / "held.csv").exists()
+    assert (state / "ledger.sqlite3").read_bytes() == ledger_before
+
+
 @pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "default"])
 def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quiet):
     """`-q` is for nightly jobs whose stderr is mailed: a 503 the client retries past is not news; without `-q`

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.errors import ConfigError, UnwritableOutput
-from register_batch.fs import A_HARD_LINK, make_private_dirs, private_database, same_database
+from register_batch.fs import A_HARD_LINK, make_private_dirs, private_database, read_whole, same_database
 
 SCHEMA_VERSION = "1"
+BUSY_SECONDS = 5.0  # how long to wait out another connection's lock: sqlite3.connect's own default
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS providers (
@@ -209,7 +210,10 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._db = sqlite3.connect(
-            str(self.path) if self.path else ":memory:", check_same_thread=False, isolation_level=None
+            str(self.path) if self.path else ":memory:",
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=BUSY_SECONDS,
         )
         self._db.row_factory = sqlite3.Row
         if self.path is not None and key is not None:
@@ -221,6 +225,11 @@ class Store:
         try:
             if self.path:
                 self._not_anothers(self._db)
+                # Every page read once, as the sync ledger's are (review127 F2): opening reads only the first ones,
+                # and a page of the trainees table gone bad was met at a sync's first listing, answered 500 and
+                # retried, then "Register was unavailable" (exit 1). After the read above, which undoes a write
+                # stopped part-way (a hot journal) that a connection that can only read could not.
+                read_whole(self.path, timeout=BUSY_SECONDS)
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)  # outside a transaction: executescript commits any open one first

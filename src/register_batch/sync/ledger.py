@@ -35,10 +35,12 @@ from register_batch.fs import (
     SQLITE_COMPANIONS,
     STATE_DIR_ENTRIES,
     StrPath,
+    checks_well,
     file_of_its_own,
     make_private_dirs,
     private_database,
     private_dir,
+    read_whole,
     same_database,
     unwritable,
 )
@@ -585,27 +587,6 @@ def _folder_lasting(folder: Path) -> None:
             os.close(fd)
 
 
-def _read_whole(path: Path) -> None:
-    """Read every page of the database at `path` once (`PRAGMA quick_check`, 0.2-0.4 s for a ledger of 100,000
-    records): damage past the pages opening it reads (a table's own) was found part-way through the run, as an
-    internal error (review127 F2). Raises sqlite3.DatabaseError for damage. On a connection of its own that can only
-    read, before the ledger's own writes to it: SQLite folds the -wal into the file when the last connection that can
-    write closes, and folded a damaged ledger's -wal into the backup put back beside it (review130 F4)."""
-    if not _checks_well(path, "mode=ro", timeout=BUSY_SECONDS):
-        raise sqlite3.DatabaseError("database disk image is malformed")
-
-
-def _checks_well(path: Path, mode: str, **connect: Any) -> bool:
-    """Whether `PRAGMA quick_check` finds the database at `path`, opened with the URI parameter `mode`, whole; it
-    raises sqlite3.DatabaseError where SQLite cannot read it so far."""
-    db = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True, isolation_level=None, **connect)
-    try:
-        [(checked,), *_] = db.execute("PRAGMA quick_check(1)").fetchall()
-        return bool(checked == "ok")
-    finally:
-        db.close()
-
-
 def _holds_changes(companion: str) -> bool:
     """Whether SQLite's companion file `companion` (a -wal, a -journal) is there and holds anything: a regular file (a
     link there is refused by whoever opens it: `private_database`)."""
@@ -621,7 +602,7 @@ def _reads_without_wal(path: Path) -> bool:
     then came with another database file (review130 F4). Opened `immutable`, which reads the file alone, writes and
     locks nothing."""
     try:
-        return os.lstat(f"{path}-wal").st_size > 0 and _checks_well(path, "immutable=1")
+        return os.lstat(f"{path}-wal").st_size > 0 and checks_well(path, "immutable=1")
     except (OSError, ValueError, sqlite3.Error):
         return False
 
@@ -731,7 +712,7 @@ class Ledger:
         )
 
     def _check_whole(self) -> None:
-        """`_read_whole` of the ledger, once SQLite has undone a write to it stopped part-way (review136 F1): a run
+        """`read_whole` of the ledger, once SQLite has undone a write to it stopped part-way (review136 F1): a run
         killed in a transaction of a ledger in rollback-journal mode (as an earlier version switched its new ledger to
         WAL, or a ledger switched to that mode by hand) left the undo of its half-written pages in
         ledger.sqlite3-journal, which a connection that can only read cannot play back, and the ledger was refused on
@@ -739,7 +720,7 @@ class Ledger:
         holds changes beside it: a ledger is in one journal mode at a time, so that -wal is another ledger's, which
         the ledger's connection would fold into this one when closed (review130 F4)."""
         try:
-            _read_whole(self.path)
+            read_whole(self.path, timeout=BUSY_SECONDS)
         except sqlite3.OperationalError as exc:
             if not _stopped_part_way(exc):
                 raise
@@ -747,7 +728,7 @@ class Ledger:
                 self._db.close()  # before it reads: nothing folded in
                 raise self._stopped_beside_a_wal() from None
             self._db.execute("PRAGMA schema_version")  # the first read: SQLite undoes the stopped write
-            _read_whole(self.path)
+            read_whole(self.path, timeout=BUSY_SECONDS)
 
     def _dry_runs_only(self) -> bool:
         """Whether the ledger holds nothing but dry runs (or no run at all): no run that could write, and no row in
