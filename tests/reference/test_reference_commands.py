@@ -204,6 +204,9 @@ def test_a_pulled_file_pulled_again_is_read_again_in_the_same_process(tmp_path):
     assert "11" not in again.codes("sex") and again.sha256 != first.sha256
 
 
+MEGABYTE = 1 << 20
+
+
 def _sex(entries):
     """The emulator's whole GET /reference-data answer, with the sex list's entries replaced."""
     payload = json.loads(json.dumps(load_reference().api_payload()))
@@ -242,6 +245,10 @@ MISSHAPEN = [
     (_changed("withdrawal_reasons", future_interest=[" "]), "withdrawal_reasons: no future_interest"),
     (_sex([{"code": ""}]), "sex: entry 1 has no code"),
     (_sex([{"code": "10"}, {"code": "  ", "display_name": "Female"}]), "sex: entry 2 has no code"),
+    # A megabyte as a bad code, or as the name of a list with no entries, is cut short as `cut_short` cuts a name:
+    # the list name of an empty list was written whole, a line of a megabyte.
+    (_sex([{"code": {"10": "7" * MEGABYTE}}]), f"sex: entry 1's code {{'10': '{'7' * 32}…{'7' * 28}'}} is not text"),
+    ({"7" * MEGABYTE: {"entries": []}, **_sex([{"code": "10"}])}, f"{'7' * 40}…{'7' * 30}: no entries"),
 ]
 
 

@@ -207,7 +207,8 @@ def payload_problem(payload: Any, required: tuple[str, ...] = ()) -> str | None:
     # a pull's required ones: a file saved before that fix is refused on reading too (`pulled_payload`, review139 F2).
     empty = [name for name, body in payload.items() if not body["entries"]]
     if empty:
-        return f"{empty[0]}: no entries" + (f", nor in {len(empty) - 1} more list(s)" if empty[1:] else "")
+        more = f", nor in {len(empty) - 1} more list(s)" if empty[1:] else ""
+        return f"{cut_short(empty[0])}: no entries{more}"  # a name of the payload's own, as above
     return None
 
 
