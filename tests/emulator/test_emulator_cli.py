@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 from click.testing import CliRunner
+from emulator_helpers import AS_OF, trainee_body
 
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
@@ -114,6 +115,44 @@ def test_a_second_stop_signal_while_it_stops_still_stops_it_cleanly(second):
         process.send_signal(second)
     out, err = _stop_waited(process)
     assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+
+
+def test_a_stop_signal_lets_a_request_in_flight_be_answered_and_kept(tmp_path):
+    """review146: stopped by Ctrl-C or SIGTERM, it dropped a request in flight (a create waiting out --latency-ms was
+    reset, unanswered). The create is carried out, answered and kept in --db before "Emulator stopped."."""
+    token = "subprocess-test-token"
+    db = tmp_path / "state.sqlite3"
+    as_of = ("--as-of", AS_OF.isoformat())
+    process, line = _start("--token", token, "--db", str(db), "--rate-limit", "0", "--latency-ms", "60000", *as_of)
+    answers: list = []
+    try:
+        api = re.search(r"listening on (\S+) ", line).group(1)
+
+        def send() -> None:
+            try:
+                answers.append(
+                    httpx.post(
+                        f"{api}/trainees", json=trainee_body(), headers={"Authorization": f"Bearer {token}"}, timeout=30
+                    )
+                )
+            except httpx.TransportError as error:
+                answers.append(error)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        stats = api.split("/api/")[0] + "/__emulator__/stats"
+        deadline = time.monotonic() + 30
+        while not httpx.get(stats, timeout=5).json()["requests"]["total"]:  # waiting out the latency
+            assert sender.is_alive() and time.monotonic() < deadline, answers
+            time.sleep(0.01)
+    finally:
+        out, err = _stop(process, signal.SIGTERM)
+    sender.join(30)
+    assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+    [answer] = answers
+    assert isinstance(answer, httpx.Response) and answer.status_code == 201, answer
+    with start_emulator(tokens=(token,), db=db, rate_limit=None, as_of=AS_OF) as again:
+        assert again.snapshot()["trainees"] == 1
 
 
 def test_a_generated_token_is_printed_and_works():

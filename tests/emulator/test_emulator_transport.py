@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -187,7 +188,8 @@ def test_stopping_while_requests_wait_out_the_latency_does_not_crash_the_process
 
 def test_stopping_under_a_stream_of_requests_logs_no_error(caplog):
     """review146 F1: requests in flight when the emulator stopped reached the closed store and were logged as emulator
-    errors, a traceback each, on the console of an emulator told to stop. They are dropped, as a held one is."""
+    errors, a traceback each, on the console of an emulator told to stop. They are answered before the store closes;
+    those that come once the stop began are not taken."""
     caplog.set_level(logging.ERROR, logger="register_batch")
     for _ in range(5):
         emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
@@ -229,6 +231,148 @@ def test_stopping_while_a_request_is_held_drops_it_and_does_not_wait_for_the_hol
     assert emulator.carry_out_held() == 0  # nothing left held to carry out
     with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as again:
         assert again.snapshot()["trainees"] == 0  # never carried out
+
+
+def _create_in_flight(emulator, answers: list, **overrides) -> threading.Thread:
+    """A create sent on another thread (its response, or the error it met, goes into `answers`); returns once the
+    emulator has counted it, that is, once it is being handled."""
+    counted = emulator.stats.total + 1
+
+    def send() -> None:
+        with client_for(emulator, timeout=30) as client:
+            try:
+                answers.append(client.post("/trainees", json=trainee_body(**overrides)))
+            except httpx.TransportError as error:
+                answers.append(error)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    deadline = time.monotonic() + 30
+    while emulator.stats.total < counted:
+        assert sender.is_alive() and time.monotonic() < deadline, answers
+        time.sleep(0.005)
+    return sender
+
+
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.005)
+
+
+def _unanswered(connection: socket.socket) -> bool:
+    """The emulator closed `connection` without a byte of answer (a FIN, or a reset)."""
+    try:
+        return connection.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def _trainee_ids_in(db) -> list[str]:
+    """The trainees held in the emulator database `db`, read by an emulator started on it afresh."""
+    with start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF) as again, client_for(again) as api:
+        listed = api.get("/trainees")
+        return [] if listed.status_code == 404 else [trainee["trainee_id"] for trainee in listed.json()["data"]]
+
+
+def test_stopping_carries_out_and_answers_a_request_waiting_out_the_latency_without_waiting_it_out(tmp_path):
+    """review146: stop() dropped the requests in flight: a create waiting out the latency was reset, unanswered. It is
+    carried out and answered now, and stop() waits for that, not for the rest of the latency."""
+    db = tmp_path / "register.sqlite3"
+    emulator = start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF, latency_ms=60_000)
+    answers: list = []
+    try:
+        sender = _create_in_flight(emulator, answers)
+        started = time.monotonic()
+    finally:
+        emulator.stop()
+    assert time.monotonic() - started < 20  # not the 60 s latency
+    sender.join(30)
+    [answer] = answers
+    assert isinstance(answer, httpx.Response) and answer.status_code == 201, answer
+    assert answer.headers["Connection"] == "close"  # the emulator is stopping: nothing more on this connection
+    assert _trainee_ids_in(db) == [answer.json()["data"]["trainee_id"]]  # committed, as answered
+
+
+def test_stopping_waits_for_a_request_being_carried_out_and_takes_no_new_one(tmp_path):
+    """review146: stop() shut the connection of a create being carried out and closed the store under it: the client
+    got no answer, and the create was committed or not. stop() now accepts no connection and no request from its
+    start, waits for that create to be answered, and only then closes the store; a second stop() meanwhile waits too."""
+    db = tmp_path / "register.sqlite3"
+    emulator = start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF)
+    answers: list = []
+    with emulator.store.transaction():  # the create waits for the store, as behind another request's transaction
+        sender = _create_in_flight(emulator, answers)
+        # A request whose headers are not over when the stop begins: read once it began, it is not carried out.
+        late = socket.create_connection((emulator.host, emulator.port), timeout=5)
+        late.sendall(f"GET /api/v2026.1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n".encode())
+        stoppers = [threading.Thread(target=emulator.stop, daemon=True) for _ in range(2)]
+        stoppers[0].start()
+        _wait_for(lambda: emulator._server.socket.fileno() == -1, "the stop to close the listening socket")
+        stoppers[1].start()
+        with pytest.raises(ConnectionRefusedError):  # no new connection
+            socket.create_connection((emulator.host, emulator.port), timeout=5).close()
+        assert _unanswered(late)
+        late.close()
+        stoppers[1].join(0.2)
+        assert [s.is_alive() for s in stoppers] == [True, True] and answers == []  # both wait for the create
+    for thread in (*stoppers, sender):
+        thread.join(30)
+    [answer] = answers
+    assert isinstance(answer, httpx.Response) and answer.status_code == 201, answer
+    assert answer.headers["Connection"] == "close"
+    _wait_for(lambda: not emulator._connections, "every connection to be closed")
+    assert emulator.stats.total == 1  # the late request never reached the API
+    with pytest.raises(sqlite3.ProgrammingError):  # each stop() returned once the store was closed
+        emulator.store.count_trainees()
+    started = time.monotonic()
+    emulator.stop()  # once stopped, a stop() returns at once
+    assert time.monotonic() - started < 0.5
+    assert _trainee_ids_in(db) == [answer.json()["data"]["trainee_id"]]
+
+
+def test_stopping_drops_a_held_request_at_once_while_it_waits_for_one_in_flight(tmp_path):
+    """The documented exception: a request held by the `timeout` fault is dropped when the emulator stops, at once,
+    never carried out, while a request in flight beside it is carried out and answered."""
+    db = tmp_path / "register.sqlite3"
+    emulator = start_emulator(tokens=(TOKEN_A,), db=db, rate_limit=None, as_of=AS_OF, fault_hold=60)
+    held: list = []
+    answers: list = []
+    try:
+        held_sender = _send_held(emulator, held)
+        with emulator.store.transaction():
+            sender = _create_in_flight(emulator, answers, hesa_id="0310261553102", last_name="Other")
+            stopper = threading.Thread(target=emulator.stop, daemon=True)
+            started = time.monotonic()
+            stopper.start()
+            held_sender.join(30)  # dropped while the stop still waits for the other create
+            _wait_for(lambda: emulator._server.socket.fileno() == -1, "the stop to close the listening socket")
+            assert time.monotonic() - started < 20 and stopper.is_alive() and answers == []
+    finally:
+        emulator.stop()
+    sender.join(30)
+    assert len(held) == 1 and isinstance(held[0], httpx.TransportError), held  # dropped: no answer
+    [answer] = answers
+    assert isinstance(answer, httpx.Response) and answer.status_code == 201, answer
+    assert _trainee_ids_in(db) == [answer.json()["data"]["trainee_id"]]  # the held create never carried out
+
+
+def test_stopping_waits_no_longer_than_its_timeout_for_a_request_in_flight():
+    """A client that sent its headers and stalls in its body keeps its request in flight: stop() gives up on it after
+    its timeout, drops it, and closes the store."""
+    emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as stalled:
+        stalled.sendall(
+            f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        _wait_for(lambda: emulator._busy, "the request to be in flight")
+        started = time.monotonic()
+        emulator.stop(timeout=0.3)
+        assert 0.3 <= time.monotonic() - started < 5
+        assert _unanswered(stalled)  # dropped
+    assert emulator.stats.total == 0
 
 
 def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, api):
@@ -602,11 +746,12 @@ def _raw_exchange(emulator, request: bytes, *, then_close: bool = True) -> bytes
         (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", True),  # a chunk size that is not hex
         (b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n", True),  # the client stops before the last chunk
         (b"Content-Length: -1\r\n\r\n", True),
+        (b"Content-Length: 100\r\n\r\n{}", True),  # the client stops before the body's end
         # Too long: refused at once, while the client holds the connection open, not after reading 64 MB.
         (b"Content-Length: %d\r\n\r\n{}" % (MAX_BODY + 1), False),
         (b"Transfer-Encoding: chunked\r\n\r\n%x\r\n{}" % (MAX_BODY + 1), False),
     ],
-    ids=["bad-size", "unfinished", "negative-length", "too-long", "chunk-too-long"],
+    ids=["bad-size", "unfinished", "negative-length", "cut-short", "too-long", "chunk-too-long"],
 )
 def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulator, framing, then_close):
     request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN_A.encode() + b"\r\n"

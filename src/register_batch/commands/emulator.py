@@ -229,11 +229,12 @@ def emulator(
         while not stopping.wait(0.5):
             pass
         # Stopped, and said so, before the handlers go back: a second Ctrl-C or SIGTERM while the server stops (up to
-        # half a second) only sets `stopping` again, not the commands' "interrupted", exit 3, without "Emulator
-        # stopped." (review122 F2). After it, the command line ignores them (cli.main) as it exits.
+        # half a second, and up to DRAIN_SECONDS while it lets the requests in flight be answered) only sets `stopping`
+        # again, not the commands' "interrupted", exit 3, without "Emulator stopped." (review122 F2). After it, the
+        # command line ignores them (cli.main) as it exits.
         server.stop()
         state.say("Emulator stopped.")
     finally:
-        server.stop()  # (once: a second call returns at once)
+        server.stop()  # (once: a second call returns once the first is over)
         for signum, handler in previous.items():
             signal.signal(signum, handler)

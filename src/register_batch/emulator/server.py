@@ -38,6 +38,9 @@ from .store import Store
 log = logging.getLogger("register_batch.emulator")
 MAX_BODY = 64 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
+# How long `stop()` waits for the requests in flight to be carried out and answered before it closes the store under
+# them. A request takes milliseconds; this bounds a client that sent its headers and then stalls in its body.
+DRAIN_SECONDS = 5.0
 _DISCARD = re.compile(r"/__emulator__/trainees/([^/]+)/discard")  # a trainee deleted in Register's service
 
 
@@ -144,7 +147,27 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         # Headers and body go out in separate writes: without this, Nagle + delayed ACK cost ~40 ms per reply.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._in_flight = False
         self.server.emulator._connection_opened(self.connection)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            if self._in_flight:
+                self._in_flight = False
+                self.server.emulator._request_ended(self.connection)
+
+    def parse_request(self) -> bool:
+        """The request line and headers are read: from here the request is in flight, and `stop()` waits for its
+        answer. One read once the emulator is stopping is not carried out: its connection is closed unanswered."""
+        if not super().parse_request():
+            return False  # malformed: the stdlib answered it, and nothing reached the store
+        if self.server.emulator._request_began(self.connection):
+            self._in_flight = True
+            return True
+        self._drop(reset=False)
+        return False
 
     def finish(self) -> None:
         try:
@@ -178,12 +201,17 @@ class _Handler(BaseHTTPRequestHandler):
                 size += length
                 if size > MAX_BODY:
                     return None
-                chunks.append(self.rfile.read(length))
+                chunk = self.rfile.read(length)
+                if len(chunk) < length:
+                    return None
+                chunks.append(chunk)
                 self.rfile.readline(65537)
         length = int(self.headers.get("Content-Length") or 0)
         if length < 0 or length > MAX_BODY:
             return None
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        # Cut short (the client went, or stop() dropped the request): malformed, not a shorter body carried out.
+        return body if len(body) == length else None
 
     def _serve(self) -> None:
         try:
@@ -216,6 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if self.server.emulator._stopping.is_set():  # the last answer on this connection: the client sends no more
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
@@ -283,10 +313,14 @@ class Emulator:
             self.fault_hold = fault_hold
             self.stats = Stats()
             self._stopping = threading.Event()
+            self._stopped = threading.Event()  # stop() is over: the store is closed
             self._holds: set[_Hold] = set()  # held under the `timeout` fault, not yet carried out or dropped
             self._holds_changed = threading.Condition()
+            # Open connections, and those of them with a request in flight (read, not yet answered), which stop()
+            # lets finish; it closes the others. Guarded with `_stopping`'s setting by `_requests_changed`.
             self._connections: set[socket.socket] = set()
-            self._connections_lock = threading.Lock()
+            self._busy: set[socket.socket] = set()
+            self._requests_changed = threading.Condition()
             server_class = _Server6 if ":" in host.strip("[]") else _Server
             self._server = server_class((host.strip("[]"), port), _Handler)
         except BaseException:
@@ -323,24 +357,37 @@ class Emulator:
         """Serve in this thread until `stop()` (the CLI's foreground mode)."""
         self._server.serve_forever(poll_interval=0.02)
 
-    def stop(self) -> None:
-        """Stop serving, drop open connections, wake held replies, and close the store."""
-        if self._stopping.is_set():
+    def stop(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Stop in order: accept no more connections and close the idle ones, let the requests in flight be carried
+        out and answered (for up to `timeout` seconds; past it they are dropped), then close the store.
+
+        A request held by the `timeout` fault is dropped at once, not waited for; one waiting out the latency is
+        carried out now. A request read once the stop began is not carried out: its connection is closed unanswered.
+        Each answer sent meanwhile says `Connection: close`. A second call waits for the first to be over."""
+        with self._requests_changed:
+            first = not self._stopping.is_set()
+            self._stopping.set()
+            idle = self._connections - self._busy
+        if not first:
+            self._stopped.wait()
             return
-        self._stopping.set()
-        with self._holds_changed:  # a held request is dropped, not waited for
-            self._holds_changed.notify_all()
-        self._server.shutdown()
-        self._server.server_close()
-        with self._connections_lock:
-            for connection in list(self._connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.store.close()
+        try:
+            with self._holds_changed:  # a held request is dropped, not waited for
+                self._holds_changed.notify_all()
+            _shut(idle)
+            self._server.shutdown()
+            self._server.server_close()  # a connection asked for from now on is refused
+            deadline = time.monotonic() + timeout
+            with self._requests_changed:
+                while self._busy and (left := deadline - time.monotonic()) > 0:
+                    self._requests_changed.wait(left)
+                left_open = set(self._connections)
+            _shut(left_open)  # answered and closing, or still in flight past `timeout`: dropped
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self.store.close()
+        finally:
+            self._stopped.set()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -404,12 +451,30 @@ class Emulator:
     # --- request path -------------------------------------------------------------------------------------
 
     def _connection_opened(self, connection: socket.socket) -> None:
-        with self._connections_lock:
+        with self._requests_changed:
             self._connections.add(connection)
+            stopping = self._stopping.is_set()
+        if stopping:  # accepted just as the stop began, after it closed the idle connections
+            _shut((connection,))
 
     def _connection_closed(self, connection: socket.socket) -> None:
-        with self._connections_lock:
+        with self._requests_changed:
             self._connections.discard(connection)
+            self._busy.discard(connection)
+            self._requests_changed.notify_all()
+
+    def _request_began(self, connection: socket.socket) -> bool:
+        """Count a request in flight on `connection`; False (not to be carried out) once the emulator is stopping."""
+        with self._requests_changed:
+            if self._stopping.is_set():
+                return False
+            self._busy.add(connection)
+            return True
+
+    def _request_ended(self, connection: socket.socket) -> None:
+        with self._requests_changed:
+            self._busy.discard(connection)
+            self._requests_changed.notify_all()
 
     def _reply(self, handler: _Handler, response: Response, *, count: bool = True) -> None:
         if count:
@@ -435,9 +500,8 @@ class Emulator:
                 throttled = Response(429, b"Retry later\n", "text/plain", {"Retry-After": str(retry_after)})
                 self._reply(handler, throttled)
                 return
-        if self.latency and self._stopping.wait(self.latency):
-            handler._drop(reset=True)  # stopping: not carried out against a store being closed
-            return
+        if self.latency:  # cut short by stop(), which waits for the request to be carried out and answered
+            self._stopping.wait(self.latency)
         fault = self.faults.draw()
         hold = None
         if fault == "500":
@@ -458,8 +522,10 @@ class Emulator:
             response = self.app.handle(request, resolved)
             outcome = "carried out"
         except Exception:  # an emulator bug: answer like Rails' exceptions app (§1.5) and keep serving
-            if self._stopping.is_set():  # the store closed under a request in flight: dropped, as a held one is
-                outcome = "dropped"  # (review146 F1: not a traceback on the console of an emulator told to stop)
+            # The store closed under a request still in flight past stop()'s timeout: dropped (review146 F1: not a
+            # traceback on the console of an emulator told to stop).
+            if self._stopping.is_set():
+                outcome = "dropped"
                 handler._drop(reset=True)
                 return
             log.exception("emulator error on %s %s", request.method, path)
@@ -510,6 +576,15 @@ class Emulator:
                 return Response(200, json_body({"status": "discarded", "trainee_id": deleted.group(1)}))
             return Response(404, json_body({"error": "Trainee(s) not found"}))
         return _not_found()
+
+
+def _shut(connections: Iterable[socket.socket]) -> None:
+    """Shut connections down: a handler waiting for the next request on one reads its end and closes it."""
+    for connection in connections:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _not_found() -> Response:
