@@ -165,6 +165,8 @@ def test_the_formats_together_exercise_every_defect_kind(tmp_path):
         ("spreadsheet_formula", "register-csv"),
         ("spreadsheet_formula", "hesa-xml"),
         ("degree_type_in_other_column", "register-csv"),
+        ("route_and_start_date_from_a_spreadsheet", "register-csv"),
+        ("route_and_start_date_from_a_spreadsheet", "hesa-xml"),
     ],
 )
 def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tmp_path, kind, fmt):

@@ -987,6 +987,30 @@ def _bad_route(ctx: Context, draft: Draft) -> list[Expect]:
     return expected
 
 
+@defect(
+    "route_and_start_date_from_a_spreadsheet",
+    "a training route Register does not have (3 for 03, 04) and the trainee start date as 08/09/2025: R9 waits for the "
+    "date, register-batch names the route (review151 F1)",
+    ("unknown_training_route", "leading_zeros_lost", "degree_required", "invalid_date", "spreadsheet_date"),
+    # Not plain where the cycle allows: fund code 7 on a route that is no code is not called unfunded (R10, R11 wait).
+    profile=_plain_outside_default_cycle(Profile(exclude=frozenset({"15", "16", "17"}))),
+    layout_ok=_separate_start,
+    touches=("training_route", "trainee_start_date", "degrees_attributes"),
+    default=False,
+)
+def _bad_route_and_start(ctx: Context, draft: Draft) -> list[Expect]:
+    data = draft.data
+    route = data["training_route"] = ctx.rng.choice(("04", "3", "22", "1"))
+    data["trainee_start_date"] = _bad_date(ctx, data["trainee_start_date"])
+    expected = _bad_date_expects("trainee_start_date", data["trainee_start_date"])
+    expected.append(Expect("training_route", "unknown_training_route"))
+    if route in ("3", "1"):  # as _bad_route
+        expected.append(Expect("training_route", "leading_zeros_lost", "warning"))
+    if not data.get("degrees_attributes"):  # R7a does not wait for the date
+        expected.append(Expect("degrees_attributes", "degree_required"))
+    return expected
+
+
 def _unfunded_routes(ctx: Context, layout: Layout) -> list[Profile]:
     funding = ctx.builder.funding
     if not funding.bundled:

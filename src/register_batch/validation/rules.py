@@ -32,7 +32,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import CONTROL_CHARACTER
+from register_batch.wording import CONTROL_CHARACTER, cut_short
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -215,6 +215,31 @@ def _first_other(value: str) -> str:
 _ESCAPED_CONTROL = re.compile(r"\\x(0[0-8bcef]|1[0-9a-f])|\\u(d[89a-f][0-9a-f]{2}|fff[ef])")
 
 
+# The C1 control characters (U+0080-U+009F) that are printable signs in Windows-1252 at the byte of the same number:
+# ’ “ ” – — € … (all but the five bytes it leaves undefined). A file written in Windows-1252 but read as ISO-8859-1
+# (an XML declaration that says ISO-8859-1 or latin-1, as legacy SRS exports often write: WHATWG's encoding standard
+# reads that label as windows-1252 for this reason) has them where the SRS shows O’Brien (review151 F3). Named so, not
+# read otherwise: the value is what the file says.
+_WINDOWS_1252_C1 = {chr(byte): sign for byte in range(0x80, 0xA0) if (sign := bytes([byte]).decode("cp1252", "ignore"))}
+_AS_WINDOWS_1252 = str.maketrans(_WINDOWS_1252_C1)
+
+
+def _control_message(label: str, value: str, hit: str) -> str:
+    """What the first control character `hit` of `value` is: a line break, Windows-1252's sign read as ISO-8859-1
+    (when that reading leaves no control character), or a control character."""
+    if hit in "\r\n":
+        return f"{label} contains a line break: Register would store it as it is"
+    code = f"U+{ord(hit):04X}"
+    if hit in _WINDOWS_1252_C1 and not CONTROL_CHARACTER.search(read := value.translate(_AS_WINDOWS_1252)):
+        return (
+            f"{label} contains {code}, which is {_WINDOWS_1252_C1[hit]} in Windows-1252 ({cut_short(read)!r}): "
+            "Windows-1252 text read as ISO-8859-1 (latin-1), and Register would store the control character. If the "
+            "file is XML whose declaration says ISO-8859-1 or latin-1, make it say windows-1252; otherwise the text "
+            "was converted so before register-batch read it: export it again from the SRS"
+        )
+    return f"{label} contains a control character ({code}): Register would store it as it is"
+
+
 def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     found: list[Finding] = []
     for field, value in values.items():
@@ -223,11 +248,7 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
         if type(value) is not str:
             continue
         if not value.isprintable() and (hit := CONTROL_CHARACTER.search(value)):
-            code = f"U+{ord(hit.group()):04X}"
-            kind = "a line break" if hit.group() in "\r\n" else f"a control character ({code})"
-            found.append(
-                (f"{prefix}{field}", value, f"{prefix}{field} contains {kind}: Register would store it as it is")
-            )
+            found.append((f"{prefix}{field}", value, _control_message(f"{prefix}{field}", value, hit.group())))
         elif "\\" in value and (escape := _ESCAPED_CONTROL.search(value)):
             code = f"U+{int(escape.group(1) or escape.group(2), 16):04X}"
             found.append(
@@ -258,11 +279,19 @@ def _in_record_and_its_items(
     "control_character",
     fields=("<any text field>",),
     message="<field> contains a line break / a control character (U+00NN)[ written as '\\xNN', as the HESA XML "
-    "export writes one XML cannot carry]: Register would store it as it is",
-    source="design.md (bad input: never a value the API would store damaged); Register does not check this",
+    "export writes one XML cannot carry]: Register would store it as it is / <field> contains U+0080-U+009F, which is "
+    "<sign> in Windows-1252 ('<the value so read>'): Windows-1252 text read as ISO-8859-1 (latin-1), and Register "
+    "would store the control character. If the file is XML whose declaration says ISO-8859-1 or latin-1, make it say "
+    "windows-1252; otherwise the text was converted so before register-batch read it: export it again from the SRS",
+    source="design.md (bad input: never a value the API would store damaged); Register does not check this; "
+    "U+0080-U+009F as Windows-1252: WHATWG Encoding Standard (the iso-8859-1 label is windows-1252)",
     fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file. "
     "An escape such as \\x0b in a file the HESA XML export wrote stands for a character of the value Register holds: "
-    "correct it in Register.",
+    "correct it in Register. A character U+0080-U+009F that the message names as a Windows-1252 sign (’ “ ” – € …) "
+    "means the SRS wrote Windows-1252 and the file was read as ISO-8859-1: an XML declaration saying ISO-8859-1 or "
+    "latin-1 on such a file should say windows-1252 (register-batch then reads O’Brien as the SRS shows it). In a "
+    "UTF-8 file (a CSV, or XML declared UTF-8) the character is in the file itself, put there by a conversion from "
+    "ISO-8859-1 of Windows-1252 text (or written as &#146;): export the file again from the SRS as UTF-8.",
     api=False,
 )
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -916,6 +945,7 @@ def disability_codes_are_known(data: dict[str, Any], facts: Facts) -> list[Findi
 _CODE_LIST_ISSUES = (
     "invalid_code",
     "invalid_training_route",
+    "unknown_training_route",
     "invalid_iqts_country",
     "unknown_disability",
     "degree_subject_required",
@@ -1667,6 +1697,60 @@ def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Findi
     return [("training_route", route, inclusion_message("training_route", route, _accepted_routes(facts.reference)))]
 
 
+# R9 waits for a valid trainee_start_date (register-api.md §3.3 R9, `if: :valid_trainee_start_date?`), and so does
+# training_route_is_accepted, as Register's answer has no route error then. But a value that is no route code at all
+# (`3` for `03`, `XX`) is refused in every cycle once the date is mended: without a word now, a file re-saved by a
+# spreadsheet (dates and codes damaged together) had its routes named only on the next round, and `mappings check`
+# listed them while `validate` did not (review151 F1). Said here, as register-batch's own error (api=False: the emulator
+# answers as Register does), and leading_zeros_lost follows it. An error, not a warning: the record is refused for its
+# date already, and Register will refuse it for this value whichever cycle the date puts it in. A listed route that a
+# cycle refuses (02 in every one, 12 before 2022) waits for R9 itself (in a HESA extract, the mapping names 02).
+@rule(
+    "unknown_training_route",
+    fields=("training_route", "trainee_start_date"),
+    message="training_route '<value>' is not a route code: Register checks the route only once trainee_start_date "
+    "has no error, and then refuses this value in every cycle",
+    source="register-api.md §3.3 R9 (inclusion in the routes with a HESA code, checked `if: "
+    ":valid_trainee_start_date?`), §5.2 (training_route.yml); Register says nothing of the route while "
+    "trainee_start_date has an error",
+    fix="Correct both: use a route code (`register-batch reference show training_route`; a spreadsheet drops the "
+    "leading zero of 03 and 09), and mend trainee_start_date. fund_code_not_valid and funding_method_not_available "
+    "turn on the route, so they are checked once it is a route code.",
+    api=False,
+)
+def training_route_is_a_route_code(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    route = facts.route
+    if route is None or facts.route_known or not _trainee_start_date_has_an_error(data, facts):
+        return None  # the last: training_route_is_accepted says it (as invalid_training_route)
+    message = (
+        f"training_route '{route}' is not a route code: Register checks the route only once trainee_start_date has "
+        "no error, and then refuses this value in every cycle"
+    )
+    return [("training_route", route, message)]
+
+
+# The findings of R10 and R11 that turn on which route the trainee is on (register-api.md §3.3 R10, §3.5.2 :ineligible):
+# with a value that is no route code (the mapper's InvalidValue) Register gives them too, but what they say to do is
+# wrong: "use fund code 2" for a trainee on route 9 that lost its zero from 09, a funded route (review151 F1). Validate
+# leaves them out while the route's own error names it (invalid_training_route, unknown_training_route, or the
+# mapping's untranslatable_code for 13): the Validator wraps them so, but not for the emulator, which answers as
+# Register does. They are checked once the route is a code.
+WAIT_FOR_A_ROUTE_CODE = frozenset({"fund_code_not_valid", "funding_method_not_available"})
+
+
+def once_the_route_is_a_code(
+    check: Callable[[dict[str, Any], Facts], list[Finding] | None],
+) -> Callable[[dict[str, Any], Facts], list[Finding] | None]:
+    """`check`, skipped while training_route is given and is not a route code (WAIT_FOR_A_ROUTE_CODE)."""
+
+    def checked(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+        if facts.route is not None and not facts.route_known:
+            return None
+        return check(data, facts)
+
+    return checked
+
+
 def _funding_cycle_known(facts: Facts) -> bool:
     return facts.start_cycle in facts.reference.funding.rules
 
@@ -1710,7 +1794,8 @@ def funding_rules_are_bundled_for_the_cycle(data: dict[str, Any], facts: Facts) 
     "fund_code_not_valid",
     fields=("fund_code", "training_route", "course_age_range"),
     message="fund_code is not valid for this trainee",
-    source="register-api.md §3.3 R10 (rules/fund_code.rb), §3.5.3",
+    source="register-api.md §3.3 R10 (rules/fund_code.rb), §3.5.3; validate leaves it out while training_route is no "
+    "route code, as its advice would be wrong (the route's own error says so)",
     fix="Fund code 7 (eligible) is only for routes with funding in the trainee's start cycle; otherwise use 2.",
 )
 def fund_code_7_has_funding_for_route(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -1755,7 +1840,8 @@ def funding_method_needs_eligible_fund_code(data: dict[str, Any], facts: Facts) 
     fields=("funding_method", "training_route", "course_subject_1"),
     message="funding_method '<type>' is not allowed when training_route is '<route>' and course_subject_1 is "
     "'<subject>' in academic cycle '<YYYY to YYYY>'",
-    source="register-api.md §3.3 R11, §3.5.2-§3.5.4 (:ineligible)",
+    source="register-api.md §3.3 R11, §3.5.2-§3.5.4 (:ineligible); validate leaves it out while training_route is no "
+    "route code, as its advice would be wrong (the route's own error says so)",
     fix="That route and subject have no such funding in the start cycle: use funding_method 6 or check the subject.",
 )
 def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts: Facts) -> list[Finding] | None:

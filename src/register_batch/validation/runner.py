@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import weakref
 from array import array
@@ -249,6 +250,14 @@ def _reported_beside_the_mapping(record: TraineeRecord, code: str, field: str) -
     )
 
 
+def _waiting_for_a_route_code(entry: Rule) -> Rule:
+    """The rule, or, for a funding rule that turns on the route, one skipped while the route is no route code
+    (rules.WAIT_FOR_A_ROUTE_CODE: its advice would be wrong; the route's own error says what to mend first)."""
+    if entry.code not in rules.WAIT_FOR_A_ROUTE_CODE or entry.check is None:
+        return entry
+    return dataclasses.replace(entry, check=rules.once_the_route_is_a_code(entry.check))
+
+
 class Validator:
     """Applies every rule of the catalogue to a record, as of a given date.
 
@@ -268,7 +277,9 @@ class Validator:
         self.translation = translation
 
         def pick(scope: str) -> list[Rule]:
-            return [r for r in rules_for(scope) if r.api or not api_only]
+            if api_only:  # what Register answers, the emulator's own
+                return [r for r in rules_for(scope) if r.api]
+            return [_waiting_for_a_route_code(r) for r in rules_for(scope)]
 
         self._trainee = pick("trainee")
         self._degree = pick("degree")
