@@ -343,8 +343,9 @@ def test_a_windows_1252_file_behind_a_utf8_byte_order_mark_is_told_what_is_wrong
     assert error.problem.endswith(
         "the file starts with a UTF-8 byte order mark, so it is read as UTF-8 whatever its XML declaration "
         "('windows-1252') says, and it is not UTF-8: remove the byte order mark (the file's first three bytes) so that "
-        "its declaration is followed, or export it again from your SRS as UTF-8 (an editor that trusts the mark would "
-        "replace its accented letters with U+FFFD, the replacement character, if you saved it from there)"
+        "its declaration is followed, or export it again from your SRS as UTF-8 (do not mend it in an editor and save "
+        "it again: one that trusts the mark replaces each accented letter with U+FFFD, the replacement character, and "
+        "the letters cannot be got back from the saved file)"
     ), error.problem
 
 

@@ -193,9 +193,12 @@ def test_ruby_to_i_reads_a_long_number_with_its_sign_and_underscores_as_ruby_doe
         ({"last_name": "Hug\\x0bhes"}, (True, False)),  # a backslash: perhaps an export's escape
         ({"placements_attributes": [{"urn": "=100001", "name": "One"}]}, (True, False)),
         ({"degrees_attributes": [{"subject": "100485", "institution": "Zürich"}]}, (False, True)),
+        ({"last_name": "N\ufffd\ufffdez"}, (False, False)),  # U+FFFD: a letter lost (replacement_character)
+        ({"placements_attributes": [{"urn": "100001", "name": "Ysgol \ufffd"}]}, (False, False)),
     ],
 )
 def test_text_facts_are_those_of_every_text_value_of_the_record_and_its_items(changes, facts):
     """`all_ascii` and `plain_text` (facts.text_facts), asked of the record's joined text at once: a value of a
-    degree or placement counts as the record's own do, and only a value starting with `=` is a formula."""
+    degree or placement counts as the record's own do, and only a value starting with `=` is a formula; text with
+    U+FFFD is not plain (replacement_character looks at it)."""
     assert text_facts({**VALID, **changes}) == facts

@@ -1111,6 +1111,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "spreadsheet_date",  # test_spreadsheet_values.py
         "date_not_yyyy_mm_dd",  # test_dates_as_register_reads_them.py
         "possibly_garbled_text",  # test_text_from_other_code_pages.py
+        "replacement_character",  # test_replacement_character.py
         "withdrawal_date_is_a_time",  # test_nested.py
         "unknown_training_route",  # test_review151_route_and_latin1.py
     }

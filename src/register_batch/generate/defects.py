@@ -485,6 +485,21 @@ def _garbled_name(ctx: Context, draft: Draft) -> list[Expect]:
 
 
 @defect(
+    "replacement_character_name",
+    "an accented first name whose letter an editor replaced with U+FFFD, the replacement character (José as "
+    "Jos\ufffd), as one that read a Windows-1252 file as UTF-8 and saved it leaves it; not in the default mix, so the "
+    "benchmark corpora recorded before it came stay as they were",
+    ("replacement_character",),
+    touches=("first_names",),
+    default=False,
+)
+def _replacement_character_name(ctx: Context, draft: Draft) -> list[Expect]:
+    name = ctx.rng.choice(("José", "Zoë", "Renée", "Siân", "Chloé", "Siobhán"))
+    draft.data["first_names"] = name.encode("cp1252").decode("utf-8", "replace")
+    return [Expect("first_names", "replacement_character")]
+
+
+@defect(
     "invalid_email",
     "an email address without a domain, with a space, two @ or a domain starting with a hyphen",
     ("invalid_email",),

@@ -836,14 +836,15 @@ def _not_in_its_encoding(
     if bom and encoding is not None and not _UTF8.fullmatch(encoding):
         # A Windows-1252 file behind a UTF-8 byte order mark (review149 F4): libxml2 reads it as UTF-8, whatever the
         # declaration says; the declaration is not what is wrong, and its line is libxml2's.
-        # An editor trusts the mark too: "saved as UTF-8" there, each letter past ASCII becomes U+FFFD for good, and
-        # the file then validates clean (review150 F1). Removing the mark keeps the letters; so does exporting again.
+        # An editor trusts the mark too: "saved as UTF-8" there, each letter past ASCII becomes U+FFFD for good
+        # (review150 F1), which validate reports as replacement_character (whose fix says the same). Removing the mark
+        # keeps the letters; so does exporting again.
         return (
             f"{message}: the file starts with a UTF-8 byte order mark, so it is read as UTF-8 whatever its XML "
             f"declaration ({cut_short(encoding)!r}) says, and it is not UTF-8: remove the byte order mark (the file's "
-            "first three bytes) so that its declaration is followed, or export it again from your SRS as UTF-8 (an "
-            "editor that trusts the mark would replace its accented letters with U+FFFD, the replacement character, if "
-            "you saved it from there)",
+            "first three bytes) so that its declaration is followed, or export it again from your SRS as UTF-8 (do not "
+            "mend it in an editor and save it again: one that trusts the mark replaces each accented letter with "
+            "U+FFFD, the replacement character, and the letters cannot be got back from the saved file)",
             line,
         )
     if encoding is None or _UTF8.fullmatch(encoding):

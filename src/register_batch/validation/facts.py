@@ -142,7 +142,8 @@ class Facts:
     start_cycle: int
     # Every text value of the record and its items is ASCII (`all_ascii`): what two encoding rules ask first.
     all_ascii: bool
-    # ... and printable, without a backslash, none starting with `=` (`plain_text`): the text rules' common case.
+    # ... and printable, without a backslash or U+FFFD, none starting with `=` (`plain_text`): the text rules' common
+    # case.
     plain_text: bool = False
     trainee_start_given: bool = True  # a blank trainee_start_date is itt_start_date to Register (§3.4)
 
@@ -182,8 +183,9 @@ class Facts:
 
 def text_facts(data: dict[str, Any]) -> tuple[bool, bool]:
     """(`all_ascii`, `plain_text`) of a record: every text value of it and its items ASCII; and printable, without a
-    backslash, none starting with `=`, which the control_character and spreadsheet_formula rules look for. Asked
-    once a record, of all its text at once: one scan of the joined text in C, not a loop over the values per rule."""
+    backslash or U+FFFD, none starting with `=`, which the control_character, replacement_character and
+    spreadsheet_formula rules look for. Asked once a record, of all its text at once: one scan of the joined text in
+    C, not a loop over the values per rule (ASCII text has no U+FFFD: not looked for there)."""
     texts: list[str] = []
     for value in data.values():  # one pass: a record's degrees and placements are lists among its texts
         if type(value) is str:
@@ -191,5 +193,11 @@ def text_facts(data: dict[str, Any]) -> tuple[bool, bool]:
         elif type(value) is list:
             texts += [v for item in value if type(item) is dict for v in item.values() if type(v) is str]
     joined = "".join(texts)
-    plain = joined.isprintable() and "\\" not in joined and ("=" not in joined or all(t[:1] != "=" for t in texts))
-    return joined.isascii(), plain
+    ascii_text = joined.isascii()
+    plain = (
+        joined.isprintable()
+        and "\\" not in joined
+        and (ascii_text or "\ufffd" not in joined)
+        and ("=" not in joined or all(t[:1] != "=" for t in texts))
+    )
+    return ascii_text, plain

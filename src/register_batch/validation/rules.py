@@ -679,6 +679,52 @@ def text_is_not_possibly_garbled(data: dict[str, Any], facts: Facts) -> list[Fin
     return _in_record_and_its_items(data, _possibly_garbled_findings)
 
 
+# U+FFFD, the replacement character: what a decoder writes for bytes it cannot read. A file holds it where an editor
+# read it with the wrong encoding and then saved it as UTF-8 (a Windows-1252 extract behind a UTF-8 byte order mark,
+# hesa_xml._not_in_its_encoding), or where an export replaced what it could not read: the letter is gone, and no
+# reading of the file gives it back. The readers decode strictly, so it is never theirs. Windows-1252 has no U+FFFD,
+# so the garbled rules read such a value as nothing (utf8_read_as_windows_1252: None); this rule alone names it.
+_REPLACEMENT = "\ufffd"
+
+
+def _replacement_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    return [
+        (
+            f"{prefix}{field}",
+            value,
+            f"{prefix}{field} holds U+FFFD, the replacement character ({value!r}): the letter it stands for was lost "
+            "when the file was saved or exported with the wrong encoding, and Register would store the value as it is",
+        )
+        for field, value in values.items()
+        if type(value) is str and _REPLACEMENT in value
+    ]
+
+
+@rule(
+    "replacement_character",
+    fields=("<any text field>",),
+    message="<field> holds U+FFFD, the replacement character ('Jos\ufffd'): the letter it stands for was lost when "
+    "the file was saved or exported with the wrong encoding, and Register would store the value as it is",
+    source="design.md (bad input: wrong encoding); Register does not check this",
+    fix="Correct the value in the SRS and export the file again from it, as UTF-8; validate the new file. Do not "
+    "mend the file in an editor and save it again: an editor that reads it with the wrong encoding (a Windows-1252 "
+    "file behind a UTF-8 byte order mark, say) is what writes U+FFFD for each letter it cannot read, and the letters "
+    "cannot be got back from the saved file. If the value came from Register (a file read back from `export`), "
+    "correct it in Register's service.",
+    api=False,
+)
+def text_has_no_replacement_character(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A letter lost to a wrong-encoding save is U+FFFD in every reading of the file (review150 F1: such a file
+    validated clean, to be stored so)."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
+    return _in_record_and_its_items(data, _replacement_findings)
+
+
+also_checks("replacement_character", "withdrawal")(_in_body(HELD_WITHDRAWAL, _replacement_findings))
+also_checks("replacement_character", "deferral")(_in_body(HELD_DEFERRAL, _replacement_findings))
+
+
 _WILDCARD_MESSAGE = (
     "last_name '{value}' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, any one "
     "letter): Register would refuse this trainee with 409 (already in Register) if it holds a trainee of the same date "
