@@ -42,6 +42,7 @@ from register_batch.commands.common import (
     pass_state,
     result_lost,
     result_on_stdout,
+    say_resaved,
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError
@@ -251,6 +252,7 @@ def validate(
         f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
+    say_resaved(result.report)
     state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
     sys.exit(result.exit_code)
 
@@ -346,6 +348,7 @@ def convert(
                 "or leave them out with --skip-invalid",
                 err=True,
             )
+    say_resaved(result.report, err=True)
     for _index, note in result.notes[:NOTES_SHOWN]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
     if len(result.notes) > NOTES_SHOWN:
