@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
-from register_batch.validation.rules import _SCIENTIFIC
+from register_batch.validation.rules import _DATE_AND_TIME, _SCIENTIFIC
 
 RESAVED = "resaved_by_a_spreadsheet"
 
@@ -41,7 +41,8 @@ describe(
 AT_LEAST = 10
 
 # The hints that say a spreadsheet changed a value, by what they say it changed (`hesa_id_not_digits` also names
-# typing mistakes: only its scientific-notation form counts).
+# typing mistakes: only its scientific-notation form counts; `spreadsheet_date` also names an SRS's DATETIME column,
+# 2026-09-01 00:00:00, which exporting again would not change: not counted).
 _KINDS = {
     "spreadsheet_date": "dates not YYYY-MM-DD",
     "leading_zeros_lost": "codes without their leading zeros",
@@ -53,10 +54,12 @@ _ORDER = {words: place for place, words in enumerate(dict.fromkeys(_KINDS.values
 
 def changed_by_a_spreadsheet(issue: Issue) -> str | None:
     """What a spreadsheet changed, in the words of `_KINDS`, when `issue` says it changed a value; else None."""
-    kind = _KINDS.get(issue.code)
-    if kind is None or (
-        issue.code == "hesa_id_not_digits" and not (isinstance(issue.value, str) and _SCIENTIFIC.fullmatch(issue.value))
-    ):
+    kind, value = _KINDS.get(issue.code), issue.value
+    if kind is None or not isinstance(value, str):
+        return None
+    if issue.code == "hesa_id_not_digits" and not _SCIENTIFIC.fullmatch(value):
+        return None
+    if issue.code == "spreadsheet_date" and _DATE_AND_TIME.fullmatch(value):
         return None
     return kind
 
