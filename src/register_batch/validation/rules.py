@@ -832,9 +832,8 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
     fields=tuple(_PLAIN_CODE_FIELDS),
     message="<field> has invalid reference data value of '<value>'. Valid values are … / Example values include …",
     source="register-api.md §5.1-§5.2 (api_inclusion_validator.rb, error_message_helpers.rb)",
-    fix="Use a code from Register's list for the field (`register-batch reference show FIELD`; for course_subject_1 "
-    "to 3 the list is `course_subject`, for additional_training_initiative `training_initiative`), or add a "
-    "translation in a --mapping file.",
+    fix="Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
+    "report names it), or add a translation in a --mapping file.",
 )
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
