@@ -42,6 +42,7 @@ from register_batch.commands.common import (
     pass_state,
     result_lost,
     result_on_stdout,
+    say_resaved,
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError
@@ -251,6 +252,7 @@ def validate(
         f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
+    say_resaved(result.report)
     state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
     sys.exit(result.exit_code)
 
@@ -346,6 +348,7 @@ def convert(
                 "or leave them out with --skip-invalid",
                 err=True,
             )
+    say_resaved(result.report, err=True)
     for _index, note in result.notes[:NOTES_SHOWN]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
     if len(result.notes) > NOTES_SHOWN:
@@ -369,9 +372,13 @@ def reference() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the GET /reference-data payload as JSON.")
 @pass_state
 def reference_show(state: State, field: str | None, api_version: str | None, as_json: bool) -> None:
-    """List the fields, or one field's codes and labels (the lists validation uses)."""
+    """List the fields, or one field's codes and labels (the lists validation uses).
+
+    FIELD is a list's name, or a field as the reports name it: course_subject_1 lists course_subject,
+    degrees_attributes[0].grade lists degree_grade.
+    """
     result_on_stdout()
-    from register_batch.reference import load_reference
+    from register_batch.reference import list_of_field, load_reference
 
     settings = state.settings(api_version=api_version)
     settings.check("api_version")  # said with where it was set, as every command says it (review138 F1)
@@ -386,7 +393,10 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
             echo(f"  {name:32} {count:5} codes")
         return
     if field not in ref.fields:
-        raise click.BadParameter(f"unknown field {field!r}; known: {', '.join(ref.fields)}", param_hint="FIELD")
+        # A field as the reports name it: the list it is checked against (review151 F7).
+        if (listed := list_of_field(field)) not in ref.fields:
+            raise click.BadParameter(f"unknown field {field!r}; known: {', '.join(ref.fields)}", param_hint="FIELD")
+        field = listed
     payload = ref.api_payload(field)
     if as_json:
         _echo_json(payload)

@@ -74,9 +74,8 @@ def test_each_rows_fix_is_exactly_the_catalogues_text_for_its_code(tmp_path):
     [aim] = [row for row in rows if row["field"] == "itt_aim"]
     assert (aim["code"], aim["fix"]) == (
         "invalid_code",
-        "Use a code from Register's list for the field (`register-batch reference show FIELD`; for course_subject_1 to "
-        "3 the list is `course_subject`, for additional_training_initiative `training_initiative`), or add a "
-        "translation in a --mapping file.",
+        "Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
+        "report names it), or add a translation in a --mapping file.",
     )
     # a warning's row too (the same record's leading_zeros_lost), and the same code's rows alike
     assert {row["fix"] for row in rows if row["code"] == "leading_zeros_lost"} == {CATALOGUE["leading_zeros_lost"].fix}

@@ -132,7 +132,9 @@ def test_sync_sends_none_of_an_extract_whose_husids_a_spreadsheet_grouped(tmp_pa
     assert grouped_ids == set(range(1, len(rows)))
     synced = runner.invoke(cli, ["sync", str(grouped), "--as-of", "2026-11-28"])
     assert synced.exit_code == 1, synced.output
-    assert f"{len(rows) - 1} records: {len(rows) - 1} invalid. 0 requests" in synced.output
+    # the one warning: the whole file's, that it looks saved again by a spreadsheet (review151 F9)
+    assert f"{len(rows) - 1} records: {len(rows) - 1} invalid, 1 warning. 0 requests" in synced.output
+    assert "grouped.csv: the file looks opened in a spreadsheet and saved again: " in synced.output
 
 
 SERIAL = "looks like a spreadsheet's date serial number ({}): write the date as YYYY-MM-DD"

@@ -34,6 +34,7 @@ from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
 from register_batch.wording import cut_short, printable
 
 if TYPE_CHECKING:
+    from register_batch.reports import ReportBuilder
     from register_batch.sync.target import Target
 
 
@@ -113,6 +114,15 @@ def echo(message: str = "", *, err: bool = False) -> None:
     """One line out, its control characters escaped: a file name, or a code read from an extract, holding ESC would
     otherwise drive the terminal (click strips only colour codes, and only when the output is not a terminal)."""
     click.echo(printable(message), err=err)
+
+
+def say_resaved(report: ReportBuilder, *, err: bool = False) -> None:
+    """After the summary line, one for each input that looks opened in a spreadsheet and saved again: the one cause
+    of most of its issues, which they say one value at a time (review151 F9)."""
+    from register_batch.validation.resaved import RESAVED
+
+    for issue in report.file_issues(RESAVED):
+        echo(f"{issue.input}: {issue.message}", err=err)
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

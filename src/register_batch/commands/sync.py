@@ -24,6 +24,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
+    say_resaved,
     timeout_option,
     ukprn_option,
 )
@@ -181,6 +182,7 @@ def sync(
         summary = result.summary_line()
         echo(summary)
         summary = ""  # written
+        say_resaved(result.report)
         state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
     except KeyboardInterrupt:
         if result is None:

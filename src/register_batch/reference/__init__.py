@@ -60,6 +60,23 @@ DEGREE_CODE_FIELDS: dict[str, str] = {
     "country": "country",
 }
 
+# A degree's field as the reports name it (`degrees_attributes[0].grade`), or as rules.md does
+# (`degrees_attributes.grade`).
+_DEGREE_FIELD = re.compile(r"degrees_attributes(?:\[[0-9]+\])?\.([a-z_]+)")
+
+
+def list_of_field(field: str) -> str | None:
+    """The code list a field an issue names is checked against (`course_subject_1`: course_subject, `disability3`:
+    disability, `degrees_attributes[0].grade`: degree_grade), by the tables above; None for a field with no list.
+    `reference show` takes these names, as the reports use them (review151 F7)."""
+    if field in TRAINEE_CODE_FIELDS:
+        return TRAINEE_CODE_FIELDS[field]
+    if DISABILITY_KEY.fullmatch(field):
+        return "disability"
+    if degree := _DEGREE_FIELD.fullmatch(field):
+        return DEGREE_CODE_FIELDS.get(degree.group(1))
+    return None
+
 
 @dataclass(frozen=True)
 class CodeList:

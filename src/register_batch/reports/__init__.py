@@ -460,6 +460,9 @@ class ReportBuilder:
         self._batch_last = -1
         self._invalid = bytearray()
         self._key = 0
+        from register_batch.validation.resaved import ResavedWatch
+
+        self._resaved = ResavedWatch()  # a file a spreadsheet re-saved: said once about the file (review151 F9)
 
     def _count(self, issue: Issue) -> None:
         if issue.severity is Severity.ERROR:
@@ -478,6 +481,8 @@ class ReportBuilder:
         for issue in record.issues:
             self._count(issue)
             spool.add(self._key, issue)
+        if record.issues:
+            self._resaved.add(record)
         self._key += 1
 
     def add_file_issues(self, issues: Iterable[Issue]) -> None:
@@ -502,12 +507,18 @@ class ReportBuilder:
 
     def finish(self, inputs: list[InputInfo]) -> None:
         self.inputs = list(inputs)
+        self.add_file_issues(self._resaved.issues(inputs))  # first: the cause of most of the issues that follow
         for info in inputs:
             # A Register CSV that its web upload would refuse (hesa-formats.md §3.2) is news to `validate`, the check
             # before that upload; `convert` writes files that fit and `sync` uses the API, where it is only noise.
             self.add_file_issues(i for i in info.issues if self.command == "validate" or i.code not in UPLOAD_ONLY)
         self.summary.invalid = sum(self._invalid)
         self.summary.valid = self.summary.records - self.summary.invalid
+
+    def file_issues(self, code: str) -> list[Issue]:
+        """The issues of `code` about a whole file (`resaved_by_a_spreadsheet`: the terminal says it beside the summary
+        line, report.html in its summary box)."""
+        return [issue for issue in self._file_issues if issue.code == code]
 
     def is_invalid(self, index: int) -> bool:
         return bool(self._invalid[index])

@@ -1207,6 +1207,15 @@ def _status(
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
 
 
+def _resaved(status: Status, report: ReportBuilder) -> Status:
+    """`status` with a line, after its first, for each input that looks opened in a spreadsheet and saved again: the
+    one cause of most of its issues, which the issues table may list only past its row cap (review151 F9)."""
+    from register_batch.validation.resaved import RESAVED
+
+    status.lines[1:1] = [(f"{issue.input}:", f"{issue.message}.") for issue in report.file_issues(RESAVED)]
+    return status
+
+
 def _invalid_advice(invalid: int, kinds: Counter, *, sent: bool) -> str:
     """What the summary box says of the `invalid` records, by what their errors say (`kinds`, _count_kinds): Register
     refuses a record that breaks its own rules; one that fails only register-batch's checks it would take, but lose
@@ -1455,12 +1464,15 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         ],
         "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())}
         | (DRY_RUN_OUTCOMES if sync and sync["dry_run"] else {}),
-        "status": _status(
-            summary,
-            report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
-            sync["held_back"] if sync else None,
-            rows.invalid_kinds,
-            listed=sync["sent_to_records"] if sync else None,
+        "status": _resaved(
+            _status(
+                summary,
+                report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,
+                sync["held_back"] if sync else None,
+                rows.invalid_kinds,
+                listed=sync["sent_to_records"] if sync else None,
+            ),
+            report,
         ),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,

@@ -907,9 +907,8 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
     fields=tuple(_PLAIN_CODE_FIELDS),
     message="<field> has invalid reference data value of '<value>'. Valid values are … / Example values include …",
     source="register-api.md §5.1-§5.2 (api_inclusion_validator.rb, error_message_helpers.rb)",
-    fix="Use a code from Register's list for the field (`register-batch reference show FIELD`; for course_subject_1 "
-    "to 3 the list is `course_subject`, for additional_training_initiative `training_initiative`), or add a "
-    "translation in a --mapping file.",
+    fix="Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
+    "report names it), or add a translation in a --mapping file.",
 )
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
@@ -1249,7 +1248,14 @@ _DATE_ISSUES = (
 _EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
 _EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
 _LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
-_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})([/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
+# A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it.
+_TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+_DAY_MONTH_YEAR = re.compile(rf"([0-9]{{1,2}})([/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}})(?:{_TIME})?")
+# Excel's d-mmm-yy (01-Sep-26) and dd-mmm-yyyy; an SRS's DATETIME column (2026-09-01 00:00:00) (review151 F8).
+_DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}|[0-9]{2})")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as Excel's mmm
+_MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
+_DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
 
 
 @rule(
@@ -1257,11 +1263,15 @@ _DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})([/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2
     fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
     "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date: write the date as "
-    "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])]",
+    "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / <field>: '<value>' looks like a "
+    "spreadsheet's day-month-year date (01-Sep-26): write the date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] "
+    "(a date of birth: both centuries' days, unless one is still to come) / <field>: '<value>' is a date and a time "
+    "(an SRS's DATETIME column, or a spreadsheet's): write the date alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
-    fix="Write dates as YYYY-MM-DD: export the column as text from the SRS, or format the column as yyyy-mm-dd "
-    "before saving the CSV. register-batch does not rewrite the date itself.",
+    fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
+    "alone), or format the column as yyyy-mm-dd before saving the CSV. register-batch does not rewrite the date "
+    "itself.",
     severity=Severity.WARNING,
     api=False,
     follows=_DATE_ISSUES,
@@ -1296,7 +1306,44 @@ def dates_were_not_changed_by_a_spreadsheet(
                 f"as YYYY-MM-DD{_days_it_may_be(parts.group(1), parts.group(3), parts.group(4))}",
             )
         ]
+    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(2).title())):
+        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(3), facts.as_of)
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's day-month-year date: write the date as "
+                f"YYYY-MM-DD{days}",
+            )
+        ]
+    if parts := _DATE_AND_TIME.fullmatch(value):
+        said = f" ({found})" if (found := _day(*parts.groups())) else ""
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the "
+                f"date alone as YYYY-MM-DD{said}",
+            )
+        ]
     return None
+
+
+def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: date) -> str:
+    """` (2026-09-01)` for 01-Sep-2026. A two-digit year's century is an assumption, said: a course's or a withdrawal's
+    date is in the 2000s; a date of birth may be in either century, so both days are named, but a day still to come."""
+    if len(year) == 4:
+        found = _day(year, month, day)
+        return f" ({found})" if found else ""
+    later = _day(f"20{year}", month, day)
+    if later is None:  # no such day (29 February is in both centuries' leap years but 1900's, which 2000 has too)
+        return ""
+    if label != "date_of_birth":
+        return f" ({later}, taking '{year}' as 20{year})"
+    earlier = _day(f"19{year}", month, day)
+    if later > as_of.isoformat() or earlier is None:
+        return f" ({earlier}, as {later} is still to come)" if earlier else f" ({later})"
+    return f" ({earlier} or {later}: a two-digit year does not say which century)"
 
 
 def _days_it_may_be(first: str, second: str, year: str) -> str:

@@ -21,7 +21,7 @@ from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make
 from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, csv_layout, open_inputs
 from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
-from register_batch.validation import nested, rules  # noqa: F401  (registers the rules)
+from register_batch.validation import nested, resaved, rules  # noqa: F401  (registers the rules)
 from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today

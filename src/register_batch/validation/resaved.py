@@ -1,0 +1,103 @@
+"""A file a spreadsheet opened and saved again, told once about the whole file (review151 F9).
+
+Excel re-saving an extract changes every record the same way: dates become 30/09/2000, codes lose their leading
+zeros, HUSIDs become 2.50046E+12. Each value gets its error and its hint (spreadsheet_date, leading_zeros_lost,
+hesa_id_not_digits), thousands of rows that all have one cause and one fix: export the file again from the SRS. A view
+of the records' issues, made as the reports receive them (ReportBuilder.add_record): no rule counts anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from register_batch.model import Issue, Severity, TraineeRecord, make_issue
+from register_batch.readers import InputInfo
+from register_batch.validation.catalogue import describe
+from register_batch.validation.rules import _DATE_AND_TIME, _SCIENTIFIC
+
+RESAVED = "resaved_by_a_spreadsheet"
+
+describe(
+    RESAVED,
+    scope="file",
+    fields=(),
+    message="the file looks opened in a spreadsheet and saved again: N of its N records have values a spreadsheet "
+    "changed (dates not YYYY-MM-DD, codes without their leading zeros, HUSIDs as numbers such as 2.50046E+12); "
+    "export it again from the SRS (the XML straight from the SRS, or a CSV in UTF-8) rather than correcting it row by "
+    "row",
+    source="hesa-formats.md §1.4 (codes and HUSIDs are text), §5 items 29 and 30 (Excel drops leading zeros and "
+    "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_not_digits, "
+    "hesa_id_digit_groups",
+    fix="Export the file again from the SRS and validate that export before anyone opens it in a spreadsheet: the "
+    "XML straight from the SRS, or a CSV the SRS writes in UTF-8. Correcting the values row by row in a "
+    "spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every column "
+    "as text.",
+    severity=Severity.WARNING,
+)
+
+# Said when at least this many records of a file, and at least half of its records, have a value a spreadsheet
+# changed: two damaged rows among 500 are rows to correct; most of a file is the file.
+AT_LEAST = 10
+
+# The hints that say a spreadsheet changed a value, by what they say it changed (`hesa_id_not_digits` also names
+# typing mistakes: only its scientific-notation form counts; `spreadsheet_date` also names an SRS's DATETIME column,
+# 2026-09-01 00:00:00, which exporting again would not change: not counted).
+_KINDS = {
+    "spreadsheet_date": "dates not YYYY-MM-DD",
+    "leading_zeros_lost": "codes without their leading zeros",
+    "hesa_id_not_digits": "HUSIDs as numbers such as 2.50046E+12",
+    "hesa_id_digit_groups": "HUSIDs with thousands separators",
+}
+_ORDER = {words: place for place, words in enumerate(dict.fromkeys(_KINDS.values()))}
+
+
+def changed_by_a_spreadsheet(issue: Issue) -> str | None:
+    """What a spreadsheet changed, in the words of `_KINDS`, when `issue` says it changed a value; else None."""
+    kind, value = _KINDS.get(issue.code), issue.value
+    if kind is None or not isinstance(value, str):
+        return None
+    if issue.code == "hesa_id_not_digits" and not _SCIENTIFIC.fullmatch(value):
+        return None
+    if issue.code == "spreadsheet_date" and _DATE_AND_TIME.fullmatch(value):
+        return None
+    return kind
+
+
+class ResavedWatch:
+    """The records of each input with a value a spreadsheet changed, and what it changed: `issues()` names each input
+    most of whose records have one."""
+
+    def __init__(self) -> None:
+        self._records: Counter[str] = Counter()  # input -> records with such a value
+        self._kinds: dict[str, set[str]] = {}
+
+    def add(self, record: TraineeRecord) -> None:
+        kinds = {kind for issue in record.issues if (kind := changed_by_a_spreadsheet(issue))}
+        if kinds:
+            name = record.source.input
+            self._records[name] += 1
+            self._kinds.setdefault(name, set()).update(kinds)
+
+    def issues(self, inputs: Iterable[InputInfo]) -> list[Issue]:
+        """One warning about each of `inputs` with at least AT_LEAST such records, and at least half of its records."""
+        found = []
+        for info in inputs:
+            changed = self._records.get(info.path, 0)
+            if changed < AT_LEAST or 2 * changed < info.records:
+                continue
+            kinds = ", ".join(sorted(self._kinds[info.path], key=_ORDER.__getitem__))
+            found.append(
+                make_issue(
+                    input=info.path,
+                    code=RESAVED,
+                    severity=Severity.WARNING,
+                    message=(
+                        f"the file looks opened in a spreadsheet and saved again: {changed:,} of its "
+                        f"{info.records:,} records have values a spreadsheet changed ({kinds}); export it again "
+                        "from the SRS (the XML straight from the SRS, or a CSV in UTF-8) rather than correcting it "
+                        "row by row"
+                    ),
+                )
+            )
+        return found

@@ -1,0 +1,128 @@
+"""A file a spreadsheet opened and saved again gets one line about the whole file (review151 F9).
+
+Excel re-saving a HESA-named CSV changes every record the same way: ISO dates become 30/09/2000, codes lose their
+leading zeros, 13-digit HUSIDs become 2.50046E+12. Each value gets its own error and hint (spreadsheet_date,
+leading_zeros_lost, hesa_id_not_digits), thousands of rows in all, and most hints fall past report.html's row cap. The
+cause is one: the file should be exported again from the SRS, not corrected row by row. The terminal summary,
+report.html's summary box and report.json (a warning about the whole file, `resaved_by_a_spreadsheet`) say so, when
+most records of a file carry such hints; not for a clean file, nor for a few such records among many.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from report_schema import allowed_report
+
+AS_OF = "2026-11-28"
+LOOKS_RESAVED = "the file looks opened in a spreadsheet and saved again"
+
+
+def generated(folder: Path, count: int) -> Path:
+    extract = folder / f"g{count}.csv"
+    args = ["generate", "--count", str(count), "--format", "hesa-csv", "-o", str(extract), "--seed", "7"]
+    result = CliRunner().invoke(cli, [*args, "--ukprn", "10052198", "--as-of", AS_OF], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return extract
+
+
+def as_excel_saves(value: str) -> str:
+    """A cell as Excel writes it back to a CSV (UK locale): dates day/month/year, numbers without leading zeros,
+    numbers of more than 11 digits in scientific notation."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}"
+    if re.fullmatch(r"\d+", value):
+        number = int(value)
+        if len(str(number)) > 11:
+            mantissa, exponent = f"{number:.5E}".split("E")
+            return f"{mantissa.rstrip('0').rstrip('.')}E+{int(exponent)}"
+        return str(number)
+    return value
+
+
+def resaved(extract: Path, rows: int | None = None) -> Path:
+    """`extract` opened in Excel and saved again as CSV: all its rows changed, or only the first `rows`."""
+    with extract.open(encoding="utf-8-sig", newline="") as fh:
+        header, *records = list(csv.reader(fh))
+    changed = len(records) if rows is None else rows
+    records = [[as_excel_saves(cell) for cell in row] for row in records[:changed]] + records[changed:]
+    target = extract.with_name(f"excel-{changed}-{extract.name}")
+    with target.open("w", encoding="utf-8-sig", newline="") as fh:  # Excel's "CSV UTF-8"
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *records])
+    return target
+
+
+def validate(extract: Path, folder: Path) -> tuple[str, dict, str]:
+    """`register-batch validate`: its standard output, report.json (checked against the schema) and report.html."""
+    result = CliRunner().invoke(
+        cli, ["validate", str(extract), "--as-of", AS_OF, "--report-dir", str(folder)], catch_exceptions=False
+    )
+    assert result.exit_code in (0, 1), result.output
+    return result.output, allowed_report(folder), (folder / "report.html").read_text(encoding="utf-8")
+
+
+def status_box(page: str) -> str:
+    [box] = lxml.html.fromstring(page).find_class("status")
+    return " ".join(box.text_content().split())
+
+
+@pytest.fixture(scope="module")
+def g500(tmp_path_factory) -> Path:
+    return generated(tmp_path_factory.mktemp("g500"), 500)
+
+
+def test_a_file_resaved_in_excel_is_told_once_to_be_exported_again(g500, tmp_path):
+    extract = resaved(g500)
+    output, report, page = validate(extract, tmp_path / "r")
+    told = [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+    assert len(told) == 1
+    [issue] = told
+    assert (issue["input"], issue["record"], issue["field"], issue["severity"]) == (str(extract), None, None, "warning")
+    message = issue["message"]
+    assert message.startswith(f"{LOOKS_RESAVED}: 500 of its 500 records have values a spreadsheet changed (dates ")
+    assert "codes without their leading zeros" in message and "HUSIDs" in message
+    assert "export it again from the SRS" in message and "rather than correcting it row by row" in message
+    # first among the issues (a whole file's), and counted once as a warning
+    assert report["issues"][0] == issue
+    # the terminal: right after the summary line
+    lines = output.splitlines()
+    assert lines[0].startswith("500 records: 0 valid, 500 with errors")
+    assert lines[1] == f"{extract}: {message}"
+    # report.html: in the summary box at the top, not only in the issues table past its row cap
+    assert f"{extract}: {message}" in status_box(page)
+
+
+def test_a_clean_file_is_not_told_it_was_resaved(g500, tmp_path):
+    output, report, page = validate(g500, tmp_path / "r")
+    assert LOOKS_RESAVED not in output and LOOKS_RESAVED not in page
+    assert not [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+
+
+def test_two_resaved_records_of_500_get_their_own_hints_but_no_line_about_the_file(g500, tmp_path):
+    output, report, page = validate(resaved(g500, rows=2), tmp_path / "r")
+    hinted = {issue["record"] for issue in report["issues"] if issue["code"] == "spreadsheet_date"}
+    assert hinted == {1, 2}
+    assert LOOKS_RESAVED not in output and LOOKS_RESAVED not in page
+    assert not [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+
+
+@pytest.mark.parametrize(
+    ("count", "rows", "told"),
+    [(20, 10, True), (20, 9, False), (9, 9, False), (10, 10, True)],
+    ids=["half-of-20", "under-half", "too-few-records", "ten-of-ten"],
+)
+def test_the_line_needs_ten_records_and_half_the_file(tmp_path, count, rows, told):
+    extract = resaved(generated(tmp_path, count), rows=rows)
+    output, report, _page = validate(extract, tmp_path / "r")
+    assert (LOOKS_RESAVED in output) is told
+    found = [json.dumps(issue) for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+    assert len(found) == told

@@ -1,0 +1,122 @@
+"""More date forms a spreadsheet or an SRS writes get the spreadsheet_date hint, with the day worked out (review151 F8).
+
+Excel's d-mmm-yy format writes 2026-09-01 as `01-Sep-26`; an SRS's DATETIME column comes out as `2026-09-01 00:00:00`.
+Register answers only "... is invalid" (register-api.md §3.4, Date.iso8601). As for `30/09/2000` and a serial number,
+a warning after it says what the value looks like and which YYYY-MM-DD day it is; a two-digit year's century is said
+as an assumption, and for a date of birth, where either century may be meant, both days are named rather than one
+guessed (hesa-formats.md §5 item 30).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from valid_trainee import validated, with_changes
+
+NAMED_MONTH = "looks like a spreadsheet's day-month-year date: write the date as YYYY-MM-DD{}"
+DATE_AND_TIME = (
+    "is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the date alone as YYYY-MM-DD{}"
+)
+
+
+def issues_of(data: dict):
+    return validated(data).issues
+
+
+@pytest.mark.parametrize(
+    "field,value,hint",
+    [
+        ("itt_start_date", "01-Sep-26", NAMED_MONTH.format(" (2026-09-01, taking '26' as 2026)")),
+        ("itt_start_date", "1-SEP-26", NAMED_MONTH.format(" (2026-09-01, taking '26' as 2026)")),
+        ("itt_start_date", "01-Sep-2026", NAMED_MONTH.format(" (2026-09-01)")),
+        ("itt_end_date", "31-Jul-30", NAMED_MONTH.format(" (2030-07-31, taking '30' as 2030)")),
+        # a date of birth: either century may be meant (as of 2026-11-28), unless one of the days is still to come
+        ("date_of_birth", "01-Sep-26", NAMED_MONTH.format(" (1926-09-01 or 2026-09-01: a two-digit year does not say "
+                                                          "which century)")),
+        ("date_of_birth", "06-Jul-05", NAMED_MONTH.format(" (1905-07-06 or 2005-07-06: a two-digit year does not say "
+                                                          "which century)")),
+        ("date_of_birth", "06-Jul-99", NAMED_MONTH.format(" (1999-07-06, as 2099-07-06 is still to come)")),
+        ("date_of_birth", "31-Feb-99", NAMED_MONTH.format("")),  # no such day
+        ("itt_start_date", "2026-09-01 00:00:00", DATE_AND_TIME.format(" (2026-09-01)")),
+        ("date_of_birth", "1999-07-06 00:00", DATE_AND_TIME.format(" (1999-07-06)")),
+        ("itt_start_date", "2026-09-01 14:06:35.123", DATE_AND_TIME.format(" (2026-09-01)")),
+        ("date_of_birth", "1999-02-30 00:00:00", DATE_AND_TIME.format("")),  # no such day
+        # Excel's day/month/year with the time it shows for a date and time
+        ("itt_start_date", "30/09/2026 00:00", "looks like a spreadsheet's day/month/year date: write the date as "
+                                               "YYYY-MM-DD (2026-09-30)"),
+    ],
+)  # fmt: skip
+def test_a_date_a_spreadsheet_or_srs_wrote_gets_the_hint_after_registers_error(field, value, hint):
+    found = [(i.field, i.value, i.code, i.severity.value, i.message) for i in issues_of(with_changes(**{field: value}))]
+    at = found.index((field, value, "invalid_date", "error", f"{field} is invalid"))
+    assert found[at + 1] == (field, value, "spreadsheet_date", "warning", f"{field}: '{value}' {hint}")
+    assert [f[2] for f in found].count("spreadsheet_date") == 1
+
+
+@pytest.mark.parametrize("value", ["13 August 1990", "01-Foo-26", "Sep-26", "1990-08-13 noon", "01-Sep-126"])
+def test_other_forms_get_registers_error_alone(value):
+    assert [i.code for i in issues_of(with_changes(date_of_birth=value))] == ["invalid_date"]
+
+
+def test_validate_gives_the_hints_for_a_hesa_csv(tmp_path):
+    """Through `register-batch validate` on a HESA-named CSV, as the reviewer found it: the hint follows each error."""
+    extract = tmp_path / "g.csv"
+    made = CliRunner().invoke(
+        cli, ["generate", "--count", "2", "--format", "hesa-csv", "-o", str(extract), "--as-of", "2026-11-28"]
+    )
+    assert made.exit_code == 0, made.output
+    with extract.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    start, born = header.index("F_ITTSTARTDATE"), header.index("F_BIRTHDTE")
+    rows[0][start], rows[1][start] = "01-Sep-26", "2026-09-01 00:00:00"
+    rows[0][born] = "1999-07-06 00:00:00"
+    with extract.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    args = ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    hints = [(i["record"], i["message"]) for i in report["issues"] if i["code"] == "spreadsheet_date"]
+    assert hints == [
+        (1, f"date_of_birth: '1999-07-06 00:00:00' {DATE_AND_TIME.format(' (1999-07-06)')}"),
+        (1, f"itt_start_date: '01-Sep-26' {NAMED_MONTH.format(' (2026-09-01, taking ' + repr('26') + ' as 2026)')}"),
+        (2, f"itt_start_date: '2026-09-01 00:00:00' {DATE_AND_TIME.format(' (2026-09-01)')}"),
+    ]
+
+
+def test_an_srs_datetime_column_is_not_taken_for_a_file_resaved_by_a_spreadsheet(tmp_path):
+    """A DATETIME column in every record is how the SRS exported it: exporting it again changes nothing, so the file
+    is not told it looks re-saved by a spreadsheet (review151 F9), though each value gets its hint."""
+    extract = tmp_path / "g.csv"
+    made = CliRunner().invoke(
+        cli, ["generate", "--count", "12", "--format", "hesa-csv", "-o", str(extract), "--as-of", "2026-11-28"]
+    )
+    assert made.exit_code == 0, made.output
+    with extract.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    start = header.index("F_ITTSTARTDATE")
+    for row in rows:
+        row[start] = f"{row[start]} 00:00:00"
+    with extract.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    result = CliRunner().invoke(
+        cli, ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1, result.output
+    codes = [i["code"] for i in json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["issues"]]
+    assert codes.count("spreadsheet_date") == 12
+    assert "resaved_by_a_spreadsheet" not in codes and "looks opened in a spreadsheet" not in result.output
+
+
+def test_the_catalogue_names_the_new_forms():
+    from register_batch.validation import CATALOGUE
+
+    message = CATALOGUE["spreadsheet_date"].message
+    assert "day-month-year" in message and "DATETIME" in message
+    assert Path(__file__).parents[2].joinpath("docs", "rules.md").read_text(encoding="utf-8").count("DATETIME") >= 1
