@@ -74,7 +74,7 @@ describe(
     fields=("*",),
     message="<what is wrong with the record's structure>",
     source="hesa-formats.md §1.2, §3.2",
-    fix="Correct the record in the extract (a tag given twice, or more cells than columns).",
+    fix="Correct the record in the extract (a tag given twice, or more or fewer cells than columns).",
 )
 describe(
     "legacy_withdrawal_not_sent",
