@@ -87,3 +87,97 @@ def test_a_generated_extract_with_a_degree_twice_names_both_in_the_reports(tmp_p
         assert (
             rows[1]["value"] == "degrees 1 and 2: subject 100332, graduation_year 2023, country AU, non_uk_degree 083"
         )
+
+
+def _issue_rows(report_dir) -> list[dict[str, str]]:
+    with (report_dir / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return [row for row in csv.DictReader(fh) if row["code"] == "duplicate_degrees"]
+
+
+def _second_degree_lines(text: str) -> dict[int, int]:
+    """Per Student (1-based), the line of its second <PREVIOUSQUALIFICATION>, for Students with two or more."""
+    found: dict[int, list[int]] = {}
+    student = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "<Student>" in line:
+            student += 1
+        if "<PREVIOUSQUALIFICATION>" in line:
+            found.setdefault(student, []).append(number)
+    return {record: lines[1] for record, lines in found.items() if len(lines) > 1}
+
+
+def test_in_hesa_xml_the_issue_names_the_line_of_the_repeated_degree_in_one_process_or_two(tmp_path):
+    """review151 F5: the record's line was given, its two PREVIOUSQUALIFICATIONs 70 and 85 lines below it. The line
+    is the repeat's, the second of the two, the one to remove."""
+    as_of = date(2026, 11, 28)
+    extract = tmp_path / "twice.xml"
+    generate(
+        extract,
+        count=6,
+        fmt="hesa-xml",
+        seed=3,
+        as_of=as_of,
+        defects=0.5,
+        kinds=["duplicate_degrees"],
+        truth=tmp_path / "truth.json",
+    )
+    expected = _second_degree_lines(extract.read_text())
+    for jobs in (1, 2):
+        validate_files([extract], as_of=as_of, report_dir=tmp_path / f"jobs{jobs}", jobs=jobs)
+        rows = _issue_rows(tmp_path / f"jobs{jobs}")
+        assert [(row["record"], row["line"]) for row in rows] == [
+            (str(record), str(expected[record])) for record in (1, 3, 4)
+        ], jobs
+
+
+def _student_with_degrees(*degrees: str) -> str:
+    """A valid Student of the project's sample (its one PREVIOUSQUALIFICATION replaced by `degrees`)."""
+    from pathlib import Path
+
+    sample = (Path(__file__).parents[1] / "fixtures" / "hesa_samples" / "itt_record_C23053.xml").read_text()
+    start, end = sample.index("<Student>"), sample.index("</Student>") + len("</Student>")
+    student = sample[start:end]
+    first = student.index("<PREVIOUSQUALIFICATION>")
+    last = student.rindex("</PREVIOUSQUALIFICATION>") + len("</PREVIOUSQUALIFICATION>")
+    return student[:first] + "\n".join(degrees) + student[last:]
+
+
+def test_a_dropped_all_null_degree_and_lines_past_65535_keep_each_degree_on_its_own_line(tmp_path):
+    """An all-NULL PREVIOUSQUALIFICATION is no degree (hesa-formats.md §1.4): the lines stay with the degrees kept.
+    libxml2 keeps a line in 16 bits: past 65,535 the line is worked out as the Student's is (_start_line)."""
+    from pathlib import Path
+
+    sample = (Path(__file__).parents[1] / "fixtures" / "hesa_samples" / "itt_record_C23053.xml").read_text()
+    start = sample.index("<Student>")
+    degree = sample[sample.index("<PREVIOUSQUALIFICATION>") : sample.index("</PREVIOUSQUALIFICATION>")]
+    degree += "</PREVIOUSQUALIFICATION>"
+    empty = "<PREVIOUSQUALIFICATION><F_DEGTYPE>NULL</F_DEGTYPE></PREVIOUSQUALIFICATION>"
+    student = _student_with_degrees(empty, degree, degree)
+    for padding in (0, 70_000):
+        text = sample[:start] + "<!--" + "\n" * padding + "-->" + student + "\n</ITTRecord>\n"
+        extract = tmp_path / f"padded{padding}.xml"
+        extract.write_text(text)
+        validate_files([extract], as_of=date(2026, 11, 28), report_dir=tmp_path / f"r{padding}", jobs=1)
+        [row] = _issue_rows(tmp_path / f"r{padding}")
+        lines = [n for n, line in enumerate(text.splitlines(), start=1) if "<PREVIOUSQUALIFICATION>" in line]
+        assert row["line"] == str(lines[2]), (padding, lines)  # the third element, the second degree kept
+        assert row["value"].startswith("degrees 1 and 2: ")
+
+
+def test_a_hesa_csvs_degrees_are_on_the_records_line(tmp_path):
+    """A CSV row holds its degrees in numbered columns on its own line: the record's line, as before."""
+    as_of = date(2026, 11, 28)
+    extract = tmp_path / "twice.csv"
+    generate(
+        extract,
+        count=6,
+        fmt="hesa-csv",
+        seed=3,
+        as_of=as_of,
+        defects=0.5,
+        kinds=["duplicate_degrees"],
+        truth=tmp_path / "truth.json",
+    )
+    validate_files([extract], as_of=as_of, report_dir=tmp_path / "r", jobs=1)
+    rows = _issue_rows(tmp_path / "r")
+    assert rows and all(int(row["line"]) == int(row["record"]) + 1 for row in rows)
