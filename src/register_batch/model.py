@@ -409,6 +409,9 @@ class TraineeRecord:
     # The state changes its input can hold (withdrawal, deferral), each with the columns that say it (Mapper); shared
     # between records, never changed in place. None: not known (a record not read from an input).
     can_say: dict[str, str] | None = None
+    # The line of each degree of `data` (degrees_attributes, in order) where the input says it: a HESA XML Student's
+    # PREVIOUSQUALIFICATIONs, when it has several. Empty when not known: an issue then names the record's line.
+    degree_lines: tuple[int | None, ...] = ()
 
     @property
     def hesa_id(self) -> str | None:
@@ -431,13 +434,15 @@ class TraineeRecord:
         field: str | None = None,
         value: Any = None,
         severity: Severity = Severity.ERROR,
+        line: int | None = None,
     ) -> Issue:
-        """Record an issue about this record and return it."""
+        """Record an issue about this record and return it; `line`: where in the input the issue is, if not on the
+        record's first line (one of its degrees)."""
         source = self.source
         found = make_issue(
             input=source.input,
             record=source.record,
-            line=source.line,
+            line=source.line if line is None else line,
             provider_trainee_id=self.data.get("provider_trainee_id"),
             hesa_id=self.data.get("hesa_id"),
             field=field,

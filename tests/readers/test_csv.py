@@ -732,11 +732,21 @@ def test_in_registers_csv_an_apostrophe_keeps_null_as_the_text(tmp_path):
 
 
 def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
+    """In Register's CSV, as Register's upload reads it (hesa-formats.md §3.2 item 9); a HESA-named CSV's short row is
+    the record's error besides (review151 F4: tests/readers/test_short_rows_review151.py)."""
+    path = tmp_path / "register.csv"
+    path.write_text("hesa_id,last_name,first_names\n0310261553101,George\n")
+    _info, [raw] = read(path, "register-csv")
+    assert raw.fields == {"hesa_id": "0310261553101", "last_name": "George", "first_names": None}
+    assert raw.problems == []
     path = tmp_path / "hesa.csv"
     path.write_text("F_HUSID,F_SURNAME,F_FNAMES\n0310261553101,George\n")
     _info, [raw] = read(path)
     assert raw.fields == {"F_HUSID": "0310261553101", "F_SURNAME": "George", "F_FNAMES": None}
-    assert raw.problems == []
+    assert [said for _field, said in raw.problems] == [
+        "row has 2 cells but the header has 3 columns (a missing cell moves every later value one column back, or the "
+        "export leaves off a row's empty last cells: have it write every column)"
+    ]
 
 
 def split_rows(raws) -> list[tuple[int, bool]]:

@@ -347,13 +347,18 @@ def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(
 def test_issue_lines_are_the_lines_of_the_records_start_tags_past_65535_too(
     long_extract, long_serial, small_chunks, tmp_path
 ):
+    """A duplicate_degrees issue names its repeated degree's line instead (review151 F5)."""
     two_processes(long_extract, tmp_path)
     lines = long_extract.read_text(encoding="utf-8").split("\n")
     starts = {number for number, text in enumerate(lines, start=1) if text.strip() == "<Student>"}
+    degrees = {number for number, text in enumerate(lines, start=1) if text.strip() == "<PREVIOUSQUALIFICATION>"}
     for reports in (long_serial.reports, tmp_path / "two"):
         with open(reports / "issues.csv", newline="", encoding="utf-8") as fh:
-            found = {int(row["line"]) for row in csv.DictReader(fh) if row["line"]}
+            rows = [(row["code"], int(row["line"])) for row in csv.DictReader(fh) if row["line"]]
+        found = {line for code, line in rows if code != "duplicate_degrees"}
+        repeats = {line for code, line in rows if code == "duplicate_degrees"}
         assert max(found) > 65_535 and found <= starts
+        assert repeats and repeats <= degrees
 
 
 def test_crlf_and_one_line_layouts_chunk_exactly(long_extract, small_chunks, tmp_path):

@@ -122,7 +122,7 @@ def sync(
     another provider's token; 3 when interrupted, when Register stopped answering part-way, or when the outcome of a
     request stayed unknown (run the same command again to resume).
     """
-    from register_batch.readers import input_paths
+    from register_batch.readers import check_inputs_open, input_paths
     from register_batch.reports import check_report_dir
     from register_batch.sync import SyncOptions, SyncResult, sync_files
     from register_batch.sync.target import load_token, open_target
@@ -145,6 +145,9 @@ def sync(
     token = load_token(token_file_to_use(settings))
     folder = _report_dir(settings, report_dir, "sync")
     check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
+    # An input that is not there (a mistyped name), a folder or not to be read is refused, once the settings are known
+    # good, before a target starts: no embedded emulator, no state dir, no Target: line (review151 F6).
+    check_inputs_open(inputs)
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
     held = OutcomeHeld()

@@ -721,7 +721,7 @@ class Mapper:
             value = data.get(name)
             if value is not None and not value.isascii():
                 data[name] = unicodedata.normalize("NFC", value)
-        degrees = self._degrees(raw, fmap)
+        degrees, degree_lines = self._degrees_and_lines(raw, fmap)
         if degrees:
             data["degrees_attributes"] = degrees
         placements = self._placements(raw, fmap)
@@ -731,6 +731,8 @@ class Mapper:
         if unsaid := _unsaid_subjects(plan, raw, fmt):
             partial_lists = partial_lists | unsaid
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=partial_lists)
+        if degree_lines:
+            record.degree_lines = degree_lines
         states = self._state_sources(fmap)
         has_withdrawal = not keys.isdisjoint(states.withdrawal)
         has_deferral = not keys.isdisjoint(states.deferral)
@@ -828,11 +830,16 @@ class Mapper:
             rows.setdefault(n, {})[source] = fields[name]
         return [rows[n] for n in sorted(rows)]
 
-    def _degrees(self, raw: RawRecord, fmap: FieldMap) -> list[dict[str, str]]:
+    def _degrees_and_lines(self, raw: RawRecord, fmap: FieldMap) -> tuple[list[dict[str, str]], tuple[int | None, ...]]:
+        """The record's degrees, and the line of each where the reader kept them (RawRecord.group_lines), else ()."""
         if not fmap.degree_fields:
-            return []
+            return [], ()
         degrees = []
-        for row in self._group_rows(raw, fmap.degree_group, fmap.degree_fields):
+        rows = self._group_rows(raw, fmap.degree_group, fmap.degree_fields)
+        given = (raw.group_lines or {}).get(fmap.degree_group or "")
+        known = given if given is not None and len(given) == len(rows) else None
+        lines: list[int | None] = []
+        for number, row in enumerate(rows):
             degree: dict[str, str] = {}
             for api_field, sources in fmap.degree_fields.items():
                 for source in sources:
@@ -843,7 +850,9 @@ class Mapper:
             if not degree:
                 continue  # a qualification whose values are all NULL is dropped (hesa-formats.md §1.4)
             degrees.append(degree)  # its degree_type is split by _locate, once its codes are translated
-        return degrees
+            if known is not None:
+                lines.append(known[number])
+        return degrees, tuple(lines)
 
     def _placements(self, raw: RawRecord, fmap: FieldMap) -> list[dict[str, str]]:
         urns: list[dict[str, str]] = []

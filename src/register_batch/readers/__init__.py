@@ -58,6 +58,7 @@ __all__ = [
     "RawRecord",
     "XmlChunks",
     "XmlPart",
+    "check_inputs_open",
     "check_unchanged",
     "csv_layout",
     "file_state",
@@ -499,6 +500,17 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
         # Not a file named `-` read in its place (a leftover beside the job): `./-` names one.
         raise UnusableInput("-", STANDARD_INPUT)
     _refuse_repeats(given)
+    return given
+
+
+def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
+    """The inputs (`input_paths`), each opened and closed again, nothing read: UnusableInput for one that is not
+    there, a folder, not to be read, or no regular file, as reading it would say. For a command to say so before it
+    starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line (review151 F6: a
+    mistyped name left a state dir behind, and a first line that read as if a run began)."""
+    given = input_paths(paths)
+    for path in given:
+        _open_file(Path(path), printable(path)).close()
     return given
 
 

@@ -557,8 +557,10 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     select = info.select
     quotes = _StrayQuotes()
     nulls = _BareNulls()
-    kept: RawRecord | None = None  # the row held back (_cut_in_two), and its cell count
+    kept: RawRecord | None = None  # the row held back (_cut_in_two), its cell count, and its problem if short
     kept_cells = 0
+    kept_short: str | None = None
+    pads_short_rows = read.pads_short_rows
     count = 0
     start_line = reader.line_num + 1
     try:
@@ -599,6 +601,7 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 if '"' in as_read:
                     quotes.note_row(as_read, read, line)
             cells = len(row)
+            short: str | None = None  # a HESA-named CSV's short row: its problem, unless it is half of a cut row
             if select is not None and not select(count):  # another process reads this record in full
                 raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
             else:
@@ -606,6 +609,8 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                 padded: Sequence[str | None] = row
                 if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
                     padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
+                    if cells < named and not pads_short_rows:
+                        short = _short_row(row, named, width)
                 fields = cell_fields(padded, places, protected_null_is_text, doubled_quotes)
                 raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
             # A row no wider than the header is held back one row, to be seen with the next (_cut_in_two); a full row
@@ -617,12 +622,16 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                     yield previous
                     yield raw  # a half, not held to pair again: a short row after it is judged with the next
                     continue
+                if kept_short is not None:
+                    previous.problems.append((None, kept_short))
                 yield previous
             if cells > width:
                 yield raw
             else:
-                kept, kept_cells = raw, cells
+                kept, kept_cells, kept_short = raw, cells, short
         if kept is not None:
+            if kept_short is not None:
+                kept.problems.append((None, kept_short))
             yield kept
     except csv.Error as exc:
         if not str(exc).startswith("field larger than field limit"):
@@ -862,6 +871,24 @@ def _shaped(
     return row + [None] * (width - len(row))
 
 
+def _short_row(row: list[str], named: int, width: int) -> str:
+    """The problem of a HESA-named CSV's row with fewer cells than the header names columns (review151 F4).
+
+    Register's upload reads a short row of its own template with the missing cells blank (hesa-formats.md §3.2 item
+    9), and so does register-batch; but a HESA-named CSV is never uploaded as it is, and a cell lost in the middle of a
+    row (a cell deleted in a spreadsheet, an export that skips a blank value) moves every later value one column
+    back: read so, the record had an error for nearly every field (a first name as an ethnicity) and none about the
+    row. No row can tell that loss from a writer that leaves off a row's empty last cells: both lack a cell, and the
+    mid-row loss ends in the last column's value, which may be anything. So every short row is the record's error,
+    whose other issues are not said (as for extra cells); one that ends on an empty cell is no trimming writer's.
+    """
+    columns = f"the header has {width} columns" if named == width else f"the header names {named} columns"
+    said = f"row has {len(row)} cells but {columns} (a missing cell moves every later value one column back"
+    if row[-1].strip():
+        return f"{said}, or the export leaves off a row's empty last cells: have it write every column)"
+    return f"{said})"
+
+
 @dataclass(slots=True)
 class _CsvHeader:
     """What a CSV's header tells, read once per file: which column each cell is, and how the rows' values are read."""
@@ -875,6 +902,9 @@ class _CsvHeader:
     # surname) once Register strips the apostrophe; a bare NULL is still taken as blank, as SRS exports write it.
     # In a HESA-named CSV, NULL is HESA's no value with or without an apostrophe (§1.4).
     protected_null_is_text: bool
+    # Register's upload reads a short row with its missing cells blank (hesa-formats.md §3.2 item 9), and so does
+    # register-batch for Register's CSV; a HESA-named CSV's short row is the record's error instead (_short_row).
+    pads_short_rows: bool
     # Register's error report (its `Errors` column) doubles the quotes of every value it protects with an apostrophe
     # (AddTraineeCsvValueSanitiser, §3.5, §5 item 32): read back, such a value loses both, and is the value Register
     # holds. register-batch's own CSVs double nothing, so only the report is read so.
@@ -904,6 +934,7 @@ class _CsvHeader:
             places=[(index, column) for index, column in enumerate(columns) if column is not None],
             labels=[_header_label(cell) for cell in header],
             protected_null_is_text=register,
+            pads_short_rows=register,
             doubled_quotes=register and _is_error_report(header, layout),
             spaces=_Untrimmed() if register else None,
         )
@@ -932,9 +963,10 @@ def _missing_columns(missing: list[str], layout: CsvLayout) -> str:
 
 def _cut_in_two(first: RawRecord, first_cells: int, second: RawRecord, cells: int, width: int) -> None:
     """Mark two rows, the second short, whose cells make the header's columns and one more: a line break in a cell not
-    in quotes cut one row in two (an SRS export that does not quote). Short rows alone are fine (Register's import
-    takes them, hesa-formats.md §3.2 item 9), so read alone the first half would pass as a record without its later
-    columns (placements, a degree) and be created so. Both halves are errors instead: nothing is sent, nothing lost.
+    in quotes cut one row in two (an SRS export that does not quote). Short rows alone are fine in Register's CSV
+    (Register's import takes them, hesa-formats.md §3.2 item 9), so read alone the first half would pass as a record
+    without its later columns (placements, a degree) and be created so; in a HESA-named CSV each half is said as
+    this, the cause, not as a short row (`_short_row`). Both halves are errors instead: nothing is sent, nothing lost.
     A break in the last column leaves the first half at full width and the second one cell (review104 F5: it was a
     record of its own, a `required` error for every field, the cause unsaid); so `read_csv` holds back every row no
     wider than the header until it has seen the next. (A break in the first column, a one-cell row and then a full

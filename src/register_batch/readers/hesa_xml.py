@@ -329,9 +329,10 @@ def _doctype_end(text: bytes, start: int) -> int:
     return -1
 
 
-def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
+def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) -> RawRecord:
     # The hot loop of the reader. The parser drops comments and processing instructions, and entities are
-    # never resolved, so every child is an element. A leaf has text, or no text and no children.
+    # never resolved, so every child is an element. A leaf has text, or no text and no children. `shift`: the
+    # chunk's, for the lines of a Student's degrees (_start_line).
     fields: dict[str, str | None] = {}
     groups: dict[str, list[dict[str, str | None]]] = {}
     containers = 0
@@ -340,6 +341,7 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
     strays: list[tuple[etree._Element, etree._Element]] = []  # (container, item): not the group HESA has there
     wrapped: list[etree._Element] = []  # an SRS's own element holding HESA's tags, which are read in a Student only
     marked: list[etree._Element] = []  # a value with elements in it (<F_SURNAME>Hay<i>ward</i>): rare
+    degrees: list[etree._Element] = []  # the PREVIOUSQUALIFICATIONs read, for their lines (RawRecord.group_lines)
     for child in student:
         text = child.text
         if text is not None:
@@ -404,6 +406,8 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
                     continue
                 rows = groups.setdefault(tag, [])
                 rows.append(row)
+                if tag == _DEGREE_ITEM:
+                    degrees.append(item)
                 if len(row) != len(item):
                     repeats_in_groups.append((len(rows), item, row))
             continue
@@ -465,7 +469,10 @@ def _student_fields(student: etree._Element, source: SourceRef) -> RawRecord:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
         problems = [*problems, *clashes]
-    return RawRecord(source=source, fields=fields, groups=groups, problems=problems, marked=said)
+    raw = RawRecord(source=source, fields=fields, groups=groups, problems=problems, marked=said)
+    if len(degrees) > 1:  # where an issue about one of several degrees can point (duplicate_degrees: review151 F5)
+        raw.group_lines = {_DEGREE_ITEM: [_start_line(degree, shift) for degree in degrees]}
+    return raw
 
 
 def _joined(tags: dict[str, str | None]) -> str | None:
@@ -551,6 +558,7 @@ HESA_GROUPS = frozenset({"PLACEMENTS", "PLACEMENT", "PREVIOUSQUALIFICATIONS", "P
 # Each group's item and the container HESA puts it in.
 GROUP_ITEMS = {"PLACEMENT": "PLACEMENTS", "PREVIOUSQUALIFICATION": "PREVIOUSQUALIFICATIONS"}
 GROUP_OF = {container: item for item, container in GROUP_ITEMS.items()}
+_DEGREE_ITEM = "PREVIOUSQUALIFICATION"
 
 
 def _is_plain(tag: object) -> bool:
@@ -745,7 +753,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             source = SourceRef(input=name, record=count, line=line)
             ukprn, late = _wrappers_ukprn(student, wrappers)
             if select is None or select(count):
-                raw = _student_fields(student, source)
+                raw = _student_fields(student, source, shift)
                 if ukprn is not None:
                     _given_the_wrappers_ukprn(raw, *ukprn)
             else:

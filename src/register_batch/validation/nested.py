@@ -362,21 +362,48 @@ def degree_identity(degree: dict[str, Any], facts: Facts) -> tuple[Any, ...] | N
     fields=("degrees_attributes",),
     message="degrees_attributes contains duplicate degrees",
     source="register-api.md §3.3 R7b (trainee_attributes.rb#duplicate_degrees?)",
-    fix="Send each degree once.",
+    fix="Send each degree once. The issue's value says which degrees are alike and the values Register compares "
+    "(degrees 1 and 2: subject 100505, graduation_year 2021, uk_degree 083, grade 02): remove the repeat (in HESA "
+    "XML the issue's line is its PREVIOUSQUALIFICATION's), or correct the degree that was copied by mistake.",
 )
 def degrees_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register's message, word for word (the emulator answers with it); which degrees are alike is the value
+    (review151 F5: a record with several degrees had nothing to say which to remove)."""
     degrees = data.get("degrees_attributes") or ()
     if len(degrees) < 2:
         return None
-    seen = set()
-    for degree in degrees:
+    alike: dict[tuple[Any, ...], list[int]] = {}
+    for number, degree in enumerate(degrees, start=1):
         identity = degree_identity(degree, facts)
-        if identity is None:
-            continue
-        if identity in seen:
-            return [("degrees_attributes", None, "degrees_attributes contains duplicate degrees")]
-        seen.add(identity)
+        if identity is not None:
+            alike.setdefault(identity, []).append(number)
+    repeated = [(identity, numbers) for identity, numbers in alike.items() if len(numbers) > 1]
+    if not repeated:
+        return None
+    said = "; ".join(_alike_degrees(identity, numbers) for identity, numbers in repeated)
+    return [("degrees_attributes", said, "degrees_attributes contains duplicate degrees")]
+
+
+def first_repeated_degree(degrees: list[dict[str, Any]], facts: Facts) -> int | None:
+    """The index of the first degree alike to one before it (R7b), whose line a duplicate_degrees issue names where
+    the input gives one (TraineeRecord.degree_lines): the repeat to remove."""
+    seen = set()
+    for index, degree in enumerate(degrees):
+        identity = degree_identity(degree, facts)
+        if identity is not None:
+            if identity in seen:
+                return index
+            seen.add(identity)
     return None
+
+
+def _alike_degrees(identity: tuple[Any, ...], numbers: list[int]) -> str:
+    """`degrees 1 and 2: subject 100505, graduation_year 2021, uk_degree 083, grade 02`: the degrees (1-based, in the
+    order sent) and the values R7b compares, as Register compares them (a year, grade 09 as 14), blank ones left
+    out."""
+    which = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+    values = ", ".join(f"{field} {value}" for field, value in zip(DEGREE_IDENTITY, identity, strict=True) if value)
+    return f"degrees {which}: {values}"
 
 
 # --- placements -------------------------------------------------------------------------------------------

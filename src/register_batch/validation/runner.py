@@ -75,7 +75,7 @@ describe(
     fields=("*",),
     message="<what is wrong with the record's structure>",
     source="hesa-formats.md §1.2, §3.2",
-    fix="Correct the record in the extract (a tag given twice, or more cells than columns).",
+    fix="Correct the record in the extract (a tag given twice, or more or fewer cells than columns).",
 )
 describe(
     "legacy_withdrawal_not_sent",
@@ -235,6 +235,16 @@ _REPORTED_BESIDE_THE_MAPPING = frozenset(
     }
 )
 _PRIMARY_SUBJECT_RULE = "primary_subject_required"
+DUPLICATE_DEGREES = "duplicate_degrees"
+
+
+def _repeat_line(record: TraineeRecord, facts: Facts) -> int | None:
+    """The line of the degree a duplicate_degrees issue is about, the first that repeats one before it, where the
+    input gives the degrees' lines (a HESA XML Student's PREVIOUSQUALIFICATIONs, review151 F5); None for the record's
+    line."""
+    index = nested.first_repeated_degree(record.data.get("degrees_attributes") or [], facts)
+    lines = record.degree_lines
+    return lines[index] if index is not None and index < len(lines) else None
 
 
 def _reported_beside_the_mapping(record: TraineeRecord, code: str, field: str) -> bool:
@@ -326,7 +336,10 @@ class Validator:
                     if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
                             value = read_as[field]
-                        record.issue(code, message, field=field, value=value, severity=severity)
+                        line = None  # the record's, but for a repeated degree with a line of its own
+                        if code == DUPLICATE_DEGREES and record.degree_lines:
+                            line = _repeat_line(record, facts)
+                        record.issue(code, message, field=field, value=value, severity=severity, line=line)
         for key, checks in self._nested_checks:
             items = data.get(key)
             if not items:
