@@ -733,7 +733,7 @@ def test_in_registers_csv_an_apostrophe_keeps_null_as_the_text(tmp_path):
 
 def test_a_short_row_reads_its_missing_cells_as_absent(tmp_path):
     """In Register's CSV, as Register's upload reads it (hesa-formats.md §3.2 item 9); a HESA-named CSV's short row is
-    the record's error besides (review151 F4: tests/readers/test_short_rows_review151.py)."""
+    the record's error besides (review151 F4: tests/readers/test_short_rows.py)."""
     path = tmp_path / "register.csv"
     path.write_text("hesa_id,last_name,first_names\n0310261553101,George\n")
     _info, [raw] = read(path, "register-csv")

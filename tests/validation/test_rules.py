@@ -1113,7 +1113,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "possibly_garbled_text",  # test_text_from_other_code_pages.py
         "replacement_character",  # test_replacement_character.py
         "withdrawal_date_is_a_time",  # test_nested.py
-        "unknown_training_route",  # test_review151_route_and_latin1.py
+        "unknown_training_route",  # test_route_not_a_code_and_windows_1252_read_as_latin1.py
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()
