@@ -154,6 +154,22 @@ def test_windows_1252_punctuation_read_as_latin1_is_named_as_such():
     ]
 
 
+def test_utf8_punctuation_read_as_latin1_is_named_as_utf8_not_windows_1252():
+    """’ in UTF-8 is E2 80 99: a UTF-8 file declared ISO-8859-1 reads it as `â` U+0080 U+0099, and the fix is to make
+    the declaration say UTF-8, as garbled_text says; "make it say windows-1252" would leave `Oâ€™Brien` (review152 F1).
+    """
+    garbled = "O’Brien".encode().decode("latin-1")
+    assert control_character(with_changes(last_name=garbled)) == [
+        (
+            "last_name",
+            "last_name contains U+0080, part of UTF-8 text read as ISO-8859-1 (latin-1) ('O’Brien'), and Register "
+            "would store the control character. If the file is XML whose declaration says ISO-8859-1 or latin-1, "
+            "make it say UTF-8; otherwise the text was converted so before register-batch read it: export it again "
+            "from the SRS",
+        )
+    ]
+
+
 def test_validate_of_an_xml_file_declared_iso_8859_1_holding_windows_1252_bytes(tmp_path):
     clean = tmp_path / "clean.xml"
     args = ["generate", "--count", "1", "-o", str(clean), "--seed", "7", "--as-of", AS_OF]

@@ -225,11 +225,19 @@ _AS_WINDOWS_1252 = str.maketrans(_WINDOWS_1252_C1)
 
 
 def _control_message(label: str, value: str, hit: str) -> str:
-    """What the first control character `hit` of `value` is: a line break, Windows-1252's sign read as ISO-8859-1
-    (when that reading leaves no control character), or a control character."""
+    """What the first control character `hit` of `value` is: a line break, part of UTF-8 text read as ISO-8859-1 (’ in
+    UTF-8 is E2 80 99, so read as latin-1 it holds U+0080: review152 F1), Windows-1252's sign read as ISO-8859-1 (when
+    that reading leaves no control character), or a control character."""
     if hit in "\r\n":
         return f"{label} contains a line break: Register would store it as it is"
     code = f"U+{ord(hit):04X}"
+    if "\x80" <= hit <= "\x9f" and (said := utf8_read_as_windows_1252(value)):
+        return (
+            f"{label} contains {code}, part of UTF-8 text read as ISO-8859-1 (latin-1) ({cut_short(said)!r}), and "
+            "Register would store the control character. If the file is XML whose declaration says ISO-8859-1 or "
+            "latin-1, make it say UTF-8; otherwise the text was converted so before register-batch read it: export "
+            "it again from the SRS"
+        )
     if hit in _WINDOWS_1252_C1 and not CONTROL_CHARACTER.search(read := value.translate(_AS_WINDOWS_1252)):
         return (
             f"{label} contains {code}, which is {_WINDOWS_1252_C1[hit]} in Windows-1252 ({cut_short(read)!r}): "
@@ -282,7 +290,10 @@ def _in_record_and_its_items(
     "export writes one XML cannot carry]: Register would store it as it is / <field> contains U+0080-U+009F, which is "
     "<sign> in Windows-1252 ('<the value so read>'): Windows-1252 text read as ISO-8859-1 (latin-1), and Register "
     "would store the control character. If the file is XML whose declaration says ISO-8859-1 or latin-1, make it say "
-    "windows-1252; otherwise the text was converted so before register-batch read it: export it again from the SRS",
+    "windows-1252; otherwise the text was converted so before register-batch read it: export it again from the SRS / "
+    "<field> contains U+0080-U+009F, part of UTF-8 text read as ISO-8859-1 (latin-1) ('<the value so read>'), and "
+    "Register would store the control character. If the file is XML whose declaration says ISO-8859-1 or latin-1, "
+    "make it say UTF-8; [otherwise ...]",
     source="design.md (bad input: never a value the API would store damaged); Register does not check this; "
     "U+0080-U+009F as Windows-1252: WHATWG Encoding Standard (the iso-8859-1 label is windows-1252)",
     fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file. "
@@ -291,7 +302,9 @@ def _in_record_and_its_items(
     "means the SRS wrote Windows-1252 and the file was read as ISO-8859-1: an XML declaration saying ISO-8859-1 or "
     "latin-1 on such a file should say windows-1252 (register-batch then reads O’Brien as the SRS shows it). In a "
     "UTF-8 file (a CSV, or XML declared UTF-8) the character is in the file itself, put there by a conversion from "
-    "ISO-8859-1 of Windows-1252 text (or written as &#146;): export the file again from the SRS as UTF-8.",
+    "ISO-8859-1 of Windows-1252 text (or written as &#146;): export the file again from the SRS as UTF-8. A "
+    "character the message names as part of UTF-8 text (â€™ for ’) means a UTF-8 file read as ISO-8859-1: its XML "
+    "declaration should say UTF-8.",
     api=False,
 )
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
