@@ -2298,9 +2298,12 @@ def test_an_embedded_emulator_database_damaged_past_its_first_pages_exits_2_with
         file.seek((root - 1) * size)
         file.write(b"\xff" * size)
     ledger_before = (state / "ledger.sqlite3").read_bytes()
+    # Not emulator --db's "move it away", which leads to a refusal while the ledger links records (review152 F2).
     said = (
-        f"register-batch: error: {database}: cannot be read as the emulator's database (database disk image is "
-        "malformed); move it away to start with an empty one"
+        f"register-batch: error: {database}: the embedded emulator's database is damaged (database disk image is "
+        f"malformed). The embedded emulator never sent its trainees anywhere: to start afresh, delete the whole state "
+        f"dir {state} (or give a new --state-dir); to keep them, put the folder {state / 'register'} back from a "
+        "backup, token and all. Nothing was sent"
     )
     for command in (
         ["sync", str(source), "--state-dir", str(state), "--report-dir", str(tmp_path / "again")],

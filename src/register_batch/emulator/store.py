@@ -179,6 +179,20 @@ def _add_discarded_at(db: sqlite3.Connection) -> None:
 _TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 
 
+class DamagedDatabase(ConfigError):
+    """A --db file that is damaged, or not a database at all (exit 2). Its message suits `emulator --db`; the
+    embedded emulator's caller says what to do with a state dir's instead (sync/target.py, review152 F2)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(
+            f"{path}: cannot be read as the emulator's database ({reason}); move it away to start with an empty one"
+        )
+        self.path, self.reason = path, reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.reason))
+
+
 class UkprnTaken(ValueError):
     """A UKPRN given for a token that another token's provider already has: one token is one provider here."""
 
@@ -246,10 +260,7 @@ class Store:
                 raise ConfigError(
                     f"{self.path}: in use by another process ({exc}): stop the emulator using it, or give another --db"
                 ) from None
-            raise ConfigError(
-                f"{self.path}: cannot be read as the emulator's database ({exc}); move it away to start with an "
-                "empty one"
-            ) from None
+            raise DamagedDatabase(self.path, str(exc)) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

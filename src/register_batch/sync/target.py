@@ -209,6 +209,7 @@ def open_target(
         yield Target(url=root, token=token, label=root, identity=root)
         return
     from register_batch.emulator import start_emulator
+    from register_batch.emulator.store import DamagedDatabase
 
     # One run at a time on the emulator's data too: a second sync (the first stopped with Ctrl-Z, say) is told the
     # state dir is in use before it opens the first one's database, where it met "database is locked" (exit 70).
@@ -216,7 +217,20 @@ def open_target(
         folder = private_dir(Path(state_dir) / EMBEDDED_DIR)
         embedded_token = embedded_token_in(folder)
         # No test hooks: they take no token, and the data is this user's state dir's (review93 F1).
-        emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], hooks=False)
+        try:
+            emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], hooks=False)
+        except DamagedDatabase as exc:
+            # "Move it away" (emulator --db's advice) leads here to check_embedded_data's refusal while the ledger
+            # links records to its trainees: say the two ways out at once (review152 F2).
+            raise ConfigError.naming(
+                "{db}: the embedded emulator's database is damaged ({reason}). The embedded emulator never sent its "
+                "trainees anywhere: to start afresh, delete the whole state dir {folder} (or give a new {state_dir}); "
+                "to keep them, put the folder {data} back from a backup, token and all. Nothing was sent",
+                db=printable(str(exc.path)),
+                reason=exc.reason,
+                data=printable(str(folder)),
+                folder=printable(str(state_dir)),
+            ) from None
         try:
             stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
             if ukprn:
