@@ -260,7 +260,7 @@ class Store:
                 raise ConfigError(
                     f"{self.path}: in use by another process ({exc}): stop the emulator using it, or give another --db"
                 ) from None
-            raise DamagedDatabase(self.path, str(exc)) from None
+            raise DamagedDatabase(self.path or Path(":memory:"), str(exc)) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
