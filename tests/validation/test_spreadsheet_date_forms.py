@@ -36,12 +36,12 @@ def issues_of(data: dict):
         ("itt_start_date", "1-SEP-26", NAMED_MONTH.format(" (2026-09-01, taking '26' as 2026)")),
         ("itt_start_date", "01-Sep-2026", NAMED_MONTH.format(" (2026-09-01)")),
         ("itt_end_date", "31-Jul-30", NAMED_MONTH.format(" (2030-07-31, taking '30' as 2030)")),
-        # a date of birth: either century may be meant (as of 2026-11-28), unless one of the days is still to come
-        ("date_of_birth", "01-Sep-26", NAMED_MONTH.format(" (1926-09-01 or 2026-09-01: a two-digit year does not say "
-                                                          "which century)")),
-        ("date_of_birth", "06-Jul-05", NAMED_MONTH.format(" (1905-07-06 or 2005-07-06: a two-digit year does not say "
-                                                          "which century)")),
-        ("date_of_birth", "06-Jul-99", NAMED_MONTH.format(" (1999-07-06, as 2099-07-06 is still to come)")),
+        # a date of birth: the century whose day gives an age of 16 to 100 (as of 2026-11-28: review153 F3)
+        ("date_of_birth", "06-Jul-05", NAMED_MONTH.format(" (2005-07-06, the century that gives an age of 16 to 100)")),
+        ("date_of_birth", "06-Jul-99", NAMED_MONTH.format(" (1999-07-06, the century that gives an age of 16 to 100)")),
+        ("date_of_birth", "29-Feb-00", NAMED_MONTH.format(" (2000-02-29)")),  # 1900 had no 29 February
+        ("date_of_birth", "01-Sep-26", NAMED_MONTH.format(" (1926-09-01 or 2026-09-01: neither gives an age of 16 to "
+                                                          "100, which Register requires)")),
         ("date_of_birth", "31-Feb-99", NAMED_MONTH.format("")),  # no such day
         ("itt_start_date", "2026-09-01 00:00:00", DATE_AND_TIME.format(" (2026-09-01)")),
         ("date_of_birth", "1999-07-06 00:00", DATE_AND_TIME.format(" (1999-07-06)")),

@@ -1278,7 +1278,7 @@ _DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
     "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date: write the date as "
     "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / <field>: '<value>' looks like a "
     "spreadsheet's day-month-year date (01-Sep-26): write the date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] "
-    "(a date of birth: both centuries' days, unless one is still to come) / <field>: '<value>' is a date and a time "
+    "(a date of birth: the century whose day gives an age of 16 to 100) / <field>: '<value>' is a date and a time "
     "(an SRS's DATETIME column, or a spreadsheet's): write the date alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
@@ -1344,7 +1344,8 @@ def dates_were_not_changed_by_a_spreadsheet(
 
 def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: date) -> str:
     """` (2026-09-01)` for 01-Sep-2026. A two-digit year's century is an assumption, said: a course's or a withdrawal's
-    date is in the 2000s; a date of birth may be in either century, so both days are named, but a day still to come."""
+    date is in the 2000s; a date of birth is the one of the two centuries' days Register's age rules take (16 to 100
+    years ago, §3.4: the window is shorter than a century, so at most one is), said as such (review153 F3)."""
     if len(year) == 4:
         found = _day(year, month, day)
         return f" ({found})" if found else ""
@@ -1353,10 +1354,11 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
         return ""
     if label != "date_of_birth":
         return f" ({later}, taking '{year}' as 20{year})"
-    earlier = _day(f"19{year}", month, day)
-    if later > as_of.isoformat() or earlier is None:
-        return f" ({earlier}, as {later} is still to come)" if earlier else f" ({later})"
-    return f" ({earlier} or {later}: a two-digit year does not say which century)"
+    days = [found for found in (_day(f"19{year}", month, day), later) if found]
+    oldest, youngest = years_before(as_of, 100).isoformat(), years_before(as_of, 16).isoformat()
+    if taken := [found for found in days if oldest < found <= youngest]:
+        return f" ({taken[0]}, the century that gives an age of 16 to 100)" if len(days) > 1 else f" ({taken[0]})"
+    return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
 
 def _days_it_may_be(first: str, second: str, year: str) -> str:
