@@ -126,3 +126,17 @@ def test_the_line_needs_ten_records_and_half_the_file(tmp_path, count, rows, tol
     assert (LOOKS_RESAVED in output) is told
     found = [json.dumps(issue) for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
     assert len(found) == told
+
+
+def test_a_hesa_xml_file_with_day_month_year_dates_gets_each_hint_but_no_line_about_the_file(tmp_path):
+    """No spreadsheet writes HESA XML: 30/09/2000 dates there are the SRS export's own, which exporting again would not
+    change, so each value's hint says what to mend and no line says the file was resaved (review153 F4)."""
+    extract = tmp_path / "g20.xml"
+    args = ["generate", "--count", "20", "-o", str(extract), "--seed", "7", "--ukprn", "10052198", "--as-of", AS_OF]
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    text = extract.read_text(encoding="utf-8")
+    extract.write_text(re.sub(r">(\d{4})-(\d{2})-(\d{2})<", r">\3/\2/\1<", text), encoding="utf-8")
+    output, report, page = validate(extract, tmp_path / "r")
+    assert len({issue["record"] for issue in report["issues"] if issue["code"] == "spreadsheet_date"}) == 20
+    assert LOOKS_RESAVED not in output and LOOKS_RESAVED not in page
+    assert not [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]

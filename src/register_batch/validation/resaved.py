@@ -24,17 +24,20 @@ describe(
     fields=(),
     message="the file looks opened in a spreadsheet and saved again: N of its N records have values a spreadsheet "
     "changed (dates not YYYY-MM-DD, codes without their leading zeros, HUSIDs as numbers such as 2.50046E+12); "
-    "export it again from the SRS (the XML straight from the SRS, or a CSV in UTF-8) rather than correcting it row by "
-    "row",
+    "export it again from the SRS (as a CSV in UTF-8) rather than correcting it row by row",
     source="hesa-formats.md §1.4 (codes and HUSIDs are text), §5 items 29 and 30 (Excel drops leading zeros and "
     "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_not_digits, "
     "hesa_id_digit_groups",
-    fix="Export the file again from the SRS and validate that export before anyone opens it in a spreadsheet: the "
-    "XML straight from the SRS, or a CSV the SRS writes in UTF-8. Correcting the values row by row in a "
-    "spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every column "
-    "as text.",
+    fix="Export the file again from the SRS and validate that export before anyone opens it in a spreadsheet: a "
+    "CSV the SRS writes in UTF-8 (or its HESA XML, which no spreadsheet changes). Correcting the values row by row "
+    "in a spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every "
+    "column as text.",
     severity=Severity.WARNING,
 )
+
+# The formats a spreadsheet opens and saves: a HESA XML file with 30/09/2000 dates was written so by its SRS export,
+# which exporting again would not change (review153 F4); each value's own hint still says what to mend.
+_SPREADSHEET_FORMATS = frozenset({"hesa-csv", "register-csv"})
 
 # Said when at least this many records of a file, and at least half of its records, have a value a spreadsheet
 # changed: two damaged rows among 500 are rows to correct; most of a file is the file.
@@ -83,6 +86,8 @@ class ResavedWatch:
         """One warning about each of `inputs` with at least AT_LEAST such records, and at least half of its records."""
         found = []
         for info in inputs:
+            if info.format not in _SPREADSHEET_FORMATS:  # XML: its dd/mm/yyyy dates are the SRS export's own
+                continue
             changed = self._records.get(info.path, 0)
             if changed < AT_LEAST or 2 * changed < info.records:
                 continue
@@ -95,8 +100,7 @@ class ResavedWatch:
                     message=(
                         f"the file looks opened in a spreadsheet and saved again: {changed:,} of its "
                         f"{info.records:,} records have values a spreadsheet changed ({kinds}); export it again "
-                        "from the SRS (the XML straight from the SRS, or a CSV in UTF-8) rather than correcting it "
-                        "row by row"
+                        "from the SRS (as a CSV in UTF-8) rather than correcting it row by row"
                     ),
                 )
             )
