@@ -225,11 +225,12 @@ def open_target(
             raise ConfigError.naming(
                 "{db}: the embedded emulator's database is damaged ({reason}). The embedded emulator never sent its "
                 "trainees anywhere: to start afresh, delete the whole state dir {folder} (or give a new {state_dir}); "
-                "to keep them, put the folder {data} back from a backup, token and all. Nothing was sent",
+                "to keep them, put the folder {data} back from a backup, token and all{sent}",
                 db=printable(str(exc.path)),
                 reason=exc.reason,
                 data=printable(str(folder)),
                 folder=printable(str(state_dir)),
+                sent=". Nothing was sent" if command == "sync" else "",  # export and reference pull send nothing
             ) from None
         try:
             stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
