@@ -57,7 +57,9 @@ class TlsServer:
             try:
                 with self.context.wrap_socket(conn, server_side=True) as tls:
                     tls.recv(65536)
-                    tls.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{\"data\": []}")
+                    body = b'{"data": []}'
+                    head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+                    tls.sendall(head.encode() + body)
             except OSError:  # the client refused the certificate
                 conn.close()
 
