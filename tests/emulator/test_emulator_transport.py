@@ -152,6 +152,23 @@ def test_a_held_request_whose_handling_fails_is_not_counted_as_carried_out(monke
         assert answers == [500] and emulator.snapshot()["trainees"] == 0
 
 
+def test_a_burst_of_new_connections_is_taken_at_once_not_after_a_syn_retransmit():
+    """The listen backlog was socketserver's 5: twenty connections opened at once (several syncs and a client pool
+    starting together) filled the queue before the serving thread took them, and the next connect waited out the
+    kernel's 1 s SYN retransmit."""
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF) as emulator:
+        opened = []
+        started = time.monotonic()
+        try:
+            for _ in range(20):
+                opened.append(socket.create_connection((emulator.host, emulator.port), timeout=10))
+            took = time.monotonic() - started
+        finally:
+            for sock in opened:
+                sock.close()
+    assert took < 0.9, f"20 connects took {took:.2f} s"
+
+
 STOPS_WHILE_REQUESTS_WAIT = r"""
 import socket, sys, time
 from register_batch.emulator import start_emulator

@@ -107,6 +107,10 @@ class _Hold:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The listen backlog. socketserver's default of 5 let a burst of more new connections than that (several syncs,
+    # a client pool opening at once) fill the queue before the serving thread took them: the next one's SYN was
+    # dropped and its connect took the kernel's 1 s retransmit. http.server's own is 5 too; most servers take 128.
+    request_queue_size = 128
     emulator: Emulator
 
     def server_bind(self) -> None:
