@@ -119,3 +119,16 @@ def test_a_copy_of_a_row_with_a_comma_too_many_leaves_the_row_it_copies_valid(tm
     result = validate_files([extract], as_of=AS_OF, report_dir=tmp_path / "report", jobs=1)
     assert (result.report.summary.valid, result.report.summary.errors, result.report.summary.warnings) == (6, 1, 0)
     only_the_row_error(issues_of(tmp_path / "report"))
+
+
+def test_a_row_with_a_comma_too_many_gets_no_word_about_its_repeated_no_known_disability(tmp_path):
+    """`disability_sent_once` changes what is sent and says so: of values under other fields' names it said nothing
+    true (the rules judge the row once its cells line up)."""
+    header, rows = generated_rows(tmp_path)
+    row = rows[2]
+    row[header.index("F_DISABLE1")] = row[header.index("F_DISABLE2")] = "95"
+    row.append("")
+    extract = write_rows(tmp_path / "comma.csv", header, rows)
+    result = validate_files([extract], as_of=AS_OF, report_dir=tmp_path / "report", jobs=1)
+    assert (result.report.summary.errors, result.report.summary.warnings) == (1, 0)
+    only_the_row_error(issues_of(tmp_path / "report"))
