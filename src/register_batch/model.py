@@ -422,6 +422,15 @@ class TraineeRecord:
         return self.data.get("provider_trainee_id")
 
     @property
+    def misaligned(self) -> bool:
+        """Whether the record's cells do not line up with its input's columns: a `malformed_record` naming no field
+        (a CSV row with more or fewer cells than the header, a value under no header, a row cut in two). Its values
+        stand under other fields' names, its SRS id, HUSID and UKPRN too, so no rule judges it, nor do the checks
+        across records count it (review117 F8, review153 F2)."""
+        issues = self.issues
+        return bool(issues) and any(issue.code == "malformed_record" and issue.field is None for issue in issues)
+
+    @property
     def has_errors(self) -> bool:
         # Most records have no issue: asked of each record twice, the empty list is answered without a generator
         return bool(self.issues) and any(issue.severity is Severity.ERROR for issue in self.issues)

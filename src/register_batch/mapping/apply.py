@@ -717,6 +717,14 @@ class Mapper:
                         break
             if value is not None:
                 data[api_field] = value
+        # A row whose cells do not line up with the header (the CSV reader's problem naming no field: the record's
+        # `misaligned`) has its SRS id, HUSID and UKPRN from whichever columns they moved into: another trainee's
+        # identifiers, said in its reports, counted as a duplicate of a valid record, matched by sync. They are not
+        # known, so they are not given (review153 F2).
+        shifted = bool(raw.problems) and any(column is None for column, _problem in raw.problems)
+        if shifted:
+            data.pop("provider_trainee_id", None)
+            data.pop("hesa_id", None)
         for name in COMPOSED_FIELDS:
             value = data.get(name)
             if value is not None and not value.isascii():
@@ -758,17 +766,15 @@ class Mapper:
             has_withdrawal = has_withdrawal or vintage in LEAVING_LAYOUTS  # (of the record's layout, not its file's)
             has_deferral = True
         record.can_say = states.can_say[has_withdrawal, has_deferral]
-        for source in fmap.provider.get("ukprn", ()):
+        for source in () if shifted else fmap.provider.get("ukprn", ()):
             if (ukprn := get(source)) is not None:
                 if ukprn in _UKPRNS_SEEN or _ukprn_form(ukprn):
                     record.ukprn = ukprn
                 else:  # not counted as a provider of its own (1.0052198E7 is no second provider): held back
                     _invalid_ukprn(record, source, ukprn)
                 break
-        shifted = False
         for column, problem in raw.problems:
             record.issue("malformed_record", problem, field=column)
-            shifted = shifted or column is None
         if raw.groups and not raw.groups.keys() <= plan.groups:
             self._unread_groups(record, raw, fmap)
         if raw.marked:

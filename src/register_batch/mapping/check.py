@@ -331,7 +331,7 @@ def uncovered_codes(
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
-            if any(issue.code == "malformed_record" and issue.field is None for issue in record.issues):
+            if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
             # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).

@@ -107,7 +107,14 @@ class DuplicateFinder:
 
     @staticmethod
     def entry(record: TraineeRecord) -> Entry:
-        """What the finder keeps of a record: five digests, two cycles and its identifiers (picklable, small)."""
+        """What the finder keeps of a record: five digests, two cycles and its identifiers (picklable, small).
+
+        A record whose cells do not line up with its input's columns (`misaligned`) has its values under other
+        fields' names: it is in no group (all digests 0), as one row that lost a cell made a valid record with a
+        small SRS id a duplicate of it, held back from sync (review153 F2)."""
+        source = record.source
+        if record.misaligned:
+            return (0, 0, 0, 0, 0, 0, 0, (source.input, source.record, source.line, None, None))
         data = record.data
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
@@ -123,7 +130,6 @@ class DuplicateFinder:
         own_start = parse_date(data.get("trainee_start_date")) or itt_start
         first_names = data.get("first_names")
         email = (data.get("email") or "").strip().lower()
-        source = record.source
         return (
             hash(("h", hesa_id)) if hesa_id else 0,
             hash(("p", provider_id)) if provider_id else 0,

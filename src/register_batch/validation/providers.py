@@ -199,7 +199,9 @@ class ProviderCheck:
 
         A listed training partner's record from the 2024 cycle is its accredited provider's: the key is then that
         provider's UKPRN, a space and the partner's (F_UKPRN), so that messages can say why. A record naming its
-        own F_UKPRN as `training_partner_ukprn` is declared a partner's that goes with the token's provider.
+        own F_UKPRN as `training_partner_ukprn` is declared a partner's that goes with the token's provider. A record
+        whose cells do not line up with its input's columns has no UKPRN (the mapper gives it none: its F_UKPRN cell
+        holds another column's value), so it is not counted as any provider's.
         """
         ukprn = record.ukprn
         if ukprn is None:

@@ -317,7 +317,7 @@ class Validator:
     def check(self, record: TraineeRecord) -> TraineeRecord:
         """Append the record's issues to `record.issues`; returns the record."""
         before = len(record.issues)  # the mapping's
-        if before and any(i.code == "malformed_record" and i.field is None for i in record.issues):
+        if before and record.misaligned:
             # A row whose cells do not line up with the header's columns (cut in two by a line break, extra commas:
             # the reader names no field) has its values under other fields' names: every rule would report the
             # shift, not the data (one cut row gave 35 errors beside its 2). Its own error says what to mend; the
@@ -517,7 +517,8 @@ class Checker:
             self._watch_sources(info, raw, record)
         if record.ukprn is not None:
             name_training_partner(record)  # before the rules: it changes what is sent (hesa-formats.md §5 item 11)
-        no_disability_sent_once(record, self._disability_identities)  # so too (register-api.md §5.3)
+        if not record.misaligned:  # values under other fields' names are not judged (Validator.check)
+            no_disability_sent_once(record, self._disability_identities)  # so too (register-api.md §5.3)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
         return self.validator.check(record)
