@@ -3,8 +3,8 @@
 Excel's d-mmm-yy format writes 2026-09-01 as `01-Sep-26`; an SRS's DATETIME column comes out as `2026-09-01 00:00:00`.
 Register answers only "... is invalid" (register-api.md §3.4, Date.iso8601). As for `30/09/2000` and a serial number,
 a warning after it says what the value looks like and which YYYY-MM-DD day it is; a two-digit year's century is said
-as an assumption, and for a date of birth, where either century may be meant, both days are named rather than one
-guessed (hesa-formats.md §5 item 30).
+as an assumption, and for a date of birth the century whose day gives an age of 16 to 100, as Register requires
+(review153 F3), or none (hesa-formats.md §5 item 30).
 """
 
 from __future__ import annotations
@@ -120,3 +120,16 @@ def test_the_catalogue_names_the_new_forms():
     message = CATALOGUE["spreadsheet_date"].message
     assert "day-month-year" in message and "DATETIME" in message
     assert Path(__file__).parents[2].joinpath("docs", "rules.md").read_text(encoding="utf-8").count("DATETIME") >= 1
+
+
+def test_a_leap_day_of_birth_only_one_century_has_is_named_alone_when_it_gives_no_age_to_take():
+    """29-Feb-00 is 2000-02-29 (1900 had no 29 February); as of 2015 that is 14 years ago: "neither" of one day read
+    wrong (review154 F3)."""
+    from datetime import date
+
+    from register_batch.validation.rules import _days_of_a_named_month
+
+    assert _days_of_a_named_month("date_of_birth", "29", "2", "00", date(2015, 1, 1)) == (
+        " (2000-02-29: not an age of 16 to 100, which Register requires)"
+    )
+    assert _days_of_a_named_month("date_of_birth", "29", "2", "00", date(2026, 11, 28)) == " (2000-02-29)"

@@ -718,13 +718,13 @@ class Mapper:
             if value is not None:
                 data[api_field] = value
         # A row whose cells do not line up with the header (the CSV reader's problem naming no field: the record's
-        # `misaligned`) has its SRS id, HUSID and UKPRN from whichever columns they moved into: another trainee's
-        # identifiers, said in its reports, counted as a duplicate of a valid record, matched by sync. They are not
-        # known, so they are not given (review153 F2).
+        # `misaligned`) may have its SRS id, HUSID and UKPRN from other columns: its UKPRN is not read (no
+        # invalid_ukprn, no second provider), and the checks across records leave it out (DuplicateFinder.entry,
+        # review153 F2). Its SRS id and HUSID stay as read, to name it in the reports and for sync to find its
+        # trainee: where the lost or added cell comes after them (Register's CSV has them in its first columns; the
+        # first half of a cut row; a row short of its last cell) they are its own, and blanking them listed its
+        # trainee as not in the extract (review154 F1).
         shifted = bool(raw.problems) and any(column is None for column, _problem in raw.problems)
-        if shifted:
-            data.pop("provider_trainee_id", None)
-            data.pop("hesa_id", None)
         for name in COMPOSED_FIELDS:
             value = data.get(name)
             if value is not None and not value.isascii():
