@@ -57,11 +57,15 @@ def test_a_sync_after_the_embedded_emulators_data_was_deleted_stops_saying_to_de
 
 
 def test_a_state_dir_whose_emulator_data_was_made_again_empty_is_refused_too(synced_once):
-    """An earlier version (or export, which does not check) made `register` again, empty: every sync after that one
-    met 12 conflicts. The emulator holding no trainee while the ledger links some is the sign, whatever made it."""
+    """An earlier version (or an export, which opens the embedded emulator too) made `register` again, empty: every
+    sync after that one met 12 conflicts. The emulator holding no trainee while the ledger links some is the sign,
+    whatever made it. The export is refused the same way: it wrote an empty file and exited 0 (review154 F2)."""
     shutil.rmtree(synced_once / "register")
     exported = CliRunner().invoke(cli, ["export", "--to", "json", "-o", "out.json"])
-    assert exported.exit_code == 0, exported.output
+    said = " ".join(exported.output.split())
+    assert exported.exit_code == 2, said
+    assert "holds no trainee (deleted?)" in said and "an export would list none" in said, said
+    assert not Path("out.json").exists()
     assert (synced_once / "register" / "register.sqlite3").exists()
     code, said = _sync()
     assert code == 2 and "holds no trainee (deleted?)" in said, said

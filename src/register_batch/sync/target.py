@@ -129,11 +129,12 @@ def embedded_token_in(folder: Path) -> str:
     return token
 
 
-def check_embedded_data(state_dir: Path, held: int) -> None:
+def check_embedded_data(state_dir: Path, held: int, command: str = "sync") -> None:
     """Refuse (ConfigError, exit 2) a sync whose embedded emulator holds no trainee (`held`: its database deleted, or
     made again empty) while the state dir's ledger still links records to trainees: each record would be a conflict
     on every run (a trainee the ledger links that Register no longer returns), where an emulator started without
-    --db and restarted is told as one line (the runner's links-unseen check, which the embedded emulator skips)."""
+    --db and restarted is told as one line (the runner's links-unseen check, which the embedded emulator skips). An
+    export (`command`) would write an empty file and exit 0 (review154 F2): refused the same way."""
     if held or not (state_dir / LEDGER_FILE).exists():
         return
     ledger = Ledger(state_dir, EMBEDDED_IDENTITY)  # bound to another target: refused as the run would refuse it
@@ -144,12 +145,13 @@ def check_embedded_data(state_dir: Path, held: int) -> None:
     if linked:
         raise ConfigError.naming(
             "the embedded emulator's data in {data} holds no trainee (deleted?), but the ledger in {folder} still "
-            "links records to its trainees: every record would be a conflict, on every run. The embedded emulator "
+            "links records to its trainees: {then}. The embedded emulator "
             "never sent them anywhere: to start afresh, delete the whole state dir {folder} (or give a new "
             "{state_dir}); to keep those trainees, put the folder {data} back from a backup, token and all. Nothing "
             "was sent",
             data=printable(str(state_dir / EMBEDDED_DIR)),
             folder=printable(str(state_dir)),
+            then="every record would be a conflict, on every run" if command == "sync" else "an export would list none",
         )
 
 
@@ -236,8 +238,8 @@ def open_target(
             stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
             if ukprn:
                 stand_in(ukprn)
-            if command == "sync":
-                check_embedded_data(Path(state_dir), emulator.snapshot()["trainees"])
+            if command in ("sync", "export"):
+                check_embedded_data(Path(state_dir), emulator.snapshot()["trainees"], command)
             yield Target(
                 url=emulator.url,
                 token=Secret(embedded_token),
