@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 from datetime import date
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -17,6 +18,21 @@ from valid_trainee import VALID, validated
 DEGREE = VALID["degrees_attributes"][0]  # uk_degree 083, subject 100485, grade 02, graduation_year 2012
 MESSAGE = "degrees_attributes contains duplicate degrees"
 SAID = "subject 100485, graduation_year 2012, uk_degree 083, grade 02"  # R7b's fields in its order; no country: UK
+
+
+def degrees_twice(extract: Path, fmt: str) -> Path:
+    """A generated extract of six records, half of them with a degree given twice (the generator's own defect)."""
+    generate(
+        extract,
+        count=6,
+        fmt=fmt,
+        seed=3,
+        as_of=date(2026, 11, 28),
+        defects=0.5,
+        kinds=["duplicate_degrees"],
+        truth=extract.with_name("truth.json"),
+    )
+    return extract
 
 
 def duplicates(degrees: list[dict]) -> list[tuple[str | None, str | None, str]]:
@@ -61,16 +77,7 @@ def test_values_are_said_as_register_compares_them():
 def test_a_generated_extract_with_a_degree_twice_names_both_in_the_reports(tmp_path):
     as_of = date(2026, 11, 28)
     extract = tmp_path / "twice.xml"
-    generate(
-        extract,
-        count=6,
-        fmt="hesa-xml",
-        seed=3,
-        as_of=as_of,
-        defects=0.5,
-        kinds=["duplicate_degrees"],
-        truth=tmp_path / "truth.json",
-    )
+    degrees_twice(extract, "hesa-xml")
     result = validate_files([extract], as_of=as_of, report_dir=tmp_path / "lib", jobs=1)
     cli_run = CliRunner().invoke(
         cli,
@@ -111,16 +118,7 @@ def test_in_hesa_xml_the_issue_names_the_line_of_the_repeated_degree_in_one_proc
     is the repeat's, the second of the two, the one to remove."""
     as_of = date(2026, 11, 28)
     extract = tmp_path / "twice.xml"
-    generate(
-        extract,
-        count=6,
-        fmt="hesa-xml",
-        seed=3,
-        as_of=as_of,
-        defects=0.5,
-        kinds=["duplicate_degrees"],
-        truth=tmp_path / "truth.json",
-    )
+    degrees_twice(extract, "hesa-xml")
     expected = _second_degree_lines(extract.read_text())
     for jobs in (1, 2):
         validate_files([extract], as_of=as_of, report_dir=tmp_path / f"jobs{jobs}", jobs=jobs)
@@ -168,16 +166,7 @@ def test_a_hesa_csvs_degrees_are_on_the_records_line(tmp_path):
     """A CSV row holds its degrees in numbered columns on its own line: the record's line, as before."""
     as_of = date(2026, 11, 28)
     extract = tmp_path / "twice.csv"
-    generate(
-        extract,
-        count=6,
-        fmt="hesa-csv",
-        seed=3,
-        as_of=as_of,
-        defects=0.5,
-        kinds=["duplicate_degrees"],
-        truth=tmp_path / "truth.json",
-    )
+    degrees_twice(extract, "hesa-csv")
     validate_files([extract], as_of=as_of, report_dir=tmp_path / "r", jobs=1)
     rows = _issue_rows(tmp_path / "r")
     assert rows and all(int(row["line"]) == int(row["record"]) + 1 for row in rows)
