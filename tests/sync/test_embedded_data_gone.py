@@ -65,6 +65,7 @@ def test_a_state_dir_whose_emulator_data_was_made_again_empty_is_refused_too(syn
     said = " ".join(exported.output.split())
     assert exported.exit_code == 2, said
     assert "holds no trainee (deleted?)" in said and "an export would list none" in said, said
+    assert "Nothing was sent" not in said  # as the damaged-database line says it to a sync only (review155 F1)
     assert not Path("out.json").exists()
     assert (synced_once / "register" / "register.sqlite3").exists()
     code, said = _sync()

@@ -129,6 +129,9 @@ def embedded_token_in(folder: Path) -> str:
     return token
 
 
+_NOTHING_SENT = ". Nothing was sent"  # said to a refused sync; an export or a reference pull sends nothing anyway
+
+
 def check_embedded_data(state_dir: Path, held: int, command: str = "sync") -> None:
     """Refuse (ConfigError, exit 2) a sync whose embedded emulator holds no trainee (`held`: its database deleted, or
     made again empty) while the state dir's ledger still links records to trainees: each record would be a conflict
@@ -147,11 +150,11 @@ def check_embedded_data(state_dir: Path, held: int, command: str = "sync") -> No
             "the embedded emulator's data in {data} holds no trainee (deleted?), but the ledger in {folder} still "
             "links records to its trainees: {then}. The embedded emulator "
             "never sent them anywhere: to start afresh, delete the whole state dir {folder} (or give a new "
-            "{state_dir}); to keep those trainees, put the folder {data} back from a backup, token and all. Nothing "
-            "was sent",
+            "{state_dir}); to keep those trainees, put the folder {data} back from a backup, token and all{sent}",
             data=printable(str(state_dir / EMBEDDED_DIR)),
             folder=printable(str(state_dir)),
             then="every record would be a conflict, on every run" if command == "sync" else "an export would list none",
+            sent=_NOTHING_SENT if command == "sync" else "",  # an export sends nothing anyway (review155 F1)
         )
 
 
@@ -232,7 +235,7 @@ def open_target(
                 reason=exc.reason,
                 data=printable(str(folder)),
                 folder=printable(str(state_dir)),
-                sent=". Nothing was sent" if command == "sync" else "",  # export and reference pull send nothing
+                sent=_NOTHING_SENT if command == "sync" else "",  # export and reference pull send nothing
             ) from None
         try:
             stand_in = _standing_in(emulator, embedded_token, Path(state_dir))
