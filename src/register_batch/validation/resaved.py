@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
-from register_batch.validation.rules import _DATE_AND_TIME, _SCIENTIFIC
+from register_batch.validation.rules import DATE_AND_TIME, SCIENTIFIC_NUMBER
 
 RESAVED = "resaved_by_a_spreadsheet"
 
@@ -60,9 +60,9 @@ def changed_by_a_spreadsheet(issue: Issue) -> str | None:
     kind, value = _KINDS.get(issue.code), issue.value
     if kind is None or not isinstance(value, str):
         return None
-    if issue.code == "hesa_id_not_digits" and not _SCIENTIFIC.fullmatch(value):
+    if issue.code == "hesa_id_not_digits" and not SCIENTIFIC_NUMBER.fullmatch(value):
         return None
-    if issue.code == "spreadsheet_date" and _DATE_AND_TIME.fullmatch(value):
+    if issue.code == "spreadsheet_date" and DATE_AND_TIME.fullmatch(value):
         return None
     return kind
 

@@ -126,8 +126,9 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 
 
 # A number as a spreadsheet shows it in scientific notation (2.50095E+12, 2,50095E+12 with a decimal comma): six
-# digits of a 13-digit HUSID are kept, the rest are zeros for good (hesa-formats.md §1.4).
-_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
+# digits of a 13-digit HUSID are kept, the rest are zeros for good (hesa-formats.md §1.4). Public: resaved.py tells a
+# spreadsheet's HUSID from a typing mistake by it, as hesa_id_not_digits' message does.
+SCIENTIFIC_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
 
 
 @rule(
@@ -150,7 +151,7 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
         return None
     if _DIGIT_GROUPS.fullmatch(value):  # hesa_id_digit_groups says what happened, as an error
         return None
-    if _SCIENTIFIC.fullmatch(value):  # review53 F8: what to do, not only what is wrong
+    if SCIENTIFIC_NUMBER.fullmatch(value):  # review53 F8: what to do, not only what is wrong
         return [
             (
                 "hesa_id",
@@ -1268,7 +1269,8 @@ _DAY_MONTH_YEAR = re.compile(rf"([0-9]{{1,2}})([/.])([0-9]{{1,2}})\2([0-9]{{4}}|
 _DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}|[0-9]{2})")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as Excel's mmm
 _MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
-_DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
+# An SRS's DATETIME value (2026-09-01 00:00:00): public, as resaved.py leaves it out of what a spreadsheet changed.
+DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
 
 
 @rule(
@@ -1329,7 +1331,7 @@ def dates_were_not_changed_by_a_spreadsheet(
                 f"YYYY-MM-DD{days}",
             )
         ]
-    if parts := _DATE_AND_TIME.fullmatch(value):
+    if parts := DATE_AND_TIME.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
         return [
             (
