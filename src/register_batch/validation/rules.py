@@ -1360,7 +1360,7 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
     oldest, youngest = years_before(as_of, 100).isoformat(), years_before(as_of, 16).isoformat()
     if taken := [found for found in days if oldest < found <= youngest]:
         return f" ({taken[0]}, the century that gives an age of 16 to 100)" if len(days) > 1 else f" ({taken[0]})"
-    if len(days) == 1:  # 29 February of a year 1900 did not have
+    if len(days) == 1:  # 29-Feb-00: 1900 had no 29 February, so 2000-02-29 is the one day
         return f" ({days[0]}: not an age of 16 to 100, which Register requires)"
     return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
