@@ -5,6 +5,7 @@ prints no `Target:` line that reads as if a run began, whatever the target."""
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,20 @@ def _left(tmp_path: Path) -> list[str]:
     [
         ("nosuch.xml", "nosuch.xml: no such file"),
         ("extracts", "extracts: is a folder, not a file: give the extracts in it, e.g. extracts/*.xml"),
+        # review153 F5: an empty file, and a zip with no extract in it, are said before anything starts too
+        ("empty.xml", "empty.xml: the file is empty"),
+        ("notes.zip", "notes.zip: the zip file holds no .xml or .csv extract (only 'readme.txt')"),
     ],
 )
 def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_error(tmp_path, given, said):
     (tmp_path / "extracts").mkdir()
+    (tmp_path / "empty.xml").touch()
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as notes:
+        notes.writestr("readme.txt", "the extract is to follow")
     done = run_cli(["sync", given, "--state-dir", "state/fresh"], tmp_path, _env(tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"register-batch: error: {said}\n")
-    assert _left(tmp_path) == ["extracts"]  # no state/fresh/register/register.sqlite3, token, sync.lock
+    # no state/fresh/register/register.sqlite3, token, sync.lock
+    assert _left(tmp_path) == ["empty.xml", "extracts", "notes.zip"]
 
 
 def test_sync_to_a_real_target_says_the_missing_input_before_any_target_line(tmp_path):

@@ -504,13 +504,18 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
 
 
 def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
-    """The inputs (`input_paths`), each opened and closed again, nothing read: UnusableInput for one that is not
-    there, a folder, not to be read, or no regular file, as reading it would say. For a command to say so before it
-    starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line (review151 F6: a
-    mistyped name left a state dir behind, and a first line that read as if a run began)."""
+    """The inputs (`input_paths`), each opened and looked into no further than to find its extracts: UnusableInput
+    for one that is not there, a folder, not to be read, no regular file, empty, or a zip holding no extract (or other
+    files besides), as reading it would say. For a command to say so before it starts anything for them: sync's
+    embedded emulator and its state dir, and its `Target:` line (review151 F6: a mistyped name left a state dir
+    behind, and a first line that read as if a run began; review153 F5: so did an empty file)."""
     given = input_paths(paths)
     for path in given:
-        _open_file(Path(path), printable(path)).close()
+        shown = printable(path)
+        with _open_file(Path(path), shown) as fh:
+            if not fh.read(1):
+                raise UnusableInput(shown, "the file is empty")
+        _members(Path(path), shown)
     return given
 
 
