@@ -187,10 +187,7 @@ class DamagedDatabase(ConfigError):
         super().__init__(
             f"{path}: cannot be read as the emulator's database ({reason}); move it away to start with an empty one"
         )
-        self.path, self.reason = path, reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.reason))
+        self.path, self.reason = path, reason  # pickled with them by RegisterBatchError.__reduce__
 
 
 class UkprnTaken(ValueError):

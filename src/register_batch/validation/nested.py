@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -372,29 +373,27 @@ def degrees_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | 
     degrees = data.get("degrees_attributes") or ()
     if len(degrees) < 2:
         return None
-    alike: dict[tuple[Any, ...], list[int]] = {}
-    for number, degree in enumerate(degrees, start=1):
-        identity = degree_identity(degree, facts)
-        if identity is not None:
-            alike.setdefault(identity, []).append(number)
-    repeated = [(identity, numbers) for identity, numbers in alike.items() if len(numbers) > 1]
-    if not repeated:
+    if not (repeated := _repeated_degrees(degrees, facts)):
         return None
     said = "; ".join(_alike_degrees(identity, numbers) for identity, numbers in repeated)
     return [("degrees_attributes", said, "degrees_attributes contains duplicate degrees")]
 
 
+def _repeated_degrees(degrees: Sequence[dict[str, Any]], facts: Facts) -> list[tuple[tuple[Any, ...], list[int]]]:
+    """Each R7b identity two or more of `degrees` share, with their numbers (1-based, in the order sent)."""
+    alike: dict[tuple[Any, ...], list[int]] = {}
+    for number, degree in enumerate(degrees, start=1):
+        identity = degree_identity(degree, facts)
+        if identity is not None:
+            alike.setdefault(identity, []).append(number)
+    return [(identity, numbers) for identity, numbers in alike.items() if len(numbers) > 1]
+
+
 def first_repeated_degree(degrees: list[dict[str, Any]], facts: Facts) -> int | None:
     """The index of the first degree alike to one before it (R7b), whose line a duplicate_degrees issue names where
     the input gives one (TraineeRecord.degree_lines): the repeat to remove."""
-    seen = set()
-    for index, degree in enumerate(degrees):
-        identity = degree_identity(degree, facts)
-        if identity is not None:
-            if identity in seen:
-                return index
-            seen.add(identity)
-    return None
+    repeated = _repeated_degrees(degrees, facts)
+    return min(numbers[1] for _identity, numbers in repeated) - 1 if repeated else None
 
 
 def _alike_degrees(identity: tuple[Any, ...], numbers: list[int]) -> str:
