@@ -383,6 +383,25 @@ def test_stopping_drops_a_held_request_at_once_while_it_waits_for_one_in_flight(
     assert _trainee_ids_in(db) == [answer.json()["data"]["trainee_id"]]  # the held create never carried out
 
 
+def test_stopping_an_emulator_never_started_returns_at_once_and_closes_its_store(tmp_path):
+    """An Emulator made and stopped without start() (a library user's error path): stop() waited for ever for a
+    serve_forever loop that never ran (socketserver's shutdown() waits for one), the store left open. It returns at
+    once now, the port refused and the store closed; a start() after it serves nothing."""
+    emulator = Emulator(tokens=(TOKEN_A,), db=tmp_path / "register.sqlite3", rate_limit=None, as_of=AS_OF)
+    stopper = threading.Thread(target=emulator.stop, daemon=True)
+    stopper.start()
+    stopper.join(5)
+    assert not stopper.is_alive(), "stop() before start() hangs"
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        emulator.store.count_trainees()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((emulator.host, emulator.port), timeout=5).close()
+    emulator.start()
+    assert emulator._thread is not None
+    emulator._thread.join(5)
+    assert not emulator._thread.is_alive()
+
+
 def test_stopping_waits_no_longer_than_its_timeout_for_a_request_in_flight():
     """A client that sent its headers and stalls in its body keeps its request in flight: stop() gives up on it after
     its timeout, drops it, and closes the store."""

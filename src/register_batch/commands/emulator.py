@@ -218,8 +218,7 @@ def emulator(
         for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None))  # Windows has no SIGHUP
         if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN
     }
-    # Serving before the line, not in the `try`: `server.stop()` waits for a serve_forever that has begun, and would
-    # wait for ever for one never started (the line failing to write, say).
+    # Serving before the line, not in the `try` (a `server.stop()` before it serves returns at once all the same).
     threading.Thread(target=server.serve_forever, name="emulator", daemon=True).start()
     try:
         echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")

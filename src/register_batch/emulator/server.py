@@ -317,6 +317,7 @@ class Emulator:
             self.fault_hold = fault_hold
             self.stats = Stats()
             self._stopping = threading.Event()
+            self._serving = False  # serve_forever began: stop() then waits for its loop to end (guarded as below)
             self._stopped = threading.Event()  # stop() is over: the store is closed
             self._holds: set[_Hold] = set()  # held under the `timeout` fault, not yet carried out or dropped
             self._holds_changed = threading.Condition()
@@ -358,7 +359,11 @@ class Emulator:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until `stop()` (the CLI's foreground mode)."""
+        """Serve in this thread until `stop()` (the CLI's foreground mode). Once stopped, it returns at once."""
+        with self._requests_changed:
+            if self._stopping.is_set():  # its listening socket is closed: nothing to serve
+                return
+            self._serving = True
         self._server.serve_forever(poll_interval=0.02)
 
     def stop(self, timeout: float = DRAIN_SECONDS) -> None:
@@ -367,11 +372,13 @@ class Emulator:
 
         A request held by the `timeout` fault is dropped at once, not waited for; one waiting out the latency is
         carried out now. A request read once the stop began is not carried out: its connection is closed unanswered.
-        Each answer sent meanwhile says `Connection: close`. A second call waits for the first to be over."""
+        Each answer sent meanwhile says `Connection: close`. A second call waits for the first to be over. Called
+        before `start()`, it returns at once, the store closed."""
         with self._requests_changed:
             first = not self._stopping.is_set()
             self._stopping.set()
             idle = self._connections - self._busy
+            serving = self._serving
         if not first:
             self._stopped.wait()
             return
@@ -379,7 +386,10 @@ class Emulator:
             with self._holds_changed:  # a held request is dropped, not waited for
                 self._holds_changed.notify_all()
             _shut(idle)
-            self._server.shutdown()
+            # socketserver's shutdown() waits for a serve_forever loop to end: for ever for one never begun (stop()
+            # before start(), a library user's error path). One about to begin sees the request and ends at once.
+            if serving:
+                self._server.shutdown()
             self._server.server_close()  # a connection asked for from now on is refused
             deadline = time.monotonic() + timeout
             with self._requests_changed:
