@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -115,6 +117,42 @@ def test_a_second_stop_signal_while_it_stops_still_stops_it_cleanly(second):
         process.send_signal(second)
     out, err = _stop_waited(process)
     assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_second_stop_signal_while_it_waits_for_a_request_in_flight_drops_it_at_once(second):
+    """A Ctrl-C lets the requests in flight be answered, for up to DRAIN_SECONDS (5 s): a client stalled in its body
+    kept it waiting all that time, and a second Ctrl-C did nothing to cut it short. It drops them at once now (as a
+    sync's second Ctrl-C or SIGTERM stops at once): one line, exit 3. (A request held by --latency-ms or the timeout
+    fault is no such wait: the stop carries out or drops those at once.)"""
+    token = "subprocess-test-token"
+    process, line = _start("--token", token, "--rate-limit", "0")
+    try:
+        port = int(re.search(r":(\d+)/api/", line).group(1))
+        stalled = socket.create_connection(("127.0.0.1", port), timeout=10)
+        stalled.sendall(
+            f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
+        )
+        # Its headers are read (the 100 comes as they are): the request is in flight, waiting for the rest of its body.
+        assert stalled.recv(100).startswith(b"HTTP/1.1 100 ")
+        stalled.sendall(b"{")
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        readable, _, _ = select.select([stalled], [], [], 0.5)
+        assert not readable and process.poll() is None  # the stop waits for the request: not shut, still running
+        started = time.monotonic()
+        process.send_signal(second)
+        out, err = _stop_waited(process)
+        took = time.monotonic() - started
+        assert stalled.recv(100) == b""  # dropped, unanswered
+        stalled.close()
+    finally:
+        if process.poll() is None:
+            _stop(process, signal.SIGKILL)
+    assert (process.returncode, out) == (3, ""), err
+    assert err == "register-batch: interrupted: the emulator stopped without answering 1 request in flight\n"
+    assert took < 2.5  # not the 5 s the stop waits
 
 
 def test_a_stop_signal_lets_a_request_in_flight_be_answered_and_kept(tmp_path):

@@ -413,10 +413,34 @@ def test_stopping_waits_no_longer_than_its_timeout_for_a_request_in_flight():
         )
         _wait_for(lambda: emulator._busy, "the request to be in flight")
         started = time.monotonic()
-        emulator.stop(timeout=0.3)
+        assert emulator.stop(timeout=0.3) == 1  # the one dropped
         assert 0.3 <= time.monotonic() - started < 5
         assert _unanswered(stalled)  # dropped
     assert emulator.stats.total == 0
+
+
+def test_drop_in_flight_cuts_short_a_stops_wait_for_a_request_in_flight():
+    """The foreground emulator's second Ctrl-C: the stop waiting (up to its timeout) for a client stalled in its body
+    gives up on it at once, drops it and closes the store."""
+    emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as stalled:
+        stalled.sendall(
+            f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        _wait_for(lambda: emulator._busy, "the request to be in flight")
+        dropped: list[int] = []
+        stopper = threading.Thread(target=lambda: dropped.append(emulator.stop(timeout=60)), daemon=True)
+        stopper.start()
+        _wait_for(lambda: emulator._server.socket.fileno() == -1, "the stop to close the listening socket")
+        stopper.join(0.2)
+        assert stopper.is_alive()  # waiting for the request
+        emulator.drop_in_flight()
+        stopper.join(5)
+        assert not stopper.is_alive() and dropped == [1]
+        assert _unanswered(stalled)
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        emulator.store.count_trainees()
 
 
 def test_fault_lost_response_commits_the_write_then_drops_the_reply(emulator, api):

@@ -207,9 +207,16 @@ def emulator(
         accepted = f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} given with --token"
     limit = f"{rate_limit[0]}/{rate_limit[1]:g}s" if rate_limit else "off"
     stopping = threading.Event()
+    hurried = False  # a second Ctrl-C or SIGTERM came while it stops
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal hurried
+        if not stopping.is_set():
+            stopping.set()
+        elif signum != getattr(signal, "SIGHUP", None):  # as a sync's: a second hang-up is no one's impatience
+            # The stop waits up to DRAIN_SECONDS for the requests in flight (a client stalled in its body): cut short.
+            hurried = True
+            server.drop_in_flight()
 
     # Handle the stop signals before saying where it listens: a supervisor (or a person at the terminal) may stop it
     # as soon as it reads that line, and a Ctrl-C then was the command's "interrupted", exit 3. One ignored stays so.
@@ -227,11 +234,17 @@ def emulator(
         sys.stdout.flush()
         while not stopping.wait(0.5):
             pass
-        # Stopped, and said so, before the handlers go back: a second Ctrl-C or SIGTERM while the server stops (up to
-        # half a second, and up to DRAIN_SECONDS while it lets the requests in flight be answered) only sets `stopping`
-        # again, not the commands' "interrupted", exit 3, without "Emulator stopped." (review122 F2). After it, the
-        # command line ignores them (cli.main) as it exits.
-        server.stop()
+        # Stopped, and said so, before the handlers go back: a second Ctrl-C or SIGTERM while the server stops is not
+        # the commands' "interrupted", exit 3, without "Emulator stopped." (review122 F2), but when it cuts short the
+        # wait (up to DRAIN_SECONDS) for requests in flight, which are dropped unanswered. After it, the command line
+        # ignores them (cli.main) as it exits.
+        dropped = server.stop()
+        if dropped and hurried:
+            raise Failure(
+                f"interrupted: the emulator stopped without answering {dropped} request{'s' if dropped != 1 else ''} "
+                "in flight",
+                3,
+            )
         state.say("Emulator stopped.")
     finally:
         server.stop()  # (once: a second call returns once the first is over)

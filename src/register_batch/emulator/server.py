@@ -318,6 +318,7 @@ class Emulator:
             self.stats = Stats()
             self._stopping = threading.Event()
             self._serving = False  # serve_forever began: stop() then waits for its loop to end (guarded as below)
+            self._dropping = False  # drop_in_flight(): a stop waits for no request in flight (guarded as below)
             self._stopped = threading.Event()  # stop() is over: the store is closed
             self._holds: set[_Hold] = set()  # held under the `timeout` fault, not yet carried out or dropped
             self._holds_changed = threading.Condition()
@@ -366,14 +367,16 @@ class Emulator:
             self._serving = True
         self._server.serve_forever(poll_interval=0.02)
 
-    def stop(self, timeout: float = DRAIN_SECONDS) -> None:
+    def stop(self, timeout: float = DRAIN_SECONDS) -> int:
         """Stop in order: accept no more connections and close the idle ones, let the requests in flight be carried
-        out and answered (for up to `timeout` seconds; past it they are dropped), then close the store.
+        out and answered (for up to `timeout` seconds, or until `drop_in_flight()`; then they are dropped), then close
+        the store. Returns how many requests in flight it dropped so, unanswered.
 
         A request held by the `timeout` fault is dropped at once, not waited for; one waiting out the latency is
         carried out now. A request read once the stop began is not carried out: its connection is closed unanswered.
-        Each answer sent meanwhile says `Connection: close`. A second call waits for the first to be over. Called
-        before `start()`, it returns at once, the store closed."""
+        Each answer sent meanwhile says `Connection: close`. A second call waits for the first to be over (and returns
+        0). Called before `start()`, it returns at once, the store closed."""
+        dropped = 0
         with self._requests_changed:
             first = not self._stopping.is_set()
             self._stopping.set()
@@ -381,7 +384,7 @@ class Emulator:
             serving = self._serving
         if not first:
             self._stopped.wait()
-            return
+            return dropped
         try:
             with self._holds_changed:  # a held request is dropped, not waited for
                 self._holds_changed.notify_all()
@@ -393,8 +396,9 @@ class Emulator:
             self._server.server_close()  # a connection asked for from now on is refused
             deadline = time.monotonic() + timeout
             with self._requests_changed:
-                while self._busy and (left := deadline - time.monotonic()) > 0:
+                while self._busy and not self._dropping and (left := deadline - time.monotonic()) > 0:
                     self._requests_changed.wait(left)
+                dropped = len(self._busy)
                 left_open = set(self._connections)
             _shut(left_open)  # answered and closing, or still in flight past `timeout`: dropped
             if self._thread is not None:
@@ -402,6 +406,15 @@ class Emulator:
             self.store.close()
         finally:
             self._stopped.set()
+        return dropped
+
+    def drop_in_flight(self) -> None:
+        """Make a stop in progress (or the next one) drop the requests in flight now, unanswered, rather than wait for
+        them: the foreground emulator's second Ctrl-C. Safe in a signal handler of the thread in `stop()`: the lock
+        is re-entrant, and `stop()` lets go of it while it waits."""
+        with self._requests_changed:
+            self._dropping = True
+            self._requests_changed.notify_all()
 
     def __enter__(self) -> Emulator:
         return self.start()
