@@ -87,6 +87,24 @@ def test_with_a_valid_start_date_the_funding_advice_waits_for_the_route_too():
     assert "fund_code_not_valid" in api  # Register says it (R10: an InvalidValue is no funded route)
 
 
+@pytest.mark.parametrize("start", [None, "01/09/2026"], ids=["start date valid", "start date from a spreadsheet"])
+@pytest.mark.parametrize("route", ["9", "3", "XX"])
+def test_the_degree_a_postgraduate_route_needs_waits_for_a_route_code_too(route, start):
+    """R7a (register-api.md §3.3) turns on the route too: Register asks a route that is no code for a degree, as if
+    postgraduate ("degrees_attributes must be entered if specifying a postgraduate training_route"), which is wrong for
+    `9`, the undergraduate 09 without its zero. validate leaves it out while the route's own error names it, and says
+    it once the route is a postgraduate code; Register's answer (the emulator's) keeps it."""
+    changes = {"training_route": route, "degrees_attributes": None}
+    if start:
+        changes["trainee_start_date"] = start
+    codes = {code for _f, code, _s, _m in found(with_changes(**changes))}
+    assert {"invalid_training_route", "unknown_training_route"} & codes
+    assert "degree_required" not in codes
+    assert "degree_required" in {code for _f, code, _s, _m in found(with_changes(**changes), api_only=True)}
+    mended = {code for _f, code, _s, _m in found(with_changes(**{**changes, "training_route": "03"}))}
+    assert "degree_required" in mended
+
+
 def hesa_csv(tmp_path: Path, **changes: str) -> Path:
     """One generated HESA-named CSV record (valid as of AS_OF: route 12, fund code 7) with `changes`."""
     clean = tmp_path / "clean.csv"

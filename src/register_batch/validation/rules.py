@@ -1718,12 +1718,16 @@ def study_mode_is_given_unless_assessment_only(data: dict[str, Any], facts: Fact
     "degree_required",
     fields=("degrees_attributes", "training_route"),
     message="degrees_attributes must be entered if specifying a postgraduate training_route",
-    source="register-api.md §3.3 R7a (any route given but an undergraduate one: an unknown code too)",
+    source="register-api.md §3.3 R7a (any route given but an undergraduate one: an unknown code too); validate leaves "
+    "it out while training_route is no route code, which may be an undergraduate one needing none (9 for 09; the "
+    "route's own error says so)",
     fix="Postgraduate routes need the trainee's degree (PREVIOUSQUALIFICATION / degree columns).",
 )
 def postgraduate_route_has_a_degree(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     # R7a: `training_route.present? && requires_degree?` (§3.3). An unknown route code is present (the mapper's
-    # InvalidValue) and not undergraduate, so it needs a degree too, beside its own error (review57 F3).
+    # InvalidValue) and not undergraduate, so Register asks it for a degree too, beside its own error (review57 F3),
+    # and so does the emulator. validate waits for a route code (WAIT_FOR_A_ROUTE_CODE): `9` is 09 without its zero,
+    # an undergraduate route, which needs none.
     if facts.route is None or facts.route in UNDERGRADUATE_ROUTES or data.get("degrees_attributes"):
         return None
     return [
@@ -1826,8 +1830,8 @@ def training_route_is_accepted(data: dict[str, Any], facts: Facts) -> list[Findi
     ":valid_trainee_start_date?`), §5.2 (training_route.yml); Register says nothing of the route while "
     "trainee_start_date has an error",
     fix="Correct both: use a route code (`register-batch reference show training_route`; a spreadsheet drops the "
-    "leading zero of 03 and 09), and mend trainee_start_date. fund_code_not_valid and funding_method_not_available "
-    "turn on the route, so they are checked once it is a route code.",
+    "leading zero of 03 and 09), and mend trainee_start_date. degree_required, fund_code_not_valid and "
+    "funding_method_not_available turn on the route, so they are checked once it is a route code.",
     api=False,
 )
 def training_route_is_a_route_code(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -1841,13 +1845,14 @@ def training_route_is_a_route_code(data: dict[str, Any], facts: Facts) -> list[F
     return [("training_route", route, message)]
 
 
-# The findings of R10 and R11 that turn on which route the trainee is on (register-api.md §3.3 R10, §3.5.2 :ineligible):
-# with a value that is no route code (the mapper's InvalidValue) Register gives them too, but what they say to do is
-# wrong: "use fund code 2" for a trainee on route 9 that lost its zero from 09, a funded route (review151 F1). Validate
-# leaves them out while the route's own error names it (invalid_training_route, unknown_training_route, or the
-# mapping's untranslatable_code for 13): the Validator wraps them so, but not for the emulator, which answers as
-# Register does. They are checked once the route is a code.
-WAIT_FOR_A_ROUTE_CODE = frozenset({"fund_code_not_valid", "funding_method_not_available"})
+# The findings of R7a, R10 and R11 that turn on which route the trainee is on (register-api.md §3.3 R7a, R10, §3.5.2
+# :ineligible): with a value that is no route code (the mapper's InvalidValue) Register gives them too, but what they
+# say to do is wrong: "use fund code 2" for a trainee on route 9 that lost its zero from 09, a funded route (review151
+# F1), and "degrees_attributes must be entered if specifying a postgraduate training_route" for that undergraduate
+# route, which needs no degree. Validate leaves them out while the route's own error names it
+# (invalid_training_route, unknown_training_route, or the mapping's untranslatable_code for 13): the Validator wraps
+# them so, but not for the emulator, which answers as Register does. They are checked once the route is a code.
+WAIT_FOR_A_ROUTE_CODE = frozenset({"degree_required", "fund_code_not_valid", "funding_method_not_available"})
 
 
 def once_the_route_is_a_code(
