@@ -338,3 +338,52 @@ def test_a_zip_of_no_extract_names_the_files_it_holds(tmp_path):
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert str(caught.value) == f"{path}: the zip file holds no .xml or .csv extract (only 'extract.txt')"
+
+
+@pytest.mark.parametrize("kind", ["plain", "gzip", "zip"])
+def test_check_inputs_open_opens_each_input_once(tmp_path, monkeypatch, kind):
+    """It opened a plain file twice (its first byte, then its first four to tell a zip or gzip file) and a zip three
+    times: once is enough to say all it says."""
+    from register_batch.readers import check_inputs_open
+
+    path = tmp_path / "extract.xml"
+    if kind == "gzip":
+        path = tmp_path / "extract.xml.gz"
+        path.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    elif kind == "zip":
+        path = zipped(tmp_path / "census.zip", {"extract.xml": SAMPLE.read_bytes()})
+    else:
+        path.write_bytes(SAMPLE.read_bytes())
+    opened: list[str] = []
+    real_open = os.open
+
+    def counted(file, *args, **kwargs):
+        opened.append(os.fsdecode(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counted)
+    assert check_inputs_open([str(path)]) == [str(path)]
+    monkeypatch.undo()
+    assert opened.count(str(path)) == 1, opened
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "the file is empty"),
+        (None, "the zip file holds no .xml or .csv extract (only 'extract.txt')"),
+        (b"PK\x03\x04 not a zip at all", "damaged zip file (File is not a zip file)"),
+    ],
+    ids=["empty", "a zip of no extract", "a damaged zip"],
+)
+def test_check_inputs_open_says_what_reading_would(tmp_path, content, said):
+    from register_batch.readers import check_inputs_open
+
+    path = tmp_path / "census.zip"
+    if content is None:
+        zipped(path, {"extract.txt": ROWS.encode()})
+    else:
+        path.write_bytes(content)
+    with pytest.raises(UnusableInput) as caught:
+        check_inputs_open([str(path)])
+    assert str(caught.value) == f"{path}: {said}"

@@ -249,17 +249,28 @@ def _read_errors(shown: str) -> Iterator[None]:
         raise UnusableInput(shown, f"read error ({exc.strerror or exc})") from None
 
 
-def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
+def _members(path: Path, shown: str, opened: BinaryIO | None = None) -> list[tuple[str, Opener]]:
     """The files to read: the path itself (inflated if gzipped), or each .xml/.csv inside a zip (not __MACOSX
-    forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out."""
-    with _open_file(path, shown) as fh:
+    forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out.
+    `opened`: the path open already (the caller's, left open), looked into from its start instead of opening it."""
+
+    @contextmanager
+    def at_start() -> Iterator[BinaryIO]:
+        if opened is None:
+            with _open_file(path, shown) as fh:
+                yield fh
+        else:
+            opened.seek(0)
+            yield opened
+
+    with at_start() as fh:
         head = fh.read(4)
     if is_gzip(head):
         return [(shown, lambda: io.BufferedReader(_Gunzipped(path, shown), 1 << 16))]
     if not is_zip(head):
         return [(shown, lambda: _open_file(path, shown))]
     try:
-        with _open_file(path, shown) as raw, zipfile.ZipFile(raw) as listing:
+        with at_start() as raw, zipfile.ZipFile(raw) as listing:
             everything = set(listing.namelist())
             files = [
                 info
@@ -512,10 +523,10 @@ def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
     given = input_paths(paths)
     for path in given:
         shown = printable(path)
-        with _open_file(Path(path), shown) as fh:
+        with _open_file(Path(path), shown) as fh:  # once: a plain file was opened twice, a zip three times
             if not fh.read(1):
                 raise UnusableInput(shown, "the file is empty")
-        _members(Path(path), shown)
+            _members(Path(path), shown, fh)
     return given
 
 
