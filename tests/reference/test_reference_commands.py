@@ -249,6 +249,23 @@ MISSHAPEN = [
     # the list name of an empty list was written whole, a line of a megabyte.
     (_sex([{"code": {"10": "7" * MEGABYTE}}]), f"sex: entry 1's code {{'10': '{'7' * 32}…{'7' * 28}'}} is not text"),
     ({"7" * MEGABYTE: {"entries": []}, **_sex([{"code": "10"}])}, f"{'7' * 40}…{'7' * 30}: no entries"),
+    # A megabyte as a code or a label was taken, and then quoted in every issue naming the list's codes, and by
+    # `reference show`: refused past a bound far beyond Register's longest (42 and 169 characters).
+    (
+        _sex([{"code": "10"}, {"code": "7" * MEGABYTE}]),
+        f"sex: entry 2's code is 1,048,576 characters long ('{'7' * 40}…{'7' * 30}'), more than the 100 a code may "
+        "have",
+    ),
+    (
+        _sex([{"code": "10", "display_name": "F" * MEGABYTE}]),
+        f"sex: entry 1's display_name is 1,048,576 characters long ('{'F' * 40}…{'F' * 30}'), more than the 500 a "
+        "label may have",
+    ),
+    (
+        _changed("withdrawal_reasons", triggers=["provider", "t" * 101]),
+        f"withdrawal_reasons: triggers holds a value 101 characters long ('{'t' * 40}…{'t' * 30}'), more than the "
+        "100 a code may have",
+    ),
 ]
 
 

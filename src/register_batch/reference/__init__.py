@@ -26,6 +26,11 @@ from register_batch.wording import cut_short
 DATA_DIR = Path(__file__).parent / "data"
 SUPPORTED_VERSIONS = ("v2026.1",)
 PULLED_FILE = "reference-data.json"
+# The longest code and label (characters) a list may hold, pulled or read from a pulled file: far beyond Register's
+# longest (a withdrawal reason's code, 42; an institution's name, 169). A megabyte as one was taken, and then quoted in
+# every issue that names the list's codes, and by `reference show`.
+CODE_LIMIT = 100
+LABEL_LIMIT = 500
 _Table = TypeVar("_Table")
 
 # Fields of the trainee body (and degree body) and the code list that governs each (§3.1, §3.7).
@@ -247,9 +252,14 @@ def _list_problem(name: str, body: Any) -> str | None:
                 return f"entry {number}'s {key} {cut_short(repr(entry[key]))} is not text"
             if not entry[key].strip():  # no Register code is blank (§2.2): saved, it was the list's only code
                 return f"entry {number} has no {key}"
+            if len(entry[key]) > CODE_LIMIT:
+                return f"entry {number}'s {key} is {_too_long(entry[key], CODE_LIMIT, 'code')}"
         # A code with no label is named by its code (ReferenceData.name); a label that is not text, by nothing.
-        if not isinstance(entry.get("display_name") or "", str):
+        label = entry.get("display_name") or ""
+        if not isinstance(label, str):
             return f"entry {number}'s display_name {cut_short(repr(entry['display_name']))} is not text"
+        if len(label) > LABEL_LIMIT:
+            return f"entry {number}'s display_name is {_too_long(label, LABEL_LIMIT, 'label')}"
     # The triggers and future_interest a withdrawal may give (§2.2, §2.7): without them every withdrawal is refused.
     for key in ("triggers", "future_interest") if withdrawal else ():
         if key not in body:
@@ -258,7 +268,14 @@ def _list_problem(name: str, body: Any) -> str | None:
             return f"{key} {cut_short(repr(body[key]))} is not a list of text"
         if not [value for value in body[key] if value.strip()]:  # an empty list refused them all (review139 F2)
             return f"no {key}"
+        if long := next((value for value in body[key] if len(value) > CODE_LIMIT), None):
+            return f"{key} holds a value {_too_long(long, CODE_LIMIT, 'code')}"
     return None
+
+
+def _too_long(value: str, limit: int, what: str) -> str:
+    """How `value` is longer than a code or label may be, with its ends (one readable line, whatever its length)."""
+    return f"{len(value):,} characters long ('{cut_short(value)}'), more than the {limit} a {what} may have"
 
 
 def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
