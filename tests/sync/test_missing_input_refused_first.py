@@ -35,6 +35,9 @@ def _left(tmp_path: Path) -> list[str]:
         # review153 F5: an empty file, and a zip with no extract in it, are said before anything starts too
         ("empty.xml", "empty.xml: the file is empty"),
         ("notes.zip", "notes.zip: the zip file holds no .xml or .csv extract (only 'readme.txt')"),
+        # fix-carry's note: a zip of nothing (its end record alone), and any file of a kind no reader takes
+        ("nothing.zip", "nothing.zip: an empty zip file: it holds no extract; zip the extract itself"),
+        ("extract.pdf", "extract.pdf: a PDF document, not an extract: give the HESA XML or CSV file itself"),
     ],
 )
 def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_error(tmp_path, given, said):
@@ -42,10 +45,12 @@ def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_
     (tmp_path / "empty.xml").touch()
     with zipfile.ZipFile(tmp_path / "notes.zip", "w") as notes:
         notes.writestr("readme.txt", "the extract is to follow")
+    zipfile.ZipFile(tmp_path / "nothing.zip", "w").close()
+    (tmp_path / "extract.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     done = run_cli(["sync", given, "--state-dir", "state/fresh"], tmp_path, _env(tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"register-batch: error: {said}\n")
     # no state/fresh/register/register.sqlite3, token, sync.lock
-    assert _left(tmp_path) == ["empty.xml", "extracts", "notes.zip"]
+    assert _left(tmp_path) == ["empty.xml", "extract.pdf", "extracts", "notes.zip", "nothing.zip"]
 
 
 def test_sync_to_a_real_target_says_the_missing_input_before_any_target_line(tmp_path):

@@ -36,6 +36,7 @@ from register_batch.readers.base import HashingReader, InputInfo, PassingReader,
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import (
     FORMATS,
+    check_not_foreign,
     csv_format_of,
     detect_format,
     is_gzip,
@@ -516,16 +517,19 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
 
 def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
     """The inputs (`input_paths`), each opened and looked into no further than to find its extracts: UnusableInput
-    for one that is not there, a folder, not to be read, no regular file, empty, or a zip holding no extract (or other
-    files besides), as reading it would say. For a command to say so before it starts anything for them: sync's
-    embedded emulator and its state dir, and its `Target:` line (review151 F6: a mistyped name left a state dir
-    behind, and a first line that read as if a run began; review153 F5: so did an empty file)."""
+    for one that is not there, a folder, not to be read, no regular file, empty, of a kind no reader takes (an empty
+    zip, a PDF), or a zip holding no extract (or other files besides), as reading it would say. For a command to say
+    so before it starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line
+    (review151 F6: a mistyped name left a state dir behind, and a first line that read as if a run began; review153
+    F5: so did an empty file)."""
     given = input_paths(paths)
     for path in given:
         shown = printable(path)
         with _open_file(Path(path), shown) as fh:  # once: a plain file was opened twice, a zip three times
-            if not fh.read(1):
+            head = fh.read(16)  # enough for every magic number of detect._FOREIGN
+            if not head:
                 raise UnusableInput(shown, "the file is empty")
+            check_not_foreign(head, shown)  # an empty zip, a PDF, an .xls: as reading would say
             _members(Path(path), shown, fh)
     return given
 
