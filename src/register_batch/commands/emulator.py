@@ -6,6 +6,7 @@ import math
 import signal
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from types import FrameType
@@ -206,13 +207,15 @@ def emulator(
     else:
         accepted = f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} given with --token"
     limit = f"{rate_limit[0]}/{rate_limit[1]:g}s" if rate_limit else "off"
-    stopping = threading.Event()
+    # A flag, not a threading.Event: the handler runs in the main thread between two of its bytecodes, and may land
+    # while that thread holds the Event's lock (inside `wait`), which `set` would then wait for for ever.
+    stopping = False
     hurried = False  # a second Ctrl-C or SIGTERM came while it stops
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal hurried
-        if not stopping.is_set():
-            stopping.set()
+        nonlocal stopping, hurried
+        if not stopping:
+            stopping = True
         elif signum != getattr(signal, "SIGHUP", None):  # as a sync's: a second hang-up is no one's impatience
             # The stop waits up to DRAIN_SECONDS for the requests in flight (a client stalled in its body): cut short.
             hurried = True
@@ -232,8 +235,8 @@ def emulator(
         if faults:
             state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
         sys.stdout.flush()
-        while not stopping.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.1)  # a signal's handler runs at once; the sleep then ends within 0.1 s
         # Stopped, and said so, before the handlers go back: a second Ctrl-C or SIGTERM while the server stops is not
         # the commands' "interrupted", exit 3, without "Emulator stopped." (review122 F2), but when it cuts short the
         # wait (up to DRAIN_SECONDS) for requests in flight, which are dropped unanswered. After it, the command line
