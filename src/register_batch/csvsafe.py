@@ -103,6 +103,17 @@ def write_for_spreadsheets(
     Excel on Windows reads it in the machine's ANSI code page and mangles every accent), then the header and one
     row per mapping, every cell `neutralise`d, and `as_text` for the columns that quote identifiers and values."""
     columns = tuple(columns)
+    write_values_for_spreadsheets(
+        fh, columns, (map(row.__getitem__, columns) for row in rows), as_text_columns=as_text_columns
+    )
+
+
+def write_values_for_spreadsheets(
+    fh: IO[str], columns: Iterable[str], rows: Iterable[Iterable[Any]], *, as_text_columns: Iterable[str] = ()
+) -> None:
+    """`write_for_spreadsheets` of rows given as their values, in `columns`' order: issues.csv's rows are values
+    already (ReportBuilder.issue_values), and a dict made of each only to be read back cost 1 us a row."""
+    columns = tuple(columns)
     text_columns = frozenset(as_text_columns)
     cells: list[Callable[[Any], str]] = [as_text if c in text_columns else neutralise for c in columns]
     # A column's texts repeat from row to row (the input's name, a field, a rule's code and message, a record's ids on
@@ -116,7 +127,7 @@ def write_for_spreadsheets(
         writer.writerow(
             [
                 made(value) if type(value) is str and len(value) <= REMEMBERED_CHARS else cell(value)
-                for cell, made, value in zip(cells, known, map(row.__getitem__, columns), strict=True)
+                for cell, made, value in zip(cells, known, row, strict=True)
             ]
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from register_batch.csvsafe import write_for_spreadsheets
+from register_batch.csvsafe import write_values_for_spreadsheets
 from register_batch.reports import ISSUE_KEYS
 
 AS_TEXT = frozenset({"provider_trainee_id", "hesa_id", "value"})
@@ -41,11 +41,12 @@ def fixes() -> dict[str, str]:
 
 def write(fh: IO[str], report: ReportBuilder) -> None:
     """`fh` opened with newline="" (the csv module writes its own line ends)."""
-    write_for_spreadsheets(fh, COLUMNS, _rows(report), as_text_columns=AS_TEXT)
+    write_values_for_spreadsheets(fh, COLUMNS, _rows(report), as_text_columns=AS_TEXT)
 
 
-def _rows(report: ReportBuilder) -> Iterator[dict[str, Any]]:
-    """`report.issues()`, each with its code's fix: looked up in a dict made once per report, not per row."""
+def _rows(report: ReportBuilder) -> Iterator[tuple[Any, ...]]:
+    """`report.issue_values()`, each with its code's fix (COLUMNS' values): looked up in a dict made once per report,
+    not per row."""
     fix: dict[Any, str] = fixes()  # (a library caller's Issue.model_construct may have made a code of another kind)
     for values in report.issue_values():
-        yield dict(zip(COLUMNS, (*values, fix.get(values[_CODE], "")), strict=True))
+        yield (*values, fix.get(values[_CODE], ""))

@@ -744,10 +744,32 @@ def _trainee(provider_trainee_id: str | None, hesa_id: str | None, trainee_id: s
 
 def issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> Markup:
     """A row of the Issues table: where the issue is, whom it is about, its field and value, its rule, its message."""
+    return Markup(_issue_row(row, rule_info))
+
+
+ROWS_AT_ONCE = 64  # the Issues table's rows the template is given in one piece (issue_rows)
+
+
+def issue_rows(rows: Iterable[_IssueRow], rule_info: dict[str, _RuleRow]) -> Iterator[Markup]:
+    """The Issues table's rows (`issue_row`), ROWS_AT_ONCE of them a piece, each row followed by a newline but the
+    piece's last, which the template writes after it: the page `{% for row in issues %}{{ issue_row(row) }}` wrote.
+    A loop of the template's costs each row a call through Jinja's context and two pieces to write (a third of the
+    table's time at 2,736 rows)."""
+    batch: list[str] = []
+    for row in rows:
+        batch.append(_issue_row(row, rule_info))
+        if len(batch) == ROWS_AT_ONCE:
+            yield Markup("\n".join(batch))
+            batch = []
+    if batch:
+        yield Markup("\n".join(batch))
+
+
+def _issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> str:
     rule = rule_info.get(row.code)
     where = _where(row.input, row.input_name, row.record, row.line)
     trainee = _trainee(row.provider_trainee_id, row.hesa_id, row.trainee_id)
-    return Markup(
+    return (
         f"{_issue_row_start(row.severity, row.field_key, row.code, row.input)}"
         f'<td data-label="Where" data-sort-value="{row.pos:d}">{where}</td>\n'
         f'<td data-label="Trainee">{trainee}</td>\n'
@@ -864,6 +886,7 @@ def _change_value(field: object, value: object) -> str:
 
 
 _ENV.globals["issue_row"] = issue_row
+_ENV.globals["issue_rows"] = issue_rows
 _ENV.globals["record_row"] = record_row
 
 
