@@ -372,6 +372,70 @@ also_checks("spreadsheet_formula", "withdrawal")(_in_body(HELD_WITHDRAWAL, _form
 also_checks("spreadsheet_formula", "deferral")(_in_body(HELD_DEFERRAL, _formula_findings))
 
 
+# A spreadsheet's error value, written into a CSV in place of the value a formula or lookup failed to give (review156
+# F1): Excel's (#N/A from an unmatched VLOOKUP, #NAME? for a name typed as -Jones or +Ann, taken for a formula; the
+# 365 ones too), LibreOffice's (the same, and Err:502), Google Sheets' #ERROR!, and a cell of #s (a column too narrow
+# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote.
+SPREADSHEET_ERROR = re.compile(
+    r"#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
+    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!)|Err:[0-9]{3}|#+",
+    re.I,
+)
+# The fields Register refuses such a value in already, as not a code or not a date: spreadsheet_error_hint says what
+# the value is, after Register's error. Every other text value gets spreadsheet_error (bodies' fields as labelled).
+_CODED_OR_DATE = frozenset(
+    {
+        *TRAINEE_CODE_FIELDS,
+        *DISABILITY_FIELDS,
+        *DEGREE_CODE_FIELDS,
+        "date_of_birth",
+        "itt_start_date",
+        "itt_end_date",
+        "trainee_start_date",
+        "pg_apprenticeship_start_date",
+        *(HELD_WITHDRAWAL[f] for f in ("withdrawal_date", "reasons", "trigger", "future_interest")),
+        HELD_DEFERRAL["defer_date"],
+    }
+)
+_WHAT_IT_IS = "is a spreadsheet's error value (a formula or lookup that failed)"
+
+
+def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    return [
+        (
+            f"{prefix}{field}",
+            value,
+            f"{prefix}{field}: '{value}' {_WHAT_IT_IS}, not the value: Register would store it as it is",
+        )
+        for field, value in values.items()
+        if type(value) is str and field not in _CODED_OR_DATE and SPREADSHEET_ERROR.fullmatch(value)
+    ]
+
+
+@rule(
+    "spreadsheet_error",
+    fields=("<any text field>",),
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not the value: Register would store it as it is",
+    source="register-api.md §3.1 (names and ids are free text: Register checks their length only, and stores #N/A "
+    "as it is; there is no DELETE /trainees, §1.1); Register does not check this",
+    fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
+    "#N/A, and a name typed as -Jones or +Ann is taken for a formula (#NAME?): type it with a ' first. Or export the "
+    "column from the SRS rather than computing it. Register cannot delete a trainee: a trainee created with #N/A as "
+    "a name stays so until corrected in Register's service.",
+    api=False,
+)
+def text_is_not_a_spreadsheet_error(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """review156 F1: `#N/A` as a last name or `#NAME?` as a first name validated clean, and sync created the
+    trainees so."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
+    return _in_record_and_its_items(data, _error_value_findings)
+
+
+also_checks("spreadsheet_error", "withdrawal")(_in_body(HELD_WITHDRAWAL, _error_value_findings))
+also_checks("spreadsheet_error", "deferral")(_in_body(HELD_DEFERRAL, _error_value_findings))
+
+
 # What a name's garbled letters say when mended: Latin-1's letters, Latin Extended-A (ł, ś, ő, č), Vietnamese ơ and ư,
 # Azerbaijani ə, Romanian ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the
 # rest of Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
@@ -1342,6 +1406,41 @@ def dates_were_not_changed_by_a_spreadsheet(
             )
         ]
     return None
+
+
+@rule(
+    "spreadsheet_error_hint",
+    fields=(
+        *_TRAINEE_LISTS,
+        *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
+        *_DATE_FIELDS,
+        "pg_apprenticeship_start_date",
+        "withdrawal_date",
+        "withdrawal_trigger",
+        "withdrawal_future_interest",
+        "defer_date",
+    ),
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date",
+    source="register-api.md §3.4 (Date.iso8601) and §5 (code lists): Register refuses the value as not a date or not "
+    "in its list, without saying what it is",
+    fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
+    "#N/A; look up the SRS's code or date again, or export the column from the SRS rather than computing it.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=(*_CODE_LIST_ISSUES, *_DATE_ISSUES, "withdrawal_trigger_invalid", "withdrawal_future_interest_invalid"),
+)
+def coded_value_is_not_a_spreadsheet_error(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside Register's "has invalid reference data value of '#N/A'" or "is invalid" (review156 F1): what the value
+    is. A follow-up rule: it costs a clean record nothing."""
+    value, label = issue.value, issue.field
+    if type(value) is not str or label is None or not SPREADSHEET_ERROR.fullmatch(value):
+        return None
+    if label == "trainee_start_date" and not facts.trainee_start_given:
+        return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
+    what = "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    return [(label, value, f"{label}: '{value}' {_WHAT_IT_IS}, not {what}")]
 
 
 def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: date) -> str:
