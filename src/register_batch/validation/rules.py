@@ -803,6 +803,76 @@ also_checks("replacement_character", "withdrawal")(_in_body(HELD_WITHDRAWAL, _re
 also_checks("replacement_character", "deferral")(_in_body(HELD_DEFERRAL, _replacement_findings))
 
 
+# A letter a single-byte encoding cannot hold, saved as `?` (review156 F2): Excel's "CSV (Comma delimited)" writes
+# Windows-1252, which has no ł, ś, ş or ễ (`Ma?gorzata`, `?ukasz`, `Ku?` for Kuć). No person's name is written with a
+# `?` touching its letters; a free text (a placement's name, a withdrawal's or deferral's reason) may end a question
+# with one, so only a `?` between two letters counts there. Ids, codes and emails are ASCII as written: not looked at.
+_LETTER = r"[^\W\d_]"
+_PERSON_NAME_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name")
+_PERSON_NAMES = frozenset(_PERSON_NAME_FIELDS)
+_LOST_IN_A_NAME = re.compile(rf"{_LETTER}\?|\?{_LETTER}")
+_FREE_TEXTS = frozenset(
+    {"name", "other_grade", HELD_WITHDRAWAL["another_reason"], HELD_WITHDRAWAL["safeguarding_concern_reasons"]}
+    | {HELD_DEFERRAL["defer_reason"]}
+)
+_LOST_IN_TEXT = re.compile(rf"{_LETTER}\?+{_LETTER}")
+
+
+def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found: list[Finding] = []
+    for field, value in values.items():
+        if type(value) is not str or "?" not in value or SPREADSHEET_ERROR.fullmatch(value):
+            continue  # #NAME? is spreadsheet_error's
+        if (field in _PERSON_NAMES and _LOST_IN_A_NAME.search(value)) or (
+            field in _FREE_TEXTS and _LOST_IN_TEXT.search(value)
+        ):
+            label = f"{prefix}{field}"
+            found.append((label, value, _lost_letter_message(label, value)))
+    return found
+
+
+def _lost_letter_message(label: str, value: str) -> str:
+    return (
+        f"{label}: '{value}' has '?' where a letter should be: a letter was lost when the file was saved in an "
+        'encoding that cannot hold it (Excel\'s "CSV (Comma delimited)" saves Windows-1252), and Register would '
+        "store the '?': save the file as UTF-8 (\"CSV UTF-8\") and validate it again"
+    )
+
+
+@rule(
+    "lost_letter",
+    fields=(
+        *_PERSON_NAME_FIELDS,
+        "placements_attributes.name",
+        "degrees_attributes.other_grade",
+        "withdrawal_another_reason",
+        "withdrawal_safeguarding_concern_reasons",
+        "defer_reason",
+    ),
+    message=_lost_letter_message("<field>", "Ma?gorzata"),
+    source="design.md (readers: Windows-1252 from Excel); Windows-1252 has no letter of most Central and "
+    "Eastern European, Turkish or Vietnamese names, and a save in it writes '?' for each; Register does not check "
+    "this (a name is free text, register-api.md §3.1)",
+    fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
+    "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
+    "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
+    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. If the '?' is "
+    "really part of the value, nothing to do: the record is sent as it is.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def text_has_no_lost_letter(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """review156 F2: `Ma?gorzata` from an Excel save validated clean, and sync replaced Register's `Małgorzata`
+    with it."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
+    return _in_record_and_its_items(data, _lost_letter_findings)
+
+
+also_checks("lost_letter", "withdrawal")(_in_body(HELD_WITHDRAWAL, _lost_letter_findings))
+also_checks("lost_letter", "deferral")(_in_body(HELD_DEFERRAL, _lost_letter_findings))
+
+
 _WILDCARD_MESSAGE = (
     "last_name '{value}' has '%' or '_', which Register's duplicate check reads as a wildcard (any letters, any one "
     "letter): Register would refuse this trainee with 409 (already in Register) if it holds a trainee of the same date "
