@@ -1396,11 +1396,20 @@ _DATE_ISSUES = (
 _EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
 _EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
 _LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
-# A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it.
-_TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-_DAY_MONTH_YEAR = re.compile(rf"([0-9]{{1,2}})([/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}})(?:{_TIME})?")
-# Excel's d-mmm-yy (01-Sep-26) and dd-mmm-yyyy; an SRS's DATETIME column (2026-09-01 00:00:00) (review151 F8).
-_DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}|[0-9]{2})")
+# A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it,
+# with a US locale's AM or PM (12/26/1996 12:00:00 AM: review156 F4).
+_TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?: ?[AaPp][Mm])?"
+# 30/09/2026, 30.09.2026, and SQL Server's and Excel's 30-09-2026 (a four-digit year only with a `-`: 26-09-30 is
+# YY-MM-DD, a form Register reads itself, date_not_yyyy_mm_dd).
+_DAY_MONTH_YEAR = re.compile(
+    rf"([0-9]{{1,2}})(?:([/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}})|(-)([0-9]{{1,2}})-([0-9]{{4}}))(?:{_TIME})?"
+)
+# A Japanese, Chinese or Swedish locale's 1996/12/26 (and SQL Server's style 111).
+_YEAR_MONTH_DAY = re.compile(rf"([0-9]{{4}})/([0-9]{{1,2}})/([0-9]{{1,2}})(?:{_TIME})?")
+# Excel's d-mmm-yy (01-Sep-26) and dd-mmm-yyyy (review151 F8), and d mmm yyyy (26 Dec 1996).
+_DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})([- ])([A-Za-z]{3})\2([0-9]{4}|[0-9]{2})")
+# A US locale's mmm d, yyyy (Dec 26, 1996), as Excel and SQL Server's style 107 write it.
+_MONTH_NAME_DAY_YEAR = re.compile(r"([A-Za-z]{3}) ([0-9]{1,2}),? ([0-9]{4}|[0-9]{2})")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as Excel's mmm
 _MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
 # An SRS's DATETIME value (2026-09-01 00:00:00): public, as resaved.py leaves it out of what a spreadsheet changed.
@@ -1411,11 +1420,15 @@ DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
     "spreadsheet_date",
     fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
-    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date: write the date as "
-    "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / <field>: '<value>' looks like a "
-    "spreadsheet's day-month-year date (01-Sep-26): write the date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] "
-    "(a date of birth: the century whose day gives an age of 16 to 100) / <field>: '<value>' is a date and a time "
-    "(an SRS's DATETIME column, or a spreadsheet's): write the date alone as YYYY-MM-DD[ (<the day>)]",
+    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
+    "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
+    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996: only the month-first reading is "
+    "a day): write the date as YYYY-MM-DD (<the day>) / <field>: '<value>' looks like a spreadsheet's year/month/day "
+    "date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
+    "day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the date as "
+    "YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of 16 to "
+    "100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the date "
+    "alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
@@ -1447,21 +1460,42 @@ def dates_were_not_changed_by_a_spreadsheet(
             )
         ]
     if parts := _DAY_MONTH_YEAR.fullmatch(value):
+        first, _, second, year = parts.group(1), *(parts.group(2, 3, 4) if parts.group(2) else parts.group(5, 6, 7))
+        order, days = _order_and_days(first, second, year)
         return [
             (
                 label,
                 value,
-                f"{label}: '{value}' looks like a spreadsheet's day/month/year date: write the date "
-                f"as YYYY-MM-DD{_days_it_may_be(parts.group(1), parts.group(3), parts.group(4))}",
+                f"{label}: '{value}' looks like a spreadsheet's {order} date: write the date as YYYY-MM-DD{days}",
             )
         ]
-    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(2).title())):
-        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(3), facts.as_of)
+    if parts := _YEAR_MONTH_DAY.fullmatch(value):
+        said = f" ({found})" if (found := _day(*parts.groups())) else ""
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's year/month/day date: write the date as "
+                f"YYYY-MM-DD{said}",
+            )
+        ]
+    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(3).title())):
+        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(4), facts.as_of)
         return [
             (
                 label,
                 value,
                 f"{label}: '{value}' looks like a spreadsheet's day-month-year date: write the date as "
+                f"YYYY-MM-DD{days}",
+            )
+        ]
+    if (parts := _MONTH_NAME_DAY_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(1).title())):
+        days = _days_of_a_named_month(label, parts.group(2), month, parts.group(3), facts.as_of)
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's month-day-year date: write the date as "
                 f"YYYY-MM-DD{days}",
             )
         ]
@@ -1534,16 +1568,19 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
     return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
 
-def _days_it_may_be(first: str, second: str, year: str) -> str:
-    """` (1992-04-03)`, or both readings when the month may come first; nothing for a two-digit year."""
+def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
+    """("day/month/year", " (1992-04-03)"), or both readings when the month may come first; "month/day/year" when
+    only the month-first reading is a day (12/26/1996: review156 F4); no day for a two-digit year."""
     if len(year) != 4:
-        return ""
+        return "day/month/year", ""
     day_first, month_first = _day(year, second, first), _day(year, first, second)
     if day_first and month_first and day_first != month_first:
-        return f" ({day_first}, or {month_first} if the month comes first)"
-    if day_first or month_first:
-        return f" ({day_first or month_first})"
-    return ""
+        return "day/month/year", f" ({day_first}, or {month_first} if the month comes first)"
+    if day_first:
+        return "day/month/year", f" ({day_first})"
+    if month_first:
+        return "month/day/year", f" ({month_first})"
+    return "day/month/year", ""
 
 
 def _day(year: str, month: str, day: str) -> str | None:
