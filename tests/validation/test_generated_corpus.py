@@ -169,12 +169,19 @@ def test_the_formats_together_exercise_every_defect_kind(tmp_path):
         ("route_and_start_date_from_a_spreadsheet", "hesa-xml"),
         ("replacement_character_name", "register-csv"),
         ("replacement_character_name", "hesa-xml"),
+        ("spreadsheet_error_name", "register-csv"),
+        ("spreadsheet_error_name", "hesa-xml"),
+        ("spreadsheet_error_date_of_birth", "register-csv"),
+        ("spreadsheet_error_date_of_birth", "hesa-xml"),
+        ("lost_letter_name", "register-csv"),
+        ("lost_letter_name", "hesa-xml"),
     ],
 )
 def test_a_kind_outside_the_default_mix_is_made_when_named_and_scores_exactly(tmp_path, kind, fmt):
     """mac_roman_name (review55 F1: possibly_garbled_text, a warning), basic_form_date_of_birth (review57 F2),
-    spreadsheet_formula (review76 F5), degree_type_in_other_column (review113 F2) and replacement_character_name
-    (review150 F1) are made only with --kinds, so that a seed's corpus (samples/defects.xml, the benchmarks') stays as
+    spreadsheet_formula (review76 F5), degree_type_in_other_column (review113 F2), replacement_character_name
+    (review150 F1), spreadsheet_error_name, spreadsheet_error_date_of_birth and lost_letter_name (review156 F1, F2)
+    are made only with --kinds, so that a seed's corpus (samples/defects.xml, the benchmarks') stays as
     it was; named, each is made and validation finds it."""
     assert not KINDS[kind].default
     out, truth = tmp_path / ("x.csv" if fmt == "register-csv" else "x.xml"), tmp_path / "truth.json"

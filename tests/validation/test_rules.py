@@ -1112,6 +1112,9 @@ def test_every_rule_function_is_exercised_by_this_module():
         "date_not_yyyy_mm_dd",  # test_dates_as_register_reads_them.py
         "possibly_garbled_text",  # test_text_from_other_code_pages.py
         "replacement_character",  # test_replacement_character.py
+        "spreadsheet_error",  # test_spreadsheet_error_values.py
+        "spreadsheet_error_hint",  # test_spreadsheet_error_values.py
+        "lost_letter",  # test_lost_letter.py
         "withdrawal_date_is_a_time",  # test_nested.py
         "unknown_training_route",  # test_route_not_a_code_and_windows_1252_read_as_latin1.py
     }

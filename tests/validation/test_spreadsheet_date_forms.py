@@ -59,7 +59,48 @@ def test_a_date_a_spreadsheet_or_srs_wrote_gets_the_hint_after_registers_error(f
     assert [f[2] for f in found].count("spreadsheet_date") == 1
 
 
-@pytest.mark.parametrize("value", ["13 August 1990", "01-Foo-26", "Sep-26", "1990-08-13 noon", "01-Sep-126"])
+DAY_MONTH_YEAR = "looks like a spreadsheet's day/month/year date: write the date as YYYY-MM-DD{}"
+MONTH_DAY_YEAR = "looks like a spreadsheet's month/day/year date: write the date as YYYY-MM-DD{}"
+YEAR_MONTH_DAY = "looks like a spreadsheet's year/month/day date: write the date as YYYY-MM-DD{}"
+MONTH_NAME_FIRST = "looks like a spreadsheet's month-day-year date: write the date as YYYY-MM-DD{}"
+
+
+@pytest.mark.parametrize(
+    "field,value,hint",
+    [
+        # SQL Server's and Excel's dd-mm-yyyy (a four-digit year: 96-12-26 is a form Register reads itself)
+        ("date_of_birth", "26-12-1996", DAY_MONTH_YEAR.format(" (1996-12-26)")),
+        ("itt_start_date", "01-09-2026",
+         DAY_MONTH_YEAR.format(" (2026-09-01, or 2026-01-09 if the month comes first)")),
+        ("date_of_birth", "1996/12/26", YEAR_MONTH_DAY.format(" (1996-12-26)")),
+        ("itt_start_date", "2026/9/1", YEAR_MONTH_DAY.format(" (2026-09-01)")),
+        ("date_of_birth", "1996/13/26", YEAR_MONTH_DAY.format("")),  # no such day
+        ("date_of_birth", "26 Dec 1996", NAMED_MONTH.format(" (1996-12-26)")),
+        ("itt_start_date", "1 Sep 26", NAMED_MONTH.format(" (2026-09-01, taking '26' as 2026)")),
+        ("date_of_birth", "Dec 26, 1996", MONTH_NAME_FIRST.format(" (1996-12-26)")),
+        ("date_of_birth", "Dec 26 1996", MONTH_NAME_FIRST.format(" (1996-12-26)")),
+        ("date_of_birth", "Feb 30, 1996", MONTH_NAME_FIRST.format("")),  # no such day
+        # Excel's and SQL Server's US date and time, with AM or PM
+        ("date_of_birth", "26/12/1996 12:00:00 AM", DAY_MONTH_YEAR.format(" (1996-12-26)")),
+        ("itt_start_date", "30/09/2026 2:30 PM", DAY_MONTH_YEAR.format(" (2026-09-30)")),
+        ("date_of_birth", "1996-12-26 12:00:00 AM", DATE_AND_TIME.format(" (1996-12-26)")),
+        # only the month-first reading is a day: named so (review156 F4)
+        ("date_of_birth", "12/26/1996", MONTH_DAY_YEAR.format(" (1996-12-26)")),
+        ("date_of_birth", "12/26/1996 12:00:00 AM", MONTH_DAY_YEAR.format(" (1996-12-26)")),
+        ("date_of_birth", "12-26-1996", MONTH_DAY_YEAR.format(" (1996-12-26)")),
+    ],
+)  # fmt: skip
+def test_more_forms_get_the_hint_with_the_day_worked_out(field, value, hint):
+    """review156 F4: these got Register's bare "is invalid" alone, and 12/26/1996 was called day/month/year."""
+    found = [(i.field, i.value, i.code, i.severity.value, i.message) for i in issues_of(with_changes(**{field: value}))]
+    at = next(n for n, f in enumerate(found) if f[0] == field and f[2] in ("invalid_date", "date_not_yyyy_mm_dd"))
+    assert found[at + 1] == (field, value, "spreadsheet_date", "warning", f"{field}: '{value}' {hint}")
+    assert [f[2] for f in found].count("spreadsheet_date") == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["13 August 1990", "01-Foo-26", "Sep-26", "1990-08-13 noon", "01-Sep-126", "26-12-96", "26/12/1996 AM"]
+)
 def test_other_forms_get_registers_error_alone(value):
     assert [i.code for i in issues_of(with_changes(date_of_birth=value))] == ["invalid_date"]
 

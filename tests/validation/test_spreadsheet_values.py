@@ -146,7 +146,12 @@ DAY_MONTH_YEAR = "looks like a spreadsheet's day/month/year date: write the date
     [
         ("date_of_birth", "03/04/1992", DAY_MONTH_YEAR.format(" (1992-04-03, or 1992-03-04 if the month comes first)")),
         ("date_of_birth", "13/08/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),
-        ("date_of_birth", "08/13/1990", DAY_MONTH_YEAR.format(" (1990-08-13)")),  # US order: only one day it can be
+        # US order: only one day it can be, and named so (review156 F4)
+        (
+            "date_of_birth",
+            "08/13/1990",
+            "looks like a spreadsheet's month/day/year date: write the date as YYYY-MM-DD (1990-08-13)",
+        ),
         ("date_of_birth", "3.4.1992", DAY_MONTH_YEAR.format(" (1992-04-03, or 1992-03-04 if the month comes first)")),
         ("date_of_birth", "03/04/92", DAY_MONTH_YEAR.format("")),  # which century is not for us to guess
         ("date_of_birth", "31/02/1992", DAY_MONTH_YEAR.format("")),  # no such day either way

@@ -431,6 +431,33 @@ def _formula_name(ctx: Context, draft: Draft) -> list[Expect]:
 
 
 @defect(
+    "spreadsheet_error_name",
+    "a surname a workbook's failed lookup wrote as a spreadsheet's error value (#N/A, #NAME?, #REF!); not in the "
+    "default mix, so the benchmark corpora recorded before it came stay as they were",
+    ("spreadsheet_error",),
+    touches=("last_name",),
+    default=False,
+)
+def _error_value_name(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["last_name"] = ctx.rng.choice(("#N/A", "#NAME?", "#REF!"))
+    return [Expect("last_name", "spreadsheet_error")]
+
+
+@defect(
+    "spreadsheet_error_date_of_birth",
+    "a date of birth a workbook's failed lookup wrote as a spreadsheet's error value (#N/A, #VALUE!): Register's "
+    "error, and a hint saying what the value is; not in the default mix, so the benchmark corpora recorded before it "
+    "came stay as they were",
+    ("invalid_date", "spreadsheet_error_hint"),
+    touches=("date_of_birth",),
+    default=False,
+)
+def _error_value_birth_date(ctx: Context, draft: Draft) -> list[Expect]:
+    draft.data["date_of_birth"] = ctx.rng.choice(("#N/A", "#VALUE!"))
+    return [Expect("date_of_birth", "invalid_date"), Expect("date_of_birth", "spreadsheet_error_hint", "warning")]
+
+
+@defect(
     "last_name_wildcard",
     "a surname whose apostrophe an SRS wrote as an underscore (O_Hughes), which Register's duplicate check reads as "
     "a wildcard; a warning; not in the default mix, so the benchmark corpora recorded before it came stay as they were",
@@ -497,6 +524,21 @@ def _replacement_character_name(ctx: Context, draft: Draft) -> list[Expect]:
     name = ctx.rng.choice(("José", "Zoë", "Renée", "Siân", "Chloé", "Siobhán"))
     draft.data["first_names"] = name.encode("cp1252").decode("utf-8", "replace")
     return [Expect("first_names", "replacement_character")]
+
+
+@defect(
+    "lost_letter_name",
+    "a first name whose letter a Windows-1252 save wrote as ? (Małgorzata as Ma?gorzata), as Excel's \"CSV (Comma "
+    'delimited)" leaves it; a warning; not in the default mix, so the benchmark corpora recorded before it came stay '
+    "as they were",
+    ("lost_letter",),
+    touches=("first_names",),
+    default=False,
+)
+def _lost_letter_name(ctx: Context, draft: Draft) -> list[Expect]:
+    name = ctx.rng.choice(("Małgorzata", "Łukasz", "Ayşe", "Radosław", "Dorotă"))
+    draft.data["first_names"] = name.encode("cp1252", "replace").decode("cp1252")
+    return [Expect("first_names", "lost_letter", "warning")]
 
 
 @defect(

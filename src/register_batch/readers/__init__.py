@@ -491,7 +491,7 @@ def _read(opener: Opener, info: InputInfo, config: MappingConfig, path: Path) ->
         return
     hasher = hashlib.sha256()
     with closing(opener()) as fh:
-        encoding, size = sniff_encoding(fh, hasher, info.path)
+        encoding, size, info.encoding = sniff_encoding(fh, hasher, info.path)
     info.sha256 = hasher.hexdigest()
     if size == 0:
         raise UnusableInput(info.path, "the file is empty")

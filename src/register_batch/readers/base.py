@@ -63,10 +63,17 @@ class InputInfo:
     select: Callable[[int], bool] | None = None
     # For a plain HESA XML file shared by two processes: which part of it this reader reads.
     part: XmlPart | None = None
+    # A CSV's encoding as the reader found it for the whole file (csv.ENCODING_NAMES: "Windows-1252"); None for XML,
+    # read as its declaration says, and for records given in code.
+    encoding: str | None = None
 
     def as_report(self) -> dict[str, object]:
-        """The input's entry in report.json; `vintages` counts the records read by an older collection's layout."""
-        found: dict[str, object] = {"path": self.path, "format": self.format, "sha256": self.sha256}
+        """The input's entry in report.json; `vintages` counts the records read by an older collection's layout, and
+        `encoding` is a CSV's only."""
+        found: dict[str, object] = {"path": self.path, "format": self.format}
+        if self.encoding is not None:  # a CSV's: Windows-1252 says why a name may have lost letters (review156 F2)
+            found["encoding"] = self.encoding
+        found["sha256"] = self.sha256
         found["records"] = self.records
         if self.vintages:
             found["vintages"] = dict(sorted(self.vintages.items()))

@@ -147,8 +147,9 @@ def _line_at(ends: int, after_cr: bool, before: bytes) -> int:
     return ends + before.count(b"\n") + before.count(b"\r") - crlf + 1
 
 
-def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int]:
-    """Hash the whole stream and pick its encoding; returns (encoding, size in bytes).
+def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> tuple[str, int, str]:
+    """Hash the whole stream and pick its encoding; returns (encoding, size in bytes, the encoding as the reports
+    name it: `ENCODING_NAMES`).
 
     Raises UnusableInput for a line longer than MAX_LINE, before anything is parsed.
     """
@@ -212,7 +213,21 @@ def sniff_encoding(stream: IO[bytes], hasher: hashlib._Hash, name: str = "") -> 
     # F4: it was refused, as a tie, naming '£' in Mac Roman and '£' in Windows-1252).
     if windows is not None and lines.ends and not lines.lf and mac.first is not None and not mac.windows_1252():
         _refuse_mac_roman(name, *mac.first)
-    return ("utf-8-sig" if utf8 else "cp1252"), size
+    if not utf8:
+        return "cp1252", size, ENCODING_NAMES["cp1252"]
+    # No byte over 0x7F (a BOM aside): any of the encodings, such as Excel's Windows-1252 save of a file whose every
+    # letter beyond ASCII it wrote as `?`, which is why the reports do not call it UTF-8 (review156 F2).
+    named = "utf-8-sig" if bom else "utf-8" if evidence.non_ascii else "ascii"
+    return "utf-8-sig", size, ENCODING_NAMES[named]
+
+
+# The encoding a CSV was read in, as report.json's `inputs` and report.html name it.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with a byte order mark",
+    "cp1252": "Windows-1252",
+    "ascii": "ASCII",
+}
 
 
 def _refuse_mac_roman(name: str, byte: int, line: int) -> None:
@@ -303,6 +318,11 @@ class _Utf8Evidence:
     def __init__(self) -> None:
         self.found = False
         self._characters = 0  # non-ASCII characters decoded so far
+
+    @property
+    def non_ascii(self) -> bool:
+        """Whether any character decoded so far is not ASCII."""
+        return self.found or self._characters > 0
 
     def add(self, text: str) -> None:
         if self.found or text.isascii():

@@ -142,8 +142,8 @@ class Facts:
     start_cycle: int
     # Every text value of the record and its items is ASCII (`all_ascii`): what two encoding rules ask first.
     all_ascii: bool
-    # ... and printable, without a backslash or U+FFFD, none starting with `=` (`plain_text`): the text rules' common
-    # case.
+    # ... and printable, without a backslash, U+FFFD, `#`, `?` or `Err:`, none starting with `=` (`plain_text`): the
+    # text rules' common case.
     plain_text: bool = False
     trainee_start_given: bool = True  # a blank trainee_start_date is itt_start_date to Register (§3.4)
 
@@ -183,9 +183,10 @@ class Facts:
 
 def text_facts(data: dict[str, Any]) -> tuple[bool, bool]:
     """(`all_ascii`, `plain_text`) of a record: every text value of it and its items ASCII; and printable, without a
-    backslash or U+FFFD, none starting with `=`, which the control_character, replacement_character and
-    spreadsheet_formula rules look for. Asked once a record, of all its text at once: one scan of the joined text in
-    C, not a loop over the values per rule (ASCII text has no U+FFFD: not looked for there)."""
+    backslash, U+FFFD, `#`, `?` or `Err:`, none starting with `=`, which the control_character, replacement_character,
+    spreadsheet_formula, spreadsheet_error and lost_letter rules look for. Asked once a record, of all its text at
+    once: one scan of the joined text in C per sign, not a loop over the values per rule (ASCII text has no U+FFFD:
+    not looked for there)."""
     texts: list[str] = []
     for value in data.values():  # one pass: a record's degrees and placements are lists among its texts
         if type(value) is str:
@@ -199,5 +200,8 @@ def text_facts(data: dict[str, Any]) -> tuple[bool, bool]:
         and "\\" not in joined
         and (ascii_text or "\ufffd" not in joined)
         and ("=" not in joined or all(t[:1] != "=" for t in texts))
+        and "#" not in joined
+        and "?" not in joined
+        and "Err:" not in joined
     )
     return ascii_text, plain

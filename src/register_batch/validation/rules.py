@@ -372,6 +372,70 @@ also_checks("spreadsheet_formula", "withdrawal")(_in_body(HELD_WITHDRAWAL, _form
 also_checks("spreadsheet_formula", "deferral")(_in_body(HELD_DEFERRAL, _formula_findings))
 
 
+# A spreadsheet's error value, written into a CSV in place of the value a formula or lookup failed to give (review156
+# F1): Excel's (#N/A from an unmatched VLOOKUP, #NAME? for a name typed as -Jones or +Ann, taken for a formula; the
+# 365 ones too), LibreOffice's (the same, and Err:502), Google Sheets' #ERROR!, and a cell of #s (a column too narrow
+# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote.
+SPREADSHEET_ERROR = re.compile(
+    r"#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
+    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!)|Err:[0-9]{3}|#+",
+    re.I,
+)
+# The fields Register refuses such a value in already, as not a code or not a date: spreadsheet_error_hint says what
+# the value is, after Register's error. Every other text value gets spreadsheet_error (bodies' fields as labelled).
+_CODED_OR_DATE = frozenset(
+    {
+        *TRAINEE_CODE_FIELDS,
+        *DISABILITY_FIELDS,
+        *DEGREE_CODE_FIELDS,
+        "date_of_birth",
+        "itt_start_date",
+        "itt_end_date",
+        "trainee_start_date",
+        "pg_apprenticeship_start_date",
+        *(HELD_WITHDRAWAL[f] for f in ("withdrawal_date", "reasons", "trigger", "future_interest")),
+        HELD_DEFERRAL["defer_date"],
+    }
+)
+_WHAT_IT_IS = "is a spreadsheet's error value (a formula or lookup that failed)"
+
+
+def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    return [
+        (
+            f"{prefix}{field}",
+            value,
+            f"{prefix}{field}: '{value}' {_WHAT_IT_IS}, not the value: Register would store it as it is",
+        )
+        for field, value in values.items()
+        if type(value) is str and field not in _CODED_OR_DATE and SPREADSHEET_ERROR.fullmatch(value)
+    ]
+
+
+@rule(
+    "spreadsheet_error",
+    fields=("<any text field>",),
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not the value: Register would store it as it is",
+    source="register-api.md §3.1 (names and ids are free text: Register checks their length only, and stores #N/A "
+    "as it is; there is no DELETE /trainees, §1.1); Register does not check this",
+    fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
+    "#N/A, and a name typed as -Jones or +Ann is taken for a formula (#NAME?): type it with a ' first. Or export the "
+    "column from the SRS rather than computing it. Register cannot delete a trainee: a trainee created with #N/A as "
+    "a name stays so until corrected in Register's service.",
+    api=False,
+)
+def text_is_not_a_spreadsheet_error(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """review156 F1: `#N/A` as a last name or `#NAME?` as a first name validated clean, and sync created the
+    trainees so."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
+    return _in_record_and_its_items(data, _error_value_findings)
+
+
+also_checks("spreadsheet_error", "withdrawal")(_in_body(HELD_WITHDRAWAL, _error_value_findings))
+also_checks("spreadsheet_error", "deferral")(_in_body(HELD_DEFERRAL, _error_value_findings))
+
+
 # What a name's garbled letters say when mended: Latin-1's letters, Latin Extended-A (ł, ś, ő, č), Vietnamese ơ and ư,
 # Azerbaijani ə, Romanian ș and ț, Greek and Cyrillic, and anything of three bytes or more (’ written as â€™). Not the
 # rest of Latin Extended-B and the letters past Cyrillic: `KOÇ–YILMAZ` (Ç, en dash) would say `KOǖYILMAZ`.
@@ -737,6 +801,76 @@ def text_has_no_replacement_character(data: dict[str, Any], facts: Facts) -> lis
 
 also_checks("replacement_character", "withdrawal")(_in_body(HELD_WITHDRAWAL, _replacement_findings))
 also_checks("replacement_character", "deferral")(_in_body(HELD_DEFERRAL, _replacement_findings))
+
+
+# A letter a single-byte encoding cannot hold, saved as `?` (review156 F2): Excel's "CSV (Comma delimited)" writes
+# Windows-1252, which has no ł, ś, ş or ễ (`Ma?gorzata`, `?ukasz`, `Ku?` for Kuć). No person's name is written with a
+# `?` touching its letters; a free text (a placement's name, a withdrawal's or deferral's reason) may end a question
+# with one, so only a `?` between two letters counts there. Ids, codes and emails are ASCII as written: not looked at.
+_LETTER = r"[^\W\d_]"
+_PERSON_NAME_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name")
+_PERSON_NAMES = frozenset(_PERSON_NAME_FIELDS)
+_LOST_IN_A_NAME = re.compile(rf"{_LETTER}\?|\?{_LETTER}")
+_FREE_TEXTS = frozenset(
+    {"name", "other_grade", HELD_WITHDRAWAL["another_reason"], HELD_WITHDRAWAL["safeguarding_concern_reasons"]}
+    | {HELD_DEFERRAL["defer_reason"]}
+)
+_LOST_IN_TEXT = re.compile(rf"{_LETTER}\?+{_LETTER}")
+
+
+def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+    found: list[Finding] = []
+    for field, value in values.items():
+        if type(value) is not str or "?" not in value or SPREADSHEET_ERROR.fullmatch(value):
+            continue  # #NAME? is spreadsheet_error's
+        if (field in _PERSON_NAMES and _LOST_IN_A_NAME.search(value)) or (
+            field in _FREE_TEXTS and _LOST_IN_TEXT.search(value)
+        ):
+            label = f"{prefix}{field}"
+            found.append((label, value, _lost_letter_message(label, value)))
+    return found
+
+
+def _lost_letter_message(label: str, value: str) -> str:
+    return (
+        f"{label}: '{value}' has '?' where a letter should be: a letter was lost when the file was saved in an "
+        'encoding that cannot hold it (Excel\'s "CSV (Comma delimited)" saves Windows-1252), and Register would '
+        "store the '?': save the file as UTF-8 (\"CSV UTF-8\") and validate it again"
+    )
+
+
+@rule(
+    "lost_letter",
+    fields=(
+        *_PERSON_NAME_FIELDS,
+        "placements_attributes.name",
+        "degrees_attributes.other_grade",
+        "withdrawal_another_reason",
+        "withdrawal_safeguarding_concern_reasons",
+        "defer_reason",
+    ),
+    message=_lost_letter_message("<field>", "Ma?gorzata"),
+    source="design.md (readers: Windows-1252 from Excel); Windows-1252 has no letter of most Central and "
+    "Eastern European, Turkish or Vietnamese names, and a save in it writes '?' for each; Register does not check "
+    "this (a name is free text, register-api.md §3.1)",
+    fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
+    "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
+    "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
+    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. If the '?' is "
+    "really part of the value, nothing to do: the record is sent as it is.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def text_has_no_lost_letter(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """review156 F2: `Ma?gorzata` from an Excel save validated clean, and sync replaced Register's `Małgorzata`
+    with it."""
+    if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
+        return None
+    return _in_record_and_its_items(data, _lost_letter_findings)
+
+
+also_checks("lost_letter", "withdrawal")(_in_body(HELD_WITHDRAWAL, _lost_letter_findings))
+also_checks("lost_letter", "deferral")(_in_body(HELD_DEFERRAL, _lost_letter_findings))
 
 
 _WILDCARD_MESSAGE = (
@@ -1262,11 +1396,20 @@ _DATE_ISSUES = (
 _EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
 _EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
 _LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
-# A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it.
-_TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-_DAY_MONTH_YEAR = re.compile(rf"([0-9]{{1,2}})([/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}})(?:{_TIME})?")
-# Excel's d-mmm-yy (01-Sep-26) and dd-mmm-yyyy; an SRS's DATETIME column (2026-09-01 00:00:00) (review151 F8).
-_DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}|[0-9]{2})")
+# A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it,
+# with a US locale's AM or PM (12/26/1996 12:00:00 AM: review156 F4).
+_TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?: ?[AaPp][Mm])?"
+# 30/09/2026, 30.09.2026, and SQL Server's and Excel's 30-09-2026 (a four-digit year only with a `-`: 26-09-30 is
+# YY-MM-DD, a form Register reads itself, date_not_yyyy_mm_dd).
+_DAY_MONTH_YEAR = re.compile(
+    rf"([0-9]{{1,2}})(?:([/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}})|(-)([0-9]{{1,2}})-([0-9]{{4}}))(?:{_TIME})?"
+)
+# A Japanese, Chinese or Swedish locale's 1996/12/26 (and SQL Server's style 111).
+_YEAR_MONTH_DAY = re.compile(rf"([0-9]{{4}})/([0-9]{{1,2}})/([0-9]{{1,2}})(?:{_TIME})?")
+# Excel's d-mmm-yy (01-Sep-26) and dd-mmm-yyyy (review151 F8), and d mmm yyyy (26 Dec 1996).
+_DAY_MONTH_NAME_YEAR = re.compile(r"([0-9]{1,2})([- ])([A-Za-z]{3})\2([0-9]{4}|[0-9]{2})")
+# A US locale's mmm d, yyyy (Dec 26, 1996), as Excel and SQL Server's style 107 write it.
+_MONTH_NAME_DAY_YEAR = re.compile(r"([A-Za-z]{3}) ([0-9]{1,2}),? ([0-9]{4}|[0-9]{2})")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as Excel's mmm
 _MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
 # An SRS's DATETIME value (2026-09-01 00:00:00): public, as resaved.py leaves it out of what a spreadsheet changed.
@@ -1277,11 +1420,15 @@ DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
     "spreadsheet_date",
     fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
-    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date: write the date as "
-    "YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / <field>: '<value>' looks like a "
-    "spreadsheet's day-month-year date (01-Sep-26): write the date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] "
-    "(a date of birth: the century whose day gives an age of 16 to 100) / <field>: '<value>' is a date and a time "
-    "(an SRS's DATETIME column, or a spreadsheet's): write the date alone as YYYY-MM-DD[ (<the day>)]",
+    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
+    "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
+    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996: only the month-first reading is "
+    "a day): write the date as YYYY-MM-DD (<the day>) / <field>: '<value>' looks like a spreadsheet's year/month/day "
+    "date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
+    "day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the date as "
+    "YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of 16 to "
+    "100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the date "
+    "alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
@@ -1313,21 +1460,42 @@ def dates_were_not_changed_by_a_spreadsheet(
             )
         ]
     if parts := _DAY_MONTH_YEAR.fullmatch(value):
+        first, _, second, year = parts.group(1), *(parts.group(2, 3, 4) if parts.group(2) else parts.group(5, 6, 7))
+        order, days = _order_and_days(first, second, year)
         return [
             (
                 label,
                 value,
-                f"{label}: '{value}' looks like a spreadsheet's day/month/year date: write the date "
-                f"as YYYY-MM-DD{_days_it_may_be(parts.group(1), parts.group(3), parts.group(4))}",
+                f"{label}: '{value}' looks like a spreadsheet's {order} date: write the date as YYYY-MM-DD{days}",
             )
         ]
-    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(2).title())):
-        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(3), facts.as_of)
+    if parts := _YEAR_MONTH_DAY.fullmatch(value):
+        said = f" ({found})" if (found := _day(*parts.groups())) else ""
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's year/month/day date: write the date as "
+                f"YYYY-MM-DD{said}",
+            )
+        ]
+    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(3).title())):
+        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(4), facts.as_of)
         return [
             (
                 label,
                 value,
                 f"{label}: '{value}' looks like a spreadsheet's day-month-year date: write the date as "
+                f"YYYY-MM-DD{days}",
+            )
+        ]
+    if (parts := _MONTH_NAME_DAY_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(1).title())):
+        days = _days_of_a_named_month(label, parts.group(2), month, parts.group(3), facts.as_of)
+        return [
+            (
+                label,
+                value,
+                f"{label}: '{value}' looks like a spreadsheet's month-day-year date: write the date as "
                 f"YYYY-MM-DD{days}",
             )
         ]
@@ -1342,6 +1510,41 @@ def dates_were_not_changed_by_a_spreadsheet(
             )
         ]
     return None
+
+
+@rule(
+    "spreadsheet_error_hint",
+    fields=(
+        *_TRAINEE_LISTS,
+        *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
+        *_DATE_FIELDS,
+        "pg_apprenticeship_start_date",
+        "withdrawal_date",
+        "withdrawal_trigger",
+        "withdrawal_future_interest",
+        "defer_date",
+    ),
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date",
+    source="register-api.md §3.4 (Date.iso8601) and §5 (code lists): Register refuses the value as not a date or not "
+    "in its list, without saying what it is",
+    fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
+    "#N/A; look up the SRS's code or date again, or export the column from the SRS rather than computing it.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=(*_CODE_LIST_ISSUES, *_DATE_ISSUES, "withdrawal_trigger_invalid", "withdrawal_future_interest_invalid"),
+)
+def coded_value_is_not_a_spreadsheet_error(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside Register's "has invalid reference data value of '#N/A'" or "is invalid" (review156 F1): what the value
+    is. A follow-up rule: it costs a clean record nothing."""
+    value, label = issue.value, issue.field
+    if type(value) is not str or label is None or not SPREADSHEET_ERROR.fullmatch(value):
+        return None
+    if label == "trainee_start_date" and not facts.trainee_start_given:
+        return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
+    what = "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    return [(label, value, f"{label}: '{value}' {_WHAT_IT_IS}, not {what}")]
 
 
 def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: date) -> str:
@@ -1365,16 +1568,19 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
     return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
 
-def _days_it_may_be(first: str, second: str, year: str) -> str:
-    """` (1992-04-03)`, or both readings when the month may come first; nothing for a two-digit year."""
+def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
+    """("day/month/year", " (1992-04-03)"), or both readings when the month may come first; "month/day/year" when
+    only the month-first reading is a day (12/26/1996: review156 F4); no day for a two-digit year."""
     if len(year) != 4:
-        return ""
+        return "day/month/year", ""
     day_first, month_first = _day(year, second, first), _day(year, first, second)
     if day_first and month_first and day_first != month_first:
-        return f" ({day_first}, or {month_first} if the month comes first)"
-    if day_first or month_first:
-        return f" ({day_first or month_first})"
-    return ""
+        return "day/month/year", f" ({day_first}, or {month_first} if the month comes first)"
+    if day_first:
+        return "day/month/year", f" ({day_first})"
+    if month_first:
+        return "month/day/year", f" ({month_first})"
+    return "day/month/year", ""
 
 
 def _day(year: str, month: str, day: str) -> str | None:

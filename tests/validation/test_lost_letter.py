@@ -1,0 +1,138 @@
+"""lost_letter: a `?` where a name's letter was, as a save in a single-byte encoding leaves it (review156 F2).
+
+Excel's "CSV (Comma delimited)" saves Windows-1252, which has no ł, ś, ş or ễ: each becomes `?` (`Małgorzata` is
+`Ma?gorzata`), and so does an XML export declaring windows-1252. The file then reads cleanly, and without this rule
+Register would store the `?`, or a sync would overwrite the name Register holds with it. No name is written with a `?`
+touching its letters; in free text (a placement's name, a withdrawal's reason) only a `?` between two letters is, as
+a question ends with one.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.validation import CATALOGUE
+from register_batch.validation.facts import text_facts
+from valid_trainee import VALID, validated, with_changes
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def message(field: str, value: str) -> str:
+    return (
+        f"{field}: '{value}' has '?' where a letter should be: a letter was lost when the file was saved in an "
+        'encoding that cannot hold it (Excel\'s "CSV (Comma delimited)" saves Windows-1252), and Register would '
+        "store the '?': save the file as UTF-8 (\"CSV UTF-8\") and validate it again"
+    )
+
+
+def found(data: dict, **bodies: dict) -> list[tuple[str | None, str | None, str, str, str]]:
+    return [(i.field, i.value, i.code, i.severity.value, i.message) for i in validated(data, **bodies).issues]
+
+
+@pytest.mark.parametrize("field", ["first_names", "middle_names", "last_name", "previous_last_name"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Ma?gorzata",  # Małgorzata
+        "Wi?niewski",  # Wiśniewski
+        "?ukasz",  # Łukasz: the first letter
+        "Ku?",  # Kuć: the last letter
+        "Nguy?n",  # Nguyễn
+        "??ng",  # Đặng: two letters
+        "Ay?e Kaya",  # Ayşe
+        "Anna-?ucja",
+    ],
+)
+def test_a_question_mark_touching_a_names_letters_is_a_warning(field, value):
+    assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "warning", message(field, value))]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["?", "??", "Jones ?", "Jones (?)", "O'Brien", "Jos\u00e9", "Smith-Jones", "#NAME?"],  # spreadsheet_error's
+)
+def test_a_question_mark_apart_from_letters_is_left_alone(value):
+    assert "lost_letter" not in {f[2] for f in found(with_changes(last_name=value))}
+
+
+def test_a_placements_name_is_named_with_its_item_and_needs_letters_on_both_sides():
+    data = copy.deepcopy(VALID)
+    data["placements_attributes"] = [
+        {"urn": "900020", "name": "Ysgol Bro ?yr"},  # Ŵyr: not between two letters, as a free text's `?`
+        {"urn": "900020", "name": "Szko?a Podstawowa"},  # Szkoła
+    ]
+    assert found(data) == [
+        (
+            "placements_attributes[1].name",
+            "Szko?a Podstawowa",
+            "lost_letter",
+            "warning",
+            message("placements_attributes[1].name", "Szko?a Podstawowa"),
+        )
+    ]
+
+
+def test_a_withdrawals_and_a_deferrals_free_text_is_checked_but_not_a_question():
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": "Moved to Gda?sk",
+    }
+    assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == [
+        ("withdrawal_another_reason", "Moved to Gda?sk", "lost_letter", "warning", message(
+            "withdrawal_another_reason", "Moved to Gda?sk"
+        ))
+    ]  # fmt: skip
+    asked = {**withdrawal, "another_reason": "Will the trainee come back?"}
+    assert found(copy.deepcopy(VALID), withdrawal=asked) == []
+    deferral = {"defer_date": "2026-02-01", "defer_reason": "Why? Illness"}
+    assert found(copy.deepcopy(VALID), deferral=deferral) == []
+
+
+@pytest.mark.parametrize("field,value", [("email", "a?b@example.com"), ("provider_trainee_id", "A?B")])
+def test_ids_and_email_are_left_to_their_own_rules(field, value):
+    assert "lost_letter" not in {f[2] for f in found(with_changes(**{field: value}))}
+
+
+def test_the_record_text_with_a_question_mark_is_not_plain():
+    """The text rules' fast path (facts.text_facts): a record without `?` pays nothing more."""
+    assert text_facts({**VALID, "last_name": "Ma?gorzata"})[1] is False
+    assert text_facts(VALID)[1] is True
+
+
+def test_registers_own_checks_do_not_give_it():
+    assert found(with_changes(first_names="Ma?gorzata"), api_only=True) == []
+    rule = CATALOGUE["lost_letter"]
+    assert (rule.severity.value, rule.api) == ("warning", False)
+    assert "UTF-8" in rule.fix
+
+
+def test_validate_warns_of_a_name_excel_saved_as_windows_1252(tmp_path):
+    """Through `register-batch validate`, as the reviewer found it: a Register CSV saved as Windows-1252."""
+    source = FIXTURES / "register_csv" / "five_trainees.csv"
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    rows[1][header.index("first_names")] = "Małgorzata"
+    damaged = tmp_path / "excel.csv"
+    with damaged.open("w", encoding="cp1252", errors="replace", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
+        (2, "first_names", "Ma?gorzata", "lost_letter")
+    ]

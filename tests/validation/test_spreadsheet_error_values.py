@@ -1,0 +1,176 @@
+"""spreadsheet_error: a spreadsheet's error value (#N/A, #NAME?, Err:502) written in place of a value (review156 F1).
+
+A workbook of lookups over SRS reports writes `#N/A` for each lookup that found nothing; Excel writes `#NAME?` for a
+name typed as `-Jones` or `+Ann`, taken for a formula. Register stores such a text as the trainee's name or id, and
+cannot delete a trainee (register-api.md §3.1: no check of text beyond length). In a text field it is an error of our
+own; in a coded or date field Register refuses it already, and a warning after its error says what the value is.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from register_batch.cli import cli
+from register_batch.validation import CATALOGUE
+from register_batch.validation.facts import text_facts
+from valid_trainee import VALID, validated, with_changes
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+ERRORS = [
+    "#N/A",
+    "#NAME?",
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+    "#n/a",
+    "Err:502",
+    "Err:504",
+    "#",
+    "########",
+]
+
+
+def found(data: dict, **bodies: dict) -> list[tuple[str | None, str | None, str, str, str]]:
+    return [(i.field, i.value, i.code, i.severity.value, i.message) for i in validated(data, **bodies).issues]
+
+
+def error(field: str, value: str) -> tuple[str, str, str, str, str]:
+    message = (
+        f"{field}: '{value}' is a spreadsheet's error value (a formula or lookup that failed), not the value: "
+        "Register would store it as it is"
+    )
+    return (field, value, "spreadsheet_error", "error", message)
+
+
+@pytest.mark.parametrize("value", ERRORS)
+@pytest.mark.parametrize(
+    "field", ["first_names", "middle_names", "last_name", "previous_last_name", "provider_trainee_id", "ni_number"]
+)
+def test_an_error_value_in_a_text_field_is_an_error_of_its_own(field, value):
+    # (#GETTING_DATA's `_` is a wildcard to Register's duplicate check too: last_name_wildcard says so)
+    assert [f for f in found(with_changes(**{field: value})) if f[2] != "last_name_wildcard"] == [error(field, value)]
+
+
+@pytest.mark.parametrize("field", ["email", "hesa_id", "application_id", "course_year", "employing_school_urn"])
+def test_a_text_field_register_refuses_the_value_of_gets_the_error_too(field):
+    """Register's own error (or ours, of its form) says the value is wrong; ours says what it is."""
+    issues = found(with_changes(**{field: "#N/A"}))
+    assert error(field, "#N/A") in issues
+    assert all(f[0] == field for f in issues)
+
+
+@pytest.mark.parametrize("key,field", [("placements_attributes", "name"), ("degrees_attributes", "other_grade")])
+def test_a_degrees_or_a_placements_text_is_named_with_its_item(key, field):
+    data = copy.deepcopy(VALID)
+    data[key][0][field] = "#REF!"
+    named = f"{key}[0].{field}"
+    assert [f for f in found(data) if f[2] == "spreadsheet_error"] == [error(named, "#REF!")]
+
+
+def test_a_withdrawals_and_a_deferrals_free_text_is_checked_too():
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": "#N/A",
+    }
+    assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == [error("withdrawal_another_reason", "#N/A")]
+    deferral = {"defer_date": "2026-02-01", "defer_reason": "#VALUE!"}
+    assert found(copy.deepcopy(VALID), deferral=deferral) == [error("defer_reason", "#VALUE!")]
+
+
+def hint(field: str, value: str, what: str) -> tuple[str, str, str, str, str]:
+    message = f"{field}: '{value}' is a spreadsheet's error value (a formula or lookup that failed), not {what}"
+    return (field, value, "spreadsheet_error_hint", "warning", message)
+
+
+@pytest.mark.parametrize(
+    "field,registers,what",
+    [
+        ("sex", "invalid_code", "a code"),
+        ("course_subject_1", "invalid_code", "a code"),
+        ("disability1", "unknown_disability", "a code"),
+        ("training_route", "invalid_training_route", "a code"),
+        ("date_of_birth", "invalid_date", "a date"),
+        ("itt_start_date", "invalid_date", "a date"),
+        ("pg_apprenticeship_start_date", "unchecked_date_invalid", "a date"),
+    ],
+)
+def test_a_coded_or_date_field_gets_registers_error_then_the_hint(field, registers, what):
+    issues = found(with_changes(**{field: "#N/A"}))
+    codes = [f[2] for f in issues]
+    at = codes.index(registers)
+    assert issues[at][0] == field
+    assert issues[at + 1] == hint(field, "#N/A", what)
+    assert "spreadsheet_error" not in codes
+
+
+def test_a_degrees_code_gets_the_hint_named_with_its_item():
+    data = copy.deepcopy(VALID)
+    data["degrees_attributes"][0]["subject"] = "#N/A"
+    issues = found(data)
+    assert hint("degrees_attributes[0].subject", "#N/A", "a code") in issues
+    assert "spreadsheet_error" not in [f[2] for f in issues]
+
+
+def test_a_withdrawal_date_gets_the_hint():
+    withdrawal = {"withdrawal_date": "#VALUE!", "reasons": ["record_added_in_error"], "trigger": "provider"}
+    issues = found(copy.deepcopy(VALID), withdrawal={**withdrawal, "future_interest": "no"})
+    assert [f[2] for f in issues] == ["withdrawal_date_invalid", "spreadsheet_error_hint"]
+    assert issues[1] == hint("withdrawal_date", "#VALUE!", "a date")
+
+
+@pytest.mark.parametrize(
+    "value", ["#1 Placement", "N/A", "Smith #2", "Err:", "Err:5020", "#N/A ", "a#N/A", "#NAMES?", "O'Brien"]
+)
+def test_a_value_that_is_not_a_whole_error_value_is_left_alone(value):
+    assert [f for f in found(with_changes(last_name=value)) if f[2].startswith("spreadsheet_error")] == []
+
+
+def test_registers_own_checks_give_neither():
+    """The emulator runs only Register's rules (api_only): it stores '#N/A' as Register would."""
+    assert found(with_changes(last_name="#N/A", sex="#N/A"), api_only=True) == [
+        found(with_changes(sex="#N/A"), api_only=True)[0]
+    ]
+    assert not CATALOGUE["spreadsheet_error"].api and not CATALOGUE["spreadsheet_error_hint"].api
+
+
+@pytest.mark.parametrize(
+    "changes", [{"last_name": "#N/A"}, {"placements_attributes": [{"urn": "900020", "name": "Err:502"}]}]
+)
+def test_the_record_text_with_a_hash_or_err_is_not_plain(changes):
+    """The text rules' fast path (facts.text_facts): a record with neither pays nothing more."""
+    assert text_facts({**VALID, **changes})[1] is False
+
+
+def test_validate_exits_1_for_a_csv_with_an_error_value_for_a_last_name(tmp_path):
+    """Through `register-batch validate`, as the reviewer found it: a Register CSV built with lookups."""
+    source = FIXTURES / "register_csv" / "five_trainees.csv"
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    rows[0][header.index("last_name")] = "#N/A"
+    damaged = tmp_path / "lookups.csv"
+    with damaged.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
+        (1, "last_name", "#N/A", "spreadsheet_error")
+    ]
