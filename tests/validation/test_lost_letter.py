@@ -51,8 +51,8 @@ def found(data: dict, **bodies: dict) -> list[tuple[str | None, str | None, str,
         "Anna-?ucja",
     ],
 )
-def test_a_question_mark_touching_a_names_letters_is_a_warning(field, value):
-    assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "warning", message(field, value))]
+def test_a_question_mark_touching_a_names_letters_is_an_error(field, value):
+    assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "error", message(field, value))]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_a_placements_name_is_named_with_its_item_and_needs_letters_on_both_side
             "placements_attributes[1].name",
             "Szko?a Podstawowa",
             "lost_letter",
-            "warning",
+            "error",
             message("placements_attributes[1].name", "Szko?a Podstawowa"),
         )
     ]
@@ -89,7 +89,7 @@ def test_a_withdrawals_and_a_deferrals_free_text_is_checked_but_not_a_question()
         "another_reason": "Moved to Gda?sk",
     }
     assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == [
-        ("withdrawal_another_reason", "Moved to Gda?sk", "lost_letter", "warning", message(
+        ("withdrawal_another_reason", "Moved to Gda?sk", "lost_letter", "error", message(
             "withdrawal_another_reason", "Moved to Gda?sk"
         ))
     ]  # fmt: skip
@@ -113,11 +113,11 @@ def test_the_record_text_with_a_question_mark_is_not_plain():
 def test_registers_own_checks_do_not_give_it():
     assert found(with_changes(first_names="Ma?gorzata"), api_only=True) == []
     rule = CATALOGUE["lost_letter"]
-    assert (rule.severity.value, rule.api) == ("warning", False)
+    assert (rule.severity.value, rule.api) == ("error", False)
     assert "UTF-8" in rule.fix
 
 
-def test_validate_warns_of_a_name_excel_saved_as_windows_1252(tmp_path):
+def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
     """Through `register-batch validate`, as the reviewer found it: a Register CSV saved as Windows-1252."""
     source = FIXTURES / "register_csv" / "five_trainees.csv"
     with source.open(encoding="utf-8-sig", newline="") as fh:
@@ -131,7 +131,7 @@ def test_validate_warns_of_a_name_excel_saved_as_windows_1252(tmp_path):
         ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
         catch_exceptions=False,
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # an error: the record is not sent
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
         (2, "first_names", "Ma?gorzata", "lost_letter")

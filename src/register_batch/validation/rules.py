@@ -856,14 +856,15 @@ def _lost_letter_message(label: str, value: str) -> str:
     fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
     "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
     "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
-    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. If the '?' is "
-    "really part of the value, nothing to do: the record is sent as it is.",
-    severity=Severity.WARNING,
+    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an error, as "
+    "U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name Register "
+    "holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
+    "('Why? Illness').",
     api=False,
 )
 def text_has_no_lost_letter(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """review156 F2: `Ma?gorzata` from an Excel save validated clean, and sync replaced Register's `Małgorzata`
-    with it."""
+    with it (a warning would not have stopped that in a nightly job, which no one reads the warnings of)."""
     if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
         return None
     return _in_record_and_its_items(data, _lost_letter_findings)
