@@ -17,9 +17,9 @@ from register_batch.commands.common import (
     OutcomeHeld,
     State,
     UserPath,
+    _as_of,
     _report_dir,
     api_version_option,
-    as_of_option,
     echo,
     format_option,
     mapping_option,
@@ -89,7 +89,14 @@ def target_options(func: _Command) -> _Command:
 @format_option
 @mapping_option
 @api_version_option
-@as_of_option
+@click.option(
+    "--as-of",
+    callback=_as_of,
+    metavar="YYYY-MM-DD",
+    help="Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
+    "Register judges dates as of today whatever this says: records valid as of another day may be refused there "
+    "(the run warns).",
+)
 @ukprn_option
 @pass_state
 def sync(
@@ -152,7 +159,7 @@ def sync(
     summary = ""  # the summary line while it is being written
     held = OutcomeHeld()
     try:
-        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
+        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn, as_of=as_of) as where:
             state.say_target(where)
             options = SyncOptions(
                 target=where.url,
