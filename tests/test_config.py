@@ -955,3 +955,62 @@ def test_a_settings_file_root_owns_is_read_by_another_user_too(tmp_path, monkeyp
     monkeypatch.delenv("SUDO_UID", raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
     assert load_settings({}, environ={}).target == "sandbox"
+
+
+def _write_settings(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "register-batch.toml").write_text(text)
+    return folder / "register-batch.toml"
+
+
+def test_config_show_names_a_mapping_file_the_settings_name_that_cannot_be_read(tmp_path, monkeypatch):
+    """review156 F5: configuration.md calls `config show` the command to find out why a command refuses the settings,
+    but a `mappings` entry naming a missing file was shown as any other, with no Problem: line."""
+    monkeypatch.chdir(tmp_path)
+    _write_settings(tmp_path, 'mappings = ["a.yaml", "folder"]\n')
+    (tmp_path / "folder").mkdir()
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Problem: mappings: a.yaml: cannot read mapping file (No such file or directory) (set by register-batch.toml)"
+        in result.output.splitlines()
+    )
+    shown = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert shown["problems"]["mappings"].endswith("(set by register-batch.toml)")
+    # Once it is there, the folder given as a mapping file is the problem.
+    (tmp_path / "a.yaml").write_text("codes: {}\n")
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert "Problem: mappings: folder: cannot read mapping file (Is a directory) (set by register-batch.toml)" in (
+        result.output.splitlines()
+    )
+    (tmp_path / "folder").rmdir()
+    (tmp_path / "folder").write_text("codes: {}\n")
+    assert "Problem:" not in CliRunner().invoke(cli, ["config", "show"]).output
+
+
+@pytest.mark.parametrize("command", [["validate", "x.csv"], ["sync", "x.csv"], ["mappings", "check"]])
+def test_a_missing_mapping_file_is_refused_naming_where_it_was_set(tmp_path, monkeypatch, command):
+    """review156 F5: `a.yaml: cannot read mapping file` when the user gave no --mapping: unlike the other settings'
+    refusals, it did not say the settings file named it, nor, with --config, which one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("trn\n")
+    _write_settings(tmp_path, 'mappings = ["a.yaml"]\n')
+    refused = CliRunner().invoke(cli, command)
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        "register-batch: error: a.yaml: cannot read mapping file (No such file or directory) "
+        "(set by register-batch.toml)\n"
+    )
+    other = _write_settings(tmp_path / "sub", 'mappings = ["b.yaml"]\n')
+    refused = CliRunner().invoke(cli, ["--config", str(other), *command])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        f"register-batch: error: {other.parent / 'b.yaml'}: cannot read mapping file (No such file or directory) "
+        f"(set by {other})\n"
+    )
+    (tmp_path / "a.yaml").write_text("codes: {}\n")
+    refused = CliRunner().invoke(cli, [*command, "--mapping", "c.yaml"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        "register-batch: error: c.yaml: cannot read mapping file (No such file or directory) (set by --mapping)\n"
+    )

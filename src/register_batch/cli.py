@@ -229,7 +229,7 @@ def validate(
     from register_batch.validation.parallel import worth_parallel
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version")
+    settings.check("ukprn", "api_version", "mappings")
     folder = _report_dir(settings, report_dir, "validate")
     if jobs is None:  # the library's choice, made before the bars start (their drawing thread is not counted anyway)
         jobs = 2 if worth_parallel(list(inputs)) else 1
@@ -306,7 +306,7 @@ def convert(
 
     check_output_ending(output, to)
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version")
+    settings.check("ukprn", "api_version", "mappings")
     check_not_in_state_dir(output, settings.state_dir)  # as export's: it could replace the sync ledger
     with state.progress() as progress:
         result = convert_files(

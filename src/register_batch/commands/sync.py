@@ -146,7 +146,7 @@ def sync(
         ukprn=ukprn,
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
-    settings.check("rate", "target", "ukprn", "api_version", "token")
+    settings.check("rate", "target", "ukprn", "api_version", "mappings", "token")
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
