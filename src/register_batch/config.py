@@ -569,11 +569,15 @@ def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = No
     return settings.token_file
 
 
+RATE_SECONDS = 60.0  # of a rate given as N alone: Register's limit is 100 a minute (register-api.md §1.3)
+
+
 def parse_rate(text: str) -> tuple[int, float]:
-    """`N/SECONDS` -> (N, seconds): at most N requests in any SECONDS-long interval."""
+    """`N/SECONDS` -> (N, seconds): at most N requests in any SECONDS-long interval. `N` alone is N a minute, as the
+    emulator's `--rate-limit` reads it: `--rate 95` was refused where `--rate-limit 100` was taken (review156 F6)."""
     try:
         count, _, seconds = str(text).partition("/")
-        parsed = int(count), float(seconds)
+        parsed = int(count), float(seconds) if seconds.strip() else RATE_SECONDS
     except ValueError:
         raise ConfigError(f"rate {quoted_setting(text)} is not N/SECONDS, e.g. 95/60") from None
     return checked_rate(parsed, shown=quoted_setting(text))

@@ -76,7 +76,8 @@ def target_options(func: _Command) -> _Command:
     "--rate",
     default=None,
     metavar="N/SECONDS",
-    help="Client-side pacing: at most N requests in any SECONDS (default 95/60, under Register's 100/60).",
+    help="Client-side pacing: at most N requests in any SECONDS; N alone is N a minute (default 95/60, under "
+    "Register's 100/60).",
 )
 @click.option(
     "--per-page",
