@@ -118,7 +118,7 @@ class _OneLine(logging.Formatter):
     "-q",
     "--quiet",
     is_flag=True,
-    help="Only errors, warnings to act on and the summary line (no progress, no retries).",
+    help="Only errors, warnings to act on, the summary line and where the report went (no progress, no retries).",
 )
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> None:
@@ -253,7 +253,7 @@ def validate(
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
     say_resaved(result.report)
-    state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
+    state.say_report(result.report_paths)
     sys.exit(result.exit_code)
 
 

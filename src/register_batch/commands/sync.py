@@ -194,7 +194,7 @@ def sync(
         echo(summary)
         summary = ""  # written
         say_resaved(result.report)
-        state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
+        state.say_report(result.report_paths)
     except KeyboardInterrupt:
         if result is None:
             raise
