@@ -1051,7 +1051,29 @@ def test_quiet_still_says_that_the_embedded_emulator_is_the_target(tmp_path, reg
     first = (result.stderr or result.stdout).splitlines()[0]
     assert first.startswith("Target: embedded Register emulator at http://127.0.0.1:"), result.stderr
     assert "nothing leaves this machine" in first
-    assert "Target:" not in result.stdout  # -q: stdout keeps only the summary line for scripts
+    assert "Target:" not in result.stdout  # -q: stdout keeps the summary and Report: lines only
+
+
+@pytest.mark.parametrize("command", ["validate", "sync"])
+def test_quiet_still_says_where_the_report_went(tmp_path, register_csv_fixtures, command):
+    """review156 F6: `register-batch -q validate` printed the summary but not the `Report:` line, so a quiet job's log
+    did not say where the report went (a folder named for the time the run started). -q keeps that one line, after
+    the summary, on standard output as without -q; its standard error stays empty."""
+    import os
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    source = str(register_csv_fixtures / "five_trainees.csv")
+    args = [command, source, "--as-of", "2026-11-28", *(["--state-dir", "state"] if command == "sync" else [])]
+    result = run_cli(["-q", *args], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    summary, report = result.stdout.splitlines()
+    assert summary.startswith("5 records: ")
+    [folder] = (tmp_path / "register-batch-reports").iterdir()
+    assert report == f"Report: {Path('register-batch-reports', folder.name, 'report.html')}"
+    if command == "validate":
+        assert result.stderr == ""
 
 
 def test_output_in_a_code_page_without_a_character_escapes_it_and_keeps_the_exit_code(tmp_path):

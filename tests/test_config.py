@@ -86,7 +86,7 @@ def test_the_token_may_not_live_in_the_config_file(tmp_path, text):
         load_settings(config_file=config)
 
 
-@pytest.mark.parametrize("text", ["95", "x/60", "0/60", "10/0", "2/nan", "2/inf", "2/-inf"])
+@pytest.mark.parametrize("text", ["x/60", "0/60", "0", "10/0", "2/nan", "2/inf", "2/-inf", "", "/60"])
 def test_bad_rates(text):
     with pytest.raises(ConfigError):
         parse_rate(text)
@@ -452,7 +452,8 @@ def test_a_number_where_text_is_usual_is_still_read_for_rate_ukprn_and_api_versi
     config.write_text("ukprn = 10052198\nrate = 95\napi_version = 2026\n")
     settings = load_settings(environ={}, config_file=config)
     assert settings.ukprn == "10052198"
-    assert set(settings.problems()) == {"rate", "api_version"}  # shown by `config show`, refused where used
+    assert set(settings.problems()) == {"api_version"}  # shown by `config show`, refused where used
+    assert parse_rate(settings.rate) == (95, 60.0)  # 95 a minute, as `emulator --rate-limit 95` (review156 F6)
 
 
 @pytest.mark.parametrize(
@@ -955,3 +956,80 @@ def test_a_settings_file_root_owns_is_read_by_another_user_too(tmp_path, monkeyp
     monkeypatch.delenv("SUDO_UID", raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 54322)  # this process runs as user 54322, not root
     assert load_settings({}, environ={}).target == "sandbox"
+
+
+def _write_settings(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "register-batch.toml").write_text(text)
+    return folder / "register-batch.toml"
+
+
+def test_config_show_names_a_mapping_file_the_settings_name_that_cannot_be_read(tmp_path, monkeypatch):
+    """review156 F5: configuration.md calls `config show` the command to find out why a command refuses the settings,
+    but a `mappings` entry naming a missing file was shown as any other, with no Problem: line."""
+    monkeypatch.chdir(tmp_path)
+    _write_settings(tmp_path, 'mappings = ["a.yaml", "folder"]\n')
+    (tmp_path / "folder").mkdir()
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Problem: mappings: a.yaml: cannot read mapping file (No such file or directory) (set by register-batch.toml)"
+        in result.output.splitlines()
+    )
+    shown = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
+    assert shown["problems"]["mappings"].endswith("(set by register-batch.toml)")
+    # Once it is there, the folder given as a mapping file is the problem.
+    (tmp_path / "a.yaml").write_text("codes: {}\n")
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert "Problem: mappings: folder: cannot read mapping file (Is a directory) (set by register-batch.toml)" in (
+        result.output.splitlines()
+    )
+    (tmp_path / "folder").rmdir()
+    (tmp_path / "folder").write_text("codes: {}\n")
+    assert "Problem:" not in CliRunner().invoke(cli, ["config", "show"]).output
+
+
+@pytest.mark.parametrize("command", [["validate", "x.csv"], ["sync", "x.csv"], ["mappings", "check"]])
+def test_a_missing_mapping_file_is_refused_naming_where_it_was_set(tmp_path, monkeypatch, command):
+    """review156 F5: `a.yaml: cannot read mapping file` when the user gave no --mapping: unlike the other settings'
+    refusals, it did not say the settings file named it, nor, with --config, which one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("trn\n")
+    _write_settings(tmp_path, 'mappings = ["a.yaml"]\n')
+    refused = CliRunner().invoke(cli, command)
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        "register-batch: error: a.yaml: cannot read mapping file (No such file or directory) "
+        "(set by register-batch.toml)\n"
+    )
+    other = _write_settings(tmp_path / "sub", 'mappings = ["b.yaml"]\n')
+    refused = CliRunner().invoke(cli, ["--config", str(other), *command])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        f"register-batch: error: {other.parent / 'b.yaml'}: cannot read mapping file (No such file or directory) "
+        f"(set by {other})\n"
+    )
+    (tmp_path / "a.yaml").write_text("codes: {}\n")
+    refused = CliRunner().invoke(cli, [*command, "--mapping", "c.yaml"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        "register-batch: error: c.yaml: cannot read mapping file (No such file or directory) (set by --mapping)\n"
+    )
+
+
+def test_a_rate_given_as_a_bare_number_is_that_many_a_minute_as_the_emulators_rate_limit_is(tmp_path, monkeypatch):
+    """review156 F6: `emulator --rate-limit 100` is 100 a minute, but `sync --rate 95`, `rate = 95` and
+    REGISTER_BATCH_RATE=95 were refused ("is not N/SECONDS"): one form for both, N alone being N per 60 seconds."""
+    from register_batch.emulator import parse_rate_limit
+
+    assert parse_rate("95") == (95, 60.0) == parse_rate_limit("95")
+    assert parse_rate(" 6000 ") == (6000, 60.0) and parse_rate("95/") == (95, 60.0) == parse_rate_limit("95/")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTER_BATCH_RATE", "45")
+    shown = CliRunner().invoke(cli, ["config", "show"])
+    assert "Problem:" not in shown.output and "  rate         45 " in shown.output
+    samples = Path(__file__).parents[1] / "samples"
+    args = ["sync", str(samples / "extract.xml"), "--dry-run", "--rate", "95", "--as-of", "2026-11-28"]
+    synced = CliRunner().invoke(cli, args)
+    assert synced.exit_code == 0, synced.output
+    assert "12 records: would create 12" in synced.output

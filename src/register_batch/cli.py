@@ -118,7 +118,7 @@ class _OneLine(logging.Formatter):
     "-q",
     "--quiet",
     is_flag=True,
-    help="Only errors, warnings to act on and the summary line (no progress, no retries).",
+    help="Only errors, warnings to act on, the summary line and where the report went (no progress, no retries).",
 )
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> None:
@@ -229,7 +229,7 @@ def validate(
     from register_batch.validation.parallel import worth_parallel
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version")
+    settings.check("ukprn", "api_version", "mappings")
     folder = _report_dir(settings, report_dir, "validate")
     if jobs is None:  # the library's choice, made before the bars start (their drawing thread is not counted anyway)
         jobs = 2 if worth_parallel(list(inputs)) else 1
@@ -253,7 +253,7 @@ def validate(
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
     say_resaved(result.report)
-    state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
+    state.say_report(result.report_paths)
     sys.exit(result.exit_code)
 
 
@@ -306,7 +306,7 @@ def convert(
 
     check_output_ending(output, to)
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version")
+    settings.check("ukprn", "api_version", "mappings")
     check_not_in_state_dir(output, settings.state_dir)  # as export's: it could replace the sync ledger
     with state.progress() as progress:
         result = convert_files(

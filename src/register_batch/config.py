@@ -72,6 +72,8 @@ class Settings:
     # $REGISTER_API_TOKEN, $REGISTER_API_TOKEN_FILE, `token_file in FILE`; of the environment the settings were loaded
     # from (review149 F3)
     token_given: tuple[str, ...] = ()
+    # Where each of `mappings` was named, as a refusal says it: the settings file, or --mapping (review156 F5).
+    mapping_sources: tuple[str, ...] = ()
 
     def problems(self, *keys: str) -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
@@ -122,11 +124,28 @@ class Settings:
                 from register_batch.commands.common import OPTIONS  # settings are the command line's to check
 
                 found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
+        if (not keys or "mappings" in keys) and (problem := self._mapping_problem()) is not None:
+            found["mappings"] = problem
         if not keys or "token" in keys:
             token = token_without_target(self)  # sync's and export's refusal; it names where the token was set
             if token is not None:
                 found["token"] = token
         return found
+
+    def _mapping_problem(self) -> str | None:
+        """The first mapping file that cannot be read, and where it was named: the loader's refusal said only the
+        file's name, which the user of a settings file (or of another folder's, with --config) never typed."""
+        if not self.mappings:
+            return None
+        from register_batch.mapping.loader import check_mapping_file
+
+        sources = self.mapping_sources or (self.set_by("mappings"),) * len(self.mappings)
+        for path, source in zip(self.mappings, sources, strict=True):
+            try:
+                check_mapping_file(path)
+            except ConfigError as exc:
+                return f"{exc} (set by {source})"
+        return None
 
     def set_by(self, key: str) -> str:
         """Where a setting came from, as a message names it: its option when given on the command line (what a
@@ -140,8 +159,8 @@ class Settings:
         return source if source.startswith(("--", "$")) else f"{key} in {source}"
 
     def check(self, *keys: str) -> None:
-        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`, `token`: one with no target)
-        before anything runs, naming where it came from (exit 2)."""
+        """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`, `mappings`: a file that cannot
+        be read, `token`: one with no target) before anything runs, naming where it came from (exit 2)."""
         for problem in self.problems(*keys).values():
             raise ConfigError(problem)
 
@@ -344,8 +363,10 @@ def load_settings(
         if (length := registers_token_in(str(given))) is not None:
             raise ConfigError(f"mappings (set by {path}) {TOKEN_AS_FILE.format(length=length)}")
     mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
+    mapping_sources = [str(path)] * len(mappings)
     if options.get("mappings"):
         mappings += [home_expanded(m) for m in options["mappings"]]
+        mapping_sources += ["--mapping"] * len(options["mappings"])
         sources["mappings"] = f"{path} + command line" if file_values.get("mappings") else "command line"
     state_dir = setting_path("state_dir")
     if sources["state_dir"] == "default":
@@ -359,6 +380,7 @@ def load_settings(
         api_version=str(values["api_version"]),
         token_file=setting_path("token_file") if values["token_file"] else None,
         mappings=mappings,
+        mapping_sources=tuple(mapping_sources),
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
@@ -547,11 +569,15 @@ def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = No
     return settings.token_file
 
 
+RATE_SECONDS = 60.0  # of a rate given as N alone: Register's limit is 100 a minute (register-api.md §1.3)
+
+
 def parse_rate(text: str) -> tuple[int, float]:
-    """`N/SECONDS` -> (N, seconds): at most N requests in any SECONDS-long interval."""
+    """`N/SECONDS` -> (N, seconds): at most N requests in any SECONDS-long interval. `N` alone is N a minute, as the
+    emulator's `--rate-limit` reads it: `--rate 95` was refused where `--rate-limit 100` was taken (review156 F6)."""
     try:
         count, _, seconds = str(text).partition("/")
-        parsed = int(count), float(seconds)
+        parsed = int(count), float(seconds) if seconds.strip() else RATE_SECONDS
     except ValueError:
         raise ConfigError(f"rate {quoted_setting(text)} is not N/SECONDS, e.g. 95/60") from None
     return checked_rate(parsed, shown=quoted_setting(text))

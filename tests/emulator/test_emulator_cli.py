@@ -389,6 +389,19 @@ def test_a_token_no_client_could_send_is_a_usage_error(token):
     assert token not in result.stderr
 
 
+@pytest.mark.parametrize("token", ["", "   "])
+def test_an_empty_token_is_refused_as_empty_not_as_holding_characters_no_client_can_send(token):
+    """review156 F6: `--token ""` (a `--token "$TOKEN"` whose variable is unset) was told the token holds a space,
+    quote, line break or non-ASCII character; it holds nothing."""
+    result = _refused("--token", token)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        "Error: a token is empty (a variable that is not set?): give the token itself, of letters, digits and -._~+/"
+    )
+    with pytest.raises(ValueError, match=r"^a token is empty"):
+        start_emulator(tokens=["first", token])
+
+
 def test_the_library_refuses_such_a_token_too():
     with pytest.raises(ValueError, match="a token holds characters a Bearer token cannot"):
         start_emulator(tokens=["a b"])

@@ -193,7 +193,7 @@ def test_a_mapping_file_that_cannot_be_read_is_refused_naming_it(tmp_path):
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(missing)])
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        f"register-batch: error: {missing}: cannot read mapping file (No such file or directory)"
+        f"register-batch: error: {missing}: cannot read mapping file (No such file or directory) (set by --mapping)"
     ]
 
 

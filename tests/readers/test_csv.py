@@ -1159,7 +1159,32 @@ def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
         read(extract, "hesa-csv")
     message = str(refused.value)
     assert "unknown column header 'SRS Notes' for hesa-csv" in message
-    assert "`ignored`" in message and "docs/mappings.md" in message
+    assert "`fields: hesa: ignored:`" in message and "docs/mappings.md" in message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "header", "row", "family"),
+    [
+        ("hesa-csv", "F_HUSID,F_OWNSTU,NOTES", "2601200000017,S1/1,called back", "hesa"),
+        ("register-csv", "hesa_id,first_names,last_name,NOTES", "2601200000017,Ann,Lee,called back", "register-csv"),
+    ],
+)
+def test_an_unknown_column_names_the_mapping_family_to_list_it_under(tmp_path, fmt, header, row, family):
+    """review156 F6: "list it under `ignored`" for hesa-csv led a user to `fields: hesa-csv: ignored: [NOTES]`, which
+    a mapping file refuses ("unknown input family; use one of hesa, register-csv"): the advice names the family, and
+    a mapping file that follows it lets the file through."""
+    extract = tmp_path / "srs.csv"
+    extract.write_text(f"{header}\n{row}\n")
+    with pytest.raises(UnusableInput) as refused:
+        read(extract, fmt)
+    assert str(refused.value).endswith(
+        f"unknown column header 'NOTES' for {fmt}: correct a misspelt name, or remove the column or list it under "
+        f"`fields: {family}: ignored:` in a mapping file (docs/mappings.md)"
+    )
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text(f"fields:\n  {family}:\n    ignored: [NOTES]\n")
+    [(_info, records)] = list(open_inputs([str(extract)], fmt, load_mapping([mapping])))
+    assert len(list(records)) == 1
 
 
 def test_the_five_bytes_windows_1252_leaves_undefined_are_read_as_latin1(tmp_path):

@@ -116,7 +116,7 @@ def test_an_unknown_column_that_looks_like_a_value_is_told_by_its_number(tmp_pat
     assert output == [
         f"register-batch: error: {path}, line 1: unknown column header 'SRS Notes', and columns 4, 5 of the header "
         "hold what look like values, not column names (not shown) for hesa-csv: correct a misspelt name, or remove "
-        "the column or list it under `ignored` in a mapping file (docs/mappings.md)"
+        "the column or list it under `fields: hesa: ignored:` in a mapping file (docs/mappings.md)"
     ]
 
 

@@ -2341,7 +2341,8 @@ def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quie
     retried = [line for line in done.stderr.splitlines() if "retrying" in line]
     if quiet:
         assert retried == [], done.stderr
-        assert done.stdout.strip().splitlines()[-1].startswith("3 records: 3 created.")
+        summary, report = done.stdout.strip().splitlines()[-2:]
+        assert summary.startswith("3 records: 3 created.") and report == f"Report: {tmp_path / 'r' / 'report.html'}"
     else:
         assert len(retried) == 1 and "503" in retried[0], done.stderr
         # time (UTC, marked Z), level and words: the logger's name (which module spoke) only with -vv

@@ -264,7 +264,7 @@ def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, embe
         while True:
             os.write(write_end, b"x" * 4096)
     os.set_blocking(write_end, True)
-    command = [  # -q: the summary is the first thing written to stdout (the target's line goes to stderr)
+    command = [  # -q: the summary is the first thing written to stdout (the target's line goes to stderr), then Report:
         sys.executable, "-m", "register_batch", "-q", "sync", str(source), "--state-dir", str(tmp_path / "state"),
         "--report-dir", str(tmp_path / "report"), "--as-of", AS_OF.isoformat(),
     ]  # fmt: skip
@@ -294,7 +294,9 @@ def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, embe
         os.close(read_end)
     assert child.returncode == 0, errors
     assert "interrupted" not in errors and "Traceback" not in errors
-    assert drained.endswith(b"3 records: 3 created. 6 requests (2.0 per record).\n")  # held, then written
+    report = tmp_path / "report" / "report.html"
+    # held, then written; and where the report went, which -q says too (review156 F6)
+    assert drained.endswith(f"3 records: 3 created. 6 requests (2.0 per record).\nReport: {report}\n".encode())
     assert json.loads((tmp_path / "report" / "report.json").read_text())["sync"]["outcomes"] == {"done": 3}
 
 

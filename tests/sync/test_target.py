@@ -165,3 +165,67 @@ def test_an_embedded_rehearsal_without_ukprn_files_the_trainees_under_the_record
     again = runner.invoke(cli, ["sync", str(held), "--state-dir", str(state), "--ukprn", "10052198"])
     assert again.exit_code == 0, again.output
     assert "12 records: 12 unchanged" in again.output
+
+
+def _sync_as_of(tmp_path, monkeypatch, *extra: str, token: str | None = None):
+    """`register-batch sync` of a generated extract whose records are valid as of 28 November 2016 (and, ten years
+    on, too old for Register's start-date window), synced with `--as-of 2016-11-28`."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_API_TOKEN", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    if token is not None:
+        monkeypatch.setenv("REGISTER_API_TOKEN", token)
+    runner = CliRunner()
+    made = runner.invoke(cli, ["generate", "--count", "3", "-o", "old.xml", "--seed", "2", "--as-of", "2016-11-28"])
+    assert made.exit_code == 0, made.output
+    args = ["sync", "old.xml", "--as-of", "2016-11-28", "--state-dir", "state", "--report-dir", "reports", *extra]
+    return runner.invoke(cli, args)
+
+
+AS_OF_NOTE = "Register judges them as of today"
+
+
+def test_an_embedded_sync_as_of_another_day_is_judged_by_the_emulator_as_of_that_day(tmp_path, monkeypatch):
+    """review156 F3: the embedded emulator judged by today, so records `--as-of` passed (a trainee who started in
+    2016) were sent and refused 422 "Cannot be more than 10 years in the past", every one (exit 1)."""
+    import json
+
+    synced = _sync_as_of(tmp_path, monkeypatch)
+    assert synced.exit_code == 0, synced.output
+    assert "3 records: 3 created." in synced.stdout
+    assert AS_OF_NOTE not in synced.stderr  # the embedded emulator judges as the run does: nothing to warn of
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert report["sync"]["outcomes"] == {"done": 3}
+
+
+def test_a_sync_to_register_as_of_another_day_warns_that_register_judges_as_of_today(tmp_path):
+    """review156 F3: against a real Register a dry run said "would create" records Register refuses as of today,
+    with no word that it judges dates by today, not by --as-of. Said in one line on stderr before anything is sent:
+    here the target cannot be reached, and the warning comes first. Not said with today's date for --as-of."""
+    import os
+    from datetime import UTC, datetime
+
+    from cli_runs import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    env["REGISTER_API_TOKEN"] = "sandbox_" + "ab12" * 16
+    made = run_cli(["generate", "--count", "3", "-o", "old.xml", "--as-of", "2016-11-28"], cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stderr
+    today = datetime.now(UTC).date().isoformat()
+    sync = ["sync", "old.xml", "--target", "https://register.invalid", "--dry-run", "--state-dir", "state"]
+    synced = run_cli(["-q", *sync, "--as-of", "2016-11-28"], cwd=tmp_path, env=env)
+    assert synced.returncode == 1, synced.stderr  # unreachable
+    [line] = [line for line in synced.stderr.splitlines() if AS_OF_NOTE in line]
+    assert line.split(" WARNING: ", 1)[1] == (
+        f"this run judges dates as of 2016-11-28, not today, but Register judges them as of today ({today}, UTC): "
+        "records valid as of 2016-11-28 may be refused, and records held back here as invalid may be ones Register "
+        "would take"
+    )
+    assert synced.stderr.index(AS_OF_NOTE) < synced.stderr.index("could not connect")
+    today_run = run_cli([*sync, "--as-of", today], cwd=tmp_path, env=env)
+    assert today_run.returncode == 1  # the records started ten years ago: invalid as of today, none sent
+    assert AS_OF_NOTE not in today_run.stderr

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -144,6 +144,11 @@ class State:
     def say(self, message: str = "", *, err: bool = False) -> None:
         if not self.quiet or err:
             echo(message, err=err)
+
+    def say_report(self, paths: Mapping[str, Path]) -> None:
+        """The `Report:` line, after the summary, on standard output, -q or not: a quiet job's log said nothing of
+        where its report went, a folder named for the time the run started (review156 F6)."""
+        echo(f"Report: {paths.get('html', paths['json'])}")
 
     def say_target(self, where: Target) -> None:
         """The `Target:` line. The embedded emulator is named even with -q (then on stderr): design.md wants it

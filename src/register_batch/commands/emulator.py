@@ -81,7 +81,8 @@ def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
     show_default=True,
     callback=_rate_limit,
     metavar="N/SECONDS",
-    help="Requests per client IP per fixed, epoch-aligned window, as Register's; 0 switches it off.",
+    help="Requests per client IP per fixed, epoch-aligned window of SECONDS, as Register's; N alone is N a minute, "
+    "and 0 switches it off.",
 )
 @click.option(
     "--faults",

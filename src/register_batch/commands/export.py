@@ -82,7 +82,12 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     help="Where the embedded emulator keeps its data, used only when no target is set (default: state_dir in the "
     "settings, else .register-batch/embedded-emulator).",
 )
-@click.option("--rate", default=None, metavar="N/SECONDS", help="Client-side pacing (default 95/60).")
+@click.option(
+    "--rate",
+    default=None,
+    metavar="N/SECONDS",
+    help="Client-side pacing: at most N requests in any SECONDS; N alone is N a minute (default 95/60).",
+)
 @click.option(
     "--per-page",
     type=click.IntRange(1, PER_PAGE_MOST),

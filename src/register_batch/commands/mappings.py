@@ -48,7 +48,7 @@ def mappings_check(
     from register_batch.reference import load_reference
 
     settings = state.settings(mappings=list(mappings), api_version=api_version)
-    settings.check("api_version")  # said with where it was set, as every command says it (review138 F1)
+    settings.check("api_version", "mappings")  # said with where it was set, as every command says it (review138 F1)
     config = load_mapping(tuple(settings.mappings))
     reference = load_reference(settings.api_version, _reference_path(settings))
     problems = check_mappings(config, reference)

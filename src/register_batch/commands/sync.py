@@ -17,9 +17,9 @@ from register_batch.commands.common import (
     OutcomeHeld,
     State,
     UserPath,
+    _as_of,
     _report_dir,
     api_version_option,
-    as_of_option,
     echo,
     format_option,
     mapping_option,
@@ -76,7 +76,8 @@ def target_options(func: _Command) -> _Command:
     "--rate",
     default=None,
     metavar="N/SECONDS",
-    help="Client-side pacing: at most N requests in any SECONDS (default 95/60, under Register's 100/60).",
+    help="Client-side pacing: at most N requests in any SECONDS; N alone is N a minute (default 95/60, under "
+    "Register's 100/60).",
 )
 @click.option(
     "--per-page",
@@ -89,7 +90,14 @@ def target_options(func: _Command) -> _Command:
 @format_option
 @mapping_option
 @api_version_option
-@as_of_option
+@click.option(
+    "--as-of",
+    callback=_as_of,
+    metavar="YYYY-MM-DD",
+    help="Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
+    "Register judges dates as of today whatever this says: records valid as of another day may be refused there "
+    "(the run warns).",
+)
 @ukprn_option
 @pass_state
 def sync(
@@ -139,7 +147,7 @@ def sync(
         ukprn=ukprn,
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
-    settings.check("rate", "target", "ukprn", "api_version", "token")
+    settings.check("rate", "target", "ukprn", "api_version", "mappings", "token")
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
@@ -152,7 +160,7 @@ def sync(
     summary = ""  # the summary line while it is being written
     held = OutcomeHeld()
     try:
-        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn) as where:
+        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn, as_of=as_of) as where:
             state.say_target(where)
             options = SyncOptions(
                 target=where.url,
@@ -186,7 +194,7 @@ def sync(
         echo(summary)
         summary = ""  # written
         say_resaved(result.report)
-        state.say(f"Report: {result.report_paths.get('html', result.report_paths['json'])}")
+        state.say_report(result.report_paths)
     except KeyboardInterrupt:
         if result is None:
             raise

@@ -15,7 +15,8 @@ DEFAULT_RATE_LIMIT = (100, 60.0)
 
 
 def parse_rate_limit(text: str) -> tuple[int, float] | None:
-    """`N/SECONDS` -> (N, SECONDS); `0` (or `0/…`) switches the limit off and gives None."""
+    """`N/SECONDS` -> (N, SECONDS), `N` alone being N a minute (as sync's `--rate` reads it); `0` (or `0/…`) switches
+    the limit off and gives None."""
     value = str(text).strip()
     count_text, _, period_text = value.partition("/")
     try:

@@ -666,7 +666,13 @@ def start_emulator(
 
 
 def _check_tokens(tokens: Iterable[str]) -> None:
-    """Refuse a token no client could send: `Authorization: Bearer a b` is not one token (register-api.md §1.2)."""
+    """Refuse a token no client could send: `Authorization: Bearer a b` is not one token (register-api.md §1.2). An
+    empty one is said to be empty: it holds none of the characters the other refusal names (review156 F6)."""
+    tokens = list(tokens)
+    if not all(token.strip() for token in tokens):
+        raise ValueError(
+            "a token is empty (a variable that is not set?): give the token itself, of letters, digits and -._~+/"
+        )
     if not all(is_bearer_token(token) for token in tokens):
         raise ValueError(
             "a token holds characters a Bearer token cannot (a space, quote, line break or non-ASCII character): "

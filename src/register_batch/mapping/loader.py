@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import errno
 import fnmatch
 import hashlib
 import io
+import os
 import re
 import reprlib
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -188,7 +191,7 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
         # Every scalar as written: codes are text, and YAML 1.1 would read NO as false and 01 as 1.
         doc = load_text_yaml(io.StringIO(text), unique_keys=True)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read mapping file ({exc.strerror or exc})") from None
+        raise ConfigError(_cannot_read(path, exc)) from None
     except UnicodeDecodeError as exc:  # saved as Windows-1252 ("ANSI") or UTF-16 ("Unicode")
         raise ConfigError(_not_utf8(path, data, exc)) from None
     except yaml.YAMLError as exc:
@@ -199,6 +202,25 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: a mapping file must be a YAML mapping at the top level")
     return doc, digest, text
+
+
+def _cannot_read(path: StrPath, exc: OSError) -> str:
+    return f"{path}: cannot read mapping file ({exc.strerror or exc})"
+
+
+def check_mapping_file(path: StrPath) -> None:
+    """Refuse (ConfigError, in the loader's words) a mapping file that is not there, is a folder or is not this
+    user's to read, without reading it: `Settings.problems` says so with where the file was named (`config show`, and
+    each command before it starts, review156 F5). A pipe (`<(...)`) is left to the loader, which reads it once."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if stat.S_ISREG(mode):
+            with open(path, "rb"):
+                pass
+    except OSError as exc:
+        raise ConfigError(_cannot_read(path, exc)) from None
 
 
 def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> str:

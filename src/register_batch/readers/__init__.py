@@ -149,6 +149,7 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
             expected=fmap.template,
             read=frozenset(fmap.source_names()),  # a template column a user's map no longer reads (review58 F9)
             format_of=format_of,
+            family="register-csv",
         )
     fmap = config.fields["hesa"]
     group_tags = {s for sources in fmap.degree_fields.values() for s in sources}
@@ -162,6 +163,7 @@ def csv_layout(fmt: str, config: MappingConfig) -> CsvLayout:
         ignored=fmap.ignored,
         group_pattern=pattern,
         format_of=format_of,
+        family="hesa",
     )
 
 

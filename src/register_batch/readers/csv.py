@@ -85,6 +85,9 @@ class CsvLayout:
     read: frozenset[str] | None = None
     # Which CSV format a header is ('register-csv', 'hesa-csv' or None), to say so when the one given is the other's.
     format_of: Callable[[list[str]], str | None] | None = None
+    # The mapping files' family of fields this layout reads (`fields: hesa:` for hesa-csv), which the advice to list
+    # an unknown column under `ignored` names: `fields: hesa-csv:` is refused as no family (review156 F6).
+    family: str = "hesa"
 
 
 class _LineLength:
@@ -1400,7 +1403,7 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
         raise UnusableInput(
             name,
             f"{_unknown_columns(unknown)} for {layout.format}: correct a misspelt name, or remove the column or list "
-            "it under `ignored` in a mapping file (docs/mappings.md)",
+            f"it under `fields: {layout.family}: ignored:` in a mapping file (docs/mappings.md)",
             line=1,
         )
     return columns

@@ -2517,6 +2517,24 @@ def sync_files(
         stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
 
 
+def _judged_as_of_another_day(options: SyncOptions) -> str | None:
+    """What to say when the run judges dates as of another day than Register will: Register judges them as of today
+    in UTC (register-api.md §1.4, §3.4), whatever `as_of` says, so a dry run's "would create" may be a 422, and a
+    record held back as invalid one Register would take (review156 F3). Nothing for the embedded emulator, which
+    judges as of the run's `as_of` (open_target), nor for an emulator on this machine, started with its own
+    --as-of."""
+    if options.as_of is None or options.embedded:
+        return None
+    today = as_of_or_today(None)
+    if options.as_of == today or is_loopback(urlsplit(resolve_target(options.target)).hostname):
+        return None
+    return (
+        f"this run judges dates as of {options.as_of}, not today, but Register judges them as of today ({today}, "
+        f"UTC): records valid as of {options.as_of} may be refused, and records held back here as invalid may be "
+        "ones Register would take"
+    )
+
+
 @temporary_space()
 def _sync(
     inputs: Iterable[StrPath],
@@ -2543,6 +2561,8 @@ def _sync(
             said={"token": "SyncOptions(token=...)"},
             root=resolve_target(options.target),
         )
+    if (note := _judged_as_of_another_day(options)) is not None:
+        log.warning("%s", note)
     checker = Checker(
         fmt=options.fmt,
         mapping=load_mapping(options.mapping_files),

@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +199,14 @@ def open_target(
     token_required: bool = True,
     ukprn: str | None = None,
     command: str = "sync",
+    as_of: date | None = None,
 ) -> Iterator[Target]:
     """Yield the target to talk to; with none configured, run the embedded emulator for the duration.
 
     `ukprn` (the run's `--ukprn`) is the embedded emulator's provider's UKPRN: it stands in for your provider.
-    `command` names the run in the state dir's lock, for the message another run is given.
+    `command` names the run in the state dir's lock, for the message another run is given. `as_of` (the run's
+    `--as-of`) is the day the embedded emulator judges dates as of, as the run does: judged by today, it refused
+    records the run had passed (a start date ten years before today, review156 F3).
     """
     if target:
         root = resolve_target(target)
@@ -223,7 +227,7 @@ def open_target(
         embedded_token = embedded_token_in(folder)
         # No test hooks: they take no token, and the data is this user's state dir's (review93 F1).
         try:
-            emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], hooks=False)
+            emulator = start_emulator(db=folder / EMBEDDED_DB, tokens=[embedded_token], hooks=False, as_of=as_of)
         except DamagedDatabase as exc:
             # "Move it away" (emulator --db's advice) leads here to check_embedded_data's refusal while the ledger
             # links records to its trainees: say the two ways out at once (review152 F2).
