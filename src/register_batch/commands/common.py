@@ -487,13 +487,17 @@ mapping_option = click.option(
     multiple=True,
     help="A mapping file (YAML) layered over the bundled ones; repeat for several.",
 )
-as_of_option = click.option(
-    "--as-of",
-    callback=_as_of,
-    metavar="YYYY-MM-DD",
-    help="Judge date rules as of this day instead of today (today in UTC, as Register counts days).",
-)
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def as_of_option_saying(help_text: str) -> Callable[[_Command], _Command]:
+    """`--as-of`, with a command's own help (sync's says Register judges by today whatever it says)."""
+    return click.option("--as-of", callback=_as_of, metavar="YYYY-MM-DD", help=help_text)
+
+
+as_of_option = as_of_option_saying(
+    "Judge date rules as of this day instead of today (today in UTC, as Register counts days)."
+)
 
 
 def _ukprn_option(what: str) -> Callable[[_Command], _Command]:

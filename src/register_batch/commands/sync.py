@@ -17,9 +17,9 @@ from register_batch.commands.common import (
     OutcomeHeld,
     State,
     UserPath,
-    _as_of,
     _report_dir,
     api_version_option,
+    as_of_option_saying,
     echo,
     format_option,
     mapping_option,
@@ -90,13 +90,10 @@ def target_options(func: _Command) -> _Command:
 @format_option
 @mapping_option
 @api_version_option
-@click.option(
-    "--as-of",
-    callback=_as_of,
-    metavar="YYYY-MM-DD",
-    help="Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
+@as_of_option_saying(
+    "Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
     "Register judges dates as of today whatever this says: records valid as of another day may be refused there "
-    "(the run warns).",
+    "(the run warns)."
 )
 @ukprn_option
 @pass_state
