@@ -23,6 +23,7 @@ import click
 from register_batch import __version__
 from register_batch.commands.common import (
     CONTEXT,
+    OPTIONS,
     Commands,
     FolderPath,
     OutcomeHeld,
@@ -45,7 +46,7 @@ from register_batch.commands.common import (
     say_resaved,
     validate_ukprn_option,
 )
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, Worded
 from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
@@ -104,6 +105,16 @@ class _OneLine(logging.Formatter):
         return printable(super().formatMessage(record))
 
 
+class _WordedForTheCommandLine(logging.Filter):
+    """A log message that names settings (errors.Worded) said as the command line takes them (OPTIONS: its option,
+    settings file and default), as its error lines are; the library says them as it takes them (review157 F3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, Worded):
+            record.msg, record.args = record.msg.worded(OPTIONS), None
+        return True
+
+
 @click.group(cls=LazyCommands, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="register-batch")
 @click.option(
@@ -138,6 +149,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     where = " %(name)s" if verbose > 1 else ""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine(f"%(asctime)s %(levelname)s{where}: %(message)s"))
+    handler.addFilter(_WordedForTheCommandLine())  # first: the words TokenMask then looks at are the ones written
     # -vv shows httpx's status lines and httpcore's headers as a server sent them: one quoting the token back (a
     # gateway echoing the Authorization header) is masked there, as in every other line (review61 F2).
     handler.addFilter(TokenMask())

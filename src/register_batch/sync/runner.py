@@ -46,7 +46,7 @@ from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
-from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.ilike import matches_itself
@@ -2830,14 +2830,18 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere,
         # and they alone remember a trainee a person deleted in Register's service (Register lists it no more,
         # register-api.md §2.3) and the withdrawals this sync made (review127 F1).
+        # The other state dir named as the caller's surface takes it: a library caller's `state_dir` (it has no
+        # option, settings file or default folder), the command line's own (OPTIONS; review157 F3).
         log.warning(
-            "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
-            "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-            "%s in the folder the command runs in), use that one: without its ledger, a trainee deleted in "
-            "Register's service is created again, and a withdrawal DfE's support undid is sent again",
-            options.state_dir,
-            counted(len(holdings.by_id), "trainee"),
-            Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+            Worded(
+                "{state_dir_path} has no ledger, but Register already holds {held} of the extract's academic cycles. "
+                "If earlier syncs used another {earlier_state_dir}, use that one: without its ledger, a trainee "
+                "deleted in Register's service is created again, and a withdrawal DfE's support undid is sent again",
+                said={"earlier_state_dir": "`state_dir`"},
+                state_dir_path=options.state_dir,
+                held=counted(len(holdings.by_id), "trainee"),
+                default_state_dir=Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+            )
         )
     ledger.listed()
     missing = [
