@@ -984,33 +984,42 @@ def test_a_withdrawal_or_deferral_the_format_cannot_hold_is_noted_for_each_train
 )
 def test_each_state_a_format_cannot_hold_is_named_in_its_note(state, said, to, row):
     """The words a note uses for each state past training, and what the format's row or Student then reads as. (A
-    deferral without its date: one with it is written in HESA XML, see above.)"""
+    withdrawal or deferral without what it needs: one with it is written in HESA XML, see below and
+    test_export_withdrawals.py.)"""
     from register_batch.export import state_note
 
     note = state_note({"trainee_id": "t1", "state": state}, to)
+    only = f"; `--status {state}` exports only those" if state != "recommended_for_award" else ""
+    kept = f"reads as a trainee in training (the json and jsonl exports hold the state and its dates{only})"
     if said is None or row is None:
         assert note is None
-    else:
-        only = f"; `--status {state}` exports only those" if state != "recommended_for_award" else ""
-        assert note == (
-            f"{said} in Register: {row} reads as a trainee in training (the json and jsonl exports hold the state and "
-            f"its dates{only})"
+    elif to == "hesa-xml" and state in ("withdrawn", "deferred"):  # HESA XML has tags for these (review157 F2)
+        lacking, noun = (
+            ("date, reasons, trigger and future interest", "withdrawal")
+            if state == "withdrawn"
+            else ("date", "deferral")
         )
+        assert note == (
+            f"{said} in Register without the {lacking} a {noun} needs: the HESA XML export writes no {noun} for it, "
+            f"so the Student {kept}"
+        )
+    else:
+        assert note == f"{said} in Register: {row} {kept}"
 
 
 def test_a_deferral_round_trips_through_hesa_xml_and_syncs_back_unchanged_without_a_warning(synced, tmp_path):
     """Every HESA record can say a deferral (a dormant F_MODE, or the DEFER_* elements the reader takes: formats.md,
     Withdrawals and deferrals), so a deferred trainee's Student that said none got sync_state_differs on every sync
     of the export. The export writes DEFER_DATE and DEFER_REASON: read back, the record says what Register holds, and
-    the sync writes nothing and warns of nothing. A withdrawal stays a note: C24053 cannot say one, and a withdrawal
-    Register holds without reasons (an old one) would read back as an invalid record."""
+    the sync writes nothing and warns of nothing. So does a withdrawal Register holds whole, as WITHDRAWAL_*
+    (test_export_withdrawals.py); one held without its reasons (an old one) stays a note."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         first, second, third = withdraw_and_defer_two(client)
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
     noted = [n.whose for n in result.notes if "reads as a trainee in training" in n.message]
-    assert noted == [noted_as(first)]
+    assert noted == []
     [student] = [s for s in etree.parse(str(out)).iter("Student") if s.findtext("F_HUSID") == second["hesa_id"]]
     assert (student.findtext("DEFER_DATE"), student.findtext("DEFER_REASON")) == ("2026-02-01", "health")
     back = records(out)

@@ -71,7 +71,9 @@ def test_a_plain_line_comes_five_seconds_after_the_last_and_starts_with_the_time
         "Validating: 20/100 records (4.0/s, about 20 s left)",
         "Validating: 40/100 records (4.0/s, about 15 s left)",
     ]
-    assert all(re.fullmatch(r"\d\d:\d\d:\d\dZ", line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
+    # the date and time, ISO 8601 in UTC, as the log lines are (cli._OneLine): one form in a cron log (review157 F4)
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert all(re.fullmatch(stamp, line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
 
 
 def test_progress_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkeypatch):
@@ -87,9 +89,9 @@ def test_progress_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkey
             after = time.time()
         stamp, said = stream.getvalue().split(" ", 1)
         assert said == "Listing what Register holds\n"
-        utc = {time.strftime("%H:%M:%SZ", time.gmtime(moment)) for moment in (before, after)}
+        utc = {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment)) for moment in (before, after)}
         assert stamp in utc
-        assert stamp[:5] != time.strftime("%H:%M", time.localtime(before))  # Chatham is 13:45 ahead: not local time
+        assert stamp[11:16] != time.strftime("%H:%M", time.localtime(before))  # Chatham is 13:45 ahead: not local
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -704,6 +706,39 @@ def test_a_step_of_few_long_steps_has_its_line_every_interval_while_one_goes_on(
         "Writing reports: 0/5 files (0.0/s)",
         "Writing reports: 1/5 files (0.1/s)",
         "Writing reports: 5/5 files (0.4/s)",
+    ]
+
+
+def test_a_step_that_ends_within_the_interval_says_only_its_end(monkeypatch):
+    """review157 F4: a stopped run's reports, a line due at once (its last long before), logged `Writing reports: 0/5
+    files (0.0/s)` and then `5/5` in the same second. A line due while the step is at 0 and younger than an interval
+    waits: the step's end says its count; one still at it an interval on says its count then."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        now[0] = 60.0  # the run's last line a minute ago
+        reports = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        reports.tick()  # the rows read for report.json: at 0
+        now[0] = 60.5
+        reports.advance()  # report.json written
+        reports.tick()
+        now[0] = 61.0
+        reports.advance(4)
+        reports.close()
+        now[0] = 120.0
+        slow = progress.task("Writing reports", total=5, unit="files", every=1, eta=False)
+        for at in (120.0, 121.0, 124.9):
+            now[0] = at
+            slow.tick()
+        now[0] = 125.0
+        slow.tick()  # an interval at 0: said
+        now[0] = 126.0
+        slow.advance(5)
+        slow.close()
+    assert _lines_without_time(stream) == [
+        "Writing reports: 5/5 files (5.0/s)",
+        "Writing reports: 0/5 files (0.0/s)",
+        "Writing reports: 5/5 files (0.8/s)",
     ]
 
 

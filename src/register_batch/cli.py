@@ -23,6 +23,7 @@ import click
 from register_batch import __version__
 from register_batch.commands.common import (
     CONTEXT,
+    OPTIONS,
     Commands,
     FolderPath,
     OutcomeHeld,
@@ -45,7 +46,8 @@ from register_batch.commands.common import (
     say_resaved,
     validate_ukprn_option,
 )
-from register_batch.errors import ConfigError
+from register_batch.errors import ConfigError, Worded
+from register_batch.progress import STAMP
 from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
@@ -93,15 +95,27 @@ class _OneLine(logging.Formatter):
     """A log line with its message's control characters escaped, as every line the commands print (a name from an
     extract could hold ESC, or a line break forging a line in a nightly job's log); a traceback (-vv) keeps its
     lines. Stamped in UTC, marked Z, as the progress lines, the "run again after" hints and the report folders are:
-    one clock in a cron log, whatever TZ the job runs under (review60 F3)."""
+    one clock in a cron log, whatever TZ the job runs under (review60 F3); in the progress lines' ISO 8601 form, with
+    the date, not `2026-12-07 04:43:00,142Z` beside `04:43:06Z` (review157 F4)."""
 
     def converter(self, seconds: float | None) -> time.struct_time:
         return time.gmtime(seconds)
 
-    default_msec_format = "%s,%03dZ"
+    default_time_format = STAMP
+    default_msec_format = None
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return printable(super().formatMessage(record))
+
+
+class _WordedForTheCommandLine(logging.Filter):
+    """A log message that names settings (errors.Worded) said as the command line takes them (OPTIONS: its option,
+    settings file and default), as its error lines are; the library says them as it takes them (review157 F3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, Worded):
+            record.msg, record.args = record.msg.worded(OPTIONS), None
+        return True
 
 
 @click.group(cls=LazyCommands, context_settings=CONTEXT)
@@ -138,6 +152,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     where = " %(name)s" if verbose > 1 else ""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine(f"%(asctime)s %(levelname)s{where}: %(message)s"))
+    handler.addFilter(_WordedForTheCommandLine())  # first: the words TokenMask then looks at are the ones written
     # -vv shows httpx's status lines and httpcore's headers as a server sent them: one quoting the token back (a
     # gateway echoing the Authorization header) is masked there, as in every other line (review61 F2).
     handler.addFilter(TokenMask())

@@ -74,6 +74,22 @@ def _unpickled(cls: type[RegisterBatchError], args: tuple[Any, ...]) -> Register
     return cls.__new__(cls, *args)
 
 
+class Worded:
+    """A log message that names settings, as RegisterBatchError's `naming` messages do: `str()` says each as the
+    library takes it (`state_dir`), `worded` as another surface does (the command line: by its option). Logged as the
+    record's message (`log.warning(Worded(...))`): a library caller's handler reads it as the library says it, and the
+    command line's rewords it (cli.py, `_WordedForTheCommandLine`), as its error lines are (review157 F3)."""
+
+    def __init__(self, template: str, /, *, said: Mapping[str, str] | None = None, **values: object):
+        self.template, self.values, self.said = template, values, said or {}
+
+    def __str__(self) -> str:
+        return self.worded({})
+
+    def worded(self, settings: Mapping[str, str]) -> str:
+        return self.template.format_map(_Said(self.values, {**self.said, **settings}))
+
+
 class _Said(dict[str, object]):
     """A message's template filled in: its values, then each setting as `settings` words it, else by its name."""
 

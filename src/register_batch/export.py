@@ -38,6 +38,7 @@ from register_batch.mapping.apply import COUNTRY_NOT_NATIONALITY, KOSOVO_NATIONA
 from register_batch.mapping.loader import load_mapping
 from register_batch.model import (
     HELD_DEFERRAL,
+    HELD_WITHDRAWAL,
     REQUIRED_FIELDS,
     STATE_WORDS,
     Issue,
@@ -69,7 +70,8 @@ GRADUATION_TAG = "F_DEGENDDT"
 GRADUATION_DAY = "01-01"
 GRADUATION_NOTE = f"{GRADUATION_TAG} is written as 1 January of the graduation year: Register holds only the year"
 # States the CSV and XML exports cannot hold (Register's template has no withdrawal or deferral columns; C24053 no
-# such tags): without a note, such a trainee's row reads as one still in training.
+# recommendation or award, and the HESA XML export's WITHDRAWAL_* and DEFER_* say only a withdrawal or deferral held
+# whole): without a note, such a trainee's row reads as one still in training.
 NOTED_STATES = frozenset({"withdrawn", "deferred", "recommended_for_award", "awarded"})
 STATE_HOLDERS = {
     "register-csv": "Register's CSV template has no column for it, so the row",
@@ -79,8 +81,19 @@ STATE_HOLDERS = {
 # Student: formats.md, Withdrawals and deferrals), so a deferred trainee's Student that says none reads back as "not
 # deferred" and a sync of the export warns (sync_state_differs) every run. The XML export writes the deferral Register
 # holds (defer_date, defer_reason: register-api.md §3.6, §3.10); a sync finds the trainee deferred already and sends
-# nothing (§6: the API cannot reinstate). A withdrawal stays a note: C24053 cannot say one, and one Register holds
-# without the reasons, trigger and future interest the API now needs (§3.9) would read back as an invalid record.
+# nothing (§6: the API cannot reinstate). So too a withdrawal, as the WITHDRAWAL_* elements the reader takes beside
+# DEFER_*: without them a rehearsal's sync of the file brought every withdrawn trainee back in training (review157
+# F2). Only one Register holds whole is written: one held without the reasons, trigger or future interest the API
+# now needs (§3.9: a withdrawal made before it did) would read back as an invalid record, and stays a note.
+# The values a withdrawal or deferral needs (§3.9, §3.10), by request field, as a note names them when Register holds
+# one without them (`_lacking`).
+WITHDRAWAL_NEEDS = {
+    "withdrawal_date": "date",
+    "reasons": "reasons",
+    "trigger": "trigger",
+    "future_interest": "future interest",
+}
+DEFERRAL_NEEDS = {"defer_date": "date"}
 
 
 def reads_as_null(value: Any) -> bool:
@@ -115,13 +128,30 @@ def state_note(trainee: dict[str, Any], to: str) -> str | None:
     state = str(trainee.get("state"))
     if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
-    if to == "hesa-xml" and xml_deferral(trainee):
-        return None  # written as DEFER_DATE and DEFER_REASON (HesaXmlWriter)
     only = f"; `--status {state}` exports only those" if state in STATUSES else ""
-    return (
-        f"{STATE_WORDS[state]} in Register: {STATE_HOLDERS[to]} reads as a trainee in training (the json and jsonl "
-        f"exports hold the state and its dates{only})"
-    )
+    kept = f"reads as a trainee in training (the json and jsonl exports hold the state and its dates{only})"
+    if to == "hesa-xml" and state in ("withdrawn", "deferred"):
+        noun, needs = ("withdrawal", WITHDRAWAL_NEEDS) if state == "withdrawn" else ("deferral", DEFERRAL_NEEDS)
+        lacking = _lacking(trainee, state)
+        if not lacking:
+            return None  # written as WITHDRAWAL_* or DEFER_* (HesaXmlWriter)
+        return (
+            f"{STATE_WORDS[state]} in Register without the {_joined([needs[name] for name in lacking])} a {noun} "
+            f"needs: the HESA XML export writes no {noun} for it, so the Student {kept}"
+        )
+    return f"{STATE_WORDS[state]} in Register: {STATE_HOLDERS[to]} {kept}"
+
+
+def _lacking(trainee: dict[str, Any], state: str) -> list[str]:
+    """The request fields a withdrawn (deferred) trainee's withdrawal (deferral) needs (§3.9, §3.10) that Register
+    holds no value of: a HESA XML Student cannot say it without them."""
+    held, needs = (HELD_WITHDRAWAL, WITHDRAWAL_NEEDS) if state == "withdrawn" else (HELD_DEFERRAL, DEFERRAL_NEEDS)
+    return [name for name in needs if trainee.get(held[name]) in (None, "", [])]
+
+
+def _joined(words: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def missing_note(trainee: dict[str, Any], to: str) -> str | None:
@@ -152,12 +182,15 @@ def read_back_issues(
     read_by: Mapper | None = None,
     *,
     deferral: dict[str, Any] | None = None,
+    withdrawal: dict[str, Any] | None = None,
 ) -> list[Issue]:
     """The errors validate (and sync) of the file finds in a trainee's row or Student: `held`, what the file holds of
     the trainee's body as it reads back (the writer's `held`: in HESA XML, without a value that is the text `Null`),
-    checked with its legacy codes read as validate reads them (`read_by`, review44 F6), and with the deferral the
-    HESA XML writes (`deferral`: a defer_reason starting with `=` refuses the Student, review82 F2)."""
-    return [issue for issue in validator.check_body(held, read_by, deferral=deferral) if issue.is_error]
+    checked with its legacy codes read as validate reads them (`read_by`, review44 F6), and with the deferral and
+    withdrawal the HESA XML writes (`deferral`: a defer_reason starting with `=` refuses the Student, review82 F2;
+    `withdrawal`: one Register holds with a reason its rules now refuse, say)."""
+    issues = validator.check_body(held, read_by, deferral=deferral, withdrawal=withdrawal)
+    return [issue for issue in issues if issue.is_error]
 
 
 def required_fields(issues: list[Issue]) -> set[str]:
@@ -214,7 +247,8 @@ def read_back_notes(
     if duplicates is not None:
         duplicates.add(_trainee_id(trainee), held)
     deferral = as_read(xml_deferral(trainee)) if to == "hesa-xml" else None
-    issues = read_back_issues(held, validator, read_by, deferral=deferral)
+    withdrawal = as_read(xml_withdrawal(trainee)) if to == "hesa-xml" else None
+    issues = read_back_issues(held, validator, read_by, deferral=deferral, withdrawal=withdrawal)
     if (first := missing_note(trainee, to)) is None:
         first = refused_note(issues, held, body)
     last = null_notes(body, refused=required_fields(issues)) if to == "hesa-xml" else []
@@ -311,9 +345,18 @@ def disabilities_note(trainee: dict[str, Any], to: str) -> str | None:
 def xml_deferral(trainee: dict[str, Any]) -> dict[str, Any] | None:
     """The deferral of a trainee Register holds as deferred, as the record fields the HESA XML export writes (see
     HELD_DEFERRAL), or None: another state, or a deferral without its date (which the API needs, §3.10)."""
-    if trainee.get("state") != "deferred" or trainee.get("defer_date") in (None, ""):
+    if trainee.get("state") != "deferred" or _lacking(trainee, "deferred"):
         return None
     return {field: trainee.get(key) for field, key in HELD_DEFERRAL.items()}
+
+
+def xml_withdrawal(trainee: dict[str, Any]) -> dict[str, Any] | None:
+    """The withdrawal of a trainee Register holds as withdrawn, as the record fields the HESA XML export writes (see
+    HELD_WITHDRAWAL: `reasons` a list of codes), or None: another state, or a withdrawal without its date, reasons,
+    trigger or future interest (which the API needs, §3.9: one made before it did), which would read back refused."""
+    if trainee.get("state") != "withdrawn" or _lacking(trainee, "withdrawn"):
+        return None
+    return {field: trainee.get(key) for field, key in HELD_WITHDRAWAL.items()}
 
 
 LISTED_UNDER_IT = "Register lists its trainees under that UKPRN"  # how a token's provider is known, at the least
@@ -438,6 +481,9 @@ class HesaXmlWriter:
         # Whose trainee it is (the token's provider, §3.6 `ukprn`): read back, it lets `--ukprn` check the records.
         self.provider_tag = (hesa.provider.get("ukprn") or ("F_UKPRN",))[0]
         self.deferral_tags = [(field, hesa.deferral[field][0]) for field in HELD_DEFERRAL if hesa.deferral.get(field)]
+        self.withdrawal_tags = [
+            (field, hesa.withdrawal[field][0]) for field in HELD_WITHDRAWAL if hesa.withdrawal.get(field)
+        ]
         self._tagged = {api for api, _tag in self.trainee_tags}
         self.rows = 0
         self._context = private_writer(self.path)
@@ -495,6 +541,13 @@ class HesaXmlWriter:
         if (deferral := xml_deferral(trainee)) is not None:
             for field, tag in self.deferral_tags:
                 self._leaf(student, tag, deferral.get(field))
+        if (withdrawal := xml_withdrawal(trainee)) is not None:
+            for field, tag in self.withdrawal_tags:
+                value = withdrawal.get(field)
+                if isinstance(value, list):  # the reasons, one code each: the reader splits them at `;` (formats.md)
+                    value = ";".join(str(reason) for reason in value)
+                if value not in (None, ""):  # another_reason and the safeguarding text only where Register holds one
+                    self._leaf(student, tag, value)
         # One Register holds by name and postcode only has no tag: an empty PLACEMENT would read back as none at all.
         placements = placements_with_urn(
             body.get("placements_attributes") or [], "HESA's F_PLMNTSCH holds a URN only", notes

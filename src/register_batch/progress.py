@@ -71,6 +71,11 @@ class DropWhenGone:
         return getattr(self._stream, name)
 
 
+# How a plain line (and the command line's log line, cli._OneLine) is stamped: ISO 8601 in UTC, date and time, so that
+# a cron log has one form to grep and parse, and a run past midnight dates its lines (review157 F4).
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
 class Task:
     """One counter of work (records read, requests sent)."""
 
@@ -88,6 +93,10 @@ class Task:
         # gave a log nothing for three intervals on end (review134 F9).
         self._last_log = min(owner.said_at, self.started)
         self._logged: int | None = None  # the count the last plain line gave
+        # A line came due while the step was at 0 and younger than an interval: none is said until it is that old,
+        # or it ends (close), so that a step done within the interval says only its end, not `0/5` then `5/5` in the
+        # same second (review157 F4).
+        self._held = False
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
         self.resumes_at = 0.0  # when the last wait (waiting) ends: no estimate says less time is left
@@ -125,6 +134,10 @@ class Task:
         """The count's plain line, if an interval has passed since the last (and no wait's line follows at once)."""
         now = time.monotonic()
         if now - self._last_log >= self.owner.interval and not (unless_a_wait_follows and self._wait_line_follows()):
+            if (self.done == 0 or self._held) and now - self.started < self.owner.interval:
+                self._held = True
+                return
+            self._held = False
             self._last_log, self._logged = now, self.done
             self.owner.log(self.line(now))
 
@@ -211,15 +224,15 @@ class Task:
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
     def close(self) -> None:
-        """The bar's final count, or a final plain line for runs long enough to have logged along the way (unless
-        the last line gave that count already: a log ended on the same line twice)."""
+        """The bar's final count, or a final plain line for runs long enough to have logged along the way, or whose
+        line came due (`_held`) (unless the last line gave that count already: a log ended on the same line twice)."""
         if self._bar is not None:
             self._draw(completed=self.done, waiting=None, resumes_at=0.0)
             rich, bar = self._bar
             # Its elapsed time stops here: a bar of no total is never finished to rich, and the finished steps'
             # clocks ran on for the whole upload ("Validating 4000/? 0:00:19" of 3 s: review134 F5).
             rich.stop_task(bar)
-        elif self.owner.enabled and self._last_log > self.started and self._logged != self.done:
+        elif self.owner.enabled and (self._last_log > self.started or self._held) and self._logged != self.done:
             self.owner.log(self.line())
 
 
@@ -403,7 +416,7 @@ class Progress:
         if self._rich is not None:
             self._rich.console.print(message)
         else:
-            stamp = time.strftime("%H:%M:%SZ", time.gmtime())  # UTC, as the log lines (cli._OneLine)
+            stamp = time.strftime(STAMP, time.gmtime())  # UTC, as the log lines (cli._OneLine)
             print(f"{stamp} {message}", file=self._out, flush=True)
         if self._out.gone:
             self.enabled = False  # nothing more to show it on

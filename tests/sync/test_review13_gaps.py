@@ -89,7 +89,7 @@ def test_a_create_still_out_when_the_next_run_starts_at_once_is_not_sent_again(t
         [record] = first.results
         assert record.outcome == "unknown" and "not sent again in this run" in record.errors[0]
         assert "Run sync again after " in record.errors[0]
-        [issue] = [i for i in record.issues if i.code == "sync_unknown"]
+        [issue] = [i for i in record.issues if i.code == "sync_waits"]  # wait: review157 F1
         assert issue.message == record.errors[0]  # it says to run again already: not twice (review22)
         # The run's own line says when too: "run the same sync again" at once only waited again (review39 F1).
         after = re.search(r"Run sync again after ([0-9]{2}:[0-9]{2}) UTC", record.errors[0])

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -17,7 +19,8 @@ import httpx
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv
 
-from emulated import create_answers_lost, sync_options
+from cli_runs import sync_command
+from emulated import SYNC_TESTS_TOKEN, create_answers_lost, sync_options
 from register_batch.api import Unauthorized
 from register_batch.commands.common import OPTIONS
 from register_batch.emulator import start_emulator
@@ -218,14 +221,34 @@ def test_a_new_state_dir_for_a_register_that_holds_trainees_is_said(register, tm
         elsewhere = tmp_path / "another-folder"
         [line] = said(state_dir=elsewhere)
     assert line.startswith(f"{elsewhere} has no ledger, but Register already holds 2 trainees of the extract's")
-    # The default state dir it points to is the target's folder under .register-batch (config.target_slug).
-    port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
-    assert f"by default {Path('.register-batch') / f'127.0.0.1-{port}'} in the folder the command runs in" in line
+    # Said to a library caller as it takes the setting: no command-line option, settings file or default folder of
+    # the command line's, which it has none of (library.md; review157 F3).
+    assert "If earlier syncs used another `state_dir`, use that one: " in line, line
+    assert "--state-dir" not in line and "register-batch.toml" not in line and ".register-batch" not in line
     # What only the ledger remembers (review127 F1).
     assert line.endswith(
         "use that one: without its ledger, a trainee deleted in Register's service is created again, and a "
         "withdrawal DfE's support undid is sent again"
     )
+
+
+def test_the_command_line_says_the_no_ledger_warning_by_its_option_settings_file_and_default(register, tmp_path):
+    """The command line words the same warning by its own surface: its option, its settings file's key, and the
+    default state dir it would have used (the target's folder under .register-batch, config.target_slug)."""
+    source = mixed_extract(tmp_path / "blank.csv", [""] * 2)
+    register.sync(source)
+    env = {**os.environ, "REGISTER_API_TOKEN": SYNC_TESTS_TOKEN}
+    args = sync_command(source, register.emulator.url, tmp_path / "elsewhere", tmp_path / "reports", AS_OF.isoformat())
+    run = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    [line] = [line for line in run.stderr.splitlines() if "has no ledger" in line]
+    port = register.emulator.url.rsplit(":", 1)[1].rstrip("/")
+    default = Path(".register-batch") / f"127.0.0.1-{port}"
+    assert (
+        "If earlier syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
+        f"{default} in the folder the command runs in), use that one: "
+    ) in line, line
+    assert "`state_dir`" not in line
 
 
 def test_a_state_dir_whose_first_run_never_listed_register_is_still_said_to_have_no_ledger(register, tmp_path, caplog):

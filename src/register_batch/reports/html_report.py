@@ -1191,8 +1191,11 @@ def _status(
     actions = (sync or {}).get("actions") or {}
     if sync and sync.get("interrupted"):
         bad.append(_interrupted(sync, records))
-    if n := outcomes.get("unknown"):
+    waiting = (sync or {}).get("waiting") or {}
+    if n := outcomes.get("unknown", 0) - waiting.get("records", 0):
         bad.append(_per_record("unknown", n))
+    if waiting:
+        bad.append(_waits(waiting))
     if n := outcomes.get("failed"):
         register_stopped = ((sync or {}).get("stopped") or {}).get("by") == "register"
         bad.append(_per_record("failed_when_register_stopped" if register_stopped else "failed", n, key="failed"))
@@ -1404,6 +1407,25 @@ def _of_count(text: str, count: int) -> str:
     """The words after a count in the summary box, for that count: `{them}` and `{each}` of one record are "it"
     ("1 record could not be matched ... Nothing was written for them": review106 F6)."""
     return text.format(them="it", each="it") if count == 1 else text.format(them="them", each="each")
+
+
+def _waits(waiting: dict[str, Any]) -> tuple[str, str, str]:
+    """The summary box's line for the records held back until a time (report.json's `sync.waiting`, sync_waits): no
+    run was stopped and no answer of this run's need have been lost, and the same sync run at once only waits again
+    (review157 F1)."""
+    count = int(waiting["records"])
+    until = f"{datetime.fromisoformat(waiting['until']):%H:%M} UTC"
+    its = "its trainee" if count == 1 else "their trainees"
+    return (
+        "waits",
+        f"{counted(count, 'record')} {'waits' if count == 1 else 'wait'} for a request of {its} that had no answer.",
+        _of_count(
+            "Nothing is wrong with {them}: Register may still carry that request out, so nothing more was sent for "
+            f"{{them}}, lest it be written twice or overtaken. Run the same sync again after {until}: it looks in "
+            "Register first and finishes {them}. A run before then only waits again.",
+            count,
+        ),
+    )
 
 
 def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:

@@ -46,7 +46,7 @@ from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
-from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
+from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.ilike import matches_itself
@@ -477,6 +477,22 @@ describe(
     "the record without creating anyone twice.",
 )
 describe(
+    "sync_waits",
+    scope="batch",
+    fields=(),
+    message="<a create, placement, degree, update, withdrawal or deferral of the trainee, by this run or an earlier "
+    "one, had no answer, and Register may still carry it out>, so nothing (more) was sent. Run sync again after "
+    "<HH:MM> UTC",
+    source="design.md (Sync semantics: an unknown outcome is resolved against Register, never resent blindly); "
+    "register-api.md §4 (the duplicate check on create), §2.10 (on a degree, only the same one) and §2.11 (none for "
+    "placements)",
+    fix="Nothing is wrong with the record, and nothing needs doing but to wait: run the same sync again after the "
+    "time its message gives (the summary line gives the latest of the run). A run before then sends nothing for the "
+    "record again, so that Register does not carry out the same create or placement twice, nor an earlier degree, "
+    "update, withdrawal or deferral after a later one; a run after it finds what Register did with the request and "
+    "finishes the record.",
+)
+describe(
     "sync_unavailable",
     scope="batch",
     fields=(),
@@ -649,8 +665,9 @@ class RecordResult:
     # validation's, then those found across records (a duplicate), then the sync's own (Register's refusal, a write
     # left unknown, a warning). Set when the report is made; () for a record with none.
     issues: tuple[Issue, ...] = ()
-    # Left unknown because a create of it that went unanswered may still be carried out: a run before this time
-    # only waits again (UNANSWERED_CREATE_WAIT), so the summary line says when to run again.
+    # Left unknown because a request of it that went unanswered may still be carried out (_MayStillLand): a run before
+    # this time only waits again (UNANSWERED_CREATE_WAIT), so its issue (sync_waits), the summary line and report.html's
+    # summary box say when to run again.
     again_after: datetime | None = None
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
@@ -2833,14 +2850,18 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere,
         # and they alone remember a trainee a person deleted in Register's service (Register lists it no more,
         # register-api.md §2.3) and the withdrawals this sync made (review127 F1).
+        # The other state dir named as the caller's surface takes it: a library caller's `state_dir` (it has no
+        # option, settings file or default folder), the command line's own (OPTIONS; review157 F3).
         log.warning(
-            "%s has no ledger, but Register already holds %s of the extract's academic cycles. If earlier "
-            "syncs used another state dir (--state-dir, state_dir in register-batch.toml; by default "
-            "%s in the folder the command runs in), use that one: without its ledger, a trainee deleted in "
-            "Register's service is created again, and a withdrawal DfE's support undid is sent again",
-            options.state_dir,
-            counted(len(holdings.by_id), "trainee"),
-            Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+            Worded(
+                "{state_dir_path} has no ledger, but Register already holds {held} of the extract's academic cycles. "
+                "If earlier syncs used another {earlier_state_dir}, use that one: without its ledger, a trainee "
+                "deleted in Register's service is created again, and a withdrawal DfE's support undid is sent again",
+                said={"earlier_state_dir": "`state_dir`"},
+                state_dir_path=options.state_dir,
+                held=counted(len(holdings.by_id), "trainee"),
+                default_state_dir=Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+            )
         )
     ledger.listed()
     missing = [
@@ -3337,7 +3358,8 @@ def _unplanned(records: RecordSpool, index: int, invalid: bool) -> RecordResult:
 def _issue_code(result: RecordResult) -> str:
     """Why a record did not end as planned: the code tells people whether to fix the record or just run again."""
     if result.outcome == "unknown":
-        return "sync_unknown"
+        # Held back until a request that had no answer can no longer land (_MayStillLand): run again after that.
+        return "sync_waits" if result.again_after is not None else "sync_unknown"
     if result.unavailable:
         return "sync_unavailable"
     if result.plan.refused and result.outcome in ("skipped", "blocked"):
@@ -3598,6 +3620,13 @@ def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]
     return requests
 
 
+def _waiting(results: list[RecordResult]) -> dict[str, Any] | None:
+    """report.json's `sync.waiting`: how many records are left unknown until a time (`sync_waits`), and the latest
+    such time; None when there is none."""
+    waits = [r.again_after for r in results if r.outcome == "unknown" and r.again_after is not None]
+    return {"records": len(waits), "until": max(waits).isoformat(timespec="seconds")} if waits else None
+
+
 def _finish(
     run: SyncRun,
     report: ReportBuilder,
@@ -3639,6 +3668,9 @@ def _finish(
         "state_dir": printable(str(options.state_dir)),
         "not_in_extract": len(unmatched),
         "unanswered_elsewhere": len(unanswered),
+        # The unknown records held back while a request that had no answer may still land (sync_waits), and the
+        # latest time their messages say to run again after: report.html's summary box says it (review157 F1).
+        "waiting": _waiting(results),
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
         # Which run of this state dir's ledger this is, and the one before it (an interrupted one this run carries on

@@ -378,17 +378,24 @@ class Validator:
                         record.issue(code, message, field=field, value=value, severity=severity)
 
     def check_body(
-        self, data: dict[str, Any], read_by: Mapper | None = None, *, deferral: dict[str, Any] | None = None
+        self,
+        data: dict[str, Any],
+        read_by: Mapper | None = None,
+        *,
+        deferral: dict[str, Any] | None = None,
+        withdrawal: dict[str, Any] | None = None,
     ) -> list[Issue]:
         """Issues for one request body (as the emulator validates `POST /trainees`). Text of spaces only is no value,
         as Rails' `blank?` has it (register-api.md §3.2): `first_names: "  "` can't be blank, and a code sent as ""
         is not an unknown code. The readers make a blank cell None already. With `read_by`, its legacy codes are
-        translated first, as reading the body from a file would (disability 00 is 95). With `deferral`, the record's
-        deferral (`defer_date`, `defer_reason`) is checked too, as a file's DEFER_* values are."""
+        translated first, as reading the body from a file would (disability 00 is 95). With `deferral` or
+        `withdrawal`, the record's deferral (`defer_date`, `defer_reason`) or withdrawal (`withdrawal_date`, `reasons`
+        as a list, ...) is checked too, as a file's DEFER_* or WITHDRAWAL_* values are."""
         record = TraineeRecord(
             source=SourceRef(input="request"),
             data=_blanks_as_none(data),
             deferral=_blanks_as_none(deferral) if deferral else None,
+            withdrawal=_blanks_as_none(withdrawal) if withdrawal else None,
         )
         if read_by is not None:
             read_by.translate(record)

@@ -1,0 +1,164 @@
+"""The HESA XML export writes a withdrawal Register holds whole as the WITHDRAWAL_* elements the HESA XML reader takes
+inside a Student (formats.md, Withdrawals and deferrals), as it writes a deferral's DEFER_*. It wrote none, with a note:
+a migration lead's rehearsal (export one environment, sync the file into another) brought every withdrawn trainee
+back in training, 11 of 500 (review157 F2). A withdrawal Register holds without its reasons, trigger or future
+interest (which the API needs now, register-api.md §3.9) still gets the note: written, it would read back refused.
+Against the emulator over 127.0.0.1, the file validated and synced as a user would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from lxml import etree
+
+from emulated import AS_OF, sync_options
+from register_batch.api import RateLimiter, RegisterClient
+from register_batch.cli import cli
+from register_batch.emulator import start_emulator
+from register_batch.export import HesaXmlWriter, export_trainees, state_note
+from register_batch.sync import sync_files
+from trainee_extracts import extract
+
+TOKEN = "export-withdrawals-token"
+OTHER = "export-withdrawals-other-token"
+
+# Three withdrawals Register holds whole: a plain one, one with another reason (its text), one with safeguarding
+# concerns (their text) (register-api.md §3.9).
+WITHDRAWALS = [
+    {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["trainee_workload_issues", "does_not_want_to_become_a_teacher"],
+        "trigger": "trainee",
+        "future_interest": "no",
+    },
+    {
+        "withdrawal_date": "2026-02-02",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "unknown",
+        "another_reason": "Moved abroad; course closed",
+    },
+    {
+        "withdrawal_date": "2026-03-03",
+        "reasons": ["safeguarding_concerns"],
+        "trigger": "provider",
+        "future_interest": "yes",
+        "safeguarding_concern_reasons": "Raised with the DSL",
+    },
+]
+HELD = ("date", "reasons", "trigger", "future_interest", "another_reason", "safeguarding_concern_reasons")
+
+
+def _withdrawal_held(trainee: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(trainee.get(f"withdrawal_{name}") for name in HELD)
+
+
+def _validated(out: Path, tmp_path: Path) -> dict[str, Any]:
+    """`register-batch validate` of the exported file, as a user runs it: exit 0, and its report."""
+    run = CliRunner().invoke(
+        cli, ["validate", str(out), "--as-of", AS_OF.isoformat(), "--report-dir", str(tmp_path / "validated")]
+    )
+    assert run.exit_code == 0, run.output
+    return json.loads((tmp_path / "validated" / "report.json").read_text(encoding="utf-8"))
+
+
+def test_withdrawals_register_holds_round_trip_through_hesa_xml_into_another_register(tmp_path: Path) -> None:
+    out = tmp_path / "held.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 8))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            trainees = list(client.iter_trainees(academic_cycle=2025))
+            for trainee, withdrawal in zip(trainees, WITHDRAWALS, strict=False):
+                client.withdraw(trainee["trainee_id"], withdrawal)
+            client.defer(trainees[3]["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "health"})
+            held = {t["hesa_id"]: t for t in client.iter_trainees(academic_cycle=2025)}
+            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+        withdrawn = {hesa_id: t for hesa_id, t in held.items() if t["state"] == "withdrawn"}
+        assert len(withdrawn) == 3
+        # No note says a withdrawn trainee reads as one in training: the file says the withdrawal.
+        assert not [n for n in result.notes if "reads as a trainee in training" in n.message], result.notes
+
+        students = {s.findtext("F_HUSID"): s for s in etree.parse(str(out)).iter("Student")}
+        plain, another, safeguarding = (students[t["hesa_id"]] for t in trainees[:3])
+        assert plain.findtext("WITHDRAWAL_DATE") == "2026-01-15"
+        assert plain.findtext("WITHDRAWAL_REASONS") == "trainee_workload_issues;does_not_want_to_become_a_teacher"
+        assert (plain.findtext("WITHDRAWAL_TRIGGER"), plain.findtext("WITHDRAWAL_FUTURE_INTEREST")) == ("trainee", "no")
+        # The texts only where Register holds one: no NULL element for the others.
+        assert plain.find("WITHDRAWAL_ANOTHER_REASON") is None
+        assert plain.find("WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS") is None
+        assert another.findtext("WITHDRAWAL_ANOTHER_REASON") == "Moved abroad; course closed"
+        assert safeguarding.findtext("WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS") == "Raised with the DSL"
+        assert not [s for h, s in students.items() if h not in withdrawn and s.find("WITHDRAWAL_DATE") is not None]
+
+        # validate of the file: clean, no error and no warning on any Student.
+        assert _validated(out, tmp_path)["issues"] == []
+
+        # The file synced back into the Register it came from: nothing to send, nothing said of the withdrawals.
+        back = sync_files([str(out)], sync_options(source, tmp_path, TOKEN, report_dir=tmp_path / "back"))
+        assert back.exit_code == 0 and back.actions == {"unchanged": 8}, back.summary_line()
+        assert not [r for r in back.results if r.warnings()], [r.warnings() for r in back.results]
+
+    # Synced into a fresh Register: the trainees come out withdrawn, as the source held them (and the deferral).
+    ukprn = trainees[0]["ukprn"]  # the same provider's account, in another environment
+    with start_emulator(tokens=[OTHER], ukprns={OTHER: ukprn}, rate_limit=None, as_of=AS_OF) as fresh:
+        options = sync_options(fresh, tmp_path / "fresh", OTHER)
+        moved = sync_files([str(out)], options)
+        assert moved.exit_code == 0, moved.summary_line()
+        assert moved.summary_line().startswith("8 records: 8 created (3 then withdrawn, 1 then deferred)."), (
+            moved.summary_line()
+        )
+        with RegisterClient(fresh.url, OTHER, limiter=RateLimiter(1000, 1)) as client:
+            landed = {t["hesa_id"]: t for t in client.iter_trainees(academic_cycle=2025)}
+    assert {h: t["state"] for h, t in landed.items() if t["state"] in ("withdrawn", "deferred")} == {
+        **{hesa_id: "withdrawn" for hesa_id in withdrawn},
+        trainees[3]["hesa_id"]: "deferred",
+    }
+    for hesa_id, trainee in withdrawn.items():
+        assert _withdrawal_held(landed[hesa_id]) == _withdrawal_held(trainee)
+
+
+def test_a_withdrawal_held_without_its_reasons_trigger_or_future_interest_stays_a_note(tmp_path: Path) -> None:
+    """One Register holds from before the API needed them: written, the Student would read back refused (a
+    withdrawal without reasons), so nothing of it is written, and the note says why the Student reads in training."""
+    trainee = {
+        "trainee_id": "t1",
+        "state": "withdrawn",
+        "first_names": "Ann",
+        "withdrawal_date": "2024-01-15",
+        "withdrawal_reasons": None,
+        "withdrawal_trigger": None,
+        "withdrawal_future_interest": None,
+    }
+    assert state_note(trainee, "hesa-xml") == (
+        "withdrawn in Register without the reasons, trigger and future interest a withdrawal needs: the HESA XML "
+        "export writes no withdrawal for it, so the Student reads as a trainee in training (the json and jsonl exports "
+        "hold the state and its dates; `--status withdrawn` exports only those)"
+    )
+    whole = {**trainee, "withdrawal_reasons": ["trainee_workload_issues"], "withdrawal_trigger": "trainee"}
+    assert "withdrawn in Register without the future interest a withdrawal needs:" in str(state_note(whole, "hesa-xml"))
+    assert state_note({**whole, "withdrawal_future_interest": "no"}, "hesa-xml") is None
+    writer = HesaXmlWriter(tmp_path / "one.xml")
+    writer.write(trainee)
+    writer.close()
+    [student] = etree.parse(str(tmp_path / "one.xml")).iter("Student")
+    assert [e.tag for e in student if e.tag.startswith("WITHDRAWAL_")] == []
+
+
+def test_a_withdrawal_validate_refuses_in_the_hesa_xml_is_noted_as_refused(tmp_path: Path) -> None:
+    """Written, a withdrawal is checked as validate reads it back, as a deferral is (review82 F2): a reason's text
+    typed in Register starting with `=` makes validate and sync of the file refuse the Student, and the note says so."""
+    out = tmp_path / "held.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            [first, _second] = list(client.iter_trainees(academic_cycle=2025))
+            client.withdraw(first["trainee_id"], {**WITHDRAWALS[1], "another_reason": "=see the SRS"})
+            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    assert [str(note) for note in result.notes if "refuse" in note.message] == [
+        f"trainee {first['trainee_id']}: validate and sync of this file refuse it: spreadsheet_formula "
+        "(withdrawal_another_reason); `register-batch validate` on the file says why. Register holds it as its "
+        "service or an earlier rule let it be"
+    ]
