@@ -153,8 +153,9 @@ def sync(
     wall, cpu, rss, code, out, err = measure([*cmd, *extra], work)
     if code not in (0, 1):
         raise SystemExit(f"{name}: exit {code}\n{out}\n{err}")
-    result = Measured(name, records, round(wall, 2), round(cpu, 2), round(rss, 1), code, out.strip())
-    print(f"  {records:>7,} {name:22} {wall:7.2f} s  cpu {cpu:7.2f} s  {rss:7.1f} MB  | {out.strip()}", flush=True)
+    summary = out.strip().splitlines()[0]  # not -q's `Report:` line after it
+    result = Measured(name, records, round(wall, 2), round(cpu, 2), round(rss, 1), code, summary)
+    print(f"  {records:>7,} {name:22} {wall:7.2f} s  cpu {cpu:7.2f} s  {rss:7.1f} MB  | {summary}", flush=True)
     return result
 
 

@@ -34,6 +34,14 @@ def sample_lines(name: str) -> list[str]:
     return (SAMPLES / name).read_text(encoding="utf-8").splitlines()
 
 
+def read_whole_but_for_lost_letters(code: int, report: dict, encoding: str) -> bool:
+    """Every record read; the only errors of a Windows-1252 save are the sample's two Wiśniewskis, whose ś it cannot
+    hold and writes as `?` (lost_letter, review156 F2); a UTF-8 file has none."""
+    errors = sorted((i["record"], i["value"], i["code"]) for i in report["issues"] if i["severity"] == "error")
+    lost = [(7, "Wi?niewski", "lost_letter"), (11, "Wi?niewski", "lost_letter")] if encoding == "cp1252" else []
+    return (code, report["summary"]["records"], errors) == (1 if lost else 0, 12, lost)
+
+
 def data_cells(line: str) -> list[str]:
     """The values of a trainee's row that would show it was quoted: each of three characters or more."""
     return [cell.lstrip("'") for cell in line.split(",") if len(cell.lstrip("'")) >= 3]
@@ -147,7 +155,7 @@ def test_windows_1252_with_windows_line_ends_and_utf8_with_cr_line_ends_are_stil
     path = tmp_path / "fine.csv"
     path.write_bytes(text.replace("\n", end).encode(encoding, "replace") + end.encode())
     code, _output, report = validate(path)
-    assert code == 0 and report["summary"]["records"] == 12
+    assert read_whole_but_for_lost_letters(code, report, encoding)
 
 
 # F5: a line break or a Unicode space at a cell's edge is an untrimmed value.
@@ -307,7 +315,7 @@ def test_a_windows_1252_csv_with_cr_line_ends_is_read_as_windows_1252(tmp_path, 
     path = tmp_path / "cp1252_cr.csv"
     path.write_bytes(text.replace("\n", "\r").encode("cp1252", "replace"))
     code, _output, report = validate(path)
-    assert code == 0 and report["summary"]["records"] == 12
+    assert read_whole_but_for_lost_letters(code, report, "cp1252")
 
 
 def test_a_windows_1252_csv_with_cr_line_ends_and_an_apostrophe_between_capitals_is_read(tmp_path):
