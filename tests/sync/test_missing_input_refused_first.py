@@ -4,6 +4,7 @@ prints no `Target:` line that reads as if a run began, whatever the target."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import zipfile
 from pathlib import Path
@@ -12,8 +13,16 @@ import pytest
 
 from cli_runs import run_cli
 from register_batch.emulator.server import start_emulator
+from register_batch.readers.detect import SAVE_AS_CSV, UTF16, UTF32
 
 TOKEN = "missing-input-token"
+# The start of an Excel 97-2003 workbook (an OLE2 compound file's header).
+XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b">\x00\x03\x00\xfe\xff\t\x00\x06\x00" + bytes(486)
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+HEADER = "provider_trainee_id,first_names,last_name,date_of_birth\r\n"
+TWO_BOMS = (
+    "the file starts with two UTF-8 byte-order marks (a tool added one to a file that had one): save it again as UTF-8"
+)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -38,6 +47,19 @@ def _left(tmp_path: Path) -> list[str]:
         # fix-carry's note: a zip of nothing (its end record alone), and any file of a kind no reader takes
         ("nothing.zip", "nothing.zip: an empty zip file: it holds no extract; zip the extract itself"),
         ("extract.pdf", "extract.pdf: a PDF document, not an extract: give the HESA XML or CSV file itself"),
+        # review158 F3: the same inside a gzip file or a zip's member, and text no reader takes from its first bytes
+        ("empty.csv.gz", "empty.csv.gz: the file is empty"),
+        ("doc.pdf.gz", "doc.pdf.gz: a PDF document, not an extract: give the HESA XML or CSV file itself"),
+        ("book.xls.gz", f"book.xls.gz: an Excel 97-2003 workbook (.xls), not an extract: {SAVE_AS_CSV}"),
+        ("empty.zip.gz", "empty.zip.gz: an empty zip file: it holds no extract; zip the extract itself"),
+        ("emptymember.zip", "emptymember.zip:extract.csv: the file is empty"),
+        ("xlsinzip.zip", f"xlsinzip.zip:book.csv: an Excel 97-2003 workbook (.xls), not an extract: {SAVE_AS_CSV}"),
+        ("u16.csv", f"u16.csv: {UTF16}"),
+        ("u16nobom.csv", f"u16nobom.csv: {UTF16}"),
+        ("u32.csv", f"u32.csv: {UTF32}"),
+        ("u16.csv.gz", f"u16.csv.gz: {UTF16}"),
+        ("second.zip", f"second.zip:b.xml: {UTF16}"),  # each member looked at, not the first alone
+        ("twobom.csv", f"twobom.csv, line 1: {TWO_BOMS}"),
     ],
 )
 def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_error(tmp_path, given, said):
@@ -46,11 +68,28 @@ def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_
     with zipfile.ZipFile(tmp_path / "notes.zip", "w") as notes:
         notes.writestr("readme.txt", "the extract is to follow")
     zipfile.ZipFile(tmp_path / "nothing.zip", "w").close()
-    (tmp_path / "extract.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    (tmp_path / "extract.pdf").write_bytes(PDF)
+    gzipped = {"empty.csv.gz": b"", "doc.pdf.gz": PDF, "book.xls.gz": XLS, "empty.zip.gz": (tmp_path / "nothing.zip")}
+    for name, content in gzipped.items():
+        (tmp_path / name).write_bytes(gzip.compress(content if isinstance(content, bytes) else content.read_bytes()))
+    with zipfile.ZipFile(tmp_path / "emptymember.zip", "w") as emptymember:
+        emptymember.writestr("extract.csv", b"")
+    with zipfile.ZipFile(tmp_path / "xlsinzip.zip", "w") as xlsinzip:
+        xlsinzip.writestr("book.csv", XLS)
+    (tmp_path / "u16.csv").write_bytes(HEADER.encode("utf-16"))  # Excel's "Unicode Text": a byte-order mark first
+    (tmp_path / "u16nobom.csv").write_bytes(HEADER.encode("utf-16-le"))
+    (tmp_path / "u32.csv").write_bytes(HEADER.encode("utf-32"))
+    (tmp_path / "u16.csv.gz").write_bytes(gzip.compress(HEADER.encode("utf-16")))
+    with zipfile.ZipFile(tmp_path / "second.zip", "w") as second:
+        second.writestr("a.csv", f"{HEADER}1,Jade,Smith,2000-01-01\r\n")
+        second.writestr("b.xml", '<?xml version="1.0" encoding="UTF-16"?><ITTRecord/>'.encode("utf-16"))
+    (tmp_path / "twobom.csv").write_bytes(b"\xef\xbb\xbf" + HEADER.encode("utf-8-sig"))
+    before = _left(tmp_path)
     done = run_cli(["sync", given, "--state-dir", "state/fresh"], tmp_path, _env(tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"register-batch: error: {said}\n")
     # no state/fresh/register/register.sqlite3, token, sync.lock
-    assert _left(tmp_path) == ["empty.xml", "extract.pdf", "extracts", "notes.zip", "nothing.zip"]
+    assert _left(tmp_path) == before
+    assert "extract.pdf" in before and "state" not in before
 
 
 def test_sync_to_a_real_target_says_the_missing_input_before_any_target_line(tmp_path):

@@ -36,7 +36,7 @@ from register_batch.readers.base import HashingReader, InputInfo, PassingReader,
 from register_batch.readers.csv import CsvLayout, note_upload_size, read_csv, sniff_encoding
 from register_batch.readers.detect import (
     FORMATS,
-    check_not_foreign,
+    check_text_start,
     csv_format_of,
     detect_format,
     is_gzip,
@@ -252,28 +252,51 @@ def _read_errors(shown: str) -> Iterator[None]:
         raise UnusableInput(shown, f"read error ({exc.strerror or exc})") from None
 
 
-def _members(path: Path, shown: str, opened: BinaryIO | None = None) -> list[tuple[str, Opener]]:
+def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     """The files to read: the path itself (inflated if gzipped), or each .xml/.csv inside a zip (not __MACOSX
-    forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out.
-    `opened`: the path open already (the caller's, left open), looked into from its start instead of opening it."""
-
-    @contextmanager
-    def at_start() -> Iterator[BinaryIO]:
-        if opened is None:
-            with _open_file(path, shown) as fh:
-                yield fh
-        else:
-            opened.seek(0)
-            yield opened
-
-    with at_start() as fh:
+    forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out."""
+    with _open_file(path, shown) as fh:
         head = fh.read(4)
-    if is_gzip(head):
-        return [(shown, lambda: io.BufferedReader(_Gunzipped(path, shown), 1 << 16))]
-    if not is_zip(head):
-        return [(shown, lambda: _open_file(path, shown))]
+        if is_gzip(head):
+            return [(shown, lambda: io.BufferedReader(_Gunzipped(path, shown), 1 << 16))]
+        if not is_zip(head):
+            return [(shown, lambda: _open_file(path, shown))]
+        fh.seek(0)
+        with _zip_extracts(fh, shown) as (_listing, names):
+            pass
+
+    archive = _Archive(path)
+
+    def opener(member: str, label: str) -> Opener:
+        def open_member() -> IO[bytes]:
+            with _damaged_member(label):
+                return archive.open(member)
+
+        return open_member
+
+    return [(label, opener(name, label)) for name in names for label in [f"{shown}:{printable(name)}"]]
+
+
+@contextmanager
+def _damaged_zip(shown: str) -> Iterator[None]:
+    """Listing a zip file: what a damaged or unsupported one raises becomes one UnusableInput."""
     try:
-        with at_start() as raw, zipfile.ZipFile(raw) as listing:
+        yield
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise UnusableInput(shown, f"damaged zip file ({exc})") from None
+    except NotImplementedError as exc:  # e.g. "zip file version 8.4"
+        raise UnusableInput(shown, f"unsupported zip file ({exc}); zip the extract again with plain deflate") from None
+
+
+@contextmanager
+def _zip_extracts(raw: BinaryIO, shown: str) -> Iterator[tuple[zipfile.ZipFile, list[str]]]:
+    """A zip file (`raw`, from its start) opened, and the names of the extracts in it to read; UnusableInput for one
+    that is damaged, a workbook, or holds a compressed file, any other file (but a folder's litter), no extract, a
+    zip bomb or two members of one name."""
+    with _damaged_zip(shown):
+        listing = zipfile.ZipFile(raw)
+    with listing:  # (a file object given: closing it leaves the file open)
+        with _damaged_zip(shown):
             everything = set(listing.namelist())
             files = [
                 info
@@ -286,55 +309,45 @@ def _members(path: Path, shown: str, opened: BinaryIO | None = None) -> list[tup
             names = [info.filename for info in members]
             packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
             others = [i.filename for i in files if not i.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise UnusableInput(shown, f"damaged zip file ({exc})") from None
-    except NotImplementedError as exc:  # e.g. "zip file version 8.4"
-        raise UnusableInput(shown, f"unsupported zip file ({exc}); zip the extract again with plain deflate") from None
-    if "[Content_Types].xml" in everything and any(n.startswith("xl/") for n in everything):
-        raise UnusableInput(
-            shown, "an Excel workbook, not an extract: save the sheet as 'CSV UTF-8' and give that file"
-        )
-    if "mimetype" in everything and "content.xml" in everything:
-        raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
-    if packed is not None:
-        # Beside extracts as much as alone: read past, its trainees would be left out of the run without a word.
-        holds = "holds no .xml or .csv extract" if not names else f"holds {len(names)} extract{'s' * (len(names) > 1)}"
-        raise UnusableInput(
-            shown,
-            f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file inside a "
-            "zip is not read; zip the extract itself, or give the compressed file on its own",
-        )
-    named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
-    if not names:
-        raise UnusableInput(shown, f"the zip file holds no .xml or .csv extract{f' (only {named})' if others else ''}")
-    if others:
-        raise UnusableInput(
-            shown,
-            f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "
-            f"({named}): only the .xml and .csv files in a zip are read, and any trainees in the others would be left "
-            "out; zip only the extracts (save a sheet as 'CSV UTF-8'), or give the files on their own",
-        )
-    for info in members:
-        _refuse_a_bomb(info, shown)
-    repeated = next((name for name, count in Counter(names).items() if count > 1), None)
-    if repeated is not None:
-        # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
-        raise UnusableInput(
-            shown,
-            f"the zip file holds more than one member named '{printable(repeated)}', so only the last could be "
-            "read: zip the extract again with one file of each name",
-        )
-
-    archive = _Archive(path)
-
-    def opener(member: str, label: str) -> Opener:
-        def open_member() -> IO[bytes]:
-            with _damaged_member(label):
-                return archive.open(member)
-
-        return open_member
-
-    return [(label, opener(name, label)) for name in names for label in [f"{shown}:{printable(name)}"]]
+        if "[Content_Types].xml" in everything and any(n.startswith("xl/") for n in everything):
+            raise UnusableInput(
+                shown, "an Excel workbook, not an extract: save the sheet as 'CSV UTF-8' and give that file"
+            )
+        if "mimetype" in everything and "content.xml" in everything:
+            raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
+        if packed is not None:
+            # Beside extracts as much as alone: read past, its trainees would be left out of the run without a word.
+            holds = (
+                "holds no .xml or .csv extract" if not names else f"holds {len(names)} extract{'s' * (len(names) > 1)}"
+            )
+            raise UnusableInput(
+                shown,
+                f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file "
+                "inside a zip is not read; zip the extract itself, or give the compressed file on its own",
+            )
+        named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
+        if not names:
+            raise UnusableInput(
+                shown, f"the zip file holds no .xml or .csv extract{f' (only {named})' if others else ''}"
+            )
+        if others:
+            raise UnusableInput(
+                shown,
+                f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "
+                f"({named}): only the .xml and .csv files in a zip are read, and any trainees in the others would be "
+                "left out; zip only the extracts (save a sheet as 'CSV UTF-8'), or give the files on their own",
+            )
+        for info in members:
+            _refuse_a_bomb(info, shown)
+        repeated = next((name for name, count in Counter(names).items() if count > 1), None)
+        if repeated is not None:
+            # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
+            raise UnusableInput(
+                shown,
+                f"the zip file holds more than one member named '{printable(repeated)}', so only the last could be "
+                "read: zip the extract again with one file of each name",
+            )
+        yield listing, names
 
 
 class _Archive:
@@ -518,22 +531,47 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
 
 
 def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
-    """The inputs (`input_paths`), each opened and looked into no further than to find its extracts: UnusableInput
-    for one that is not there, a folder, not to be read, no regular file, empty, of a kind no reader takes (an empty
-    zip, a PDF), or a zip holding no extract (or other files besides), as reading it would say. For a command to say
-    so before it starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line
+    """The inputs (`input_paths`), each opened and looked into no further than its extracts' first bytes:
+    UnusableInput for one that is not there, a folder, not to be read, no regular file, a zip holding no extract (or
+    other files besides), or a file (or the gzip file's content, or a zip's member) that is empty, of a kind no
+    reader takes (an empty zip, a PDF, an .xls) or UTF-16 or UTF-32 text, as reading it would say. For a command to
+    say so before it starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line
     (review151 F6: a mistyped name left a state dir behind, and a first line that read as if a run began; review153
-    F5: so did an empty file)."""
+    F5: so did an empty file; review158 F3: and a gzip of one, or UTF-16 text)."""
     given = input_paths(paths)
     for path in given:
         shown = printable(path)
         with _open_file(Path(path), shown) as fh:  # once: a plain file was opened twice, a zip three times
-            head = fh.read(16)  # enough for every magic number of detect._FOREIGN
-            if not head:
-                raise UnusableInput(shown, "the file is empty")
-            check_not_foreign(head, shown)  # an empty zip, a PDF, an .xls: as reading would say
-            _members(Path(path), shown, fh)
+            head = fh.read(_START)
+            if is_zip(head):
+                fh.seek(0)
+                with _zip_extracts(fh, shown) as (archive, names):
+                    for name in names:
+                        label = f"{shown}:{printable(name)}"
+                        with _damaged_member(label):  # as reading opens it, then reads it
+                            member = archive.open(name)
+                        with _read_errors(label), member:
+                            _check_start(member.read(_START), label)
+            elif is_gzip(head):
+                fh.seek(0)
+                with _read_errors(shown), gzip.GzipFile(fileobj=fh, mode="rb") as inflated:
+                    _check_start(inflated.read(_START), shown)
+            else:
+                _check_start(head, shown)
     return given
+
+
+# How much of an extract `check_inputs_open` looks at: what check_text_start looks at (its UTF-16 and UTF-32 tests
+# the first 4 KiB; every magic number of detect._FOREIGN is shorter).
+_START = 4096
+
+
+def _check_start(start: bytes, shown: str) -> None:
+    """UnusableInput for an extract whose first bytes (`start`, up to _START of them) reading would refuse, whatever
+    format it is said to be, as it would say it: none (an empty file), or what check_text_start refuses."""
+    if not start:
+        raise UnusableInput(shown, "the file is empty")
+    check_text_start(start, shown)
 
 
 # `-`, which many tools take for standard input: a pipe is not read (see _open_file).
