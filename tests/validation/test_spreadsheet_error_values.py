@@ -174,3 +174,15 @@ def test_validate_exits_1_for_a_csv_with_an_error_value_for_a_last_name(tmp_path
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
         (1, "last_name", "#N/A", "spreadsheet_error")
     ]
+
+
+@pytest.mark.parametrize("value", ["Err:502", "ERR:502", "err:502"])
+@pytest.mark.parametrize("elsewhere", [{}, {"provider_trainee_id": "X#1"}], ids=["plain", "hash_elsewhere"])
+def test_the_verdict_on_err_does_not_hang_on_a_hash_in_another_field(value, elsewhere):
+    """review158 F2: the fast path looked for `Err:` as LibreOffice writes it, the rule for any case, so `ERR:502`
+    was an error only when another field held a `#`. LibreOffice writes `Err:`: only that is its error value."""
+    codes = [f[2] for f in found(with_changes(last_name=value, **elsewhere)) if f[0] == "last_name"]
+    assert codes == (["spreadsheet_error"] if value == "Err:502" else [])
+    deferral = {"defer_date": "2026-02-01", "defer_reason": value}  # a body has no fast path
+    codes = [f[2] for f in found(copy.deepcopy(VALID), deferral=deferral)]
+    assert codes == (["spreadsheet_error"] if value == "Err:502" else [])

@@ -375,11 +375,11 @@ also_checks("spreadsheet_formula", "deferral")(_in_body(HELD_DEFERRAL, _formula_
 # A spreadsheet's error value, written into a CSV in place of the value a formula or lookup failed to give (review156
 # F1): Excel's (#N/A from an unmatched VLOOKUP, #NAME? for a name typed as -Jones or +Ann, taken for a formula; the
 # 365 ones too), LibreOffice's (the same, and Err:502), Google Sheets' #ERROR!, and a cell of #s (a column too narrow
-# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote.
+# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote. `Err:502` in LibreOffice's case
+# only, as it writes it and as the text rules' fast path looks for it (facts.text_facts: review158 F2).
 SPREADSHEET_ERROR = re.compile(
-    r"#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
-    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!)|Err:[0-9]{3}|#+",
-    re.I,
+    r"(?i:#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
+    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!))|Err:[0-9]{3}|#+"
 )
 # The fields Register refuses such a value in already, as not a code or not a date: spreadsheet_error_hint says what
 # the value is, after Register's error. Every other text value gets spreadsheet_error (bodies' fields as labelled).
