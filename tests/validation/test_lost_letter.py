@@ -55,6 +55,22 @@ def test_a_question_mark_touching_a_names_letters_is_an_error(field, value):
     assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "error", message(field, value))]
 
 
+@pytest.mark.parametrize("field", ["first_names", "last_name"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "???????",  # Γιώργος: a Greek name, every letter of it lost
+        "???",  # Иван
+        "????? ??????",  # Ολυμπία Παππά
+        "????-???????",  # a Cyrillic double-barrelled name
+    ],
+)
+def test_a_name_whose_every_letter_was_lost_is_an_error(field, value):
+    """review158 F4: a Greek, Cyrillic or CJK name in a Windows-1252 save is all `?`, with no letter for the `?` to
+    touch: the worst of the loss, which validated clean. `?` and `??` alone stay placeholders."""
+    assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "error", message(field, value))]
+
+
 @pytest.mark.parametrize(
     "value",
     ["?", "??", "Jones ?", "Jones (?)", "O'Brien", "Jos\u00e9", "Smith-Jones", "#NAME?"],  # spreadsheet_error's

@@ -811,6 +811,9 @@ _LETTER = r"[^\W\d_]"
 _PERSON_NAME_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name")
 _PERSON_NAMES = frozenset(_PERSON_NAME_FIELDS)
 _LOST_IN_A_NAME = re.compile(rf"{_LETTER}\?|\?{_LETTER}")
+# A name none of whose letters a save kept (Γιώργος as `???????`: Greek, Cyrillic or CJK in Windows-1252; review158
+# F4): three or more characters, all `?`, spaces or hyphens. `?` and `??` alone are left alone, as placeholders.
+_ALL_LOST = re.compile(r"\?[? -]+\?")
 _FREE_TEXTS = frozenset(
     {"name", "other_grade", HELD_WITHDRAWAL["another_reason"], HELD_WITHDRAWAL["safeguarding_concern_reasons"]}
     | {HELD_DEFERRAL["defer_reason"]}
@@ -823,7 +826,7 @@ def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     for field, value in values.items():
         if type(value) is not str or "?" not in value or SPREADSHEET_ERROR.fullmatch(value):
             continue  # #NAME? is spreadsheet_error's
-        if (field in _PERSON_NAMES and _LOST_IN_A_NAME.search(value)) or (
+        if (field in _PERSON_NAMES and (_LOST_IN_A_NAME.search(value) or _ALL_LOST.fullmatch(value))) or (
             field in _FREE_TEXTS and _LOST_IN_TEXT.search(value)
         ):
             label = f"{prefix}{field}"
@@ -856,9 +859,10 @@ def _lost_letter_message(label: str, value: str) -> str:
     fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
     "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
     "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
-    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an error, as "
-    "U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name Register "
-    "holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
+    "?ukasz), or the name is all '?' (??????? for a Greek or Cyrillic name; '?' and '??' alone are taken for "
+    "placeholders); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
+    "error, as U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name "
+    "Register holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
     "('Why? Illness').",
     api=False,
 )
