@@ -152,3 +152,31 @@ def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
         (2, "first_names", "Ma?gorzata", "lost_letter")
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See https://forms.example.ac.uk/view?id=123",
+        "Case at http://cases.example.org/Case?ref=ab12 (closed)",
+        "Form: www.example.ac.uk/withdraw?trainee=x",
+        "Logged as forms.example.ac.uk/view?id=123",
+    ],
+)
+def test_a_question_mark_in_a_link_in_free_text_is_left_alone(text):
+    """review158 F5: a withdrawal's reason quoting a form's link (`view?id=123`) was a lost_letter error, and the
+    withdrawal was held back. A query string's `?` is the commonest `?` between two letters in free text."""
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": text,
+    }
+    assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == []
+    assert found(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": text}) == []
+    damaged = f"Moved to Gda?sk. {text}"  # a lost letter beside the link is still one
+    deferral = {"defer_date": "2026-02-01", "defer_reason": damaged}
+    assert found(copy.deepcopy(VALID), deferral=deferral) == [
+        ("defer_reason", damaged, "lost_letter", "error", message("defer_reason", damaged))
+    ]
