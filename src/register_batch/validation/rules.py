@@ -1430,13 +1430,13 @@ DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
     "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
-    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996: only the month-first reading is "
-    "a day): write the date as YYYY-MM-DD (<the day>) / <field>: '<value>' looks like a spreadsheet's year/month/day "
-    "date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
-    "day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the date as "
-    "YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of 16 to "
-    "100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the date "
-    "alone as YYYY-MM-DD[ (<the day>)]",
+    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
+    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
+    "year/month/day date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like "
+    "a spreadsheet's day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the "
+    "date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of "
+    "16 to 100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the "
+    "date alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
@@ -1578,8 +1578,12 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
 
 def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
     """("day/month/year", " (1992-04-03)"), or both readings when the month may come first; "month/day/year" when
-    only the month-first reading is a day (12/26/1996: review156 F4); no day for a two-digit year."""
+    only the month-first reading is a day (12/26/1996: review156 F4), for a two-digit year too (US Excel's m/d/yy,
+    12/26/96: review158 F6), in either century; but no day for a two-digit year, whose century is unknown."""
     if len(year) != 4:
+        centuries = (f"19{year}", f"20{year}")
+        if not any(_day(y, second, first) for y in centuries) and any(_day(y, first, second) for y in centuries):
+            return "month/day/year", ""
         return "day/month/year", ""
     day_first, month_first = _day(year, second, first), _day(year, first, second)
     if day_first and month_first and day_first != month_first:
