@@ -149,6 +149,8 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     value = data.get("hesa_id")
     if value is None or _ASCII_DIGITS.fullmatch(value) or value[:1] == "=":  # a formula: spreadsheet_formula says so
         return None
+    if SPREADSHEET_ERROR.fullmatch(value):  # #N/A: spreadsheet_error or spreadsheet_error_hint says what it is
+        return None
     if _DIGIT_GROUPS.fullmatch(value):  # hesa_id_digit_groups says what happened, as an error
         return None
     if SCIENTIFIC_NUMBER.fullmatch(value):  # review53 F8: what to do, not only what is wrong
@@ -381,8 +383,10 @@ SPREADSHEET_ERROR = re.compile(
     r"(?i:#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
     r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!))|Err:[0-9]{3}|#+"
 )
-# The fields Register refuses such a value in already, as not a code or not a date: spreadsheet_error_hint says what
-# the value is, after Register's error. Every other text value gets spreadsheet_error (bodies' fields as labelled).
+# The fields Register refuses such a value in already, as not a code or not a date, or for its form (an email address,
+# a URN, a number, a year; an Apply id by our rule of its form: review158 F1): spreadsheet_error_hint says what the
+# value is, after that error. Every other text value gets spreadsheet_error (bodies' fields as labelled), as Register
+# would store it. A placement's `urn` and a degree's `graduation_year` are named in their items.
 _CODED_OR_DATE = frozenset(
     {
         *TRAINEE_CODE_FIELDS,
@@ -395,6 +399,13 @@ _CODED_OR_DATE = frozenset(
         "pg_apprenticeship_start_date",
         *(HELD_WITHDRAWAL[f] for f in ("withdrawal_date", "reasons", "trigger", "future_interest")),
         HELD_DEFERRAL["defer_date"],
+        "email",
+        "course_year",
+        "application_id",
+        "training_partner_urn",
+        "employing_school_urn",
+        "urn",
+        "graduation_year",
     }
 )
 _WHAT_IT_IS = "is a spreadsheet's error value (a formula or lookup that failed)"
@@ -408,8 +419,20 @@ def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
             f"{prefix}{field}: '{value}' {_WHAT_IT_IS}, not the value: Register would store it as it is",
         )
         for field, value in values.items()
-        if type(value) is str and field not in _CODED_OR_DATE and SPREADSHEET_ERROR.fullmatch(value)
+        if type(value) is str
+        and field not in _CODED_OR_DATE
+        and SPREADSHEET_ERROR.fullmatch(value)
+        and not _refused_for_its_form(field, value, values)
     ]
+
+
+def _refused_for_its_form(field: str, value: str, values: dict[str, Any]) -> bool:
+    """A HUSID hesa_id_length refuses (Register checks only the length, R18: `#GETTING_DATA` has 13 characters and
+    would be stored), and a training partner UKPRN training_partner_ukprn_invalid refuses (one beside a URN is not
+    looked at, as Register uses the URN, §3.1)."""
+    if field == "hesa_id":
+        return len(value) not in (13, 17)
+    return field == "training_partner_ukprn" and "training_partner_urn" not in values
 
 
 @rule(
@@ -1520,6 +1543,22 @@ def dates_were_not_changed_by_a_spreadsheet(
     return None
 
 
+# What a value refused for its form is not, by the code of the error refusing it (review158 F1); a code or a date
+# otherwise.
+_NOT_OF_ITS_FORM = {
+    "invalid_email": "an email address",
+    "hesa_id_length": "a HUSID",
+    "course_year_not_integer": "a number",
+    "application_id_not_integer": "a number",
+    "training_partner_urn_invalid": "a URN",
+    "employing_school_urn_invalid": "a URN",
+    "placement_urn_invalid": "a URN",
+    "training_partner_ukprn_invalid": "a UKPRN",
+    "invalid_ukprn": "a UKPRN",
+    "degree_graduation_year_invalid": "a year",
+}
+
+
 @rule(
     "spreadsheet_error_hint",
     fields=(
@@ -1528,18 +1567,41 @@ def dates_were_not_changed_by_a_spreadsheet(
         *_DATE_FIELDS,
         "pg_apprenticeship_start_date",
         "withdrawal_date",
+        "withdrawal_reasons",
         "withdrawal_trigger",
         "withdrawal_future_interest",
         "defer_date",
+        "email",
+        "hesa_id",
+        "course_year",
+        "application_id",
+        "training_partner_urn",
+        "training_partner_ukprn",
+        "employing_school_urn",
+        "placements_attributes.urn",
+        "degrees_attributes.graduation_year",
+        "ukprn",
     ),
-    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date",
-    source="register-api.md §3.4 (Date.iso8601) and §5 (code lists): Register refuses the value as not a date or not "
-    "in its list, without saying what it is",
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date / not an email address / not a HUSID / not a "
+    "number / not a URN / not a UKPRN / not a year",
+    source="register-api.md §3.4 (Date.iso8601), §5 (code lists), §3.1 and §3.3 R15-R18 (email, course_year, URNs, "
+    "UKPRN, HUSID length), §3.8 (placement URN): Register refuses the value as not a date, not in its list or not of "
+    "its form, without saying what it is; register-batch refuses an application_id that is not a whole number and an "
+    "F_UKPRN that is not a UKPRN (hesa-formats.md §5 item 11)",
     fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
-    "#N/A; look up the SRS's code or date again, or export the column from the SRS rather than computing it.",
+    "#N/A; look up the SRS's code, date or value again, or export the column from the SRS rather than computing it.",
     severity=Severity.WARNING,
     api=False,
-    follows=(*_CODE_LIST_ISSUES, *_DATE_ISSUES, "withdrawal_trigger_invalid", "withdrawal_future_interest_invalid"),
+    follows=(
+        *_CODE_LIST_ISSUES,
+        *_DATE_ISSUES,
+        "withdrawal_trigger_invalid",
+        "withdrawal_future_interest_invalid",
+        "withdrawal_reasons_invalid",
+        "iqts_country_not_allowed",
+        "degree_country_not_kept",
+        *_NOT_OF_ITS_FORM,
+    ),
 )
 def coded_value_is_not_a_spreadsheet_error(
     issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
@@ -1547,11 +1609,17 @@ def coded_value_is_not_a_spreadsheet_error(
     """Beside Register's "has invalid reference data value of '#N/A'" or "is invalid" (review156 F1): what the value
     is. A follow-up rule: it costs a clean record nothing."""
     value, label = issue.value, issue.field
-    if type(value) is not str or label is None or not SPREADSHEET_ERROR.fullmatch(value):
+    if type(value) is not str or label is None:
+        return None
+    if issue.code == "withdrawal_reasons_invalid":  # the reasons refused, joined by ';': the first error value
+        value = next((reason for reason in value.split(";") if SPREADSHEET_ERROR.fullmatch(reason)), "")
+    if not SPREADSHEET_ERROR.fullmatch(value):
         return None
     if label == "trainee_start_date" and not facts.trainee_start_given:
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
-    what = "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    what = _NOT_OF_ITS_FORM.get(issue.code) or (
+        "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    )
     return [(label, value, f"{label}: '{value}' {_WHAT_IT_IS}, not {what}")]
 
 
