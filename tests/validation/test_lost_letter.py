@@ -55,6 +55,22 @@ def test_a_question_mark_touching_a_names_letters_is_an_error(field, value):
     assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "error", message(field, value))]
 
 
+@pytest.mark.parametrize("field", ["first_names", "last_name"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "???????",  # Γιώργος: a Greek name, every letter of it lost
+        "???",  # Иван
+        "????? ??????",  # Ολυμπία Παππά
+        "????-???????",  # a Cyrillic double-barrelled name
+    ],
+)
+def test_a_name_whose_every_letter_was_lost_is_an_error(field, value):
+    """review158 F4: a Greek, Cyrillic or CJK name in a Windows-1252 save is all `?`, with no letter for the `?` to
+    touch: the worst of the loss, which validated clean. `?` and `??` alone stay placeholders."""
+    assert found(with_changes(**{field: value})) == [(field, value, "lost_letter", "error", message(field, value))]
+
+
 @pytest.mark.parametrize(
     "value",
     ["?", "??", "Jones ?", "Jones (?)", "O'Brien", "Jos\u00e9", "Smith-Jones", "#NAME?"],  # spreadsheet_error's
@@ -135,4 +151,32 @@ def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
         (2, "first_names", "Ma?gorzata", "lost_letter")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See https://forms.example.ac.uk/view?id=123",
+        "Case at http://cases.example.org/Case?ref=ab12 (closed)",
+        "Form: www.example.ac.uk/withdraw?trainee=x",
+        "Logged as forms.example.ac.uk/view?id=123",
+    ],
+)
+def test_a_question_mark_in_a_link_in_free_text_is_left_alone(text):
+    """review158 F5: a withdrawal's reason quoting a form's link (`view?id=123`) was a lost_letter error, and the
+    withdrawal was held back. A query string's `?` is the commonest `?` between two letters in free text."""
+    withdrawal = {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": text,
+    }
+    assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == []
+    assert found(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": text}) == []
+    damaged = f"Moved to Gda?sk. {text}"  # a lost letter beside the link is still one
+    deferral = {"defer_date": "2026-02-01", "defer_reason": damaged}
+    assert found(copy.deepcopy(VALID), deferral=deferral) == [
+        ("defer_reason", damaged, "lost_letter", "error", message("defer_reason", damaged))
     ]

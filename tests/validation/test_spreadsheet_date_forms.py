@@ -88,6 +88,11 @@ MONTH_NAME_FIRST = "looks like a spreadsheet's month-day-year date: write the da
         ("date_of_birth", "12/26/1996", MONTH_DAY_YEAR.format(" (1996-12-26)")),
         ("date_of_birth", "12/26/1996 12:00:00 AM", MONTH_DAY_YEAR.format(" (1996-12-26)")),
         ("date_of_birth", "12-26-1996", MONTH_DAY_YEAR.format(" (1996-12-26)")),
+        # US Excel's m/d/yy: month first too, with no day worked out, as the century is unknown (review158 F6)
+        ("date_of_birth", "12/26/96", MONTH_DAY_YEAR.format("")),
+        ("itt_start_date", "9/30/26 12:00 AM", MONTH_DAY_YEAR.format("")),
+        ("date_of_birth", "26/12/96", DAY_MONTH_YEAR.format("")),
+        ("date_of_birth", "02/03/96", DAY_MONTH_YEAR.format("")),  # either: day/month/year, as before
     ],
 )  # fmt: skip
 def test_more_forms_get_the_hint_with_the_day_worked_out(field, value, hint):

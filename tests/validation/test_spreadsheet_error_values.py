@@ -3,7 +3,8 @@
 A workbook of lookups over SRS reports writes `#N/A` for each lookup that found nothing; Excel writes `#NAME?` for a
 name typed as `-Jones` or `+Ann`, taken for a formula. Register stores such a text as the trainee's name or id, and
 cannot delete a trainee (register-api.md §3.1: no check of text beyond length). In a text field it is an error of our
-own; in a coded or date field Register refuses it already, and a warning after its error says what the value is.
+own; in a coded or date field, or one refused for its form (an email address, a URN, a number: review158 F1), that
+field's own error refuses it already, and a warning after it says what the value is.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
+from register_batch.generate import generate
+from register_batch.jobs import validate_files
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
-from valid_trainee import VALID, validated, with_changes
+from valid_trainee import AS_OF, VALID, validated, with_changes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 ERRORS = [
@@ -62,12 +65,73 @@ def test_an_error_value_in_a_text_field_is_an_error_of_its_own(field, value):
     assert [f for f in found(with_changes(**{field: value})) if f[2] != "last_name_wildcard"] == [error(field, value)]
 
 
-@pytest.mark.parametrize("field", ["email", "hesa_id", "application_id", "course_year", "employing_school_urn"])
-def test_a_text_field_register_refuses_the_value_of_gets_the_error_too(field):
-    """Register's own error (or ours, of its form) says the value is wrong; ours says what it is."""
-    issues = found(with_changes(**{field: "#N/A"}))
-    assert error(field, "#N/A") in issues
-    assert all(f[0] == field for f in issues)
+@pytest.mark.parametrize(
+    "field,refused,what",
+    [
+        ("email", "invalid_email", "an email address"),
+        ("hesa_id", "hesa_id_length", "a HUSID"),
+        ("course_year", "course_year_not_integer", "a number"),
+        ("application_id", "application_id_not_integer", "a number"),  # ours: Register keeps it as a number
+        ("training_partner_urn", "training_partner_urn_invalid", "a URN"),
+        ("training_partner_ukprn", "training_partner_ukprn_invalid", "a UKPRN"),
+        ("employing_school_urn", "employing_school_urn_invalid", "a URN"),
+        ("iqts_country", "iqts_country_not_allowed", "a code"),  # on a route other than iQTS
+    ],
+)
+def test_a_field_refused_for_its_form_gets_its_own_error_then_the_hint(field, refused, what):
+    """review158 F1: these got spreadsheet_error too, saying "Register would store it as it is" beside the error
+    that says it would not: two errors (three for a HUSID) for one cell. Their own error says the value is wrong; the
+    hint says what it is."""
+    issues = [f for f in found(with_changes(**{field: "#N/A"})) if f[0] == field]
+    assert [f[2] for f in issues] == [refused, "spreadsheet_error_hint"]
+    assert issues[1] == hint(field, "#N/A", what)
+
+
+@pytest.mark.parametrize(
+    "key,field,refused,what",
+    [
+        ("placements_attributes", "urn", "placement_urn_invalid", "a URN"),
+        ("degrees_attributes", "graduation_year", "degree_graduation_year_invalid", "a year"),
+    ],
+)
+def test_a_placements_urn_and_a_degrees_year_get_their_own_error_then_the_hint(key, field, refused, what):
+    data = copy.deepcopy(VALID)
+    data[key][0][field] = "#N/A"
+    named = f"{key}[0].{field}"
+    issues = [f for f in found(data) if f[0] == named]
+    assert [f[2] for f in issues] == [refused, "spreadsheet_error_hint"]
+    assert issues[1] == hint(named, "#N/A", what)
+
+
+def test_a_husid_of_13_characters_is_one_register_would_store():
+    """`#GETTING_DATA` has a HUSID's length: Register checks only that (R18), and would store it."""
+    assert found(with_changes(hesa_id="#GETTING_DATA")) == [error("hesa_id", "#GETTING_DATA")]
+
+
+def test_withdrawal_reasons_get_the_hint_after_their_error():
+    withdrawal = {"withdrawal_date": "2026-01-15", "reasons": ["#N/A"], "trigger": "provider", "future_interest": "no"}
+    issues = found(copy.deepcopy(VALID), withdrawal=withdrawal)
+    assert [f[2] for f in issues] == ["withdrawal_reasons_invalid", "spreadsheet_error_hint"]
+    assert issues[1] == hint("withdrawal_reasons", "#N/A", "a code")
+    mixed = {**withdrawal, "reasons": ["record_added_in_error", "#REF!"]}
+    issues = found(copy.deepcopy(VALID), withdrawal=mixed)
+    assert [f[2] for f in issues] == ["withdrawal_reasons_invalid", "spreadsheet_error_hint"]
+    assert issues[1] == hint("withdrawal_reasons", "#REF!", "a code")
+
+
+def test_an_f_ukprn_gets_the_hint_after_invalid_ukprn(tmp_path):
+    """F_UKPRN is read by the mapping, whose invalid_ukprn holds the record back: the hint follows it too."""
+    path = tmp_path / "lookups.csv"
+    generate(path, count=2, fmt="hesa-csv", seed=17, academic_cycle=2026, as_of=AS_OF, ukprn="10052198")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",10052198,", ",#N/A,", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / "r")
+    issues = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["issues"]
+    assert [(i["record"], i["field"], i["value"], i["code"], i["message"]) for i in issues] == [
+        (1, "ukprn", "#N/A", "invalid_ukprn", next(i["message"] for i in issues if i["code"] == "invalid_ukprn")),
+        (1, "ukprn", "#N/A", "spreadsheet_error_hint", hint("ukprn", "#N/A", "a UKPRN")[4]),
+    ]
 
 
 @pytest.mark.parametrize("key,field", [("placements_attributes", "name"), ("degrees_attributes", "other_grade")])
@@ -174,3 +238,15 @@ def test_validate_exits_1_for_a_csv_with_an_error_value_for_a_last_name(tmp_path
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
         (1, "last_name", "#N/A", "spreadsheet_error")
     ]
+
+
+@pytest.mark.parametrize("value", ["Err:502", "ERR:502", "err:502"])
+@pytest.mark.parametrize("elsewhere", [{}, {"provider_trainee_id": "X#1"}], ids=["plain", "hash_elsewhere"])
+def test_the_verdict_on_err_does_not_hang_on_a_hash_in_another_field(value, elsewhere):
+    """review158 F2: the fast path looked for `Err:` as LibreOffice writes it, the rule for any case, so `ERR:502`
+    was an error only when another field held a `#`. LibreOffice writes `Err:`: only that is its error value."""
+    codes = [f[2] for f in found(with_changes(last_name=value, **elsewhere)) if f[0] == "last_name"]
+    assert codes == (["spreadsheet_error"] if value == "Err:502" else [])
+    deferral = {"defer_date": "2026-02-01", "defer_reason": value}  # a body has no fast path
+    codes = [f[2] for f in found(copy.deepcopy(VALID), deferral=deferral)]
+    assert codes == (["spreadsheet_error"] if value == "Err:502" else [])

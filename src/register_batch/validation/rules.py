@@ -149,6 +149,8 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
     value = data.get("hesa_id")
     if value is None or _ASCII_DIGITS.fullmatch(value) or value[:1] == "=":  # a formula: spreadsheet_formula says so
         return None
+    if SPREADSHEET_ERROR.fullmatch(value):  # #N/A: spreadsheet_error or spreadsheet_error_hint says what it is
+        return None
     if _DIGIT_GROUPS.fullmatch(value):  # hesa_id_digit_groups says what happened, as an error
         return None
     if SCIENTIFIC_NUMBER.fullmatch(value):  # review53 F8: what to do, not only what is wrong
@@ -375,14 +377,16 @@ also_checks("spreadsheet_formula", "deferral")(_in_body(HELD_DEFERRAL, _formula_
 # A spreadsheet's error value, written into a CSV in place of the value a formula or lookup failed to give (review156
 # F1): Excel's (#N/A from an unmatched VLOOKUP, #NAME? for a name typed as -Jones or +Ann, taken for a formula; the
 # 365 ones too), LibreOffice's (the same, and Err:502), Google Sheets' #ERROR!, and a cell of #s (a column too narrow
-# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote.
+# for its number). The whole value only: `#1 Placement` or `N/A` is text someone wrote. `Err:502` in LibreOffice's case
+# only, as it writes it and as the text rules' fast path looks for it (facts.text_facts: review158 F2).
 SPREADSHEET_ERROR = re.compile(
-    r"#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
-    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!)|Err:[0-9]{3}|#+",
-    re.I,
+    r"(?i:#(?:N/A|NAME\?|REF!|VALUE!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|"
+    r"UNKNOWN!|PYTHON!|TIMEOUT!|ERROR!))|Err:[0-9]{3}|#+"
 )
-# The fields Register refuses such a value in already, as not a code or not a date: spreadsheet_error_hint says what
-# the value is, after Register's error. Every other text value gets spreadsheet_error (bodies' fields as labelled).
+# The fields Register refuses such a value in already, as not a code or not a date, or for its form (an email address,
+# a URN, a number, a year; an Apply id by our rule of its form: review158 F1): spreadsheet_error_hint says what the
+# value is, after that error. Every other text value gets spreadsheet_error (bodies' fields as labelled), as Register
+# would store it. A placement's `urn` and a degree's `graduation_year` are named in their items.
 _CODED_OR_DATE = frozenset(
     {
         *TRAINEE_CODE_FIELDS,
@@ -395,6 +399,13 @@ _CODED_OR_DATE = frozenset(
         "pg_apprenticeship_start_date",
         *(HELD_WITHDRAWAL[f] for f in ("withdrawal_date", "reasons", "trigger", "future_interest")),
         HELD_DEFERRAL["defer_date"],
+        "email",
+        "course_year",
+        "application_id",
+        "training_partner_urn",
+        "employing_school_urn",
+        "urn",
+        "graduation_year",
     }
 )
 _WHAT_IT_IS = "is a spreadsheet's error value (a formula or lookup that failed)"
@@ -408,8 +419,20 @@ def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
             f"{prefix}{field}: '{value}' {_WHAT_IT_IS}, not the value: Register would store it as it is",
         )
         for field, value in values.items()
-        if type(value) is str and field not in _CODED_OR_DATE and SPREADSHEET_ERROR.fullmatch(value)
+        if type(value) is str
+        and field not in _CODED_OR_DATE
+        and SPREADSHEET_ERROR.fullmatch(value)
+        and not _refused_for_its_form(field, value, values)
     ]
+
+
+def _refused_for_its_form(field: str, value: str, values: dict[str, Any]) -> bool:
+    """A HUSID hesa_id_length refuses (Register checks only the length, R18: `#GETTING_DATA` has 13 characters and
+    would be stored), and a training partner UKPRN training_partner_ukprn_invalid refuses (one beside a URN is not
+    looked at, as Register uses the URN, §3.1)."""
+    if field == "hesa_id":
+        return len(value) not in (13, 17)
+    return field == "training_partner_ukprn" and "training_partner_urn" not in values
 
 
 @rule(
@@ -811,11 +834,17 @@ _LETTER = r"[^\W\d_]"
 _PERSON_NAME_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name")
 _PERSON_NAMES = frozenset(_PERSON_NAME_FIELDS)
 _LOST_IN_A_NAME = re.compile(rf"{_LETTER}\?|\?{_LETTER}")
+# A name none of whose letters a save kept (Γιώργος as `???????`: Greek, Cyrillic or CJK in Windows-1252; review158
+# F4): three or more characters, all `?`, spaces or hyphens. `?` and `??` alone are left alone, as placeholders.
+_ALL_LOST = re.compile(r"\?[? -]+\?")
 _FREE_TEXTS = frozenset(
     {"name", "other_grade", HELD_WITHDRAWAL["another_reason"], HELD_WITHDRAWAL["safeguarding_concern_reasons"]}
     | {HELD_DEFERRAL["defer_reason"]}
 )
 _LOST_IN_TEXT = re.compile(rf"{_LETTER}\?+{_LETTER}")
+# A link's query string (forms.example.ac.uk/view?id=123): the commonest `?` between two letters in free text, left
+# out before looking (review158 F5: a withdrawal's reason quoting a form's link was held back).
+_LINK = re.compile(r"https?://\S+|www\.\S+|\S+\.\S+/\S*\?\S*", re.I)
 
 
 def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
@@ -823,8 +852,8 @@ def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     for field, value in values.items():
         if type(value) is not str or "?" not in value or SPREADSHEET_ERROR.fullmatch(value):
             continue  # #NAME? is spreadsheet_error's
-        if (field in _PERSON_NAMES and _LOST_IN_A_NAME.search(value)) or (
-            field in _FREE_TEXTS and _LOST_IN_TEXT.search(value)
+        if (field in _PERSON_NAMES and (_LOST_IN_A_NAME.search(value) or _ALL_LOST.fullmatch(value))) or (
+            field in _FREE_TEXTS and _LOST_IN_TEXT.search(value) and _LOST_IN_TEXT.search(_LINK.sub(" ", value))
         ):
             label = f"{prefix}{field}"
             found.append((label, value, _lost_letter_message(label, value)))
@@ -856,10 +885,11 @@ def _lost_letter_message(label: str, value: str) -> str:
     fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
     "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
     "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
-    "?ukasz); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an error, as "
-    "U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name Register "
-    "holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
-    "('Why? Illness').",
+    "?ukasz), or the name is all '?' (??????? for a Greek or Cyrillic name; '?' and '??' alone are taken for "
+    "placeholders); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
+    "error, as U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name "
+    "Register holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
+    "('Why? Illness'), and so is a link's ('forms.example.ac.uk/view?id=123').",
     api=False,
 )
 def text_has_no_lost_letter(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -1423,13 +1453,13 @@ DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
     "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
-    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996: only the month-first reading is "
-    "a day): write the date as YYYY-MM-DD (<the day>) / <field>: '<value>' looks like a spreadsheet's year/month/day "
-    "date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
-    "day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the date as "
-    "YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of 16 to "
-    "100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the date "
-    "alone as YYYY-MM-DD[ (<the day>)]",
+    "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
+    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
+    "year/month/day date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like "
+    "a spreadsheet's day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the "
+    "date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of "
+    "16 to 100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the "
+    "date alone as YYYY-MM-DD[ (<the day>)]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
@@ -1513,6 +1543,22 @@ def dates_were_not_changed_by_a_spreadsheet(
     return None
 
 
+# What a value refused for its form is not, by the code of the error refusing it (review158 F1); a code or a date
+# otherwise.
+_NOT_OF_ITS_FORM = {
+    "invalid_email": "an email address",
+    "hesa_id_length": "a HUSID",
+    "course_year_not_integer": "a number",
+    "application_id_not_integer": "a number",
+    "training_partner_urn_invalid": "a URN",
+    "employing_school_urn_invalid": "a URN",
+    "placement_urn_invalid": "a URN",
+    "training_partner_ukprn_invalid": "a UKPRN",
+    "invalid_ukprn": "a UKPRN",
+    "degree_graduation_year_invalid": "a year",
+}
+
+
 @rule(
     "spreadsheet_error_hint",
     fields=(
@@ -1521,18 +1567,41 @@ def dates_were_not_changed_by_a_spreadsheet(
         *_DATE_FIELDS,
         "pg_apprenticeship_start_date",
         "withdrawal_date",
+        "withdrawal_reasons",
         "withdrawal_trigger",
         "withdrawal_future_interest",
         "defer_date",
+        "email",
+        "hesa_id",
+        "course_year",
+        "application_id",
+        "training_partner_urn",
+        "training_partner_ukprn",
+        "employing_school_urn",
+        "placements_attributes.urn",
+        "degrees_attributes.graduation_year",
+        "ukprn",
     ),
-    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date",
-    source="register-api.md §3.4 (Date.iso8601) and §5 (code lists): Register refuses the value as not a date or not "
-    "in its list, without saying what it is",
+    message=f"<field>: '#N/A' {_WHAT_IT_IS}, not a code / not a date / not an email address / not a HUSID / not a "
+    "number / not a URN / not a UKPRN / not a year",
+    source="register-api.md §3.4 (Date.iso8601), §5 (code lists), §3.1 and §3.3 R15-R18 (email, course_year, URNs, "
+    "UKPRN, HUSID length), §3.8 (placement URN): Register refuses the value as not a date, not in its list or not of "
+    "its form, without saying what it is; register-batch refuses an application_id that is not a whole number and an "
+    "F_UKPRN that is not a UKPRN (hesa-formats.md §5 item 11)",
     fix="Mend the workbook the file was saved from: a lookup (VLOOKUP, XLOOKUP, INDEX/MATCH) that found no row gives "
-    "#N/A; look up the SRS's code or date again, or export the column from the SRS rather than computing it.",
+    "#N/A; look up the SRS's code, date or value again, or export the column from the SRS rather than computing it.",
     severity=Severity.WARNING,
     api=False,
-    follows=(*_CODE_LIST_ISSUES, *_DATE_ISSUES, "withdrawal_trigger_invalid", "withdrawal_future_interest_invalid"),
+    follows=(
+        *_CODE_LIST_ISSUES,
+        *_DATE_ISSUES,
+        "withdrawal_trigger_invalid",
+        "withdrawal_future_interest_invalid",
+        "withdrawal_reasons_invalid",
+        "iqts_country_not_allowed",
+        "degree_country_not_kept",
+        *_NOT_OF_ITS_FORM,
+    ),
 )
 def coded_value_is_not_a_spreadsheet_error(
     issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
@@ -1540,11 +1609,17 @@ def coded_value_is_not_a_spreadsheet_error(
     """Beside Register's "has invalid reference data value of '#N/A'" or "is invalid" (review156 F1): what the value
     is. A follow-up rule: it costs a clean record nothing."""
     value, label = issue.value, issue.field
-    if type(value) is not str or label is None or not SPREADSHEET_ERROR.fullmatch(value):
+    if type(value) is not str or label is None:
+        return None
+    if issue.code == "withdrawal_reasons_invalid":  # the reasons refused, joined by ';': the first error value
+        value = next((reason for reason in value.split(";") if SPREADSHEET_ERROR.fullmatch(reason)), "")
+    if not SPREADSHEET_ERROR.fullmatch(value):
         return None
     if label == "trainee_start_date" and not facts.trainee_start_given:
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
-    what = "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    what = _NOT_OF_ITS_FORM.get(issue.code) or (
+        "a date" if issue.code in _DATE_ISSUES or label.endswith("_date") else "a code"
+    )
     return [(label, value, f"{label}: '{value}' {_WHAT_IT_IS}, not {what}")]
 
 
@@ -1571,8 +1646,12 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
 
 def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
     """("day/month/year", " (1992-04-03)"), or both readings when the month may come first; "month/day/year" when
-    only the month-first reading is a day (12/26/1996: review156 F4); no day for a two-digit year."""
+    only the month-first reading is a day (12/26/1996: review156 F4), for a two-digit year too (US Excel's m/d/yy,
+    12/26/96: review158 F6), in either century; but no day for a two-digit year, whose century is unknown."""
     if len(year) != 4:
+        centuries = (f"19{year}", f"20{year}")
+        if not any(_day(y, second, first) for y in centuries) and any(_day(y, first, second) for y in centuries):
+            return "month/day/year", ""
         return "day/month/year", ""
     day_first, month_first = _day(year, second, first), _day(year, first, second)
     if day_first and month_first and day_first != month_first:

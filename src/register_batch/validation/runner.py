@@ -361,15 +361,16 @@ class Validator:
                     if findings:
                         for field, value, message in findings:
                             record.issue(code, message, field=field, value=value, severity=severity)
-        if len(record.issues) > before and self._follow_ups:  # a clean record stops here
-            self._follow_up(record, facts, before)
+        if record.issues and self._follow_ups:  # a clean record stops here
+            self._follow_up(record, facts)
         return record
 
-    def _follow_up(self, record: TraineeRecord, facts: Facts, before: int) -> None:
-        """Run the follow-up rules on the issues validation found, each finding right after the issue it explains."""
+    def _follow_up(self, record: TraineeRecord, facts: Facts) -> None:
+        """Run the follow-up rules on the record's issues, each finding right after the issue it explains: the
+        mapping's too (F_UKPRN's invalid_ukprn, which spreadsheet_error_hint follows: review158 F1)."""
         issues = record.issues
-        found = issues[before:]
-        del issues[before:]
+        found = issues[:]
+        issues.clear()
         for issue in found:
             issues.append(issue)
             for check, code, severity, follows in self._follow_ups:
