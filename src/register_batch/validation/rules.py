@@ -827,16 +827,14 @@ also_checks("replacement_character", "deferral")(_in_body(HELD_DEFERRAL, _replac
 
 
 # A letter a single-byte encoding cannot hold, saved as `?` (review156 F2): Excel's "CSV (Comma delimited)" writes
-# Windows-1252, which has no ł, ś, ş or ễ (`Ma?gorzata`, `?ukasz`, `Ku?` for Kuć). No person's name is written with a
-# `?` touching its letters; a free text (a placement's name, a withdrawal's or deferral's reason) may end a question
-# with one, so only a `?` between two letters counts there. Ids, codes and emails are ASCII as written: not looked at.
+# Windows-1252, which has no ł, ś, ş or ễ (`Ma?gorzata`, `?ukasz`, `Ku?` for Kuć), nor any Greek, Cyrillic or CJK
+# letter (Γιώργος as `???????`, 芳 as `?`: review158 F4, review159 F1). No person's name holds a `?`, so any `?` in
+# one counts (a placeholder `?` too: Register would show it as the name); a free text (a placement's name, a
+# withdrawal's or deferral's reason) may end a question with one, so only a `?` between two letters counts there.
+# Ids, codes and emails are ASCII as written: not looked at.
 _LETTER = r"[^\W\d_]"
 _PERSON_NAME_FIELDS = ("first_names", "middle_names", "last_name", "previous_last_name")
 _PERSON_NAMES = frozenset(_PERSON_NAME_FIELDS)
-_LOST_IN_A_NAME = re.compile(rf"{_LETTER}\?|\?{_LETTER}")
-# A name none of whose letters a save kept (Γιώργος as `???????`: Greek, Cyrillic or CJK in Windows-1252; review158
-# F4): three or more characters, all `?`, spaces or hyphens. `?` and `??` alone are left alone, as placeholders.
-_ALL_LOST = re.compile(r"\?[? -]+\?")
 _FREE_TEXTS = frozenset(
     {"name", "other_grade", HELD_WITHDRAWAL["another_reason"], HELD_WITHDRAWAL["safeguarding_concern_reasons"]}
     | {HELD_DEFERRAL["defer_reason"]}
@@ -852,7 +850,7 @@ def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     for field, value in values.items():
         if type(value) is not str or "?" not in value or SPREADSHEET_ERROR.fullmatch(value):
             continue  # #NAME? is spreadsheet_error's
-        if (field in _PERSON_NAMES and (_LOST_IN_A_NAME.search(value) or _ALL_LOST.fullmatch(value))) or (
+        if field in _PERSON_NAMES or (
             field in _FREE_TEXTS and _LOST_IN_TEXT.search(value) and _LOST_IN_TEXT.search(_LINK.sub(" ", value))
         ):
             label = f"{prefix}{field}"
@@ -884,9 +882,9 @@ def _lost_letter_message(label: str, value: str) -> str:
     "this (a name is free text, register-api.md §3.1)",
     fix='Save the file as "CSV UTF-8 (Comma delimited)" in Excel (or export it again from the SRS as UTF-8) and '
     "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
-    "loses letters the same way: export it as UTF-8. In a person's name the '?' touches a letter (Ma?gorzata, "
-    "?ukasz), or the name is all '?' (??????? for a Greek or Cyrillic name; '?' and '??' alone are taken for "
-    "placeholders); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
+    "loses letters the same way: export it as UTF-8. Any '?' in a person's name counts (Ma?gorzata, ?ukasz, "
+    "??????? for a Greek name, ? for a Chinese one, and a '?' put in as a placeholder, which Register would show as "
+    "the name); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
     "error, as U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name "
     "Register holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
     "('Why? Illness'), and so is a link's ('forms.example.ac.uk/view?id=123').",
