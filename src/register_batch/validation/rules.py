@@ -1445,6 +1445,12 @@ _MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
 DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
 
 
+def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
+    """spreadsheet_date's message: the form the value looks like, and the day it stands for (` (1996-12-26)`) where
+    one is sure."""
+    return f"{label}: '{value}' looks like a spreadsheet's {form}: write the date as YYYY-MM-DD{day}"
+
+
 @rule(
     "spreadsheet_date",
     fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
@@ -1480,54 +1486,20 @@ def dates_were_not_changed_by_a_spreadsheet(
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
     if _EXCEL_SERIAL.fullmatch(value) and int(value) <= _LAST_SERIAL:
         day = _EXCEL_DAY_0 + timedelta(days=int(value))
-        return [
-            (
-                label,
-                value,
-                f"{label}: '{value}' looks like a spreadsheet's date serial number ({day.isoformat()} in Excel): write "
-                "the date as YYYY-MM-DD",
-            )
-        ]
+        return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
     if parts := _DAY_MONTH_YEAR.fullmatch(value):
         first, _, second, year = parts.group(1), *(parts.group(2, 3, 4) if parts.group(2) else parts.group(5, 6, 7))
         order, days = _order_and_days(first, second, year)
-        return [
-            (
-                label,
-                value,
-                f"{label}: '{value}' looks like a spreadsheet's {order} date: write the date as YYYY-MM-DD{days}",
-            )
-        ]
+        return [(label, value, _spreadsheet_form(label, value, f"{order} date", days))]
     if parts := _YEAR_MONTH_DAY.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
-        return [
-            (
-                label,
-                value,
-                f"{label}: '{value}' looks like a spreadsheet's year/month/day date: write the date as "
-                f"YYYY-MM-DD{said}",
-            )
-        ]
+        return [(label, value, _spreadsheet_form(label, value, "year/month/day date", said))]
     if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(3).title())):
         days = _days_of_a_named_month(label, parts.group(1), month, parts.group(4), facts.as_of)
-        return [
-            (
-                label,
-                value,
-                f"{label}: '{value}' looks like a spreadsheet's day-month-year date: write the date as "
-                f"YYYY-MM-DD{days}",
-            )
-        ]
+        return [(label, value, _spreadsheet_form(label, value, "day-month-year date", days))]
     if (parts := _MONTH_NAME_DAY_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(1).title())):
         days = _days_of_a_named_month(label, parts.group(2), month, parts.group(3), facts.as_of)
-        return [
-            (
-                label,
-                value,
-                f"{label}: '{value}' looks like a spreadsheet's month-day-year date: write the date as "
-                f"YYYY-MM-DD{days}",
-            )
-        ]
+        return [(label, value, _spreadsheet_form(label, value, "month-day-year date", days))]
     if parts := DATE_AND_TIME.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
         return [
