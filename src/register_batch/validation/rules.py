@@ -387,7 +387,7 @@ SPREADSHEET_ERROR = re.compile(
 # a URN, a number, a year; an Apply id by our rule of its form: review158 F1): spreadsheet_error_hint says what the
 # value is, after that error. Every other text value gets spreadsheet_error (bodies' fields as labelled), as Register
 # would store it. A placement's `urn` and a degree's `graduation_year` are named in their items.
-_CODED_OR_DATE = frozenset(
+_REFUSED_BY_THEIR_OWN_RULES = frozenset(
     {
         *TRAINEE_CODE_FIELDS,
         *DISABILITY_FIELDS,
@@ -420,7 +420,7 @@ def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
         )
         for field, value in values.items()
         if type(value) is str
-        and field not in _CODED_OR_DATE
+        and field not in _REFUSED_BY_THEIR_OWN_RULES
         and SPREADSHEET_ERROR.fullmatch(value)
         and not _refused_for_its_form(field, value, values)
     ]
