@@ -2118,7 +2118,7 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
 SYNC_KEYS = (
     *("target", "dry_run", "interrupted", "stopped", "state_dir", "actions", "outcomes", "written", "joined"),
     *("warnings", "requests"),
-    *("not_in_extract", "unanswered_elsewhere", "run_id", "previous_run"),
+    *("not_in_extract", "unanswered_elsewhere", "waiting", "run_id", "previous_run"),
 )
 
 
