@@ -742,6 +742,21 @@ def test_a_step_that_ends_within_the_interval_says_only_its_end(monkeypatch):
     ]
 
 
+def test_a_step_that_opens_with_an_advance_and_ends_within_the_interval_says_only_its_end(monkeypatch):
+    """review160 F4: the hold was for a step at 0, so one whose first event is an advance (Comparing with Register,
+    Writing to Register) logged `Sending: 1/5 requests (33992.8/s, about 0 s left)` and then `5/5` in one second."""
+    now, stream = [0.0], io.StringIO()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", lambda: now[0])
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        now[0] = 60.0  # the run's last line a minute ago
+        sending = progress.task("Sending", total=5, unit="requests", every=1)
+        for at in (60.0, 60.1, 60.2, 60.3, 60.4):
+            now[0] = at
+            sending.advance()
+        sending.close()
+    assert _lines_without_time(stream) == ["Sending: 5/5 requests (12.5/s)"]
+
+
 def test_a_tick_draws_nothing_on_a_bar_nor_says_anything_when_quiet():
     """A bar's clock moves by itself (the drawing thread): a tick is no redraw. With no progress shown, nothing."""
     stream = _Terminal()

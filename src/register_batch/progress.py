@@ -93,9 +93,9 @@ class Task:
         # gave a log nothing for three intervals on end (review134 F9).
         self._last_log = min(owner.said_at, self.started)
         self._logged: int | None = None  # the count the last plain line gave
-        # A line came due while the step was at 0 and younger than an interval: none is said until it is that old,
-        # or it ends (close), so that a step done within the interval says only its end, not `0/5` then `5/5` in the
-        # same second (review157 F4).
+        # Its first line came due while the step was younger than an interval: none is said until it is that old, or
+        # it ends (close), so that a step done within the interval says only its end, not `0/5` (review157 F4), or
+        # `1/5` for one that opens with an advance (review160 F4), then `5/5` in the same second.
         self._held = False
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
@@ -134,7 +134,7 @@ class Task:
         """The count's plain line, if an interval has passed since the last (and no wait's line follows at once)."""
         now = time.monotonic()
         if now - self._last_log >= self.owner.interval and not (unless_a_wait_follows and self._wait_line_follows()):
-            if (self.done == 0 or self._held) and now - self.started < self.owner.interval:
+            if self._logged is None and now - self.started < self.owner.interval:  # its first line, too soon
                 self._held = True
                 return
             self._held = False
