@@ -108,6 +108,13 @@ def test_a_husid_of_13_characters_is_one_register_would_store():
     assert found(with_changes(hesa_id="#GETTING_DATA")) == [error("hesa_id", "#GETTING_DATA")]
 
 
+def test_a_training_partner_ukprn_beside_a_urn_is_left_alone():
+    """review160 F3: Register uses the URN and never looks at the UKPRN beside it (register-api.md §3.1), so an error
+    value there is nothing Register would store: it held the record back with "Register would store it as it is"."""
+    data = with_changes(training_partner_urn="123456", training_partner_ukprn="#N/A")
+    assert [f for f in found(data) if f[0] == "training_partner_ukprn"] == []
+
+
 def test_withdrawal_reasons_get_the_hint_after_their_error():
     withdrawal = {"withdrawal_date": "2026-01-15", "reasons": ["#N/A"], "trigger": "provider", "future_interest": "no"}
     issues = found(copy.deepcopy(VALID), withdrawal=withdrawal)

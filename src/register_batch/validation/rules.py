@@ -422,17 +422,17 @@ def _error_value_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
         if type(value) is str
         and field not in _REFUSED_BY_THEIR_OWN_RULES
         and SPREADSHEET_ERROR.fullmatch(value)
-        and not _refused_for_its_form(field, value, values)
+        and not _refused_for_its_form(field, value)
     ]
 
 
-def _refused_for_its_form(field: str, value: str, values: dict[str, Any]) -> bool:
+def _refused_for_its_form(field: str, value: str) -> bool:
     """A HUSID hesa_id_length refuses (Register checks only the length, R18: `#GETTING_DATA` has 13 characters and
-    would be stored), and a training partner UKPRN training_partner_ukprn_invalid refuses (one beside a URN is not
-    looked at, as Register uses the URN, §3.1)."""
+    would be stored), and a training partner UKPRN, which training_partner_ukprn_invalid refuses or, beside a URN,
+    Register never looks at (it uses the URN, §3.1: nothing it would store, review160 F3)."""
     if field == "hesa_id":
         return len(value) not in (13, 17)
-    return field == "training_partner_ukprn" and "training_partner_urn" not in values
+    return field == "training_partner_ukprn"
 
 
 @rule(
