@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -97,3 +98,16 @@ def as_nobody(below: Path) -> Iterator[None]:
     finally:
         for p, mode in modes.items():
             os.chmod(p, mode)
+
+
+def validate_issues(extract: Path, reports: Path) -> tuple[int, list[dict], str]:
+    """`register-batch validate EXTRACT --as-of 2026-11-28 --report-dir REPORTS`, in this process (CliRunner): its
+    exit code, report.json's issues and its output."""
+    from click.testing import CliRunner  # the tests that run the command line in a process of its own need no click
+
+    from register_batch.cli import cli
+
+    args = ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(reports)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    report = json.loads((reports / "report.json").read_text(encoding="utf-8"))
+    return result.exit_code, report["issues"], result.output

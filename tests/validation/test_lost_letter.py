@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from register_batch.cli import cli
+from cli_runs import validate_issues
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
 from valid_trainee import VALID, validated, with_changes
@@ -148,14 +146,9 @@ def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
     damaged = tmp_path / "excel.csv"
     with damaged.open("w", encoding="cp1252", errors="replace", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    result = CliRunner().invoke(
-        cli,
-        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 1, result.output  # an error: the record is not sent
-    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
-    assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
+    code, issues, output = validate_issues(damaged, tmp_path / "r")
+    assert code == 1, output  # an error: the record is not sent
+    assert [(i["record"], i["field"], i["value"], i["code"]) for i in issues] == [
         (2, "first_names", "Ma?gorzata", "lost_letter")
     ]
 

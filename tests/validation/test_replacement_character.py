@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_runs import validate_issues
 from emulated import AS_OF, sync_options
 from emulated import SYNC_TESTS_TOKEN as TOKEN
-from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
@@ -204,14 +203,9 @@ def test_the_command_line_reports_u_fffd_in_a_register_csv(tmp_path):
     assert ",Spencer,Murphy," in text
     extract = tmp_path / "lost.csv"
     extract.write_text(text.replace(",Spencer,Murphy,", f",Sp{LOST}ncer,Murphy,"), encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        ["validate", str(extract), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 1, result.output
-    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
-    assert [(i["record"], i["field"], i["value"], i["code"], i["severity"]) for i in report["issues"]] == [
+    code, issues, output = validate_issues(extract, tmp_path / "r")
+    assert code == 1, output
+    assert [(i["record"], i["field"], i["value"], i["code"], i["severity"]) for i in issues] == [
         (1, "first_names", f"Sp{LOST}ncer", "replacement_character", "error")
     ]
 

@@ -15,9 +15,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from register_batch.cli import cli
+from cli_runs import validate_issues
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
 from register_batch.validation import CATALOGUE
@@ -235,14 +234,9 @@ def test_validate_exits_1_for_a_csv_with_an_error_value_for_a_last_name(tmp_path
     damaged = tmp_path / "lookups.csv"
     with damaged.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
-    result = CliRunner().invoke(
-        cli,
-        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 1, result.output
-    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
-    assert [(i["record"], i["field"], i["value"], i["code"]) for i in report["issues"]] == [
+    code, issues, output = validate_issues(damaged, tmp_path / "r")
+    assert code == 1, output
+    assert [(i["record"], i["field"], i["value"], i["code"]) for i in issues] == [
         (1, "last_name", "#N/A", "spreadsheet_error")
     ]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_runs import validate_issues
 from register_batch.cli import cli
 from register_batch.validation import CATALOGUE
 from valid_trainee import VALID, validated, with_changes
@@ -221,14 +222,9 @@ def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
     lines[2] = lines[2].replace("'1981-02-10", "10/02/1981")
     damaged = tmp_path / "excel.csv"
     damaged.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", str(tmp_path / "r")],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 1, result.output
-    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
-    found = [(i["record"], i["field"], i["code"], i["severity"], i["message"]) for i in report["issues"]]
+    code, issues, output = validate_issues(damaged, tmp_path / "r")
+    assert code == 1, output
+    found = [(i["record"], i["field"], i["code"], i["severity"], i["message"]) for i in issues]
     assert found == [
         (1, "hesa_id", "hesa_id_length", "error", "hesa_id must be 13 or 17 characters"),
         (1, "hesa_id", "hesa_id_not_digits", "warning", SCIENTIFIC),
