@@ -2,7 +2,8 @@
 inside a Student (formats.md, Withdrawals and deferrals), as it writes a deferral's DEFER_*. It wrote none, with a note:
 a migration lead's rehearsal (export one environment, sync the file into another) brought every withdrawn trainee
 back in training, 11 of 500 (review157 F2). A withdrawal Register holds without its reasons, trigger or future
-interest (which the API needs now, register-api.md §3.9) still gets the note: written, it would read back refused.
+interest (which the API needs now, register-api.md §3.9) still gets the note: written, it would read back refused. So
+does one validate of the file would refuse (a reason's text with a line break, review160 F2), with why.
 Against the emulator over 127.0.0.1, the file validated and synced as a user would."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from emulated import AS_OF, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import HesaXmlWriter, export_trainees, state_note
+from register_batch.export import GRADUATION_NOTE, HesaXmlWriter, export_trainees, state_note
 from register_batch.sync import sync_files
 from trainee_extracts import extract
 
@@ -147,9 +148,53 @@ def test_a_withdrawal_held_without_its_reasons_trigger_or_future_interest_stays_
     assert [e.tag for e in student if e.tag.startswith("WITHDRAWAL_")] == []
 
 
-def test_a_withdrawal_validate_refuses_in_the_hesa_xml_is_noted_as_refused(tmp_path: Path) -> None:
-    """Written, a withdrawal is checked as validate reads it back, as a deferral is (review82 F2): a reason's text
-    typed in Register starting with `=` makes validate and sync of the file refuse the Student, and the note says so."""
+IN_TRAINING = (
+    "the HESA XML export writes no withdrawal for it, so the Student reads as a trainee in training (the json and "
+    "jsonl exports hold the state and its dates; `--status withdrawn` exports only those)"
+)
+
+
+def test_a_withdrawal_validate_would_refuse_is_not_written_and_the_student_reads_back_in_training(
+    tmp_path: Path,
+) -> None:
+    """A reason's text typed in Register's service with a line break (a multi-line text box) is refused on reading
+    back (control_character). Written as WITHDRAWAL_*, it made validate and sync of the file refuse the whole Student,
+    so a rehearsal's sync into another Register lost the trainee and exited 1 (review160 F2). The withdrawal is not
+    written: the Student reads back clean, in training, and the note says why. A whole withdrawal beside it still is."""
+    out = tmp_path / "held.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            [broken, whole] = list(client.iter_trainees(academic_cycle=2025))
+            client.withdraw(broken["trainee_id"], {**WITHDRAWALS[1], "another_reason": "Moved abroad\nsecond line"})
+            client.withdraw(whole["trainee_id"], WITHDRAWALS[1])
+            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    said = [note for note in result.notes if note.message != GRADUATION_NOTE]  # its degree's, beside
+    assert [str(note) for note in said if note.trainee_id == broken["trainee_id"]] == [
+        f"trainee {broken['trainee_id']}: withdrawn in Register, but its withdrawal's another_reason holds a line "
+        f"break, which validate refuses (control_character): {IN_TRAINING}"
+    ]
+    assert not [note for note in said if note.trainee_id == whole["trainee_id"]], said
+    students = {s.findtext("F_HUSID"): s for s in etree.parse(str(out)).iter("Student")}
+    assert [e.tag for e in students[broken["hesa_id"]] if e.tag.startswith("WITHDRAWAL_")] == []
+    assert students[whole["hesa_id"]].findtext("WITHDRAWAL_ANOTHER_REASON") == "Moved abroad; course closed"
+
+    assert _validated(out, tmp_path)["issues"] == []
+
+    # Synced into a fresh Register: the trainee is created, in training; the other one withdrawn.
+    with start_emulator(tokens=[OTHER], ukprns={OTHER: broken["ukprn"]}, rate_limit=None, as_of=AS_OF) as fresh:
+        moved = sync_files([str(out)], sync_options(fresh, tmp_path / "fresh", OTHER))
+        assert moved.exit_code == 0, moved.summary_line()
+        assert moved.summary_line().startswith("2 records: 2 created (1 then withdrawn)."), moved.summary_line()
+        with RegisterClient(fresh.url, OTHER, limiter=RateLimiter(1000, 1)) as client:
+            landed = {t["hesa_id"]: t["state"] for t in client.iter_trainees(academic_cycle=2025)}
+    assert landed[whole["hesa_id"]] == "withdrawn"
+    assert landed[broken["hesa_id"]] not in ("withdrawn", "deferred"), landed
+
+
+def test_a_withdrawal_validate_refuses_is_not_written_and_the_note_names_the_rule(tmp_path: Path) -> None:
+    """So too a reason's text starting with `=` (spreadsheet_formula), which validate of the file refused the whole
+    Student for (review82 F2's check, made of a withdrawal): the withdrawal is left out, and the note says why."""
     out = tmp_path / "held.xml"
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
         assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
@@ -157,8 +202,8 @@ def test_a_withdrawal_validate_refuses_in_the_hesa_xml_is_noted_as_refused(tmp_p
             [first, _second] = list(client.iter_trainees(academic_cycle=2025))
             client.withdraw(first["trainee_id"], {**WITHDRAWALS[1], "another_reason": "=see the SRS"})
             result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert [str(note) for note in result.notes if "refuse" in note.message] == [
-        f"trainee {first['trainee_id']}: validate and sync of this file refuse it: spreadsheet_formula "
-        "(withdrawal_another_reason); `register-batch validate` on the file says why. Register holds it as its "
-        "service or an earlier rule let it be"
+    assert [str(note) for note in result.notes if note.message != GRADUATION_NOTE] == [
+        f"trainee {first['trainee_id']}: withdrawn in Register, but its withdrawal's another_reason starts with `=`, "
+        f"as a spreadsheet formula does, which validate refuses (spreadsheet_formula): {IN_TRAINING}"
     ]
+    assert _validated(out, tmp_path)["issues"] == []

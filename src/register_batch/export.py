@@ -84,7 +84,8 @@ STATE_HOLDERS = {
 # nothing (§6: the API cannot reinstate). So too a withdrawal, as the WITHDRAWAL_* elements the reader takes beside
 # DEFER_*: without them a rehearsal's sync of the file brought every withdrawn trainee back in training (review157
 # F2). Only one Register holds whole is written: one held without the reasons, trigger or future interest the API
-# now needs (§3.9: a withdrawal made before it did) would read back as an invalid record, and stays a note.
+# now needs (§3.9: a withdrawal made before it did) would read back as an invalid record, and stays a note. So does one
+# validate of the file would refuse (a reason's text with a line break: `withdrawal_refusals`, review160 F2).
 # The values a withdrawal or deferral needs (§3.9, §3.10), by request field, as a note names them when Register holds
 # one without them (`_lacking`).
 WITHDRAWAL_NEEDS = {
@@ -123,13 +124,19 @@ def null_notes(body: dict[str, Any], *, refused: Collection[str]) -> list[str]:
     return notes
 
 
-def state_note(trainee: dict[str, Any], to: str) -> str | None:
-    """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None."""
+def state_note(trainee: dict[str, Any], to: str, refused: Collection[Issue] = ()) -> str | None:
+    """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None. `refused`:
+    what validate of the HESA XML would refuse in the trainee's withdrawal (`withdrawal_refusals`), which is then not
+    written either, and the note says why."""
     state = str(trainee.get("state"))
     if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
     only = f"; `--status {state}` exports only those" if state in STATUSES else ""
     kept = f"reads as a trainee in training (the json and jsonl exports hold the state and its dates{only})"
+    if to == "hesa-xml" and state == "withdrawn" and refused:
+        why = "; ".join(dict.fromkeys(_refused_withdrawal(issue) for issue in refused))
+        written = "the HESA XML export writes no withdrawal for it, so the Student"
+        return f"withdrawn in Register, but {why}: {written} {kept}"
     if to == "hesa-xml" and state in ("withdrawn", "deferred"):
         noun, needs = ("withdrawal", WITHDRAWAL_NEEDS) if state == "withdrawn" else ("deferral", DEFERRAL_NEEDS)
         lacking = _lacking(trainee, state)
@@ -152,6 +159,31 @@ def _lacking(trainee: dict[str, Any], state: str) -> list[str]:
 def _joined(words: list[str]) -> str:
     """`a`, `a and b`, `a, b and c`."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+# What a withdrawal's value is that validate refuses, by rule code, as a note says it: by what the value holds, not the
+# value (notes are printed, and a reason's text can be personal data). Another code is named only.
+_REFUSED_TEXT = {
+    "spreadsheet_formula": "starts with `=`, as a spreadsheet formula does",
+    "spreadsheet_error": "is a spreadsheet's error value",
+    "lost_letter": "has a `?` where a letter should be",
+    "replacement_character": "holds U+FFFD, the replacement character",
+}
+
+
+def _refused_withdrawal(issue: Issue) -> str:
+    """`its withdrawal's another_reason holds a line break, which validate refuses (control_character)`; for a rule
+    not in _REFUSED_TEXT, `validate refuses its withdrawal's reasons (withdrawal_reasons_invalid)`."""
+    name = str(issue.field).removeprefix("withdrawal_")
+    value = str(issue.value)
+    if issue.code == "control_character":
+        held = "line break" if "\n" in value or "\r" in value else "tab" if "\t" in value else "control character"
+        what: str | None = f"holds a {held}"
+    else:
+        what = _REFUSED_TEXT.get(issue.code)
+    if what is None:
+        return f"validate refuses its withdrawal's {name} ({issue.code})"
+    return f"its withdrawal's {name} {what}, which validate refuses ({issue.code})"
 
 
 def missing_note(trainee: dict[str, Any], to: str) -> str | None:
@@ -236,18 +268,21 @@ def read_back_notes(
     validator: Validator,
     read_by: Mapper | None,
     duplicates: InFileDuplicates | None = None,
+    *,
+    withdrawal_written: bool = True,
 ) -> tuple[list[str], list[str]]:
     """What validate (and sync) of the file say of a trainee's row or Student, checked as it reads back (`held_of`,
     the writer's `held`): the notes put before the writer's (Register holds no value for a required field:
     missing_note; else another refusal: refused_note) and those after them (a value that is the text `Null` in HESA
     XML, which a refusal for want of it follows from: null_notes). What it reads back as is also given to
-    `duplicates`, for the checks across the file."""
+    `duplicates`, for the checks across the file. `withdrawal_written`: False when the HESA XML leaves out a withdrawal
+    it would refuse (`withdrawal_refusals`)."""
     body = request_body(trainee)
     held = as_read(held_of(body))
     if duplicates is not None:
         duplicates.add(_trainee_id(trainee), held)
     deferral = as_read(xml_deferral(trainee)) if to == "hesa-xml" else None
-    withdrawal = as_read(xml_withdrawal(trainee)) if to == "hesa-xml" else None
+    withdrawal = as_read(xml_withdrawal(trainee)) if to == "hesa-xml" and withdrawal_written else None
     issues = read_back_issues(held, validator, read_by, deferral=deferral, withdrawal=withdrawal)
     if (first := missing_note(trainee, to)) is None:
         first = refused_note(issues, held, body)
@@ -357,6 +392,28 @@ def xml_withdrawal(trainee: dict[str, Any]) -> dict[str, Any] | None:
     if trainee.get("state") != "withdrawn" or _lacking(trainee, "withdrawn"):
         return None
     return {field: trainee.get(key) for field, key in HELD_WITHDRAWAL.items()}
+
+
+_WITHDRAWAL_LABELS = frozenset(HELD_WITHDRAWAL.values())  # how validate names a withdrawal's fields
+
+
+def withdrawal_refusals(
+    trainee: dict[str, Any],
+    held_of: Callable[[dict[str, Any]], dict[str, Any]],
+    validator: Validator,
+    read_by: Mapper | None,
+) -> list[Issue]:
+    """The errors validate (and sync) of the HESA XML would find in the withdrawal it writes of a trainee
+    (`xml_withdrawal`), checked as the Student reads back (`held_of`, the writer's `held`): a reason's text typed in
+    Register's service with a line break, a tab or a lost letter, say. Such a withdrawal is not written: written, it
+    made the whole Student refused, where without it the trainee reads back in training, with a note (review160 F2;
+    the API cannot change a withdrawal, so it cannot be corrected in Register)."""
+    withdrawal = xml_withdrawal(trainee)
+    if withdrawal is None:
+        return []
+    held = as_read(held_of(request_body(trainee)))
+    issues = read_back_issues(held, validator, read_by, withdrawal=as_read(withdrawal))
+    return [issue for issue in issues if issue.field in _WITHDRAWAL_LABELS]
 
 
 LISTED_UNDER_IT = "Register lists its trainees under that UKPRN"  # how a token's provider is known, at the least
@@ -523,7 +580,9 @@ class HesaXmlWriter:
             degree, [degree_type_key(degree) if api == "degree_type" else api for api, _t in self.degree_tags]
         )
 
-    def write(self, trainee: dict[str, Any]) -> list[str]:
+    def write(self, trainee: dict[str, Any], *, withdrawal: bool = True) -> list[str]:
+        """Write a trainee's Student; `withdrawal=False` leaves out the withdrawal Register holds (one validate of the
+        file would refuse: `withdrawal_refusals`)."""
         body = request_body(trainee)
         self._escaped: list[str] = []
         self._broken: list[str] = []
@@ -541,9 +600,9 @@ class HesaXmlWriter:
         if (deferral := xml_deferral(trainee)) is not None:
             for field, tag in self.deferral_tags:
                 self._leaf(student, tag, deferral.get(field))
-        if (withdrawal := xml_withdrawal(trainee)) is not None:
+        if withdrawal and (held_withdrawal := xml_withdrawal(trainee)) is not None:
             for field, tag in self.withdrawal_tags:
-                value = withdrawal.get(field)
+                value = held_withdrawal.get(field)
                 if isinstance(value, list):  # the reasons, one code each: the reader splits them at `;` (formats.md)
                     value = ";".join(str(reason) for reason in value)
                 if value not in (None, ""):  # another_reason and the safeguarding text only where Register holds one
@@ -727,13 +786,20 @@ def export_trainees(
                     if ukprn is not None and str(listed) != ukprn:
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
-                said = writer.write(request_body(trainee) if to == "register-csv" else trainee)
+                refused: list[Issue] = []
+                if to == "hesa-xml" and validator is not None:
+                    refused = withdrawal_refusals(trainee, writer.held, validator, read_by)
+                    said = writer.write(trainee, withdrawal=not refused)
+                else:
+                    said = writer.write(request_body(trainee) if to == "register-csv" else trainee)
                 if (dropped := disabilities_note(trainee, to)) is not None:
                     said = [dropped, *said]
                 if validator is not None:
-                    first, last = read_back_notes(trainee, to, writer.held, validator, read_by, duplicates)
+                    first, last = read_back_notes(
+                        trainee, to, writer.held, validator, read_by, duplicates, withdrawal_written=not refused
+                    )
                     said = [*first, *said, *last]
-                if (held := state_note(trainee, to)) is not None:
+                if (held := state_note(trainee, to, refused)) is not None:
                     said = [held, *said]
                 notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
                 written += 1
