@@ -13,13 +13,14 @@ import pytest
 
 from cli_runs import run_cli
 from register_batch.emulator.server import start_emulator
-from register_batch.readers.detect import SAVE_AS_CSV, UTF16, UTF32
+from register_batch.readers.detect import JSON_GIVEN, SAVE_AS_CSV, UTF16, UTF32
 
 TOKEN = "missing-input-token"
 # The start of an Excel 97-2003 workbook (an OLE2 compound file's header).
 XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b">\x00\x03\x00\xfe\xff\t\x00\x06\x00" + bytes(486)
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 HEADER = "provider_trainee_id,first_names,last_name,date_of_birth\r\n"
+BLANK_FIRST = "the first line is blank: a CSV's header must be its first line (delete the lines above it)"
 TWO_BOMS = (
     "the file starts with two UTF-8 byte-order marks (a tool added one to a file that had one): save it again as UTF-8"
 )
@@ -60,6 +61,14 @@ def _left(tmp_path: Path) -> list[str]:
         ("u16.csv.gz", f"u16.csv.gz: {UTF16}"),
         ("second.zip", f"second.zip:b.xml: {UTF16}"),  # each member looked at, not the first alone
         ("twobom.csv", f"twobom.csv, line 1: {TWO_BOMS}"),
+        # review160 F1: what reading refuses from the same first bytes as it tells their format: Excel's "CSV UTF-8"
+        # of an empty sheet (a byte-order mark alone), whitespace alone, a blank first line, NULs, JSON
+        ("bom.csv", "bom.csv: the file is empty"),
+        ("ws.csv", "ws.csv: the file is empty"),
+        ("bomzip.zip", "bomzip.zip:extract.csv: the file is empty"),
+        ("commas.csv", f"commas.csv, line 1: {BLANK_FIRST}"),
+        ("bin.xml", "bin.xml: binary content: not a HESA XML or CSV extract"),
+        ("report.json", f"report.json: {JSON_GIVEN}"),
     ],
 )
 def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_error(tmp_path, given, said):
@@ -84,12 +93,50 @@ def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_
         second.writestr("a.csv", f"{HEADER}1,Jade,Smith,2000-01-01\r\n")
         second.writestr("b.xml", '<?xml version="1.0" encoding="UTF-16"?><ITTRecord/>'.encode("utf-16"))
     (tmp_path / "twobom.csv").write_bytes(b"\xef\xbb\xbf" + HEADER.encode("utf-8-sig"))
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf")
+    (tmp_path / "ws.csv").write_bytes(b"   \r\n\n\t")
+    with zipfile.ZipFile(tmp_path / "bomzip.zip", "w") as bomzip:
+        bomzip.writestr("extract.csv", b"\xef\xbb\xbf\r\n")
+    (tmp_path / "commas.csv").write_bytes(f",,,\r\n{HEADER}".encode())
+    (tmp_path / "bin.xml").write_bytes(b"\x89\x00\x01\x02" * 64)
+    (tmp_path / "report.json").write_text('[{"provider_trainee_id": "1", "first_names": "Jade", "last_name": "Smith"}]')
     before = _left(tmp_path)
     done = run_cli(["sync", given, "--state-dir", "state/fresh"], tmp_path, _env(tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"register-batch: error: {said}\n")
     # no state/fresh/register/register.sqlite3, token, sync.lock
     assert _left(tmp_path) == before
     assert "extract.pdf" in before and "state" not in before
+
+
+OWN_COLUMNS = """\
+fields:
+  register-csv:
+    trainee:
+      provider_trainee_id: student number
+      first_names: given
+      last_name: family
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # two of the template's columns: too few to tell the format by, read as the format given
+        ["two.csv", "--format", "register-csv"],
+        # the user's own column names: told as Register's CSV only with the mapping file that names them
+        ["own.csv", "--mapping", "own.yaml"],
+    ],
+)
+def test_sync_lets_through_what_reading_reads_with_the_format_and_mappings_given(tmp_path, args):
+    """review160 F1's early check tells the format as reading does: with the format given it does not tell it, and
+    it tells it with the user's mappings, so nothing reading would read is refused before the run."""
+    (tmp_path / "two.csv").write_text("provider_trainee_id,first_names\r\nA1,Jade\r\n")
+    (tmp_path / "own.csv").write_text("Student Number,Given,Family,date_of_birth\r\nA1,Jade,Smith,2000-01-01\r\n")
+    (tmp_path / "own.yaml").write_text(OWN_COLUMNS)
+    done = run_cli(["sync", *args, "--dry-run", "--state-dir", "state"], tmp_path, _env(tmp_path))
+    assert "cannot tell the format" not in done.stderr
+    assert done.stdout.startswith("Target: embedded Register emulator at "), (done.stdout, done.stderr)
+    assert "1 record: 1 invalid" in done.stdout  # read: its record is invalid (too few columns), not refused unread
 
 
 def test_sync_to_a_real_target_says_the_missing_input_before_any_target_line(tmp_path):

@@ -127,6 +127,7 @@ def sync(
     another provider's token; 3 when interrupted, when Register stopped answering part-way, or when the outcome of a
     request stayed unknown (run the same command again to resume).
     """
+    from register_batch.mapping import load_mapping
     from register_batch.readers import check_inputs_open, input_paths
     from register_batch.reports import check_report_dir
     from register_batch.sync import SyncOptions, SyncResult, sync_files
@@ -151,8 +152,9 @@ def sync(
     folder = _report_dir(settings, report_dir, "sync")
     check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
     # An input that is not there (a mistyped name), a folder or not to be read is refused, once the settings are known
-    # good, before a target starts: no embedded emulator, no state dir, no Target: line (review151 F6).
-    check_inputs_open(inputs)
+    # good, before a target starts: no embedded emulator, no state dir, no Target: line (review151 F6); so is one
+    # whose format reading could not tell, as the mappings it reads with would say (review160 F1).
+    check_inputs_open(inputs, fmt, load_mapping(settings.mappings))
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
     held = OutcomeHeld()

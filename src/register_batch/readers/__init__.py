@@ -436,7 +436,12 @@ class _Gunzipped(PassingReader):
 
 def _detect(opener: Opener, shown: str, config: MappingConfig) -> str:
     with _read_errors(shown), closing(opener()) as fh:
-        head = fh.read(1 << 16)
+        head = fh.read(_START)
+    return _detect_start(head, shown, config)
+
+
+def _detect_start(head: bytes, shown: str, config: MappingConfig) -> str:
+    """The format of an extract whose first `_START` bytes are `head`, or UnusableInput saying why none is."""
     return detect_format(head, shown, _register_columns(config), config.fields["hesa"].known)
 
 
@@ -530,14 +535,18 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
     return given
 
 
-def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
+def check_inputs_open(paths: Iterable[StrPath], fmt: str = "auto", config: MappingConfig | None = None) -> list[str]:
     """The inputs (`input_paths`), each opened and looked into no further than its extracts' first bytes:
     UnusableInput for one that is not there, a folder, not to be read, no regular file, a zip holding no extract (or
     other files besides), or a file (or the gzip file's content, or a zip's member) that is empty, of a kind no
-    reader takes (an empty zip, a PDF, an .xls) or UTF-16 or UTF-32 text, as reading it would say. For a command to
-    say so before it starts anything for them: sync's embedded emulator and its state dir, and its `Target:` line
-    (review151 F6: a mistyped name left a state dir behind, and a first line that read as if a run began; review153
-    F5: so did an empty file; review158 F3: and a gzip of one, or UTF-16 text)."""
+    reader takes (an empty zip, a PDF, an .xls) or UTF-16 or UTF-32 text, as reading it would say. With `fmt` auto
+    and the `config` reading uses, also one whose format reading could not tell from those bytes (a byte-order mark
+    or whitespace alone, a blank first line, binary content, JSON, ...), told by the same code (`detect_format`).
+    For a command to say so before it starts anything for them: sync's embedded emulator and its state dir, and its
+    `Target:` line (review151 F6: a mistyped name left a state dir behind, and a first line that read as if a run
+    began; review153 F5: so did an empty file; review158 F3: and a gzip of one, or UTF-16 text; review160 F1: and
+    Excel's "CSV UTF-8" of an empty sheet, a byte-order mark alone)."""
+    detecting = config if fmt == "auto" else None
     given = input_paths(paths)
     for path in given:
         shown = printable(path)
@@ -551,27 +560,32 @@ def check_inputs_open(paths: Iterable[StrPath]) -> list[str]:
                         with _damaged_member(label):  # as reading opens it, then reads it
                             member = archive.open(name)
                         with _read_errors(label), member:
-                            _check_start(member.read(_START), label)
+                            _check_start(member.read(_START), label, detecting)
             elif is_gzip(head):
                 fh.seek(0)
                 with _read_errors(shown), gzip.GzipFile(fileobj=fh, mode="rb") as inflated:
-                    _check_start(inflated.read(_START), shown)
+                    _check_start(inflated.read(_START), shown, detecting)
             else:
-                _check_start(head, shown)
+                _check_start(head, shown, detecting)
     return given
 
 
-# How much of an extract `check_inputs_open` looks at: what check_text_start looks at (its UTF-16 and UTF-32 tests
-# the first 4 KiB; every magic number of detect._FOREIGN is shorter).
-_START = 4096
+# How much of an extract its format is told from, and `check_inputs_open` looks at: as much as reading looks at (more
+# than check_text_start's UTF-16 and UTF-32 tests look at, the first 4 KiB; every magic number of detect._FOREIGN is
+# shorter).
+_START = 1 << 16
 
 
-def _check_start(start: bytes, shown: str) -> None:
-    """UnusableInput for an extract whose first bytes (`start`, up to _START of them) reading would refuse, whatever
-    format it is said to be, as it would say it: none (an empty file), or what check_text_start refuses."""
+def _check_start(start: bytes, shown: str, config: MappingConfig | None) -> None:
+    """UnusableInput for an extract whose first bytes (`start`, up to _START of them) reading would refuse, as it
+    would say it: whatever format it is said to be, none (an empty file) or what check_text_start refuses; with its
+    format to be told (`config` given), what `detect_format` refuses, as `_detect` calls it (review160 F1)."""
     if not start:
         raise UnusableInput(shown, "the file is empty")
-    check_text_start(start, shown)
+    if config is None:
+        check_text_start(start, shown)
+    else:
+        _detect_start(start, shown, config)
 
 
 # `-`, which many tools take for standard input: a pipe is not read (see _open_file).
