@@ -402,16 +402,23 @@ def test_stopping_an_emulator_never_started_returns_at_once_and_closes_its_store
     assert not emulator._thread.is_alive()
 
 
-def test_stopping_waits_no_longer_than_its_timeout_for_a_request_in_flight():
-    """A client that sent its headers and stalls in its body keeps its request in flight: stop() gives up on it after
-    its timeout, drops it, and closes the store."""
-    emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+@contextlib.contextmanager
+def _stalled_in_its_body(emulator: Emulator):
+    """A client's connection whose request sent its headers and the first byte of its body, then stalls: in flight."""
     with socket.create_connection((emulator.host, emulator.port), timeout=5) as stalled:
         stalled.sendall(
             f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n"
             "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
         )
         _wait_for(lambda: emulator._busy, "the request to be in flight")
+        yield stalled
+
+
+def test_stopping_waits_no_longer_than_its_timeout_for_a_request_in_flight():
+    """A client that sent its headers and stalls in its body keeps its request in flight: stop() gives up on it after
+    its timeout, drops it, and closes the store."""
+    emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+    with _stalled_in_its_body(emulator) as stalled:
         started = time.monotonic()
         assert emulator.stop(timeout=0.3) == 1  # the one dropped
         assert 0.3 <= time.monotonic() - started < 5
@@ -423,12 +430,7 @@ def test_drop_in_flight_cuts_short_a_stops_wait_for_a_request_in_flight():
     """The foreground emulator's second Ctrl-C: the stop waiting (up to its timeout) for a client stalled in its body
     gives up on it at once, drops it and closes the store."""
     emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
-    with socket.create_connection((emulator.host, emulator.port), timeout=5) as stalled:
-        stalled.sendall(
-            f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n"
-            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
-        )
-        _wait_for(lambda: emulator._busy, "the request to be in flight")
+    with _stalled_in_its_body(emulator) as stalled:
         dropped: list[int] = []
         stopper = threading.Thread(target=lambda: dropped.append(emulator.stop(timeout=60)), daemon=True)
         stopper.start()
