@@ -118,3 +118,18 @@ def copied_over(path: Path, content: bytes) -> None:
     with open(path, "r+b") as fh:
         fh.truncate(0)
         fh.write(content)
+
+
+FIVE_TRAINEES = Path(__file__).parent / "fixtures" / "register_csv" / "five_trainees.csv"
+
+
+def five_trainees_saved(path: Path, edits: dict[tuple[int, str], str], encoding: str = "utf-8") -> Path:
+    """tests/fixtures' five_trainees.csv with `edits` ({(row, column): value}, rows from 0), saved to `path` in
+    `encoding` as a spreadsheet saves it: a letter the encoding cannot hold becomes `?`."""
+    with FIVE_TRAINEES.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    for (row, column), value in edits.items():
+        rows[row][header.index(column)] = value
+    with path.open("w", encoding=encoding, errors="replace", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path

@@ -10,7 +10,6 @@ a question ends with one.
 from __future__ import annotations
 
 import copy
-import csv
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from cli_runs import validate_issues
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
+from trainee_extracts import five_trainees_saved
 from valid_trainee import VALID, validated, with_changes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -139,13 +139,7 @@ def test_registers_own_checks_do_not_give_it():
 
 def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
     """Through `register-batch validate`, as the reviewer found it: a Register CSV saved as Windows-1252."""
-    source = FIXTURES / "register_csv" / "five_trainees.csv"
-    with source.open(encoding="utf-8-sig", newline="") as fh:
-        header, *rows = list(csv.reader(fh))
-    rows[1][header.index("first_names")] = "Małgorzata"
-    damaged = tmp_path / "excel.csv"
-    with damaged.open("w", encoding="cp1252", errors="replace", newline="") as fh:
-        csv.writer(fh).writerows([header, *rows])
+    damaged = five_trainees_saved(tmp_path / "excel.csv", {(1, "first_names"): "Małgorzata"}, "cp1252")
     code, issues, output = validate_issues(damaged, tmp_path / "r")
     assert code == 1, output  # an error: the record is not sent
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in issues] == [

@@ -10,7 +10,6 @@ field's own error refuses it already, and a warning after it says what the value
 from __future__ import annotations
 
 import copy
-import csv
 import json
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from register_batch.generate import generate
 from register_batch.jobs import validate_files
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
+from trainee_extracts import five_trainees_saved
 from valid_trainee import AS_OF, VALID, validated, with_changes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -227,13 +227,7 @@ def test_the_record_text_with_a_hash_or_err_is_not_plain(changes):
 
 def test_validate_exits_1_for_a_csv_with_an_error_value_for_a_last_name(tmp_path):
     """Through `register-batch validate`, as the reviewer found it: a Register CSV built with lookups."""
-    source = FIXTURES / "register_csv" / "five_trainees.csv"
-    with source.open(encoding="utf-8-sig", newline="") as fh:
-        header, *rows = list(csv.reader(fh))
-    rows[0][header.index("last_name")] = "#N/A"
-    damaged = tmp_path / "lookups.csv"
-    with damaged.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([header, *rows])
+    damaged = five_trainees_saved(tmp_path / "lookups.csv", {(0, "last_name"): "#N/A"})
     code, issues, output = validate_issues(damaged, tmp_path / "r")
     assert code == 1, output
     assert [(i["record"], i["field"], i["value"], i["code"]) for i in issues] == [
