@@ -10,7 +10,6 @@ a question ends with one.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,6 @@ from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
 from trainee_extracts import five_trainees_saved
 from valid_trainee import VALID, validated, with_changes
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def message(field: str, value: str) -> str:

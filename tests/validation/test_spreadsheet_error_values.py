@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +22,6 @@ from register_batch.validation.facts import text_facts
 from trainee_extracts import five_trainees_saved
 from valid_trainee import AS_OF, VALID, validated, with_changes
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 ERRORS = [
     "#N/A",
     "#NAME?",
