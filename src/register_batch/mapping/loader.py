@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import errno
 import fnmatch
+import functools
 import hashlib
 import io
 import os
@@ -749,23 +750,27 @@ def _ignored_but_read(
     )
 
 
+@functools.cache
+def _bundled_docs() -> tuple[dict[str, dict[str, Any]], tuple[tuple[str, dict[str, Any]], ...]]:
+    """The bundled field maps, by family, and code translation files, by name: read once a process, as package data
+    does not change while it runs (sync loads the mappings before it starts anything, to tell its inputs' format)."""
+    base = bundled_mapping_dir()
+    fields = {family: _read_yaml(base / "fields" / f"{family}.yaml") for family in ("hesa", "register-csv")}
+    return fields, tuple((path.name, _read_yaml(path)) for path in sorted((base / "codes").glob("*.yaml")))
+
+
 def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     """Bundled field maps and code translations, overlaid by the user's mapping files in order."""
-    base = bundled_mapping_dir()
-    field_docs = {
-        "hesa": _read_yaml(base / "fields" / "hesa.yaml"),
-        "register-csv": _read_yaml(base / "fields" / "register-csv.yaml"),
-    }
+    bundled_field_docs, bundled_code_docs = _bundled_docs()
+    field_docs = copy.deepcopy(bundled_field_docs)  # the user's files are laid over a copy: the bundled stay as read
     bundled_fields = {family: _field_map(family, d, family) for family, d in field_docs.items()}
     codes: list[CodeTranslation] = []
     files = []
     hashes: list[str] = []
     texts: list[tuple[Path, dict[str, Any], str]] = []
     named: list[tuple[str, str, str, tuple[str, ...], str | None, int | None]] = []
-    for path in sorted((base / "codes").glob("*.yaml")):
-        codes.extend(
-            replace(t, bundled=True) for t in _code_translations(_read_yaml(path), f"mappings/codes/{path.name}")
-        )
+    for name, doc in bundled_code_docs:
+        codes.extend(replace(t, bundled=True) for t in _code_translations(copy.deepcopy(doc), f"mappings/codes/{name}"))
     bundled_codes = len(codes)
     user_files = path_list(user_files, "mapping files")
     for user_file in user_files:  # a library caller's; the settings' and --mapping's are refused before (review61 F5)
