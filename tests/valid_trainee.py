@@ -72,3 +72,14 @@ def with_changes(**changes: Any) -> dict[str, Any]:
         else:
             data[key] = value
     return data
+
+
+def withdrawal_for_another_reason(text: str) -> dict[str, Any]:
+    """A withdrawal body whose reason is "another reason", given as `text` (the free text the text rules check)."""
+    return {
+        "withdrawal_date": "2026-01-15",
+        "reasons": ["had_to_withdraw_trainee_another_reason"],
+        "trigger": "provider",
+        "future_interest": "no",
+        "another_reason": text,
+    }

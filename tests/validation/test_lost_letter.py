@@ -17,7 +17,7 @@ from cli_runs import validate_issues
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
 from trainee_extracts import five_trainees_saved
-from valid_trainee import VALID, validated, with_changes
+from valid_trainee import VALID, validated, with_changes, withdrawal_for_another_reason
 
 
 def message(field: str, value: str) -> str:
@@ -98,13 +98,7 @@ def test_a_placements_name_is_named_with_its_item_and_needs_letters_on_both_side
 
 
 def test_a_withdrawals_and_a_deferrals_free_text_is_checked_but_not_a_question():
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["had_to_withdraw_trainee_another_reason"],
-        "trigger": "provider",
-        "future_interest": "no",
-        "another_reason": "Moved to Gda?sk",
-    }
+    withdrawal = withdrawal_for_another_reason("Moved to Gda?sk")
     assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == [
         ("withdrawal_another_reason", "Moved to Gda?sk", "lost_letter", "error", message(
             "withdrawal_another_reason", "Moved to Gda?sk"
@@ -156,13 +150,7 @@ def test_validate_refuses_a_name_excel_saved_as_windows_1252(tmp_path):
 def test_a_question_mark_in_a_link_in_free_text_is_left_alone(text):
     """review158 F5: a withdrawal's reason quoting a form's link (`view?id=123`) was a lost_letter error, and the
     withdrawal was held back. A query string's `?` is the commonest `?` between two letters in free text."""
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["had_to_withdraw_trainee_another_reason"],
-        "trigger": "provider",
-        "future_interest": "no",
-        "another_reason": text,
-    }
+    withdrawal = withdrawal_for_another_reason(text)
     assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == []
     assert found(copy.deepcopy(VALID), deferral={"defer_date": "2026-02-01", "defer_reason": text}) == []
     damaged = f"Moved to Gda?sk. {text}"  # a lost letter beside the link is still one

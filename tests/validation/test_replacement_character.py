@@ -26,7 +26,7 @@ from register_batch.sync import sync_files
 from register_batch.validation import CATALOGUE
 from register_batch.validation.rules import single_byte_read_as_windows_1252, utf8_read_as_windows_1252
 from trainee_extracts import trainee, write_extract
-from valid_trainee import VALID, validated, with_changes
+from valid_trainee import VALID, validated, with_changes, withdrawal_for_another_reason
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 LOST = "\ufffd"
@@ -80,13 +80,7 @@ def test_the_second_placement_is_named_so():
 
 def test_a_withdrawals_and_a_deferrals_free_text_is_checked_too():
     """The free text of the bodies, as the text rules check it (review77 F1), named as Register's trainee shows it."""
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["had_to_withdraw_trainee_another_reason"],
-        "trigger": "provider",
-        "future_interest": "no",
-        "another_reason": f"Moved to Gda{LOST}sk",
-    }
+    withdrawal = withdrawal_for_another_reason(f"Moved to Gda{LOST}sk")
     assert [(f[0], f[2], f[3]) for f in found(copy.deepcopy(VALID), withdrawal=withdrawal)] == [
         ("withdrawal_another_reason", "replacement_character", "error")
     ]

@@ -14,7 +14,7 @@ from register_batch.model import SourceRef
 from register_batch.validation import CATALOGUE
 from register_batch.validation.catalogue import describe
 from register_batch.validation.rules import inclusion_message
-from valid_trainee import AS_OF, VALID, validated, with_changes
+from valid_trainee import AS_OF, VALID, validated, with_changes, withdrawal_for_another_reason
 
 
 def check(data: dict, *, withdrawal: dict | None = None, deferral: dict | None = None) -> list[tuple[str, str, str]]:
@@ -594,13 +594,7 @@ def test_a_value_starting_with_an_equals_sign_is_a_spreadsheet_formula_and_an_er
 def test_a_withdrawals_and_a_deferrals_free_text_is_checked_for_formulas_and_control_characters():
     """review77 F1: the two text rules looked at the record and its degrees and placements only, so a formula or a BEL
     in another_reason or defer_reason validated clean and was sent to Register, which stores text as it is."""
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["had_to_withdraw_trainee_another_reason"],
-        "trigger": "provider",
-        "future_interest": "no",
-        "another_reason": '=HYPERLINK("http://evil.example","Moved")',
-    }
+    withdrawal = withdrawal_for_another_reason('=HYPERLINK("http://evil.example","Moved")')
     found = check(copy.deepcopy(VALID), withdrawal=withdrawal)
     assert [(f, c) for f, c, _m in found] == [("withdrawal_another_reason", "spreadsheet_formula")]
     assert found[0][2].startswith("withdrawal_another_reason: '=HYPERLINK(")

@@ -20,7 +20,7 @@ from register_batch.jobs import validate_files
 from register_batch.validation import CATALOGUE
 from register_batch.validation.facts import text_facts
 from trainee_extracts import five_trainees_saved
-from valid_trainee import AS_OF, VALID, validated, with_changes
+from valid_trainee import AS_OF, VALID, validated, with_changes, withdrawal_for_another_reason
 
 ERRORS = [
     "#N/A",
@@ -147,13 +147,7 @@ def test_a_degrees_or_a_placements_text_is_named_with_its_item(key, field):
 
 
 def test_a_withdrawals_and_a_deferrals_free_text_is_checked_too():
-    withdrawal = {
-        "withdrawal_date": "2026-01-15",
-        "reasons": ["had_to_withdraw_trainee_another_reason"],
-        "trigger": "provider",
-        "future_interest": "no",
-        "another_reason": "#N/A",
-    }
+    withdrawal = withdrawal_for_another_reason("#N/A")
     assert found(copy.deepcopy(VALID), withdrawal=withdrawal) == [error("withdrawal_another_reason", "#N/A")]
     deferral = {"defer_date": "2026-02-01", "defer_reason": "#VALUE!"}
     assert found(copy.deepcopy(VALID), deferral=deferral) == [error("defer_reason", "#VALUE!")]
