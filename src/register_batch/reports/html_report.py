@@ -2,7 +2,7 @@
 
 The page is server-rendered in full: every count, chart and table row is plain HTML, so the page is useful without
 JavaScript, and user data has a single escaping path, markupsafe's `escape`: Jinja's autoescaping applies it in the
-template, and the tables' rows (`issue_row`, `record_row`, made here for speed) call it on each value. The
+template, and the tables' rows (`issue_rows`, `record_row`, made here for speed) call it on each value. The
 inline script only filters and sorts rows that are already there (it never builds HTML from data). A
 Content-Security-Policy pins the inline style and script by hash and forbids every fetch, so even a
 value that slipped through escaping could neither run nor phone home.
@@ -699,9 +699,10 @@ _INDEX_IN_FIELD = re.compile(r"\[[0-9]+\]")
 
 # The tables' rows (the Issues table's and a sync's Records table's) are made here, not by the template: a page of
 # 5,000 rows spent most of its time in Jinja's machinery for each row (some 50 pieces yielded and 4 macro calls a row).
-# The template still lays out the page and its tables, and calls `issue_row` or `record_row` once a row. Every value
-# goes through markupsafe's `escape`, as autoescaping put it through before (or is Markup that did: `breakable`,
-# `either_code`); the rest is this module's own markup. tests/reports/test_html.py's escaping tests cover both kinds.
+# The template still lays out the page and its tables, and calls `issue_rows` once a piece of rows and `record_row`
+# once a row. Every value goes through markupsafe's `escape`, as autoescaping put it through before (or is Markup that
+# did: `breakable`, `either_code`); the rest is this module's own markup. tests/reports/test_html.py's escaping
+# tests cover both kinds.
 
 
 def _blank(text: str = "none") -> str:
@@ -742,16 +743,11 @@ def _trainee(provider_trainee_id: str | None, hesa_id: str | None, trainee_id: s
     return said
 
 
-def issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> Markup:
-    """A row of the Issues table: where the issue is, whom it is about, its field and value, its rule, its message."""
-    return Markup(_issue_row(row, rule_info))
-
-
 ROWS_AT_ONCE = 64  # the Issues table's rows the template is given in one piece (issue_rows)
 
 
 def issue_rows(rows: Iterable[_IssueRow], rule_info: dict[str, _RuleRow]) -> Iterator[Markup]:
-    """The Issues table's rows (`issue_row`), ROWS_AT_ONCE of them a piece, each row followed by a newline but the
+    """The Issues table's rows (`_issue_row`), ROWS_AT_ONCE of them a piece, each row followed by a newline but the
     piece's last, which the template writes after it: the page `{% for row in issues %}{{ issue_row(row) }}` wrote.
     A loop of the template's costs each row a call through Jinja's context and two pieces to write (a third of the
     table's time at 2,736 rows)."""
@@ -766,6 +762,7 @@ def issue_rows(rows: Iterable[_IssueRow], rule_info: dict[str, _RuleRow]) -> Ite
 
 
 def _issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> str:
+    """A row of the Issues table: where the issue is, whom it is about, its field and value, its rule, its message."""
     rule = rule_info.get(row.code)
     where = _where(row.input, row.input_name, row.record, row.line)
     trainee = _trainee(row.provider_trainee_id, row.hesa_id, row.trainee_id)
@@ -885,7 +882,6 @@ def _change_value(field: object, value: object) -> str:
     return _blank(text) if missing else escape(shown(text))
 
 
-_ENV.globals["issue_row"] = issue_row
 _ENV.globals["issue_rows"] = issue_rows
 _ENV.globals["record_row"] = record_row
 
