@@ -930,7 +930,7 @@ class SyncResult:
         problems = [f"{count} {a}" for a, count in held.items() if count]
         problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
         if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
-            waits = [r.again_after for r in self.results if r.outcome == "unknown" and r.again_after]
+            waits = _waits(self.results)
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
             problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
@@ -3620,10 +3620,16 @@ def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]
     return requests
 
 
+def _waits(results: list[RecordResult]) -> list[datetime]:
+    """The times the records left unknown until a time (`sync_waits`) may be finished after: the summary line and
+    report.json's `sync.waiting` say the latest."""
+    return [r.again_after for r in results if r.outcome == "unknown" and r.again_after is not None]
+
+
 def _waiting(results: list[RecordResult]) -> dict[str, Any] | None:
     """report.json's `sync.waiting`: how many records are left unknown until a time (`sync_waits`), and the latest
     such time; None when there is none."""
-    waits = [r.again_after for r in results if r.outcome == "unknown" and r.again_after is not None]
+    waits = _waits(results)
     return {"records": len(waits), "until": max(waits).isoformat(timespec="seconds")} if waits else None
 
 
