@@ -19,7 +19,7 @@ from emulated import AS_OF, sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
-from register_batch.export import GRADUATION_NOTE, HesaXmlWriter, export_trainees, state_note
+from register_batch.export import GRADUATION_NOTE, ExportResult, HesaXmlWriter, export_trainees, state_note
 from register_batch.sync import sync_files
 from trainee_extracts import extract
 
@@ -154,6 +154,21 @@ IN_TRAINING = (
 )
 
 
+def _two_withdrawn_and_exported(
+    tmp_path: Path, out: Path, reason: str, second: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], ExportResult]:
+    """Two trainees synced into an emulator, the first withdrawn for another reason (`reason`, its text), the second
+    with `second` (or not withdrawn), then exported to HESA XML (`out`): the two as listed, and the export's result."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            trainees = list(client.iter_trainees(academic_cycle=2025))
+            client.withdraw(trainees[0]["trainee_id"], {**WITHDRAWALS[1], "another_reason": reason})
+            if second is not None:
+                client.withdraw(trainees[1]["trainee_id"], second)
+            return trainees, export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+
+
 def test_a_withdrawal_validate_would_refuse_is_not_written_and_the_student_reads_back_in_training(
     tmp_path: Path,
 ) -> None:
@@ -162,13 +177,7 @@ def test_a_withdrawal_validate_would_refuse_is_not_written_and_the_student_reads
     so a rehearsal's sync into another Register lost the trainee and exited 1 (review160 F2). The withdrawal is not
     written: the Student reads back clean, in training, and the note says why. A whole withdrawal beside it still is."""
     out = tmp_path / "held.xml"
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
-        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
-        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-            [broken, whole] = list(client.iter_trainees(academic_cycle=2025))
-            client.withdraw(broken["trainee_id"], {**WITHDRAWALS[1], "another_reason": "Moved abroad\nsecond line"})
-            client.withdraw(whole["trainee_id"], WITHDRAWALS[1])
-            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [broken, whole], result = _two_withdrawn_and_exported(tmp_path, out, "Moved abroad\nsecond line", WITHDRAWALS[1])
     said = [note for note in result.notes if note.message != GRADUATION_NOTE]  # its degree's, beside
     assert [str(note) for note in said if note.trainee_id == broken["trainee_id"]] == [
         f"trainee {broken['trainee_id']}: withdrawn in Register, but its withdrawal's another_reason holds a line "
@@ -196,12 +205,7 @@ def test_a_withdrawal_validate_refuses_is_not_written_and_the_note_names_the_rul
     """So too a reason's text starting with `=` (spreadsheet_formula), which validate of the file refused the whole
     Student for (review82 F2's check, made of a withdrawal): the withdrawal is left out, and the note says why."""
     out = tmp_path / "held.xml"
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
-        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
-        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
-            [first, _second] = list(client.iter_trainees(academic_cycle=2025))
-            client.withdraw(first["trainee_id"], {**WITHDRAWALS[1], "another_reason": "=see the SRS"})
-            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    [first, _second], result = _two_withdrawn_and_exported(tmp_path, out, "=see the SRS", None)
     assert [str(note) for note in result.notes if note.message != GRADUATION_NOTE] == [
         f"trainee {first['trainee_id']}: withdrawn in Register, but its withdrawal's another_reason starts with `=`, "
         f"as a spreadsheet formula does, which validate refuses (spreadsheet_formula): {IN_TRAINING}"
