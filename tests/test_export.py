@@ -1179,10 +1179,18 @@ def refusals(result) -> list[str]:
     return [str(note) for note in result.notes if note.message.startswith("validate and sync of this file refuse it: ")]
 
 
-def test_a_deferral_validate_refuses_in_the_hesa_xml_is_noted_as_refused(synced, tmp_path):
+FORMULA_LEFT_OUT = (
+    "deferred in Register, but its deferral's defer_reason starts with `=`, as a spreadsheet formula does, which "
+    "validate refuses (spreadsheet_formula): the HESA XML export writes the deferral with its date only (DEFER_REASON "
+    "NULL), so the Student reads back deferred without the reason"
+)
+
+
+def test_a_deferral_reason_validate_refuses_is_left_out_of_the_hesa_xml_with_a_note(synced, tmp_path):
     """review82 F2: the HESA XML writes a deferred trainee's DEFER_REASON, and a reason typed in Register starting
-    with `=` makes validate and sync of the file refuse the Student (spreadsheet_formula). The export checked the
-    trainee's own fields only, so it said nothing; a first name starting with `=` was noted."""
+    with `=` made validate and sync of the file refuse the whole Student (spreadsheet_formula). A deferral needs only
+    its date (register-api.md §3.10): the reason is left out (DEFER_REASON NULL), the note says why, and the file
+    validates clean (test_export_withdrawals.py: the same for a line break, round trip and all)."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
@@ -1190,33 +1198,37 @@ def test_a_deferral_validate_refuses_in_the_hesa_xml_is_noted_as_refused(synced,
         client.defer(first["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "=family reasons, see SRS"})
         client.defer(second["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "family reasons"})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert refusals(result) == [
-        f"{noted_as(first)}: validate and sync of this file refuse it: spreadsheet_formula (defer_reason); "
-        "`register-batch validate` on the file says why. Register holds it as its service or an earlier rule let it be"
+    assert refusals(result) == []
+    assert [n.message.split(" (the json")[0] for n in result.notes if n.message.startswith("deferred in")] == [
+        FORMULA_LEFT_OUT
     ]
+    assert [n.trainee_id for n in result.notes if n.message.startswith("deferred in")] == [first["trainee_id"]]
+    students = {s.findtext("F_HUSID"): s for s in etree.parse(str(out)).iter("Student")}
+    assert students[first["hesa_id"]].findtext("DEFER_REASON") == "NULL"
+    assert students[first["hesa_id"]].findtext("DEFER_DATE") == "2026-02-01"
+    assert students[second["hesa_id"]].findtext("DEFER_REASON") == "family reasons"
     checked = validated(out, tmp_path)
-    assert checked.exit_code == 1, checked.output
+    assert checked.exit_code == 0, checked.output
     report = json.loads((tmp_path / "r-xml" / "report.json").read_text(encoding="utf-8"))
-    assert {(i["hesa_id"], i["field"], i["code"]) for i in report["issues"] if i["severity"] == "error"} == {
-        (first["hesa_id"], "defer_reason", "spreadsheet_formula")
-    }
+    assert [i for i in report["issues"] if i["severity"] == "error"] == []
 
 
 @pytest.mark.parametrize("reason", [" =sum(1)", "\u00a0=x"], ids=["space", "no-break space"])
-def test_a_deferral_reason_with_a_space_before_its_formula_is_noted_as_refused(synced, tmp_path, reason):
+def test_a_deferral_reason_with_a_space_before_its_formula_is_left_out_too(synced, tmp_path, reason):
     """review84 F2: the readers trim a value (a no-break space too) before validate checks it, and the export's
-    read-back check did not: a defer_reason ` =sum(1)` was not noted, and validate of the file refused the Student."""
+    read-back check did not: a defer_reason ` =sum(1)` was not seen, and validate of the file refused the Student.
+    Checked as it reads back, it is left out as a reason starting with `=` is."""
     emulator, _source = synced
     out = tmp_path / "held.xml"
     with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
         [first] = list(client.iter_trainees(academic_cycle=2025))[:1]
         client.defer(first["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": reason})
         result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
-    assert [note.split(": ", 1)[1] for note in refusals(result)] == [
-        "validate and sync of this file refuse it: spreadsheet_formula (defer_reason); `register-batch validate` on "
-        "the file says why. Register holds it as its service or an earlier rule let it be"
+    assert [n.message.split(" (the json")[0] for n in result.notes if n.message.startswith("deferred in")] == [
+        FORMULA_LEFT_OUT
     ]
-    assert validated(out, tmp_path).exit_code == 1
+    assert refusals(result) == []
+    assert validated(out, tmp_path).exit_code == 0
 
 
 @pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])

@@ -3,7 +3,8 @@ inside a Student (formats.md, Withdrawals and deferrals), as it writes a deferra
 a migration lead's rehearsal (export one environment, sync the file into another) brought every withdrawn trainee
 back in training, 11 of 500 (review157 F2). A withdrawal Register holds without its reasons, trigger or future
 interest (which the API needs now, register-api.md §3.9) still gets the note: written, it would read back refused. So
-does one validate of the file would refuse (a reason's text with a line break, review160 F2), with why.
+does one validate of the file would refuse (a reason's text with a line break, review160 F2), with why. A deferral
+whose reason validate would refuse is written with its date only, which is all a deferral needs (§3.10), with a note.
 Against the emulator over 127.0.0.1, the file validated and synced as a user would."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from register_batch.api import RateLimiter, RegisterClient
 from register_batch.cli import cli
 from register_batch.emulator import start_emulator
 from register_batch.export import GRADUATION_NOTE, ExportResult, HesaXmlWriter, export_trainees, state_note
+from register_batch.model import Issue, Severity
 from register_batch.sync import sync_files
 from trainee_extracts import extract
 
@@ -211,3 +213,88 @@ def test_a_withdrawal_validate_refuses_is_not_written_and_the_note_names_the_rul
         f"as a spreadsheet formula does, which validate refuses (spreadsheet_formula): {IN_TRAINING}"
     ]
     assert _validated(out, tmp_path)["issues"] == []
+
+
+# What a deferred trainee's note says when its reason is left out (state_note).
+REASON_LEFT_OUT = (
+    "the HESA XML export writes the deferral with its date only (DEFER_REASON NULL), so the Student reads back "
+    "deferred without the reason (the json and jsonl exports hold it; `--status deferred` exports only those)"
+)
+
+
+def test_a_deferral_reason_validate_would_refuse_is_left_out_and_the_student_reads_back_deferred(
+    tmp_path: Path,
+) -> None:
+    """A defer_reason typed in Register's service with a line break was written as DEFER_REASON, and validate and sync
+    of the file refused the whole Student: a rehearsal's sync into another Register lost the trainee, and a sync
+    back into its own said it invalid, every run. A deferral needs only its date (register-api.md §3.10), so the
+    export writes it without the reason, with a note saying why: the Student reads back deferred, syncs back
+    unchanged (a blank reason is no difference) and creates the trainee deferred elsewhere. Leaving the whole deferral
+    out, as a refused withdrawal is, would make every sync of the file warn sync_state_differs."""
+    out = tmp_path / "held.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            broken, whole = list(client.iter_trainees(academic_cycle=2025))
+            reason = "Family illness\nback in spring"
+            client.defer(broken["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": reason})
+            client.defer(whole["trainee_id"], {"defer_date": "2026-02-02", "defer_reason": "health"})
+            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+        said = [note for note in result.notes if note.message != GRADUATION_NOTE]  # its degree's, beside
+        assert [str(note) for note in said] == [
+            f"trainee {broken['trainee_id']}: deferred in Register, but its deferral's defer_reason holds a line "
+            f"break, which validate refuses (control_character): {REASON_LEFT_OUT}"
+        ]
+        students = {s.findtext("F_HUSID"): s for s in etree.parse(str(out)).iter("Student")}
+        deferred = {h: (s.findtext("DEFER_DATE"), s.findtext("DEFER_REASON")) for h, s in students.items()}
+        assert deferred == {broken["hesa_id"]: ("2026-02-01", "NULL"), whole["hesa_id"]: ("2026-02-02", "health")}
+
+        assert _validated(out, tmp_path)["issues"] == []
+
+        # Synced back into the Register it came from: nothing to send, and no warning of the reason it leaves out.
+        back = sync_files([str(out)], sync_options(source, tmp_path, TOKEN, report_dir=tmp_path / "back"))
+        assert back.exit_code == 0 and back.actions == {"unchanged": 2}, back.summary_line()
+        assert not [r for r in back.results if r.warnings()], [r.warnings() for r in back.results]
+
+    # Synced into a fresh Register: both created deferred, the one on its date without the reason.
+    with start_emulator(tokens=[OTHER], ukprns={OTHER: broken["ukprn"]}, rate_limit=None, as_of=AS_OF) as fresh:
+        moved = sync_files([str(out)], sync_options(fresh, tmp_path / "fresh", OTHER))
+        assert moved.exit_code == 0, moved.summary_line()
+        assert moved.summary_line().startswith("2 records: 2 created (2 then deferred)."), moved.summary_line()
+        with RegisterClient(fresh.url, OTHER, limiter=RateLimiter(1000, 1)) as client:
+            landed = {t["hesa_id"]: t for t in client.iter_trainees(academic_cycle=2025)}
+    held = {h: (t["state"], t["defer_date"], t["defer_reason"]) for h, t in landed.items()}
+    assert held == {
+        broken["hesa_id"]: ("deferred", "2026-02-01", None),
+        whole["hesa_id"]: ("deferred", "2026-02-02", "health"),
+    }
+
+
+def test_a_deferral_note_names_each_rule_its_reason_is_refused_by() -> None:
+    """What the note says of a reason refused by other rules, by what it holds, not the text (notes are printed); a
+    deferral whose reason is not refused gets no note (written whole)."""
+    trainee = {"trainee_id": "t1", "state": "deferred", "defer_date": "2026-02-01", "defer_reason": "x"}
+    refused = [
+        Issue(
+            input="export",
+            code="spreadsheet_formula",
+            severity=Severity.ERROR,
+            message="",
+            field="defer_reason",
+            value="=see",
+        ),
+        Issue(
+            input="export",
+            code="lost_letter",
+            severity=Severity.ERROR,
+            message="",
+            field="defer_reason",
+            value="Ma?gorzata",
+        ),
+    ]
+    assert state_note(trainee, "hesa-xml", refused) == (
+        "deferred in Register, but its deferral's defer_reason starts with `=`, as a spreadsheet formula does, which "
+        "validate refuses (spreadsheet_formula); its deferral's defer_reason has a `?` where a letter should be, "
+        f"which validate refuses (lost_letter): {REASON_LEFT_OUT}"
+    )
+    assert state_note(trainee, "hesa-xml") is None

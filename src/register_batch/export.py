@@ -85,7 +85,9 @@ STATE_HOLDERS = {
 # DEFER_*: without them a rehearsal's sync of the file brought every withdrawn trainee back in training (review157
 # F2). Only one Register holds whole is written: one held without the reasons, trigger or future interest the API
 # now needs (§3.9: a withdrawal made before it did) would read back as an invalid record, and stays a note. So does one
-# validate of the file would refuse (a reason's text with a line break: `withdrawal_refusals`, review160 F2).
+# validate of the file would refuse (a reason's text with a line break: `read_back_notes`, review160 F2). A deferral
+# needs only its date (§3.10): one whose reason validate would refuse is written without the reason, with a note, and
+# reads back deferred (left out whole, every sync of the file would warn sync_state_differs).
 # The values a withdrawal or deferral needs (§3.9, §3.10), by request field, as a note names them when Register holds
 # one without them (`_lacking`).
 WITHDRAWAL_NEEDS = {
@@ -126,15 +128,22 @@ def null_notes(body: dict[str, Any], *, refused: Collection[str]) -> list[str]:
 
 def state_note(trainee: dict[str, Any], to: str, refused: Collection[Issue] = ()) -> str | None:
     """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None. `refused`:
-    what validate of the HESA XML would refuse in the trainee's withdrawal (`withdrawal_refusals`), which is then not
-    written either, and the note says why."""
+    what validate of the HESA XML would refuse in the trainee's withdrawal or deferral (`read_back_notes`), which is
+    then not written (of a deferral, its reason only: `HesaXmlWriter.write`), and the note says why."""
     state = str(trainee.get("state"))
     if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
     only = f"; `--status {state}` exports only those" if state in STATUSES else ""
     kept = f"reads as a trainee in training (the json and jsonl exports hold the state and its dates{only})"
-    if to == "hesa-xml" and state == "withdrawn" and refused:
-        why = "; ".join(dict.fromkeys(_refused_withdrawal(issue) for issue in refused))
+    if to == "hesa-xml" and state in ("withdrawn", "deferred") and refused:
+        noun = "withdrawal" if state == "withdrawn" else "deferral"
+        why = "; ".join(dict.fromkeys(_refused_value(issue, noun) for issue in refused))
+        if state == "deferred":
+            return (
+                f"deferred in Register, but {why}: the HESA XML export writes the deferral with its date only "
+                "(DEFER_REASON NULL), so the Student reads back deferred without the reason (the json and jsonl "
+                f"exports hold it{only})"
+            )
         written = "the HESA XML export writes no withdrawal for it, so the Student"
         return f"withdrawn in Register, but {why}: {written} {kept}"
     if to == "hesa-xml" and state in ("withdrawn", "deferred"):
@@ -161,8 +170,8 @@ def _joined(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-# What a withdrawal's value is that validate refuses, by rule code, as a note says it: by what the value holds, not the
-# value (notes are printed, and a reason's text can be personal data). Another code is named only.
+# What a withdrawal's or deferral's value is that validate refuses, by rule code, as a note says it: by what the value
+# holds, not the value (notes are printed, and a reason's text can be personal data). Another code is named only.
 _REFUSED_TEXT = {
     "spreadsheet_formula": "starts with `=`, as a spreadsheet formula does",
     "spreadsheet_error": "is a spreadsheet's error value",
@@ -171,9 +180,10 @@ _REFUSED_TEXT = {
 }
 
 
-def _refused_withdrawal(issue: Issue) -> str:
-    """`its withdrawal's another_reason holds a line break, which validate refuses (control_character)`; for a rule
-    not in _REFUSED_TEXT, `validate refuses its withdrawal's reasons (withdrawal_reasons_invalid)`."""
+def _refused_value(issue: Issue, noun: str) -> str:
+    """`its withdrawal's another_reason holds a line break, which validate refuses (control_character)` (`noun`:
+    withdrawal or deferral); for a rule not in _REFUSED_TEXT, `validate refuses its withdrawal's reasons
+    (withdrawal_reasons_invalid)`."""
     name = str(issue.field).removeprefix("withdrawal_")
     value = str(issue.value)
     if issue.code == "control_character":
@@ -182,8 +192,8 @@ def _refused_withdrawal(issue: Issue) -> str:
     else:
         what = _REFUSED_TEXT.get(issue.code)
     if what is None:
-        return f"validate refuses its withdrawal's {name} ({issue.code})"
-    return f"its withdrawal's {name} {what}, which validate refuses ({issue.code})"
+        return f"validate refuses its {noun}'s {name} ({issue.code})"
+    return f"its {noun}'s {name} {what}, which validate refuses ({issue.code})"
 
 
 def missing_note(trainee: dict[str, Any], to: str) -> str | None:
@@ -219,8 +229,9 @@ def read_back_issues(
     """The errors validate (and sync) of the file finds in a trainee's row or Student: `held`, what the file holds of
     the trainee's body as it reads back (the writer's `held`: in HESA XML, without a value that is the text `Null`),
     checked with its legacy codes read as validate reads them (`read_by`, review44 F6), and with the deferral and
-    withdrawal the HESA XML writes (`deferral`: a defer_reason starting with `=` refuses the Student, review82 F2;
-    `withdrawal`: one Register holds with a reason its rules now refuse, say)."""
+    withdrawal the HESA XML writes (`deferral`: a defer_reason starting with `=`, review82 F2; `withdrawal`: one
+    Register holds with a reason its rules now refuse, say), what of which is refused the export leaves out
+    (`read_back_notes`)."""
     issues = validator.check_body(held, read_by, deferral=deferral, withdrawal=withdrawal)
     return [issue for issue in issues if issue.is_error]
 
@@ -268,26 +279,30 @@ def read_back_notes(
     validator: Validator,
     read_by: Mapper | None,
     duplicates: InFileDuplicates | None = None,
-    *,
-    withdrawal_written: bool = True,
-) -> tuple[list[str], list[str]]:
-    """What validate (and sync) of the file say of a trainee's row or Student, checked as it reads back (`held_of`,
-    the writer's `held`): the notes put before the writer's (Register holds no value for a required field:
-    missing_note; else another refusal: refused_note) and those after them (a value that is the text `Null` in HESA
-    XML, which a refusal for want of it follows from: null_notes). What it reads back as is also given to
-    `duplicates`, for the checks across the file. `withdrawal_written`: False when the HESA XML leaves out a withdrawal
-    it would refuse (`withdrawal_refusals`)."""
+) -> tuple[list[str], list[str], list[Issue]]:
+    """What validate (and sync) of the file say of a trainee's row or Student, checked once as it reads back
+    (`held_of`, the writer's `held`), before it is written: the notes put before the writer's (Register holds no value
+    for a required field: missing_note; else another refusal: refused_note), those after them (a value that is the
+    text `Null` in HESA XML, which a refusal for want of it follows from: null_notes), and what of the withdrawal or
+    deferral the HESA XML would write validate refuses (a reason's text typed in Register's service with a line
+    break, a tab or a lost letter, say), which the writer then leaves out (`HesaXmlWriter.write`) and `state_note`
+    names: written, it made the whole Student refused (review160 F2; the API cannot change a withdrawal or a
+    deferral, so it cannot be corrected in Register). The notes are of the Student without it. What the row or
+    Student reads back as is also given to `duplicates`, for the checks across the file."""
     body = request_body(trainee)
     held = as_read(held_of(body))
     if duplicates is not None:
         duplicates.add(_trainee_id(trainee), held)
     deferral = as_read(xml_deferral(trainee)) if to == "hesa-xml" else None
-    withdrawal = as_read(xml_withdrawal(trainee)) if to == "hesa-xml" and withdrawal_written else None
-    issues = read_back_issues(held, validator, read_by, deferral=deferral, withdrawal=withdrawal)
+    withdrawal = as_read(xml_withdrawal(trainee)) if to == "hesa-xml" else None
+    issues: list[Issue] = []
+    refused: list[Issue] = []
+    for issue in read_back_issues(held, validator, read_by, deferral=deferral, withdrawal=withdrawal):
+        (refused if issue.field in LEFT_OUT_WHEN_REFUSED else issues).append(issue)
     if (first := missing_note(trainee, to)) is None:
         first = refused_note(issues, held, body)
     last = null_notes(body, refused=required_fields(issues)) if to == "hesa-xml" else []
-    return ([] if first is None else [first]), last
+    return ([] if first is None else [first]), last, refused
 
 
 @overload
@@ -395,25 +410,10 @@ def xml_withdrawal(trainee: dict[str, Any]) -> dict[str, Any] | None:
 
 
 _WITHDRAWAL_LABELS = frozenset(HELD_WITHDRAWAL.values())  # how validate names a withdrawal's fields
-
-
-def withdrawal_refusals(
-    trainee: dict[str, Any],
-    held_of: Callable[[dict[str, Any]], dict[str, Any]],
-    validator: Validator,
-    read_by: Mapper | None,
-) -> list[Issue]:
-    """The errors validate (and sync) of the HESA XML would find in the withdrawal it writes of a trainee
-    (`xml_withdrawal`), checked as the Student reads back (`held_of`, the writer's `held`): a reason's text typed in
-    Register's service with a line break, a tab or a lost letter, say. Such a withdrawal is not written: written, it
-    made the whole Student refused, where without it the trainee reads back in training, with a note (review160 F2;
-    the API cannot change a withdrawal, so it cannot be corrected in Register)."""
-    withdrawal = xml_withdrawal(trainee)
-    if withdrawal is None:
-        return []
-    held = as_read(held_of(request_body(trainee)))
-    issues = read_back_issues(held, validator, read_by, withdrawal=as_read(withdrawal))
-    return [issue for issue in issues if issue.field in _WITHDRAWAL_LABELS]
+# The fields of a withdrawal or deferral the HESA XML leaves out when validate of the file would refuse them
+# (`read_back_notes`): a withdrawal's, which is then left out whole (a withdrawal needs each of its values, §3.9), and
+# a deferral's reason, which alone is (a deferral needs only its date, §3.10).
+LEFT_OUT_WHEN_REFUSED = _WITHDRAWAL_LABELS | {HELD_DEFERRAL["defer_reason"]}
 
 
 LISTED_UNDER_IT = "Register lists its trainees under that UKPRN"  # how a token's provider is known, at the least
@@ -580,9 +580,10 @@ class HesaXmlWriter:
             degree, [degree_type_key(degree) if api == "degree_type" else api for api, _t in self.degree_tags]
         )
 
-    def write(self, trainee: dict[str, Any], *, withdrawal: bool = True) -> list[str]:
-        """Write a trainee's Student; `withdrawal=False` leaves out the withdrawal Register holds (one validate of the
-        file would refuse: `withdrawal_refusals`)."""
+    def write(self, trainee: dict[str, Any], *, refused: Collection[str] = ()) -> list[str]:
+        """Write a trainee's Student. `refused`: the fields of its withdrawal or deferral that validate of the file
+        would refuse (`read_back_notes`): a withdrawal with one is left out whole, a deferral's reason alone (the
+        deferral is written with its date, which is all it needs: §3.10)."""
         body = request_body(trainee)
         self._escaped: list[str] = []
         self._broken: list[str] = []
@@ -599,8 +600,8 @@ class HesaXmlWriter:
             self._leaf(student, tag, _hesa_code(api, body.get(api)))
         if (deferral := xml_deferral(trainee)) is not None:
             for field, tag in self.deferral_tags:
-                self._leaf(student, tag, deferral.get(field))
-        if withdrawal and (held_withdrawal := xml_withdrawal(trainee)) is not None:
+                self._leaf(student, tag, None if HELD_DEFERRAL[field] in refused else deferral.get(field))
+        if _WITHDRAWAL_LABELS.isdisjoint(refused) and (held_withdrawal := xml_withdrawal(trainee)) is not None:
             for field, tag in self.withdrawal_tags:
                 value = held_withdrawal.get(field)
                 if isinstance(value, list):  # the reasons, one code each: the reader splits them at `;` (formats.md)
@@ -786,19 +787,18 @@ def export_trainees(
                     if ukprn is not None and str(listed) != ukprn:
                         raise another_providers(str(listed), ukprn, ukprn_source)
                     providers.add(str(listed))
+                first: list[str] = []
+                last: list[str] = []
                 refused: list[Issue] = []
-                if to == "hesa-xml" and validator is not None:
-                    refused = withdrawal_refusals(trainee, writer.held, validator, read_by)
-                    said = writer.write(trainee, withdrawal=not refused)
+                if validator is not None:  # checked once, before it is written: what is refused is left out
+                    first, last, refused = read_back_notes(trainee, to, writer.held, validator, read_by, duplicates)
+                if to == "hesa-xml":
+                    said = writer.write(trainee, refused={str(issue.field) for issue in refused})
                 else:
                     said = writer.write(request_body(trainee) if to == "register-csv" else trainee)
                 if (dropped := disabilities_note(trainee, to)) is not None:
                     said = [dropped, *said]
-                if validator is not None:
-                    first, last = read_back_notes(
-                        trainee, to, writer.held, validator, read_by, duplicates, withdrawal_written=not refused
-                    )
-                    said = [*first, *said, *last]
+                said = [*first, *said, *last]
                 if (held := state_note(trainee, to, refused)) is not None:
                     said = [held, *said]
                 notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
