@@ -1644,8 +1644,9 @@ def test_log_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkeypatch
         record = logging.LogRecord("register_batch", logging.WARNING, __file__, 1, "a warning", None, None)
         record.created, record.msecs = 1796401448.25, 250.0  # 2026-12-04 16:24:08.25 UTC; 06:09 next day in Chatham
         line = _OneLine("%(asctime)s %(levelname)s: %(message)s").format(record)
-        # ISO 8601 with its date, as the progress lines are stamped: one form in a cron log (review157 F4)
-        assert line == "2026-12-04T16:24:08Z WARNING: a warning"
+        # ISO 8601 with its date, as the progress lines are stamped: one form in a cron log (review157 F4); with its
+        # milliseconds, which that form lost, and which a nightly job's operator matches a server's log lines by
+        assert line == "2026-12-04T16:24:08.250Z WARNING: a warning"
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import io
 import re
 import subprocess
@@ -71,8 +72,9 @@ def test_a_plain_line_comes_five_seconds_after_the_last_and_starts_with_the_time
         "Validating: 20/100 records (4.0/s, about 20 s left)",
         "Validating: 40/100 records (4.0/s, about 15 s left)",
     ]
-    # the date and time, ISO 8601 in UTC, as the log lines are (cli._OneLine): one form in a cron log (review157 F4)
-    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    # the date and time, ISO 8601 in UTC, as the log lines are (cli._OneLine): one form in a cron log (review157 F4),
+    # to the millisecond (to be matched with a server's log lines)
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
     assert all(re.fullmatch(stamp, line.split(" ", 1)[0]) for line in stream.getvalue().splitlines())
 
 
@@ -89,8 +91,9 @@ def test_progress_lines_are_stamped_in_utc_whatever_tz_the_job_runs_under(monkey
             after = time.time()
         stamp, said = stream.getvalue().split(" ", 1)
         assert said == "Listing what Register holds\n"
-        utc = {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment)) for moment in (before, after)}
-        assert stamp in utc
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), stamp  # UTC, to the millisecond
+        at = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(stamp[20:23])
+        assert round(before * 1000) <= at <= round(after * 1000), stamp
         assert stamp[11:16] != time.strftime("%H:%M", time.localtime(before))  # Chatham is 13:45 ahead: not local
     finally:
         monkeypatch.undo()

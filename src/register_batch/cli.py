@@ -47,7 +47,7 @@ from register_batch.commands.common import (
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError, Worded
-from register_batch.progress import STAMP
+from register_batch.progress import utc_stamp
 from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
@@ -96,13 +96,14 @@ class _OneLine(logging.Formatter):
     extract could hold ESC, or a line break forging a line in a nightly job's log); a traceback (-vv) keeps its
     lines. Stamped in UTC, marked Z, as the progress lines, the "run again after" hints and the report folders are:
     one clock in a cron log, whatever TZ the job runs under (review60 F3); in the progress lines' ISO 8601 form, with
-    the date, not `2026-12-07 04:43:00,142Z` beside `04:43:06Z` (review157 F4)."""
+    the date, not `2026-12-07 04:43:00,142Z` beside `04:43:06Z` (review157 F4), and the milliseconds that form first
+    lost (progress.utc_stamp)."""
 
     def converter(self, seconds: float | None) -> time.struct_time:
         return time.gmtime(seconds)
 
-    default_time_format = STAMP
-    default_msec_format = None
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return super().formatTime(record, datefmt) if datefmt else utc_stamp(record.created)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return printable(super().formatMessage(record))

@@ -71,9 +71,13 @@ class DropWhenGone:
         return getattr(self._stream, name)
 
 
-# How a plain line (and the command line's log line, cli._OneLine) is stamped: ISO 8601 in UTC, date and time, so that
-# a cron log has one form to grep and parse, and a run past midnight dates its lines (review157 F4).
-STAMP = "%Y-%m-%dT%H:%M:%SZ"
+def utc_stamp(seconds: float) -> str:
+    """How a plain line (and the command line's log line, cli._OneLine) is stamped, `seconds` after the epoch: ISO
+    8601 in UTC, date and time to the millisecond (2026-12-07T07:10:35.123Z), so that a cron log has one form to grep
+    and parse, a run past midnight dates its lines (review157 F4), and a nightly job's operator can match its lines
+    with Register's or a proxy's, which seconds alone could not (a second holds several requests)."""
+    whole, millis = divmod(round(seconds * 1000), 1000)  # (the float's .123 is .12299..., not cut to .122)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{millis:03d}Z"
 
 
 class Task:
@@ -416,7 +420,7 @@ class Progress:
         if self._rich is not None:
             self._rich.console.print(message)
         else:
-            stamp = time.strftime(STAMP, time.gmtime())  # UTC, as the log lines (cli._OneLine)
+            stamp = utc_stamp(time.time())  # UTC, as the log lines (cli._OneLine)
             print(f"{stamp} {message}", file=self._out, flush=True)
         if self._out.gone:
             self.enabled = False  # nothing more to show it on

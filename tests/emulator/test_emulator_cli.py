@@ -119,6 +119,26 @@ def test_a_second_stop_signal_while_it_stops_still_stops_it_cleanly(second):
     assert (process.returncode, out, err) == (0, "Emulator stopped.\n", "")
 
 
+STALLED_TOKEN = "subprocess-test-token"
+DRAINING = "Stopping: finishing 1 request in flight (up to 5 s); press Ctrl-C again to drop it.\n"
+
+
+def _stalled_request(line: str) -> socket.socket:
+    """A create sent to the emulator that said `line` (where it listens) whose client stalls in its body: in flight
+    until the stop gives up waiting for it (DRAIN_SECONDS) or a second signal drops it."""
+    port = int(re.search(r":(\d+)/api/", line).group(1))
+    stalled = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stalled.sendall(
+        f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {STALLED_TOKEN}\r\n"
+        "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
+    )
+    # Its headers are read (the 100 comes as they are): the request is in flight, waiting for the rest of its body.
+    assert stalled.recv(100).startswith(b"HTTP/1.1 100 ")
+    stalled.sendall(b"{")
+    time.sleep(0.2)
+    return stalled
+
+
 @pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM, None], ids=["SIGINT", "SIGTERM", "none"])
 def test_a_second_stop_signal_while_it_waits_for_a_request_in_flight_drops_it_at_once(second):
     """A Ctrl-C lets the requests in flight be answered, for up to DRAIN_SECONDS (5 s): a client stalled in its body
@@ -126,19 +146,9 @@ def test_a_second_stop_signal_while_it_waits_for_a_request_in_flight_drops_it_at
     sync's second Ctrl-C or SIGTERM stops at once): one line, exit 3. (A request held by --latency-ms or the timeout
     fault is no such wait: the stop carries out or drops those at once.) With no second signal, the request still in
     flight after the 5 s is dropped, and said so, the same way (review159 F3: "Emulator stopped.", exit 0)."""
-    token = "subprocess-test-token"
-    process, line = _start("--token", token, "--rate-limit", "0")
+    process, line = _start("--token", STALLED_TOKEN, "--rate-limit", "0")
     try:
-        port = int(re.search(r":(\d+)/api/", line).group(1))
-        stalled = socket.create_connection(("127.0.0.1", port), timeout=10)
-        stalled.sendall(
-            f"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-            "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n".encode()
-        )
-        # Its headers are read (the 100 comes as they are): the request is in flight, waiting for the rest of its body.
-        assert stalled.recv(100).startswith(b"HTTP/1.1 100 ")
-        stalled.sendall(b"{")
-        time.sleep(0.2)
+        stalled = _stalled_request(line)
         process.send_signal(signal.SIGINT)
         readable, _, _ = select.select([stalled], [], [], 0.5)
         assert not readable and process.poll() is None  # the stop waits for the request: not shut, still running
@@ -153,8 +163,35 @@ def test_a_second_stop_signal_while_it_waits_for_a_request_in_flight_drops_it_at
         if process.poll() is None:
             _stop(process, signal.SIGKILL)
     assert (process.returncode, out) == (3, ""), err
-    assert err == "register-batch: interrupted: the emulator stopped without answering 1 request in flight\n"
+    assert err == f"{DRAINING}register-batch: interrupted: the emulator stopped without answering 1 request in flight\n"
     assert took < 2.5 if second is not None else took > 4  # not the 5 s the stop waits, or all of it
+
+
+def test_a_ctrl_c_that_waits_for_a_request_in_flight_says_so_at_once():
+    """The first Ctrl-C waited (up to 5 s) for the requests in flight without a word: the emulator looked hung to the
+    person who pressed it. It says at once what it waits for and how not to, on stderr, while it waits."""
+    process, line = _start("--token", STALLED_TOKEN, "--rate-limit", "0")
+    try:
+        stalled = _stalled_request(line)
+        process.send_signal(signal.SIGINT)
+        timer = threading.Timer(3, process.kill)  # a line that never comes: killed, and the line read is empty
+        timer.start()
+        try:
+            said = process.stderr.readline()
+        finally:
+            timer.cancel()
+        still_waiting = process.poll() is None
+        process.send_signal(signal.SIGINT)
+        _out, err = _stop_waited(process)
+        stalled.close()
+    finally:
+        if process.poll() is None:
+            _stop(process, signal.SIGKILL)
+    assert (said, still_waiting) == (DRAINING, True)
+    assert (process.returncode, err) == (
+        3,
+        "register-batch: interrupted: the emulator stopped without answering 1 request in flight\n",
+    )
 
 
 def test_a_stop_signal_lets_a_request_in_flight_be_answered_and_kept(tmp_path):

@@ -149,3 +149,31 @@ def test_sync_to_a_real_target_says_the_missing_input_before_any_target_line(tmp
         done = run_cli([*args, "--state-dir", "state"], tmp_path, _env(tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", "register-batch: error: nosuch.xml: no such file\n")
     assert _left(tmp_path) == ["present.xml"]
+
+
+@pytest.mark.parametrize("fmt", ["register-csv", "hesa-csv", "hesa-xml"])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"\xef\xbb\xbf", "bom.csv"), (b"   \r\n\n\t", "ws.csv"), (b"\xef\xbb\xbf \r\n", "bomws.xml")],
+    ids=["a byte-order mark alone", "whitespace alone", "both"],
+)
+def test_sync_with_the_format_given_refuses_a_blank_file_before_it_starts_anything(tmp_path, fmt, content, name):
+    """review160 F1's early check told a file that is a byte-order mark or whitespace alone empty only when it told
+    its format: with `--format` given, the embedded emulator started, its state dir was made and a `Target:` line
+    printed before reading refused the file (as "no XML element found" or "the first line is blank"). It is refused
+    first, in the one line said without `--format`, whatever the target: no request is sent to a real one."""
+    (tmp_path / name).write_bytes(content)
+    said = f"register-batch: error: {name}: the file is empty\n"
+    before = _left(tmp_path)
+    done = run_cli(["sync", name, "--format", fmt, "--state-dir", "state/fresh"], tmp_path, _env(tmp_path))
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", said)
+    assert _left(tmp_path) == before  # no embedded emulator's data, no state dir
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    token.chmod(0o600)
+    with start_emulator(tokens=[TOKEN], rate_limit=None) as emulator:
+        args = ["sync", name, "--format", fmt, "--target", emulator.url, "--token-file", str(token)]
+        done = run_cli([*args, "--state-dir", "state"], tmp_path, _env(tmp_path))
+        asked = emulator.snapshot()["requests"]["total"]
+    assert (done.returncode, done.stdout, done.stderr, asked) == (2, "", said, 0)
+    assert _left(tmp_path) == before

@@ -2316,6 +2316,10 @@ def test_an_embedded_emulator_database_damaged_past_its_first_pages_exits_2_with
     assert (state / "ledger.sqlite3").read_bytes() == ledger_before
 
 
+# How a log or progress line is stamped: ISO 8601 in UTC, with the date and milliseconds.
+MS_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
 @pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "default"])
 def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quiet):
     """`-q` is for nightly jobs whose stderr is mailed: a 503 the client retries past is not news; without `-q`
@@ -2346,10 +2350,11 @@ def test_quiet_leaves_out_the_retries_the_run_rides_out(emulator, tmp_path, quie
     else:
         assert len(retried) == 1 and "503" in retried[0], done.stderr
         # time (UTC, marked Z), level and words: the logger's name (which module spoke) only with -vv
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ WARNING: GET /trainees\b.*503.*; retrying", retried[0])
+        # to the millisecond, to be matched with a server's log lines
+        assert re.fullmatch(rf"{MS_STAMP} WARNING: GET /trainees\b.*503.*; retrying", retried[0])
         # the progress lines of the same log (standard error, not a terminal) are stamped the same way (review157 F4)
         stamps = {stamp for line in done.stderr.splitlines() if (stamp := line.split(" ", 1)[0]).endswith("Z")}
-        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp) for stamp in stamps), done.stderr
+        assert all(re.fullmatch(MS_STAMP, stamp) for stamp in stamps), done.stderr
 
 
 def test_a_token_given_as_a_plain_string_syncs_and_never_shows_in_the_options_repr(emulator, tmp_path):

@@ -47,6 +47,21 @@ def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
+def _say_draining(in_flight: int) -> None:
+    """On the first Ctrl-C, while the stop waits for the requests in flight (up to DRAIN_SECONDS): what it waits for
+    and how not to, so that the person who pressed it does not take the wait for a hang (with -q too; on stderr, as
+    the line said if they are dropped). Not on SIGTERM or SIGHUP: a supervisor's or a closed terminal's, no one to
+    press Ctrl-C again."""
+    from register_batch.emulator.server import DRAIN_SECONDS
+
+    them = "them" if in_flight != 1 else "it"
+    echo(
+        f"Stopping: finishing {in_flight} request{'s' * (in_flight != 1)} in flight (up to {DRAIN_SECONDS:g} s); "
+        f"press Ctrl-C again to drop {them}.",
+        err=True,
+    )
+
+
 @click.command(context_settings=CONTEXT)
 @click.option(
     "--host",
@@ -211,11 +226,13 @@ def emulator(
     # A flag, not a threading.Event: the handler runs in the main thread between two of its bytecodes, and may land
     # while that thread holds the Event's lock (inside `wait`), which `set` would then wait for for ever.
     stopping = False
+    interrupted = False  # the first stop signal was a Ctrl-C: someone at the terminal waits for it to stop
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
+        nonlocal stopping, interrupted
         if not stopping:
             stopping = True
+            interrupted = signum == signal.SIGINT
         elif signum != getattr(signal, "SIGHUP", None):  # as a sync's: a second hang-up is no one's impatience
             # The stop waits up to DRAIN_SECONDS for the requests in flight (a client stalled in its body): cut short.
             server.drop_in_flight()
@@ -241,7 +258,7 @@ def emulator(
         # wait (up to DRAIN_SECONDS) for requests in flight, which are dropped unanswered. After it, the command line
         # ignores them (cli.main) as it exits. Requests dropped are said, and exit 3, whether a second signal cut the
         # wait short or the wait ran out: a client's stalled upload was otherwise dropped without a word (review159 F3).
-        dropped = server.stop()
+        dropped = server.stop(draining=_say_draining if interrupted else None)
         if dropped:
             raise Failure(
                 f"interrupted: the emulator stopped without answering {dropped} request{'s' if dropped != 1 else ''} "

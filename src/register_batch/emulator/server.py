@@ -367,10 +367,12 @@ class Emulator:
             self._serving = True
         self._server.serve_forever(poll_interval=0.02)
 
-    def stop(self, timeout: float = DRAIN_SECONDS) -> int:
+    def stop(self, timeout: float = DRAIN_SECONDS, draining: Callable[[int], None] | None = None) -> int:
         """Stop in order: accept no more connections and close the idle ones, let the requests in flight be carried
         out and answered (for up to `timeout` seconds, or until `drop_in_flight()`; then they are dropped), then close
-        the store. Returns how many requests in flight it dropped so, unanswered.
+        the store. Returns how many requests in flight it dropped so, unanswered. `draining` is told how many requests
+        are in flight as it begins to wait for them (not called when there is none): for the foreground emulator to
+        say what it waits for, as a wait of seconds looked hung.
 
         A request held by the `timeout` fault is dropped at once, not waited for; one waiting out the latency is
         carried out now. A request read once the stop began is not carried out: its connection is closed unanswered.
@@ -395,6 +397,10 @@ class Emulator:
                 self._server.shutdown()
             self._server.server_close()  # a connection asked for from now on is refused
             deadline = time.monotonic() + timeout
+            with self._requests_changed:
+                in_flight = 0 if self._dropping else len(self._busy)
+            if in_flight and draining is not None:
+                draining(in_flight)  # not under the lock: a second Ctrl-C's drop_in_flight() may come meanwhile
             with self._requests_changed:
                 while self._busy and not self._dropping and (left := deadline - time.monotonic()) > 0:
                     self._requests_changed.wait(left)

@@ -42,6 +42,7 @@ from register_batch.readers.detect import (
     is_gzip,
     is_zip,
     refuse_text_given_as_xml,
+    without_bom,
 )
 from register_batch.readers.hesa_xml import (
     NO_XML_ELEMENT,
@@ -538,14 +539,15 @@ def input_paths(paths: Iterable[StrPath]) -> list[str]:
 def check_inputs_open(paths: Iterable[StrPath], fmt: str = "auto", config: MappingConfig | None = None) -> list[str]:
     """The inputs (`input_paths`), each opened and looked into no further than its extracts' first bytes:
     UnusableInput for one that is not there, a folder, not to be read, no regular file, a zip holding no extract (or
-    other files besides), or a file (or the gzip file's content, or a zip's member) that is empty, of a kind no
-    reader takes (an empty zip, a PDF, an .xls) or UTF-16 or UTF-32 text, as reading it would say. With `fmt` auto
-    and the `config` reading uses, also one whose format reading could not tell from those bytes (a byte-order mark
-    or whitespace alone, a blank first line, binary content, JSON, ...), told by the same code (`detect_format`).
+    other files besides), or a file (or the gzip file's content, or a zip's member) that is empty (nothing, or a
+    byte-order mark or whitespace alone, whatever the format), of a kind no reader takes (an empty zip, a PDF, an
+    .xls) or UTF-16 or UTF-32 text, as reading it would say. With `fmt` auto and the `config` reading uses, also one
+    whose format reading could not tell from those bytes (a blank first line, binary content, JSON, ...), told by the
+    same code (`detect_format`).
     For a command to say so before it starts anything for them: sync's embedded emulator and its state dir, and its
     `Target:` line (review151 F6: a mistyped name left a state dir behind, and a first line that read as if a run
     began; review153 F5: so did an empty file; review158 F3: and a gzip of one, or UTF-16 text; review160 F1: and
-    Excel's "CSV UTF-8" of an empty sheet, a byte-order mark alone)."""
+    Excel's "CSV UTF-8" of an empty sheet, a byte-order mark alone; and so with `--format` given)."""
     detecting = config if fmt == "auto" else None
     given = input_paths(paths)
     for path in given:
@@ -579,13 +581,23 @@ _START = 1 << 16
 def _check_start(start: bytes, shown: str, config: MappingConfig | None) -> None:
     """UnusableInput for an extract whose first bytes (`start`, up to _START of them) reading would refuse, as it
     would say it: whatever format it is said to be, none (an empty file) or what check_text_start refuses; with its
-    format to be told (`config` given), what `detect_format` refuses, as `_detect` calls it (review160 F1)."""
+    format to be told (`config` given), what `detect_format` refuses, as `_detect` calls it (review160 F1). With the
+    format given, a file that is a byte-order mark or whitespace alone is empty too, as told without it (reading would
+    say "no XML element found" or "the first line is blank", after the embedded emulator and `Target:` line)."""
     if not start:
         raise UnusableInput(shown, "the file is empty")
     if config is None:
         check_text_start(start, shown)
+        if _blank(start):
+            raise UnusableInput(shown, "the file is empty")
     else:
         _detect_start(start, shown, config)
+
+
+def _blank(start: bytes) -> bool:
+    """Whether a file whose first bytes are `start` is a byte-order mark or whitespace and nothing else: all of it
+    seen (XML may follow more whitespace than that, and be read)."""
+    return len(start) < _START and not without_bom(start).strip()
 
 
 # `-`, which many tools take for standard input: a pipe is not read (see _open_file).

@@ -281,14 +281,18 @@ def separated_otherwise(cells: list[str], known: Callable[[list[str]], bool]) ->
     return separator if separator and known(cells[0].split(SEPARATORS[separator][0])) else None
 
 
+def without_bom(head: bytes) -> bytes:
+    """The first bytes of a file without the byte-order mark it may start with (UTF-8's, or UTF-16's)."""
+    for bom in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :]
+    return head
+
+
 def detect_format(head: bytes, name: str, register_columns: frozenset[str], hesa_tags: frozenset[str]) -> str:
     """Return 'hesa-xml', 'register-csv' or 'hesa-csv' from the first bytes of a file."""
     check_text_start(head, name)
-    body = head
-    for bom in _BOMS:
-        if body.startswith(bom):
-            body = body[len(bom) :]
-            break
+    body = without_bom(head)
     stripped = body.lstrip()
     if not stripped:
         raise UnusableInput(name, "the file is empty")
