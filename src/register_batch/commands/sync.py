@@ -154,7 +154,10 @@ def sync(
     # An input that is not there (a mistyped name), a folder or not to be read is refused, once the settings are known
     # good, before a target starts: no embedded emulator, no state dir, no Target: line (review151 F6); so is one
     # whose format reading could not tell, as the mappings it reads with would say (review160 F1).
-    check_inputs_open(inputs, fmt, load_mapping(settings.mappings))
+    # The mapping files are read here, once: the run is lent what was read (a pipe, `--mapping <(...)`, is empty the
+    # second time).
+    mapping = load_mapping(settings.mappings)
+    check_inputs_open(inputs, fmt, mapping)
     result: SyncResult | None = None
     summary = ""  # the summary line while it is being written
     held = OutcomeHeld()
@@ -184,7 +187,7 @@ def sync(
             )
             with state.progress() as progress:
                 try:
-                    result = sync_files(inputs, options, progress=progress, held_lock=where.lock)
+                    result = sync_files(inputs, options, progress=progress, held_lock=where.lock, mapping=mapping)
                 finally:
                     # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
                     # embedded emulator stops and the summary is printed changes nothing (review119 F4).

@@ -560,7 +560,7 @@ class RegisterApp:
             if not entry.api:
                 continue
             assert entry.check is not None  # rules_for gives only rules with a check
-            for _field, _value, message in entry.check(body, facts) or ():
+            for _field, _value, message, *_item in entry.check(body, facts) or ():
                 messages.append(message)
         return messages
 

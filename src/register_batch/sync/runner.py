@@ -44,13 +44,20 @@ from register_batch.api import (
 from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count, wrapped_token
 from register_batch.api.errors import first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
-from register_batch.arguments import checked_client, checked_flag, checked_folder, checked_progress, checked_target
+from register_batch.arguments import (
+    checked_client,
+    checked_flag,
+    checked_folder,
+    checked_kind,
+    checked_progress,
+    checked_target,
+)
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
 from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.ilike import matches_itself
-from register_batch.mapping import load_mapping
+from register_batch.mapping import MappingConfig, load_mapping
 from register_batch.model import (
     API_VERSION,
     DEGREE_FIELDS,
@@ -2516,6 +2523,7 @@ def sync_files(
     client: RegisterClient | None = None,
     held_lock: StateDirLock | None = None,
     stop: threading.Event | None = None,
+    mapping: MappingConfig | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report.
 
@@ -2525,11 +2533,15 @@ def sync_files(
     `stop`, set from any thread, stops the run as Ctrl-C or SIGTERM does on the main thread (StopSignals): at the
     next safe point, with `Interrupted` (`by="stop"`) and a report; the next run resumes. A service runs syncs in a
     worker thread, where no signal handler can be installed (review62 F2). A signal once the run's outcome is
-    decided (its report written) changes nothing: the handlers the run installs are given back as it returns."""
-    _check_sync_arguments(options, progress, stop, client)
+    decided (its report written) changes nothing: the handlers the run installs are given back as it returns.
+
+    `mapping` is `load_mapping(options.mapping_files)` when the caller has loaded it already (the command line, for
+    its look at the inputs before the run): the files are then not read again, which a pipe (`--mapping <(...)`)
+    could not be; None loads them."""
+    _check_sync_arguments(options, progress, stop, client, mapping)
     stops = StopSignals(stop)
     try:
-        return _sync(inputs, options, progress, client, held_lock, stops)
+        return _sync(inputs, options, progress, client, held_lock, stops, mapping)
     finally:
         stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
 
@@ -2560,6 +2572,7 @@ def _sync(
     client: RegisterClient | None,
     held_lock: StateDirLock | None,
     stops: StopSignals,
+    mapping: MappingConfig | None,
 ) -> SyncResult:
     """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back."""
     inputs = input_paths(inputs)
@@ -2582,7 +2595,7 @@ def _sync(
         log.warning("%s", note)
     checker = Checker(
         fmt=options.fmt,
-        mapping=load_mapping(options.mapping_files),
+        mapping=mapping or load_mapping(options.mapping_files),
         # The lists given, else those `reference pull` saved in the state dir, as the command line reads them.
         reference=load_reference(options.api_version, options.reference_path or pulled_lists(options.state_dir)),
         as_of=options.as_of,
@@ -2703,12 +2716,22 @@ def _provider_lock(client: RegisterClient, options: SyncOptions, notes: list[str
     )
 
 
-def _check_sync_arguments(options: object, progress: object, stop: object, client: object) -> None:
+def _check_sync_arguments(options: object, progress: object, stop: object, client: object, mapping: object) -> None:
     """`sync_files`' own arguments, refused with a ConfigError before anything is read: a dict of settings in place
     of `SyncOptions` was an AttributeError, a None `progress` one once the records were read (review62 F5)."""
     if not isinstance(options, SyncOptions):
         raise ConfigError.naming(
             "{options} must be a register_batch.sync.SyncOptions, not {value}", value=type(options).__name__
+        )
+    checked_kind("mapping", mapping, MappingConfig, "register_batch.mapping.load_mapping()")
+    # The files the reports name and the report dir is checked against are the options': a mapping loaded from
+    # others would judge the records by files the report does not name.
+    if isinstance(mapping, MappingConfig) and mapping.files != (named := [str(path) for path in options.mapping_files]):
+        raise ConfigError.naming(
+            "{mapping} was loaded from {files}, but {mapping_files} names {named}: give sync_files the mapping loaded "
+            "from the options' {mapping_files} (load_mapping(options.mapping_files)), or none",
+            files=mapping.files,
+            named=named,
         )
     checked_progress(progress)
     if client is not None:

@@ -19,7 +19,12 @@ from typing import Any
 
 from register_batch.model import Severity
 
-Finding = tuple[str | None, Any, str]
+# The degree or placement of the record a trainee rule's finding is about: ("degrees_attributes", 1), its index.
+Item = tuple[str, int]
+# What a rule found: the field, its value and the message; a trainee rule's finding about one of the record's degrees
+# or placements may say which (Item), and its issue then names that one's line where the input gives it (review155
+# F3: the runner knew where one rule's finding pointed, by the rule's code).
+Finding = tuple[str | None, Any, str] | tuple[str | None, Any, str, Item]
 SCOPES = ("trainee", "degree", "placement", "withdrawal", "deferral", "mapping", "batch", "file")
 
 

@@ -376,7 +376,17 @@ def degrees_are_distinct(data: dict[str, Any], facts: Facts) -> list[Finding] | 
     if not (repeated := _repeated_degrees(degrees, facts)):
         return None
     said = "; ".join(_alike_degrees(identity, numbers) for identity, numbers in repeated)
-    return [("degrees_attributes", said, "degrees_attributes contains duplicate degrees")]
+    # About the first degree alike to one before it: the repeat to remove, whose line the issue names where the input
+    # gives one (a HESA XML Student's PREVIOUSQUALIFICATION, review151 F5).
+    first_repeat = min(numbers[1] for _identity, numbers in repeated) - 1
+    return [
+        (
+            "degrees_attributes",
+            said,
+            "degrees_attributes contains duplicate degrees",
+            ("degrees_attributes", first_repeat),
+        )
+    ]
 
 
 def _repeated_degrees(degrees: Sequence[dict[str, Any]], facts: Facts) -> list[tuple[tuple[Any, ...], list[int]]]:
@@ -387,13 +397,6 @@ def _repeated_degrees(degrees: Sequence[dict[str, Any]], facts: Facts) -> list[t
         if identity is not None:
             alike.setdefault(identity, []).append(number)
     return [(identity, numbers) for identity, numbers in alike.items() if len(numbers) > 1]
-
-
-def first_repeated_degree(degrees: list[dict[str, Any]], facts: Facts) -> int | None:
-    """The index of the first degree alike to one before it (R7b), whose line a duplicate_degrees issue names where
-    the input gives one (TraineeRecord.degree_lines): the repeat to remove."""
-    repeated = _repeated_degrees(degrees, facts)
-    return min(numbers[1] for _identity, numbers in repeated) - 1 if repeated else None
 
 
 def _alike_degrees(identity: tuple[Any, ...], numbers: list[int]) -> str:

@@ -858,11 +858,27 @@ def _lost_letter_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     return found
 
 
+# A name of one or two `?` and nothing else: as likely a placeholder a person typed as a Chinese name whose every
+# letter was lost (芳, 王芳), and saving the file as UTF-8 would leave a placeholder as it is (fix-carry2).
+_ONLY_MARKS = re.compile(r"\s*\?{1,2}\s*")
+
+
 def _lost_letter_message(label: str, value: str) -> str:
+    if _ONLY_MARKS.fullmatch(value):
+        return _only_marks_message(label, value)
     return (
         f"{label}: '{value}' has '?' where a letter should be: a letter was lost when the file was saved in an "
         'encoding that cannot hold it (Excel\'s "CSV (Comma delimited)" saves Windows-1252), and Register would '
         "store the '?': save the file as UTF-8 (\"CSV UTF-8\") and validate it again"
+    )
+
+
+def _only_marks_message(label: str, value: str) -> str:
+    return (
+        f"{label}: '{value}' is no name, only '?': a placeholder put in where the name was not known, which Register "
+        "would show as the name, or a name whose every letter was lost when the file was saved in an encoding that "
+        'cannot hold it (a Chinese name of one or two characters in Excel\'s "CSV (Comma delimited)", Windows-1252): '
+        'put the name in the SRS, or save the file as UTF-8 ("CSV UTF-8"), and validate it again'
     )
 
 
@@ -876,7 +892,7 @@ def _lost_letter_message(label: str, value: str) -> str:
         "withdrawal_safeguarding_concern_reasons",
         "defer_reason",
     ),
-    message=_lost_letter_message("<field>", "Ma?gorzata"),
+    message=f"{_lost_letter_message('<field>', 'Ma?gorzata')} / {_only_marks_message('<field>', '?')}",
     source="design.md (readers: Windows-1252 from Excel); Windows-1252 has no letter of most Central and "
     "Eastern European, Turkish or Vietnamese names, and a save in it writes '?' for each; Register does not check "
     "this (a name is free text, register-api.md §3.1)",
@@ -884,7 +900,8 @@ def _lost_letter_message(label: str, value: str) -> str:
     "validate it again; the letter cannot be got back from the saved file. A HESA XML file declaring windows-1252 "
     "loses letters the same way: export it as UTF-8. Any '?' in a person's name counts (Ma?gorzata, ?ukasz, "
     "??????? for a Greek name, ? for a Chinese one, and a '?' put in as a placeholder, which Register would show as "
-    "the name); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
+    "the name: for a name of one or two '?' alone, the message says both, and a placeholder's name is put in the "
+    "SRS); in free text (a placement's name, a withdrawal's reason) it is between two letters. It is an "
     "error, as U+FFFD is (replacement_character): the record is not sent, so that a sync does not replace the name "
     "Register holds with the damaged one. A question in free text is left alone when its '?' is followed by a space "
     "('Why? Illness'), and so is a link's ('forms.example.ac.uk/view?id=123').",

@@ -22,7 +22,7 @@ from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, 
 from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, resaved, rules  # noqa: F401  (registers the rules)
-from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
+from register_batch.validation.catalogue import Item, Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
@@ -235,16 +235,15 @@ _REPORTED_BESIDE_THE_MAPPING = frozenset(
     }
 )
 _PRIMARY_SUBJECT_RULE = "primary_subject_required"
-DUPLICATE_DEGREES = "duplicate_degrees"
 
 
-def _repeat_line(record: TraineeRecord, facts: Facts) -> int | None:
-    """The line of the degree a duplicate_degrees issue is about, the first that repeats one before it, where the
-    input gives the degrees' lines (a HESA XML Student's PREVIOUSQUALIFICATIONs, review151 F5); None for the record's
-    line."""
-    index = nested.first_repeated_degree(record.data.get("degrees_attributes") or [], facts)
-    lines = record.degree_lines
-    return lines[index] if index is not None and index < len(lines) else None
+def _item_line(record: TraineeRecord, item: Item) -> int | None:
+    """The line of the degree a finding is about (catalogue.Item), where the input gives the degrees' lines (a HESA XML
+    Student's PREVIOUSQUALIFICATIONs, TraineeRecord.degree_lines); None for the record's line, as for a placement: no
+    reader gives placements' lines."""
+    key, index = item
+    lines = record.degree_lines if key == "degrees_attributes" else ()
+    return lines[index] if index < len(lines) else None
 
 
 def _reported_beside_the_mapping(record: TraineeRecord, code: str, field: str) -> bool:
@@ -332,13 +331,11 @@ class Validator:
         for check, code, severity in self._trainee_checks:
             findings = check(data, facts)
             if findings:
-                for field, value, message in findings:
+                for field, value, message, *item in findings:
                     if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
                             value = read_as[field]
-                        line = None  # the record's, but for a repeated degree with a line of its own
-                        if code == DUPLICATE_DEGREES and record.degree_lines:
-                            line = _repeat_line(record, facts)
+                        line = _item_line(record, item[0]) if item else None  # None: the record's
                         record.issue(code, message, field=field, value=value, severity=severity, line=line)
         for key, checks in self._nested_checks:
             items = data.get(key)
