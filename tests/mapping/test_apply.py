@@ -263,6 +263,25 @@ def test_every_leaving_reason_but_an_award_is_reported(code):
     assert mapped({"F_RSNEND": "98", "F_ENDDATE": "2023-01-31"}).issues == []  # award not yet known
 
 
+def test_a_c21053_leavers_end_date_is_their_leaving_date_not_their_expected_end_date():
+    """hesa-formats.md §1.3: C21053's F_ENDDATE is the expected end date, and for a trainee who left the leaving date.
+    A leaver's is not read as itt_end_date (sync sent it over the end date Register held: review161 F2), and the
+    warning says so; a trainee who left with an award (01), or a leaver's own F_EXPECTEDENDDATE, keeps the end date."""
+    c21053 = {"F_DISABLE": "00", "F_COMDATE": "2026-09-01", "F_ENDDATE": "2026-12-01"}
+    left = mapped({**c21053, "F_RSNEND": "03"})
+    assert left.vintage == "C21053" and "itt_end_date" not in left.data
+    [issue] = [i for i in left.issues if i.code == "legacy_withdrawal_not_sent"]
+    assert issue.message.endswith(
+        "F_ENDDATE 2026-12-01 is read as the leaving date, not as the expected end date, so itt_end_date is blank: "
+        "give the expected end date in F_EXPECTEDENDDATE"
+    ), issue.message
+    assert mapped({**c21053, "F_RSNEND": "01"}).data["itt_end_date"] == "2026-12-01"  # an award: the end date
+    own = mapped({**c21053, "F_RSNEND": "03", "F_EXPECTEDENDDATE": "2027-07-24"})
+    assert own.data["itt_end_date"] == "2027-07-24"
+    [said] = [i.message for i in own.issues if i.code == "legacy_withdrawal_not_sent"]
+    assert "leaving date" not in said  # nothing was left out
+
+
 PREVIOUSLY = {"63": "full-time", "64": "part-time"}
 
 

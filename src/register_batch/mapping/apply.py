@@ -82,6 +82,8 @@ NOT_LEAVING = frozenset({None, "01", "98"})  # no value, or an award
 # trainee left. Since then a HESA record says a withdrawal only in register-batch's own WITHDRAWAL_* columns (or an
 # F_RSNEND its SRS still writes, which is read in any layout).
 LEAVING_LAYOUTS = frozenset({"C21053", "C22053"})
+# A leaver's F_ENDDATE is the date they left (hesa-formats.md §1.3), never read as their expected end date.
+LEAVING_DATE = "F_ENDDATE"
 
 
 def _named(table: dict[str, tuple[str, ...]]) -> str:
@@ -121,18 +123,41 @@ class _StateSources:
         return cls(_source_names(fmap.withdrawal), _source_names(fmap.deferral), can_say)
 
 
-def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None]) -> None:
-    """Say that a legacy leaving reason is not sent: Register's withdrawals need data HESA never had."""
+def _read_from(plan: _Plan, api_field: str, fields: dict[str, str | None]) -> str | None:
+    """The source the record's `api_field` was read from (the first of its sources with a value), None if none."""
+    for name, source, others in plan.trainee:
+        if name == api_field:
+            return next((tag for tag in (source, *others) if fields.get(tag) is not None), None)
+    return None
+
+
+def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None], plan: _Plan) -> None:
+    """Say that a legacy leaving reason is not sent: Register's withdrawals need data HESA never had.
+
+    A leaver's F_ENDDATE is the leaving date (hesa-formats.md §1.3, §2.3.19), not the course's expected end date that
+    C21053's field map falls back to it for: sent as itt_end_date, it overwrote the end date Register held with the
+    leaving date of a trainee who stays in training there (review161 F2). It is left blank instead: the record then
+    lacks a required itt_end_date (register-api.md §3.2), its own error, and sends nothing until the expected end date
+    is given in F_EXPECTEDENDDATE; no new trainee is created with a made-up end date."""
     code = fields["F_RSNEND"]
     assert code is not None  # the caller's test: F_RSNEND is not in NOT_LEAVING, which holds None
     ended = fields.get("F_ENDDATE")
     meaning = LEGACY_LEAVING_REASONS.get(code, "a reason for ending other than an award")
+    not_end = ended is not None and _read_from(plan, "itt_end_date", fields) == LEAVING_DATE
+    if not_end:
+        del record.data["itt_end_date"]
     record.issue(
         "legacy_withdrawal_not_sent",
         f"F_RSNEND '{code}' ({meaning})"
         + (f" with F_ENDDATE {ended}" if ended else "")
         + " says the trainee left, but Register records a withdrawal only with reasons, a trigger and future "
-        "interest, which HESA did not collect: add the withdrawal_* columns to withdraw the trainee in Register",
+        "interest, which HESA did not collect: add the withdrawal_* columns to withdraw the trainee in Register"
+        + (
+            f". F_ENDDATE {ended} is read as the leaving date, not as the expected end date, so itt_end_date is "
+            "blank: give the expected end date in F_EXPECTEDENDDATE"
+            if not_end
+            else ""
+        ),
         field="withdrawal_date",
         value=code,
         severity=Severity.WARNING,
@@ -795,7 +820,7 @@ class Mapper:
                 _locate(degree)
             return record
         if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
-            _legacy_withdrawal(record, fields)
+            _legacy_withdrawal(record, fields, plan)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
         mode = data.get("study_mode")
         self._translate(record, plan.translated, uploaded=family == "register-csv", read=True)

@@ -133,18 +133,33 @@ def field_sources(mapping: MappingConfig) -> dict[str, dict[str, tuple[str, ...]
     return found
 
 
+# Issues whose value was not read from their field's own sources: a legacy leaving names withdrawal_date, the field it
+# is not sent as, but is read from F_RSNEND and F_ENDDATE (mapping/apply.py), which a C21053 file has, unlike
+# WITHDRAWAL_DATE (review161 F4). Only HESA extracts have them.
+READ_ELSEWHERE = {"legacy_withdrawal_not_sent": ("F_RSNEND", "F_ENDDATE")}
+
+
+def source_key(code: str, field: str | None) -> tuple[str | None, str | None]:
+    """What an issue's source depends on besides its input (source_of): its field, and its code where READ_ELSEWHERE
+    names it."""
+    return field, code if code in READ_ELSEWHERE else None
+
+
 def source_of(
     sources: Mapping[str, Mapping[str, tuple[str, ...]]],
     fmt: str | None,
     field: str | None,
     tags: frozenset[str] | None = None,
+    code: str | None = None,
 ) -> tuple[str, ...]:
     """The tags (or columns) an issue's field was read from, for an input of format `fmt`; none for a format without a
     field map. With `tags` (`layout_tags`: those its input's layouts have), not the tags only other layouts have,
-    unless that leaves none."""
+    unless that leaves none. With `code`, an issue of READ_ELSEWHERE's names the tags it lists."""
     family = SOURCE_FAMILIES.get(fmt or "")
     if family is None or not field:
         return ()
+    if code in READ_ELSEWHERE:
+        return READ_ELSEWHERE[code] if fmt in TAGGED_FORMATS else ()
     known = sources.get(family, {})
     named = tuple(known.get(field) or known.get(_INDEX.sub("", field), ()))
     if tags is None:
@@ -538,11 +553,13 @@ class ReportBuilder:
         (source_of, as source_text words it) is found once for each input and field."""
         formats = {info.path: info.format for info in self.inputs}
         tags = {info.path: layout_tags(info) for info in self.inputs}
-        found: dict[tuple[str, str | None], str | None] = {}  # (input, field) -> its source
+        found: dict[tuple[str, tuple[str | None, str | None]], str | None] = {}  # (input, source_key) -> its source
         for values in self.plain_values():
-            key = (name, about) = (values[0], values[5])
+            name = values[0]
+            about, code = said = source_key(values[7], values[5])
+            key = (name, said)
             if key not in found:
-                found[key] = source_text(source_of(self.sources, formats.get(name), about, tags.get(name)))
+                found[key] = source_text(source_of(self.sources, formats.get(name), about, tags.get(name), code))
             yield (*values, found[key])
 
     def plain_values(self) -> Generator[IssueTuple, None, None]:

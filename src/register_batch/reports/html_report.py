@@ -638,7 +638,7 @@ class _Rows:
     def __iter__(self) -> Iterator[_IssueRow]:
         # What the page says of an input and of its fields, found once for the rows (at most the page's) naming them.
         input_names = short_names([info.path for info in self._report.inputs] + list(self.inputs))
-        read_from: dict[tuple[str, str | None], tuple[str | None, Markup]] = {}
+        read_from: dict[tuple[str, tuple[str | None, str | None]], tuple[str | None, Markup]] = {}
         for errors in (True, False):
             wanted = self.by_severity["error" if errors else "warning"]
             if wanted:
@@ -652,7 +652,7 @@ class _Rows:
         self,
         errors: bool,
         input_names: dict[str, str],
-        read_from: dict[tuple[str, str | None], tuple[str | None, Markup]],
+        read_from: dict[tuple[str, tuple[str | None, str | None]], tuple[str | None, Markup]],
     ) -> Generator[_IssueRow, None, None]:
         """The chosen rows of errors (or of warnings), in file order: one read of the issues, as far as it is taken."""
         chosen, kind_of, formats, tags = self._chosen, self._kind_of, self._formats, self._tags
@@ -665,10 +665,12 @@ class _Rows:
                 name, record, _line, _pid, _hid, about = values[:6]
                 if name not in input_names:
                     input_names[name] = PurePath(name).name or name
-                if (name, about) not in read_from:
-                    named = reports.source_of(sources, formats.get(name), about, tags.get(name))
-                    read_from[name, about] = (reports.source_text(named), _from(formats.get(name), about, named))
-                source, words = read_from[name, about]
+                about, code = said = reports.source_key(values[7], about)
+                key = (name, said)
+                if key not in read_from:
+                    named = reports.source_of(sources, formats.get(name), about, tags.get(name), code)
+                    read_from[key] = (reports.source_text(named), _from(formats.get(name), about, named))
+                source, words = read_from[key]
                 yield _IssueRow(
                     *values,  # the ISSUE_KEYS values before `source`, in order
                     source,

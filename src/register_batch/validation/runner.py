@@ -83,10 +83,13 @@ describe(
     fields=("withdrawal_date",),
     message="F_RSNEND '<code>' (<meaning>) with F_ENDDATE <date> says the trainee left, but Register records a "
     "withdrawal only with reasons, a trigger and future interest, which HESA did not collect: add the "
-    "withdrawal_* columns to withdraw the trainee in Register",
-    source="hesa-formats.md §2.3.19 (no RSNEND to v2026.1 reasons table exists)",
+    "withdrawal_* columns to withdraw the trainee in Register[. F_ENDDATE <date> is read as the leaving date, not as "
+    "the expected end date, so itt_end_date is blank: give the expected end date in F_EXPECTEDENDDATE]",
+    source="hesa-formats.md §2.3.19 (no RSNEND to v2026.1 reasons table exists); §1.3 (C21053's F_ENDDATE is the "
+    "end date and the leaving date)",
     fix="Give withdrawal_date, withdrawal_reasons, withdrawal_trigger and withdrawal_future_interest for the "
-    "trainee (a HESA-named CSV or Register CSV column each, or a field map for your extract).",
+    "trainee (a HESA-named CSV or Register CSV column each, or a field map for your extract). A C21053 leaver "
+    "with no F_EXPECTEDENDDATE has no expected end date (itt_end_date can't be blank): add it.",
     severity=Severity.WARNING,
 )
 describe(
