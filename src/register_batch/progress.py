@@ -465,6 +465,15 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+def real_run_words(requests: int, seconds: float, rate: str) -> str:
+    """A dry run's estimate of a real run started now (report.json's `sync.estimate`) as its summary line and
+    report.html say it: "about 224 requests, about 142 s at 95/60", the time as a progress line says one left."""
+    if not requests:
+        return "no requests"
+    time_words = f"about {duration(round(seconds))}" if seconds >= 1 else "under 1 s"
+    return f"about {counted(requests, 'request')}, {time_words} at {rate}"
+
+
 def _is_terminal(stream: IO[str]) -> bool:
     """Whether `stream` is a terminal bars can be drawn on. A dumb one (TERM=dumb or unknown, as rich reads it: Emacs's
     shell, a CI runner's pty) is not: rich draws nothing on it until the bars stop, so it gets the plain lines

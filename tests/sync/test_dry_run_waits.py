@@ -69,6 +69,9 @@ def test_a_dry_run_says_a_corrected_create_would_wait_and_the_real_run_does(tmp_
         assert [r.outcome for r in real.results] == ["unknown"] and real.exit_code == 3
         assert _until(real.results[0].errors[0]) == until  # the time the dry run said
         assert not _foreseen(real)  # a real run's record is unknown: its own issue says why
+        # The dry run's estimate of the real run counted no write for it: the real run sent none (review161 F6).
+        estimate = json.loads((tmp_path / "dry" / "report.json").read_text())["sync"]["estimate"]
+        assert (estimate["writes"], estimate["requests"]) == (0, real.requests["total"]), real.requests
         assert emulator.carry_out_held() == 1  # the held create is carried out
         assert [t["hesa_id"] for t in _held(emulator)].count(row["hesa_id"]) == 1
 

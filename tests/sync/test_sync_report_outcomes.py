@@ -2329,7 +2329,7 @@ def test_a_large_dry_runs_requests_per_record_keep_their_significant_figures(emu
     requests = data["sync"]["requests"]
     assert 0 < requests["total"] < 10, requests
     assert requests["per_trainee"] == float(f"{requests['total'] / count:.3g}")  # 3 significant figures
-    figure = re.search(r"\((\S+) per record\)\.$", result.summary_line())
+    figure = re.search(r"\((\S+) per record\)\. A real run now: ", result.summary_line())
     assert figure and figure[1].startswith("0.000") and float(figure[1]) == requests["per_trainee"], figure
     assert doc.xpath('//*[@data-request="per_trainee"]/text()') == [f"{figure[1]} per record"]
 

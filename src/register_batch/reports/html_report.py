@@ -34,6 +34,7 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
+from register_batch.progress import real_run_words
 from register_batch.readers.layouts import TAG_ORDER
 from register_batch.reports import field_key, template_cache
 
@@ -1043,6 +1044,7 @@ def _sync_context(
             if isinstance(v, (int, float))
         },
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
+        "estimate": _estimate(sync.get("estimate")),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
         "not_in_extract_rows": list(extra.get("not_in_extract") or [])[:NOT_IN_EXTRACT_NAMED],
         "unanswered": list(extra.get("unanswered_elsewhere") or []),
@@ -1058,6 +1060,16 @@ def _sync_context(
         # A sync warning's code -> (records with it, those the page lists), for the summary box's "(see Records)"
         "sent_to_records": _sent_to_records(named, rows),
     }
+
+
+def _estimate(estimate: object) -> dict[str, Any] | None:
+    """A dry run's estimate of a real run now (report.json's `sync.estimate`) as the page says it, in the summary
+    line's words (`progress.real_run_words`), with the reads and writes it adds up; None when there is none."""
+    if not isinstance(estimate, dict):
+        return None
+    words = real_run_words(estimate["requests"], estimate["seconds"], estimate["rate"])
+    reads, writes = (wording.counted(estimate[key], key[:-1], grouped=True) for key in ("reads", "writes"))
+    return {"requests": estimate["requests"], "words": words, "reads": reads, "writes": writes}
 
 
 def _sent_to_records(named: dict[tuple[str, int], set[str]], rows: list[SimpleNamespace]) -> dict[str, tuple[int, int]]:

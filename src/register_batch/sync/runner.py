@@ -68,7 +68,7 @@ from register_batch.model import (
     SourceRef,
     TraineeRecord,
 )
-from register_batch.progress import SILENT, Progress
+from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.reference.pull import pulled_lists
@@ -812,6 +812,36 @@ def written(results: list[RecordResult], dry_run: bool) -> Counter[str]:
     return kinds
 
 
+def writes_to_send(results: list[RecordResult]) -> int:
+    """The write requests the plan sends, one a step: a create (its degrees and placements in its body), an update,
+    each degree or placement added, corrected or removed, a deferral, a withdrawal. None for a record nothing is sent
+    for (`skipped`: invalid, conflict, blocked), nor, in a dry run, for one a real run now would hold back
+    (`would_wait`). The real run's progress counts its writes by it (`_write_all`), and a dry run's estimate of that
+    run (`real_run_estimate`), so the two cannot count otherwise."""
+    return sum(len(r.plan.steps) for r in results if r.outcome != "skipped" and not r.would_wait)
+
+
+def real_run_estimate(results: list[RecordResult], requests: Mapping[str, Any], limiter: RateLimiter) -> dict[str, Any]:
+    """A dry run's estimate of a real run started now (report.json's `sync.estimate`; the summary line and report.html
+    say it, review161 F6): its own requests (`requests`, sync.requests) are the reads a real run makes before its first
+    write, as the same planning code makes them (the listings, the look-ups, the provider's probe), each once (not
+    its retries); the writes are those the plan sends (`writes_to_send`). The time is at the pace of the rate budget
+    in force (`RateLimiter.per_second`, by which a real run's progress line counts the time left): longer when
+    Register takes more than a request's share of it to answer, or another process shares the budget. The count is
+    the real run's when Register answers each write as planned; a write it refuses (those after it are not sent), a
+    409 for a trainee entered meanwhile, a lost answer looked up, or a retry, changes it."""
+    reads = requests["total"] - requests["retries"]
+    writes = writes_to_send(results)
+    total = reads + writes
+    return {
+        "requests": total,
+        "reads": reads,
+        "writes": writes,
+        "seconds": significant(total / limiter.per_second, decimals=1),
+        "rate": f"{limiter.limit}/{limiter.period:g}",
+    }
+
+
 def _written_steps(result: RecordResult, wanted: str) -> set[str]:
     """The kinds of the record's writes that went through (`wanted`: done) or would (planned): every step of its
     plan, or, when Register refused one, those before it (`landed`)."""
@@ -969,7 +999,14 @@ class SyncResult:
         said = "; ".join(filter(None, (", ".join(done), ", ".join(problems)))) or "nothing to do"
         # No figure per record of no records (a run given no inputs): its requests, if any, looked up earlier writes.
         cost = f" ({plain(self.requests['per_trainee'])} per record)" if self.results else ""
-        return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}."
+        # A dry run's own requests are a few listing pages: what a real run now would cost is said after them.
+        estimate = sync.get("estimate")
+        real = (
+            f" A real run now: {real_run_words(estimate['requests'], estimate['seconds'], estimate['rate'])}."
+            if estimate
+            else ""
+        )
+        return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}.{real}"
 
     @property
     def exit_code(self) -> int:
@@ -3149,7 +3186,7 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     nothing to send is recorded done. The records nothing is sent for are settled first (`_settle_unsent`: their
     outcome `skipped`), and passed over here."""
     ledger, client = run.ledger, run.client
-    writes = sum(len(r.plan.steps) for r in results)
+    writes = writes_to_send(results)
     unsent = sum(1 for r in results if r.outcome != "skipped" and not r.plan.steps)
     task = run.progress.task("Writing to Register", total=writes, unit="requests", every=1)
     # The records with nothing to send are counted too: a rerun of an unchanged 20k cohort passed over them for a
@@ -3700,6 +3737,11 @@ def _finish(
         # The unknown records held back while a request that had no answer may still land (sync_waits), and the
         # latest time their messages say to run again after: report.html's summary box says it (review157 F1).
         "waiting": _waiting(results),
+        # A dry run's estimate of the real run started now (`real_run_estimate`); none for a real run, whose requests
+        # are counted, nor a dry run stopped before its plan was whole.
+        "estimate": real_run_estimate(results, requests, run.client.limiter)
+        if options.dry_run and not interrupted
+        else None,
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
         "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
         # Which run of this state dir's ledger this is, and the one before it (an interrupted one this run carries on
