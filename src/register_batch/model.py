@@ -413,6 +413,13 @@ class TraineeRecord:
     # PREVIOUSQUALIFICATIONs, when it has several. Empty when not known: an issue then names the record's line.
     degree_lines: tuple[int | None, ...] = ()
 
+    def item_line(self, key: str, index: int) -> int | None:
+        """The line of the record's degree `index` (`key` "degrees_attributes") where the input gives it
+        (degree_lines), which an issue about that degree names; None for the record's own line: a CSV row holds its
+        degrees on its own line, and no reader gives a placement's line."""
+        lines = self.degree_lines if key == "degrees_attributes" else ()
+        return lines[index] if index < len(lines) else None
+
     @property
     def hesa_id(self) -> str | None:
         return self.data.get("hesa_id")

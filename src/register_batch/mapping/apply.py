@@ -969,7 +969,8 @@ class Mapper:
             value = degree[field_name]
             if value in degree_translation.translate or value in degree_translation.no_translation:  # as above
                 label = f"degrees_attributes[{index}].{field_name}"
-                self._apply(record, degree, field_name, label, degree_translation, uploaded)
+                line = record.item_line("degrees_attributes", index)  # the degree's, where the input gives it
+                self._apply(record, degree, field_name, label, degree_translation, uploaded, line)
 
     def _apply(
         self,
@@ -979,7 +980,10 @@ class Mapper:
         label: str,
         translation: CodeTranslation,
         uploaded: bool = False,
+        line: int | None = None,
     ) -> None:
+        """Translate `holder[key]`, or say it has no translation, in an issue named `label` on `line` (None: the
+        record's)."""
         value = holder[key]
         reason = translation.no_translation.get(value)
         if reason is not None:
@@ -989,7 +993,7 @@ class Mapper:
                 answer = _register_answers(label, value, self._reference)
             else:
                 answer = ""
-            record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value)
+            record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value, line=line)
             record.reported.add(label)
             return
         alternatives = translation.translate.get(value)
@@ -1013,6 +1017,7 @@ class Mapper:
                     field=label,
                     value=value,
                     severity=Severity.WARNING,
+                    line=line,
                 )
                 return
 

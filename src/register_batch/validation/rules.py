@@ -277,12 +277,13 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
 def _in_record_and_its_items(
     data: dict[str, Any], findings: Callable[[str, dict[str, Any]], list[Finding]]
 ) -> list[Finding] | None:
-    """`findings` of the record's own values, then of each degree's and placement's (fields named `key[i].field`)."""
+    """`findings` of the record's own values, then of each degree's and placement's (fields named `key[i].field`),
+    each of these saying which one it is about (catalogue.Item), whose line its issue names."""
     found = findings("", data)
     for key in ("degrees_attributes", "placements_attributes"):
         for index, item in enumerate(data.get(key) or ()):
-            if type(item) is dict:
-                found += findings(f"{key}[{index}].", item)
+            if type(item) is dict and (in_item := findings(f"{key}[{index}].", item)):
+                found += [(field, value, message, (key, index)) for field, value, message, *_ in in_item]
     return found or None
 
 
@@ -1151,7 +1152,7 @@ def subjects_are_not_jacs_codes(data: dict[str, Any], facts: Facts) -> list[Find
         value = degree.get("subject") if isinstance(degree, dict) else None
         if isinstance(value, str) and len(value) == 4 and _JACS.fullmatch(value):
             field = f"degrees_attributes[{index}].subject"
-            found.append((field, value, _JACS_MESSAGE.format(field=field, value=value)))
+            found.append((field, value, _JACS_MESSAGE.format(field=field, value=value), ("degrees_attributes", index)))
     return found or None
 
 

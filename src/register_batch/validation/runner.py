@@ -22,7 +22,7 @@ from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, 
 from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, resaved, rules  # noqa: F401  (registers the rules)
-from register_batch.validation.catalogue import Item, Rule, describe, follow_ups, rules_for
+from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
@@ -240,15 +240,6 @@ _REPORTED_BESIDE_THE_MAPPING = frozenset(
 _PRIMARY_SUBJECT_RULE = "primary_subject_required"
 
 
-def _item_line(record: TraineeRecord, item: Item) -> int | None:
-    """The line of the degree a finding is about (catalogue.Item), where the input gives the degrees' lines (a HESA XML
-    Student's PREVIOUSQUALIFICATIONs, TraineeRecord.degree_lines); None for the record's line, as for a placement: no
-    reader gives placements' lines."""
-    key, index = item
-    lines = record.degree_lines if key == "degrees_attributes" else ()
-    return lines[index] if index < len(lines) else None
-
-
 def _reported_beside_the_mapping(record: TraineeRecord, code: str, field: str) -> bool:
     """Whether a cross-field finding on a field whose legacy code the mapping could not translate is reported too
     (_REPORTED_BESIDE_THE_MAPPING): R2 only where that code's reason does not name primary teaching (100511)."""
@@ -338,7 +329,8 @@ class Validator:
                     if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
                             value = read_as[field]
-                        line = _item_line(record, item[0]) if item else None  # None: the record's
+                        # A finding about one degree (catalogue.Item) names its line; None: the record's
+                        line = record.item_line(*item[0]) if item else None
                         record.issue(code, message, field=field, value=value, severity=severity, line=line)
         for key, checks in self._nested_checks:
             items = data.get(key)
@@ -353,7 +345,8 @@ class Validator:
                             if label not in reported:
                                 if read_as and label in read_as and value == item.get(field):
                                     value = read_as[label]
-                                record.issue(code, message, field=label, value=value, severity=severity)
+                                line = record.item_line(key, index)  # the degree's, where the input gives it
+                                record.issue(code, message, field=label, value=value, severity=severity, line=line)
         for body, checks in ((record.withdrawal, self._withdrawal_checks), (record.deferral, self._deferral_checks)):
             if body:
                 for check, code, severity in checks:
@@ -375,8 +368,8 @@ class Validator:
             issues.append(issue)
             for check, code, severity, follows in self._follow_ups:
                 if issue.code in follows and (findings := check(issue, facts, self.translation)):
-                    for field, value, message in findings:
-                        record.issue(code, message, field=field, value=value, severity=severity)
+                    for field, value, message in findings:  # about the issue's field: on its line
+                        record.issue(code, message, field=field, value=value, severity=severity, line=issue.line)
 
     def check_body(
         self,
