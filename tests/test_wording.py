@@ -50,12 +50,13 @@ def test_a_lone_surrogate_or_a_bidirectional_control_is_printed_as_its_escape():
 
 def test_the_invisible_characters_no_value_has_are_control_characters_as_line_breaks_are():
     """A byte-order mark left part-way down a file (`cat a.csv b.csv`), a zero-width space pasted with a name, a word
-    joiner: nothing anyone types, and Register would store them (an id with one would never match). The invisible
-    characters that scripts do use in names (zero-width joiners in Persian and Indic names, a soft hyphen, a no-break
-    space, a right-to-left mark) are not."""
-    for char in "\ufeff\u200b\u2060\n\t\x00\x7f\x85":
+    joiner, a bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069: an override reverses the
+    text shown after it, review162 F6): nothing anyone types, and Register would store them (an id with one would
+    never match). The invisible characters that scripts do use in names (zero-width joiners in Persian and Indic
+    names, a soft hyphen, a no-break space, the left-to-right, right-to-left and Arabic letter marks) are not."""
+    for char in "\ufeff\u200b\u2060\n\t\x00\x7f\x85\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
         assert CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)
-    for char in "\u200c\u200d\u00ad\u00a0\u200f\u2019é山":
+    for char in "\u200c\u200d\u00ad\u00a0\u200e\u200f\u061c\u2019é山":
         assert not CONTROL_CHARACTER.search(f"Ann{char}Lee"), repr(char)
 
 

@@ -39,6 +39,8 @@ def _token_words(value: str) -> list[str]:
 
 def _words(value: str) -> list[str]:
     """The words of `value` (`_AROUND_A_TOKEN`), read as it is and without the characters that show nothing."""
+    if value.isascii() and value.isprintable():  # nothing to leave out (a mapping file's every key and value is read)
+        return _AROUND_A_TOKEN.split(value)
     unseen = "".join(c for c in value if unicodedata.category(c) not in _SHOW_NOTHING)
     texts = (value, unseen) if unseen != value else (value,)
     return [word for text in texts for word in _AROUND_A_TOKEN.split(text)]
@@ -48,6 +50,7 @@ _SHOW_NOTHING = ("Cc", "Cf")  # control and format characters (a tab, a zero-wid
 # A token as Register makes one: `"#{Rails.env}_" + 64 hex digits` (register-api.md §1: sandbox_..., production_...),
 # named by the environments a provider is given tokens for (sandbox, production) and the emulator's own: a
 # content-addressed `run_<sha256>` or `test_<sha256>` file or folder is no token.
+_SHORTEST_TOKEN = len("sandbox_") + 64
 _REGISTERS_TOKEN = re.compile(r"(?<![A-Za-z])(?:sandbox|production|emulator|embedded)_[0-9a-fA-F]{64}")
 
 
@@ -59,6 +62,8 @@ _REGISTERS_TOKEN_GLUED = re.compile(_REGISTERS_TOKEN.pattern.removeprefix("(?<![
 def registers_token_in(value: str, *, glued: bool = False) -> int | None:
     """The length of the word of `value` holding a token of Register's own shape (read without characters that show
     nothing, too), else None; `glued`: one right after letters too, its own length (not its option's name's)."""
+    if len(value) < _SHORTEST_TOKEN or "_" not in value:  # characters that show nothing only make one longer
+        return None
     pattern = _REGISTERS_TOKEN_GLUED if glued else _REGISTERS_TOKEN
     for word in _words(value):
         if match := pattern.search(word):
@@ -95,6 +100,12 @@ TOKEN_AS_FOLDER = (  # {length}: the token's; said after the folder's setting (`
 TOKEN_AS_FILE = (  # {length}: the token's; said after the setting naming files (`mappings`)
     "holds an API token ({length} characters; not shown): name a file there, and give the token in "
     "REGISTER_API_TOKEN or a --token-file"
+)
+
+
+TOKEN_IN_MAPPING = (  # {length}: the token's; said after `file:line: key.path` (a key or value of a mapping file)
+    "holds an API token ({length} characters; not shown): a mapping file names fields, columns, tags and codes; give "
+    "the token in REGISTER_API_TOKEN or a --token-file"
 )
 
 

@@ -9,11 +9,14 @@ from decimal import Decimal
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Line breaks, tabs and other control characters (C0, DEL, C1): the control_character rule refuses a value holding
-# one (Register would store it as it is), so the writers note each they write. So are three invisible characters no
+# one (Register would store it as it is), so the writers note each they write. So are the invisible characters no
 # name or code holds: a byte-order mark (U+FEFF: a file's, left part-way down by `cat a.csv b.csv`), a zero-width
-# space (U+200B, pasted from a web page) and a word joiner (U+2060). Not the other invisible format characters: the
-# zero-width (non-)joiners, soft hyphen and direction marks are written in names of some scripts.
-CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+# space (U+200B, pasted from a web page), a word joiner (U+2060), and the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069: an override shows the text after it reversed, review162 F6). Not the other
+# invisible format characters: the zero-width (non-)joiners, soft hyphen and direction marks (U+200E, U+200F, U+061C)
+# are written in names of some scripts.
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # of CONTROL_CHARACTER's: named so by control_character
 # What a line on a terminal must not carry as it is: the control characters but tab. ESC (a file name's, or a code's
 # from an extract) would drive the terminal: colours, its title, a cleared screen; a line break would forge a line.
 # The bidirectional marks, overrides and isolates would reorder the line as shown; the line and paragraph separators

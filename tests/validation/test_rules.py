@@ -546,6 +546,23 @@ def test_a_placement_urn_with_a_trailing_newline_is_invalid():
     assert ("placements_attributes[0].urn", "placement_urn_invalid", "placements_attributes urn is invalid") in found
 
 
+@pytest.mark.parametrize("char", "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+@pytest.mark.parametrize("field", ["first_names", "last_name", "provider_trainee_id"])
+def test_a_bidirectional_override_or_isolate_in_a_name_or_id_is_an_error(field, char):
+    """review162 F6: `Brown\u202eZ` and `\u202e54988372/1/26` passed and were sent. Where Register shows the value, an
+    override reverses the text after it, and the id as typed does not find the trainee."""
+    value = f"{VALID[field]}{char}Z" if field != "provider_trainee_id" else f"{char}{VALID[field]}"
+    found = [f for f in check(with_changes(**{field: value})) if f[1] == "control_character"]
+    assert found == [
+        (
+            field,
+            "control_character",
+            f"{field} contains a bidirectional override or isolate (U+{ord(char):04X}), which reorders the text "
+            "shown after it: Register would store it as it is",
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     "changes,field,message",
     [

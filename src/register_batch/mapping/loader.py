@@ -25,7 +25,7 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import lines_of, load_text_yaml
-from register_batch.tokens import TOKEN_AS_FILE, registers_token_in
+from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -205,6 +205,46 @@ def _read_yaml_hashed(path: Path) -> tuple[dict[str, Any], str, str]:
     return doc, digest, text
 
 
+def _holds_no_token(doc: dict[str, Any], path: Path, text: str) -> None:
+    """Refuse a user's mapping file with an API token in any key or value, without showing it (review162 F1): its
+    keys and values are quoted by the loader's refusals, by `mappings check` and in the reports' issues (a
+    translation's target, its `source:` note, a tag name upper-cased), which are mailed to SRS vendors. It is the
+    hand-edited file people have open beside the token's; a settings file refuses a token anywhere too. Named by
+    `file:line: key.path`, as the loader's other refusals are; a key holding it by the key path above it. Bundled
+    mappings are ours, and not looked through."""
+    found = _token_place(doc)
+    if found is None:
+        return
+    located, named, length = found
+    line = lines_of(text, [located])[0]
+    place = str(path) if line is None else f"{path}:{line}"
+    raise ConfigError(f"{place}: {named} {TOKEN_IN_MAPPING.format(length=length)}")
+
+
+def _token_place(doc: dict[str, Any]) -> tuple[str, str, int] | None:
+    """(key path to its line, what to name, the token's length) of the first key or value, in the order written,
+    holding an API token; None when none does. A list or mapping an alias repeats is looked through once (anchors can
+    nest a small file into a huge one, or into itself)."""
+    seen: set[int] = set()
+    stack: list[tuple[str, str | None, Any]] = [("", None, doc)]  # (the key path above, the key or None, the value)
+    while stack:
+        above, key, node = stack.pop()
+        keys = above if key is None else f"{above}.{key}" if above else key
+        if key is not None and (length := registers_token_in(key)) is not None:
+            return keys, f"a key of {above}" if above else "a top-level key", length
+        if isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        if isinstance(node, dict):
+            stack.extend(reversed([(keys, str(k), value) for k, value in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(f"{keys}[{index}]", None, item) for index, item in enumerate(node)]))
+        elif node is not None and (length := registers_token_in(str(node))) is not None:
+            return keys, keys, length
+    return None
+
+
 def _cannot_read(path: StrPath, exc: OSError) -> str:
     return f"{path}: cannot read mapping file ({exc.strerror or exc})"
 
@@ -249,6 +289,8 @@ def _not_yaml(path: Path, text: str, exc: yaml.YAMLError) -> str:
         problem = f"character U+{ord(char):04X}: {exc.reason}"
     place = str(path) if line is None else f"{path}:{line}"
     if isinstance(exc, yaml.constructor.ConstructorError) and "written twice" in problem:  # UniqueKeyTextLoader's
+        if (length := registers_token_in(problem)) is not None:  # it quotes the key: a pasted token (review162 F1)
+            return f"{place}: a key written twice {TOKEN_IN_MAPPING.format(length=length)}"
         return f"{place}: {problem}"
     if mark is not None and _tab_at(text, mark.line, mark.column):
         return (
@@ -786,6 +828,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     for user_file in user_files:
         path = Path(user_file)
         doc, digest, text = _read_yaml_hashed(path)
+        _holds_no_token(doc, path, text)
         try:
             field_docs = _overlaid(field_docs, doc, path)
             codes.extend(_code_translations(doc.get("codes") or {}, str(path)))

@@ -155,11 +155,15 @@ def a_second_create_is_refused(data: Mapping[str, Any]) -> bool:
 
 def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
     """What Register's 409 (§4) compares between this record's create and a trainee an earlier create of it made, as
-    two digests (the ledger keeps no names or dates of birth), the one with the first name's token and the one with
-    the email, space-separated: §4 matches on either. Of two creates sharing a digest, whichever lands second is
-    refused. None when even the same create sent twice is not refused (`a_second_create_is_refused`). A surname,
-    date of birth, route or start corrected between the two, or both the first name and the email, gives no digest in
-    common (review43; helper-207 F2)."""
+    two digests, the one with the first name's token and the one with the email, space-separated: §4 matches on
+    either. Of two creates sharing a digest, whichever lands second is refused. None when even the same create sent
+    twice is not refused (`a_second_create_is_refused`). A surname, date of birth, route or start corrected between
+    the two, or both the first name and the email, gives no digest in common (review43; helper-207 F2).
+
+    The ledger keeps the digests, not the values, but they are unsalted SHA-256 of values that can be guessed: given
+    a trainee's name, the date of birth and route are found by trying each in about a second (review162 F5). So the
+    ledger and its backups are personal data, as its HUSIDs make them anyway (docs/security.md). Left as they are:
+    a ledger's digests must be those the next run computes, which exactly-once depends on."""
     if not a_second_create_is_refused(data):
         return None
     common = [

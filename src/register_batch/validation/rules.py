@@ -32,7 +32,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import CONTROL_CHARACTER, cut_short
+from register_batch.wording import BIDI_CONTROL, CONTROL_CHARACTER, cut_short
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -248,6 +248,11 @@ def _control_message(label: str, value: str, hit: str) -> str:
             "file is XML whose declaration says ISO-8859-1 or latin-1, make it say windows-1252; otherwise the text "
             "was converted so before register-batch read it: export it again from the SRS"
         )
+    if BIDI_CONTROL.fullmatch(hit):  # invisible; a name or an id never holds one (review162 F6)
+        return (
+            f"{label} contains a bidirectional override or isolate ({code}), which reorders the text shown after it: "
+            "Register would store it as it is"
+        )
     return f"{label} contains a control character ({code}): Register would store it as it is"
 
 
@@ -290,8 +295,10 @@ def _in_record_and_its_items(
 @rule(
     "control_character",
     fields=("<any text field>",),
-    message="<field> contains a line break / a control character (U+00NN)[ written as '\\xNN', as the HESA XML "
-    "export writes one XML cannot carry]: Register would store it as it is / <field> contains U+0080-U+009F, which is "
+    message="<field> contains a line break / a control character (U+NNNN)[ written as '\\xNN', as the HESA XML "
+    "export writes one XML cannot carry]: Register would store it as it is / <field> contains a bidirectional "
+    "override or isolate (U+202A-U+202E, U+2066-U+2069), which reorders the text shown after it: Register would store "
+    "it as it is / <field> contains U+0080-U+009F, which is "
     "<sign> in Windows-1252 ('<the value so read>'): Windows-1252 text read as ISO-8859-1 (latin-1), and Register "
     "would store the control character. If the file is XML whose declaration says ISO-8859-1 or latin-1, make it say "
     "windows-1252; otherwise the text was converted so before register-batch read it: export it again from the SRS / "
@@ -301,6 +308,9 @@ def _in_record_and_its_items(
     source="design.md (bad input: never a value the API would store damaged); Register does not check this; "
     "U+0080-U+009F as Windows-1252: WHATWG Encoding Standard (the iso-8859-1 label is windows-1252)",
     fix="Write the value on one line, without tabs or invisible characters; a NUL or similar means a damaged file. "
+    "A bidirectional override or isolate is pasted with text from a web page or a document; delete it (the "
+    "direction marks U+200E, U+200F and U+061C and the zero-width joiners, which some scripts write in names, are "
+    "kept). "
     "An escape such as \\x0b in a file the HESA XML export wrote stands for a character of the value Register holds: "
     "correct it in Register. A character U+0080-U+009F that the message names as a Windows-1252 sign (’ “ ” – € …) "
     "means the SRS wrote Windows-1252 and the file was read as ISO-8859-1: an XML declaration saying ISO-8859-1 or "
