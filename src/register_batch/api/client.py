@@ -53,6 +53,7 @@ from register_batch.api.errors import (
     TransportError,
     Unauthorized,
     Unprocessable,
+    body_copy,
     messages_of,
 )
 from register_batch.api.limiter import (
@@ -1193,9 +1194,18 @@ def _refusal(
 
 def _messages(response: httpx.Response, parsed: Any) -> list[str]:
     """The error texts of a refusal. A body that is not JSON is kept only when it is one short line of text (such as
-    rack-attack's `Forbidden`, §1.3); a page from a proxy or gateway is named, never quoted (one line, no markup)."""
+    rack-attack's `Forbidden`, §1.3); a page from a proxy or gateway is named, never quoted (one line, no markup).
+    JSON with no text where any service puts one is copied after the status phrase, short and on one line
+    (`body_copy`, review163 F3)."""
     if not isinstance(parsed, str):
-        return messages_of(parsed) or [response.reason_phrase]
+        if found := messages_of(parsed):
+            return found
+        copy = body_copy(parsed)
+        return (
+            [f"{response.reason_phrase}: {copy}" if response.reason_phrase else copy]
+            if copy
+            else [response.reason_phrase]
+        )
     text = parsed.strip()
     if text and len(text) <= 200 and "\n" not in text and "<" not in text:
         return [text]
