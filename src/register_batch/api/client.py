@@ -63,7 +63,7 @@ from register_batch.api.limiter import (
     rate_dir_given,
     shared_budget_file,
 )
-from register_batch.arguments import checked_target
+from register_batch.arguments import checked_per_page, checked_target, checked_timeout
 from register_batch.config import one_spelling, without_api_path
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
@@ -406,8 +406,7 @@ class RegisterClient:
         # As the command line and sync_files refuse it: a client of another version sent export_trainees's json and
         # jsonl listings to `/api/<version>/...`, for answers register-batch was never written for (review138 F3).
         check_api_version(api_version)
-        if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
-            raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+        checked_timeout(timeout)
         if deadline is None:
             deadline = DEADLINE_TIMEOUTS * timeout
         if isinstance(deadline, bool) or not (isinstance(deadline, int | float) and 0 < deadline < math.inf):
@@ -823,8 +822,7 @@ class RegisterClient:
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size) or
         above PER_PAGE_MOST.
         """
-        if not isinstance(per_page, int) or not 1 <= per_page <= PER_PAGE_MOST:
-            raise ConfigError(f"per_page must be a whole number from 1 to {PER_PAGE_MOST}, not {per_page!r}")
+        checked_per_page(per_page)
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         pages = _Pages(per_page, since)
         while True:
