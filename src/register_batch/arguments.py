@@ -7,10 +7,12 @@ TypeError or AttributeError from deep inside the run, outside the RegisterBatchE
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 from pathlib import Path
 
+from register_batch.constants import PER_PAGE_MOST
 from register_batch.errors import ConfigError
 from register_batch.progress import Progress
 
@@ -72,6 +74,23 @@ def checked_share(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise ConfigError.naming(f"{{{name}}} is a share of records between 0 and 1, not {{value}}", value=repr(value))
     return float(value)
+
+
+def checked_timeout(timeout: object) -> None:
+    """ConfigError unless `timeout` is a number of seconds above 0 a socket can wait: `True` (an int to Python) was
+    a 1-second timeout, "30" from a settings file a TypeError, and 0 or NaN socket's ValueError or no request at all.
+    `SyncOptions` and `RegisterClient` refuse it alike (review163 F4)."""
+    if isinstance(timeout, bool) or not (isinstance(timeout, int | float) and 0 < timeout < math.inf):
+        raise ConfigError.naming("{timeout} must be a number of seconds above 0, not {value}", value=repr(timeout))
+
+
+def checked_per_page(per_page: object) -> None:
+    """ConfigError unless `per_page` is a page size Register lists (§2.3): below 1 it lists nothing or a page of its
+    own size, and above PER_PAGE_MOST it refuses; `True` is an int to Python, and no page size (review163 F4)."""
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= PER_PAGE_MOST:
+        raise ConfigError.naming(
+            f"{{per_page}} must be a whole number from 1 to {PER_PAGE_MOST}, not {{value}}", value=repr(per_page)
+        )
 
 
 def checked_client(client: object) -> None:

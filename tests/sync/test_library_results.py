@@ -124,6 +124,43 @@ def test_registers_refusal_names_the_value_the_record_sent_for_the_field(registe
     assert "value blank" not in page and '<code class="value">2025-09-01</code>' in page
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"errors": "last_name is too long"},
+        {"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "last_name is too long"},
+        {"error": {"code": "InvalidInput", "message": "last_name is too long"}},
+    ],
+    ids=["errors as one text", "problem+json", "a nested error"],
+)
+def test_a_refusal_in_another_services_shape_keeps_its_text_in_the_issue_and_the_reports(register, tmp_path, answer):
+    """A 422 whose body was not in one of §7.1's shapes (a gateway's, a framework's) left the issue, issues.csv and
+    report.json saying only "Unprocessable Entity", while the fix column tells the person to correct the record as
+    Register's message says (review163 F3)."""
+    refused = trainee(1)
+    source = write_extract(tmp_path / "in.csv", [refused, trainee(2)])
+    body = json.dumps(answer).encode()
+
+    def refusal(seen, _forward):
+        if (
+            seen.method == "POST"
+            and seen.path.endswith("/trainees")
+            and f'"{refused["hesa_id"]}"'.encode() in seen.body
+        ):
+            return 422, {"Content-Type": "application/json"}, body
+        return None
+
+    with fronting(register.emulator.url, refusal) as front:
+        result = sync_files([source], sync_options(front, tmp_path, TOKEN, target_identity=register.emulator.url))
+    [issue] = result.results[0].issues
+    assert (issue.code, issue.field) == ("api_rejected", "last_name")
+    assert "last_name is too long" in issue.message and "Unprocessable Entity" not in issue.message
+    issues_csv = (result.report_paths["json"].parent / "issues.csv").read_text(encoding="utf-8-sig")
+    assert "last_name is too long" in issues_csv
+    report = json.loads(result.report_paths["json"].read_text(encoding="utf-8"))
+    assert ["last_name is too long" in i["message"] for i in report["issues"]] == [True]
+
+
 def test_a_caller_that_reads_the_reports_keeps_no_issues_in_memory_and_the_reports_are_the_same(register, tmp_path):
     """`keep_issues=False` (what the command line asks): each record's issues stayed in memory for its result, about
     50 MB more at the peak of a dry run of 20,000 C21053 records (90,000 legacy-code warnings), for a caller that

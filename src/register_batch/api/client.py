@@ -53,6 +53,7 @@ from register_batch.api.errors import (
     TransportError,
     Unauthorized,
     Unprocessable,
+    body_copy,
     messages_of,
 )
 from register_batch.api.limiter import (
@@ -62,7 +63,7 @@ from register_batch.api.limiter import (
     rate_dir_given,
     shared_budget_file,
 )
-from register_batch.arguments import checked_target
+from register_batch.arguments import checked_per_page, checked_target, checked_timeout
 from register_batch.config import one_spelling, without_api_path
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
@@ -405,8 +406,7 @@ class RegisterClient:
         # As the command line and sync_files refuse it: a client of another version sent export_trainees's json and
         # jsonl listings to `/api/<version>/...`, for answers register-batch was never written for (review138 F3).
         check_api_version(api_version)
-        if not (isinstance(timeout, int | float) and 0 < timeout < math.inf):  # socket's ValueError, or no request
-            raise ConfigError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+        checked_timeout(timeout)
         if deadline is None:
             deadline = DEADLINE_TIMEOUTS * timeout
         if isinstance(deadline, bool) or not (isinstance(deadline, int | float) and 0 < deadline < math.inf):
@@ -822,8 +822,7 @@ class RegisterClient:
         Raises `ConfigError` for a `per_page` below 1 (Register would list nothing, or a page of its own size) or
         above PER_PAGE_MOST.
         """
-        if not isinstance(per_page, int) or not 1 <= per_page <= PER_PAGE_MOST:
-            raise ConfigError(f"per_page must be a whole number from 1 to {PER_PAGE_MOST}, not {per_page!r}")
+        checked_per_page(per_page)
         seen: set[str | None] = set()  # trainee_id as an item gives it (Register's always have one)
         pages = _Pages(per_page, since)
         while True:
@@ -1193,9 +1192,18 @@ def _refusal(
 
 def _messages(response: httpx.Response, parsed: Any) -> list[str]:
     """The error texts of a refusal. A body that is not JSON is kept only when it is one short line of text (such as
-    rack-attack's `Forbidden`, §1.3); a page from a proxy or gateway is named, never quoted (one line, no markup)."""
+    rack-attack's `Forbidden`, §1.3); a page from a proxy or gateway is named, never quoted (one line, no markup).
+    JSON with no text where any service puts one is copied after the status phrase, short and on one line
+    (`body_copy`, review163 F3)."""
     if not isinstance(parsed, str):
-        return messages_of(parsed) or [response.reason_phrase]
+        if found := messages_of(parsed):
+            return found
+        copy = body_copy(parsed)
+        return (
+            [f"{response.reason_phrase}: {copy}" if response.reason_phrase else copy]
+            if copy
+            else [response.reason_phrase]
+        )
     text = parsed.strip()
     if text and len(text) <= 200 and "\n" not in text and "<" not in text:
         return [text]

@@ -5,9 +5,11 @@ No error text ever includes request headers, so the API token cannot leak throug
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from register_batch.errors import ConfigError, RegisterBatchError, RegisterUnavailable
+from register_batch.wording import printable
 
 if TYPE_CHECKING:
     from register_batch.sync.runner import SyncResult
@@ -156,27 +158,82 @@ class ClientInUse(ConfigError):
     Raised before anything is sent."""
 
 
+# The longest copy of an error body none of whose texts `messages_of` reads (`body_copy`): enough to see what it says,
+# one line in a report or on a terminal.
+BODY_COPY_MOST = 200
+# Where a text is in a shape other services answer with (review163 F3): RFC 9457 problem+json's `detail` (what went
+# wrong with this request) before its `title` (the kind of problem, often the status phrase); JSON:API's error objects
+# hold the same two; a gateway's (Azure's, Google's) nested `error` object holds a `message`.
+_TEXT_KEYS = ("message", "detail", "title")
+
+
 def messages_of(body: Any) -> list[str]:
-    """Flatten every error body shape of §7.1 to a list of messages."""
+    """Flatten every error body shape of §7.1 to a list of messages, and the texts of shapes Register does not answer
+    with but a gateway or framework in front of it may (review163 F3): `errors` as one text or holding lists of
+    texts, problem+json's `detail` or `title`, an `error` object's `message`. None found: [] (`body_copy`)."""
     if isinstance(body, str):
         return [body.strip()] if body.strip() else []
     if not isinstance(body, dict):
         return []
     found: list[str] = []
-    if isinstance(body.get("error"), str):
-        found.append(body["error"])
+    error = body.get("error")
+    if isinstance(error, str):
+        found.append(error)
+    elif isinstance(error, dict) and (text := _text_in(error)):
+        found.append(text)
     errors = body.get("errors")
-    if isinstance(errors, list):
+    if isinstance(errors, str) and errors.strip():
+        found.append(errors)
+    elif isinstance(errors, list):
         for item in errors:
             if isinstance(item, str):
                 found.append(item)
             elif isinstance(item, dict):
-                found.append(str(item.get("message") or item.get("error") or item))
+                found.append(str(_text_in(item) or item.get("message") or item.get("error") or item))
+            elif isinstance(item, list) and (words := _texts_within(item)):
+                found.append(" ".join(words))  # ["last_name", "is too long"]
     elif isinstance(errors, dict):
         found.extend(_flatten(errors, ""))
-    if not found and isinstance(body.get("message"), str):
-        found.append(body["message"])
+    if not found and (text := _text_in(body)):
+        found.append(text)
     return found
+
+
+def _text_in(item: dict[str, Any]) -> str | None:
+    """The first of an error object's `message`, `detail` or `title` that is a text with something in it."""
+    for key in _TEXT_KEYS:
+        value = item.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _texts_within(items: list[Any]) -> list[str]:
+    """The texts in a list and the lists within it, in order; a few levels only (no error list of anyone's goes
+    deeper), so that an answer nested hundreds deep is not walked."""
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            texts.append(item.strip())
+        elif isinstance(item, list):
+            texts.extend(text for inner in item if isinstance(inner, str) and (text := inner.strip()))
+    return texts
+
+
+def body_copy(body: Any) -> str | None:
+    """A JSON error body none of whose texts `messages_of` reads, as one short line: a gateway's or framework's own
+    shape, which says more than the status phrase alone (review163 F3). Compact JSON, cut to BODY_COPY_MOST
+    characters, with every control character, line separator or direction override written as its escape
+    (`printable`): it goes to a terminal, a log line, issues.csv and the ledger. The token was masked in the body
+    before it is cut (`RegisterClient._call`), so no part of it is left at the cut. None for no body, or an empty
+    one."""
+    if body is None or body == "" or (isinstance(body, dict | list) and not body):
+        return None
+    try:
+        text = printable(json.dumps(body, ensure_ascii=False))
+    except (ValueError, RecursionError):  # nested deeper than it can be written: not worth a copy
+        return None
+    return text if len(text) <= BODY_COPY_MOST else f"{text[: BODY_COPY_MOST - 1]}…"
 
 
 def _flatten(errors: dict[str, Any], prefix: str) -> list[str]:

@@ -49,8 +49,10 @@ from register_batch.arguments import (
     checked_flag,
     checked_folder,
     checked_kind,
+    checked_per_page,
     checked_progress,
     checked_target,
+    checked_timeout,
 )
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
@@ -70,7 +72,7 @@ from register_batch.model import (
 )
 from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
-from register_batch.reference import ReferenceData, load_reference
+from register_batch.reference import ReferenceData, check_api_version, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir
 from register_batch.sync.compare import (
@@ -631,6 +633,12 @@ class SyncOptions:
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
         settle("as_of", as_of_or_today(self.as_of) if self.as_of is not None else None)
         checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
+        # So are those the run's client and reading take (review163 F4): refused by `sync_files` only, a service's
+        # settings made when it starts failed the nightly job, `per_page` once the extract was read.
+        checked_timeout(self.timeout)
+        checked_per_page(self.per_page)
+        check_format(self.fmt)
+        check_api_version(self.api_version)
         # A string is true, whatever it says: "no" made a dry run, and a ValueError once the ledger was opened; "no"
         # kept every issue. 0 and 1 are taken, as Python's own flags take them (review45 F3, review62 F5).
         settle("dry_run", checked_flag("dry_run", self.dry_run))
@@ -2613,7 +2621,6 @@ def _sync(
 ) -> SyncResult:
     """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back."""
     inputs = input_paths(inputs)
-    check_format(options.fmt)
     # Before anything is sent: a sync must be able to say what it did.
     check_report_dir(options.report_dir, [*inputs, *options.mapping_files])
     # What the ledger is bound to: the service, however its URL is written (`sandbox`, a trailing slash, the API's
