@@ -438,6 +438,13 @@ def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+def _unread(names: tuple[str, ...], reads: frozenset[str]) -> tuple[str, ...]:
+    """The `names` (a record's tags, or a CSV's columns) that a field map reading `reads` does not read, as such or
+    numbered (F_DISABLE as F_DISABLE1)."""
+    return tuple(name for name in names if name not in reads and not _numbered_in(name, reads))
+
+
 @dataclass(frozen=True, slots=True)
 class _Spelling:
     """A user's named source, as a record is looked at for a tag nothing reads that is its misspelling."""
@@ -672,8 +679,7 @@ class Mapper:
         def unread_in(row: dict[str, str | None]) -> tuple[str, ...]:
             found = unread.get(id(row))
             if found is None:
-                names = [name for name, value in row.items() if value is not None and name not in reads]
-                found = unread[id(row)] = tuple(name for name in names if not _numbered_in(name, reads))
+                found = unread[id(row)] = tuple(name for name in _unread(tuple(row), reads) if row[name] is not None)
             return found
 
         for spelling in spellings:
