@@ -177,3 +177,22 @@ def test_a_tag_listed_as_ignored_or_unlike_the_source_is_no_misspelling(tmp_path
     )  # fmt: skip
     assert not issues(tmp_path / "r", "mapped_source_misspelt"), out
     assert code == 0, out + err
+
+
+def test_mappings_check_without_an_extract_warns_of_a_source_a_few_letters_from_a_hesa_tag(tmp_path):
+    """migration.md's first check has no extract: F_ITTKY (for F_ITTKEY) said "No problems found". A source a few
+    letters from a HESA tag is warned of; an SRS's own tags (LEAVING_*) cannot be judged without an extract, and
+    are not, not even one sharing a long part with a HESA tag (LEAVING_SAFEGUARDING_CONCERN_REASONS)."""
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKY\n      sex: sexid\n")
+    code, out, err = run("mappings", "check", "--mapping", str(ours))
+    assert code == 0, out + err
+    assert out.splitlines()[1:] == [
+        f"warning: {ours}:4: fields.hesa.trainee.provider_trainee_id: F_ITTKY is not a HESA tag; did you mean "
+        "F_ITTKEY? (a tag of your SRS's own is not checked here: `register-batch mappings check --mapping FILE "
+        "INPUT` looks for every source in an extract)"
+    ]  # `sexid` is F_SEXID, a HESA tag, as a field map reads it
+    (tmp_path / "leave.yaml").write_text(LEAVE_TYPO)
+    code, out, err = run("mappings", "check", "--mapping", str(tmp_path / "leave.yaml"))
+    assert code == 0, out + err
+    assert out.splitlines()[1:] == ["No problems found."]

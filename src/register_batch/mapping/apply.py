@@ -416,17 +416,34 @@ class SourceWatch:
 
 
 MISSPELT = "mapped_source_misspelt"
-# How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling
-# (difflib's ratio, case aside): LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, while
-# WITHDRAWAL_DATE for DEFER_DATE is 0.56.
+# How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling:
+# difflib's ratio, case aside (LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, WITHDRAWAL_DATE for
+# DEFER_DATE 0.56), and a few letters apart at most (LEAVE_DATE and LEAVING_DATE are three): two long names that
+# share a long part are alike by the ratio (LEAVING_SAFEGUARDING_CONCERN_REASONS and
+# WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS, 0.85) but name other things.
 NEAR_MISS = 0.8
+FEW_LETTERS = 3
 
 
-def near_miss(name: str, candidates: Iterable[str]) -> str | None:
-    """The one of `candidates` most like `name` (case aside), when alike enough to be its misspelling; else None."""
-    by_upper = {candidate.upper(): candidate for candidate in candidates if candidate.upper() != name.upper()}
-    found = difflib.get_close_matches(name.upper(), list(by_upper), n=1, cutoff=NEAR_MISS)
-    return by_upper[found[0]] if found else None
+def near_miss(name: str, candidates: Iterable[str], letters: int = FEW_LETTERS) -> str | None:
+    """The one of `candidates` most like `name` (case aside), when alike enough to be its misspelling, `letters`
+    apart at most; else None (the first by name of the most alike)."""
+    wanted = name.upper()
+    best: tuple[float, str] | None = None
+    for candidate in sorted(candidates):
+        other = candidate.upper()
+        if other == wanted:
+            continue
+        matcher = difflib.SequenceMatcher(None, wanted, other)
+        if matcher.real_quick_ratio() < NEAR_MISS or matcher.quick_ratio() < NEAR_MISS:
+            continue
+        ratio = matcher.ratio()
+        if ratio < NEAR_MISS or (best is not None and ratio <= best[0]):
+            continue
+        same = sum(block.size for block in matcher.get_matching_blocks())
+        if max(len(wanted), len(other)) - same <= letters:
+            best = (ratio, candidate)
+    return best[1] if best else None
 
 
 @lru_cache(maxsize=1024)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them

@@ -16,6 +16,7 @@ from register_batch.mapping.apply import (
     SourceWatch,
     UnseenSource,
     family_of,
+    near_miss,
 )
 from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
 from register_batch.model import Severity, SourceRef, make_issue
@@ -173,9 +174,10 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
 
 
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
-    """Targets missing from Register's lists (errors), translations that hide a valid code (warnings) and codes a
-    user's file translates otherwise than the bundled files (notes)."""
-    problems: list[MappingProblem] = overridden_codes(config)
+    """Targets missing from Register's lists (errors), translations that hide a valid code and sources of a user's
+    HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
+    bundled files (notes)."""
+    problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
@@ -183,6 +185,41 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
             problems += _checked_against(translation, list_name, reference)
         problems += _tests_of_codes(translation, reference)
     return _on_their_lines(problems)
+
+
+# How many letters a source may be from a HESA tag to be warned of without an extract: a typo's one or two. An SRS's
+# own tag may hold a HESA tag and a word (F_OURENDDATE, three letters from F_ENDDATE); in an extract, a record lacking
+# the source beside a tag nothing reads is evidence enough for three (Mapper._misspelt_sources: LEAVE_DATE).
+TYPO_LETTERS = 2
+
+
+def near_hesa_tags(config: MappingConfig) -> list[MappingProblem]:
+    """A warning for each source a user's HESA field map reads that is no HESA tag but a few letters from one:
+    F_ITTKY for F_ITTKEY matches nothing in an extract, and the field is blank in every record (review161 F1). Said
+    without an extract to look in (migration.md's first check); an SRS's own tags (LEAVE_DATE) are no HESA tags
+    and cannot be judged without one, so only a near miss is said. HESA's tags: those the bundled field map reads
+    or knows (`known_tags`: mappings/fields/hesa.yaml, hesa-formats.md)."""
+    bundled = config.bundled_fields.get("hesa")
+    if bundled is None:
+        return []
+    problems = []
+    for named in config.named_sources:
+        if named.family != "hesa":
+            continue
+        for name in named.names:
+            if name not in bundled.known and (tag := near_miss(name, bundled.known, TYPO_LETTERS)) is not None:
+                problems.append(
+                    MappingProblem(
+                        named.file,
+                        named.key,
+                        f"{name} is not a HESA tag; did you mean {tag}? (a tag of your SRS's own is not checked "
+                        "here: `register-batch mappings check --mapping FILE INPUT` looks for every source in an "
+                        "extract)",
+                        "warning",
+                        line=named.line,
+                    )
+                )
+    return problems
 
 
 def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> list[MappingProblem]:
