@@ -336,6 +336,7 @@ class FirstSeen:
     record: int | None
     line: int | None
     hint: str | None = None
+    translated_to: str | None = None  # the code a mapping translated the input's code to, not in Register's list
 
     def place(self, with_input: bool) -> str:
         """`record 6, line 123`, after the input's name where several inputs are read."""
@@ -352,8 +353,10 @@ def uncovered_codes(
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
 ) -> Counter[tuple[str, str]]:
-    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold, or that a
-    mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1).
+    """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
+    mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
+    code is the input's: one a mapping translates to a code not in the list is the input's `M`, not the `13` the
+    mapping made, which the input does not have (its FirstSeen says what it became; review161 F3).
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
     SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
@@ -373,6 +376,8 @@ def uncovered_codes(
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
             # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).
             refused = {issue.field for issue in record.issues if issue.code == "untranslatable_code"}
+            # The input's code of each value a mapping translated (its label as the issue names it: its old code).
+            translated = {issue.field: issue.value for issue in record.issues if issue.code == "legacy_code_translated"}
             for field, value in record.data.items():
                 list_name = code_list_for(field)
                 if (
@@ -388,10 +393,19 @@ def uncovered_codes(
                     if list_name and (label in refused or not _accepted(reference, list_name, value)):
                         found.append((f"degrees_attributes.{field}", label, value))
             for field, label, value in found:
-                seen[(field, value)] += 1
-                if first_seen is not None and (field, value) not in first_seen:
-                    hint = _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
-                    first_seen[(field, value)] = FirstSeen(raw.source.input, raw.source.record, raw.source.line, hint)
+                original = translated.get(label)
+                code = value if original is None else original
+                seen[(field, code)] += 1
+                if first_seen is not None and (field, code) not in first_seen:
+                    # No leading-zero hint for a mapping's code: no spreadsheet made it (the mapping file did).
+                    hint = (
+                        None
+                        if original
+                        else _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
+                    )
+                    first_seen[(field, code)] = FirstSeen(
+                        raw.source.input, raw.source.record, raw.source.line, hint, value if original else None
+                    )
     return seen
 
 
