@@ -266,8 +266,10 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     MappingProblem(
                         translation.origin,
                         translation.pattern,
-                        f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
-                        "(register-api.md §3.3 R9)",
+                        f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee: it is "
+                        f"in Register's {list_name} list, but no trainee may have it now, and it has no replacement; "
+                        f"translate '{old}' to each trainee's current code (`register-batch reference show "
+                        f"{list_name}` lists them; invalid_{list_name} in docs/rules.md says why)",
                         key=_key_of(translation, old),
                     )
                 )
