@@ -13,13 +13,16 @@ emulator over 127.0.0.1, as a user runs it.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import lxml.html
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
 from register_batch.cli import cli
+from register_batch.jobs import validate_files
 
 AS_OF = "2026-11-28"
 LEAVE_TYPO = """\
@@ -196,3 +199,39 @@ def test_mappings_check_without_an_extract_warns_of_a_source_a_few_letters_from_
     code, out, err = run("mappings", "check", "--mapping", str(tmp_path / "leave.yaml"))
     assert code == 0, out + err
     assert out.splitlines()[1:] == ["No problems found."]
+
+
+def test_a_hesa_named_csv_column_nothing_reads_beside_a_misspelt_source_is_said_as_a_column(tmp_path):
+    """A CSV refuses a column it does not know, but F_ITTKEY is a HESA column it knows: once the map reads the SRS id
+    from F_ITTKY, nothing reads it, and each row lost its SRS id without a word."""
+    csv_file = generated(tmp_path / "x.csv", 4, 14, "--format", "hesa-csv")
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      provider_trainee_id: F_ITTKY\n")
+    code, out, err = run(
+        "validate", str(csv_file), "--mapping", str(ours), "--report-dir", str(tmp_path / "r"), "--as-of", AS_OF
+    )
+    assert code == 1, out + err
+    assert out.splitlines()[1] == (
+        f"{csv_file}: 4 records have columns nothing reads that look like misspellings of sources the field map "
+        "names (F_ITTKEY for provider_trainee_id): their fields are blank, and they are invalid, until the mapping "
+        "file names them as the extract does (mapped_source_misspelt)"
+    )
+    said = issues(tmp_path / "r", "mapped_source_misspelt")
+    assert len(said) == 4 and "which nothing reads: a misspelt column?" in said[0]["message"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_in_one_process_or_two_each_leaver_is_said_once_and_the_summary_counts_them(tmp_path, jobs):
+    """A second process maps half the records: their errors, and the summary line's count, are the same."""
+    xml = generated(tmp_path / "lv.xml", 400, 15, "--withdrawn", "0.1")
+    xml.write_text(xml.read_text(encoding="utf-8").replace("WITHDRAWAL_", "LEAVE_"), encoding="utf-8")
+    leavers = xml.read_text(encoding="utf-8").count("<LEAVE_DATE>")
+    (tmp_path / "ours.yaml").write_text(LEAVE_TYPO)
+    result = validate_files(
+        [str(xml)], as_of=date.fromisoformat(AS_OF), report_dir=tmp_path / "r",
+        mapping_files=(tmp_path / "ours.yaml",), jobs=jobs,
+    )  # fmt: skip
+    said = issues(tmp_path / "r", "mapped_source_misspelt")
+    assert len({i["record"] for i in said if i["field"] == "withdrawal_date"}) == leavers > 20
+    [(name, line)] = [cause for cause in result.report.causes() if "misspellings" in cause[1]]
+    assert name == str(xml) and line.startswith(f"{leavers} records have tags nothing reads")

@@ -546,13 +546,15 @@ class ReportBuilder:
         from register_batch.validation.resaved import RESAVED
 
         found = [(issue.input, issue.message) for issue in self.file_issues(RESAVED)]
+        formats = {info.path: info.format for info in self.inputs}
         for name, pairs in self._misspelt.items():
             records = pairs[None]
             tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)
+            kind = "tags" if formats.get(name) == "hesa-xml" else "columns"
             found.append(
                 (
                     name,
-                    f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags nothing reads that look "
+                    f"{counted(records, 'record')} {'has' if records == 1 else 'have'} {kind} nothing reads that look "
                     f"like misspellings of sources the field map names ({tags}): "
                     f"{'its fields are blank, and it is' if records == 1 else 'their fields are blank, and they are'}"
                     " invalid, until the mapping file names them as the extract does (mapped_source_misspelt)",
