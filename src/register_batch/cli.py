@@ -43,7 +43,7 @@ from register_batch.commands.common import (
     pass_state,
     result_lost,
     result_on_stdout,
-    say_resaved,
+    say_causes,
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError, Worded
@@ -268,7 +268,7 @@ def validate(
         f"{counted(summary.records, 'record')}: {summary.valid} valid, {summary.invalid} with errors "
         f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})"
     )
-    say_resaved(result.report)
+    say_causes(result.report)
     state.say_report(result.report_paths)
     sys.exit(result.exit_code)
 
@@ -364,7 +364,7 @@ def convert(
                 "or leave them out with --skip-invalid",
                 err=True,
             )
-    say_resaved(result.report, err=True)
+    say_causes(result.report, err=True)
     for _index, note in result.notes[:NOTES_SHOWN]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
     if len(result.notes) > NOTES_SHOWN:

@@ -161,12 +161,16 @@ def test_a_translation_to_a_route_register_refuses_is_an_error(tmp_path, monkeyp
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  training_route:\n    translate:\n      SD: '02'\n")
     texts = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "error"]
+    # review161 F5: it cited "register-api.md §3.3 R9", a research note users do not have; it says what to do
     assert texts == [
-        f"{user}:4: training_route: 'SD' translates to '02', which Register refuses for every trainee "
-        "(register-api.md §3.3 R9)"
+        f"{user}:4: training_route: 'SD' translates to '02', which Register refuses for every trainee: it is in "
+        "Register's training_route list, but no trainee may have it now, and it has no replacement; translate 'SD' to "
+        "each trainee's current code (`register-batch reference show training_route` lists them; "
+        "invalid_training_route in docs/rules.md says why)"
     ]
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(user)])
     assert result.exit_code == 1, result.output
+    assert "register-api" not in result.output
 
 
 def test_translating_a_route_register_refuses_does_not_change_valid_data(tmp_path, monkeypatch):

@@ -65,3 +65,31 @@ def test_a_degree_field_gets_the_hint_too_and_several_inputs_name_theirs(tmp_pat
         r"leading zeros \(export the column as text, or correct the SRS\)",
         degree,
     ), degree
+
+
+def test_a_code_a_mapping_translates_to_no_code_is_listed_as_the_input_has_it_without_a_spreadsheet_hint(
+    tmp_path, monkeypatch
+):
+    """review161 F3: `FT: 1` (unquoted) in a user's file made FT the study mode `1`, listed as "in the input", which
+    has no `1`, with the hint that a spreadsheet dropped its leading zero; `M: {to: "13"}` listed sex `13`. The list
+    names the input's code, and what the mapping (whose error is said above it) made of it."""
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    text = (tmp_path / "samples" / "extract.xml").read_text(encoding="utf-8")
+    text = re.sub(r"<F_MODE>[^<]*</F_MODE>", "<F_MODE>FT</F_MODE>", text)
+    text = re.sub(r"<F_SEXID>[^<]*</F_SEXID>", "<F_SEXID>M</F_SEXID>", text)
+    (tmp_path / "srs.xml").write_text(text, encoding="utf-8")
+    (tmp_path / "ours.yaml").write_text(
+        "codes:\n  study_mode:\n    source: ours\n    translate:\n      FT: 1\n"
+        '  sex:\n    source: ours\n    translate:\n      "M": {to: "13", note: male}\n'
+    )
+    students = text.count("<Student>")
+    listed = uncovered_lines(tmp_path, monkeypatch, "srs.xml", "--mapping", "ours.yaml")
+    assert sorted(listed) == ["sex: 'M'", "study_mode: 'FT'"]
+    assert listed["study_mode: 'FT'"] == (
+        f"  study_mode: 'FT' x{students}, first at record 1, line 3; a mapping translates it to '1', which Register "
+        "does not take (see the error above)"
+    )
+    assert listed["sex: 'M'"].endswith(
+        "; a mapping translates it to '13', which Register does not take (see the error above)"
+    )
+    assert "spreadsheet" not in "".join(listed.values())

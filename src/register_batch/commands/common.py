@@ -116,13 +116,13 @@ def echo(message: str = "", *, err: bool = False) -> None:
     click.echo(printable(message), err=err)
 
 
-def say_resaved(report: ReportBuilder, *, err: bool = False) -> None:
-    """After the summary line, one for each input that looks opened in a spreadsheet and saved again: the one cause
-    of most of its issues, which they say one value at a time (review151 F9)."""
-    from register_batch.validation.resaved import RESAVED
-
-    for issue in report.file_issues(RESAVED):
-        echo(f"{issue.input}: {issue.message}", err=err)
+def say_causes(report: ReportBuilder, *, err: bool = False) -> None:
+    """After the summary line, one for each cause that reaches across an input (ReportBuilder.causes): a file opened
+    in a spreadsheet and saved again, the one cause of most of its issues, which they say one value at a time
+    (review151 F9); a user's field map whose sources no record has, or whose misspelling a record shows (review161
+    F1), which leaves a field blank in every record."""
+    for name, said in report.causes():
+        echo(f"{name}: {said}", err=err)
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

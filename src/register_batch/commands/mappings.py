@@ -81,7 +81,13 @@ def mappings_check(
                 first = first_seen[(field, code)]
                 translation = config.translations_for(field)
                 why = translation.no_translation.get(code) if translation else None
-                said = f"  (known: {why})" if why else f"; {first.hint}" if first.hint else ""
+                if first.translated_to is not None:
+                    said = (
+                        f"; a mapping translates it to '{first.translated_to}', which Register does not take (see "
+                        "the error above)"
+                    )
+                else:
+                    said = f"  (known: {why})" if why else f"; {first.hint}" if first.hint else ""
                 echo(f"  {field}: '{code}' x{count}, first at {first.place(with_input)}{said}")
         else:
             echo("Every code in the input is in Register's lists or translated by a mapping.")

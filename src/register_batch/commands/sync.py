@@ -24,7 +24,7 @@ from register_batch.commands.common import (
     format_option,
     mapping_option,
     pass_state,
-    say_resaved,
+    say_causes,
     timeout_option,
     ukprn_option,
 )
@@ -195,7 +195,7 @@ def sync(
         summary = result.summary_line()
         echo(summary)
         summary = ""  # written
-        say_resaved(result.report)
+        say_causes(result.report)
         state.say_report(result.report_paths)
     except KeyboardInterrupt:
         if result is None:

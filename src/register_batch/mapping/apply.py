@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import unicodedata
@@ -11,7 +12,14 @@ from functools import lru_cache
 from typing import Any
 
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
-from register_batch.model import ALL_CLEARABLE_SUBJECTS, CLEARABLE_SUBJECTS, UKPRN_FORM, Severity, TraineeRecord
+from register_batch.model import (
+    ALL_CLEARABLE_SUBJECTS,
+    CLEARABLE_SUBJECTS,
+    HELD_WITHDRAWAL,
+    UKPRN_FORM,
+    Severity,
+    TraineeRecord,
+)
 from register_batch.readers.base import RawRecord
 from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData, load_reference
 
@@ -432,6 +440,76 @@ class SourceWatch:
         return found
 
 
+MISSPELT = "mapped_source_misspelt"
+# How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling:
+# difflib's ratio, case aside (LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, WITHDRAWAL_DATE for
+# DEFER_DATE 0.56), and a few letters apart at most (LEAVE_DATE and LEAVING_DATE are three): two long names that
+# share a long part are alike by the ratio (LEAVING_SAFEGUARDING_CONCERN_REASONS and
+# WITHDRAWAL_SAFEGUARDING_CONCERN_REASONS, 0.85) but name other things.
+NEAR_MISS = 0.8
+FEW_LETTERS = 3
+
+
+def near_miss(name: str, candidates: Iterable[str], letters: int = FEW_LETTERS) -> str | None:
+    """The one of `candidates` most like `name` (case aside), when alike enough to be its misspelling, `letters`
+    apart at most; else None (the first by name of the most alike)."""
+    wanted = name.upper()
+    best: tuple[float, str] | None = None
+    for candidate in sorted(candidates):
+        other = candidate.upper()
+        if other == wanted:
+            continue
+        matcher = difflib.SequenceMatcher(None, wanted, other)
+        if matcher.real_quick_ratio() < NEAR_MISS or matcher.quick_ratio() < NEAR_MISS:
+            continue
+        ratio = matcher.ratio()
+        if ratio < NEAR_MISS or (best is not None and ratio <= best[0]):
+            continue
+        same = sum(block.size for block in matcher.get_matching_blocks())
+        if max(len(wanted), len(other)) - same <= letters:
+            best = (ratio, candidate)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=1024)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> str | None:
+    """The tag of `unread` (read by nothing) that looks like a misspelling of one of `names`, if any."""
+    for name in names:
+        if (found := near_miss(name, unread)) is not None:
+            return found
+    return None
+
+
+@lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+def _unread(names: tuple[str, ...], reads: frozenset[str]) -> tuple[str, ...]:
+    """The `names` (a record's tags, or a CSV's columns) that a field map reading `reads` does not read, as such or
+    numbered (F_DISABLE as F_DISABLE1)."""
+    return tuple(name for name in names if name not in reads and not _numbered_in(name, reads))
+
+
+@dataclass(frozen=True, slots=True)
+class _Spelling:
+    """A user's named source, as a record is looked at for a tag nothing reads that is its misspelling."""
+
+    named: NamedSource
+    names: frozenset[str]
+    where: str | None  # _TRAINEE_LEVEL, or the element name of the group whose rows hold it (None: not looked at)
+    trainee_field: str | None  # the trainee field it is read for, which a record's layout may read from its own
+    field: str  # as an issue names the field
+
+
+def _issue_field(named: NamedSource) -> str:
+    """The field an issue about a named source names, as FieldMap.sources_by_field keys it (so reports find its
+    source): `withdrawal_reasons` for `fields.hesa.withdrawal.reasons`, `degrees_attributes.subject`."""
+    parts = named.key.split(".")
+    section, last = parts[2], parts[-1]
+    if section == "withdrawal":
+        return HELD_WITHDRAWAL.get(last, last)
+    if section in ("degrees", "placements"):
+        return f"{section}_attributes.{last}"
+    return last
+
+
 _TRAINEE_LEVEL = ""  # a source of the record itself, not of a group (trainee, withdrawal, deferral, provider)
 
 
@@ -544,6 +622,7 @@ class Mapper:
         ] = {}
         # The columns only an older layout reads a moved field from, per field map (_older_only).
         self._older_columns: dict[int, tuple[FieldMap, frozenset[str]]] = {}
+        self._spellings: dict[int, tuple[FieldMap, tuple[_Spelling, ...], frozenset[str]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -606,6 +685,75 @@ class Mapper:
                         f"`degrees.group`, `placements.group`), so its value is not read; move it there{also}",
                         field=name,
                     )
+
+    def _spelling(self, fmap: FieldMap) -> tuple[tuple[_Spelling, ...], frozenset[str]]:
+        """The users' named sources of the field map's family, and the names it reads or ignores (`ignored`)."""
+        found = self._spellings.get(id(fmap))
+        if found is None or found[0] is not fmap:
+            groups = {"degrees": fmap.degree_group, "placements": fmap.placement_group}
+            spellings = tuple(
+                _Spelling(
+                    named, frozenset(named.names), _group_of(named, groups), _trainee_field(named), _issue_field(named)
+                )
+                for named in self.config.named_sources
+                if named.family == fmap.family
+            )
+            found = self._spellings[id(fmap)] = (fmap, spellings, frozenset({*self._reads(fmap), *fmap.ignored}))
+        return found[1], found[2]
+
+    def _misspelt_sources(
+        self,
+        record: TraineeRecord,
+        raw: RawRecord,
+        fmt: str,
+        fmap: FieldMap,
+        overrides: dict[str, tuple[str, ...]] | None,
+    ) -> None:
+        """An error where the record lacks a source a user's field map reads and has, with a value, a tag or column
+        nothing reads that looks like its misspelling (LEAVE_DATE for the map's LEAVING_DATE): the field would be
+        blank, the withdrawal not sent, without a word (review161 F1). A source no record has is no mistake by itself
+        (a nightly extract may have no leaver): the near miss beside it is what tells one. A CSV refuses a column
+        nothing reads (readers.csv), unless it is one of its family's known ones (F_ITTKEY, once a map reads
+        provider_trainee_id from F_ITTKY); HESA XML ignores a tag it does not know."""
+        spellings, reads = self._spelling(fmap)
+        unread: dict[int, tuple[str, ...]] = {}  # by id of the row: its tags with a value that nothing reads
+
+        def unread_in(row: dict[str, str | None]) -> tuple[str, ...]:
+            found = unread.get(id(row))
+            if found is None:
+                found = unread[id(row)] = tuple(name for name in _unread(tuple(row), reads) if row[name] is not None)
+            return found
+
+        for spelling in spellings:
+            if spelling.where == _TRAINEE_LEVEL:
+                if overrides and spelling.trainee_field in overrides:
+                    continue  # the record's layout reads the field from its own sources (C21053's itt_end_date)
+                rows: list[tuple[dict[str, str | None], int | None]] = [(raw.fields, None)]
+            elif spelling.where is not None and (group_rows := raw.groups.get(spelling.where)):
+                lines = (raw.group_lines or {}).get(spelling.where) or []
+                rows = [(row, lines[n] if n < len(lines) else None) for n, row in enumerate(group_rows)]
+            else:
+                continue
+            for row, line in rows:
+                if not spelling.names.isdisjoint(row):
+                    continue
+                candidates = unread_in(row)
+                if not candidates or (present := _misspelling(spelling.named.names, candidates)) is None:
+                    continue
+                named = spelling.named
+                written = " or ".join(named.names)
+                kind = "tag" if fmt == "hesa-xml" else "column"
+                record.issue(
+                    MISSPELT,
+                    f"{named.place} reads {spelling.field} from {written}, which this record lacks, but it has "
+                    f"{present}, which nothing reads: a misspelt {kind}? The field is blank until the mapping file "
+                    f"names it as the extract does (or lists {present} under `fields: {fmap.family}: ignored:` if "
+                    "it holds something else)",
+                    field=spelling.field,
+                    value=present,  # the tag's name, not its value: a safeguarding concern's text is no hint
+                    line=line,
+                )
+                break  # one error a source: a record's degrees all lack it alike
 
     def _conditional(self, translation: CodeTranslation) -> frozenset[str]:
         """The codes `translation` translates by a `when` (most translations have none: one look a field)."""
@@ -810,6 +958,8 @@ class Mapper:
                 elif _numbered_in(name, reads):  # <DISABILITY><F_DISABLE>: a group of the numbered tags' values
                     numbered = f"{problem}, as the Student's own <{name}1>, <{name}2>, …"
                     record.issue("malformed_record", numbered, field=name)
+        if self.config.named_sources and not shifted:
+            self._misspelt_sources(record, raw, fmt, fmap, overrides)
         if shifted:
             # A row whose cells do not line up with the header (cut in two by a line break, extra commas: the reader
             # names no field) has its values under other fields' names: its codes are not translated nor its leaving

@@ -16,6 +16,7 @@ from register_batch.mapping.apply import (
     SourceWatch,
     UnseenSource,
     family_of,
+    near_miss,
 )
 from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
 from register_batch.model import Severity, SourceRef, make_issue
@@ -173,9 +174,10 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
 
 
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
-    """Targets missing from Register's lists (errors), translations that hide a valid code (warnings) and codes a
-    user's file translates otherwise than the bundled files (notes)."""
-    problems: list[MappingProblem] = overridden_codes(config)
+    """Targets missing from Register's lists (errors), translations that hide a valid code and sources of a user's
+    HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
+    bundled files (notes)."""
+    problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
@@ -183,6 +185,41 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
             problems += _checked_against(translation, list_name, reference)
         problems += _tests_of_codes(translation, reference)
     return _on_their_lines(problems)
+
+
+# How many letters a source may be from a HESA tag to be warned of without an extract: a typo's one or two. An SRS's
+# own tag may hold a HESA tag and a word (F_OURENDDATE, three letters from F_ENDDATE); in an extract, a record lacking
+# the source beside a tag nothing reads is evidence enough for three (Mapper._misspelt_sources: LEAVE_DATE).
+TYPO_LETTERS = 2
+
+
+def near_hesa_tags(config: MappingConfig) -> list[MappingProblem]:
+    """A warning for each source a user's HESA field map reads that is no HESA tag but a few letters from one:
+    F_ITTKY for F_ITTKEY matches nothing in an extract, and the field is blank in every record (review161 F1). Said
+    without an extract to look in (migration.md's first check); an SRS's own tags (LEAVE_DATE) are no HESA tags
+    and cannot be judged without one, so only a near miss is said. HESA's tags: those the bundled field map reads
+    or knows (`known_tags`: mappings/fields/hesa.yaml, hesa-formats.md)."""
+    bundled = config.bundled_fields.get("hesa")
+    if bundled is None:
+        return []
+    problems = []
+    for named in config.named_sources:
+        if named.family != "hesa":
+            continue
+        for name in named.names:
+            if name not in bundled.known and (tag := near_miss(name, bundled.known, TYPO_LETTERS)) is not None:
+                problems.append(
+                    MappingProblem(
+                        named.file,
+                        named.key,
+                        f"{name} is not a HESA tag; did you mean {tag}? (a tag of your SRS's own is not checked "
+                        "here: `register-batch mappings check --mapping FILE INPUT` looks for every source in an "
+                        "extract)",
+                        "warning",
+                        line=named.line,
+                    )
+                )
+    return problems
 
 
 def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> list[MappingProblem]:
@@ -229,8 +266,10 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     MappingProblem(
                         translation.origin,
                         translation.pattern,
-                        f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee "
-                        "(register-api.md §3.3 R9)",
+                        f"'{old}' translates to '{alternative.to}', which Register refuses for every trainee: it is "
+                        f"in Register's {list_name} list, but no trainee may have it now, and it has no replacement; "
+                        f"translate '{old}' to each trainee's current code (`register-batch reference show "
+                        f"{list_name}` lists them; invalid_{list_name} in docs/rules.md says why)",
                         key=_key_of(translation, old),
                     )
                 )
@@ -299,6 +338,7 @@ class FirstSeen:
     record: int | None
     line: int | None
     hint: str | None = None
+    translated_to: str | None = None  # the code a mapping translated the input's code to, not in Register's list
 
     def place(self, with_input: bool) -> str:
         """`record 6, line 123`, after the input's name where several inputs are read."""
@@ -315,8 +355,10 @@ def uncovered_codes(
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
 ) -> Counter[tuple[str, str]]:
-    """(field, code) pairs seen in the inputs, after translation, that Register's lists do not hold, or that a
-    mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1).
+    """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
+    mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
+    code is the input's: one a mapping translates to a code not in the list is the input's `M`, not the `13` the
+    mapping made, which the input does not have (its FirstSeen says what it became; review161 F3).
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
     SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
@@ -336,6 +378,8 @@ def uncovered_codes(
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
             # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).
             refused = {issue.field for issue in record.issues if issue.code == "untranslatable_code"}
+            # The input's code of each value a mapping translated (its label as the issue names it: its old code).
+            translated = {issue.field: issue.value for issue in record.issues if issue.code == "legacy_code_translated"}
             for field, value in record.data.items():
                 list_name = code_list_for(field)
                 if (
@@ -351,10 +395,19 @@ def uncovered_codes(
                     if list_name and (label in refused or not _accepted(reference, list_name, value)):
                         found.append((f"degrees_attributes.{field}", label, value))
             for field, label, value in found:
-                seen[(field, value)] += 1
-                if first_seen is not None and (field, value) not in first_seen:
-                    hint = _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
-                    first_seen[(field, value)] = FirstSeen(raw.source.input, raw.source.record, raw.source.line, hint)
+                original = translated.get(label)
+                code = value if original is None else original
+                seen[(field, code)] += 1
+                if first_seen is not None and (field, code) not in first_seen:
+                    # No leading-zero hint for a mapping's code: no spreadsheet made it (the mapping file did).
+                    hint = (
+                        None
+                        if original
+                        else _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
+                    )
+                    first_seen[(field, code)] = FirstSeen(
+                        raw.source.input, raw.source.record, raw.source.line, hint, value if original else None
+                    )
     return seen
 
 

@@ -38,7 +38,7 @@ from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, iss
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
 from register_batch.readers.layouts import TAG_ORDER
-from register_batch.wording import ESCAPE_UNENCODABLE, printable
+from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import MappingConfig
@@ -418,6 +418,17 @@ def run_times(started: datetime, ended: datetime | None) -> dict[str, str | None
     return {"started": iso(started), "ended": iso(ended)}
 
 
+MISSING, MISSPELT = "mapped_source_missing", "mapped_source_misspelt"  # mapping.apply's, the runner's
+_FEW = 4  # a summary line names so many sources, then says how many more
+
+
+def _first_few(names: Iterable[str]) -> str:
+    """`names` for a summary line: the first _FEW, and how many more."""
+    listed = list(names)
+    more = f" and {len(listed) - _FEW} more" if len(listed) > _FEW else ""
+    return ", ".join(listed[:_FEW]) + more
+
+
 @dataclass
 class ReportBuilder:
     """Collects issues from a stream of records; `write()` produces the report files."""
@@ -478,6 +489,8 @@ class ReportBuilder:
         from register_batch.validation.resaved import ResavedWatch
 
         self._resaved = ResavedWatch()  # a file a spreadsheet re-saved: said once about the file (review151 F9)
+        # input -> (field, the tag nothing reads) -> records given mapped_source_misspelt for it (review161 F1)
+        self._misspelt: dict[str, Counter[tuple[str | None, str | None] | None]] = {}  # None: the records
 
     def _count(self, issue: Issue) -> None:
         if issue.severity is Severity.ERROR:
@@ -498,6 +511,11 @@ class ReportBuilder:
             spool.add(self._key, issue)
         if record.issues:
             self._resaved.add(record)
+            misspelt = [(issue.field, issue.value) for issue in record.issues if issue.code == MISSPELT]
+            if misspelt:
+                tally = self._misspelt.setdefault(record.source.input, Counter())
+                tally[None] += 1
+                tally.update(dict.fromkeys(misspelt, 1))
         self._key += 1
 
     def add_file_issues(self, issues: Iterable[Issue]) -> None:
@@ -534,6 +552,43 @@ class ReportBuilder:
         """The issues of `code` about a whole file (`resaved_by_a_spreadsheet`: the terminal says it beside the summary
         line, report.html in its summary box)."""
         return [issue for issue in self._file_issues if issue.code == code]
+
+    def causes(self) -> list[tuple[str, str]]:
+        """(input, what to say) of the causes that reach across a file, which the terminal says beside the summary
+        line and report.html in its summary box, not only among the issues: a file a spreadsheet re-saved (review151
+        F9); records holding a tag nothing reads that looks like a misspelt source of a user's field map, and the
+        sources no record has, whose fields are blank in every record (review161 F1). After `finish()`."""
+        from register_batch.validation.resaved import RESAVED
+
+        found = [(issue.input, issue.message) for issue in self.file_issues(RESAVED)]
+        formats = {info.path: info.format for info in self.inputs}
+        for name, pairs in self._misspelt.items():
+            records = pairs[None]
+            tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)
+            kind = "tags" if formats.get(name) == "hesa-xml" else "columns"
+            found.append(
+                (
+                    name,
+                    f"{counted(records, 'record')} {'has' if records == 1 else 'have'} {kind} nothing reads that look "
+                    f"like misspellings of sources the field map names ({tags}): "
+                    f"{'its fields are blank, and it is' if records == 1 else 'their fields are blank, and they are'}"
+                    " invalid, until the mapping file names them as the extract does (mapped_source_misspelt)",
+                )
+            )
+        missing: dict[str, list[Issue]] = {}
+        for issue in self.file_issues(MISSING):
+            missing.setdefault(issue.input, []).append(issue)
+        for name, issues in missing.items():
+            sources = _first_few(f"{issue.value} (for {issue.field})" for issue in issues)
+            found.append(
+                (
+                    name,
+                    f"no record has {sources}, which the field map reads: "
+                    f"{'that field is' if len(issues) == 1 else 'those fields are'} blank in every record (a misspelt "
+                    "tag or column, or none in this extract? mapped_source_missing)",
+                )
+            )
+        return found
 
     def is_invalid(self, index: int) -> bool:
         return bool(self._invalid[index])

@@ -1243,12 +1243,12 @@ def _status(
     return Status("clean", "good", [(_all_pass(records), "Nothing to fix.")])
 
 
-def _resaved(status: Status, report: ReportBuilder) -> Status:
-    """`status` with a line, after its first, for each input that looks opened in a spreadsheet and saved again: the
-    one cause of most of its issues, which the issues table may list only past its row cap (review151 F9)."""
-    from register_batch.validation.resaved import RESAVED
-
-    status.lines[1:1] = [(f"{issue.input}:", f"{issue.message}.") for issue in report.file_issues(RESAVED)]
+def _causes(status: Status, report: ReportBuilder) -> Status:
+    """`status` with a line, after its first, for each cause that reaches across an input (ReportBuilder.causes): a
+    file that looks opened in a spreadsheet and saved again, the one cause of most of its issues, which the issues
+    table may list only past its row cap (review151 F9); a user's field map's sources that no record has, or that a
+    record holds misspelt (review161 F1)."""
+    status.lines[1:1] = [(f"{name}:", f"{said}.") for name, said in report.causes()]
     return status
 
 
@@ -1519,7 +1519,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         ],
         "outcome_labels": {key: label for key, label, _tone in (*OUTCOMES, *RARE_OUTCOMES.values())}
         | (DRY_RUN_OUTCOMES if sync and sync["dry_run"] else {}),
-        "status": _resaved(
+        "status": _causes(
             _status(
                 summary,
                 report.extra.get("sync") if isinstance(report.extra.get("sync"), dict) else None,

@@ -79,7 +79,7 @@ def refused_update(
     held, advice = _held_values(data, merged, {issue.field for issue in refused})
     return (
         f"Register would refuse this update (422: {messages}): it checks the trainee it holds with the update written "
-        f"over it (register-api.md §2.6){held}. Nothing of this record was sent: {advice}"
+        f"over it, not the update alone{held}. Nothing of this record was sent: {advice}"
     )
 
 

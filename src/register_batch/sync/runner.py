@@ -134,8 +134,8 @@ def _why_not_refused(data: Mapping[str, Any]) -> str:
     """Why Register's 409 would not refuse this record's create sent twice (`a_second_create_is_refused` false)."""
     if not matches_itself(data.get("last_name") or ""):
         return (
-            "its last name has a backslash, which Register's duplicate check reads as an escape (register-api.md §4, "
-            "`last_name ILIKE ?`): the name is no match for itself there"
+            "its last name has a backslash, which Register's duplicate check reads as an escape (it compares last "
+            "names as SQL's ILIKE patterns): the name is no match for itself there"
         )
     return (
         "its trainee_start_date is in another academic cycle than its itt_start_date, which Register's duplicate "

@@ -118,6 +118,20 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "mapped_source_misspelt",
+    scope="mapping",
+    fields=("*",),
+    message="<mapping file>[:<line>] reads <field> from <tag or column>, which this record lacks, but it has <tag>, "
+    "which nothing reads: a misspelt tag? The field is blank until the mapping file names it as the extract does (or "
+    "lists <tag> under `fields: <family>: ignored:` if it holds something else)",
+    source="docs/mappings.md (a misspelt source name matches nothing, and HESA XML ignores tags it does not know: "
+    "the field would be blank, a leaver's withdrawal not sent; a source no record has is no mistake by itself, as a "
+    "nightly extract may have no leaver, but one beside a tag nothing reads that differs by a few letters is)",
+    fix="Correct the source's name in the mapping file to the tag or column the extract has (`register-batch "
+    "mappings check --mapping FILE INPUT` checks every source against an extract), or list the tag under "
+    "`fields: <family>: ignored:` if it holds something else. The record is not sent until then.",
+)
+describe(
     "same_content",
     scope="file",
     fields=(),
