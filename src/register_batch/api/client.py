@@ -739,11 +739,11 @@ class RegisterClient:
         except TransportError as exc:
             if idempotent or not exc.sent:
                 raise
-            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+            raise OutcomeUnknown.of(exc) from None
         except ServerError as exc:
             if idempotent:
                 raise
-            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+            raise OutcomeUnknown.of(exc) from None
         finally:
             _retrying.depth -= 1
             self.stats.retries += max(0, attempts - 1)
