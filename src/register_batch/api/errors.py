@@ -80,7 +80,10 @@ class Forbidden(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: the service failed. For a create the outcome is unknown."""
+    """5xx: the service failed. For a create the outcome is unknown. `retry_after`: the seconds a 502, 503 or 504
+    asked the client to wait (its Retry-After, bounded), which it waited before its next request."""
+
+    retry_after: float | None = None
 
 
 class TransportError(ApiError):
