@@ -1721,8 +1721,7 @@ class SyncRun:
         self.creates_unanswered += 1
         if self.creates_unanswered < CREATES_UNANSWERED:
             return
-        said = f"{CREATES_UNANSWERED} creates in a row had no answer"
-        log.warning("%s (%s): the run stops here; run the same sync again later to finish", said, cause)
+        said = f"{CREATES_UNANSWERED} creates in a row had no answer"  # said once, in the run's error line
         stopped: ApiError = (
             TransportError(cause.method, cause.path, "; ".join([*cause.messages, said]), sent=cause.sent)
             if isinstance(cause, TransportError)
