@@ -190,9 +190,10 @@ class Task:
         if self._bar is not None:
             self._draw(window=(limiter.limit, limiter.period))
         budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
-        asked = "Register's next window (it answered 429, Retry later)"
         with limiter.waits_told_to(
-            lambda seconds, throttled: self.waiting(seconds, asked if throttled else budget, news=throttled)
+            lambda seconds, throttled: self.waiting(
+                seconds, limiter.paused_for if throttled else budget, news=throttled
+            )
         ):
             try:
                 yield

@@ -58,7 +58,9 @@ from register_batch.api.errors import (
 )
 from register_batch.api.limiter import (
     LONGEST_PAUSE,
+    LONGEST_UNAVAILABLE_PAUSE,
     REGISTER_WINDOW,
+    THROTTLED,
     RateLimiter,
     rate_dir_given,
     shared_budget_file,
@@ -457,6 +459,14 @@ class RegisterClient:
                 httpx.__version__,
             )
 
+    @property
+    def _longest_asked(self) -> float:
+        """The longest a 502, 503 or 504's Retry-After is waited for: LONGEST_UNAVAILABLE_PAUSE, and never past the
+        time this client retries a request for (`retry_timeout`), which the wait counts towards."""
+        if self.retry_timeout is None:
+            return LONGEST_UNAVAILABLE_PAUSE
+        return min(LONGEST_UNAVAILABLE_PAUSE, self.retry_timeout)
+
     def close(self) -> None:
         if self.token and not self._http.is_closed:
             token_done(self.token.reveal())
@@ -552,13 +562,17 @@ class RegisterClient:
             headers["Content-Type"] = "application/json"
         response = self._send(method, path, route, body, params, headers, bearer)
         status = response.status_code
+        # Register's window, not this run's --rate period (review103 F2); a date against the answer's own Date (F3).
+        # A 502, 503 or 504 saying when to come back is waited for as a 429 is (review163 F2): the whole client waits,
+        # and a retry goes after it (`_call`); a POST's is not retried, but the look-up after it waits as well.
+        said = response.headers
+        asked = _wait_asked(status, said.get("Retry-After"), said.get("Date"), self.limiter.now(), self._longest_asked)
+        if asked is not None:
+            self.limiter.pause(asked, THROTTLED if status == 429 else _UNAVAILABLE_WAIT.format(status=status))
         if status == 429:
             self.stats.throttled += 1
-            # Register's window, not this run's --rate period (review103 F2); a date against the answer's own Date (F3).
-            said = response.headers
-            retry_after = _retry_after(said.get("Retry-After"), said.get("Date"), now=self.limiter.now())
-            self.limiter.pause(retry_after)
-            raise RateLimited(method, path, retry_after)
+            assert asked is not None  # a 429's wait is always known (Register's window)
+            raise RateLimited(method, path, asked)
         parsed = _parsed(response.content)
         token = self.token if self.token and len(self.token.reveal()) >= MASKED_FROM else None
         # A success's data is Register's, and is used (compared, exported): only the whole token is masked in it. A
@@ -596,6 +610,8 @@ class RegisterClient:
         # The answer is not kept in this frame's locals: its repr shows the reason phrase, which a gateway echoing
         # the Authorization header fills with the token (review125 F3).
         del response
+        if isinstance(refused, ServerError):
+            refused.retry_after = asked
         raise refused
 
     def _send(
@@ -688,18 +704,26 @@ class RegisterClient:
         def retry_hook(exc: Exception) -> bool | float:
             if self.stopping():
                 return False
-            if isinstance(exc, RateLimited):
-                # The limiter itself waits until the server's window has ended; a Retry-After shorter than the backoff
-                # any other retry takes (a gateway's 0, a time gone by) had every try sent at once.
+            asked = exc.retry_after if isinstance(exc, RateLimited) else None
+            if idempotent and isinstance(exc, ServerError):  # a POST's 5xx is never retried: its outcome is unknown
+                asked = exc.retry_after
+            if asked is not None:
+                # A 429, or a 502, 503 or 504 saying when to come back (review163 F2): the limiter itself waits until
+                # then (`_once` paused it); a Retry-After shorter than the backoff any other retry takes (a gateway's
+                # 0, a time gone by) had every try sent at once.
                 least = min(WAIT_MAX, WAIT_INITIAL * 2 ** (attempts - 1))
-                limiter_waits = exc.retry_after >= least
-                # Not for the last attempt (its 429 is raised), nor where what shows the limiter's waits says it.
+                limiter_waits = asked >= least
+                # Not for the last attempt (its error is raised), nor where what shows the limiter's waits says it.
                 if attempts < self.attempts and not (limiter_waits and self.limiter.tells_waits):
-                    retries_log.warning(
-                        "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After %g s)",
-                        route,
-                        exc.retry_after,
-                    )
+                    if isinstance(exc, RateLimited):
+                        retries_log.warning(
+                            "%s: throttled by Register (429 Retry later); waiting for its next window (Retry-After "
+                            "%g s)",
+                            route,
+                            asked,
+                        )
+                    else:
+                        retries_log.warning("%s; waiting %g s as its Retry-After asks, then retrying", exc, asked)
                 return 0.0 if limiter_waits else least
             if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2 and self.last_status is None:
                 # Looked up twice, by a client the host has never answered: a mistyped host, or no network, that
@@ -739,11 +763,11 @@ class RegisterClient:
         except TransportError as exc:
             if idempotent or not exc.sent:
                 raise
-            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+            raise OutcomeUnknown.of(exc) from None
         except ServerError as exc:
             if idempotent:
                 raise
-            raise OutcomeUnknown(method, path, exc.status, exc.messages, exc.body) from None
+            raise OutcomeUnknown.of(exc) from None
         finally:
             _retrying.depth -= 1
             self.stats.retries += max(0, attempts - 1)
@@ -1419,17 +1443,22 @@ def _proxy_refused(method: str, path: str, exc: httpx.ProxyError, host: str | No
     )
 
 
-def _retry_after(value: str | None, date: str | None = None, now: float | None = None) -> float:
-    """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
-    Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen.
+def _wait_asked(status: int, value: str | None, date: str | None, now: float, longest: float) -> float | None:
+    """The seconds an answer asks the client to wait before its next request, from its Retry-After (`value`), read one
+    way for a 429 and a 5xx: a 429's always (`_retry_after`); a 502's, 503's or 504's only when it gives a readable
+    one (RFC 9110 §10.2.3: a gateway or service down for a while), at most `longest`; else None, and a retry backs off
+    as usual (review163 F2)."""
+    if status == 429:
+        return _retry_after(value, date, now)
+    if status in (502, 503, 504):
+        seconds = _said_seconds(value, date, now)
+        return None if seconds is None else min(longest, max(0.0, seconds))
+    return None
 
-    An HTTP date is read against the answer's own Date (`date`) when it has a readable one: the wait the server meant,
-    whatever this machine's clock says (review103 F3: 2 minutes ahead, every retry went at once into the throttled
-    window). Without a readable header (a proxy's 429), what rack-attack would have said: the rest of Register's
-    epoch-aligned 60-s window (§1.3), not a fixed second that would spend every retry inside the same window, nor the
-    end of the run's own --rate period (review103 F2: 5/3 gave up after six 429s within one window).
-    """
-    now = time.time() if now is None else now
+
+def _said_seconds(value: str | None, date: str | None, now: float) -> float | None:
+    """A Retry-After's seconds (a number, or an HTTP date read against the answer's own `date`, `_retry_after`);
+    None when there is none, or none readable."""
     seconds = math.nan
     if value:
         try:
@@ -1441,7 +1470,26 @@ def _retry_after(value: str | None, date: str | None = None, now: float | None =
                 said = _said_date(date)
                 since = said.timestamp() if said is not None else now
                 seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - since
-    if math.isnan(seconds):  # none given, or none readable
+    return None if math.isnan(seconds) else seconds
+
+
+# What the wait after a 502, 503 or 504's Retry-After is for, as a progress line names it.
+_UNAVAILABLE_WAIT = "the time Register asked for (it answered {status}, Retry-After)"
+
+
+def _retry_after(value: str | None, date: str | None = None, now: float | None = None) -> float:
+    """Seconds from a Retry-After header (integer seconds as rack-attack sends; an HTTP date is rare), at most
+    Register's window (§1.3: 1-60 s): a gateway's hour-long (or `inf`) answer must not stall a run unseen.
+
+    An HTTP date is read against the answer's own Date (`date`) when it has a readable one: the wait the server meant,
+    whatever this machine's clock says (review103 F3: 2 minutes ahead, every retry went at once into the throttled
+    window). Without a readable header (a proxy's 429), what rack-attack would have said: the rest of Register's
+    epoch-aligned 60-s window (§1.3), not a fixed second that would spend every retry inside the same window, nor the
+    end of the run's own --rate period (review103 F2: 5/3 gave up after six 429s within one window).
+    """
+    now = time.time() if now is None else now
+    seconds = _said_seconds(value, date, now)
+    if seconds is None:  # none given, or none readable
         seconds = REGISTER_WINDOW - (now % REGISTER_WINDOW)
     return min(LONGEST_PAUSE, max(0.0, seconds))
 

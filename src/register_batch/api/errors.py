@@ -82,7 +82,10 @@ class Forbidden(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: the service failed. For a create the outcome is unknown."""
+    """5xx: the service failed. For a create the outcome is unknown. `retry_after`: the seconds a 502, 503 or 504
+    asked the client to wait (its Retry-After, bounded), which it waited before its next request."""
+
+    retry_after: float | None = None
 
 
 class TransportError(ApiError):
@@ -143,7 +146,18 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
 
 
 class OutcomeUnknown(ApiError):
-    """A write whose result is unknown (timeout, reset, lost reply, 5xx): resolve it, never resend blindly."""
+    """A write whose result is unknown (timeout, reset, lost reply, 5xx): resolve it, never resend blindly. `cause` is
+    the client's error for the write's last try where Register did not answer it (a ServerError: a 5xx, or an answer
+    not Register's; a TransportError: no answer): a sync stops once creates in a row go so (review163 F1)."""
+
+    cause: ServerError | TransportError | None = None
+
+    @classmethod
+    def of(cls, error: ServerError | TransportError) -> OutcomeUnknown:
+        """The unknown outcome of a write `error` ended."""
+        unknown = cls(error.method, error.path, error.status, error.messages, error.body)
+        unknown.cause = error
+        return unknown
 
 
 class InsecureTarget(ConfigError):

@@ -50,7 +50,13 @@ _OFF = ("off", "none", "0", "false", "no")  # REGISTER_BATCH_RATE_DIR's ways of 
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | portable.BINARY
 REGISTER_WINDOW = 60.0  # seconds: Register's fixed window (register-api.md §1.3)
 REGISTER_LIMIT = 100  # requests from one IP address in one of Register's windows (register-api.md §1.3)
-LONGEST_PAUSE = REGISTER_WINDOW  # the longest Retry-After the client passes on
+LONGEST_PAUSE = REGISTER_WINDOW  # the longest Retry-After of a 429 the client passes on
+# The longest Retry-After of a 502, 503 or 504 the client waits for before its next request (review163 F2): a gateway or
+# app service restarting during a deploy says how long, typically tens of seconds ("back in 2 minutes"); one asking
+# for longer is not waited for past this, nor past the client's own retry_timeout (RegisterClient).
+LONGEST_UNAVAILABLE_PAUSE = 120.0
+# What the wait after a 429 is for, as a progress line names it (`RateLimiter.paused_for`).
+THROTTLED = "Register's next window (it answered 429, Retry later)"
 # A shared file's log keeps at least Register's window and a second's margin of sends, whatever the rates of the
 # processes writing to it: one of a longer window that joins later counts that minute's sends too.
 SHARED_LOG_KEEPS = REGISTER_WINDOW + 1.0
@@ -240,6 +246,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
+        # What the last pause is for, as a progress line names its wait: a 429's window, or a 5xx's Retry-After.
+        self.paused_for = THROTTLED
         self._ahead: float | None = None  # when take_ahead took a turn, which the next acquire may use (below)
         self.waited = 0.0
         if self.shared_file:
@@ -372,7 +380,7 @@ class RateLimiter:
         return min(limit / window for limit, window in self._limits())
 
     def _longest_wait(self) -> float:
-        return max(LONGEST_PAUSE, *(window for _, window in self._limits()))
+        return max(LONGEST_PAUSE, LONGEST_UNAVAILABLE_PAUSE, *(window for _, window in self._limits()))
 
     def _local_try(self) -> float:
         now = self._clock()
@@ -458,11 +466,13 @@ class RateLimiter:
                 del sent[:-most]
             return wait
 
-    def pause(self, seconds: float) -> None:
-        """The server said 429 with Retry-After: nobody sends until the window it names has ended."""
+    def pause(self, seconds: float, why: str = THROTTLED) -> None:
+        """The server said 429 (or 502, 503, 504) with Retry-After: nobody sends until the time it names. `why` names
+        the wait on a progress line."""
         until = self._clock() + max(0.0, seconds)
         with self._lock:
             self._blocked_until = max(self._blocked_until, until)
+            self.paused_for = why
             if self.shared_file:
                 try:
                     self._shared_pause(until)

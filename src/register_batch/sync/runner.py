@@ -42,7 +42,7 @@ from register_batch.api import (
     resolve_target,
 )
 from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count, wrapped_token
-from register_batch.api.errors import first_request_failed
+from register_batch.api.errors import ServerError, first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import (
     checked_client,
@@ -1032,6 +1032,15 @@ class SyncResult:
 # Trainees the ledger links that a token seeing nobody answers 404 for, by which the run is refused (_links_unseen).
 # Fewer are not enough to tell a wrong token from a trainee removed for good (a conflict for people to check).
 LINKS_UNSEEN = 3
+# Creates in a row Register left unanswered (a 5xx, a page not Register's, or no answer; each after the look-up found
+# no trainee and the create sent again met the same) by which a run stops, as it stops at the first update Register
+# does not answer (review163 F1): Register failing every create while it still answers reads had each record of a
+# first load spend three requests to end unknown, an hour for 2,000 before exit 3. Not at the first: one record
+# Register fails on for what it holds (a 500 for a request of its shape, register-api.md §2.5, §2.7) or a moment's
+# outage does not stop the run; three, nine requests, is past what one record's shape or a blip explains, and each
+# one more would cost three more requests to say the same. A create an earlier run left unknown neither counts nor
+# breaks the run (`_create_unanswered`), so that a few such records do not stop every later run at the same place.
+CREATES_UNANSWERED = 3
 
 
 class _Stop(KeyboardInterrupt):
@@ -1215,6 +1224,8 @@ class SyncRun:
         # (`_adopt`): their ledger keys. The record's result names the create; the report does not name
         # it again as a write for a record not in the extract.
         self.created_under: set[str] = set()
+        # This run's creates in a row that Register left unanswered (`_create_unanswered`, CREATES_UNANSWERED).
+        self.creates_unanswered = 0
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -1577,6 +1588,7 @@ class SyncRun:
             # Nothing sent: its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
+        left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # The write's turn in the rate budget first: marked in flight while it waited (most of a rate-limited
@@ -1625,11 +1637,14 @@ class SyncRun:
                 self.ledger.record(
                     key, "unknown", operation=step.kind, trainee_id=plan.trainee_id, errors=again.messages, **common
                 )
+                if step.kind == "create":  # recorded first: a run stopped here leaves the create unknown, looked up
+                    self._create_unanswered(again, counted=not left_unknown)
                 return
             except _Adopted as adopted:
                 # The create happened (a lost reply) or the trainee was already there (409): carry on from what
                 # Register holds for it.
                 result.requests += self.client.stats.total - before
+                self.creates_unanswered = 0  # Register answered: the create, or the look-up found it
                 lost_reply = adopted.how in (_FOUND_AFTER_UNKNOWN_CREATE, _CONFLICT_AFTER_UNKNOWN_CREATE)
                 if not lost_reply:  # a trainee Register had: its entry says 409, not a create (_writes_named)
                     result.http_status = 409
@@ -1677,6 +1692,8 @@ class SyncRun:
                 continue
             except _Settled as settled:
                 result.requests += self.client.stats.total - before
+                if step.kind == "create":  # Register answered it (a refusal)
+                    self.creates_unanswered = 0
                 result.outcome = settled.outcome
                 result.http_status = settled.status
                 result.errors = _placed(record, step, settled.messages)
@@ -1694,6 +1711,8 @@ class SyncRun:
                 )
                 return
             result.requests += self.client.stats.total - before
+            if step.kind == "create":
+                self.creates_unanswered = 0
             result.http_status = self._ended_with if self._ended_with is not None else self.client.last_status
             (result.passed if self._passed else result.landed).append(step.kind)
             index += 1
@@ -1721,6 +1740,39 @@ class SyncRun:
             http_status=result.http_status,
             **common,
         )
+
+    def _left_unknown(self, key: str) -> bool:
+        """Whether an earlier run left this record's create unknown (its entry not yet settled since)."""
+        entry = self.ledger.get(key)
+        return (
+            entry is not None
+            and entry.operation == "create"
+            and entry.status in ("in_flight", "unknown")
+            and entry.run_id != self.ledger.run_id
+        )
+
+    def _create_unanswered(self, unknown: OutcomeUnknown, *, counted: bool) -> None:
+        """A create left unknown, recorded so: the CREATES_UNANSWERED-th in a row that Register did not answer (a 5xx,
+        a page not Register's, or no answer: `cause`) stops the run as an outage does (`_Outage`, exit 3), the record
+        unknown and the rest not reached, which the next run looks up or sends (review163 F1). A record an earlier run
+        left so (`counted` false) neither counts nor breaks the run; any other unknown outcome (a 201 naming no
+        trainee) is an answer, and breaks it."""
+        if not counted:
+            return
+        cause = unknown.cause
+        if not isinstance(cause, ServerError | TransportError):
+            self.creates_unanswered = 0
+            return
+        self.creates_unanswered += 1
+        if self.creates_unanswered < CREATES_UNANSWERED:
+            return
+        said = f"{CREATES_UNANSWERED} creates in a row had no answer"  # said once, in the run's error line
+        stopped: ApiError = (
+            TransportError(cause.method, cause.path, "; ".join([*cause.messages, said]), sent=cause.sent)
+            if isinstance(cause, TransportError)
+            else ServerError(cause.method, cause.path, cause.status, [*cause.messages, said], cause.body)
+        )
+        raise _Outage(stopped, unknown=True)
 
     def _take_turn(self) -> None:
         """Wait for the next request's turn in the rate budget (RateLimiter.take_ahead), counted as the client counts
@@ -1989,6 +2041,9 @@ class SyncRun:
                 raise
             try:
                 self.resolve(plan, step, record, sent_at)
+            except _MayStillLand as wait:  # not sent again: left unknown by the first request's failure
+                wait.cause = exc.cause
+                raise
             except _LOOK_UP_FAILED as down:
                 # Stopped as for an outage, with a report; the next run looks again before it writes anything for
                 # this record.
