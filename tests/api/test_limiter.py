@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
+import logging
 import multiprocessing
 import os
 import stat
@@ -20,7 +21,14 @@ except ImportError:  # Windows
 
 import pytest
 
-from register_batch.api.limiter import RATE_DIR_ENV, RateLimiter, StoppedWaiting, shared_budget_file
+from register_batch.api.limiter import (
+    HIGHEST_SHARED_LIMIT,
+    RATE_DIR_ENV,
+    SHARED_FILE_MOST,
+    RateLimiter,
+    StoppedWaiting,
+    shared_budget_file,
+)
 
 
 class FakeClock:
@@ -182,6 +190,47 @@ def test_a_torn_empty_or_foreign_shared_file_counts_as_an_empty_log(tmp_path, co
     assert limiter.shared_file == shared  # still shared
     # The rates of the processes sharing it, with when each last asked: here this one's alone.
     assert json.loads(shared.read_text()) == {"sent": [clock.now], "blocked_until": 0.0, "rates": [[2, 1.0, clock.now]]}
+
+
+def _log_of(sends: int, at: float) -> bytes:
+    """A budget file whose log holds `sends` sends at `at`, as a process writes it."""
+    return json.dumps({"sent": [at] * sends, "blocked_until": 0.0, "rates": [[sends, 60.0, at]]}).encode()
+
+
+def test_a_budget_file_longer_than_any_log_counts_as_damaged_and_is_said_once(tmp_path, caplog):
+    """review162 F4: the file was read whole before every request, so one grown to GBs (damaged, or by another account
+    in a folder REGISTER_BATCH_RATE_DIR names for several) cost GBs of memory each time. Past SHARED_FILE_MOST bytes
+    it is not read further: an empty log, as for a torn file (its sends here would otherwise fill the budget), said
+    once, and written back small."""
+    shared = tmp_path / "rate.json"
+    clock = FakeClock()
+    sends = SHARED_FILE_MOST // len(b"%r, " % clock.now) + 1  # every one of them now: no room for one more
+    shared.write_bytes(_log_of(sends, clock.now))
+    assert SHARED_FILE_MOST < shared.stat().st_size < SHARED_FILE_MOST + 128  # just over
+    limiter = RateLimiter(2, 60.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    with caplog.at_level(logging.WARNING, logger="register_batch.api"):
+        limiter.acquire()
+        assert clock.now == 1_000_000.0  # not held back by the sends the file names
+        shared.write_bytes(_log_of(sends, clock.now))  # grown again
+        limiter.acquire()
+    assert clock.now == 1_000_000.0 and limiter.shared_file == shared  # still shared
+    said = [r.getMessage() for r in caplog.records if "longer than" in r.getMessage()]
+    assert said == [
+        f"{shared} is longer than any rate budget file ({SHARED_FILE_MOST:,} bytes or more): damaged, or not "
+        "register-batch's; its log of sends starts again"
+    ], caplog.text
+    assert json.loads(shared.read_text())["sent"] == [clock.now]
+
+
+def test_a_budget_file_of_the_longest_log_a_run_keeps_is_read(tmp_path):
+    """HIGHEST_SHARED_LIMIT sends at the longest their times are written fit well within SHARED_FILE_MOST."""
+    shared = tmp_path / "rate.json"
+    clock = FakeClock(1_796_630_400.123457)
+    shared.write_bytes(_log_of(HIGHEST_SHARED_LIMIT, clock.now))
+    assert shared.stat().st_size < SHARED_FILE_MOST / 4
+    limiter = RateLimiter(2, 60.0, shared_file=shared, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter.acquire()
+    assert clock.now > 1_796_630_400.123457 + 59  # held back by the other process's sends and rate
 
 
 @pytest.mark.parametrize("limit,period", [(0, 60), (1, 0), (1, -1)])

@@ -20,6 +20,7 @@ import pytest
 from emulator_helpers import AS_OF, TOKEN_A, TOKEN_B, FakeClock, client_for, trainee_body
 
 from register_batch.emulator import parse_faults, parse_rate_limit, start_emulator
+from register_batch.emulator import server as server_module
 from register_batch.emulator.faults import FaultInjector, FaultSpec
 from register_batch.emulator.ratelimit import FixedWindowLimiter
 from register_batch.emulator.server import MAX_BODY, Emulator
@@ -829,6 +830,112 @@ def test_a_body_malformed_or_too_large_is_a_400_and_the_connection_closes(emulat
     assert head.startswith(b"HTTP/1.1 400 ")
     assert json.loads(body) == {"errors": ["Request body is malformed or too large"]}
     assert emulator.snapshot()["trainees"] == 0
+
+
+def _answer_to_headers_alone(emulator, head: bytes) -> bytes:
+    """Send a request's line and headers and none of the body they declare, holding the connection open: what the
+    emulator answers before it closes the connection (a socket timeout if it waits for the body instead)."""
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as connection:
+        connection.sendall(head + b"\r\n")
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [b"", b"Authorization: Bearer " + b"x" * 40 + b"\r\n", b"Authorization: Bearer \r\n"],
+    ids=["no token", "a token not one of its own", "a blank token"],
+)
+@pytest.mark.parametrize(
+    "framing", [b"Content-Length: 1000000\r\n", b"Transfer-Encoding: chunked\r\n"], ids=["length", "chunked"]
+)
+def test_a_request_without_a_token_is_refused_before_its_body_is_read(emulator, api, authorization, framing):
+    """review162 F3: the body was read (up to 64 MiB, held in memory) before the token was looked at, so any local
+    user could make the emulator, the one embedded in a sync too, hold 64 MiB for each connection without a token.
+    Now the 401 comes as soon as the headers are read, and the connection closes: the body is never read."""
+    request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    started = time.monotonic()
+    answer = _answer_to_headers_alone(emulator, request + authorization + framing)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ") and b"\r\nConnection: close" in head, answer
+    assert json.loads(body) == {"error": "Unauthorized"}
+    assert time.monotonic() - started < 4
+    assert emulator.snapshot()["requests"]["by_status"] == {"401": 1}
+    assert api.post("/trainees", json=trainee_body()).status_code == 201  # serving on, with the token
+    assert emulator.snapshot()["trainees"] == 1
+
+
+@pytest.mark.parametrize("size", [200_000, 900_000])
+def test_a_client_still_sending_its_body_reads_the_401_not_a_reset(emulator, api, size):
+    """The 401 comes before the body is read, and its connection closes: what the client goes on sending meanwhile is
+    read and thrown away first. Closed with it unread, the connection was reset under a client still sending (here
+    one whose send buffer is small, as over a network), which lost the 401 (Broken pipe): a revoked token would have
+    been retried as a network error."""
+    body = json.dumps({**trainee_body(), "padding": "p" * size}).encode()
+    request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        connection.sendall(request + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, answer = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ") and json.loads(answer) == {"error": "Unauthorized"}
+    assert api.post("/trainees", content=body, headers={"Content-Type": "application/json"}).status_code == 201
+
+
+def test_a_body_far_longer_than_any_registers_request_is_refused_before_it_is_read(emulator, api):
+    """A create (the longest request Register takes, register-api.md §3.1: a trainee with its degrees and placements)
+    is a few KB; 64 MiB was read into memory before it was refused. 2 MiB is refused as soon as it is declared."""
+    degree = trainee_body()["data"]["degrees_attributes"][0]
+    largest = trainee_body(
+        first_names="A" * 60,
+        middle_names="M" * 60,
+        last_name="B" * 60,
+        degrees_attributes=[{**degree, "graduation_year": str(year)} for year in range(1990, 2010)],
+        placements_attributes=[{"name": f"{n} " + "P" * 250, "postcode": "BN1 1AA"} for n in range(20)],
+    )
+    assert len(json.dumps(largest)) < 16 << 10
+    assert api.post("/trainees", json=largest).status_code == 201
+    request = b"POST /api/v2026.1/trainees HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    authorised = b"Authorization: Bearer " + TOKEN_A.encode() + b"\r\n"
+    declared = b"Content-Length: %d\r\n" % (2 << 20)
+    head, _, body = _answer_to_headers_alone(emulator, request + authorised + declared).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body) == {"errors": ["Request body is malformed or too large"]}
+    assert emulator.snapshot()["trainees"] == 1
+
+
+def test_connections_past_the_cap_wait_to_be_served_and_a_stop_does_not_wait_for_them(monkeypatch):
+    """review162 F3: a thread and its buffers for every connection, however many: now at most MAX_CONNECTIONS are
+    served at once, the next waiting in the listen queue until one closes (lowered here to 2, as a test cannot open
+    the real number cheaply)."""
+    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
+    emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
+    idle = [socket.create_connection((emulator.host, emulator.port), timeout=5) for _ in range(2)]
+    waiting = socket.create_connection((emulator.host, emulator.port), timeout=5)
+    try:
+        request = f"GET /api/v2026.1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n\r\n"
+        for sock in idle:
+            sock.sendall(request.encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")  # served, and kept open (keep-alive)
+        waiting.sendall(request.encode())
+        readable, _, _ = select.select([waiting], [], [], 0.5)
+        assert not readable  # not served while both slots are taken
+        idle.pop().close()
+        readable, _, _ = select.select([waiting], [], [], 5)
+        assert readable and waiting.recv(65536).startswith(b"HTTP/1.1 200 ")
+        third = socket.create_connection((emulator.host, emulator.port), timeout=5)
+        idle.append(third)  # waits for a slot: the stop does not wait for it
+        started = time.monotonic()
+        emulator.stop()
+        assert time.monotonic() - started < 3
+    finally:
+        for sock in [*idle, waiting]:
+            sock.close()
+        emulator.stop()
 
 
 def test_a_chunked_body_with_extensions_and_trailers_is_read_whole_and_the_connection_serves_on(emulator, api):

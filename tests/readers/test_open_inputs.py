@@ -6,6 +6,7 @@ import glob
 import gzip
 import os
 import shlex
+import struct
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -274,6 +275,73 @@ def zipped(path: Path, members: dict[str, bytes]) -> Path:
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+
+
+def declaring(data: bytes, *, members: int, directory: int | None = None, zip64: bool = False) -> bytes:
+    """A zip (`data`, with no comment) whose end record says it holds `members` files in a central directory of
+    `directory` bytes (as it is, if None): in the zip64 end record, the plain one's fields all saying "see there", if
+    `zip64`. What it says, not what it holds: a directory that size would make the test file that size."""
+    body, end = data[:-22], data[-22:]
+    _sig, _disk, _start, _here, _total, size, offset, _comment = struct.unpack("<4s4H2LH", end)
+    size = size if directory is None else directory
+    if not zip64:
+        return body + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, members, members, size, offset, 0)
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, members, members, size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    saying = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return body + record + locator + saying
+
+
+@pytest.mark.parametrize(
+    ("members", "directory", "zip64"),
+    [(60_000, None, False), (1_500_000, None, True), (1, 8 << 20, False), (3, 200 << 20, True)],
+    ids=["60,000 members", "1.5 million members (zip64)", "an 8 MiB directory", "a 200 MiB directory (zip64)"],
+)
+def test_a_zip_saying_it_holds_more_than_any_zip_of_extracts_is_refused_before_its_directory_is_read(
+    tmp_path, monkeypatch, members, directory, zip64
+):
+    """review162 F2: zipfile reads the whole central directory into memory (some 650 bytes for each member) before
+    the members can be counted: 1.5 million empty members (133 MB of zip) took 970 MB and 34 s before the zip was
+    refused, and under a memory limit ended in "internal error" (exit 70). The end record says how many members
+    and how long a directory there are: past MOST_MEMBERS or MOST_DIRECTORY, the zip is refused from that alone."""
+    from register_batch.readers import MOST_DIRECTORY, MOST_MEMBERS, check_inputs_open
+
+    path = tmp_path / "census.zip"
+    one = zipped(path, {"extract.xml": SAMPLE.read_bytes()}).read_bytes()
+    path.write_bytes(declaring(one, members=members, directory=directory, zip64=zip64))
+    size = directory if directory is not None else struct.unpack("<L", one[-10:-6])[0]
+    read_directories = []
+    real = zipfile.ZipFile._RealGetContents
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: read_directories.append(1) or real(self))
+    for reading in (lambda: read(path), lambda: check_inputs_open([str(path)])):
+        with pytest.raises(UnusableInput) as caught:
+            reading()
+        assert str(caught.value) == (
+            f"{path}: the zip file says it holds {members:,} file{'s' * (members > 1)} in a directory of {size:,} "
+            f"bytes, more than register-batch reads (up to {MOST_MEMBERS:,} files and {MOST_DIRECTORY >> 20} MiB of "
+            "directory; a zip of extracts holds a few): zip only the extracts, or give them on their own"
+        )
+    assert read_directories == []
+
+
+def test_a_zip_of_more_members_than_are_read_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
+    """A real zip, one more member than MOST_MEMBERS: refused from its end record, not after zipfile has read it."""
+    from register_batch.readers import MOST_MEMBERS
+
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("extract.xml", SAMPLE.read_bytes())
+        for n in range(MOST_MEMBERS):
+            archive.writestr(f"{n}", b"")
+    read_directories = []
+    real = zipfile.ZipFile._RealGetContents
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: read_directories.append(1) or real(self))
+    with pytest.raises(UnusableInput) as caught:
+        read(path)
+    assert str(caught.value).startswith(
+        f"{path}: the zip file says it holds {MOST_MEMBERS + 1:,} files in a directory "
+    )
+    assert read_directories == []
 
 
 def test_a_zip_holding_a_workbook_or_a_txt_csv_beside_its_extract_is_refused_naming_them(tmp_path):

@@ -65,6 +65,11 @@ SHARED_LOG_KEEPS = REGISTER_WINDOW + 1.0
 # every send for good.
 LONGEST_SHARED_WINDOW = 3600.0
 HIGHEST_SHARED_LIMIT = 10_000
+# The most of the shared file that is read (review162 F4): its log of at most HIGHEST_SHARED_LIMIT sends (some 20 bytes
+# each) and a few rates take some 200 KB. A longer one (damaged, or grown by another account in a folder that
+# REGISTER_BATCH_RATE_DIR names for several) counts as unreadable, as a torn file does: it was read whole, before
+# every request, so a file of GBs cost GBs of memory each time. Every other file the tool reads is capped too.
+SHARED_FILE_MOST = 1 << 20
 
 
 def within_registers_limit(limit: int, period: float) -> bool:
@@ -250,6 +255,7 @@ class RateLimiter:
         self.paused_for = THROTTLED
         self._ahead: float | None = None  # when take_ahead took a turn, which the next acquire may use (below)
         self.waited = 0.0
+        self._said_too_long = False  # the shared file was longer than any budget file (said once: _say_too_long)
         if self.shared_file:
             self.share(self.shared_file)
 
@@ -409,7 +415,10 @@ class RateLimiter:
         fd = open_shared(self.shared_file, accounts=self.shared_by_accounts)
         try:
             portable.lock(fd)
-            state = _load_state(_read_all(fd))
+            data = _read_all(fd, SHARED_FILE_MOST)
+            if data is None:
+                self._say_too_long()
+            state = _load_state(data or b"")
             yield state
             data = json.dumps(state).encode("utf-8")
             os.lseek(fd, 0, os.SEEK_SET)
@@ -466,6 +475,18 @@ class RateLimiter:
                 del sent[:-most]
             return wait
 
+    def _say_too_long(self) -> None:
+        """A budget file longer than SHARED_FILE_MOST: said once a run, as it is written back small (a writer who keeps
+        growing it would otherwise fill the log with the same line before every request)."""
+        if not self._said_too_long:
+            self._said_too_long = True
+            log.warning(
+                "%s is longer than any rate budget file (%s bytes or more): damaged, or not register-batch's; its log "
+                "of sends starts again",
+                self.shared_file,
+                f"{SHARED_FILE_MOST:,}",
+            )
+
     def pause(self, seconds: float, why: str = THROTTLED) -> None:
         """The server said 429 (or 502, 503, 504) with Retry-After: nobody sends until the time it names. `why` names
         the wait on a progress line."""
@@ -484,13 +505,15 @@ class RateLimiter:
             state["blocked_until"] = max(state["blocked_until"], until)
 
 
-def _read_all(fd: int) -> bytes:
-    """The whole of a (small) file, from its start."""
+def _read_all(fd: int, most: int) -> bytes | None:
+    """The whole of a (small) file, from its start; None, read no further, if it is longer than `most` bytes."""
     os.lseek(fd, 0, os.SEEK_SET)
     chunks = []
-    while chunk := os.read(fd, 65536):
+    left = most + 1  # one byte more tells a file of `most` bytes from a longer one
+    while left > 0 and (chunk := os.read(fd, min(65536, left))):
         chunks.append(chunk)
-    return b"".join(chunks)
+        left -= len(chunk)
+    return None if left <= 0 else b"".join(chunks)
 
 
 def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> float:

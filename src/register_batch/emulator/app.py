@@ -470,11 +470,19 @@ class RegisterApp:
 
     def authenticate(self, request: Request) -> Row | None:
         """`Authorization: Bearer <token>` or the bare token (§1.2); only this run's tokens are accepted."""
-        header = request.header("Authorization") or ""
-        digest = token_digest(re.sub(r"^Bearer ", "", header).strip())  # a blank token is never one of them
+        digest = self._token_digest(request.header("Authorization"))
         if digest not in self._digests:
             return None
         return self.store.provider_by_token_hash(digest)
+
+    def knows_token(self, header: str | None) -> bool:
+        """Whether an `Authorization` header names one of this run's tokens (as `authenticate` reads it), told without
+        the store: the transport refuses a request without one before reading its body."""
+        return self._token_digest(header) in self._digests
+
+    @staticmethod
+    def _token_digest(header: str | None) -> str:
+        return token_digest(re.sub(r"^Bearer ", "", header or "").strip())  # a blank token is never one of them
 
     @staticmethod
     def _parse_body(request: Request) -> Any:

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,13 +31,22 @@ from urllib.parse import urlsplit
 from register_batch.model import API_VERSION
 from register_batch.tokens import is_bearer_token
 
-from .app import RegisterApp, Request, Response, json_body, new_token, resolve
+from .app import UNAUTHORIZED, RegisterApp, Request, Response, json_body, new_token, resolve
 from .faults import DEFAULT_HOLD_SECONDS, FaultInjector, FaultSpec
 from .ratelimit import DEFAULT_RATE_LIMIT, FixedWindowLimiter
 from .store import Store
 
 log = logging.getLogger("register_batch.emulator")
-MAX_BODY = 64 * 1024 * 1024
+# The longest request body read (review162 F3: it was 64 MiB, held in memory for each connection). Register's longest
+# request is a create (register-api.md §3.1: a trainee of 34 fields and 9 disabilities with its degrees and
+# placements nested), a few KB; 20 degrees and 20 placements of the longest names are under 16 KB. The test hooks
+# take no body. A longer one is refused as soon as it is declared, before it is read.
+MAX_BODY = 1 << 20
+# Connections served at once (review162 F3: a thread and its buffers for every one, however many). A sync uses one or
+# two; the next past the cap waits in the listen queue until one closes.
+MAX_CONNECTIONS = 64
+# How long the body of a request refused unread is read and thrown away before its connection closes (_discard_body).
+LINGER_SECONDS = 2.0
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
 # How long `stop()` waits for the requests in flight to be carried out and answered before it closes the store under
 # them. A request takes milliseconds; this bounds a client that sent its headers and then stalls in its body.
@@ -122,6 +132,29 @@ class _Server(ThreadingHTTPServer):
         self.socket.bind(self.server_address)
         self.server_address = self.socket.getsockname()[:2]
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a thread of its own once fewer than MAX_CONNECTIONS are served; until then it waits,
+        and the connections after it wait in the listen queue. A stop meanwhile closes it unserved."""
+        while not self._slots.acquire(timeout=0.05):
+            if self.emulator._stopping.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()  # no thread was started to give it back
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client gone mid-request (a sync killed, a connection reset or timed out) is the client's business:
@@ -217,7 +250,33 @@ class _Handler(BaseHTTPRequestHandler):
         # Cut short (the client went, or stop() dropped the request): malformed, not a shorter body carried out.
         return body if len(body) == length else None
 
+    def _body_declared(self) -> bool:
+        """Whether the headers say a body follows (a length, or chunks)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return True
+        return (self.headers.get("Content-Length") or "0").strip() not in ("", "0")
+
+    def _discard_body(self) -> None:
+        """Once a request refused unread is answered: what the client goes on sending of its body, read and thrown
+        away, 64 KiB at a time, for at most LINGER_SECONDS and MAX_BODY bytes, before the connection closes. Closed
+        with bytes unread, the connection would be reset, and the client could lose the answer on its way (an httpx
+        client sends the body straight after the headers: a 401 would reach it as a connection reset, retried)."""
+        left, deadline = MAX_BODY, time.monotonic() + LINGER_SECONDS
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)  # the answer is whole: the client need not wait for the close
+            while left > 0 and (wait := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(wait)
+                chunk = self.rfile.read1(min(65536, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:  # a timeout too
+            pass
+
     def _serve(self) -> None:
+        if self._body_declared() and self.server.emulator._refused_unread(self):
+            return
         try:
             body = self._read_body()
         except (ValueError, OSError):
@@ -248,7 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
-        if self.server.emulator._stopping.is_set():  # the last answer on this connection: the client sends no more
+        stopping = self.server.emulator._stopping.is_set()
+        if stopping and "Connection" not in response.headers:  # the last answer on this connection: no more is sent
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD" and response.body:
@@ -516,6 +576,31 @@ class Emulator:
             handler._send(response)
         except OSError:
             handler.close_connection = True  # the client went away (e.g. it timed out)
+
+    def _refused_unread(self, handler: _Handler) -> bool:
+        """Answer a request whose body has not been read yet, and close its connection, if it would be refused for its
+        token (401), or for the rate limit (429), as `_dispatch` and the app check those: before a byte of the body is
+        read (review162 F3: a body of up to 64 MiB was held in memory for each connection, token or none). False for
+        any other request, to be read and carried out as usual."""
+        path = urlsplit(handler.path).path or "/"
+        if not path.startswith("/api"):
+            return False  # the test hooks and other paths: no token asked for
+        resolved = resolve(handler.command, path)
+        if not resolved.routable or (resolved.route is not None and not resolved.route.auth):
+            return False
+        if self.app.knows_token(handler.headers.get("Authorization")):
+            return False
+        self.stats.request(resolved.key)
+        retry_after = self.limiter.hit(handler.client_address[0]) if self.limiter is not None else None
+        closing = {"Connection": "close"}
+        if retry_after is not None:
+            refusal = Response(429, b"Retry later\n", "text/plain", {"Retry-After": str(retry_after), **closing})
+        else:
+            refusal = replace(UNAUTHORIZED, headers=closing)
+        handler.close_connection = True
+        self._reply(handler, refusal)
+        handler._discard_body()
+        return True
 
     def _dispatch(self, handler: _Handler, request: Request) -> None:
         path = request.path

@@ -20,6 +20,8 @@ import os
 import re
 import shlex
 import stat
+import struct
+import weakref
 import zipfile
 import zlib
 from collections import Counter
@@ -256,17 +258,21 @@ def _read_errors(shown: str) -> Iterator[None]:
 def _members(path: Path, shown: str) -> list[tuple[str, Opener]]:
     """The files to read: the path itself (inflated if gzipped), or each .xml/.csv inside a zip (not __MACOSX
     forks); a zip holding any other file (but a folder's litter) is refused, as its trainees would be left out."""
-    with _open_file(path, shown) as fh:
+    fh = _open_file(path, shown)
+    try:
         head = fh.read(4)
         if is_gzip(head):
+            fh.close()
             return [(shown, lambda: io.BufferedReader(_Gunzipped(path, shown), 1 << 16))]
         if not is_zip(head):
+            fh.close()
             return [(shown, lambda: _open_file(path, shown))]
         fh.seek(0)
-        with _zip_extracts(fh, shown) as (_listing, names):
-            pass
-
-    archive = _Archive(path)
+        listing, names = _list_zip(fh, shown)
+    except BaseException:
+        fh.close()
+        raise
+    archive = _Archive(path, shown, _owning(listing, fh))
 
     def opener(member: str, label: str) -> Opener:
         def open_member() -> IO[bytes]:
@@ -289,86 +295,184 @@ def _damaged_zip(shown: str) -> Iterator[None]:
         raise UnusableInput(shown, f"unsupported zip file ({exc}); zip the extract again with plain deflate") from None
 
 
+# A zip's central directory, which zipfile reads whole into memory as it opens one (some 650 bytes for each member),
+# before its members can be counted: a zip that says it holds more members than MOST_MEMBERS, or a directory longer
+# than MOST_DIRECTORY, is refused from its end record alone (review162 F2: 1.5 million empty members, a zip of
+# 133 MB, took 970 MB and 34 s to refuse; under a memory limit, "internal error"). A zip of extracts holds a few; one
+# of 5,000 one-record members has been read (tests/readers/test_hesa_xml.py), its directory some 300 KB.
+MOST_MEMBERS = 10_000
+MOST_DIRECTORY = 4 << 20
+_END = struct.Struct("<4s4H2LH")  # the end of central directory record: signature ... members, directory size, ...
+_END64_LOCATOR = struct.Struct("<4sLQL")  # just before it in a zip64 file
+_END64 = struct.Struct("<4sQ2H2L4Q")  # the zip64 end record, just before the locator
+
+
+def _declared_directory(raw: BinaryIO) -> tuple[int, int] | None:
+    """How many members, and how many bytes of central directory, a zip file's end record says it has (the zip64
+    end record's, where there is one), found as zipfile finds it: None if it has none (zipfile then says the file is
+    no zip). The file's last 64 KiB are read, and the zip64 records before it."""
+    raw.seek(0, os.SEEK_END)
+    size = raw.tell()
+    start = max(0, size - _END.size - 0xFFFF)  # the record and the longest comment after it
+    raw.seek(start)
+    tail = raw.read(size - start)
+    if tail[-_END.size : -_END.size + 4] == b"PK\x05\x06" and tail[-2:] == b"\x00\x00":
+        at = len(tail) - _END.size  # zipfile's first look: the record at the very end, no comment after it
+    else:
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + _END.size > len(tail):
+            return None
+    members, directory = _END.unpack_from(tail, at)[4:6]
+    record = start + at
+    if record < _END64_LOCATOR.size:
+        return members, directory
+    raw.seek(record - _END64_LOCATOR.size)
+    locator = raw.read(_END64_LOCATOR.size)
+    if locator[:4] != b"PK\x06\x07":
+        return members, directory
+    # The zip64 end record: just before the locator, as zipfile has looked for it, or where the locator says (as
+    # later versions may): one that says two things is held to the larger.
+    found = []
+    for where in {record - _END64_LOCATOR.size - _END64.size, _END64_LOCATOR.unpack(locator)[2]}:
+        if 0 <= where <= size - _END64.size:
+            raw.seek(where)
+            zip64 = raw.read(_END64.size)
+            if zip64[:4] == b"PK\x06\x06":
+                found.append(_END64.unpack(zip64)[6:9])
+    if found:
+        members = max(max(here, total) for here, total, _size in found)
+        directory = max(length for _here, _total, length in found)
+    return members, directory
+
+
+def _refuse_a_long_directory(raw: BinaryIO, shown: str) -> None:
+    """UnusableInput for a zip file that says it holds more members than MOST_MEMBERS or a central directory longer
+    than MOST_DIRECTORY: zipfile would read all of it into memory before a member could be counted."""
+    declared = _declared_directory(raw)
+    raw.seek(0)
+    if declared is None:
+        return
+    members, directory = declared
+    if members > MOST_MEMBERS or directory > MOST_DIRECTORY:
+        raise UnusableInput(
+            shown,
+            f"the zip file says it holds {members:,} file{'s' * (members != 1)} in a directory of {directory:,} bytes, "
+            f"more than register-batch reads (up to {MOST_MEMBERS:,} files and {MOST_DIRECTORY >> 20} MiB of "
+            "directory; a zip of extracts holds a few): zip only the extracts, or give them on their own",
+        )
+
+
+def _open_zip(raw: BinaryIO, shown: str) -> zipfile.ZipFile:
+    """A zip file (`raw`, a regular file) opened, once its end record says its directory is not too long to read."""
+    with _damaged_zip(shown):
+        _refuse_a_long_directory(raw, shown)
+        return zipfile.ZipFile(raw)
+
+
+def _owning(archive: zipfile.ZipFile, raw: BinaryIO) -> zipfile.ZipFile:
+    """`archive`, opened on `raw`, made to close `raw` once it is gone itself (zipfile leaves a file object it was given
+    open), as it closes a file it opened by name: once nothing, an open member included, refers to it."""
+    weakref.finalize(archive, raw.close)
+    return archive
+
+
 @contextmanager
 def _zip_extracts(raw: BinaryIO, shown: str) -> Iterator[tuple[zipfile.ZipFile, list[str]]]:
-    """A zip file (`raw`, from its start) opened, and the names of the extracts in it to read; UnusableInput for one
-    that is damaged, a workbook, or holds a compressed file, any other file (but a folder's litter), no extract, a
-    zip bomb or two members of one name."""
-    with _damaged_zip(shown):
-        listing = zipfile.ZipFile(raw)
-    with listing:  # (a file object given: closing it leaves the file open)
-        with _damaged_zip(shown):
-            everything = set(listing.namelist())
-            files = [
-                info
-                for info in listing.infolist()
-                if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
-                and not info.is_dir()
-                and not _skipped(info.filename)
-            ]
-            members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
-            names = [info.filename for info in members]
-            packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
-            others = [i.filename for i in files if not i.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)]
-        if "[Content_Types].xml" in everything and any(n.startswith("xl/") for n in everything):
-            raise UnusableInput(
-                shown, "an Excel workbook, not an extract: save the sheet as 'CSV UTF-8' and give that file"
-            )
-        if "mimetype" in everything and "content.xml" in everything:
-            raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
-        if packed is not None:
-            # Beside extracts as much as alone: read past, its trainees would be left out of the run without a word.
-            holds = (
-                "holds no .xml or .csv extract" if not names else f"holds {len(names)} extract{'s' * (len(names) > 1)}"
-            )
-            raise UnusableInput(
-                shown,
-                f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file "
-                "inside a zip is not read; zip the extract itself, or give the compressed file on its own",
-            )
-        named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
-        if not names:
-            raise UnusableInput(
-                shown, f"the zip file holds no .xml or .csv extract{f' (only {named})' if others else ''}"
-            )
-        if others:
-            raise UnusableInput(
-                shown,
-                f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "
-                f"({named}): only the .xml and .csv files in a zip are read, and any trainees in the others would be "
-                "left out; zip only the extracts (save a sheet as 'CSV UTF-8'), or give the files on their own",
-            )
-        for info in members:
-            _refuse_a_bomb(info, shown)
-        repeated = next((name for name, count in Counter(names).items() if count > 1), None)
-        if repeated is not None:
-            # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
-            raise UnusableInput(
-                shown,
-                f"the zip file holds more than one member named '{printable(repeated)}', so only the last could be "
-                "read: zip the extract again with one file of each name",
-            )
+    """`_list_zip` for the block: the zip file closed when it ends (`raw` left open)."""
+    listing, names = _list_zip(raw, shown)
+    with listing:
         yield listing, names
+
+
+def _list_zip(raw: BinaryIO, shown: str) -> tuple[zipfile.ZipFile, list[str]]:
+    """A zip file (`raw`, from its start) opened, and the names of the extracts in it to read; UnusableInput for one
+    that is damaged, says it holds more members than are read, is a workbook, or holds a compressed file, any other
+    file (but a folder's litter), no extract, a zip bomb or two members of one name."""
+    listing = _open_zip(raw, shown)
+    try:
+        names = _extracts_in(listing, shown)
+    except BaseException:
+        listing.close()  # (a file object given: closing it leaves the file open)
+        raise
+    return listing, names
+
+
+def _extracts_in(listing: zipfile.ZipFile, shown: str) -> list[str]:
+    """The names of the extracts in an opened zip file to read, or UnusableInput (`_list_zip`)."""
+    with _damaged_zip(shown):
+        everything = set(listing.namelist())
+        files = [
+            info
+            for info in listing.infolist()
+            if info.filename  # a nameless member: IndexError in ZipInfo.is_dir()
+            and not info.is_dir()
+            and not _skipped(info.filename)
+        ]
+        members = [info for info in files if info.filename.lower().endswith(_MEMBER_SUFFIXES)]
+        names = [info.filename for info in members]
+        packed = next((i.filename for i in files if i.filename.lower().endswith(_PACKED_SUFFIXES)), None)
+        others = [i.filename for i in files if not i.filename.lower().endswith(_MEMBER_SUFFIXES + _PACKED_SUFFIXES)]
+    if "[Content_Types].xml" in everything and any(n.startswith("xl/") for n in everything):
+        raise UnusableInput(
+            shown, "an Excel workbook, not an extract: save the sheet as 'CSV UTF-8' and give that file"
+        )
+    if "mimetype" in everything and "content.xml" in everything:
+        raise UnusableInput(shown, "an OpenDocument spreadsheet, not an extract: save the sheet as CSV (UTF-8)")
+    if packed is not None:
+        # Beside extracts as much as alone: read past, its trainees would be left out of the run without a word.
+        holds = "holds no .xml or .csv extract" if not names else f"holds {len(names)} extract{'s' * (len(names) > 1)}"
+        raise UnusableInput(
+            shown,
+            f"the zip file {holds}: '{printable(packed)}' in it is compressed itself, and a compressed file "
+            "inside a zip is not read; zip the extract itself, or give the compressed file on its own",
+        )
+    named = ", ".join(f"'{printable(name)}'" for name in others[:3]) + (", ..." if len(others) > 3 else "")
+    if not names:
+        raise UnusableInput(shown, f"the zip file holds no .xml or .csv extract{f' (only {named})' if others else ''}")
+    if others:
+        raise UnusableInput(
+            shown,
+            f"the zip file holds {f'{len(others)} files' if len(others) > 1 else 'a file'} besides its extracts "
+            f"({named}): only the .xml and .csv files in a zip are read, and any trainees in the others would be "
+            "left out; zip only the extracts (save a sheet as 'CSV UTF-8'), or give the files on their own",
+        )
+    for info in members:
+        _refuse_a_bomb(info, shown)
+    repeated = next((name for name, count in Counter(names).items() if count > 1), None)
+    if repeated is not None:
+        # A member is opened by name, and a name finds only the last member of that name: the others would be lost.
+        raise UnusableInput(
+            shown,
+            f"the zip file holds more than one member named '{printable(repeated)}', so only the last could be "
+            "read: zip the extract again with one file of each name",
+        )
+    return names
 
 
 class _Archive:
     """A zip file opened once per process for all its members.
 
     Opening a `ZipFile` reads the whole central directory, so opening one per member (twice: to detect its format,
-    then to read it) cost time in the square of the number of members: 5,000 small members took minutes. A
-    process forked after the first open (a second `--jobs` process) opens its own, as the two must not share a
-    file position. The archive is closed when the last opener referring to it goes (zipfile ref-counts the file,
-    so an open member stays readable until it is closed itself).
+    then to read it) cost time in the square of the number of members: 5,000 small members took minutes. The one
+    opened to list the members is the one they are read from. A process forked after that (a second `--jobs`
+    process) opens its own, as the two must not share a file position. The file is closed when the last opener
+    referring to it goes and its last member is closed (`_owning`).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, shown: str, listing: zipfile.ZipFile):
         self._path = path  # a regular file (checked when the members were listed)
-        self._archive: zipfile.ZipFile | None = None
-        self._pid = 0
+        self._shown = shown
+        self._archive = listing  # as it was opened to list its members: its directory is read once (review162 F2)
+        self._pid = os.getpid()
 
     def open(self, member: str) -> IO[bytes]:
-        if self._archive is None or self._pid != os.getpid():
-            self._archive = zipfile.ZipFile(self._path)
+        if self._pid != os.getpid():
+            raw = _open_file(self._path, self._shown)
+            try:
+                self._archive = _owning(_open_zip(raw, self._shown), raw)
+            except BaseException:
+                raw.close()
+                raise
             self._pid = os.getpid()
         return self._archive.open(member)
 
