@@ -44,17 +44,11 @@ class MappingProblem:
         return f"{place}: {self.field}: {self.message}"
 
 
-def _key_of(translation: CodeTranslation, code: str) -> str:
-    """Where a block's code is written: under `no_translation` or `translate`, of a block under `codes:` in a user's
-    file, at the top of a bundled one (`_file_of`)."""
-    kind = "no_translation" if code in translation.no_translation else "translate"
-    return f"{'' if translation.bundled else 'codes.'}{translation.pattern}.{kind}.{code}"
-
-
 def _file_of(problem: MappingProblem) -> Path:
     """The file a problem's key is written in: a user's file by its own path, even one named as a bundled file is
     (`mappings/codes/legacy.yaml` in a project laid out as the bundled mappings are), whose lines were looked up in
-    the bundled file, or not at all (review124 F4); a bundled file's key is not under `codes:` (`_key_of`)."""
+    the bundled file, or not at all (review124 F4); a bundled file's key is not under `codes:`
+    (CodeTranslation.key_of)."""
     if problem.key is not None and problem.key.startswith("codes."):
         return Path(problem.origin)
     return bundled_mapping_dir() / "codes" / Path(problem.origin).name
@@ -167,7 +161,7 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
                             translation.pattern,
                             f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins",
                             "note",
-                            _key_of(translation, code),
+                            translation.key_of(code),
                         )
                     )
     return notes
@@ -245,7 +239,7 @@ def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> l
                             "list: a `when` sees the record's other fields as Register gets them, translated, so it "
                             "never matches; test the Register code it is translated to",
                             "warning",
-                            _key_of(translation, old),
+                            translation.key_of(old),
                         )
                     )
     return problems
@@ -270,7 +264,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         f"in Register's {list_name} list, but no trainee may have it now, and it has no replacement; "
                         f"translate '{old}' to each trainee's current code (`register-batch reference show "
                         f"{list_name}` lists them; invalid_{list_name} in docs/rules.md says why)",
-                        key=_key_of(translation, old),
+                        key=translation.key_of(old),
                     )
                 )
             elif alternative.to not in codes:
@@ -280,7 +274,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         translation.pattern,
                         f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list "
                         f"(`register-batch reference show {list_name}` lists its codes)",
-                        key=_key_of(translation, old),
+                        key=translation.key_of(old),
                     )
                 )
         if (
@@ -296,7 +290,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     "country code for the United Kingdom, not otherwise specified (docs/faq.md): translate British "
                     "to GB",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
         if _accepted(reference, list_name, old) and not _kept(old, alternatives):
@@ -306,7 +300,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     translation.pattern,
                     f"'{old}' is itself a valid {list_name} code; translating it changes valid data",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
     for old in translation.no_translation:
@@ -319,7 +313,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     f"'{old}' is itself a valid {list_name} code; listing it under no_translation makes every record "
                     "with it an error",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
     return problems
