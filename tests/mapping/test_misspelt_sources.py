@@ -235,3 +235,17 @@ def test_in_one_process_or_two_each_leaver_is_said_once_and_the_summary_counts_t
     assert len({i["record"] for i in said if i["field"] == "withdrawal_date"}) == leavers > 20
     [(name, line)] = [cause for cause in result.report.causes() if "misspellings" in cause[1]]
     assert name == str(xml) and line.startswith(f"{leavers} records have tags nothing reads")
+
+
+def test_a_degrees_numbered_column_is_read_and_no_misspelling(tmp_path):
+    """A HESA-named CSV numbers its degrees' columns (F_DEGEST_1): the degree map reads them, so F_DEGEST_1 is no
+    column "nothing reads", and no misspelling of a trainee field's F_DEGEST (the record was refused for it)."""
+    csv_file = generated(tmp_path / "x.csv", 4, 14, "--format", "hesa-csv")
+    assert "F_DEGEST_1" in csv_file.read_text(encoding="utf-8").splitlines()[0]
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n")
+    code, out, err = run(
+        "validate", str(csv_file), "--mapping", str(ours), "--report-dir", str(tmp_path / "r"), "--as-of", AS_OF
+    )
+    assert not issues(tmp_path / "r", "mapped_source_misspelt"), out
+    assert code == 0, out + err
