@@ -249,3 +249,30 @@ def test_a_degrees_numbered_column_is_read_and_no_misspelling(tmp_path):
     )
     assert not issues(tmp_path / "r", "mapped_source_misspelt"), out
     assert code == 0, out + err
+
+
+def test_mappings_check_of_an_extract_asks_did_you_mean_the_tag_nothing_reads_beside_a_source_no_record_has(
+    tmp_path,
+):
+    """`mappings check --mapping FILE INPUT` named each LEAVING_* source no record has, and left the lead to find that
+    the extract writes LEAVE_*: each line now asks after the tag of the input that nothing reads and is a near miss of
+    the source (as validate's mapped_source_misspelt finds it). A source with none keeps the line as it was."""
+    xml, _leavers = srs_leavers(tmp_path)
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(LEAVE_TYPO)
+    code, out, err = run("mappings", "check", "--mapping", str(ours), str(xml))
+    assert code == 1, out + err
+    said = {line.split(": ")[2]: line for line in out.splitlines() if line.startswith("error: ")}
+    blank = "so the field is read as blank for every record"
+    assert said["fields.hesa.withdrawal.withdrawal_date"] == (
+        f"error: {ours}:4: fields.hesa.withdrawal.withdrawal_date: no record of the input has LEAVING_DATE, {blank}; "
+        "did you mean LEAVE_DATE? Correct the name, or remove the entry"
+    )
+    assert said["fields.hesa.withdrawal.safeguarding_concern_reasons"].endswith(
+        f"has LEAVING_SAFEGUARDING_CONCERN_REASONS, {blank}; did you mean LEAVE_SAFEGUARDING_CONCERN_REASONS? "
+        "Correct the name, or remove the entry"
+    )
+    assert said["fields.hesa.withdrawal.another_reason"] == (
+        f"error: {ours}:8: fields.hesa.withdrawal.another_reason: no record of the input has LEAVING_ANOTHER_REASON, "
+        f"{blank}; correct the name, or remove the entry"
+    )

@@ -332,6 +332,7 @@ class UnseenSource:
     named: NamedSource
     filled: tuple[tuple[str, tuple[str, ...]], ...] = ()
     missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    near: str | None = None  # a tag or column of the input nothing reads that looks like its misspelling
 
     @property
     def nor(self) -> str:
@@ -423,9 +424,11 @@ class SourceWatch:
                 found |= watched.reads_mine
         return found & ~already
 
-    def unseen(self, seen: dict[str, int]) -> list[UnseenSource]:
+    def unseen(self, seen: dict[str, int], misspelt: dict[tuple[str, str], str] | None = None) -> list[UnseenSource]:
         """The named sources of the families in `seen` (family: its records' bits) that none of its records has,
-        where their field is blank in some record for it: not where every record read it from its layout's own."""
+        where their field is blank in some record for it: not where every record read it from its layout's own.
+        `misspelt`: the tag a record's mapped_source_misspelt error found for a source, by (family, the issue's
+        field), as UnseenSource.near."""
         found = []
         for named, watched in zip(self.named, self._watched, strict=True):
             bits = seen.get(named.family)
@@ -436,7 +439,8 @@ class SourceWatch:
             if read and len(filled) == len(read) and not bits & watched.reads_mine:
                 continue  # no record reads the user's source, and every one has the field from its layout's own
             missing = tuple((e.layout, e.written) for e in read if not bits & e.filled)
-            found.append(UnseenSource(named, filled, missing))
+            near = misspelt.get((named.family, _issue_field(named))) if misspelt else None
+            found.append(UnseenSource(named, filled, missing, near))
         return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from register_batch.mapping.apply import (
     COUNTRY_NOT_NATIONALITY,
     KOSOVO_NATIONALITY,
+    MISSPELT,
     Mapper,
     SourceWatch,
     UnseenSource,
@@ -348,6 +349,7 @@ def uncovered_codes(
     reference: ReferenceData,
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
+    misspelt: dict[tuple[str, str], str] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
     mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
@@ -355,7 +357,9 @@ def uncovered_codes(
     mapping made, which the input does not have (its FirstSeen says what it became; review161 F3).
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
-    SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
+    SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found. With `misspelt`, the
+    tag or column nothing reads that the mapper took for the misspelling of a source a record lacks (its
+    mapped_source_misspelt error), by (family, the issue's field), first found: for unseen_sources' "did you mean".
     """
     mapper = Mapper(config, reference)
     watch = SourceWatch(config)
@@ -367,6 +371,10 @@ def uncovered_codes(
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
+            if misspelt is not None:
+                for issue in record.issues:
+                    if issue.code == MISSPELT and issue.field is not None and issue.value is not None:
+                        misspelt.setdefault((family, issue.field), issue.value)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
@@ -429,7 +437,9 @@ def _leading_zeros_hint(
     return message.removeprefix(f"{label}: ")
 
 
-def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[UnseenSource]:
+def unseen_sources(
+    config: MappingConfig, sources_seen: dict[str, int], misspelt: dict[tuple[str, str], str] | None = None
+) -> list[UnseenSource]:
     """The fields a user's mapping file reads from a column or tag that no record of the inputs has, where no other
     source the records read the field from (an older layout's own, SourceWatch) gave it either.
 
@@ -437,4 +447,4 @@ def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[
     the export does not have): `validate` warns per input, and `mappings check INPUT` names them for all the inputs.
     Only families the inputs hold.
     """
-    return SourceWatch(config).unseen(sources_seen)
+    return SourceWatch(config).unseen(sources_seen, misspelt)
