@@ -78,14 +78,20 @@ def lines_of(text: str, key_paths: Sequence[str]) -> list[int | None]:
     """
     if not key_paths:
         return []
+    root = composed(text)
+    return [line_in(root, keys) for keys in key_paths]
+
+
+def composed(text: str) -> yaml.Node | None:
+    """The YAML document's nodes, for line_in (None when the text is not YAML)."""
     try:
-        root = yaml.compose(text, Loader=TextLoader)
+        return yaml.compose(text, Loader=TextLoader)
     except yaml.YAMLError:
-        return [None] * len(key_paths)
-    return [_line_in(root, keys) for keys in key_paths]
+        return None
 
 
-def _line_in(node: yaml.Node | None, keys: str) -> int | None:
+def line_in(node: yaml.Node | None, keys: str) -> int | None:
+    """The line a dotted key path is written on in a composed document (lines_of)."""
     line = None
     rest = keys
     while rest:

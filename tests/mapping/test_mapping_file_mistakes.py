@@ -274,9 +274,9 @@ def test_mappings_check_names_a_mapped_tag_or_column_no_record_has(tmp_path):
     lines = [line for line in result.output.splitlines() if "no record of the input has" in line]
     assert lines == [
         f"error: {user}:4: fields.hesa.trainee.provider_trainee_id: no record of the input has F_ITKEY, so the field "
-        "is read as blank for every record; correct the name, or remove the entry",
+        "is read as blank for every record; did you mean F_ITTKEY? Correct the name, or remove the entry",
         f"error: {user}:7: fields.hesa.provider.ukprn: no record of the input has F_UKPRNX, so the field is "
-        "read as blank for every record; correct the name, or remove the entry",
+        "read as blank for every record; did you mean F_UKPRN? Correct the name, or remove the entry",
     ]
     result = runner.invoke(cli, ["mappings", "check", str(_samples() / "register.csv"), "--mapping", str(user)])
     assert result.exit_code == 1 and "fields.register-csv.trainee.provider_trainee_id" in result.output

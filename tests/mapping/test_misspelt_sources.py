@@ -235,3 +235,44 @@ def test_in_one_process_or_two_each_leaver_is_said_once_and_the_summary_counts_t
     assert len({i["record"] for i in said if i["field"] == "withdrawal_date"}) == leavers > 20
     [(name, line)] = [cause for cause in result.report.causes() if "misspellings" in cause[1]]
     assert name == str(xml) and line.startswith(f"{leavers} records have tags nothing reads")
+
+
+def test_a_degrees_numbered_column_is_read_and_no_misspelling(tmp_path):
+    """A HESA-named CSV numbers its degrees' columns (F_DEGEST_1): the degree map reads them, so F_DEGEST_1 is no
+    column "nothing reads", and no misspelling of a trainee field's F_DEGEST (the record was refused for it)."""
+    csv_file = generated(tmp_path / "x.csv", 4, 14, "--format", "hesa-csv")
+    assert "F_DEGEST_1" in csv_file.read_text(encoding="utf-8").splitlines()[0]
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("fields:\n  hesa:\n    trainee:\n      ni_number: F_DEGEST\n")
+    code, out, err = run(
+        "validate", str(csv_file), "--mapping", str(ours), "--report-dir", str(tmp_path / "r"), "--as-of", AS_OF
+    )
+    assert not issues(tmp_path / "r", "mapped_source_misspelt"), out
+    assert code == 0, out + err
+
+
+def test_mappings_check_of_an_extract_asks_did_you_mean_the_tag_nothing_reads_beside_a_source_no_record_has(
+    tmp_path,
+):
+    """`mappings check --mapping FILE INPUT` named each LEAVING_* source no record has, and left the lead to find that
+    the extract writes LEAVE_*: each line now asks after the tag of the input that nothing reads and is a near miss of
+    the source (as validate's mapped_source_misspelt finds it). A source with none keeps the line as it was."""
+    xml, _leavers = srs_leavers(tmp_path)
+    ours = tmp_path / "ours.yaml"
+    ours.write_text(LEAVE_TYPO)
+    code, out, err = run("mappings", "check", "--mapping", str(ours), str(xml))
+    assert code == 1, out + err
+    said = {line.split(": ")[2]: line for line in out.splitlines() if line.startswith("error: ")}
+    blank = "so the field is read as blank for every record"
+    assert said["fields.hesa.withdrawal.withdrawal_date"] == (
+        f"error: {ours}:4: fields.hesa.withdrawal.withdrawal_date: no record of the input has LEAVING_DATE, {blank}; "
+        "did you mean LEAVE_DATE? Correct the name, or remove the entry"
+    )
+    assert said["fields.hesa.withdrawal.safeguarding_concern_reasons"].endswith(
+        f"has LEAVING_SAFEGUARDING_CONCERN_REASONS, {blank}; did you mean LEAVE_SAFEGUARDING_CONCERN_REASONS? "
+        "Correct the name, or remove the entry"
+    )
+    assert said["fields.hesa.withdrawal.another_reason"] == (
+        f"error: {ours}:8: fields.hesa.withdrawal.another_reason: no record of the input has LEAVING_ANOTHER_REASON, "
+        f"{blank}; correct the name, or remove the entry"
+    )

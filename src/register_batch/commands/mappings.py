@@ -63,14 +63,16 @@ def mappings_check(
         echo(f"{problem.severity}: {problem}")
     sources_seen: dict[str, int] = {}
     first_seen: dict[tuple[str, str], FirstSeen] = {}
-    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen) if inputs else {}
-    unseen = unseen_sources(config, sources_seen) if inputs else []
+    misspelt: dict[tuple[str, str], str] = {}
+    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt) if inputs else {}
+    unseen = unseen_sources(config, sources_seen, misspelt) if inputs else []
     for found in unseen:
         named = found.named
         written = " or ".join(named.names)
+        correct = f"did you mean {found.near}? Correct the name" if found.near else "correct the name"
         echo(
             f"error: {named.place}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
-            f"as blank for every record{found.but}; correct the name, or remove the entry"
+            f"as blank for every record{found.but}; {correct}, or remove the entry"
         )
     if inputs:
         if uncovered:

@@ -332,6 +332,7 @@ class UnseenSource:
     named: NamedSource
     filled: tuple[tuple[str, tuple[str, ...]], ...] = ()
     missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    near: str | None = None  # a tag or column of the input nothing reads that looks like its misspelling
 
     @property
     def nor(self) -> str:
@@ -423,9 +424,11 @@ class SourceWatch:
                 found |= watched.reads_mine
         return found & ~already
 
-    def unseen(self, seen: dict[str, int]) -> list[UnseenSource]:
+    def unseen(self, seen: dict[str, int], misspelt: dict[tuple[str, str], str] | None = None) -> list[UnseenSource]:
         """The named sources of the families in `seen` (family: its records' bits) that none of its records has,
-        where their field is blank in some record for it: not where every record read it from its layout's own."""
+        where their field is blank in some record for it: not where every record read it from its layout's own.
+        `misspelt`: the tag a record's mapped_source_misspelt error found for a source, by (family, the issue's
+        field), as UnseenSource.near."""
         found = []
         for named, watched in zip(self.named, self._watched, strict=True):
             bits = seen.get(named.family)
@@ -436,7 +439,8 @@ class SourceWatch:
             if read and len(filled) == len(read) and not bits & watched.reads_mine:
                 continue  # no record reads the user's source, and every one has the field from its layout's own
             missing = tuple((e.layout, e.written) for e in read if not bits & e.filled)
-            found.append(UnseenSource(named, filled, missing))
+            near = misspelt.get((named.family, _issue_field(named))) if misspelt else None
+            found.append(UnseenSource(named, filled, missing, near))
         return found
 
 
@@ -481,10 +485,17 @@ def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> str | None:
 
 
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
-def _unread(names: tuple[str, ...], reads: frozenset[str]) -> tuple[str, ...]:
+def _unread(names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[str]) -> tuple[str, ...]:
     """The `names` (a record's tags, or a CSV's columns) that a field map reading `reads` does not read, as such or
-    numbered (F_DISABLE as F_DISABLE1)."""
-    return tuple(name for name in names if name not in reads and not _numbered_in(name, reads))
+    numbered (F_DISABLE as F_DISABLE1), nor as a flat column of a degree or placement it reads from `grouped`
+    (F_DEGEST_1: Mapper._group_rows)."""
+    return tuple(
+        name
+        for name in names
+        if name not in reads
+        and not _numbered_in(name, reads)
+        and not ((match := _FLAT_GROUP.match(name)) and match["tag"] in grouped)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -622,7 +633,7 @@ class Mapper:
         ] = {}
         # The columns only an older layout reads a moved field from, per field map (_older_only).
         self._older_columns: dict[int, tuple[FieldMap, frozenset[str]]] = {}
-        self._spellings: dict[int, tuple[FieldMap, tuple[_Spelling, ...], frozenset[str]]] = {}
+        self._spellings: dict[int, tuple[FieldMap, tuple[_Spelling, ...], frozenset[str], frozenset[str]]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -686,8 +697,9 @@ class Mapper:
                         field=name,
                     )
 
-    def _spelling(self, fmap: FieldMap) -> tuple[tuple[_Spelling, ...], frozenset[str]]:
-        """The users' named sources of the field map's family, and the names it reads or ignores (`ignored`)."""
+    def _spelling(self, fmap: FieldMap) -> tuple[tuple[_Spelling, ...], frozenset[str], frozenset[str]]:
+        """The users' named sources of the field map's family, the names it reads or ignores (`ignored`), and those
+        it reads a degree's or a placement's field from, which a CSV numbers (F_DEGEST_1)."""
         found = self._spellings.get(id(fmap))
         if found is None or found[0] is not fmap:
             groups = {"degrees": fmap.degree_group, "placements": fmap.placement_group}
@@ -698,8 +710,10 @@ class Mapper:
                 for named in self.config.named_sources
                 if named.family == fmap.family
             )
-            found = self._spellings[id(fmap)] = (fmap, spellings, frozenset({*self._reads(fmap), *fmap.ignored}))
-        return found[1], found[2]
+            reads = frozenset({*self._reads(fmap), *fmap.ignored})
+            grouped = _source_names(fmap.degree_fields) | _source_names(fmap.placement_fields)
+            found = self._spellings[id(fmap)] = (fmap, spellings, reads, grouped)
+        return found[1], found[2], found[3]
 
     def _misspelt_sources(
         self,
@@ -715,13 +729,15 @@ class Mapper:
         (a nightly extract may have no leaver): the near miss beside it is what tells one. A CSV refuses a column
         nothing reads (readers.csv), unless it is one of its family's known ones (F_ITTKEY, once a map reads
         provider_trainee_id from F_ITTKY); HESA XML ignores a tag it does not know."""
-        spellings, reads = self._spelling(fmap)
+        spellings, reads, grouped = self._spelling(fmap)
         unread: dict[int, tuple[str, ...]] = {}  # by id of the row: its tags with a value that nothing reads
 
         def unread_in(row: dict[str, str | None]) -> tuple[str, ...]:
             found = unread.get(id(row))
             if found is None:
-                found = unread[id(row)] = tuple(name for name in _unread(tuple(row), reads) if row[name] is not None)
+                found = unread[id(row)] = tuple(
+                    name for name in _unread(tuple(row), reads, grouped) if row[name] is not None
+                )
             return found
 
         for spelling in spellings:

@@ -12,6 +12,7 @@ from typing import Any
 from register_batch.mapping.apply import (
     COUNTRY_NOT_NATIONALITY,
     KOSOVO_NATIONALITY,
+    MISSPELT,
     Mapper,
     SourceWatch,
     UnseenSource,
@@ -44,17 +45,11 @@ class MappingProblem:
         return f"{place}: {self.field}: {self.message}"
 
 
-def _key_of(translation: CodeTranslation, code: str) -> str:
-    """Where a block's code is written: under `no_translation` or `translate`, of a block under `codes:` in a user's
-    file, at the top of a bundled one (`_file_of`)."""
-    kind = "no_translation" if code in translation.no_translation else "translate"
-    return f"{'' if translation.bundled else 'codes.'}{translation.pattern}.{kind}.{code}"
-
-
 def _file_of(problem: MappingProblem) -> Path:
     """The file a problem's key is written in: a user's file by its own path, even one named as a bundled file is
     (`mappings/codes/legacy.yaml` in a project laid out as the bundled mappings are), whose lines were looked up in
-    the bundled file, or not at all (review124 F4); a bundled file's key is not under `codes:` (`_key_of`)."""
+    the bundled file, or not at all (review124 F4); a bundled file's key is not under `codes:`
+    (CodeTranslation.key_of)."""
     if problem.key is not None and problem.key.startswith("codes."):
         return Path(problem.origin)
     return bundled_mapping_dir() / "codes" / Path(problem.origin).name
@@ -167,7 +162,7 @@ def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
                             translation.pattern,
                             f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins",
                             "note",
-                            _key_of(translation, code),
+                            translation.key_of(code),
                         )
                     )
     return notes
@@ -245,7 +240,7 @@ def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> l
                             "list: a `when` sees the record's other fields as Register gets them, translated, so it "
                             "never matches; test the Register code it is translated to",
                             "warning",
-                            _key_of(translation, old),
+                            translation.key_of(old),
                         )
                     )
     return problems
@@ -270,7 +265,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         f"in Register's {list_name} list, but no trainee may have it now, and it has no replacement; "
                         f"translate '{old}' to each trainee's current code (`register-batch reference show "
                         f"{list_name}` lists them; invalid_{list_name} in docs/rules.md says why)",
-                        key=_key_of(translation, old),
+                        key=translation.key_of(old),
                     )
                 )
             elif alternative.to not in codes:
@@ -280,7 +275,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                         translation.pattern,
                         f"'{old}' translates to '{alternative.to}', which is not in Register's {list_name} list "
                         f"(`register-batch reference show {list_name}` lists its codes)",
-                        key=_key_of(translation, old),
+                        key=translation.key_of(old),
                     )
                 )
         if (
@@ -296,7 +291,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     "country code for the United Kingdom, not otherwise specified (docs/faq.md): translate British "
                     "to GB",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
         if _accepted(reference, list_name, old) and not _kept(old, alternatives):
@@ -306,7 +301,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     translation.pattern,
                     f"'{old}' is itself a valid {list_name} code; translating it changes valid data",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
     for old in translation.no_translation:
@@ -319,7 +314,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                     f"'{old}' is itself a valid {list_name} code; listing it under no_translation makes every record "
                     "with it an error",
                     "warning",
-                    _key_of(translation, old),
+                    translation.key_of(old),
                 )
             )
     return problems
@@ -354,6 +349,7 @@ def uncovered_codes(
     reference: ReferenceData,
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
+    misspelt: dict[tuple[str, str], str] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
     mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
@@ -361,7 +357,9 @@ def uncovered_codes(
     mapping made, which the input does not have (its FirstSeen says what it became; review161 F3).
 
     With `sources_seen`, also notes which sources the users' field maps name the inputs have, per input family (as
-    SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found.
+    SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found. With `misspelt`, the
+    tag or column nothing reads that the mapper took for the misspelling of a source a record lacks (its
+    mapped_source_misspelt error), by (family, the issue's field), first found: for unseen_sources' "did you mean".
     """
     mapper = Mapper(config, reference)
     watch = SourceWatch(config)
@@ -373,6 +371,10 @@ def uncovered_codes(
             if sources_seen is not None:
                 known = sources_seen.get(family, 0)
                 sources_seen[family] = known | watch.seen(raw, info.format, known, record.vintage)
+            if misspelt is not None:
+                for issue in record.issues:
+                    if issue.code == MISSPELT and issue.field is not None and issue.value is not None:
+                        misspelt.setdefault((family, issue.field), issue.value)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
@@ -435,7 +437,9 @@ def _leading_zeros_hint(
     return message.removeprefix(f"{label}: ")
 
 
-def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[UnseenSource]:
+def unseen_sources(
+    config: MappingConfig, sources_seen: dict[str, int], misspelt: dict[tuple[str, str], str] | None = None
+) -> list[UnseenSource]:
     """The fields a user's mapping file reads from a column or tag that no record of the inputs has, where no other
     source the records read the field from (an older layout's own, SourceWatch) gave it either.
 
@@ -443,4 +447,4 @@ def unseen_sources(config: MappingConfig, sources_seen: dict[str, int]) -> list[
     the export does not have): `validate` warns per input, and `mappings check INPUT` names them for all the inputs.
     Only families the inputs hold.
     """
-    return SourceWatch(config).unseen(sources_seen)
+    return SourceWatch(config).unseen(sources_seen, misspelt)

@@ -24,7 +24,7 @@ from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
-from register_batch.textyaml import lines_of, load_text_yaml
+from register_batch.textyaml import composed, line_in, lines_of, load_text_yaml
 from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
@@ -44,6 +44,15 @@ class Alternative:
     when: dict[str, frozenset[str]]
 
 
+@functools.lru_cache(maxsize=8)  # a file composed once for every code asked of it, while it is unchanged
+def _composed_file(path: str, _mtime_ns: int, _size: int) -> yaml.Node | None:
+    """A user's mapping file's nodes (CodeTranslation.written_at), keyed by its stamp: composed again if changed."""
+    try:
+        return composed(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 @dataclass
 class CodeTranslation:
     """Translations for one field pattern (`sex`, `disability*`, `degrees_attributes.uk_degree`)."""
@@ -55,9 +64,34 @@ class CodeTranslation:
     origin: str = ""
     sources: dict[str, str] = field(default_factory=dict)  # per code, when merged from several files
     bundled: bool = False  # from a bundled file, whose blocks are at its top (`sex:`), not under `codes:`
+    blocks: dict[str, CodeTranslation] = field(default_factory=dict)  # per code, its block, when merged
 
     def source_of(self, code: str) -> str:
         return self.sources.get(code, self.source)
+
+    def block_of(self, code: str) -> CodeTranslation:
+        """The block (of one file) that translates `code`: this one, unless merged from several."""
+        return self.blocks.get(code, self)
+
+    def key_of(self, code: str) -> str:
+        """Where the code is written in its block's file: under `no_translation` or `translate`, of a block under
+        `codes:` in a user's file, at the top of a bundled one."""
+        kind = "no_translation" if code in self.no_translation else "translate"
+        return f"{'' if self.bundled else 'codes.'}{self.pattern}.{kind}.{code}"
+
+    def written_at(self, code: str) -> str | None:
+        """`file:line` of a user's translation of `code` (the file alone where the line cannot be told: a `<<`
+        merge's, a file changed or gone since), as an error about what it made names it; None for a bundled one.
+        Reads the file again: only an error about the code asks, not every command that loads the file."""
+        block = self.block_of(code)
+        if block.bundled:
+            return None
+        try:
+            found = os.stat(block.origin)
+        except OSError:
+            return block.origin
+        line = line_in(_composed_file(block.origin, found.st_mtime_ns, found.st_size), block.key_of(code))
+        return block.origin if line is None else f"{block.origin}:{line}"
 
     def applies_to(self, field_name: str) -> bool:
         return fnmatch.fnmatchcase(field_name, self.pattern)
@@ -169,6 +203,7 @@ class MappingConfig:
                 merged.translate.pop(old, None)
         # Each code keeps the source of the file it came from, for the warning's wording.
         merged.sources = {old: t.source for t in found for old in (*t.translate, *t.no_translation)}
+        merged.blocks = {old: t for t in found for old in (*t.translate, *t.no_translation)}
         return merged
 
 

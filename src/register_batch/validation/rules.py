@@ -1110,7 +1110,8 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
 @rule(
     "invalid_code",
     fields=tuple(_PLAIN_CODE_FIELDS),
-    message="<field> has invalid reference data value of '<value>'. Valid values are … / Example values include …",
+    message="<field> has invalid reference data value of '<value>'. Valid values are … / Example values include …[ "
+    "'<value>' is what <file:line> translates '<input's code>' to: correct that translation]",
     source="register-api.md §5.1-§5.2 (api_inclusion_validator.rb, error_message_helpers.rb)",
     fix="Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
     "report names it), or add a translation in a --mapping file.",

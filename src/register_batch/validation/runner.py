@@ -292,6 +292,7 @@ class Validator:
         self.reference = reference
         self.as_of = as_of_or_today(as_of)
         self.translation = translation
+        self._made: dict[tuple[str, str, str], str] = {}  # _made_by's words, per (field, code read, code made)
 
         def pick(scope: str) -> list[Rule]:
             if api_only:  # what Register answers, the emulator's own
@@ -342,7 +343,10 @@ class Validator:
                 for field, value, message, *item in findings:
                     if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
-                            value = read_as[field]
+                            written = read_as[field]
+                            if code == "invalid_code" and written is not None:
+                                message += self._made_by(field, written, value)
+                            value = written
                         # A finding about one degree (catalogue.Item) names its line; None: the record's
                         line = record.item_line(*item[0]) if item else None
                         record.issue(code, message, field=field, value=value, severity=severity, line=line)
@@ -371,6 +375,21 @@ class Validator:
         if record.issues and self._follow_ups:  # a clean record stops here
             self._follow_up(record, facts)
         return record
+
+    def _made_by(self, field: str, written: str, made: str) -> str:
+        """What an invalid_code error adds after Register's words when the code is what a user's mapping file
+        translated the extract's `written` to: the file's line that made it, not the extract, is to be corrected
+        (review161 F3: `FT: 1`, unquoted, made every full-time trainee's study mode `1`). Once per code: only a record
+        with the error asks."""
+        key = (field, written, made)
+        said = self._made.get(key)
+        if said is None:
+            translation = self.translation(field) if self.translation else None
+            place = translation.written_at(written) if translation else None
+            said = self._made[key] = (
+                f" '{made}' is what {place} translates '{written}' to: correct that translation" if place else ""
+            )
+        return said
 
     def _follow_up(self, record: TraineeRecord, facts: Facts) -> None:
         """Run the follow-up rules on the record's issues, each finding right after the issue it explains: the
