@@ -25,7 +25,7 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import lines_of, load_text_yaml
-from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in
+from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in, registers_token_wrapped_in
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -230,7 +230,7 @@ def _token_place(doc: dict[str, Any]) -> tuple[str, str, int] | None:
     while stack:
         above, key, node = stack.pop()
         keys = above if key is None else f"{above}.{key}" if above else key
-        if key is not None and (length := registers_token_in(key)) is not None:
+        if key is not None and (length := registers_token_wrapped_in(key)) is not None:
             return keys, f"a key of {above}" if above else "a top-level key", length
         if isinstance(node, dict | list):
             if id(node) in seen:
@@ -240,7 +240,7 @@ def _token_place(doc: dict[str, Any]) -> tuple[str, str, int] | None:
             stack.extend(reversed([(keys, str(k), value) for k, value in node.items()]))
         elif isinstance(node, list):
             stack.extend(reversed([(f"{keys}[{index}]", None, item) for index, item in enumerate(node)]))
-        elif node is not None and (length := registers_token_in(str(node))) is not None:
+        elif node is not None and (length := registers_token_wrapped_in(str(node))) is not None:
             return keys, keys, length
     return None
 
