@@ -123,3 +123,26 @@ def test_a_token_reached_through_an_anchor_twice_is_named_once_where_written(tmp
     with pytest.raises(ConfigError) as refused:
         load_mapping([mapping])
     assert str(refused.value) == refusal(mapping, 3, "codes.sex.source")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "codes:\n  sex:\n    source: our codes\n    translate:\n      'M': {{to: '11', note: !{T} x}}\n",
+        "codes:\n  sex:\n    source: our codes\n    translate:\n      'M': {{to: '11', note: !!{T} x}}\n",
+    ],
+    ids=["a YAML tag", "a YAML tag with !!"],
+)
+def test_a_token_written_as_a_yaml_tag_is_not_quoted_by_the_yaml_error(tmp_path, env, written):
+    """YAML's error quotes a tag it has no constructor for (review165 F3): the file is refused, as every YAML mistake
+    is, without showing the token, and saying why it is not shown."""
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text(written.format(T=TOKEN))
+    with pytest.raises(ConfigError) as refused:
+        load_mapping([mapping])
+    assert str(refused.value) == (
+        f"{mapping}:5: not valid YAML, and holds an API token ({len(TOKEN)} characters; not shown): {ADVICE}"
+    )
+    done = run_cli(["mappings", "check", "--mapping", str(mapping)], tmp_path, env)
+    assert done.returncode == 2 and "not valid YAML, and holds an API token (72 characters; not shown)" in done.stderr
+    assert not shows_it(done.stdout, done.stderr)

@@ -288,10 +288,15 @@ def _not_yaml(path: Path, text: str, exc: yaml.YAMLError) -> str:
         line = text.count("\n", 0, at) + 1 if at >= 0 else None
         problem = f"character U+{ord(char):04X}: {exc.reason}"
     place = str(path) if line is None else f"{path}:{line}"
+    # YAML's problem may quote what the file holds: a key written twice, a tag it has no constructor for
+    # (`!sandbox_…`, review165 F3); one holding a pasted token is not shown (review162 F1).
+    token = registers_token_wrapped_in(problem)
     if isinstance(exc, yaml.constructor.ConstructorError) and "written twice" in problem:  # UniqueKeyTextLoader's
-        if (length := registers_token_in(problem)) is not None:  # it quotes the key: a pasted token (review162 F1)
-            return f"{place}: a key written twice {TOKEN_IN_MAPPING.format(length=length)}"
+        if token is not None:
+            return f"{place}: a key written twice {TOKEN_IN_MAPPING.format(length=token)}"
         return f"{place}: {problem}"
+    if token is not None:
+        return f"{place}: not valid YAML, and {TOKEN_IN_MAPPING.format(length=token)}"
     if mark is not None and _tab_at(text, mark.line, mark.column):
         return (
             f"{place}: not valid YAML (a tab at column {mark.column + 1}: YAML indents with spaces only; replace the "
