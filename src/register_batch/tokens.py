@@ -71,6 +71,20 @@ def registers_token_in(value: str, *, glued: bool = False) -> int | None:
     return None
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
+def registers_token_wrapped_in(value: str) -> int | None:
+    """registers_token_in, and the length of a token `value` holds wrapped over lines: YAML reads a line break inside
+    a plain, quoted or folded scalar as a space, so neither half is a word of a token's (review165 F2). Read without
+    its white space, the token may be glued to the word before it (`our SRS sandbox_…` is `ourSRSsandbox_…`)."""
+    if (length := registers_token_in(value)) is not None:
+        return length
+    if len(value) < _SHORTEST_TOKEN or "_" not in value or not any(c.isspace() for c in value):
+        return None
+    return registers_token_in(_WHITESPACE.sub("", value), glued=True)
+
+
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
     so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or

@@ -43,7 +43,32 @@ PLACES = {
         5,
         "a key written twice",
     ),
+    # Wrapped over two lines by an editor (review165 F2): YAML reads the line break as a space, in a plain, a quoted
+    # or a folded (`>`) scalar, and neither half is a token.
+    "wrapped in a note": (
+        "codes:\n  sex:\n    source: our SRS {T_40}\n      {T40_}\n    translate:\n      '1': '10'\n",
+        3,
+        "codes.sex.source",
+    ),
+    "wrapped in quotes": (
+        "codes:\n  sex:\n    translate:\n      '1':\n        to: '10'\n        note: \"our {T_4}\n          {T4_}\"\n",
+        6,
+        "codes.sex.translate.1.note",
+    ),
+    "wrapped, folded": (
+        "codes:\n  sex:\n    source: >\n      our SRS's {T_20}\n      {T20_50}\n      {T50_} x\n"
+        "    translate:\n      '1': '10'\n",
+        3,
+        "codes.sex.source",
+    ),
 }
+
+
+# The token's parts, as an editor wrapping it splits it: `T_40` its first 40 characters, `T40_` the rest.
+PIECES = {
+    "T_40": TOKEN[:40], "T40_": TOKEN[40:], "T_4": TOKEN[:4], "T4_": TOKEN[4:],
+    "T_20": TOKEN[:20], "T20_50": TOKEN[20:50], "T50_": TOKEN[50:],
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -66,7 +91,7 @@ def refusal(path: Path, line: int, where: str) -> str:
 def test_a_token_in_a_mapping_file_is_refused_and_shown_nowhere(tmp_path, env, place):
     written, line, where = PLACES[place]
     mapping = tmp_path / "ours.yaml"
-    mapping.write_text(written.format(T=TOKEN))
+    mapping.write_text(written.format(T=TOKEN, **PIECES))
     reports = tmp_path / "reports"
     for command in (
         ["validate", "--mapping", str(mapping), str(SAMPLE), "--report-dir", str(reports)],
@@ -98,3 +123,26 @@ def test_a_token_reached_through_an_anchor_twice_is_named_once_where_written(tmp
     with pytest.raises(ConfigError) as refused:
         load_mapping([mapping])
     assert str(refused.value) == refusal(mapping, 3, "codes.sex.source")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "codes:\n  sex:\n    source: our codes\n    translate:\n      'M': {{to: '11', note: !{T} x}}\n",
+        "codes:\n  sex:\n    source: our codes\n    translate:\n      'M': {{to: '11', note: !!{T} x}}\n",
+    ],
+    ids=["a YAML tag", "a YAML tag with !!"],
+)
+def test_a_token_written_as_a_yaml_tag_is_not_quoted_by_the_yaml_error(tmp_path, env, written):
+    """YAML's error quotes a tag it has no constructor for (review165 F3): the file is refused, as every YAML mistake
+    is, without showing the token, and saying why it is not shown."""
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text(written.format(T=TOKEN))
+    with pytest.raises(ConfigError) as refused:
+        load_mapping([mapping])
+    assert str(refused.value) == (
+        f"{mapping}:5: not valid YAML, and holds an API token ({len(TOKEN)} characters; not shown): {ADVICE}"
+    )
+    done = run_cli(["mappings", "check", "--mapping", str(mapping)], tmp_path, env)
+    assert done.returncode == 2 and "not valid YAML, and holds an API token (72 characters; not shown)" in done.stderr
+    assert not shows_it(done.stdout, done.stderr)

@@ -507,6 +507,9 @@ class _Spelling:
     where: str | None  # _TRAINEE_LEVEL, or the element name of the group whose rows hold it (None: not looked at)
     trainee_field: str | None  # the trainee field it is read for, which a record's layout may read from its own
     field: str  # as an issue names the field
+    # The names that may be misspelt: not those its family knows (a HESA tag, in `known_tags` or the bundled map's),
+    # which are spelt right by definition; `mappings check` warns only of the others too (near_hesa_tags).
+    unknown: tuple[str, ...]
 
 
 def _issue_field(named: NamedSource) -> str:
@@ -703,9 +706,16 @@ class Mapper:
         found = self._spellings.get(id(fmap))
         if found is None or found[0] is not fmap:
             groups = {"degrees": fmap.degree_group, "placements": fmap.placement_group}
+            bundled = self.config.bundled_fields.get(fmap.family)
+            known = bundled.known if bundled is not None else frozenset()
             spellings = tuple(
                 _Spelling(
-                    named, frozenset(named.names), _group_of(named, groups), _trainee_field(named), _issue_field(named)
+                    named,
+                    frozenset(named.names),
+                    _group_of(named, groups),
+                    _trainee_field(named),
+                    _issue_field(named),
+                    tuple(name for name in named.names if name not in known),
                 )
                 for named in self.config.named_sources
                 if named.family == fmap.family
@@ -728,7 +738,13 @@ class Mapper:
         blank, the withdrawal not sent, without a word (review161 F1). A source no record has is no mistake by itself
         (a nightly extract may have no leaver): the near miss beside it is what tells one. A CSV refuses a column
         nothing reads (readers.csv), unless it is one of its family's known ones (F_ITTKEY, once a map reads
-        provider_trainee_id from F_ITTKY); HESA XML ignores a tag it does not know."""
+        provider_trainee_id from F_ITTKY); HESA XML ignores a tag it does not know.
+
+        A source that is itself one of its family's known names (the bundled field map's sources and `known_tags`,
+        as `mappings check` judges them) is spelt right, and is not looked at: a record without it has no value
+        there, as a missing element means (review165 F1: F_DEGEST, absent from a non-UK degree, is no misspelling
+        of the F_DEGSTDT beside it). A known tag nothing reads is still the near miss of a source that is none
+        (F_ITTKEY for F_ITTKY)."""
         spellings, reads, grouped = self._spelling(fmap)
         unread: dict[int, tuple[str, ...]] = {}  # by id of the row: its tags with a value that nothing reads
 
@@ -750,11 +766,13 @@ class Mapper:
                 rows = [(row, lines[n] if n < len(lines) else None) for n, row in enumerate(group_rows)]
             else:
                 continue
+            if not spelling.unknown:
+                continue
             for row, line in rows:
                 if not spelling.names.isdisjoint(row):
                     continue
                 candidates = unread_in(row)
-                if not candidates or (present := _misspelling(spelling.named.names, candidates)) is None:
+                if not candidates or (present := _misspelling(spelling.unknown, candidates)) is None:
                     continue
                 named = spelling.named
                 written = " or ".join(named.names)

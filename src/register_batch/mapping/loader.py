@@ -25,7 +25,7 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import composed, line_in, lines_of, load_text_yaml
-from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in
+from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in, registers_token_wrapped_in
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -265,7 +265,7 @@ def _token_place(doc: dict[str, Any]) -> tuple[str, str, int] | None:
     while stack:
         above, key, node = stack.pop()
         keys = above if key is None else f"{above}.{key}" if above else key
-        if key is not None and (length := registers_token_in(key)) is not None:
+        if key is not None and (length := registers_token_wrapped_in(key)) is not None:
             return keys, f"a key of {above}" if above else "a top-level key", length
         if isinstance(node, dict | list):
             if id(node) in seen:
@@ -275,7 +275,7 @@ def _token_place(doc: dict[str, Any]) -> tuple[str, str, int] | None:
             stack.extend(reversed([(keys, str(k), value) for k, value in node.items()]))
         elif isinstance(node, list):
             stack.extend(reversed([(f"{keys}[{index}]", None, item) for index, item in enumerate(node)]))
-        elif node is not None and (length := registers_token_in(str(node))) is not None:
+        elif node is not None and (length := registers_token_wrapped_in(str(node))) is not None:
             return keys, keys, length
     return None
 
@@ -323,10 +323,15 @@ def _not_yaml(path: Path, text: str, exc: yaml.YAMLError) -> str:
         line = text.count("\n", 0, at) + 1 if at >= 0 else None
         problem = f"character U+{ord(char):04X}: {exc.reason}"
     place = str(path) if line is None else f"{path}:{line}"
+    # YAML's problem may quote what the file holds: a key written twice, a tag it has no constructor for
+    # (`!sandbox_…`, review165 F3); one holding a pasted token is not shown (review162 F1).
+    token = registers_token_wrapped_in(problem)
     if isinstance(exc, yaml.constructor.ConstructorError) and "written twice" in problem:  # UniqueKeyTextLoader's
-        if (length := registers_token_in(problem)) is not None:  # it quotes the key: a pasted token (review162 F1)
-            return f"{place}: a key written twice {TOKEN_IN_MAPPING.format(length=length)}"
+        if token is not None:
+            return f"{place}: a key written twice {TOKEN_IN_MAPPING.format(length=token)}"
         return f"{place}: {problem}"
+    if token is not None:
+        return f"{place}: not valid YAML, and {TOKEN_IN_MAPPING.format(length=token)}"
     if mark is not None and _tab_at(text, mark.line, mark.column):
         return (
             f"{place}: not valid YAML (a tab at column {mark.column + 1}: YAML indents with spaces only; replace the "

@@ -164,14 +164,20 @@ _MARKS_KEPT = 4
 _STACKED = re.compile(r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{5,}")
 
 
-def shown(value: object, limit: int = SHOWN_MAX) -> str:
-    """A user's value as the page shows it: invisible characters named, a long run of combining marks cut (stacked,
-    they are drawn over the rows above: review87 F3), and cut short when very long."""
+def visible(value: object) -> str:
+    """A user's text as the page shows it, whole: invisible characters named, a long run of combining marks cut
+    (stacked, they are drawn over the rows above: review87 F3)."""
     text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(value))
     if not text.isascii():
         text = _STACKED.sub(
             lambda m: f"{m.group()[:_MARKS_KEPT]}<+{len(m.group()) - _MARKS_KEPT} combining marks>", text
         )
+    return text
+
+
+def shown(value: object, limit: int = SHOWN_MAX) -> str:
+    """A user's value as the page shows it (`visible`), cut short when very long."""
+    text = visible(value)
     if len(text) > limit:
         return f"{text[:limit]}… ({len(str(value)):,} characters in all; see issues.csv)"
     return text
@@ -240,7 +246,8 @@ def either_code(tags: Iterable[str]) -> Markup:
 def _either_code(tags: tuple[str, ...]) -> Markup:
     # The same few fields' tags are shown on most rows of a long table: each list made once. (A loop in the template
     # cost each row a loop object, and the table's loop one as well, to say which tag is the last.)
-    codes = [Markup("<code>{}</code>").format(tag) for tag in tags]
+    # A user's field map names them: a bidi override in one would reverse the cell after it (review165 F4).
+    codes = [Markup("<code>{}</code>").format(visible(tag)) for tag in tags]
     if len(codes) < 2:
         return Markup("").join(codes)
     return Markup(", ").join(codes[:-1]) + Markup(" or ") + codes[-1]
@@ -1247,8 +1254,10 @@ def _causes(status: Status, report: ReportBuilder) -> Status:
     """`status` with a line, after its first, for each cause that reaches across an input (ReportBuilder.causes): a
     file that looks opened in a spreadsheet and saved again, the one cause of most of its issues, which the issues
     table may list only past its row cap (review151 F9); a user's field map's sources that no record has, or that a
-    record holds misspelt (review161 F1)."""
-    status.lines[1:1] = [(f"{name}:", f"{said}.") for name, said in report.causes()]
+    record holds misspelt (review161 F1). Their words quote an input's name and a user's field map's source names:
+    invisible characters are named, as in a value (a bidi override would reverse the paragraph after it, review165
+    F4)."""
+    status.lines[1:1] = [(f"{visible(name)}:", f"{visible(said)}.") for name, said in report.causes()]
     return status
 
 
