@@ -14,6 +14,15 @@ AS_OF = date(2026, 11, 28)  # the day the fixtures and generated extracts are va
 # The token of tests/sync/conftest.py's Register, imported from here: `from conftest import` finds whichever
 # conftest.py is first on sys.path (tests/mapping's, run beside tests/sync alone).
 SYNC_TESTS_TOKEN = "sync-tests-provider-token"
+# A mapping file naming a user's own column names, read as Register's CSV only with it.
+OWN_COLUMNS = """\
+fields:
+  register-csv:
+    trainee:
+      provider_trainee_id: student number
+      first_names: given
+      last_name: family
+"""
 
 
 def sync_options(emulator: Any, tmp_path: Path, token: str, **extra: Any) -> SyncOptions:

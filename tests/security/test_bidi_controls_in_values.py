@@ -5,21 +5,11 @@ typed does not find it. Each record holding one is refused (control_character), 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
-
-import pytest
 
 from cli_runs import run_cli
 
 SAMPLES = Path(__file__).parents[2] / "samples"
-
-
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
-    return environ
 
 
 def refused(source: Path, tmp_path: Path, env: dict[str, str]) -> set[tuple[str, str]]:

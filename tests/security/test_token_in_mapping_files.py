@@ -6,7 +6,6 @@ one line naming the file, the line and the key path, and the token is shown nowh
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -69,13 +68,6 @@ PIECES = {
     "T_40": TOKEN[:40], "T40_": TOKEN[40:], "T_4": TOKEN[:4], "T4_": TOKEN[4:],
     "T_20": TOKEN[:20], "T20_50": TOKEN[20:50], "T50_": TOKEN[50:],
 }  # fmt: skip
-
-
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
-    return environ
 
 
 def shows_it(*texts: str) -> bool:

@@ -4,7 +4,6 @@ as a token pasted as the target or the token file's name is not."""
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 
@@ -17,13 +16,6 @@ from trainee_extracts import extract
 TOKEN = "sandbox_" + "7c" * 32
 SETTINGS = {"rate": "REGISTER_BATCH_RATE", "ukprn": "REGISTER_BATCH_UKPRN", "api_version": "REGISTER_BATCH_API_VERSION"}
 NOT_SHOWN = f"({len(TOKEN)} characters that look like an API token: not shown)"
-
-
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
-    return environ
 
 
 def as_read(text: str) -> str:

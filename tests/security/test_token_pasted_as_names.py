@@ -5,7 +5,6 @@ folder above it). Each is refused without showing it, as a token pasted as the s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from trainee_extracts import extract
 
 TOKEN = "sandbox_" + "5e" * 32
 HEX = TOKEN.partition("_")[2]
-
-
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
-    environ.update(HOME=str(tmp_path / "home"), REGISTER_BATCH_RATE_DIR="off")
-    return environ
 
 
 def shows_it(*texts: str) -> bool:

@@ -14,21 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from emulated import SYNC_TESTS_TOKEN, sync_options
+from emulated import OWN_COLUMNS, SYNC_TESTS_TOKEN, sync_options
 from register_batch.errors import ConfigError
 from register_batch.mapping import load_mapping
 from register_batch.sync import sync_files
 
 # The user's own column names: read as Register's CSV only with the mapping file that names them.
 OWN_CSV = "Student Number,Given,Family,date_of_birth\r\nA1,Jade,Smith,2000-01-01\r\n"
-OWN_COLUMNS = """\
-fields:
-  register-csv:
-    trainee:
-      provider_trainee_id: student number
-      first_names: given
-      last_name: family
-"""
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli_runs import run_cli
+from emulated import OWN_COLUMNS
 from register_batch.emulator.server import start_emulator
 from register_batch.readers.detect import JSON_GIVEN, SAVE_AS_CSV, UTF16, UTF32
 
@@ -106,16 +107,6 @@ def test_sync_with_no_target_and_no_such_input_starts_nothing_and_says_only_the_
     # no state/fresh/register/register.sqlite3, token, sync.lock
     assert _left(tmp_path) == before
     assert "extract.pdf" in before and "state" not in before
-
-
-OWN_COLUMNS = """\
-fields:
-  register-csv:
-    trainee:
-      provider_trainee_id: student number
-      first_names: given
-      last_name: family
-"""
 
 
 @pytest.mark.parametrize(
