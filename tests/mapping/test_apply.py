@@ -7,6 +7,8 @@ import pytest
 from register_batch.mapping import Mapper, load_mapping
 from register_batch.model import SourceRef
 from register_batch.readers.base import RawRecord
+from register_batch.reference import load_reference
+from register_batch.validation import Validator
 from xml_reads import bundled_mapping, read
 
 
@@ -280,6 +282,50 @@ def test_a_c21053_leavers_end_date_is_their_leaving_date_not_their_expected_end_
     assert own.data["itt_end_date"] == "2027-07-24"
     [said] = [i.message for i in own.issues if i.code == "legacy_withdrawal_not_sent"]
     assert "leaving date" not in said  # nothing was left out
+
+
+C21053_WITHDRAWAL = {
+    "WITHDRAWAL_DATE": "2026-12-01",
+    "WITHDRAWAL_REASONS": "trainee_workload_issues",
+    "WITHDRAWAL_TRIGGER": "trainee",
+    "WITHDRAWAL_FUTURE_INTEREST": "no",
+}
+
+
+def test_a_c21053_leaver_withdrawn_is_told_their_leaving_date_is_sent_as_their_end_date():
+    """review164 F1: a leaver whose withdrawal columns are filled in keeps F_ENDDATE (the leaving date) as itt_end_date,
+    as a required field its withdrawal cannot be sent without, but is now told that Register's expected end date
+    becomes the leaving date, and how to keep it: F_EXPECTEDENDDATE, which a C21053 Student may have."""
+    c21053 = {"F_DISABLE": "00", "F_COMDATE": "2026-09-01", "F_ENDDATE": "2026-12-01", **C21053_WITHDRAWAL}
+    left = mapped({**c21053, "F_RSNEND": "03"})
+    assert left.vintage == "C21053" and left.data["itt_end_date"] == "2026-12-01"
+    [issue] = [i for i in left.issues if i.code == "leaving_date_sent_as_end_date"]
+    assert (issue.field, issue.value, issue.severity.value) == ("itt_end_date", "2026-12-01", "warning")
+    assert issue.message == (
+        "F_RSNEND '03' (transferred to another provider) says the trainee left, so F_ENDDATE 2026-12-01 is the date "
+        "they left, and with no F_EXPECTEDENDDATE it is read as itt_end_date too: Register's expected end date for "
+        "the course becomes 2026-12-01. Give the expected end date in F_EXPECTEDENDDATE to keep it"
+    ), issue.message
+    assert not [i for i in left.issues if i.code == "legacy_withdrawal_not_sent"]  # it is a withdrawal
+    own = mapped({**c21053, "F_RSNEND": "03", "F_EXPECTEDENDDATE": "2027-07-24"})
+    assert own.vintage == "C21053" and own.data["itt_end_date"] == "2027-07-24"  # its own tag: no layout change
+    assert [i.code for i in own.issues] == ["legacy_code_translated"]
+    assert [i.code for i in mapped({**c21053, "F_RSNEND": "01"}).issues] == ["legacy_code_translated"]  # award
+    assert [i.code for i in mapped({**c21053, "F_RSNEND": None}).issues] == ["legacy_code_translated"]
+
+
+def test_a_c21053_leavers_missing_end_date_names_the_leaving_date_and_the_tag_to_add():
+    """review164 F3: the required itt_end_date error of a leaver without withdrawal columns showed F_ENDDATE blank and
+    said "Fill in the field", while F_ENDDATE holds the leaving date; it now shows that date and names
+    F_EXPECTEDENDDATE, once (the rule's own plain error is not added beside it)."""
+    left = mapped({"F_DISABLE": "00", "F_COMDATE": "2026-09-01", "F_ENDDATE": "2026-11-01", "F_RSNEND": "03"})
+    Validator(load_reference()).check(left)
+    [required] = [i for i in left.issues if i.field == "itt_end_date"]
+    assert (required.code, required.value, required.severity.value) == ("required", "2026-11-01", "error")
+    assert required.message == (
+        "itt_end_date can't be blank: F_ENDDATE 2026-11-01 is the date the trainee left (F_RSNEND '03'), not the "
+        "expected end date of their course: give that in F_EXPECTEDENDDATE"
+    ), required.message
 
 
 PREVIOUSLY = {"63": "full-time", "64": "part-time"}

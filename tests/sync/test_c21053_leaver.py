@@ -44,11 +44,18 @@ def test_a_c21053_leavers_leaving_date_is_not_sent_as_their_end_date(register, t
     validated = validate_files([left], as_of=AS_OF, report_dir=tmp_path / "validated")
     assert validated.exit_code == 1  # itt_end_date can't be blank: Register needs one, and the record has none
     with (tmp_path / "validated" / "issues.csv").open(newline="", encoding="utf-8") as fh:
-        rows = [(r["record"], r["code"], r["field"], r["source"], r["message"]) for r in csv.DictReader(fh)]
+        rows = [
+            (r["record"], r["code"], r["field"], r["source"], r["message"], r["value"], r["fix"])
+            for r in csv.DictReader(fh)
+        ]
     [leaving] = [r for r in rows if r[1] == "legacy_withdrawal_not_sent"]
     assert leaving[0] == "1" and leaving[3] == "F_RSNEND or F_ENDDATE", leaving  # not WITHDRAWAL_DATE (F4)
     assert "F_ENDDATE 2026-11-01 is read as the leaving date, not as the expected end date" in leaving[4]
-    assert ("1", "required", "itt_end_date") in [r[:3] for r in rows]
+    [required] = [r for r in rows if r[1:3] == ("required", "itt_end_date")]
+    assert required[0] == "1" and required[3] == "F_ENDDATE", required
+    # review164 F3: not "F_ENDDATE blank, fill in the field": the date it holds (as issues.csv writes text), the tag
+    assert required[5] == "'2026-11-01" and "give that in F_EXPECTEDENDDATE" in required[4], required
+    assert "C21053 leaver" in required[6] and "F_EXPECTEDENDDATE" in required[6], required
 
     result = register.sync(left)
     assert result.actions["update"] == 0, [r.plan.changes for r in result.results]
@@ -67,3 +74,29 @@ def test_a_new_c21053_leaver_is_not_created_with_their_leaving_date_as_end_date(
     assert register.trainees(2026) == []
     codes = {(i["code"], i["field"]) for i in register.report()["issues"]}
     assert {("required", "itt_end_date"), ("legacy_withdrawal_not_sent", "withdrawal_date")} <= codes
+
+
+WITHDRAWN = {
+    "WITHDRAWAL_DATE": "2026-11-01",
+    "WITHDRAWAL_REASONS": "trainee_workload_issues",
+    "WITHDRAWAL_TRIGGER": "trainee",
+    "WITHDRAWAL_FUTURE_INTEREST": "no",
+}
+
+
+def test_a_withdrawn_c21053_leaver_is_told_their_end_date_becomes_the_leaving_date(register, tmp_path):
+    """review164 F1: a leaver with its withdrawal columns filled in is withdrawn, and its F_ENDDATE (the leaving date)
+    is still sent as itt_end_date, a field the record cannot be sent without; a warning now says so. With
+    F_EXPECTEDENDDATE added to the C21053 Student (still read as C21053) the end date Register held is kept."""
+    register.sync(write_hesa_xml(tmp_path / "first.xml", [c21053(1), c21053(2)]))
+    left = [c21053(1, **LEFT, **WITHDRAWN), c21053(2, **LEFT, **WITHDRAWN, F_EXPECTEDENDDATE="2027-07-24")]
+    result = register.sync(write_hesa_xml(tmp_path / "left.xml", left))
+    assert result.exit_code == 0 and result.actions["update"] == 1 and result.actions["withdraw"] == 1
+    after = {t["hesa_id"]: (t["itt_end_date"], t["state"]) for t in register.trainees(2026)}
+    assert after == {"2601200000001": ("2026-11-01", "withdrawn"), "2601200000002": ("2027-07-24", "withdrawn")}
+    said = [
+        (i["record"], i["field"], i["value"], i["source"])
+        for i in register.report()["issues"]
+        if i["code"] == "leaving_date_sent_as_end_date"
+    ]
+    assert said == [(1, "itt_end_date", "2026-11-01", "F_ENDDATE")], said

@@ -145,8 +145,9 @@ def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None], pla
     A leaver's F_ENDDATE is the leaving date (hesa-formats.md §1.3, §2.3.19), not the course's expected end date that
     C21053's field map falls back to it for: sent as itt_end_date, it overwrote the end date Register held with the
     leaving date of a trainee who stays in training there (review161 F2). It is left blank instead: the record then
-    lacks a required itt_end_date (register-api.md §3.2), its own error, and sends nothing until the expected end date
-    is given in F_EXPECTEDENDDATE; no new trainee is created with a made-up end date."""
+    lacks a required itt_end_date (register-api.md §3.2), and sends nothing until the expected end date is given in
+    F_EXPECTEDENDDATE; no new trainee is created with a made-up end date. That `required` error is said here, with the
+    date F_ENDDATE holds and the tag to give, not as the rule says a blank field ("fill in the field": review164 F3)."""
     code = fields["F_RSNEND"]
     assert code is not None  # the caller's test: F_RSNEND is not in NOT_LEAVING, which holds None
     ended = fields.get("F_ENDDATE")
@@ -154,6 +155,14 @@ def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None], pla
     not_end = ended is not None and _read_from(plan, "itt_end_date", fields) == LEAVING_DATE
     if not_end:
         del record.data["itt_end_date"]
+        record.reported.add("itt_end_date")  # the rule's plain `required` is not said beside this one
+        record.issue(
+            "required",
+            f"itt_end_date can't be blank: F_ENDDATE {ended} is the date the trainee left (F_RSNEND '{code}'), not "
+            "the expected end date of their course: give that in F_EXPECTEDENDDATE",
+            field="itt_end_date",
+            value=ended,
+        )
     record.issue(
         "legacy_withdrawal_not_sent",
         f"F_RSNEND '{code}' ({meaning})"
@@ -168,6 +177,29 @@ def _legacy_withdrawal(record: TraineeRecord, fields: dict[str, str | None], pla
         ),
         field="withdrawal_date",
         value=code,
+        severity=Severity.WARNING,
+    )
+
+
+def _leaving_date_as_end_date(record: TraineeRecord, fields: dict[str, str | None], plan: _Plan) -> None:
+    """Warn that a leaver's F_ENDDATE, the leaving date (hesa-formats.md §1.3), is sent as itt_end_date.
+
+    For a leaver whose withdrawal is given (its withdrawal_* columns) it is kept: itt_end_date is required
+    (register-api.md §3.2), and blanking it would refuse the record and the withdrawal with it. Register's expected
+    end date then becomes the leaving date, which only results.csv's changes showed (review164 F1)."""
+    ended = fields.get("F_ENDDATE")
+    if ended is None or _read_from(plan, "itt_end_date", fields) != LEAVING_DATE:
+        return
+    code = fields["F_RSNEND"]
+    assert code is not None  # the caller's test: F_RSNEND is not in NOT_LEAVING, which holds None
+    meaning = LEGACY_LEAVING_REASONS.get(code, "a reason for ending other than an award")
+    record.issue(
+        "leaving_date_sent_as_end_date",
+        f"F_RSNEND '{code}' ({meaning}) says the trainee left, so F_ENDDATE {ended} is the date they left, and with "
+        f"no F_EXPECTEDENDDATE it is read as itt_end_date too: Register's expected end date for the course becomes "
+        f"{ended}. Give the expected end date in F_EXPECTEDENDDATE to keep it",
+        field="itt_end_date",
+        value=ended,
         severity=Severity.WARNING,
     )
 
@@ -1003,8 +1035,11 @@ class Mapper:
             for degree in data.get("degrees_attributes") or ():
                 _locate(degree)
             return record
-        if record.withdrawal is None and fields.get("F_RSNEND") not in NOT_LEAVING:
-            _legacy_withdrawal(record, fields, plan)
+        if fields.get("F_RSNEND") not in NOT_LEAVING:
+            if record.withdrawal is None:
+                _legacy_withdrawal(record, fields, plan)
+            else:
+                _leaving_date_as_end_date(record, fields, plan)
         nationality = data.get("nationality")  # as read: QO is translated to XK, which is no mistake
         mode = data.get("study_mode")
         self._translate(record, plan.translated, uploaded=family == "register-csv", read=True)

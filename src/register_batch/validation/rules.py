@@ -77,9 +77,13 @@ def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
 @rule(
     "required",
     fields=REQUIRED_FIELDS,
-    message="<field> can't be blank",
+    message="<field> can't be blank[: F_ENDDATE <date> is the date the trainee left (F_RSNEND '<code>'), not the "
+    "expected end date of their course: give that in F_EXPECTEDENDDATE] (the part in brackets for a C21053 leaver's "
+    "itt_end_date)",
     source="register-api.md §3.2 (TraineeAttributes and HesaTraineeDetailAttributes REQUIRED_ATTRIBUTES)",
-    fix="Fill in the field; Register refuses a trainee without it.",
+    fix="Fill in the field; Register refuses a trainee without it. A C21053 leaver's itt_end_date is not read from "
+    "F_ENDDATE, the date they left (hesa-formats.md §1.3): give the expected end date in F_EXPECTEDENDDATE, which "
+    "a C21053 Student may have.",
 )
 def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     try:

@@ -88,8 +88,23 @@ describe(
     source="hesa-formats.md §2.3.19 (no RSNEND to v2026.1 reasons table exists); §1.3 (C21053's F_ENDDATE is the "
     "end date and the leaving date)",
     fix="Give withdrawal_date, withdrawal_reasons, withdrawal_trigger and withdrawal_future_interest for the "
-    "trainee (a HESA-named CSV or Register CSV column each, or a field map for your extract). A C21053 leaver "
-    "with no F_EXPECTEDENDDATE has no expected end date (itt_end_date can't be blank): add it.",
+    "trainee (a HESA-named CSV or Register CSV column each, or a field map for your extract). Give a C21053 "
+    "leaver F_EXPECTEDENDDATE too: without it the record has no expected end date (itt_end_date can't be blank), or, "
+    "with the withdrawal columns, sends the leaving date as the end date (leaving_date_sent_as_end_date).",
+    severity=Severity.WARNING,
+)
+describe(
+    "leaving_date_sent_as_end_date",
+    scope="mapping",
+    fields=("itt_end_date",),
+    message="F_RSNEND '<code>' (<meaning>) says the trainee left, so F_ENDDATE <date> is the date they left, and with "
+    "no F_EXPECTEDENDDATE it is read as itt_end_date too: Register's expected end date for the course becomes <date>. "
+    "Give the expected end date in F_EXPECTEDENDDATE to keep it",
+    source="hesa-formats.md §1.3 (C21053's F_ENDDATE is the end date and the leaving date); register-api.md §3.2 "
+    "(itt_end_date is required, so it is sent for the withdrawal to be sent)",
+    fix="Add F_EXPECTEDENDDATE with the course's expected end date to the trainee's C21053 Student (or row): it is "
+    "read before F_ENDDATE, the record stays C21053, and the trainee is still withdrawn. Or read itt_end_date from "
+    "your SRS's own tag with a field map (docs/mappings.md).",
     severity=Severity.WARNING,
 )
 describe(
