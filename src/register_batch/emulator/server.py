@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from register_batch.model import API_VERSION
-from register_batch.tokens import is_bearer_token
+from register_batch.tokens import is_bearer_token, masked_token, masked_token_words
 
 from .app import UNAUTHORIZED, RegisterApp, Request, Response, json_body, new_token, resolve
 from .faults import DEFAULT_HOLD_SECONDS, FaultInjector, FaultSpec
@@ -215,7 +215,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.emulator._connection_closed(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        """The access log (-vv), with the emulator's tokens and any text shaped as a token masked: a client may put
+        one in its request line (`?token=...`, a path), and -vv output is pasted into tickets (review162)."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        message = masked_token_words(format % args)
+        for token in self.server.emulator.tokens:
+            message = masked_token(message, token)
+        log.debug("%s %s", self.address_string(), message)
 
     def do_GET(self) -> None:
         self._serve()
