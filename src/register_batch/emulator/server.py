@@ -95,12 +95,23 @@ class Stats:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or an address of loopback only, told by the address it resolves to: `127.1`,
+    `0x7f000001` and `::ffff:127.0.0.1` are 127.0.0.1 written other ways, and were taken for remote ones (review162).
+    A numeric host only (AI_NUMERICHOST: no lookup); a name other than localhost is not taken on trust."""
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
+        found = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError, ValueError):  # a name, or no address at all ("", a NUL)
         return False
+    return bool(found) and all(_loopback_address(str(info[4][0])) for info in found)
+
+
+def _loopback_address(address: str) -> bool:
+    """Whether `address` (as getaddrinfo gives it: an IPv6 one may end in `%scope`) is loopback, IPv4-mapped too."""
+    ip = ipaddress.ip_address(address.partition("%")[0])
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return (mapped or ip).is_loopback
 
 
 class _Hold:
