@@ -283,6 +283,21 @@ def masked_tokens(text: str) -> str:
     return text
 
 
+_A_WORD = re.compile(r"[A-Za-z0-9_~+]+")  # a word of `_AROUND_A_TOKEN`'s
+
+
+def masked_token_words(text: str) -> str:
+    """`text` with every word shaped as an API token replaced by MASK: one `looks_like_token` or `registers_token_in`
+    (glued) finds, whatever names it. For text quoting what a client sent with tokens nobody knows, such as a request
+    line's query or path in the emulator's access log (review162: `?token=...` was logged as received)."""
+
+    def masked(word: re.Match[str]) -> str:
+        found = word.group()
+        return MASK if _token_words(found) or registers_token_in(found, glued=True) else found
+
+    return _A_WORD.sub(masked, text)
+
+
 class TokenMask(logging.Filter):
     """Masks the tokens in use in each log line a handler writes, its message and its traceback (review61 F2). httpx
     logs each answer's status line and httpcore (-vv) its headers, as they came: a gateway or a server in debug mode

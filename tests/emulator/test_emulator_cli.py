@@ -505,3 +505,28 @@ def test_its_options_reach_the_emulator_and_its_first_lines_say_them():
         assert _next_line(seeded) == "Injecting faults: reset:0.5 (seed 3)\n"
     finally:
         _stop(seeded, signal.SIGTERM)
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f000001"])
+def test_a_loopback_address_written_another_way_listens_on_loopback_without_the_warning(host):
+    """`--host 127.1` and `--host 0x7f000001` bind to 127.0.0.1, and were warned as "not a loopback address"
+    (review162, observations): loopback is told by the address the host resolves to, as it was bound."""
+    process, line = _start("--host", host)
+    try:
+        assert re.search(r"listening on http://127\.0\.0\.1:\d+/", line), line
+    finally:
+        _out, err = _stop(process, signal.SIGTERM)
+    assert process.returncode == 0, err
+    assert "WARNING" not in err and "loopback" not in err, err
+    with start_emulator(host=host) as emulator:  # and the library takes it without allow_remote
+        assert emulator.url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("host", ["", " "])
+def test_an_empty_host_is_refused_in_one_line(host):
+    """`--host ""` listened on every address, warned as "--host  is not a loopback address": an unset variable in a
+    script, most likely. Refused, before anything listens."""
+    result = _refused("--host", host)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == "register-batch: error: --host is empty: give the address to listen on (the default is " \
+        "127.0.0.1, this machine only)\n"  # fmt: skip

@@ -25,6 +25,7 @@ from register_batch.emulator.faults import FaultInjector, FaultSpec
 from register_batch.emulator.ratelimit import FixedWindowLimiter
 from register_batch.emulator.server import MAX_BODY, Emulator
 from register_batch.emulator.store import Store
+from register_batch.tokens import quotes_token
 
 NO_TRAINEES = {"errors": [{"error": "NotFound", "message": "No trainees found"}]}
 
@@ -952,3 +953,26 @@ def test_a_chunked_body_with_extensions_and_trailers_is_read_whole_and_the_conne
     assert answers.startswith(b"HTTP/1.1 201 "), answers
     assert answers.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 200 " in answers  # the trailer was not read as a request
     assert _count(api) == 1
+
+
+def test_a_token_in_a_request_line_is_masked_in_the_access_log(caplog):
+    """At -vv the access log wrote each request line as received: a client that put a token in its query string
+    (`?token=...`) or path had it logged (review162, observations). The emulator's own tokens and any text shaped as
+    a token are masked, whatever names it; not 12 characters of any is left."""
+    own = "sandbox_" + "0123456789abcdef" * 4
+    other = "production_" + "fedcba9876543210" * 4
+    bare = "9f86d081884c7d659a2fea0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    queries = (f"token={own}", f"access_token={other}", f"q=x&key={bare}&page=2", f"api_key={TOKEN_A}",
+               f"t={own.replace('_', '%5F')}")  # fmt: skip
+    with (
+        start_emulator(tokens=(own, TOKEN_A), rate_limit=None) as emulator,
+        caplog.at_level(logging.DEBUG, logger="register_batch.emulator"),
+    ):
+        for query in queries:
+            assert httpx.get(f"{emulator.api_url}/info?{query}", timeout=5).status_code == 401
+        assert httpx.get(f"{emulator.api_url}/trainees/{other}", timeout=5).status_code == 401
+    lines = [r.getMessage() for r in caplog.records if '"GET /api/' in r.getMessage()]
+    assert len(lines) == 6, caplog.text
+    for token in (own, other, bare, TOKEN_A, own.replace("_", "%5F")):
+        assert not quotes_token(caplog.text, token), caplog.text
+    assert "page=2" in lines[2] and "?access_token=" in lines[1], lines  # the rest of the line is kept

@@ -179,7 +179,10 @@ def emulator(
     from register_batch.emulator.store import UkprnTaken
     from register_batch.validation.providers import checked_ukprn
 
-    remote = not is_loopback(host)
+    if not host.strip():  # an unset variable in a script, most likely: it would listen on every address
+        raise Failure(
+            "error: --host is empty: give the address to listen on (the default is 127.0.0.1, this machine only)", 2
+        )
     if len(ukprns) > len(tokens):
         raise click.UsageError("each --ukprn is the UKPRN of a --token's provider: give the tokens too")
     try:
@@ -196,7 +199,7 @@ def emulator(
             fault_hold=fault_hold,
             trn_delay=trn_delay,
             as_of=as_of,
-            allow_remote=remote,
+            allow_remote=True,  # warned below, by the address it listens on
         )
     except UkprnTaken as exc:  # a --ukprn the database (or this command) already gives another token's provider
         where = ["given to an earlier --token"] if len(tokens) > 1 else []
@@ -212,7 +215,9 @@ def emulator(
         # The address is taken or not this machine's: a usage or configuration problem (exit 2), worded as every
         # other command's error line (review59 F10: it began "Error:", missed by a filter on "register-batch: error:").
         raise Failure(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from None
-    if remote:  # asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked
+    # Asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked. Told by the
+    # address bound, which the host resolved to (`127.1` is 127.0.0.1: review162).
+    if not is_loopback(server.host):
         echo(
             f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port "
             f"{server.port} can use the emulator and its tokens.",

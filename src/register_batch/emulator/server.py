@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from register_batch.model import API_VERSION
-from register_batch.tokens import is_bearer_token
+from register_batch.tokens import is_bearer_token, masked_token, masked_token_words
 
 from .app import UNAUTHORIZED, RegisterApp, Request, Response, json_body, new_token, resolve
 from .faults import DEFAULT_HOLD_SECONDS, FaultInjector, FaultSpec
@@ -95,12 +95,23 @@ class Stats:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or an address of loopback only, told by the address it resolves to: `127.1`,
+    `0x7f000001` and `::ffff:127.0.0.1` are 127.0.0.1 written other ways, and were taken for remote ones (review162).
+    A numeric host only (AI_NUMERICHOST: no lookup); a name other than localhost is not taken on trust."""
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
+        found = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError, ValueError):  # a name, or no address at all ("", a NUL)
         return False
+    return bool(found) and all(_loopback_address(str(info[4][0])) for info in found)
+
+
+def _loopback_address(address: str) -> bool:
+    """Whether `address` (as getaddrinfo gives it: an IPv6 one may end in `%scope`) is loopback, IPv4-mapped too."""
+    ip = ipaddress.ip_address(address.partition("%")[0])
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return (mapped or ip).is_loopback
 
 
 class _Hold:
@@ -215,7 +226,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.emulator._connection_closed(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        """The access log (-vv), with the emulator's tokens and any text shaped as a token masked: a client may put
+        one in its request line (`?token=...`, a path), and -vv output is pasted into tickets (review162)."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        message = masked_token_words(format % args)
+        for token in self.server.emulator.tokens:
+            message = masked_token(message, token)
+        log.debug("%s %s", self.address_string(), message)
 
     def do_GET(self) -> None:
         self._serve()
