@@ -93,3 +93,15 @@ def test_a_real_run_has_no_estimate(folder):
     """A real run's report.json has `estimate` null: its requests are counted, not estimated."""
     line, done = _sync(write_extract(folder / "one.csv", [trainee(1)]), "real")
     assert done["estimate"] is None and "A real run now" not in line
+
+
+def test_report_html_says_the_estimate_as_a_sentence_of_its_own(folder):
+    """report.html's text reads "By route: GET /trainees 1. A real run now: ...": the template's line break after
+    the route list was trimmed, and the two ran together, "1.A real run now" (review164 F5)."""
+    from lxml import html
+
+    _sync(write_extract(folder / "one.csv", [trainee(1)]), "plan", "--dry-run")
+    page = html.parse(str(folder / "plan" / "report.html")).getroot()
+    [paragraph] = page.xpath('//section[@id="sync"]/p[.//strong[@data-estimate]]')
+    text = " ".join(paragraph.text_content().split())
+    assert re.search(r"By route: GET /trainees \d+\. A real run now: about \d+ requests?, ", text), text
