@@ -298,3 +298,27 @@ def test_a_deferral_note_names_each_rule_its_reason_is_refused_by() -> None:
         f"which validate refuses (lost_letter): {REASON_LEFT_OUT}"
     )
     assert state_note(trainee, "hesa-xml") is None
+
+
+def test_a_deferred_or_withdrawn_student_refused_for_another_reason_is_not_said_to_read_back_so(tmp_path: Path) -> None:
+    """A deferred trainee whose reason validate refuses and whose first_names has a lost letter: its deferral note
+    said the Student "reads back deferred", and the next note that validate refuses the Student (review164 F6). So
+    too a withdrawn one, "reads as a trainee in training". Each now says only what is true: what is written, and that
+    the Student is refused all the same, as the note after it says why."""
+    out = tmp_path / "held.xml"
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as source:
+        assert sync_files([str(extract(tmp_path / "in.csv", 2))], sync_options(source, tmp_path, TOKEN)).exit_code == 0
+        with RegisterClient(source.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            deferred, withdrawn = list(client.iter_trainees(academic_cycle=2025))
+            for trainee in (deferred, withdrawn):
+                client.update_trainee(trainee["trainee_id"], {"first_names": "Ma?gorzata"})
+            client.defer(deferred["trainee_id"], {"defer_date": "2026-02-01", "defer_reason": "Family illness\nback"})
+            client.withdraw(withdrawn["trainee_id"], {**WITHDRAWALS[1], "another_reason": "Moved abroad\nsecond line"})
+            result = export_trainees(client, to="hesa-xml", output=out, academic_cycle=2025)
+    said = [note for note in result.notes if note.message != GRADUATION_NOTE]
+    for trainee, state in ((deferred, "deferred"), (withdrawn, "withdrawn")):
+        [held, refused] = [note.message for note in said if note.trainee_id == trainee["trainee_id"]]
+        assert held.startswith(f"{state} in Register, but its "), held
+        assert refused.startswith("validate and sync of this file refuse it: lost_letter (first_names)"), refused
+        assert "reads back" not in held and "reads as" not in held, held
+        assert "validate and sync of this file refuse the Student for another reason (the next note)" in held, held

@@ -126,10 +126,15 @@ def null_notes(body: dict[str, Any], *, refused: Collection[str]) -> list[str]:
     return notes
 
 
-def state_note(trainee: dict[str, Any], to: str, refused: Collection[Issue] = ()) -> str | None:
+def state_note(
+    trainee: dict[str, Any], to: str, refused: Collection[Issue] = (), *, refused_anyway: bool = False
+) -> str | None:
     """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None. `refused`:
     what validate of the HESA XML would refuse in the trainee's withdrawal or deferral (`read_back_notes`), which is
-    then not written (of a deferral, its reason only: `HesaXmlWriter.write`), and the note says why."""
+    then not written (of a deferral, its reason only: `HesaXmlWriter.write`), and the note says why.
+    `refused_anyway`: validate of the file refuses the Student for another reason, which the next note says
+    (`read_back_notes`' first): the note then says what is written, not how the Student reads back, which it does not
+    (review164 F6)."""
     state = str(trainee.get("state"))
     if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
@@ -138,14 +143,22 @@ def state_note(trainee: dict[str, Any], to: str, refused: Collection[Issue] = ()
     if to == "hesa-xml" and state in ("withdrawn", "deferred") and refused:
         noun = "withdrawal" if state == "withdrawn" else "deferral"
         why = "; ".join(dict.fromkeys(_refused_value(issue, noun) for issue in refused))
+        written = (
+            "the HESA XML export writes the deferral with its date only (DEFER_REASON NULL)"
+            if state == "deferred"
+            else "the HESA XML export writes no withdrawal for it"
+        )
+        if refused_anyway:
+            return (
+                f"{state} in Register, but {why}: {written}, and validate and sync of this file refuse the Student "
+                f"for another reason (the next note); the json and jsonl exports hold the {noun}{only}"
+            )
         if state == "deferred":
             return (
-                f"deferred in Register, but {why}: the HESA XML export writes the deferral with its date only "
-                "(DEFER_REASON NULL), so the Student reads back deferred without the reason (the json and jsonl "
-                f"exports hold it{only})"
+                f"deferred in Register, but {why}: {written}, so the Student reads back deferred without the reason "
+                f"(the json and jsonl exports hold it{only})"
             )
-        written = "the HESA XML export writes no withdrawal for it, so the Student"
-        return f"withdrawn in Register, but {why}: {written} {kept}"
+        return f"withdrawn in Register, but {why}: {written}, so the Student {kept}"
     if to == "hesa-xml" and state in ("withdrawn", "deferred"):
         noun, needs = ("withdrawal", WITHDRAWAL_NEEDS) if state == "withdrawn" else ("deferral", DEFERRAL_NEEDS)
         lacking = _lacking(trainee, state)
@@ -799,7 +812,7 @@ def export_trainees(
                 if (dropped := disabilities_note(trainee, to)) is not None:
                     said = [dropped, *said]
                 said = [*first, *said, *last]
-                if (held := state_note(trainee, to, refused)) is not None:
+                if (held := state_note(trainee, to, refused, refused_anyway=bool(first))) is not None:
                     said = [held, *said]
                 notes.extend(ExportNote(_trainee_id(trainee), note) for note in said)
                 written += 1

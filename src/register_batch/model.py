@@ -410,7 +410,8 @@ class TraineeRecord:
     # between records, never changed in place. None: not known (a record not read from an input).
     can_say: dict[str, str] | None = None
     # The line of each degree of `data` (degrees_attributes, in order) where the input says it: a HESA XML Student's
-    # PREVIOUSQUALIFICATIONs, when it has several. Empty when not known: an issue then names the record's line.
+    # PREVIOUSQUALIFICATIONs, one or several (review164 F2). Empty when not known: an issue then names the record's
+    # line.
     degree_lines: tuple[int | None, ...] = ()
 
     def item_line(self, key: str, index: int) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import math
 import os
 import sys
 import threading
@@ -445,8 +444,10 @@ def remaining(steps: float, rate: float, waiting: float, window: tuple[int, floa
     at the steps' share of the pace for up to most of each wait, "0:01:40" for 36 s (review137 F1)."""
     if window is None or waiting <= 0:
         return max(steps / rate, waiting)
+    from register_batch.api.limiter import burst_seconds  # imported by then: a window is a limiter's
+
     limit, period = window
-    return waiting + max(0, math.ceil(steps / limit) - 1) * period
+    return waiting + burst_seconds(steps, limit, period)
 
 
 def wait_words(seconds: float, short: bool = False) -> str:

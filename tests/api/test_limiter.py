@@ -866,3 +866,30 @@ def test_a_turn_taken_ahead_and_not_used_at_once_is_counted_again_when_the_reque
     clock.sleep(30)
     limiter.acquire()  # another request, much later: counted as its own, when it goes
     assert limiter._sent[-1] == clock.now
+
+
+@pytest.mark.parametrize(
+    ("limit", "period", "requests", "answer"),
+    [
+        (95, 60, 15, 0.03),
+        (95, 60, 95, 0.3),
+        (95, 60, 190, 0.03),
+        (95, 60, 191, 0.0),
+        (95, 60, 400, 0.7),
+        (5, 1, 23, 0.05),
+    ],
+)
+def test_the_time_n_requests_take_is_the_limiters_own(limit, period, requests, answer):
+    """`seconds_for` (a dry run's estimate of its real run) is the time the limiter takes to let `requests` through,
+    sent one after another and each answered in `answer` seconds: a window's requests go at once, at the answers'
+    pace, and not at the rate's share each (15 requests at 95/60: 0.45 s, not 9.5 s; review164 F4)."""
+    clock = FakeClock()
+    limiter = RateLimiter(limit, period, clock=clock.time, sleep=clock.sleep)
+    started = clock.now
+    for _ in range(requests):
+        limiter.acquire()
+        clock.now += answer
+    taken = clock.now - started
+    assert RateLimiter(limit, period).seconds_for(requests, answer) == pytest.approx(taken, abs=1e-6)
+    if requests <= limit:
+        assert taken == pytest.approx(requests * answer)

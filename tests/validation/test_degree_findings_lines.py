@@ -64,3 +64,26 @@ def test_findings_about_the_second_degree_name_its_previousqualifications_line(t
     assert ("training_route", "untranslatable_code", str(student)) in rows, rows
     degree_rows = [row for row in rows if row[0] and row[0].startswith("degrees_attributes[")]
     assert all(line != str(student) for _field, _code, line in degree_rows), degree_rows
+
+
+def test_a_student_of_one_degree_names_its_previousqualifications_line_too(tmp_path):
+    """Most Students have one degree: an issue about it names its PREVIOUSQUALIFICATION as for one of several, as
+    docs/dry-run.md and report.schema.json say of `line` (review164 F2: record 2 of samples/defects.xml named its
+    Student's line, some 75 lines above the degree)."""
+    defects = Path(__file__).parents[2] / "samples" / "defects.xml"
+    text = defects.read_text(encoding="utf-8")
+    students = _lines_of(text, "<Student>")
+    degrees = _lines_of(text, "<PREVIOUSQUALIFICATION>")
+    second = students[1]
+    [degree] = [line for line in degrees if second < line < students[2]]
+
+    validate_files([defects], as_of=AS_OF, report_dir=tmp_path / "r", jobs=1)
+    with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = [(row["record"], row["field"], row["code"], row["line"]) for row in csv.DictReader(fh)]
+    assert ("2", "degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", str(degree)) in rows, [
+        row for row in rows if row[0] == "2"
+    ]
+    # Every degree issue of every Student names a PREVIOUSQUALIFICATION's line, never a Student's.
+    degree_rows = [row for row in rows if row[1].startswith("degrees_attributes[")]
+    assert degree_rows
+    assert all(int(line) in degrees for *_rest, line in degree_rows), degree_rows

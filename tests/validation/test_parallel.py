@@ -347,17 +347,22 @@ def test_a_chunked_file_gives_the_serial_reports_line_numbers_included(
 def test_issue_lines_are_the_lines_of_the_records_start_tags_past_65535_too(
     long_extract, long_serial, small_chunks, tmp_path
 ):
-    """A duplicate_degrees issue names its repeated degree's line instead (review151 F5)."""
+    """An issue about one degree names that degree's line instead, one of one as of several (a duplicate_degrees
+    issue, its repeated degree's: review151 F5; review164 F2)."""
     two_processes(long_extract, tmp_path)
     lines = long_extract.read_text(encoding="utf-8").split("\n")
     starts = {number for number, text in enumerate(lines, start=1) if text.strip() == "<Student>"}
     degrees = {number for number, text in enumerate(lines, start=1) if text.strip() == "<PREVIOUSQUALIFICATION>"}
     for reports in (long_serial.reports, tmp_path / "two"):
         with open(reports / "issues.csv", newline="", encoding="utf-8") as fh:
-            rows = [(row["code"], int(row["line"])) for row in csv.DictReader(fh) if row["line"]]
-        found = {line for code, line in rows if code != "duplicate_degrees"}
-        repeats = {line for code, line in rows if code == "duplicate_degrees"}
+            rows = [(row["code"], row["field"], int(row["line"])) for row in csv.DictReader(fh) if row["line"]]
+        one = {(code, field) for code, field, _line in rows if field.startswith("degrees_attributes[")}
+        one |= {(code, field) for code, field, _line in rows if code == "duplicate_degrees"}
+        about_one = {line for code, field, line in rows if (code, field) in one}
+        found = {line for code, field, line in rows if (code, field) not in one}  # degree_required: the Student's
+        repeats = {line for code, _field, line in rows if code == "duplicate_degrees"}
         assert max(found) > 65_535 and found <= starts
+        assert max(about_one) > 65_535 and about_one <= degrees
         assert repeats and repeats <= degrees
 
 

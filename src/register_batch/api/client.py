@@ -352,6 +352,10 @@ class RequestStats:
     retries: int = 0
     throttled: int = 0
     seconds_waiting: float = 0.0
+    # The time its answered requests took, each from its sending to its answer read (the -v log's "in N ms"): what a
+    # dry run's estimate of its real run takes a request to cost (sync/runner.py `real_run_estimate`).
+    seconds_answering: float = 0.0
+    answered: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -372,6 +376,8 @@ class RequestStats:
             retries=self.retries - earlier.retries,
             throttled=self.throttled - earlier.throttled,
             seconds_waiting=self.seconds_waiting - earlier.seconds_waiting,
+            seconds_answering=self.seconds_answering - earlier.seconds_answering,
+            answered=self.answered - earlier.answered,
         )
 
     def copy(self) -> RequestStats:
@@ -676,7 +682,10 @@ class RegisterClient:
         except RuntimeError:
             elapsed = timedelta(0)
         self._last_answer = (streamed.headers.get("Date"), elapsed)  # read as a time by a listing only (last_date)
-        log.info("%s -> %s in %.0f ms", route, streamed.status_code, (time.monotonic() - started) * 1000)
+        took = time.monotonic() - started
+        self.stats.seconds_answering += took
+        self.stats.answered += 1
+        log.info("%s -> %s in %.0f ms", route, streamed.status_code, took * 1000)
         if broken is not None:  # an answer, though not one Register gives: a read is retried, a write unknown
             raise ServerError(method, path, streamed.status_code, [broken])
         # The answer as read: its body is decompressed already.

@@ -377,7 +377,9 @@ def uncovered_codes(
                         misspelt.setdefault((family, issue.field), issue.value)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
-            found: list[tuple[str, str, str]] = []  # (field, label as validate names it, code)
+            # (field, label as validate names it, code, line): a degree's code, its degree's line, as validate's
+            # issue names it (TraineeRecord.item_line; review164 F2); the record's own, the record's.
+            found: list[tuple[str, str, str, int | None]] = []
             # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).
             refused = {issue.field for issue in record.issues if issue.code == "untranslatable_code"}
             # The input's code of each value a mapping translated (its label as the issue names it: its old code).
@@ -389,14 +391,15 @@ def uncovered_codes(
                     and isinstance(value, str)
                     and (field in refused or not _accepted(reference, list_name, value))
                 ):
-                    found.append((field, field, value))
+                    found.append((field, field, value, raw.source.line))
             for index, degree in enumerate(record.data.get("degrees_attributes") or ()):
                 for field, value in degree.items():
                     list_name = code_list_for(f"degrees_attributes.{field}")
                     label = f"degrees_attributes[{index}].{field}"
                     if list_name and (label in refused or not _accepted(reference, list_name, value)):
-                        found.append((f"degrees_attributes.{field}", label, value))
-            for field, label, value in found:
+                        line = record.item_line("degrees_attributes", index) or raw.source.line
+                        found.append((f"degrees_attributes.{field}", label, value, line))
+            for field, label, value, line in found:
                 original = translated.get(label)
                 code = value if original is None else original
                 seen[(field, code)] += 1
@@ -408,7 +411,7 @@ def uncovered_codes(
                         else _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
                     )
                     first_seen[(field, code)] = FirstSeen(
-                        raw.source.input, raw.source.record, raw.source.line, hint, value if original else None
+                        raw.source.input, raw.source.record, line, hint, value if original else None
                     )
     return seen
 

@@ -35,7 +35,7 @@ class RawRecord:
     # (name read by, problem) of a value with markup in it (HESA XML): a problem of the record only when the mapping
     # reads that name (mapping.apply), as a tag it does not read is ignored, whatever it holds (review71 M3).
     marked: tuple[tuple[str, str], ...] = ()
-    # The line of each item of a group (HESA XML's PREVIOUSQUALIFICATIONs, where a Student has several), by the
+    # The line of each item of a group (HESA XML's PREVIOUSQUALIFICATIONs, one or several), by the
     # group's tag, None where not known: where an issue about one of them points. None: no lines kept.
     group_lines: dict[str, list[int | None]] | None = None
 

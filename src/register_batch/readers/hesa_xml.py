@@ -474,7 +474,7 @@ def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) 
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
         problems = [*problems, *clashes]
     raw = RawRecord(source=source, fields=fields, groups=groups, problems=problems, marked=said)
-    if len(degrees) > 1:  # where an issue about one of several degrees can point (duplicate_degrees: review151 F5)
+    if degrees:  # where an issue about one of its degrees points, one or several (review151 F5, review164 F2)
         raw.group_lines = {_DEGREE_ITEM: [_start_line(degree, shift) for degree in degrees]}
     return raw
 

@@ -41,7 +41,15 @@ from register_batch.api import (
     Unprocessable,
     resolve_target,
 )
-from register_batch.api.client import CLOCK_SKEW, LISTING_OVERLAP, is_loopback, listed_at, meta_count, wrapped_token
+from register_batch.api.client import (
+    CLOCK_SKEW,
+    LISTING_OVERLAP,
+    RequestStats,
+    is_loopback,
+    listed_at,
+    meta_count,
+    wrapped_token,
+)
 from register_batch.api.errors import ServerError, first_request_failed
 from register_batch.api.limiter import budget_unplaced, held_budget_notes, say_budget_notes
 from register_batch.arguments import (
@@ -829,15 +837,19 @@ def writes_to_send(results: list[RecordResult]) -> int:
     return sum(len(r.plan.steps) for r in results if r.outcome != "skipped" and not r.would_wait)
 
 
-def real_run_estimate(results: list[RecordResult], requests: Mapping[str, Any], limiter: RateLimiter) -> dict[str, Any]:
+def real_run_estimate(
+    results: list[RecordResult], requests: Mapping[str, Any], limiter: RateLimiter, answer: float = 0.0
+) -> dict[str, Any]:
     """A dry run's estimate of a real run started now (report.json's `sync.estimate`; the summary line and report.html
     say it, review161 F6): its own requests (`requests`, sync.requests) are the reads a real run makes before its first
     write, as the same planning code makes them (the listings, the look-ups, the provider's probe), each once (not
-    its retries); the writes are those the plan sends (`writes_to_send`). The time is at the pace of the rate budget
-    in force (`RateLimiter.per_second`, by which a real run's progress line counts the time left): longer when
-    Register takes more than a request's share of it to answer, or another process shares the budget. The count is
-    the real run's when Register answers each write as planned; a write it refuses (those after it are not sent), a
-    409 for a trainee entered meanwhile, a lost answer looked up, or a retry, changes it."""
+    its retries); the writes are those the plan sends (`writes_to_send`). The time is the rate budget's for them
+    (`RateLimiter.seconds_for`): a window's requests go at once, each `answer` seconds (what this dry run's own took
+    to answer, on average: `answer_time`), and each window's more a window later. It was their share of the rate
+    (`per_second`): "about 10 s" of a run of 15 requests that took 0.5 s (review164 F4). Longer when another process
+    shares the budget, or the writes take Register longer than the reads did. The count is the real run's when
+    Register answers each write as planned; a write it refuses (those after it are not sent), a 409 for a trainee
+    entered meanwhile, a lost answer looked up, or a retry, changes it."""
     reads = requests["total"] - requests["retries"]
     writes = writes_to_send(results)
     total = reads + writes
@@ -845,9 +857,15 @@ def real_run_estimate(results: list[RecordResult], requests: Mapping[str, Any], 
         "requests": total,
         "reads": reads,
         "writes": writes,
-        "seconds": significant(total / limiter.per_second, decimals=1),
+        "seconds": significant(limiter.seconds_for(total, answer), decimals=1),
         "rate": f"{limiter.limit}/{limiter.period:g}",
     }
+
+
+def answer_time(stats: RequestStats) -> float:
+    """The seconds a request of `stats` took to answer, on average (0 of none): the pace a real run's requests go at
+    while the rate budget lets them (`real_run_estimate`)."""
+    return stats.seconds_answering / stats.answered if stats.answered else 0.0
 
 
 def _written_steps(result: RecordResult, wanted: str) -> set[str]:
@@ -3801,7 +3819,9 @@ def _finish(
         "waiting": _waiting(results),
         # A dry run's estimate of the real run started now (`real_run_estimate`); none for a real run, whose requests
         # are counted, nor a dry run stopped before its plan was whole.
-        "estimate": real_run_estimate(results, requests, run.client.limiter)
+        "estimate": real_run_estimate(
+            results, requests, run.client.limiter, answer_time(run.client.stats.since(run.counted_before))
+        )
         if options.dry_run and not interrupted
         else None,
         # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
