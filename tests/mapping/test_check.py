@@ -225,7 +225,8 @@ def test_a_degree_code_no_list_or_mapping_covers_is_on_the_to_do_list(hesa_sampl
     extract.write_text(text.replace("<F_DEGSBJ1>100251</F_DEGSBJ1>", "<F_DEGSBJ1>V100</F_DEGSBJ1>"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
     assert result.exit_code == 1, result.output
-    assert "  degrees_attributes.subject: 'V100' x1, first at record 1, line 3" in result.output.splitlines()
+    # the line of the degree's <PREVIOUSQUALIFICATION>, as validate names it (review164 F2)
+    assert "  degrees_attributes.subject: 'V100' x1, first at record 1, line 71" in result.output.splitlines()
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  degrees_attributes.subject:\n    translate:\n      V100: '100302'\n")
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract), "--mapping", str(user)])
