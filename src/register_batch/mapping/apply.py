@@ -789,6 +789,8 @@ class Mapper:
             return found
 
         for spelling in spellings:
+            if not spelling.unknown:
+                continue  # every name it is read from is a known one, spelt right
             if spelling.where == _TRAINEE_LEVEL:
                 if overrides and spelling.trainee_field in overrides:
                     continue  # the record's layout reads the field from its own sources (C21053's itt_end_date)
@@ -797,8 +799,6 @@ class Mapper:
                 lines = (raw.group_lines or {}).get(spelling.where) or []
                 rows = [(row, lines[n] if n < len(lines) else None) for n, row in enumerate(group_rows)]
             else:
-                continue
-            if not spelling.unknown:
                 continue
             for row, line in rows:
                 if not spelling.names.isdisjoint(row):
