@@ -909,34 +909,73 @@ def test_a_body_far_longer_than_any_registers_request_is_refused_before_it_is_re
     assert emulator.snapshot()["trainees"] == 1
 
 
-def test_connections_past_the_cap_wait_to_be_served_and_a_stop_does_not_wait_for_them(monkeypatch):
-    """review162 F3: a thread and its buffers for every connection, however many: now at most MAX_CONNECTIONS are
-    served at once, the next waiting in the listen queue until one closes (lowered here to 2, as a test cannot open
-    the real number cheaply)."""
-    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
+def test_requests_past_the_cap_wait_to_be_read_and_a_stop_does_not_wait_for_them(monkeypatch):
+    """review162 F3: a request's headers and body were held for every connection, however many: now at most
+    MAX_REQUESTS are read or answered at once, the next waiting until one is answered (lowered here to 2, as a test
+    cannot hold the real number cheaply). A connection kept open after its answer holds none (review166 F2)."""
+    monkeypatch.setattr(server_module, "MAX_REQUESTS", 2)
     emulator = start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF)
-    idle = [socket.create_connection((emulator.host, emulator.port), timeout=5) for _ in range(2)]
-    waiting = socket.create_connection((emulator.host, emulator.port), timeout=5)
+    request = f"GET /api/v2026.1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n\r\n".encode()
+    opened: list[socket.socket] = []
+
+    def connection() -> socket.socket:
+        opened.append(socket.create_connection((emulator.host, emulator.port), timeout=5))
+        return opened[-1]
+
+    def answered(sock: socket.socket, within: float) -> bool:
+        readable, _, _ = select.select([sock], [], [], within)
+        return bool(readable) and sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
     try:
-        request = f"GET /api/v2026.1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_A}\r\n\r\n"
-        for sock in idle:
-            sock.sendall(request.encode())
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")  # served, and kept open (keep-alive)
-        waiting.sendall(request.encode())
-        readable, _, _ = select.select([waiting], [], [], 0.5)
-        assert not readable  # not served while both slots are taken
-        idle.pop().close()
-        readable, _, _ = select.select([waiting], [], [], 5)
-        assert readable and waiting.recv(65536).startswith(b"HTTP/1.1 200 ")
-        third = socket.create_connection((emulator.host, emulator.port), timeout=5)
-        idle.append(third)  # waits for a slot: the stop does not wait for it
+        for idle in (connection(), connection()):
+            idle.sendall(request)
+            assert answered(idle, 5)  # and kept open (keep-alive): it holds no slot from here
+        being_read = [connection(), connection()]
+        for sock in being_read:
+            sock.sendall(request[:20])  # its headers not all sent yet: it is being read, and holds a slot
+        waiting = connection()
+        waiting.sendall(request)
+        assert not answered(waiting, 0.5)  # not read while both slots are taken
+        being_read[0].sendall(request[20:])
+        assert answered(being_read[0], 5)
+        assert answered(waiting, 5)  # read and answered once the slot is given back
+        third = connection()
+        third.sendall(request[:20])  # takes the slot given back again: both are taken once more
+        last = connection()
+        last.sendall(request)
+        assert not answered(last, 0.5)
         started = time.monotonic()
-        emulator.stop()
+        emulator.stop()  # does not wait for the request waiting for a slot, nor for those not all sent
         assert time.monotonic() - started < 3
     finally:
-        for sock in [*idle, waiting]:
+        for sock in opened:
             sock.close()
         emulator.stop()
+
+
+def test_idle_keep_alive_connections_past_the_cap_do_not_stall_the_next_request():
+    """review166 F2: a slot of the cap was held for a connection's whole life, idle keep-alive included, so 64 clients
+    left open (a pool, a suite that does not close its clients), or 64 sockets that never sent a byte, stalled every
+    other request until one of them reached the idle timeout (120 s). Only a request being read or answered holds one.
+    """
+    with start_emulator(tokens=(TOKEN_A,), rate_limit=None, as_of=AS_OF) as emulator:
+        headers = {"Authorization": f"Bearer {TOKEN_A}"}
+        clients = [httpx.Client(base_url=emulator.api_url, headers=headers, timeout=10) for _ in range(65)]
+        silent: list[socket.socket] = []
+        try:
+            for client in clients:
+                assert client.get("/info").status_code == 200  # answered, and its connection kept open
+            silent.extend(socket.create_connection((emulator.host, emulator.port), timeout=5) for _ in range(65))
+            started = time.monotonic()
+            response = httpx.get(f"{emulator.api_url}/info", headers=headers, timeout=10)
+            assert response.status_code == 200
+            assert time.monotonic() - started < 10
+            assert clients[0].get("/info").status_code == 200  # an idle one serves on too
+        finally:
+            for client in clients:
+                client.close()
+            for sock in silent:
+                sock.close()
 
 
 def test_a_chunked_body_with_extensions_and_trailers_is_read_whole_and_the_connection_serves_on(emulator, api):

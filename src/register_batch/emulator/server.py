@@ -42,9 +42,11 @@ log = logging.getLogger("register_batch.emulator")
 # placements nested), a few KB; 20 degrees and 20 placements of the longest names are under 16 KB. The test hooks
 # take no body. A longer one is refused as soon as it is declared, before it is read.
 MAX_BODY = 1 << 20
-# Connections served at once (review162 F3: a thread and its buffers for every one, however many). A sync uses one or
-# two; the next past the cap waits in the listen queue until one closes.
-MAX_CONNECTIONS = 64
+# Requests read and answered at once (review162 F3: a request's headers, up to http.server's 100 lines of 64 KiB, and
+# its body were held for every connection, however many). A connection waiting for its next request, or for its
+# first, holds none (review166 F2: idle keep-alive clients held one each, and stalled every other request for up to
+# IDLE_TIMEOUT). A request whose first byte comes while all are taken waits for one, on its connection's own thread.
+MAX_REQUESTS = 64
 # How long the body of a request refused unread is read and thrown away before its connection closes (_discard_body).
 LINGER_SECONDS = 2.0
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
@@ -146,26 +148,7 @@ class _Server(ThreadingHTTPServer):
 
     def server_activate(self) -> None:
         super().server_activate()
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve the connection on a thread of its own once fewer than MAX_CONNECTIONS are served; until then it waits,
-        and the connections after it wait in the listen queue. A stop meanwhile closes it unserved."""
-        while not self._slots.acquire(timeout=0.05):
-            if self.emulator._stopping.is_set():
-                self.shutdown_request(request)
-                return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()  # no thread was started to give it back
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
+        self.slots = threading.BoundedSemaphore(MAX_REQUESTS)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client gone mid-request (a sync killed, a connection reset or timed out) is the client's business:
@@ -199,12 +182,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.emulator._connection_opened(self.connection)
 
     def handle_one_request(self) -> None:
+        """Wait for the request's first byte holding no slot, then read and answer it holding one of MAX_REQUESTS."""
+        if not self._request_arrived() or not self._slot_taken():
+            self.close_connection = True
+            return
         try:
             super().handle_one_request()
         finally:
+            self.server.slots.release()
             if self._in_flight:
                 self._in_flight = False
                 self.server.emulator._request_ended(self.connection)
+
+    def _request_arrived(self) -> bool:
+        """Whether a request's first byte came: False (the connection is then closed) once the client closed it, it
+        sat idle for IDLE_TIMEOUT, or a stop shut it."""
+        try:
+            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]  # a BufferedReader (rbufsize -1)
+        except OSError:  # TimeoutError too
+            return False
+
+    def _slot_taken(self) -> bool:
+        """Take a slot, waiting while MAX_REQUESTS are being read or answered; False if the emulator stops meanwhile
+        (the request is then closed unread, as one read once the stop began is)."""
+        while not self.server.slots.acquire(timeout=0.05):
+            if self.server.emulator._stopping.is_set():
+                return False
+        return True
 
     def parse_request(self) -> bool:
         """The request line and headers are read: from here the request is in flight, and `stop()` waits for its
