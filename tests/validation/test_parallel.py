@@ -1027,6 +1027,8 @@ def test_the_helper_is_forked_with_the_objects_frozen_and_the_caller_left_as_it_
     try:
         frozen = gc.get_freeze_count()
         validate_files(corpus[:2], as_of=AS_OF, report_dir=tmp_path / "two", jobs=2)
-        assert gc.get_freeze_count() >= frozen
+        # Kept, not thawed (an unfreeze leaves none frozen): a few frozen objects the run let go of (a cache's entry
+        # made by a test before, replaced) count no more, so not `>= frozen` (a CI run saw 255,013 of 256,214).
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
