@@ -1475,8 +1475,8 @@ class SyncRun:
                 "the API token is not the one the state dir {folder} sent its last creates with, {unanswered} of "
                 "which went unanswered: {they} may be in that token's provider's account, and as no answer has shown "
                 "which provider that is, this token's run would not find {them} and would create {them} again in "
-                "its own. Give {ukprn} (the token is then checked against it before any create), or use the token "
-                "the earlier run used; nothing was written",
+                "its own. Give {ukprn} (the token is then checked against it, in an empty account by its first "
+                "create's answer), or use the token the earlier run used; nothing was written",
                 folder=self.options.state_dir,
                 unanswered=unknown,
                 they="that trainee" if unknown == 1 else "their trainees",
