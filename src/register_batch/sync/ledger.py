@@ -4,16 +4,19 @@ One SQLite file per state dir and target, which also remembers the provider (UKP
 under. Before every write the record is marked `in_flight` and the mark is committed; the outcome is committed right
 after. A crash (even SIGKILL) therefore leaves at most the writes it was making marked `in_flight`, and the next run
 resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
-`trainee_id`, the UKPRN), statuses and the server's error messages; never the API token, and no other personal data.
+`trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only, while no provider is
+known, a salted digest of the one that sent the creates: `note_creates_token`), and no other personal data.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import stat
 import tempfile
@@ -918,6 +921,41 @@ class Ledger:
         trainee listed). Committed at once: a run stopped later is still bound."""
         self._set_meta("ukprn", ukprn)
 
+    def token_sent_creates(self, token: str) -> bool | None:
+        """Whether `token` is the one this state dir's creates were last sent with while it was bound to no provider
+        (`note_creates_token`); None when none was noted (no create sent so, or a ledger of an older version). Only a
+        salted digest of the token is kept, never the token (docs/security.md)."""
+        salt, kept = self._meta("token_salt"), self._meta("token_digest")
+        try:
+            return None if salt is None or kept is None else hmac.compare_digest(kept, _token_digest(salt, token))
+        except ValueError:  # a salt that is not hex (the file edited by hand): as if none was noted
+            return None
+
+    def note_creates_token(self, token: str) -> None:
+        """Note, before a create is sent from a state dir bound to no provider, which token sends it: HMAC-SHA256 of
+        the token under a random salt kept beside it. Its trainee may land unanswered, in the account of a provider
+        no one has seen yet; a later run with another token would not find it there and create it again in a second
+        account (review166 F1), and is refused by this (`token_sent_creates`). Committed at once, before the create."""
+        salt = secrets.token_hex(16)
+        with self._one_commit():
+            self._set_meta("token_salt", salt)
+            self._set_meta("token_digest", _token_digest(salt, token))
+
+    def forget_creates_token(self) -> None:
+        """Forget the token noted (`note_creates_token`): Register showed it is another provider's than the run's."""
+        with self._one_commit():
+            self._execute("DELETE FROM meta WHERE key IN ('token_salt', 'token_digest')")
+
+    def creates_left_unknown(self) -> int:
+        """How many records have a create that Register never answered and that no look-up has found yet: trainees
+        that may be in the account of whichever provider the token that sent them is of."""
+        row = self._execute(
+            "SELECT COUNT(*) FROM (SELECT key FROM records WHERE status IN ('in_flight', 'unknown') "
+            "AND operation = 'create' AND (trainee_id IS NULL OR trainee_id = '') "
+            "UNION SELECT key FROM writes_unanswered WHERE kind = 'create')"
+        ).fetchone()
+        return int(row[0])
+
     def links_to(self, trainee_id: str) -> bool:
         """Whether a record of this ledger is linked to this trainee."""
         return self._execute("SELECT 1 FROM records WHERE trainee_id = ? LIMIT 1", (trainee_id,)).fetchone() is not None
@@ -1318,6 +1356,13 @@ class Ledger:
             f"SELECT {_ENTRY_COLUMNS} FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key"
         )
         return [_entry(row) for row in rows]
+
+
+def _token_digest(salt: str, token: str) -> str:
+    """HMAC-SHA256 of the API token under the ledger's salt (`Ledger.note_creates_token`): tells one token from
+    another without keeping it. Salted, so that the same token gives another digest in each ledger (no ledger tells
+    whether another's runs used the same token); a token is too long and random to be found by trying guesses."""
+    return hmac.new(bytes.fromhex(salt), token.encode(), hashlib.sha256).hexdigest()
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:

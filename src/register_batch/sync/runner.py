@@ -1209,6 +1209,8 @@ class SyncRun:
         self.tokens_provider: str | None = None  # the UKPRN Register showed on the first of the token's trainees
         # Creates left unanswered before the provider was seen: in the account the token is for, whichever it is.
         self.unsure_creates: list[SourceRef] = []
+        # Whether the run's first create notes its token, from a state dir bound to no provider (check_creates_token).
+        self._note_token = False
         # Training partners whose records the run files under their accredited provider (ProviderCheck.moved):
         # the partner's own token is refused for them without --ukprn too.
         self.moved = moved or {}
@@ -1413,6 +1415,7 @@ class SyncRun:
             or (not expected and listed in self.moved)
             or (self.implied and listed != self.implied)
         ):
+            self._forget_refused_token()
             raise self._another_providers(listed, trainee, created_for)
         self.tokens_provider = self.tokens_provider or listed
         if self._state_dirs_provider(listed, trainee, created_for) or expected or self.moved or self.implied:
@@ -1453,6 +1456,47 @@ class SyncRun:
             self.ledger.adopt_provider(listed)
         self.state_provider = listed
         return True
+
+    def check_creates_token(self) -> None:
+        """Refuse, before anything is listed or sent, a token other than the one that sent the creates a state dir
+        bound to no provider still holds unanswered, without --ukprn (review166 F1). Their trainees may be in the
+        account of the token that sent them, whose provider no answer showed; another provider's token would find
+        none of them and create each again in its own account, which Register's API cannot undo. The same token, or
+        --ukprn (which probe_provider and the first create's answer check the token against), goes on. Which token
+        sent them is known by a salted digest (Ledger.token_sent_creates): None for a ledger of an older version."""
+        self._note_token = False
+        token = self.client.token
+        if self.options.embedded or self.state_provider is not None or token is None:
+            return
+        same = self.ledger.token_sent_creates(token.reveal())
+        unknown = self.ledger.creates_left_unknown() if same is False else 0
+        if unknown and not self.options.ukprn:
+            raise ConfigError.naming(
+                "the API token is not the one the state dir {folder} sent its last creates with, {unanswered} of "
+                "which went unanswered: {they} may be in that token's provider's account, and as no answer has shown "
+                "which provider that is, this token's run would not find {them} and would create {them} again in "
+                "its own. Give {ukprn} (the token is then checked against it, in an empty account by its first "
+                "create's answer), or use the token the earlier run used; nothing was written",
+                folder=self.options.state_dir,
+                unanswered=unknown,
+                they="that trainee" if unknown == 1 else "their trainees",
+                them="it" if unknown == 1 else "them",
+            )
+        self._note_token = same is not True and not unknown  # with --ukprn, the earlier token's creates stay its own
+
+    def _forget_refused_token(self) -> None:
+        """A token Register showed is another provider's than the run's: if the state dir's creates were noted as
+        sent with it (`check_creates_token`), they are no longer taken for the state dir's own, and the right token
+        is not refused for them (the next run creates those records in the right account)."""
+        token = self.client.token
+        if not self.options.dry_run and token and self.ledger.token_sent_creates(token.reveal()):
+            self.ledger.forget_creates_token()
+
+    def _noting_creates_token(self) -> None:
+        """Before a create is sent from a state dir bound to no provider: note its token (`check_creates_token`)."""
+        if self._note_token and self.state_provider is None and not self.options.dry_run and self.client.token:
+            self.ledger.note_creates_token(self.client.token.reveal())
+            self._note_token = False
 
     def bind_state_dir(self) -> None:
         """Bind a state dir that links no trainee yet to the provider its listing showed (`tokens_provider`), once the
@@ -2158,6 +2202,7 @@ class SyncRun:
     def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
         """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`)."""
         assert plan.key is not None  # a record sent has a key (_execute)
+        self._noting_creates_token()
         sent = self.ledger.write_going_out(
             "create", plan.key, srs_id=plan.provider_trainee_id, compared=duplicate_check_key(record.data)
         )
@@ -2981,6 +3026,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     fills `planned` as it learns (see `_Planned`)."""
     ledger, options = run.ledger, run.options
     run.stops.before_writes()  # a stop asked for while the records were read: nothing is listed
+    run.check_creates_token()  # before the listing, which binds the state dir to the token's provider
     valid = [not report.is_invalid(index) for index in range(len(records))]
     cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
     links = ledger.links()  # record key -> the trainee the ledger links it to
