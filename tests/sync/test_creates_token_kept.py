@@ -91,7 +91,7 @@ def test_another_token_is_refused_while_the_creates_it_did_not_send_are_unknown(
         f"the API token is not the one the state dir {tmp_path / 'state'} sent its last creates with, "
         f"{CREATES_UNANSWERED} of which went unanswered: their trainees may be in that token's provider's account"
     ), message
-    assert message.endswith("or use the token the earlier run used; nothing was written"), message
+    assert message.endswith("if the earlier run's token was this state dir's provider's, use that; nothing was written")
     assert "\n" not in message
     assert creates_sent(emulator) == before
     assert held(emulator, TOKEN_B) == Counter()
@@ -142,3 +142,20 @@ def test_the_command_line_refuses_it_in_one_line_with_exit_2(emulator, tmp_path)
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()
     assert "is not the one the state dir" in line and "Give --ukprn" in line, line
+
+
+def test_a_mistyped_ukprn_with_the_right_token_does_not_let_another_token_through(emulator, tmp_path):
+    """review167 F1: the provider checks' refusal of the right token given with a mistyped --ukprn forgot the
+    token's digest, and a next run with another provider's token created the whole cohort in its account too."""
+    source = first_load_unanswered(emulator, tmp_path)
+
+    with pytest.raises(ConfigError, match=f"the API token is provider {OURS}'s"):
+        sync(emulator, tmp_path, source, TOKEN_A, 2, ukprn=THEIRS)
+    with pytest.raises(ConfigError, match="is not the one the state dir"):
+        sync(emulator, tmp_path, source, TOKEN_B, 3)
+    assert held(emulator, TOKEN_B) == Counter()
+
+    done = sync(emulator, tmp_path, source, TOKEN_A, 4)
+    assert done.exit_code == 0, done.summary_line()
+    landed = held(emulator, TOKEN_A)
+    assert len(landed) == RECORDS and set(landed.values()) == {1}

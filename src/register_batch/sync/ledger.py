@@ -4,8 +4,9 @@ One SQLite file per state dir and target, which also remembers the provider (UKP
 under. Before every write the record is marked `in_flight` and the mark is committed; the outcome is committed right
 after. A crash (even SIGKILL) therefore leaves at most the writes it was making marked `in_flight`, and the next run
 resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
-`trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only, while no provider is
-known, a salted digest of the one that sent the creates: `note_creates_token`), and no other personal data.
+`trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only a salted digest of
+the one that sent creates while no provider was known: `note_creates_token`, read only while none is), and no other
+personal data.
 """
 
 from __future__ import annotations
@@ -940,11 +941,6 @@ class Ledger:
         with self._one_commit():
             self._set_meta("token_salt", salt)
             self._set_meta("token_digest", _token_digest(salt, token))
-
-    def forget_creates_token(self) -> None:
-        """Forget the token noted (`note_creates_token`): Register showed it is another provider's than the run's."""
-        with self._one_commit():
-            self._execute("DELETE FROM meta WHERE key IN ('token_salt', 'token_digest')")
 
     def creates_left_unknown(self) -> int:
         """How many records have a create that Register never answered and that no look-up has found yet: trainees

@@ -1415,7 +1415,6 @@ class SyncRun:
             or (not expected and listed in self.moved)
             or (self.implied and listed != self.implied)
         ):
-            self._forget_refused_token()
             raise self._another_providers(listed, trainee, created_for)
         self.tokens_provider = self.tokens_provider or listed
         if self._state_dirs_provider(listed, trainee, created_for) or expected or self.moved or self.implied:
@@ -1462,35 +1461,30 @@ class SyncRun:
         bound to no provider still holds unanswered, without --ukprn (review166 F1). Their trainees may be in the
         account of the token that sent them, whose provider no answer showed; another provider's token would find
         none of them and create each again in its own account, which Register's API cannot undo. The same token, or
-        --ukprn (which probe_provider and the first create's answer check the token against), goes on. Which token
-        sent them is known by a salted digest (Ledger.token_sent_creates): None for a ledger of an older version."""
+        --ukprn, or records that name their provider (`implied`), which probe_provider and the first create's answer
+        check the token against, goes on. Which token sent them is known by a salted digest (Ledger.token_sent_creates):
+        None for a ledger of an older version. A token the provider checks refuse is not forgotten: the --ukprn given
+        with it may have been the mistake, and another token's run would then be let through (review167 F1)."""
         self._note_token = False
         token = self.client.token
         if self.options.embedded or self.state_provider is not None or token is None:
             return
         same = self.ledger.token_sent_creates(token.reveal())
         unknown = self.ledger.creates_left_unknown() if same is False else 0
-        if unknown and not self.options.ukprn:
+        if unknown and not self.options.ukprn and not self.implied:
             raise ConfigError.naming(
                 "the API token is not the one the state dir {folder} sent its last creates with, {unanswered} of "
                 "which went unanswered: {they} may be in that token's provider's account, and as no answer has shown "
                 "which provider that is, this token's run would not find {them} and would create {them} again in "
                 "its own. Give {ukprn} (the token is then checked against it, in an empty account by its first "
-                "create's answer), or use the token the earlier run used; nothing was written",
+                "create's answer), or, if the earlier run's token was this state dir's provider's, use that; nothing "
+                "was written",
                 folder=self.options.state_dir,
                 unanswered=unknown,
                 they="that trainee" if unknown == 1 else "their trainees",
                 them="it" if unknown == 1 else "them",
             )
         self._note_token = same is not True and not unknown  # with --ukprn, the earlier token's creates stay its own
-
-    def _forget_refused_token(self) -> None:
-        """A token Register showed is another provider's than the run's: if the state dir's creates were noted as
-        sent with it (`check_creates_token`), they are no longer taken for the state dir's own, and the right token
-        is not refused for them (the next run creates those records in the right account)."""
-        token = self.client.token
-        if not self.options.dry_run and token and self.ledger.token_sent_creates(token.reveal()):
-            self.ledger.forget_creates_token()
 
     def _noting_creates_token(self) -> None:
         """Before a create is sent from a state dir bound to no provider: note its token (`check_creates_token`)."""
