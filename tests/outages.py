@@ -1,12 +1,14 @@
 """What sits in front of Register while it is briefly down: a gateway's maintenance page with a Retry-After, for the
-servers of stub_http.py (`fronting`)."""
+servers of stub_http.py (`fronting`); and a client whose creates meet the emulator's faults (`creates_failing`)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
+from register_batch.api import RateLimiter, RegisterClient
 from stub_http import Answer, Seen
 
 
@@ -39,3 +41,21 @@ class Outage:
             for earlier, later in zip(self.log, self.log[1:], strict=False)
             if earlier[2] is not None
         ]
+
+
+def creates_failing(emulator: Any, faults: list[str | None], token: str) -> RegisterClient:
+    """A client whose every `POST /trainees` meets the emulator's fault `faults[n % len(faults)]` (the n-th create
+    sent, from 0); every other request is answered as Register would."""
+
+    class CreatesFailing(RegisterClient):
+        sent = 0
+
+        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
+            emulator.set_faults(faults[self.sent % len(faults)])
+            self.sent += 1
+            try:
+                return super().create_trainee(data)
+            finally:
+                emulator.set_faults(None)
+
+    return CreatesFailing(emulator.url, token, limiter=RateLimiter(10_000, 1))

@@ -21,6 +21,7 @@ import pytest
 
 from cli_runs import sync_command
 from emulated import AS_OF, sync_options
+from outages import creates_failing
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import ConfigError, Interrupted
@@ -55,20 +56,9 @@ def held(emulator, token: str) -> Counter:
 def first_load_unanswered(emulator, tmp_path) -> Any:
     """Run 1, with A's token: every create unanswered, stopped after CREATES_UNANSWERED records."""
 
-    class CreatesFailing(RegisterClient):
-        sent = 0
-
-        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-            emulator.set_faults(FAULTS[self.sent % len(FAULTS)])
-            self.sent += 1
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults(None)
-
     source = extract(tmp_path / "in.csv", RECORDS)
     options = sync_options(emulator, tmp_path, TOKEN_A, timeout=2.0, report_dir=tmp_path / "reports-1")
-    client = CreatesFailing(emulator.url, TOKEN_A, limiter=RateLimiter(10_000, 1))
+    client = creates_failing(emulator, FAULTS, TOKEN_A)
     with client, pytest.raises(Interrupted):
         sync_files([str(source)], options, client=client)
     assert len(held(emulator, TOKEN_A)) == CREATES_UNANSWERED

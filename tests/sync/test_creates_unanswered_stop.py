@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from contextlib import closing
-from typing import Any
 
 import httpx
 import pytest
 
 from emulated import AS_OF, sync_options
+from outages import creates_failing
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
@@ -44,24 +44,6 @@ def hesa_ids(emulator) -> Counter:
         return Counter(t["hesa_id"] for t in client.iter_trainees(academic_cycle=2025, per_page=1000))
 
 
-def creates_failing(emulator, faults: list[str | None]) -> RegisterClient:
-    """A client whose every `POST /trainees` meets the emulator's fault `faults[n % len(faults)]` (the n-th create
-    sent, from 0); every other request is answered as Register would."""
-
-    class CreatesFailing(RegisterClient):
-        sent = 0
-
-        def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-            emulator.set_faults(faults[self.sent % len(faults)])
-            self.sent += 1
-            try:
-                return super().create_trainee(data)
-            finally:
-                emulator.set_faults(None)
-
-    return CreatesFailing(emulator.url, TOKEN, limiter=RateLimiter(10_000, 1))
-
-
 def options(emulator, tmp_path, run: int):
     return sync_options(emulator, tmp_path, TOKEN, timeout=2.0, report_dir=tmp_path / f"reports-{run}")
 
@@ -71,7 +53,7 @@ def stopped_run(
 ) -> tuple[Interrupted, dict, Counter]:
     """A sync with every create failing: how it stopped, its report.json, and the requests it made (by route)."""
     before = routes(emulator)
-    with creates_failing(emulator, faults) as client, pytest.raises(Interrupted) as stopped:
+    with creates_failing(emulator, faults, TOKEN) as client, pytest.raises(Interrupted) as stopped:
         sync_files([str(source)], options(emulator, tmp_path, run), client=client)
     report = json.loads((tmp_path / f"reports-{run}" / "report.json").read_text())
     return stopped.value, report, routes(emulator) - before
@@ -160,7 +142,7 @@ def test_one_record_whose_create_fails_does_not_stop_the_run(emulator, tmp_path)
     source = extract(tmp_path / "in.csv", RECORDS)
     faults = [None, None, "500:1.0", "500:1.0", *[None] * 20]  # the third record's create and its resend
 
-    with creates_failing(emulator, faults) as client:
+    with creates_failing(emulator, faults, TOKEN) as client:
         result = sync_files([str(source)], options(emulator, tmp_path, 1), client=client)
     assert result.outcomes == Counter(done=RECORDS - 1, unknown=1), result.summary_line()
     assert len(hesa_ids(emulator)) == RECORDS - 1
