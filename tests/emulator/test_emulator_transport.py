@@ -926,6 +926,14 @@ def test_requests_past_the_cap_wait_to_be_read_and_a_stop_does_not_wait_for_them
         readable, _, _ = select.select([sock], [], [], within)
         return bool(readable) and sock.recv(65536).startswith(b"HTTP/1.1 200 ")
 
+    def both_slots_taken() -> None:
+        # The connections' threads take their slots as their first bytes come: waited for, not raced (a CI run's
+        # waiting request, sent straight after, once took a slot before a request being read had).
+        deadline = time.monotonic() + 5
+        while emulator._server.slots._value and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert emulator._server.slots._value == 0
+
     try:
         for idle in (connection(), connection()):
             idle.sendall(request)
@@ -933,6 +941,7 @@ def test_requests_past_the_cap_wait_to_be_read_and_a_stop_does_not_wait_for_them
         being_read = [connection(), connection()]
         for sock in being_read:
             sock.sendall(request[:20])  # its headers not all sent yet: it is being read, and holds a slot
+        both_slots_taken()
         waiting = connection()
         waiting.sendall(request)
         assert not answered(waiting, 0.5)  # not read while both slots are taken
@@ -941,6 +950,7 @@ def test_requests_past_the_cap_wait_to_be_read_and_a_stop_does_not_wait_for_them
         assert answered(waiting, 5)  # read and answered once the slot is given back
         third = connection()
         third.sendall(request[:20])  # takes the slot given back again: both are taken once more
+        both_slots_taken()
         last = connection()
         last.sendall(request)
         assert not answered(last, 0.5)
