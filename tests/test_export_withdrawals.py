@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
@@ -322,3 +323,21 @@ def test_a_deferred_or_withdrawn_student_refused_for_another_reason_is_not_said_
         assert refused.startswith("validate and sync of this file refuse it: lost_letter (first_names)"), refused
         assert "reads back" not in held and "reads as" not in held, held
         assert "validate and sync of this file refuse the Student for another reason (the next note)" in held, held
+
+
+@pytest.mark.parametrize(
+    ("to", "trainee"),
+    [
+        ("hesa-xml", {"trainee_id": "t1", "state": "withdrawn", "withdraw_date": "2026-02-01"}),  # lacks its reasons
+        ("register-csv", {"trainee_id": "t1", "state": "deferred", "defer_date": "2026-02-01"}),
+    ],
+    ids=["withdrawal-lacking-values", "register-csv"],
+)
+def test_a_state_note_of_a_student_refused_anyway_does_not_say_it_reads_back_in_training(to, trainee) -> None:
+    """review164 F6's other branches: a withdrawal the export cannot write for want of its values, and a Register CSV
+    row's state, said "reads as a trainee in training" of a Student (a row) validate refuses for another reason."""
+    note = state_note(trainee, to, refused_anyway=True)
+    assert note is not None
+    assert "reads as a trainee in training" not in note, note
+    assert "validate and sync of this file refuse it for another reason (the next note" in note, note
+    assert "reads as a trainee in training" in str(state_note(trainee, to))

@@ -132,14 +132,19 @@ def state_note(
     """A note for a trainee whose state (withdrawn, deferred, ...) the format `to` cannot hold, else None. `refused`:
     what validate of the HESA XML would refuse in the trainee's withdrawal or deferral (`read_back_notes`), which is
     then not written (of a deferral, its reason only: `HesaXmlWriter.write`), and the note says why.
-    `refused_anyway`: validate of the file refuses the Student for another reason, which the next note says
-    (`read_back_notes`' first): the note then says what is written, not how the Student reads back, which it does not
-    (review164 F6)."""
+    `refused_anyway`: validate of the file refuses the Student (the row) for another reason, which the next note says
+    (`read_back_notes`' first): the note then says what is written, not how it reads back, which it does not
+    (review164 F6), whatever the state's note."""
     state = str(trainee.get("state"))
     if state not in NOTED_STATES or to not in STATE_HOLDERS:
         return None
     only = f"; `--status {state}` exports only those" if state in STATUSES else ""
     kept = f"reads as a trainee in training (the json and jsonl exports hold the state and its dates{only})"
+    if refused_anyway:  # it does not read back at all: the next note says why
+        kept = (
+            "would read as a trainee in training, but validate and sync of this file refuse it for another reason (the "
+            f"next note; the json and jsonl exports hold the state and its dates{only})"
+        )
     if to == "hesa-xml" and state in ("withdrawn", "deferred") and refused:
         noun = "withdrawal" if state == "withdrawn" else "deferral"
         why = "; ".join(dict.fromkeys(_refused_value(issue, noun) for issue in refused))
