@@ -1231,12 +1231,9 @@ def _messages(response: httpx.Response, parsed: Any) -> list[str]:
     if not isinstance(parsed, str):
         if found := messages_of(parsed):
             return found
-        copy = body_copy(parsed)
-        return (
-            [f"{response.reason_phrase}: {copy}" if response.reason_phrase else copy]
-            if copy
-            else [response.reason_phrase]
-        )
+        if not (copy := body_copy(parsed)):
+            return [response.reason_phrase]
+        return [f"{response.reason_phrase}: {copy}" if response.reason_phrase else copy]
     text = parsed.strip()
     if text and len(text) <= 200 and "\n" not in text and "<" not in text:
         return [text]

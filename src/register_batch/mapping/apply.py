@@ -477,6 +477,7 @@ class SourceWatch:
 
 
 MISSPELT = "mapped_source_misspelt"
+MISSING = "mapped_source_missing"  # a named source no record of an input has (SourceWatch.unseen; the runner says it)
 # How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling:
 # difflib's ratio, case aside (LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, WITHDRAWAL_DATE for
 # DEFER_DATE 0.56), and a few letters apart at most (LEAVE_DATE and LEAVING_DATE are three): two long names that

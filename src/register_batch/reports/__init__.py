@@ -34,6 +34,7 @@ from register_batch.fs import (
     private_files_together,
     same_folder,
 )
+from register_batch.mapping.apply import MISSING, MISSPELT
 from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, issue_values
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -418,7 +419,6 @@ def run_times(started: datetime, ended: datetime | None) -> dict[str, str | None
     return {"started": iso(started), "ended": iso(ended)}
 
 
-MISSING, MISSPELT = "mapped_source_missing", "mapped_source_misspelt"  # mapping.apply's, the runner's
 _FEW = 4  # a summary line names so many sources, then says how many more
 
 

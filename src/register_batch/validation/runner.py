@@ -15,7 +15,7 @@ from register_batch.arguments import checked_kind
 from register_batch.errors import ConfigError
 from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
-from register_batch.mapping.apply import SourceWatch, family_of
+from register_batch.mapping.apply import MISSING, SourceWatch, family_of
 from register_batch.mapping.loader import CodeTranslation
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, csv_layout, open_inputs
@@ -632,7 +632,7 @@ class Checker:
                         line=1,
                         field=named.key.rsplit(".", 1)[-1],
                         value=written,
-                        code="mapped_source_missing",
+                        code=MISSING,
                         severity=Severity.WARNING,
                         message=(
                             f"{named.place} maps {named.key} to {written}, which no record of this input has"
