@@ -78,3 +78,19 @@ def test_a_figure_is_written_in_plain_digits_never_as_an_exponent():
     """Python writes 0.00005 as 5e-05, which a data officer does not read as a number of requests."""
     assert [plain(x) for x in (5e-05, 0.00025, 1.0, 1.25, 12_500.5)] == ["0.00005", "0.00025", "1.0", "1.25", "12500.5"]
     assert plain(12_500.5, grouped=True) == "12,500.5"
+
+
+def test_where_to_correct_says_the_srs_for_an_extract_the_spreadsheet_for_registers_template_and_both_for_both():
+    """A data officer filling Register's CSV template in Excel has no SRS to export from (review168 F1)."""
+    from register_batch.wording import where_to_correct
+
+    srs = "correct the values in your student record system and export again"
+    sheet = (
+        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
+        "columns as yyyy-mm-dd, correct the values, then save as 'CSV UTF-8' and validate again"
+    )
+    assert where_to_correct({"hesa-xml", "hesa-csv"}, "the values") == srs
+    assert where_to_correct({"register-csv"}, "the values") == sheet
+    both = where_to_correct({"hesa-xml", "register-csv"}, "the values")
+    assert both == f"{srs}; for Register's CSV template, {sheet}"
+    assert where_to_correct(["hesa-csv"], "the values", from_srs="export it again") == "export it again"

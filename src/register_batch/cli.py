@@ -44,6 +44,7 @@ from register_batch.commands.common import (
     result_lost,
     result_on_stdout,
     say_causes,
+    say_opening_in_excel,
     validate_ukprn_option,
 )
 from register_batch.errors import ConfigError, Worded
@@ -344,6 +345,7 @@ def convert(
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
     if result.outputs:
         echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
+        say_opening_in_excel(state, to)
     else:  # every record invalid: a register-csv of none, which Register's upload refuses, is not written
         echo(f"Wrote no record{skipped}: {output} is left as it was")
     if summary.errors:
@@ -379,7 +381,7 @@ def convert(
 
 @cli.group(cls=Commands, context_settings=CONTEXT)
 def reference() -> None:
-    """Register's reference data (code lists): show them, pull the live ones, compare."""
+    """Register's reference data (code lists): show them, pull the live ones, compare; a blank CSV template."""
 
 
 @reference.command("show", context_settings=CONTEXT)
@@ -420,6 +422,37 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
         echo(f"{entry['code']}\t{entry.get('display_name') or ''}{extra}")  # a pulled code may have no label
+
+
+@reference.command("template", context_settings=CONTEXT)
+@click.option(
+    "-o",
+    "--output",
+    type=OutputFile(),
+    required=True,
+    help="File to write (a .csv; owner-only, mode 0600, as every file register-batch writes).",
+)
+def reference_template(output: Path) -> None:
+    """Write a blank copy of Register's bulk-add CSV template (v2026.1): the 51 column names, no trainees.
+
+    It is the file Register's "bulk add trainees" page offers as v2026_1_bulk_create_trainee.csv, byte for byte. Fill
+    in one row per trainee (in a spreadsheet: code columns formatted as Text, date columns as yyyy-mm-dd, saved as
+    "CSV UTF-8"), then check it with `register-batch validate`.
+
+    \b
+    Example:
+      register-batch reference template -o trainees.csv
+    """
+    from register_batch.fs import check_not_in_state_dir
+    from register_batch.writers import TEMPLATE_VERSION, register_template, write_register_template
+
+    check_output_ending(output, "register-csv")
+    check_not_in_state_dir(output, None)  # as generate's: any folder holding a ledger is refused
+    written = write_register_template(output)
+    echo(
+        f"Wrote Register's bulk-add CSV template ({TEMPLATE_VERSION}, {len(register_template())} columns, no trainees) "
+        f"to {printable(str(written))}: fill in one row per trainee, then run `register-batch validate` on it"
+    )
 
 
 def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False) -> ConfigError:

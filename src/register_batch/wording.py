@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from decimal import Decimal
 
 # What XML 1.0 cannot hold at all: C0 controls other than tab and line ends, surrogates, U+FFFE and U+FFFF.
@@ -40,6 +41,33 @@ def _shown(char: str) -> str:
 # reads that back as the same value; validate and sync refuse it in a CSV or XML (control_character). A file name's
 # undecodable byte is not among them: names reach the writers through printable.
 ESCAPE_UNENCODABLE = "backslashreplace"
+
+
+# The input format people fill in a spreadsheet by hand, with no SRS behind it: Register's bulk-add CSV template. Told
+# to correct values there, not to "export again from the SRS", which such a person cannot (review168 F1).
+FILLED_IN_A_SPREADSHEET = "register-csv"
+
+
+def where_to_correct(formats: Collection[str], values: str, *, from_srs: str | None = None) -> str:
+    """How to correct `values` (the words for them: "the values listed under Issues") of inputs of `formats`, as one
+    clause: in the SRS for a HESA extract (`from_srs`, else "correct VALUES in your student record system and export
+    again"); for Register's CSV template, in the spreadsheet it is filled in, in a way that keeps codes and dates as
+    Register reads them; both when a run reads both. Every place that says where to correct says it through this."""
+    srs = from_srs or f"correct {values} in your student record system and export again"
+    sheet = (
+        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
+        f"columns as yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
+    )
+    if FILLED_IN_A_SPREADSHEET not in formats:
+        return srs
+    if set(formats) == {FILLED_IN_A_SPREADSHEET}:
+        return sheet
+    return f"{srs}; for Register's CSV template, {sheet}"
+
+
+def sentence(clause: str) -> str:
+    """`clause` as a sentence of its own: its first letter upper case, a full stop at its end."""
+    return f"{clause[:1].upper()}{clause[1:]}."
 
 
 def counted(count: int | None, noun: str, *, grouped: bool = False) -> str:

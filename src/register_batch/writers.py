@@ -79,6 +79,28 @@ def register_template() -> tuple[str, ...]:
     return tuple(doc["template"])
 
 
+# How to look at a Register CSV this module wrote in Excel: it is UTF-8 without a byte-order mark, as Register's
+# template is, which Excel opened by a double-click reads as Windows-1252 (formats.md, "About the register-csv
+# output"). Said by `convert` and `export` after they write one (review168 F6).
+OPENING_IN_EXCEL = (
+    "to look at a Register CSV in Excel, use Data > From Text/CSV and choose UTF-8 (a double-click shows accented "
+    "names garbled, and saving it then keeps them so); upload the file as written"
+)
+
+# The template's version: Register's "bulk add trainees" page offers the blank template as
+# v2026_1_bulk_create_trainee.csv, which `register-batch reference template` writes byte for byte (review168 F4).
+TEMPLATE_VERSION = "v2026.1"
+
+
+def write_register_template(path: str | Path) -> Path:
+    """Write a blank copy of Register's bulk-add CSV template: its header alone, as Register's own file has it (the
+    51 headers in template order, UTF-8 without a byte-order mark, `\\n` after it), owner-only and atomically as every
+    file register-batch writes (fs.private_writer); for someone who fills trainees in a spreadsheet, with no SRS."""
+    with private_writer(path, newline="") as fh:
+        fh.write(RegisterCsvWriter._line(list(register_template())))
+    return Path(path)
+
+
 def _year(value: Any) -> int:
     text = str(value or "")
     return int(text[:4]) if text[:4].isdigit() else -1

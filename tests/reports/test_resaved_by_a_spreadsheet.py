@@ -140,3 +140,47 @@ def test_a_hesa_xml_file_with_day_month_year_dates_gets_each_hint_but_no_line_ab
     assert len({issue["record"] for issue in report["issues"] if issue["code"] == "spreadsheet_date"}) == 20
     assert LOOKS_RESAVED not in output and LOOKS_RESAVED not in page
     assert not [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+
+
+def typed_in_a_spreadsheet(folder: Path, count: int) -> Path:
+    """Register's bulk-add CSV as a data officer with no SRS fills it in Excel and saves it as "CSV UTF-8": no
+    leading `'` on the codes, so Excel drops their leading zeros and writes its dates as 30/09/2000 (review168 F1)."""
+    extract = folder / f"template{count}.csv"
+    args = ["generate", "--count", str(count), "--format", "register-csv", "-o", str(extract), "--seed", "7"]
+    assert CliRunner().invoke(cli, [*args, "--as-of", AS_OF], catch_exceptions=False).exit_code == 0
+    with extract.open(encoding="utf-8", newline="") as fh:
+        header, *records = list(csv.reader(fh))
+    records = [[as_excel_saves(cell.removeprefix("'")) for cell in row] for row in records]
+    with extract.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *records])
+    return extract
+
+
+def test_registers_template_filled_in_a_spreadsheet_is_told_what_to_do_there_not_to_export_from_an_srs(tmp_path):
+    """The person who fills Register's CSV template in Excel has no SRS to export from: the line after the summary,
+    its issue, the summary box's last sentence and the fix say what to do in the spreadsheet (review168 F1)."""
+    extract = typed_in_a_spreadsheet(tmp_path, 12)
+    output, report, page = validate(extract, tmp_path / "r")
+    [issue] = [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+    message = issue["message"]
+    assert message.startswith(f"{LOOKS_RESAVED}: 12 of its 12 records have values a spreadsheet changed (dates ")
+    assert "SRS" not in message and "student record system" not in message
+    steps = (
+        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
+        "columns as yyyy-mm-dd, correct the values the issues name, then save as 'CSV UTF-8' and validate again"
+    )
+    assert message.endswith(f"; {steps}")
+    assert output.splitlines()[1] == f"{extract}: {message}"
+    box = status_box(page)
+    assert f"{extract}: {message}" in box
+    assert "student record system" not in box and "export again" not in box
+    assert (
+        "12 of 12 records failed validation. Register would refuse them. In your spreadsheet, format the code "
+        "columns as Text (or type each code with a leading ') and the date columns as yyyy-mm-dd, correct the values "
+        "listed under Issues, then save as 'CSV UTF-8' and validate again."
+    ) in box
+    # issues.csv's fix for the warning: the SRS's way for an SRS's extract, the spreadsheet's for the template
+    with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        [fix] = {row["fix"] for row in csv.DictReader(fh) if row["code"] == "resaved_by_a_spreadsheet"}
+    assert fix.startswith("From an SRS: export the file again")
+    assert fix.endswith(f"Register's CSV template filled in by hand, with no SRS: {steps}.")

@@ -2272,6 +2272,14 @@ def errors_line(doc: lxml.html.HtmlElement) -> str:
     return " ".join(line.text_content().split())
 
 
+# Where the box says to correct the records of a Register CSV, the template people fill in a spreadsheet, with no SRS
+# to export from (review168 F1): these tests' extracts are Register CSVs.
+IN_A_SPREADSHEET = (
+    " In your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date columns "
+    "as yyyy-mm-dd, correct the values listed under Issues, then save as 'CSV UTF-8' and validate again."
+)
+
+
 def sync_code_labels(doc: lxml.html.HtmlElement, code: str) -> tuple[list[str], str]:
     """What the issue rows of `code` and its *Rules and fixes* row say it is."""
     rows = doc.xpath(f'//table[@id="issue-table"]//tr[@data-code="{code}"]//span[@class="sub source"]/text()')
@@ -2296,7 +2304,7 @@ def test_a_conflict_is_not_counted_among_the_records_that_failed_validation(emul
     assert errors_line(doc) == (
         "1 of 3 records failed validation. Register would refuse it."
         + ("" if dry_run else " It was not sent.")
-        + " Correct the values listed under Issues in your student record system and export again."
+        + IN_A_SPREADSHEET
     )
     source = CATALOGUE["sync_conflict"].source
     assert sync_code_labels(doc, "sync_conflict") == (["the sync's outcome"], "the sync's outcome" + source)
@@ -2313,8 +2321,7 @@ def test_a_record_register_stopped_answering_on_is_not_counted_among_the_records
     data, doc = report_of(tmp_path)
     assert [i["code"] for i in data["issues"]] == ["sync_unavailable", "invalid_code"]
     assert errors_line(doc) == (
-        "1 of 3 records failed validation. Register would refuse it. It was not sent. Correct the values listed under "
-        "Issues in your student record system and export again."
+        "1 of 3 records failed validation. Register would refuse it. It was not sent." + IN_A_SPREADSHEET
     )
     assert sync_code_labels(doc, "sync_unavailable")[0] == ["the sync's outcome"]
 

@@ -31,7 +31,7 @@ from register_batch.fs import (
 from register_batch.fs import check_output_ending as output_ending_checked
 from register_batch.progress import NO_ROOM, DropWhenGone, Progress
 from register_batch.tokens import TOKEN_AS_ARGUMENT, registers_token_in
-from register_batch.wording import cut_short, printable
+from register_batch.wording import cut_short, printable, sentence
 
 if TYPE_CHECKING:
     from register_batch.reports import ReportBuilder
@@ -123,6 +123,15 @@ def say_causes(report: ReportBuilder, *, err: bool = False) -> None:
     F1), which leaves a field blank in every record."""
     for name, said in report.causes():
         echo(f"{name}: {said}", err=err)
+
+
+def say_opening_in_excel(state: State, to: str) -> None:
+    """After `convert` or `export` wrote a Register CSV (`to`), how to look at it in Excel (writers.OPENING_IN_EXCEL),
+    not in a quiet job's log: the one line both say, from one place (review168 F6)."""
+    if to == "register-csv":
+        from register_batch.writers import OPENING_IN_EXCEL
+
+        state.say(sentence(OPENING_IN_EXCEL))  # not a `note:`: those are about records
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -18,6 +18,7 @@ from register_batch.commands.common import (
     check_output_ending,
     echo,
     pass_state,
+    say_opening_in_excel,
     timeout_option,
 )
 from register_batch.commands.sync import target_options
@@ -209,6 +210,7 @@ def _say_exported(
         echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
     else:
         echo(f"Exported {counted(result.written, 'trainee')} to {files} ({asked}; {cost}).")
+        say_opening_in_excel(state, to)
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)
     state.say_stale_parts(result.stale)

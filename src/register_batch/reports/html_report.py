@@ -20,7 +20,7 @@ import heapq
 import re
 from array import array
 from collections import Counter, namedtuple
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -1194,12 +1194,14 @@ def _status(
     kinds: Counter | None = None,
     *,
     listed: dict[str, tuple[int, int]] | None = None,
+    formats: Collection[str] = (),
 ) -> Status:
     """Every problem that needs someone to act, worst first; "Nothing to fix" only when there is none. `held`: the
     records planned as conflict or blocked or found so by Register (by action or outcome: a record this run created,
     whose withdrawal Register then refused, keeps action create), when the records were read; else by action.
     `kinds`: the invalid records by what their errors say (_count_kinds); without it, each is one Register refuses.
-    `listed`: a sync warning's code -> the records with it and those the page lists (_sync_news)."""
+    `listed`: a sync warning's code -> the records with it and those the page lists (_sync_news). `formats`: the
+    inputs' formats, which say where their values are corrected (_invalid_advice)."""
     records, invalid = summary["records"], summary["invalid"]
     if records == 0:
         return Status("empty", "bad", [("No records were read.", "")])
@@ -1223,7 +1225,9 @@ def _status(
                 # report.json's summary.invalid: records that failed validation. A sync's own errors (a conflict,
                 # Register's refusal) are on records it counts as valid, and are named by the lines below (review54 F6).
                 f"{invalid:,} of {counted(records, 'record')} failed validation.",
-                _invalid_advice(invalid, kinds or Counter(), sent=bool(sync and not sync.get("dry_run"))),
+                _invalid_advice(
+                    invalid, kinds or Counter(), sent=bool(sync and not sync.get("dry_run")), formats=formats
+                ),
             )
         )
     bad += [_per_record(key, n) for key in HELD_BACK if (n := (actions if held is None else held).get(key))]
@@ -1261,11 +1265,12 @@ def _causes(status: Status, report: ReportBuilder) -> Status:
     return status
 
 
-def _invalid_advice(invalid: int, kinds: Counter, *, sent: bool) -> str:
+def _invalid_advice(invalid: int, kinds: Counter, *, sent: bool, formats: Collection[str] = ()) -> str:
     """What the summary box says of the `invalid` records, by what their errors say (`kinds`, _count_kinds): Register
     refuses a record that breaks its own rules; one that fails only register-batch's checks it would take, but lose
     or change data; a record of another provider is right as it is, and goes with that provider's token (review114
-    F1: a data officer told to correct it may give a partner's record their own UKPRN)."""
+    F1: a data officer told to correct it may give a partner's record their own UKPRN). Where to correct them, by the
+    inputs' `formats`: the SRS, or the spreadsheet Register's CSV template is filled in (review168 F1)."""
     checks, provider_only = kinds["checks"], kinds["provider_only"]
     refused = max(invalid - checks - provider_only, 0)
 
@@ -1290,11 +1295,10 @@ def _invalid_advice(invalid: int, kinds: Counter, *, sent: bool) -> str:
     if sent:
         said.append(f"{'It was' if invalid == 1 else 'They were'} not sent.")
     if refused or checks:
-        said.append(
-            "Correct the values listed under Issues"
-            + (", other than the UKPRN," if kinds["several_providers"] or kinds["other_provider_record"] else "")
-            + " in your student record system and export again."
+        values = "the values listed under Issues" + (
+            ", other than the UKPRN," if kinds["several_providers"] or kinds["other_provider_record"] else ""
         )
+        said.append(wording.sentence(wording.where_to_correct(formats, values)))
     if several := kinds["several_providers"]:
         said.append(
             f"{they_are(several)} from inputs that hold several providers' records (several_providers): give your "
@@ -1535,6 +1539,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
                 sync["held_back"] if sync else None,
                 rows.invalid_kinds,
                 listed=sync["sent_to_records"] if sync else None,
+                formats={info.format for info in report.inputs},
             ),
             report,
         ),

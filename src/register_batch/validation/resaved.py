@@ -2,8 +2,10 @@
 
 Excel re-saving an extract changes every record the same way: dates become 30/09/2000, codes lose their leading
 zeros, HUSIDs become 2.50046E+12. Each value gets its error and its hint (spreadsheet_date, leading_zeros_lost,
-hesa_id_not_digits), thousands of rows that all have one cause and one fix: export the file again from the SRS. A view
-of the records' issues, made as the reports receive them (ReportBuilder.add_record): no rule counts anything.
+hesa_id_not_digits), thousands of rows that all have one cause and one fix: export the file again from the SRS, or, for
+Register's CSV template that a person fills in a spreadsheet with no SRS behind it, correct it there in a way the
+spreadsheet keeps (review168 F1). A view of the records' issues, made as the reports receive them
+(ReportBuilder.add_record): no rule counts anything.
 """
 
 from __future__ import annotations
@@ -15,8 +17,20 @@ from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
 from register_batch.validation.rules import DATE_AND_TIME, SCIENTIFIC_NUMBER
+from register_batch.wording import FILLED_IN_A_SPREADSHEET, where_to_correct
 
 RESAVED = "resaved_by_a_spreadsheet"
+
+# What a file a spreadsheet re-saved needs: exported again from its SRS, or for Register's CSV template filled in by
+# hand, its values corrected in the spreadsheet (wording.where_to_correct).
+_FROM_SRS = "export it again from the SRS (as a CSV in UTF-8) rather than correcting it row by row"
+_VALUES = "the values the issues name"
+
+
+def what_to_do(formats: tuple[str, ...]) -> str:
+    """The clause that ends the warning about a re-saved input of `formats`."""
+    return where_to_correct(formats, _VALUES, from_srs=_FROM_SRS)
+
 
 describe(
     RESAVED,
@@ -24,14 +38,16 @@ describe(
     fields=(),
     message="the file looks opened in a spreadsheet and saved again: N of its N records have values a spreadsheet "
     "changed (dates not YYYY-MM-DD, codes without their leading zeros, HUSIDs as numbers such as 2.50046E+12); "
-    "export it again from the SRS (as a CSV in UTF-8) rather than correcting it row by row",
+    + what_to_do(("hesa-csv", FILLED_IN_A_SPREADSHEET)),
     source="hesa-formats.md §1.4 (codes and HUSIDs are text), §5 items 29 and 30 (Excel drops leading zeros and "
     "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_not_digits, "
     "hesa_id_digit_groups",
-    fix="Export the file again from the SRS and validate that export before anyone opens it in a spreadsheet: a "
+    fix="From an SRS: export the file again and validate that export before anyone opens it in a spreadsheet: a "
     "CSV the SRS writes in UTF-8 (or its HESA XML, which no spreadsheet changes). Correcting the values row by row "
     "in a spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every "
-    "column as text.",
+    "column as text. Register's CSV template filled in by hand, with no SRS: "
+    + what_to_do((FILLED_IN_A_SPREADSHEET,))
+    + ".",
     severity=Severity.WARNING,
 )
 
@@ -99,8 +115,8 @@ class ResavedWatch:
                     severity=Severity.WARNING,
                     message=(
                         f"the file looks opened in a spreadsheet and saved again: {changed:,} of its "
-                        f"{info.records:,} records have values a spreadsheet changed ({kinds}); export it again "
-                        "from the SRS (as a CSV in UTF-8) rather than correcting it row by row"
+                        f"{info.records:,} records have values a spreadsheet changed ({kinds}); "
+                        f"{what_to_do((info.format,))}"
                     ),
                 )
             )
