@@ -366,11 +366,13 @@ def test_spaces_around_register_csv_values_are_trimmed_with_a_warning(tmp_path, 
         text.replace("\n24/25-1,", "\n 24/25-1,", 1).replace(",Spencer,", ",Spencer Jo,").replace(",,", ", ,")
     )
     [issue] = read(first)[0].issues
-    assert issue.message.startswith("1 value has spaces around (first: line 2, provider_trainee_id ' 24/25-1')")
+    assert issue.message.startswith("1 value has spaces around (line 2, provider_trainee_id ' 24/25-1')")
     two = tmp_path / "two.csv"
     two.write_text(text.replace(",Spencer,", ",Spencer ,").replace(",Murphy,", ",Murphy ,"))
     [issue] = read(two)[0].issues
-    assert issue.message.startswith("2 values have spaces around (first: line 2, first_names 'Spencer ')")
+    assert issue.message.startswith(
+        "2 values have spaces around (line 2, first_names 'Spencer '; line 2, last_name 'Murphy '):"
+    )
 
 
 def test_a_bare_null_in_a_register_csv_is_read_as_blank_with_the_uploads_warning(tmp_path, register_csv_fixtures):
@@ -1147,7 +1149,9 @@ def test_older_template_columns_a_mapping_file_reads_are_not_named_as_the_older_
     with pytest.raises(UnusableInput) as caught:
         [(_info, records)] = list(open_inputs([str(path)], "register-csv", load_mapping([mapping])))
         list(records)
-    assert str(caught.value).startswith(f"{path}, line 1: unknown column header 'First Names' for register-csv")
+    assert str(caught.value).startswith(
+        f"{path}, line 1: unknown column header 'First Names' (did you mean first_names?) for register-csv"
+    )
 
 
 def test_an_unknown_column_says_how_to_keep_it_out(tmp_path):
@@ -1460,7 +1464,7 @@ def test_a_space_after_the_apostrophe_a_tab_or_a_no_break_space_is_untrimmed(tmp
     assert rows[0].fields["first_names"] == "Spencer"
     [issue] = info.issues
     assert issue.code == "untrimmed_values"
-    assert issue.message.startswith(f"1 value has spaces around (first: line 2, first_names {padded!r})")
+    assert issue.message.startswith(f"1 value has spaces around (line 2, first_names {padded!r})")
 
 
 @pytest.mark.parametrize("dropped", ["Validation results", "Errors"])
@@ -1520,7 +1524,7 @@ def test_a_space_at_either_end_of_a_row_or_in_a_short_row_is_untrimmed(tmp_path,
     info, [raw] = read(path, "register-csv")
     assert raw.fields["first_names"] == "Dave"
     [issue] = [issue for issue in info.issues if issue.code == "untrimmed_values"]
-    assert issue.message.startswith(f"1 value has spaces around (first: line 2, {first})")
+    assert issue.message.startswith(f"1 value has spaces around (line 2, {first})")
 
 
 @pytest.mark.parametrize("unknown,more", [(10, ""), (11, " and 1 more")])

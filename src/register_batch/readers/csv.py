@@ -1031,12 +1031,26 @@ def _edge_space(cells: str) -> bool:
     )
 
 
+# How many of a file's untrimmed values its warning names, each by its line, column and value (shown by its ends:
+# _edges); the rest are counted. Named while the list stays within _PLACES_ROOM characters: report.html shows a
+# message's first 500 (html_report._issue_row), and the warning's own words take up to 190 of them.
+_PLACES_SHOWN = 10
+_PLACES_ROOM = 310
+_EDGE = 10  # characters kept of each end of a long value shown
+
+
+def _edges(cell: str) -> str:
+    """A value for a list of places, its middle left out when long: the spaces to find are at its ends."""
+    return cell if len(cell) <= 2 * _EDGE + 1 else f"{cell[:_EDGE]}…{cell[-_EDGE:]}"
+
+
 class _Untrimmed:
-    """Values of a Register CSV with spaces around them: how many, and the first (its line, column and cell)."""
+    """Values of a Register CSV with spaces around them: how many, and the first few (each its line, column and
+    cell). review168 F8: naming only the first left someone uploading through Register's page to find the rest."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.first: tuple[int, str, str] | None = None
+        self.places: list[tuple[int, str, str]] = []
 
     def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
         """Count the row's cells (of `places`: index, column) that Register would keep with spaces around."""
@@ -1046,17 +1060,24 @@ class _Untrimmed:
                 kept = cell[1:] if cell[:1] == "'" else cell  # what Register keeps: one apostrophe off
                 if kept != kept.strip() and kept.strip():
                     self.count += 1
-                    if self.first is None:
-                        self.first = (line, column, cell)
+                    if len(self.places) < _PLACES_SHOWN:
+                        self.places.append((line, column, cell))
 
     def issue(self, name: str) -> Issue:
-        line, column, cell = self.first or (0, "", "")
+        named: list[str] = []
+        for line, column, cell in self.places:
+            place = f"line {line}, {column} {_edges(cell)!r}"
+            if named and sum(len(p) + 2 for p in (*named, place)) > _PLACES_ROOM:
+                break
+            named.append(place)
+        more = f"; and {self.count - len(named)} more" if self.count > len(named) else ""
+        listed = "; ".join(named) + more
         return _file_warning(
             name,
             "untrimmed_values",
-            f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around (first: line {line}, "
-            f"{column} {cell!r}): register-batch trims them, but Register's CSV upload does not, so it finds no code "
-            "or date written so (and keeps the spaces in a name)",
+            f"{self.count} {'values have' if self.count > 1 else 'value has'} spaces around ({listed}): "
+            "register-batch trims them, but Register's CSV upload does not, so it finds no code or date written so "
+            "(and keeps the spaces in a name)",
         )
 
 
@@ -1357,6 +1378,62 @@ def _known_column(key: str, layout: CsvLayout) -> bool:
     return key in layout.known or bool(layout.group_pattern and layout.group_pattern.fullmatch(key))
 
 
+_SPELT_APART = re.compile(r"[\s_-]+")
+_NUMBERED = re.compile(r"(?P<tag>.+?)[\s_-]*(?P<number>\d+)")
+
+
+def _squashed(name: str) -> str:
+    """A column name as told from another spelling of it: case, spaces, hyphens and underscores aside."""
+    return _SPELT_APART.sub("", name).upper()
+
+
+def _meant_columns(names: list[str], layout: CsvLayout, present: set[str]) -> dict[str, str]:
+    """The column each unknown header name (of `names`) was likely meant for: one the layout reads and the file lacks
+    (`present`: the slots of those it has), named the same but for case, spaces, hyphens and underscores (`First
+    Names`, `e-mail`, `HESA ID`; a HESA tag with or without its F_, as _hesa_normaliser reads it: `f surname`), or a
+    near miss (`first_name`, `F_SURNAM`: mapping.apply's near_miss, as a field-map source is told its tag); a numbered
+    column of a repeated group keeps its number (`F_DEGCLS_2`: F_DEGCLSS_2). Each column is told once. review168 F3:
+    two of the three ways out the refusal offers, removing the column or ignoring it, would throw away every
+    trainee's value."""
+    from register_batch.mapping.apply import near_miss  # only on the way to refusing the file
+
+    def spellings(columns: Iterable[str]) -> dict[str, str]:
+        """Each column's squashed spellings (a HESA tag's with and without its F_): the column."""
+        forms: dict[str, str] = {}
+        for column in sorted(columns):
+            forms.setdefault(_squashed(column), column)
+            if column.startswith("F_"):
+                forms.setdefault(_squashed(column[2:]), column)
+        return forms
+
+    def spelt(label: str, forms: dict[str, str]) -> str | None:
+        squashed = _squashed(label)
+        found = squashed if squashed in forms else near_miss(squashed, forms)
+        return None if found is None else forms[found]
+
+    columns = layout.known - layout.ignored
+    lacking = spellings(column for column in columns if _slot(column, layout) not in present)
+    groups = spellings(column for column in columns if _group_tag(column, layout))
+    meant: dict[str, str] = {}
+    for label in names:
+        column = lacking.get(_squashed(label))
+        numbered = _NUMBERED.fullmatch(label.strip()) if groups and column is None else None
+        if numbered and (tag := spelt(numbered["tag"], groups)) is not None:
+            # A group's numbered column, or none: not its row 1's bare tag (F_DEGCLSS for F_DEGCLS_2).
+            column = f"{tag}_{int(numbered['number'])}"
+            column = None if _slot(column, layout) in present else column
+        elif column is None:
+            column = spelt(label, lacking)
+        if column is not None and column not in meant.values():
+            meant[label] = column
+    return meant
+
+
+def _group_tag(column: str, layout: CsvLayout) -> bool:
+    """Whether `column` is a repeated group's tag, its columns numbered (F_DEGCLSS_2)."""
+    return layout.group_pattern is not None and layout.group_pattern.fullmatch(f"{column}_1") is not None
+
+
 def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str) -> list[str | None]:
     columns: list[str | None] = []
     seen: dict[str, tuple[int, str]] = {}
@@ -1400,25 +1477,32 @@ def _header_columns(header: list[str], named: int, layout: CsvLayout, name: str)
             line=1,
         ).marking(fmt="fmt")
     if unknown:
+        present = {_slot(key, layout) for key in columns if key is not None}
         raise UnusableInput(
             name,
-            f"{_unknown_columns(unknown)} for {layout.format}: correct a misspelt name, or remove the column or list "
-            f"it under `fields: {layout.family}: ignored:` in a mapping file (docs/mappings.md)",
+            f"{_unknown_columns(unknown, layout, present)} for {layout.format}: correct a misspelt name, or remove the "
+            f"column or list it under `fields: {layout.family}: ignored:` in a mapping file (docs/mappings.md)",
             line=1,
         )
     return columns
 
 
-def _unknown_columns(unknown: list[tuple[int, str]]) -> str:
+def _unknown_columns(unknown: list[tuple[int, str]], layout: CsvLayout, present: set[str]) -> str:
     """The unknown columns (position, label) for an error line: up to ten names, and only those that look like a
     column's; a cell that could be a trainee's value (a row's cell in the header) is told by its column number, not
-    quoted (review53 F2: an error line goes to a terminal, a cron mail or a CI log)."""
+    quoted (review53 F2: an error line goes to a terminal, a cron mail or a CI log). A name near a column the file
+    lacks (`present`: the slots of those it has) is told that column first (_meant_columns)."""
     names = [label for _position, label in unknown if not looks_like_value(label)]
     values = [position for position, label in unknown if looks_like_value(label)]
     said = []
     if names:
         more = f" and {len(names) - 10} more" if len(names) > 10 else ""
-        said.append(f"unknown column header{'s' if len(names) > 1 else ''} {', '.join(map(_label, names[:10]))}{more}")
+        meant = _meant_columns(names[:10], layout, present)
+        shown = ", ".join(
+            f"{_label(label)} (did you mean {column}?)" if (column := meant.get(label)) else _label(label)
+            for label in names[:10]
+        )
+        said.append(f"unknown column header{'s' if len(names) > 1 else ''} {shown}{more}")
     if values:
         where = ", ".join(map(str, values[:10])) + (" …" if len(values) > 10 else "")
         if len(values) > 1:

@@ -191,7 +191,7 @@ describe(
     "untrimmed_values",
     scope="file",
     fields=(),
-    message="N values have spaces around (first: line N, <column> '<cell>'): register-batch trims them, but "
+    message="N values have spaces around (line N, <column> '<cell>'; ...; and N more): register-batch trims them, but "
     "Register's CSV upload does not, so it finds no code or date written so (and keeps the spaces in a name)",
     source="hesa-formats.md §3.3 (import_row.rb: no strip; exact code lookups), §5 item 26",
     fix="Remove the spaces before uploading the file to Register (`register-batch convert --to register-csv` writes "
