@@ -589,6 +589,8 @@ _INVALID_CODES: dict[str, tuple[tuple[str, ...], Profile]] = {
 # Those of the bad values that are a code with its leading zeros lost, as a spreadsheet writes it (hesa-formats.md
 # §1.4): study mode 01, initiative 026. They are also said to have lost their zeros.
 _ZEROS_LOST = {("study_mode", "1"), ("training_initiative", "26"), ("additional_training_initiative", "26")}
+# Those that are a code in another letter case (nationality GB, funding method B): also said so (code_case).
+_CASE_ONLY = {("nationality", "gb"), ("funding_method", "b")}
 
 
 def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
@@ -599,6 +601,8 @@ def _invalid_code(field_name: str, values: tuple[str, ...]) -> Apply:
             return [Expect(field_name, "invalid_code"), Expect(field_name, "jacs_subject_code", "warning"), *funding]
         if (field_name, value) in _ZEROS_LOST:
             return [Expect(field_name, "invalid_code"), Expect(field_name, "leading_zeros_lost", "warning")]
+        if (field_name, value) in _CASE_ONLY:
+            return [Expect(field_name, "invalid_code"), Expect(field_name, "code_case", "warning")]
         return [Expect(field_name, "invalid_code")]
 
     return apply
@@ -611,6 +615,8 @@ def _invalid_code_issues(field_name: str, values: tuple[str, ...]) -> tuple[str,
         return ("invalid_code", "jacs_subject_code")
     if any((field_name, value) in _ZEROS_LOST for value in values):
         return ("invalid_code", "leading_zeros_lost")
+    if any((field_name, value) in _CASE_ONLY for value in values):
+        return ("invalid_code", "code_case")
     return ("invalid_code",)
 
 

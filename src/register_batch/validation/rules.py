@@ -1299,6 +1299,108 @@ def codes_kept_their_leading_zeros(
     return [(label, value, message)]
 
 
+# The withdrawal's code-list issues (nested.py): Register takes its trigger, future interest and reasons only as its
+# lists write them too (register-api.md §3.9, inclusion in each list).
+_WITHDRAWAL_CODE_ISSUES = (
+    "withdrawal_trigger_invalid",
+    "withdrawal_future_interest_invalid",
+    "withdrawal_reasons_invalid",
+)
+_FUTURE_INTEREST = "withdrawal_future_interest"
+# A spreadsheet's or an SRS's Y and N (review168 F5): unambiguous among yes, no and unknown only, so named for this
+# field alone.
+_YES_NO = {"y": "yes", "n": "no"}
+
+
+def _withdrawal_codes(reference: ReferenceData, label: str) -> tuple[str, ...]:
+    """The codes Register takes for a withdrawal field (its reasons: those of either trigger)."""
+    if label == "withdrawal_trigger":
+        return reference.withdrawal_triggers
+    if label == _FUTURE_INTEREST:
+        return reference.withdrawal_future_interest
+    return tuple(sorted({r for reasons in reference.withdrawal_reasons.values() for r in reasons}))
+
+
+def _codes_by_case(reference: ReferenceData, label: str) -> dict[str, tuple[str, ...]]:
+    """A field's codes by their lower-case form (`gb` -> `GB`), or {} for a field of no code list; made on the first
+    issue that asks, kept on `reference`."""
+    if label.startswith(_DEGREE_LABEL):
+        child = label.rpartition(".")[2]
+        key: str | None = DEGREE_CODE_FIELDS.get(child)
+    elif label.startswith("withdrawal_"):
+        key = label
+    else:
+        key = _TRAINEE_LISTS.get(label)
+    if key is None:
+        return {}
+
+    def by_case() -> dict[str, tuple[str, ...]]:
+        codes = _withdrawal_codes(reference, key) if key.startswith("withdrawal_") else reference.codes(key)
+        found: dict[str, list[str]] = {}
+        for code in sorted(codes):
+            found.setdefault(code.lower(), []).append(code)
+        return {lowered: tuple(same) for lowered, same in found.items()}
+
+    return reference.derived(("codes_by_case", key), by_case)
+
+
+@rule(
+    "code_case",
+    fields=(
+        *_TRAINEE_LISTS,
+        *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
+        "withdrawal_trigger",
+        _FUTURE_INTEREST,
+        "withdrawal_reasons",
+    ),
+    message="<field>: '<value>' is not a code, but '<code>' is (Register's codes are case-sensitive) / "
+    "withdrawal_future_interest: 'Y' is not a code, but 'yes' is (Register's codes are written in full, and are "
+    "case-sensitive)",
+    source="hesa-formats.md §2.1 and §3.3 (find_by_hesa_code: an exact, case-sensitive match; `gb` is not `GB`), "
+    "§5 item 26; register-api.md §5.1, §3.9 (trigger, future_interest and reasons: inclusion in their lists)",
+    fix="Write the code as Register's list has it (`register-batch reference show FIELD`; a withdrawal's trigger is "
+    "provider or trainee, its future interest yes, no or unknown): correct the SRS, or, for a trainee's or a "
+    "degree's code, translate the value under `codes:` in a --mapping file (a withdrawal's values are not "
+    "translated). register-batch does not change the case itself.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=(*_CODE_LIST_ISSUES, *_WITHDRAWAL_CODE_ISSUES),
+)
+def codes_are_written_in_their_case(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside Register's error for a code it does not know (whose words only say it is not in the list, and whose
+    examples may stop before it): a value that differs from a code of the field's list only in letter case (`gb` for
+    GB, `Trainee` for trainee), or Y or N for a withdrawal's future interest, is named with the code. Register's
+    lookups are exact (hesa-formats.md §3.3), so its error stands. A follow-up rule: it costs a clean record
+    nothing, and it changes no value."""
+    value, label = issue.value, issue.field
+    if not isinstance(value, str) or label is None or value.lower() == value.upper():  # no letters: no case
+        return None
+    by_case = _codes_by_case(facts.reference, label)
+    if not by_case:
+        return None
+    if label == "withdrawal_reasons":  # the reasons refused, joined with ; (nested.py)
+        said = [_case_message(label, reason, by_case) for reason in value.split(";")]
+        return [(label, value, message) for message in said if message] or None
+    message = _case_message(label, value, by_case)
+    if message is None and label == _FUTURE_INTEREST and (meant := _YES_NO.get(value.lower())) in by_case:
+        message = (
+            f"{label}: '{value}' is not a code, but '{meant}' is (Register's codes are written in full, and are "
+            "case-sensitive)"
+        )
+    return None if message is None else [(label, value, message)]
+
+
+def _case_message(label: str, value: str, by_case: dict[str, tuple[str, ...]]) -> str | None:
+    """code_case's words for `value` where a code of the list differs from it in letter case only."""
+    same = [code for code in by_case.get(value.lower(), ()) if code != value]
+    if not same:
+        return None
+    codes = " or ".join(f"'{code}'" for code in same)
+    return f"{label}: '{value}' is not a code, but {codes} is (Register's codes are case-sensitive)"
+
+
 # R14 compares the trainee's Disability records, and Register has one for each of nine disabilities only
 # (Diversities::SEED_DISABILITIES, Blind to Other): "No known disability" (95) and "Not provided" (98, 99) find none
 # and are dropped before the check (has_diversity_attributes.rb `.compact`, trainee_attributes.rb `next if blank?`).
@@ -1396,7 +1498,9 @@ def _dates_read(facts: Facts) -> zip[tuple[str, date | None]]:
     fields=_DATE_FIELDS,
     message="<field> is invalid",
     source="register-api.md §3.4 (Date.iso8601: valid_date_string?)",
-    fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
+    fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers. While the start "
+    "date (trainee_start_date, else itt_start_date) is not one, the funding and initiative checks, which turn on its "
+    "academic cycle, wait for it to be mended.",
 )
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A date Ruby's `Date.iso8601` cannot read (2000-02-30, 13/08/1978): Facts holds each as Register reads it."""
@@ -1422,7 +1526,8 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
     fix="Write dates as YYYY-MM-DD (1995-05-05, not 19950505, 1995-125, 1995-W18-5 or 95-05-05): export the column "
     "as text from the SRS, or format it as yyyy-mm-dd before saving the CSV. Check the day shown is the one meant: a "
     "spreadsheet's serial number such as 36086 is a day of 2036 to Register. register-batch does not rewrite the "
-    "date itself.",
+    "date itself. While the start date (trainee_start_date, else itt_start_date) is not YYYY-MM-DD, the funding and "
+    "initiative checks, which turn on its academic cycle, wait for it to be mended.",
     api=False,
 )
 def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -2157,6 +2262,37 @@ def once_the_route_is_a_code(
     return checked
 
 
+# The findings that turn on the trainee's start cycle (register-api.md §3.3 "Start cycle", R10-R13, §3.5): the funding
+# table's (R10, R11 and its fund-code exception), the initiatives' (R12, R13), and register-batch's own note that a
+# cycle's table is not bundled. The cycle is trainee_start_date's, else itt_start_date's (Facts.of). Written otherwise
+# than YYYY-MM-DD, that date is a day Register reads another way (an Excel serial, 46273, is 2046-09-30 to it) or none
+# (01/09/2026: the cycle is then now + 1 month's), and these findings name a cycle the user never typed ("not available
+# in academic cycle '2046 to 2047'"; review168 F7), while the date's own error (invalid_date or date_not_yyyy_mm_dd,
+# both errors, so the record is refused already) says what to mend. Validate leaves them out until the date is
+# YYYY-MM-DD, as it does the route's (WAIT_FOR_A_ROUTE_CODE); the emulator, which answers as Register does, does not.
+# Register's own date errors (itt_start_date_too_far, itt_end_date_before_start, ...) are kept: they are about the
+# date itself.
+WAIT_FOR_THE_START_DATE = frozenset(
+    {
+        "funding_rules_not_bundled",
+        "fund_code_not_valid",
+        "funding_method_not_eligible",
+        "funding_method_not_available",
+        "initiative_not_available",
+        "additional_initiative_not_available",
+    }
+)
+
+
+def start_cycle_misread(data: dict[str, Any]) -> bool:
+    """Whether the date the start cycle is taken from (trainee_start_date, else itt_start_date: Facts.of) is given and
+    not written YYYY-MM-DD (WAIT_FOR_THE_START_DATE). Asked only of a record one of those rules has a finding on."""
+    value = data.get("trainee_start_date")
+    if value is None:
+        value = data.get("itt_start_date")
+    return value is not None and parse_date(value) is None
+
+
 def _funding_cycle_known(facts: Facts) -> bool:
     return facts.start_cycle in facts.reference.funding.rules
 
@@ -2167,7 +2303,8 @@ def _funding_cycle_known(facts: Facts) -> bool:
     message="funding rules for academic cycle '<YYYY to YYYY>' are not bundled: fund_code and funding_method "
     "were not checked against Register's funding table",
     source="register-api.md §3.5.3 (the 2025/26 and 2026/27 tables are bundled, and 2027/28's, which has no rows: "
-    "funding.yml)",
+    "funding.yml); left out while the start date (trainee_start_date, else itt_start_date) is not YYYY-MM-DD: its "
+    "cycle is then not the one typed",
     fix="For a past cycle (2024 to 2025 and earlier), nothing to fix in the data: Register checks these against its "
     "own table. For a cycle after 2027 to 2028, Register may not have funding rules yet: until it does, it has no "
     "funded route there and refuses fund_code 7 ('fund_code is not valid for this trainee'), so send such trainees "
@@ -2201,7 +2338,8 @@ def funding_rules_are_bundled_for_the_cycle(data: dict[str, Any], facts: Facts) 
     fields=("fund_code", "training_route", "course_age_range"),
     message="fund_code is not valid for this trainee",
     source="register-api.md §3.3 R10 (rules/fund_code.rb), §3.5.3; validate leaves it out while training_route is no "
-    "route code, as its advice would be wrong (the route's own error says so)",
+    "route code, as its advice would be wrong (the route's own error says so), and while the start date "
+    "(trainee_start_date, else itt_start_date) is not YYYY-MM-DD, as its cycle is then not the one typed",
     fix="Fund code 7 (eligible) is only for routes with funding in the trainee's start cycle; otherwise use 2.",
 )
 def fund_code_7_has_funding_for_route(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -2220,7 +2358,9 @@ def fund_code_7_has_funding_for_route(data: dict[str, Any], facts: Facts) -> lis
     "funding_method_not_eligible",
     fields=("funding_method", "fund_code"),
     message="funding_method '<type>' is not allowed when fund_code is '<fc>' and course_subject_1 is '<subject>'",
-    source="register-api.md §3.3 R11, §3.5.2 (:not_eligible_fund_code, FundCodeException)",
+    source="register-api.md §3.3 R11, §3.5.2 (:not_eligible_fund_code, FundCodeException, which turns on the cycle); "
+    "validate leaves it out while the start date (trainee_start_date, else itt_start_date) is not YYYY-MM-DD, as its "
+    "cycle is then not the one typed",
     fix="A bursary, scholarship or grant needs fund code 7; use funding_method 6 when the trainee is not eligible.",
 )
 def funding_method_needs_eligible_fund_code(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -2247,7 +2387,8 @@ def funding_method_needs_eligible_fund_code(data: dict[str, Any], facts: Facts) 
     message="funding_method '<type>' is not allowed when training_route is '<route>' and course_subject_1 is "
     "'<subject>' in academic cycle '<YYYY to YYYY>'",
     source="register-api.md §3.3 R11, §3.5.2-§3.5.4 (:ineligible); validate leaves it out while training_route is no "
-    "route code, as its advice would be wrong (the route's own error says so)",
+    "route code, as its advice would be wrong (the route's own error says so), and while the start date "
+    "(trainee_start_date, else itt_start_date) is not YYYY-MM-DD, as its cycle is then not the one typed",
     fix="That route and subject have no such funding in the start cycle: use funding_method 6 or check the subject.",
 )
 def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -2322,7 +2463,8 @@ def _initiative_finding(
     "initiative_not_available",
     fields=("training_initiative",),
     message="training_initiative '<name>' is not available in academic cycle '<YYYY to YYYY>'",
-    source="register-api.md §3.3 R12, §3.5.5",
+    source="register-api.md §3.3 R12, §3.5.5; validate leaves it out while the start date (trainee_start_date, else "
+    "itt_start_date) is not YYYY-MM-DD, as its cycle is then not the one typed",
     fix="That initiative does not run in the trainee's start cycle: leave it blank or correct the start date.",
 )
 def training_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
@@ -2337,7 +2479,8 @@ def training_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) 
     "additional_initiative_not_available",
     fields=("additional_training_initiative",),
     message="additional_training_initiative '<name>' is not available in academic cycle '<YYYY to YYYY>'",
-    source="register-api.md §3.3 R13, §3.5.5",
+    source="register-api.md §3.3 R13, §3.5.5; validate leaves it out while the start date (trainee_start_date, else "
+    "itt_start_date) is not YYYY-MM-DD, as its cycle is then not the one typed",
     fix="That initiative does not run in the trainee's start cycle: leave it blank.",
 )
 def additional_initiative_runs_in_start_cycle(data: dict[str, Any], facts: Facts) -> list[Finding] | None:

@@ -331,6 +331,9 @@ class Validator:
         )
         self._withdrawal_checks = calls(self._withdrawal)
         self._deferral_checks = calls(self._deferral)
+        # The cycle's findings left out while the start date is not YYYY-MM-DD (rules.WAIT_FOR_THE_START_DATE); none
+        # for the emulator, which answers as Register does.
+        self._waiting_for_the_start_date = frozenset() if api_only else rules.WAIT_FOR_THE_START_DATE
         self._follow_ups: tuple[tuple[Any, str, Severity, frozenset[str]], ...] = tuple(
             (entry.check, entry.code, entry.severity, entry.follows)
             for entry in follow_ups()
@@ -355,6 +358,8 @@ class Validator:
         for check, code, severity in self._trainee_checks:
             findings = check(data, facts)
             if findings:
+                if code in self._waiting_for_the_start_date and rules.start_cycle_misread(data):
+                    continue  # asked only of a finding: a clean record pays nothing for it
                 for field, value, message, *item in findings:
                     if field not in reported or _reported_beside_the_mapping(record, code, field):
                         if read_as and field in read_as and value == data.get(field):
