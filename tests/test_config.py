@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
-from register_batch.config import load_settings, parse_rate
+from register_batch.config import UKPRN_OF, load_settings, parse_rate
 from register_batch.errors import ConfigError
 
 
@@ -794,7 +794,7 @@ def test_an_empty_ukprn_option_is_refused_not_taken_over_the_ukprn_set_elsewhere
         result = CliRunner().invoke(cli, [*command, "--ukprn", blank])
         assert result.exit_code == 2, result.output
         assert result.output.splitlines() == [
-            "register-batch: error: ukprn is empty: give the UKPRN of the provider the token is for (8 digits "
+            f"register-batch: error: ukprn is empty: give the UKPRN of {UKPRN_OF[command[0]]} (8 digits "
             "starting with 1), or leave the option out for the one set elsewhere ($REGISTER_BATCH_UKPRN, then the "
             "settings file) (set by --ukprn)"
         ], command

@@ -246,7 +246,7 @@ def validate(
     from register_batch.validation.parallel import worth_parallel
 
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version", "mappings")
+    settings.check("ukprn", "api_version", "mappings", command="validate")
     folder = _report_dir(settings, report_dir, "validate")
     if jobs is None:  # the library's choice, made before the bars start (their drawing thread is not counted anyway)
         jobs = 2 if worth_parallel(list(inputs)) else 1
@@ -296,7 +296,9 @@ def validate(
 @as_of_option
 @click.option("--skip-invalid", is_flag=True, help="Leave out records that have errors (they are still reported).")
 @convert_ukprn_option
-@click.option("--report-dir", type=FolderPath(), help="Also write the validation reports here.")
+@click.option(
+    "--report-dir", type=FolderPath(left_out="to write no reports"), help="Also write the validation reports here."
+)
 @pass_state
 def convert(
     state: State,
@@ -323,7 +325,7 @@ def convert(
 
     check_output_ending(output, to)
     settings = state.settings(mappings=list(mappings), api_version=api_version, ukprn=ukprn)
-    settings.check("ukprn", "api_version", "mappings")
+    settings.check("ukprn", "api_version", "mappings", command="convert")
     check_not_in_state_dir(output, settings.state_dir)  # as export's: it could replace the sync ledger
     with state.progress() as progress:
         result = convert_files(

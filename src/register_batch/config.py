@@ -54,6 +54,14 @@ DEFAULTS: dict[str, Any] = {
     "ukprn": None,
 }
 KNOWN_KEYS = set(DEFAULTS)
+# What the UKPRN is to each command that takes --ukprn, as its help and the refusal of an empty one say it: validate
+# and convert send nothing and take no token (review170 F2: an empty one was told to name the token's provider).
+UKPRN_OF = {
+    "sync": "the provider the token sends for",
+    "export": "the provider the token is for",
+    "validate": "the provider whose records you check",
+    "convert": "the provider the converted records are for",
+}
 
 
 @dataclass
@@ -75,11 +83,12 @@ class Settings:
     # Where each of `mappings` was named, as a refusal says it: the settings file, or --mapping (review156 F5).
     mapping_sources: tuple[str, ...] = ()
 
-    def problems(self, *keys: str) -> dict[str, str]:
+    def problems(self, *keys: str, command: str = "sync") -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
 
         `keys`: only these settings (default: all). Each check imports what it needs when it runs, so that
-        `validate` checking its `ukprn` does not load the HTTP client.
+        `validate` checking its `ukprn` does not load the HTTP client. `command`: the one they are checked for, whose
+        refusals say what the setting is to it (UKPRN_OF).
         """
         from register_batch.errors import RegisterBatchError
 
@@ -90,9 +99,8 @@ class Settings:
                 # `--target "$TARGET"` or REGISTER_API_URL=$TARGET with the variable unset: a nightly job synced into
                 # the embedded emulator on its own machine and exited 0.
                 raise ConfigError(
-                    "target is empty: name the service (sandbox, production or its URL), or leave it out (unset it) "
-                    "for the one set elsewhere ($REGISTER_API_URL, then the settings file), or else the embedded "
-                    "emulator"
+                    f"target is empty: name the service (sandbox, production or its URL), or "
+                    f"{self._set_elsewhere('target')}, or else the embedded emulator"
                 )
             return self.target and resolve_target(self.target)
 
@@ -103,8 +111,8 @@ class Settings:
                 # `--ukprn "$UKPRN"` with the variable unset: it switched off the settings' `ukprn`, the guard that
                 # holds back another provider's records, and a trainee went into the wrong account (review111 F2).
                 raise ConfigError(
-                    "ukprn is empty: give the UKPRN of the provider the token is for (8 digits starting with 1), or "
-                    "leave the option out for the one set elsewhere ($REGISTER_BATCH_UKPRN, then the settings file)"
+                    f"ukprn is empty: give the UKPRN of {UKPRN_OF.get(command, UKPRN_OF['sync'])} (8 digits starting "
+                    f"with 1), or {self._set_elsewhere('ukprn')}"
                 )
             return checked_ukprn(self.ukprn)
 
@@ -132,6 +140,15 @@ class Settings:
                 found["token"] = token
         return found
 
+    def _set_elsewhere(self, key: str) -> str:
+        """How the refusal of an empty setting says where else it may come from, by where the empty one was given:
+        below the command line, its variable, then the settings file; below the variable, the settings file
+        (review170 F1: an empty REGISTER_API_URL was told to fall back to $REGISTER_API_URL)."""
+        variable = f"${ENVIRONMENT[key]}"
+        if self.set_by(key) == variable:
+            return f"unset {variable} for the settings file's {key}"
+        return f"leave the option out for the one set elsewhere ({variable}, then the settings file)"
+
     def _mapping_problem(self) -> str | None:
         """The first mapping file that cannot be read, and where it was named: the loader's refusal said only the
         file's name, which the user of a settings file (or of another folder's, with --config) never typed."""
@@ -158,10 +175,10 @@ class Settings:
         source = self.set_by(key)
         return source if source.startswith(("--", "$")) else f"{key} in {source}"
 
-    def check(self, *keys: str) -> None:
+    def check(self, *keys: str, command: str = "sync") -> None:
         """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`, `mappings`: a file that cannot
-        be read, `token`: one with no target) before anything runs, naming where it came from (exit 2)."""
-        for problem in self.problems(*keys).values():
+        be read, `token`: one with no target) before `command` runs, naming where it came from (exit 2)."""
+        for problem in self.problems(*keys, command=command).values():
             raise ConfigError(problem)
 
     def as_dict(self) -> dict[str, Any]:

@@ -2119,7 +2119,7 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
 
 # report.json's `sync`, as docs/dry-run.md lists it.
 SYNC_KEYS = (
-    *("target", "dry_run", "interrupted", "stopped", "state_dir", "actions", "outcomes", "written", "joined"),
+    *("target", "dry_run", "interrupted", "stopped", "status", "state_dir", "actions", "outcomes", "written", "joined"),
     *("warnings", "requests"),
     *("not_in_extract", "unanswered_elsewhere", "waiting", "estimate", "run_id", "previous_run"),
 )

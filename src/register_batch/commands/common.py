@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from register_batch.config import Settings, load_settings
+from register_batch.config import UKPRN_OF, Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
 from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
 from register_batch.fs import (
@@ -97,14 +97,19 @@ def check_output_ending(
 
 class FolderPath(UserPath):
     """--state-dir, --report-dir: a folder. An empty value (`--state-dir "$STATE_DIR"` in a job script whose variable
-    is unset) would be the current folder: a ledger beside the real one, or reports where nobody looks for them."""
+    is unset) would be the current folder: a ledger beside the real one, or reports where nobody looks for them.
 
-    def __init__(self) -> None:
+    `left_out`: what leaving the option out does, as the refusal of an empty one says it: the default folder, or for
+    convert's --report-dir, no reports at all (review170 F3).
+    """
+
+    def __init__(self, left_out: str = "for the default") -> None:
         super().__init__(file_okay=False, path_type=Path)
+        self.left_out = left_out
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail("it is empty: name a folder, or leave the option out for the default", param, ctx)
+            self.fail(f"it is empty: name a folder, or leave the option out {self.left_out}", param, ctx)
         if isinstance(value, str) and (problem := control_characters(value)):
             self.fail(f"it {problem}", param, ctx)
         return super().convert(value, param, ctx)
@@ -512,29 +517,32 @@ as_of_option = as_of_option_saying(
 )
 
 
-def _ukprn_option(what: str) -> Callable[[_Command], _Command]:
-    """--ukprn, as each command uses it: `what` says what the UKPRN is to that command and what it does there."""
+def _ukprn_option(command: str, does: str) -> Callable[[_Command], _Command]:
+    """--ukprn, as each command uses it: what the UKPRN is to that command (UKPRN_OF, as the refusal of an empty one
+    says it too) and what it `does` there."""
     return click.option(
         "--ukprn",
         default=None,
         metavar="UKPRN",
-        help=f"{what} Without it, each record of inputs holding several providers' records is an error "
-        "(several_providers).",
+        help=f"The UKPRN of {UKPRN_OF[command]} (or `ukprn` in register-batch.toml): {does} Without it, each record "
+        "of inputs holding several providers' records is an error (several_providers).",
     )
 
 
 # One help each: validate and convert send nothing and take no token (a token said in theirs puzzled a new user).
 ukprn_option = _ukprn_option(
-    "The UKPRN of the provider the token sends for (or `ukprn` in register-batch.toml): records whose F_UKPRN is "
-    "another provider's are errors, and sync stops if Register lists the token's trainees under another UKPRN."
+    "sync",
+    "records whose F_UKPRN is another provider's are errors, and sync stops if Register lists the token's trainees "
+    "under another UKPRN.",
 )
 validate_ukprn_option = _ukprn_option(
-    "The UKPRN of the provider whose records you check (or `ukprn` in register-batch.toml): records whose F_UKPRN "
-    "is another provider's are errors (other_provider_record), as sync with that --ukprn would hold them back."
+    "validate",
+    "records whose F_UKPRN is another provider's are errors (other_provider_record), as sync with that --ukprn would "
+    "hold them back.",
 )
 convert_ukprn_option = _ukprn_option(
-    "The UKPRN of the provider the converted records are for (or `ukprn` in register-batch.toml): records whose "
-    "F_UKPRN is another provider's are errors (other_provider_record), left out with --skip-invalid."
+    "convert",
+    "records whose F_UKPRN is another provider's are errors (other_provider_record), left out with --skip-invalid.",
 )
 
 

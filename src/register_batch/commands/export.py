@@ -22,7 +22,7 @@ from register_batch.commands.common import (
     timeout_option,
 )
 from register_batch.commands.sync import target_options
-from register_batch.config import parse_rate, token_file_to_use
+from register_batch.config import UKPRN_OF, parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.wording import counted
 
@@ -101,7 +101,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     "--ukprn",
     default=None,
     metavar="UKPRN",
-    help="The UKPRN of the provider the token is for (or `ukprn` in register-batch.toml): the export stops, writing "
+    help=f"The UKPRN of {UKPRN_OF['export']} (or `ukprn` in register-batch.toml): the export stops, writing "
     "nothing, if Register lists the token's trainees under another UKPRN.",
 )
 @api_version_option
@@ -143,7 +143,7 @@ def export(
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
-    settings.check("rate", "target", "ukprn", "api_version", "token")
+    settings.check("rate", "target", "ukprn", "api_version", "token", command="export")
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)

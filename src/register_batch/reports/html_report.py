@@ -327,6 +327,8 @@ _ENV.filters["moment"] = moment
 _PREVIOUS_ENDED = {
     "finished": "and finished",
     "interrupted": "and was interrupted: this run carries on from it",
+    # Went through every record, some of whose writes had no answer (exit 3 too, review169 F1).
+    "unknown outcomes": "and left some records' outcomes unknown: this run looks them up in Register",
     # Stopped by an error (a refused token, a listing not answered), perhaps before it sent anything (review12).
     "stopped": "and stopped before it finished: this run does what it left undone",
     "ended unexpectedly": "and ended unexpectedly, without its report: this run carries on from it",

@@ -998,7 +998,9 @@ class Ledger:
     def run_before(self) -> dict[str, Any] | None:
         """The run before this one (`start_run`), for its report to say which run this follows: id, when it started
         and ended (ISO 8601 in UTC, to the second; ended None for one killed), whether it was a dry run, and how it
-        ended: `finished`, or `interrupted`, `stopped` or `ended unexpectedly` (this run carries on from it)."""
+        ended: `finished`, or `interrupted`, `unknown outcomes` (runner.run_status), `stopped` or `ended unexpectedly`
+        (this run carries on from it). An older version's ledger holds the others only, read as they are (its run that
+        left outcomes unknown is `finished`)."""
         row = self._execute(
             "SELECT id, started_at, finished_at, dry_run, status FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1",
             (self.run_id if self.run_id is not None else 2**62,),

@@ -931,6 +931,19 @@ def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
 
+def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> str:
+    """How a run ended, as its ledger keeps it and report.json says it (`sync.status`, and the next run's
+    `sync.previous_run.status`): `interrupted` (stopped part-way), `unknown outcomes` (it went through every record,
+    but some writes had no answer, or wait for one that had none: the next run looks them up), or `finished`. Exit 3
+    for the first two (docs/exit-codes.md): a run that only left outcomes unknown read as `finished`, so monitoring
+    that reads the reports could not see the night that needed a rerun (review169 F1)."""
+    if interrupted:
+        return "interrupted"
+    if outcomes.get("unknown") or outcomes.get("pending"):
+        return "unknown outcomes"
+    return "finished"
+
+
 @dataclass
 class SyncResult:
     """What `sync_files` did: every record's result in input order, the requests made (`requests`, a dict: `total`,
@@ -1037,7 +1050,7 @@ class SyncResult:
     @property
     def exit_code(self) -> int:
         outcomes = self.outcomes
-        if self.interrupted or outcomes["unknown"] or outcomes["pending"]:
+        if run_status(self.interrupted, outcomes) != "finished":
             return 3
         # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
         # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md). So does one
@@ -3841,14 +3854,18 @@ def _finish(
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
     interrupted = why is not None
+    outcomes = Counter(r.outcome for r in results)
+    status = run_status(interrupted, outcomes)
     summary = {
         "target": options.target_label or options.target,
         "dry_run": options.dry_run,
         "interrupted": interrupted,
         "stopped": why,  # why it stopped part-way: {"by": "signal" | "stop" | "register" | "token", "message": ...}
+        # As the ledger keeps it and the next run's previous_run says it: exit 3 for a run that was not stopped too.
+        "status": status,
         "requests": requests,
         "actions": dict(Counter(r.plan.action for r in results)),
-        "outcomes": dict(Counter(r.outcome for r in results)),
+        "outcomes": dict(outcomes),
         "written": dict(written(results, options.dry_run)),  # as the summary line counts them
         "joined": joined(results),  # the withdrawals and deferrals planned with a create or update, by outcome
         "state_dir": printable(str(options.state_dir)),
@@ -3920,7 +3937,7 @@ def _finish(
     with contextlib.suppress(LedgerUnwritable), ledger.together():  # else named again by the next report
         if not options.dry_run:
             _settle_named(ledger, planned)
-        ledger.finish_run("interrupted" if interrupted else "finished", counts)
+        ledger.finish_run(status, counts)
     synced = SyncResult(report=report, results=results, report_paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
         # The summary line, as a finished run ends with: "N records done" counted the unchanged ones with those written.
