@@ -24,7 +24,7 @@ from register_batch.fs import (
     temporary_space,
 )
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord
+from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord, as_sent
 from register_batch.progress import SILENT, Progress
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
@@ -174,7 +174,10 @@ def source_of(record: TraineeRecord) -> dict[str, Any]:
 
 def jsonl_item(record: TraineeRecord) -> dict[str, Any]:
     """One converted record: where it came from and the v2026.1 request body (plus withdraw/defer bodies)."""
-    item: dict[str, Any] = {"source": source_of(record), "data": record.data}
+    item: dict[str, Any] = {
+        "source": source_of(record),
+        "data": as_sent(record.data),
+    }  # application_id as sync sends it
     if record.withdrawal:
         item["withdrawal"] = record.withdrawal
     if record.deferral:

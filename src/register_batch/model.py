@@ -119,6 +119,24 @@ HELD_WITHDRAWAL = {name: name if name.startswith("withdrawal_") else f"withdrawa
 HELD_DEFERRAL = {name: name for name in DEFERRAL_FIELDS}
 
 
+# An application_id as Rails' only_integer reads one ([0-9] only: Python's \d takes any script's digits).
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def as_sent(data: dict[str, Any]) -> dict[str, Any]:
+    """A trainee request body (`data`, POST or PUT) as it goes to Register: `application_id` a JSON integer, as
+    register-api.md §3.1 and the v2026.1 OpenAPI request say and as Register holds it (application_choice_id, an
+    integer column; review171 F4). Only here, on the way out (the client, convert's json): the record, its plan and
+    the ledger's digests keep the text read, so a trainee a version that sent "56789" created is not changed by the
+    next run, and compare.normal reads both as the same number. Its length (≤ 7) is checked on that text, which is
+    never shorter than the integer's digits: what validate passes, Register does not refuse for length either way.
+    One that is not a whole number (application_id_not_integer, an error: never sent) is left as it is."""
+    value = data.get("application_id")
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+        return {**data, "application_id": int(value)}
+    return data
+
+
 def request_body(trainee: Mapping[str, Any]) -> dict[str, Any]:
     """A Register trainee object (§3.6) as the v2026.1 request body it corresponds to (§3.1): what export writes of
     it, and what sync merges an update into (sync/merged.py)."""

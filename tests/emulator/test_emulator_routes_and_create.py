@@ -176,6 +176,21 @@ def test_create_defaults_and_mapper_rewrites(api):
     assert (data["degrees"][0]["grade"], data["degrees"][0]["institution"]) == ("14", "0149")
 
 
+@pytest.mark.parametrize("sent", [56789, "56789", "0056789"])
+def test_an_application_id_is_taken_as_text_or_as_an_integer_and_held_as_the_integer(api, sent):
+    """Rails' strong params permit either and the attribute keeps an integer (register-api.md §3.1): sync sends the
+    integer the v2026.1 request documents, and a version before it sent the text (review171 F4)."""
+    data = api.post("/trainees", json=trainee_body(application_id=sent)).json()["data"]
+    assert data["application_id"] == 56789
+
+
+@pytest.mark.parametrize("sent", [12345678, "12345678"])
+def test_an_application_id_of_eight_digits_is_too_long_sent_either_way(api, sent):
+    answer = api.post("/trainees", json=trainee_body(application_id=sent))
+    assert answer.status_code == 422, answer.text
+    assert "application_id is too long (maximum is 7 characters)" in answer.json()["errors"]
+
+
 def test_a_new_trainees_placement_postcode_and_an_institutions_degree_country_are_dropped_before_they_are_checked(api):
     """review91: Register's mapper keeps only a nested placement's URN and name (§3.8), and nulls the country of a
     degree with an institution (§3.7), before the trainee is validated: a postcode or country it would refuse

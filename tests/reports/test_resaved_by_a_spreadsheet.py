@@ -2,10 +2,10 @@
 
 Excel re-saving a HESA-named CSV changes every record the same way: ISO dates become 30/09/2000, codes lose their
 leading zeros, 13-digit HUSIDs become 2.50046E+12. Each value gets its own error and hint (spreadsheet_date,
-leading_zeros_lost, hesa_id_not_digits), thousands of rows in all, and most hints fall past report.html's row cap. The
-cause is one: the file should be exported again from the SRS, not corrected row by row. The terminal summary,
-report.html's summary box and report.json (a warning about the whole file, `resaved_by_a_spreadsheet`) say so, when
-most records of a file carry such hints; not for a clean file, nor for a few such records among many.
+leading_zeros_lost, hesa_id_scientific_notation), thousands of rows in all, and most hints fall past report.html's
+row cap. The cause is one: the file should be exported again from the SRS, not corrected row by row. The terminal
+summary, report.html's summary box and report.json (a warning about the whole file, `resaved_by_a_spreadsheet`) say
+so, when most records of a file carry such hints; not for a clean file, nor for a few such records among many.
 """
 
 from __future__ import annotations

@@ -1113,6 +1113,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "withdrawal_trigger_invalid",
         "hesa_id_not_digits",
         "hesa_id_digit_groups",  # test_spreadsheet_values.py
+        "hesa_id_scientific_notation",  # test_spreadsheet_values.py
         "training_partner_ukprn_invalid",
         "control_character",
         "spreadsheet_formula",

@@ -21,8 +21,8 @@ from valid_trainee import VALID, validated, with_changes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SCIENTIFIC = (
-    "hesa_id should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits are lost: "
-    "export the column as text from the SRS"
+    "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
+    "are lost; export the HUSID column as text from the SRS"
 )
 
 
@@ -31,16 +31,56 @@ def issues(data: dict, **kwargs) -> list[tuple[str | None, str | None, str, str,
     return [(i.field, i.value, i.code, i.severity.value, i.message) for i in record.issues]
 
 
-@pytest.mark.parametrize("husid", ["2.50095E+12", "2.51001E+16", "2,50095E+12", "2.5009512E+12", "2.50095e12"])
-def test_a_husid_in_scientific_notation_says_its_digits_are_lost(husid):
-    found = issues(with_changes(hesa_id=husid))
-    assert ("hesa_id", husid, "hesa_id_not_digits", "warning", SCIENTIFIC) in found
-    # Register's own error, word for word, whenever the length is not 13 or 17 (R18)
-    assert [f for f in found if f[2] == "hesa_id_length"] == (
-        []
-        if len(husid) == 13
-        else [("hesa_id", husid, "hesa_id_length", "error", "hesa_id must be 13 or 17 characters")]
-    )
+@pytest.mark.parametrize(
+    "husid",
+    [
+        "2.50095E+12",
+        "2.51001E+16",
+        "2,50095E+12",
+        "2.5009512E+12",  # 13 characters, which Register's length rule (R18) takes
+        "2.50095e12",
+        "2.60121013139E+12",  # 17 characters (review171 F3): Excel's 12 significant digits, R18 takes it too
+    ],
+)
+def test_a_husid_in_scientific_notation_is_an_error_that_says_its_digits_are_lost(husid):
+    """review171 F3: a warning let a 13- or 17-character one through to Register, whose only HUSID rule is the length:
+    sync created the trainee under a HUSID the tool knew was corrupt, which a corrected file no longer matches."""
+    found = [f for f in issues(with_changes(hesa_id=husid)) if f[0] == "hesa_id"]
+    # Register's own error, word for word, whenever the length is not 13 or 17 (R18); then register-batch's own
+    length = [("hesa_id", husid, "hesa_id_length", "error", "hesa_id must be 13 or 17 characters")]
+    assert found == (length if len(husid) not in (13, 17) else []) + [
+        ("hesa_id", husid, "hesa_id_scientific_notation", "error", SCIENTIFIC)
+    ]
+    assert not CATALOGUE["hesa_id_scientific_notation"].api  # register-batch's own error: Register would take it
+    assert validated(with_changes(hesa_id=husid)).has_errors
+
+
+def test_sync_sends_no_trainee_whose_husid_a_spreadsheet_wrote_in_scientific_notation(tmp_path, monkeypatch):
+    """review171 F3: the bundled sample's HESA CSV with one HUSID as Excel writes it with 12 significant digits,
+    2.60184727622E+12 (17 characters): validate exits 1 naming it, and sync (against the embedded emulator) creates
+    every other trainee but not that one, where it created it under the corrupt HUSID before."""
+    import csv
+
+    sample = Path(__file__).parents[2] / "samples" / "extract.csv"
+    rows = list(csv.reader(sample.open(encoding="utf-8-sig", newline="")))
+    column = rows[0].index("F_HUSID")
+    rows[1][column] = f"{int(rows[1][column]):.11E}"
+    assert len(rows[1][column]) == 17
+    damaged = tmp_path / "scientific.csv"
+    with damaged.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["validate", str(damaged), "--as-of", "2026-11-28", "--report-dir", "r"])
+    assert checked.exit_code == 1, checked.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [(i["record"], i["code"], i["severity"]) for i in report["issues"] if i["field"] == "hesa_id"] == [
+        (1, "hesa_id_scientific_notation", "error")
+    ]
+    synced = runner.invoke(cli, ["sync", str(damaged), "--as-of", "2026-11-28"])
+    assert synced.exit_code == 1, synced.output
+    others = len(rows) - 2
+    assert f"{others + 1} records: {others} created; 1 invalid." in synced.output
 
 
 @pytest.mark.parametrize("husid", ["3.10262E+12xx", "O601140088164", "2601-40088164", "E+12"])
@@ -227,7 +267,7 @@ def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
     found = [(i["record"], i["field"], i["code"], i["severity"], i["message"]) for i in issues]
     assert found == [
         (1, "hesa_id", "hesa_id_length", "error", "hesa_id must be 13 or 17 characters"),
-        (1, "hesa_id", "hesa_id_not_digits", "warning", SCIENTIFIC),
+        (1, "hesa_id", "hesa_id_scientific_notation", "error", SCIENTIFIC),
         (1, "date_of_birth", "invalid_date", "error", "date_of_birth is invalid"),
         (
             1,

@@ -69,7 +69,7 @@ from register_batch.arguments import checked_per_page, checked_target, checked_t
 from register_batch.config import one_spelling, without_api_path
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
-from register_batch.model import API_VERSION
+from register_batch.model import API_VERSION, as_sent
 from register_batch.tokens import (
     MASKED_FROM,
     TOKEN_AS_TARGET,
@@ -912,12 +912,13 @@ class RegisterClient:
         return body
 
     def create_trainee(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/trainees", "POST /trainees", body={"data": data}, expect=TRAINEE)["data"]
+        return self._call("POST", "/trainees", "POST /trainees", body={"data": as_sent(data)}, expect=TRAINEE)["data"]
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "PUT /trainees/{trainee_id}"
         written = trainee_written(trainee_id)
-        return self._call("PUT", f"/trainees/{trainee_id}", route, body={"data": data}, expect=written)["data"]
+        body = {"data": as_sent(data)}
+        return self._call("PUT", f"/trainees/{trainee_id}", route, body=body, expect=written)["data"]
 
     def withdraw(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
         route = "POST /trainees/{trainee_id}/withdraw"

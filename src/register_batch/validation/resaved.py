@@ -2,7 +2,7 @@
 
 Excel re-saving an extract changes every record the same way: dates become 30/09/2000, codes lose their leading
 zeros, HUSIDs become 2.50046E+12. Each value gets its error and its hint (spreadsheet_date, leading_zeros_lost,
-hesa_id_not_digits), thousands of rows that all have one cause and one fix: export the file again from the SRS, or, for
+hesa_id_scientific_notation), thousands of rows that all have one cause and one fix: export the file again from the SRS, or, for
 Register's CSV template that a person fills in a spreadsheet with no SRS behind it, correct it there in a way the
 spreadsheet keeps (review168 F1). A view of the records' issues, made as the reports receive them
 (ReportBuilder.add_record): no rule counts anything.
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
-from register_batch.validation.rules import DATE_AND_TIME, SCIENTIFIC_NUMBER
+from register_batch.validation.rules import DATE_AND_TIME
 from register_batch.wording import FILLED_IN_A_SPREADSHEET, where_to_correct
 
 RESAVED = "resaved_by_a_spreadsheet"
@@ -40,7 +40,7 @@ describe(
     "changed (dates not YYYY-MM-DD, codes without their leading zeros, HUSIDs as numbers such as 2.50046E+12); "
     + what_to_do(("hesa-csv", FILLED_IN_A_SPREADSHEET)),
     source="hesa-formats.md §1.4 (codes and HUSIDs are text), §5 items 29 and 30 (Excel drops leading zeros and "
-    "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_not_digits, "
+    "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_scientific_notation, "
     "hesa_id_digit_groups",
     fix="From an SRS: export the file again and validate that export before anyone opens it in a spreadsheet: a "
     "CSV the SRS writes in UTF-8 (or its HESA XML, which no spreadsheet changes). Correcting the values row by row "
@@ -59,13 +59,12 @@ _SPREADSHEET_FORMATS = frozenset({"hesa-csv", "register-csv"})
 # changed: two damaged rows among 500 are rows to correct; most of a file is the file.
 AT_LEAST = 10
 
-# The hints that say a spreadsheet changed a value, by what they say it changed (`hesa_id_not_digits` also names
-# typing mistakes: only its scientific-notation form counts; `spreadsheet_date` also names an SRS's DATETIME column,
-# 2026-09-01 00:00:00, which exporting again would not change: not counted).
+# The hints and errors that say a spreadsheet changed a value, by what they say it changed (`spreadsheet_date` also
+# names an SRS's DATETIME column, 2026-09-01 00:00:00, which exporting again would not change: not counted).
 _KINDS = {
     "spreadsheet_date": "dates not YYYY-MM-DD",
     "leading_zeros_lost": "codes without their leading zeros",
-    "hesa_id_not_digits": "HUSIDs as numbers such as 2.50046E+12",
+    "hesa_id_scientific_notation": "HUSIDs as numbers such as 2.50046E+12",
     "hesa_id_digit_groups": "HUSIDs with thousands separators",
 }
 _ORDER = {words: place for place, words in enumerate(dict.fromkeys(_KINDS.values()))}
@@ -75,8 +74,6 @@ def changed_by_a_spreadsheet(issue: Issue) -> str | None:
     """What a spreadsheet changed, in the words of `_KINDS`, when `issue` says it changed a value; else None."""
     kind, value = _KINDS.get(issue.code), issue.value
     if kind is None or not isinstance(value, str):
-        return None
-    if issue.code == "hesa_id_not_digits" and not SCIENTIFIC_NUMBER.fullmatch(value):
         return None
     if issue.code == "spreadsheet_date" and DATE_AND_TIME.fullmatch(value):
         return None

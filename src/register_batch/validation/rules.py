@@ -130,22 +130,41 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 
 
 # A number as a spreadsheet shows it in scientific notation (2.50095E+12, 2,50095E+12 with a decimal comma): six
-# digits of a 13-digit HUSID are kept, the rest are zeros for good (hesa-formats.md §1.4). Public: resaved.py tells a
-# spreadsheet's HUSID from a typing mistake by it, as hesa_id_not_digits' message does.
+# digits of a 13-digit HUSID are kept (twelve with Excel's widest general format, 2.60121013139E+12), the rest are
+# zeros for good (hesa-formats.md §1.4). Public: resaved.py tells a spreadsheet's HUSIDs by hesa_id_scientific_notation.
 SCIENTIFIC_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
+_SCIENTIFIC_HUSID = (
+    "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
+    "are lost; export the HUSID column as text from the SRS"
+)
+
+
+@rule(
+    "hesa_id_scientific_notation",
+    fields=("hesa_id",),
+    message=_SCIENTIFIC_HUSID,
+    source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length: R18, register-api.md §3.3)",
+    fix="A spreadsheet showed the HUSID column as numbers (3.10261E+12) and saved them so: the digits it dropped are "
+    "not in the file. Export HUSIDs as text (13 or 17 digits) and do not save the extract from a spreadsheet; "
+    "register-batch sends none of these records, as Register would store the number as the HUSID.",
+    api=False,
+)
+def hesa_id_is_no_scientific_number(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """An error, not a hint (review171 F3): 2.60121013139E+12 and 2.5009512E+12 have 17 and 13 characters, which R18
+    takes, so sync created the trainee under a HUSID that is not the trainee's, and the corrected file, with the real
+    HUSID, no longer matched it by HUSID. Any length, as hesa_id_digit_groups: the fix is the same."""
+    value = data.get("hesa_id")
+    if value is None or not SCIENTIFIC_NUMBER.fullmatch(value):
+        return None
+    return [("hesa_id", value, _SCIENTIFIC_HUSID)]
 
 
 @rule(
     "hesa_id_not_digits",
     fields=("hesa_id",),
-    message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N) / hesa_id "
-    "should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits are lost: export "
-    "the column as text from the SRS",
+    message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N)",
     source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length)",
-    fix=(
-        "A value like 3.10261E+12 was changed by a spreadsheet: export the HUSID column as text. Any other character "
-        "(a letter O for a zero, a space) is a typing mistake: correct it in the SRS."
-    ),
+    fix="A character other than a digit (a letter O for a zero, a space) is a typing mistake: correct it in the SRS.",
     severity=Severity.WARNING,
     api=False,
 )
@@ -155,17 +174,8 @@ def hesa_id_is_all_digits(data: dict[str, Any], facts: Facts) -> list[Finding] |
         return None
     if SPREADSHEET_ERROR.fullmatch(value):  # #N/A: spreadsheet_error or spreadsheet_error_hint says what it is
         return None
-    if _DIGIT_GROUPS.fullmatch(value):  # hesa_id_digit_groups says what happened, as an error
-        return None
-    if SCIENTIFIC_NUMBER.fullmatch(value):  # review53 F8: what to do, not only what is wrong
-        return [
-            (
-                "hesa_id",
-                value,
-                "hesa_id should be 13 or 17 digits; a spreadsheet turned this HUSID into a number and its last digits "
-                "are lost: export the column as text from the SRS",
-            )
-        ]
+    if _DIGIT_GROUPS.fullmatch(value) or SCIENTIFIC_NUMBER.fullmatch(value):
+        return None  # a spreadsheet's number: hesa_id_digit_groups or hesa_id_scientific_notation says so, as an error
     return [
         ("hesa_id", value, f"hesa_id should be 13 or 17 digits; this value has other characters{_first_other(value)}")
     ]
