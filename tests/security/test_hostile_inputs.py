@@ -645,7 +645,7 @@ def test_utf16_without_a_byte_order_mark_is_named_whatever_format_is_given(tmp_p
     said = (
         "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
         if "csv" in fmt
-        else 'UTF-16 XML: write the extract as UTF-8 (encoding="UTF-8")'  # XML, whatever --format says (review171 F5)
+        else 'UTF-16 XML: write the extract as UTF-8 (encoding="UTF-8")'  # the content is XML (review171 F5)
     )
     assert result.exit_code == 2 and result.stderr.strip().splitlines() == [f"register-batch: error: {path}: {said}"]
 
