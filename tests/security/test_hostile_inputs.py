@@ -642,10 +642,12 @@ def test_utf16_without_a_byte_order_mark_is_named_whatever_format_is_given(tmp_p
     text = "provider_trainee_id,first_names\n1,Ann\n" if "csv" in fmt else "<ITTRecord><Student/></ITTRecord>"
     path.write_bytes(text.encode("utf-16-le"))
     result = CliRunner().invoke(cli, ["validate", str(path), "--format", fmt, "--report-dir", str(tmp_path / "r")])
-    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
-        f"register-batch: error: {path}: UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the "
-        "XML as UTF-8)"
-    ]
+    said = (
+        "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+        if "csv" in fmt
+        else 'UTF-16 XML: write the extract as UTF-8 (encoding="UTF-8")'  # the content is XML (review171 F5)
+    )
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [f"register-batch: error: {path}: {said}"]
 
 
 @pytest.mark.parametrize("fmt", ["auto", "register-csv", "hesa-csv", "hesa-xml"])

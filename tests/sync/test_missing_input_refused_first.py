@@ -14,7 +14,7 @@ import pytest
 from cli_runs import run_cli
 from emulated import OWN_COLUMNS
 from register_batch.emulator.server import start_emulator
-from register_batch.readers.detect import JSON_GIVEN, SAVE_AS_CSV, UTF16, UTF32
+from register_batch.readers.detect import JSON_GIVEN, SAVE_AS_CSV, UTF16, UTF16_XML, UTF32
 
 TOKEN = "missing-input-token"
 # The start of an Excel 97-2003 workbook (an OLE2 compound file's header).
@@ -60,7 +60,7 @@ def _left(tmp_path: Path) -> list[str]:
         ("u16nobom.csv", f"u16nobom.csv: {UTF16}"),
         ("u32.csv", f"u32.csv: {UTF32}"),
         ("u16.csv.gz", f"u16.csv.gz: {UTF16}"),
-        ("second.zip", f"second.zip:b.xml: {UTF16}"),  # each member looked at, not the first alone
+        ("second.zip", f"second.zip:b.xml: {UTF16_XML}"),  # each member looked at, not the first alone
         ("twobom.csv", f"twobom.csv, line 1: {TWO_BOMS}"),
         # review160 F1: what reading refuses from the same first bytes as it tells their format: Excel's "CSV UTF-8"
         # of an empty sheet (a byte-order mark alone), whitespace alone, a blank first line, NULs, JSON

@@ -38,13 +38,14 @@ def mappings_check(
 ) -> None:
     """Check that every code the mapping files translate to exists in the reference data.
 
-    With INPUT files, also name every tag or column the field maps read that no record in them has, and
-    list the codes they contain that neither Register's lists nor any mapping cover. Exits 1 when a problem
+    With INPUT files, also name every tag or column the field maps read that no record in them has, every
+    HESA tag they misspell, and list the codes they contain that neither Register's lists nor any mapping
+    cover. Exits 1 when a problem
     is found, 0 otherwise.
     """
     result_on_stdout()
     from register_batch.mapping import load_mapping
-    from register_batch.mapping.check import FirstSeen, check_mappings, uncovered_codes, unseen_sources
+    from register_batch.mapping.check import FirstSeen, MisspeltTag, check_mappings, uncovered_codes, unseen_sources
     from register_batch.reference import load_reference
 
     settings = state.settings(mappings=list(mappings), api_version=api_version)
@@ -64,8 +65,13 @@ def mappings_check(
     sources_seen: dict[str, int] = {}
     first_seen: dict[tuple[str, str], FirstSeen] = {}
     misspelt: dict[tuple[str, str], str] = {}
-    uncovered = uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt) if inputs else {}
+    tags: dict[tuple[str, str], MisspeltTag] = {}
+    uncovered = (
+        uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt, tags) if inputs else {}
+    )
     unseen = unseen_sources(config, sources_seen, misspelt) if inputs else []
+    for tag in tags.values():  # a HESA tag the extract misspells: "did you mean <F_NATION>?" (review171 F1)
+        echo(f"error: {tag.first.place(True)}: misspelt_tag: {tag.message} ({counted(tag.records, 'record')})")
     for found in unseen:
         named = found.named
         written = " or ".join(named.names)
@@ -93,6 +99,6 @@ def mappings_check(
                 echo(f"  {field}: '{code}' x{count}, first at {first.place(with_input)}{said}")
         else:
             echo("Every code in the input is in Register's lists or translated by a mapping.")
-    if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen:
+    if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen and not tags:
         echo("No problems found.")
-    sys.exit(1 if errors or uncovered or unseen else 0)
+    sys.exit(1 if errors or uncovered or unseen or tags else 0)

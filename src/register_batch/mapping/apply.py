@@ -477,6 +477,7 @@ class SourceWatch:
 
 
 MISSPELT = "mapped_source_misspelt"
+MISSPELT_TAG = "misspelt_tag"  # a HESA tag the field map reads, misspelt in an extract (Mapper._misspelt_sources)
 MISSING = "mapped_source_missing"  # a named source no record of an input has (SourceWatch.unseen; the runner says it)
 # How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling:
 # difflib's ratio, case aside (LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, WITHDRAWAL_DATE for
@@ -509,11 +510,11 @@ def near_miss(name: str, candidates: Iterable[str], letters: int = FEW_LETTERS) 
 
 
 @lru_cache(maxsize=1024)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
-def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> str | None:
-    """The tag of `unread` (read by nothing) that looks like a misspelling of one of `names`, if any."""
+def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> tuple[str, str] | None:
+    """(the one of `names`, the tag of `unread`, read by nothing, that looks like its misspelling), if any."""
     for name in names:
         if (found := near_miss(name, unread)) is not None:
-            return found
+            return name, found
     return None
 
 
@@ -531,9 +532,30 @@ def _unread(names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[st
     )
 
 
+@lru_cache(maxsize=256)  # as _unread: a file's records repeat a few sets of tags, so one entry serves most of them
+def _strangers(
+    names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[str], known: frozenset[str]
+) -> tuple[str, ...]:
+    """The `names` (a record's tags) that nothing reads (`reads`, with `ignored`) and its family does not know
+    (`known`: a HESA tag of any collection, `known_tags`): those that may be a HESA tag misspelt. Not a flat column of
+    a group's tag (F_DEGEST_1, F_DEGSTDT_1: Mapper._group_rows), nor a further number of a tag read numbered
+    (F_DISABLE10: HESA has nine), which are no misspelling of another. A numbered tag's stem is one (<F_DEGSBJ> for
+    F_DEGSBJ1, as a CSV refuses that column), unless known (C21053's F_DISABLE). Most records have none, and are
+    looked at no further (Mapper._misspelt_sources)."""
+    return tuple(
+        name
+        for name in names
+        if name not in reads
+        and name not in known
+        and not ((match := _FLAT_GROUP.match(name)) and (match["tag"] in grouped or match["tag"] in known))
+        and not (name[-1:].isdigit() and _numbered_in(name.rstrip("0123456789"), reads))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Spelling:
-    """A user's named source, as a record is looked at for a tag nothing reads that is its misspelling."""
+    """A source a field map reads a field from (a user's named one, or the bundled map's), as a record is looked at
+    for a tag that is its misspelling."""
 
     named: NamedSource
     names: frozenset[str]
@@ -543,6 +565,9 @@ class _Spelling:
     # The names that may be misspelt: not those its family knows (a HESA tag, in `known_tags` or the bundled map's),
     # which are spelt right by definition; `mappings check` warns only of the others too (near_hesa_tags).
     unknown: tuple[str, ...]
+    # The names its family knows (HESA's tags): an extract's tag that nothing reads nor knows is their misspelling
+    # (misspelt_tag), in HESA XML, which ignores a tag it does not know (a CSV refuses such a column).
+    known: tuple[str, ...]
 
 
 def _issue_field(named: NamedSource) -> str:
@@ -558,6 +583,52 @@ def _issue_field(named: NamedSource) -> str:
 
 
 _TRAINEE_LEVEL = ""  # a source of the record itself, not of a group (trainee, withdrawal, deferral, provider)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spellings:
+    """A field map's sources as Mapper._misspelt_sources looks at them, derived once per field map."""
+
+    users: tuple[_Spelling, ...]  # a user's sources with a name no HESA tag (mapped_source_misspelt)
+    # (where, the sources with a known name read there): _TRAINEE_LEVEL, then the groups' element names (misspelt_tag)
+    tags: tuple[tuple[str, tuple[_Spelling, ...]], ...]
+    reads: frozenset[str]  # the names the field map reads or ignores (`ignored`)
+    grouped: frozenset[str]  # the names it reads a degree's or a placement's field from, which a CSV numbers
+    known: frozenset[str]  # the names its family knows (FieldMap.known) and those it reads: no misspelling
+
+
+_BUNDLED_SECTIONS = ("trainee", "withdrawal", "deferral", "provider")
+
+
+def _bundled_sources(fmap: FieldMap) -> list[NamedSource]:
+    """Each field a field map reads from a source, as the NamedSource a user's file naming it would be (its key), for
+    the fields no user's file names: the bundled map's, whose HESA tags an extract may misspell (misspelt_tag)."""
+    where = f"fields.{fmap.family}"
+    bundled = f"mappings/fields/{fmap.family}.yaml"
+    tables: list[tuple[str, dict[str, tuple[str, ...]], str | None]] = [
+        (f"{where}.{section}", getattr(fmap, section), None) for section in _BUNDLED_SECTIONS
+    ]
+    tables += [
+        (f"{where}.degrees.fields", fmap.degree_fields, "degrees"),
+        (f"{where}.placements.fields", fmap.placement_fields, "placements"),
+    ]
+    return [
+        NamedSource(bundled, fmap.family, f"{path}.{field}", sources, group)
+        for path, table, group in tables
+        for field, sources in table.items()
+        if sources
+    ]
+
+
+def _rows_at(raw: RawRecord, where: str | None) -> list[tuple[dict[str, str | None], int | None]]:
+    """The rows a source read `where` (_Spelling.where) is looked for in, with each one's line (None: the record's):
+    the record's own fields, or its rows of that group (none where it has none, or the group is read from columns)."""
+    if where == _TRAINEE_LEVEL:
+        return [(raw.fields, None)]
+    if where is None or not (group_rows := raw.groups.get(where)):
+        return []
+    lines = (raw.group_lines or {}).get(where) or []
+    return [(row, lines[n] if n < len(lines) else None) for n, row in enumerate(group_rows)]
 
 
 def _group_of(named: NamedSource, groups: dict[str, str | None]) -> str | None:
@@ -669,7 +740,7 @@ class Mapper:
         ] = {}
         # The columns only an older layout reads a moved field from, per field map (_older_only).
         self._older_columns: dict[int, tuple[FieldMap, frozenset[str]]] = {}
-        self._spellings: dict[int, tuple[FieldMap, tuple[_Spelling, ...], frozenset[str], frozenset[str]]] = {}
+        self._spellings: dict[int, tuple[FieldMap, _Spellings]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
         try:
@@ -733,15 +804,18 @@ class Mapper:
                         field=name,
                     )
 
-    def _spelling(self, fmap: FieldMap) -> tuple[tuple[_Spelling, ...], frozenset[str], frozenset[str]]:
-        """The users' named sources of the field map's family, the names it reads or ignores (`ignored`), and those
-        it reads a degree's or a placement's field from, which a CSV numbers (F_DEGEST_1)."""
+    def _spelling(self, fmap: FieldMap) -> _Spellings:
+        """The sources of the field map's fields as they are looked at for a misspelling (_Spellings): a user's named
+        ones, and the bundled map's of the fields no user's file names."""
         found = self._spellings.get(id(fmap))
         if found is None or found[0] is not fmap:
             groups = {"degrees": fmap.degree_group, "placements": fmap.placement_group}
             bundled = self.config.bundled_fields.get(fmap.family)
             known = bundled.known if bundled is not None else frozenset()
-            spellings = tuple(
+            users = [named for named in self.config.named_sources if named.family == fmap.family]
+            named_keys = {named.key for named in users}
+            sources = users + [named for named in _bundled_sources(fmap) if named.key not in named_keys]
+            spellings = [
                 _Spelling(
                     named,
                     frozenset(named.names),
@@ -749,14 +823,27 @@ class Mapper:
                     _trainee_field(named),
                     _issue_field(named),
                     tuple(name for name in named.names if name not in known),
+                    tuple(name for name in named.names if name in known),
                 )
-                for named in self.config.named_sources
-                if named.family == fmap.family
-            )
+                for named in sources
+            ]
+            levels: dict[str, list[_Spelling]] = {}
+            for spelling in spellings:
+                if spelling.known and spelling.where is not None:
+                    levels.setdefault(spelling.where, []).append(spelling)
             reads = frozenset({*self._reads(fmap), *fmap.ignored})
             grouped = _source_names(fmap.degree_fields) | _source_names(fmap.placement_fields)
-            found = self._spellings[id(fmap)] = (fmap, spellings, reads, grouped)
-        return found[1], found[2], found[3]
+            found = self._spellings[id(fmap)] = (
+                fmap,
+                _Spellings(
+                    tuple(spelling for spelling in spellings if spelling.unknown),
+                    tuple((where, tuple(level)) for where, level in levels.items()),
+                    reads,
+                    grouped,
+                    fmap.known | reads,
+                ),
+            )
+        return found[1]
 
     def _misspelt_sources(
         self,
@@ -766,50 +853,97 @@ class Mapper:
         fmap: FieldMap,
         overrides: dict[str, tuple[str, ...]] | None,
     ) -> None:
-        """An error where the record lacks a source a user's field map reads and has, with a value, a tag or column
-        nothing reads that looks like its misspelling (LEAVE_DATE for the map's LEAVING_DATE): the field would be
-        blank, the withdrawal not sent, without a word (review161 F1). A source no record has is no mistake by itself
-        (a nightly extract may have no leaver): the near miss beside it is what tells one. A CSV refuses a column
-        nothing reads (readers.csv), unless it is one of its family's known ones (F_ITTKEY, once a map reads
-        provider_trainee_id from F_ITTKY); HESA XML ignores a tag it does not know.
+        """An error where the record lacks a source the field map reads and has, with a value, a tag or column
+        nothing reads that looks like its misspelling: the field would be blank (an optional one sent as absent, a
+        leaver's withdrawal not sent) without a word. A source no record has is no mistake by itself (a nightly
+        extract may have no leaver): the near miss beside it is what tells one. An error, not a warning: the record
+        would be sent without a value the extract holds for it.
 
-        A source that is itself one of its family's known names (the bundled field map's sources and `known_tags`,
-        as `mappings check` judges them) is spelt right, and is not looked at: a record without it has no value
-        there, as a missing element means (review165 F1: F_DEGEST, absent from a non-UK degree, is no misspelling
-        of the F_DEGSTDT beside it). A known tag nothing reads is still the near miss of a source that is none
-        (F_ITTKEY for F_ITTKY)."""
-        spellings, reads, grouped = self._spelling(fmap)
+        Which of the two is misspelt decides the error. A user's source that is none of its family's known names
+        (the bundled field map's sources and `known_tags`, as `mappings check` judges them) may be the mapping file's
+        misspelling (LEAVE_DATE for the map's LEAVING_DATE: mapped_source_misspelt, review161 F1); a known tag
+        nothing reads is still the near miss of such a source (F_ITTKEY for F_ITTKY). A known source (a HESA tag:
+        the bundled map's, or a user's naming one) is spelt right, and the extract's tag is the misspelling
+        (<F_NATON> for F_NATION: misspelt_tag, review171 F1), looked for in HESA XML only, as a CSV refuses a column
+        nothing reads (readers.csv) unless it is a known one; and only among tags no collection of HESA's knows
+        (review165 F1: F_DEGEST, absent from a non-UK degree, is no misspelling of the F_DEGSTDT beside it).
+
+        Most records hold no tag nobody knows: one look at their tags (_strangers, remembered per set of tags) is
+        all they cost."""
+        spellings = self._spelling(fmap)
+        said: set[int] = set()  # one error a source: a record's degrees all lack it alike
+        if spellings.users:
+            self._misspelt_users(record, raw, fmt, fmap, overrides, spellings, said)
+        if fmt != "hesa-xml":
+            return
+        reads, grouped, known = spellings.reads, spellings.grouped, spellings.known
+        for where, level in spellings.tags:
+            rows = (raw.fields,) if where == _TRAINEE_LEVEL else raw.groups.get(where) or ()
+            for number, row in enumerate(rows):
+                if not (strangers := _strangers(tuple(row), reads, grouped, known)):
+                    continue  # the cheap look most records end with: no tag nobody knows
+                valued = tuple(name for name in strangers if row[name] is not None)
+                for spelling in level if valued else ():
+                    if id(spelling) in said or not spelling.names.isdisjoint(row):
+                        continue
+                    if overrides and spelling.trainee_field in overrides:
+                        continue  # the record's layout reads the field from its own sources (C22053's start dates)
+                    if (pair := _misspelling(spelling.known, valued)) is None:
+                        continue
+                    near, present = pair
+                    said.add(id(spelling))
+                    if where == _TRAINEE_LEVEL:
+                        holder, line = "record", None  # the record's
+                    else:  # a degree's or a placement's, where the reader kept it (RawRecord.group_lines)
+                        lines = (raw.group_lines or {}).get(where) or []
+                        holder, line = f"<{where}>", lines[number] if number < len(lines) else None
+                    record.issue(
+                        MISSPELT_TAG,
+                        f"<{present}> is not a HESA tag; did you mean <{near}>, which this {holder} lacks? Nothing "
+                        f"reads <{present}>, so {spelling.field} is blank until the extract spells it <{near}> (or a "
+                        f"mapping file lists {present} under `fields: {fmap.family}: ignored:` if it is a tag of the "
+                        "SRS's own)",
+                        field=spelling.field,
+                        value=present,  # the tag's name, not its value
+                        line=line,
+                    )
+
+    def _misspelt_users(
+        self,
+        record: TraineeRecord,
+        raw: RawRecord,
+        fmt: str,
+        fmap: FieldMap,
+        overrides: dict[str, tuple[str, ...]] | None,
+        spellings: _Spellings,
+        said: set[int],
+    ) -> None:
+        """mapped_source_misspelt (_misspelt_sources): a user's source that is no known name, lacking from a record
+        that holds a tag or column nothing reads a few letters from it."""
         unread: dict[int, tuple[str, ...]] = {}  # by id of the row: its tags with a value that nothing reads
 
         def unread_in(row: dict[str, str | None]) -> tuple[str, ...]:
             found = unread.get(id(row))
             if found is None:
                 found = unread[id(row)] = tuple(
-                    name for name in _unread(tuple(row), reads, grouped) if row[name] is not None
+                    name for name in _unread(tuple(row), spellings.reads, spellings.grouped) if row[name] is not None
                 )
             return found
 
-        for spelling in spellings:
-            if not spelling.unknown:
-                continue  # every name it is read from is a known one, spelt right
-            if spelling.where == _TRAINEE_LEVEL:
-                if overrides and spelling.trainee_field in overrides:
-                    continue  # the record's layout reads the field from its own sources (C21053's itt_end_date)
-                rows: list[tuple[dict[str, str | None], int | None]] = [(raw.fields, None)]
-            elif spelling.where is not None and (group_rows := raw.groups.get(spelling.where)):
-                lines = (raw.group_lines or {}).get(spelling.where) or []
-                rows = [(row, lines[n] if n < len(lines) else None) for n, row in enumerate(group_rows)]
-            else:
-                continue
-            for row, line in rows:
+        for spelling in spellings.users:
+            if spelling.where == _TRAINEE_LEVEL and overrides and spelling.trainee_field in overrides:
+                continue  # the record's layout reads the field from its own sources (C21053's itt_end_date)
+            for row, line in _rows_at(raw, spelling.where):
                 if not spelling.names.isdisjoint(row):
                     continue
                 candidates = unread_in(row)
-                if not candidates or (present := _misspelling(spelling.unknown, candidates)) is None:
+                if not candidates or (pair := _misspelling(spelling.unknown, candidates)) is None:
                     continue
+                present = pair[1]
                 named = spelling.named
                 written = " or ".join(named.names)
                 kind = "tag" if fmt == "hesa-xml" else "column"
+                said.add(id(spelling))
                 record.issue(
                     MISSPELT,
                     f"{named.place} reads {spelling.field} from {written}, which this record lacks, but it has "
@@ -1025,7 +1159,7 @@ class Mapper:
                 elif _numbered_in(name, reads):  # <DISABILITY><F_DISABLE>: a group of the numbered tags' values
                     numbered = f"{problem}, as the Student's own <{name}1>, <{name}2>, …"
                     record.issue("malformed_record", numbered, field=name)
-        if self.config.named_sources and not shifted:
+        if (self.config.named_sources or fmt == "hesa-xml") and not shifted:
             self._misspelt_sources(record, raw, fmt, fmap, overrides)
         if shifted:
             # A row whose cells do not line up with the header (cut in two by a line break, extra commas: the reader

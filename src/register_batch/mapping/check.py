@@ -13,6 +13,7 @@ from register_batch.mapping.apply import (
     COUNTRY_NOT_NATIONALITY,
     KOSOVO_NATIONALITY,
     MISSPELT,
+    MISSPELT_TAG,
     Mapper,
     SourceWatch,
     UnseenSource,
@@ -342,6 +343,16 @@ class FirstSeen:
         return ", ".join(parts)
 
 
+@dataclass
+class MisspeltTag:
+    """A HESA tag an input misspells (misspelt_tag), for `mappings check INPUT`: where it is first found, the
+    record's error there ("did you mean <F_NATION>?"), and how many records hold it."""
+
+    first: FirstSeen
+    message: str
+    records: int = 1
+
+
 def uncovered_codes(
     inputs: list[str] | tuple[str, ...],
     fmt: str,
@@ -350,6 +361,7 @@ def uncovered_codes(
     sources_seen: dict[str, int] | None = None,
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
     misspelt: dict[tuple[str, str], str] | None = None,
+    misspelt_tags: dict[tuple[str, str], MisspeltTag] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
     mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
@@ -360,6 +372,8 @@ def uncovered_codes(
     SourceWatch bits, for unseen_sources). With `first_seen`, where each pair is first found. With `misspelt`, the
     tag or column nothing reads that the mapper took for the misspelling of a source a record lacks (its
     mapped_source_misspelt error), by (family, the issue's field), first found: for unseen_sources' "did you mean".
+    With `misspelt_tags`, the HESA tags the inputs misspell (their misspelt_tag errors), by (the tag written, the
+    issue's field).
     """
     mapper = Mapper(config, reference)
     watch = SourceWatch(config)
@@ -375,6 +389,15 @@ def uncovered_codes(
                 for issue in record.issues:
                     if issue.code == MISSPELT and issue.field is not None and issue.value is not None:
                         misspelt.setdefault((family, issue.field), issue.value)
+            if misspelt_tags is not None:
+                for issue in record.issues:
+                    if issue.code == MISSPELT_TAG and issue.field is not None and issue.value is not None:
+                        key = (issue.value, issue.field)
+                        if (said := misspelt_tags.get(key)) is not None:
+                            said.records += 1
+                        else:
+                            place = FirstSeen(raw.source.input, raw.source.record, issue.line)
+                            misspelt_tags[key] = MisspeltTag(place, issue.message)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             # (field, label as validate names it, code, line): a degree's code, its degree's line, as validate's

@@ -51,6 +51,8 @@ def check_not_foreign(head: bytes, name: str) -> None:
 
 
 UTF16 = "UTF-16 text (Excel's 'Unicode Text'): save it again as 'CSV UTF-8' (or the XML as UTF-8)"
+# An XML extract in UTF-16 (an XmlWriter set to Unicode) is no spreadsheet's: said in XML's words (review171 F5).
+UTF16_XML = 'UTF-16 XML: write the extract as UTF-8 (encoding="UTF-8")'
 UTF32 = "UTF-32 text: save it again as 'CSV UTF-8' (or the XML as UTF-8)"
 # UTF-32's byte-order marks; the little-endian one starts as UTF-16's does (FF FE), so it is looked for first.
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
@@ -86,7 +88,22 @@ def check_not_utf16(head: bytes, name: str) -> None:
     if head.startswith(_UTF32_BOMS) or _utf32_without_bom(head):
         raise UnusableInput(name, UTF32)  # before UTF-16: read as that, it is a NUL after every letter too
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
-        raise UnusableInput(name, UTF16)
+        raise UnusableInput(name, UTF16_XML if _utf16_xml(head) else UTF16)
+
+
+def _utf16_xml(head: bytes) -> bool:
+    """Whether UTF-16 text is XML: it starts, after any byte-order mark (and white space), with `<`."""
+    for bom, encoding in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            candidates = [(head[2:66], encoding)]
+            break
+    else:  # no byte-order mark: the side the NULs are on says which (_utf16_without_bom)
+        candidates = [(head[:64], "utf-16-le"), (head[:64], "utf-16-be")]
+    for sample, encoding in candidates:
+        text = sample[: len(sample) - len(sample) % 2].decode(encoding, errors="replace")
+        if text.lstrip(" \t\r\n").startswith("<"):
+            return True
+    return False
 
 
 def check_text_start(head: bytes, name: str) -> None:

@@ -34,7 +34,7 @@ from register_batch.fs import (
     private_files_together,
     same_folder,
 )
-from register_batch.mapping.apply import MISSING, MISSPELT
+from register_batch.mapping.apply import MISSING, MISSPELT, MISSPELT_TAG
 from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, issue_values
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -83,6 +83,9 @@ def issue_row(issue: Issue, source: str | None = None) -> dict[str, Any]:
         "message": issue.message,
         "source": source,
     }
+
+
+_MISSPELLINGS = frozenset({MISSPELT, MISSPELT_TAG})  # the issues ReportBuilder.causes says beside the summary
 
 
 class Rows(Sequence[dict[str, Any]]):
@@ -489,8 +492,9 @@ class ReportBuilder:
         from register_batch.validation.resaved import ResavedWatch
 
         self._resaved = ResavedWatch()  # a file a spreadsheet re-saved: said once about the file (review151 F9)
-        # input -> (field, the tag nothing reads) -> records given mapped_source_misspelt for it (review161 F1)
-        self._misspelt: dict[str, Counter[tuple[str | None, str | None] | None]] = {}  # None: the records
+        # (input, code) -> (field, the tag nothing reads) -> records given mapped_source_misspelt (review161 F1) or
+        # misspelt_tag (review171 F1) for it
+        self._misspelt: dict[tuple[str, str], Counter[tuple[str | None, str | None] | None]] = {}  # None: the records
 
     def _count(self, issue: Issue) -> None:
         if issue.severity is Severity.ERROR:
@@ -511,11 +515,11 @@ class ReportBuilder:
             spool.add(self._key, issue)
         if record.issues:
             self._resaved.add(record)
-            misspelt = [(issue.field, issue.value) for issue in record.issues if issue.code == MISSPELT]
-            if misspelt:
-                tally = self._misspelt.setdefault(record.source.input, Counter())
+            misspelt = [issue for issue in record.issues if issue.code in _MISSPELLINGS]
+            for code in dict.fromkeys(issue.code for issue in misspelt):
+                tally = self._misspelt.setdefault((record.source.input, code), Counter())
                 tally[None] += 1
-                tally.update(dict.fromkeys(misspelt, 1))
+                tally.update(dict.fromkeys(((i.field, i.value) for i in misspelt if i.code == code), 1))
         self._key += 1
 
     def add_file_issues(self, issues: Iterable[Issue]) -> None:
@@ -562,17 +566,27 @@ class ReportBuilder:
 
         found = [(issue.input, issue.message) for issue in self.file_issues(RESAVED)]
         formats = {info.path: info.format for info in self.inputs}
-        for name, pairs in self._misspelt.items():
+        for (name, code), pairs in self._misspelt.items():
             records = pairs[None]
             tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)
             kind = "tags" if formats.get(name) == "hesa-xml" else "columns"
+            blank = "its fields are blank, and it is" if records == 1 else "their fields are blank, and they are"
+            if code == MISSPELT_TAG:  # the extract's misspelling of a HESA tag (review171 F1)
+                found.append(
+                    (
+                        name,
+                        f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags that are not HESA's "
+                        f"but a few letters from a HESA tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
+                        f"{blank} invalid, until the extract spells them as HESA does (misspelt_tag)",
+                    )
+                )
+                continue
             found.append(
                 (
                     name,
                     f"{counted(records, 'record')} {'has' if records == 1 else 'have'} {kind} nothing reads that look "
-                    f"like misspellings of sources the field map names ({tags}): "
-                    f"{'its fields are blank, and it is' if records == 1 else 'their fields are blank, and they are'}"
-                    " invalid, until the mapping file names them as the extract does (mapped_source_misspelt)",
+                    f"like misspellings of sources the field map names ({tags}): {blank} invalid, until the mapping "
+                    "file names them as the extract does (mapped_source_misspelt)",
                 )
             )
         missing: dict[str, list[Issue]] = {}

@@ -147,6 +147,21 @@ describe(
     "`fields: <family>: ignored:` if it holds something else. The record is not sent until then.",
 )
 describe(
+    "misspelt_tag",
+    scope="mapping",
+    fields=("*",),
+    message="<tag> is not a HESA tag; did you mean <HESA tag>, which this record (or this <group>) lacks? Nothing "
+    "reads <tag>, so <field> is blank until the extract spells it <HESA tag> (or a mapping file lists <tag> under "
+    "`fields: hesa: ignored:` if it is a tag of the SRS's own), each tag in angle brackets as XML writes it",
+    source="hesa-formats.md §1.3 (HESA's tags; HESA XML ignores tags it does not know, so a misspelt one's value would "
+    "be left out without a word, while a HESA-named CSV refuses the same misspelt column); only for a record that "
+    "lacks the HESA tag and holds the other, with a value, a few letters from it, and is no tag of any collection "
+    "HESA's",
+    fix="Correct the tag's name in the SRS's extract (`register-batch mappings check INPUT` lists every one), or, if "
+    "it is a tag of the SRS's own holding something else, list it under `fields: hesa: ignored:` in a mapping file. "
+    "The record is not sent until then: it would be sent without the value (an optional field as absent).",
+)
+describe(
     "same_content",
     scope="file",
     fields=(),
