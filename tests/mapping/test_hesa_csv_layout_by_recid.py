@@ -1,11 +1,11 @@
-"""A HESA-named CSV's layout (collection) is told by F_RECID, else by the columns that have a value, the newest layout's
-where the header has them and the row fills no older start-date column; not by the older layouts' columns the header
-has (hesa-formats.md §5 item 8: "from the tags present (and F_RECID)"; review117 F7, review121 F5, review131 F1).
+"""A HESA record's layout (collection) is told by the start-date columns (tags) that have a value, then by F_RECID, then
+by the older layouts' own columns with a value, else it is the newest layout; not by columns the header has, empty
+(hesa-formats.md §5 item 8: "from the tags present (and F_RECID)"; review117 F7, review121 F5, review131 F1), and
+the same in HESA XML (review171 F2: tests/mapping/test_layout_same_in_xml_and_csv.py).
 
 Every row of a CSV has every column of its header: an SRS export template that kept a C21053 column (F_TREFNO, NULL in
 every row) made each C22053 record C21053, and a blank F_EXPECTEDENDDATE was filled from F_ENDDATE, the leaving date.
-HESA XML keeps the tags present: there a tag's presence says which collection wrote it (Register's own fixtures have
-F_RECID 16053 in every layout).
+Register's own fixtures have F_RECID 16053 in every layout.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ def test_f_recid_names_the_layout_of_its_collection(recid, layout):
 
 
 def test_f_recid_wins_over_the_columns_when_they_disagree():
-    """The SRS says which collection the row is of; a value in another collection's column is not read by it."""
+    """The SRS says which older collection the row is of; a value in another collection's column is not read by it,
+    and a warning says so (review171 F2)."""
     record = mapped({**C22053_LEAVER, "F_TREFNO": "12345"})
     assert record.vintage == "C22053" and "itt_end_date" not in record.data
+    assert [issue.code for issue in record.issues if issue.code == "layout_conflict"] == ["layout_conflict"]
 
 
 def test_a_c21053_row_by_its_f_recid_reads_its_end_date_from_f_enddate():
@@ -111,8 +113,11 @@ def test_without_f_recid_a_row_filling_an_older_start_date_column_and_none_of_th
     assert record.vintage == "C23053" and record.data["itt_start_date"] == "2026-09-02"
 
 
-def test_hesa_xml_still_tells_the_layout_from_the_tags_present():
-    record = mapped({**C22053_LEAVER, "F_RECID": "16053"}, "hesa-xml")
-    assert record.vintage == "C21053"
-    record = mapped({**C22053_LEAVER, "F_RECID": "22053"}, "hesa-xml")
-    assert record.vintage == "C21053"  # <F_TREFNO>NULL</F_TREFNO>: HESA writes every tag of its collection
+@pytest.mark.parametrize("recid", ["16053", "22053", None])
+def test_hesa_xml_tells_the_layout_as_the_csv_does(recid):
+    """review171 F2: XML counted <F_TREFNO>NULL</F_TREFNO> as a C21053 tag and never read F_RECID, so this C22053
+    leaver was read as C21053 there (its leaving date taken for its end date, then refused) and as C22053 from a CSV."""
+    xml = mapped({**C22053_LEAVER, "F_RECID": recid}, "hesa-xml")
+    csv = mapped({**C22053_LEAVER, "F_RECID": recid})
+    assert xml.vintage == csv.vintage == "C22053"
+    assert xml.data == csv.data and "itt_end_date" not in xml.data

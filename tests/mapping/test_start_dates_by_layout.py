@@ -66,11 +66,20 @@ def test_validate_of_the_reviews_c23053_record_with_only_comdate_says_the_start_
     c23053_made_valid, tmp_path
 ):
     """The review's c23com.xml: the C23053 sample made valid, F_ITTSTARTDATE NULL, F_COMDATE 2026-10-15. Before: valid,
-    and sent with an ITT start date of 2026-10-15."""
+    and sent with an ITT start date of 2026-10-15. Its F_TRAINEESTARTDATE makes it C23053, and a warning says that
+    F_COMDATE is not read (review171 F2)."""
     xml = c23053_made_valid(
         "c23com.xml",
         {"<F_ITTSTARTDATE>2023-01-01<": "<F_COMDATE>2026-10-15</F_COMDATE><F_ITTSTARTDATE>NULL<"},
     )
     validate_files([xml], as_of=AS_OF, report_dir=tmp_path / "r")
     issues = json.loads((tmp_path / "r" / "report.json").read_text())["issues"]
-    assert [(i["field"], i["code"], i["severity"]) for i in issues] == [("itt_start_date", "required", "error")]
+    assert [(i["field"], i["code"], i["severity"]) for i in issues] == [
+        ("itt_start_date", "layout_conflict", "warning"),
+        ("itt_start_date", "required", "error"),
+    ]
+    assert issues[0]["message"] == (
+        "read by the C23053 layout, as it fills F_TRAINEESTARTDATE, though it fills F_COMDATE too, the C22053 layout's "
+        "start date: F_COMDATE 2026-10-15 is not read as itt_start_date or trainee_start_date (itt_start_date is blank "
+        "(F_ITTSTARTDATE: no value), trainee_start_date is F_TRAINEESTARTDATE's 2026-09-01)"
+    )

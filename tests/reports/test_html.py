@@ -1543,14 +1543,18 @@ def test_an_issue_names_only_the_tags_of_the_layouts_its_input_was_read_with(tmp
     """Beside a field, report.html named the tags of every layout the field can be read from: a C23053 (or C24053)
     extract without a start date was told `F_ITTSTARTDATE, F_ITTCOMDATE or F_COMDATE`, tags its collection does not
     have. An input whose records were all read with known layouts is told their tags only; one that mixes layouts
-    is told those of each."""
+    is told those of each.
+
+    The C22053 Student without a start date says its layout by its F_RECID, as a C22053 extract's does (the sample's
+    is 16053, no collection): its NULL tags say nothing, as an SRS template's kept columns say nothing (review171
+    F2), and without a start date nor F_RECID it would be read, and named, as a C23053 one."""
     samples = Path(__file__).parents[1] / "fixtures" / "hesa_samples"
     current = _students(samples / "itt_record_C23053.xml").replace(
         "<F_ITTSTARTDATE>2023-01-01</F_ITTSTARTDATE>", "<F_ITTSTARTDATE>NULL</F_ITTSTARTDATE>"
     )
     older = re.sub(
         r"<F_COMDATE>[^<]*</F_COMDATE>", "<F_COMDATE>NULL</F_COMDATE>", _students(samples / "itt_record_C22053.xml")
-    )
+    ).replace("<F_RECID>16053</F_RECID>", "<F_RECID>22053</F_RECID>")
     assert "<F_ITTCOMDATE>NULL</F_ITTCOMDATE>" in older and "<F_ITTSTARTDATE>NULL" in current
     files = {"c23053.xml": [current], "c22053.xml": [older], "both.xml": [current, older]}
     for name, students in files.items():

@@ -204,6 +204,170 @@ def _leaving_date_as_end_date(record: TraineeRecord, fields: dict[str, str | Non
     )
 
 
+# A record's layout: the field map's vintage and the sources it reads trainee fields from instead of the map's own.
+_Layout = tuple[str, dict[str, tuple[str, ...]]]
+RECID = "F_RECID"  # the collection a HESA record says it is of (hesa-formats.md §1.1)
+LAYOUT_CONFLICT = "layout_conflict"
+_RECIDS_KEPT = 64  # F_RECID values remembered per field map: a file has one or two, but the values are the input's
+_UNSEEN: Any = ("", {})  # an F_RECID value not remembered yet (_Layouts.told)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layouts:
+    """A field map's layouts as the per-record decision wants them (_choose_layout).
+
+    `newest`: the first vintage (C23053, C24053's too); `starts`: its start-date tags (F_ITTSTARTDATE,
+    F_TRAINEESTARTDATE), which the older layouts read from `older_starts` (F_ITTCOMDATE, F_COMDATE) instead;
+    `older`: the other vintages in the field map's order, each with the tags that tell it (`any_of`); `apart`: those
+    told by tags other than the older start dates (C21053's F_DISABLE, F_TREFNO, F_SPLENGTH, F_UNITLGTH: tags no
+    later collection has), which tell them even without a start date (C22053's other tags, F_DISABLE1,
+    F_EXPECTEDENDDATE, F_RSNEND, are C23053's too or kept by its templates: review121 F5); `named`: the vintages
+    named for a collection, by number, for F_RECID; `dated`: the fields some layout reads from sources of its own,
+    which a warning names."""
+
+    newest: _Layout
+    starts: tuple[str, ...]
+    older_starts: tuple[str, ...]
+    older: tuple[tuple[_Layout, tuple[str, ...]], ...]
+    apart: tuple[tuple[_Layout, tuple[str, ...]], ...]
+    named: tuple[tuple[int, _Layout], ...]
+    dated: tuple[str, ...]
+    told: dict[str, _Layout | None]  # F_RECID values seen, with the layout each says (named_by)
+
+    @classmethod
+    def of(cls, fmap: FieldMap) -> _Layouts:
+        (name, any_of, _own), *rest = fmap.vintages
+        newest = set(any_of)
+        # The fields the newest layout reads from tags of its own and an older one from others: the start dates.
+        elsewhere = {field for _name, _any_of, table in rest for field in table}
+        moved = {
+            field for field, sources in fmap.trainee.items() if field in elsewhere and newest.intersection(sources)
+        }
+        read = {source for sources in fmap.trainee.values() for source in sources}
+        # In the field map's order, not the set's: the tags are named in messages.
+        starts = [tag for field, sources in fmap.trainee.items() if field in moved for tag in sources if tag in newest]
+        older_starts = [
+            tag
+            for _name, _any_of, table in rest
+            for field, sources in table.items()
+            if field in moved
+            for tag in sources
+            if tag not in read
+        ]
+        # Each layout one tuple, whichever way it is found: the decision compares them by identity.
+        layout = {n: (n, table) for n, _a, table in fmap.vintages}
+        older = tuple((layout[n], tuple(a)) for n, a, _table in rest)
+        numbered = ((_COLLECTION.fullmatch(n), found) for n, found in layout.items())
+        return cls(
+            newest=layout[name],
+            starts=tuple(dict.fromkeys(starts)),
+            older_starts=tuple(dict.fromkeys(older_starts)),
+            older=older,
+            apart=tuple(entry for entry in older if not set(entry[1]).intersection(older_starts)),
+            named=tuple(sorted(((int(m.group(1)), layout) for m, layout in numbered if m), key=lambda e: e[0])),
+            dated=tuple(dict.fromkeys(field for _n, _a, table in fmap.vintages for field in table)),
+            told={},
+        )
+
+    def named_by(self, recid: str) -> _Layout | None:
+        """The layout of the collection F_RECID names (`22053`, or `C22053`): the vintage of that name, or of the
+        latest collection before it (C24053 has C23053's layout); None where it names no ITT collection (C##053) or
+        one older than every layout (16053, the value Register's own samples carry whatever their layout: review121
+        F1)."""
+        try:
+            return self.told[recid]
+        except KeyError:
+            pass
+        match = _COLLECTION.fullmatch(recid.strip())
+        number = int(match.group(1)) if match else -1
+        earlier = [layout for n, layout in self.named if n <= number]
+        found = earlier[-1] if earlier else None
+        if len(self.told) < _RECIDS_KEPT:
+            self.told[recid] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Conflict:
+    """What says another layout than the one a record is read by: `why` the record is read so and `against`, what
+    says the `other` layout (each "recid", "starts", "older" or "apart": F_RECID, the newest layout's start dates,
+    the older layouts' start dates, the tags of a layout `apart`)."""
+
+    why: str
+    other: _Layout
+    against: str
+
+
+def _filled(get: Any, tags: tuple[str, ...]) -> bool:
+    """Whether one of `tags` has a value."""
+    for tag in tags:  # noqa: SIM110 - a loop: any() of a generator costs more, once a record
+        if get(tag) is not None:
+            return True
+    return False
+
+
+def _by_tags(get: Any, candidates: tuple[tuple[_Layout, tuple[str, ...]], ...]) -> _Layout | None:
+    """The first of `candidates` one of whose tags has a value."""
+    for layout, any_of in candidates:
+        for tag in any_of:
+            if get(tag) is not None:
+                return layout
+    return None
+
+
+def _why(reason: str, name: str, fields: dict[str, str | None], layouts: _Layouts, against: bool) -> str:
+    """Why a record is read by the `name` layout, or (`against`) what says it is of that one (_Conflict)."""
+
+    def filled(tags: Iterable[str]) -> str:
+        return " and ".join(tag for tag in tags if fields.get(tag) is not None)
+
+    if reason == "recid":
+        return f"F_RECID {fields[RECID]} says the {name} layout" if against else f"F_RECID is {fields[RECID]}"
+    if reason == "starts":
+        return f"it fills {filled(layouts.starts)}"
+    if reason == "older":
+        if against:
+            return f"it fills {filled(layouts.older_starts)} too, the {name} layout's start date"
+        return f"its start date is in {filled(layouts.older_starts)}, not in {' or '.join(layouts.starts)}"
+    tags = next(any_of for (layout, _own), any_of in layouts.apart if layout == name)
+    return f"it fills {filled(tags)}, the {name} layout's"
+
+
+def _choose_layout(fields: dict[str, str | None], layouts: _Layouts) -> tuple[_Layout, _Conflict | None]:
+    """The layout a HESA record is read by, from the tags it fills and its F_RECID (hesa-formats.md §5 items 8-9),
+    the same in XML and CSV (review171 F2: XML counted a NULL tag and never read F_RECID; CSV let a stale F_RECID
+    outweigh a filled start date); with what says another layout, if anything.
+
+    Only tags with a value count: an SRS template keeps an older collection's tags, empty (review117 F7), and a HESA
+    file has every tag of its collection, NULL for none. The start dates decide first, as they are what the layouts
+    read differently and what Register's cycle for the trainee follows: a record filling F_ITTSTARTDATE or
+    F_TRAINEESTARTDATE is C23053's, whatever its F_RECID (a template updated but its record id not); one filling
+    only F_ITTCOMDATE or F_COMDATE an older collection's, whatever its F_RECID (a C22053 template whose F_RECID was
+    kept current: review121 F2). Register's own import read the tags its code knew, never F_RECID (its samples carry
+    16053 in every layout: §1.1). F_RECID chooses among the older layouts, and where no start date is given; without
+    it, an older layout told by tags of its own other than start dates (C21053's F_DISABLE, F_TREFNO, ...) is chosen
+    by a value in them, and otherwise the newest is (a C23053 record without start dates yet: review121 F5)."""
+    get = fields.get
+    recid = get(RECID)
+    told = None
+    if recid is not None and (told := layouts.told.get(recid, _UNSEEN)) is _UNSEEN:
+        told = layouts.named_by(recid)  # a value not seen before: the ones seen are looked up without a call
+    newest = layouts.newest
+    if _filled(get, layouts.starts):
+        if told is not None and told is not newest:
+            return newest, _Conflict("starts", told, "recid")
+        if _filled(get, layouts.older_starts):
+            return newest, _Conflict("starts", _by_tags(get, layouts.older) or layouts.older[-1][0], "older")
+        return newest, None
+    if (told is None or told is newest) and _filled(get, layouts.older_starts):
+        implied = _by_tags(get, layouts.older) or layouts.older[-1][0]
+        return implied, None if told is None else _Conflict("older", told, "recid")
+    apart = _by_tags(get, layouts.apart)
+    if told is None:
+        return apart or newest, None
+    return told, _Conflict("recid", apart, "apart") if apart is not None and apart is not told else None
+
+
 def _invalid_ukprn(record: TraineeRecord, source: str, value: str) -> None:
     """Say that a record's provider cannot be told: it must not go under anyone's token (hesa-formats.md §5 item 11)."""
     record.issue(
@@ -734,12 +898,8 @@ class Mapper:
         self._states: dict[int, tuple[FieldMap, _StateSources]] = {}
         self._read_names: dict[int, tuple[FieldMap, set[str]]] = {}
         self._conditionals: dict[int, tuple[CodeTranslation, frozenset[str]]] = {}
-        # The vintages named for a HESA collection (C21053, ...), by number, per field map (_collection_layout).
-        self._collections: dict[
-            int, tuple[FieldMap, list[tuple[int, str, tuple[str, ...], dict[str, tuple[str, ...]]]]]
-        ] = {}
-        # The columns only an older layout reads a moved field from, per field map (_older_only).
-        self._older_columns: dict[int, tuple[FieldMap, frozenset[str]]] = {}
+        # The layouts (vintages) as the per-record decision wants them, per field map (_layouts).
+        self._layout_sets: dict[int, tuple[FieldMap, _Layouts | None]] = {}
         self._spellings: dict[int, tuple[FieldMap, _Spellings]] = {}
 
     def translation(self, field_name: str) -> CodeTranslation | None:
@@ -982,95 +1142,56 @@ class Mapper:
         can_say = self._state_sources(self.config.fields[family_of(fmt)]).can_say
         return can_say["withdrawal" in states, "deferral" in states]
 
-    def _layout(
-        self, fields: dict[str, str | None], fmt: str, fmap: FieldMap
-    ) -> tuple[str | None, dict[str, tuple[str, ...]] | None]:
-        """The record's layout (the field map's vintage) and its sources of its own (hesa-formats.md §5 item 8: "from
-        the tags present (and F_RECID)"); (None, None) for the field map's own.
+    def _layouts(self, fmap: FieldMap) -> _Layouts | None:
+        """The field map's layouts as _choose_layout wants them, derived once per field map; None if it has none."""
+        found = self._layout_sets.get(id(fmap))
+        if found is None or found[0] is not fmap:
+            found = self._layout_sets[id(fmap)] = (fmap, _Layouts.of(fmap) if fmap.vintages else None)
+        return found[1]
 
-        HESA XML: the first layout one of whose tags the record has (HESA writes every tag of its collection, NULL
-        for none). A HESA-named CSV has every column of its header in every row, an SRS template's older collection's
-        ones too (review117 F7: an all-NULL F_TREFNO made C22053 records C21053, their leaving date sent as the end
-        date): there F_RECID says the collection where it names one whose columns the header has, and it wins over
-        the columns' values; where the header has the newest layout's (the first's) columns, that one unless the row
-        fills an older layout's start-date column and none of the newest's; else the first layout one of whose columns
-        has a value. An F_RECID older than every
-        layout (Register's samples' 16053) names none, and one newer than the header's columns (a template kept from
-        C22053 whose F_RECID is kept current) is not taken for a layout the row cannot be read by (review121 F1,
-        F2)."""
-        vintages = fmap.vintages
-        keys = fields.keys()
-        if fmt == "hesa-csv":
-            recid = fields.get("F_RECID")
-            if recid is not None and (told := self._collection_layout(fmap, recid)) is not None:
-                name, any_of, found = told
-                if not keys.isdisjoint(any_of):
-                    return name, found
-            if vintages and not keys.isdisjoint(vintages[0][1]):
-                # The header has the newest layout's columns (the field map's first vintage, C23053). A row with a
-                # value in one of them is of it; so is one with no value in an older layout's start-date column
-                # either (no start dates yet), not an older one for a value C23053 rows carry too, F_DISABLE1 or
-                # F_EXPECTEDENDDATE (review121 F5). A row that fills F_ITTCOMDATE or F_COMDATE and none of C23053's
-                # is of an older collection: a template extended with C23053's columns, or a file mixing
-                # collections (review131 F1).
-                newest, any_of, found = vintages[0]
-                if any(fields.get(tag) is not None for tag in any_of) or all(
-                    fields.get(tag) is None for tag in self._older_only(fmap)
-                ):
-                    return newest, found
-                for name, any_of, found in vintages[1:]:  # the values choose among the older (review117 F7)
-                    if any(fields.get(tag) is not None for tag in any_of):
-                        return name, found
-                return vintages[0][0], vintages[0][2]
-            for name, any_of, found in vintages:
-                if any(fields.get(tag) is not None for tag in any_of):
-                    return name, found
-            return None, None
-        for name, any_of, found in vintages:
-            if not keys.isdisjoint(any_of):
-                return name, found
-        return None, None
+    def _layout(self, fields: dict[str, str | None], fmap: FieldMap) -> tuple[_Layout | None, _Conflict | None]:
+        """The record's layout (the field map's vintage), None for the field map's own, and what disagrees with it."""
+        found = self._layout_sets.get(id(fmap))
+        layouts = found[1] if found is not None and found[0] is fmap else self._layouts(fmap)
+        return (None, None) if layouts is None else _choose_layout(fields, layouts)
 
-    def _older_only(self, fmap: FieldMap) -> frozenset[str]:
-        """The columns an older layout reads a field from that the newest layout reads from a column of its own:
-        F_ITTCOMDATE and F_COMDATE, the start dates C23053 moved to F_ITTSTARTDATE and F_TRAINEESTARTDATE. A row
-        fills them only if it is of an older collection (F_DISABLE1, F_EXPECTEDENDDATE, F_RSNEND, F_ENDDATE are
-        C23053's too)."""
-        known = self._older_columns.get(id(fmap))
-        if known is None or known[0] is not fmap:
-            newest = set(fmap.vintages[0][1]) if fmap.vintages else set()
-            moved = {field for field, sources in fmap.trainee.items() if newest.intersection(sources)}
-            read = {source for sources in fmap.trainee.values() for source in sources}
-            columns = {
-                tag for _name, _any_of, found in fmap.vintages[1:] for field in moved for tag in found.get(field, ())
-            }
-            known = self._older_columns[id(fmap)] = (fmap, frozenset(columns - read))
-        return known[1]
-
-    def _collection_layout(
-        self, fmap: FieldMap, recid: str
-    ) -> tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]] | None:
-        """The layout of the collection F_RECID names (`22053`, or `C22053`): the field map's vintage of that name, or
-        of the latest collection before it (C24053 has C23053's layout), as (name, its columns, its sources); None
-        where it names no ITT collection (C##053), one older than every layout (16053, the value Register's samples
-        carry whatever their layout: review121 F1), or the field map names none."""
-        match = _COLLECTION.fullmatch(recid.strip())
-        if match is None:
-            return None
-        named = self._collections.get(id(fmap))
-        if named is None or named[0] is not fmap:
-            layouts = sorted(
-                (int(name[1:]), name, any_of, found)
-                for name, any_of, found in fmap.vintages
-                if _COLLECTION.fullmatch(name)
-            )
-            named = self._collections[id(fmap)] = (fmap, layouts)
-        number = int(match.group(1))
-        earlier = [layout for layout in named[1] if layout[0] <= number]
-        if not earlier:
-            return None
-        _number, name, any_of, found = earlier[-1]
-        return name, any_of, found
+    def _layout_conflict(
+        self, record: TraineeRecord, fields: dict[str, str | None], fmap: FieldMap, plan: _Plan, conflict: _Conflict
+    ) -> None:
+        """Warn that F_RECID or the tags a record fills say another layout than the one it is read by, naming each
+        date tag with a value that the other layout reads and this one does not, and what is read instead
+        (review171 F2: a stale F_RECID beside a filled F_ITTSTARTDATE chose the start date without a word)."""
+        layouts = self._layouts(fmap)
+        assert layouts is not None and record.vintage is not None  # a conflict is found between two layouts
+        other_name, other_overrides = conflict.other
+        other_plan = self._plan(fmap, other_name, other_overrides)
+        other = {name: (source, *rest) for name, source, rest in other_plan.trainee}
+        mine = {name: (source, *rest) for name, source, rest in plan.trainee}
+        unread: dict[str, list[str]] = {}  # tag with a value -> the fields the other layout reads from it
+        for name in layouts.dated:
+            for tag in other.get(name, ()):
+                if tag not in mine.get(name, ()) and fields.get(tag) is not None:
+                    unread.setdefault(tag, []).append(name)
+        said = []
+        for tag, names in unread.items():
+            instead = []
+            for name in names:
+                source = _read_from(plan, name, fields)
+                sources = " or ".join(mine.get(name, ())) or "no tag"
+                instead.append(
+                    f"{name} is {source}'s {fields[source]}" if source else f"{name} is blank ({sources}: no value)"
+                )
+            said.append(f"{tag} {fields[tag]} is not read as {' or '.join(names)} ({', '.join(instead)})")
+        first = next(iter(unread), None)
+        record.issue(
+            LAYOUT_CONFLICT,
+            f"read by the {record.vintage} layout, as {_why(conflict.why, record.vintage, fields, layouts, False)}, "
+            f"though {_why(conflict.against, other_name, fields, layouts, True)}"
+            + (": " + "; ".join(said) if said else ""),
+            field=unread[first][0] if first else None,
+            value=fields[first] if first else fields.get(RECID),
+            severity=Severity.WARNING,
+        )
 
     def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
         """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
@@ -1078,7 +1199,8 @@ class Mapper:
         fmap = self.config.fields[family]
         fields = raw.fields
         keys = fields.keys()
-        vintage, overrides = self._layout(fields, fmt, fmap)
+        layout, conflict = self._layout(fields, fmap)
+        vintage, overrides = layout or (None, None)
         plan = self._plan(fmap, vintage, overrides)
         get = fields.get
         data: dict[str, Any] = {}
@@ -1170,6 +1292,8 @@ class Mapper:
             for degree in data.get("degrees_attributes") or ():
                 _locate(degree)
             return record
+        if conflict is not None:
+            self._layout_conflict(record, fields, fmap, plan, conflict)
         if fields.get("F_RSNEND") not in NOT_LEAVING:
             if record.withdrawal is None:
                 _legacy_withdrawal(record, fields, plan)

@@ -108,6 +108,22 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "layout_conflict",
+    scope="mapping",
+    fields=("itt_start_date", "trainee_start_date", "itt_end_date"),
+    message="read by the <layout> layout, as <it fills F_ITTSTARTDATE | F_RECID is <id> | its start date is in "
+    "F_COMDATE, not in F_ITTSTARTDATE or F_TRAINEESTARTDATE>, though <F_RECID <id> says the <layout> layout | it "
+    "fills F_COMDATE too, the <layout> layout's start date | it fills F_TREFNO, the C21053 layout's>[: <tag> <date> is "
+    "not read as <field> (<field> is <tag>'s <date> | <field> is blank (<tags>: no value))]",
+    source="hesa-formats.md §5 items 8-9 (the layout from the tags present and F_RECID; the dates by layout), §1.1 "
+    "(Register's own samples carry F_RECID 16053 in every layout), §1.6 (what each collection added and removed)",
+    fix="Make the record's F_RECID and the tags it fills agree: the start dates in the tags of the collection it is "
+    "of (F_ITTSTARTDATE and F_TRAINEESTARTDATE from C23053 on, F_ITTCOMDATE or F_COMDATE before), and F_RECID that "
+    "collection's (24053). A template kept from an older collection is the usual cause: update its record id, or "
+    "leave the old collection's tags empty. The record is read as the message says, in XML and CSV alike.",
+    severity=Severity.WARNING,
+)
+describe(
     "legacy_deferral_not_sent",
     scope="mapping",
     fields=("study_mode",),
