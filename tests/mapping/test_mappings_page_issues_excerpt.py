@@ -40,4 +40,4 @@ def test_example_3_issues_excerpt_is_what_validate_writes(tmp_path, monkeypatch)
         if block.startswith(written[0] + "\n")
     ]
     assert len(shown) == 4 and [line for line in shown if line not in written] == []
-    assert {line.split(",")[7] for line in shown[1:]} == {"legacy_code_translated", "untranslatable_code"}
+    assert {line.split(",")[8] for line in shown[1:]} == {"legacy_code_translated", "untranslatable_code"}
