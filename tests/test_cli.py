@@ -100,6 +100,7 @@ def test_validate_with_errors_exits_1_and_reports_each_issue(tmp_path, hesa_samp
         "input",
         "record",
         "line",
+        "row",  # a CSV record's spreadsheet row where it differs from its line (review168 F2): null for XML
         "provider_trainee_id",
         "hesa_id",
         "field",

@@ -32,6 +32,7 @@ FULL_ISSUE = {
     "input": "extract.xml",
     "record": 3,
     "line": 41,
+    "row": 40,
     "provider_trainee_id": "P-1",
     "hesa_id": "2412345678901",
     "field": "degrees_attributes[0].grade",
@@ -57,7 +58,7 @@ def test_make_issue_validates_what_is_not_already_the_fields_type():
     for name in ("input", "code", "message", "provider_trainee_id", "hesa_id", "field", "value"):
         with pytest.raises(ValidationError):
             make_issue(**{**FULL_ISSUE, name: 12})
-    for name in ("record", "line"):
+    for name in ("record", "line", "row"):
         with pytest.raises(ValidationError):
             make_issue(**{**FULL_ISSUE, name: "three"})
 
@@ -77,6 +78,7 @@ def test_issue_values_are_plain_and_make_the_same_issue_again():
         "extract.xml",
         3,
         41,
+        40,
         "P-1",
         "2412345678901",
         "degrees_attributes[0].grade",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import stat
 from datetime import date
 from pathlib import Path
@@ -34,10 +35,16 @@ def values_of(path: Path) -> list[dict[str, str | None]]:
 
 
 def record_issues(report_json: Path) -> list[tuple[object, ...]]:
-    """Each record's issues as the report holds them, without where the record came from (a file, or rows)."""
+    """Each record's issues as the report holds them, without where the record came from (a file, or rows): a
+    duplicate's message names the other record by its line in a file (`line 5 of x.csv`, a header and no cell over
+    several lines: its record number and one), by its number among rows, which have no lines (`record 4 of x.csv`)."""
     found = json.loads(report_json.read_text(encoding="utf-8"))
+
+    def by_number(message: str) -> str:
+        return re.sub(r"\bline (\d+) of ", lambda m: f"record {int(m[1]) - 1} of ", message)
+
     return sorted(
-        (issue["record"], issue["code"], issue["field"], issue["value"], issue["severity"], issue["message"])
+        (issue["record"], issue["code"], issue["field"], issue["value"], issue["severity"], by_number(issue["message"]))
         for issue in found["issues"]
         if issue["record"] is not None
     )

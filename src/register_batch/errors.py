@@ -113,17 +113,19 @@ class UnusableInput(RegisterBatchError):
         line: int | None = None,
         record: int | None = None,
         field: str | None = None,
+        row: int | None = None,
     ):
         self.path = str(path)
         self.problem = problem
         self.line = line
         self.record = record
         self.field = field
+        self.row = row  # a CSV record's spreadsheet row where it differs from `line` (SourceRef.row)
         where = [self.path]
         if record is not None:
             where.append(f"record {record}")
         if line is not None:
-            where.append(f"line {line}")
+            where.append(f"line {line}" if row is None else f"row {row} (line {line})")
         if field:
             where.append(f"field {field}")
         super().__init__(f"{', '.join(where)}: {problem}")

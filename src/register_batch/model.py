@@ -172,7 +172,9 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """Where a record came from: the input as the user named it, 1-based record number, line.
+    """Where a record came from: the input as the user named it, 1-based record number, line, and `row`: a CSV
+    record's row as a spreadsheet numbers it (header row 1), given only where it differs from `line` (after a quoted
+    cell over several lines, Alt+Enter in Excel, each of whose lines a text editor counts), else None.
 
     A plain dataclass, not a pydantic model: one is made per record read, and its values come typed.
     """
@@ -180,6 +182,22 @@ class SourceRef:
     input: str
     record: int | None = None
     line: int | None = None
+    row: int | None = None
+
+    def place(self) -> str:
+        """How a person finds the record in its input (`place`)."""
+        return place(self.record, self.line, self.row)
+
+
+def place(record: int | None, line: int | None, row: int | None = None) -> str:
+    """How a person finds a record in its input, as the reports' location says it: `row 11 (line 12)` where a
+    spreadsheet's row and a text editor's line differ, else `line 12` (the two are one), else `record 10` (rows a
+    caller's code gave have no line)."""
+    if row is not None and line is not None:
+        return f"row {row} (line {line})"
+    if line is not None:
+        return f"line {line}"
+    return f"record {record}"
 
 
 class Issue(BaseModel):
@@ -194,6 +212,8 @@ class Issue(BaseModel):
     input: str
     record: int | None = None
     line: int | None = None
+    # A CSV record's spreadsheet row where it differs from `line` (SourceRef.row); None otherwise.
+    row: int | None = None
     provider_trainee_id: str | None = None
     hesa_id: str | None = None
     field: str | None = None
@@ -217,6 +237,7 @@ def make_issue(
     input: str,
     record: int | None = None,
     line: int | None = None,
+    row: int | None = None,
     provider_trainee_id: str | None = None,
     hesa_id: str | None = None,
     field: str | None = None,
@@ -239,6 +260,7 @@ def make_issue(
         and type(severity) is Severity
         and (record is None or type(record) is int)
         and (line is None or type(line) is int)
+        and (row is None or type(row) is int)
         and (provider_trainee_id is None or type(provider_trainee_id) is str)
         and (hesa_id is None or type(hesa_id) is str)
         and (field is None or type(field) is str)
@@ -251,6 +273,7 @@ def make_issue(
         input=input,
         record=record,
         line=line,
+        row=row,
         provider_trainee_id=provider_trainee_id,
         hesa_id=hesa_id,
         field=field,
@@ -262,7 +285,9 @@ def make_issue(
 
 
 # An issue as plain values, for a spool or a pipe between processes (marshal and pickle take it as it is).
-IssueTuple = tuple[str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str]
+IssueTuple = tuple[
+    str, int | None, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str
+]
 
 
 def issue_values(issue: Issue) -> IssueTuple:
@@ -271,6 +296,7 @@ def issue_values(issue: Issue) -> IssueTuple:
         issue.input,
         issue.record,
         issue.line,
+        issue.row,
         issue.provider_trainee_id,
         issue.hesa_id,
         issue.field,
@@ -283,11 +309,12 @@ def issue_values(issue: Issue) -> IssueTuple:
 
 def issue_from_values(values: IssueTuple, renumbered: int | None = None) -> Issue:
     """The issue `issue_values` gave, its record number `renumbered` when given."""
-    input_, record, line, provider_trainee_id, hesa_id, field, value, code, severity, message = values
+    input_, record, line, row, provider_trainee_id, hesa_id, field, value, code, severity, message = values
     return make_issue(
         input=input_,
         record=record if renumbered is None else renumbered,
         line=line,
+        row=row,
         provider_trainee_id=provider_trainee_id,
         hesa_id=hesa_id,
         field=field,
@@ -472,12 +499,13 @@ class TraineeRecord:
         line: int | None = None,
     ) -> Issue:
         """Record an issue about this record and return it; `line`: where in the input the issue is, if not on the
-        record's first line (one of its degrees)."""
+        record's first line (one of its degrees: a HESA XML element's, where no spreadsheet row differs)."""
         source = self.source
         found = make_issue(
             input=source.input,
             record=source.record,
             line=source.line if line is None else line,
+            row=source.row if line is None or line == source.line else None,
             provider_trainee_id=self.data.get("provider_trainee_id"),
             hesa_id=self.data.get("hesa_id"),
             field=field,

@@ -175,8 +175,9 @@ def test_a_line_break_or_a_unicode_space_at_a_cells_edge_is_an_untrimmed_value(t
     [issue] = [issue for issue in report["issues"] if issue["code"] == "untrimmed_values"]
     cut = f"{email[:10]}…{email[-9:]}\n"  # review168 F8: a long value by its ends, where the spaces are
     assert issue["message"].startswith(
-        f"3 values have spaces around (line 3, email {cut!r}; line 5, first_names '\\u2003Jade'; line 5, last_name "
-        "'Gallagher\\x0b'): "
+        # (record 3 is row 4 of a spreadsheet: the email's line break before it: review168 F2)
+        f"3 values have spaces around (line 3, email {cut!r}; row 4 (line 5), first_names '\\u2003Jade'; row 4 "
+        "(line 5), last_name 'Gallagher\\x0b'): "
     )
 
 

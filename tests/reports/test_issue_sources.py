@@ -57,10 +57,12 @@ def sources(rows: list[dict[str, str]]) -> dict[str, set[str]]:
 def test_the_source_column_comes_after_the_columns_design_md_names_in_csv_and_json(tmp_path):
     folder = validated(tmp_path, "hesa-xml", "xml")
     header, rows = csv_rows(folder)
-    # (issues.csv's own last column, `fix`, after it: test_issues_csv_fix.py)
-    assert header == [*DESIGN_KEYS, "message", "source", "fix"] == [*ISSUE_KEYS, "fix"]
+    # (issues.csv's own columns, `fix` and `row`, after it: test_issues_csv_fix.py; in report.json, `row` (a CSV
+    # record's spreadsheet row where it differs from `line`) beside `line`: review168 F2)
+    assert header == [*DESIGN_KEYS, "message", "source", "fix", "row"]
     issues = json.loads((folder / "report.json").read_text(encoding="utf-8"))["issues"]
-    assert issues and all(list(issue) == header[:-1] for issue in issues)
+    keys = [*DESIGN_KEYS[:3], "row", *DESIGN_KEYS[3:], "message", "source"]
+    assert issues and all(list(issue) == keys == list(ISSUE_KEYS) for issue in issues)
     # issues.csv's values are report.json's (a HUSID or a date kept as text with a leading apostrophe aside)
     assert [row["source"] for row in rows] == [issue["source"] or "" for issue in issues]
 

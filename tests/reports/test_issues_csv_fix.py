@@ -55,11 +55,13 @@ def own_issues(tmp_path: Path, *issues: tuple[str, str]) -> Path:
     return paths["csv"]
 
 
-def test_the_fix_column_comes_last_after_report_jsons_keys_which_are_unchanged(tmp_path):
+def test_the_fix_column_comes_after_report_jsons_keys_which_are_unchanged(tmp_path):
+    """`fix` after report.json's keys but `row`, which comes last: each column added after design.md's where a reader
+    of the earlier ones by their place finds them as before (review168 F2 added `row`)."""
     folder = validated(tmp_path)
     header, rows = csv_of(folder / "issues.csv")
-    assert header == [*ISSUE_KEYS, "fix"]
-    assert header[-2:] == ["source", "fix"]
+    assert header == [*(key for key in ISSUE_KEYS if key != "row"), "fix", "row"]
+    assert header[-3:] == ["source", "fix", "row"]
     issues = json.loads((folder / "report.json").read_text(encoding="utf-8"))["issues"]
     assert issues and all(list(issue) == list(ISSUE_KEYS) for issue in issues)  # no fix in report.json
     assert [row["code"] for row in rows] == [issue["code"] for issue in issues]

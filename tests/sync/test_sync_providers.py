@@ -173,7 +173,7 @@ def test_a_first_load_with_another_providers_token_stops_after_the_first_trainee
             f"UKPRN), "
         ), message
         assert (
-            f"that trainee, {trainee_id} (record 1 of {source}), is in {THEIRS}'s account, and nothing else was written"
+            f"that trainee, {trainee_id} (line 2 of {source}), is in {THEIRS}'s account, and nothing else was written"
             in message.replace("That trainee", "that trainee")
         ), message
         assert message.endswith(" The next run creates that record too."), message
@@ -691,7 +691,7 @@ def test_a_create_left_unanswered_before_the_first_answered_one_is_named_as_perh
             sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
         assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002"]
         assert (
-            f"(record 2 of {source}), is in {THEIRS}'s account (and perhaps the trainee of record 1 of {source}, whose "
+            f"(line 3 of {source}), is in {THEIRS}'s account (and perhaps the trainee of line 2 of {source}, whose "
             "create went unanswered), and nothing else was written" in str(refused.value)
         ), refused.value
         done = sync_files([str(source)], sync_options(emu, tmp_path, ours, timeout=5.0, ukprn=OURS))
@@ -709,8 +709,8 @@ def test_creates_left_unanswered_before_the_first_answered_one_are_all_named_as_
             sync_files([str(source)], sync_options(emu, tmp_path, theirs, timeout=5.0, ukprn=OURS), client=client)
         assert sorted(_held(emu, theirs)) == ["2601200000001", "2601200000002", "2601200000003"]
     assert (
-        f"(record 3 of {source}), is in {THEIRS}'s account (and perhaps the trainees of record 1 of {source}, "
-        f"record 2 of {source}, whose creates went unanswered), and nothing else was written" in str(refused.value)
+        f"(line 4 of {source}), is in {THEIRS}'s account (and perhaps the trainees of line 2 of {source}, "
+        f"line 3 of {source}, whose creates went unanswered), and nothing else was written" in str(refused.value)
     ), refused.value
 
 
@@ -776,7 +776,7 @@ def test_a_state_dir_refuses_another_providers_token_at_the_first_create_when_no
         assert str(refused.value) == (
             f"the API token is provider {THEIRS}'s (Register filed the first trainee this run created under that "
             f"UKPRN), not {OURS}'s, under whom Register files the trainees of the state dir {tmp_path / 'state'}: that "
-            f"trainee, {trainee_id} (record 1 of {tuesday}), is in {THEIRS}'s account, and nothing else was written; "
+            f"trainee, {trainee_id} (line 2 of {tuesday}), is in {THEIRS}'s account, and nothing else was written; "
             f"Register's API cannot delete a trainee: ask Register's support to remove it. Use {OURS}'s token with "
             f"this state dir, or another state_dir for {THEIRS}'s syncs. The next run creates that record too."
         )

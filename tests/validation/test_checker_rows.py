@@ -10,6 +10,7 @@ no value in rows as in a file (review63 F4): HESA writes it for every value left
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from collections import Counter
 from datetime import date
@@ -71,7 +72,10 @@ def generated(tmp_path: Path, fmt: str, count: int, **options: Any) -> Path:
 
 
 def said(issue: Issue) -> tuple[Any, ...]:
-    return (issue.record, issue.code, issue.field, issue.value, issue.severity.value, issue.message)
+    """What an issue says, but for where: a duplicate's message names the other record by its line in a file (`line 5
+    of x.csv`: its number and one, under a header), by its number among rows, which have no lines (`record 4`)."""
+    message = re.sub(r"\bline (\d+) of ", lambda m: f"record {int(m[1]) - 1} of ", issue.message)
+    return (issue.record, issue.code, issue.field, issue.value, issue.severity.value, message)
 
 
 def as_mapped(record: TraineeRecord) -> tuple[Any, ...]:
@@ -294,7 +298,7 @@ def test_rows_and_files_are_one_batch(tmp_path):
         assert list(walk) == []
         found = [(index, issue) for index, issue in checker.batch_issues()]
     husids = [(index, issue.input, issue.record, issue.message) for index, issue in found if issue.field == "hesa_id"]
-    said = f"hesa_id '{rows[1]['hesa_id']}' is on more than one record: records 2 of {path}, 1 of srs"
+    said = f"hesa_id '{rows[1]['hesa_id']}' is on more than one record: line 3 of {path}, record 1 of srs"
     assert husids == [(1, str(path), 2, said), (3, "srs", 1, said)]
 
 

@@ -47,20 +47,22 @@ def test_registers_rule_names_the_earliest_record_that_matches_by_first_name_or_
         (2, "possible_duplicate_trainee", 3),
         (3, "possible_duplicate_trainee", 4),
     ]
-    assert "matches record 1 of in.xml" in found[0][3] and "matches record 1 of in.xml" in found[1][3]
+    assert "matches line 10 of in.xml" in found[0][3] and "matches line 10 of in.xml" in found[1][3]
 
 
 def test_same_husid_is_reported_on_every_record_of_the_group_in_batch_order():
     found = findings([record(1), record(2, hesa_id="0000000000001"), record(3), record(4, hesa_id="0000000000001")])
     husid = [(f[0], f[2]) for f in found if f[1] == "duplicate_hesa_id"]
     assert husid == [(0, 1), (1, 2), (3, 4)]
-    assert "records 1 of in.xml, 2 of in.xml, 4 of in.xml" in found[0][3]
+    assert "line 10 of in.xml, line 20 of in.xml, line 40 of in.xml" in found[0][3]
 
 
 def test_large_groups_list_five_records_and_count_the_rest():
     found = findings([record(n, hesa_id="0000000000099") for n in range(1, 9)])
     first = next(f for f in found if f[1] == "duplicate_hesa_id")
-    assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml and 3 more")
+    assert first[3].endswith(
+        "line 10 of in.xml, line 20 of in.xml, line 30 of in.xml, line 40 of in.xml, line 50 of in.xml and 3 more"
+    )
 
 
 def test_first_name_token():
@@ -81,7 +83,7 @@ def test_records_added_after_a_look_up_are_kept_whole():
         finder.add(record(4, hesa_id="0000000000003", last_name="Ng"))  # after look-ups of records 1 and 2
         found = [(index, issue) for index, issue in finder.issues() if issue.code == "duplicate_hesa_id"]
         assert [(index, issue.record) for index, issue in found] == [(0, 1), (1, 2), (2, 3), (3, 4)]
-        assert "records 3 of in.xml, 4 of in.xml" in found[2][1].message
+        assert "line 30 of in.xml, line 40 of in.xml" in found[2][1].message
     finally:
         finder.close()
 
@@ -157,13 +159,13 @@ def test_a_duplicate_srs_id_is_reported_with_its_value_and_records():
             0,
             "duplicate_provider_trainee_id",
             1,
-            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+            "provider_trainee_id 'S9' is on more than one record: line 10 of in.xml, line 30 of in.xml",
         ),
         (
             2,
             "duplicate_provider_trainee_id",
             3,
-            "provider_trainee_id 'S9' is on more than one record: records 1 of in.xml, 3 of in.xml",
+            "provider_trainee_id 'S9' is on more than one record: line 10 of in.xml, line 30 of in.xml",
         ),
     ]
 
@@ -190,7 +192,7 @@ def test_two_records_without_a_date_of_birth_are_not_matched_with_each_other():
 def test_an_identifier_with_one_of_the_spools_separators_is_kept_whole(odd):
     found = findings([record(1, provider_trainee_id=odd), record(2, provider_trainee_id=odd)])
     assert [(i, r) for i, code, r, _m in found if code == "duplicate_provider_trainee_id"] == [(0, 1), (1, 2)]
-    assert "provider_trainee_id 'S1 2' is on more than one record: records 1 of in.xml, 2 of in.xml" in found[0][3]
+    assert "provider_trainee_id 'S1 2' is on more than one record: line 10 of in.xml, line 20 of in.xml" in found[0][3]
 
 
 def test_issues_name_the_records_input_line_and_identifiers():
@@ -224,7 +226,9 @@ def test_a_record_without_a_record_number_or_line_is_still_reported():
 def test_a_group_of_exactly_five_lists_them_all_without_a_count():
     found = findings([record(n, hesa_id="0000000000099") for n in range(1, 6)])
     first = next(f for f in found if f[1] == "duplicate_hesa_id")
-    assert first[3].endswith("records 1 of in.xml, 2 of in.xml, 3 of in.xml, 4 of in.xml, 5 of in.xml")
+    assert first[3].endswith(
+        "line 10 of in.xml, line 20 of in.xml, line 30 of in.xml, line 40 of in.xml, line 50 of in.xml"
+    )
 
 
 def test_each_group_lists_its_own_records_and_counts_past_five():
@@ -233,9 +237,9 @@ def test_each_group_lists_its_own_records_and_counts_past_five():
     )
     messages = {m for _i, code, _r, m in found if code == "duplicate_hesa_id"}
     assert messages == {
-        "hesa_id '0000000000001' is on more than one record: records 1 of in.xml, 2 of in.xml",
-        "hesa_id '0000000000002' is on more than one record: records 3 of in.xml, 4 of in.xml, 5 of in.xml, "
-        "6 of in.xml, 7 of in.xml and 1 more",
+        "hesa_id '0000000000001' is on more than one record: line 10 of in.xml, line 20 of in.xml",
+        "hesa_id '0000000000002' is on more than one record: line 30 of in.xml, line 40 of in.xml, line 50 of in.xml, "
+        "line 60 of in.xml, line 70 of in.xml and 1 more",
     }
 
 

@@ -463,7 +463,7 @@ def test_five_providers_are_all_named_with_no_more_to_count():
     assert "by F_UKPRN they are 10000001, 10000002, 10000003, 10000004, 10000005's. " in (
         str(checked(OURS, five).none_of_the_run())
     )
-    issues = list(checked(None, five).issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    issues = list(checked(None, five).issues(lambda index: ("mixed.csv", index + 1, None, None, None, None)))
     assert [(index, issue.record, issue.value) for index, issue in issues][:2] == [
         (0, 1, "10000001"),
         (1, 2, "10000002"),
@@ -478,6 +478,6 @@ def test_without_a_ukprn_a_record_without_f_ukprn_is_no_provider_of_the_count():
     check = checked(None, [(OURS, 2), (THEIRS, 1)])
     check.add(None)  # its provider cannot be told: it is left to its own invalid_ukprn, or sent with the token's
     check.add(OURS)
-    issues = list(check.issues(lambda index: ("mixed.csv", index + 1, None, None, None)))
+    issues = list(check.issues(lambda index: ("mixed.csv", index + 1, None, None, None, None)))
     assert [(index, issue.value) for index, issue in issues] == [(0, OURS), (1, OURS), (2, THEIRS), (4, OURS)]
     assert f"records of 2 providers ({OURS}: 3 records, {THEIRS}: 1 record)" in issues[0][1].message

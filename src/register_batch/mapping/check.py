@@ -22,6 +22,7 @@ from register_batch.mapping.apply import (
 )
 from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
 from register_batch.model import Severity, SourceRef, make_issue
+from register_batch.model import place as place_in_input
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.textyaml import lines_of
@@ -335,11 +336,16 @@ class FirstSeen:
     line: int | None
     hint: str | None = None
     translated_to: str | None = None  # the code a mapping translated the input's code to, not in Register's list
+    row: int | None = None  # a CSV record's spreadsheet row where it differs from `line` (SourceRef.row)
 
     def place(self, with_input: bool) -> str:
-        """`record 6, line 123`, after the input's name where several inputs are read."""
+        """`record 6, line 123` (`record 6, row 7 (line 9)` after a CSV cell over several lines), after the input's
+        name where several inputs are read."""
         parts = [self.input] if with_input else []
-        parts += [f"{what} {n}" for what, n in (("record", self.record), ("line", self.line)) if n is not None]
+        if self.record is not None:
+            parts.append(f"record {self.record}")
+        if self.line is not None:
+            parts.append(place_in_input(None, self.line, self.row))
         return ", ".join(parts)
 
 
@@ -434,7 +440,12 @@ def uncovered_codes(
                         else _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
                     )
                     first_seen[(field, code)] = FirstSeen(
-                        raw.source.input, raw.source.record, line, hint, value if original else None
+                        raw.source.input,
+                        raw.source.record,
+                        line,
+                        hint,
+                        value if original else None,
+                        row=raw.source.row if line == raw.source.line else None,
                     )
     return seen
 

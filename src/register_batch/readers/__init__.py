@@ -248,7 +248,7 @@ def _read_errors(shown: str) -> Iterator[None]:
             raise
         # One line, always: libxml2's messages can end in a newline followed by the position again.
         problem = " ".join(_CONTROL.sub(" ", exc.problem).split())
-        raise UnusableInput(exc.path, problem, line=exc.line, record=exc.record, field=exc.field) from None
+        raise UnusableInput(exc.path, problem, line=exc.line, record=exc.record, field=exc.field, row=exc.row) from None
     except _DAMAGED as exc:
         raise UnusableInput(shown, f"damaged compressed data ({exc})") from None
     except OSError as exc:  # also bz2's "Invalid data stream"

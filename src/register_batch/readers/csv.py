@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import IO, TYPE_CHECKING
 
 from register_batch.errors import ConfigError, UnusableInput
-from register_batch.model import Issue, Severity, SourceRef, make_issue
+from register_batch.model import Issue, Severity, SourceRef, make_issue, place
 from register_batch.readers.base import InputInfo, RawRecord, cut_short
 from register_batch.readers.detect import (
     HEADER_SEARCH_LINES,
@@ -586,6 +586,12 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
     pads_short_rows = read.pads_short_rows
     count = 0
     start_line = reader.line_num + 1
+    # The lines so far over the rows: a spreadsheet's row (each CSV row counted once, a blank one too, as Excel and
+    # LibreOffice show it; csv.reader's rows) is a record's line less these. Only a quoted cell over several lines
+    # (Alt+Enter) makes any, counted where such a row is looked at already: until then a record's `row` is None, at
+    # the cost of one test a row.
+    extra = start_line - 2
+    at: int | None = None  # the record's row, where it differs from its line
     try:
         while True:
             lines.record_chars = 0
@@ -593,11 +599,13 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
             row = next(reader, None)
             if row is None:
                 break
+            line = start_line
+            at = line - extra if extra else None
             if _over_cell_limit(row, lines):
                 raise csv.Error(CELL_OVER_LIMIT)
-            line = start_line
             start_line = reader.line_num + 1
             if not any(cell.strip() for cell in row):
+                extra += start_line - line - 1  # a blank row over several lines (a quoted line break alone): rare
                 continue
             # `cat a.csv b.csv` (the second's byte-order mark kept, its labels as that export spells them): read as a
             # trainee, it was a record with an error in every column. Its first cell alone rules out a trainee's row.
@@ -607,35 +615,39 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
                     "the header again, as if two files were joined into one: give each extract as a file of its own "
                     "(or delete the line)",
                     line=line,
+                    row=at,
                 )
             count += 1
             # Quoted cells spread this row over several lines, or a quote is still open at the end of the file.
             if reader.line_num > line or (row and row[-1].endswith(("\n", "\r"))):
-                _check_multiline(row, header, columns, name, count, line, reader.line_num)
+                _check_multiline(row, header, columns, name, count, line, reader.line_num, at)
+                extra += reader.line_num - line  # the later rows' lines over their rows
             if spaces is not None:  # a Register CSV: what its upload would find (cell by cell only in a rare row)
                 joined = "\x00".join(row)
                 if _edge_space(joined):
-                    spaces.note_row(row, places, line)
+                    spaces.note_row(row, places, line, at)
                 # A bare NULL perhaps (in any mix of cases: its U and first L are one of these): the cells are looked at
                 if "ul" in joined or "UL" in joined or "Ul" in joined or "uL" in joined:
-                    nulls.note_row(row, places, line)
+                    nulls.note_row(row, places, line, at)
                 held = lines.held
                 as_read = held[0] if len(held) == 1 else "".join(held)
                 if '"' in as_read:
-                    quotes.note_row(as_read, read, line)
+                    quotes.note_row(as_read, read, line, at)
             cells = len(row)
             short: str | None = None  # a HESA-named CSV's short row: its problem, unless it is half of a cut row
             if select is not None and not select(count):  # another process reads this record in full
-                raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields={})
+                raw = RawRecord(source=SourceRef(input=name, record=count, line=line, row=at), fields={})
             else:
                 problems: list[tuple[str | None, str]] = []
                 padded: Sequence[str | None] = row
                 if cells != width or named < width:  # most rows are neither short, long nor under unnamed columns
-                    padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line))
+                    padded = _shaped(row, read, problems, ended=lines.unterminated, where=(name, count, line, at))
                     if cells < named and not pads_short_rows:
                         short = _short_row(row, named, width)
                 fields = cell_fields(padded, places, protected_null_is_text, doubled_quotes)
-                raw = RawRecord(source=SourceRef(input=name, record=count, line=line), fields=fields, problems=problems)
+                raw = RawRecord(
+                    source=SourceRef(input=name, record=count, line=line, row=at), fields=fields, problems=problems
+                )
             # A row no wider than the header is held back one row, to be seen with the next (_cut_in_two); a full row
             # then another costs two comparisons and two names more than giving each at once (review104 F5).
             if kept is not None:
@@ -664,7 +676,12 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         big = columns[index] if index < len(columns) else None
         where = "" if big is not None else f" (column {index + 1})"
         raise UnusableInput(
-            name, f"malformed CSV: {exc}{where}", record=count + 1, line=start_line, field=big
+            name,
+            f"malformed CSV: {exc}{where}",
+            record=count + 1,
+            line=start_line,
+            field=big,
+            row=start_line - extra if extra else None,
         ) from None
     except UnicodeDecodeError as exc:
         raise _changed(name, exc) from None
@@ -865,11 +882,11 @@ def _shaped(
     problems: list[tuple[str | None, str]],
     *,
     ended: bool,
-    where: tuple[str, int, int],
+    where: tuple[str, int, int, int | None],
 ) -> Sequence[str | None]:
     """A row of another width than the header's, or with cells under its unnamed columns: its problems added to
     `problems`, and its cells as many as the header's (a short row's missing cells are absent values). `ended`: the
-    file ends in this row with no line end; `where`: the file, record and line."""
+    file ends in this row with no line end; `where`: the file, record, line and row (SourceRef's)."""
     width = header.width
     if header.named < width and (unheaded := _unheaded(row, header.named, width, header.protected_null_is_text)):
         problems.append(unheaded)
@@ -883,13 +900,14 @@ def _shaped(
     if ended:
         # The file ends in the middle of a row: cut short, or still being written (its last cell may be cut too).
         # Read as it is, it would be a record with missing or wrong values.
-        name, record, line = where
+        name, record, line, at = where
         raise UnusableInput(
             name,
             f"the file ends in the middle of a row ({len(row)} of the header's {width} cells, and no line end): it "
             "looks cut short, or still being written; run again once it is complete",
             record=record,
             line=line,
+            row=at,
         )
     return row + [None] * (width - len(row))
 
@@ -995,8 +1013,11 @@ def _cut_in_two(first: RawRecord, first_cells: int, second: RawRecord, cells: in
     wider than the header until it has seen the next. (A break in the first column, a one-cell row and then a full
     one, is not told from a stray line before a row: an identifier holds no line break.)"""
     one, two = first.source.line, second.source.line
+    where = f"lines {one} and {two}"
+    if first.source.row is not None and second.source.row is not None:  # a cell over several lines above them
+        where = f"rows {first.source.row} and {second.source.row} ({where})"
     said = (
-        f"lines {one} and {two} have {first_cells} and {cells} cells, the header's {width} columns and one more: a "
+        f"{where} have {first_cells} and {cells} cells, the header's {width} columns and one more: a "
         "line break in a cell that is not in quotes seems to have cut one row in two. Remove the line break or put "
         "the cell in double quotes; neither line is sent"
     )
@@ -1045,15 +1066,16 @@ def _edges(cell: str) -> str:
 
 
 class _Untrimmed:
-    """Values of a Register CSV with spaces around them: how many, and the first few (each its line, column and
+    """Values of a Register CSV with spaces around them: how many, and the first few (each its place, column and
     cell). review168 F8: naming only the first left someone uploading through Register's page to find the rest."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.places: list[tuple[int, str, str]] = []
+        self.places: list[tuple[str, str, str]] = []
 
-    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
-        """Count the row's cells (of `places`: index, column) that Register would keep with spaces around."""
+    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int, at: int | None) -> None:
+        """Count the row's cells (of `places`: index, column) that Register would keep with spaces around; `line`
+        and `at`: the row's line and spreadsheet row (SourceRef's)."""
         for index, column in places:
             if index < len(row):
                 cell = row[index]
@@ -1061,15 +1083,15 @@ class _Untrimmed:
                 if kept != kept.strip() and kept.strip():
                     self.count += 1
                     if len(self.places) < _PLACES_SHOWN:
-                        self.places.append((line, column, cell))
+                        self.places.append((place(None, line, at), column, cell))
 
     def issue(self, name: str) -> Issue:
         named: list[str] = []
-        for line, column, cell in self.places:
-            place = f"line {line}, {column} {_edges(cell)!r}"
-            if named and sum(len(p) + 2 for p in (*named, place)) > _PLACES_ROOM:
+        for where, column, cell in self.places:
+            spot = f"{where}, {column} {_edges(cell)!r}"
+            if named and sum(len(p) + 2 for p in (*named, spot)) > _PLACES_ROOM:
                 break
-            named.append(place)
+            named.append(spot)
         more = f"; and {self.count - len(named)} more" if self.count > len(named) else ""
         listed = "; ".join(named) + more
         return _file_warning(
@@ -1083,19 +1105,19 @@ class _Untrimmed:
 
 class _CellTally:
     """Cells of a Register CSV its upload would take otherwise than register-batch does, for one file warning (`code`):
-    how many, and where the first is (its line and column; not its value)."""
+    how many, and where the first is (its place, `line 12` or `row 11 (line 12)`, and column; not its value)."""
 
     code = ""
 
     def __init__(self) -> None:
         self.count = 0
-        self.first: tuple[int, str] | None = None
+        self.first: tuple[str, str] | None = None
 
     def issue(self, name: str) -> Issue:
-        line, column = self.first or (0, "")
-        return _file_warning(name, self.code, self.message(line, column, self.count > 1))
+        where, column = self.first or ("", "")
+        return _file_warning(name, self.code, self.message(where, column, self.count > 1))
 
-    def message(self, line: int, column: str, many: bool) -> str:
+    def message(self, where: str, column: str, many: bool) -> str:
         raise NotImplementedError
 
 
@@ -1107,16 +1129,16 @@ class _BareNulls(_CellTally):
 
     code = "null_values"
 
-    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int) -> None:
+    def note_row(self, row: list[str], places: list[tuple[int, str]], line: int, at: int | None) -> None:
         for index, column in places:
             if index < len(row) and row[index].strip().lower() == "null":  # `'NULL` is the text, as Register reads it
                 self.count += 1
                 if self.first is None:
-                    self.first = (line, column)
+                    self.first = (place(None, line, at), column)
 
-    def message(self, line: int, column: str, many: bool) -> str:
+    def message(self, where: str, column: str, many: bool) -> str:
         return (
-            f"{self.count} {'cells are' if many else 'cell is'} NULL (first: line {line}, {column}): register-batch "
+            f"{self.count} {'cells are' if many else 'cell is'} NULL (first: {where}, {column}): register-batch "
             "reads NULL as no value, but Register's CSV upload takes it as written, as an unknown code (failing the "
             "row, and with it the whole file) or the text NULL in a name"
         )
@@ -1171,7 +1193,7 @@ class _StrayQuotes(_CellTally):
         super().__init__()
         self.dropped = 0  # of them, cells that open with a quote: read without it and the one closing it
 
-    def note_row(self, text: str, header: _CsvHeader, line: int) -> None:
+    def note_row(self, text: str, header: _CsvHeader, line: int, at: int | None) -> None:
         """Count the cells of a row (`text`, as read) with such a quote."""
         found = _badly_quoted_cells(text)
         self.count += len(found)
@@ -1179,9 +1201,9 @@ class _StrayQuotes(_CellTally):
         if found and self.first is None:
             index = found[0][0]
             column = header.columns[index] if index < len(header.columns) else None
-            self.first = (line, column or f"column {index + 1}")
+            self.first = (place(None, line, at), column or f"column {index + 1}")
 
-    def message(self, line: int, column: str, many: bool) -> str:
+    def message(self, where: str, column: str, many: bool) -> str:
         # A quote inside a cell is read as a letter; a cell that opens with one loses it and the one closing it
         # (review117 F3: `"Bud" Kim` was said to be read with its quotes, and sent as Bud Kim).
         dropped = '("Bud" Kim is read as Bud Kim)'
@@ -1196,7 +1218,7 @@ class _StrayQuotes(_CellTally):
             )
         return (
             f"{self.count} {'cells have' if many else 'cell has'} a double quote (\") where Register's CSV upload "
-            f"allows none (first: line {line}, {column}): register-batch {read}, but Register refuses the whole file "
+            f"allows none (first: {where}, {column}): register-batch {read}, but Register refuses the whole file "
             '("The selected file must be a CSV"); remove the quote, or put the whole cell in double quotes with each '
             'quote in it doubled ("")'
         )
@@ -1285,9 +1307,17 @@ def _note_untrimmed_header(
 
 
 def _check_multiline(
-    row: list[str], header: list[str], columns: list[str | None], name: str, record: int, first: int, last: int
+    row: list[str],
+    header: list[str],
+    columns: list[str | None],
+    name: str,
+    record: int,
+    first: int,
+    last: int,
+    at: int | None,
 ) -> None:
-    """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring).
+    """Refuse a row whose quoted cells span lines in a way no trainee record does (see module docstring); `at`: its
+    spreadsheet row where it differs from its line `first` (SourceRef.row).
 
     A line break in a read column is refused unless the row can only be one record whose cell holds it (a
     spreadsheet's Alt+Enter in a name): the record is then read, and validation's `control_character` makes it an
@@ -1306,6 +1336,7 @@ def _check_multiline(
                 record=record,
                 line=first,
                 field=column,
+                row=at,
             )
         if column is None and _swallowed_rows(cell, index, width, len(row)):
             label = f" ({_label(_bare_label(header[index]))})" if index < len(header) else ""
@@ -1315,6 +1346,7 @@ def _check_multiline(
                 'two: a stray or unclosed quote (") would merge them into one and lose them; correct the quoting',
                 record=record,
                 line=first,
+                row=at,
             )
 
 

@@ -51,6 +51,9 @@ ISSUE_KEYS = (
     "input",
     "record",
     "line",
+    # A CSV record's row as a spreadsheet numbers it, where it differs from `line` (after a quoted cell over several
+    # lines: Alt+Enter); null otherwise (model.SourceRef.row).
+    "row",
     "provider_trainee_id",
     "hesa_id",
     "field",
@@ -63,9 +66,9 @@ ISSUE_KEYS = (
     "source",
 )
 HTML_ISSUE_LIMIT = 5000
-# An issue as the reports write it: its values (model.issue_values, ISSUE_KEYS' first ten), then its source.
+# An issue as the reports write it: its values (model.issue_values, ISSUE_KEYS' first eleven), then its source.
 ReportTuple = tuple[
-    str, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str, str | None
+    str, int | None, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str, str | None
 ]
 
 
@@ -74,6 +77,7 @@ def issue_row(issue: Issue, source: str | None = None) -> dict[str, Any]:
         "input": issue.input,
         "record": issue.record,
         "line": issue.line,
+        "row": issue.row,
         "provider_trainee_id": issue.provider_trainee_id,
         "hesa_id": issue.hesa_id,
         "field": issue.field,
@@ -370,8 +374,9 @@ def check_report_dir(report_dir: StrPath, inputs: Iterable[StrPath], outputs: It
 _OURS = {
     "report.json": b'{\n "tool": {\n  "name": "register-batch",',
     "junit.xml": b"<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"register-batch ",
-    # (up to `message`: an earlier version's has no `source` after it, nor `fix` after that: csv_report.COLUMNS)
-    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("message") + 1])).encode(),
+    # (up to `line`: an earlier version's has no `source` after `message`, nor `fix` or `row` after that:
+    # csv_report.COLUMNS)
+    "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("line") + 1]) + ",").encode(),
     "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
     "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\n".encode(),
 }
@@ -625,7 +630,7 @@ class ReportBuilder:
         found: dict[tuple[str, tuple[str | None, str | None]], str | None] = {}  # (input, source_key) -> its source
         for values in self.plain_values():
             name = values[0]
-            about, code = said = source_key(values[7], values[5])
+            about, code = said = source_key(values[8], values[6])
             key = (name, said)
             if key not in found:
                 found[key] = source_text(source_of(self.sources, formats.get(name), about, tags.get(name), code))
@@ -653,7 +658,8 @@ class ReportBuilder:
         row too, beside those of the sync."""
         self._still_spooled()
         found: dict[Severity, dict[int, list[str]]] = {severity: {} for severity in Severity}
-        for index, (_input, _record, _line, _pid, _hid, about, _value, code, severity, _message) in self._spooled():
+        for index, values in self._spooled():
+            about, code, severity = values[6], values[8], values[9]
             named = f"{code} ({about})" if about else code
             if named not in (names := found[Severity(severity)].setdefault(index, [])):
                 names.append(named)

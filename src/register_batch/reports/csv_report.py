@@ -5,10 +5,11 @@ page and every accent or dash turns into two or three wrong characters. The colu
 file (SRS id, HUSID, value) keep codes, HUSIDs and dates as text with a leading apostrophe, as Register's
 own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read.
 
-The last column, `fix`, is the rule catalogue's suggested fix for the issue's code (report.html's *Rules and fixes*,
-docs/rules.md's *Suggested fix*), so that the file an officer hands to a colleague says how to fix each issue
-(design.md, "Who uses it"); empty for a code the catalogue has no fix for. report.json's issues keep design.md's keys:
-a reader of it looks the fix up by code.
+The column after `source`, `fix`, is the rule catalogue's suggested fix for the issue's code (report.html's *Rules
+and fixes*, docs/rules.md's *Suggested fix*), so that the file an officer hands to a colleague says how to fix each
+issue (design.md, "Who uses it"); empty for a code the catalogue has no fix for. report.json's issues keep design.md's
+keys: a reader of it looks the fix up by code. The last, `row`, is a CSV record's spreadsheet row where it differs
+from its line (report.json's `row`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from register_batch.csvsafe import write_values_for_spreadsheets
 from register_batch.reports import ISSUE_KEYS
 
 AS_TEXT = frozenset({"provider_trainee_id", "hesa_id", "value"})
-# After report.json's keys, so that a reader of the columns before it (by header or by place) reads them as before.
-COLUMNS = (*ISSUE_KEYS, "fix")
+# report.json's keys, then `fix`, then `row`: the columns added after design.md's (source, fix, row: review168 F2) come
+# last, in the order they were added, so that a reader of the earlier columns (by header or by place) reads them as
+# before.
+_ROW = ISSUE_KEYS.index("row")
+COLUMNS = (*ISSUE_KEYS[:_ROW], *ISSUE_KEYS[_ROW + 1 :], "fix", "row")
 _CODE = ISSUE_KEYS.index("code")
 
 if TYPE_CHECKING:
@@ -49,4 +53,4 @@ def _rows(report: ReportBuilder) -> Iterator[tuple[Any, ...]]:
     not per row."""
     fix: dict[Any, str] = fixes()  # (a library caller's Issue.model_construct may have made a code of another kind)
     for values in report.issue_values():
-        yield (*values, fix.get(values[_CODE], ""))
+        yield (*values[:_ROW], *values[_ROW + 1 :], fix.get(values[_CODE], ""), values[_ROW])

@@ -473,7 +473,7 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
     sent_to_records: dict[tuple[str, int], set[str]] = {}  # (_Rows.sent_to_records)
     # A record's issues are read together (file-level issues first, then by record): its first error is the first
     # error read since another record's.
-    for name, record, _line, _pid, _hid, about, _value, code, severity, _message in report.plain_values():
+    for name, record, _line, _row, _pid, _hid, about, _value, code, severity, _message in report.plain_values():
         key = field_key(about, record)
         if severity == "error":
             field_errors[key] += 1
@@ -579,6 +579,7 @@ class _IssueRow(NamedTuple):
     input: str
     record: int | None
     line: int | None
+    row: int | None
     provider_trainee_id: str | None
     hesa_id: str | None
     field: str | None
@@ -672,10 +673,10 @@ class _Rows:
             for pos, values in enumerate(issues):
                 if not chosen[pos] or (kind_of[pos] != WARNING) is not errors:
                     continue
-                name, record, _line, _pid, _hid, about = values[:6]
+                name, record, _line, _row, _pid, _hid, about = values[:7]
                 if name not in input_names:
                     input_names[name] = PurePath(name).name or name
-                about, code = said = reports.source_key(values[7], about)
+                about, code = said = reports.source_key(values[8], about)
                 key = (name, said)
                 if key not in read_from:
                     named = reports.source_of(sources, formats.get(name), about, tags.get(name), code)
@@ -726,14 +727,16 @@ def _tag(kind: str, text: str) -> str:
     return f'<strong class="tag tag-{escape(kind)}">{escape(text)}</strong>'
 
 
-def _where(name: object, short_name: str, record: int | None, line: int | None) -> str:
+def _where(name: object, short_name: str, record: int | None, line: int | None, row: int | None = None) -> str:
     """Where a row is: its file (by the name the rows know it by, the whole path when hovered), then its record and
-    line, or its line alone, or the whole file."""
+    line (`record 10, row 11 (line 12)` where a CSV's spreadsheet row differs from its line: model.place), or its line
+    alone, or the whole file."""
     file = _file(name, short_name)
+    at = f"row {escape(row)} (line {escape(line)})" if row and line else f"line {escape(line)}" if line else ""
     if record:
-        return f'{file}<span class="sub">record {escape(record)}{f", line {escape(line)}" if line else ""}</span>\n'
-    if line:
-        return f'{file}<span class="sub">line {escape(line)}</span>\n'
+        return f'{file}<span class="sub">record {escape(record)}{f", {at}" if at else ""}</span>\n'
+    if at:
+        return f'{file}<span class="sub">{at}</span>\n'
     return f'{file}<span class="sub">whole file</span>'
 
 
@@ -776,7 +779,7 @@ def issue_rows(rows: Iterable[_IssueRow], rule_info: dict[str, _RuleRow]) -> Ite
 def _issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> str:
     """A row of the Issues table: where the issue is, whom it is about, its field and value, its rule, its message."""
     rule = rule_info.get(row.code)
-    where = _where(row.input, row.input_name, row.record, row.line)
+    where = _where(row.input, row.input_name, row.record, row.line, row.row)
     trainee = _trainee(row.provider_trainee_id, row.hesa_id, row.trainee_id)
     return (
         f"{_issue_row_start(row.severity, row.field_key, row.code, row.input)}"
@@ -838,7 +841,7 @@ def record_row(row: SimpleNamespace, outcome_labels: dict[Any, str], issues: int
     get = vars(row).get
     action, outcome = get("action"), get("outcome")
     provider_trainee_id, hesa_id = get("provider_trainee_id"), get("hesa_id")
-    where = _where(get("input", ""), row.input_name, get("record"), get("line"))
+    where = _where(get("input", ""), row.input_name, get("record"), get("line"), get("row"))
     trainee = _trainee(provider_trainee_id, hesa_id, get("trainee_id"))
     action_tag = _tag(f"action-{action or 'none'}", action or "none")
     outcome_tag = _tag(f"outcome-{outcome or 'none'}", str(outcome_labels.get(outcome, outcome or "none")).lower())

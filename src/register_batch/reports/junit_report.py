@@ -53,7 +53,9 @@ def write(fh: IO[str], report: ReportBuilder) -> None:
 
 def _where(row: dict) -> str:
     """Where the issue is, before it: its line in a file (`Checker.rows`' records have none)."""
-    return "" if row["line"] is None else f"line {row['line']}: "
+    if row["line"] is None:
+        return ""
+    return f"line {row['line']}: " if row["row"] is None else f"row {row['row']} (line {row['line']}): "
 
 
 def _said(row: dict) -> str:

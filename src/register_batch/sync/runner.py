@@ -1527,7 +1527,7 @@ class SyncRun:
         if created_for is None:
             return LISTED_UNDER_IT, NOTHING_WRITTEN, ""
         where = created_for.source
-        unsure = [f"record {source.record} of {source.input}" for source in self.unsure_creates]
+        unsure = [f"{source.place()} of {source.input}" for source in self.unsure_creates]
         maybe = (
             f" (and perhaps the trainee{'s' if len(unsure) > 1 else ''} of {', '.join(unsure)}, whose create"
             f"{'s' if len(unsure) > 1 else ''} went unanswered)"
@@ -1535,7 +1535,7 @@ class SyncRun:
             else ""
         )
         written = (
-            f"that trainee, {trainee.get('trainee_id')} (record {where.record} of {where.input}), is in {listed}'s "
+            f"that trainee, {trainee.get('trainee_id')} ({where.place()} of {where.input}), is in {listed}'s "
             f"account{maybe}, and nothing else was written; Register's API cannot delete a trainee: ask "
             "Register's support to remove it"
         )
@@ -2675,6 +2675,7 @@ def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severit
         input=record.source.input,
         record=record.source.record,
         line=record.source.line,
+        row=record.source.row,
         provider_trainee_id=record.data.get("provider_trainee_id"),
         hesa_id=record.data.get("hesa_id"),
         field=known,

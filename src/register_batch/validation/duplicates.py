@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from register_batch.model import Issue, Severity, TraineeRecord, make_issue
+from register_batch.model import Issue, Severity, TraineeRecord, make_issue, place
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import cycle_of, parse_date
 
@@ -22,7 +22,7 @@ describe(
     "duplicate_hesa_id",
     scope="batch",
     fields=("hesa_id",),
-    message="hesa_id '<value>' is on more than one record: records <list>",
+    message="hesa_id '<value>' is on more than one record: <places>",
     source="design.md (in-file duplicates); a HUSID identifies one trainee (hesa-formats.md §1.5)",
     fix="Keep one record per HUSID; a second course instance needs its own 17-digit HUSID.",
 )
@@ -30,7 +30,7 @@ describe(
     "duplicate_provider_trainee_id",
     scope="batch",
     fields=("provider_trainee_id",),
-    message="provider_trainee_id '<value>' is on more than one record: records <list>",
+    message="provider_trainee_id '<value>' is on more than one record: <places>",
     source="design.md (in-file duplicates; sync matches on it)",
     fix="Give each trainee record its own SRS id (OWNSTU).",
 )
@@ -38,8 +38,8 @@ describe(
     "possible_duplicate_trainee",
     scope="batch",
     fields=("last_name", "date_of_birth"),
-    message="matches record <n> by Register's duplicate rule (same date of birth, last name, route, start cycle, "
-    "and first name or email): Register would answer 409 to the second",
+    message="matches <place> by Register's duplicate rule (same date of birth, last name, route, start cycle, and "
+    "first name or email): Register would answer 409 to the second",
     source="register-api.md §4 (find_duplicate_trainees.rb)",
     fix="If they are the same person, send one record; if not, check the names, dates and emails.",
     severity=Severity.WARNING,
@@ -47,8 +47,8 @@ describe(
 
 # Five digests (HUSID, SRS id, Register's candidate key, first-name token, email), the record's two start cycles
 # (its own, as Register stores it, and that of its itt_start_date, which a create is matched by; 0 for none), then
-# its (input, record number, line, provider_trainee_id, hesa_id).
-Identity = tuple[str, int | None, int | None, str | None, str | None]  # input, record, line, SRS id, HUSID
+# its (input, record number, line, spreadsheet row where it differs (SourceRef.row), provider_trainee_id, hesa_id).
+Identity = tuple[str, int | None, int | None, int | None, str | None, str | None]  # input, record, line, row, ids
 Entry = tuple[int, int, int, int, int, int, int, Identity]
 # An entry as another process sends it (`DuplicateFinder.parts`): the three keys kept in memory, the own start cycle,
 # and the record's spool line before and after its record number, which the process numbering the records puts in.
@@ -114,7 +114,7 @@ class DuplicateFinder:
         small SRS id a duplicate of it, held back from sync (review153 F2)."""
         source = record.source
         if record.misaligned:
-            return (0, 0, 0, 0, 0, 0, 0, (source.input, source.record, source.line, None, None))
+            return (0, 0, 0, 0, 0, 0, 0, (source.input, source.record, source.line, source.row, None, None))
         data = record.data
         hesa_id = data.get("hesa_id")
         provider_id = data.get("provider_trainee_id")
@@ -139,7 +139,7 @@ class DuplicateFinder:
             hash(("e", email)) if email else 0,
             cycle_of(own_start) if own_start else 0,
             cycle_of(itt_start) if itt_start else 0,
-            (source.input, source.record, source.line, provider_id, hesa_id),
+            (source.input, source.record, source.line, source.row, provider_id, hesa_id),
         )
 
     def add(self, record: TraineeRecord) -> int:
@@ -159,12 +159,16 @@ class DuplicateFinder:
         """`entry` as `add_parts` takes it: what `add_entry` keeps, made by the process that checked the record (a
         parallel run's helper, which has time to spare at its end), less the record's number, which the process
         numbering the records puts in. The spool line is `add_entry`'s, byte for byte."""
-        hesa, provider, match, first, email, own_cycle, itt_cycle, (name, _record, line, provider_id, hesa_id) = entry
+        hesa, provider, match, first, email, own_cycle, itt_cycle, identity = entry
+        name, _record, line, row, provider_id, hesa_id = identity
         head = f"{name}\x1f"
-        tail = f"\x1f{'' if line is None else line}\x1f{provider_id or ''}\x1f{hesa_id or ''}"
-        if "\n" in head or "\n" in tail or head.count("\x1f") + tail.count("\x1f") != 4:  # as add_entry's text
+        tail = (
+            f"\x1f{'' if line is None else line}\x1f{'' if row is None else row}\x1f{provider_id or ''}\x1f"
+            f"{hesa_id or ''}"
+        )
+        if "\n" in head or "\n" in tail or head.count("\x1f") + tail.count("\x1f") != 5:  # as add_entry's text
             head = _spooled_value(name) + "\x1f"
-            tail = "\x1f" + "\x1f".join(_spooled_value(v) for v in (line, provider_id, hesa_id))
+            tail = "\x1f" + "\x1f".join(_spooled_value(v) for v in (line, row, provider_id, hesa_id))
         tail = f"{tail}\x1f{first}\x1f{email}\x1f{own_cycle}\x1f{itt_cycle}\n"
         return (
             hesa,
@@ -196,8 +200,15 @@ class DuplicateFinder:
         return self._spool.readline().decode("utf-8", "surrogatepass").rstrip("\n").split("\x1f")
 
     def identity(self, index: int) -> Identity:
-        name, record, line, provider_id, hesa_id, *_match = self._line(index)
-        return name, int(record) if record else None, int(line) if line else None, provider_id or None, hesa_id or None
+        name, record, line, row, provider_id, hesa_id, *_match = self._line(index)
+        return (
+            name,
+            int(record) if record else None,
+            int(line) if line else None,
+            int(row) if row else None,
+            provider_id or None,
+            hesa_id or None,
+        )
 
     def _match_facts(self, index: int) -> tuple[int, int, int, int]:
         """First-name token and email digests, own start cycle and itt_start_date cycle (0: none)."""
@@ -229,11 +240,12 @@ class DuplicateFinder:
     def _issue(
         self, index: int, code: str, field: str, value: str | None, message: str, severity: Severity = Severity.ERROR
     ) -> tuple[int, Issue]:
-        name, record, line, provider_id, hesa_id = self.identity(index)
+        name, record, line, row, provider_id, hesa_id = self.identity(index)
         return index, make_issue(
             input=name,
             record=record,
             line=line,
+            row=row,
             provider_trainee_id=provider_id,
             hesa_id=hesa_id,
             field=field,
@@ -243,11 +255,14 @@ class DuplicateFinder:
             message=message,
         )
 
+    def _place(self, index: int) -> str:
+        """Where a person finds the record: `line 5 of dup.csv`, `row 11 (line 12) of ml.csv` (model.place), as the
+        reports' location column says it, not its record number, which names another row of a spreadsheet."""
+        name, record, line, row, *_ = self.identity(index)
+        return f"{place(record, line, row)} of {name}"
+
     def _where(self, first: list[int], count: int) -> str:
-        places = []
-        for index in first[:5]:
-            name, record, *_ = self.identity(index)
-            places.append(f"{record} of {name}")
+        places = [self._place(index) for index in first[:5]]
         more = f" and {count - 5} more" if count > 5 else ""
         return ", ".join(places) + more
 
@@ -303,26 +318,25 @@ class DuplicateFinder:
         for position in sorted(range(len(index_of)), key=index_of.__getitem__):
             index, kind, ref = index_of[position], kind_of[position], ref_of[position]
             if kind == 2:
-                name, record, *_ = self.identity(ref)
                 yield self._issue(
                     index,
                     "possible_duplicate_trainee",
                     "last_name",
                     None,
-                    f"matches record {record} of {name} by Register's duplicate rule (same date of birth, last name, "
-                    "route, start cycle, and first name or email): Register would answer 409 to the second",
+                    f"matches {self._place(ref)} by Register's duplicate rule (same date of birth, last name, route, "
+                    "start cycle, and first name or email): Register would answer 409 to the second",
                     Severity.WARNING,
                 )
                 continue
             field = "hesa_id" if kind == 0 else "provider_trainee_id"
             identity = self.identity(index)
-            value = identity[4] if kind == 0 else identity[3]
+            value = identity[5] if kind == 0 else identity[4]
             yield self._issue(
                 index,
                 f"duplicate_{field}",
                 field,
                 value,
-                f"{field} '{value}' is on more than one record: records {where(ref)}",
+                f"{field} '{value}' is on more than one record: {where(ref)}",
             )
 
     def close(self) -> None:

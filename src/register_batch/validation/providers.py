@@ -302,13 +302,14 @@ class ProviderCheck:
                     f"{whose}{', not' if partner else ' is not'} {self.ukprn}, the provider this run sends for "
                     f"(--ukprn): Register would file this trainee under {self.ukprn}, in another provider's place"
                 )
-            name, record, line, provider_id, hesa_id = identity(index)
+            name, record, line, row, provider_id, hesa_id = identity(index)
             yield (
                 index,
                 make_issue(
                     input=name,
                     record=record,
                     line=line,
+                    row=row,
                     provider_trainee_id=provider_id,
                     hesa_id=hesa_id,
                     field="ukprn",

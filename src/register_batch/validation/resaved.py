@@ -2,9 +2,9 @@
 
 Excel re-saving an extract changes every record the same way: dates become 30/09/2000, codes lose their leading
 zeros, HUSIDs become 2.50046E+12. Each value gets its error and its hint (spreadsheet_date, leading_zeros_lost,
-hesa_id_scientific_notation), thousands of rows that all have one cause and one fix: export the file again from the SRS, or, for
-Register's CSV template that a person fills in a spreadsheet with no SRS behind it, correct it there in a way the
-spreadsheet keeps (review168 F1). A view of the records' issues, made as the reports receive them
+hesa_id_scientific_notation), thousands of rows that all have one cause and one fix: export the file again from the
+SRS, or, for Register's CSV template that a person fills in a spreadsheet with no SRS behind it, correct it there in a
+way the spreadsheet keeps (review168 F1). A view of the records' issues, made as the reports receive them
 (ReportBuilder.add_record): no rule counts anything.
 """
 
