@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import stat
 
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
@@ -71,3 +72,55 @@ def test_a_name_saying_another_format_is_refused_before_anything_is_written(tmp_
     assert result.exit_code == 2
     assert "give a name ending in .csv" in result.output
     assert not (tmp_path / "blank.xml").exists()
+
+
+def test_an_existing_file_is_kept_and_the_command_refused(tmp_path):
+    """review172 F1: the template is where someone with no SRS keeps their trainees, and the docs' example name is the
+    file they fill in. Written again to that name, the filled-in file was replaced by a header, exit 0."""
+    filled = tmp_path / "trainees.csv"
+    template(filled)
+    kept = filled.read_bytes() + b"A1,,2601166907631,Ann,Lee\n"
+    filled.write_bytes(kept)
+    result = CliRunner().invoke(cli, ["reference", "template", "-o", str(filled)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"register-batch: error: cannot write {filled}: a file of that name is there already (perhaps a template "
+        "filled in): delete it or choose another name"
+    ]
+    assert filled.read_bytes() == kept
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["trainees.csv"]  # no temporary file left
+
+
+def test_the_library_keeps_an_existing_file_too(tmp_path):
+    from register_batch.errors import UnwritableOutput
+    from register_batch.writers import write_register_template
+
+    filled = tmp_path / "trainees.csv"
+    filled.write_text("provider_trainee_id\nA1\n", encoding="utf-8")
+    with pytest.raises(UnwritableOutput, match="delete it or choose another name"):
+        write_register_template(filled)
+    assert filled.read_text(encoding="utf-8") == "provider_trainee_id\nA1\n"
+
+
+def test_a_workbook_name_is_refused_in_this_commands_words_not_with_an_option_it_lacks(tmp_path):
+    """review172 F8: `-o t.xlsx` was told "--to register-csv writes CSV", and `reference template` has no --to."""
+    result = CliRunner().invoke(cli, ["reference", "template", "-o", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 2
+    words = " ".join(result.output.split())
+    assert "--to" not in words
+    assert (
+        f"'{tmp_path / 't.xlsx'}' ends in .xlsx, which says an Excel workbook, but the -o file is CSV: give a name "
+        "ending in .csv (Excel and LibreOffice Calc open a .csv file)"
+    ) in words
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+@pytest.mark.parametrize("code", ["missing_columns", "untrimmed_header"])
+def test_the_fixes_for_a_templates_header_name_the_command_that_writes_it(code):
+    """review172 F5: they pointed to `convert --to register-csv`, which needs an extract to read and refuses the
+    older template's file with the same line; `reference template` writes the header from nothing."""
+    from register_batch.validation import CATALOGUE
+
+    fix = CATALOGUE[code].fix
+    assert "`register-batch reference template -o FILE` writes" in fix
+    assert "convert" not in fix

@@ -80,17 +80,29 @@ def test_a_figure_is_written_in_plain_digits_never_as_an_exponent():
     assert plain(12_500.5, grouped=True) == "12,500.5"
 
 
-def test_where_to_correct_says_the_srs_for_an_extract_the_spreadsheet_for_registers_template_and_both_for_both():
-    """A data officer filling Register's CSV template in Excel has no SRS to export from (review168 F1)."""
-    from register_batch.wording import where_to_correct
+def test_where_to_correct_says_the_srs_for_an_extract_both_ways_for_registers_template_and_each_for_both():
+    """A data officer filling Register's CSV template in Excel has no SRS to export from (review168 F1); one whose SRS
+    or register-batch wrote the template writes it again (review172 F3). The spreadsheet's steps name the HUSID column,
+    whose last digits a General column loses for good (review172 F2)."""
+    from register_batch.wording import correct_in, where_to_correct
 
     srs = "correct the values in your student record system and export again"
-    sheet = (
-        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
-        "columns as yyyy-mm-dd, correct the values, then save as 'CSV UTF-8' and validate again"
+    steps = (
+        "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
+        "yyyy-mm-dd, correct the values, then save as 'CSV UTF-8' and validate again"
     )
     assert where_to_correct({"hesa-xml", "hesa-csv"}, "the values") == srs
-    assert where_to_correct({"register-csv"}, "the values") == sheet
+    assert where_to_correct({"register-csv"}, "the values") == (
+        f"if an SRS or register-batch wrote the file, {srs}; if you fill it in a spreadsheet, {steps}"
+    )
+    assert where_to_correct({"register-csv"}, "the values", written_again="write it again") == (
+        f"if an SRS or register-batch wrote the file, write it again; if you fill it in a spreadsheet, {steps}"
+    )
     both = where_to_correct({"hesa-xml", "register-csv"}, "the values")
-    assert both == f"{srs}; for Register's CSV template, {sheet}"
+    assert both == f"{srs}; for Register's CSV template filled in a spreadsheet, {steps}"
     assert where_to_correct(["hesa-csv"], "the values", from_srs="export it again") == "export it again"
+    assert correct_in(None, "the values", "export it again") == "export it again"
+    assert correct_in("register-csv", "the values", "export it again").startswith(
+        "if an SRS or register-batch wrote the file, export it again; if you fill it in a spreadsheet, format the "
+        "code columns and hesa_id as Text"
+    )

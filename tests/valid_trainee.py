@@ -52,14 +52,15 @@ def validated(
     withdrawal: dict | None = None,
     deferral: dict | None = None,
     source: SourceRef | None = None,
+    fmt: str | None = None,
     **options: Any,
 ) -> TraineeRecord:
-    """`data` (and a withdrawal or deferral) as a record of an extract, checked by the rules as of AS_OF; `options`
-    go to the Validator (api_only, translation)."""
+    """`data` (and a withdrawal or deferral) as a record of an extract (of format `fmt`, where the hints say so),
+    checked by the rules as of AS_OF; `options` go to the Validator (api_only, translation)."""
     record = TraineeRecord(
         source=source or SourceRef(input="t.xml", record=1, line=3), data=data, withdrawal=withdrawal, deferral=deferral
     )
-    Validator(load_reference(), AS_OF, **options).check(record)
+    Validator(load_reference(), AS_OF, **options).check(record, fmt)
     return record
 
 

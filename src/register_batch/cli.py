@@ -432,7 +432,8 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
     "--output",
     type=OutputFile(),
     required=True,
-    help="File to write (a .csv; owner-only, mode 0600, as every file register-batch writes).",
+    help="File to write (a .csv, not there already: a file of that name may be one filled in; owner-only, mode "
+    "0600, as every file register-batch writes).",
 )
 def reference_template(output: Path) -> None:
     """Write a blank copy of Register's bulk-add CSV template (v2026.1): the 51 column names, no trainees.
@@ -448,7 +449,7 @@ def reference_template(output: Path) -> None:
     from register_batch.fs import check_not_in_state_dir
     from register_batch.writers import TEMPLATE_VERSION, register_template, write_register_template
 
-    check_output_ending(output, "register-csv")
+    check_output_ending(output, "register-csv", "output", chosen=False)  # this command has no --to (review172 F8)
     check_not_in_state_dir(output, None)  # as generate's: any folder holding a ledger is refused
     written = write_register_template(output)
     echo(

@@ -1137,14 +1137,19 @@ class _OutputText(io.TextIOWrapper):
 
 
 @contextlib.contextmanager
-def private_writer(path: str | Path, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
+def private_writer(
+    path: str | Path, *, newline: str | None = None, encoding: str = "utf-8", if_there: str | None = None
+) -> Iterator[IO[str]]:
     """Write a text file atomically with mode 0600 (on Windows: the folder's ACL): readers never see half a report.
 
     What UTF-8 cannot hold (half a character from a broken escape in Register's answer) is written as its escape,
-    not a crash part-way (`wording.ESCAPE_UNENCODABLE`)."""
+    not a crash part-way (`wording.ESCAPE_UNENCODABLE`). With `if_there`, a file already at `path` is kept and the
+    write refused (UnwritableOutput, saying `if_there`), before anything is written and as it is put in place."""
     target = Path(path)
     make_private_dirs(target.parent)
     check_writable_file(path)  # as given: `out/` names a folder, which `target` no longer shows
+    if if_there is not None and os.path.lexists(target):
+        raise UnwritableOutput(target, if_there)
     import tempfile  # here, not at the top: `--help` imports this module (tempfile brings shutil, bz2, lzma, random)
 
     try:
@@ -1160,13 +1165,32 @@ def private_writer(path: str | Path, *, newline: str | None = None, encoding: st
             yield fh
             written = True
             fh.sync()
-        os.replace(temp, target)
+        if if_there is None:
+            os.replace(temp, target)
+        else:
+            _put_in_place_new(temp, target, if_there)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         if isinstance(exc, OSError) and (written or exc.errno in _WRITE_ERRORS):
             raise UnwritableOutput(target, exc.strerror or str(exc)) from None
         raise
+
+
+def _put_in_place_new(temp: str, target: Path, if_there: str) -> None:
+    """Give `temp` the name `target` where no file has it (one made meanwhile is kept, and the write refused): a
+    second name, then the first removed. A disk whose files have one name only (FAT, some network shares) is given a
+    rename, once the name is seen to be free."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise UnwritableOutput(target, if_there) from None
+    except OSError:  # EPERM, EOPNOTSUPP: no second names here
+        if os.path.lexists(target):
+            raise UnwritableOutput(target, if_there) from None
+        os.rename(temp, target)
+        return
+    os.unlink(temp)
 
 
 # The temporary file private_writer writes an output to before putting it in place: `.NAME.` and mkstemp's eight

@@ -44,25 +44,45 @@ ESCAPE_UNENCODABLE = "backslashreplace"
 
 
 # The input format people fill in a spreadsheet by hand, with no SRS behind it: Register's bulk-add CSV template. Told
-# to correct values there, not to "export again from the SRS", which such a person cannot (review168 F1).
+# to correct values there, not only to "export again from the SRS", which such a person cannot (review168 F1); but an
+# SRS or register-batch writes the template too (mappings.md Example 4), and a file one of them wrote and a
+# spreadsheet saved again is written again, not corrected row by row: both are said (review172 F3).
 FILLED_IN_A_SPREADSHEET = "register-csv"
 
 
-def where_to_correct(formats: Collection[str], values: str, *, from_srs: str | None = None) -> str:
+def spreadsheet_steps(values: str) -> str:
+    """How to correct `values` in a spreadsheet so that it keeps them as Register reads them: the code columns and the
+    HUSID column as Text (a HUSID in a General column loses its last digits for good: review172 F2), the dates as
+    yyyy-mm-dd, saved as CSV UTF-8."""
+    return (
+        "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
+        f"yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
+    )
+
+
+def where_to_correct(
+    formats: Collection[str], values: str, *, from_srs: str | None = None, written_again: str | None = None
+) -> str:
     """How to correct `values` (the words for them: "the values listed under Issues") of inputs of `formats`, as one
     clause: in the SRS for a HESA extract (`from_srs`, else "correct VALUES in your student record system and export
-    again"); for Register's CSV template, in the spreadsheet it is filled in, in a way that keeps codes and dates as
-    Register reads them; both when a run reads both. Every place that says where to correct says it through this."""
+    again"); for Register's CSV template, both ways: written again by what wrote it (`written_again`, else as from
+    the SRS), or corrected in the spreadsheet it is filled in (spreadsheet_steps); both formats' ways when a run reads
+    both. Every place that says where to correct says it through this."""
     srs = from_srs or f"correct {values} in your student record system and export again"
-    sheet = (
-        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
-        f"columns as yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
-    )
     if FILLED_IN_A_SPREADSHEET not in formats:
         return srs
+    steps = spreadsheet_steps(values)
     if set(formats) == {FILLED_IN_A_SPREADSHEET}:
-        return sheet
-    return f"{srs}; for Register's CSV template, {sheet}"
+        return (
+            f"if an SRS or register-batch wrote the file, {written_again or srs}; if you fill it in a spreadsheet, "
+            f"{steps}"
+        )
+    return f"{srs}; for Register's CSV template filled in a spreadsheet, {steps}"
+
+
+def correct_in(fmt: str | None, values: str, from_srs: str) -> str:
+    """where_to_correct for one record's value, read from an input of `fmt` (None: not known, an SRS's way)."""
+    return where_to_correct(() if fmt is None else (fmt,), values, from_srs=from_srs)
 
 
 def sentence(clause: str) -> str:

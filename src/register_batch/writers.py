@@ -92,11 +92,17 @@ OPENING_IN_EXCEL = (
 TEMPLATE_VERSION = "v2026.1"
 
 
+# Why `write_register_template` never replaces a file: the template is where someone with no SRS keeps their trainees
+# (formats.md), so a file of its name may be one filled in (review172 F1: 25 trainees replaced by a header, exit 0).
+TEMPLATE_THERE = "a file of that name is there already (perhaps a template filled in): delete it or choose another name"
+
+
 def write_register_template(path: str | Path) -> Path:
     """Write a blank copy of Register's bulk-add CSV template: its header alone, as Register's own file has it (the
     51 headers in template order, UTF-8 without a byte-order mark, `\\n` after it), owner-only and atomically as every
-    file register-batch writes (fs.private_writer); for someone who fills trainees in a spreadsheet, with no SRS."""
-    with private_writer(path, newline="") as fh:
+    file register-batch writes (fs.private_writer); for someone who fills trainees in a spreadsheet, with no SRS. A
+    file already at `path` is kept and the write refused (UnwritableOutput): it may be the template filled in."""
+    with private_writer(path, newline="", if_there=TEMPLATE_THERE) as fh:
         fh.write(RegisterCsvWriter._line(list(register_template())))
     return Path(path)
 

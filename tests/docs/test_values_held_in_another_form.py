@@ -35,14 +35,28 @@ HELD_SO = [
     (8, "nationality", "JE", "GB"),
 ]
 
+# review172 F7: what a template filled in by hand most often leaves blank. (trainee number, the cells typed, the cells
+# exported, the words of the page that say so)
+LEFT_BLANK = [
+    (9, {"ethnicity": ""}, {"ethnicity": "997"}, "`ethnicity` left blank"),
+    (
+        10,
+        {"placement_1_urn": "", "placement_2_urn": "100010"},
+        {"placement_1_urn": "100010", "placement_2_urn": ""},
+        "a blank `placement_1_urn` beside a `placement_2_urn`",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory) -> dict[str, dict[str, str]]:
     """The exported rows by hesa_id, each cell without Register's leading '."""
     folder = tmp_path_factory.mktemp("review168")
-    rows = [trainee(n) for n in range(1, len(HELD_SO) + 1)]
+    rows = [trainee(n) for n in range(1, len(HELD_SO) + len(LEFT_BLANK) + 1)]
     for number, column, typed, _back in HELD_SO:
         rows[number - 1][column] = typed
+    for number, typed, _back, _words in LEFT_BLANK:
+        rows[number - 1].update(typed)
     source = write_extract(folder / "typed.csv", rows)
     with start_emulator(tokens=[TOKEN], rate_limit=None) as emulator:
         result = sync_files([str(source)], sync_options(emulator, folder, TOKEN))
@@ -63,3 +77,14 @@ def test_the_value_comes_back_as_the_page_says_and_the_page_names_it(round_trip,
     section = section.split("\n#")[0]
     assert f"`{column}`" in section
     assert f"`{typed}`" in section and (f"`{back}`" in section or (back == "" and "comes back as none" in section))
+
+
+def section() -> str:
+    return FORMATS.read_text(encoding="utf-8").split("#### Values Register holds in another form")[1].split("\n#")[0]
+
+
+@pytest.mark.parametrize(("number", "typed", "back", "words"), LEFT_BLANK, ids=["ethnicity", "placements"])
+def test_a_cell_left_blank_comes_back_as_the_page_says_and_the_page_names_it(round_trip, number, typed, back, words):
+    exported = round_trip[trainee(number)["hesa_id"]]
+    assert {column: exported[column] for column in back} == back
+    assert words in " ".join(section().split())

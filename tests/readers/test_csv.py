@@ -1130,7 +1130,7 @@ def test_registers_older_title_case_template_is_named_with_what_to_do(tmp_path, 
     assert str(caught.value) == (
         f"{path}, line 1: the header is Register's older bulk-add template (title-case names such as 'Provider "
         "Trainee ID', before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 "
-        "template (provider_trainee_id, …; `register-batch convert --to register-csv` writes it)"
+        "template (provider_trainee_id, …; `register-batch reference template -o FILE` writes its header)"
     )
 
 

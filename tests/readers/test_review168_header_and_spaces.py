@@ -92,6 +92,28 @@ def test_no_column_the_file_has_is_suggested(tmp_path):
     assert "headers 'First Names' (did you mean first_names?), 'firstnames' for register-csv" in refused(twice)
 
 
+def test_no_column_whose_field_the_users_map_reads_from_another_is_suggested(tmp_path):
+    """review172 F6: with mappings.md's Example 4 (`provider_trainee_id: student number`), `Provider Trainee No` was
+    told "did you mean provider_trainee_id?"; renamed so, the column was read by nothing beside `Student Number`, and
+    `convert` dropped its values unsaid. A column the map still reads is suggested as before."""
+    mapping = tmp_path / "srsmap.yaml"
+    mapping.write_text("fields:\n  register-csv:\n    trainee:\n      provider_trainee_id: student number\n")
+    path = with_header(
+        tmp_path, "register.csv", ("provider_trainee_id", "Student Number"), ("first_names", "First Names")
+    )
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([f"{header},Provider Trainee No", *(f"{row},x" for row in rows)]) + "\n")
+    with pytest.raises(UnusableInput) as caught:
+        for _info, records in open_inputs([str(path)], "auto", load_mapping([mapping])):
+            list(records)
+    assert str(caught.value).startswith(
+        f"{path}, line 1: unknown column headers 'First Names' (did you mean first_names?), 'Provider Trainee No' for "
+        "register-csv: correct a misspelt name"
+    )
+    # without the map, the template's column is the one meant
+    assert "'Provider Trainee No' (did you mean provider_trainee_id?)" in refused(path)
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [("F_SURNAM", "F_SURNAME"), ("f surname", "F_SURNAME"), ("F-FNAMES", "F_FNAMES"), ("Sur Name", "F_SURNAME")],

@@ -86,7 +86,7 @@ def test_each_rows_fix_is_exactly_the_catalogues_text_for_its_code(tmp_path):
 def test_a_code_the_catalogue_has_no_fix_for_has_an_empty_cell(tmp_path):
     """A library caller's own code (outside the catalogue), also one that is not text (Issue.model_construct)."""
     header, rows = csv_of(own_issues(tmp_path, ("invalid_code", "sex is not a code"), ("own_check", "ours")))
-    assert header[-1] == "fix"
+    assert header[-2:] == ["fix", "row"]
     assert [(row["code"], row["fix"]) for row in rows] == [
         ("invalid_code", CATALOGUE["invalid_code"].fix),
         ("own_check", ""),
@@ -125,7 +125,7 @@ def test_a_syncs_issues_csv_gives_the_fix_of_its_own_codes_and_of_validations(tm
         synced = sync_files([str(write_extract(tmp_path / "b.csv", [next_course, invalid]))], options)
     assert synced.exit_code == 1
     header, rows = csv_of(synced.report_paths["csv"])
-    assert header == [*ISSUE_KEYS, "fix"]
+    assert header == [*(key for key in ISSUE_KEYS if key != "row"), "fix", "row"]
     fixes = {row["code"]: row["fix"] for row in rows}
     assert {"sync_other_instance", "invalid_code"} <= fixes.keys(), fixes
     assert fixes["sync_other_instance"] == CATALOGUE["sync_other_instance"].fix

@@ -156,31 +156,64 @@ def typed_in_a_spreadsheet(folder: Path, count: int) -> Path:
     return extract
 
 
-def test_registers_template_filled_in_a_spreadsheet_is_told_what_to_do_there_not_to_export_from_an_srs(tmp_path):
+# The steps in a spreadsheet that keeps codes, HUSIDs and dates as Register reads them (wording.spreadsheet_steps).
+STEPS = (
+    "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
+    "yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
+)
+
+
+def test_registers_template_filled_in_a_spreadsheet_is_told_what_to_do_there_and_how_to_write_it_again(tmp_path):
     """The person who fills Register's CSV template in Excel has no SRS to export from: the line after the summary,
-    its issue, the summary box's last sentence and the fix say what to do in the spreadsheet (review168 F1)."""
+    its issue, the summary box's last sentence and the fix say what to do in the spreadsheet (review168 F1). An SRS or
+    register-batch writes the template too (mappings.md Example 4), and such a file re-saved is written again, not
+    corrected row by row: the line and the box say both ways (review172 F3)."""
     extract = typed_in_a_spreadsheet(tmp_path, 12)
     output, report, page = validate(extract, tmp_path / "r")
     [issue] = [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
     message = issue["message"]
     assert message.startswith(f"{LOOKS_RESAVED}: 12 of its 12 records have values a spreadsheet changed (dates ")
-    assert "SRS" not in message and "student record system" not in message
-    steps = (
-        "in your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date "
-        "columns as yyyy-mm-dd, correct the values the issues name, then save as 'CSV UTF-8' and validate again"
+    steps = STEPS.format(values="the values the issues name")
+    assert message.endswith(
+        "; if an SRS or register-batch wrote the file, write it again from there rather than correcting it row by "
+        f"row; if you fill it in a spreadsheet, {steps}"
     )
-    assert message.endswith(f"; {steps}")
     assert output.splitlines()[1] == f"{extract}: {message}"
     box = status_box(page)
     assert f"{extract}: {message}" in box
-    assert "student record system" not in box and "export again" not in box
     assert (
-        "12 of 12 records failed validation. Register would refuse them. In your spreadsheet, format the code "
-        "columns as Text (or type each code with a leading ') and the date columns as yyyy-mm-dd, correct the values "
-        "listed under Issues, then save as 'CSV UTF-8' and validate again."
+        "12 of 12 records failed validation. Register would refuse them. If an SRS or register-batch wrote the file, "
+        "correct the values listed under Issues in your student record system and export again; if you fill it in "
+        f"a spreadsheet, {STEPS.format(values='the values listed under Issues')}."
     ) in box
     # issues.csv's fix for the warning: the SRS's way for an SRS's extract, the spreadsheet's for the template
     with (tmp_path / "r" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
         [fix] = {row["fix"] for row in csv.DictReader(fh) if row["code"] == "resaved_by_a_spreadsheet"}
     assert fix.startswith("From an SRS: export the file again")
-    assert fix.endswith(f"Register's CSV template filled in by hand, with no SRS: {steps}.")
+    assert fix.endswith(f"Register's CSV template filled in by hand, with no SRS: in your spreadsheet, {steps}.")
+
+
+def test_a_template_whose_only_damage_is_its_husids_is_told_to_format_hesa_id_as_text(tmp_path):
+    """review172 F2: HUSIDs in a General column become 2.60117E+12 and lose their last digits for good; the advice
+    named the code and date columns only, and each row's hint said to export the column from the SRS, which the
+    person filling the template in has not got."""
+    extract = tmp_path / "husid.csv"
+    args = ["generate", "--count", "12", "--format", "register-csv", "-o", str(extract), "--seed", "7"]
+    assert CliRunner().invoke(cli, [*args, "--as-of", AS_OF], catch_exceptions=False).exit_code == 0
+    with extract.open(encoding="utf-8", newline="") as fh:
+        header, *records = list(csv.reader(fh))
+    at = header.index("hesa_id")
+    for row in records:
+        row[at] = as_excel_saves(row[at].removeprefix("'"))
+    with extract.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *records])
+    _output, report, _page = validate(extract, tmp_path / "r")
+    [issue] = [issue for issue in report["issues"] if issue["code"] == "resaved_by_a_spreadsheet"]
+    assert "(HUSIDs as numbers such as 2.50046E+12)" in issue["message"]
+    assert "format the code columns and hesa_id as Text" in issue["message"]
+    hints = {i["message"] for i in report["issues"] if i["code"] == "hesa_id_scientific_notation"}
+    assert hints == {
+        "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last "
+        "digits are lost; if an SRS or register-batch wrote the file, export the HUSID column as text from the SRS; "
+        f"if you fill it in a spreadsheet, {STEPS.format(values='the HUSID')}"
+    }

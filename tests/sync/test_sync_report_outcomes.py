@@ -2275,8 +2275,10 @@ def errors_line(doc: lxml.html.HtmlElement) -> str:
 # Where the box says to correct the records of a Register CSV, the template people fill in a spreadsheet, with no SRS
 # to export from (review168 F1): these tests' extracts are Register CSVs.
 IN_A_SPREADSHEET = (
-    " In your spreadsheet, format the code columns as Text (or type each code with a leading ') and the date columns "
-    "as yyyy-mm-dd, correct the values listed under Issues, then save as 'CSV UTF-8' and validate again."
+    " If an SRS or register-batch wrote the file, correct the values listed under Issues in your student record system "
+    "and export again; if you fill it in a spreadsheet, format the code columns and hesa_id as Text (or type each "
+    "value with a leading ') and the date columns as yyyy-mm-dd, correct the values listed under Issues, then save as "
+    "'CSV UTF-8' and validate again."
 )
 
 

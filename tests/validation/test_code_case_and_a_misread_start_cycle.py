@@ -150,6 +150,32 @@ def test_each_refused_reason_in_another_case_is_named():
 
 
 @pytest.mark.parametrize(
+    ("trigger", "said"),
+    [
+        ("trainee", ", a reason for a provider trigger, not a trainee one"),  # corrected, it is refused still
+        ("provider", ""),  # the trigger's own reason: the case is all there is to correct
+        ("Trainee", ", a reason for a provider trigger only"),  # no trigger of Register's (its own error says so)
+    ],
+)
+def test_a_reason_in_another_case_that_the_records_trigger_does_not_take_says_whose_it_is(trigger, said):
+    """review172 F4: `Record_Added_In_Error` with a trainee trigger was told `record_added_in_error` is a code, which
+    is a provider trigger's reason only: corrected as told, the record got the same error again."""
+    body = withdrawal(reasons=["Record_Added_In_Error"], trigger=trigger)
+    issues = found(with_changes(), withdrawal=body)
+    [hint] = [issue for issue in issues if issue[2] == "code_case" and issue[0] == "withdrawal_reasons"]
+    assert hint[4] == (
+        f"withdrawal_reasons: 'Record_Added_In_Error' is not a code, but 'record_added_in_error' is{said} {CASE}"
+    )
+
+
+def test_a_reason_both_triggers_take_is_named_as_before():
+    body = withdrawal(reasons=["Did_Not_Make_Progress"], trigger="trainee")
+    [hint] = [issue for issue in found(with_changes(), withdrawal=body) if issue[0] == "withdrawal_reasons"][1:]
+    said = "withdrawal_reasons: 'Did_Not_Make_Progress' is not a code, but 'did_not_make_progress' is"
+    assert hint[4] == f"{said} {CASE}"
+
+
+@pytest.mark.parametrize(
     "changes,body",
     [
         ({}, None),  # every code valid: nothing said

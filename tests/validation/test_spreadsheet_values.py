@@ -26,6 +26,15 @@ SCIENTIFIC = (
 )
 
 
+# The same, for Register's CSV template (review172 F2).
+TEMPLATE_SCIENTIFIC = (
+    "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
+    "are lost; if an SRS or register-batch wrote the file, export the HUSID column as text from the SRS; if you fill "
+    "it in a spreadsheet, format the code columns and hesa_id as Text (or type each value with a leading ') and the "
+    "date columns as yyyy-mm-dd, correct the HUSID, then save as 'CSV UTF-8' and validate again"
+)
+
+
 def issues(data: dict, **kwargs) -> list[tuple[str | None, str | None, str, str, str]]:
     record = validated(data, **kwargs)
     return [(i.field, i.value, i.code, i.severity.value, i.message) for i in record.issues]
@@ -267,7 +276,7 @@ def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
     found = [(i["record"], i["field"], i["code"], i["severity"], i["message"]) for i in issues]
     assert found == [
         (1, "hesa_id", "hesa_id_length", "error", "hesa_id must be 13 or 17 characters"),
-        (1, "hesa_id", "hesa_id_scientific_notation", "error", SCIENTIFIC),
+        (1, "hesa_id", "hesa_id_scientific_notation", "error", TEMPLATE_SCIENTIFIC),  # a Register CSV (review172 F2)
         (1, "date_of_birth", "invalid_date", "error", "date_of_birth is invalid"),
         (
             1,
@@ -287,3 +296,48 @@ def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
             "YYYY-MM-DD (1981-02-10, or 1981-10-02 if the month comes first)",
         ),
     ]
+
+
+# review172 F2: in Register's CSV template, which someone with no SRS fills in a spreadsheet, the hints that said to
+# export a value again from the SRS say both ways (wording.where_to_correct): written again by the SRS or register-batch
+# that wrote the file, or corrected in the spreadsheet, the HUSID column formatted as Text.
+IN_THE_TEMPLATE = (
+    "if an SRS or register-batch wrote the file, {srs}; if you fill it in a spreadsheet, format the code columns and "
+    "hesa_id as Text (or type each value with a leading ') and the date columns as yyyy-mm-dd, correct {values}, then "
+    "save as 'CSV UTF-8' and validate again"
+)
+
+
+def test_a_husid_in_scientific_notation_in_registers_template_is_told_the_spreadsheets_way_too():
+    found = issues(with_changes(hesa_id="2.60117E+12"), fmt="register-csv")
+    [message] = [m for _f, _v, code, _s, m in found if code == "hesa_id_scientific_notation"]
+    said = "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last "
+    said += "digits are lost; "
+    srs = "export the HUSID column as text from the SRS"
+    assert message == TEMPLATE_SCIENTIFIC == said + IN_THE_TEMPLATE.format(srs=srs, values="the HUSID")
+    # an extract's (HESA XML, a HESA-named CSV) keeps the SRS's way
+    for fmt in ("hesa-xml", "hesa-csv"):
+        found = issues(with_changes(hesa_id="2.60117E+12"), fmt=fmt)
+        assert ("hesa_id", "2.60117E+12", "hesa_id_scientific_notation", "error", SCIENTIFIC) in found
+
+
+@pytest.mark.parametrize(
+    ("husid", "said"),
+    [("2,601,847,276,218", "for 2601847276218"), ("22,100,027,187,725,400", "its last digits may be lost")],
+)
+def test_a_grouped_husid_in_registers_template_is_told_the_spreadsheets_way_too(husid, said):
+    found = issues(with_changes(hesa_id=husid), fmt="register-csv")
+    [message] = [m for _f, _v, code, _s, m in found if code == "hesa_id_digit_groups"]
+    assert message == (
+        f"hesa_id has a spreadsheet's thousands separators ({husid!r} {said}): "
+        + IN_THE_TEMPLATE.format(srs="export the HUSID column as text from the SRS", values="the HUSID")
+    )
+
+
+def test_windows_1252_text_read_as_latin_1_in_registers_template_is_told_the_spreadsheets_way_too():
+    found = issues(with_changes(last_name="O\x92Brien"), fmt="register-csv")
+    [message] = [m for _f, _v, code, _s, m in found if code == "control_character"]
+    assert message.endswith(
+        "otherwise the text was converted so before register-batch read it: "
+        + IN_THE_TEMPLATE.format(srs="export it again from the SRS", values="the value")
+    )

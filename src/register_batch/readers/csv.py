@@ -1421,12 +1421,12 @@ def _squashed(name: str) -> str:
 
 def _meant_columns(names: list[str], layout: CsvLayout, present: set[str]) -> dict[str, str]:
     """The column each unknown header name (of `names`) was likely meant for: one the layout reads and the file lacks
-    (`present`: the slots of those it has), named the same but for case, spaces, hyphens and underscores (`First
-    Names`, `e-mail`, `HESA ID`; a HESA tag with or without its F_, as _hesa_normaliser reads it: `f surname`), or a
-    near miss (`first_name`, `F_SURNAM`: mapping.apply's near_miss, as a field-map source is told its tag); a numbered
-    column of a repeated group keeps its number (`F_DEGCLS_2`: F_DEGCLSS_2). Each column is told once. review168 F3:
-    two of the three ways out the refusal offers, removing the column or ignoring it, would throw away every
-    trainee's value."""
+    (`present`: the slots of those it has) and whose field no other column fills (CsvLayout.read), named the same
+    but for case, spaces, hyphens and underscores (`First Names`, `e-mail`, `HESA ID`; a HESA tag with or without its
+    F_, as _hesa_normaliser reads it: `f surname`), or a near miss (`first_name`, `F_SURNAM`: mapping.apply's
+    near_miss, as a field-map source is told its tag); a numbered column of a repeated group keeps its number
+    (`F_DEGCLS_2`: F_DEGCLSS_2). Each column is told once. review168 F3: two of the three ways out the refusal
+    offers, removing the column or ignoring it, would throw away every trainee's value."""
     from register_batch.mapping.apply import near_miss  # only on the way to refusing the file
 
     def spellings(columns: Iterable[str]) -> dict[str, str]:
@@ -1443,7 +1443,9 @@ def _meant_columns(names: list[str], layout: CsvLayout, present: set[str]) -> di
         found = squashed if squashed in forms else near_miss(squashed, forms)
         return None if found is None else forms[found]
 
-    columns = layout.known - layout.ignored
+    # Not a column read by nothing: one whose field a user's field map reads from another column (`provider_trainee_id:
+    # student number`), which the file, renamed so, would hold unread beside the source (review172 F6).
+    columns = {column for column in layout.known - layout.ignored if layout.read is None or column in layout.read}
     lacking = spellings(column for column in columns if _slot(column, layout) not in present)
     groups = spellings(column for column in columns if _group_tag(column, layout))
     meant: dict[str, str] = {}

@@ -195,7 +195,7 @@ def refuse_older_template(labels: list[str], name: str, width: int | None = None
             name,
             "the header is Register's older bulk-add template (title-case names such as 'Provider Trainee ID', "
             "before v2026.0), which Register's v2026.1 upload refuses: rename the columns as in the v2026.1 template "
-            "(provider_trainee_id, …; `register-batch convert --to register-csv` writes it)",
+            "(provider_trainee_id, …; `register-batch reference template -o FILE` writes its header)",
             line=1,
         )
 

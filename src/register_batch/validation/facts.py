@@ -146,6 +146,13 @@ class Facts:
     # text rules' common case.
     plain_text: bool = False
     trainee_start_given: bool = True  # a blank trainee_start_date is itt_start_date to Register (§3.4)
+    # The format of the input the record was read from (None: not known, a request body): a hint that says to export
+    # a value again from the SRS says, for Register's CSV template, how to correct it in a spreadsheet too
+    # (wording.correct_in; review172 F2).
+    input_format: str | None = None
+    # The trigger of the record's withdrawal as given (None: no withdrawal, or none given): code_case says whether a
+    # reason in another case is one that trigger takes (review172 F4).
+    withdrawal_trigger: str | None = None
 
     @property
     def trainee_start_checked(self) -> date | None:

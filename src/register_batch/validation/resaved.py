@@ -17,19 +17,21 @@ from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
 from register_batch.validation.rules import DATE_AND_TIME
-from register_batch.wording import FILLED_IN_A_SPREADSHEET, where_to_correct
+from register_batch.wording import FILLED_IN_A_SPREADSHEET, spreadsheet_steps, where_to_correct
 
 RESAVED = "resaved_by_a_spreadsheet"
 
-# What a file a spreadsheet re-saved needs: exported again from its SRS, or for Register's CSV template filled in by
-# hand, its values corrected in the spreadsheet (wording.where_to_correct).
+# What a file a spreadsheet re-saved needs: exported again from its SRS (for Register's CSV template, written again by
+# the SRS or register-batch that wrote it), or for the template filled in by hand, its values corrected in the
+# spreadsheet (wording.where_to_correct).
 _FROM_SRS = "export it again from the SRS (as a CSV in UTF-8) rather than correcting it row by row"
+_WRITTEN_AGAIN = "write it again from there rather than correcting it row by row"
 _VALUES = "the values the issues name"
 
 
 def what_to_do(formats: tuple[str, ...]) -> str:
     """The clause that ends the warning about a re-saved input of `formats`."""
-    return where_to_correct(formats, _VALUES, from_srs=_FROM_SRS)
+    return where_to_correct(formats, _VALUES, from_srs=_FROM_SRS, written_again=_WRITTEN_AGAIN)
 
 
 describe(
@@ -45,8 +47,8 @@ describe(
     fix="From an SRS: export the file again and validate that export before anyone opens it in a spreadsheet: a "
     "CSV the SRS writes in UTF-8 (or its HESA XML, which no spreadsheet changes). Correcting the values row by row "
     "in a spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every "
-    "column as text. Register's CSV template filled in by hand, with no SRS: "
-    + what_to_do((FILLED_IN_A_SPREADSHEET,))
+    "column as text. Register's CSV template filled in by hand, with no SRS: in your spreadsheet, "
+    + spreadsheet_steps(_VALUES)
     + ".",
     severity=Severity.WARNING,
 )

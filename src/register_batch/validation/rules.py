@@ -9,9 +9,9 @@ from __future__ import annotations
 import codecs
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from register_batch.ilike import ends_in_escape, has_wildcard
@@ -32,7 +32,7 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import BIDI_CONTROL, CONTROL_CHARACTER, cut_short
+from register_batch.wording import BIDI_CONTROL, CONTROL_CHARACTER, FILLED_IN_A_SPREADSHEET, correct_in, cut_short
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -135,17 +135,20 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 SCIENTIFIC_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
 _SCIENTIFIC_HUSID = (
     "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
-    "are lost; export the HUSID column as text from the SRS"
+    "are lost; "
 )
+_FROM_THE_SRS = "export the HUSID column as text from the SRS"
 
 
 @rule(
     "hesa_id_scientific_notation",
     fields=("hesa_id",),
-    message=_SCIENTIFIC_HUSID,
+    message=_SCIENTIFIC_HUSID + _FROM_THE_SRS + "[; in Register's CSV template, that or the spreadsheet's steps: "
+    "hesa_id formatted as Text, ...]",
     source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length: R18, register-api.md §3.3)",
     fix="A spreadsheet showed the HUSID column as numbers (3.10261E+12) and saved them so: the digits it dropped are "
-    "not in the file. Export HUSIDs as text (13 or 17 digits) and do not save the extract from a spreadsheet; "
+    "not in the file. Export HUSIDs as text (13 or 17 digits) and do not save the extract from a spreadsheet, or, in "
+    "Register's CSV template filled in a spreadsheet, format the hesa_id column as Text and type the HUSIDs again; "
     "register-batch sends none of these records, as Register would store the number as the HUSID.",
     api=False,
 )
@@ -156,7 +159,7 @@ def hesa_id_is_no_scientific_number(data: dict[str, Any], facts: Facts) -> list[
     value = data.get("hesa_id")
     if value is None or not SCIENTIFIC_NUMBER.fullmatch(value):
         return None
-    return [("hesa_id", value, _SCIENTIFIC_HUSID)]
+    return [("hesa_id", value, _SCIENTIFIC_HUSID + correct_in(facts.input_format, "the HUSID", _FROM_THE_SRS))]
 
 
 @rule(
@@ -164,7 +167,8 @@ def hesa_id_is_no_scientific_number(data: dict[str, Any], facts: Facts) -> list[
     fields=("hesa_id",),
     message="hesa_id should be 13 or 17 digits; this value has other characters (first: 'X' at position N)",
     source="hesa-formats.md §1.4 and §5 item 6 (Register checks only the length)",
-    fix="A character other than a digit (a letter O for a zero, a space) is a typing mistake: correct it in the SRS.",
+    fix="A character other than a digit (a letter O for a zero, a space) is a typing mistake: correct it where the "
+    "HUSID is kept.",
     severity=Severity.WARNING,
     api=False,
 )
@@ -205,13 +209,15 @@ def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Find
         return None
     digits = "".join(char for char in value if "0" <= char <= "9")
     # A spreadsheet keeps 15 digits of a number: a 17-digit HUSID's last two are zeros by then (review84 F8).
-    said = f"for {digits}" if len(digits) <= 15 else "its last digits may be lost: take the HUSID from the SRS"
+    said = f"for {digits}" if len(digits) <= 15 else "its last digits may be lost"
+    if len(digits) > 15 and facts.input_format != FILLED_IN_A_SPREADSHEET:
+        said += ": take the HUSID from the SRS"
     return [
         (
             "hesa_id",
             value,
-            f"hesa_id has a spreadsheet's thousands separators ({value!r} {said}): export the HUSID column as text "
-            "from the SRS",
+            f"hesa_id has a spreadsheet's thousands separators ({value!r} {said}): "
+            + correct_in(facts.input_format, "the HUSID", "export the HUSID column as text from the SRS"),
         )
     ]
 
@@ -241,10 +247,12 @@ _WINDOWS_1252_C1 = {chr(byte): sign for byte in range(0x80, 0xA0) if (sign := by
 _AS_WINDOWS_1252 = str.maketrans(_WINDOWS_1252_C1)
 
 
-def _control_message(label: str, value: str, hit: str) -> str:
+def _control_message(label: str, value: str, hit: str, fmt: str | None = None) -> str:
     """What the first control character `hit` of `value` is: a line break, part of UTF-8 text read as ISO-8859-1 (’ in
     UTF-8 is E2 80 99, so read as latin-1 it holds U+0080: review152 F1), Windows-1252's sign read as ISO-8859-1 (when
-    that reading leaves no control character), or a control character."""
+    that reading leaves no control character), or a control character. `fmt`: the input's format (Facts.input_format),
+    for where the text is to be written again."""
+    again = correct_in(fmt, "the value", "export it again from the SRS")
     if hit in "\r\n":
         return f"{label} contains a line break: Register would store it as it is"
     code = f"U+{ord(hit):04X}"
@@ -252,15 +260,14 @@ def _control_message(label: str, value: str, hit: str) -> str:
         return (
             f"{label} contains {code}, part of UTF-8 text read as ISO-8859-1 (latin-1) ({cut_short(said)!r}), and "
             "Register would store the control character. If the file is XML whose declaration says ISO-8859-1 or "
-            "latin-1, make it say UTF-8; otherwise the text was converted so before register-batch read it: export "
-            "it again from the SRS"
+            f"latin-1, make it say UTF-8; otherwise the text was converted so before register-batch read it: {again}"
         )
     if hit in _WINDOWS_1252_C1 and not CONTROL_CHARACTER.search(read := value.translate(_AS_WINDOWS_1252)):
         return (
             f"{label} contains {code}, which is {_WINDOWS_1252_C1[hit]} in Windows-1252 ({cut_short(read)!r}): "
             "Windows-1252 text read as ISO-8859-1 (latin-1), and Register would store the control character. If the "
             "file is XML whose declaration says ISO-8859-1 or latin-1, make it say windows-1252; otherwise the text "
-            "was converted so before register-batch read it: export it again from the SRS"
+            f"was converted so before register-batch read it: {again}"
         )
     if BIDI_CONTROL.fullmatch(hit):  # invisible; a name or an id never holds one (review162 F6)
         return (
@@ -270,7 +277,7 @@ def _control_message(label: str, value: str, hit: str) -> str:
     return f"{label} contains a control character ({code}): Register would store it as it is"
 
 
-def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
+def _control_findings(prefix: str, values: dict[str, Any], fmt: str | None = None) -> list[Finding]:
     found: list[Finding] = []
     for field, value in values.items():
         # isprintable() first: one fast C call that is true for almost every value (it is also false for some
@@ -278,7 +285,7 @@ def _control_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
         if type(value) is not str:
             continue
         if not value.isprintable() and (hit := CONTROL_CHARACTER.search(value)):
-            found.append((f"{prefix}{field}", value, _control_message(f"{prefix}{field}", value, hit.group())))
+            found.append((f"{prefix}{field}", value, _control_message(f"{prefix}{field}", value, hit.group(), fmt)))
         elif "\\" in value and (escape := _ESCAPED_CONTROL.search(value)):
             code = f"U+{int(escape.group(1) or escape.group(2), 16):04X}"
             found.append(
@@ -338,7 +345,7 @@ def _in_record_and_its_items(
 def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if facts.plain_text:  # the common case, asked of all the record's text at once (facts.text_facts)
         return None
-    return _in_record_and_its_items(data, _control_findings)
+    return _in_record_and_its_items(data, partial(_control_findings, fmt=facts.input_format))
 
 
 _EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.S)  # Excel's way of keeping a value as text: ="02"
@@ -1363,7 +1370,8 @@ def _codes_by_case(reference: ReferenceData, label: str) -> dict[str, tuple[str,
         _FUTURE_INTEREST,
         "withdrawal_reasons",
     ),
-    message="<field>: '<value>' is not a code, but '<code>' is (Register's codes are case-sensitive) / "
+    message="<field>: '<value>' is not a code, but '<code>' is[, a reason for a <trigger> trigger, not a <trigger> "
+    "one][, a reason for a <trigger> trigger only] (Register's codes are case-sensitive) / "
     "withdrawal_future_interest: 'Y' is not a code, but 'yes' is (Register's codes are written in full, and are "
     "case-sensitive)",
     source="hesa-formats.md §2.1 and §3.3 (find_by_hesa_code: an exact, case-sensitive match; `gb` is not `GB`), "
@@ -1391,7 +1399,8 @@ def codes_are_written_in_their_case(
     if not by_case:
         return None
     if label == "withdrawal_reasons":  # the reasons refused, joined with ; (nested.py)
-        said = [_case_message(label, reason, by_case) for reason in value.split(";")]
+        triggers = (facts.reference.withdrawal_reasons, facts.withdrawal_trigger)
+        said = [_case_message(label, reason, by_case, triggers) for reason in value.split(";")]
         return [(label, value, message) for message in said if message] or None
     message = _case_message(label, value, by_case)
     if message is None and label == _FUTURE_INTEREST and (meant := _YES_NO.get(value.lower())) in by_case:
@@ -1402,13 +1411,35 @@ def codes_are_written_in_their_case(
     return None if message is None else [(label, value, message)]
 
 
-def _case_message(label: str, value: str, by_case: dict[str, tuple[str, ...]]) -> str | None:
-    """code_case's words for `value` where a code of the list differs from it in letter case only."""
+def _case_message(
+    label: str,
+    value: str,
+    by_case: dict[str, tuple[str, ...]],
+    triggers: tuple[Mapping[str, Iterable[str]], str | None] | None = None,
+) -> str | None:
+    """code_case's words for `value` where a code of the list differs from it in letter case only. A withdrawal
+    reason's list is both triggers' (`triggers`: each trigger's reasons, and the record's trigger): a reason the
+    record's trigger does not take is said to be the other's, as that trigger refuses it in any case (review172 F4:
+    `Record_Added_In_Error` with a trainee trigger was told `record_added_in_error` is a code, and corrected, got the
+    same error); with no trigger of Register's, a reason of one trigger only is said to be so."""
     same = [code for code in by_case.get(value.lower(), ()) if code != value]
     if not same:
         return None
     codes = " or ".join(f"'{code}'" for code in same)
-    return f"{label}: '{value}' is not a code, but {codes} is (Register's codes are case-sensitive)"
+    of = _of_trigger(same, *triggers) if triggers else ""
+    return f"{label}: '{value}' is not a code, but {codes} is{of} (Register's codes are case-sensitive)"
+
+
+def _of_trigger(reasons: list[str], lists: Mapping[str, Iterable[str]], trigger: str | None) -> str:
+    """What code_case adds of the trigger `reasons` are for: `, a reason for a provider trigger, not a trainee one`
+    where the record's trigger takes none of them; `, a reason for a provider trigger only` where the trigger is none
+    of Register's and they are one trigger's only; else nothing."""
+    of = sorted({name for name, listed in lists.items() for reason in reasons if reason in listed})
+    if len(of) != 1 or len(lists) < 2:
+        return ""
+    if trigger in lists:
+        return "" if trigger == of[0] else f", a reason for a {of[0]} trigger, not a {trigger} one"
+    return f", a reason for a {of[0]} trigger only"
 
 
 # R14 compares the trainee's Disability records, and Register has one for each of nine disabilities only

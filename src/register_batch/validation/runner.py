@@ -194,7 +194,7 @@ describe(
     message="the header lacks N of the template's columns (...): they are read as blank, and Register's own CSV "
     "upload would reject this file",
     source="hesa-formats.md §3.2 item 6",
-    fix="Use the full v2026.1 template header (`register-batch convert --to register-csv` writes one).",
+    fix="Use the full v2026.1 template header (`register-batch reference template -o FILE` writes it).",
     severity=Severity.WARNING,
 )
 describe(
@@ -249,8 +249,8 @@ describe(
     "Register's CSV import does not, so it would read no value from those columns (every row lacking hesa_id, ...)",
     source="hesa-formats.md §3.3 (the import parses again without strip: headers with surrounding spaces pass "
     "validation but do not resolve on import; an inference from the code)",
-    fix="Remove the spaces around the column names before uploading the file to Register (`register-batch convert "
-    "--to register-csv` writes the template's names).",
+    fix="Remove the spaces around the column names before uploading the file to Register (`register-batch "
+    "reference template -o FILE` writes the template's names).",
     severity=Severity.WARNING,
 )
 describe(
@@ -371,8 +371,9 @@ class Validator:
             if entry.api or not api_only
         )
 
-    def check(self, record: TraineeRecord) -> TraineeRecord:
-        """Append the record's issues to `record.issues`; returns the record."""
+    def check(self, record: TraineeRecord, fmt: str | None = None) -> TraineeRecord:
+        """Append the record's issues to `record.issues`; returns the record. `fmt`: the format of the input it was
+        read from, which some hints are worded for (Facts.input_format)."""
         before = len(record.issues)  # the mapping's
         if before and record.misaligned:
             # A row whose cells do not line up with the header's columns (cut in two by a line break, extra commas:
@@ -382,6 +383,9 @@ class Validator:
             return record
         data = record.data
         facts = Facts.of(data, self.as_of, self.reference)
+        facts.input_format = fmt
+        if record.withdrawal and isinstance(trigger := record.withdrawal.get("trigger"), str):
+            facts.withdrawal_trigger = trigger
         reported = record.reported
         # A code the mapping translated is named as the extract has it (its legacy_code_translated warning says
         # which), not as translated: that is the value to look for in the SRS.
@@ -606,7 +610,7 @@ class Checker:
             no_disability_sent_once(record, self._disability_identities)  # so too (register-api.md §5.3)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
-        return self.validator.check(record)
+        return self.validator.check(record, info.format)
 
     def widen_can_say(self, records: Iterable[TraineeRecord]) -> None:
         """Let each record say what its input has the columns or tags for (TraineeRecord.can_say), once every
