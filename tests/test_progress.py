@@ -632,6 +632,24 @@ def _rendered(progress: Progress, column: str) -> str:
     return found.render(bar).plain
 
 
+def _display(progress: Progress, width: int) -> list[str]:
+    """The bars as a terminal `width` cells wide shows them: what rich's live display renders, line by line."""
+    from rich.console import Console
+
+    assert progress._rich is not None
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(progress._rich.get_renderable())
+    return [line.rstrip() for line in console.export_text().splitlines()]
+
+
+def _said_under(progress: Progress, label: str = "Writing to Register") -> str | None:
+    """The line under the bar of `label` (a wait's words) on a 120-column terminal, if it has one."""
+    shown = _display(progress, 120)
+    [at] = [at for at, line in enumerate(shown) if line.startswith(label)]
+    under = shown[at + 1] if at + 1 < len(shown) else ""
+    return under.strip() if under.startswith("  ") else None
+
+
 def test_the_bars_time_left_and_wait_count_down_all_through_a_wait(monkeypatch):
     """review137 F1: at 6 requests a minute, 10 left and a window's wait under way, the time left stood at "0:01:40"
     (10 requests at the pace) for the last 36 s of the wait, and the label said "waiting 60 s" all the while: nothing
@@ -649,16 +667,16 @@ def test_the_bars_time_left_and_wait_count_down_all_through_a_wait(monkeypatch):
             task.waiting(57, "the rate limit (6 requests per 60 s)")
             seen = []
             for _ in range(3):
-                seen.append((_rendered(progress, "Remaining"), _rendered(progress, "Described")))
+                seen.append((_rendered(progress, "Remaining"), _said_under(progress)))
                 clock.now += 20
             task.advance()
-            after = _rendered(progress, "Described")
+            after = _said_under(progress)
     assert seen == [
-        ("0:01:57", "Writing to Register: waiting 57 s for the rate limit (6 requests per 60 s)"),
-        ("0:01:37", "Writing to Register: waiting 37 s for the rate limit (6 requests per 60 s)"),
-        ("0:01:17", "Writing to Register: waiting 17 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:57", "waiting 57 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:37", "waiting 37 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:17", "waiting 17 s for the rate limit (6 requests per 60 s)"),
     ]
-    assert after == "Writing to Register"
+    assert after is None
 
 
 def test_a_bars_wait_once_over_is_no_longer_said_but_a_429s_is_until_the_next_request(monkeypatch):
@@ -668,12 +686,12 @@ def test_a_bars_wait_once_over_is_no_longer_said_but_a_429s_is_until_the_next_re
         task = progress.task("Writing to Register", total=15, unit="requests", every=1)
         task.waiting(10, "the rate limit (6 requests per 60 s)")
         clock.now += 10.2
-        over = _rendered(progress, "Described")
+        over = _said_under(progress)
         task.waiting(0.3, "Register's next window (it answered 429, Retry later)", news=True)
         clock.now += 1
-        asked = _rendered(progress, "Described")
-    assert over == "Writing to Register"
-    assert asked == "Writing to Register: waiting under 1 s for Register's next window (it answered 429, Retry later)"
+        asked = _said_under(progress)
+    assert over is None
+    assert asked == "waiting under 1 s for Register's next window (it answered 429, Retry later)"
 
 
 def test_a_task_going_at_another_ones_pace_says_no_time_left_of_its_own(monkeypatch):
@@ -806,3 +824,79 @@ def test_short_steps_one_after_another_still_give_a_line_an_interval_after_the_l
         "Writing reports: 0/5 files (0.0/s)",
         "Writing reports: 5/5 files (1.0/s)",
     ]
+
+
+RATE_LIMIT = "the rate limit (95 requests per 60 s)"
+THROTTLED = "Register's next window (it answered 429, Retry later)"
+
+
+def _a_first_loads_bars(progress: Progress, *, total: int, done: int) -> Task:
+    """A sync's bars as a first load draws them once it writes: the steps before, done; `done` of `total` requests
+    written, at Register's pace; the unchanged records' bar under the writes'. The writes' task."""
+    for label, count, of in (
+        ("Validating", 120, None),
+        ("Listing Register", 0, None),
+        ("Comparing with Register", 120, 120),
+        ("Listing neighbouring cycles", 0, None),
+    ):
+        step = progress.task(label, total=of)
+        step.advance(count)
+        step.close()
+    writes = progress.task("Writing to Register", total=total, unit="requests", every=1)
+    writes.set_pace(95 / 60)
+    writes.advance(done)
+    progress.task("Recording unchanged records", total=10, eta=False)
+    return writes
+
+
+def _time_left(progress: Progress, label: str) -> str:
+    assert progress._rich is not None
+    [remaining] = [c for c in progress._rich.columns if type(c).__name__ == "Remaining"]
+    [task] = [task for task in progress._rich.tasks if task.description == label]
+    return remaining.render(task).plain
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+@pytest.mark.parametrize(
+    ("total", "done", "why", "news"),
+    [(120, 95, RATE_LIMIT, False), (5275, 1366, THROTTLED, True)],
+    ids=["limit", "429"],
+)
+def test_the_count_and_time_left_stay_on_the_bar_during_a_wait_and_the_wait_is_said_under_it(
+    monkeypatch, width, total, done, why, news
+):
+    """review175 F1: on an 80-column terminal, "Writing to Register: waiting 50 s for the rate limit (95 requests per
+    60 s)  7…" was the whole row (the label's column is every row's), for the ~55 s of each minute a first load at
+    Register's rate waits: no count, no time left for most of an hour. The row keeps its label, count, percentage and
+    time left at 60, 80 and 120 columns; the wait, counted down, and why, on a line of its own under it."""
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        writes = _a_first_loads_bars(progress, total=total, done=done)
+        writes.waiting(55, why, news=news)
+        shown = _display(progress, width)
+        time_left = _time_left(progress, "Writing to Register")
+    assert all(len(line) <= width for line in shown), shown
+    [at] = [at for at, line in enumerate(shown) if line.startswith("Writing to Register")]
+    row = shown[at].split()
+    assert row[-4:] == [f"{done}/{total}", f"{100 * done / total:.0f}%", "0:00:00", time_left], shown
+    assert row[:3] == ["Writing", "to", "Register"], shown  # the wait is not in the label: its column is every row's
+    said = " ".join(" ".join(shown[at + 1 :]).split())  # wrapped at 60 columns
+    assert said.startswith(f"waiting 55 s for {why} Recording unchanged records"), shown
+    assert " ".join(shown[-1].split()[:3]) == "Recording unchanged records", shown
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_every_bars_numbers_are_whole_at_any_usual_width_and_the_bar_gives_way_first(width):
+    """At 60 columns the elapsed and time left columns were cut to "0:00:…" and the count to "1366/…" while a bar
+    of a few cells stayed: the bar goes first, and the labels and numbers are whole."""
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        _a_first_loads_bars(progress, total=5275, done=1366)
+        shown = _display(progress, width)
+        time_left = _time_left(progress, "Writing to Register")
+    assert all(len(line) <= width for line in shown), shown
+    assert "…" not in "".join(shown), shown
+    [row] = [line for line in shown if line.startswith("Writing to Register ")]
+    assert row.split()[-4:] == ["1366/5275", "26%", "0:00:00", time_left], shown
+    assert ("━" in row) == (width >= 80), shown  # no room for a bar worth the name at 60
+    assert len(shown) == 6, shown

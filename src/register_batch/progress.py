@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -167,8 +167,8 @@ class Task:
         if (seconds < self.owner.interval and not news) or not self.owner.enabled:
             return
         if self._bar is not None:
-            # The wait left is drawn with the bar (Described), counted down: "waiting 60 s" for the whole minute, beside
-            # a time left standing still, had nothing on the line move (review137 F1).
+            # The wait left is drawn under the bar (wait_said), counted down: "waiting 60 s" for the whole minute,
+            # beside a time left standing still, had nothing on the line move (review137 F1).
             self._draw(waiting=(why, news), resumes_at=self.resumes_at)
             self._described = True
         else:
@@ -326,63 +326,7 @@ class Progress:
         self._rich: RichProgress | None = None
         self._drawer: _Drawer | None = None
         if enabled and terminal:
-            # rich is imported only for a terminal: cron jobs and pipes start without it.
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TaskProgressColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as RichProgress
-            from rich.text import Text
-
-            class Described(TextColumn):
-                """The task's label; during a wait (Task.waiting), how long it has left, counted down, and why."""
-
-                def render(self, task: Any) -> Text:
-                    shown = task.fields.get("waiting")
-                    if shown:
-                        why, news = shown
-                        left = task.fields.get("resumes_at", 0.0) - time.monotonic()
-                        if left > 0 or news:  # a 429's stays said until the next request, as before
-                            # whole seconds, as the time left beside it (Remaining) writes them
-                            words = "under 1 s" if left < 1 else f"{int(left)} s"
-                            return Text(f"{task.description}: waiting {words} for {why}", style="progress.description")
-                    return super().render(task)
-
-            class Remaining(TimeRemainingColumn):
-                """Rich's estimate, at most a task's pace (Task.set_pace), in rich's own format."""
-
-                def render(self, task: Any) -> Text:
-                    pace = task.fields.get("pace")
-                    if not pace or task.total is None or task.finished:
-                        return super().render(task)
-                    waited = task.fields.get("resumes_at", 0.0) - time.monotonic()
-                    steps = task.total - task.completed
-                    left = timedelta(
-                        seconds=int(remaining(steps, paced(task.speed, pace), waited, task.fields.get("window")))
-                    )
-                    return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
-
-            self._rich = RichProgress(
-                Described("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TaskProgressColumn(),
-                TimeElapsedColumn(),
-                Remaining(),
-                console=Console(file=cast(IO[str], self._out)),
-                transient=False,
-                # Redrawn by a thread of ours (_Drawer), which validation can pause while it forks.
-                auto_refresh=False,
-                # The caller's standard output and error stay theirs: a library caller printing, or logging, while
-                # the bars are shown wrote through rich, reflowed to the terminal's width, or into the bars' stream.
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
+            self._rich = _rich_bars(cast(IO[str], self._out))
 
     def __enter__(self) -> Progress:
         self.said_at = time.monotonic()  # a caller's progress made long before the work it shows
@@ -424,6 +368,142 @@ class Progress:
             print(f"{stamp} {message}", file=self._out, flush=True)
         if self._out.gone:
             self.enabled = False  # nothing more to show it on
+
+
+# How the bars give way on a narrow terminal (fit_columns): the bar is drawn at most rich's own 40 cells, and only if
+# it can have 10 (a shorter one says little that the percentage beside it does not); a label is cut to 20 (with an
+# ellipsis) before the elapsed time is left out.
+BAR_MOST = 40
+BAR_LEAST = 10
+LABEL_LEAST = 20
+
+
+def fit_columns(width: int, natural: list[int], bar: int, elapsed: int) -> list[int]:
+    """The widths of the bars' columns (0: left out) on a terminal `width` cells wide, from their `natural` widths
+    (the label's first; a cell between two columns). The count, percentage and time left matter most and keep theirs:
+    the bar narrows, then goes; then the labels are cut; then the elapsed time goes. rich's own layout cut every
+    column alike, and a wait's long label took the count and time left off an 80-column terminal (review175 F1)."""
+    widths = [0] * len(natural)
+    numbers = [at for at, cells in enumerate(natural) if cells and at not in (0, bar)]
+    for at in numbers:
+        widths[at] = natural[at]
+    room = width - sum(natural[at] + 1 for at in numbers)  # for the label, and the bar with the cell before it
+    label = natural[0]
+    if room - label - 1 >= BAR_LEAST:
+        widths[0], widths[bar] = label, min(BAR_MOST, room - label - 1)
+        return widths
+    if room < min(label, LABEL_LEAST) and widths[elapsed]:
+        room += widths[elapsed] + 1
+        widths[elapsed] = 0
+    widths[0] = max(1, min(label, room))
+    return widths
+
+
+def wait_said(fields: dict[str, Any]) -> str | None:
+    """What a bar's line under it says of the wait under way (Task.waiting) from its task's `fields`: how long is left,
+    counted down, and why; None once it is over (a 429's stays said until the next request, as before)."""
+    shown = fields.get("waiting")
+    if not shown:
+        return None
+    why, news = shown
+    left = fields.get("resumes_at", 0.0) - time.monotonic()
+    if left <= 0 and not news:
+        return None
+    # whole seconds, as the time left beside it (Remaining) writes them
+    return f"waiting {'under 1 s' if left < 1 else f'{int(left)} s'} for {why}"
+
+
+def _rich_bars(out: IO[str]) -> RichProgress:
+    """rich's bars on `out` (a terminal), laid out to its width (fit_columns), each wait under way said on a line of
+    its own under its bar. rich is imported only here: cron jobs and pipes start without it."""
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+    from rich.measure import Measurement
+    from rich.padding import Padding
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        ProgressColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as RichProgress
+    from rich.table import Table
+    from rich.text import Text
+
+    class Remaining(TimeRemainingColumn):
+        """Rich's estimate, at most a task's pace (Task.set_pace), in rich's own format."""
+
+        def render(self, task: Any) -> Text:
+            pace = task.fields.get("pace")
+            if not pace or task.total is None or task.finished:
+                return super().render(task)
+            waited = task.fields.get("resumes_at", 0.0) - time.monotonic()
+            steps = task.total - task.completed
+            left = timedelta(seconds=int(remaining(steps, paced(task.speed, pace), waited, task.fields.get("window"))))
+            return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
+
+    class Fitted:
+        """The bars as a terminal of the width rendered to shows them. A wait's words were the label's once, and
+        the label's column is every row's: "Writing to Register: waiting 55 s for the rate limit (95 requests per
+        60 s)" left an 80-column terminal no room for the count or time left, for ~55 s of each minute of a first
+        load (review175 F1). Its own line, under its bar, wraps as it must and takes no row's room."""
+
+        def __init__(self, bars: RichProgress):
+            self.bars = bars
+
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            columns = cast(list[ProgressColumn], list(self.bars.columns))
+            tasks = [task for task in self.bars.tasks if task.visible]
+            if not tasks:
+                return
+            rows = [[column(task) for column in columns] for task in tasks]
+            natural = [
+                max(Measurement.get(console, options, row[at]).maximum for row in rows) for at in range(len(columns))
+            ]
+            widths = fit_columns(options.max_width, natural, bar=1, elapsed=4)
+            shown = [at for at, cells in enumerate(widths) if cells]
+
+            def table() -> Table:
+                grid = []
+                for at in shown:
+                    column = columns[at].get_table_column().copy()
+                    column.width, column.no_wrap, column.overflow = widths[at], True, "ellipsis"
+                    grid.append(column)
+                return Table.grid(*grid, padding=(0, 1))
+
+            part = table()
+            for task, row in zip(tasks, rows, strict=True):
+                part.add_row(*(row[at] for at in shown))
+                said = wait_said(task.fields)
+                if said is not None:
+                    yield part
+                    yield Padding(Text(said, style="progress.description"), (0, 0, 0, 2), expand=False)
+                    part = table()
+            if part.row_count:
+                yield part
+
+    class Bars(RichProgress):
+        def get_renderables(self) -> Iterable[RenderableType]:
+            yield Fitted(self)
+
+    return Bars(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=BAR_MOST),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        Remaining(),
+        console=Console(file=out),
+        transient=False,
+        # Redrawn by a thread of ours (_Drawer), which validation can pause while it forks.
+        auto_refresh=False,
+        # The caller's standard output and error stay theirs: a library caller printing, or logging, while the bars
+        # are shown wrote through rich, reflowed to the terminal's width, or into the bars' stream.
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
 
 
 def paced(rate: float | None, pace: float | None) -> float:
