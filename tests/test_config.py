@@ -724,11 +724,13 @@ def test_a_settings_file_named_with_config_that_has_gone_stops_a_sync_before_the
     assert list(here.iterdir()) == []  # no state dir, no embedded emulator's data, no report
 
 
-def test_an_empty_ukprn_in_the_config_file_is_no_ukprn(tmp_path):
+def test_an_empty_ukprn_in_the_config_file_is_refused_not_taken_as_no_ukprn(tmp_path):
+    """review173: it switched off the check that holds back another provider's records, as `--ukprn ""` would."""
     config = tmp_path / "register-batch.toml"
     config.write_text('ukprn = ""\n')
     settings = load_settings(environ={}, config_file=config)
-    assert settings.ukprn is None and settings.problems() == {}
+    assert settings.ukprn == "" and list(settings.problems()) == ["ukprn"]
+    assert load_settings({"ukprn": "10052198"}, environ={}, config_file=config).problems() == {}  # --ukprn wins
 
 
 def test_a_config_file_that_is_not_toml_is_one_line_naming_it(tmp_path):

@@ -83,3 +83,23 @@ def test_an_empty_report_dir_of_validate_or_sync_still_names_the_default(folder,
     assert error_line([*command, "--report-dir", " "]) == (
         "Error: Invalid value for '--report-dir': it is empty: name a folder, or leave the option out for the default"
     )
+
+
+@pytest.mark.parametrize("written", ['""', '"  "'])
+@pytest.mark.parametrize(
+    "command,provider",
+    [
+        (["validate", SAMPLE], "the provider whose records you check"),
+        (["sync", SAMPLE, "--target", "sandbox"], "the provider the token sends for"),
+    ],
+    ids=["validate", "sync"],
+)
+def test_an_empty_ukprn_in_the_settings_file_is_refused_as_an_empty_option_is(folder, command, provider, written):
+    """review173: `ukprn = ""` (a template's variable left undefined) was taken as no UKPRN, which switched off the
+    check that holds back another provider's records without a word, while `--ukprn ""` is refused."""
+    (folder / "register-batch.toml").write_text(f"ukprn = {written}\n", encoding="utf-8")
+    assert error_line(command) == (
+        f"register-batch: error: ukprn is empty: give the UKPRN of {provider} (8 digits starting with 1), or leave "
+        "the line out of the settings file for no ukprn (set by register-batch.toml)"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["register-batch.toml"]

@@ -145,8 +145,11 @@ class Settings:
         below the command line, its variable, then the settings file; below the variable, the settings file
         (review170 F1: an empty REGISTER_API_URL was told to fall back to $REGISTER_API_URL)."""
         variable = f"${ENVIRONMENT[key]}"
-        if self.set_by(key) == variable:
+        source = self.set_by(key)
+        if source == variable:
             return f"unset {variable} for the settings file's {key}"
+        if not source.startswith("--"):  # the settings file's (`ukprn = ""`: review173)
+            return f"leave the line out of the settings file for no {key}"
         return f"leave the option out for the one set elsewhere ({variable}, then the settings file)"
 
     def _mapping_problem(self) -> str | None:
@@ -415,13 +418,14 @@ def load_settings(
 
 
 def _ukprn_given(value: Any, source: str) -> str | None:
-    """The `ukprn` setting as text, or None when none is set. An empty `ukprn` in the settings file is none (nothing
-    below it to switch off); an empty or blank `--ukprn` stays "", refused by `Settings.check` rather than taken as
-    "no UKPRN" over the one $REGISTER_BATCH_UKPRN or the settings file gives (review111 F2)."""
+    """The `ukprn` setting as text, or None when none is set. An empty or blank `--ukprn` stays "", refused by
+    `Settings.check` rather than taken as "no UKPRN" over the one $REGISTER_BATCH_UKPRN or the settings file gives
+    (review111 F2); so does the settings file's `ukprn = ""` (a template's variable left undefined), which switched
+    the provider check off without a word (review173). An empty variable is none set, as any other's."""
     if value is None:
         return None
     text = str(value).strip()
-    return text if text or source == "command line" else None
+    return text if text or not source.startswith("$") else None
 
 
 def _set_by(key: str, source: str) -> str:

@@ -876,7 +876,7 @@ def test_the_run_before_is_said_in_utc_to_the_second_its_end_none_for_one_killed
     assert ledger.run_before() is None  # the state dir's first run follows none
     ledger.close()  # killed: never finished
     again = open_ledger(tmp_path, "t")
-    again.start_run(dry_run=False)
+    again.start_run(dry_run=True)  # a dry run's run before is the one just before it, of either kind
     assert again.run_before() == {
         "id": 1,
         "started": "2026-12-01T03:18:02+00:00",
@@ -886,8 +886,11 @@ def test_the_run_before_is_said_in_utc_to_the_second_its_end_none_for_one_killed
     }
     again.finish_run("finished", {})
     again.start_run(dry_run=False)
+    assert again.run_before() is None  # a real run's is the last real run (review173 F2): none yet
+    again.finish_run("finished", {})
+    again.start_run(dry_run=False)
     previous = again.run_before()
-    assert (previous["id"], previous["dry_run"], previous["status"]) == (2, False, "finished")
+    assert (previous["id"], previous["dry_run"], previous["status"]) == (3, False, "finished")
     ended = datetime.fromisoformat(previous["ended"])
     assert previous["ended"].endswith("+00:00") and ended.microsecond == 0 and ended.utcoffset() == timedelta(0)
 

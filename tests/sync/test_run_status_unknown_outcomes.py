@@ -87,3 +87,30 @@ def test_a_run_left_with_unknown_outcomes_says_so_in_its_report_and_the_next_run
     said = " ".join(page.text_content().split())
     assert "and left some records' outcomes unknown: this run looks them up in Register" in said, said[:2000]
     assert _run_statuses(options.state_dir)[-1] == "finished"
+
+
+def test_a_dry_run_between_two_nights_hides_neither_from_the_next_real_runs_report(tmp_path: Path) -> None:
+    """review173 F2: nightly-sync.md says a script tells two exit-3 nights in a row from tonight's `sync.status` and
+    `sync.previous_run.status`. A dry run in between (a data officer's preview during the day) was the run before,
+    `finished`, so the second night's report hid the first. A real run's previous_run is the last real run; a dry
+    run's is the run just before it, of either kind."""
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=169) as emulator:
+        options = sync_options(emulator, tmp_path, TOKEN, timeout=0.5)
+        assert _sync(tmp_path, options, "first", ROW).exit_code == 0
+        with _update_answer_lost(emulator) as client, pytest.raises(Interrupted):
+            _sync(tmp_path, options, "out", {**ROW, "email": "second@example.org"}, client=client)
+        third = {**ROW, "email": "third@example.org"}
+        assert _sync(tmp_path, options, "night1", third).exit_code == 3
+        assert _sync(tmp_path, dataclasses.replace(options, dry_run=True), "preview", third).exit_code == 0
+        assert _sync(tmp_path, options, "night2", third).exit_code == 3
+    night1, preview, night2 = (allowed_report(tmp_path / name)["sync"] for name in ("night1", "preview", "night2"))
+    # The preview names the run just before it, the real night
+    assert (preview["previous_run"]["id"], preview["previous_run"]["dry_run"]) == (night1["run_id"], False)
+    # The second night names the first, not the preview: both exited 3, and its report shows it
+    assert night2["status"] == "unknown outcomes"
+    assert night2["previous_run"]["id"] == night1["run_id"] == preview["run_id"] - 1
+    assert (night2["previous_run"]["status"], night2["previous_run"]["dry_run"]) == ("unknown outcomes", False)
+    page = lxml.html.fromstring((tmp_path / "night2" / "report.html").read_bytes())
+    said = " ".join(page.text_content().split())
+    assert f"The last real run before it, run {night1['run_id']}, started" in said, said[:2000]
+    assert "and left some records' outcomes unknown: this run looks them up in Register" in said, said[:2000]

@@ -49,6 +49,10 @@ def issues(data: dict, **kwargs) -> list[tuple[str | None, str | None, str, str,
         "2.5009512E+12",  # 13 characters, which Register's length rule (R18) takes
         "2.50095e12",
         "2.60121013139E+12",  # 17 characters (review171 F3): Excel's 12 significant digits, R18 takes it too
+        # .NET's "E" format writes three exponent digits (review173 F1): 13 and 17 characters, which R18 takes
+        "2.601210E+012",
+        "2.6012101313E+012",
+        "2.5E-12",  # a negative exponent: no HUSID either
     ],
 )
 def test_a_husid_in_scientific_notation_is_an_error_that_says_its_digits_are_lost(husid):

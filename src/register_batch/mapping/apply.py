@@ -682,6 +682,32 @@ def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> tuple[str, 
     return None
 
 
+def _extends(present: str, tag: str, families: frozenset[str]) -> bool:
+    """Whether `present`, a tag nothing reads, is rather a tag of the SRS's own beside HESA's `tag` than its misspelling
+    (review173 F3): one that holds the whole of it (F_SDEMPLOYER, F_NINO, F_SDLEADURN for F_SDEMPLOY, F_NIN,
+    F_SDLEAD), two or more letters longer or shorter (F_INITIATIVE for F_INITIATIVES1), or the stem of a numbered
+    tag whose family the row holds with a value (F_SBJCA beside F_SBJCA1, for the F_SBJCA2 it lacks). A misspelling
+    changes a letter or two in place (F_NATON, F_PSURNAM, F_SDLAED; F_DEGSBJ in a degree with no F_DEGSBJ1)."""
+    written, wanted = present.upper(), tag.upper()
+    if abs(len(written) - len(wanted)) > 1 or wanted in written:
+        return True
+    return wanted[-1:].isdigit() and written == wanted.rstrip("0123456789") and written in families
+
+
+@lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+def _tag_misspelling(
+    names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str]
+) -> tuple[str, str] | None:
+    """As _misspelling, for a known tag (a HESA tag, or one register-batch reads: misspelt_tag), stricter than for a
+    user's source: an SRS's extract may leave out an empty element (formats.md) and carry tags of its own beside
+    HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value."""
+    for name in names:
+        near = tuple(present for present in valued if not _extends(present, name, families))
+        if near and (found := near_miss(name, near)) is not None:
+            return name, found
+    return None
+
+
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
 def _unread(names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[str]) -> tuple[str, ...]:
     """The `names` (a record's tags, or a CSV's columns) that a field map reading `reads` does not read, as such or
@@ -1016,8 +1042,12 @@ class Mapper:
         """An error where the record lacks a source the field map reads and has, with a value, a tag or column
         nothing reads that looks like its misspelling: the field would be blank (an optional one sent as absent, a
         leaver's withdrawal not sent) without a word. A source no record has is no mistake by itself (a nightly
-        extract may have no leaver): the near miss beside it is what tells one. An error, not a warning: the record
-        would be sent without a value the extract holds for it.
+        extract may have no leaver): the near miss beside it is what tells one. A user's misspelt source is an error,
+        not a warning: the record would be sent without a value the extract holds for it. The extract's misspelt tag
+        is a warning (review173 F3): an SRS may leave out an empty element (formats.md) and write tags of its own a
+        few letters from HESA's (<F_PREFNAME> beside no F_PSURNAME), whose records an error would hold back after an
+        upgrade for a guess; a required field left blank gets its own error. The near miss for a known tag is
+        stricter (_tag_misspelling).
 
         Which of the two is misspelt decides the error. A user's source that is none of its family's known names
         (the bundled field map's sources and `known_tags`, as `mappings check` judges them) may be the mapping file's
@@ -1043,12 +1073,21 @@ class Mapper:
                 if not (strangers := _strangers(tuple(row), reads, grouped, known)):
                     continue  # the cheap look most records end with: no tag nobody knows
                 valued = tuple(name for name in strangers if row[name] is not None)
+                families = (
+                    frozenset(
+                        name.rstrip("0123456789").upper()
+                        for name, value in row.items()
+                        if value is not None and name[-1:].isdigit()
+                    )
+                    if valued
+                    else frozenset()
+                )
                 for spelling in level if valued else ():
                     if id(spelling) in said or not spelling.names.isdisjoint(row):
                         continue
                     if overrides and spelling.trainee_field in overrides:
                         continue  # the record's layout reads the field from its own sources (C22053's start dates)
-                    if (pair := _misspelling(spelling.known, valued)) is None:
+                    if (pair := _tag_misspelling(spelling.known, valued, families)) is None:
                         continue
                     near, present = pair
                     said.add(id(spelling))
@@ -1057,14 +1096,17 @@ class Mapper:
                     else:  # a degree's or a placement's, where the reader kept it (RawRecord.group_lines)
                         lines = (raw.group_lines or {}).get(where) or []
                         holder, line = f"<{where}>", lines[number] if number < len(lines) else None
+                    # HESA's tags begin F_; WITHDRAWAL_DATE, DEFER_DATE and the like are register-batch's own
+                    kind = "a HESA tag" if near.upper().startswith("F_") else "a tag register-batch reads"
                     record.issue(
                         MISSPELT_TAG,
-                        f"<{present}> is not a HESA tag; did you mean <{near}>, which this {holder} lacks? Nothing "
-                        f"reads <{present}>, so {spelling.field} is blank until the extract spells it <{near}> (or a "
-                        f"mapping file lists {present} under `fields: {fmap.family}: ignored:` if it is a tag of the "
-                        "SRS's own)",
+                        f"<{present}> is not {kind}; did you mean <{near}>, which this {holder} lacks? Nothing "
+                        f"reads <{present}>, so its value is not sent ({spelling.field} is blank) until the extract "
+                        f"spells it <{near}> (or a mapping file lists {present} under `fields: {fmap.family}: "
+                        "ignored:` if it is a tag of the SRS's own)",
                         field=spelling.field,
                         value=present,  # the tag's name, not its value
+                        severity=Severity.WARNING,  # review173 F3: the guess may be wrong; a required field says so
                         line=line,
                     )
 

@@ -576,13 +576,15 @@ class ReportBuilder:
             tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)
             kind = "tags" if formats.get(name) == "hesa-xml" else "columns"
             blank = "its fields are blank, and it is" if records == 1 else "their fields are blank, and they are"
-            if code == MISSPELT_TAG:  # the extract's misspelling of a HESA tag (review171 F1)
+            if code == MISSPELT_TAG:  # the extract's misspelling of a HESA tag (review171 F1), a warning (review173 F3)
+                values = "its values are" if records == 1 else "their values are"
                 found.append(
                     (
                         name,
                         f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags that are not HESA's "
-                        f"but a few letters from a HESA tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
-                        f"{blank} invalid, until the extract spells them as HESA does (misspelt_tag)",
+                        f"but a few letters from a tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
+                        f"{values} not sent until the extract spells them as register-batch reads them, or a mapping "
+                        "file lists them under `ignored:` (misspelt_tag, a warning)",
                     )
                 )
                 continue

@@ -358,7 +358,10 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
         words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
         if previous.get("dry_run") or sync.get("dry_run"):  # one of them sends nothing: nothing is carried on
             words = words.split(":")[0]
-        previous = {**previous, "ended_words": words}
+        # A real run's is the last real run (Ledger.run_before): dry runs between them are not "the run before it"
+        skipped = isinstance(sync.get("run_id"), int) and isinstance(previous.get("id"), int)
+        skipped = skipped and not sync.get("dry_run") and sync["run_id"] - previous["id"] > 1
+        previous = {**previous, "ended_words": words, "named": "The last real run before it" if skipped else None}
     return {
         "started": times.get("started"),
         "ended": times.get("ended"),

@@ -696,6 +696,7 @@ class Ledger:
             )
         self.target = target
         self.run_id: int | None = None
+        self.run_dry = False  # whether the run started (start_run) is a dry run: run_before
 
     def _not_left_behind(self, folder: Path) -> None:
         """Refuse (ConfigError) to make a ledger where a deleted one's -wal or journal holding changes was left: SQLite
@@ -992,6 +993,7 @@ class Ledger:
         except LedgerUnwritable as exc:
             raise self._cannot_start(exc.reason) from None
         self.run_id = int(cursor.lastrowid or 0)
+        self.run_dry = dry_run
         self.run_open = True
         return self.run_id
 
@@ -1000,9 +1002,15 @@ class Ledger:
         and ended (ISO 8601 in UTC, to the second; ended None for one killed), whether it was a dry run, and how it
         ended: `finished`, or `interrupted`, `unknown outcomes` (runner.run_status), `stopped` or `ended unexpectedly`
         (this run carries on from it). An older version's ledger holds the others only, read as they are (its run that
-        left outcomes unknown is `finished`)."""
+        left outcomes unknown is `finished`).
+
+        For a real run, the last real run: a dry run sends nothing, so a real run carries on from none, and one in
+        between (a preview during the day) hid the night before, whose exit 3 monitoring reads from this to tell two
+        in a row (review173 F2, nightly-sync.md). A dry run's is the run just before it, of either kind."""
+        real = "" if self.run_dry else " AND dry_run = 0"
         row = self._execute(
-            "SELECT id, started_at, finished_at, dry_run, status FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1",
+            f"SELECT id, started_at, finished_at, dry_run, status FROM runs WHERE id < ?{real} "
+            "ORDER BY id DESC LIMIT 1",
             (self.run_id if self.run_id is not None else 2**62,),
         ).fetchone()
         if row is None:

@@ -131,8 +131,10 @@ def hesa_id_has_13_or_17_characters(data: dict[str, Any], facts: Facts) -> list[
 
 # A number as a spreadsheet shows it in scientific notation (2.50095E+12, 2,50095E+12 with a decimal comma): six
 # digits of a 13-digit HUSID are kept (twelve with Excel's widest general format, 2.60121013139E+12), the rest are
-# zeros for good (hesa-formats.md §1.4). Public: resaved.py tells a spreadsheet's HUSIDs by hesa_id_scientific_notation.
-SCIENTIFIC_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee]\+?[0-9]{1,2}")
+# zeros for good (hesa-formats.md §1.4). An SRS that holds the HUSID as a number and writes it with .NET's "E" format
+# (or an Excel format 0.00E+000) gives three exponent digits, 2.601210E+012: 13 characters (review173 F1). A sign
+# either way. Public: resaved.py tells a spreadsheet's HUSIDs by hesa_id_scientific_notation.
+SCIENTIFIC_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[Ee][+-]?[0-9]{1,3}")
 _SCIENTIFIC_HUSID = (
     "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
     "are lost; "
