@@ -220,20 +220,66 @@ def test_a_misspelt_required_tag_still_stops_the_record_by_the_required_fields_e
     assert [i for i in report["issues"] if i["field"] == found["field"] and i["severity"] == "error"], report["issues"]
 
 
-def test_register_batchs_own_tags_are_not_called_hesas(tmp_path):
-    """DEFER_DATE is a tag of register-batch's own (formats.md), not HESA's: <F_DEFERDATE> is not 'a HESA tag'."""
+def leavers(path: Path, option: str) -> Path:
     code, out, _err = run(
-        "generate", "--count", "4", "--ukprn", "10052198", "--seed", "5", "--as-of", AS_OF, "--deferred", "1",
-        "-o", str(tmp_path / "d.xml"),
+        "generate", "--count", "4", "--ukprn", "10052198", "--seed", "5", "--as-of", AS_OF, option, "1",
+        "-o", str(path),
     )  # fmt: skip
     assert code == 0, out
-    xml = edited(tmp_path / "d.xml", ("<DEFER_DATE>", "<F_DEFERDATE>"), ("</DEFER_DATE>", "</F_DEFERDATE>"))
-    validate(xml, tmp_path / "r")
-    found = issues(tmp_path / "r", "misspelt_tag")
-    assert found, "the deferral's date tag misspelt"
+    return path
+
+
+def test_register_batchs_own_tags_are_not_called_hesas_and_their_misspelling_stops_the_record(tmp_path):
+    """DEFER_DATE is a tag of register-batch's own (formats.md), not HESA's: <F_DEFERDATE> is not 'a HESA tag'. And an
+    error, misspelt_state_tag (review177 F1): with the deferral's tags misspelt the record reads as a trainee in
+    training, and nothing else would say so."""
+    xml = edited(
+        leavers(tmp_path / "d.xml", "--deferred"),
+        ("<DEFER_DATE>", "<F_DEFERDATE>"),
+        ("</DEFER_DATE>", "</F_DEFERDATE>"),
+    )
+    code, out = validate(xml, tmp_path / "r")
+    assert code == 1, out
+    found = issues(tmp_path / "r", "misspelt_state_tag")
+    assert len(found) == 4 and not issues(tmp_path / "r", "misspelt_tag"), found
     assert all(
-        i["message"].startswith(
+        i["severity"] == "error"
+        and i["message"].startswith(
             "<F_DEFERDATE> is not a tag register-batch reads; did you mean <DEFER_DATE>, which this record lacks?"
         )
         for i in found
     ), found
+
+
+@pytest.mark.parametrize(
+    ("option", "old", "new", "fields"),
+    [
+        # one letter dropped in every withdrawal tag: the record read as a trainee in training (exit 0 before)
+        (
+            "--withdrawn",
+            "WITHDRAWAL_",
+            "WITHDRAWL_",
+            {"withdrawal_date", "withdrawal_reasons", "withdrawal_trigger", "withdrawal_future_interest"},
+        ),
+        # two letters dropped: no SRS has a WITHDRAW_DATE of its own, so any near miss counts (no warning before)
+        (
+            "--withdrawn",
+            "WITHDRAWAL_",
+            "WITHDRAW_",
+            {"withdrawal_date", "withdrawal_reasons", "withdrawal_trigger", "withdrawal_future_interest"},
+        ),
+        # a deferral of a date only (and its reason), the date's tag without its underscore
+        ("--deferred", "DEFER_DATE>", "DEFERDATE>", {"defer_date"}),
+    ],
+)
+def test_a_misspelt_withdrawal_or_deferral_tag_is_an_error_and_nothing_is_sent(tmp_path, option, old, new, fields):
+    xml = edited(leavers(tmp_path / "l.xml", option), (f"<{old}", f"<{new}"), (f"</{old}", f"</{new}"))
+    code, out = validate(xml, tmp_path / "r")
+    assert code == 1, out
+    assert "4 records: 0 valid, 4 with errors" in out
+    assert "misspelt_state_tag" in out  # said beside the summary line
+    found = issues(tmp_path / "r", "misspelt_state_tag")
+    assert {i["severity"] for i in found} == {"error"}
+    assert {i["field"] for i in found} == fields, found
+    code, out, _err = run("sync", str(xml), "--as-of", AS_OF, "--ukprn", "10052198", "--state-dir", str(tmp_path / "s"))
+    assert code == 1 and "4 invalid" in out and "created" not in out, out

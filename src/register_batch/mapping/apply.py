@@ -642,6 +642,9 @@ class SourceWatch:
 
 MISSPELT = "mapped_source_misspelt"
 MISSPELT_TAG = "misspelt_tag"  # a HESA tag the field map reads, misspelt in an extract (Mapper._misspelt_sources)
+# One of register-batch's own withdrawal or deferral tags (WITHDRAWAL_DATE, DEFER_DATE), misspelt in an extract: an
+# error (review177 F1), as the record would be sent as a trainee in training, the leaving or deferral lost.
+MISSPELT_STATE_TAG = "misspelt_state_tag"
 MISSING = "mapped_source_missing"  # a named source no record of an input has (SourceWatch.unseen; the runner says it)
 # How alike a tag or column nothing reads must be to a mapped source a record lacks to be taken for its misspelling:
 # difflib's ratio, case aside (LEAVE_DATE for LEAVING_DATE is 0.91, F_ITTKEY for F_ITTKY 0.93, WITHDRAWAL_DATE for
@@ -702,10 +705,19 @@ def _tag_misspelling(
     user's source: an SRS's extract may leave out an empty element (formats.md) and carry tags of its own beside
     HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value."""
     for name in names:
-        near = tuple(present for present in valued if not _extends(present, name, families))
+        if _is_own_tag(name):  # no SRS has its own WITHDRAWL_DATE or WITHDRAW_DATE: any near miss (review177 F1)
+            near = valued
+        else:
+            near = tuple(present for present in valued if not _extends(present, name, families))
         if near and (found := near_miss(name, near)) is not None:
             return name, found
     return None
+
+
+def _is_own_tag(name: str) -> bool:
+    """Whether `name`, a tag the bundled field map reads, is register-batch's own (WITHDRAWAL_DATE, DEFER_DATE: the
+    withdrawal and deferral tags) rather than HESA's, whose tags begin F_."""
+    return not name.upper().startswith("F_")
 
 
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
@@ -1096,11 +1108,22 @@ class Mapper:
                     else:  # a degree's or a placement's, where the reader kept it (RawRecord.group_lines)
                         lines = (raw.group_lines or {}).get(where) or []
                         holder, line = f"<{where}>", lines[number] if number < len(lines) else None
-                    # HESA's tags begin F_; WITHDRAWAL_DATE, DEFER_DATE and the like are register-batch's own
-                    kind = "a HESA tag" if near.upper().startswith("F_") else "a tag register-batch reads"
+                    if _is_own_tag(near):  # a withdrawal's or a deferral's: the record is not sent (review177 F1)
+                        record.issue(
+                            MISSPELT_STATE_TAG,
+                            f"<{present}> is not a tag register-batch reads; did you mean <{near}>, which this "
+                            f"{holder} lacks? Nothing reads <{present}>, so the record would be sent without its "
+                            f"{spelling.field} (a leaver or a deferral sent as a trainee in training); it is not sent "
+                            f"until the extract spells it <{near}> (or a mapping file lists {present} under "
+                            f"`fields: {fmap.family}: ignored:` if it is a tag of the SRS's own)",
+                            field=spelling.field,
+                            value=present,  # the tag's name, not its value
+                            line=line,
+                        )
+                        continue
                     record.issue(
                         MISSPELT_TAG,
-                        f"<{present}> is not {kind}; did you mean <{near}>, which this {holder} lacks? Nothing "
+                        f"<{present}> is not a HESA tag; did you mean <{near}>, which this {holder} lacks? Nothing "
                         f"reads <{present}>, so its value is not sent ({spelling.field} is blank) until the extract "
                         f"spells it <{near}> (or a mapping file lists {present} under `fields: {fmap.family}: "
                         "ignored:` if it is a tag of the SRS's own)",

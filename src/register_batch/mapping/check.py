@@ -13,6 +13,7 @@ from register_batch.mapping.apply import (
     COUNTRY_NOT_NATIONALITY,
     KOSOVO_NATIONALITY,
     MISSPELT,
+    MISSPELT_STATE_TAG,
     MISSPELT_TAG,
     Mapper,
     SourceWatch,
@@ -397,7 +398,11 @@ def uncovered_codes(
                         misspelt.setdefault((family, issue.field), issue.value)
             if misspelt_tags is not None:
                 for issue in record.issues:
-                    if issue.code == MISSPELT_TAG and issue.field is not None and issue.value is not None:
+                    if (
+                        issue.code in (MISSPELT_TAG, MISSPELT_STATE_TAG)
+                        and issue.field is not None
+                        and issue.value is not None
+                    ):
                         key = (issue.value, issue.field)
                         if (said := misspelt_tags.get(key)) is not None:
                             said.records += 1

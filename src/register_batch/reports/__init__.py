@@ -34,7 +34,7 @@ from register_batch.fs import (
     private_files_together,
     same_folder,
 )
-from register_batch.mapping.apply import MISSING, MISSPELT, MISSPELT_TAG
+from register_batch.mapping.apply import MISSING, MISSPELT, MISSPELT_STATE_TAG, MISSPELT_TAG
 from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, issue_values
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
@@ -89,7 +89,8 @@ def issue_row(issue: Issue, source: str | None = None) -> dict[str, Any]:
     }
 
 
-_MISSPELLINGS = frozenset({MISSPELT, MISSPELT_TAG})  # the issues ReportBuilder.causes says beside the summary
+# The issues ReportBuilder.causes says beside the summary.
+_MISSPELLINGS = frozenset({MISSPELT, MISSPELT_TAG, MISSPELT_STATE_TAG})
 
 
 class Rows(Sequence[dict[str, Any]]):
@@ -585,6 +586,18 @@ class ReportBuilder:
                         f"but a few letters from a tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
                         f"{values} not sent until the extract spells them as register-batch reads them, or a mapping "
                         "file lists them under `ignored:` (misspelt_tag, a warning)",
+                    )
+                )
+                continue
+            if code == MISSPELT_STATE_TAG:  # a withdrawal's or a deferral's tag misspelt: an error (review177 F1)
+                found.append(
+                    (
+                        name,
+                        f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags a few letters from a "
+                        f"withdrawal or deferral tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
+                        f"{'it is' if records == 1 else 'they are'} not sent, as the withdrawal or deferral would be "
+                        "lost, until the extract spells them as register-batch reads them, or a mapping file lists "
+                        "them under `ignored:` (misspelt_state_tag)",
                     )
                 )
                 continue

@@ -166,8 +166,8 @@ describe(
     "misspelt_tag",
     scope="mapping",
     fields=("*",),
-    message="<tag> is not a HESA tag (or, for WITHDRAWAL_DATE, DEFER_DATE and the like, not a tag register-batch "
-    "reads); did you mean <tag it reads>, which this record (or this <group>) lacks? Nothing reads <tag>, so its "
+    message="<tag> is not a HESA tag; did you mean <tag it reads>, which this record (or this <group>) lacks? "
+    "Nothing reads <tag>, so its "
     "value is not sent (<field> is blank) until the extract spells it <tag it reads> (or a mapping file lists <tag> "
     "under `fields: hesa: ignored:` if it is a tag of the SRS's own), each tag in angle brackets as XML writes it",
     source="hesa-formats.md §1.3 (HESA's tags; HESA XML ignores tags it does not know, so a misspelt one's value would "
@@ -181,6 +181,22 @@ describe(
     "The record is sent without the value (an optional field as absent; a required field lacking gets its own "
     "error).",
     severity=Severity.WARNING,
+)
+describe(
+    "misspelt_state_tag",
+    scope="mapping",
+    fields=("*",),
+    message="<tag> is not a tag register-batch reads; did you mean <tag it reads>, which this record lacks? Nothing "
+    "reads <tag>, so the record would be sent without its <field> (a leaver or a deferral sent as a trainee in "
+    "training); it is not sent until the extract spells it <tag it reads> (or a mapping file lists <tag> under "
+    "`fields: hesa: ignored:` if it is a tag of the SRS's own), each tag in angle brackets as XML writes it",
+    source="docs/formats.md (register-batch's own withdrawal and deferral tags in HESA XML: WITHDRAWAL_DATE, "
+    "WITHDRAWAL_REASONS, ..., DEFER_DATE, DEFER_REASON); HESA XML ignores a tag it does not know. As misspelt_tag, "
+    "but an error (review177 F1): the withdrawal and deferral tags are optional as a group, so with all of them "
+    "misspelt the record reads as a trainee in training and nothing else would say so; and any near miss counts, as "
+    "no SRS has a WITHDRAWL_DATE of its own",
+    fix="Correct the tag's name in the SRS's extract (`register-batch mappings check INPUT` lists every one), or, if "
+    "it is a tag of the SRS's own holding something else, list it under `fields: hesa: ignored:` in a mapping file.",
 )
 describe(
     "same_content",
