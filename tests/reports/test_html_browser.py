@@ -535,6 +535,8 @@ TAGS_PAST_THEIR_CELLS = """[...document.querySelectorAll('#record-table tbody td
     return [tag.textContent,
       Math.round(tag.getBoundingClientRect().right - edge + parseFloat(getComputedStyle(cell).paddingRight))]; })
   .filter(([_text, past]) => past > 0)"""
+HEADINGS_PAST_THEIR_CELLS = """[...document.querySelectorAll('#record-table thead th')]
+  .filter(th => th.scrollWidth > th.clientWidth).map(th => th.textContent)"""
 # Each tag on more lines than it has words: a word broken in two ("uncha/nged").
 TAGS_WITH_A_WORD_BROKEN = """[...document.querySelectorAll('#record-table tbody td .tag')].filter(tag => {
   const range = document.createRange(); range.selectNodeContents(tag);
@@ -576,6 +578,8 @@ def test_a_records_tags_stay_in_their_cells_on_every_screen_and_printed(browser,
         assert labels <= shown, shown
         assert browser.js(TAGS_PAST_THEIR_CELLS) == [], width
         assert browser.js(TAGS_WITH_A_WORD_BROKEN) == [], width
+        # the narrower columns beside them keep their headings in their cells too
+        assert browser.js(HEADINGS_PAST_THEIR_CELLS) == [], width
         if width == 1024 and not dry_run:
             browser.screenshot(BUILD / "report-sync-1024-tags.png")
     browser.call("Emulation.setEmulatedMedia", media="print")
