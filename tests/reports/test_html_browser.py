@@ -19,6 +19,7 @@ import pytest
 from chromium_cdp import Browser, open_report, type_into, wait_until
 from report_builders import HOSTILE_ID, HOSTILE_VALUE, SYNC_INPUTS, check, load_report_json, sync_extra
 
+import register_batch.reports as reports
 from register_batch.model import SourceRef, TraineeRecord
 
 pytestmark = pytest.mark.browser
@@ -525,3 +526,130 @@ def test_a_printed_long_srs_id_stays_in_its_column(browser, make_sync_builder, t
         assert [text for text, count in lines if count != 1] == [], lines  # Register's ids and HUSIDs whole
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
+
+
+# Each tag past its cell's right edge, by its text, in px: (text, px).
+TAGS_PAST_THEIR_CELLS = """[...document.querySelectorAll('#record-table tbody td .tag, #issue-table tbody td .tag')]
+  .filter(tag => tag.getClientRects().length)
+  .map(tag => { const cell = tag.closest('td'), edge = cell.getBoundingClientRect().right;
+    return [tag.textContent,
+      Math.round(tag.getBoundingClientRect().right - edge + parseFloat(getComputedStyle(cell).paddingRight))]; })
+  .filter(([_text, past]) => past > 0)"""
+HEADINGS_PAST_THEIR_CELLS = """[...document.querySelectorAll('#record-table thead th')]
+  .filter(th => th.scrollWidth > th.clientWidth).map(th => th.textContent)"""
+# Each tag on more lines than it has words: a word broken in two ("uncha/nged").
+TAGS_WITH_A_WORD_BROKEN = """[...document.querySelectorAll('#record-table tbody td .tag')].filter(tag => {
+  const range = document.createRange(); range.selectNodeContents(tag);
+  const lines = new Set([...range.getClientRects()].map(box => Math.round(box.top))).size;
+  return lines > tag.textContent.trim().split(/\\s+/).length; }).map(tag => tag.textContent)"""
+
+
+def every_outcome_label(builder, *, dry_run: bool) -> None:
+    """Rows whose tags are the page's longest: a conflict, a record blocked by its state, one not reached, unchanged
+    (a dry run's: unchanged, with nothing to send; a conflict)."""
+    rows = builder.extra["records"]
+    sent = [row for row in rows if row["outcome"] in ("done", "planned")]
+    if dry_run:
+        labels = [("unchanged", "done", None), ("conflict", "planned", None)]
+    else:
+        labels = [("create", "conflict", 409), ("update", "blocked", 422), ("create", "pending", None)]
+        labels.append(("unchanged", "done", None))
+    assert len(sent) >= len(labels)
+    for row, (action, outcome, status) in zip(sent, labels, strict=False):
+        row.update(action=action, outcome=outcome, http_status=status, warnings=["a warning beside the tag"])
+    sync = builder.extra["sync"]
+    sync["actions"] = dict(Counter(row["action"] for row in rows))
+    sync["outcomes"] = dict(Counter(row["outcome"] for row in rows))
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_records_tags_stay_in_their_cells_on_every_screen_and_printed(browser, make_sync_builder, tmp_path, dry_run):
+    """review174 F1: a tag never wrapped, and the Records table's columns are fixed: "conflict, not written" was drawn
+    over its HTTP status 409 ("conflict, not w409ten"), "not reached (pending)" over its warning, a dry run's
+    "unchanged" over "nothing to send". A tag wraps inside its cell, at every width the page is laid out for, and on
+    paper."""
+    builder = make_sync_builder(dry_run=dry_run)
+    every_outcome_label(builder, dry_run=dry_run)
+    builder.write(tmp_path)
+    labels = {"nothing to send"} if dry_run else {"conflict, not written", "not reached (pending)", "unchanged"}
+    for width in (800, 1024, 1440):
+        open_report(browser, tmp_path, (width, 900))
+        shown = set(browser.js("[...document.querySelectorAll('#record-table td .tag')].map(t => t.textContent)"))
+        assert labels <= shown, shown
+        assert browser.js(TAGS_PAST_THEIR_CELLS) == [], width
+        assert browser.js(TAGS_WITH_A_WORD_BROKEN) == [], width
+        # the narrower columns beside them keep their headings in their cells too
+        assert browser.js(HEADINGS_PAST_THEIR_CELLS) == [], width
+        if width == 1024 and not dry_run:
+            browser.screenshot(BUILD / "report-sync-1024-tags.png")
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        open_report(browser, tmp_path, (718, 1000))  # A4 portrait's printable width at 96 dpi
+        assert browser.js(TAGS_PAST_THEIR_CELLS) == []
+        assert browser.js(TAGS_WITH_A_WORD_BROKEN) == []
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_the_action_filter_lists_the_withdrawals_the_withdraw_card_counts(browser, make_sync_builder, tmp_path):
+    """review174 F5: the Withdraw card said 3 (withdrawn with their creation: action create), and the Action filter
+    offered no withdraw; only a search for "withdraw" found them. The filter offers it, and lists those records."""
+    builder = make_sync_builder()
+    rows = builder.extra["records"]
+    done = [row for row in rows if row["outcome"] == "done" and row["action"] in ("create", "update")]
+    for row in done[:2]:
+        row.update(action="create", changes=[{"field": "state", "register": None, "source": "withdrawn"}])
+    builder.write(tmp_path)
+    open_report(browser, tmp_path, DESKTOP)
+    withdraw = card_values(browser, "actions")["withdraw"]
+    assert withdraw == builder.extra["sync"]["actions"]["withdraw"] + 2
+    choose(browser, "f-action", "withdraw")
+    assert visible(browser, "record-table") == shown_count(browser, "record-count") == withdraw
+    choose(browser, "f-action", "create")  # the two are creates too
+    creates = sum(row["action"] == "create" for row in rows)
+    assert visible(browser, "record-table") == shown_count(browser, "record-count") == creates
+
+
+def test_a_capped_pages_filters_show_each_option_whole(browser, validation_builder, tmp_path, monkeypatch):
+    """review174 F2: a closed select was at most 17rem wide, so a capped page's "spreadsheet_date (368; 0 on this page)"
+    read "spreadsheet_date (368; 0 on", cut before the number that says the table holds none. Each option fits."""
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 3)
+    validation_builder.write(tmp_path)
+    for width in (1024, 1440):
+        open_report(browser, tmp_path, (width, 900))
+        cut = browser.js(
+            """[...document.querySelectorAll('#issues select')].flatMap(s => {
+              const c = document.createElement('canvas').getContext('2d'); c.font = getComputedStyle(s).font;
+              // the select's own text box: its width less its padding, border and the arrow (about 1.5em)
+              const style = getComputedStyle(s);
+              const room = s.clientWidth - parseFloat(style.paddingLeft) - 1.5 * parseFloat(style.fontSize);
+              return [...s.options].filter(o => c.measureText(o.textContent).width > room).map(o => o.textContent);
+            })"""
+        )
+        assert cut == [], (width, cut)
+        assert browser.js(
+            "[...document.querySelectorAll('#f-code option')].some(o => o.textContent.includes('0 on this page'))"
+        )
+
+
+CHART_TITLES = "[...document.querySelectorAll('#charts a[data-filter]')].map(a => a.title)"
+
+
+def test_without_javascript_a_chart_link_says_only_where_it_goes(browser, validation_builder, tmp_path):
+    """review174 F6: with scripts off, each chart name was a link titled "Show only these issues" that went to the
+    whole, unfiltered Issues table. Without the script it says it goes to the table; the script makes it filter, and
+    then says so."""
+    validation_builder.write(tmp_path)
+    browser.call("Emulation.setScriptExecutionDisabled", value=True)
+    try:
+        browser.viewport(*DESKTOP)
+        browser.open((tmp_path / "report.html").resolve().as_uri())
+        titles = browser.js(CHART_TITLES)
+        assert titles and set(titles) == {"Go to the Issues table"}, titles
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", value=False)
+    open_report(browser, tmp_path, DESKTOP)
+    assert set(browser.js(CHART_TITLES)) == {"Show only these issues"}
+    browser.js("document.querySelector('#charts a[data-filter=code]').click()")
+    code = browser.js("document.querySelector('#charts a[data-filter=code]').dataset.value")
+    assert browser.js("document.getElementById('f-code').value") == code

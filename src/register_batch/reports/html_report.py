@@ -395,6 +395,9 @@ class Bar:
     warnings: int
     scale: int
     filter: str | None  # the table filter the bar's link sets ("field" or "code"), None for "other"
+    # How many of its issues the page lists, when it cannot list them all (None when it lists every issue). A bar with
+    # none here is not a link: on a capped page it opened an empty table (review174 F2).
+    here: int | None = None
 
     @property
     def total(self) -> int:
@@ -414,8 +417,9 @@ class Bar:
 FIELD_WORDS = {"(record)": "whole record", "(file)": "whole file"}
 
 
-def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[Bar]:
-    """The top CHART_TOP keys by count, and the rest folded into one "other" bar."""
+def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str, here: Counter | None = None) -> list[Bar]:
+    """The top CHART_TOP keys by count, and the rest folded into one "other" bar. `here`: each key's rows on the page,
+    when the page is capped (None when it lists every issue)."""
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
     shown, rest = ranked[:CHART_TOP], ranked[CHART_TOP:]
     if len(rest) == 1:  # "1 other" would hide a name for no gain in space
@@ -424,7 +428,16 @@ def _bars(totals: Counter, errors: Counter, filter_key: str, noun: str) -> list[
     # so that a long tail does not make the named bars look small beside it (review76 F10).
     scale = max([count for _, count in shown] + [0])
     bars = [
-        Bar(key, FIELD_WORDS.get(key, key), errors[key], count - errors[key], scale, filter_key) for key, count in shown
+        Bar(
+            key,
+            FIELD_WORDS.get(key, key),
+            errors[key],
+            count - errors[key],
+            scale,
+            filter_key,
+            None if here is None else here[key],
+        )
+        for key, count in shown
     ]
     if rest:
         rest_errors = sum(errors[key] for key, _ in rest)
@@ -855,8 +868,10 @@ def record_row(row: SimpleNamespace, outcome_labels: dict[Any, str], issues: int
             '<a class="js-only" href="#issues" data-filter="q" '
             f'data-value="{escape(shown(hesa_id or provider_trainee_id, 60))}">See its issues</a>'
         )
+    # What the Action filter matches: the action, and a withdrawal or deferral made with it (review174 F5)
+    steps = " ".join(sorted(_steps(vars(row))))
     return Markup(
-        f'<tr data-action="{escape(action or "")}" data-outcome="{escape(outcome or "")}" '
+        f'<tr data-action="{escape(action or "")}" data-steps="{escape(steps)}" data-outcome="{escape(outcome or "")}" '
         f'data-input="{escape(get("input") or "")}">\n'
         f'<td data-label="Where" data-sort-value="{escape(row.pos)}">{where}</td>\n'
         f'<td data-label="Trainee">{trainee}</td>\n'
@@ -938,6 +953,35 @@ def _options(counts: Counter[str], here: Counter[str]) -> list[tuple[str, int, i
     return [(value, count, here[value]) for value, count in sorted(counts.items())]
 
 
+_JOINED_WORDS = {"create": "creation", "update": "update", "defer": "deferral"}
+
+
+def _step_options(
+    steps: Counter[str], with_others: dict[str, Counter[str]], rows: list[SimpleNamespace]
+) -> list[tuple[str, int, int, str]]:
+    """The Action filter's options: each action, and each withdrawal or deferral made with another action (the Withdraw
+    card counts those too: it said 3 and the filter had no withdraw, review174 F5). Each with how many records' rows
+    name it in all and on the page, and the words for the joined ones ("all with their creation"). Counted from the
+    rows, which is what the filter matches: a run stopped part-way lists only the withdrawals it made."""
+    here: Counter[str] = Counter()
+    for row in rows:
+        here.update(_steps(vars(row)))
+    options = []
+    for value, count in sorted(steps.items()):
+        words = " and ".join(
+            f"{'all' if n == count else f'{n:,}'} with {'its' if n == 1 else 'their'} {_JOINED_WORDS.get(other, other)}"
+            for other, n in sorted(with_others.get(value, Counter()).items())
+        )
+        options.append((value, count, here[value], words))
+    return options
+
+
+def _steps(record: dict[str, Any]) -> set[str]:
+    """What the Action filter matches a record's row on: its action, and the withdrawal or deferral its row names."""
+    action = record.get("action")
+    return {action, *_states_reached(record)} if action else set()
+
+
 def _sync_context(
     extra: dict[str, Any], limit: int, sent_to_records: dict[tuple[str, int], set[str]] | None = None
 ) -> dict[str, Any] | None:
@@ -956,6 +1000,8 @@ def _sync_context(
     outcome_counts: Counter[str] = Counter()
     # withdraw/defer -> the actions they went with -> those records' outcomes: {"withdraw": {"create": {"done": 30}}}
     joined: dict[str, dict[str, Counter[str]]] = {}
+    step_counts: Counter[str] = Counter()  # the Action filter's: each action, and each withdrawal or deferral made
+    step_with: dict[str, Counter[str]] = {}  # withdraw/defer -> the actions they were made with -> records
     held: Counter[str] = Counter()  # conflict/blocked -> records planned so or refused so (RecordResult.held_back)
     named = sent_to_records or {}
     total = 0
@@ -976,6 +1022,10 @@ def _sync_context(
             if outcome in ("done", "planned") and action in ("create", "update"):
                 for state in _states_reached(record):
                     joined.setdefault(state, {}).setdefault(action, Counter())[outcome] += 1
+            steps = _steps(record)
+            step_counts.update(steps)
+            for step in steps - {action}:
+                step_with.setdefault(step, Counter())[str(action)] += 1
             if action == "invalid" and len(invalid_first) < reserve:
                 invalid_first.append(pair)
             total += 1
@@ -1047,6 +1097,7 @@ def _sync_context(
         for pos, record in sorted(chosen, key=lambda pair: pair[0])
     ]
     action_options = _options(action_counts, Counter(getattr(row, "action", None) or "" for row in rows))
+    step_options = _step_options(step_counts, step_with, rows)
     return {
         "target": sync.get("target"),
         "dry_run": dry_run,
@@ -1070,6 +1121,7 @@ def _sync_context(
         # (value, count in all, count on this page), as the issues' filters: the page may hold fewer records
         "action_options": action_options,
         "notice": _records_notice(len(rows), total, action_options),
+        "step_options": step_options,
         "outcome_options": _options(outcome_counts, Counter(getattr(row, "outcome", None) or "" for row in rows)),
         "held_back": dict(held) if total else None,
         # A sync warning's code -> (records with it, those the page lists), for the summary box's "(see Records)"
@@ -1513,6 +1565,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
             )
         )
     sync = _sync_context(report.extra, limit, rows.sent_to_records)
+    capped = len(rows) < total
     css, js = _asset("report.css"), _asset("report.js")
     return {
         "title": TITLES.get(report.command, f"{report.command.capitalize()} report"),
@@ -1522,12 +1575,12 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "total": total,
         "issues": rows,
         "shown": len(rows),
-        "truncated": len(rows) < total,
+        "truncated": capped,
         "issue_notice": _issue_notice(rows, total),
         "rules": rules,
         "rule_info": {rule.code: rule for rule in rules},
-        "field_chart": _bars(report.by_field, field_errors, "field", "fields"),
-        "rule_chart": _bars(report.by_code, code_errors, "code", "rules"),
+        "field_chart": _bars(report.by_field, field_errors, "field", "fields", rows.by_field if capped else None),
+        "rule_chart": _bars(report.by_code, code_errors, "code", "rules", rows.by_code if capped else None),
         # (value, label, count in all, count on this page): the page may hold fewer rows than the report
         "field_options": [
             (key, FIELD_WORDS.get(key, key), count, rows.by_field[key])

@@ -17,7 +17,8 @@
   }
 
   // One filterable, sortable table, driven by the form whose data-table names it. Select controls
-  // match a row's data-<key> attribute exactly; the search box matches every word anywhere in the row.
+  // match a row's data-<key> attribute exactly (one of its words, for a select marked data-words); the search box
+  // matches every word anywhere in the row.
   function enhance(form) {
     const table = document.getElementById(form.dataset.table);
     if (!table) return null;
@@ -43,12 +44,15 @@
         // spreadsheet from turning them into numbers, and people paste them from there.
         if (control.dataset.key === "q") {
           words = value.toLowerCase().split(/\s+/).map((word) => word.replace(/^'/, ""));
-        } else wanted.push([control.dataset.key, control.value]);
+        } else wanted.push([control.dataset.key, control.value, control.hasAttribute("data-words")]);
       }
       let count = 0;
       for (const row of rows) {
         const match =
-          wanted.every(([key, value]) => row.getAttribute("data-" + key) === value) &&
+          wanted.every(([key, value, anyWord]) => {
+            const have = row.getAttribute("data-" + key) || "";
+            return anyWord ? have.split(" ").includes(value) : have === value;
+          }) &&
           words.every((word) => text(row).includes(word));
         row.hidden = !match;
         if (match) count += 1;
@@ -128,6 +132,8 @@
 
   // Chart names are links to the issues: following one shows only that field's or rule's issues.
   for (const link of document.querySelectorAll("a[data-filter]")) {
+    // Without this script a chart link only goes to the table, and its title says so; with it, it filters.
+    if (issues && link.title) link.title = "Show only these issues";
     link.addEventListener("click", (event) => {
       if (!issues) return;
       const control = issues.controls.find((c) => c.dataset.key === link.dataset.filter);
