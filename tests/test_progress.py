@@ -608,36 +608,55 @@ class _Stamped(io.StringIO):
         return super().write(text)
 
 
-def _steady_run(clock: _Clock, task: Task, limiter: RateLimiter, seen: Callable[[int], None] = lambda done: None):
-    """A run of `task.total` requests through `limiter`, each answered in 0.01 to 0.07 s (as the emulator's writes on
-    a loaded machine): at 1140/60 more go a second (25) than the rate lets through (19), so after the first window's
-    burst each waits a moment for the one a window before. `seen` is told of each count, before its next request."""
-    answers = random.Random(175)
+def _steady_run(
+    clock: _Clock,
+    task: Task,
+    limiter: RateLimiter,
+    seen: Callable[[int], None] = lambda done: None,
+    answer: Callable[[random.Random], float] = lambda draw: draw.uniform(0.01, 0.07),
+):
+    """A run of `task.total` requests through `limiter`, each answered in `answer` seconds (by default 0.01 to 0.07 s,
+    as the emulator's writes on a loaded machine): at 1140/60 more go a second (25) than the rate lets through (19),
+    so after the first window's burst each waits a moment for the one a window before. `seen` is told of each count,
+    before its next request."""
+    draw = random.Random(175)
     with task.waits_shown(limiter):
         for done in range(task.total or 0):
             seen(done)
             limiter.acquire()
-            clock.now += answers.uniform(0.01, 0.07)
+            clock.now += answer(draw)
             task.advance()
 
 
-def test_the_time_left_of_a_steady_run_at_the_rate_limit_is_the_time_it_takes(monkeypatch):
+@pytest.mark.parametrize(
+    ("limit", "period", "total", "answer"),
+    [
+        (1140, 60, 4708, lambda draw: draw.uniform(0.01, 0.07)),
+        # Answers of 1/30 s on average, most quicker, some much slower (an emulator's on a loaded machine): a run at
+        # the limit, each quick answer's request waiting a moment for the one a second before.
+        (30, 1, 1200, lambda draw: draw.expovariate(30)),
+    ],
+)
+def test_the_time_left_of_a_steady_run_at_the_rate_limit_is_the_time_it_takes(
+    monkeypatch, limit, period, total, answer
+):
     """review175: a throttled run of 4,708 requests at 1140/60 said `3723/4708 requests (..., about 0 s left)` with
     50 s to go (and again at 3936 and 4068): a wait of a few milliseconds to come made the estimate that wait and
-    the windows after it, taking up to a window's requests (1140) as taking no time. Each line, within a second or
-    two of the time the run then took."""
+    the windows after it, taking up to a window's requests (1140) as taking no time. A run at 30/1 whose answers
+    average the limit said "about 35 s left" of 40: the moments waited, for answers quicker than those before, left
+    out of the requests' own time. Each line, within a tenth (and a second) of the time the run then took."""
     clock = _Clock()
     monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
-    limiter = RateLimiter(1140, 60, clock=clock.time, sleep=clock.sleep, margin=0)
+    limiter = RateLimiter(limit, period, clock=clock.time, sleep=clock.sleep, margin=0)
     stream = _Stamped(clock)
     with Progress(stream=stream, interval=5, force_terminal=False) as progress:
-        task = progress.task("Writing to Register", total=4708, unit="requests")
+        task = progress.task("Writing to Register", total=total, unit="requests")
         task.set_pace(limiter.per_second)
-        _steady_run(clock, task, limiter)
+        _steady_run(clock, task, limiter, answer=answer)
     end = clock.now
     said = [(int(m[1]), end - at) for at, line in stream.said if (m := re.search(r"about (\d+) s left", line))]
-    assert len(said) > 30, stream.getvalue()
-    wrong = [(left, round(truth, 1)) for left, truth in said if not truth - 2 <= left <= truth + 2]
+    assert len(said) > 6, stream.getvalue()
+    wrong = [(left, round(truth, 1)) for left, truth in said if abs(left - truth) > truth / 10 + 1]
     assert not wrong, wrong
 
 
