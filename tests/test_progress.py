@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import calendar
 import io
+import random
 import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -594,6 +595,96 @@ def test_the_bar_counts_a_wait_down_and_adds_the_windows_after_it(monkeypatch):
     assert (first, later) == ("0:01:55", "0:01:25")
 
 
+class _Stamped(io.StringIO):
+    """A log that keeps the clock's time of each line it is given."""
+
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.said: list[tuple[float, str]] = []
+
+    def write(self, text: str) -> int:
+        self.said.append((self.clock.now, text))
+        return super().write(text)
+
+
+def _steady_run(
+    clock: _Clock,
+    task: Task,
+    limiter: RateLimiter,
+    seen: Callable[[int], None] = lambda done: None,
+    answer: Callable[[random.Random], float] = lambda draw: draw.uniform(0.01, 0.07),
+):
+    """A run of `task.total` requests through `limiter`, each answered in `answer` seconds (by default 0.01 to 0.07 s,
+    as the emulator's writes on a loaded machine): at 1140/60 more go a second (25) than the rate lets through (19),
+    so after the first window's burst each waits a moment for the one a window before. `seen` is told of each count,
+    before its next request."""
+    draw = random.Random(175)
+    with task.waits_shown(limiter):
+        for done in range(task.total or 0):
+            seen(done)
+            limiter.acquire()
+            clock.now += answer(draw)
+            task.advance()
+
+
+@pytest.mark.parametrize(
+    ("limit", "period", "total", "answer"),
+    [
+        (1140, 60, 4708, lambda draw: draw.uniform(0.01, 0.07)),
+        # Answers of 1/30 s on average, most quicker, some much slower (an emulator's on a loaded machine): a run at
+        # the limit, each quick answer's request waiting a moment for the one a second before.
+        (30, 1, 1200, lambda draw: draw.expovariate(30)),
+    ],
+)
+def test_the_time_left_of_a_steady_run_at_the_rate_limit_is_the_time_it_takes(
+    monkeypatch, limit, period, total, answer
+):
+    """review175: a throttled run of 4,708 requests at 1140/60 said `3723/4708 requests (..., about 0 s left)` with
+    50 s to go (and again at 3936 and 4068): a wait of a few milliseconds to come made the estimate that wait and
+    the windows after it, taking up to a window's requests (1140) as taking no time. A run at 30/1 whose answers
+    average the limit said "about 35 s left" of 40: the moments waited, for answers quicker than those before, left
+    out of the requests' own time. Each line, within a tenth (and a second) of the time the run then took."""
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    limiter = RateLimiter(limit, period, clock=clock.time, sleep=clock.sleep, margin=0)
+    stream = _Stamped(clock)
+    with Progress(stream=stream, interval=5, force_terminal=False) as progress:
+        task = progress.task("Writing to Register", total=total, unit="requests")
+        task.set_pace(limiter.per_second)
+        _steady_run(clock, task, limiter, answer=answer)
+    end = clock.now
+    said = [(int(m[1]), end - at) for at, line in stream.said if (m := re.search(r"about (\d+) s left", line))]
+    assert len(said) > 6, stream.getvalue()
+    wrong = [(left, round(truth, 1)) for left, truth in said if abs(left - truth) > truth / 10 + 1]
+    assert not wrong, wrong
+
+
+def test_the_bars_time_left_of_a_steady_run_at_the_rate_limit_is_the_time_it_takes(monkeypatch):
+    """review175, on a terminal: the bar's time left is the same estimate as the line's (`Task.seconds_left`)."""
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    limiter = RateLimiter(1140, 60, clock=clock.time, sleep=clock.sleep, margin=0)
+    shown: dict[int, tuple[float, str]] = {}
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=4708, unit="requests", every=1)
+        task.set_pace(limiter.per_second)
+
+        def seen(done: int) -> None:
+            if done in (500, 2000, 3662, 3723, 3936, 4068, 4600):
+                shown[done] = (clock.now, _rendered(progress, "Remaining"))
+
+        _steady_run(clock, task, limiter, seen)
+    end = clock.now
+    left = {done: (end - at, _seconds(rendered)) for done, (at, rendered) in shown.items()}
+    assert all(truth - 2 <= said <= truth + 2 for truth, said in left.values()), left
+
+
+def _seconds(hms: str) -> int:
+    hours, minutes, seconds = (int(part) for part in hms.split(":"))
+    return 3600 * hours + 60 * minutes + seconds
+
+
 def test_a_finished_steps_bar_stops_its_clock():
     """F5: "Validating 4000/? 0:00:19" for a validation of 3 s: a bar with no total ran on with the upload."""
     with Progress(stream=io.StringIO(), force_terminal=True) as progress:
@@ -653,7 +744,8 @@ def _said_under(progress: Progress, label: str = "Writing to Register") -> str |
 def test_the_bars_time_left_and_wait_count_down_all_through_a_wait(monkeypatch):
     """review137 F1: at 6 requests a minute, 10 left and a window's wait under way, the time left stood at "0:01:40"
     (10 requests at the pace) for the last 36 s of the wait, and the label said "waiting 60 s" all the while: nothing
-    on the line moved. The wait left plus a window for the 4 after the 6 that go when it opens, counted down."""
+    on the line moved. The wait left plus a window for the 4 after the 6 that go when it opens, and their answers
+    (0.5 s each, as the first 5 took: review175), counted down."""
     clock = _Clock()
     monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
     limiter = RateLimiter(6, 60, clock=clock.time, sleep=clock.sleep, margin=0)
@@ -672,9 +764,9 @@ def test_the_bars_time_left_and_wait_count_down_all_through_a_wait(monkeypatch):
             task.advance()
             after = _said_under(progress)
     assert seen == [
-        ("0:01:57", "waiting 57 s for the rate limit (6 requests per 60 s)"),
-        ("0:01:37", "waiting 37 s for the rate limit (6 requests per 60 s)"),
-        ("0:01:17", "waiting 17 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:59", "waiting 57 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:39", "waiting 37 s for the rate limit (6 requests per 60 s)"),
+        ("0:01:19", "waiting 17 s for the rate limit (6 requests per 60 s)"),
     ]
     assert after is None
 

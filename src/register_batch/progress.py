@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 # Seconds between two redraws of the bars (rich's own pace for them).
 REDRAW_EVERY = 0.1
 
+# A wait for the rate limit this long or longer is a window's (or a 429's), which the time left counts by the limiter's
+# schedule; a shorter one comes of answers quicker than those a window before, which the schedule, at the answers'
+# average time, does not foresee: it is counted in the steps' own time (Task.answer_time). Left out of it, a run at
+# 30/1 going at 24 a second, its answers' average at the limit, said "about 36 s left" of 46 (on the emulator, fixing
+# review175's "about 0 s left").
+WINDOW_WAIT = 1.0
+
 # Output that cannot go where it was sent: the reader gone (a closed pipe, a hung-up terminal), or a file on a full
 # disk or over its quota or size limit (`>> sync.log`).
 READER_GONE = frozenset({errno.EPIPE, errno.EIO})
@@ -103,13 +110,18 @@ class Task:
         self._described = False  # the bar's label says what it waits for
         self.pace: float | None = None  # the most steps a second the work can go (a rate limit), for the estimate
         self.resumes_at = 0.0  # when the last wait (waiting) ends: no estimate says less time is left
+        # The waits (`waiting`) of a window (WINDOW_WAIT) up to the start of the last one, when that one began, and
+        # whether it is one: the rest of the time is the steps' own, which those to come take alike (`answer_time`).
+        self._waited = 0.0
+        self._wait_began = self.started
+        self._window_wait = False
         # The rate limiter the work waits for (waits_shown), while known: the estimate adds the windows still to wait
         # for to the wait under way (review134 F2).
         self._limiter: RateLimiter | None = None
         rich = owner._rich
         # The owner's bars and this task's bar among them; None without bars (not a terminal).
         self._bar: tuple[RichProgress, TaskID] | None = (
-            (rich, rich.add_task(label, total=total)) if rich is not None else None
+            (rich, rich.add_task(label, total=total, ours=self)) if rich is not None else None
         )
 
     def advance(self, amount: int = 1) -> None:
@@ -157,13 +169,15 @@ class Task:
         request, and that time, counted as the requests', made its first lines say "about 213276 s left" of ten
         minutes (review134 F1)."""
         self.started = self._last_log = time.monotonic()
+        self._waited, self._wait_began = 0.0, max(self._wait_began, self.started)
 
     def waiting(self, seconds: float, why: str, *, news: bool = False) -> None:
         """Say that the work stands still for `seconds` and why (the rate limit's next window): otherwise a log stays
         silent, and a bar stands still, for up to a minute at a time. Short waits are not worth a line, unless they
         are `news` (Register's 429, which nothing else says while waits are shown: `waits_shown`)."""
         now = time.monotonic()
-        self.resumes_at = now + seconds
+        self._waited += self._waiting_done(now)
+        self._wait_began, self.resumes_at, self._window_wait = now, now + seconds, seconds >= WINDOW_WAIT
         if (seconds < self.owner.interval and not news) or not self.owner.enabled:
             return
         if self._bar is not None:
@@ -186,8 +200,6 @@ class Task:
             yield
             return
         self._limiter = limiter
-        if self._bar is not None:
-            self._draw(window=(limiter.limit, limiter.period))
         budget = f"the rate limit ({counted(limiter.limit, 'request')} per {limiter.period:g} s)"
         with limiter.waits_told_to(
             lambda seconds, throttled: self.waiting(
@@ -206,6 +218,22 @@ class Task:
         if self._bar is not None:
             self._draw(pace=per_second)
 
+    def _waiting_done(self, now: float) -> float:
+        """How much of the last wait, if a window's (WINDOW_WAIT), has passed by `now`."""
+        return max(0.0, min(now, self.resumes_at) - self._wait_began) if self._window_wait else 0.0
+
+    def answer_time(self, now: float) -> float:
+        """The seconds a step has taken, on average, not counting the windows' waits (0 before the first): each
+        request's answer (and its record's handling) where the steps are requests."""
+        if not self.done:
+            return 0.0
+        return max(0.0, now - self.started - self._waited - self._waiting_done(now)) / self.done
+
+    def seconds_left(self, now: float, steps: float, rate: float) -> float:
+        """The time left of a line and of the bar alike (`remaining`): `steps` more at `rate`, or, paced by a rate
+        limiter (`waits_shown`), by its schedule."""
+        return remaining(steps, paced(rate, self.pace), self.resumes_at - now, self._limiter, self.answer_time(now))
+
     def _draw(self, **fields: Any) -> None:
         assert self._bar is not None
         rich, bar = self._bar
@@ -218,12 +246,7 @@ class Task:
         of = f"/{self.total}" if self.total is not None else ""
         eta = ""
         if self.eta and self.total and rate > 0 and self.done < self.total:
-            waited = self.resumes_at - now
-            window = None
-            if self._limiter is not None:
-                waited = max(waited, self._limiter.wait_ahead())
-                window = (self._limiter.limit, self._limiter.period)
-            left = remaining(self.total - self.done, paced(rate, self.pace), waited, window)
+            left = self.seconds_left(now, self.total - self.done, rate)
             eta = f", about {duration(left)} left"
         return f"{self.label}: {self.done}{of} {self.unit} ({rate:.1f}/s{eta})"
 
@@ -436,12 +459,10 @@ def _rich_bars(out: IO[str]) -> RichProgress:
         """Rich's estimate, at most a task's pace (Task.set_pace), in rich's own format."""
 
         def render(self, task: Any) -> Text:
-            pace = task.fields.get("pace")
-            if not pace or task.total is None or task.finished:
+            ours = task.fields.get("ours")
+            if ours is None or not ours.pace or task.total is None or task.finished:
                 return super().render(task)
-            waited = task.fields.get("resumes_at", 0.0) - time.monotonic()
-            steps = task.total - task.completed
-            left = timedelta(seconds=int(remaining(steps, paced(task.speed, pace), waited, task.fields.get("window"))))
+            left = timedelta(seconds=int(ours.seconds_left(time.monotonic(), task.total - task.completed, task.speed)))
             return Text(str(left), style="progress.remaining")  # h:mm:ss, as rich writes it
 
     class Fitted:
@@ -514,20 +535,22 @@ def paced(rate: float | None, pace: float | None) -> float:
     return rate or pace or 0.0
 
 
-def remaining(steps: float, rate: float, waiting: float, window: tuple[int, float] | None = None) -> float:
+def remaining(
+    steps: float, rate: float, waiting: float, limiter: RateLimiter | None = None, answer: float = 0.0
+) -> float:
     """Seconds `steps` take at `rate`, and never less than a wait under way: the last requests of a run waiting a
-    minute for the rate limit's next window said "about 0 s left". With the limit's `window` (at most N requests in
-    S seconds) known, a wait under way is added to the windows the steps after it still need: N go once it ends, and
-    each N more a window later. Taken instead of added, 109 requests left at 95 a minute with 57 s to wait said
-    1 min 9 s of two minutes (review134 F2). That schedule alone, not the steps at `rate` (at most the pace, which
-    spreads a window's requests over it where they go at once when it opens): the greater of the two stood still
-    at the steps' share of the pace for up to most of each wait, "0:01:40" for 36 s (review137 F1)."""
-    if window is None or waiting <= 0:
+    minute for the rate limit's next window said "about 0 s left". Steps paced by a rate `limiter` take the time its
+    schedule gives them (`RateLimiter.seconds_left`, as a dry run's estimate of its real run: `seconds_for`), each
+    `answer` seconds: a wait under way, then its window's requests at once, and each window's more a window after
+    those before them. Taken instead of added, 109 requests left at 95 a minute with 57 s to wait said 1 min 9 s of
+    two minutes (review134 F2). That schedule alone, not the steps at `rate` (at most the pace, which spreads a
+    window's requests over it where they go at once when it opens): the greater of the two stood still at the steps'
+    share of the pace for up to most of each wait, "0:01:40" for 36 s (review137 F1). With the answers' time and the
+    requests sent in the last window: without them a steady run at 1140/60, whose every request waited a moment for
+    the one a window before, said "about 0 s left" with 50 s to go (review175)."""
+    if limiter is None:
         return max(steps / rate, waiting)
-    from register_batch.api.limiter import burst_seconds  # imported by then: a window is a limiter's
-
-    limit, period = window
-    return waiting + burst_seconds(steps, limit, period)
+    return limiter.seconds_left(steps, answer, waiting)
 
 
 def wait_words(seconds: float, short: bool = False) -> str:

@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -893,3 +894,34 @@ def test_the_time_n_requests_take_is_the_limiters_own(limit, period, requests, a
     assert RateLimiter(limit, period).seconds_for(requests, answer) == pytest.approx(taken, abs=1e-6)
     if requests <= limit:
         assert taken == pytest.approx(requests * answer)
+
+
+@pytest.mark.parametrize(
+    ("limit", "period", "before", "requests", "answer"),
+    [
+        (1140, 60, 3662, 1046, 0.04),  # review175: mid-window of a steady run, each request waiting a moment
+        (1140, 60, 1200, 300, 0.01),
+        (95, 60, 95, 109, 0.03),  # a window's burst sent, its wait to come (review134 F2)
+        (95, 60, 40, 400, 0.7),  # answer-bound: slower than the rate
+        (10, 15, 37, 250, 0.05),  # and Register's 100 in any 60 s
+        (5, 1, 3, 23, 0.05),
+    ],
+)
+def test_the_time_left_mid_run_is_the_limiters_own(limit, period, before, requests, answer):
+    """`seconds_left` (a progress's time left) is the time the limiter then takes to let `requests` more through,
+    each answered in `answer` seconds, after `before` sent with answers of 0.25 to 1.75 times that: the requests of
+    the last window go back into it as they leave. Taken as a fresh window, a steady run at 1140/60 said "about 0 s
+    left" with 50 s to go (review175). Of a fresh budget, it is `seconds_for`: a dry run's estimate of its real run."""
+    clock = FakeClock()
+    limiter = RateLimiter(limit, period, clock=clock.time, sleep=clock.sleep)
+    assert limiter.seconds_left(requests, answer) == limiter.seconds_for(requests, answer)
+    answers = random.Random(175)
+    for _ in range(before):
+        limiter.acquire()
+        clock.now += answer * answers.uniform(0.25, 1.75)
+    left = limiter.seconds_left(requests, answer)
+    started = clock.now
+    for _ in range(requests):
+        limiter.acquire()
+        clock.now += answer
+    assert left == pytest.approx(clock.now - started, abs=1e-6)

@@ -32,7 +32,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from register_batch import portable
@@ -386,6 +386,17 @@ class RateLimiter:
         run (sync/runner.py `real_run_estimate`). Other processes sharing the budget, and a 429, add to it."""
         return max(burst_seconds(requests, limit, window, answer) for limit, window in self._limits())
 
+    def seconds_left(self, requests: float, answer: float = 0.0, waiting: float = 0.0) -> float:
+        """How long `requests` more take from now, sent one after another and each answered in `answer` seconds, after
+        this run's own sends in the last window, a 429's pause and a wait under way (`waiting`): a progress's time left
+        (progress.py `remaining`), by the same schedule as `seconds_for`. Other processes sharing the budget add to
+        it."""
+        with self._lock:
+            now = self._clock()
+            start = max(waiting, self._blocked_until - now, 0.0)
+            sent = [now - t for t in self._sent if t <= now]
+        return max(burst_seconds(requests, limit, window, answer, sent, start) for limit, window in self._limits())
+
     @property
     def per_second(self) -> float:
         """The most requests a second this budget lets through over a run: what its progress may expect."""
@@ -530,16 +541,37 @@ def _wait_for_room(sent: list[float], limit: int, window: float, now: float) -> 
     return counted[len(counted) - limit] + window - now  # until enough of them have left the window for one more
 
 
-def burst_seconds(requests: float, limit: int, window: float, answer: float = 0.0) -> float:
-    """How long `requests` sent one after another take under at most `limit` in any `window` seconds, none sent in the
-    window before, each answered in `answer` seconds: the first `limit` go as fast as they are answered, and each
-    `limit` more a window after the first of those before them (`_wait_for_room`), or as they are answered, if that
-    is slower. With `answer` 0, the windows waited alone. A window's requests go at once: a small run takes its
-    answers' time, not its share of the rate (review164 F4: "about 10 s" of a run of 0.5 s)."""
+def burst_seconds(
+    requests: float,
+    limit: int,
+    window: float,
+    answer: float = 0.0,
+    sent: Sequence[float] = (),
+    start: float = 0.0,
+) -> float:
+    """How long `requests` sent one after another take under at most `limit` in any `window` seconds, each answered in
+    `answer` seconds, after a wait of `start` seconds and the requests `sent` that many seconds ago (none: a window
+    with none sent before). Each goes when the one before is answered, or when the one `limit` before it has left the
+    window (`_wait_for_room`), if later. With none sent before: the first `limit` go as fast as they are answered, and
+    each `limit` more a window after the first of those before them. A window's requests go at once: a small run
+    takes its answers' time, not its share of the rate (review164 F4: "about 10 s" of a run of 0.5 s). With those
+    sent before, the next go as the window's earlier ones leave it: taken as none sent, a steady run at 1140/60
+    (each request waiting a moment for the one a window before) said "about 0 s left" of 50 s (review175)."""
     if requests <= 0:
         return 0.0
+    # The time a request goes is the longest chain of answers (each `answer` after the one before) and windows (each
+    # `window` after the one `limit` before) back to the start or to a request sent before: window-bound
+    # (`limit` * `answer` under `window`) as many windows as fit, answer-bound as few as may be.
     full = math.ceil(requests / limit) - 1  # windows waited before the last requests go
-    return max(requests * answer, full * window + (requests - full * limit) * answer)
+    longest = start + max(requests * answer, full * window + (requests - full * limit) * answer)
+    for back, ago in enumerate(sorted(sent)[:limit]):  # the latest first: `back` sent after it
+        if ago >= window:
+            break  # left the window: it holds none back
+        reach = requests + back  # from it to the last request
+        most = int(reach // limit)  # the windows that fit between them
+        for windows in {1, most} if most else ():
+            longest = max(longest, windows * window - ago + (reach - windows * limit + 1) * answer)
+    return longest
 
 
 def _rates_in_use(rates: list[list], own: list[tuple[int, float]], now: float) -> list[list]:
