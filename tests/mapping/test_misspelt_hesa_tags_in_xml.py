@@ -283,3 +283,20 @@ def test_a_misspelt_withdrawal_or_deferral_tag_is_an_error_and_nothing_is_sent(t
     assert {i["field"] for i in found} == fields, found
     code, out, _err = run("sync", str(xml), "--as-of", AS_OF, "--ukprn", "10052198", "--state-dir", str(tmp_path / "s"))
     assert code == 1 and "4 invalid" in out and "created" not in out, out
+
+
+def test_mappings_check_says_a_misspelt_withdrawal_tag_as_the_error_it_is(tmp_path):
+    """`mappings check INPUT` names each misspelt tag by its own code and severity: a withdrawal's, an error."""
+    xml = edited(
+        leavers(tmp_path / "w.xml", "--withdrawn"),
+        ("<WITHDRAWAL_DATE", "<WITHDRAWL_DATE"),
+        ("</WITHDRAWAL_DATE", "</WITHDRAWL_DATE"),
+    )
+    code, out, _err = run("mappings", "check", str(xml))
+    assert code == 1, out
+    [line] = [line for line in out.splitlines() if "WITHDRAWL_DATE" in line]
+    assert (
+        line.startswith("error: ")
+        and ": misspelt_state_tag: <WITHDRAWL_DATE> is not a tag register-batch reads" in line
+    )
+    assert line.endswith("(4 records)"), line

@@ -70,10 +70,11 @@ def mappings_check(
         uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt, tags) if inputs else {}
     )
     unseen = unseen_sources(config, sources_seen, misspelt) if inputs else []
-    # A HESA tag the extract misspells: "did you mean <F_NATION>?" (review171 F1). validate's warning (review173 F3),
-    # which fails the check as a source no record has does: each is a value the extract holds that is not sent.
+    # A tag the extract misspells: "did you mean <F_NATION>?" (review171 F1). validate's warning (review173 F3), or
+    # error for a withdrawal's or a deferral's tag (review177 F1), which fails the check as a source no record has
+    # does: each is a value the extract holds that is not sent.
     for tag in tags.values():
-        echo(f"warning: {tag.first.place(True)}: misspelt_tag: {tag.message} ({counted(tag.records, 'record')})")
+        echo(f"{tag.severity}: {tag.first.place(True)}: {tag.code}: {tag.message} ({counted(tag.records, 'record')})")
     for found in unseen:
         named = found.named
         written = " or ".join(named.names)

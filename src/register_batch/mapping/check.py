@@ -352,11 +352,14 @@ class FirstSeen:
 
 @dataclass
 class MisspeltTag:
-    """A HESA tag an input misspells (misspelt_tag), for `mappings check INPUT`: where it is first found, the
-    record's error there ("did you mean <F_NATION>?"), and how many records hold it."""
+    """A tag an input misspells (misspelt_tag: a HESA tag, a warning; misspelt_state_tag: a withdrawal's or a
+    deferral's, an error), for `mappings check INPUT`: where it is first found, the record's issue there ("did you
+    mean <F_NATION>?"), its code and severity, and how many records hold it."""
 
     first: FirstSeen
     message: str
+    code: str = MISSPELT_TAG
+    severity: str = "warning"
     records: int = 1
 
 
@@ -408,7 +411,7 @@ def uncovered_codes(
                             said.records += 1
                         else:
                             place = FirstSeen(raw.source.input, raw.source.record, issue.line)
-                            misspelt_tags[key] = MisspeltTag(place, issue.message)
+                            misspelt_tags[key] = MisspeltTag(place, issue.message, issue.code, issue.severity.value)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
             # (field, label as validate names it, code, line): a degree's code, its degree's line, as validate's
