@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from register_batch.jobs import convert_files
+from register_batch.jobs import convert_files, validate_files
 
 AS_OF = date(2026, 11, 28)
 
@@ -77,9 +77,12 @@ PAIRS = {
 CURRENT_RECID = {"F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_ITTCOMDATE": "2026-09-01", "F_TREFNO": None}
 
 
-def written(folder: Path, name: str, changes: dict[str, str | None]) -> tuple[Path, Path]:
-    """The record with `changes` as HESA XML (a NULL element for no value) and as a HESA-named CSV (NULL cells)."""
-    fields = {**TRAINEE, **changes}
+def written(
+    folder: Path, name: str, changes: dict[str, str | None], dropped: tuple[str, ...] = ()
+) -> tuple[Path, Path]:
+    """The record with `changes` as HESA XML (a NULL element for no value) and as a HESA-named CSV (NULL cells), and
+    without the tags (columns) `dropped`."""
+    fields = {tag: value for tag, value in {**TRAINEE, **changes}.items() if tag not in dropped}
     xml = folder / f"{name}.xml"
     tags = "".join(f"<{tag}>{'NULL' if value is None else value}</{tag}>" for tag, value in fields.items())
     degree = "".join(f"<{tag}>{value}</{tag}>" for tag, value in DEGREE.items())
@@ -162,3 +165,78 @@ def test_an_f_recid_newer_than_the_start_dates_filled_is_said(tmp_path):
             "read by the C22053 layout, as its start date is in F_ITTCOMDATE, not in F_ITTSTARTDATE or "
             "F_TRAINEESTARTDATE, though F_RECID 24053 says the C23053 layout"
         )
+
+
+def reported(path: Path, tmp_path: Path) -> dict:
+    """report.json of validating `path`."""
+    reports = tmp_path / f"{path.name}-validated"
+    validate_files([path], as_of=AS_OF, report_dir=reports)
+    return json.loads((reports / "report.json").read_text())
+
+
+def test_older_start_tags_holding_the_date_read_raise_no_warning(tmp_path):
+    """review176 F3: a C23053 template that still fills F_ITTCOMDATE and F_COMDATE, with the date F_ITTSTARTDATE
+    has, was warned about on every record, though nothing is read differently."""
+    xml, csv = written(tmp_path, "same_dates", {"F_ITTCOMDATE": "2026-08-24", "F_COMDATE": "2026-08-24"})
+    for path in (xml, csv):
+        data, issues, said = converted(path, tmp_path)
+        assert data["itt_start_date"] == "2026-08-24", path.name
+        assert issues == [] and said == [], path.name
+
+
+def test_only_an_older_start_tag_with_another_date_is_named(tmp_path):
+    xml, csv = written(tmp_path, "one_differs", {"F_ITTCOMDATE": "2026-08-24", "F_COMDATE": "2026-08-20"})
+    for path in (xml, csv):
+        _data, _issues, [said] = converted(path, tmp_path)
+        assert "F_ITTCOMDATE" not in said.split(":", 1)[1], said
+        assert said.endswith(
+            ": F_COMDATE 2026-08-20 is not read as itt_start_date or trainee_start_date (itt_start_date is "
+            "F_ITTSTARTDATE's 2026-08-24, trainee_start_date is F_TRAINEESTARTDATE's 2026-08-24)"
+        ), said
+
+
+def test_a_stale_f_recid_is_said_even_where_its_layout_would_read_the_same_dates(tmp_path):
+    """The file contradicts itself, and the layout decides more than dates (what F_RSNEND and F_MODE say)."""
+    xml, csv = written(tmp_path, "stale_same", {"F_RECID": "22053", "F_COMDATE": "2026-08-24"})
+    for path in (xml, csv):
+        _data, issues, [said] = converted(path, tmp_path)
+        assert issues == [(None, "layout_conflict", "warning")], path.name
+        assert said == (
+            "read by the C23053 layout, as it fills F_ITTSTARTDATE and F_TRAINEESTARTDATE, though F_RECID 22053 says "
+            "the C22053 layout"
+        )
+
+
+def test_another_layouts_own_tag_filled_beside_the_layout_f_recid_names_raises_no_warning(tmp_path):
+    """A C22053 record that also fills C21053's F_DISABLE: F_RECID and the dates agree, and nothing is unread."""
+    changes = {"F_RECID": "22053", "F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_ITTCOMDATE": "2026-08-24"}
+    xml, csv = written(tmp_path, "disable", {**changes, "F_DISABLE": "95"})
+    for path in (xml, csv):
+        data, _issues, said = converted(path, tmp_path)
+        assert data["itt_start_date"] == "2026-08-24", path.name
+        assert said == [], path.name
+
+
+def test_a_c22053_record_without_a_start_date_names_its_own_start_tags(tmp_path):
+    """review176 F2: Register's sample C22053 record (F_RECID 16053) without a start date was read as C23053's, and
+    its required error named F_ITTSTARTDATE, a tag a C22053 extract does not have."""
+    changes = {"F_RECID": "16053", "F_ITTCOMDATE": None, "F_COMDATE": None}
+    dropped = ("F_ITTSTARTDATE", "F_TRAINEESTARTDATE", "F_APPLYAPPLICATIONID")
+    for recid in ("16053", None):
+        xml, csv = written(tmp_path, f"c22_nostart_{recid}", {**changes, "F_RECID": recid}, dropped)
+        for path in (xml, csv):
+            report = reported(path, tmp_path)
+            assert report["inputs"][0]["vintages"] == {"C22053": 1}, path.name
+            [required] = [i for i in report["issues"] if i["code"] == "required" and i["field"] == "itt_start_date"]
+            assert required["source"] == "F_ITTCOMDATE or F_COMDATE", path.name
+
+
+def test_a_c23053_record_without_a_start_date_still_names_f_ittstartdate(tmp_path):
+    """The presence of the older tags decides only where the newest's are absent: a template with both is C23053's."""
+    changes = {"F_RECID": None, "F_ITTSTARTDATE": None, "F_TRAINEESTARTDATE": None, "F_COMDATE": None}
+    xml, csv = written(tmp_path, "c23_nostart", changes)
+    for path in (xml, csv):
+        report = reported(path, tmp_path)
+        assert report["inputs"][0].get("vintages") in (None, {"C23053": 1}), path.name
+        [required] = [i for i in report["issues"] if i["code"] == "required" and i["field"] == "itt_start_date"]
+        assert required["source"] == "F_ITTSTARTDATE", path.name

@@ -159,3 +159,28 @@ def test_an_issues_csv_of_this_version_or_an_earlier_one_is_still_a_runs_report(
     older.parent.mkdir()
     older.write_text("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("message") + 1]) + "\r\n", encoding="utf-8")
     assert _ours(older)
+
+
+def test_the_schema_docs_and_module_say_issues_csv_has_row_last_after_fix():
+    """review176 F4: report.schema.json's issue (printed by `register-batch schema report` for other programs),
+    dry-run.md's `source` row and csv_report's docstring said issues.csv is report.json's columns "then fix": a
+    program following them read provider_trainee_id's values as its fourth column, `row`."""
+    from register_batch.reports import csv_report
+    from register_batch.sync.runner import RESULT_COLUMNS
+
+    repo = Path(__file__).resolve().parents[2]
+    schema = json.loads((repo / "src/register_batch/reports/report.schema.json").read_text(encoding="utf-8"))
+    columns = csv_report.COLUMNS
+    assert columns == (*(key for key in ISSUE_KEYS if key != "row"), "fix", "row")
+    described = schema["$defs"]["issue"]["description"]
+    assert "then fix." not in described and "but row, then fix, then row" in described
+    assert "but `row`, then the fix, then `row`" in " ".join((csv_report.__doc__ or "").split())
+    [source_row] = [
+        line for line in (repo / "docs/dry-run.md").read_text().splitlines() if line.startswith("| `source`")
+    ]
+    assert "`fix` and then `row` come after it" in source_row
+    # results.csv, the same way (review176 F1)
+    assert (
+        RESULT_COLUMNS[-1] == "row"
+        and "row, which is its last column" in schema["$defs"]["record_result"]["description"]
+    )

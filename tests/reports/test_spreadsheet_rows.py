@@ -159,3 +159,31 @@ def test_a_file_warning_naming_its_first_cell_gives_that_cells_row_too(rows_fixt
     rows, _issues, _page = validated(spaced, tmp_path / "r")
     [warning] = [row for row in rows if row["code"] == "untrimmed_values"]
     assert "(row 5 (line 6), nationality 'gb ')" in warning["message"]
+
+
+def test_a_syncs_results_give_the_spreadsheet_row_too(rows_fixtures, tmp_path, monkeypatch):
+    """review176 F1: results.csv, report.json's records and report.html's Records table gave the line only, so the
+    same report named record 4 as "row 5 (line 6)" in its Issues table and "line 6" in its Records table. Against
+    the embedded emulator (over 127.0.0.1), in a dry run."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REGISTER_API_URL", "REGISTER_API_TOKEN", "REGISTER_BATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    fixture = rows_fixtures / "a_multi_line_cell.csv"
+    args = ["sync", str(fixture), "--dry-run", "--state-dir", "state", "--report-dir", "r", "--as-of", AS_OF]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 1), result.output
+    reports = tmp_path / "r"
+    with (reports / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    # Its earlier columns where they were; `row` last, as in issues.csv.
+    assert header[:3] == ["input", "record", "line"] and header[-1] == "row" and header[-2] == "changes"
+    by_record = {row[1]: dict(zip(header, row, strict=True)) for row in rows}
+    assert (by_record["4"]["line"], by_record["4"]["row"]) == ("6", "5")
+    assert (by_record["2"]["line"], by_record["2"]["row"]) == ("3", "")
+    records = allowed_report(reports)["records"]
+    where = [(r["record"], r["line"], r["row"]) for r in records]
+    assert where[:4] == [(1, 2, None), (2, 3, None), (3, 5, 4), (4, 6, 5)]
+    assert list(records[0])[:4] == ["input", "record", "line", "row"]
+    page = lxml.html.fromstring((reports / "report.html").read_text(encoding="utf-8"))
+    [table] = page.xpath('//section[@id="sync"]//table') or page.xpath("//table[.//td[@data-label='Action']]")
+    assert "record 4, row 5 (line 6)" in table.text_content()

@@ -315,6 +315,15 @@ def _by_tags(get: Any, candidates: tuple[tuple[_Layout, tuple[str, ...]], ...]) 
     return None
 
 
+def _only_older_starts(fields: dict[str, str | None], layouts: _Layouts) -> bool:
+    """Whether a record has an older layout's start-date tags (F_ITTCOMDATE, F_COMDATE), even without a value, and
+    none of the newest's (F_ITTSTARTDATE, F_TRAINEESTARTDATE): what tells a C22053 extract's record without a start
+    date, whose F_RECID says nothing (16053, as Register's samples have, or none), from a C23053 one. Read as C23053's,
+    its `required` error named F_ITTSTARTDATE, a tag its extract does not have (review176 F2). Presence, not value,
+    and only where no value says anything: an exception to "NULL says nothing" that chooses no date to read."""
+    return not any(tag in fields for tag in layouts.starts) and any(tag in fields for tag in layouts.older_starts)
+
+
 def _why(reason: str, name: str, fields: dict[str, str | None], layouts: _Layouts, against: bool) -> str:
     """Why a record is read by the `name` layout, or (`against`) what says it is of that one (_Conflict)."""
 
@@ -346,7 +355,8 @@ def _choose_layout(fields: dict[str, str | None], layouts: _Layouts) -> tuple[_L
     kept current: review121 F2). Register's own import read the tags its code knew, never F_RECID (its samples carry
     16053 in every layout: §1.1). F_RECID chooses among the older layouts, and where no start date is given; without
     it, an older layout told by tags of its own other than start dates (C21053's F_DISABLE, F_TREFNO, ...) is chosen
-    by a value in them, and otherwise the newest is (a C23053 record without start dates yet: review121 F5)."""
+    by a value in them, then an older layout if the record has only the older start-date tags, all without a value
+    (_only_older_starts), and otherwise the newest is (a C23053 record without start dates yet: review121 F5)."""
     get = fields.get
     recid = get(RECID)
     told = None
@@ -364,6 +374,8 @@ def _choose_layout(fields: dict[str, str | None], layouts: _Layouts) -> tuple[_L
         return implied, None if told is None else _Conflict("older", told, "recid")
     apart = _by_tags(get, layouts.apart)
     if told is None:
+        if apart is None and _only_older_starts(fields, layouts):
+            return _by_tags(get, layouts.older) or layouts.older[-1][0], None
         return apart or newest, None
     return told, _Conflict("recid", apart, "apart") if apart is not None and apart is not told else None
 
@@ -1225,7 +1237,14 @@ class Mapper:
     ) -> None:
         """Warn that F_RECID or the tags a record fills say another layout than the one it is read by, naming each
         date tag with a value that the other layout reads and this one does not, and what is read instead
-        (review171 F2: a stale F_RECID beside a filled F_ITTSTARTDATE chose the start date without a word)."""
+        (review171 F2: a stale F_RECID beside a filled F_ITTSTARTDATE chose the start date without a word).
+
+        A tag whose value is the one read for every field the other layout would read from it is not named: nothing
+        would be read differently (review176 F3: a C23053 template that still fills F_ITTCOMDATE and F_COMDATE with
+        the same date was warned about on every record). Then, with nothing left to name, only an F_RECID that says
+        another layout is said: the file contradicts itself, and the layout also decides what a leaving reason and a
+        dormant study mode say (LEAVING_LAYOUTS); tags of another layout filled beside the layout F_RECID names, or
+        the older start dates beside the newest, change nothing read and are not."""
         layouts = self._layouts(fmap)
         assert layouts is not None and record.vintage is not None  # a conflict is found between two layouts
         other_name, other_overrides = conflict.other
@@ -1233,10 +1252,17 @@ class Mapper:
         other = {name: (source, *rest) for name, source, rest in other_plan.trainee}
         mine = {name: (source, *rest) for name, source, rest in plan.trainee}
         unread: dict[str, list[str]] = {}  # tag with a value -> the fields the other layout reads from it
+        differs: set[str] = set()  # those of them whose value is not the one read for one of those fields
         for name in layouts.dated:
             for tag in other.get(name, ()):
-                if tag not in mine.get(name, ()) and fields.get(tag) is not None:
+                if tag not in mine.get(name, ()) and (value := fields.get(tag)) is not None:
                     unread.setdefault(tag, []).append(name)
+                    source = _read_from(plan, name, fields)
+                    if source is None or fields[source] != value:
+                        differs.add(tag)
+        unread = {tag: names for tag, names in unread.items() if tag in differs}
+        if not unread and conflict.against != "recid":
+            return
         said = []
         for tag, names in unread.items():
             instead = []

@@ -1,4 +1,5 @@
-"""issues.csv: one row per issue, the same columns as report.json's issues, then the fix, safe to open in Excel.
+"""issues.csv: one row per issue, report.json's issue columns but `row`, then the fix, then `row`; safe to open in
+Excel.
 
 It starts with a UTF-8 byte-order mark: without one, Excel on Windows reads a CSV in the machine's ANSI code
 page and every accent or dash turns into two or three wrong characters. The columns that quote the user's

@@ -576,6 +576,9 @@ RESULT_COLUMNS = (
     "errors",
     "warnings",
     "changes",
+    # Last, after the columns it came after (review176 F1): a reader of the columns by their place reads each where
+    # it was, as in issues.csv. A CSV record's spreadsheet row where it differs from `line` (RecordSource.row).
+    "row",
 )
 
 
@@ -756,6 +759,7 @@ class RecordResult:
             "input": source.input,
             "record": source.record,
             "line": source.line,
+            "row": source.row,  # after line, as in report.json's issues; results.csv has it last (RESULT_COLUMNS)
             "provider_trainee_id": self.plan.provider_trainee_id,
             "hesa_id": self.plan.hesa_id,
             "action": self.plan.action,
