@@ -711,25 +711,30 @@ def _extends(present: str, tag: str, families: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
 def _tag_misspelling(
-    names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str]
+    names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str], loose: bool = False
 ) -> tuple[str, str] | None:
     """As _misspelling, for a known tag (a HESA tag, or one register-batch reads: misspelt_tag), stricter than for a
     user's source: an SRS's extract may leave out an empty element (formats.md) and carry tags of its own beside
-    HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value."""
+    HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value.
+    `loose`: any near miss two letters apart at most (a withdrawal's or a deferral's date: misspelt_state_tag, among
+    tags holding a date: WITHDRAW_DATE, WITHDRAWL_DATE, DEFERDATE, not an SRS's DEFER_ENDDATE)."""
     for name in names:
-        if _is_own_tag(name):  # no SRS has its own WITHDRAWL_DATE or WITHDRAW_DATE: any near miss (review177 F1)
-            near = valued
-        else:
-            near = tuple(present for present in valued if not _extends(present, name, families))
-        if near and (found := near_miss(name, near)) is not None:
+        near = valued if loose else tuple(present for present in valued if not _extends(present, name, families))
+        if near and (found := near_miss(name, near, 2 if loose else FEW_LETTERS)) is not None:
             return name, found
     return None
 
 
-def _is_own_tag(name: str) -> bool:
-    """Whether `name`, a tag the bundled field map reads, is register-batch's own (WITHDRAWAL_DATE, DEFER_DATE: the
-    withdrawal and deferral tags) rather than HESA's, whose tags begin F_."""
-    return not name.upper().startswith("F_")
+# The fields whose tag, misspelt, loses a withdrawal or a deferral: with no date the record reads as a trainee in
+# training (misspelt_state_tag, an error: review177 F1). Looked for among tags holding a date only, so that an SRS's
+# own DEFER_STATE or WITHDRAWAL_OTHER_REASON beside them is not taken for theirs (review178 F1).
+_STATE_DATES = frozenset({"withdrawal_date", "defer_date"})
+
+
+def _holds_a_date(value: str | None) -> bool:
+    """Whether a tag's value may be a date, in any form an SRS or a spreadsheet writes one (2026-09-01, 01/09/2026,
+    46273): four digits at least."""
+    return value is not None and sum(char.isdigit() for char in value) >= 4
 
 
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
@@ -1111,7 +1116,13 @@ class Mapper:
                         continue
                     if overrides and spelling.trainee_field in overrides:
                         continue  # the record's layout reads the field from its own sources (C22053's start dates)
-                    if (pair := _tag_misspelling(spelling.known, valued, families)) is None:
+                    state_date = spelling.field in _STATE_DATES
+                    if state_date:
+                        dated = tuple(name for name in valued if _holds_a_date(row[name]))
+                        pair = _tag_misspelling(spelling.known, dated, families, True) if dated else None
+                    else:
+                        pair = _tag_misspelling(spelling.known, valued, families)
+                    if pair is None:
                         continue
                     near, present = pair
                     said.add(id(spelling))
@@ -1120,7 +1131,7 @@ class Mapper:
                     else:  # a degree's or a placement's, where the reader kept it (RawRecord.group_lines)
                         lines = (raw.group_lines or {}).get(where) or []
                         holder, line = f"<{where}>", lines[number] if number < len(lines) else None
-                    if _is_own_tag(near):  # a withdrawal's or a deferral's: the record is not sent (review177 F1)
+                    if state_date:  # the withdrawal's or the deferral's date: the record is not sent (review177 F1)
                         record.issue(
                             MISSPELT_STATE_TAG,
                             f"<{present}> is not a tag register-batch reads; did you mean <{near}>, which this "
@@ -1133,9 +1144,11 @@ class Mapper:
                             line=line,
                         )
                         continue
+                    # HESA's tags begin F_; WITHDRAWAL_REASONS, DEFER_REASON and the like are register-batch's own
+                    kind = "a HESA tag" if near.upper().startswith("F_") else "a tag register-batch reads"
                     record.issue(
                         MISSPELT_TAG,
-                        f"<{present}> is not a HESA tag; did you mean <{near}>, which this {holder} lacks? Nothing "
+                        f"<{present}> is not {kind}; did you mean <{near}>, which this {holder} lacks? Nothing "
                         f"reads <{present}>, so its value is not sent ({spelling.field} is blank) until the extract "
                         f"spells it <{near}> (or a mapping file lists {present} under `fields: {fmap.family}: "
                         "ignored:` if it is a tag of the SRS's own)",

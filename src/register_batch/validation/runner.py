@@ -166,8 +166,9 @@ describe(
     "misspelt_tag",
     scope="mapping",
     fields=("*",),
-    message="<tag> is not a HESA tag; did you mean <tag it reads>, which this record (or this <group>) lacks? "
-    "Nothing reads <tag>, so its "
+    message="<tag> is not a HESA tag (or, for WITHDRAWAL_REASONS, DEFER_REASON and the like, not a tag "
+    "register-batch reads); did you mean <tag it reads>, which this record (or this <group>) lacks? Nothing reads "
+    "<tag>, so its "
     "value is not sent (<field> is blank) until the extract spells it <tag it reads> (or a mapping file lists <tag> "
     "under `fields: hesa: ignored:` if it is a tag of the SRS's own), each tag in angle brackets as XML writes it",
     source="hesa-formats.md §1.3 (HESA's tags; HESA XML ignores tags it does not know, so a misspelt one's value would "
@@ -191,10 +192,10 @@ describe(
     "training); it is not sent until the extract spells it <tag it reads> (or a mapping file lists <tag> under "
     "`fields: hesa: ignored:` if it is a tag of the SRS's own), each tag in angle brackets as XML writes it",
     source="docs/formats.md (register-batch's own withdrawal and deferral tags in HESA XML: WITHDRAWAL_DATE, "
-    "WITHDRAWAL_REASONS, ..., DEFER_DATE, DEFER_REASON); HESA XML ignores a tag it does not know. As misspelt_tag, "
-    "but an error (review177 F1): the withdrawal and deferral tags are optional as a group, so with all of them "
-    "misspelt the record reads as a trainee in training and nothing else would say so; and any near miss counts, as "
-    "no SRS has a WITHDRAWL_DATE of its own",
+    "DEFER_DATE); HESA XML ignores a tag it does not know. As misspelt_tag, but an error (review177 F1): without its "
+    "date the record reads as a trainee in training and nothing else would say so. Only for a record without the "
+    "date that holds, with a value of four digits or more, a tag one or two letters from it (WITHDRAWL_DATE, "
+    "WITHDRAW_DATE, DEFERDATE); a tag near another withdrawal or deferral tag is misspelt_tag's (review178 F1)",
     fix="Correct the tag's name in the SRS's extract (`register-batch mappings check INPUT` lists every one), or, if "
     "it is a tag of the SRS's own holding something else, list it under `fields: hesa: ignored:` in a mapping file.",
 )
