@@ -680,6 +680,28 @@ def test_the_bars_time_left_of_a_steady_run_at_the_rate_limit_is_the_time_it_tak
     assert all(truth - 2 <= said <= truth + 2 for truth, said in left.values()), left
 
 
+def test_the_time_left_holds_while_a_slow_answer_is_awaited(monkeypatch):
+    """review178 F2: with answers of a second each, the time left climbed between answers (136 s, then 258 s within
+    the first second, then 132-147 s mid-run), as the answer under way was counted in the finished requests'
+    average. Looked at half-way through each answer, elapsed plus time left stays the run's length."""
+    clock = _Clock()
+    monkeypatch.setattr("register_batch.progress.time.monotonic", clock.time)
+    limiter = RateLimiter(1000, 60, clock=clock.time, sleep=clock.sleep, margin=0)  # no wait: the answers pace it
+    total, sums = 131, []
+    with Progress(stream=io.StringIO(), force_terminal=True) as progress:
+        task = progress.task("Writing to Register", total=total, unit="requests", every=1)
+        task.set_pace(limiter.per_second)
+        with task.waits_shown(limiter):
+            for done in range(total):
+                limiter.acquire()
+                clock.now += 0.5
+                if done:  # half-way through an answer: the time it has taken so far, and the time left
+                    sums.append(clock.now - task.started + task.seconds_left(clock.now, total - done, 1.0))
+                clock.now += 0.5
+                task.advance()
+    assert all(total - 1.5 <= said <= total + 1.5 for said in sums), [round(s, 1) for s in sums[:5]]
+
+
 def _seconds(hms: str) -> int:
     hours, minutes, seconds = (int(part) for part in hms.split(":"))
     return 3600 * hours + 60 * minutes + seconds

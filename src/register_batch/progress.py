@@ -115,6 +115,10 @@ class Task:
         self._waited = 0.0
         self._wait_began = self.started
         self._window_wait = False
+        # The steps' own time up to the end of the last one done, while paced by a limiter (answer_time): not the
+        # time of one still under way, a slow answer's second counted as the steps' own made the time left climb
+        # between answers (review178 F2).
+        self._own_time = 0.0
         # The rate limiter the work waits for (waits_shown), while known: the estimate adds the windows still to wait
         # for to the wait under way (review134 F2).
         self._limiter: RateLimiter | None = None
@@ -126,6 +130,9 @@ class Task:
 
     def advance(self, amount: int = 1) -> None:
         self.done += amount
+        if self._limiter is not None:
+            now = time.monotonic()
+            self._own_time = max(0.0, now - self.started - self._waited - self._waiting_done(now))
         if self._bar is not None:
             # Redrawing is costly next to checking a record: a bar is updated every `every` steps (64 by default, and
             # at the end); one of slow steps (a request, paced by Register's rate limit) at each, or it would stand
@@ -222,17 +229,16 @@ class Task:
         """How much of the last wait, if a window's (WINDOW_WAIT), has passed by `now`."""
         return max(0.0, min(now, self.resumes_at) - self._wait_began) if self._window_wait else 0.0
 
-    def answer_time(self, now: float) -> float:
+    def answer_time(self) -> float:
         """The seconds a step has taken, on average, not counting the windows' waits (0 before the first): each
-        request's answer (and its record's handling) where the steps are requests."""
-        if not self.done:
-            return 0.0
-        return max(0.0, now - self.started - self._waited - self._waiting_done(now)) / self.done
+        request's answer (and its record's handling) where the steps are requests; up to the end of the last one
+        done (`_own_time`)."""
+        return self._own_time / self.done if self.done else 0.0
 
     def seconds_left(self, now: float, steps: float, rate: float) -> float:
         """The time left of a line and of the bar alike (`remaining`): `steps` more at `rate`, or, paced by a rate
         limiter (`waits_shown`), by its schedule."""
-        return remaining(steps, paced(rate, self.pace), self.resumes_at - now, self._limiter, self.answer_time(now))
+        return remaining(steps, paced(rate, self.pace), self.resumes_at - now, self._limiter, self.answer_time())
 
     def _draw(self, **fields: Any) -> None:
         assert self._bar is not None
