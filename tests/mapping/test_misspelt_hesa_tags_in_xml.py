@@ -284,6 +284,9 @@ def test_a_misspelt_withdrawal_or_deferral_date_tag_is_an_error_and_nothing_is_s
         ("--deferred", "<DEFER_SEASON>autumn</DEFER_SEASON>"),
         ("", "<DEFER_STATE>N</DEFER_STATE>"),
         ("", "<DEFER_ENDDATE>2026-10-01</DEFER_ENDDATE>"),
+        # a date of the SRS's own, a letter or two from DEFER_DATE, that every trainee in training may hold
+        ("", "<OFFER_DATE>2026-05-01</OFFER_DATE>"),
+        ("", "<REFER_DATE>2026-05-01</REFER_DATE>"),
     ],
 )
 def test_an_srss_own_tag_near_a_withdrawal_or_deferral_tag_stops_no_record(tmp_path, option, tag):

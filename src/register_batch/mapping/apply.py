@@ -716,10 +716,15 @@ def _tag_misspelling(
     """As _misspelling, for a known tag (a HESA tag, or one register-batch reads: misspelt_tag), stricter than for a
     user's source: an SRS's extract may leave out an empty element (formats.md) and carry tags of its own beside
     HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value.
-    `loose`: any near miss two letters apart at most (a withdrawal's or a deferral's date: misspelt_state_tag, among
-    tags holding a date: WITHDRAW_DATE, WITHDRAWL_DATE, DEFERDATE, not an SRS's DEFER_ENDDATE)."""
+    `loose`: any near miss two letters apart at most that begins as the tag does (a withdrawal's or a deferral's
+    date: misspelt_state_tag, among tags holding a date: WITHDRAW_DATE, WITHDRAWL_DATE, DEFERDATE; not an SRS's
+    DEFER_ENDDATE, nor its OFFER_DATE or REFER_DATE, which every record in training would hold)."""
     for name in names:
-        near = valued if loose else tuple(present for present in valued if not _extends(present, name, families))
+        if loose:
+            start = name[:4].upper()  # an F_ before it aside: <F_DEFERDATE>, HESA's way of naming, is one
+            near = tuple(present for present in valued if present.upper().removeprefix("F_")[:4] == start)
+        else:
+            near = tuple(present for present in valued if not _extends(present, name, families))
         if near and (found := near_miss(name, near, 2 if loose else FEW_LETTERS)) is not None:
             return name, found
     return None
