@@ -283,7 +283,8 @@ def test_a_misspelt_withdrawal_or_deferral_date_tag_is_an_error_and_nothing_is_s
         ("--withdrawn", "<WITHDRAWAL_OTHER_REASON>moved abroad</WITHDRAWAL_OTHER_REASON>"),
         ("--deferred", "<DEFER_SEASON>autumn</DEFER_SEASON>"),
         ("", "<DEFER_STATE>N</DEFER_STATE>"),
-        ("", "<DEFER_ENDDATE>2026-10-01</DEFER_ENDDATE>"),
+        ("", "<DEFER_ENDDATE>2026-10-01</DEFER_ENDDATE>"),  # three letters off: misspelt_tag's warning
+        ("", "<ENTER_DATE>2026-05-01</ENTER_DATE>"),
         # a date of the SRS's own, a letter or two from DEFER_DATE, that every trainee in training may hold
         ("", "<OFFER_DATE>2026-05-01</OFFER_DATE>"),
         ("", "<REFER_DATE>2026-05-01</REFER_DATE>"),
@@ -312,3 +313,18 @@ def test_mappings_check_says_a_misspelt_withdrawal_tag_as_the_error_it_is(tmp_pa
         and ": misspelt_state_tag: <WITHDRAWL_DATE> is not a tag register-batch reads" in line
     )
     assert line.endswith("(4 records)"), line
+
+
+@pytest.mark.parametrize("tag", ["DEFERRAL_DATE", "DEFERRED_DATE"])
+def test_a_deferral_date_three_letters_off_is_a_warning_not_silence(tmp_path, tag):
+    """review179 F2: a deferral of a date only under DEFERRAL_DATE was dropped without a word; three letters off, as an
+    SRS's DEFER_ENDDATE is too, it is misspelt_tag's warning, not an error that would hold such records back."""
+    xml = edited(
+        leavers(tmp_path / "d.xml", "--deferred"), ("<DEFER_DATE>", f"<{tag}>"), ("</DEFER_DATE>", f"</{tag}>")
+    )
+    _code, out = validate(xml, tmp_path / "r")
+    assert not issues(tmp_path / "r", "misspelt_state_tag"), out
+    found = issues(tmp_path / "r", "misspelt_tag")
+    assert len(found) == 4 and {(i["severity"], i["field"], i["value"]) for i in found} == {
+        ("warning", "defer_date", tag)
+    }

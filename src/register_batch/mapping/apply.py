@@ -711,21 +711,22 @@ def _extends(present: str, tag: str, families: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
 def _tag_misspelling(
-    names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str], loose: bool = False
+    names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str], loose: bool = False, letters: int = 2
 ) -> tuple[str, str] | None:
     """As _misspelling, for a known tag (a HESA tag, or one register-batch reads: misspelt_tag), stricter than for a
     user's source: an SRS's extract may leave out an empty element (formats.md) and carry tags of its own beside
     HESA's, which are no misspelling (_extends). `families`: the stems of the row's numbered tags with a value.
-    `loose`: any near miss two letters apart at most that begins as the tag does (a withdrawal's or a deferral's
-    date: misspelt_state_tag, among tags holding a date: WITHDRAW_DATE, WITHDRAWL_DATE, DEFERDATE; not an SRS's
-    DEFER_ENDDATE, nor its OFFER_DATE or REFER_DATE, which every record in training would hold)."""
+    `loose`: any near miss `letters` apart at most that begins as the tag does (a withdrawal's or a deferral's date,
+    among tags holding a date: two letters off, WITHDRAW_DATE, WITHDRAWL_DATE, DEFERDATE, misspelt_state_tag; three,
+    DEFERRAL_DATE, but an SRS's DEFER_ENDDATE too, misspelt_tag's warning; never an SRS's OFFER_DATE or REFER_DATE,
+    which every record in training would hold: review179 F1, F2)."""
     for name in names:
         if loose:
             start = name[:4].upper()  # an F_ before it aside: <F_DEFERDATE>, HESA's way of naming, is one
             near = tuple(present for present in valued if present.upper().removeprefix("F_")[:4] == start)
         else:
             near = tuple(present for present in valued if not _extends(present, name, families))
-        if near and (found := near_miss(name, near, 2 if loose else FEW_LETTERS)) is not None:
+        if near and (found := near_miss(name, near, letters if loose else FEW_LETTERS)) is not None:
             return name, found
     return None
 
@@ -1125,6 +1126,9 @@ class Mapper:
                     if state_date:
                         dated = tuple(name for name in valued if _holds_a_date(row[name]))
                         pair = _tag_misspelling(spelling.known, dated, families, True) if dated else None
+                        if pair is None and dated:  # three letters off: a warning (DEFERRAL_DATE, DEFER_ENDDATE)
+                            pair = _tag_misspelling(spelling.known, dated, families, True, FEW_LETTERS)
+                            state_date = False
                     else:
                         pair = _tag_misspelling(spelling.known, valued, families)
                     if pair is None:

@@ -195,8 +195,9 @@ describe(
     "DEFER_DATE); HESA XML ignores a tag it does not know. As misspelt_tag, but an error (review177 F1): without its "
     "date the record reads as a trainee in training and nothing else would say so. Only for a record without the "
     "date that holds, with a value of four digits or more, a tag one or two letters from it that begins as it does, "
-    "an F_ before it aside (WITHDRAWL_DATE, WITHDRAW_DATE, DEFERDATE, F_DEFERDATE; not an SRS's OFFER_DATE); a tag "
-    "near another withdrawal or deferral tag is misspelt_tag's (review178 F1)",
+    "an F_ before it aside (WITHDRAWL_DATE, WITHDRAW_DATE, DEFERDATE, F_DEFERDATE; not an SRS's OFFER_DATE); three "
+    "letters off (DEFERRAL_DATE, as an SRS's DEFER_ENDDATE is) and a tag near another withdrawal or deferral tag are "
+    "misspelt_tag's warning (review178 F1, review179 F1, F2)",
     fix="Correct the tag's name in the SRS's extract (`register-batch mappings check INPUT` lists every one), or, if "
     "it is a tag of the SRS's own holding something else, list it under `fields: hesa: ignored:` in a mapping file.",
 )
