@@ -14,14 +14,9 @@ and Register's date errors are kept.
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from register_batch.cli import cli
+from one_hesa_csv import hesa_csv, invalid_issues
 from register_batch.validation import Validator
 from valid_trainee import NON_UK_DEGREE, validated, with_changes
 
@@ -287,33 +282,9 @@ def test_funding_findings_wait_for_the_start_date_as_for_the_route():
 # --- from a file ------------------------------------------------------------------------------------------------------
 
 
-def hesa_csv(tmp_path: Path, **changes: str) -> Path:
-    """One generated HESA-named CSV record (valid as of AS_OF) with `changes`."""
-    clean = tmp_path / "clean.csv"
-    args = ["generate", "--count", "1", "--format", "hesa-csv", "-o", str(clean), "--seed", "7", "--as-of", AS_OF]
-    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
-    with clean.open(encoding="utf-8-sig", newline="") as fh:
-        [header, row] = list(csv.reader(fh))
-    values = dict(zip(header, row, strict=True))
-    values.update(changes)
-    path = tmp_path / "saved.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([header, [values[column] for column in header]])
-    return path
-
-
-def validate(path: Path, report_dir: Path) -> list[tuple[str, str, str]]:
-    result = CliRunner().invoke(
-        cli, ["validate", str(path), "--as-of", AS_OF, "--report-dir", str(report_dir)], catch_exceptions=False
-    )
-    assert result.exit_code == 1, result.output
-    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    return [(issue["field"], issue["code"], issue["message"]) for issue in report["issues"]]
-
-
 def test_validate_of_a_hesa_csv_names_the_case_and_no_cycle_of_a_serial_date(tmp_path):
     path = hesa_csv(tmp_path, F_NATION="gb", F_ITTSTARTDATE="46273", F_TRAINEESTARTDATE="46273", F_INITIATIVES1="026")
-    issues = validate(path, tmp_path / "r")
+    issues = invalid_issues(path, tmp_path / "r")
     assert ("nationality", "code_case", f"nationality: 'gb' is not a code, but 'GB' is {CASE}") in issues
     assert not {code for _field, code, _message in issues} & CYCLE_FINDINGS
     assert ("itt_start_date", "itt_start_date_too_far") in {(field, code) for field, code, _m in issues}

@@ -12,13 +12,10 @@ the C1 control U+0092; the control_character error now says what that character 
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
+from one_hesa_csv import hesa_csv, invalid_issues
 from register_batch.cli import cli
 from valid_trainee import validated, with_changes
 
@@ -105,35 +102,10 @@ def test_the_degree_a_postgraduate_route_needs_waits_for_a_route_code_too(route,
     assert "degree_required" in mended
 
 
-def hesa_csv(tmp_path: Path, **changes: str) -> Path:
-    """One generated HESA-named CSV record (valid as of AS_OF: route 12, fund code 7) with `changes`."""
-    clean = tmp_path / "clean.csv"
-    args = ["generate", "--count", "1", "--format", "hesa-csv", "-o", str(clean), "--seed", "7", "--as-of", AS_OF]
-    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
-    with clean.open(encoding="utf-8-sig", newline="") as fh:
-        [header, row] = list(csv.reader(fh))
-    values = dict(zip(header, row, strict=True))
-    assert values["F_FUNDCODE"] == "7"
-    values.update(changes)
-    path = tmp_path / "saved.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([header, [values[column] for column in header]])
-    return path
-
-
-def validate(path: Path, report_dir: Path) -> list[tuple[str, str, str]]:
-    result = CliRunner().invoke(
-        cli, ["validate", str(path), "--as-of", AS_OF, "--report-dir", str(report_dir)], catch_exceptions=False
-    )
-    assert result.exit_code == 1, result.output
-    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    return [(issue["field"], issue["code"], issue["message"]) for issue in report["issues"]]
-
-
 @pytest.mark.parametrize(("route", "padded"), [("3", "03"), ("9", "09"), ("XX", None)])
 def test_validate_of_a_hesa_csv_saved_by_a_spreadsheet_names_the_route(tmp_path, route, padded):
     path = hesa_csv(tmp_path, F_ENTRYRTE=route, F_TRAINEESTARTDATE="01/09/2026")
-    issues = validate(path, tmp_path / "r")
+    issues = invalid_issues(path, tmp_path / "r")
     expected = [("training_route", "unknown_training_route", unknown_route(route))]
     if padded:
         expected.append(("training_route", "leading_zeros_lost", zeros(route, padded)))
@@ -201,5 +173,5 @@ def test_validate_of_an_xml_file_declared_iso_8859_1_holding_windows_1252_bytes(
     path = tmp_path / "srs.xml"
     path.write_bytes(text.encode("cp1252"))
     assert b"<F_SURNAME>O\x92Brien</F_SURNAME>" in path.read_bytes()
-    issues = validate(path, tmp_path / "r")
+    issues = invalid_issues(path, tmp_path / "r")
     assert issues == [("last_name", "control_character", read_as_latin1("last_name", "U+0092", "’", "O’Brien"))]
