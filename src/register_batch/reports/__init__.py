@@ -93,6 +93,35 @@ def issue_row(issue: Issue, source: str | None = None) -> dict[str, Any]:
 _MISSPELLINGS = frozenset({MISSPELT, MISSPELT_TAG, MISSPELT_STATE_TAG})
 
 
+def _misspellings_said(code: str, records: int, tags: str, xml: bool) -> str:
+    """What ReportBuilder.causes says of an input's records with misspelt tags or columns (`tags`), by the code they
+    got: a HESA tag the extract misspells (misspelt_tag, a warning: review171 F1, review173 F3), a withdrawal's or a
+    deferral's date tag (misspelt_state_tag, an error: review177 F1), or a source a user's field map misspells
+    (mapped_source_misspelt, review161 F1)."""
+    one = records == 1
+    said = f"{counted(records, 'record')} {'has' if one else 'have'} "
+    lacks = "it lacks" if one else "they lack"
+    if code == MISSPELT_TAG:
+        return (
+            f"{said}tags that are not HESA's but a few letters from a tag {lacks} ({tags}): "
+            f"{'its values are' if one else 'their values are'} not sent until the extract spells them as "
+            "register-batch reads them, or a mapping file lists them under `ignored:` (misspelt_tag, a warning)"
+        )
+    if code == MISSPELT_STATE_TAG:
+        return (
+            f"{said}tags a few letters from a withdrawal or deferral tag {lacks} ({tags}): "
+            f"{'it is' if one else 'they are'} not sent, as the withdrawal or deferral would be lost, until the "
+            "extract spells them as register-batch reads them, or a mapping file lists them under `ignored:` "
+            "(misspelt_state_tag)"
+        )
+    blank = "its fields are blank, and it is" if one else "their fields are blank, and they are"
+    return (
+        f"{said}{'tags' if xml else 'columns'} nothing reads that look like misspellings of sources the field map "
+        f"names ({tags}): {blank} invalid, until the mapping file names them as the extract does "
+        "(mapped_source_misspelt)"
+    )
+
+
 class Rows(Sequence[dict[str, Any]]):
     """A list of report rows made as they are read, for a section of `ReportBuilder.extra` with a row per record
     (sync's `records`): each view (report.json, report.html) reads them once, and none holds them all.
@@ -573,42 +602,8 @@ class ReportBuilder:
         found = [(issue.input, issue.message) for issue in self.file_issues(RESAVED)]
         formats = {info.path: info.format for info in self.inputs}
         for (name, code), pairs in self._misspelt.items():
-            records = pairs[None]
             tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)
-            kind = "tags" if formats.get(name) == "hesa-xml" else "columns"
-            blank = "its fields are blank, and it is" if records == 1 else "their fields are blank, and they are"
-            if code == MISSPELT_TAG:  # the extract's misspelling of a HESA tag (review171 F1), a warning (review173 F3)
-                values = "its values are" if records == 1 else "their values are"
-                found.append(
-                    (
-                        name,
-                        f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags that are not HESA's "
-                        f"but a few letters from a tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
-                        f"{values} not sent until the extract spells them as register-batch reads them, or a mapping "
-                        "file lists them under `ignored:` (misspelt_tag, a warning)",
-                    )
-                )
-                continue
-            if code == MISSPELT_STATE_TAG:  # a withdrawal's or a deferral's tag misspelt: an error (review177 F1)
-                found.append(
-                    (
-                        name,
-                        f"{counted(records, 'record')} {'has' if records == 1 else 'have'} tags a few letters from a "
-                        f"withdrawal or deferral tag {'it lacks' if records == 1 else 'they lack'} ({tags}): "
-                        f"{'it is' if records == 1 else 'they are'} not sent, as the withdrawal or deferral would be "
-                        "lost, until the extract spells them as register-batch reads them, or a mapping file lists "
-                        "them under `ignored:` (misspelt_state_tag)",
-                    )
-                )
-                continue
-            found.append(
-                (
-                    name,
-                    f"{counted(records, 'record')} {'has' if records == 1 else 'have'} {kind} nothing reads that look "
-                    f"like misspellings of sources the field map names ({tags}): {blank} invalid, until the mapping "
-                    "file names them as the extract does (mapped_source_misspelt)",
-                )
-            )
+            found.append((name, _misspellings_said(code, pairs[None], tags, formats.get(name) == "hesa-xml")))
         missing: dict[str, list[Issue]] = {}
         for issue in self.file_issues(MISSING):
             missing.setdefault(issue.input, []).append(issue)
