@@ -408,7 +408,8 @@ _OURS = {
     # csv_report.COLUMNS)
     "issues.csv": ("\ufeff" + ",".join(ISSUE_KEYS[: ISSUE_KEYS.index("line") + 1]) + ",").encode(),
     "results.csv": "\ufeffinput,record,line,provider_trainee_id,hesa_id,action,outcome,trainee_id,".encode(),
-    "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date\n".encode(),
+    # (up to trainee_start_date: an earlier version's ends there, without `last_synced`)
+    "not_in_extract.csv": "\ufefftrainee_id,hesa_id,provider_trainee_id,state,trainee_start_date".encode(),
 }
 _HTML_TITLE = b" register-batch</title>"
 

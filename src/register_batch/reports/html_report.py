@@ -1092,6 +1092,7 @@ def _sync_context(
         for key, label, tone in outcome_specs
     ]
     names = short_names(str(record.get("input") or "") for _pos, record in chosen)
+    outside = [t for t in extra.get("not_in_extract") or [] if isinstance(t, dict)]
     rows = [  # attributes, as the issue rows (_IssueRow); a key a record does not have reads as undefined, as before
         SimpleNamespace(**{**record, "pos": pos, "input_name": names[str(record.get("input") or "")]})
         for pos, record in sorted(chosen, key=lambda pair: pair[0])
@@ -1112,7 +1113,9 @@ def _sync_context(
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "estimate": _estimate(sync.get("estimate")),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
-        "not_in_extract_rows": list(extra.get("not_in_extract") or [])[:NOT_IN_EXTRACT_NAMED],
+        # Those this state dir synced before first (`last_synced`: the SRS stopped sending them), then the others
+        "not_in_extract_rows": sorted(outside, key=lambda t: not t.get("last_synced"))[:NOT_IN_EXTRACT_NAMED],
+        "not_in_extract_synced": sum(1 for t in outside if t.get("last_synced")),
         "unanswered": list(extra.get("unanswered_elsewhere") or []),
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
@@ -1233,6 +1236,14 @@ _PER_RECORD = {
         "is update was updated (its issue says what was written): only the change after it is refused; do not add "
         "the trainee by hand.",
     ),
+    # A dry run's: it wrote nothing, and a record it plans blocked has action blocked (no create or update went
+    # ahead of it), so the last two sentences above are left out (review180 F5).
+    "blocked_dry_run": (
+        "{} cannot be changed through the API.",
+        "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a "
+        "withdrawal before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's "
+        "Register support if Register must change.",
+    ),
 }
 
 
@@ -1290,7 +1301,12 @@ def _status(
                 ),
             )
         )
-    bad += [_per_record(key, n) for key in HELD_BACK if (n := (actions if held is None else held).get(key))]
+    dry_run = bool(sync and sync.get("dry_run"))
+    bad += [
+        _per_record(f"{key}_dry_run" if dry_run and f"{key}_dry_run" in _PER_RECORD else key, n, key=key)
+        for key in HELD_BACK
+        if (n := (actions if held is None else held).get(key))
+    ]
     news = _sync_news(sync or {}, listed or {})
     if bad:
         return Status(bad[0][0], "bad", [(strong, text) for _key, strong, text in bad] + news)
@@ -1428,6 +1444,11 @@ _SYNC_WARNINGS = {
         "The API cannot change or end a withdrawal or deferral, so nothing was sent: decide which is right (see "
         "Records).",
     ),
+    "sync_overwrites_register_edit": (
+        "{}: changed in Register's service since this state dir's last sync, and not in the SRS.",
+        "This sync put the extract's values back: to keep a value changed in Register, make the same change in the "
+        "SRS, or the next sync undoes it again (see Records).",
+    ),
     "sync_duplicate_held": (
         "{}: Register holds another trainee with the same HUSID and start year.",
         "If they are the same person, ask Register's support to delete the one the record is not synced to (see "
@@ -1461,6 +1482,8 @@ _SYNC_WARNINGS = {
 # A dry run settles nothing in the ledger: the real run after it lists the same earlier writes again. Both said they
 # were the first to list them (review106 F4).
 _DRY_RUN_SAYS = {
+    "sync_overwrites_register_edit": "A real run puts the extract's values back: to keep a value changed in Register, "
+    "make the same change in the SRS first (see Records).",
     "sync_written_earlier": "Register holds {each} once; a dry run settles nothing, so the next real run's report is "
     "the first to list {them} (see Records).",
 }

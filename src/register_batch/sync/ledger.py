@@ -1063,6 +1063,21 @@ class Ledger:
             self._execute("SELECT key, trainee_id FROM records WHERE trainee_id IS NOT NULL AND trainee_id != ''")
         )
 
+    def last_synced(self, trainee_ids: Iterable[str]) -> dict[str, str]:
+        """Trainee id -> when this state dir's ledger last noted a record of the SRS's matched to it (the latest
+        `updated_at` of an entry linking a record to it, and not a conflict: a record set aside is not matched), for
+        the trainees of `trainee_ids` it has one for: a trainee Register holds that no record of the extract matched
+        is one the SRS used to send, or one it never did (review180 F2)."""
+        found: dict[str, str] = {}
+        for trainee_id in trainee_ids:
+            row = self._execute(
+                "SELECT MAX(updated_at) FROM records WHERE trainee_id = ? AND status NOT IN ('conflict', 'invalid')",
+                (trainee_id,),
+            ).fetchone()
+            if row and row[0]:
+                found[trainee_id] = row[0]
+        return found
+
     def entries_of_runs(self, run_ids: Iterable[int]) -> dict[str, Entry]:
         """Record key -> entry, for the records whose last change was made by one of these runs."""
         found: dict[str, Entry] = {}

@@ -117,6 +117,11 @@ class RecordPlan:
     # A degree of the record not sent, one message each: Register would refuse it as a duplicate of another of the
     # trainee's (sync_degree_covered; compare.degree_changes's `covered`)
     repeats: tuple[str, ...] = ()
+    # Register's trainee was changed since this state dir last synced the record, and the record was not: the update
+    # puts the record's values back over a change made in Register's service (sync_overwrites_register_edit), and the
+    # fields it does so for (`register_edited`)
+    edited_note: str | None = None
+    edited: tuple[str, ...] = ()
 
     @property
     def key(self) -> str | None:
@@ -912,6 +917,50 @@ def plan_changes(
     _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
+
+
+# What Register derives rather than takes (compare.derived_drift): another client's partial update derives them again
+# from what it sent. Drift in them alone is the record's update mending that, not a value a person changed.
+DERIVED_FIELDS = frozenset({"course_education_phase", "diversity_disclosure"})
+# The changes that are not a value of the trainee's a person could have changed in Register's service (the state
+# changes the record sends: `_state_change`) or that no person changed (DERIVED_FIELDS).
+_NOT_EDITS = DERIVED_FIELDS | {"state"}
+
+
+def register_edited(
+    plan: RecordPlan, *, last_hash: str | None, last_trainee: str | None, synced_at: str, dry_run: bool
+) -> None:
+    """Note an update that puts the record's values back over a change made in Register's service since this state dir
+    last synced the record (sync_overwrites_register_edit; review180 F1). The ledger's entry for the record says what
+    it was then: done (Register held the record as it said), with this very payload (`last_hash`: the SRS has not
+    changed it since) and this trainee. So every difference the update mends was made in Register since: a surname
+    corrected there, a degree added, a placement deleted. The sync still sends the record (the SRS is the source of
+    truth, design.md); said, so that a person makes the change in the SRS if Register's value is the right one.
+    Not on a first sync of the record (no entry), nor when the SRS changed it (another payload), nor for the state
+    changes it sends or the fields Register derives (`_NOT_EDITS`) alone."""
+    if plan.action != "update" or not last_hash or last_hash != plan.payload_hash or last_trainee != plan.trainee_id:
+        return
+    edited = [change for change in plan.changes if change["field"] not in _NOT_EDITS]
+    if not edited:
+        return
+    plan.edited = tuple(dict.fromkeys(change["field"] for change in edited))
+    said = ", ".join(dict.fromkeys(_edit_words(change) for change in edited))
+    puts = "would put" if dry_run else "puts"
+    plan.edited_note = (
+        f"Register's trainee was changed since this state dir last synced it ({synced_at[:10]}), and the extract was "
+        f"not: this sync {puts} the extract's values back ({said}). To keep Register's value, make the change in the "
+        "SRS"
+    )
+
+
+def _edit_words(change: Mapping[str, Any]) -> str:
+    """A change `register_edited` names: its field, and for a whole degree or placement what the sync does to it."""
+    name = str(change["field"])
+    if change.get("source") is None and name in ("degrees", "placements"):
+        return f"{name}: one added in Register is removed"
+    if change.get("register") is None and name.startswith(("degrees[", "placements[")) and "." not in name:
+        return f"{name}: one removed in Register is added again"
+    return name
 
 
 def _repeated_degree(n: int, repeated: str) -> str:

@@ -120,6 +120,7 @@ from register_batch.sync.plan import (
     plan_changes,
     plan_record,
     record_key,
+    register_edited,
     start_cycle,
 )
 from register_batch.sync.records import NO_CYCLE, RecordSpool
@@ -458,6 +459,21 @@ describe(
     fix="Nothing to do: Register holds what the record says. It is said so that the record's row, action `withdraw` "
     "or `defer` and outcome `done`, is not read as this run's write: the summary line counts the record as found "
     "already done in Register, and results.csv lists no state change for it.",
+    severity=Severity.WARNING,
+)
+describe(
+    "sync_overwrites_register_edit",
+    scope="batch",
+    fields=(),
+    message="Register's trainee was changed since this state dir last synced it (<date>), and the extract was not: "
+    "this sync puts the extract's values back (<fields>). To keep Register's value, make the change in the SRS",
+    source="design.md (Sync semantics: the SRS extract is the source of truth); register-api.md §2.6 (an update "
+    "sends the full managed field set)",
+    fix="The record is sent as the extract has it, as every night. If the change made in Register's service is the "
+    "right one (a married name, a corrected route, a degree found late), make it in the SRS too, or the next sync "
+    "undoes it again. Said only when this state dir's ledger shows the extract's record unchanged since its last sync "
+    "of the trainee: not on a first sync, nor when the SRS changed the record too, nor for the course_education_phase "
+    "and diversity_disclosure Register derives. The issue's field is the one field put back, when there is one.",
     severity=Severity.WARNING,
 )
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
@@ -1026,7 +1042,7 @@ class SyncResult:
         sync = self.report.extra.get("sync", {})
         elsewhere = sync.get("not_in_extract", 0)
         if elsewhere:
-            problems.append(f"{elsewhere} in Register but not in the extract (left alone)")
+            problems.append(f"{elsewhere} in Register but not in the extract (left alone{_synced_before(self.report)})")
         if unanswered := sync.get("unanswered_elsewhere", 0):
             which = "a record" if unanswered == 1 else "records"
             problems.append(f"{counted(unanswered, 'earlier write')} never answered, for {which} not in the extract")
@@ -2663,8 +2679,17 @@ def _placed(record: TraineeRecord, step: Step, messages: list[str]) -> list[str]
     ]
 
 
-def _api_issue(record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR) -> Issue:
-    first = message.split(" ", 1)[0] if message else None
+def _named_field(result: RecordResult, code: str) -> str | None:
+    """The field an issue of the sync's is about where its message does not begin with it: the one field an update
+    puts back over a change made in Register (sync_overwrites_register_edit), when there is one."""
+    edited = result.plan.edited
+    return edited[0] if code == "sync_overwrites_register_edit" and len(edited) == 1 else None
+
+
+def _api_issue(
+    record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR, *, named: str | None = None
+) -> Issue:
+    first = named or (message.split(" ", 1)[0] if message else None)
     known = first if first and (first in record.data or first.endswith("_attributes")) else None
     # The value the record sent for the field Register names, as validation's issues give theirs: the report said
     # "value blank" beside a start date the extract has. A list (degrees, placements) is not one value.
@@ -3102,6 +3127,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     sent = ledger.unsettled_creates()
     unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent, around_held)
+    _note_register_edits(ledger, results, dry_run=options.dry_run)
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
@@ -3136,6 +3162,25 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # reported as not in the extract of the earlier course's record).
     accounted = matched | joined | set(missing)
     planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
+
+
+def _note_register_edits(ledger: Ledger, results: list[RecordResult], *, dry_run: bool) -> None:
+    """Name each update that puts the record's values back over a change made in Register's service since this state
+    dir last synced it (`register_edited`): the ledger's entry, read for updates only (a night's few), says whether
+    Register then held the record as it said (done), with which payload and trainee, and when."""
+    for result in results:
+        plan = result.plan
+        if plan.action != "update" or plan.key is None:
+            continue
+        entry = ledger.get(plan.key)
+        if entry is not None and entry.status == "done":
+            register_edited(
+                plan,
+                last_hash=entry.payload_hash,
+                last_trainee=entry.trainee_id,
+                synced_at=entry.updated_at,
+                dry_run=dry_run,
+            )
 
 
 def _plan_far_links(
@@ -3574,6 +3619,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
     found = [
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
+        ("sync_overwrites_register_edit", plan.edited_note),
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
@@ -3755,7 +3801,16 @@ def _held_state(looked: list[Holdings]) -> Callable[[str | None], str | None]:
 
 
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
-NOT_IN_EXTRACT_COLUMNS = ("trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date")
+# `last_synced` (last, so that a script reading the columns by place reads them as before): the day this state dir last
+# synced a record of the SRS's to the trainee, empty for one it never did (review180 F2: the SRS stopped sending it).
+NOT_IN_EXTRACT_COLUMNS = (
+    "trainee_id",
+    "hesa_id",
+    "provider_trainee_id",
+    "state",
+    "trainee_start_date",
+    "last_synced",
+)
 
 
 def _add_sync_issues(
@@ -3793,7 +3848,7 @@ def _add_sync_issues(
             result.issues = issues[index]
         if found:
             record = records[index]
-            own = [_api_issue(record, *issue) for issue in found]
+            own = [_api_issue(record, *issue, named=_named_field(result, issue[0])) for issue in found]
             report.add_batch_issues((index, issue) for issue in own)
             if issues is not None:
                 result.issues += tuple(own)
@@ -3857,7 +3912,11 @@ def _finish(
     _add_sync_issues(report, records, results, issues)
     requests = _request_figures(run, len(results), elapsed)
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
-    not_in_extract = [{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS} for t in unmatched]
+    last_synced = _last_synced(ledger, unmatched)
+    not_in_extract = [
+        {**{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS[:-1]}, "last_synced": last_synced.get(t["trainee_id"])}
+        for t in unmatched
+    ]
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)
     status = run_status(interrupted, outcomes)
@@ -4007,6 +4066,22 @@ def write_results(fh: IO[str], records: Iterable[dict[str, Any]]) -> None:
     write_for_spreadsheets(fh, RESULT_COLUMNS, rows(), as_text_columns=("provider_trainee_id", "hesa_id"))
 
 
+def _synced_before(report: ReportBuilder) -> str:
+    """The summary line's words for the trainees in Register but not in the extract that this state dir synced
+    before (not_in_extract's `last_synced`): the SRS stopped sending them, which the others (added in Register's
+    service, or of another cycle) are not (review180 F2)."""
+    rows = report.extra.get("not_in_extract") or ()
+    if not (before := sum(1 for row in rows if row.get("last_synced"))):
+        return ""
+    return f"; {before} synced before by this state dir, no longer sent by the SRS: check the SRS export"
+
+
+def _last_synced(ledger: Ledger, unmatched: list[ListedTrainee]) -> dict[str, str]:
+    """Trainee id -> the day this state dir last synced a record to it (`Ledger.last_synced`), for the trainees no
+    record of the extract matched: those the SRS stopped sending."""
+    return {k: v[:10] for k, v in ledger.last_synced(t["trainee_id"] for t in unmatched).items()}
+
+
 def write_not_in_extract(fh: IO[str], trainees: list[dict[str, Any]]) -> None:
     """not_in_extract.csv: every trainee Register holds in the extract's cycles that no record matched, for the
     reconciliation someone must do by hand (sync leaves them alone); a header alone when there are none, so that a
@@ -4014,5 +4089,8 @@ def write_not_in_extract(fh: IO[str], trainees: list[dict[str, Any]]) -> None:
     from register_batch.csvsafe import write_for_spreadsheets
 
     write_for_spreadsheets(
-        fh, NOT_IN_EXTRACT_COLUMNS, trainees, as_text_columns=("provider_trainee_id", "hesa_id", "trainee_start_date")
+        fh,
+        NOT_IN_EXTRACT_COLUMNS,
+        trainees,
+        as_text_columns=("provider_trainee_id", "hesa_id", "trainee_start_date", "last_synced"),
     )
