@@ -142,9 +142,12 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 
     \b
     Three jobs, one tool:
-      register-batch validate extract.xml        what Register would reject, and why (nothing is sent)
-      register-batch sync extract.xml            migrate or nightly-sync trainees into Register
-      register-batch export --to register-csv -o held.csv   what Register holds
+      register-batch validate extract.xml
+          what Register would reject, and why (nothing is sent)
+      register-batch sync extract.xml
+          migrate or nightly-sync trainees into Register
+      register-batch export --to register-csv -o held.csv
+          what Register holds
 
     Run `register-batch COMMAND --help` for each command's options.
     """
