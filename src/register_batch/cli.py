@@ -50,7 +50,7 @@ from register_batch.commands.common import (
 from register_batch.errors import ConfigError, Worded
 from register_batch.progress import utc_stamp
 from register_batch.tokens import TokenMask
-from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
+from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable, shell_word
 
 if TYPE_CHECKING:
     from register_batch.config import Settings
@@ -142,9 +142,12 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
 
     \b
     Three jobs, one tool:
-      register-batch validate extract.xml        what Register would reject, and why (nothing is sent)
-      register-batch sync extract.xml            migrate or nightly-sync trainees into Register
-      register-batch export --to register-csv -o held.csv   what Register holds
+      register-batch validate extract.xml
+          what Register would reject, and why (nothing is sent)
+      register-batch sync extract.xml
+          migrate or nightly-sync trainees into Register
+      register-batch export --to register-csv -o held.csv
+          what Register holds
 
     Run `register-batch COMMAND --help` for each command's options.
     """
@@ -463,12 +466,10 @@ def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False)
     and the default state dirs that hold some. A user who had just pulled with --target was told to pull first, as
     the pull went to that target's own state dir (_pull_settings). With its own --target (`target_given`), the folder
     is that target's, as the pull's: the target is not repeated (a token pasted as one would be shown)."""
-    import shlex
-
     from register_batch.config import DEFAULT_STATE_DIR, target_slug
     from register_batch.reference import PULLED_FILE
 
-    folder = shlex.quote(str(settings.state_dir))
+    folder = shell_word(str(settings.state_dir))
     if given:
         return ConfigError(
             f"no pulled reference data in {folder}: run `register-batch reference pull --state-dir {folder}` first "
@@ -486,7 +487,7 @@ def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False)
     example = f"{DEFAULT_STATE_DIR}/{target_slug('http://127.0.0.1:8787')}"
     here = Path(settings.state_dir).absolute()
     others = sorted(
-        shlex.quote(str(found.parent))
+        shell_word(str(found.parent))
         for found in _pulled_in(Path(DEFAULT_STATE_DIR), PULLED_FILE)
         if found.parent.absolute() != here
     )
@@ -640,8 +641,6 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
 
 def _say_pulled(state: State, configured: Settings, settings: Settings, path: Path) -> None:
     """Where `reference pull` saved, and what reads it from there."""
-    import shlex
-
     # The commands without --target or --state-dir (show, validate, convert) look in the settings' state dir; diff
     # given the same --target looks where this pull saved.
     elsewhere = configured.state_dir
@@ -650,11 +649,11 @@ def _say_pulled(state: State, configured: Settings, settings: Settings, path: Pa
         return
     echo(
         f"Saved Register's reference data to {path}; `register-batch reference diff --state-dir "
-        f"{shlex.quote(str(settings.state_dir))}` compares it."
+        f"{shell_word(str(settings.state_dir))}` compares it."
     )
     # A state_dir set in the settings is sync's too, whatever its --target; a default one is the target's own.
     sync_too = (
-        f", and so does sync, with --target too, unless given --state-dir {shlex.quote(str(settings.state_dir))}"
+        f", and so does sync, with --target too, unless given --state-dir {shell_word(str(settings.state_dir))}"
         if configured.sources["state_dir"] != "default"
         else ""
     )

@@ -453,10 +453,10 @@ def _look_at(path: Path, status: os.stat_result, found_here: bool) -> None:
     any of them could point its target at their own server. Only others (o+w): a group-writable file is many Linux
     users' default (umask 002) and a team folder's. Neither on Windows: no owner to compare, and the folder's ACL
     decides who may write."""
-    import shlex
     import stat
 
     from register_batch.portable import POSIX_PERMISSIONS
+    from register_batch.wording import shell_word
 
     if not POSIX_PERMISSIONS:
         return
@@ -471,7 +471,7 @@ def _look_at(path: Path, status: os.stat_result, found_here: bool) -> None:
             "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
             "yours",
             path,
-            shlex.quote(str(path)),
+            shell_word(str(path)),
         )
 
 

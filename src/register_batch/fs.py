@@ -7,7 +7,6 @@ import errno
 import io
 import os
 import re
-import shlex
 import sqlite3
 import stat
 import unicodedata
@@ -17,7 +16,7 @@ from typing import IO, Any, cast
 
 from register_batch.errors import ConfigError, UnreadableFile, UnwritableOutput
 from register_batch.portable import BINARY, POSIX_PERMISSIONS, set_mode, tighten
-from register_batch.wording import ESCAPE_UNENCODABLE, cut_short
+from register_batch.wording import ESCAPE_UNENCODABLE, cut_short, shell_word
 
 # A path as the library takes one: a string or a path object (what `open()` takes).
 StrPath = str | os.PathLike[str]
@@ -169,7 +168,7 @@ def shut_to_this_user(path: Path) -> str:
     except (OSError, AttributeError):  # Windows has no getuid: its folders' ACLs decide
         own = False
     if own:
-        return f"{named} is not open to this user, its owner: `chmod u+rwx {shlex.quote(str(shut))}` opens it"
+        return f"{named} is not open to this user, its owner: `chmod u+rwx {shell_word(str(shut))}` opens it"
     return (
         f"{named} is not open to this user: it is another user's folder, made by a run as that user or with sudo; use "
         "another folder, or have its owner give it to you"
@@ -602,7 +601,7 @@ def _cannot_open(path: StrPath, exc: OSError) -> str:
         if not status.st_mode & stat.S_IRUSR:  # `chmod 000` (review136 F3)
             return (
                 "it is your file, but its mode does not let you read it: give it back its owner's read permission "
-                f"(`chmod 600 {shlex.quote(str(path))}`)"
+                f"(`chmod 600 {shell_word(str(path))}`)"
             )
     return exc.strerror or str(exc)
 
@@ -965,7 +964,7 @@ class _Wording:
             into, remedy = "what is written there", "remove the link, or give a state dir of your own"
             # The link alone (review136 F2): what it leads to may be the user's home, and a link of yours is followed,
             # its folders not judged; the state dir at its end, if refused then, is named itself (`folder`).
-            take = f"`chown -h {os.geteuid()} {shlex.quote(where)}`"
+            take = f"`chown -h {os.geteuid()} {shell_word(where)}`"
             remedy = self._keep_the_ledger(uid, take) or remedy
         return PLANTED_LINK.format(what=what, uid=uid, parent=parent, into=into, remedy=remedy)
 
@@ -974,7 +973,7 @@ class _Wording:
             could, remedy = "change or remove the reports written there", "remove it, or give another --report-dir"
         else:
             could, remedy = "read what is written there", "remove it, or give a state dir of your own"
-            remedy = self._keep_the_ledger(uid, f"`chown -R {os.geteuid()} {shlex.quote(where)}`") or remedy
+            remedy = self._keep_the_ledger(uid, f"`chown -R {os.geteuid()} {shell_word(where)}`") or remedy
         return PLANTED_FOLDER.format(what=what, uid=uid, parent=parent, could=could, remedy=remedy)
 
     def _keep_the_ledger(self, uid: int, take: str) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 from collections.abc import Collection
 from decimal import Decimal
 
@@ -140,3 +142,41 @@ def cut_short(name: str, most: int = 80) -> str:
 
 def has_xml_unsafe(text: str) -> bool:
     return _NOT_XML.search(text) is not None
+
+
+def _console_shows(text: str) -> bool:
+    """Whether standard output and standard error can both write `text` as it is: guard_output writes what their
+    encoding lacks as `\\u…` escapes, which name another file when pasted."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if encoding:
+            try:
+                text.encode(encoding)
+            except (UnicodeError, LookupError):
+                return False
+    return True
+
+
+def shell_word(text: str, *, windows: bool | None = None) -> str:
+    """`text` (a path) as one word of a command the user is told to run, to paste as it is: quoted for the shell
+    (shlex), and, where the console's encoding cannot show it (a Windows code page's `sync x.xml > sync.log`, a
+    Latin-1 locale) or it holds bytes that are not UTF-8, spelt in ASCII that gives the same name back: bash's and
+    zsh's `$'R\\xc3\\xa9pertoire'` (the bytes the file system has: os.fsencode), PowerShell's `"R$([char]0x00E9)…"`
+    on Windows. The `\\u65e5` the console wrote named a folder that did not exist (review181 F6)."""
+    import shlex  # here: not needed at every start
+
+    if _console_shows(text) and not re.search("[\ud800-\udfff]", text):
+        return shlex.quote(text)
+    if os.name == "nt" if windows is None else windows:
+        return '"' + "".join(_powershell_spelt(char) for char in text) + '"'
+    raw = os.fsencode(text)
+    return "$'" + "".join(chr(b) if 0x20 <= b < 0x7F and b not in b"\\'" else f"\\x{b:02x}" for b in raw) + "'"
+
+
+def _powershell_spelt(char: str) -> str:
+    """One character in a PowerShell string in double quotes: as it is if ASCII and not special there, else as its
+    UTF-16 code units (two for a character past U+FFFF), each a `$([char]0x…)`."""
+    if " " <= char <= "~" and char not in '"`$':
+        return char
+    units = char.encode("utf-16-le", "surrogatepass")
+    return "".join(f"$([char]0x{int.from_bytes(units[i : i + 2], 'little'):04X})" for i in range(0, len(units), 2))

@@ -142,6 +142,58 @@ def say_opening_in_excel(state: State, to: str) -> None:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class HelpFormatter(click.HelpFormatter):
+    """`--help` as wide as the terminal, from 24 columns up to CONTEXT's 100. click lays help out 50 columns wide at
+    the least, which a 40-column terminal (a screen magnifier's, very large type, a phone's SSH client) broke
+    mid-word on nearly every line; below 60 columns each option's description goes under the option instead of in a
+    column beside it, which the option column left a few characters wide (review181 F5). `\b` blocks (the examples)
+    keep their lines: a command is copied whole, not re-wrapped."""
+
+    NARROWEST = 24
+    STACKED_BELOW = 60
+
+    def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
+        if width is None and click.formatting.FORCED_WIDTH is None:  # click's test runner forces its width
+            import shutil
+
+            width = max(min(shutil.get_terminal_size().columns, max_width or 80) - 2, self.NARROWEST)
+        super().__init__(indent_increment, width, max_width)
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        if self.width >= self.STACKED_BELOW:
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        under = self.current_indent + 2 * self.indent_increment
+        for term, text in rows:
+            # A choice's list (`--format [auto|hesa-xml|...]`) breaks after a bar, not mid-word.
+            *barred, last = term.split("|")
+            lines = [""]
+            for piece in [f"{choice}|" for choice in barred] + [last]:
+                if lines[-1] and len(lines[-1]) + len(piece) > self.width - under:
+                    lines.append("")
+                lines[-1] += piece
+            self.write(f"{'':>{self.current_indent}}{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{under}}{line}\n")
+            wrapped = click.formatting.wrap_text(text, max(self.width - under, 10), preserve_paragraphs=True)
+            for line in wrapped.splitlines():
+                self.write(f"{'':>{under}}{line}\n" if line else "\n")
+
+    def getvalue(self) -> str:
+        # click ends a usage line it breaks with a space: one column too many, an empty line in a terminal that width
+        return "\n".join(line.rstrip() for line in super().getvalue().split("\n"))
+
+
+class HelpContext(click.Context):
+    formatter_class = HelpFormatter
+
+
+class HelpCommand(click.Command):
+    """A command whose `--help` is laid out by HelpFormatter (Commands' subcommands are made so)."""
+
+    context_class = HelpContext
+
+
 class State:
     """What the group options set for every command."""
 
@@ -381,6 +433,9 @@ OPTIONS = {
 
 class Commands(click.Group):
     """Runs a command; library errors become one line and an exit code, never a traceback."""
+
+    context_class = HelpContext
+    command_class = HelpCommand
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any

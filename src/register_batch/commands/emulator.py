@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from register_batch.commands.common import CONTEXT, Failure, OutputFile, State, as_of_option, echo, pass_state
+from register_batch.commands.common import (
+    CONTEXT,
+    Failure,
+    HelpCommand,
+    OutputFile,
+    State,
+    as_of_option,
+    echo,
+    pass_state,
+)
 from register_batch.wording import printable
 
 if TYPE_CHECKING:  # the emulator's modules are imported when the command runs, not by every CLI start
@@ -62,7 +71,7 @@ def _say_draining(in_flight: int) -> None:
     )
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=HelpCommand, context_settings=CONTEXT)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -164,8 +173,9 @@ def emulator(
 
     \b
       register-batch emulator --token TOKEN --ukprn UKPRN --db rehearsal.sqlite3
-      REGISTER_API_TOKEN=TOKEN register-batch sync FILE --target http://127.0.0.1:8787 \\
-          --ukprn UKPRN --state-dir state/emulator
+      REGISTER_API_TOKEN=TOKEN register-batch sync FILE \\
+          --target http://127.0.0.1:8787 --ukprn UKPRN \\
+          --state-dir state/emulator
 
     Without --db it forgets every trainee when it stops, and a later sync with that state dir is refused (with
     fewer than three trainees synced, each record is a conflict instead): keep its trainees with --db (and the same

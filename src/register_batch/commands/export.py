@@ -11,6 +11,7 @@ import click
 from register_batch.commands.common import (
     CONTEXT,
     FolderPath,
+    HelpCommand,
     OutcomeHeld,
     OutputFile,
     State,
@@ -39,7 +40,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, {SINCE_EXAMPLE}")
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=HelpCommand, context_settings=CONTEXT)
 @target_options
 @click.option(
     "--academic-cycle",

@@ -10,6 +10,7 @@ import click
 
 from register_batch.commands.common import (
     CONTEXT,
+    HelpCommand,
     OutputFile,
     State,
     _as_of,
@@ -50,7 +51,7 @@ def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
     return names
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=HelpCommand, context_settings=CONTEXT)
 @click.option(  # generate.build.MOST_RECORDS, not imported for --help
     "--count",
     type=click.IntRange(1, 4_500_000),
@@ -166,10 +167,12 @@ def generate(
 
     \b
     Examples:
-      register-batch generate --count 500 --format hesa-xml -o extract.xml --seed 1
+      register-batch generate --count 500 --format hesa-xml -o extract.xml \\
+          --seed 1
       register-batch generate --count 2000 --format register-csv -o upload.csv \\
           --defects 0.1 --truth upload.truth.json --as-of 2026-11-28
-      register-batch generate --count 500 -o leavers.xml --withdrawn 0.05 --deferred 0.02
+      register-batch generate --count 500 -o leavers.xml \\
+          --withdrawn 0.05 --deferred 0.02
     """
     from register_batch.fs import check_not_in_state_dir
     from register_batch.generate import generate as generate_extract

@@ -14,6 +14,7 @@ import click
 from register_batch.commands.common import (
     CONTEXT,
     FolderPath,
+    HelpCommand,
     OutcomeHeld,
     State,
     UserPath,
@@ -52,7 +53,7 @@ def target_options(func: _Command) -> _Command:
     )(func)
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(cls=HelpCommand, context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @target_options
 @click.option(

@@ -18,7 +18,6 @@ import io
 import lzma
 import os
 import re
-import shlex
 import stat
 import struct
 import weakref
@@ -54,7 +53,7 @@ from register_batch.readers.hesa_xml import (
     newlines_before,
     read_hesa_xml,
 )
-from register_batch.wording import printable
+from register_batch.wording import printable, shell_word
 
 __all__ = [
     "FORMATS",
@@ -188,7 +187,7 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 def _a_folder(shown: str) -> UnusableInput:
     """A folder given as an input: each extract in it is to be given (a shell pattern gives them all, the folder's
     name quoted for the shell, as the hint is pasted)."""
-    every = os.path.join(shlex.quote(shown), "*.xml")
+    every = os.path.join(shell_word(shown), "*.xml")
     return UnusableInput(shown, f"is a folder, not a file: give the extracts in it, e.g. {every}")
 
 

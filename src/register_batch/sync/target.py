@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import shlex
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from register_batch.fs import private_dir, read_at_most, read_private_file, writ
 from register_batch.portable import POSIX_PERMISSIONS
 from register_batch.sync.ledger import LEDGER_FILE, Ledger, StateDirLock
 from register_batch.tokens import TOKEN_AS_TOKEN_FILE, bad_token, is_bearer_token, pasted_token_file
-from register_batch.wording import printable
+from register_batch.wording import printable, shell_word
 
 log = logging.getLogger("register_batch.sync")
 
@@ -75,7 +74,7 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
                 "%s is %s by other users; `chmod 600 %s` keeps the API token private",
                 path,
                 _open_to(mode),
-                shlex.quote(str(path)),  # pasted as it is: a name with a space would chmod two other files
+                shell_word(str(path)),  # pasted as it is: a name with a space would chmod two other files
             )
         return _checked(text.splitlines()[0].strip(), str(path))
     value = environ.get("REGISTER_API_TOKEN", "").strip()

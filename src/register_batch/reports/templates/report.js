@@ -86,8 +86,47 @@
       empty.append(" ", again);
     }
 
-    // Sorting: each sortable header becomes a button; "num" columns sort by data-sort-value as a number.
+    // Sorting: each sortable header becomes a button; "num" columns sort by data-sort-value as a number. The
+    // caption's [data-order] says the order shown, as a screen reader names the table by it (review181 F3), and a
+    // button beside "Clear filters" puts the rows back in the page's own order, which no column gives.
     const headers = Array.from(table.tHead.rows[0].cells);
+    const order = table.caption && table.caption.querySelector("[data-order]");
+    const pageOrder = order ? order.textContent : "";
+    const pageSort = headers.map((th) => th.getAttribute("aria-sort"));
+    const sortable = headers.filter((th) => th.dataset.sort);
+    let restore = null;
+
+    function showOrder(words) {
+      if (order) order.textContent = words;
+      if (restore) restore.hidden = words === pageOrder;
+    }
+
+    function sortBy(th, index, kind, direction) {
+      for (const other of headers) other.removeAttribute("aria-sort");
+      th.setAttribute("aria-sort", direction);
+      const collator = new Intl.Collator("en-GB", { numeric: true, sensitivity: "base" });
+      const key = (row) => {
+        const cell = row.cells[index];
+        const raw = cell.dataset.sortValue ?? cell.textContent.trim();
+        if (kind !== "num") return raw;
+        const value = Number.parseFloat(raw);
+        return Number.isNaN(value) ? Infinity : value;
+      };
+      const compare = kind === "num" ? (x, y) => x - y : collator.compare;
+      const sign = direction === "ascending" ? 1 : -1;
+      // Keys are read once per row, not once per comparison; ties keep file order (the sort is stable).
+      const sorted = rows
+        .map((row) => [key(row), row])
+        .sort((a, b) => sign * compare(a[0], b[0]))
+        .map((pair) => pair[1]);
+      // Empty the body at once, then refill it: moving rows one by one within a large body is quadratic.
+      body.textContent = "";
+      body.append(...sorted);
+      const alphabet = direction === "ascending" ? "A to Z" : "Z to A";
+      const words = th.dataset[direction] || (kind === "num" ? direction : alphabet);
+      showOrder("sorted by " + th.dataset.heading + ", " + words);
+    }
+
     headers.forEach((th, index) => {
       const kind = th.dataset.sort;
       if (!kind) return;
@@ -99,35 +138,61 @@
       button.append(...th.childNodes);
       th.append(button);
       button.addEventListener("click", () => {
-        const direction = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
-        for (const other of headers) other.removeAttribute("aria-sort");
-        th.setAttribute("aria-sort", direction);
-        const collator = new Intl.Collator("en-GB", { numeric: true, sensitivity: "base" });
-        const key = (row) => {
-          const cell = row.cells[index];
-          const raw = cell.dataset.sortValue ?? cell.textContent.trim();
-          if (kind !== "num") return raw;
-          const value = Number.parseFloat(raw);
-          return Number.isNaN(value) ? Infinity : value;
-        };
-        const compare = kind === "num" ? (x, y) => x - y : collator.compare;
-        const sign = direction === "ascending" ? 1 : -1;
-        // Keys are read once per row, not once per comparison; ties keep file order (the sort is stable).
-        const sorted = rows
-          .map((row) => [key(row), row])
-          .sort((a, b) => sign * compare(a[0], b[0]))
-          .map((pair) => pair[1]);
-        // Empty the body at once, then refill it: moving rows one by one within a large body is quadratic.
-        body.textContent = "";
-        body.append(...sorted);
+        sortBy(th, index, kind, th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending");
       });
     });
+    if (sortable.length) {
+      // On a narrow screen the header row is a visible "Sort by" row of these buttons (report.css), not a 1 px one
+      // whose buttons took the focus out of sight (review181 F1).
+      table.classList.add("sortable");
+      const place = clearButton ? clearButton.parentNode : form;
+      restore = document.createElement("button");
+      restore.type = "button";
+      restore.className = "button-secondary";
+      restore.textContent = "Original order";
+      restore.hidden = true;
+      restore.setAttribute("data-restore-order", "");
+      restore.addEventListener("click", () => {
+        headers.forEach((th, index) => {
+          if (pageSort[index]) th.setAttribute("aria-sort", pageSort[index]);
+          else th.removeAttribute("aria-sort");
+        });
+        body.textContent = "";
+        body.append(...rows);
+        showOrder(pageOrder);
+        sortable[0].querySelector("button").focus(); // this button hides: the focus stays with the sorting
+      });
+      place.append(" ", restore);
+    }
 
     apply();
     return { form, apply, clear, controls };
   }
 
   const tables = Array.from(document.querySelectorAll("form.filters")).map(enhance).filter(Boolean);
+
+  // A table's scroller is a named region and a tab stop (to scroll it with the arrow keys) only while it scrolls:
+  // on a wide screen, and as the cards of a narrow one, it does not, and was an empty stop (review181 F4).
+  const scrollers = Array.from(document.querySelectorAll(".table-wrap[role=region]")).map((wrap) => {
+    const label = wrap.getAttribute("aria-label");
+    return () => {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls === wrap.hasAttribute("role")) return;
+      if (scrolls) {
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", label);
+        wrap.tabIndex = 0;
+      } else {
+        for (const name of ["role", "aria-label", "tabindex"]) wrap.removeAttribute(name);
+      }
+    };
+  });
+  const fitScrollers = () => scrollers.forEach((fit) => fit());
+  fitScrollers();
+  if (typeof ResizeObserver === "function") {
+    const watch = new ResizeObserver(fitScrollers);
+    for (const wrap of document.querySelectorAll(".table-wrap")) watch.observe(wrap);
+  } else window.addEventListener("resize", debounce(fitScrollers, 100));
   const issues = tables.find((t) => t.form.dataset.table === "issue-table");
 
   // Chart names are links to the issues: following one shows only that field's or rule's issues.
