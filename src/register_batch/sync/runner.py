@@ -1107,7 +1107,9 @@ class StopSignals:
     and from the shell that leaves): it never stops a request half-way.
     """
 
-    def __init__(self, event: threading.Event | None = None) -> None:
+    def __init__(self, event: threading.Event | None = None, *, install: bool = True) -> None:
+        # Whether `install` replaces the process's handlers at all: not when the caller keeps its own (review182 F1).
+        self.installing = install
         self.writing = False
         self.signalled = False  # a signal asked for the stop (while writing: one is finishing its record)
         # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
@@ -1163,7 +1165,7 @@ class StopSignals:
     def install(self) -> None:
         """Handle the stop signals from now on, until `give_back` (on the main thread only: none can be installed
         elsewhere). Once only: a second call changes nothing."""
-        if self._previous or threading.current_thread() is not threading.main_thread():
+        if not self.installing or self._previous or threading.current_thread() is not threading.main_thread():
             return
         # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
         # `nohup`. Windows has no SIGHUP. One handled outside Python (None: a program embedding Python, as uWSGI,
@@ -2699,6 +2701,7 @@ def sync_files(
     held_lock: StateDirLock | None = None,
     stop: threading.Event | None = None,
     mapping: MappingConfig | None = None,
+    handle_signals: bool | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report.
 
@@ -2710,11 +2713,17 @@ def sync_files(
     worker thread, where no signal handler can be installed (review62 F2). A signal once the run's outcome is
     decided (its report written) changes nothing: the handlers the run installs are given back as it returns.
 
+    `handle_signals` says whether the run installs its own SIGINT, SIGTERM and SIGHUP handlers on the main thread
+    while it talks to Register (the command line passes True). None, the default, installs them only when no `stop`
+    is given: a caller that gives its own stop owns its signals (a daemon's SIGHUP reopens its logs, its SIGTERM
+    handler shuts it down), and sets `stop` from them (review182 F1).
+
     `mapping` is `load_mapping(options.mapping_files)` when the caller has loaded it already (the command line, for
     its look at the inputs before the run): the files are then not read again, which a pipe (`--mapping <(...)`)
     could not be; None loads them."""
     _check_sync_arguments(options, progress, stop, client, mapping)
-    stops = StopSignals(stop)
+    install = stop is None if handle_signals is None else checked_flag("handle_signals", handle_signals)
+    stops = StopSignals(stop, install=install)
     try:
         return _sync(inputs, options, progress, client, held_lock, stops, mapping)
     finally:
