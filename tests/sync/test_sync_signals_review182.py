@@ -57,7 +57,9 @@ def own_handler():
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
-def test_a_caller_that_gives_its_own_stop_keeps_its_signal_handlers(emulator, tmp_path, monkeypatch, own_handler, signum):
+def test_a_caller_that_gives_its_own_stop_keeps_its_signal_handlers(
+    emulator, tmp_path, monkeypatch, own_handler, signum
+):
     handler, calls = own_handler
     signal.signal(signum, handler)
     signal_at_first_write(monkeypatch, signum)
@@ -74,6 +76,8 @@ def test_handle_signals_false_keeps_the_callers_handlers_without_a_stop(emulator
     options = sync_options(emulator, tmp_path, TOKEN)
     result = sync_files([SAMPLES / "extract.xml"], options, handle_signals=False)
     assert calls == [signal.SIGHUP] and result.outcomes["done"] == 12
+    # How it ended, typed (review182 F2), as report.json says it.
+    assert result.status == "finished" == result.report.extra["sync"]["status"] and result.estimate is None
     assert signal.getsignal(signal.SIGHUP) is handler
 
 
@@ -87,9 +91,28 @@ def test_handle_signals_true_with_a_stop_stops_on_the_signal_and_gives_the_handl
     with pytest.raises(Interrupted) as stopped:
         sync_files([SAMPLES / "extract.xml"], options, stop=threading.Event(), handle_signals=True)
     assert stopped.value.by == "signal" and calls == []
+    assert stopped.value.result is not None and stopped.value.result.status == "interrupted"
     assert signal.getsignal(signal.SIGTERM) is handler
 
 
 def test_handle_signals_that_is_not_a_flag_is_refused(emulator, tmp_path):
     with pytest.raises(ConfigError, match=r"^handle_signals must be True or False, not 'no'$"):
         sync_files([SAMPLES / "extract.xml"], sync_options(emulator, tmp_path, TOKEN), handle_signals="no")
+
+
+def test_a_dry_runs_estimate_is_a_typed_attribute_of_its_result(emulator, tmp_path):
+    """review182 F2: the estimate was reachable only as report.extra["sync"]["estimate"]."""
+    result = sync_files([SAMPLES / "extract.xml"], sync_options(emulator, tmp_path, TOKEN, dry_run=True))
+    estimate = result.estimate
+    assert estimate is not None and estimate == result.report.extra["sync"]["estimate"]
+    assert estimate["writes"] == 12 and estimate["requests"] == estimate["reads"] + 12
+    assert set(result.requests) == {
+        "total",
+        "by_route",
+        "by_status",
+        "retries",
+        "throttled",
+        "per_trainee",
+        "seconds",
+        "per_second",
+    }

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar, overload
+from typing import IO, Any, Literal, TypedDict, TypeVar, overload
 from urllib.parse import urlsplit
 
 from register_batch.api import (
@@ -44,6 +44,7 @@ from register_batch.api import (
 from register_batch.api.client import (
     CLOCK_SKEW,
     LISTING_OVERLAP,
+    RequestCounts,
     RequestStats,
     is_loopback,
     listed_at,
@@ -841,9 +842,34 @@ def writes_to_send(results: list[RecordResult]) -> int:
     return sum(len(r.plan.steps) for r in results if r.outcome != "skipped" and not r.would_wait)
 
 
+class SyncRequestCounts(RequestCounts):
+    """A sync's requests (`SyncResult.requests`, report.json's sync.requests): the client's counts, with the requests
+    per record, the run's seconds and its pace."""
+
+    per_trainee: float
+    seconds: float
+    per_second: float
+
+
+class RealRunEstimate(TypedDict):
+    """A dry run's estimate of a real run started now (`SyncResult.estimate`, report.json's sync.estimate): its
+    requests (the reads before the first write, and the writes), the seconds the rate budget gives them, and the rate
+    (`"95/60"`)."""
+
+    requests: int
+    reads: int
+    writes: int
+    seconds: float
+    rate: str
+
+
+# How a run ended (`run_status`, `SyncResult.status`, report.json's sync.status).
+RunStatus = Literal["finished", "interrupted", "unknown outcomes"]
+
+
 def real_run_estimate(
-    results: list[RecordResult], requests: Mapping[str, Any], limiter: RateLimiter, answer: float = 0.0
-) -> dict[str, Any]:
+    results: list[RecordResult], requests: RequestCounts, limiter: RateLimiter, answer: float = 0.0
+) -> RealRunEstimate:
     """A dry run's estimate of a real run started now (report.json's `sync.estimate`; the summary line and report.html
     say it, review161 F6): its own requests (`requests`, sync.requests) are the reads a real run makes before its first
     write, as the same planning code makes them (the listings, the look-ups, the provider's probe), each once (not
@@ -935,7 +961,7 @@ def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
 
-def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> str:
+def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> RunStatus:
     """How a run ended, as its ledger keeps it and report.json says it (`sync.status`, and the next run's
     `sync.previous_run.status`): `interrupted` (stopped part-way), `unknown outcomes` (it went through every record,
     but some writes had no answer, or wait for one that had none: the next run looks them up), or `finished`. Exit 3
@@ -950,15 +976,29 @@ def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> str:
 
 @dataclass
 class SyncResult:
-    """What `sync_files` did: every record's result in input order, the requests made (`requests`, a dict: `total`,
-    `by_route`, `by_status`, ... as report.json's sync.requests), and the report files written (`report_paths`, by
-    kind; none when there was no room for them); `exit_code` is what `register-batch sync` exits with for it."""
+    """What `sync_files` did: every record's result in input order, the requests made (`requests`, a
+    `SyncRequestCounts` dict: `total`, `by_route`, `by_status`, ... as report.json's sync.requests), how it ended
+    (`status`), and the report files written (`report_paths`, by kind; none when there was no room for them);
+    `exit_code` is what `register-batch sync` exits with for it."""
 
     report: ReportBuilder
     results: list[RecordResult]
     report_paths: dict[str, Path]
-    requests: dict[str, Any]
+    requests: SyncRequestCounts
     interrupted: bool = False
+
+    @property
+    def status(self) -> RunStatus:
+        """How the run ended, as report.json's sync.status says it: `finished`, `interrupted` (stopped part-way), or
+        `unknown outcomes` (writes with no answer yet, which the next run looks up); exit 3 for the last two."""
+        return run_status(self.interrupted, self.outcomes)
+
+    @property
+    def estimate(self) -> RealRunEstimate | None:
+        """A dry run's estimate of a real run started now (report.json's sync.estimate); None for a real run, and for
+        a dry run stopped before its plan was whole."""
+        estimate: RealRunEstimate | None = self.report.extra.get("sync", {}).get("estimate")
+        return estimate
 
     @property
     def actions(self) -> Counter[str]:
@@ -3815,16 +3855,19 @@ def _add_sync_issues(
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
 
 
-def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]:
+def _request_figures(run: SyncRun, count: int, elapsed: float) -> SyncRequestCounts:
     """report.json's sync.requests: the run's counts, with requests per trainee of the `count` records (a
     first-class figure) and the pace achieved."""
-    requests = run.client.stats.since(run.counted_before).as_dict()
-    # Three decimals, or more for a small figure: the dry run of a first migration lists a few pages for thousands of
-    # records, which rounded to 3 decimals read "0.0 per record" (review118 F2).
-    requests["per_trainee"] = significant(requests["total"] / count) if count else 0.0
-    requests["seconds"] = significant(elapsed)
-    requests["per_second"] = significant(requests["total"] / elapsed) if elapsed > 0 else 0.0
-    return requests
+    counts = run.client.stats.since(run.counted_before).as_dict()
+    total = counts["total"]
+    return {
+        **counts,
+        # Three decimals, or more for a small figure: the dry run of a first migration lists a few pages for thousands
+        # of records, which rounded to 3 decimals read "0.0 per record" (review118 F2).
+        "per_trainee": significant(total / count) if count else 0.0,
+        "seconds": significant(elapsed),
+        "per_second": significant(total / elapsed) if elapsed > 0 else 0.0,
+    }
 
 
 def _waits(results: list[RecordResult]) -> list[datetime]:
