@@ -77,6 +77,39 @@ with start_emulator(tokens=("t",), rate_limit=None, ukprns={"t": "10052198"}, as
     stopped_part_way(SyncOptions(emulator.url, "t", "state", "reports"))
 """
 
+# The run's figures a vendor reads (review182 F2): typed, not Any, so --strict takes them without a cast, and a
+# misspelt key (`misspelt_figure`) is an error.
+FIGURES_JOB = """
+from typing import Literal
+
+from register_batch.export import ExportResult
+from register_batch.sync import SyncResult
+
+
+def requests_sent(synced: SyncResult) -> int:
+    return synced.requests["total"]
+
+
+def per_record(synced: SyncResult) -> float:
+    return synced.requests["per_trainee"]
+
+
+def estimate_seconds(synced: SyncResult) -> float | None:
+    return synced.estimate["seconds"] if synced.estimate is not None else None
+
+
+def status(synced: SyncResult) -> Literal["finished", "interrupted", "unknown outcomes"]:
+    return synced.status
+
+
+def exported_total(exported: ExportResult) -> int:
+    return exported.requests["total"] + sum(exported.requests["by_route"].values())
+
+
+def misspelt_figure(synced: SyncResult) -> int:
+    return len(synced.requests["by_rout"])
+"""
+
 
 def _library_page_walk() -> str:
     """docs/library.md's "Each record's result" walk-through, as written."""
@@ -98,6 +131,7 @@ def strictly_checked(tmp_path_factory) -> dict[str, list[str]]:
         "misspelt_job": STRICT_JOB.replace('ukprns={"t"', 'ukprn={"t"'),
         "walk_job": _library_page_walk(),
         "vendor_job": VENDOR_JOB,
+        "figures_job": FIGURES_JOB,
     }
     for name, source in jobs.items():
         (folder / f"{name}.py").write_text(source, encoding="utf-8")
@@ -137,6 +171,14 @@ def test_the_documented_walk_through_each_records_issues_type_checks_strictly(st
     exported from register_batch.sync (a function taking one could not be annotated without reaching into
     sync.runner, which --strict refuses as an implicit re-export), and had no `issues`."""
     assert strictly_checked["walk_job"] == []
+
+
+def test_a_strict_vendors_job_reads_the_runs_figures_and_status_typed(strictly_checked):
+    """review182 F2: `SyncResult.requests` and `ExportResult.requests` were `dict[str, Any]`, so --strict refused
+    `return synced.requests["total"]` from a function returning int, and took a misspelt key without a word; the run's
+    status and a dry run's estimate were only in `report.extra`."""
+    [misspelt] = strictly_checked["figures_job"]
+    assert 'has no key "by_rout"' in misspelt, misspelt
 
 
 def _named(name: str) -> object:

@@ -155,6 +155,17 @@ class ConfigError(RegisterBatchError):
     """Bad configuration, mapping file, option value or environment (exit 2)."""
 
 
+class MappingError(ConfigError):
+    """A mapping file that cannot be used (exit 2): its `path` as given, and the `line` the mistake is on where known,
+    for a caller that points its user at it (a provider's own field map, uploaded), as `UnusableInput` names its
+    file's; the message says them too, as `path:line: what is wrong` (review182 F6)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
 class Interrupted(RegisterBatchError):
     """A run stopped part-way; rerunning resumes it (exit 3). `result`: what a sync did up to then (its
     `SyncResult`, with each record's outcome); `by`: what stopped it, as report.json's `sync.stopped` says

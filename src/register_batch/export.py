@@ -20,7 +20,7 @@ from typing import Any, overload
 from lxml import etree
 
 from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
-from register_batch.api.client import listed_at
+from register_batch.api.client import RequestCounts, listed_at
 from register_batch.api.errors import first_request_failed
 from register_batch.arguments import checked_client, checked_folder, checked_progress
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
@@ -697,13 +697,14 @@ class ExportNote:
 
 @dataclass
 class ExportResult:
-    """What `export_trainees` wrote: the output files, trainees `written`, the requests made (`requests`, a dict:
-    `total`, `by_route`, `by_status`, ... as the client's `stats` count them), and `notes` (ExportNote) on what the
-    chosen format leaves out; `exit_code` is what `register-batch export` exits with for it."""
+    """What `export_trainees` wrote: the output files, trainees `written`, the requests made (`requests`, a
+    `RequestCounts` dict: `total`, `by_route`, `by_status`, ... as the client's `stats` count them), and `notes`
+    (ExportNote) on what the chosen format leaves out; `exit_code` is what `register-batch export` exits with for
+    it."""
 
     outputs: list[Path]
     written: int
-    requests: dict[str, Any]
+    requests: RequestCounts
     notes: list[ExportNote] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
     leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)

@@ -33,10 +33,12 @@ def test_the_library_page_runs_as_written(tmp_path):
         assert (tmp_path / name).stat().st_size > 0, name
     assert len((tmp_path / "held.jsonl").read_text(encoding="utf-8").splitlines()) == 12  # the synced extract
     assert "12 trainees held in Register" in printed[0]  # and read as data, with no file (iter_trainees)
-    # A sync in a worker thread, stopped by its event before Register was listed, then run to its end (review62 F2).
+    # A sync in a worker thread, stopped by its event before the extract was read (review182 F7), then run to its end
+    # (review62 F2).
     [stopped] = [out for block, out in zip(blocks, printed, strict=True) if "stop=stop" in block]
     assert stopped.splitlines() == [
-        "stopped (stop): 12 not reached",
+        "stopped (stop) while reading: stopped while the records were read (0 records read): nothing was sent and no "
+        "report written; run the same sync again",
         "12 records: 12 created; 14 warnings. 15 requests (1.25 per record).",
     ]
     # "Each record's result": a line for each record with errors, from its result's own issues, as the report has it.

@@ -88,12 +88,19 @@ def test_a_sigterm_after_a_stopped_runs_report_keeps_its_summary(
     """A run stopped part-way ends with Interrupted, which carries its result and summary line: a signal while it
     lets go of its locks replaced that with a bare KeyboardInterrupt ("interrupted; run the same command again")."""
     stop = threading.Event()
-    stop.set()  # stopped before anything is listed: nothing sent, a report that says so
+    ftruncate = os.ftruncate
+
+    def stop_once_locked(fd: int, length: int) -> None:
+        ftruncate(fd, length)
+        stop.set()  # the extract read and the state dir locked: stopped before anything is listed, with a report
+
+    monkeypatch.setattr(os, "ftruncate", stop_once_locked)
     options = sync_options(register, tmp_path, TOKEN)
     sent = _sigterm_as_the_lock_is_released(monkeypatch, tmp_path / "state", tmp_path / "reports" / "report.json")
     try:
         with pytest.raises(Interrupted) as stopped:
-            sync_files([SAMPLES / "extract.xml"], options, stop=stop)
+            # The run's own handlers, as the command line has them: given a stop, it installs none unasked.
+            sync_files([SAMPLES / "extract.xml"], options, stop=stop, handle_signals=True)
     except KeyboardInterrupt:
         pytest.fail("a signal after the report was written lost the stopped run's result and summary")
     finally:

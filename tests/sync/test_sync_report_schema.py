@@ -5,6 +5,7 @@ unanswered_elsewhere) and every shape they take. Against the project's emulator 
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -68,13 +69,22 @@ def test_refused_and_conflicting_records_write_reports_the_schema_allows(registe
     assert {i["code"] for i in refused["issues"]} >= {"api_rejected", "sync_conflict"}
 
 
-def test_stopped_runs_and_the_run_after_them_write_reports_the_schema_allows(register, tmp_path):
+def test_stopped_runs_and_the_run_after_them_write_reports_the_schema_allows(register, tmp_path, monkeypatch):
     rows = [trainee(n) for n in range(1, 4)]
     before_listing = threading.Event()
-    before_listing.set()  # stopped before it had listed Register: nothing planned
+    ftruncate = os.ftruncate
+
+    def stop_once_locked(fd: int, length: int) -> None:
+        ftruncate(fd, length)
+        # The extract read and the state dir locked (its lock's holder line written): stopped before it had listed
+        # Register, nothing planned. A stop set before the run stops it while it reads, with no report (review182 F7).
+        before_listing.set()
+
+    monkeypatch.setattr(os, "ftruncate", stop_once_locked)
     options = sync_options(register.emulator, tmp_path, TOKEN, report_dir=tmp_path / "unplanned")
     with pytest.raises(Interrupted):
         sync_files([str(write_extract(tmp_path / "a.csv", rows))], options, stop=before_listing)
+    monkeypatch.undo()
     unplanned = allowed_report(tmp_path / "unplanned")
     assert unplanned["sync"]["actions"] == {"unplanned": 3} and unplanned["sync"]["stopped"]["by"] == "stop"
 

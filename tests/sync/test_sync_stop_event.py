@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -102,10 +103,36 @@ def test_a_stop_set_before_the_run_lists_nothing_and_the_next_run_does_it_all(sl
         sync_in_a_worker(slow_register, tmp_path, stop, 1).result(timeout=60)
     assert stopped.value.by == "stop"
     assert "stop event set: the sync stopped at a safe point" in caplog.text  # as a signal's stop is logged
-    assert stopped.value.result is not None and stopped.value.result.requests["total"] == 0
-    assert trainees_created(slow_register) == 0
+    # Stopped at the extract's first record (review182 F7): nothing sent, no state dir, no report.
+    assert stopped.value.result is None and str(stopped.value).startswith("stopped while the records were read (0 ")
+    assert requests_received(slow_register) == 0 and trainees_created(slow_register) == 0
+    assert not (tmp_path / "state").exists() and not (tmp_path / "reports-1" / "report.json").exists()
     again = sync_in_a_worker(slow_register, tmp_path, threading.Event(), 2).result(timeout=60)
     assert again.exit_code == 0 and trainees_created(slow_register) == 12
+
+
+def test_a_stop_while_a_large_extract_is_read_takes_effect_between_two_records(slow_register, tmp_path):
+    """review182 F7: the stop was looked at only once the whole extract was read and validated (7 s for 20,000
+    records, which a service's 30 s grace period may not have), as `_plan_run` first looked at it."""
+    from register_batch.generate import generate
+
+    count = 3000  # some 3 s to read and validate here, more on a loaded machine
+    extract = generate(tmp_path / "large.xml", count=count, seed=3, as_of=AS_OF).output
+    stop = threading.Event()
+    options = sync_options(slow_register, tmp_path, TOKEN, dry_run=True)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    future = pool.submit(sync_files, [extract], options, stop=stop)
+    pool.shutdown(wait=False)
+    time.sleep(0.5)  # part-way through the read
+    asked = time.monotonic()
+    stop.set()
+    with pytest.raises(Interrupted) as stopped:
+        future.result(timeout=120)
+    assert time.monotonic() - asked < 1.5
+    assert stopped.value.by == "stop" and stopped.value.result is None
+    read = int(re.match(r"stopped while the records were read \((\d+) records? read\)", str(stopped.value))[1])
+    assert 0 < read < count
+    assert requests_received(slow_register) == 0 and not (tmp_path / "state").exists()
 
 
 def test_a_stop_while_waiting_for_the_rate_budget_ends_the_wait(slow_register, tmp_path):

@@ -65,7 +65,8 @@ def test_two_providers_without_ukprn_hold_back_every_record(extracts, tmp_path):
     ]
     assert {i["code"] for i in found} == {"several_providers"} and {i["field"] for i in found} == {"ukprn"}
     assert f"2 providers ({OURS}: 6 records, {THEIRS}: 3 records)" in found[0]["message"]
-    assert "give yours with --ukprn" in found[0]["message"]
+    # Said for a library caller too, who has no --ukprn (review182 F3).
+    assert "give yours with --ukprn (`ukprn` in register-batch.toml or a library call)" in found[0]["message"]
 
 
 def test_with_ukprn_only_the_other_providers_records_are_errors(extracts, tmp_path):
@@ -312,8 +313,9 @@ def test_under_the_partners_own_token_such_a_record_is_another_providers(tmp_pat
     assert [(i["code"], i["value"]) for i in found] == [("other_provider_record", BOLTON)] * 2
     assert found[0]["message"] == (
         f"ukprn '{BOLTON}' (F_UKPRN) is a training partner Register files under {BATH_SPA} for trainees starting "
-        f"in 2024 to 2025 or later, not {BOLTON}, the provider this run sends for (--ukprn): Register would file this "
-        f"trainee under {BOLTON}, in another provider's place"
+        f"in 2024 to 2025 or later, not {BOLTON}, the provider this run sends for (--ukprn, or `ukprn` in "
+        f"register-batch.toml or a library call): Register would file this trainee under {BOLTON}, in another "
+        "provider's place"
     )
     assert (tmp_path / "1" / "issues.csv").read_bytes() == (tmp_path / "2" / "issues.csv").read_bytes()
 

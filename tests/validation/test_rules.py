@@ -928,6 +928,8 @@ def test_a_jacs_subject_code_is_named_as_such_beside_registers_own_error(hesa_sa
         ("degrees_attributes[0].subject", "C800", "warning"),
     ]
     assert "looks like a JACS subject code" in jacs[0].message and "HECoS" in jacs[0].message
+    # The setting said for a library caller too, who has no --mapping (review182 F3).
+    assert jacs[0].message.endswith("in a mapping file (--mapping, or `mapping_files` in a library call)")
     # A HECoS code, and a code that is neither, get no such warning.
     assert "jacs_subject_code" not in {c for _f, c, _m in check(with_changes(course_subject_1="X1000"))}
     assert "jacs_subject_code" not in {c for _f, c, _m in check(copy.deepcopy(VALID))}

@@ -1,6 +1,6 @@
 """The Register API: an httpx client with pacing, safe retries and typed errors."""
 
-from register_batch.api.client import TARGETS, RegisterClient, RequestStats, Secret, resolve_target
+from register_batch.api.client import TARGETS, RegisterClient, RequestCounts, RequestStats, Secret, resolve_target
 from register_batch.api.errors import (
     UNAVAILABLE,
     ApiError,
@@ -36,6 +36,7 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "RegisterClient",
+    "RequestCounts",
     "RequestStats",
     "Secret",
     "ServerError",

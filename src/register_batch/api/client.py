@@ -30,7 +30,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 from urllib.parse import urlsplit
 
 import httpcore
@@ -342,6 +342,19 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+class RequestCounts(TypedDict):
+    """The requests a run or an export sent (`SyncResult.requests`, `ExportResult.requests`; report.json's
+    sync.requests), typed for a caller's type checker, which reads a key misspelt or a figure's type (review182 F2):
+    `by_route` by route template (`{"GET /trainees": 3}`), `by_status` by status code or failure (`"200"`,
+    `"timeout"`)."""
+
+    total: int
+    by_route: dict[str, int]
+    by_status: dict[str, int]
+    retries: int
+    throttled: int
+
+
 @dataclass
 class RequestStats:
     """Requests sent, by route template and status: the request economy of a run."""
@@ -357,7 +370,7 @@ class RequestStats:
     seconds_answering: float = 0.0
     answered: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RequestCounts:
         return {
             "total": self.total,
             "by_route": dict(sorted(self.by_route.items())),

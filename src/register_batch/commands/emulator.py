@@ -185,7 +185,7 @@ def emulator(
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
     trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does).
     """
-    from register_batch.emulator.server import Emulator, is_loopback
+    from register_batch.emulator.server import Emulator, PortInUse, is_loopback
     from register_batch.emulator.store import UkprnTaken
     from register_batch.validation.providers import checked_ukprn
 
@@ -221,6 +221,8 @@ def emulator(
         ) from None
     except ValueError as exc:  # a token that cannot be one, and the like
         raise click.UsageError(str(exc)) from None
+    except PortInUse as exc:  # said as the line below says another address problem
+        raise Failure(f"error: {exc}", 2) from None
     except OSError as exc:
         # The address is taken or not this machine's: a usage or configuration problem (exit 2), worded as every
         # other command's error line (review59 F10: it began "Error:", missed by a filter on "register-batch: error:").

@@ -188,7 +188,10 @@ def sync(
             )
             with state.progress() as progress:
                 try:
-                    result = sync_files(inputs, options, progress=progress, held_lock=where.lock, mapping=mapping)
+                    # The command owns its process: its Ctrl-C, SIGTERM and SIGHUP finish the request in flight.
+                    result = sync_files(
+                        inputs, options, progress=progress, held_lock=where.lock, mapping=mapping, handle_signals=True
+                    )
                 finally:
                     # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
                     # embedded emulator stops and the summary is printed changes nothing (review119 F4).

@@ -11,7 +11,7 @@ See docs/emulator.md for what it emulates faithfully and what it does not.
 from register_batch.emulator.app import RegisterApp, Request, Response, resolve
 from register_batch.emulator.faults import FAULT_KINDS, FaultSpec, parse_faults
 from register_batch.emulator.ratelimit import DEFAULT_RATE_LIMIT, parse_rate_limit
-from register_batch.emulator.server import Emulator, start_emulator
+from register_batch.emulator.server import Emulator, PortInUse, start_emulator
 from register_batch.emulator.store import Store
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "FAULT_KINDS",
     "Emulator",
     "FaultSpec",
+    "PortInUse",
     "RegisterApp",
     "Request",
     "Response",

@@ -8,6 +8,7 @@ emulator` command runs the same thing in the foreground.
 from __future__ import annotations
 
 import email.utils
+import errno
 import io
 import ipaddress
 import json
@@ -28,6 +29,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
 from register_batch.tokens import is_bearer_token, masked_token, masked_token_words
 
@@ -360,6 +362,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
 
 
+class PortInUse(ConfigError):
+    """`start_emulator(port=N)` on a port another emulator or program listens on (exit 2): one of the library's
+    errors, with the `host` and `port`, not a bare `OSError: [Errno 98]` (review182 F9)."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(
+            f"cannot listen on {host}:{port}: the port is in use (by another emulator or program): give another port, "
+            "or port=0 for a free one"
+        )
+        self.host = host
+        self.port = port
+
+
 class Emulator:
     """A running emulator: `url` is the server root, `api_url` the versioned API base. Stop it with `stop()`."""
 
@@ -410,7 +425,12 @@ class Emulator:
             self._busy: set[socket.socket] = set()
             self._requests_changed = threading.Condition()
             server_class = _Server6 if ":" in host.strip("[]") else _Server
-            self._server = server_class((host.strip("[]"), port), _Handler)
+            try:
+                self._server = server_class((host.strip("[]"), port), _Handler)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                raise PortInUse(host, port) from None
         except BaseException:
             self.store.close()
             raise

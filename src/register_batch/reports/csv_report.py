@@ -39,7 +39,7 @@ def fixes() -> dict[str, str]:
     """Each code's fix, as the rule catalogue holds it when the report is written: a run's own codes are described by
     the modules it runs (a sync's, `api_rejected` and the `sync_…` codes, by sync/runner.py; conversion's by jobs.py),
     as report.html's *Rules and fixes* finds them."""
-    from register_batch.validation import CATALOGUE
+    from register_batch.validation.catalogue import CATALOGUE
 
     return {code: rule.fix for code, rule in CATALOGUE.items()}
 

@@ -546,7 +546,7 @@ def _error_kind(code: str) -> str:
     (register-batch's check: Register would take the record, but drop or replace data, or it would go wrong later),
     "sync" (the sync's own outcome, on a record that passed validation: a conflict, an unknown outcome; review118
     F1), or a provider check's code."""
-    from register_batch.validation import CATALOGUE
+    from register_batch.validation.catalogue import CATALOGUE
 
     rule = CATALOGUE.get(code)
     if rule is None or rule.api:
@@ -1566,7 +1566,7 @@ def _split(outcomes: Counter) -> list[tuple[str, int]]:
 
 def context(report: ReportBuilder) -> dict[str, Any]:
     """Everything the template shows, computed once so the template stays presentation only."""
-    from register_batch.validation import CATALOGUE
+    from register_batch.validation.catalogue import CATALOGUE
 
     header = report.header()
     summary = header["summary"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar, overload
+from typing import IO, Any, Literal, TypedDict, TypeVar, overload
 from urllib.parse import urlsplit
 
 from register_batch.api import (
@@ -44,6 +44,7 @@ from register_batch.api import (
 from register_batch.api.client import (
     CLOCK_SKEW,
     LISTING_OVERLAP,
+    RequestCounts,
     RequestStats,
     is_loopback,
     listed_at,
@@ -857,9 +858,34 @@ def writes_to_send(results: list[RecordResult]) -> int:
     return sum(len(r.plan.steps) for r in results if r.outcome != "skipped" and not r.would_wait)
 
 
+class SyncRequestCounts(RequestCounts):
+    """A sync's requests (`SyncResult.requests`, report.json's sync.requests): the client's counts, with the requests
+    per record, the run's seconds and its pace."""
+
+    per_trainee: float
+    seconds: float
+    per_second: float
+
+
+class RealRunEstimate(TypedDict):
+    """A dry run's estimate of a real run started now (`SyncResult.estimate`, report.json's sync.estimate): its
+    requests (the reads before the first write, and the writes), the seconds the rate budget gives them, and the rate
+    (`"95/60"`)."""
+
+    requests: int
+    reads: int
+    writes: int
+    seconds: float
+    rate: str
+
+
+# How a run ended (`run_status`, `SyncResult.status`, report.json's sync.status).
+RunStatus = Literal["finished", "interrupted", "unknown outcomes"]
+
+
 def real_run_estimate(
-    results: list[RecordResult], requests: Mapping[str, Any], limiter: RateLimiter, answer: float = 0.0
-) -> dict[str, Any]:
+    results: list[RecordResult], requests: RequestCounts, limiter: RateLimiter, answer: float = 0.0
+) -> RealRunEstimate:
     """A dry run's estimate of a real run started now (report.json's `sync.estimate`; the summary line and report.html
     say it, review161 F6): its own requests (`requests`, sync.requests) are the reads a real run makes before its first
     write, as the same planning code makes them (the listings, the look-ups, the provider's probe), each once (not
@@ -951,7 +977,7 @@ def created_by_run(result: RecordResult, dry_run: bool = False) -> bool:
     return result.plan.action == "create" and (result.outcome == ("planned" if dry_run else "done") or result.created)
 
 
-def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> str:
+def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> RunStatus:
     """How a run ended, as its ledger keeps it and report.json says it (`sync.status`, and the next run's
     `sync.previous_run.status`): `interrupted` (stopped part-way), `unknown outcomes` (it went through every record,
     but some writes had no answer, or wait for one that had none: the next run looks them up), or `finished`. Exit 3
@@ -966,15 +992,29 @@ def run_status(interrupted: bool, outcomes: Mapping[str, int]) -> str:
 
 @dataclass
 class SyncResult:
-    """What `sync_files` did: every record's result in input order, the requests made (`requests`, a dict: `total`,
-    `by_route`, `by_status`, ... as report.json's sync.requests), and the report files written (`report_paths`, by
-    kind; none when there was no room for them); `exit_code` is what `register-batch sync` exits with for it."""
+    """What `sync_files` did: every record's result in input order, the requests made (`requests`, a
+    `SyncRequestCounts` dict: `total`, `by_route`, `by_status`, ... as report.json's sync.requests), how it ended
+    (`status`), and the report files written (`report_paths`, by kind; none when there was no room for them);
+    `exit_code` is what `register-batch sync` exits with for it."""
 
     report: ReportBuilder
     results: list[RecordResult]
     report_paths: dict[str, Path]
-    requests: dict[str, Any]
+    requests: SyncRequestCounts
     interrupted: bool = False
+
+    @property
+    def status(self) -> RunStatus:
+        """How the run ended, as report.json's sync.status says it: `finished`, `interrupted` (stopped part-way), or
+        `unknown outcomes` (writes with no answer yet, which the next run looks up); exit 3 for the last two."""
+        return run_status(self.interrupted, self.outcomes)
+
+    @property
+    def estimate(self) -> RealRunEstimate | None:
+        """A dry run's estimate of a real run started now (report.json's sync.estimate); None for a real run, and for
+        a dry run stopped before its plan was whole."""
+        estimate: RealRunEstimate | None = self.report.extra.get("sync", {}).get("estimate")
+        return estimate
 
     @property
     def actions(self) -> Counter[str]:
@@ -1123,7 +1163,9 @@ class StopSignals:
     and from the shell that leaves): it never stops a request half-way.
     """
 
-    def __init__(self, event: threading.Event | None = None) -> None:
+    def __init__(self, event: threading.Event | None = None, *, install: bool = True) -> None:
+        # Whether `install` replaces the process's handlers at all: not when the caller keeps its own (review182 F1).
+        self.installing = install
         self.writing = False
         self.signalled = False  # a signal asked for the stop (while writing: one is finishing its record)
         # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
@@ -1179,7 +1221,7 @@ class StopSignals:
     def install(self) -> None:
         """Handle the stop signals from now on, until `give_back` (on the main thread only: none can be installed
         elsewhere). Once only: a second call changes nothing."""
-        if self._previous or threading.current_thread() is not threading.main_thread():
+        if not self.installing or self._previous or threading.current_thread() is not threading.main_thread():
             return
         # A SIGINT the parent chose to ignore (a background job of a script) stays ignored, as does a SIGHUP under
         # `nohup`. Windows has no SIGHUP. One handled outside Python (None: a program embedding Python, as uWSGI,
@@ -2724,6 +2766,7 @@ def sync_files(
     held_lock: StateDirLock | None = None,
     stop: threading.Event | None = None,
     mapping: MappingConfig | None = None,
+    handle_signals: bool | None = None,
 ) -> SyncResult:
     """Make Register hold exactly the valid trainees of the inputs; write the results report.
 
@@ -2735,11 +2778,17 @@ def sync_files(
     worker thread, where no signal handler can be installed (review62 F2). A signal once the run's outcome is
     decided (its report written) changes nothing: the handlers the run installs are given back as it returns.
 
+    `handle_signals` says whether the run installs its own SIGINT, SIGTERM and SIGHUP handlers on the main thread
+    while it talks to Register (the command line passes True). None, the default, installs them only when no `stop`
+    is given: a caller that gives its own stop owns its signals (a daemon's SIGHUP reopens its logs, its SIGTERM
+    handler shuts it down), and sets `stop` from them (review182 F1).
+
     `mapping` is `load_mapping(options.mapping_files)` when the caller has loaded it already (the command line, for
     its look at the inputs before the run): the files are then not read again, which a pipe (`--mapping <(...)`)
     could not be; None loads them."""
     _check_sync_arguments(options, progress, stop, client, mapping)
-    stops = StopSignals(stop)
+    install = stop is None if handle_signals is None else checked_flag("handle_signals", handle_signals)
+    stops = StopSignals(stop, install=install)
     try:
         return _sync(inputs, options, progress, client, held_lock, stops, mapping)
     finally:
@@ -2836,6 +2885,8 @@ def _sync(
         # tuple for each record that has none.
         issues: list[tuple[Issue, ...]] | None = [] if options.keep_issues else None
         for record in checker.records(inputs):
+            if stops.event is not None and stops.event.is_set():
+                raise _stopped_reading(stops, len(records))
             report.add_record(record)
             records.append(record)
             if issues is not None:
@@ -2884,6 +2935,18 @@ def _sync(
                 raise
             finally:
                 ledger.close()
+
+
+def _stopped_reading(stops: StopSignals, read: int) -> Interrupted:
+    """The caller's stop, seen between two records of the extract being read: it takes effect at once rather than once
+    the whole extract is read and validated (a minute for a large one, past a service's grace period; review182 F7).
+    Nothing was sent, and no state dir nor report written: `result` is None, and the next run does it all."""
+    _stopped(stops)
+    return Interrupted(
+        f"stopped while the records were read ({counted(read, 'record')} read): nothing was sent and no report "
+        "written; run the same sync again",
+        by="stop",
+    )
 
 
 def _provider_lock(client: RegisterClient, options: SyncOptions, notes: list[str]) -> ProviderLock | None:
@@ -3861,16 +3924,19 @@ def _add_sync_issues(
                 plan.reason = f"{NOT_SENT_INVALID}: {', '.join(errors)}. issues.csv has each one's value and message"
 
 
-def _request_figures(run: SyncRun, count: int, elapsed: float) -> dict[str, Any]:
+def _request_figures(run: SyncRun, count: int, elapsed: float) -> SyncRequestCounts:
     """report.json's sync.requests: the run's counts, with requests per trainee of the `count` records (a
     first-class figure) and the pace achieved."""
-    requests = run.client.stats.since(run.counted_before).as_dict()
-    # Three decimals, or more for a small figure: the dry run of a first migration lists a few pages for thousands of
-    # records, which rounded to 3 decimals read "0.0 per record" (review118 F2).
-    requests["per_trainee"] = significant(requests["total"] / count) if count else 0.0
-    requests["seconds"] = significant(elapsed)
-    requests["per_second"] = significant(requests["total"] / elapsed) if elapsed > 0 else 0.0
-    return requests
+    counts = run.client.stats.since(run.counted_before).as_dict()
+    total = counts["total"]
+    return {
+        **counts,
+        # Three decimals, or more for a small figure: the dry run of a first migration lists a few pages for thousands
+        # of records, which rounded to 3 decimals read "0.0 per record" (review118 F2).
+        "per_trainee": significant(total / count) if count else 0.0,
+        "seconds": significant(elapsed),
+        "per_second": significant(total / elapsed) if elapsed > 0 else 0.0,
+    }
 
 
 def _waits(results: list[RecordResult]) -> list[datetime]:

@@ -45,6 +45,24 @@ class Rule:
 CATALOGUE: dict[str, Rule] = {}
 
 
+def complete_catalogue() -> dict[str, Rule]:
+    """CATALOGUE with every code in it: conversion's (jobs.py) and a sync's (`api_rejected`, the `sync_…` codes,
+    sync/runner.py and sync/compare.py) are added as those modules are imported, so a process that only shows issues a
+    worker pickled (a vendor's web process) found them missing (review182 F8). `register_batch.validation.CATALOGUE`
+    is this."""
+    import register_batch.jobs
+    import register_batch.sync.runner  # noqa: F401  (these modules register the conversion and upload codes)
+
+    return CATALOGUE
+
+
+def fix_for(code: str) -> str | None:
+    """What to do about an issue of `code` (`Issue.code`): issues.csv's `fix` column and report.html's *Rules and
+    fixes*; None for a code that is no rule's."""
+    found = complete_catalogue().get(code)
+    return found.fix if found is not None else None
+
+
 def rule(
     code: str,
     *,

@@ -27,13 +27,17 @@ from register_batch.validation.duplicates import Identity
 from register_batch.validation.facts import cycle_label, cycle_of, parse_date
 from register_batch.wording import counted
 
+# The setting an issue names, said for each caller: the command line's option, and the settings file's key and a
+# library call's argument, which a vendor's user sees the issue with and has no --ukprn (review182 F3).
+_UKPRN_SAID = "--ukprn (`ukprn` in register-batch.toml or a library call)"
+_UKPRN_SAID_ALSO = "--ukprn, or `ukprn` in register-batch.toml or a library call"
 describe(
     "several_providers",
     scope="batch",
     fields=("ukprn",),
     message="ukprn '<value>' (F_UKPRN): the inputs hold records of <n> providers (<UKPRN: records, ...>), and "
-    "Register files every trainee a token sends under that token's provider: give yours with --ukprn, and the "
-    "other providers' records are held back",
+    "Register files every trainee a token sends under that token's provider: give yours with --ukprn (`ukprn` in "
+    "register-batch.toml or a library call), and the other providers' records are held back",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix="Give the UKPRN of the provider whose token you use (--ukprn, or `ukprn` in register-batch.toml): its "
     "records go, the others are reported as other_provider_record. Send each other provider's records with "
@@ -43,8 +47,9 @@ describe(
     "other_provider_record",
     scope="batch",
     fields=("ukprn",),
-    message="ukprn '<value>' (F_UKPRN) is not <ukprn>, the provider this run sends for (--ukprn): Register would "
-    "file this trainee under <ukprn>, in another provider's place",
+    message="ukprn '<value>' (F_UKPRN) is not <ukprn>, the provider this run sends for (--ukprn, or `ukprn` in "
+    "register-batch.toml or a library call): Register would file this trainee under <ukprn>, in another provider's "
+    "place",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix="Send the record with its own provider's token. The eight training partners whose HESA records Register "
     "moved under their accredited provider for trainees starting in 2024 to 2025 or later go with that provider's "
@@ -293,14 +298,15 @@ class ProviderCheck:
                 code = "several_providers"
                 message = (
                     f"{whose}: the inputs hold records of {len(providers):,} providers ({listed}), and Register "
-                    "files every trainee a token sends under that token's provider: give yours with --ukprn, and the "
-                    "other providers' records are held back"
+                    "files every trainee a token sends under that token's provider: give yours with "
+                    f"{_UKPRN_SAID}, and the other providers' records are held back"
                 )
             else:
                 code = "other_provider_record"
                 message = (
                     f"{whose}{', not' if partner else ' is not'} {self.ukprn}, the provider this run sends for "
-                    f"(--ukprn): Register would file this trainee under {self.ukprn}, in another provider's place"
+                    f"({_UKPRN_SAID_ALSO}): Register would file this trainee under {self.ukprn}, in another provider's "
+                    "place"
                 )
             name, record, line, row, provider_id, hesa_id = identity(index)
             yield (
