@@ -590,6 +590,33 @@ def token_file_to_use(settings: Settings, environ: Mapping[str, str] | None = No
     return settings.token_file
 
 
+def token_source(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """Where the token a sync or export sends comes from (token_file_to_use, load_token), as its refusal names it: a
+    host runs several providers, each with its own token, and "which token, from where" is the first question when
+    Register refuses one (review183 F1). The token file's path (`secrets/b (token_file in provider-b.toml)`,
+    `(--token-file)`, `($REGISTER_API_TOKEN_FILE)`) or `$REGISTER_API_TOKEN`, saying so when that variable wins over
+    the settings file's token_file; None when no token is given. Never the token itself."""
+    environ = os.environ if environ is None else environ
+    token_file = token_file_to_use(settings, environ)
+    if token_file is not None:
+        return f"{shown_path(token_file)} ({settings.given_with('token_file')})"
+    if not environ.get("REGISTER_API_TOKEN", "").strip():
+        return None
+    overridden = overridden_token_file(settings, environ)
+    return f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}"
+
+
+def overridden_token_file(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """`token_file secrets/b in provider-b.toml` when REGISTER_API_TOKEN's token is sent in place of the one the
+    settings file names: an exported variable (a crontab's, a service's environment) wins over every settings file on
+    the machine, and its operator, finding the right token in the file, could not see why Register refused it
+    (review183 F1). None otherwise."""
+    environ = os.environ if environ is None else environ
+    if settings.token_file is None or token_file_to_use(settings, environ) is not None:
+        return None
+    return f"token_file {shown_path(settings.token_file)} in {shown_path(settings.config_file)}"
+
+
 RATE_SECONDS = 60.0  # of a rate given as N alone: Register's limit is 100 a minute (register-api.md §1.3)
 
 

@@ -436,6 +436,8 @@ LEFT_OUT_WHEN_REFUSED = _WITHDRAWAL_LABELS | {HELD_DEFERRAL["defer_reason"]}
 
 LISTED_UNDER_IT = "Register lists its trainees under that UKPRN"  # how a token's provider is known, at the least
 NOTHING_WRITTEN = "nothing was written"
+# The token a refusal names, as the library says it: the command line says where this run's came from (review183 F1).
+THE_TOKEN = {"the_token": "the API token"}
 
 
 def another_providers(
@@ -451,9 +453,16 @@ def another_providers(
     trainee it lists under the token's provider (register-api.md §3.6, `ukprn`). A vendor's job for one provider run
     with another's token would otherwise write that provider's trainees, their personal data, where this one's are
     kept (an export), or send them to the wrong account (a sync, which says `how` it knows and what was `written`)."""
-    return ConfigError(
-        f"the API token is provider {listed}'s ({how}), not {expected}'s, given with {source}: {written}. Use "
-        f"{expected}'s token, or correct {source}.{again}"
+    return ConfigError.naming(
+        "{the_token} is provider {listed}'s ({how}), not {expected}'s, given with {source}: {written}. Use "
+        "{expected}'s token, or correct {source}.{again}",
+        said=THE_TOKEN,
+        listed=listed,
+        how=how,
+        expected=expected,
+        source=source,
+        written=written,
+        again=again,
     )
 
 

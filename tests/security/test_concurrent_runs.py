@@ -228,7 +228,7 @@ def test_towards_a_real_service_the_budget_is_shared_by_default(tmp_path):
     assert shared_budget_file("register.example", loopback=False, environ={"HOME": str(tmp_path / "home")}) == path
     assert shared_budget_file("127.0.0.1", loopback=True, environ=environ) is None
     assert shared_budget_file("127.0.0.1", loopback=True, environ={"REGISTER_BATCH_RATE_DIR": str(tmp_path)}) == (
-        tmp_path / "rate-127.0.0.1.json"
+        tmp_path / "rate-loopback.json"
     )
     assert shared_budget_file("register.example", loopback=False, environ={"REGISTER_BATCH_RATE_DIR": "off"}) is None
     home_only = shared_budget_file("h.example", loopback=False, environ={"HOME": str(tmp_path / "h")})
@@ -293,3 +293,37 @@ def test_an_unusable_budget_file_falls_back_to_a_private_budget(tmp_path, caplog
     limiter = RateLimiter(2, 60, shared_file=link)  # a link planted in a shared folder
     limiter.acquire()
     assert target.read_text() == "precious" and limiter.shared_file is None
+
+
+@pytest.mark.parametrize("held_as", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_spellings_are_one_target_for_the_provider_lock_and_the_budget(tmp_path, env, held_as):
+    """`localhost`, `127.0.0.1` and `::1` reach the same emulator on this machine: a sync to one while a sync with the
+    same token writes to another is refused as for the same spelling, and they share one rate budget (review183 F4:
+    `--target http://localhost:PORT` wrote while a run to 127.0.0.1 was writing, the two putting surnames back and
+    forth). Only the key: each is contacted as given."""
+    from register_batch.api.client import resolve_target
+    from register_batch.sync.ledger import ProviderLock
+
+    budget = tmp_path / "budget"
+    run_env = {**env, "REGISTER_BATCH_RATE_DIR": str(budget)}
+    source = extract(tmp_path / "in.csv", 3)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+        port = httpx.URL(emulator.url).port
+        held = resolve_target(f"http://{held_as}:{port}")
+        with ProviderLock(budget, held, TOKEN, tmp_path / "cron-state"):
+            refused = subprocess.run(
+                sync_command(source, tmp_path / "by-hand", "--target", f"http://localhost:{port}"),
+                env=run_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        sent = emulator.snapshot()["requests"]["total"]
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "another sync is writing to" in refused.stderr and sent == 0
+    where = {"REGISTER_BATCH_RATE_DIR": str(budget)}
+    files = {shared_budget_file(host, loopback=True, environ=where) for host in ("localhost", "127.0.0.1", "::1")}
+    assert files == {budget / "rate-loopback.json"}
+    assert (
+        shared_budget_file("register.example", loopback=False, environ=where) == budget / "rate-register.example.json"
+    )

@@ -131,7 +131,7 @@ def test_no_command_ever_shows_or_stores_the_token(tmp_path, base_env):
         # Wrong token: refused (exit 2) after one request, and neither token shows.
         emulator.set_faults(None)
         refused = run([*sync, "--state-dir", "state-wrong"], wrong, (2,))
-        assert "401" in refused.stderr and "with REGISTER_API_TOKEN or --token-file" in refused.stderr
+        assert "401" in refused.stderr and "the API token from $REGISTER_API_TOKEN" in refused.stderr
         run(["export", *target, "--to", "jsonl", "-o", "wrong.jsonl"], wrong, (1, 2))
         injected = emulator.snapshot()["requests"]["faults"]
     # No target with the environment's token: refused, the token not shown. The embedded emulator (no target, no

@@ -879,8 +879,9 @@ def test_the_command_line_refuses_another_providers_token_for_a_state_dir_in_one
     assert result.exit_code == 2, result.output
     [line] = result.stderr.strip().splitlines()
     assert theirs not in result.output
-    assert f"the API token is provider {THEIRS}'s" in line and f"not {OURS}'s" in line, line
-    assert line.startswith("register-batch: error: the API token is provider"), line
+    # where the token came from (review183 F1)
+    assert f"the API token from $REGISTER_API_TOKEN is provider {THEIRS}'s" in line and f"not {OURS}'s" in line, line
+    assert line.startswith("register-batch: error: the API token from $REGISTER_API_TOKEN is provider"), line
     assert f"or another --state-dir for {THEIRS}'s syncs." in line, line
 
 

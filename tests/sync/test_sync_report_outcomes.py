@@ -843,7 +843,10 @@ def test_a_token_refused_part_way_says_what_was_done_and_where_the_report_is(tmp
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()
     assert line.startswith("register-batch: error: POST /trainees -> 401: Unauthorized; Register refused"), line
-    assert "give an active token of this service with REGISTER_API_TOKEN or --token-file" in line, line
+    assert (  # where the token came from, and where a good one goes (review183 F1)
+        "Register refused the API token from $REGISTER_API_TOKEN: give an active token of this service in "
+        "$REGISTER_API_TOKEN (" in line
+    ), line
     if room_for_the_report:
         assert "; interrupted; 20 records: 5 created; 15 not reached." in line, line
         assert line.endswith(f"Run the same sync again to resume (report: {reports / 'report.html'})"), line

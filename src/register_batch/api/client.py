@@ -120,10 +120,8 @@ TOKEN_REFUSED = (
     "Register refused the API token: give an active token of this service (sandbox and production tokens differ; a "
     "revoked or expired one is refused)"
 )
-BLOCKED = (
-    "Register refused this machine (its IP address or User-Agent is blocked), so nothing was done: ask DfE's "
-    "Register support why"
-)
+BLOCKED_MACHINE = "Register refused this machine (its IP address or User-Agent is blocked)"
+BLOCKED = f"{BLOCKED_MACHINE}, so nothing was done: ask DfE's Register support why"
 # A version Register does not serve falls to its catch-all, which still asks for a token (401 without one, else 404 `Not
 # found`, §1.1, §8.4): Register's own reference data needs none in v2026.1 (§2.2), so a 401 to it, or a listing's
 # 404 `Not found`, is another service, or a Register that no longer serves the one version register-batch speaks.
@@ -1232,8 +1230,11 @@ def _refusal(
         messages = _masked(messages, mask)
     failed = error(method, path, status, messages, parsed)
     if TOKEN_REFUSED in messages:
-        # Where to give the token: a library caller gives it to the client; the command line names its places.
-        failed.marking(active_token="an active token of this service")
+        # Where to give the token: a library caller gives it to the client; the command line names where this run's
+        # came from and whom the run was for (State.running_for, review183 F1).
+        failed.marking(refused_token="the API token", active_token="an active token of this service")
+    elif BLOCKED in messages:
+        failed.marking(refused_machine=BLOCKED_MACHINE)  # the command line says whose run it was
     return failed
 
 

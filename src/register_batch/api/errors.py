@@ -137,7 +137,12 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
     sync (review103 F4); a proxy refusing for its settings (407, 403) is a setting to fix, exit 2 (review103 F5), as
     is a TLS handshake refused (review125 F5)."""
     if isinstance(error, Forbidden):
-        return RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
+        # Its template kept: the command line says whose run the machine was refused in (review183 F1).
+        refused = RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
+        if error.template is not None:
+            nothing = nothing_done.replace("{", "{{").replace("}", "}}")
+            refused.template, refused.said = f"Register refused ({error.template}); {nothing}.", error.said
+        return refused
     if isinstance(error, TlsRefused) or (isinstance(error, ProxyRefused) and error.setting):
         return ConfigError(f"{error}; {nothing_done}")
     if isinstance(error, ProxyRefused):

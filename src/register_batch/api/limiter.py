@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import ipaddress
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from register_batch import portable
 from register_batch.errors import ConfigError, UnwritableOutput
@@ -204,8 +206,36 @@ def _say_unshared(message: str) -> None:
 
 
 def host_file_name(host: str | None) -> str:
-    """A host name as part of a file name in the budget's folder (the budget's, and the provider lock's)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", (host or "").lower()) or "unknown-host"
+    """A host name as part of a file name in the budget's folder (the budget's, and the provider lock's): every
+    spelling of this machine's loopback is one (`same_host`)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", same_host(host).lower()) or "unknown-host"
+
+
+LOOPBACK = "loopback"  # what the budget and the provider lock know every loopback host by
+
+
+def same_host(host: str | None) -> str:
+    """The host a rate budget and a provider lock are kept for: `localhost`, `127.0.0.1` and `::1` (any loopback
+    address) are one, LOOPBACK, as they reach the same emulator on this machine. Keyed on the host as written, a sync
+    to `localhost` wrote while one to `127.0.0.1` with the same token was writing, each with a budget of its own
+    (review183 F4). Only the key: what is contacted is the host as given."""
+    name = (host or "").strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return LOOPBACK
+    try:
+        return LOOPBACK if ipaddress.ip_address(name).is_loopback else host or ""
+    except ValueError:
+        return host or ""
+
+
+def same_target(target: str) -> str:
+    """`target` as the provider lock keys it: its host as `same_host` says it (the port, scheme and path kept: two
+    emulators on two ports are two targets)."""
+    parts = urlsplit(target)
+    if same_host(parts.hostname) != LOOPBACK:
+        return target
+    netloc = LOOPBACK if parts.port is None else f"{LOOPBACK}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 STOP_CHECK_SECONDS = 0.25  # how often a wait for the budget looks whether the caller has been asked to stop

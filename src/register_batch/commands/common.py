@@ -200,6 +200,46 @@ class State:
     def __init__(self, config: Path | None, quiet: bool):
         self.config = config
         self.quiet = quiet  # (-v sets the logging level once, in cli(): nothing after reads it)
+        # Whom a sync or export runs for, as its Target: and summary lines say it (`running_for`); None before then,
+        # or when neither a UKPRN nor a settings file says.
+        self.run_for: str | None = None
+        # This run's wording of the phrases its errors name (OPTIONS' for the command line, `running_for`'s for one
+        # run): where its token came from, whom the run was for.
+        self.wording: dict[str, str] = {}
+
+    def running_for(self, settings: Settings) -> None:
+        """Note whom a sync or export runs for and where its token comes from, for its Target: line, summary line and
+        errors: a host running several providers into one log, each with its own settings file and token, could not
+        tell which provider's run a line was, nor which token Register refused (review183 F1, F2). Warns when an
+        exported REGISTER_API_TOKEN is sent in place of the settings file's token_file. Never shows the token."""
+        from register_batch.api.client import BLOCKED_MACHINE
+        from register_batch.config import overridden_token_file, shown_path, token_file_to_use, token_source
+
+        shown_file = shown_path(settings.config_file)
+        if settings.ukprn:
+            self.run_for = f"provider {settings.ukprn}" + (f" ({shown_file})" if shown_file else "")
+        else:
+            self.run_for = f"the settings of {shown_file}" if shown_file else None
+        self.wording = {"refused_machine": f"{BLOCKED_MACHINE} in the run for {self.run_for}"} if self.run_for else {}
+        if (overridden := overridden_token_file(settings)) is not None:
+            logging.getLogger("register_batch.config").warning(
+                "REGISTER_API_TOKEN overrides %s: the token sent is the environment's (unset REGISTER_API_TOKEN to "
+                "send the file's)",
+                overridden,
+            )
+        if (source := token_source(settings)) is None:
+            return
+        if (token_file := token_file_to_use(settings)) is not None:
+            put = f"in {shown_path(token_file)}"
+        elif overridden is not None:
+            put = f"in $REGISTER_API_TOKEN, or unset it to send the one of {overridden}"
+        else:
+            put = "in $REGISTER_API_TOKEN"
+        self.wording |= {
+            "the_token": f"the API token from {source}",  # another provider's (UKPRN checks)
+            "refused_token": f"the API token from {source}" + (f", sent for {self.run_for}" if self.run_for else ""),
+            "active_token": f"an active token of this service {put}",  # where a good one goes
+        }
 
     def settings(self, **options: Any) -> Settings:
         return load_settings(options, config_file=self.config)
@@ -217,13 +257,20 @@ class State:
         echo(f"Report: {paths.get('html', paths['json'])}")
 
     def say_target(self, where: Target) -> None:
-        """The `Target:` line. The embedded emulator is named even with -q (then on stderr): design.md wants it
-        said, and a quiet nightly job whose settings file went missing must not sync into a local emulator
-        without a word."""
+        """The `Target:` line, and whom the run is for (`running_for`): three providers' nightly runs into one log
+        each said the same `Target: https://...` (review183 F2). The embedded emulator is named even with -q (then on
+        stderr): design.md wants it said, and a quiet nightly job whose settings file went missing must not sync into
+        a local emulator without a word."""
+        line = f"Target: {where.label}" + (f" for {self.run_for}" if self.run_for else "")
         if self.quiet and where.embedded:
-            echo(f"Target: {where.label}", err=True)
+            echo(line, err=True)
         else:
-            self.say(f"Target: {where.label}")
+            self.say(line)
+
+    def for_whom(self, summary: str) -> str:
+        """A summary line with whom the run was for after it (`running_for`), so that the interleaved lines of runs
+        for several providers in one log can be told apart (review183 F2)."""
+        return f"{summary} For {self.run_for}." if self.run_for else summary
 
     def say_rate(self, target: str | None, limits: tuple[int, float]) -> None:
         """A note when the pacing asked for is over what Register allows (100 requests per IP in a 60-second window,
@@ -452,7 +499,9 @@ class Commands(click.Group):
             # A sync stopped by Ctrl-C or a signal reads as one stopped before it began ("interrupted; ..."), not as
             # an error; one stopped by an outage or a refused token begins with the error and keeps the label.
             label = "" if isinstance(exc, Interrupted) and exc.by == "signal" else "error: "
-            raise Failure(f"{label}{exc.worded(OPTIONS)}", exc.exit_code) from None
+            state = ctx.find_object(State)  # this run's wording: where its token came from (State.running_for)
+            wording = {**OPTIONS, **(state.wording if state is not None else {})}
+            raise Failure(f"{label}{exc.worded(wording)}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
             param = own.get(exc.option_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from register_batch.commands.common import (
     OutputFile,
     State,
     api_version_option,
+    as_of_option_saying,
     check_output_ending,
     echo,
     pass_state,
@@ -106,6 +108,10 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     "nothing, if Register lists the token's trainees under another UKPRN.",
 )
 @api_version_option
+@as_of_option_saying(
+    "The day taken as today: without --academic-cycle, the cycle current on it is exported, and the embedded emulator "
+    "judges dates as of it, as a sync's --as-of has it do (default: today in UTC, as Register counts days)."
+)
 @pass_state
 def export(
     state: State,
@@ -122,6 +128,7 @@ def export(
     timeout: float,
     ukprn: str | None,
     api_version: str | None,
+    as_of: date | None,
 ) -> None:
     """Write what Register holds for a cycle, for reconciliation or to load back into the SRS.
 
@@ -139,19 +146,28 @@ def export(
     from register_batch.export import export_trainees
     from register_batch.fs import check_not_in_state_dir
     from register_batch.sync.target import load_token, open_target
+    from register_batch.validation.facts import as_of_or_today, cycle_of
 
     check_output_ending(output, to)
+    # The cycle "current" is, named in the summary line: Register's is by the date (1 August to 31 July), and around 1
+    # August a count alone reads as trainees lost (review183 F5). With --as-of, that day's cycle is asked for by its
+    # year: Register's own "current" is by its today, whatever --as-of says.
+    current = cycle_of(as_of_or_today(as_of)) if academic_cycle is None else None
+    asked_cycle = academic_cycle if as_of is None else academic_cycle or current
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
     settings.check("rate", "target", "ukprn", "api_version", "token", command="export")
+    state.running_for(settings)  # whom for, and where its token came from: said by its lines and errors
     limit, period = parse_rate(settings.rate)
     state.say_rate(settings.target, (limit, period))
     check_not_in_state_dir(output, settings.state_dir)
     token = load_token(token_file_to_use(settings))
     held = OutcomeHeld()
     try:
-        with open_target(settings.target, token, settings.state_dir, ukprn=settings.ukprn, command="export") as where:
+        with open_target(
+            settings.target, token, settings.state_dir, ukprn=settings.ukprn, command="export", as_of=as_of
+        ) as where:
             state.say_target(where)
             with (
                 RegisterClient(
@@ -168,7 +184,7 @@ def export(
                         client,
                         to=to,
                         output=output,
-                        academic_cycle=academic_cycle,
+                        academic_cycle=asked_cycle,
                         status=status,
                         since=since,
                         per_page=per_page,
@@ -180,16 +196,36 @@ def export(
                     # The file is written (or the export refused): a signal while the client closes, the embedded
                     # emulator stops and the summary is printed changes nothing (review119 F4).
                     held.hold()
-        _say_exported(state, result, to=to, academic_cycle=academic_cycle, status=status, since=since)
+        _say_exported(
+            state,
+            result,
+            to=to,
+            academic_cycle=academic_cycle,
+            current=current,
+            as_of=as_of,
+            status=status,
+            since=since,
+        )
     finally:
         held.release()
     sys.exit(result.exit_code)
 
 
 def _say_exported(
-    state: State, result: ExportResult, *, to: str, academic_cycle: int | None, status: str | None, since: str | None
+    state: State,
+    result: ExportResult,
+    *,
+    to: str,
+    academic_cycle: int | None,
+    current: int | None,
+    as_of: date | None,
+    status: str | None,
+    since: str | None,
 ) -> None:
-    """The export's summary line, then its notes."""
+    """The export's summary line, then its notes. `current`: the cycle exported when none was given, by the day taken
+    as today (`as_of`, else today in UTC)."""
+    from register_batch.validation.facts import cycle_label
+
     files = ", ".join(str(p) for p in result.outputs)
     cost = counted(result.requests["total"], "request")
     # Which trainees were asked for: a cohort synced in July starts in the next cycle, not Register's current one, and
@@ -198,7 +234,9 @@ def _say_exported(
         [
             f"academic cycle {academic_cycle} to {academic_cycle + 1}"
             if academic_cycle
-            else "Register's current academic cycle",
+            else f"the academic cycle current on {as_of}, {cycle_label(current or 0)}"
+            if as_of
+            else f"Register's current academic cycle, {cycle_label(current or 0)}",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
             # Whose trainees they are, as Register says: a job run with another provider's token shows it here.
@@ -208,9 +246,9 @@ def _say_exported(
     if not academic_cycle:  # after the filters, or they read as part of the hint
         asked += "; --academic-cycle YYYY for another"
     if result.empty:
-        echo(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).")
+        echo(state.for_whom(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost})."))
     else:
-        echo(f"Exported {counted(result.written, 'trainee')} to {files} ({asked}; {cost}).")
+        echo(state.for_whom(f"Exported {counted(result.written, 'trainee')} to {files} ({asked}; {cost})."))
         say_opening_in_excel(state, to)
     for line in result.note_lines():
         state.say(f"note: {line}", err=True)

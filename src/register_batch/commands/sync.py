@@ -29,7 +29,7 @@ from register_batch.commands.common import (
     timeout_option,
     ukprn_option,
 )
-from register_batch.config import parse_rate, token_file_to_use
+from register_batch.config import parse_rate, shown_path, token_file_to_use
 from register_batch.constants import PER_PAGE_MOST
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -147,6 +147,7 @@ def sync(
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
     settings.check("rate", "target", "ukprn", "api_version", "mappings", "token")
+    state.running_for(settings)  # whom for, and where its token came from: said by its lines and errors
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
@@ -182,6 +183,7 @@ def sync(
                 target_identity=where.identity,
                 ukprn=settings.ukprn,
                 ukprn_source=settings.given_with("ukprn"),
+                config_file=shown_path(settings.config_file),
                 embedded=where.embedded,
                 stand_in=where.stand_in,
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
@@ -196,7 +198,7 @@ def sync(
                     # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
                     # embedded emulator stops and the summary is printed changes nothing (review119 F4).
                     held.hold()
-        summary = result.summary_line()
+        summary = state.for_whom(result.summary_line())
         echo(summary)
         summary = ""  # written
         say_causes(result.report)

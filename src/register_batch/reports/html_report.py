@@ -346,6 +346,18 @@ def academic_cycles(inputs: Iterable[dict[str, Any]]) -> list[tuple[int, int]]:
     return sorted(found.items())
 
 
+def _provider(extra: dict[str, Any]) -> dict[str, Any] | None:
+    """Whom a sync was for (report.json's `provider`), for the page's title and header: the UKPRN given, else the one
+    Register listed the token's trainees under, and the settings file; None when neither says (review183 F2)."""
+    found = extra.get("provider")
+    if not isinstance(found, dict):
+        return None
+    ukprn = found.get("ukprn") or found.get("listed_ukprn")
+    if not ukprn and not found.get("config_file"):
+        return None
+    return {"ukprn": ukprn, "config_file": found.get("config_file")}
+
+
 def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """When the run started and ended (report.json's `run`), and for a sync which run of its ledger it is and how the
     one before it ended."""
@@ -1629,6 +1641,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         ),
         "input_options": sorted({info["path"] for info in header["inputs"]} | rows.inputs),
         "sync": sync,
+        "provider": _provider(report.extra),
         "run": _run_context(header, report.extra),
         "cycles": academic_cycles(header["inputs"]),
         "css": Markup(css),

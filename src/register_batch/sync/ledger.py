@@ -29,7 +29,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from register_batch import portable
-from register_batch.api.limiter import host_file_name, open_shared
+from register_batch.api.limiter import host_file_name, open_shared, same_target
 from register_batch.config import one_spelling
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput
 from register_batch.fs import (
@@ -338,7 +338,9 @@ class ProviderLock(_FileLock):
     ):
         self.accounts = accounts  # the folder is one user accounts share (limiter.open_shared)
         host = host_file_name(urlsplit(target).hostname)
-        digest = hashlib.sha256(f"register-batch provider lock\n{target}\n{token}".encode()).hexdigest()[:24]
+        # localhost and 127.0.0.1 are one target (same_target, review183 F4)
+        keyed = same_target(target)
+        digest = hashlib.sha256(f"register-batch provider lock\n{keyed}\n{token}".encode()).hexdigest()[:24]
         self.name = f"sync-{host}-{digest}.lock"
         self.path = Path(folder or fallback or ".") / self.name  # where it is (once taken) or was first looked for
         self.wanted = None if folder is None else self.path

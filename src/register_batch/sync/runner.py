@@ -65,7 +65,13 @@ from register_batch.arguments import (
 )
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
-from register_batch.export import LISTED_UNDER_IT, NOTHING_WRITTEN, another_providers, iter_register_trainees
+from register_batch.export import (
+    LISTED_UNDER_IT,
+    NOTHING_WRITTEN,
+    THE_TOKEN,
+    another_providers,
+    iter_register_trainees,
+)
 from register_batch.fs import StrPath, path_list, temporary_space
 from register_batch.ilike import matches_itself
 from register_batch.mapping import MappingConfig, load_mapping
@@ -627,6 +633,9 @@ class SyncOptions:
     shared_rate_file: StrPath | None = None
     ukprn: str | None = None  # the provider the token sends for (validation/providers.py)
     ukprn_source: str = "ukprn"  # where `ukprn` was set, for the message that says to correct it
+    # The settings file the run's settings came from, as the reports name it (report.json's `provider`): a host
+    # running several providers' syncs tells their reports apart by it and the UKPRN (review183 F2).
+    config_file: str | None = None
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
     # The embedded emulator's: gives its provider the one UKPRN the records name, in a run without `ukprn`, so that
     # what it lists (an export, drift) is filed under theirs, not a made-up one (Target.stand_in).
@@ -1507,9 +1516,10 @@ class SyncRun:
             if listed != known:
                 how, written, again = self._what_was_written(listed, trainee, created_for)
                 raise ConfigError.naming(
-                    "the API token is provider {listed}'s ({how}), not {known}'s, under whom Register files the "
+                    "{the_token} is provider {listed}'s ({how}), not {known}'s, under whom Register files the "
                     "trainees of the state dir {folder}: {written}. Use {known}'s token with this state dir, or "
                     "another {state_dir} for {listed}'s syncs.{again}",
+                    said=THE_TOKEN,
                     listed=listed,
                     how=how,
                     known=known,
@@ -1548,12 +1558,13 @@ class SyncRun:
         unknown = self.ledger.creates_left_unknown() if same is False else 0
         if unknown and not self.options.ukprn and not self.implied:
             raise ConfigError.naming(
-                "the API token is not the one the state dir {folder} sent its last creates with, {unanswered} of "
+                "{the_token} is not the one the state dir {folder} sent its last creates with, {unanswered} of "
                 "which went unanswered: {they} may be in that token's provider's account, and as no answer has shown "
                 "which provider that is, this token's run would not find {them} and would create {them} again in "
                 "its own. Give {ukprn} (the token is then checked against it, in an empty account by its first "
                 "create's answer), or, if the earlier run's token was this state dir's provider's, use that; nothing "
                 "was written",
+                said=THE_TOKEN,
                 folder=self.options.state_dir,
                 unanswered=unknown,
                 they="that trainee" if unknown == 1 else "their trainees",
@@ -1616,9 +1627,10 @@ class SyncRun:
         if listed in self.moved:
             accredited, records = self.moved[listed]
             return ConfigError.naming(
-                "the API token is provider {listed}'s ({how}), {filed_under}: {records} of F_UKPRN {listed} {are} "
+                "{the_token} is provider {listed}'s ({how}), {filed_under}: {records} of F_UKPRN {listed} {are} "
                 "{accredited}'s, and would be filed under {listed}. {written}. Send them with {accredited}'s token and "
                 "{ukprn} {accredited}.{again}",
+                said=THE_TOKEN,
                 listed=listed,
                 how=how,
                 filed_under=training_partners().filed_under(accredited),
@@ -1629,11 +1641,11 @@ class SyncRun:
                 again=again,
             )
         return ConfigError.naming(
-            "the API token is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
+            "{the_token} is provider {listed}'s ({how}), but the records are {records_of}'s ({why}): Register "
             "would file them under {listed}. {written}. Use {records_of}'s token, and give {ukprn} {records_of} "
             "in jobs, so that a first load is checked before its first create (rehearsing against "
             "{emulator_ukprn}).{again}",
-            said={"emulator_ukprn": "the emulator: give it that UKPRN for the token"},
+            said={**THE_TOKEN, "emulator_ukprn": "the emulator: give it that UKPRN for the token"},
             listed=listed,
             how=how,
             records_of=self.implied,
@@ -4035,6 +4047,13 @@ def _finish(
     }
     task = run.progress.task("Writing reports", total=report.file_count(more=more), unit="files", every=1, eta=False)
     report.extra = {
+        # Whom the run was for: a report forwarded on its own, or one of several providers' in a shared folder, says
+        # whose trainees it holds (review183 F2).
+        "provider": {
+            "ukprn": options.ukprn,
+            "listed_ukprn": run.tokens_provider or run.state_provider,
+            "config_file": None if options.config_file is None else printable(str(options.config_file)),
+        },
         "sync": summary,
         "records": records_rows,
         "not_in_extract": not_in_extract,
