@@ -66,6 +66,7 @@ ISSUE_KEYS = (
     "source",
 )
 HTML_ISSUE_LIMIT = 5000
+ROWS_TICK = 1024  # issue rows read between two calls of `write`'s `each_row`
 # Characters of a user's value (`value`, and the ids, and where a message quotes the value) that the reports show: a
 # longer one is cut to its start and its length (shown_value). Every report writes at most this much of it: a value of
 # 100,000 characters in every record made issues.csv and report.json each several times the input's size, a cell
@@ -578,6 +579,7 @@ class ReportBuilder:
         if self.ended is not None and self.ended.tzinfo is None:
             self.ended = self.ended.astimezone(UTC)
         self._spool = IssueSpool()  # _CLOSED in a pickled builder
+        self._each_row: Callable[[], None] | None = None  # while `write` writes: called every ROWS_TICK issue rows
         self._file_issues: list[Issue] = []
         self._batch: list[IssueSpool] = []  # spools of later issues, each in batch order
         self._batch_last = -1
@@ -714,9 +716,16 @@ class ReportBuilder:
         for issue in self._file_issues:
             yield issue_values(issue)
         spooled = self._spooled()
+        each_row = self._each_row
         try:
-            for _index, values in spooled:
-                yield values
+            if each_row is None:
+                for _index, values in spooled:
+                    yield values
+            else:
+                for count, (_index, values) in enumerate(spooled):
+                    if not count % ROWS_TICK:
+                        each_row()
+                    yield values
         finally:
             spooled.close()  # when a reader stops early: the spools put back at their end at once, not once collected
 
@@ -783,12 +792,15 @@ class ReportBuilder:
         html: bool = True,
         more: Mapping[str, tuple[str, Callable[[IO[str]], None]]] | None = None,
         each_written: Callable[[], None] | None = None,
+        each_row: Callable[[], None] | None = None,
     ) -> dict[str, Path]:
         """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder, all or none.
 
         `more`: key -> (CSV file name, writer) for a command's own files of the same report (sync's results.csv).
         `each_written`: called as each file is written (`file_count` of them), before all are put in place together:
-        a sync's progress counts them (review134 F9).
+        a sync's progress counts them (review134 F9). `each_row`: called every ROWS_TICK issue rows a file reads (a
+        progress's `tick`): a file of a million issues takes half a minute, which said nothing looked like a hang
+        (review184 F4).
         """
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
@@ -806,12 +818,17 @@ class ReportBuilder:
             files["junit"] = ("junit.xml", None, lambda fh: junit_report.write(fh, self))
         for key, (name, fill) in (more or {}).items():
             files[key] = (name, "", fill)
-        with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
-            for key, (_name, _nl, fill) in files.items():
-                fill(out[key])
-                if each_written is not None:
-                    out[key].flush()  # a full disk said while this file is counted, not after all are (review145 F2)
-                    each_written()
+        self._each_row = each_row
+        try:
+            with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
+                for key, (_name, _nl, fill) in files.items():
+                    fill(out[key])
+                    if each_written is not None:
+                        # A full disk said while this file is counted, not after all are (review145 F2).
+                        out[key].flush()
+                        each_written()
+        finally:
+            self._each_row = None
         if earlier:
             _remove_earlier_reports(folder, keep={name for name, _nl, _fill in files.values()})
         return {key: folder / name for key, (name, _nl, _fill) in files.items()}
