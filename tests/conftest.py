@@ -141,9 +141,9 @@ def small_chunks(monkeypatch):
     chunked = []
     real = parallel._chunked_records
 
-    def spy(checker, path, chunks):
+    def spy(checker, path, chunks, *rest):
         chunked.append(len(chunks))
-        return real(checker, path, chunks)
+        return real(checker, path, chunks, *rest)
 
     monkeypatch.setattr(parallel, "_chunked_records", spy)
     return chunked

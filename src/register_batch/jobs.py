@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.arguments import checked_flag, checked_folder, checked_jobs, checked_progress
 from register_batch.errors import ConfigError
@@ -32,6 +32,9 @@ from register_batch.reports import ReportBuilder, check_report_dir
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
+
+if TYPE_CHECKING:  # validation.parallel is imported where a run may fork (validate_files)
+    from register_batch.validation.parallel import Ahead
 
 CONVERT_TARGETS = ("jsonl", "json", "register-csv")
 
@@ -101,7 +104,7 @@ def validate_files(
     there); the default decides by core count and input size. `ukprn` is the provider the records are sent for:
     other providers' records are errors (validation/providers.py).
     """
-    from register_batch.validation.parallel import can_fork, parallel_records, worth_parallel
+    from register_batch.validation.parallel import Ahead, can_fork, parallel_records, worth_parallel
 
     inputs = input_paths(inputs)
     check_format(fmt)
@@ -115,8 +118,9 @@ def validate_files(
         checker = cleanup.enter_context(_checker(fmt, mapping_files, as_of, api_version, reference_path, ukprn))
         report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=api_version))
         parallel = worth_parallel(inputs) if jobs is None else jobs >= 2 and can_fork()
-        records = parallel_records(checker, inputs) if parallel else checker.records(inputs)
-        return _reported(checker, records, report, progress, reports, junit)
+        ahead = Ahead() if parallel else None
+        records = parallel_records(checker, inputs, ahead) if parallel else checker.records(inputs)
+        return _reported(checker, records, report, progress, reports, junit, ahead)
 
 
 @temporary_space()
@@ -155,17 +159,33 @@ def _reported(
     progress: Progress,
     reports: Path,
     junit: bool,
+    ahead: Ahead | None = None,
 ) -> ValidationResult:
     """Every record into the report, then the findings across records, then the report files: the end of
-    validate_files and validate_records alike."""
+    validate_files and validate_records alike. `ahead`: a two-process run's records checked by its helper and not
+    yet yielded, counted as done (parallel.Ahead)."""
     task = progress.task("Validating", unit="records")
+    yielded = 0
     for record in records:
         report.add_record(record)
-        task.advance()
+        if ahead is None:
+            task.advance()
+        else:
+            yielded += 1
+            counted = yielded + ahead.records
+            if counted > task.done:
+                task.advance(counted - task.done)
     task.close()
     report.add_batch_issues(checker.batch_issues())
     report.finish(checker.finish_inputs())
-    return ValidationResult(report=report, report_paths=report.write(reports, junit=junit))
+    # As sync's: a million issues take a minute or two to write, which said by nothing looked like a hang after the
+    # last record (review184 F4).
+    writing = progress.task(
+        "Writing reports", total=ReportBuilder.file_count(junit=junit), unit="files", every=1, eta=False
+    )
+    paths = report.write(reports, junit=junit, each_written=writing.advance, each_row=writing.tick)
+    writing.close()
+    return ValidationResult(report=report, report_paths=paths)
 
 
 def source_of(record: TraineeRecord) -> dict[str, Any]:

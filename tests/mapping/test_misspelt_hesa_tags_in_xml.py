@@ -328,3 +328,29 @@ def test_a_deferral_date_three_letters_off_is_a_warning_not_silence(tmp_path, ta
     assert len(found) == 4 and {(i["severity"], i["field"], i["value"]) for i in found} == {
         ("warning", "defer_date", tag)
     }
+
+
+def test_mappings_check_lists_so_many_misspelt_tags_and_uncovered_codes_and_counts_the_rest(tmp_path, monkeypatch):
+    """review184 F6: an extract whose records each misspell a tag their own way, or hold a code of their own, had a
+    line for every one (20,000 on a terminal or in a CI log). So many are listed, those in most records, and a line
+    says how many more, and where each is."""
+    import re
+
+    from register_batch.commands import mappings
+
+    monkeypatch.setattr(mappings, "LISTED", 3)
+    xml = generated(tmp_path / "many.xml", count=6)
+    text = xml.read_text(encoding="utf-8")
+    letters = iter("ABCDEF")
+    text = re.sub(r"<F_NATION>GB</F_NATION>", lambda m: f"<F_NAT{(c := next(letters))}ON>GB</F_NAT{c}ON>", text)
+    codes = iter(range(1, 7))
+    text = re.sub(r"<F_SEXID>\d+</F_SEXID>", lambda m: f"<F_SEXID>Q{next(codes)}</F_SEXID>", text)
+    xml.write_text(text.replace("<F_SEXID>Q1<", "<F_SEXID>Q2<"), encoding="utf-8")  # Q2 twice: the most records
+    code, out, _err = run("mappings", "check", str(xml))
+    assert code == 1, out
+    lines = out.splitlines()
+    assert len([line for line in lines if "misspelt_tag: <F_NAT" in line]) == 3, out
+    assert "  … and 3 more misspelt tags (those found most often are listed): `register-batch validate` names " in out
+    listed = [line.split(" x")[0].strip() for line in lines if line.startswith("  sex: ")]
+    assert listed == ["sex: 'Q2'", "sex: 'Q3'", "sex: 'Q4'"], out
+    assert "  … and 2 more codes (those found most often are listed)" in out

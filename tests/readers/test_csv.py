@@ -1221,13 +1221,33 @@ def test_a_cell_over_128_kib_is_named_by_its_record_the_line_it_starts_on_and_it
     path = tmp_path / "big.csv"
     path.write_text(f"hesa_id,first_names,last_name\n0310261553101,Ann,Lee\n0310261553102,{big},Kim\n")
     before = csv.field_size_limit(limit) if limit else None
+    said = "runs over lines 3-" if quoted else "field larger than field limit"
     try:
-        with pytest.raises(UnusableInput, match="field larger than field limit") as caught:
+        with pytest.raises(UnusableInput, match=said) as caught:
             read(path, "register-csv")
     finally:
         if before is not None:
             csv.field_size_limit(before)
     assert (caught.value.record, caught.value.line, caught.value.field) == (2, 3, "first_names")
+
+
+@pytest.mark.parametrize("after", [10, 6000], ids=["near the end", "over 128 KiB before the end"])
+def test_a_stray_quote_is_said_so_wherever_it_is_in_the_file(tmp_path, after):
+    """review184 F1: a stray quote opening a cell with more than 128 KiB of file after it was "malformed CSV: field
+    larger than field limit (131072)", the csv module's words; near the end of the file it was "a stray or unclosed
+    quote". The same mistake is said the same way, at the record, line and field where the quote opened."""
+    rows = [f"03102615{n:05d},Ann,Lee" for n in range(after + 5)]
+    rows[2] = '0310261500002,"Ann,Lee'
+    path = tmp_path / "stray.csv"
+    path.write_text("hesa_id,first_names,last_name\n" + "\n".join(rows) + "\n")
+    assert (path.stat().st_size > (1 << 17) + 1000) == (after > 10)  # a little over the cell limit after the quote
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "register-csv")
+    assert (caught.value.record, caught.value.line, caught.value.field) == (3, 4, "first_names")
+    assert 'a stray or unclosed quote (") would merge rows into one and lose them; correct the quoting' in str(
+        caught.value
+    )
+    assert "field limit" not in str(caught.value)
 
 
 def test_a_cell_over_128_kib_past_the_headers_columns_is_named_by_its_column_number(tmp_path):

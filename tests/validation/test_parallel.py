@@ -1032,3 +1032,33 @@ def test_the_helper_is_forked_with_the_objects_frozen_and_the_caller_left_as_it_
         assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
+
+
+def test_a_chunked_runs_count_includes_the_records_its_helper_has_checked(long_extract, monkeypatch, tmp_path):
+    """review184 F4: the helper checks the file's last chunks, which the parent merges last; counted only as they
+    were yielded, the count showed about half the records for most of a two-process run, then jumped to all of them.
+    The helper's records count as it checks them: while the parent (slowed here) still checks its own, the count is
+    ahead of the records it has yielded, and it still ends on every record once."""
+    import io
+
+    from register_batch.progress import Progress
+
+    parent = os.getpid()
+    real_check = Checker.check
+
+    def check(self, info, raw):
+        if os.getpid() == parent:
+            time.sleep(0.002)
+        return real_check(self, info, raw)
+
+    monkeypatch.setattr(Checker, "check", check)
+    monkeypatch.setattr(hesa_xml, "CHUNK_BYTES", 100_000)
+    monkeypatch.setattr(parallel, "POLL_EVERY", 32)
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0, force_terminal=False) as progress:
+        validate_files([str(long_extract)], as_of=AS_OF, report_dir=tmp_path / "r", jobs=2, progress=progress)
+    counts = [int(m.group(1)) for m in re.finditer(r"Validating: (\d+) records", stream.getvalue())]
+    assert counts == sorted(set(counts)) and counts[-1] == 1000, counts
+    # Each line is one record yielded; the first whose count is more than the records yielded so far
+    ahead = next((yielded for yielded, count in enumerate(counts, start=1) if count > yielded), None)
+    assert ahead is not None and ahead < 400, counts[:100]

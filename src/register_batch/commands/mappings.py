@@ -21,6 +21,21 @@ from register_batch.commands.common import (
 )
 from register_batch.wording import counted
 
+# Distinct misspelt tags, or codes no list covers, listed at most (those in most records): an extract of 20,000 records
+# each with its own made one line each, 20,000 on a terminal or in a CI log (review184 F6).
+LISTED = 50
+
+
+def _more(shown: int, found: int, what: str) -> str | None:
+    """The line after a list cut to `shown` of `found`: how many more, and where every one is (mappings check writes
+    no file of its own)."""
+    if found <= shown:
+        return None
+    return (
+        f"  … and {found - shown} more {what} (those found most often are listed): `register-batch validate` names "
+        "every one, in its issues.csv"
+    )
+
 
 @click.group(cls=Commands, context_settings=CONTEXT)
 def mappings() -> None:
@@ -73,8 +88,17 @@ def mappings_check(
     # A tag the extract misspells: "did you mean <F_NATION>?" (review171 F1). validate's warning (review173 F3), or
     # error for a withdrawal's or a deferral's tag (review177 F1), which fails the check as a source no record has
     # does: each is a value the extract holds that is not sent.
+    # Errors first, then those in most records; each said in the order found
+    listed = {
+        id(tag) for tag in sorted(tags.values(), key=lambda tag: (tag.severity != "error", -tag.records))[:LISTED]
+    }
     for tag in tags.values():
-        echo(f"{tag.severity}: {tag.first.place(True)}: {tag.code}: {tag.message} ({counted(tag.records, 'record')})")
+        if id(tag) in listed:
+            echo(
+                f"{tag.severity}: {tag.first.place(True)}: {tag.code}: {tag.message} ({counted(tag.records, 'record')})"
+            )
+    if (more := _more(LISTED, len(tags), "misspelt tags")) is not None:
+        echo(more)
     for found in unseen:
         named = found.named
         written = " or ".join(named.names)
@@ -88,7 +112,8 @@ def mappings_check(
             tally = f"{counted(len(uncovered), 'code')}, {counted(sum(uncovered.values()), 'occurrence')}"
             echo(f"Codes in the input that no list or mapping covers ({tally}):")
             with_input = len(inputs) > 1 or len({first.input for first in first_seen.values()}) > 1
-            for (field, code), count in sorted(uncovered.items()):
+            most = sorted(uncovered.items(), key=lambda item: (-item[1], item[0]))[:LISTED]
+            for (field, code), count in sorted(most):
                 first = first_seen[(field, code)]
                 translation = config.translations_for(field)
                 why = translation.no_translation.get(code) if translation else None
@@ -100,6 +125,8 @@ def mappings_check(
                 else:
                     said = f"  (known: {why})" if why else f"; {first.hint}" if first.hint else ""
                 echo(f"  {field}: '{code}' x{count}, first at {first.place(with_input)}{said}")
+            if (more := _more(LISTED, len(uncovered), "codes")) is not None:
+                echo(more)
         else:
             echo("Every code in the input is in Register's lists or translated by a mapping.")
     if not [p for p in problems if p.severity != "note"] and not uncovered and not unseen and not tags:

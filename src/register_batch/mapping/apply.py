@@ -6,10 +6,10 @@ import difflib
 import itertools
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar, cast
 
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import (
@@ -49,6 +49,39 @@ class _Plan:
     groups: frozenset[str | None]  # the groups the field map reads (degrees, placements): any other is `_unread_groups`
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _names_cache(maxsize: int, most_chars: int) -> Callable[[_F], _F]:
+    """lru_cache(maxsize) for a function of the input's tag or column names (a str, or tuples of them; frozensets are
+    the field map's, not counted), but for names of more than `most_chars` characters in all, which are looked at
+    uncached: bounded in entries only, each cache could hold 256 records' worth of tag names of 45,000 characters,
+    hundreds of MB (review184 F5). A HESA record's tags come to some 1,500 characters, a CSV's header a few thousand."""
+
+    def wrap(function: _F) -> _F:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(*args: Any) -> Any:
+            chars = 0
+            for arg in args:
+                if isinstance(arg, str):
+                    chars += len(arg)
+                elif isinstance(arg, tuple):
+                    chars += sum(map(len, arg))
+            return function(*args) if chars > most_chars else cached(*args)
+
+        call.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        return cast(_F, call)
+
+    return wrap
+
+
+NAME_CHARS_CACHED = 256  # a column name's characters, at most, for _place to remember it (HESA's longest tag: ~20)
+NAMES_CHARS_CACHED = 16_384  # a set of names' characters, at most, for the caches of record's tags to remember it
+
+
 _SOURCE_NAMES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
 _SOURCE_NAMES_KEPT = 256  # tables remembered at most: a long-running caller loads a mapping per job
 
@@ -64,7 +97,7 @@ def _source_names(table: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return found[1]
 
 
-@lru_cache(maxsize=4096)  # bounded: column names are the input's to choose
+@_names_cache(4096, NAME_CHARS_CACHED)  # bounded: column names are the input's to choose
 def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
     """(source name, row number) of a flat column of a group, or None when the column is not the group's."""
     if name in wanted:
@@ -75,7 +108,7 @@ def _place(name: str, wanted: frozenset[str]) -> tuple[str, int] | None:
     return None
 
 
-@lru_cache(maxsize=256)  # bounded; a CSV's rows all have its header's names, so one entry serves a whole file
+@_names_cache(256, NAMES_CHARS_CACHED)  # a CSV's rows all have its header's names: one entry serves a whole file
 def _group_columns(names: tuple[str, ...], wanted: frozenset[str]) -> tuple[tuple[str, str, int], ...]:
     """The columns among `names` that belong to a group: (column, source name, row number), in order."""
     return tuple((name, *place) for name in names if (place := _place(name, wanted)) is not None)
@@ -688,7 +721,7 @@ def near_miss(name: str, candidates: Iterable[str], letters: int = FEW_LETTERS) 
     return best[1] if best else None
 
 
-@lru_cache(maxsize=1024)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+@_names_cache(1024, NAMES_CHARS_CACHED)  # the tags are the input's to choose; a file's records repeat a few sets
 def _misspelling(names: tuple[str, ...], unread: tuple[str, ...]) -> tuple[str, str] | None:
     """(the one of `names`, the tag of `unread`, read by nothing, that looks like its misspelling), if any."""
     for name in names:
@@ -709,7 +742,7 @@ def _extends(present: str, tag: str, families: frozenset[str]) -> bool:
     return wanted[-1:].isdigit() and written == wanted.rstrip("0123456789") and written in families
 
 
-@lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+@_names_cache(256, NAMES_CHARS_CACHED)  # the tags are the input's to choose; a file's records repeat a few sets
 def _tag_misspelling(
     names: tuple[str, ...], valued: tuple[str, ...], families: frozenset[str], loose: bool = False, letters: int = 2
 ) -> tuple[str, str] | None:
@@ -743,7 +776,7 @@ def _holds_a_date(value: str | None) -> bool:
     return value is not None and sum(char.isdigit() for char in value) >= 4
 
 
-@lru_cache(maxsize=256)  # bounded: the tags are the input's to choose; a file's records repeat a few sets of them
+@_names_cache(256, NAMES_CHARS_CACHED)  # the tags are the input's to choose; a file's records repeat a few sets
 def _unread(names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[str]) -> tuple[str, ...]:
     """The `names` (a record's tags, or a CSV's columns) that a field map reading `reads` does not read, as such or
     numbered (F_DISABLE as F_DISABLE1), nor as a flat column of a degree or placement it reads from `grouped`
@@ -757,7 +790,7 @@ def _unread(names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[st
     )
 
 
-@lru_cache(maxsize=256)  # as _unread: a file's records repeat a few sets of tags, so one entry serves most of them
+@_names_cache(256, NAMES_CHARS_CACHED)  # as _unread: a file's records repeat a few sets of tags
 def _strangers(
     names: tuple[str, ...], reads: frozenset[str], grouped: frozenset[str], known: frozenset[str]
 ) -> tuple[str, ...]:
@@ -889,7 +922,7 @@ _FILLED = {  # which lists fill their header's column sets: (degrees, placements
 }
 
 
-@lru_cache(maxsize=256)  # as _group_columns: one entry serves a whole file
+@_names_cache(256, NAMES_CHARS_CACHED)  # as _group_columns: one entry serves a whole file
 def _column_sets(names: tuple[str, ...], wanted: frozenset[str]) -> int:
     """How many items of a group a CSV header has room for: its numbered column sets (a bare column is the first)."""
     return len({n for _name, _source, n in _group_columns(names, wanted)})

@@ -675,9 +675,20 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         index = _longest_cell("".join(lines.held))
         big = columns[index] if index < len(columns) else None
         where = "" if big is not None else f" (column {index + 1})"
+        message = f"malformed CSV: {exc}{where}"
+        if len(lines.held) > 1:
+            # A quoted cell over many lines and past the cell limit is a stray quote's work far more often than a
+            # cell of its own (review184 F1): said as _check_multiline says it near the end of a file, not the csv
+            # module's words, wherever in the file the quote is.
+            place = "" if big is not None else f" in column {index + 1}"
+            message = (
+                f"a quoted cell{place} runs over lines {start_line}-{max(reader.line_num, start_line + 1)} and past "
+                f'{MAX_CELL // 1024} KiB: a stray or unclosed quote (") would merge rows into one and lose them; '
+                "correct the quoting"
+            )
         raise UnusableInput(
             name,
-            f"malformed CSV: {exc}{where}",
+            message,
             record=count + 1,
             line=start_line,
             field=big,

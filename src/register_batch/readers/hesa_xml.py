@@ -796,6 +796,14 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         ) from None
     except etree.XMLSyntaxError as exc:
         error_line, column, msg, fatal = _first_error(exc)
+        if _past_a_limit(msg, exc, "") is not None:  # libxml2's words for its limits are not for a data officer
+            place = None if error_line is None else _place_of_error(stream, part, error_line, column, encoding)
+            record, after = said_of(place)
+            if place is None and counted:  # no line from libxml2 (out of memory): where the reading had got to
+                record, after = None, f" after record {count}" if count else " before the first record"
+                after += f" (read up to line {feed.newlines + 1})" if feed.newlines else ""
+            limit = _past_a_limit(msg, exc, after)
+            raise UnusableInput(name, str(limit), line=error_line, record=record) from None
         # e.g. "Couldn't find end of Start Tag"; an error the parse went on past (an undeclared prefix) is no cut
         cut = _is_truncation(msg) or (fatal and feed.ends_on_line(error_line))
         problem = (
@@ -1286,6 +1294,37 @@ def _place_of_error(
 
 
 _ANY_SPAN = 1 << 62  # a second look holds no element: no limit on the bytes between records
+
+
+# libxml2's messages for the limits it keeps without XML_PARSE_HUGE (an option a user cannot set, and lxml's
+# huge_tree is not given: the limits stand), and lxml's for an error libxml2 gave no words for.
+_TOO_DEEP = re.compile(r"Excessive depth in document: (\d+),? use XML_PARSE_HUGE option")
+_HUGE_HINT = re.compile(r",? (?:try|use) XML_PARSE_HUGE(?: option)?")
+_NO_WORDS = "unknown error"
+
+
+def _past_a_limit(message: str, exc: etree.XMLSyntaxError, after: str) -> str | None:
+    """A refusal's words for a parse that stopped at one of libxml2's limits, not at a mistake in the XML (`after`:
+    where, when not in a record: " after record 3"); None for any other error. Its words were "not well-formed XML:
+    Excessive depth in document: 256, use XML_PARSE_HUGE option" for a well-formed file, and "not well-formed XML:
+    unknown error", with no place, when libxml2 ran out of room for tag names (its dictionary holds every distinct
+    one, up to 100 MB: review184 F5)."""
+    if (deep := _TOO_DEEP.search(message)) is not None:
+        where = message[deep.end() :].lstrip(", ")
+        return (
+            f"elements nested deeper than {deep.group(1)} levels{after}{f' ({where})' if where else ''}: not a HESA "
+            "ITT extract, whose records nest a few levels deep"
+        )
+    if _HUGE_HINT.search(message):
+        return f"{_HUGE_HINT.sub('', message)}{after}: past what register-batch reads of XML; not a HESA ITT extract"
+    # lxml-stubs 0.5 gives _ErrorLog no __iter__, but lxml's error logs are sequences of their entries.
+    out_of_memory = any(e.type_name == "ERR_NO_MEMORY" for e in exc.error_log)  # type: ignore[attr-defined]
+    if out_of_memory or message == _NO_WORDS:
+        return (
+            f"the XML parser ran out of memory{after}: libxml2 keeps every distinct tag name, and this file has far "
+            "more, or far longer, tag names than a HESA ITT extract; not a HESA ITT extract"
+        )
+    return None
 
 
 def _is_truncation(message: str) -> bool:

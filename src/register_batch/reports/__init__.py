@@ -66,6 +66,66 @@ ISSUE_KEYS = (
     "source",
 )
 HTML_ISSUE_LIMIT = 5000
+ROWS_TICK = 1024  # issue rows read between two calls of `write`'s `each_row`
+# Characters of a user's value (`value`, and the ids, and where a message quotes the value) that the reports show: a
+# longer one is cut to its start and its length (shown_value). Every report writes at most this much of it: a value of
+# 100,000 characters in every record made issues.csv and report.json each several times the input's size, a cell
+# past the 32,767 characters Excel holds in one (review184 F2). HESA's and Register's longest field is 255.
+SHOWN_CHARS = 200
+# Characters of any other cell (a message, a path, an archive's member name, a source): our own words are far shorter;
+# a message quoting a long value in other words than the value's own is cut at this (Excel's limit is 32,767).
+SHOWN_TEXT_CHARS = 4000
+
+
+def shown_value(text: str, most: int = SHOWN_CHARS) -> str:
+    """`text`, or when longer than `most` its first `most` characters and its length: `xxxx… (100,000 characters)`.
+    (Not text, a library caller's Issue.model_construct's number: as it is.)"""
+    if not isinstance(text, str) or len(text) <= most:
+        return text
+    return f"{text[:most]}… ({len(text):,} characters)"
+
+
+def _shown_values(values: ReportTuple) -> ReportTuple:
+    """An issue's values as the reports write them (issue_values), each cell cut to SHOWN_CHARS or SHOWN_TEXT_CHARS
+    (a message's quote of its over-long value cut as the value is)."""
+    input_, record, line, row, pid, hid, about, value, code, severity, message, source = values
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        cut = shown_value(value)
+        message = message.replace(value, cut)
+        value = cut
+    return (
+        shown_value(input_, SHOWN_TEXT_CHARS),
+        record,
+        line,
+        row,
+        None if pid is None else shown_value(pid),
+        None if hid is None else shown_value(hid),
+        None if about is None else shown_value(about, SHOWN_TEXT_CHARS),
+        value,
+        code,
+        severity,
+        shown_value(message, SHOWN_TEXT_CHARS),
+        None if source is None else shown_value(source, SHOWN_TEXT_CHARS),
+    )
+
+
+def _long(values: ReportTuple) -> bool:
+    """Whether any cell of an issue's values is over what the reports show of it (nearly never: one test each)."""
+    value, pid, hid, about, source = values[7], values[4], values[5], values[6], values[11]
+    try:
+        return (
+            (value is not None and len(value) > SHOWN_CHARS)
+            or len(values[10]) > SHOWN_TEXT_CHARS
+            or (pid is not None and len(pid) > SHOWN_CHARS)
+            or (hid is not None and len(hid) > SHOWN_CHARS)
+            or len(values[0]) > SHOWN_TEXT_CHARS
+            or (about is not None and len(about) > SHOWN_TEXT_CHARS)
+            or (source is not None and len(source) > SHOWN_TEXT_CHARS)
+        )
+    except TypeError:  # a number (Issue.model_construct): shown_value leaves it, and cuts any other cell
+        return True
+
+
 # An issue as the reports write it: its values (model.issue_values, ISSUE_KEYS' first eleven), then its source.
 ReportTuple = tuple[
     str, int | None, int | None, int | None, str | None, str | None, str | None, str | None, str, str, str, str | None
@@ -520,6 +580,7 @@ class ReportBuilder:
         if self.ended is not None and self.ended.tzinfo is None:
             self.ended = self.ended.astimezone(UTC)
         self._spool = IssueSpool()  # _CLOSED in a pickled builder
+        self._each_row: Callable[[], None] | None = None  # while `write` writes: called every ROWS_TICK issue rows
         self._file_issues: list[Issue] = []
         self._batch: list[IssueSpool] = []  # spools of later issues, each in batch order
         self._batch_last = -1
@@ -624,18 +685,20 @@ class ReportBuilder:
         return bool(self._invalid[index])
 
     def issues(self) -> Iterator[dict[str, Any]]:
-        """Every issue as a report row: file-level first, then in record order.
+        """Every issue as a report row: file-level first, then in record order; its values whole (the report files
+        cut an over-long one short: issue_values).
 
         Only until `close()`: the job functions close the builder before they return, and the rows are then
         in the report's files (`report.json`, `issues.csv`).
         """
-        for values in self.issue_values():
+        for values in self.issue_values(whole=True):
             yield dict(zip(ISSUE_KEYS, values, strict=True))
 
-    def issue_values(self) -> Iterator[ReportTuple]:
+    def issue_values(self, *, whole: bool = False) -> Iterator[ReportTuple]:
         """`issues()`, each row as its values, in ISSUE_KEYS order: what the report writers read, every issue of the
         run each, for which a dict apiece would cost more than the rest they do with most rows. An issue's `source`
-        (source_of, as source_text words it) is found once for each input and field."""
+        (source_of, as source_text words it) is found once for each input and field. An over-long value, id or
+        message is cut short (SHOWN_CHARS, SHOWN_TEXT_CHARS), as every report writes it, unless `whole`."""
         formats = {info.path: info.format for info in self.inputs}
         tags = {info.path: layout_tags(info) for info in self.inputs}
         found: dict[tuple[str, tuple[str | None, str | None]], str | None] = {}  # (input, source_key) -> its source
@@ -645,7 +708,8 @@ class ReportBuilder:
             key = (name, said)
             if key not in found:
                 found[key] = source_text(source_of(self.sources, formats.get(name), about, tags.get(name), code))
-            yield (*values, found[key])
+            shown = (*values, found[key])
+            yield _shown_values(shown) if not whole and _long(shown) else shown
 
     def plain_values(self) -> Generator[IssueTuple, None, None]:
         """Every issue's values as spooled (model.issue_values: ISSUE_KEYS without `source`), file-level first."""
@@ -653,9 +717,16 @@ class ReportBuilder:
         for issue in self._file_issues:
             yield issue_values(issue)
         spooled = self._spooled()
+        each_row = self._each_row
         try:
-            for _index, values in spooled:
-                yield values
+            if each_row is None:
+                for _index, values in spooled:
+                    yield values
+            else:
+                for count, (_index, values) in enumerate(spooled):
+                    if not count % ROWS_TICK:
+                        each_row()
+                    yield values
         finally:
             spooled.close()  # when a reader stops early: the spools put back at their end at once, not once collected
 
@@ -722,12 +793,15 @@ class ReportBuilder:
         html: bool = True,
         more: Mapping[str, tuple[str, Callable[[IO[str]], None]]] | None = None,
         each_written: Callable[[], None] | None = None,
+        each_row: Callable[[], None] | None = None,
     ) -> dict[str, Path]:
         """Write report.json, issues.csv, report.html (and junit.xml) into an owner-only folder, all or none.
 
         `more`: key -> (CSV file name, writer) for a command's own files of the same report (sync's results.csv).
         `each_written`: called as each file is written (`file_count` of them), before all are put in place together:
-        a sync's progress counts them (review134 F9).
+        a sync's progress counts them (review134 F9). `each_row`: called every ROWS_TICK issue rows a file reads (a
+        progress's `tick`): a file of a million issues takes half a minute, which said nothing looked like a hang
+        (review184 F4).
         """
         from register_batch.reports import csv_report, html_report, json_report, junit_report
 
@@ -745,12 +819,17 @@ class ReportBuilder:
             files["junit"] = ("junit.xml", None, lambda fh: junit_report.write(fh, self))
         for key, (name, fill) in (more or {}).items():
             files[key] = (name, "", fill)
-        with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
-            for key, (_name, _nl, fill) in files.items():
-                fill(out[key])
-                if each_written is not None:
-                    out[key].flush()  # a full disk said while this file is counted, not after all are (review145 F2)
-                    each_written()
+        self._each_row = each_row
+        try:
+            with private_files_together({key: (folder / name, nl) for key, (name, nl, _fill) in files.items()}) as out:
+                for key, (_name, _nl, fill) in files.items():
+                    fill(out[key])
+                    if each_written is not None:
+                        # A full disk said while this file is counted, not after all are (review145 F2).
+                        out[key].flush()
+                        each_written()
+        finally:
+            self._each_row = None
         if earlier:
             _remove_earlier_reports(folder, keep={name for name, _nl, _fill in files.values()})
         return {key: folder / name for key, (name, _nl, _fill) in files.items()}

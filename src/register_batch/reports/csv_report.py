@@ -4,7 +4,8 @@ Excel.
 It starts with a UTF-8 byte-order mark: without one, Excel on Windows reads a CSV in the machine's ANSI code
 page and every accent or dash turns into two or three wrong characters. The columns that quote the user's
 file (SRS id, HUSID, value) keep codes, HUSIDs and dates as text with a leading apostrophe, as Register's
-own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read.
+own CSVs do (`csvsafe.as_text`); report.json has every value exactly as read (but one over
+reports.SHOWN_CHARS characters, which every report cuts short).
 
 The column after `source`, `fix`, is the rule catalogue's suggested fix for the issue's code (report.html's *Rules
 and fixes*, docs/rules.md's *Suggested fix*), so that the file an officer hands to a colleague says how to fix each

@@ -157,7 +157,7 @@ _ENV.filters["counted"] = counted
 # control characters (control_character's values): a browser shows a NUL as U+FFFD, a tab or line break as a space;
 # and the line and paragraph separators (U+2028, U+2029), which a browser shows as a space too (review106 F2).
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-SHOWN_MAX = 200  # characters of a user's value shown in a cell; the files next to the page hold all of it
+SHOWN_MAX = reports.SHOWN_CHARS  # characters of a user's value shown in a cell, as issues.csv and report.json show it
 # Combining marks (accents drawn over the letter before them) in a run longer than any script writes: the first few are
 # kept, the rest counted. Vietnamese stacks two on a letter; a run of hundreds is damage or mischief.
 _MARKS_KEPT = 4
@@ -179,7 +179,7 @@ def shown(value: object, limit: int = SHOWN_MAX) -> str:
     """A user's value as the page shows it (`visible`), cut short when very long."""
     text = visible(value)
     if len(text) > limit:
-        return f"{text[:limit]}… ({len(str(value)):,} characters in all; see issues.csv)"
+        return f"{text[:limit]}… ({len(str(value)):,} characters in all)"
     return text
 
 

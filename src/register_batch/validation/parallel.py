@@ -70,6 +70,15 @@ SILENCE_STEP = 0.5  # seconds between the parent's looks at the helper's spool w
 Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int]
 
 
+class Ahead:
+    """How many records the helper has checked that the parent has not yet yielded: a progress counts them as done.
+    A chunked run's helper checks the file's last chunks, which the parent yields last, in a burst: counted only as
+    yielded, the count showed half the records done for most of the run, then jumped (review184 F4)."""
+
+    def __init__(self) -> None:
+        self.records = 0
+
+
 def can_fork() -> bool:
     """Whether this Python can fork the helper: not on Windows, whose Python only spawns (which would start the
     helper without the parent's loaded reference data, mapping and hash key), nor in a daemonic process (a
@@ -151,9 +160,10 @@ class _Outbox:
             self.position += written
         return start, self.position - start
 
-    def send(self, message: list[Result] | tuple[int, int, list[tuple[int, int]]] | str | None) -> None:
-        """A batch of results (interleaved run), a finished chunk (chunk, records, batches), the input's sha256
-        (chunked run, once no chunk is left), or None: no more."""
+    def send(self, message: list[Result] | tuple[int, int, list[tuple[int, int]]] | str | int | None) -> None:
+        """A batch of results (interleaved run), a finished chunk (chunk, records, batches), how many more records of
+        a chunk it has checked (chunked run, for the progress: Ahead), the input's sha256 (chunked run, once no chunk
+        is left), or None: no more."""
         self.conn.send(self.spool_batch(message) if isinstance(message, list) else message)
 
     def close(self) -> None:
@@ -203,9 +213,11 @@ def _chunk_helper(checker: Checker, path: str, chunks: XmlChunks, claims: Any, l
                 batch.append(_result(count, checker.check(info, raw)))
                 if len(batch) >= BATCH:
                     batches.append(conn.spool_batch(batch))
+                    conn.send(len(batch))
                     batch = []
             if batch:
                 batches.append(conn.spool_batch(batch))
+                conn.send(len(batch))
             conn.send((index, count, batches))  # only a chunk that parsed to its end is reported
         # The input's hash, which this process has the time for while the parent merges what it sent: the parent's
         # reader does not hash (XmlPart.hashed), nor read the chunks it left to this process again to hash them.
@@ -245,6 +257,7 @@ class _Helped:
         self.conn = conn
         self.process = process
         self.spool = spool
+        self.ahead = Ahead()  # a chunked run's records checked by the helper and not yet merged (its caller's)
         self.pending: dict[int, Result] = {}  # an interleaved run's results by batch index
         self.chunks: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # a chunked run's finished chunks
         self.sha256: str | None = None  # a chunked run's input's, once the helper has no chunk left
@@ -262,6 +275,8 @@ class _Helped:
             self.alive = False
         elif isinstance(message, str):
             self.sha256 = message
+        elif isinstance(message, int):
+            self.ahead.records += message
         elif isinstance(message, list):
             for item in message:
                 self.pending[item[0]] = item
@@ -405,11 +420,14 @@ def _start(target: Callable[..., None], *args: object) -> _Helped | None:
     return _Helped(receive, process, spool)
 
 
-def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> Iterator[TraineeRecord]:
+def parallel_records(
+    checker: Checker, paths: list[str] | tuple[str, ...], ahead: Ahead | None = None
+) -> Iterator[TraineeRecord]:
     """`checker.records(paths)`, with part of the records checked by a forked helper.
 
     Yields TraineeRecords in input order. Records the helper checked carry their source and issues (their
-    `data` holds only the identifiers): enough for reports, not for conversion or upload.
+    `data` holds only the identifiers): enough for reports, not for conversion or upload. `ahead` counts, as the run
+    goes, those the helper has checked and this generator not yet yielded (for a progress).
     """
     paths = [str(p) for p in paths]
     # Two processes read the inputs, each in its own time (a chunk, the rest read again after a helper stopped):
@@ -417,7 +435,7 @@ def parallel_records(checker: Checker, paths: list[str] | tuple[str, ...]) -> It
     before = [file_state(path) for path in paths]
     chunks = find_xml_chunks(paths[0], checker.fmt, checker.mapping) if len(paths) == 1 else None
     if chunks is not None:
-        yield from _chunked_records(checker, paths[0], chunks)
+        yield from _chunked_records(checker, paths[0], chunks, ahead or Ahead())
     else:
         yield from _interleaved_records(checker, paths)
     for path, state in zip(paths, before, strict=True):
@@ -454,7 +472,7 @@ def _interleaved_records(checker: Checker, paths: list[str]) -> Iterator[Trainee
         helped.close()
 
 
-def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator[TraineeRecord]:
+def _chunked_records(checker: Checker, path: str, chunks: XmlChunks, ahead: Ahead) -> Iterator[TraineeRecord]:
     context = _fork_context()
     try:
         claims = context.RawArray("i", [1, len(chunks) - 1])  # the parent's next chunk, the helper's next chunk
@@ -467,6 +485,7 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
     if helped is None:
         yield from checker.records([path])
         return
+    helped.ahead = ahead
 
     def claim(index: int) -> bool:
         # A helper stopped while it holds the lock is gone: this process claims no more, and checks the rest itself.
@@ -505,6 +524,7 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
                 for result in results:
                     number = done + 1
                     source = SourceRef(input=info.path, record=number, line=result[1])
+                    ahead.records = max(0, ahead.records - 1)  # counted when the helper checked it
                     yield _merge(checker, info, source, result, record=number)
                     done = number
                 if results.failed:
@@ -518,6 +538,7 @@ def _chunked_records(checker: Checker, path: str, chunks: XmlChunks) -> Iterator
                 info.sha256 = digest or _sha256_of(path)
                 return
         # The helper stopped, or a chunk did not parse on its own: read the input whole, skipping what was yielded.
+        ahead.records = 0  # what it checked and sent is read again: counted as it is yielded
         before = checker.inputs[known:]
         del checker.inputs[known:]
         yield from _rest(checker, path, done, before[0] if before else None)
