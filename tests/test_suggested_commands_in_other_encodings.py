@@ -157,3 +157,17 @@ def test_on_windows_it_is_spelt_for_powershell(monkeypatch):
     assert spelt == (
         '"C:\\Users\\$([char]0x0141)ukasz\\$([char]0x0024)x $([char]0x0060)y$([char]0xD83D)$([char]0xDE00)"'
     )
+
+
+@needs_bash
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_the_extracts_of_a_folder_given_as_an_input_are_found_by_the_pattern_suggested(tmp_path, shell):
+    """review186 F5: a folder with a line break in its name was suggested as `'nl\\x0ad'/*.xml`, which matched
+    nothing: the name the hint gives is spelt from the folder's own, not from the printed one."""
+    folder = tmp_path / "nl\nd"
+    folder.mkdir()
+    (folder / "extract.xml").write_text("<x/>")
+    _code, _out, err = in_cp1252(["validate", "nl\nd"], tmp_path)
+    [pattern] = re.findall(r"is a folder, not a file: give the extracts in it, e\.g\. (.+)$", err.strip())
+    result = pasted(f"printf '%s|' {pattern}", tmp_path, shell)
+    assert result.stdout == "nl\nd/extract.xml|", (pattern, result.stdout)
