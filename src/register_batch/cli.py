@@ -50,7 +50,7 @@ from register_batch.commands.common import (
 from register_batch.errors import ConfigError, Worded
 from register_batch.progress import utc_stamp
 from register_batch.tokens import TokenMask
-from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable, shell_word
+from register_batch.wording import ESCAPE_UNENCODABLE, counted, path_named, printable, shell_word
 
 if TYPE_CHECKING:
     from register_batch.config import Settings
@@ -469,10 +469,11 @@ def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False)
     from register_batch.config import DEFAULT_STATE_DIR, target_slug
     from register_batch.reference import PULLED_FILE
 
-    folder = shell_word(str(settings.state_dir))
+    folder = path_named(str(settings.state_dir))  # the sentence's; the command's is shell_word's (review186 F6)
     if given:
         return ConfigError(
-            f"no pulled reference data in {folder}: run `register-batch reference pull --state-dir {folder}` first "
+            f"no pulled reference data in {folder}: run `register-batch reference pull --state-dir "
+            f"{shell_word(str(settings.state_dir))}` first "
             "(with the --target to pull from)"
         )
     if target_given:
@@ -487,13 +488,14 @@ def _none_pulled(settings: Settings, *, given: bool, target_given: bool = False)
     example = f"{DEFAULT_STATE_DIR}/{target_slug('http://127.0.0.1:8787')}"
     here = Path(settings.state_dir).absolute()
     others = sorted(
-        shell_word(str(found.parent))
+        str(found.parent)
         for found in _pulled_in(Path(DEFAULT_STATE_DIR), PULLED_FILE)
         if found.parent.absolute() != here
     )
     if others:
         then = (
-            f"Pulled lists are in {', '.join(others)}: `register-batch reference diff --state-dir {others[0]}` "
+            f"Pulled lists are in {', '.join(map(path_named, others))}: `register-batch reference diff --state-dir "
+            f"{shell_word(others[0])}` "
             f"compares {'them' if len(others) == 1 else 'the first'}"
         )
     else:

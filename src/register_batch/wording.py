@@ -159,18 +159,47 @@ def _console_shows(text: str) -> bool:
 
 def shell_word(text: str, *, windows: bool | None = None) -> str:
     """`text` (a path) as one word of a command the user is told to run, to paste as it is: quoted for the shell
-    (shlex), and, where the console's encoding cannot show it (a Windows code page's `sync x.xml > sync.log`, a
-    Latin-1 locale) or it holds bytes that are not UTF-8, spelt in ASCII that gives the same name back: bash's and
-    zsh's `$'R\\xc3\\xa9pertoire'` (the bytes the file system has: os.fsencode), PowerShell's `"R$([char]0x00E9)…"`
-    on Windows. The `\\u65e5` the console wrote named a folder that did not exist (review181 F6)."""
+    (shlex). Where the console would not show it as it is, spelt in ASCII that gives the same name back: where its
+    encoding lacks a character (a Windows code page's `sync x.xml > sync.log`, a Latin-1 locale; the `\\u65e5` it
+    wrote named a folder that did not exist: review181 F6), for bytes that are not UTF-8, for the control characters
+    printable writes as `\\x0a` (a line break), which inside quotes name another file, and for a tab or an invisible
+    character, which a copy from the terminal does not keep (review186 F5). That spelling is POSIX (review186 F7):
+    `"$(printf 'R\\303\\251pertoire')"`, the bytes the file system has (os.fsencode) in octal, which dash (/bin/sh,
+    a crontab line's shell), bash, zsh and ksh read alike; bash's `$'\\xNN'` is not dash's. On Windows it is
+    PowerShell's `"R$([char]0x00E9)…"`. A relative path that starts with `-` is written `./-x` (review186 F8):
+    `chmod 600 -x` reads it as an option."""
     import shlex  # here: not needed at every start
 
-    if _console_shows(text) and not re.search("[\ud800-\udfff]", text):
+    windows = os.name == "nt" if windows is None else windows
+    if text.startswith("-"):  # never absolute, on either system
+        text = (".\\" if windows else "./") + text
+    if _console_shows(text) and not _NOT_SHOWN.search(text) and not CONTROL_CHARACTER.search(text):
         return shlex.quote(text)
-    if os.name == "nt" if windows is None else windows:
+    if windows:
+        # os.name == "nt" is all the tool knows of the shell: PowerShell is Windows Terminal's and VS Code's, and
+        # $([char]0x…) is how a PowerShell command line spells any character in ASCII. cmd.exe has no such spelling
+        # at all (its ^ escapes only special signs): a cmd.exe user (a .bat run by Task Scheduler) gets this form,
+        # which names the file when pasted into PowerShell, and in cmd.exe is taken literally, naming none.
         return '"' + "".join(_powershell_spelt(char) for char in text) + '"'
     raw = os.fsencode(text)
-    return "$'" + "".join(chr(b) if 0x20 <= b < 0x7F and b not in b"\\'" else f"\\x{b:02x}" for b in raw) + "'"
+    if raw.endswith(b"\n"):
+        # A command substitution drops the line breaks its output ends with, and POSIX has no other ASCII spelling
+        # of one in a word: a name that ends with one (none but made on purpose) gets bash's and zsh's $'...'.
+        return "$'" + "".join(chr(b) if 0x20 <= b < 0x7F and b not in b"\\'" else f"\\x{b:02x}" for b in raw) + "'"
+    # printf's format reads \ooo (three octal digits) and %% (the word never starts with -, printf's option: above).
+    spelt = "".join(
+        "%%" if b == 0x25 else chr(b) if 0x20 <= b < 0x7F and b not in b"\\'" else f"\\{b:03o}" for b in raw
+    )
+    return f"\"$(printf '{spelt}')\""
+
+
+def path_named(text: str) -> str:
+    """`text` (a path) as a sentence names it: quoted as shlex does, the characters the console cannot show left to
+    its own replacement (`\\u65e5`) and control characters written as printable does, readable where shell_word's
+    ASCII spelling, for the command in the same message, is not (review186 F6)."""
+    import shlex
+
+    return shlex.quote(printable(text))
 
 
 def _powershell_spelt(char: str) -> str:

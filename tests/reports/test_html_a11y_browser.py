@@ -78,6 +78,8 @@ def test_an_xml_inputs_layout_line_wraps_at_320_px(browser, validation_builder, 
 ISSUE_ORDER = "[...document.querySelectorAll('#issue-table tbody tr')].map(tr => tr.cells[0].dataset.sortValue)"
 CAPTION = "document.querySelector('#issue-table caption').textContent"
 RESTORE = "document.querySelector('#issues [data-restore-order]')"
+# Whether an element is out of sight and out of the Tab order and the accessibility tree (hidden, or its room kept).
+UNSEEN = "(e => e.hidden || getComputedStyle(e).visibility === 'hidden')({})"
 
 
 def test_the_caption_says_the_order_shown_and_the_page_order_comes_back(browser, validation_builder, tmp_path):
@@ -88,7 +90,7 @@ def test_the_caption_says_the_order_shown_and_the_page_order_comes_back(browser,
     open_report(browser, tmp_path, DESKTOP)
     page_order = browser.js(ISSUE_ORDER)
     assert browser.js(CAPTION).endswith(": the errors first, then the warnings, each in file order")
-    assert browser.js(f"{RESTORE}.hidden")
+    assert browser.js(UNSEEN.format(RESTORE))
     browser.js("document.querySelectorAll('#issue-table thead button')[1].click()")  # Trainee
     assert browser.js(CAPTION).endswith(": sorted by Trainee, A to Z")
     browser.js("document.querySelectorAll('#issue-table thead button')[1].click()")
@@ -99,13 +101,13 @@ def test_the_caption_says_the_order_shown_and_the_page_order_comes_back(browser,
     browser.js("document.querySelectorAll('#issue-table thead button')[0].click()")  # Where
     assert browser.js(CAPTION).endswith(": sorted by Where, in file order, errors and warnings together")
     assert browser.js(ISSUE_ORDER) != page_order  # file order is not the page's order
-    assert not browser.js(f"{RESTORE}.hidden")
+    assert not browser.js(UNSEEN.format(RESTORE))
     browser.js(f"{RESTORE}.click()")
     assert browser.js(ISSUE_ORDER) == page_order
     assert browser.js(CAPTION).endswith(": the errors first, then the warnings, each in file order")
     assert browser.js("[...document.querySelectorAll('#issue-table th[aria-sort]')].length") == 0
-    assert browser.js(f"{RESTORE}.hidden")
-    assert browser.js("document.activeElement.textContent") == "Where"  # not lost with the button that hid
+    assert browser.js(UNSEEN.format(RESTORE))
+    assert browser.js("document.activeElement.textContent") == "Where"  # not lost with the button that went
 
 
 def test_the_records_table_returns_to_where_order(browser, make_sync_builder, tmp_path):
@@ -188,3 +190,42 @@ def test_printed_headings_fit_their_columns(browser, make_sync_builder, tmp_path
         assert [(text, round(word), round(space)) for text, word, space in room if word > space] == []
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
+
+
+# The middle of the Issues table's sort button `index`, the page scrolled to put the table's filters at its top (a
+# person sorting looks at both), and the viewport's height.
+SORT_BUTTON_AT = """(index => {{
+  const form = document.querySelector('form[data-table=issue-table]');
+  window.scrollTo(0, form.getBoundingClientRect().top + window.scrollY - 8);
+  const box = document.querySelectorAll('#issue-table thead button')[index].getBoundingClientRect();
+  return [box.left + box.width / 2, box.top + box.height / 2, innerHeight];
+}})({})"""
+ISSUE_SORTS = "[...document.querySelectorAll('#issue-table thead th')].map(th => th.getAttribute('aria-sort'))"
+
+
+def click_at(browser: Browser, x: float, y: float) -> None:
+    """A mouse click (a tap) at a point of the viewport, on whatever is there then."""
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+
+@pytest.mark.parametrize(("size", "mobile"), [((1280, 900), False), ((320, 900), True)], ids=["1280", "320"])
+def test_a_second_click_on_a_heading_reverses_its_sort(browser, validation_builder, tmp_path, size, mobile):
+    """review186 F1: "Original order" appeared with the first sort and pushed the table down (17 px at 1280 px, 44 in
+    the card view), so a second click on the same heading, to sort Z to A, hit the header's padding (nothing) or, on
+    a phone, the heading that had moved there: tapping Rule twice sorted by Trainee. Nothing moves: its room is kept."""
+    validation_builder.write(tmp_path)
+    open_report(browser, tmp_path, size, mobile=mobile)
+    buttons = browser.js("document.querySelectorAll('#issue-table thead button').length")
+    assert buttons >= 4, buttons
+    for index in range(buttons):
+        open_report(browser, tmp_path, size, mobile=mobile)  # the page's order: "Original order" not yet shown
+        x, y, height = browser.js(SORT_BUTTON_AT.format(index))
+        assert 0 < y < height, (index, y, height)
+        click_at(browser, x, y)
+        assert not browser.js(UNSEEN.format(RESTORE))
+        moved = browser.js(SORT_BUTTON_AT.format(index))[1] - y  # (its ↕ is now ▲, a little narrower)
+        assert abs(moved) < 1, (index, moved)
+        click_at(browser, x, y)
+        sorts = browser.js(ISSUE_SORTS)
+        assert sorts[index] == "descending" and sorts.count(None) == len(sorts) - 1, (index, sorts)

@@ -6,6 +6,7 @@ import errno
 import io
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -142,12 +143,86 @@ def say_opening_in_excel(state: State, to: str) -> None:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+# A line of a `\b` block (the examples) that starts a command: register-batch's, or one after an environment setting.
+_COMMAND_LINE = re.compile(r"(register-batch |[A-Z][A-Z0-9_]*=)")
+
+
+def _filled(text: str, width: int, indent: str) -> str:
+    """`text` as lines of at most `width` characters, each after `indent`, broken at spaces only: never inside an
+    option, path or value (`--as- / of`, `lost- / response:0.05`), which a reader who copies it would get wrong, and
+    a word longer than the line overflows whole, for the terminal to wrap (review186 F4)."""
+    import textwrap
+
+    wrapper = textwrap.TextWrapper(
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        replace_whitespace=False,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    return "\n".join(_outdented(line, width) for line in wrapper.wrap(text))
+
+
+def _outdented(line: str, width: int) -> str:
+    """`line` (with its indent) indented less if it is one word too long for its place but not for the line
+    (emulator's `"500:0.05,…,lost-response:0.05"` beside its option at 80 columns), so that it ends at `width`, whole,
+    rather than past the terminal's edge."""
+    word = line.strip()
+    return line if len(line) <= width or len(word) > width else f"{word:>{width}}"
+
+
+def _kept(lines: list[str], width: int, indent: str) -> str:
+    """A `\b` block's lines as written, but for a command's description: a command (and each line it continues on,
+    after a `\\`) is copied whole, so it stays one line; a line deeper than the command before it that does not
+    continue it is what the command does, prose, wrapped to `width` like any other (review186 F3: at 40 columns it
+    was broken mid-word, as the first lines a new user reads)."""
+    out: list[str] = []
+    command_at: int | None = None  # the indent of the command the lines above belong to
+    continued = False
+    for line in lines:
+        text = line.lstrip()
+        depth = len(line) - len(text)
+        if _COMMAND_LINE.match(text) or continued:
+            command_at = depth if not continued else command_at
+            out.append(f"{indent}{line}")
+        elif command_at is not None and depth > command_at:
+            out.append(_filled(text, width, indent + " " * depth))
+        else:
+            command_at = None
+            out.append(f"{indent}{line}")
+        continued = line.endswith("\\")
+    return "\n".join(out)
+
+
+def wrap_help(text: str, width: int, indent: str = "") -> str:
+    """click's wrap_text with preserve_paragraphs (its paragraphs, each indented as its first line, and its `\b`
+    blocks), but broken at spaces only (_filled), and with the examples' descriptions wrapped (_kept)."""
+    paragraphs: list[tuple[int, bool, list[str]]] = []
+    lines: list[str] = []
+    depth = 0
+    for line in [*text.expandtabs().splitlines(), ""]:
+        if line:
+            if not lines:
+                depth = len(line) - len(line.lstrip())
+                line = line.lstrip()
+            lines.append(line)
+        elif lines:
+            raw = lines[0].strip() == "\b"
+            paragraphs.append((depth, raw, lines[1:] if raw else lines))
+            lines = []
+    return "\n\n".join(
+        _kept(lines, width, indent + " " * depth) if raw else _filled(" ".join(lines), width, indent + " " * depth)
+        for depth, raw, lines in paragraphs
+    )
+
+
 class HelpFormatter(click.HelpFormatter):
     """`--help` as wide as the terminal, from 24 columns up to CONTEXT's 100. click lays help out 50 columns wide at
     the least, which a 40-column terminal (a screen magnifier's, very large type, a phone's SSH client) broke
     mid-word on nearly every line; below 60 columns each option's description goes under the option instead of in a
     column beside it, which the option column left a few characters wide (review181 F5). `\b` blocks (the examples)
-    keep their lines: a command is copied whole, not re-wrapped."""
+    keep their command lines: a command is copied whole, not re-wrapped. Text is broken at spaces only (wrap_help)."""
 
     NARROWEST = 24
     STACKED_BELOW = 60
@@ -159,9 +234,19 @@ class HelpFormatter(click.HelpFormatter):
             width = max(min(shutil.get_terminal_size().columns, max_width or 80) - 2, self.NARROWEST)
         super().__init__(indent_increment, width, max_width)
 
+    @property
+    def stacked(self) -> bool:
+        """Whether a definition list's text goes under its term, not in a column beside it."""
+        return self.width < self.STACKED_BELOW
+
+    def write_text(self, text: str) -> None:
+        self.write(wrap_help(text, self.width, " " * self.current_indent))
+        self.write("\n")
+
     def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
-        if self.width >= self.STACKED_BELOW:
-            super().write_dl(rows, col_max, col_spacing)
+        rows = list(rows)
+        if not self.stacked:
+            self._write_columns(rows, col_max, col_spacing)
             return
         under = self.current_indent + 2 * self.indent_increment
         for term, text in rows:
@@ -175,9 +260,27 @@ class HelpFormatter(click.HelpFormatter):
             self.write(f"{'':>{self.current_indent}}{lines[0]}\n")
             for line in lines[1:]:
                 self.write(f"{'':>{under}}{line}\n")
-            wrapped = click.formatting.wrap_text(text, max(self.width - under, 10), preserve_paragraphs=True)
-            for line in wrapped.splitlines():
-                self.write(f"{'':>{under}}{line}\n" if line else "\n")
+            if text:
+                self.write(wrap_help(text, max(self.width, under + 10), " " * under))
+                self.write("\n")
+
+    def _write_columns(self, rows: list[tuple[str, str]], col_max: int, col_spacing: int) -> None:
+        """click's write_dl, the text in a column beside the terms, wrapped by wrap_help."""
+        first_col = min(max((len(term) for term, _ in rows), default=0), col_max) + col_spacing
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if len(term) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(term)))
+            else:
+                self.write("\n")
+                self.write(" " * (first_col + self.current_indent))
+            lines = wrap_help(text, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(_outdented(" " * (first_col + self.current_indent) + line, self.width) + "\n")
 
     def getvalue(self) -> str:
         # click ends a usage line it breaks with a space: one column too many, an empty line in a terminal that width
@@ -483,6 +586,20 @@ class Commands(click.Group):
 
     context_class = HelpContext
     command_class = HelpCommand
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not (isinstance(formatter, HelpFormatter) and formatter.stacked):
+            super().format_commands(ctx, formatter)
+            return
+        # click cuts each summary to fit a column beside the longest name (`Settings:...` at 40 columns, `...` at
+        # 24): under its name, a summary has lines of its own, and is said whole (review186 F2).
+        commands = [(name, command) for name in self.list_commands(ctx) for command in [self.get_command(ctx, name)]]
+        rows = [
+            (name, command.get_short_help_str(1000)) for name, command in commands if command and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any

@@ -184,10 +184,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-def _a_folder(shown: str) -> UnusableInput:
+def _a_folder(path: Path, shown: str) -> UnusableInput:
     """A folder given as an input: each extract in it is to be given (a shell pattern gives them all, the folder's
-    name quoted for the shell, as the hint is pasted)."""
-    every = os.path.join(shell_word(shown), "*.xml")
+    name quoted for the shell, as the hint is pasted: from the name itself, not `shown`, whose `\\x0a` for a line
+    break named another folder, review186 F5)."""
+    every = os.path.join(shell_word(str(path)), "*.xml")
     return UnusableInput(shown, f"is a folder, not a file: give the extracts in it, e.g. {every}")
 
 
@@ -202,7 +203,7 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
             shown, "no such file: no file matches this pattern" if unmatched else "no such file"
         ) from None
     except IsADirectoryError:
-        raise _a_folder(shown) from None
+        raise _a_folder(path, shown) from None
     except PermissionError:
         raise UnusableInput(shown, "permission denied") from None
     except OSError as exc:
@@ -210,7 +211,7 @@ def _open_file(path: Path, shown: str) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise _a_folder(shown)
+            raise _a_folder(path, shown)
         if not stat.S_ISREG(mode):
             # A pipe or device cannot be read twice (format detection, hashing, parsing) and may block.
             raise UnusableInput(

@@ -88,7 +88,10 @@
 
     // Sorting: each sortable header becomes a button; "num" columns sort by data-sort-value as a number. The
     // caption's [data-order] says the order shown, as a screen reader names the table by it (review181 F3), and a
-    // button beside "Clear filters" puts the rows back in the page's own order, which no column gives.
+    // button beside "Clear filters" puts the rows back in the page's own order, which no column gives. That button
+    // keeps its place while there is no sort to undo, unseen (report.css: .idle): made to appear by the first sort,
+    // it pushed the table down under the pointer, so the second click on a heading, to reverse the order, missed it,
+    // or in the card view sorted by the heading that had moved there (review186 F1).
     const headers = Array.from(table.tHead.rows[0].cells);
     const order = table.caption && table.caption.querySelector("[data-order]");
     const pageOrder = order ? order.textContent : "";
@@ -98,7 +101,7 @@
 
     function showOrder(words) {
       if (order) order.textContent = words;
-      if (restore) restore.hidden = words === pageOrder;
+      if (restore) restore.classList.toggle("idle", words === pageOrder);
     }
 
     function sortBy(th, index, kind, direction) {
@@ -148,9 +151,8 @@
       const place = clearButton ? clearButton.parentNode : form;
       restore = document.createElement("button");
       restore.type = "button";
-      restore.className = "button-secondary";
+      restore.className = "button-secondary idle";
       restore.textContent = "Original order";
-      restore.hidden = true;
       restore.setAttribute("data-restore-order", "");
       restore.addEventListener("click", () => {
         headers.forEach((th, index) => {
@@ -160,7 +162,7 @@
         body.textContent = "";
         body.append(...rows);
         showOrder(pageOrder);
-        sortable[0].querySelector("button").focus(); // this button hides: the focus stays with the sorting
+        sortable[0].querySelector("button").focus(); // this button goes unseen: the focus stays with the sorting
       });
       place.append(" ", restore);
     }
