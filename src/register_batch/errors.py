@@ -168,9 +168,11 @@ class MappingError(ConfigError):
 
 class Interrupted(RegisterBatchError):
     """A run stopped part-way; rerunning resumes it (exit 3). `result`: what a sync did up to then (its
-    `SyncResult`, with each record's outcome); `by`: what stopped it, as report.json's `sync.stopped` says
-    (`signal`, `register`, `token`, or `stop` for the caller's `sync_files(stop=)` event), or None for another
-    reason (no room for the report)."""
+    `SyncResult`, with each record's outcome), or None when it stopped before it had anything to say: a
+    `sync_files(stop=)` set while the extract was read (nothing sent, no report), or the ledger itself unwritable
+    (`LedgerUnwritable`); `by`: what stopped it, as report.json's `sync.stopped` says (`signal`, `register`,
+    `token`, or `stop` for the caller's `sync_files(stop=)` event), or None for another reason (no room for the
+    report). Only `sync_files` takes a `stop=`."""
 
     exit_code = 3
 

@@ -370,7 +370,11 @@ def test_a_port_in_use_is_a_usage_error_that_names_it():
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["emulator", "--port", str(port)])
     assert result.exit_code == 2
-    assert f"register-batch: error: cannot listen on 127.0.0.1:{port}: " in result.output
+    # The whole line, in the command's own words: --port, not the library's port=0 (review187 F2).
+    assert result.output.splitlines()[-1] == (
+        f"register-batch: error: cannot listen on 127.0.0.1:{port}: the port is in use (by another emulator or "
+        "program): give another --port, or --port 0 for a free one"
+    ), result.output
 
 
 def test_the_warning_for_a_non_loopback_host_names_the_port_it_listens_on():

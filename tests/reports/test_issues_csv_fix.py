@@ -77,7 +77,7 @@ def test_each_rows_fix_is_exactly_the_catalogues_text_for_its_code(tmp_path):
     assert (aim["code"], aim["fix"]) == (
         "invalid_code",
         "Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
-        "report names it), or add a translation in a --mapping file.",
+        "report names it), or add a translation in a mapping file (--mapping, or `mapping_files` in a library call).",
     )
     # a warning's row too (the same record's leading_zeros_lost), and the same code's rows alike
     assert {row["fix"] for row in rows if row["code"] == "leading_zeros_lost"} == {CATALOGUE["leading_zeros_lost"].fix}

@@ -393,7 +393,7 @@ def test_the_warnings_fix_advises_only_what_names_the_records_partner(tmp_path):
     body = bolton_body_with(tmp_path, "training_partner_urn", "136000", seed=28)
     assert "training_partner_urn" not in body and body["training_partner_ukprn"] == BOLTON
     fix = CATALOGUE["training_partner_from_ukprn"].fix
-    assert "map a column to training_partner_ukprn in a --mapping file" in fix
+    assert "map a column to training_partner_ukprn in a mapping file (--mapping, or `mapping_files`" in fix
     assert "or training_partner_urn" not in fix
 
 

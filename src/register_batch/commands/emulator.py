@@ -221,8 +221,8 @@ def emulator(
         ) from None
     except ValueError as exc:  # a token that cannot be one, and the like
         raise click.UsageError(str(exc)) from None
-    except PortInUse as exc:  # said as the line below says another address problem
-        raise Failure(f"error: {exc}", 2) from None
+    except PortInUse as exc:  # said as the line below says another address problem, by the command's options
+        raise Failure(f"error: {exc.worded({'port': '--port', 'free_port': '--port 0'})}", 2) from None
     except OSError as exc:
         # The address is taken or not this machine's: a usage or configuration problem (exit 2), worded as every
         # other command's error line (review59 F10: it began "Error:", missed by a filter on "register-batch: error:").

@@ -366,11 +366,16 @@ class PortInUse(ConfigError):
     """`start_emulator(port=N)` on a port another emulator or program listens on (exit 2): one of the library's
     errors, with the `host` and `port`, not a bare `OSError: [Errno 98]` (review182 F9)."""
 
+    # `worded` says the settings as the command line does: "give another --port, or --port 0" (review187 F2).
+    TEMPLATE = (
+        "cannot listen on {host}:{number}: the port is in use (by another emulator or program): give another {port}, "
+        "or {free_port} for a free one"
+    )
+
     def __init__(self, host: str, port: int):
-        super().__init__(
-            f"cannot listen on {host}:{port}: the port is in use (by another emulator or program): give another port, "
-            "or port=0 for a free one"
-        )
+        named = ConfigError.naming(self.TEMPLATE, said={"free_port": "port=0"}, host=host, number=port)
+        super().__init__(str(named))
+        self.template, self.values, self.said = named.template, named.values, named.said
         self.host = host
         self.port = port
 

@@ -1163,6 +1163,15 @@ _STOPS_THE_RUN: tuple[type[ApiError] | type[_Outage], ...] = (*UNAVAILABLE, _Out
 _LOOK_UP_FAILED: tuple[type[ApiError], ...] = (*UNAVAILABLE, BadRequest, Unprocessable)
 
 
+# Each stop signal's handler in a Python program that set none of its own: Ctrl-C raises KeyboardInterrupt, SIGTERM
+# and SIGHUP end the process at once (no report, nothing logged). `sync_files(stop=)` replaces only these.
+_PYTHONS_DEFAULTS: dict[int, Any] = {
+    signal.SIGINT: signal.default_int_handler,
+    signal.SIGTERM: signal.SIG_DFL,
+    **({signal.SIGHUP: signal.SIG_DFL} if hasattr(signal, "SIGHUP") else {}),
+}
+
+
 class StopSignals:
     """Ctrl-C, SIGTERM and SIGHUP while writing finish the request in flight, then stop (docs/nightly-sync.md §7).
 
@@ -1172,9 +1181,14 @@ class StopSignals:
     and from the shell that leaves): it never stops a request half-way.
     """
 
-    def __init__(self, event: threading.Event | None = None, *, install: bool = True) -> None:
+    def __init__(
+        self, event: threading.Event | None = None, *, install: bool = True, over_defaults_only: bool = False
+    ) -> None:
         # Whether `install` replaces the process's handlers at all: not when the caller keeps its own (review182 F1).
         self.installing = install
+        # Only a signal still at Python's default (`_PYTHONS_DEFAULTS`): a caller that gives its own stop keeps the
+        # handlers it set, and one that set none still gets a clean stop with a report on SIGTERM (review187 F1).
+        self.over_defaults_only = over_defaults_only
         self.writing = False
         self.signalled = False  # a signal asked for the stop (while writing: one is finishing its record)
         # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
@@ -1237,6 +1251,8 @@ class StopSignals:
         # handles it) stays the host's: Python could not put it back after the run.
         wanted = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
         signals = [sig for sig in wanted if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None)]
+        if self.over_defaults_only:
+            signals = [sig for sig in signals if signal.getsignal(sig) is _PYTHONS_DEFAULTS.get(sig)]
         self._previous = {sig: signal.signal(sig, self._handle) for sig in signals}
 
     @contextlib.contextmanager
@@ -2791,16 +2807,19 @@ def sync_files(
     decided (its report written) changes nothing: the handlers the run installs are given back as it returns.
 
     `handle_signals` says whether the run installs its own SIGINT, SIGTERM and SIGHUP handlers on the main thread
-    while it talks to Register (the command line passes True). None, the default, installs them only when no `stop`
-    is given: a caller that gives its own stop owns its signals (a daemon's SIGHUP reopens its logs, its SIGTERM
-    handler shuts it down), and sets `stop` from them (review182 F1).
+    while it talks to Register (the command line passes True). None, the default, installs them all when no `stop`
+    is given; with a `stop`, only for a signal whose handler is still Python's default: a caller that gives its own
+    stop and handles a signal owns it (a daemon's SIGHUP reopens its logs, its SIGTERM handler shuts it down, and
+    sets `stop`: review182 F1), while a script that handles none still stops cleanly, with a report, on SIGTERM
+    (review187 F1).
 
     `mapping` is `load_mapping(options.mapping_files)` when the caller has loaded it already (the command line, for
     its look at the inputs before the run): the files are then not read again, which a pipe (`--mapping <(...)`)
     could not be; None loads them."""
     _check_sync_arguments(options, progress, stop, client, mapping)
-    install = stop is None if handle_signals is None else checked_flag("handle_signals", handle_signals)
-    stops = StopSignals(stop, install=install)
+    # By default, with the caller's own stop, only over the handlers it left at Python's default (review187 F1).
+    install = True if handle_signals is None else checked_flag("handle_signals", handle_signals)
+    stops = StopSignals(stop, install=install, over_defaults_only=handle_signals is None and stop is not None)
     try:
         return _sync(inputs, options, progress, client, held_lock, stops, mapping)
     finally:
@@ -4059,8 +4078,19 @@ def _finish(
         "not_in_extract": not_in_extract,
         "unanswered_elsewhere": unanswered,
     }
+    cut_short = False  # a KeyboardInterrupt no handler of the run's took cut the report's writing short
     try:
-        paths = report.write(options.report_dir, more=more, each_written=task.advance)
+        try:
+            paths = report.write(options.report_dir, more=more, each_written=task.advance)
+        except _Stop:  # the run's handler, on a second signal: it stops that too (docs/exit-codes.md)
+            raise
+        except KeyboardInterrupt:
+            # A Ctrl-C the run installed no handler for (handle_signals=False, or the caller's own handler raising
+            # it): the report is written in full all the same, as a first signal lets it finish, and the run ends
+            # in Interrupted, not a bare KeyboardInterrupt with no report (review187 F1). A second one stops it.
+            log.warning("KeyboardInterrupt while the report was written: finishing it (again to stop at once)")
+            cut_short = True
+            paths = report.write(options.report_dir, more=more)
     except UnwritableOutput as exc:  # a full disk: report.write checked the folder, not the room in it
         if not any(r.plan.steps and r.outcome in ("done", "failed", "unknown") for r in results):
             raise  # nothing was sent: exit 2 says so
@@ -4095,6 +4125,13 @@ def _finish(
             f"(report: {paths.get('html', paths['json'])})",
             result=synced,
             by=why["by"],
+        )
+    if cut_short:
+        raise Interrupted(
+            f"interrupted while the report was written, once the run was done: the report is whole; "
+            f"{synced.summary_line()} (report: {paths.get('html', paths['json'])})",
+            result=synced,
+            by="signal",
         )
     return synced
 

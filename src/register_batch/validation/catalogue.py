@@ -45,6 +45,13 @@ class Rule:
 CATALOGUE: dict[str, Rule] = {}
 
 
+# Where a fix says to translate or map something, for each caller: the command line's option first, then a library
+# call's argument, which a vendor's user is shown the fix with (`fix_for`) and has no --mapping (review187 F3).
+def in_a_mapping_file(also: str = "") -> str:
+    """ "in a mapping file (--mapping, or `mapping_files` in a library call)", with `also` said in the brackets."""
+    return f"in a mapping file (--mapping, or `mapping_files` in a library call{'; ' + also if also else ''})"
+
+
 def complete_catalogue() -> dict[str, Rule]:
     """CATALOGUE with every code in it: conversion's (jobs.py) and a sync's (`api_rejected`, the `sync_…` codes,
     sync/runner.py and sync/compare.py) are added as those modules are imported, so a process that only shows issues a

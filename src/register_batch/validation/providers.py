@@ -22,7 +22,7 @@ from register_batch.mapping.loader import bundled_mapping_dir
 from register_batch.model import UKPRN_FORM, Issue, Severity, TraineeRecord, make_issue
 from register_batch.textyaml import load_text_yaml
 from register_batch.tokens import quoted_setting
-from register_batch.validation.catalogue import describe
+from register_batch.validation.catalogue import describe, in_a_mapping_file
 from register_batch.validation.duplicates import Identity
 from register_batch.validation.facts import cycle_label, cycle_of, parse_date
 from register_batch.wording import counted
@@ -39,8 +39,8 @@ describe(
     "Register files every trainee a token sends under that token's provider: give yours with --ukprn (`ukprn` in "
     "register-batch.toml or a library call), and the other providers' records are held back",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
-    fix="Give the UKPRN of the provider whose token you use (--ukprn, or `ukprn` in register-batch.toml): its "
-    "records go, the others are reported as other_provider_record. Send each other provider's records with "
+    fix=f"Give the UKPRN of the provider whose token you use ({_UKPRN_SAID_ALSO}): its records go, the others are "
+    "reported as other_provider_record. Send each other provider's records with "
     "that provider's own token.",
 )
 describe(
@@ -55,7 +55,7 @@ describe(
     "moved under their accredited provider for trainees starting in 2024 to 2025 or later go with that provider's "
     "token by themselves; if the "
     "UKPRN is another training partner of yours, give the record training_partner_ukprn with that UKPRN (a column "
-    "mapped in a --mapping file) and it goes with yours.",
+    "mapped in a mapping file: --mapping, or `mapping_files` in a library call) and it goes with yours.",
 )
 
 describe(
@@ -79,7 +79,7 @@ describe(
     source="hesa-formats.md §5 item 11 (8 training partner pairs, from the 2024 cycle); register-api.md §3.1 "
     "(training_partner_ukprn is used only without training_partner_urn)",
     fix="Nothing to do if the partner trains the trainee. If the training partner is another one, map a column "
-    "to training_partner_ukprn in a --mapping file: the UKPRN the record names wins. A training_partner_urn "
+    f"to training_partner_ukprn {in_a_mapping_file()}: the UKPRN the record names wins. A training_partner_urn "
     "(F_SDLEAD, or a column mapped to it) is never sent with such a record, as Register's HESA import ignored it.",
     severity=Severity.WARNING,
 )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from register_batch.ilike import ends_in_escape, has_wildcard
 from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity, TraineeRecord
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
-from register_batch.validation.catalogue import Finding, also_checks, describe, rule
+from register_batch.validation.catalogue import Finding, also_checks, describe, in_a_mapping_file, rule
 from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
     EARLY_YEARS_SUBJECT,
@@ -1137,7 +1137,7 @@ def _plain_code_sets(reference: ReferenceData) -> tuple[tuple[str, str, frozense
     "'<value>' is what <file:line> translates '<input's code>' to: correct that translation]",
     source="register-api.md §5.1-§5.2 (api_inclusion_validator.rb, error_message_helpers.rb)",
     fix="Use a code from Register's list for the field (`register-batch reference show FIELD`, with FIELD as the "
-    "report names it), or add a translation in a --mapping file.",
+    f"report names it), or add a translation {in_a_mapping_file()}.",
 )
 def coded_fields_use_reference_codes(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
@@ -1172,7 +1172,7 @@ _JACS_MESSAGE = (
     "(--mapping, or `mapping_files` in a library call)",
     source="hesa-formats.md §2.3.5, §2.3.14, §5 item 22 (JACS is handled nowhere in Register)",
     fix="Find each subject's HECoS code in a JACS to HECoS table and translate it under `codes:` (`course_subject_1` "
-    "… or `degrees_attributes.subject`) in a --mapping file (mappings.md), or correct the SRS.",
+    f"… or `degrees_attributes.subject`) {in_a_mapping_file('mappings.md')}, or correct the SRS.",
     severity=Severity.WARNING,
     api=False,
 )
@@ -1382,8 +1382,9 @@ def _codes_by_case(reference: ReferenceData, label: str) -> dict[str, tuple[str,
     "§5 item 26; register-api.md §5.1, §3.9 (trigger, future_interest and reasons: inclusion in their lists)",
     fix="Write the code as Register's list has it (`register-batch reference show FIELD`; a withdrawal's trigger is "
     "provider or trainee, its future interest yes, no or unknown): correct the SRS, or, for a trainee's or a "
-    "degree's code, translate the value under `codes:` in a --mapping file (a withdrawal's values are not "
-    "translated). register-batch does not change the case itself.",
+    "degree's code, translate the value under `codes:` "
+    + in_a_mapping_file("a withdrawal's values are not translated")
+    + ". register-batch does not change the case itself.",
     severity=Severity.WARNING,
     api=False,
     follows=(*_CODE_LIST_ISSUES, *_WITHDRAWAL_CODE_ISSUES),
@@ -2180,8 +2181,8 @@ def postgraduate_route_has_a_degree(data: dict[str, Any], facts: Facts) -> list[
     message="iqts_country can't be blank",
     source="register-api.md §3.3 R8",
     fix="iQTS (route 15) trainees need the country they train in (a country code). A HESA extract has no tag for it "
-    "(formats.md): name the tag or column your SRS writes it in under `fields: hesa: trainee: iqts_country:` in a "
-    "--mapping file (mappings.md).",
+    "(formats.md): name the tag or column your SRS writes it in under `fields: hesa: trainee: iqts_country:` "
+    f"{in_a_mapping_file('mappings.md')}.",
 )
 def iqts_route_has_a_country(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     if facts.route != IQTS_ROUTE or data.get("iqts_country") is not None:

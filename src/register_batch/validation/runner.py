@@ -22,7 +22,7 @@ from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, 
 from register_batch.readers.csv import read_mappings
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.validation import nested, resaved, rules  # noqa: F401  (registers the rules)
-from register_batch.validation.catalogue import Rule, describe, follow_ups, rules_for
+from register_batch.validation.catalogue import Rule, describe, follow_ups, in_a_mapping_file, rules_for
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
@@ -67,7 +67,8 @@ describe(
     fields=("*",),
     message="<field>: <why the legacy code has no v2026.1 equivalent>",
     source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
-    fix="Decide the right current code for the trainee and correct the SRS, or add a translation in a --mapping file.",
+    fix="Decide the right current code for the trainee and correct the SRS, or add a translation "
+    f"{in_a_mapping_file()}.",
 )
 describe(
     "malformed_record",
