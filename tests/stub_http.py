@@ -95,3 +95,19 @@ def fronting(upstream: str, answer: Callable[[Seen, Callable[[], Answer]], Answe
 
     with serving(respond) as url:
         yield Front(url, received)
+
+
+class HoldFirstCreate:
+    """A `fronting` answer that holds the first POST until `release` is set (`sent` says it arrived), then passes it
+    on: Register carries it out, so a run stopped while it waits must report that create done."""
+
+    def __init__(self) -> None:
+        self.sent = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, seen: Seen, forward: Callable[[], Answer]) -> Answer | None:
+        if seen.method == "POST" and not self.sent.is_set():
+            self.sent.set()
+            self.release.wait(60)
+            return forward()
+        return None

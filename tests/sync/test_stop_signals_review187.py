@@ -25,7 +25,7 @@ from register_batch.emulator import start_emulator
 from register_batch.errors import Interrupted
 from register_batch.reports import ReportBuilder
 from register_batch.sync import sync_files
-from stub_http import fronting
+from stub_http import HoldFirstCreate, fronting
 from trainee_extracts import trainee, write_extract
 
 TOKEN = "stop-signals-review187-token"
@@ -69,20 +69,13 @@ def run_the_script_signalled_mid_write(tmp_path: Path, mode: str, signum: int) -
     source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 7)])
     script = tmp_path / "caller.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    first_create, release = threading.Event(), threading.Event()
-
-    def hold_the_first_create(seen, forward):
-        if seen.method == "POST" and not first_create.is_set():
-            first_create.set()
-            release.wait(60)
-            return forward()  # Register carries it out: the run must report it done
-        return None
+    gate = HoldFirstCreate()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     env.update(REGISTER_BATCH_RATE_DIR="off", HOME=str(tmp_path / "home"))
     with (
         start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
-        fronting(emulator.url, hold_the_first_create) as front,
+        fronting(emulator.url, gate) as front,
     ):
         args = [front.url, TOKEN, str(tmp_path / "state"), str(tmp_path / "reports"), str(source), mode]
         process = subprocess.Popen(
@@ -94,12 +87,12 @@ def run_the_script_signalled_mid_write(tmp_path: Path, mode: str, signum: int) -
             text=True,
         )
         try:
-            assert first_create.wait(120), "the script sent no create"
+            assert gate.sent.wait(120), "the script sent no create"
             process.send_signal(signum)  # while the create is out
-            release.set()
+            gate.release.set()
             output, _ = process.communicate(timeout=120)
         finally:
-            release.set()
+            gate.release.set()
             if process.poll() is None:
                 process.kill()
                 process.wait()

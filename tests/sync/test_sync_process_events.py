@@ -29,7 +29,7 @@ import pytest
 from cli_runs import run_cli_to_full_disk, sync_command
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
-from stub_http import fronting
+from stub_http import HoldFirstCreate, fronting
 from trainee_extracts import trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
@@ -76,18 +76,11 @@ def test_the_terminal_gone_mid_write_stops_like_sigterm_with_reports_and_exit_3(
     as on SIGTERM: the request in flight finishes, the reports are written, exit 3; what it then writes to the
     terminal that is gone (EIO) is lost, not a traceback or another exit code."""
     source = write_extract(tmp_path / "in.csv", [trainee(n) for n in range(1, 9)])
-    first_create, release = threading.Event(), threading.Event()
-
-    def hold_the_first_create(seen, forward):
-        if seen.method == "POST" and not first_create.is_set():
-            first_create.set()
-            release.wait(60)
-            return forward()  # Register carries it out: the run must report it done
-        return None
+    gate = HoldFirstCreate()
 
     with (
         start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator,
-        fronting(emulator.url, hold_the_first_create) as front,
+        fronting(emulator.url, gate) as front,
     ):
         command = sync_command(source, front.url, tmp_path / "state", tmp_path / "reports", AS_OF.isoformat())
         if not quiet:
@@ -104,12 +97,12 @@ def test_the_terminal_gone_mid_write_stops_like_sigterm_with_reports_and_exit_3(
         )
         os.close(slave)
         try:
-            _read_until(master, first_create)
+            _read_until(master, gate.sent)
             os.close(master)  # the terminal is gone while the create is out
-            release.set()
+            gate.release.set()
             process.wait(60)
         finally:
-            release.set()
+            gate.release.set()
             if process.poll() is None:
                 process.kill()
                 process.wait()
