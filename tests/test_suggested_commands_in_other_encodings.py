@@ -25,8 +25,13 @@ from register_batch.wording import shell_word
 FOLDER = "Répertoire-日本"  # é is in Windows-1252, 日本 is not
 COMMAND = re.compile(r"`(register-batch [^`]+)`")
 
-SHELLS = [shell for shell in ("dash", "bash") if shutil.which(shell)]
-needs_bash = pytest.mark.skipif(len(SHELLS) < 2, reason="no dash and bash to paste the command into")
+# Each shell on its own: a machine without dash (Fedora, Alpine, macOS) still pastes into bash (review190 F3).
+SHELLS = [
+    pytest.param(
+        shell, marks=pytest.mark.skipif(not shutil.which(shell), reason=f"no {shell} to paste the command into")
+    )
+    for shell in ("dash", "bash")
+]
 
 
 def in_cp1252(args: list[str], cwd: Path) -> tuple[int, str, str]:
@@ -48,8 +53,7 @@ def pasted(command: str, cwd: Path, shell: str = "bash") -> subprocess.Completed
     return subprocess.run([shell, "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 def test_the_diff_command_reference_pull_suggests_works_when_pasted(tmp_path, shell):
     code, out, err = in_cp1252(["reference", "pull", "--state-dir", f"{FOLDER}/ref3"], tmp_path)
     assert code == 0, err
@@ -61,8 +65,7 @@ def test_the_diff_command_reference_pull_suggests_works_when_pasted(tmp_path, sh
     assert "no pulled reference data" not in result.stderr
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 def test_the_pull_command_an_empty_state_dir_suggests_works_when_pasted(tmp_path, shell):
     code, _out, err = in_cp1252(["reference", "diff", "--state-dir", f"{FOLDER}/none"], tmp_path)
     assert code != 0 and "no pulled reference data" in err, err
@@ -82,8 +85,7 @@ def test_the_sentence_names_the_folder_readably_and_only_the_command_spells_it(t
     assert command == f"register-batch reference pull --state-dir \"$(printf '{spelt}')\""
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("name", ["t\nk $x.txt", "t\tk.txt", "tök-日本.txt"])
 def test_the_chmod_a_token_file_warning_suggests_works_when_pasted(tmp_path, shell, name):
     """A token file open to others: the `chmod 600` the warning suggests, pasted, makes it private. A line break or a
@@ -115,11 +117,19 @@ def test_a_path_the_console_cannot_show_is_spelt_for_bash_from_its_own_bytes(mon
     assert shell_word(undecodable, windows=False) == "\"$(printf 'caf\\351')\""
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize(
     "name",
-    [f'{FOLDER}/it\'s $x `y` \\ "q" 100%d', "a\nb", "a\tb", "x\u202ey", "-r.xml", "-", os.fsdecode(b"caf\xe9")],
+    [
+        f'{FOLDER}/it\'s $x `y` \\ "q" 100%d',
+        "a\nb",
+        "a\tb",
+        "x\u202ey",
+        "x\u200fy",
+        "-r.xml",
+        "-",
+        os.fsdecode(b"caf\xe9"),
+    ],
 )
 def test_every_spelling_names_the_same_file_in_dash_and_bash(monkeypatch, tmp_path, shell, name):
     """What shell_word writes, pasted into /bin/sh's dash (a crontab line, an `sh` script) or bash, is the name it
@@ -137,8 +147,7 @@ def test_every_spelling_names_the_same_file_in_dash_and_bash(monkeypatch, tmp_pa
     assert result.stdout == os.fsencode(f"./{name}" if name.startswith("-") else name), (word, result.stderr)
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 def test_a_file_whose_name_starts_with_a_dash_is_not_an_option_to_chmod(tmp_path, shell):
     (tmp_path / "-r.xml").write_text("<x/>")
     (tmp_path / "-r.xml").chmod(0)
@@ -159,8 +168,7 @@ def test_on_windows_it_is_spelt_for_powershell(monkeypatch):
     )
 
 
-@needs_bash
-@pytest.mark.parametrize("shell", ["dash", "bash"])
+@pytest.mark.parametrize("shell", SHELLS)
 def test_the_extracts_of_a_folder_given_as_an_input_are_found_by_the_pattern_suggested(tmp_path, shell):
     """review186 F5: a folder with a line break in its name was suggested as `'nl\\x0ad'/*.xml`, which matched
     nothing: the name the hint gives is spelt from the folder's own, not from the printed one."""
@@ -171,3 +179,18 @@ def test_the_extracts_of_a_folder_given_as_an_input_are_found_by_the_pattern_sug
     [pattern] = re.findall(r"is a folder, not a file: give the extracts in it, e\.g\. (.+)$", err.strip())
     result = pasted(f"printf '%s|' {pattern}", tmp_path, shell)
     assert result.stdout == "nl\nd/extract.xml|", (pattern, result.stdout)
+
+
+@pytest.mark.parametrize("name", ["x\u200ey", "x\u200fy", "a\tb"])
+def test_an_invisible_character_is_spelt_out_on_a_utf8_console_too(monkeypatch, name):
+    """A left-to-right or right-to-left mark, or a tab, shows as nothing (or a space) on a UTF-8 console, and a copy
+    from the terminal does not keep it: the command spells it in ASCII all the same (review186 F5, review190 F3)."""
+
+    class Utf8:
+        encoding = "utf-8"
+
+    monkeypatch.setattr(sys, "stdout", Utf8())
+    monkeypatch.setattr(sys, "stderr", Utf8())
+    word = shell_word(name, windows=False)
+    monkeypatch.undo()
+    assert word.isascii() and word.startswith('"$(printf '), word
