@@ -49,7 +49,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     type=click.IntRange(2000, 2100),
     default=None,
     metavar="YYYY",
-    help="Start year of the cycle to export (2025 = 2025/26; default Register's current cycle).",
+    help="Start year of the cycle to export (2025 = 2025/26; default the cycle current today, in UTC).",
 )
 @click.option(
     "--status",
@@ -150,10 +150,11 @@ def export(
 
     check_output_ending(output, to)
     # The cycle "current" is, named in the summary line: Register's is by the date (1 August to 31 July), and around 1
-    # August a count alone reads as trainees lost (review183 F5). With --as-of, that day's cycle is asked for by its
-    # year: Register's own "current" is by its today, whatever --as-of says.
+    # August a count alone reads as trainees lost (review183 F5). It is asked for by its year, that of --as-of's day
+    # or of today in UTC: the line then says what was asked, not what a target left to pick its own "current" was
+    # assumed to pick (an emulator started with --as-of picks by its day, review188 F4).
     current = cycle_of(as_of_or_today(as_of)) if academic_cycle is None else None
-    asked_cycle = academic_cycle if as_of is None else academic_cycle or current
+    asked_cycle = academic_cycle or current
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
@@ -236,7 +237,7 @@ def _say_exported(
             if academic_cycle
             else f"the academic cycle current on {as_of}, {cycle_label(current or 0)}"
             if as_of
-            else f"Register's current academic cycle, {cycle_label(current or 0)}",
+            else f"the academic cycle current today (UTC), {cycle_label(current or 0)}",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
             # Whose trainees they are, as Register says: a job run with another provider's token shows it here.
