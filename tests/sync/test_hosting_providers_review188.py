@@ -215,3 +215,23 @@ def test_an_exported_token_file_that_overrides_token_file_is_said(tmp_path, env,
         in done.stderr
     ), done.stderr
     assert WRONG not in done.stdout + done.stderr and TOKEN_B not in done.stdout + done.stderr
+
+
+def test_an_export_whose_cycle_the_target_does_not_know_says_it_asked_for_todays(tmp_path, env):
+    """A target whose own today is in an earlier cycle (an emulator started with --as-of) does not know today's: the
+    refusal names the cycle asked for and why, not an --academic-cycle the user never gave (review188 F4). Before,
+    the export wrote that target's own cohort under today's cycle's name."""
+    this = cycle_of(datetime.now(UTC).date())
+    with start_emulator(tokens=[TOKEN_A], rate_limit=None, as_of=date(this - 1, 1, 1)) as running:
+        done = run_cli(
+            ["export", "--to", "json", "-o", "held.json", "--target", running.url],
+            tmp_path,
+            {**env, "REGISTER_API_TOKEN": TOKEN_A},
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        f"error: the target does not take the academic cycle current today (UTC), {cycle_label(this)} (GET /trainees "
+        f"-> 422: academic_cycle {this} is not a valid academic cycle year), so its own today is in another cycle: no "
+        "file was written. Give the cycle to export with --academic-cycle YYYY" in done.stderr
+    ), done.stderr
+    assert not (tmp_path / "held.json").exists()

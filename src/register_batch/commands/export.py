@@ -27,6 +27,7 @@ from register_batch.commands.common import (
 from register_batch.commands.sync import target_options
 from register_batch.config import UKPRN_OF, parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
+from register_batch.errors import ConfigError
 from register_batch.wording import counted
 
 if TYPE_CHECKING:
@@ -193,6 +194,10 @@ def export(
                         ukprn=settings.ukprn,
                         ukprn_source=settings.given_with("ukprn"),
                     )
+                except ConfigError as exc:
+                    if academic_cycle is None and "academic_cycle_value" in exc.values:
+                        raise _not_taken(exc, output, as_of) from None
+                    raise
                 finally:
                     # The file is written (or the export refused): a signal while the client closes, the embedded
                     # emulator stops and the summary is printed changes nothing (review119 F4).
@@ -210,6 +215,24 @@ def export(
     finally:
         held.release()
     sys.exit(result.exit_code)
+
+
+def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> ConfigError:
+    """The target's 422 to the cycle asked for when none was given (the cycle current today, or on --as-of's day):
+    said as that, not as an --academic-cycle the user never gave; a target whose own today is in another cycle (an
+    emulator started with --as-of) knows no later one (review188 F4)."""
+    from register_batch.validation.facts import cycle_label
+
+    year = int(str(refused.values["academic_cycle_value"]))
+    day = "today (UTC)" if as_of is None else f"on {as_of}"
+    kept = ", and the earlier {output} stays as it was" if output.exists() else ""
+    return ConfigError.naming(
+        f"the target does not take the academic cycle current {day}, {cycle_label(year)} (GET /trainees -> 422: "
+        f"{{answer}}), so its own today is in another cycle: no file was written{kept}. Give the cycle to export "
+        "with {academic_cycle} YYYY",
+        answer=refused.values.get("answer", ""),
+        output=output,
+    )
 
 
 def _say_exported(
