@@ -1130,10 +1130,10 @@ def test_a_targets_line_is_on_standard_output_and_quiet_leaves_it_out(tmp_path, 
         result = CliRunner().invoke(cli, ["-q", *options] if quiet else options)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    current = cycle_label(cycle_of(datetime.now(UTC).date()))  # Register's current cycle is by today (review183 F5)
+    current = cycle_label(cycle_of(datetime.now(UTC).date()))  # today's cycle, asked for (review183 F5, review188 F4)
     assert (
-        lines[-1] == f"No trainees matched (Register's current academic cycle, {current}; --academic-cycle YYYY for "
-        f"another): wrote an empty json file to {out} (1 request)."
+        lines[-1] == f"No trainees matched (the academic cycle current today (UTC), {current}; --academic-cycle YYYY "
+        f"for another): wrote an empty json file to {out} (1 request)."
     )
     assert [line for line in lines if line.startswith("Target: ")] == ([] if quiet else [f"Target: {emulator.url}"])
     assert result.stderr == ""

@@ -642,7 +642,7 @@ def test_an_empty_cycle_writes_a_valid_empty_file_and_says_so(tmp_path, monkeypa
                 assert len(out.read_text().splitlines()) == 1
 
 
-# The cycle an export without --academic-cycle names as Register's current: by today in UTC, as Register's is by its
+# The cycle an export without --academic-cycle asks for and names: by today in UTC, as Register's current is by its
 # date (review183 F5), whatever day the emulator judges dates as of.
 CURRENT = cycle_label(cycle_of(datetime.now(UTC).date()))
 
@@ -652,7 +652,8 @@ CURRENT = cycle_label(cycle_of(datetime.now(UTC).date()))
     [
         (
             [],
-            f"No trainees matched (Register's current academic cycle, {CURRENT}; --academic-cycle YYYY for another): ",
+            f"No trainees matched (the academic cycle current today (UTC), {CURRENT}; --academic-cycle YYYY for "
+            "another): ",
         ),
         (["--academic-cycle", "2027"], "No trainees matched (academic cycle 2027 to 2028): "),
         (
@@ -661,8 +662,8 @@ CURRENT = cycle_label(cycle_of(datetime.now(UTC).date()))
         ),
         (
             ["--status", "withdrawn"],
-            f"No trainees matched (Register's current academic cycle, {CURRENT}, status withdrawn; --academic-cycle "
-            "YYYY for another): ",
+            f"No trainees matched (the academic cycle current today (UTC), {CURRENT}, status withdrawn; "
+            "--academic-cycle YYYY for another): ",
         ),
     ],
     ids=["current cycle", "a cycle", "filters", "a filter in the current cycle"],
@@ -1764,7 +1765,7 @@ def test_an_export_of_the_current_cycle_says_so_and_how_to_ask_for_another(tmp_p
     assert result.exit_code == 0, result.output
     ukprn = json.loads(out.read_text().splitlines()[0])["ukprn"]
     assert (
-        f"Exported 2 trainees to {out} (Register's current academic cycle, {CURRENT}, listed under UKPRN {ukprn}; "
+        f"Exported 2 trainees to {out} (the academic cycle current today (UTC), {CURRENT}, listed under UKPRN {ukprn}; "
         "--academic-cycle YYYY for another; 1 request)." in result.output.splitlines()
     )
 

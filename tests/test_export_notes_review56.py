@@ -149,7 +149,7 @@ def test_an_academic_cycle_register_does_not_know_is_a_bad_option_that_writes_no
     assert last == (
         "register-batch: error: Register does not take --academic-cycle 2031 (GET /trainees -> 422: academic_cycle "
         f"2031 is not a valid academic cycle year): no file was written, and the earlier {kept} stays as it was. "
-        "Give one it takes (without --academic-cycle, Register's current academic cycle is exported)"
+        "Give one it takes (without --academic-cycle, the academic cycle current today is exported)"
     )
     assert kept.read_text() == '["an earlier export"]\n'
     assert new.exit_code == 2, new.output

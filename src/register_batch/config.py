@@ -82,6 +82,9 @@ class Settings:
     token_given: tuple[str, ...] = ()
     # Where each of `mappings` was named, as a refusal says it: the settings file, or --mapping (review156 F5).
     mapping_sources: tuple[str, ...] = ()
+    # The settings file's own token_file when $REGISTER_API_TOKEN_FILE names another, which wins: the run warns that
+    # it does, as for $REGISTER_API_TOKEN (overridden_token_file, review188 F5). None otherwise.
+    file_token_file: Path | None = None
 
     def problems(self, *keys: str, command: str = "sync") -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
@@ -401,6 +404,9 @@ def load_settings(
         token_file=setting_path("token_file") if values["token_file"] else None,
         mappings=mappings,
         mapping_sources=tuple(mapping_sources),
+        file_token_file=located(file_values["token_file"], True)
+        if sources["token_file"] == "$REGISTER_API_TOKEN_FILE" and file_values.get("token_file")
+        else None,
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
@@ -599,7 +605,11 @@ def token_source(settings: Settings, environ: Mapping[str, str] | None = None) -
     environ = os.environ if environ is None else environ
     token_file = token_file_to_use(settings, environ)
     if token_file is not None:
-        return f"{shown_path(token_file)} ({settings.given_with('token_file')})"
+        overridden = overridden_token_file(settings, environ)
+        return (
+            f"{shown_path(token_file)} ({settings.given_with('token_file')}"
+            f"{f', overriding {overridden}' if overridden else ''})"
+        )
     if not environ.get("REGISTER_API_TOKEN", "").strip():
         return None
     overridden = overridden_token_file(settings, environ)
@@ -610,11 +620,20 @@ def overridden_token_file(settings: Settings, environ: Mapping[str, str] | None 
     """`token_file secrets/b in provider-b.toml` when REGISTER_API_TOKEN's token is sent in place of the one the
     settings file names: an exported variable (a crontab's, a service's environment) wins over every settings file on
     the machine, and its operator, finding the right token in the file, could not see why Register refused it
-    (review183 F1). None otherwise."""
+    (review183 F1); or when REGISTER_API_TOKEN_FILE's file is sent in place of it, as it wins likewise (review188 F5).
+    None otherwise."""
     environ = os.environ if environ is None else environ
+    if settings.file_token_file is not None and settings.sources.get("token_file") == "$REGISTER_API_TOKEN_FILE":
+        return f"token_file {shown_path(settings.file_token_file)} in {shown_path(settings.config_file)}"
     if settings.token_file is None or token_file_to_use(settings, environ) is not None:
         return None
     return f"token_file {shown_path(settings.token_file)} in {shown_path(settings.config_file)}"
+
+
+def overriding_variable(settings: Settings) -> str:
+    """The variable whose token wins over the settings file's token_file, when one does (overridden_token_file)."""
+    from_file_variable = settings.sources.get("token_file") == "$REGISTER_API_TOKEN_FILE"
+    return "REGISTER_API_TOKEN_FILE" if from_file_variable else "REGISTER_API_TOKEN"
 
 
 RATE_SECONDS = 60.0  # of a rate given as N alone: Register's limit is 100 a minute (register-api.md §1.3)

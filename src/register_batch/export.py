@@ -513,9 +513,7 @@ def refused_listing(exc: Unprocessable, given: Mapping[str, object], output: Pat
     values: dict[str, Any] = {f"{name}_value": given[name] for name in named}
     kept = ", and the earlier {output} stays as it was" if output.exists() else ""
     hint = (
-        " (without {academic_cycle}, Register's current academic cycle is exported)"
-        if "academic_cycle" in named
-        else ""
+        " (without {academic_cycle}, the academic cycle current today is exported)" if "academic_cycle" in named else ""
     )
     return ConfigError.naming(
         f"Register does not take {options} (GET /trainees -> 422: {{answer}}): no file was written{kept}. Give one "

@@ -748,7 +748,7 @@ def test_harness_resolves_named_targets_to_emulators(tmp_path: Path) -> None:
         "```console\n"
         "$ register-batch export --target production --to json -o held.json\n"
         f"Target: {REAL_URLS['production']}\n"
-        "No trainees matched (Register's current academic cycle, …): wrote an empty json file to held.json (…).\n"
+        "No trainees matched (the academic cycle current today (UTC), …): wrote an empty json file to held.json (…).\n"
         "$ unset REGISTER_API_TOKEN\n"
         "$ register-batch export --target sandbox --to json -o held.json  # exit 2\n"
         f"register-batch: error: no API token for {REAL_URLS['sandbox']}: …\n"

@@ -16,8 +16,12 @@ from trainee_extracts import WITHDRAWN, trainee, write_extract
 
 AS_OF = "2026-11-28"
 DEFERRED = {"defer_date": "2026-02-01", "defer_reason": "health"}
-# The terminal line's estimate: "A real run now: about 13 requests, about 8 s at 95/60."
-SAID = re.compile(r"A real run now: about (\d+) requests?, (?:about \d+ s|under 1 s) at 95/60\.$")
+UKPRN = "10052198"
+# The terminal line's estimate, then whom the run was for: "A real run now: about 13 requests, about 8 s at 95/60. For
+# provider 10052198." Anchored on the line's end, as a vendor's script may be (review188 F3).
+SAID = re.compile(
+    r"A real run now: about (\d+) requests?, (?:about \d+ s|under 1 s) at 95/60\. For provider 10052198\.$"
+)
 
 
 @pytest.fixture
@@ -29,9 +33,10 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _sync(extract: Path, reports: str, *extra: str) -> tuple[str, dict]:
-    """`register-batch sync` of `extract` to the embedded emulator (state/), at the default rate: its summary line
-    and report.json's `sync`."""
+    """`register-batch sync` of `extract` to the embedded emulator (state/) for provider UKPRN, at the default rate:
+    its summary line and report.json's `sync`."""
     args = ["sync", str(extract), "--state-dir", "state", "--report-dir", reports, "--as-of", AS_OF, *extra]
+    args += ["--ukprn", UKPRN]  # as a provider's run is: the line then ends with whom it was for (review188 F3)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     [line] = [line for line in result.stdout.splitlines() if re.match(r"\d+ records?: ", line)]

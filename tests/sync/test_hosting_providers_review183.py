@@ -144,7 +144,7 @@ def test_export_names_the_cycle_it_exported_and_takes_as_of(tmp_path, env):
     today = cycle_label(cycle_of(datetime.now(UTC).date()))
     default = run_cli(["export", "--to", "json", "-o", "held.json"], tmp_path, env)
     assert default.returncode == 0, default.stdout + default.stderr
-    assert f"No trainees matched (Register's current academic cycle, {today}; --academic-cycle" in default.stdout
+    assert f"No trainees matched (the academic cycle current today (UTC), {today}; --academic-cycle" in default.stdout
     dated = run_cli(["export", "--to", "json", "-o", "held.json", "--as-of", "2027-08-01"], tmp_path, env)
     assert dated.returncode == 0, dated.stdout + dated.stderr
     assert "Exported 2 trainees to held.json (the academic cycle current on 2027-08-01, 2027 to 2028, " in dated.stdout

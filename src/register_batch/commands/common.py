@@ -20,7 +20,7 @@ import click
 
 from register_batch.config import UKPRN_OF, Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
-from register_batch.errors import ConfigError, Interrupted, RegisterBatchError
+from register_batch.errors import ConfigError, Interrupted, RegisterBatchError, _literal
 from register_batch.fs import (
     NAME_TOO_LONG,
     claim_new_dir,
@@ -316,7 +316,13 @@ class State:
         tell which provider's run a line was, nor which token Register refused (review183 F1, F2). Warns when an
         exported REGISTER_API_TOKEN is sent in place of the settings file's token_file. Never shows the token."""
         from register_batch.api.client import BLOCKED_MACHINE
-        from register_batch.config import overridden_token_file, shown_path, token_file_to_use, token_source
+        from register_batch.config import (
+            overridden_token_file,
+            overriding_variable,
+            shown_path,
+            token_file_to_use,
+            token_source,
+        )
 
         shown_file = shown_path(settings.config_file)
         if settings.ukprn:
@@ -324,25 +330,29 @@ class State:
         else:
             self.run_for = f"the settings of {shown_file}" if shown_file else None
         self.wording = {"refused_machine": f"{BLOCKED_MACHINE} in the run for {self.run_for}"} if self.run_for else {}
+        variable = overriding_variable(settings)
         if (overridden := overridden_token_file(settings)) is not None:
             logging.getLogger("register_batch.config").warning(
-                "REGISTER_API_TOKEN overrides %s: the token sent is the environment's (unset REGISTER_API_TOKEN to "
-                "send the file's)",
+                "%s overrides %s: the token sent is the environment's (unset %s to send the file's)",
+                variable,
                 overridden,
+                variable,
             )
         if (source := token_source(settings)) is None:
             return
-        if (token_file := token_file_to_use(settings)) is not None:
-            put = f"in {shown_path(token_file)}"
-        elif overridden is not None:
-            put = f"in $REGISTER_API_TOKEN, or unset it to send the one of {overridden}"
-        else:
-            put = "in $REGISTER_API_TOKEN"
+        put = (
+            f"in {shown_path(token_file)}" if (token_file := token_file_to_use(settings)) else "in $REGISTER_API_TOKEN"
+        )
+        if overridden is not None:
+            put += f", or unset {variable} to send the one of {overridden}"
         self.wording |= {
             "the_token": f"the API token from {source}",  # another provider's (UKPRN checks)
             "refused_token": f"the API token from {source}" + (f", sent for {self.run_for}" if self.run_for else ""),
             "active_token": f"an active token of this service {put}",  # where a good one goes
         }
+        # Each is put in a message's template, and is a template in its turn: the braces of a path in it
+        # (`secrets/{ukprn}`, `prov{b.toml`) are the path's, not a setting's place (review188 F1).
+        self.wording = {key: _literal(value) for key, value in self.wording.items()}
 
     def settings(self, **options: Any) -> Settings:
         return load_settings(options, config_file=self.config)
@@ -372,8 +382,11 @@ class State:
 
     def for_whom(self, summary: str) -> str:
         """A summary line with whom the run was for after it (`running_for`), so that the interleaved lines of runs
-        for several providers in one log can be told apart (review183 F2)."""
-        return f"{summary} For {self.run_for}." if self.run_for else summary
+        for several providers in one log can be told apart (review183 F2). Also the line a run stopped or Register
+        out of reach ends with, which is that run's summary line (review188 F2)."""
+        if not self.run_for:
+            return summary
+        return f"{summary}{' ' if summary.endswith('.') else '. '}For {self.run_for}."
 
     def say_rate(self, target: str | None, limits: tuple[int, float]) -> None:
         """A note when the pacing asked for is over what Register allows (100 requests per IP in a 60-second window,
@@ -618,7 +631,12 @@ class Commands(click.Group):
             label = "" if isinstance(exc, Interrupted) and exc.by == "signal" else "error: "
             state = ctx.find_object(State)  # this run's wording: where its token came from (State.running_for)
             wording = {**OPTIONS, **(state.wording if state is not None else {})}
-            raise Failure(f"{label}{exc.worded(wording)}", exc.exit_code) from None
+            line = exc.worded(wording)
+            if state is not None and exc.exit_code in (1, 3) and f"for {state.run_for}" not in line:
+                # Stopped part-way, Register out of reach: whose run, as its summary line would have said; a SIGTERM
+                # stops every provider's run at once, into one log (review188 F2). A 403 says it already.
+                line = state.for_whom(line)
+            raise Failure(f"{label}{line}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
             param = own.get(exc.option_name)
@@ -634,9 +652,11 @@ class Commands(click.Group):
                 ) from None
             raise
         except KeyboardInterrupt:
+            state = ctx.find_object(State)
+            whom = state.for_whom if state is not None else str
             if ctx.invoked_subcommand == "sync":
-                raise Failure("interrupted; run the same command again to resume", 3) from None
-            raise Failure("interrupted; run the same command again (it starts over)", 3) from None
+                raise Failure(whom("interrupted; run the same command again to resume"), 3) from None
+            raise Failure(whom("interrupted; run the same command again (it starts over)"), 3) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:  # the last line of defence: one line, no traceback unless -vv

@@ -27,6 +27,7 @@ from register_batch.commands.common import (
 from register_batch.commands.sync import target_options
 from register_batch.config import UKPRN_OF, parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
+from register_batch.errors import ConfigError
 from register_batch.wording import counted
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     type=click.IntRange(2000, 2100),
     default=None,
     metavar="YYYY",
-    help="Start year of the cycle to export (2025 = 2025/26; default Register's current cycle).",
+    help="Start year of the cycle to export (2025 = 2025/26; default the cycle current today, in UTC).",
 )
 @click.option(
     "--status",
@@ -150,10 +151,11 @@ def export(
 
     check_output_ending(output, to)
     # The cycle "current" is, named in the summary line: Register's is by the date (1 August to 31 July), and around 1
-    # August a count alone reads as trainees lost (review183 F5). With --as-of, that day's cycle is asked for by its
-    # year: Register's own "current" is by its today, whatever --as-of says.
+    # August a count alone reads as trainees lost (review183 F5). It is asked for by its year, that of --as-of's day
+    # or of today in UTC: the line then says what was asked, not what a target left to pick its own "current" was
+    # assumed to pick (an emulator started with --as-of picks by its day, review188 F4).
     current = cycle_of(as_of_or_today(as_of)) if academic_cycle is None else None
-    asked_cycle = academic_cycle if as_of is None else academic_cycle or current
+    asked_cycle = academic_cycle or current
     settings = state.settings(
         target=target, state_dir=state_dir, rate=rate, api_version=api_version, token_file=token_file, ukprn=ukprn
     )
@@ -192,6 +194,10 @@ def export(
                         ukprn=settings.ukprn,
                         ukprn_source=settings.given_with("ukprn"),
                     )
+                except ConfigError as exc:
+                    if academic_cycle is None and "academic_cycle_value" in exc.values:
+                        raise _not_taken(exc, output, as_of) from None
+                    raise
                 finally:
                     # The file is written (or the export refused): a signal while the client closes, the embedded
                     # emulator stops and the summary is printed changes nothing (review119 F4).
@@ -209,6 +215,24 @@ def export(
     finally:
         held.release()
     sys.exit(result.exit_code)
+
+
+def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> ConfigError:
+    """The target's 422 to the cycle asked for when none was given (the cycle current today, or on --as-of's day):
+    said as that, not as an --academic-cycle the user never gave; a target whose own today is in another cycle (an
+    emulator started with --as-of) knows no later one (review188 F4)."""
+    from register_batch.validation.facts import cycle_label
+
+    year = int(str(refused.values["academic_cycle_value"]))
+    day = "today (UTC)" if as_of is None else f"on {as_of}"
+    kept = ", and the earlier {output} stays as it was" if output.exists() else ""
+    return ConfigError.naming(
+        f"the target does not take the academic cycle current {day}, {cycle_label(year)} (GET /trainees -> 422: "
+        f"{{answer}}), so its own today is in another cycle: no file was written{kept}. Give the cycle to export "
+        "with {academic_cycle} YYYY",
+        answer=refused.values.get("answer", ""),
+        output=output,
+    )
 
 
 def _say_exported(
@@ -236,7 +260,7 @@ def _say_exported(
             if academic_cycle
             else f"the academic cycle current on {as_of}, {cycle_label(current or 0)}"
             if as_of
-            else f"Register's current academic cycle, {cycle_label(current or 0)}",
+            else f"the academic cycle current today (UTC), {cycle_label(current or 0)}",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
             # Whose trainees they are, as Register says: a job run with another provider's token shows it here.
