@@ -134,7 +134,8 @@ def test_a_failed_night_keeps_what_was_last_synced_and_its_date(register, tmp_pa
     row = trainee(1)
     night = write_extract(tmp_path / "night.csv", [row])
     register.sync(night)
-    _ledger(register, "UPDATE fields_synced SET synced_at = '2026-11-20T23:30:00.000+00:00'")
+    # The night's done entry, as if that sync had been on 2026-11-20 (while done, its time is the digests').
+    _ledger(register, "UPDATE records SET updated_at = '2026-11-20T23:30:00.000+00:00'")
     _surname_in_register(register, row, "Changed-In-Register")
     client = _UpdateRefused(register.emulator.url, SYNC_TESTS_TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
     client.emulator = register.emulator
@@ -248,16 +249,22 @@ def test_a_ledger_of_an_older_version_gains_the_table_and_falls_back_to_the_whol
     assert "back (last_name)" in _edit_warnings(third)[rows[1]["hesa_id"]]
 
 
-def test_an_unchanged_rerun_moves_only_the_date(register, tmp_path):
-    """A record settled unchanged keeps its digests (not worked out again) and its date moves to the night's."""
+def test_an_unchanged_rerun_writes_no_digests(register, tmp_path):
+    """A record settled unchanged whose digests are of its payload and trainee writes nothing of them (not worked
+    out again: an unchanged rerun costs what it did); its entry's time, moved by the settle, is their date."""
     row = trainee(1)
     night = write_extract(tmp_path / "night.csv", [row])
     register.sync(night)
-    _ledger(register, "UPDATE fields_synced SET synced_at = '2026-11-20T10:00:00.000+00:00', digests = '{\"x\":1}'")
+    kept = "UPDATE fields_synced SET synced_at = '2026-11-20T10:00:00.000+00:00', digests = '{\"x\":1}'"
+    _ledger(register, kept)
+    _ledger(register, "UPDATE records SET updated_at = '2026-11-20T10:00:00.000+00:00'")
     result = register.sync(night)
     assert [r.plan.action for r in result.results] == ["unchanged"]
-    [(digests, synced_at)] = _ledger(register, "SELECT digests, synced_at FROM fields_synced")
-    assert digests == '{"x":1}' and not synced_at.startswith("2026-11-20")
+    assert _ledger(register, "SELECT digests, synced_at FROM fields_synced") == [
+        ('{"x":1}', "2026-11-20T10:00:00.000+00:00")
+    ]
+    [(status, updated_at)] = _ledger(register, "SELECT status, updated_at FROM records")
+    assert status == "done" and not updated_at.startswith("2026-11-20")
 
 
 def test_last_synced_is_the_latest_day_of_an_entry_matched_to_the_trainee(register, tmp_path):
@@ -280,3 +287,18 @@ def test_last_synced_is_the_latest_day_of_an_entry_matched_to_the_trainee(regist
         )
     register.sync(write_extract(tmp_path / "night-2.csv", rows[:1]), dry_run=True)
     assert {t["trainee_id"]: t["last_synced"] for t in register.report()["not_in_extract"]} == {gone: "2026-11-20"}
+
+
+def test_the_date_is_the_last_settle_not_when_the_digests_were_noted(register, tmp_path):
+    """Digests noted on 2026-11-20 and the record settled unchanged since (tonight's rerun writes none of them): a
+    change made in Register after that rerun is dated by it, the last sync of the trainee."""
+    row = trainee(1)
+    night = write_extract(tmp_path / "night.csv", [row])
+    register.sync(night)
+    _ledger(register, "UPDATE fields_synced SET synced_at = '2026-11-20T10:00:00.000+00:00'")
+    _ledger(register, "UPDATE records SET updated_at = '2026-11-20T10:00:00.000+00:00'")
+    assert [r.plan.action for r in register.sync(night).results] == ["unchanged"]
+    [(settled,)] = _ledger(register, "SELECT updated_at FROM records")
+    _surname_in_register(register, row, "Changed-In-Register")
+    message = _edit_warnings(register.sync(night))[row["hesa_id"]]
+    assert f"last synced it ({settled[:10]} UTC)" in message and "2026-11-20" not in message, message

@@ -135,12 +135,15 @@ CREATE TABLE IF NOT EXISTS withdrawals_made (
     trainee_id TEXT PRIMARY KEY, withdrawal_date TEXT, run_id INTEGER
 ) WITHOUT ROWID;
 -- What each record said of each field when it was last synced in full (a `done` entry: Register held the record as
--- it said), as short digests (compare.field_digests: no personal data), with the payload they are of, the trainee and
--- when: a later update of a field whose digest is as then mends a change made in Register's service since
--- (sync_overwrites_register_edit; review185 F1). Kept while the record's entry moves on to a failed or unanswered
--- write, so that the next run still knows what was last synced, and when (review185 F2). A table of its own, as
--- creates_sent: a ledger of a version before it gains it empty, and the warning falls back to the entry's
--- payload_hash until a run notes the record.
+-- it said), as short digests (compare.field_digests; unsalted, as creates_matched's), with the payload they are of
+-- and the trainee: a later update of a field whose digest is as then mends a change made in Register's service since
+-- (sync_overwrites_register_edit; review185 F1). Written when a record ends done with another payload or trainee than
+-- the one kept (a night's changed records: an unchanged rerun writes none), and kept while the record's entry moves on
+-- to a failed or unanswered write, so that the next run still knows what was last synced, and when (review185 F2):
+-- `synced_at`, the time the digests were noted, becomes the done entry's `updated_at` as the entry leaves `done`
+-- (Ledger.record); while it is done, that is the time (Ledger.synced). A table of its own, as creates_sent: a ledger
+-- of a version before it gains it empty, and the warning falls back to the entry's payload_hash until a run notes the
+-- record.
 CREATE TABLE IF NOT EXISTS fields_synced (
     key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -1085,16 +1088,22 @@ class Ledger:
             self._execute("SELECT key, trainee_id FROM records WHERE trainee_id IS NOT NULL AND trainee_id != ''")
         )
 
-    def synced_payloads(self) -> dict[str, str]:
-        """Record key -> the payload digest its field digests are of (`fields_synced`), for every record that has
-        them: one read a run, so that a record settled unchanged, whose digests are kept already, has only its date
-        moved (`record`'s `synced`), and its digests are worked out for none."""
-        return dict(self._execute("SELECT key, payload_hash FROM fields_synced"))
+    def synced_payloads(self) -> dict[str, tuple[str, str | None]]:
+        """Record key -> the payload digest and trainee its field digests are of (`fields_synced`), for every record
+        that has them: one read a run, so that a record settled unchanged, whose digests are kept already, writes
+        nothing more than its entry, and its digests are worked out for none (`record`'s `synced`)."""
+        return {
+            key: (payload, trainee)
+            for key, payload, trainee in self._execute("SELECT key, payload_hash, trainee_id FROM fields_synced")
+        }
 
     def synced(self, key: str) -> Synced | None:
-        """What the record said when this state dir last synced it in full, if it has (`fields_synced`)."""
+        """What the record said when this state dir last synced it in full, if it has (`fields_synced`), and when:
+        its entry's time while it is done (each run that settles it moves it), else the time kept as it left done."""
         row = self._execute(
-            "SELECT trainee_id, payload_hash, digests, synced_at FROM fields_synced WHERE key = ?", (key,)
+            "SELECT f.trainee_id, f.payload_hash, f.digests, CASE WHEN r.status = 'done' THEN r.updated_at "
+            "ELSE f.synced_at END FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key WHERE f.key = ?",
+            (key,),
         ).fetchone()
         if row is None:
             return None
@@ -1179,7 +1188,7 @@ class Ledger:
         created: bool = False,
         landed: str | None = None,
         withdrew: tuple[str, str | None] | None = None,
-        synced: str | bool = False,
+        synced: str | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
@@ -1187,9 +1196,9 @@ class Ledger:
         run's create of the record, kept in the same commit (creates_unreported). `landed`: the kind of the write
         Register has just answered, kept beside the run's others for the record (writes_landed). `withdrew`: the
         trainee and date of the withdrawal Register has just carried out (withdrawals_made). `synced`: the record is
-        synced in full (status done), with these field digests (JSON, compare.field_digests) of `payload_hash`, or
-        True where the ones kept are of it already (`synced_payloads`): only their date and trainee move
-        (fields_synced)."""
+        synced in full (status done), with these field digests (JSON, compare.field_digests) of `payload_hash`
+        (fields_synced); None where the ones kept are of it already (`synced_payloads`). Any other status keeps the
+        time of the entry it replaces, if done, as the digests' (`_keep_synced_at`)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
@@ -1223,8 +1232,15 @@ class Ledger:
                     "ON CONFLICT (key) DO UPDATE SET compared = excluded.compared",
                     (key, create_match),
                 )
-            if synced is not False:
-                self._note_synced(key, trainee_id, payload_hash, synced)
+            if synced is not None and payload_hash is not None:
+                self._execute(
+                    "INSERT INTO fields_synced (key, trainee_id, payload_hash, digests, synced_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET trainee_id = excluded.trainee_id, "
+                    "payload_hash = excluded.payload_hash, digests = excluded.digests, synced_at = excluded.synced_at",
+                    (key, trainee_id, payload_hash, synced, _now()),
+                )
+            elif status != "done":
+                self._keep_synced_at(key)
             self._execute(
                 """
                 INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
@@ -1262,21 +1278,15 @@ class Ledger:
             )
         self.sending = self.sending or status == "in_flight"  # committed: a write goes out now
 
-    def _note_synced(self, key: str, trainee_id: str | None, payload_hash: str | None, synced: str | bool) -> None:
-        """`record`'s `synced`: one statement, an update of the date alone for a record whose digests are kept."""
-        if synced is True:
-            self._execute(
-                "UPDATE fields_synced SET trainee_id = COALESCE(?, trainee_id), synced_at = ? "
-                "WHERE key = ? AND payload_hash = ?",
-                (trainee_id, _now(), key, payload_hash),
-            )
-        elif isinstance(synced, str) and payload_hash is not None:
-            self._execute(
-                "INSERT INTO fields_synced (key, trainee_id, payload_hash, digests, synced_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET trainee_id = excluded.trainee_id, payload_hash = "
-                "excluded.payload_hash, digests = excluded.digests, synced_at = excluded.synced_at",
-                (key, trainee_id, payload_hash, synced, _now()),
-            )
+    def _keep_synced_at(self, key: str) -> None:
+        """Before an entry that is done gives way to another status (a write marked in flight, failed, blocked): its
+        time is that of the last sync in full, which `synced` says from here on (review185 F2). One statement, made
+        only for those writes, never for a record settled done."""
+        self._execute(
+            "UPDATE fields_synced SET synced_at = (SELECT updated_at FROM records WHERE key = ?) "
+            "WHERE key = ? AND EXISTS (SELECT 1 FROM records WHERE key = ? AND status = 'done')",
+            (key, key, key),
+        )
 
     @contextlib.contextmanager
     def _one_commit(self) -> Iterator[None]:

@@ -3416,7 +3416,7 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     # far) is not said, "about 149 s left" beside the writes' "about 26 s left" of one run (review137 F2).
     passed = run.progress.task("Recording unchanged records", total=unsent, eta=not writes) if unsent else None
     settles = _Settles(ledger)
-    noted = ledger.synced_payloads()  # record key -> the payload its field digests are of (`_synced`)
+    noted = ledger.synced_payloads()  # record key -> the payload and trainee its field digests are of (`_synced`)
     stops.writing = True
     task.set_pace(client.limiter.per_second)
     with task.waits_shown(client.limiter), settles:
@@ -3464,9 +3464,9 @@ class _Settles:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-        self.pending: list[tuple[RecordPlan, str | bool]] = []
+        self.pending: list[tuple[RecordPlan, str | None]] = []
 
-    def add(self, plan: RecordPlan, synced: str | bool) -> None:
+    def add(self, plan: RecordPlan, synced: str | None) -> None:
         self.pending.append((plan, synced))
         if len(self.pending) >= self.every:
             self.commit()
@@ -3512,7 +3512,7 @@ def _withdrawal_made(plan: RecordPlan, step: Step, passed: bool) -> tuple[str, s
     return plan.trainee_id, None if day is None else str(day)
 
 
-def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | bool) -> None:
+def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | None) -> None:
     """Record in the ledger a record that has nothing left to send: Register holds it as the extract says, and so
     what it says of each field is the last synced (`synced`: Ledger.record's)."""
     assert plan.key is not None  # only an invalid record has none, and _settle_unsent skipped it
@@ -3532,12 +3532,12 @@ def synced_digests(record: TraineeRecord) -> str:
     return json.dumps(field_digests(record.data), sort_keys=True, separators=(",", ":"))
 
 
-def _synced(noted: dict[str, str], plan: RecordPlan, record: TraineeRecord) -> str | bool:
-    """What a record settled unchanged notes of its fields (Ledger.record's `synced`): True, its date alone, where the
-    ledger keeps the digests of this very payload (`noted`: Ledger.synced_payloads), as for every record of an
-    unchanged rerun; else its digests, worked out for it alone."""
-    if plan.key is not None and plan.payload_hash is not None and noted.get(plan.key) == plan.payload_hash:
-        return True
+def _synced(noted: dict[str, tuple[str, str | None]], plan: RecordPlan, record: TraineeRecord) -> str | None:
+    """What a record settled unchanged notes of its fields (Ledger.record's `synced`): nothing where the ledger keeps
+    the digests of this very payload and trainee (`noted`: Ledger.synced_payloads), as for every record of an
+    unchanged rerun (its entry's time is theirs); else its digests, worked out for it alone."""
+    if plan.key is not None and noted.get(plan.key) == (plan.payload_hash, plan.trainee_id):
+        return None
     return synced_digests(record)
 
 
