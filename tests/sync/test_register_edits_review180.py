@@ -57,7 +57,8 @@ def test_a_change_made_in_register_is_put_back_and_said(register, tmp_path):
     _in_register(register, "PATCH", f"/trainees/{held[one]['trainee_id']}", {"last_name": "Married-Name"})
     _in_register(register, "PATCH", f"/trainees/{held[two]['trainee_id']}", {"last_name": "Register-Side"})
     _in_register(register, "PATCH", f"/trainees/{held[three]['trainee_id']}", {"email": rows[2]["email"]})
-    # The SRS changed trainee 2's email since: its record is another one now (no warning, though Register changed too).
+    # The SRS changed trainee 2's email since (review180's Lucy Baker: surname changed in Register, email in the SRS):
+    # the surname is still put back, and said; the email is the SRS's later word, not named (review185 F1).
     rows[1] = {**rows[1], "email": "new.address@example.com"}
     night_2 = write_extract(tmp_path / "night-2.csv", rows)
 
@@ -65,31 +66,33 @@ def test_a_change_made_in_register_is_put_back_and_said(register, tmp_path):
     actions = {r.plan.hesa_id: r.plan.action for r in dry.results}
     assert actions == {one: "update", two: "update", three: "update", rows[3]["hesa_id"]: "unchanged"}
     warned = _edit_warnings(dry)
-    assert list(warned) == [one], warned  # not trainee 2 (the SRS changed it), not 3 (derived fields alone)
+    assert list(warned) == [one, two], warned  # not 3 (derived fields alone)
     assert warned[one].startswith("Register's trainee was changed since this state dir last synced it (20"), warned
-    assert "and the extract was not: this sync would put the extract's values back (last_name)" in warned[one]
+    assert " UTC), in what the extract has not changed since: this sync would put" in warned[one], warned
+    assert "this sync would put the extract's values back (last_name)" in warned[one]
     assert warned[one].endswith("To keep Register's value, make the change in the SRS")
-    assert f"1 warning (1 {CODE})" in dry.summary_line(), dry.summary_line()
+    assert warned[two] == warned[one]  # the surname alone: not the email, which the SRS changed
+    assert f"2 warnings (2 {CODE})" in dry.summary_line(), dry.summary_line()
     report = register.report()
-    [issue] = [i for i in report["issues"] if i["code"] == CODE]
-    assert (issue["hesa_id"], issue["field"], issue["value"], issue["severity"]) == (
-        one,
-        "last_name",
-        rows[0]["last_name"],
-        "warning",
-    )
-    assert report["sync"]["warnings"] == {CODE: 1}
+    issues = [i for i in report["issues"] if i["code"] == CODE]
+    assert [(i["hesa_id"], i["field"], i["value"], i["severity"]) for i in issues] == [
+        (one, "last_name", rows[0]["last_name"], "warning"),
+        (two, "last_name", rows[1]["last_name"], "warning"),
+    ]
+    assert report["sync"]["warnings"] == {CODE: 2}
     results = {row["hesa_id"].lstrip("'"): row for row in _rows(tmp_path / "reports-2" / "results.csv")}
     assert results[one]["warnings"].startswith("Register's trainee was changed since"), results[one]
-    assert "trainee was changed" not in results[two]["warnings"] + results[three]["warnings"]
+    assert "(last_name)" in results[two]["warnings"] and "email" not in results[two]["warnings"]
+    assert "trainee was changed" not in results[three]["warnings"]
     html = (tmp_path / "reports-2" / "report.html").read_text()
     assert "changed in Register&#39;s service since this state dir&#39;s last sync, and not in the SRS" in html
     assert "A real run puts the extract&#39;s values back" in html
 
     real = register.sync(night_2)
-    assert list(_edit_warnings(real)) == [one]
+    assert list(_edit_warnings(real)) == [one, two]
     assert "this sync puts the extract's values back (last_name)" in _edit_warnings(real)[one]
-    assert f"1 warning (1 {CODE})" in real.summary_line(), real.summary_line()
+    assert "this sync puts the extract's values back (last_name)" in _edit_warnings(real)[two]
+    assert f"2 warnings (2 {CODE})" in real.summary_line(), real.summary_line()
     now = _by_husid(register)
     assert now[one]["last_name"] == rows[0]["last_name"]  # put back
     assert now[two]["last_name"] == rows[1]["last_name"] and now[two]["email"] == "new.address@example.com"

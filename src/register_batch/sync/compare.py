@@ -545,3 +545,65 @@ def payload_hash(source: dict[str, Any], withdrawal: dict[str, Any] | None, defe
     """A fingerprint of what a record asks Register to hold (to see in the ledger whether it changed)."""
     text = json.dumps({"data": source, "withdrawal": withdrawal, "deferral": deferral}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# A field's value as `field_digests` keeps it: 12 hex digits of SHA-256 (48 bits), enough to tell a value from the
+# one before it, and no personal data in the ledger.
+FIELD_DIGEST_CHARS = 12
+# The items of a record's lists as `field_digests` keeps them, under these names (the drift report's `degrees[n]`,
+# `placements[n]`).
+LIST_DIGESTS = {"degrees": "degrees_attributes", "placements": "placements_attributes"}
+
+
+def _short(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:FIELD_DIGEST_CHARS]
+
+
+def field_digests(source: Mapping[str, Any]) -> dict[str, Any]:
+    """What a record says of each field the drift report names, as short digests, for the ledger to keep when the
+    record is synced (Ledger.note_synced) and a later run to tell which of them the SRS has changed since: a field
+    whose digest is as then, and which Register holds otherwise, was changed in Register's service (review185 F1).
+
+    One digest per scalar field the record gives (a blank one is left out: blank then and now is unchanged), with what
+    the comparison reads beside it (`normal`: the ITT start a blank `trainee_start_date` stands for, the funding
+    method that makes `training_initiative` the veteran one), and `disabilities` as a set; the degrees and placements
+    as lists of one digest per item, each as the comparison matches it (a degree as Register stores it,
+    `degree_digest`; a placement by its URN or name, `placement_key`)."""
+    found: dict[str, Any] = {}
+    for name in SCALAR_FIELDS:
+        text = _text(source.get(name))
+        value: str | list[str | None] | None = text
+        if name == "trainee_start_date" and text is None:
+            value = ["itt_start_date", _text(source.get("itt_start_date"))]
+        elif name == "training_initiative" and source.get("funding_method") == "C":
+            value = [text, "C"]
+        if value is not None:
+            found[name] = _short(value)
+    if disabilities := disability_set(source):
+        found["disabilities"] = _short(disabilities)
+    found["degrees"] = [
+        degree_digest(degree)[:FIELD_DIGEST_CHARS] for degree in source.get(LIST_DIGESTS["degrees"]) or []
+    ]
+    found["placements"] = [_short(placement_key(p)) for p in source.get(LIST_DIGESTS["placements"]) or []]
+    return found
+
+
+def unchanged_in_source(change: Mapping[str, Any], now: Mapping[str, Any], then: Mapping[str, Any]) -> bool:
+    """Whether the record says of `change`'s field what it said when last synced (`then`; `now`: this run's, both
+    `field_digests`): so the difference the change mends was made in Register since. A degree or placement of the
+    record (`degrees[n]`, `degrees[n].grade`) is unchanged when the record had it then as often as it has it now
+    (matched as the comparison matches it); one Register holds that the record lacks (`degrees`, `placements`) was
+    added in Register only when every item the record had then, it still has: else it may be the one the SRS
+    dropped."""
+    name = str(change["field"])
+    listed = name.split("[", 1)[0]
+    if listed not in LIST_DIGESTS:
+        return now.get(name) == then.get(name)
+    mine, theirs = Counter(now.get(listed) or ()), Counter(then.get(listed) or ())
+    if name == listed:  # one Register holds and the record does not: deleted
+        return not theirs - mine
+    index = int(name[len(listed) + 1 : name.index("]")])
+    items = now.get(listed) or ()
+    if index >= len(items):
+        return False
+    return 0 < mine[items[index]] <= theirs[items[index]]

@@ -6,7 +6,8 @@ after. A crash (even SIGKILL) therefore leaves at most the writes it was making 
 resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
 `trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only a salted digest of
 the one that sent creates while no provider was known: `note_creates_token`, read only while none is), and no other
-personal data.
+personal data than digests of it (unsalted, of values that can be guessed: docs/security.md), the fields' as last
+synced among them (`fields_synced`).
 """
 
 from __future__ import annotations
@@ -133,6 +134,19 @@ CREATE TABLE IF NOT EXISTS writes_landed (
 CREATE TABLE IF NOT EXISTS withdrawals_made (
     trainee_id TEXT PRIMARY KEY, withdrawal_date TEXT, run_id INTEGER
 ) WITHOUT ROWID;
+-- What each record said of each field when it was last synced in full (a `done` entry: Register held the record as
+-- it said), as short digests (compare.field_digests; unsalted, as creates_matched's), with the payload they are of
+-- and the trainee: a later update of a field whose digest is as then mends a change made in Register's service since
+-- (sync_overwrites_register_edit; review185 F1). Written when a record ends done with another payload or trainee than
+-- the one kept (a night's changed records: an unchanged rerun writes none), and kept while the record's entry moves on
+-- to a failed or unanswered write, so that the next run still knows what was last synced, and when (review185 F2):
+-- `synced_at`, the time the digests were noted, becomes the done entry's `updated_at` as the entry leaves `done`
+-- (Ledger.record); while it is done, that is the time (Ledger.synced). A table of its own, as creates_sent: a ledger
+-- of a version before it gains it empty, and the warning falls back to the entry's payload_hash until a run notes the
+-- record.
+CREATE TABLE IF NOT EXISTS fields_synced (
+    key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -209,6 +223,17 @@ def _to_the_second(stamp: str | None) -> str | None:
         return datetime.fromisoformat(stamp).astimezone(UTC).replace(microsecond=0).isoformat()
     except ValueError:
         return stamp
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What a record said when this state dir last synced it in full (the `fields_synced` table): the trainee, the
+    payload's digest, each field's (compare.field_digests), and when (`_now`'s, UTC)."""
+
+    trainee_id: str | None
+    payload_hash: str
+    digests: dict[str, Any]
+    synced_at: str
 
 
 @dataclass(frozen=True)
@@ -1065,6 +1090,31 @@ class Ledger:
             self._execute("SELECT key, trainee_id FROM records WHERE trainee_id IS NOT NULL AND trainee_id != ''")
         )
 
+    def synced_payloads(self) -> dict[str, tuple[str, str | None]]:
+        """Record key -> the payload digest and trainee its field digests are of (`fields_synced`), for every record
+        that has them: one read a run, so that a record settled unchanged, whose digests are kept already, writes
+        nothing more than its entry, and its digests are worked out for none (`record`'s `synced`)."""
+        return {
+            key: (payload, trainee)
+            for key, payload, trainee in self._execute("SELECT key, payload_hash, trainee_id FROM fields_synced")
+        }
+
+    def synced(self, key: str) -> Synced | None:
+        """What the record said when this state dir last synced it in full, if it has (`fields_synced`), and when:
+        its entry's time while it is done (each run that settles it moves it), else the time kept as it left done."""
+        row = self._execute(
+            "SELECT f.trainee_id, f.payload_hash, f.digests, CASE WHEN r.status = 'done' THEN r.updated_at "
+            "ELSE f.synced_at END FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key WHERE f.key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            digests = json.loads(row[2])
+        except ValueError:
+            return None
+        return Synced(row[0], row[1], digests if isinstance(digests, dict) else {}, row[3])
+
     def last_synced(self, trainee_ids: Iterable[str]) -> dict[str, str]:
         """Trainee id -> when this state dir's ledger last noted a record of the SRS's matched to it (the latest
         `updated_at` of an entry linking a record to it, and not a conflict: a record set aside is not matched), for
@@ -1140,13 +1190,17 @@ class Ledger:
         created: bool = False,
         landed: str | None = None,
         withdrew: tuple[str, str | None] | None = None,
+        synced: str | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
         `create_match`, what Register's 409 compares of it (create_sent_for). `created`: Register carried out this
         run's create of the record, kept in the same commit (creates_unreported). `landed`: the kind of the write
         Register has just answered, kept beside the run's others for the record (writes_landed). `withdrew`: the
-        trainee and date of the withdrawal Register has just carried out (withdrawals_made)."""
+        trainee and date of the withdrawal Register has just carried out (withdrawals_made). `synced`: the record is
+        synced in full (status done), with these field digests (JSON, compare.field_digests) of `payload_hash`
+        (fields_synced); None where the ones kept are of it already (`synced_payloads`). Any other status keeps the
+        time of the entry it replaces, if done, as the digests' (`_keep_synced_at`)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
@@ -1180,6 +1234,15 @@ class Ledger:
                     "ON CONFLICT (key) DO UPDATE SET compared = excluded.compared",
                     (key, create_match),
                 )
+            if synced is not None and payload_hash is not None:
+                self._execute(
+                    "INSERT INTO fields_synced (key, trainee_id, payload_hash, digests, synced_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET trainee_id = excluded.trainee_id, "
+                    "payload_hash = excluded.payload_hash, digests = excluded.digests, synced_at = excluded.synced_at",
+                    (key, trainee_id, payload_hash, synced, _now()),
+                )
+            elif status != "done":
+                self._keep_synced_at(key)
             self._execute(
                 """
                 INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,
@@ -1216,6 +1279,16 @@ class Ledger:
                 ),
             )
         self.sending = self.sending or status == "in_flight"  # committed: a write goes out now
+
+    def _keep_synced_at(self, key: str) -> None:
+        """Before an entry that is done gives way to another status (a write marked in flight, failed, blocked): its
+        time is that of the last sync in full, which `synced` says from here on (review185 F2). One statement, made
+        only for those writes, never for a record settled done."""
+        self._execute(
+            "UPDATE fields_synced SET synced_at = (SELECT updated_at FROM records WHERE key = ?) "
+            "WHERE key = ? AND EXISTS (SELECT 1 FROM records WHERE key = ? AND status = 'done')",
+            (key, key, key),
+        )
 
     @contextlib.contextmanager
     def _one_commit(self) -> Iterator[None]:

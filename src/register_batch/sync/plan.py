@@ -42,6 +42,7 @@ from register_batch.sync.compare import (
     drift,
     payload_hash,
     placement_changes,
+    unchanged_in_source,
     update_body,
 )
 from register_batch.sync.listed import ListedTrainee
@@ -117,11 +118,14 @@ class RecordPlan:
     # A degree of the record not sent, one message each: Register would refuse it as a duplicate of another of the
     # trainee's (sync_degree_covered; compare.degree_changes's `covered`)
     repeats: tuple[str, ...] = ()
-    # Register's trainee was changed since this state dir last synced the record, and the record was not: the update
-    # puts the record's values back over a change made in Register's service (sync_overwrites_register_edit), and the
-    # fields it does so for (`register_edited`)
+    # Register's trainee was changed since this state dir last synced the record, in fields the record has not changed
+    # since: the update puts the record's values back over a change made in Register's service
+    # (sync_overwrites_register_edit), and the fields it does so for (`register_edited`)
     edited_note: str | None = None
     edited: tuple[str, ...] = ()
+    # The same, for a run whose writes of the record went out and did not all come back answered (a failed or unknown
+    # record): they may have put the values back (RecordResult._edit_maybe_undone)
+    edited_unanswered: str | None = None
 
     @property
     def key(self) -> str | None:
@@ -928,28 +932,45 @@ _NOT_EDITS = DERIVED_FIELDS | {"state"}
 
 
 def register_edited(
-    plan: RecordPlan, *, last_hash: str | None, last_trainee: str | None, synced_at: str, dry_run: bool
+    plan: RecordPlan,
+    *,
+    last_trainee: str | None,
+    synced_at: str,
+    dry_run: bool,
+    then: Mapping[str, Any] | None = None,
+    now: Mapping[str, Any] | None = None,
+    last_hash: str | None = None,
 ) -> None:
     """Note an update that puts the record's values back over a change made in Register's service since this state dir
-    last synced the record (sync_overwrites_register_edit; review180 F1). The ledger's entry for the record says what
-    it was then: done (Register held the record as it said), with this very payload (`last_hash`: the SRS has not
-    changed it since) and this trainee. So every difference the update mends was made in Register since: a surname
-    corrected there, a degree added, a placement deleted. The sync still sends the record (the SRS is the source of
-    truth, design.md); said, so that a person makes the change in the SRS if Register's value is the right one.
-    Not on a first sync of the record (no entry), nor when the SRS changed it (another payload), nor for the state
-    changes it sends or the fields Register derives (`_NOT_EDITS`) alone."""
-    if plan.action != "update" or not last_hash or last_hash != plan.payload_hash or last_trainee != plan.trainee_id:
+    last synced the record (sync_overwrites_register_edit; review180 F1, review185 F1): a field the update mends whose
+    value the SRS has not changed since (`then`, what the record said of each field then, and `now`, as
+    compare.field_digests) was changed in Register since: a surname corrected there, a degree added, a placement
+    deleted. A field the SRS changed too is the SRS's later word, and not named. Without `then` (a ledger of a version
+    that did not keep them), only a record whose whole payload is as then (`last_hash`) is known unchanged, and every
+    field it mends is named. The sync still sends the record (the SRS is the source of truth, design.md); said, so
+    that a person makes the change in the SRS if Register's value is the right one. Not on a first sync of the record
+    (nothing kept), nor for another trainee than the one synced then, nor for the state changes it sends or the fields
+    Register derives (`_NOT_EDITS`)."""
+    if plan.action != "update" or last_trainee != plan.trainee_id:
         return
     edited = [change for change in plan.changes if change["field"] not in _NOT_EDITS]
+    if then is not None and now is not None:
+        edited = [change for change in edited if unchanged_in_source(change, now, then)]
+    elif not last_hash or last_hash != plan.payload_hash:
+        return
     if not edited:
         return
     plan.edited = tuple(dict.fromkeys(change["field"] for change in edited))
     said = ", ".join(dict.fromkeys(_edit_words(change) for change in edited))
-    puts = "would put" if dry_run else "puts"
-    plan.edited_note = (
-        f"Register's trainee was changed since this state dir last synced it ({synced_at[:10]}), and the extract was "
-        f"not: this sync {puts} the extract's values back ({said}). To keep Register's value, make the change in the "
-        "SRS"
+    since = (
+        f"Register's trainee was changed since this state dir last synced it ({synced_at[:10]} UTC), in what the "
+        "extract has not changed since: this sync"
+    )
+    keep = "To keep Register's value, make the change in the SRS"
+    plan.edited_note = f"{since} {'would put' if dry_run else 'puts'} the extract's values back ({said}). {keep}"
+    plan.edited_unanswered = (
+        f"{since} sent the extract's values back ({said}) and did not finish: Register may hold them now, which the "
+        f"next sync cannot tell from the SRS's. {keep}"
     )
 
 

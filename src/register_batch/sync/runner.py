@@ -9,6 +9,7 @@ looking at Register, never by resending blindly.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import signal
@@ -97,6 +98,7 @@ from register_batch.sync.compare import (
     degree_key,
     degree_puts,
     degree_values,
+    field_digests,
     landed_update_bodies,
     placement_key,
     sent_digest,
@@ -472,15 +474,24 @@ describe(
     "sync_overwrites_register_edit",
     scope="batch",
     fields=(),
-    message="Register's trainee was changed since this state dir last synced it (<date>), and the extract was not: "
-    "this sync puts the extract's values back (<fields>). To keep Register's value, make the change in the SRS",
+    message="Register's trainee was changed since this state dir last synced it (<date> UTC), in what the extract has "
+    "not changed since: this sync puts the extract's values back (<fields>). To keep Register's value, make the change "
+    "in the SRS",
     source="design.md (Sync semantics: the SRS extract is the source of truth); register-api.md §2.6 (an update "
     "sends the full managed field set)",
     fix="The record is sent as the extract has it, as every night. If the change made in Register's service is the "
     "right one (a married name, a corrected route, a degree found late), make it in the SRS too, or the next sync "
-    "undoes it again. Said only when this state dir's ledger shows the extract's record unchanged since its last sync "
-    "of the trainee: not on a first sync, nor when the SRS changed the record too, nor for the course_education_phase "
-    "and diversity_disclosure Register derives. The issue's field is the one field put back, when there is one.",
+    "undoes it again. Named field by field: each field (each degree or placement) the update changes whose value in "
+    "the extract is the same as at this state dir's last successful sync of the trainee (the date, a UTC day; a "
+    "failed or interrupted run since does not count). A field the SRS changed too is the SRS's later word and is not "
+    "named, nor is a degree Register holds beyond the record's while the SRS dropped or changed one of its own since. "
+    "Not said on a first sync, for another trainee than the one synced then, nor for the course_education_phase and "
+    "diversity_disclosure Register derives. (A state dir an earlier version of register-batch used keeps no field "
+    "digests yet: until its next sync of the record, only a record the SRS did not change at all is named, with every "
+    "field.) A record the run failed or left unknown after its writes went out (a reply lost, Register stopped "
+    "answering) says instead that the sync `sent the extract's values back (<fields>) and did not finish`: Register "
+    "may hold them now, and the next sync, finding them there, cannot tell. The issue's field is the one field put "
+    "back, when there is one.",
     severity=Severity.WARNING,
 )
 # What issues.csv adds to the transport's words ("Internal server error", "connection lost") for a record with nothing
@@ -740,7 +751,10 @@ class RecordResult:
         if self.outcome == "pending":
             return []
         if self.outcome in ("failed", "unknown") or self.held_back():
-            found = [("sync_written_earlier", self.plan.earlier)]
+            found = [
+                ("sync_overwrites_register_edit", self._edit_maybe_undone()),
+                ("sync_written_earlier", self.plan.earlier),
+            ]
             if self.plan.action == "blocked":  # what Register's state differs in besides (review67 F1)
                 found = [
                     ("sync_state_differs", self.plan.state_note),
@@ -749,6 +763,20 @@ class RecordResult:
                 ]
             return [(code, message) for code, message in found if message]
         return _warnings(self.plan) + self._found_done()
+
+    def _edit_maybe_undone(self) -> str | None:
+        """The sync_overwrites_register_edit warning of a record this run failed or left unknown after some of its
+        writes went out: one went through before a later one failed, or a write had no answer (Register stopped
+        answering, or the reply was lost) and may have been carried out. The next run finds Register holding the
+        extract's values and cannot tell it put a change made in Register back, so this run's report says it may have
+        (review185 F2). Not for a write Register refused (nothing carried out: the next run warns) nor for one never
+        sent."""
+        plan = self.plan
+        if plan.edited_unanswered is None or self.outcome not in ("failed", "unknown") or not self.requests:
+            return None
+        if self.landed or self.unavailable or self.outcome == "unknown":
+            return plan.edited_unanswered
+        return None
 
     def _found_done(self) -> list[tuple[str, str]]:
         """The warning for a record whose withdrawal or deferral Register refused because it held it already, made
@@ -1897,6 +1925,7 @@ class SyncRun:
             trainee_id=plan.trainee_id,
             payload_hash=plan.payload_hash,
             http_status=result.http_status,
+            synced=synced_digests(record),
             **common,
         )
 
@@ -3221,7 +3250,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     sent = ledger.unsettled_creates()
     unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent, around_held)
-    _note_register_edits(ledger, results, dry_run=options.dry_run)
+    _note_register_edits(ledger, results, records, dry_run=options.dry_run)
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
@@ -3258,22 +3287,31 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
 
 
-def _note_register_edits(ledger: Ledger, results: list[RecordResult], *, dry_run: bool) -> None:
+def _note_register_edits(ledger: Ledger, results: list[RecordResult], records: RecordSpool, *, dry_run: bool) -> None:
     """Name each update that puts the record's values back over a change made in Register's service since this state
-    dir last synced it (`register_edited`): the ledger's entry, read for updates only (a night's few), says whether
-    Register then held the record as it said (done), with which payload and trainee, and when."""
-    for result in results:
+    dir last synced it (`register_edited`), read for updates only (a night's few): what the record said of each field
+    when last synced in full (Ledger.synced), kept whatever its entry says since (a failed or unanswered write:
+    review185 F2); or, in a ledger of a version before those were kept, the entry's payload digest, if it is done."""
+    for index, result in enumerate(results):
         plan = result.plan
         if plan.action != "update" or plan.key is None:
             continue
-        entry = ledger.get(plan.key)
-        if entry is not None and entry.status == "done":
+        if (synced := ledger.synced(plan.key)) is not None:
             register_edited(
                 plan,
-                last_hash=entry.payload_hash,
+                last_trainee=synced.trainee_id,
+                synced_at=synced.synced_at,
+                dry_run=dry_run,
+                then=synced.digests,
+                now=field_digests(records[index].data),
+            )
+        elif (entry := ledger.get(plan.key)) is not None and entry.status == "done":
+            register_edited(
+                plan,
                 last_trainee=entry.trainee_id,
                 synced_at=entry.updated_at,
                 dry_run=dry_run,
+                last_hash=entry.payload_hash,
             )
 
 
@@ -3472,6 +3510,7 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     # far) is not said, "about 149 s left" beside the writes' "about 26 s left" of one run (review137 F2).
     passed = run.progress.task("Recording unchanged records", total=unsent, eta=not writes) if unsent else None
     settles = _Settles(ledger)
+    noted = ledger.synced_payloads()  # record key -> the payload and trainee its field digests are of (`_synced`)
     stops.writing = True
     task.set_pace(client.limiter.per_second)
     with task.waits_shown(client.limiter), settles:
@@ -3482,15 +3521,15 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
             if not result.plan.steps:
                 if passed is not None:
                     passed.advance()
-                plan = result.plan
-                if plan.key is not None and (wait := run.waits_for(plan.key, plan, records[index])) is not None:
+                plan, record = result.plan, records[index]  # read once: also for its field digests (`_synced`)
+                if plan.key is not None and (wait := run.waits_for(plan.key, plan, record)) is not None:
                     # An earlier run's write may still land and undo what Register holds (review115 F3): nothing to
                     # send, nor to settle; its ledger entry stays the earlier run's.
                     result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
                     continue
                 result.outcome = "done"
                 if result.plan.earlier is None:
-                    settles.add(result.plan)
+                    settles.add(plan, _synced(noted, plan, record))
                 # else an earlier run's write this report is the first to name: the ledger keeps it as that run left it
                 # until the report is written (_finish), so that a run ending before its report leaves it to the next.
                 continue
@@ -3519,18 +3558,18 @@ class _Settles:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-        self.pending: list[RecordPlan] = []
+        self.pending: list[tuple[RecordPlan, str | None]] = []
 
-    def add(self, plan: RecordPlan) -> None:
-        self.pending.append(plan)
+    def add(self, plan: RecordPlan, synced: str | None) -> None:
+        self.pending.append((plan, synced))
         if len(self.pending) >= self.every:
             self.commit()
 
     def commit(self) -> None:
         if self.pending:
             with self.ledger.together():
-                for plan in self.pending:
-                    _settle_done(self.ledger, plan)
+                for plan, synced in self.pending:
+                    _settle_done(self.ledger, plan, synced)
             self.pending.clear()
 
     def __enter__(self) -> _Settles:
@@ -3567,8 +3606,9 @@ def _withdrawal_made(plan: RecordPlan, step: Step, passed: bool) -> tuple[str, s
     return plan.trainee_id, None if day is None else str(day)
 
 
-def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
-    """Record in the ledger a record that has nothing left to send: Register holds it as the extract says."""
+def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | None) -> None:
+    """Record in the ledger a record that has nothing left to send: Register holds it as the extract says, and so
+    what it says of each field is the last synced (`synced`: Ledger.record's)."""
     assert plan.key is not None  # only an invalid record has none, and _settle_unsent skipped it
     ledger.record(
         plan.key,
@@ -3577,7 +3617,22 @@ def _settle_done(ledger: Ledger, plan: RecordPlan) -> None:
         hesa_id=plan.hesa_id,
         provider_trainee_id=plan.provider_trainee_id,
         payload_hash=plan.payload_hash,
+        synced=synced,
     )
+
+
+def synced_digests(record: TraineeRecord) -> str:
+    """The record's field digests (compare.field_digests) as the ledger keeps them (Ledger.record's `synced`)."""
+    return json.dumps(field_digests(record.data), sort_keys=True, separators=(",", ":"))
+
+
+def _synced(noted: dict[str, tuple[str, str | None]], plan: RecordPlan, record: TraineeRecord) -> str | None:
+    """What a record settled unchanged notes of its fields (Ledger.record's `synced`): nothing where the ledger keeps
+    the digests of this very payload and trainee (`noted`: Ledger.synced_payloads), as for every record of an
+    unchanged rerun (its entry's time is theirs); else its digests, worked out for it alone."""
+    if plan.key is not None and noted.get(plan.key) == (plan.payload_hash, plan.trainee_id):
+        return None
+    return synced_digests(record)
 
 
 def _not_started_in_register(state: str) -> str:
@@ -4115,7 +4170,7 @@ def _finish(
     # In one commit with the run's end: a run killed before it is one without a report, named again by the next.
     with contextlib.suppress(LedgerUnwritable), ledger.together():  # else named again by the next report
         if not options.dry_run:
-            _settle_named(ledger, planned)
+            _settle_named(ledger, planned, records)
         ledger.finish_run(status, counts)
     synced = SyncResult(report=report, results=results, report_paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
@@ -4136,7 +4191,7 @@ def _finish(
     return synced
 
 
-def _settle_named(ledger: Ledger, planned: _Planned) -> None:
+def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool) -> None:
     """Once the report is written, settle in the ledger what it is the first to name (said once): the earlier runs'
     unanswered writes for records not in the extract, their writes on records this run sent nothing for (`_write_all`,
     `_settle_unsent`), and every create this run or they carried out."""
@@ -4147,11 +4202,11 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
     for entry in planned.moved:
         if entry.trainee_id in done:
             ledger.record(entry.key, "done", trainee_id=entry.trainee_id, operation=entry.operation)
-    for result in planned.results:
+    for index, result in enumerate(planned.results):
         if result.plan.earlier is None:
             continue
         if result.outcome == "done" and not result.plan.steps:
-            _settle_done(ledger, result.plan)
+            _settle_done(ledger, result.plan, synced_digests(records[index]))
         elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
             _settle_skipped(ledger, result.plan)
     named = [
@@ -4174,8 +4229,6 @@ def _settle_named(ledger: Ledger, planned: _Planned) -> None:
 def write_results(fh: IO[str], records: Iterable[dict[str, Any]]) -> None:
     """results.csv, one row per record (`records`: each one's `RecordResult.row`, as report.json's `records` has
     them); `fh` opened with newline="". Excel-safe as issues.csv is (csvsafe)."""
-    import json
-
     from register_batch.csvsafe import write_for_spreadsheets
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -4200,7 +4253,8 @@ def _synced_before(report: ReportBuilder) -> str:
 
 def _last_synced(ledger: Ledger, unmatched: list[ListedTrainee]) -> dict[str, str]:
     """Trainee id -> the day this state dir last synced a record to it (`Ledger.last_synced`), for the trainees no
-    record of the extract matched: those the SRS stopped sending."""
+    record of the extract matched: those the SRS stopped sending. A UTC day, as the ledger's times are (review185 F4:
+    said so in the docs and report.json's schema, as the warning's date is)."""
     return {k: v[:10] for k, v in ledger.last_synced(t["trainee_id"] for t in unmatched).items()}
 
 
