@@ -5,6 +5,7 @@ terminal, a plain line in a log, ticked as each file's issue rows are read."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 from click.testing import CliRunner
@@ -54,3 +55,26 @@ def test_each_file_s_issue_rows_tick_as_they_are_read(tmp_path):
     builder.close()
     # report.json and issues.csv read every row (3 ticks each); the page reads its rows more than once
     assert written[0] >= 3 and written[1] - written[0] >= 3 and len(ticks) > written[1], (written, len(ticks))
+
+
+def test_the_step_is_said_while_duplicates_are_found_before_the_files_are_written(tmp_path):
+    """review189 F6: the duplicate pass ran after the Validating step closed and before Writing reports opened, under
+    no step: 3.5 s for 180,000 duplicate issues, tens of seconds for millions, then the new step's first line held back
+    an interval more. The step now opens first and is ticked by each issue the pass finds (a line each, here, with a
+    log interval of 0)."""
+    one = tmp_path / "one.csv"
+    args = ["generate", "--count", "1", "--format", "hesa-csv", "-o", str(one), "--seed", "7", "--as-of", "2026-11-28"]
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    header, row = one.read_text(encoding="utf-8-sig").splitlines()
+    same = tmp_path / "same.csv"
+    same.write_text(header + "\n" + (row + "\n") * 40, encoding="utf-8")
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0, force_terminal=False) as progress:
+        validate_files([same], as_of=date(2026, 11, 28), report_dir=tmp_path / "r", progress=progress)
+    issues = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["issues"]
+    duplicates = sum(1 for issue in issues if issue["code"].startswith("duplicate_"))
+    assert duplicates >= 40
+    lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    before_a_file = [line for line in lines if line.startswith("Writing reports: 0/3 files")]
+    assert len(before_a_file) >= duplicates, lines
+    assert not any(line.startswith("Validating") for line in lines[lines.index(before_a_file[0]) :])

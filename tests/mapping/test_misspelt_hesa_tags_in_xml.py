@@ -350,7 +350,29 @@ def test_mappings_check_lists_so_many_misspelt_tags_and_uncovered_codes_and_coun
     assert code == 1, out
     lines = out.splitlines()
     assert len([line for line in lines if "misspelt_tag: <F_NAT" in line]) == 3, out
-    assert "  … and 3 more misspelt tags (those found most often are listed): `register-batch validate` names " in out
+    # Each misspelt tag in one record: the three listed are the first found, not "those found most often" (review189 F7)
+    assert "  … and 3 more misspelt tags: `register-batch validate` names every one, in its issues.csv" in out
     listed = [line.split(" x")[0].strip() for line in lines if line.startswith("  sex: ")]
     assert listed == ["sex: 'Q2'", "sex: 'Q3'", "sex: 'Q4'"], out
     assert "  … and 2 more codes (those found most often are listed)" in out
+
+
+def test_mappings_check_counts_one_more_in_the_singular_and_claims_no_order_among_ties(tmp_path, monkeypatch):
+    """review189 F7: "… and 1 more codes (those found most often are listed)", with every code found once: the list
+    was the first by field and code, not the most found."""
+    import re
+
+    from register_batch.commands import mappings
+
+    monkeypatch.setattr(mappings, "LISTED", 3)
+    xml = generated(tmp_path / "four.xml", count=4)
+    text = xml.read_text(encoding="utf-8")
+    letters = iter("ABCD")
+    text = re.sub(r"<F_NATION>GB</F_NATION>", lambda m: f"<F_NAT{(c := next(letters))}ON>GB</F_NAT{c}ON>", text)
+    codes = iter(range(1, 5))
+    xml.write_text(re.sub(r"<F_SEXID>\d+</F_SEXID>", lambda m: f"<F_SEXID>Q{next(codes)}</F_SEXID>", text), "utf-8")
+    code, out, _err = run("mappings", "check", str(xml))
+    assert code == 1, out
+    assert "  … and 1 more misspelt tag: `register-batch validate` names every one, in its issues.csv" in out
+    assert "  … and 1 more code: `register-batch validate` names every one, in its issues.csv" in out
+    assert "most often" not in out

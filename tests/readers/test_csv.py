@@ -1787,3 +1787,22 @@ def test_binary_content_is_named_so(tmp_path):
     with pytest.raises(UnusableInput) as caught:
         read(path)
     assert str(caught.value) == f"{path}: binary content: not a HESA XML or CSV extract"
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_correctly_quoted_note_over_128_kib_is_not_called_a_stray_quote(tmp_path, line_end):
+    """review189 F2: a note of 2,100 lines, correctly quoted, was "a stray or unclosed quote (") would merge rows into
+    one and lose them; correct the quoting": the officer looked for a quote that was not there. Its lines hold no
+    row's commas, so the message names a cell too long to read as the other likely cause."""
+    note = '"' + "Called trainee about placement; agreed to call back.\n" * 2600 + '"'
+    rows = [f"03102615{n:05d},Ann,Lee" for n in range(5)]
+    rows[2] = f"0310261500002,{note},Lee"
+    path = tmp_path / "note.csv"
+    path.write_bytes(("hesa_id,first_names,last_name\n" + "\n".join(rows) + "\n").replace("\n", line_end).encode())
+    with pytest.raises(UnusableInput) as caught:
+        read(path, "register-csv")
+    said = str(caught.value)
+    assert (caught.value.record, caught.value.line, caught.value.field) == (3, 4, "first_names")
+    assert "runs over lines 4-" in said and "past 128 KiB" in said
+    assert "would merge rows" not in said
+    assert 'a stray or unclosed quote ("), or a cell longer than register-batch reads' in said

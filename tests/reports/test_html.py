@@ -25,7 +25,7 @@ from report_builders import (
 
 import register_batch.reports as reports
 from register_batch.jobs import validate_files
-from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
+from register_batch.model import API_VERSION, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.reports import ReportBuilder, html_report
 
@@ -640,17 +640,54 @@ def test_a_control_character_in_a_value_is_named(tmp_path, control):
 
 
 def test_a_very_long_value_is_cut_short_in_the_page_as_in_the_files(tmp_path):
-    """review184 F2: issues.csv and report.json cut it too (to the same 200 characters), so the page no longer says
-    to see issues.csv for the rest."""
+    """review184 F2: issues.csv and report.json cut it too (to the same SHOWN_CHARS), so the page no longer says
+    to see issues.csv for the rest. review189 F3: in the same words, in the value and in the message's quote."""
     doc = one_record_report(tmp_path, "x" * 5000, field="last_name")
-    [value] = texts(doc, '//code[@class="value"]')
-    assert value == "x" * 200 + "… (5,000 characters in all)"
-    assert load_report_json(tmp_path)["issues"][0]["value"] == "x" * 200 + "… (5,000 characters)"
+    cut = "x" * reports.SHOWN_CHARS + "… (5,000 characters)"
+    assert texts(doc, '//code[@class="value"]') == [cut]
+    assert texts(doc, '//p[@class="message-text"]') == [f"last_name has invalid reference data value of '{cut}'"]
+    [issue] = load_report_json(tmp_path)["issues"]
+    assert issue["value"] == cut
+    assert issue["message"] == f"last_name has invalid reference data value of '{cut}'"
 
 
 def test_a_value_of_the_longest_length_shown_is_shown_whole(tmp_path):
-    doc = one_record_report(tmp_path, "x" * 200, field="last_name")
-    assert texts(doc, '//code[@class="value"]') == ["x" * 200]
+    doc = one_record_report(tmp_path, "x" * reports.SHOWN_CHARS, field="last_name")
+    assert texts(doc, '//code[@class="value"]') == ["x" * reports.SHOWN_CHARS]
+    [message] = texts(doc, '//p[@class="message-text"]')
+    assert message == f"last_name has invalid reference data value of '{'x' * reports.SHOWN_CHARS}'"
+
+
+def test_the_pages_message_cut_keeps_a_quoted_values_own_cut_whole(tmp_path):
+    """review189 F3: the page cut a message at 500 characters, through the value's quote, with its own marker
+    ("(6,143 characters in all)"). The quote is now the files' cut, kept whole; 500 characters of the other words are
+    shown, then the message is cut (not inside the quote)."""
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    record = TraineeRecord(source=SourceRef(input="one.csv", record=1, line=2), data={"hesa_id": "2510000000001"})
+    value = "y" * 3000
+    words = " and then some more words" * 40
+    record.issue("invalid_code", f"first: '{value}', again: '{value}'{words}", field="sex", value=value)
+    builder.add_record(record)
+    builder.finish([])
+    [message] = texts(written_page(builder, tmp_path), '//p[@class="message-text"]')
+    cut = "y" * reports.SHOWN_CHARS + "… (3,000 characters)"
+    [issue] = load_report_json(tmp_path)["issues"]
+    assert issue["message"] == f"first: '{cut}', again: '{cut}'{words}"
+    assert message.startswith(f"first: '{cut}', again: '{cut}' and then some more words")
+    assert message.endswith(f"… ({len(issue['message']):,} characters in all)")
+    assert 500 <= len(message) - 2 * len(cut) <= 540
+
+
+def test_a_message_past_500_characters_cuts_after_the_value_not_inside_it(tmp_path):
+    builder = ReportBuilder(api_version=API_VERSION, as_of=date(2026, 11, 28))
+    record = TraineeRecord(source=SourceRef(input="one.csv", record=1, line=2), data={"hesa_id": "2510000000001"})
+    value = "z" * 400  # whole (under SHOWN_CHARS), but past the 500 characters with the words before it
+    record.issue("invalid_code", "w" * 300 + f" '{value}' " + "v" * 300, field="sex", value=value)
+    builder.add_record(record)
+    builder.finish([])
+    [message] = texts(written_page(builder, tmp_path), '//p[@class="message-text"]')
+    assert message.startswith("w" * 300 + f" '{value}' " + "v" * 190)
+    assert "z…" not in message
 
 
 def test_an_issue_whose_value_is_not_kept_is_not_called_blank_and_a_file_issue_is_the_whole_file(tmp_path):

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
+from markupsafe import escape
 
 from register_batch.cli import cli
-from register_batch.reports import SHOWN_CHARS
+from register_batch.reports import SHOWN_CHARS, shown_value
+from register_batch.validation.rules import MAX_LENGTHS
 
 AS_OF = "2026-11-28"
 EXCEL_CELL = 32_767
@@ -69,3 +72,58 @@ def test_a_value_of_the_longest_length_shown_is_written_whole(tmp_path):
     issues = json.loads((out / "report.json").read_text(encoding="utf-8"))["issues"]
     [value] = {issue["value"] for issue in issues if issue["code"] == "invalid_code"}
     assert value == "Q" * SHOWN_CHARS
+
+
+def _validated(tmp_path: Path, **changes: str) -> tuple[list[dict[str, str]], list[dict[str, object]], str]:
+    """issues.csv's rows, report.json's issues and report.html's text of a validate of `_extract(**changes)`."""
+    path = _extract(tmp_path, **changes)
+    out = tmp_path / "r"
+    args = ["validate", str(path), "--as-of", AS_OF, "--report-dir", str(out)]
+    CliRunner().invoke(cli, args, catch_exceptions=False)
+    with (out / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    issues = json.loads((out / "report.json").read_text(encoding="utf-8"))["issues"]
+    return rows, issues, (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_no_value_of_a_length_register_takes_is_cut(tmp_path):
+    """review189 F4: at 200 characters, a 232-character email (Register takes 255) lost its end, where its mistake
+    (`@example,com`) was. Register's longest field with a maximum is defer_reason's 500 (register-api.md §2.8)."""
+    assert max(*MAX_LENGTHS.values(), 500) < SHOWN_CHARS
+    email = "a" * 220 + "@example,com"
+    rows, issues, html = _validated(tmp_path, F_NQTEMAIL=email)
+    assert {issue["value"] for issue in issues if issue["code"] == "invalid_email"} == {email}
+    assert {row["value"] for row in rows if row["code"] == "invalid_email"} == {email}
+    assert f">{email}</code>" in html
+
+
+def test_a_cut_never_parts_a_letter_from_its_accent(tmp_path):
+    """review189 F5: the cut kept an `e` and dropped its U+0301 after it: another letter, not the value's start."""
+    nation = "x" + "e\u0301" * 400  # 801 characters: the SHOWN_CHARS-th is an e, its accent after the cut
+    assert unicodedata.combining(nation[SHOWN_CHARS])
+    rows, issues, html = _validated(tmp_path, F_NATION=nation)
+    [value] = {issue["value"] for issue in issues if issue["code"] == "invalid_code"}
+    kept = value.removesuffix("… (801 characters)")
+    assert nation.startswith(kept) and len(kept) == SHOWN_CHARS - 1 and kept.endswith("e\u0301")
+    assert {row["value"] for row in rows if row["code"] == "invalid_code"} == {value}
+    assert f">{kept}…" in html
+    joined = "x" * (SHOWN_CHARS - 2) + "\U0001f468\u200d\U0001f469" + "x" * 100  # man, joiner, woman: one sign
+    assert shown_value(joined) == "x" * (SHOWN_CHARS - 2) + f"… ({len(joined):,} characters)"
+    marks = "x" + "\u0301" * 600  # no script's: damage, cut where it falls, not shown as nothing
+    assert shown_value(marks) == marks[:SHOWN_CHARS] + "… (601 characters)"
+
+
+def test_a_formula_values_second_quote_is_cut_too_in_every_report(tmp_path):
+    """review189 F3: spreadsheet_formula quotes the value and then the text in Excel's ="…" form; that second quote
+    was written whole (a 3,000-character one in each message), and the page cut the message at 500 characters with
+    its own length."""
+    nation = '="' + "A" * 3000 + '"'
+    rows, issues, html = _validated(tmp_path, F_NATION=nation)
+    issue, _ = [issue for issue in issues if issue["code"] == "spreadsheet_formula"]  # one a record
+    cut, inner = shown_value(nation), shown_value("A" * 3000)
+    assert issue["value"] == cut
+    assert f"'{cut}'" in issue["message"] and f"'{inner}'" in issue["message"]
+    assert len(issue["message"]) < 2 * SHOWN_CHARS + 300
+    row, _ = [row for row in rows if row["code"] == "spreadsheet_formula"]
+    assert row["message"] == issue["message"]
+    assert escape(issue["message"]) in html  # the page's message: the files', whole (its words under 500)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import click
@@ -26,14 +27,16 @@ from register_batch.wording import counted
 LISTED = 50
 
 
-def _more(shown: int, found: int, what: str) -> str | None:
-    """The line after a list cut to `shown` of `found`: how many more, and where every one is (mappings check writes
-    no file of its own)."""
-    if found <= shown:
+def _more(shown: int, found: Sequence[Hashable], what: str) -> str | None:
+    """The line after a list cut to `shown` of `found` (each found one's sort key, as the list chose by): how many
+    more, and where every one is (mappings check writes no file of its own). "Those found most often" only where the
+    keys differ: all tied, the list is the first in its own order, not the most found (review189 F7)."""
+    if len(found) <= shown:
         return None
+    chosen = " (those found most often are listed)" if len(set(found)) > 1 else ""
     return (
-        f"  … and {found - shown} more {what} (those found most often are listed): `register-batch validate` names "
-        "every one, in its issues.csv"
+        f"  … and {counted(len(found) - shown, f'more {what}')}{chosen}: `register-batch validate` names every one, "
+        "in its issues.csv"
     )
 
 
@@ -97,7 +100,8 @@ def mappings_check(
             echo(
                 f"{tag.severity}: {tag.first.place(True)}: {tag.code}: {tag.message} ({counted(tag.records, 'record')})"
             )
-    if (more := _more(LISTED, len(tags), "misspelt tags")) is not None:
+    found_tags = [(tag.severity != "error", -tag.records) for tag in tags.values()]
+    if (more := _more(LISTED, found_tags, "misspelt tag")) is not None:
         echo(more)
     for found in unseen:
         named = found.named
@@ -125,7 +129,7 @@ def mappings_check(
                 else:
                     said = f"  (known: {why})" if why else f"; {first.hint}" if first.hint else ""
                 echo(f"  {field}: '{code}' x{count}, first at {first.place(with_input)}{said}")
-            if (more := _more(LISTED, len(uncovered), "codes")) is not None:
+            if (more := _more(LISTED, list(uncovered.values()), "code")) is not None:
                 echo(more)
         else:
             echo("Every code in the input is in Register's lists or translated by a mapping.")

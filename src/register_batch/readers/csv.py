@@ -531,6 +531,13 @@ def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
     return after + before >= 2 and lines[0].count(",") >= max(0, after) and lines[-1].count(",") >= max(0, before)
 
 
+def _rows_in(held: list[str], width: int) -> bool:
+    """Whether a row's lines after its first hold one that looks like a row of its own (half the header's commas, as
+    _swallowed_rows asks of a cell): what a stray quote merges into its cell, and a long note does not hold."""
+    least = max(2, width // 2)
+    return any(line.count(",") >= least for line in held[1:])
+
+
 def _file_warning(path: str, code: str, message: str, *, line: int | None = None) -> Issue:
     """A warning about a whole input file (no record): what a file-scope rule of the catalogue reports."""
     return make_issue(input=path, line=line, code=code, severity=Severity.WARNING, message=message)
@@ -677,15 +684,19 @@ def read_csv(stream: IO[bytes], info: InputInfo, layout: CsvLayout, encoding: st
         where = "" if big is not None else f" (column {index + 1})"
         message = f"malformed CSV: {exc}{where}"
         if len(lines.held) > 1:
-            # A quoted cell over many lines and past the cell limit is a stray quote's work far more often than a
-            # cell of its own (review184 F1): said as _check_multiline says it near the end of a file, not the csv
-            # module's words, wherever in the file the quote is.
+            # A quoted cell over many lines and past the cell limit: a stray quote's work where its lines look like
+            # rows (review184 F1), said as _check_multiline says it near the end of a file, wherever the quote is.
+            # A long note, correctly quoted, has no such lines: not called a stray quote for sure (review189 F2).
             place = "" if big is not None else f" in column {index + 1}"
-            message = (
-                f"a quoted cell{place} runs over lines {start_line}-{max(reader.line_num, start_line + 1)} and past "
-                f'{MAX_CELL // 1024} KiB: a stray or unclosed quote (") would merge rows into one and lose them; '
-                "correct the quoting"
-            )
+            span = f"a quoted cell{place} runs over lines {start_line}-{max(reader.line_num, start_line + 1)}"
+            if _rows_in(lines.held, width):
+                why = 'a stray or unclosed quote (") would merge rows into one and lose them; correct the quoting'
+            else:
+                why = (
+                    'a stray or unclosed quote ("), or a cell longer than register-batch reads: correct the quoting, '
+                    "or shorten the cell or leave its column out of the export"
+                )
+            message = f"{span} and past {MAX_CELL // 1024} KiB: {why}"
         raise UnusableInput(
             name,
             message,

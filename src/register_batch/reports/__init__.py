@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,29 +71,72 @@ ROWS_TICK = 1024  # issue rows read between two calls of `write`'s `each_row`
 # Characters of a user's value (`value`, and the ids, and where a message quotes the value) that the reports show: a
 # longer one is cut to its start and its length (shown_value). Every report writes at most this much of it: a value of
 # 100,000 characters in every record made issues.csv and report.json each several times the input's size, a cell
-# past the 32,767 characters Excel holds in one (review184 F2). HESA's and Register's longest field is 255.
-SHOWN_CHARS = 200
+# past the 32,767 characters Excel holds in one (review184 F2). Above Register's longest field with a maximum
+# (defer_reason, 500; email 255: register-api.md §2.8, §3.1), so that no value Register takes is cut, its mistake
+# often at its end (review189 F4); only a withdrawal's free text, which has no maximum, can be.
+SHOWN_CHARS = 512
 # Characters of any other cell (a message, a path, an archive's member name, a source): our own words are far shorter;
 # a message quoting a long value in other words than the value's own is cut at this (Excel's limit is 32,767).
 SHOWN_TEXT_CHARS = 4000
+# A character drawn with the one before it: a mark (combining or a vowel sign: Unicode category M), a variation
+# selector; and one drawn with both its neighbours, a zero-width joiner (an emoji sequence).
+_VARIATION = frozenset(map(chr, range(0xFE00, 0xFE10)))
+_ZWJ = "\u200d"
+_BACK_AT_MOST = 32  # Unicode's stream-safe text has at most 30 marks on a letter; a longer run is damage, cut anywhere
+
+
+def cut_at(text: str, most: int) -> int:
+    """Where to cut `text`, longer than `most`, to keep at most `most` characters: not between a letter and its
+    marks (or a joiner or variation selector), so that the start shown is the start of the real value: an `e` kept
+    without its accent is another letter (review189 F5). Grapheme-ish: within _BACK_AT_MOST characters, else at
+    `most`."""
+    end = most
+    while end > max(0, most - _BACK_AT_MOST):
+        after = text[end]
+        if unicodedata.category(after)[0] == "M" or after in _VARIATION or after == _ZWJ or text[end - 1] == _ZWJ:
+            end -= 1
+        else:
+            return end
+    return most
 
 
 def shown_value(text: str, most: int = SHOWN_CHARS) -> str:
-    """`text`, or when longer than `most` its first `most` characters and its length: `xxxx… (100,000 characters)`.
+    """`text`, or when longer than `most` its first `most` characters (fewer, not to part a letter from its
+    accents: cut_at) and its length: `xxxx… (100,000 characters)`.
     (Not text, a library caller's Issue.model_construct's number: as it is.)"""
     if not isinstance(text, str) or len(text) <= most:
         return text
-    return f"{text[:most]}… ({len(text):,} characters)"
+    return f"{text[: cut_at(text, most)]}… ({len(text):,} characters)"
+
+
+def shown_message(message: str, value: object) -> str:
+    """`message` with each quote of its over-long `value` cut as the value is (shown_value); so is the text inside
+    Excel's `="…"` form, which spreadsheet_formula quotes again (review189 F3). Other words are left whole."""
+    if not isinstance(value, str) or len(value) <= SHOWN_CHARS or not isinstance(message, str):
+        return message
+    message = message.replace(value, shown_value(value))
+    if value.startswith('="') and value.endswith('"') and len(value) - 3 > SHOWN_CHARS:
+        inner = value[2:-1]
+        message = message.replace(f"'{inner}'", f"'{shown_value(inner)}'")
+    return message
+
+
+def shown_ids(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` (a sync's record: results.csv, report.json's `records`) with its SRS id and HUSID cut as an issue's are
+    (shown_value), so that an issue and its record name it alike (review189 F1)."""
+    for key in ("provider_trainee_id", "hesa_id"):
+        if isinstance(row.get(key), str) and len(row[key]) > SHOWN_CHARS:
+            row[key] = shown_value(row[key])
+    return row
 
 
 def _shown_values(values: ReportTuple) -> ReportTuple:
     """An issue's values as the reports write them (issue_values), each cell cut to SHOWN_CHARS or SHOWN_TEXT_CHARS
-    (a message's quote of its over-long value cut as the value is)."""
+    (a message's quote of its over-long value cut as the value is: shown_message)."""
     input_, record, line, row, pid, hid, about, value, code, severity, message, source = values
     if isinstance(value, str) and len(value) > SHOWN_CHARS:
-        cut = shown_value(value)
-        message = message.replace(value, cut)
-        value = cut
+        message = shown_message(message, value)
+        value = shown_value(value)
     return (
         shown_value(input_, SHOWN_TEXT_CHARS),
         record,

@@ -176,11 +176,46 @@ def visible(value: object) -> str:
 
 
 def shown(value: object, limit: int = SHOWN_MAX) -> str:
-    """A user's value as the page shows it (`visible`), cut short when very long."""
+    """A user's text as the page shows it (`visible`), cut short when very long (not between a letter and its
+    accents: reports.cut_at)."""
     text = visible(value)
     if len(text) > limit:
-        return f"{text[:limit]}… ({len(str(value)):,} characters in all)"
+        return f"{text[: reports.cut_at(text, limit)]}… ({len(str(value)):,} characters in all)"
     return text
+
+
+def shown_value(value: object) -> str:
+    """An issue's value as the page shows it: cut as issues.csv and report.json cut it (reports.shown_value), then
+    `visible`, so that the page's value, its quote in the message and the files' read alike (review189 F3)."""
+    return visible(reports.shown_value(str(value)))
+
+
+MESSAGE_CHARS = 500  # characters of an issue's message in our words the page shows; issues.csv and report.json 4,000
+
+
+def shown_message(message: str, value: object) -> str:
+    """An issue's message as the page shows it: its quotes of an over-long value cut as the files cut them
+    (reports.shown_message); then, past MESSAGE_CHARS characters besides those quotes, the message cut, but never
+    inside a quote of the value, whose own cut `'xxx… (3,003 characters)'` is kept whole (review189 F3)."""
+    text = reports.shown_message(message, value)
+    if len(text) <= MESSAGE_CHARS:
+        return visible(text)
+    quoted: list[tuple[int, int]] = []  # where the text quotes the value (or, of a ="…" value, the text inside)
+    if isinstance(value, str) and value:
+        quotes = {reports.shown_value(value)}
+        if value.startswith('="') and value.endswith('"') and len(value) > 3:
+            quotes.add(reports.shown_value(value[2:-1]))
+        for quote in quotes:
+            at = text.find(quote)
+            while at > -1:
+                quoted.append((at, at + len(quote)))
+                at = text.find(quote, at + len(quote))
+    most = MESSAGE_CHARS + sum(end - start for start, end in quoted)
+    if len(text) <= most:
+        return visible(text)
+    end = reports.cut_at(text, most)
+    end = max([end, *(stop for start, stop in quoted if start < end)])
+    return f"{visible(text[:end])}… ({len(text):,} characters in all)"
 
 
 _ENV.filters["shown"] = shown
@@ -815,7 +850,8 @@ def _issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> str:
         f'<td data-label="Trainee">{trainee}</td>\n'
         f'<td data-label="Field" data-sort-value="{escape(row.field_key)}">\n{_field_and_value(row)}</td>\n'
         f"{_rule_cell(row.severity, row.code, rule.source if rule else '', rule.checked_by if rule else '')}"
-        f'<td data-label="Message" class="message">\n<p class="message-text">{escape(shown(row.message, 500))}</p>\n'
+        f'<td data-label="Message" class="message">\n<p class="message-text">'
+        f"{escape(shown_message(row.message, row.value))}</p>\n"
         f"{_fix_link(row.code) if rule and rule.fix else ''}</td>\n</tr>"
     )
 
@@ -839,7 +875,7 @@ def _field_and_value(row: _IssueRow) -> str:
     else:
         said = _blank("whole record" if row.record else "whole file")
     if row.value is not None and row.value != "":
-        said += f'<span class="sub">value <code class="value">{escape(shown(row.value))}</code></span>'
+        said += f'<span class="sub">value <code class="value">{escape(shown_value(row.value))}</code></span>'
     elif row.field and row.code not in VALUELESS_CODES:
         said += f'<span class="sub">value {_blank("blank")}</span>'
     return said

@@ -90,7 +90,7 @@ from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import ReferenceData, check_api_version, load_reference
 from register_batch.reference.pull import pulled_lists
-from register_batch.reports import ReportBuilder, Rows, check_report_dir
+from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
     agrees,
     create_body,
@@ -4108,9 +4108,11 @@ def _finish(
     # The reports, a file at a time, each reading every record's row: seconds for 10,000 records on a loaded machine,
     # which, said by nothing, looked like a hang after the last request (review134 F9). A plain line comes every
     # interval as the rows are read (`tick`), not only between two files.
+    # Each row's ids cut as its issues' are (shown_ids): an over-long one no longer makes results.csv and report.json
+    # the extract's size, or names the record otherwise than its issues do (review189 F1). RecordResult keeps them.
     def row(result: RecordResult) -> dict[str, Any]:
         task.tick()
-        return result.row()
+        return shown_ids(result.row())
 
     # The records' rows are made as each report reads them, not held (a row per record: reports.Rows): report.json,
     # report.html and results.csv each read them once.
