@@ -547,9 +547,10 @@ def payload_hash(source: dict[str, Any], withdrawal: dict[str, Any] | None, defe
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-# A field's value as `field_digests` keeps it: 12 hex digits of SHA-256 (48 bits), enough to tell a value from the
-# one before it, and no personal data in the ledger.
-FIELD_DIGEST_CHARS = 12
+# A field's value as `field_digests` keeps it: 8 hex digits of SHA-256 (32 bits), enough to tell a value from the one
+# before it (a chance in 4 billion that a change goes unseen, and then only a warning is not given), and short, as the
+# ledger keeps one set a record (review192 F5). Not a secret: a field alone is found by trying each value (security.md).
+FIELD_DIGEST_CHARS = 8
 # The items of a record's lists as `field_digests` keeps them, under these names (the drift report's `degrees[n]`,
 # `placements[n]`).
 LIST_DIGESTS = {"degrees": "degrees_attributes", "placements": "placements_attributes"}
@@ -585,6 +586,54 @@ def field_digests(source: Mapping[str, Any]) -> dict[str, Any]:
         degree_digest(degree)[:FIELD_DIGEST_CHARS] for degree in source.get(LIST_DIGESTS["degrees"]) or []
     ]
     found["placements"] = [_short(placement_key(p)) for p in source.get(LIST_DIGESTS["placements"]) or []]
+    return found
+
+
+# The fields `pack_digests` keeps in this order, each in its place (a blank one empty); the lists after them.
+PACKED_FIELDS = (*SCALAR_FIELDS, "disabilities")
+# What `sent_digests` keeps of a field that two unanswered writes sent differently: Register may hold either, and
+# no record's digest equals it.
+UNKNOWN_DIGEST = "?"
+
+
+def pack_digests(digests: Mapping[str, Any]) -> str:
+    """`field_digests` as the ledger keeps them: the scalars' in PACKED_FIELDS' order, comma-separated, then the
+    degrees' and the placements', each list after a `/` (review192 F5: ~200 bytes a record, not a JSON object's ~770
+    of which the field names were 40%)."""
+    scalars = ",".join(str(digests.get(name) or "") for name in PACKED_FIELDS)
+    lists = ("/" + ",".join(digests.get(name) or ()) for name in LIST_DIGESTS)
+    return scalars + "".join(lists)
+
+
+def unpack_digests(text: str) -> dict[str, Any] | None:
+    """`pack_digests`'s text as `field_digests`, or None for any other (a ledger written this session before the
+    format, whose JSON is not read: the warning falls back to the whole record's digest)."""
+    parts = text.split("/")
+    scalars = parts[0].split(",")
+    if len(parts) != 1 + len(LIST_DIGESTS) or len(scalars) != len(PACKED_FIELDS):
+        return None
+    found: dict[str, Any] = {name: value for name, value in zip(PACKED_FIELDS, scalars, strict=True) if value}
+    for name, items in zip(LIST_DIGESTS, parts[1:], strict=True):
+        found[name] = items.split(",") if items else []
+    return found
+
+
+def sent_digests(earlier: Mapping[str, Any] | None, sending: Mapping[str, Any]) -> dict[str, Any]:
+    """What the writes sent since the record was last synced in full may have left in Register (the ledger's
+    `fields_synced.sent`, review192 F1): `sending`'s digests; where an earlier unanswered write (`earlier`) sent a field
+    otherwise, UNKNOWN_DIGEST, which no record's digest equals, so that the field is never named as Register's."""
+    if earlier is None:
+        return dict(sending)
+    found: dict[str, Any] = {}
+    for name in (*PACKED_FIELDS, *LIST_DIGESTS):
+        mine, theirs = sending.get(name), earlier.get(name)
+        if name in LIST_DIGESTS:
+            found[name] = list(mine or ()) if list(mine or ()) == list(theirs or ()) else [UNKNOWN_DIGEST]
+        elif mine == theirs:
+            if mine is not None:
+                found[name] = mine
+        else:
+            found[name] = UNKNOWN_DIGEST
     return found
 
 

@@ -143,10 +143,14 @@ CREATE TABLE IF NOT EXISTS withdrawals_made (
 -- `synced_at`, the time the digests were noted, becomes the done entry's `updated_at` as the entry leaves `done`
 -- (Ledger.record); while it is done, that is the time (Ledger.synced). A table of its own, as creates_sent: a ledger
 -- of a version before it gains it empty, and the warning falls back to the entry's payload_hash until a run notes the
--- record.
+-- record. `digests` are compare.pack_digests' (~200 bytes; review192 F5). `sent`: the digests of what the writes sent
+-- since then carried, while none has been answered in full (compare.sent_digests; NULL again as the record ends done):
+-- Register may hold them without the reply having come, and a field they changed is never named as Register's edit
+-- (review192 F1). A rowid table: records come in the extract's order, not the key's.
 CREATE TABLE IF NOT EXISTS fields_synced (
-    key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL
-) WITHOUT ROWID;
+    key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL,
+    sent TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -225,15 +229,24 @@ def _to_the_second(stamp: str | None) -> str | None:
         return stamp
 
 
+def _add_sent_column(db: sqlite3.Connection) -> None:
+    """`fields_synced.sent` (review192 F1) in a ledger whose table was made before it (this version's own, never
+    released: CREATE TABLE IF NOT EXISTS leaves it as it was)."""
+    if "sent" not in {row[1] for row in db.execute("PRAGMA table_info(fields_synced)")}:
+        db.execute("ALTER TABLE fields_synced ADD COLUMN sent TEXT")
+
+
 @dataclass(frozen=True)
 class Synced:
     """What a record said when this state dir last synced it in full (the `fields_synced` table): the trainee, the
-    payload's digest, each field's (compare.field_digests), and when (`_now`'s, UTC)."""
+    payload's digest, each field's (compare.pack_digests), and when (`_now`'s, UTC); `sent`: the digests of what
+    unanswered writes sent since (compare.sent_digests), if any."""
 
     trainee_id: str | None
     payload_hash: str
-    digests: dict[str, Any]
+    digests: str
     synced_at: str
+    sent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -681,6 +694,7 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            _add_sent_column(self._db)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
             known: str | None = row[0] if row else None
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
@@ -1104,16 +1118,11 @@ class Ledger:
         its entry's time while it is done (each run that settles it moves it), else the time kept as it left done."""
         row = self._execute(
             "SELECT f.trainee_id, f.payload_hash, f.digests, CASE WHEN r.status = 'done' THEN r.updated_at "
-            "ELSE f.synced_at END FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key WHERE f.key = ?",
+            "ELSE f.synced_at END, f.sent FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
+            "WHERE f.key = ?",
             (key,),
         ).fetchone()
-        if row is None:
-            return None
-        try:
-            digests = json.loads(row[2])
-        except ValueError:
-            return None
-        return Synced(row[0], row[1], digests if isinstance(digests, dict) else {}, row[3])
+        return None if row is None else Synced(*row)
 
     def last_synced(self, trainee_ids: Iterable[str]) -> dict[str, str]:
         """Trainee id -> when this state dir's ledger last noted a record of the SRS's matched to it (the latest
@@ -1191,6 +1200,7 @@ class Ledger:
         landed: str | None = None,
         withdrew: tuple[str, str | None] | None = None,
         synced: str | None = None,
+        sent: str | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
@@ -1200,7 +1210,9 @@ class Ledger:
         trainee and date of the withdrawal Register has just carried out (withdrawals_made). `synced`: the record is
         synced in full (status done), with these field digests (JSON, compare.field_digests) of `payload_hash`
         (fields_synced); None where the ones kept are of it already (`synced_payloads`). Any other status keeps the
-        time of the entry it replaces, if done, as the digests' (`_keep_synced_at`)."""
+        time of the entry it replaces, if done, as the digests' (`_keep_synced_at`). `sent`: the digests of what the
+        writes sent since the record was last synced in full may have left in Register (compare.sent_digests), kept
+        with a write's in-flight mark; a done entry forgets them (review192 F1)."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
@@ -1236,13 +1248,18 @@ class Ledger:
                 )
             if synced is not None and payload_hash is not None:
                 self._execute(
-                    "INSERT INTO fields_synced (key, trainee_id, payload_hash, digests, synced_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET trainee_id = excluded.trainee_id, "
-                    "payload_hash = excluded.payload_hash, digests = excluded.digests, synced_at = excluded.synced_at",
+                    "INSERT INTO fields_synced (key, trainee_id, payload_hash, digests, synced_at, sent) "
+                    "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (key) DO UPDATE SET trainee_id = excluded.trainee_id, "
+                    "payload_hash = excluded.payload_hash, digests = excluded.digests, synced_at = excluded.synced_at, "
+                    "sent = NULL",
                     (key, trainee_id, payload_hash, synced, _now()),
                 )
-            elif status != "done":
+            elif status == "done":  # Register holds the record as the extract says: what was sent is known now
+                self._execute("UPDATE fields_synced SET sent = NULL WHERE key = ? AND sent IS NOT NULL", (key,))
+            else:
                 self._keep_synced_at(key)
+            if sent is not None:
+                self._execute("UPDATE fields_synced SET sent = ? WHERE key = ?", (sent, key))
             self._execute(
                 """
                 INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,

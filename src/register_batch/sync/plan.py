@@ -940,6 +940,7 @@ def register_edited(
     then: Mapping[str, Any] | None = None,
     now: Mapping[str, Any] | None = None,
     last_hash: str | None = None,
+    sent: Mapping[str, Any] | None = None,
 ) -> None:
     """Note an update that puts the record's values back over a change made in Register's service since this state dir
     last synced the record (sync_overwrites_register_edit; review180 F1, review185 F1): a field the update mends whose
@@ -950,12 +951,18 @@ def register_edited(
     field it mends is named. The sync still sends the record (the SRS is the source of truth, design.md); said, so
     that a person makes the change in the SRS if Register's value is the right one. Not on a first sync of the record
     (nothing kept), nor for another trainee than the one synced then, nor for the state changes it sends or the fields
-    Register derives (`_NOT_EDITS`)."""
+    Register derives (`_NOT_EDITS`). `sent`: what writes sent since then, unanswered (a lost reply, a record left part
+    way: compare.sent_digests), may be in Register: a field is named only if the record says of it what they sent
+    too, so that a value this tool wrote is never called Register's (review192 F1)."""
     if plan.action != "update" or last_trainee != plan.trainee_id:
         return
     edited = [change for change in plan.changes if change["field"] not in _NOT_EDITS]
     if then is not None and now is not None:
-        edited = [change for change in edited if unchanged_in_source(change, now, then)]
+        edited = [
+            change
+            for change in edited
+            if unchanged_in_source(change, now, then) and (sent is None or unchanged_in_source(change, now, sent))
+        ]
     elif not last_hash or last_hash != plan.payload_hash:
         return
     if not edited:

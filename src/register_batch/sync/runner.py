@@ -92,6 +92,9 @@ from register_batch.reference import ReferenceData, check_api_version, load_refe
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
+    LIST_DIGESTS,
+    PACKED_FIELDS,
+    UNKNOWN_DIGEST,
     agrees,
     create_body,
     degree_digest,
@@ -100,8 +103,11 @@ from register_batch.sync.compare import (
     degree_values,
     field_digests,
     landed_update_bodies,
+    pack_digests,
     placement_key,
     sent_digest,
+    sent_digests,
+    unpack_digests,
 )
 from register_batch.sync.ledger import (
     Entry,
@@ -109,6 +115,7 @@ from register_batch.sync.ledger import (
     LedgerUnwritable,
     ProviderLock,
     StateDirLock,
+    Synced,
     fallback_lock_folder,
 )
 from register_batch.sync.listed import ListedTrainee
@@ -1776,6 +1783,7 @@ class SyncRun:
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
         left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
+        sending = sending_digests(self.ledger, key, record)  # Register may hold them from here on (review192 F1)
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # The write's turn in the rate budget first: marked in flight while it waited (most of a rate-limited
@@ -1793,6 +1801,7 @@ class SyncRun:
                 attempt=True,
                 create_for_cycle=start_cycle(record.data) if step.kind == "create" else None,
                 create_match=duplicate_check_key(record.data) if step.kind == "create" else None,
+                sent=sending,
                 **common,
             )
             before = self.client.stats.total
@@ -3296,14 +3305,16 @@ def _note_register_edits(ledger: Ledger, results: list[RecordResult], records: R
         plan = result.plan
         if plan.action != "update" or plan.key is None:
             continue
-        if (synced := ledger.synced(plan.key)) is not None:
+        synced = ledger.synced(plan.key)
+        if synced is not None and (then := unpack_digests(synced.digests)) is not None:
             register_edited(
                 plan,
                 last_trainee=synced.trainee_id,
                 synced_at=synced.synced_at,
                 dry_run=dry_run,
-                then=synced.digests,
+                then=then,
                 now=field_digests(records[index].data),
+                sent=_sent_since(synced),
             )
         elif (entry := ledger.get(plan.key)) is not None and entry.status == "done":
             register_edited(
@@ -3623,7 +3634,24 @@ def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | None) -> None:
 
 def synced_digests(record: TraineeRecord) -> str:
     """The record's field digests (compare.field_digests) as the ledger keeps them (Ledger.record's `synced`)."""
-    return json.dumps(field_digests(record.data), sort_keys=True, separators=(",", ":"))
+    return pack_digests(field_digests(record.data))
+
+
+def _sent_since(synced: Synced) -> dict[str, Any] | None:
+    """What unanswered writes sent since the record was last synced in full (Ledger.synced's `sent`), if any: a sent
+    set the ledger cannot read stands for every field unknown (none named)."""
+    if synced.sent is None:
+        return None
+    unknown = {**dict.fromkeys(PACKED_FIELDS, UNKNOWN_DIGEST), **{name: [UNKNOWN_DIGEST] for name in LIST_DIGESTS}}
+    return unpack_digests(synced.sent) or unknown
+
+
+def sending_digests(ledger: Ledger, key: str, record: TraineeRecord) -> str | None:
+    """What the record's writes about to go out carry, beside those an earlier unanswered write sent (Ledger.record's
+    `sent`, compare.sent_digests), for a record whose fields the ledger keeps: None for one it keeps none of."""
+    if (synced := ledger.synced(key)) is None:
+        return None
+    return pack_digests(sent_digests(_sent_since(synced), field_digests(record.data)))
 
 
 def _synced(noted: dict[str, tuple[str, str | None]], plan: RecordPlan, record: TraineeRecord) -> str | None:
