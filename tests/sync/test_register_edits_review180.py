@@ -85,7 +85,7 @@ def test_a_change_made_in_register_is_put_back_and_said(register, tmp_path):
     assert "(last_name)" in results[two]["warnings"] and "email" not in results[two]["warnings"]
     assert "trainee was changed" not in results[three]["warnings"]
     html = (tmp_path / "reports-2" / "report.html").read_text()
-    assert "changed in Register&#39;s service since this state dir&#39;s last sync, and not in the SRS" in html
+    assert "service since this state dir&#39;s last sync, in fields the SRS has not changed" in html
     assert "A real run puts the extract&#39;s values back" in html
 
     real = register.sync(night_2)

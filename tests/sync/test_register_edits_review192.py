@@ -138,3 +138,17 @@ def test_two_unanswered_writes_that_sent_a_field_otherwise_leave_it_unknown():
     assert merged["email"] == UNKNOWN_DIGEST and merged["last_name"] == second["last_name"]
     assert merged["placements"] == second["placements"] and merged == {**second, "email": UNKNOWN_DIGEST}
     assert unpack_digests('{"email":"abc"}') is None  # this session's JSON: not read (the whole record's rule)
+
+
+def test_report_html_says_may_for_a_record_left_unfinished(register, tmp_path):
+    """review192 F2: a surname changed in Register's service, the update putting it back carried out with its reply
+    lost: the row says Register "may hold" the values, and so does report.html's summary box, whose bold words claim
+    only what is known (the fields named are those the SRS has not changed)."""
+    row = trainee(1)
+    register.sync(write_extract(tmp_path / "night-1.csv", [row]))
+    _surname_in_register(register, row, "Changed-In-Register")
+    _answer_lost(register, tmp_path, [row])
+    html = (tmp_path / "lost" / "report.html").read_text()
+    assert "since this state dir&#39;s last sync, in fields the SRS has not changed." in html
+    assert "and not in the SRS" not in html
+    assert "for a record it did not finish, sent them (Register may hold them now)" in html

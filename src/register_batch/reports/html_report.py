@@ -1462,8 +1462,10 @@ def _sync_news(sync: dict[str, Any], listed: dict[str, tuple[int, int]] | None =
     when the page cannot list them all: "(see Records)" then says how many it does and where the rest are."""
     sync_warnings = sync.get("warnings") or {}
     dry_run = bool(sync.get("dry_run"))
+    outcomes = sync.get("outcomes") or {}
+    unfinished = bool(outcomes.get("failed") or outcomes.get("unknown"))
     news = [
-        _sync_warning(code, n, dry_run=dry_run, listed=(listed or {}).get(code))
+        _sync_warning(code, n, dry_run=dry_run, listed=(listed or {}).get(code), unfinished=unfinished)
         for code in _SYNC_WARNINGS
         if (n := sync_warnings.get(code))
     ]
@@ -1493,7 +1495,7 @@ _SYNC_WARNINGS = {
         "Records).",
     ),
     "sync_overwrites_register_edit": (
-        "{}: changed in Register's service since this state dir's last sync, and not in the SRS.",
+        "{}: changed in Register's service since this state dir's last sync, in fields the SRS has not changed.",
         "This sync put the extract's values back: to keep a value changed in Register, make the same change in the "
         "SRS, or the next sync undoes it again (see Records).",
     ),
@@ -1537,14 +1539,24 @@ _DRY_RUN_SAYS = {
 }
 
 
+# A run that left records failed or unknown: its warnings of them say the values were sent and "may" be in Register
+# now (RecordResult._edit_maybe_undone), which the box does not state as fact (review192 F2).
+_UNFINISHED_SAYS = {
+    "sync_overwrites_register_edit": "This sync put the extract's values back, or, for a record it did not finish, "
+    "sent them (Register may hold them now): to keep a value changed in Register, make the same change in the SRS, or "
+    "the next sync undoes it again (see Records).",
+}
+
+
 # The records the summary box sends people to Records for (review134 F6: the table ranks them before the writes).
 _SEE_RECORDS = frozenset(code for code, (_strong, text) in _SYNC_WARNINGS.items() if text.endswith(_SEE))
 
 
 def _sync_warning(
-    code: str, count: int, *, dry_run: bool = False, listed: tuple[int, int] | None = None
+    code: str, count: int, *, dry_run: bool = False, listed: tuple[int, int] | None = None, unfinished: bool = False
 ) -> tuple[str, str]:
     strong, text = _SYNC_WARNINGS[code]
+    text = _UNFINISHED_SAYS.get(code, text) if unfinished and not dry_run else text
     # One warning a degree for sync_degree_covered (a record may have two), one a record for the others.
     noun = "degree" if code == "sync_degree_covered" else "record"
     said = _of_count(_DRY_RUN_SAYS.get(code, text) if dry_run else text, count)
