@@ -152,3 +152,50 @@ def test_report_html_says_may_for_a_record_left_unfinished(register, tmp_path):
     assert "since this state dir&#39;s last sync, in fields the SRS has not changed." in html
     assert "and not in the SRS" not in html
     assert "for a record it did not finish, sent them (Register may hold them now)" in html
+
+
+class _UpdateFailed(RegisterClient):
+    """Register answers 500 to the trainee's update and carries nothing out: the night stops there."""
+
+    emulator: Any = None
+
+    def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.emulator.set_faults("500:1.0")
+        try:
+            return super().update_trainee(trainee_id, data)
+        finally:
+            self.emulator.set_faults(None)
+
+
+def test_a_record_settled_unchanged_forgets_what_was_sent(register, tmp_path):
+    """review192 F1: an update that went out and was not carried out (500) leaves what it sent kept; the next night
+    finds Register holding the record as the extract says (the SRS took the email back) and settles it done, which
+    forgets it, so that a later change of the email in Register's service is named again."""
+    row = trainee(1)
+    register.sync(write_extract(tmp_path / "night-1.csv", [row]))
+    client = _UpdateFailed(register.emulator.url, SYNC_TESTS_TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    client.emulator = register.emulator
+    options = sync_options(register.emulator, tmp_path, SYNC_TESTS_TOKEN, report_dir=tmp_path / "500", timeout=5.0)
+    with client, pytest.raises(Interrupted):
+        sync_files(
+            [str(write_extract(tmp_path / "500.csv", [{**row, "email": "new@example.com"}]))], options, client=client
+        )
+    assert _held(register, row)["email"] == row["email"]  # nothing carried out
+    assert _ledger(register, "SELECT sent IS NOT NULL FROM fields_synced") == [(1,)]
+    minutes_pass(register.tmp_path / "state", 11)
+    night = write_extract(tmp_path / "night-2.csv", [row])
+    assert [r.plan.action for r in register.sync(night).results] == ["unchanged"]
+    assert _ledger(register, "SELECT sent FROM fields_synced") == [(None,)]
+    _in_register(register, "PATCH", f"/trainees/{_held(register, row)['trainee_id']}", {"email": "reg@example.com"})
+    assert "back (email). To keep" in _edit_warnings(register.sync(night))[row["hesa_id"]]
+
+
+def test_a_second_placement_at_the_same_school_added_by_the_srs_is_not_named(register, tmp_path):
+    """review192 F4 (M2): the SRS adds a second placement at a school the record had already: the record has it
+    twice now and had it once, so Register lacking the second is the SRS's change, not named."""
+    row = trainee(1)
+    register.sync(write_extract(tmp_path / "night-1.csv", [row]))
+    again = {**row, "placement_3_urn": row["placement_2_urn"]}
+    result = register.sync(write_extract(tmp_path / "night-2.csv", [again]))
+    assert [c["field"] for c in result.results[0].plan.changes] == ["placements[2]"], result.results[0].plan.changes
+    assert _edit_warnings(result) == {}
