@@ -598,7 +598,7 @@ UNKNOWN_DIGEST = "?"
 
 def pack_digests(digests: Mapping[str, Any]) -> str:
     """`field_digests` as the ledger keeps them: the scalars' in PACKED_FIELDS' order, comma-separated, then the
-    degrees' and the placements', each list after a `/` (review192 F5: ~200 bytes a record, not a JSON object's ~770
+    degrees' and the placements', each list after a `/` (review192 F5: ~240 bytes a record, not a JSON object's ~770
     of which the field names were 40%)."""
     scalars = ",".join(str(digests.get(name) or "") for name in PACKED_FIELDS)
     lists = ("/" + ",".join(digests.get(name) or ()) for name in LIST_DIGESTS)

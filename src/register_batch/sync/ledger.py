@@ -143,10 +143,10 @@ CREATE TABLE IF NOT EXISTS withdrawals_made (
 -- `synced_at`, the time the digests were noted, becomes the done entry's `updated_at` as the entry leaves `done`
 -- (Ledger.record); while it is done, that is the time (Ledger.synced). A table of its own, as creates_sent: a ledger
 -- of a version before it gains it empty, and the warning falls back to the entry's payload_hash until a run notes the
--- record. `digests` are compare.pack_digests' (~200 bytes; review192 F5). `sent`: the digests of what the writes sent
--- since then carried, while none has been answered in full (compare.sent_digests; NULL again as the record ends done):
--- Register may hold them without the reply having come, and a field they changed is never named as Register's edit
--- (review192 F1). A rowid table: records come in the extract's order, not the key's.
+-- record. `digests` are compare.pack_digests' (~240 bytes, the row ~340; review192 F5). `sent`: the digests of what
+-- the writes sent since then carried, while none has been answered in full (compare.sent_digests; NULL again as the
+-- record ends done): Register may hold them without the reply having come, and a field they changed is never named
+-- as Register's edit (review192 F1). A rowid table: records come in the extract's order, not the key's.
 CREATE TABLE IF NOT EXISTS fields_synced (
     key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL,
     sent TEXT
