@@ -1208,7 +1208,7 @@ class Ledger:
         run's create of the record, kept in the same commit (creates_unreported). `landed`: the kind of the write
         Register has just answered, kept beside the run's others for the record (writes_landed). `withdrew`: the
         trainee and date of the withdrawal Register has just carried out (withdrawals_made). `synced`: the record is
-        synced in full (status done), with these field digests (JSON, compare.field_digests) of `payload_hash`
+        synced in full (status done), with these field digests (compare.pack_digests) of `payload_hash`
         (fields_synced); None where the ones kept are of it already (`synced_payloads`). Any other status keeps the
         time of the entry it replaces, if done, as the digests' (`_keep_synced_at`). `sent`: the digests of what the
         writes sent since the record was last synced in full may have left in Register (compare.sent_digests), kept
