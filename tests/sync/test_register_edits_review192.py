@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_register_edits_review185 import _edit_warnings, _held, _in_register, _ledger, _surname_in_register
+from test_register_edits_review185 import (
+    _edit_warnings,
+    _held,
+    _in_register,
+    _ledger,
+    _surname_in_register,
+    _UpdateRefused,
+)
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from ledger_clock import minutes_pass
@@ -154,26 +161,13 @@ def test_report_html_says_may_for_a_record_left_unfinished(register, tmp_path):
     assert "for a record it did not finish, sent them (Register may hold them now)" in html
 
 
-class _UpdateFailed(RegisterClient):
-    """Register answers 500 to the trainee's update and carries nothing out: the night stops there."""
-
-    emulator: Any = None
-
-    def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.emulator.set_faults("500:1.0")
-        try:
-            return super().update_trainee(trainee_id, data)
-        finally:
-            self.emulator.set_faults(None)
-
-
 def test_a_record_settled_unchanged_forgets_what_was_sent(register, tmp_path):
     """review192 F1: an update that went out and was not carried out (500) leaves what it sent kept; the next night
     finds Register holding the record as the extract says (the SRS took the email back) and settles it done, which
     forgets it, so that a later change of the email in Register's service is named again."""
     row = trainee(1)
     register.sync(write_extract(tmp_path / "night-1.csv", [row]))
-    client = _UpdateFailed(register.emulator.url, SYNC_TESTS_TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
+    client = _UpdateRefused(register.emulator.url, SYNC_TESTS_TOKEN, limiter=RateLimiter(10_000, 1), attempts=1)
     client.emulator = register.emulator
     options = sync_options(register.emulator, tmp_path, SYNC_TESTS_TOKEN, report_dir=tmp_path / "500", timeout=5.0)
     with client, pytest.raises(Interrupted):
