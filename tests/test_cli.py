@@ -661,6 +661,8 @@ def test_sync_and_export_help_name_every_exit_code_as_the_readme_does():
         "1 when Register answered with an error, or could not be reached or kept failing after retries",
         "2 for usage, configuration, a missing or rejected token",
         "an --academic-cycle Register does not take",
+        # the cycle asked for when none is given, refused by the target (review191 F4)
+        "(or, without --academic-cycle, the cycle current today or on --as-of's day when the target does not take it)",
         "3 when interrupted",
         "no file was written, and an earlier file of that name stays as it was",
     ):

@@ -404,9 +404,10 @@ def load_settings(
         token_file=setting_path("token_file") if values["token_file"] else None,
         mappings=mappings,
         mapping_sources=tuple(mapping_sources),
-        file_token_file=located(file_values["token_file"], True)
-        if sources["token_file"] == "$REGISTER_API_TOKEN_FILE" and file_values.get("token_file")
-        else None,
+        file_token_file=_other_token_file(
+            located(file_values["token_file"], True) if file_values.get("token_file") else None,
+            setting_path("token_file") if sources["token_file"] == "$REGISTER_API_TOKEN_FILE" else None,
+        ),
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
         config_file=path,
         sources=sources,
@@ -614,6 +615,22 @@ def token_source(settings: Settings, environ: Mapping[str, str] | None = None) -
         return None
     overridden = overridden_token_file(settings, environ)
     return f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}"
+
+
+def _other_token_file(in_file: Path | None, from_variable: Path | None) -> Path | None:
+    """The settings file's token_file when $REGISTER_API_TOKEN_FILE's file is sent in its place: None when that is the
+    same file (a service's environment naming the token its settings file names too). Nothing is overridden then, and
+    a warning on every run, and advice to unset the variable to send the same file, would be false (review191 F2)."""
+    if in_file is None or from_variable is None:
+        return None
+    try:
+        same = os.path.samefile(in_file, from_variable)
+    except OSError:  # either not there (yet): by the paths they resolve to
+        try:
+            same = in_file.resolve() == from_variable.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading the token says so, in its own words
+            same = os.path.abspath(in_file) == os.path.abspath(from_variable)
+    return None if same else in_file
 
 
 def overridden_token_file(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:

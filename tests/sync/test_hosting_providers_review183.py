@@ -164,4 +164,8 @@ def test_a_machine_refused_names_the_run_it_was_refused_in(tmp_path, env):
         "Register refused this machine (its IP address or User-Agent is blocked) in the run for provider 10000002 "
         "(provider-b.toml), so nothing was done" in done.stderr
     ), done.stderr
+    # Named once: exit 1's "For provider ..." is not added to a line that says it already (review191 F3).
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith("register-batch: error: Register refused"), line
+    assert line.lower().count("for provider 10000002") == 1, line
     assert TOKEN_B not in done.stdout + done.stderr

@@ -139,8 +139,9 @@ def export(
 
     Exits 0 when the file is written (an empty one too); 1 when Register answered with an error, or could not be
     reached or kept failing after retries; 2 for usage, configuration, a missing or rejected token, another
-    provider's token (with --ukprn), an --academic-cycle Register does not take, or an output that cannot be
-    written; 3 when interrupted. When it exits other than 0, no file was written, and an earlier file of that name
+    provider's token (with --ukprn), an --academic-cycle Register does not take (or, without --academic-cycle, the
+    cycle current today or on --as-of's day when the target does not take it), or an output that cannot be written;
+    3 when interrupted. When it exits other than 0, no file was written, and an earlier file of that name
     stays as it was.
     """
     from register_batch.api import RateLimiter, RegisterClient
@@ -219,17 +220,18 @@ def export(
 
 def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> ConfigError:
     """The target's 422 to the cycle asked for when none was given (the cycle current today, or on --as-of's day):
-    said as that, not as an --academic-cycle the user never gave; a target whose own today is in another cycle (an
-    emulator started with --as-of) knows no later one (review188 F4)."""
+    said as that, not as an --academic-cycle the user never gave (review188 F4). Only what is known is said: the
+    target does not take that cycle. Why is not known (an emulator started with an earlier --as-of, a Register with no
+    such cycle yet), and with --as-of the cycle was the user's choice, not the target's clock (review191 F1)."""
     from register_batch.validation.facts import cycle_label
 
     year = int(str(refused.values["academic_cycle_value"]))
-    day = "today (UTC)" if as_of is None else f"on {as_of}"
+    day = "today (UTC)" if as_of is None else f"on {as_of} ({{as_of}})"
+    other_day = "" if as_of is None else ", or another {as_of}"
     kept = ", and the earlier {output} stays as it was" if output.exists() else ""
     return ConfigError.naming(
         f"the target does not take the academic cycle current {day}, {cycle_label(year)} (GET /trainees -> 422: "
-        f"{{answer}}), so its own today is in another cycle: no file was written{kept}. Give the cycle to export "
-        "with {academic_cycle} YYYY",
+        f"{{answer}}): no file was written{kept}. Give the cycle to export with {{academic_cycle}} YYYY{other_day}",
         answer=refused.values.get("answer", ""),
         output=output,
     )
