@@ -116,12 +116,14 @@ def test_a_degree_added_in_register_is_named_and_one_the_srs_dropped_is_not(regi
 
 
 class _UpdateRefused(RegisterClient):
-    """Register answers 500 to the trainee's update, every try, and carries nothing out: the night stops there."""
+    """Register answers 500 to the trainee's update, every try, and carries nothing out: the night stops there
+    (`faults`: the emulator's, for the update alone)."""
 
     emulator: Any = None
+    faults = "500:1.0"
 
     def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.emulator.set_faults("500:1.0")
+        self.emulator.set_faults(self.faults)
         try:
             return super().update_trainee(trainee_id, data)
         finally:

@@ -20,24 +20,17 @@ from test_register_edits_review185 import (
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from ledger_clock import minutes_pass
-from register_batch.api import RateLimiter, RegisterClient
+from register_batch.api import RateLimiter
 from register_batch.errors import Interrupted
 from register_batch.sync import sync_files
 from register_batch.sync.compare import UNKNOWN_DIGEST, field_digests, pack_digests, sent_digests, unpack_digests
 from trainee_extracts import trainee, write_extract
 
 
-class _UpdateAnswerLost(RegisterClient):
+class _UpdateAnswerLost(_UpdateRefused):
     """Register carries out the trainee's update and its reply is lost on the way back: the night stops there."""
 
-    emulator: Any = None
-
-    def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.emulator.set_faults("lost-response:1.0")
-        try:
-            return super().update_trainee(trainee_id, data)
-        finally:
-            self.emulator.set_faults(None)
+    faults = "lost-response:1.0"
 
 
 def _answer_lost(register: Any, tmp_path: Any, rows: list[dict[str, Any]]) -> None:
