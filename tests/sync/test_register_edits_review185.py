@@ -12,9 +12,9 @@ import sqlite3
 from contextlib import closing
 from typing import Any
 
-import httpx
 import pytest
 from hesa_extracts import DEGREE_TAGS, hesa_trainee, write_hesa_csv
+from test_register_edits_review180 import _in_register
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from register_batch.api import RateLimiter, RegisterClient
@@ -24,17 +24,6 @@ from stub_http import fronting
 from trainee_extracts import trainee, write_extract
 
 CODE = "sync_overwrites_register_edit"
-
-
-def _in_register(register: Any, method: str, path: str, body: dict[str, Any] | None = None) -> None:
-    """Someone's change in Register's service (another client of its API), not the sync's."""
-    response = httpx.request(
-        method,
-        f"{register.emulator.api_url}{path}",
-        json=None if body is None else {"data": body},
-        headers={"Authorization": f"Bearer {SYNC_TESTS_TOKEN}"},
-    )
-    assert response.status_code in (200, 201, 204), response.text
 
 
 def _held(register: Any, row: dict[str, Any]) -> dict[str, Any]:
