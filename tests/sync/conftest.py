@@ -102,3 +102,16 @@ def our_register(tmp_path):
     (10052198): a run with that `ukprn` sends for the token's own provider, as a first load must to go on."""
     with start_emulator(tokens=[TOKEN], ukprns={TOKEN: "10052198"}, rate_limit=None, as_of=AS_OF, seed=7) as emulator:
         yield Register(emulator, tmp_path)
+
+
+@pytest.fixture
+def two_providers():
+    """An emulator that knows two providers' tokens (TOKEN_A for UKPRN_A, TOKEN_B for UKPRN_B of
+    test_hosting_providers_review183): one machine hosting several providers' syncs."""
+    from test_hosting_providers_review183 import AS_OF, TOKEN_A, TOKEN_B, UKPRN_A, UKPRN_B
+
+    ukprns = {TOKEN_A: UKPRN_A, TOKEN_B: UKPRN_B}
+    with start_emulator(
+        tokens=[TOKEN_A, TOKEN_B], ukprns=ukprns, rate_limit=None, as_of=date.fromisoformat(AS_OF)
+    ) as running:
+        yield running

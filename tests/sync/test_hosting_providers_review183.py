@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cli_runs import run_cli
-from register_batch.emulator import start_emulator
 from register_batch.validation.facts import cycle_label, cycle_of
 from report_schema import allowed_report
 from stub_http import answering
@@ -29,15 +28,6 @@ UKPRN_A, UKPRN_B = "10000001", "10000002"
 def env(tmp_path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     return {**clean, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": ""}
-
-
-@pytest.fixture
-def emulator():
-    ukprns = {TOKEN_A: UKPRN_A, TOKEN_B: UKPRN_B}
-    with start_emulator(
-        tokens=[TOKEN_A, TOKEN_B], ukprns=ukprns, rate_limit=None, as_of=date.fromisoformat(AS_OF)
-    ) as running:
-        yield running
 
 
 def host(tmp_path: Path, url: str, token_b: str) -> None:
@@ -57,10 +47,10 @@ def sync_b(tmp_path: Path, env: dict[str, str]):
     return run_cli(["--config", "provider-b.toml", "sync", "b.csv", "--as-of", AS_OF], tmp_path, env)
 
 
-def test_a_refused_token_file_is_named_with_the_provider_and_settings_file(tmp_path, env, emulator):
+def test_a_refused_token_file_is_named_with_the_provider_and_settings_file(tmp_path, env, two_providers):
     """The 401 of a wrong token in provider-b.toml's token_file names that file and the provider the run was for; it
     told the user to give the token with REGISTER_API_TOKEN or --token-file, neither of which the run used."""
-    host(tmp_path, emulator.url, WRONG)
+    host(tmp_path, two_providers.url, WRONG)
     done = sync_b(tmp_path, env)
     assert done.returncode == 2, done.stdout + done.stderr
     [error] = [line for line in done.stderr.splitlines() if line.startswith("register-batch: error:")]
@@ -72,10 +62,10 @@ def test_a_refused_token_file_is_named_with_the_provider_and_settings_file(tmp_p
     assert WRONG not in done.stdout + done.stderr and WRONG[8:20] not in done.stdout + done.stderr
 
 
-def test_a_refused_token_from_the_environment_is_said_to_be_the_environments(tmp_path, env, emulator):
+def test_a_refused_token_from_the_environment_is_said_to_be_the_environments(tmp_path, env, two_providers):
     """With no token_file, the token of REGISTER_API_TOKEN: the 401 says so, and where to put a good one."""
     extract(tmp_path / "b.csv", 3)
-    command = ["sync", "b.csv", "--as-of", AS_OF, "--target", emulator.url, "--ukprn", UKPRN_B]
+    command = ["sync", "b.csv", "--as-of", AS_OF, "--target", two_providers.url, "--ukprn", UKPRN_B]
     done = run_cli(command, tmp_path, {**env, "REGISTER_API_TOKEN": WRONG})
     assert done.returncode == 2, done.stdout + done.stderr
     assert (
@@ -85,13 +75,24 @@ def test_a_refused_token_from_the_environment_is_said_to_be_the_environments(tmp
     assert WRONG not in done.stdout + done.stderr
 
 
-def test_an_exported_token_that_overrides_token_file_is_said(tmp_path, env, emulator):
+def test_an_exported_token_that_overrides_token_file_is_said(tmp_path, env, two_providers):
     """secrets/b holds B's token, but an exported REGISTER_API_TOKEN (A's) wins over every settings file's token_file:
     the run warns at its start, and the UKPRN check's refusal names the variable, not secrets/b, which the operator
     checked and found right (review183 F1, reproduction 2)."""
-    host(tmp_path, emulator.url, TOKEN_B)
+    host(tmp_path, two_providers.url, TOKEN_B)
     extract(tmp_path / "a.csv", 1, start=10)  # A's account holds a trainee, as a provider's does
-    a_run = ["sync", "a.csv", "--as-of", AS_OF, "--target", emulator.url, "--ukprn", UKPRN_A, "--state-dir", "state/a"]
+    a_run = [
+        "sync",
+        "a.csv",
+        "--as-of",
+        AS_OF,
+        "--target",
+        two_providers.url,
+        "--ukprn",
+        UKPRN_A,
+        "--state-dir",
+        "state/a",
+    ]
     assert run_cli(a_run, tmp_path, {**env, "REGISTER_API_TOKEN": TOKEN_A}).returncode == 0
     done = sync_b(tmp_path, {**env, "REGISTER_API_TOKEN": TOKEN_A})
     assert done.returncode == 2, done.stdout + done.stderr
@@ -103,18 +104,18 @@ def test_an_exported_token_that_overrides_token_file_is_said(tmp_path, env, emul
     ), done.stderr
     for token in (TOKEN_A, TOKEN_B):
         assert token not in done.stdout + done.stderr and token[8:20] not in done.stdout + done.stderr
-    assert emulator.snapshot()["trainees"] == 1  # A's own
+    assert two_providers.snapshot()["trainees"] == 1  # A's own
 
 
-def test_every_line_and_report_of_a_run_names_its_provider_and_settings_file(tmp_path, env, emulator):
+def test_every_line_and_report_of_a_run_names_its_provider_and_settings_file(tmp_path, env, two_providers):
     """Three providers' cron runs into one log each said `Target: <the same URL>`, and nothing in their reports said
     whose trainees they held (review183 F2): the Target: and summary lines, report.json (`provider`) and report.html's
     title and header say it; results.csv keeps its columns."""
-    host(tmp_path, emulator.url, TOKEN_B)
+    host(tmp_path, two_providers.url, TOKEN_B)
     done = sync_b(tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"Target: {emulator.url} for provider 10000002 (provider-b.toml)"
+    assert lines[0] == f"Target: {two_providers.url} for provider 10000002 (provider-b.toml)"
     assert lines[1].startswith("3 records: 3 created.") and lines[1].endswith(
         " For provider 10000002 (provider-b.toml)."
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_hosting_providers_review183 import AS_OF, TOKEN_A, TOKEN_B, UKPRN_A, UKPRN_B, WRONG, host
+from test_hosting_providers_review183 import AS_OF, TOKEN_A, TOKEN_B, UKPRN_A, WRONG, host
 
 from cli_runs import run_cli
 from register_batch.cli import cli
@@ -31,15 +31,6 @@ def env(tmp_path) -> dict[str, str]:
     return {**clean, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": ""}
 
 
-@pytest.fixture
-def emulator():
-    ukprns = {TOKEN_A: UKPRN_A, TOKEN_B: UKPRN_B}
-    with start_emulator(
-        tokens=[TOKEN_A, TOKEN_B], ukprns=ukprns, rate_limit=None, as_of=date.fromisoformat(AS_OF)
-    ) as running:
-        yield running
-
-
 @pytest.mark.parametrize(
     ("token", "said"),
     [
@@ -51,10 +42,10 @@ def emulator():
         (TOKEN_A, "error: the API token from secrets/{ukprn} (--token-file) is provider 10000001's ("),
     ],
 )
-def test_a_token_file_whose_name_holds_braces_is_named_as_it_is(tmp_path, env, emulator, token, said):
+def test_a_token_file_whose_name_holds_braces_is_named_as_it_is(tmp_path, env, two_providers, token, said):
     """`secrets/{ukprn}` (a host's template left unrendered) was said as `secrets/--ukprn`, a file that is not there:
     each value of the run's wording was read as a template in its turn (review188 F1)."""
-    host(tmp_path, emulator.url, TOKEN_B)
+    host(tmp_path, two_providers.url, TOKEN_B)
     braced = tmp_path / "secrets" / "{ukprn}"
     braced.write_text(f"{token}\n")
     braced.chmod(0o600)
@@ -65,10 +56,10 @@ def test_a_token_file_whose_name_holds_braces_is_named_as_it_is(tmp_path, env, e
     assert "Traceback" not in done.stderr and token not in done.stdout + done.stderr
 
 
-def test_a_settings_file_whose_name_holds_a_brace_is_named_as_it_is(tmp_path, env, emulator):
+def test_a_settings_file_whose_name_holds_a_brace_is_named_as_it_is(tmp_path, env, two_providers):
     """`prov{b.toml` with a refused token: a traceback and exit 1 (the outage playbook) in place of the 401's line
     and exit 2 (review188 F1)."""
-    host(tmp_path, emulator.url, WRONG)
+    host(tmp_path, two_providers.url, WRONG)
     (tmp_path / "provider-b.toml").rename(tmp_path / "prov{b.toml")
     done = run_cli(["--config", "prov{b.toml", "sync", "b.csv", "--as-of", AS_OF], tmp_path, env)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -99,7 +90,7 @@ def _sync_b_to(folder: Path, url: str) -> tuple[int, str]:
     return done.exit_code, done.stderr.splitlines()[-1]
 
 
-def test_a_run_stopped_by_a_signal_says_whose_it_was(in_b, emulator, monkeypatch):
+def test_a_run_stopped_by_a_signal_says_whose_it_was(in_b, two_providers, monkeypatch):
     """SIGTERM stops every provider's run of a host at once, and their lines interleave in the shared log: the
     interrupted line, this run's summary line, named no provider (review188 F2)."""
     host(in_b, "http://127.0.0.1:9", TOKEN_B)
@@ -112,12 +103,12 @@ def test_a_run_stopped_by_a_signal_says_whose_it_was(in_b, emulator, monkeypatch
         return original(self, key, status, **details)
 
     monkeypatch.setattr(Ledger, "record", record)
-    code, line = _sync_b_to(in_b, emulator.url)
+    code, line = _sync_b_to(in_b, two_providers.url)
     assert code == 3 and line.startswith("register-batch: interrupted; 3 records: 1 created; 2 not reached."), line
     assert line.endswith(f"). {FOR_B}"), line
 
 
-def test_a_run_register_stopped_answering_says_whose_it_was(in_b, emulator):
+def test_a_run_register_stopped_answering_says_whose_it_was(in_b, two_providers):
     host(in_b, "http://127.0.0.1:9", TOKEN_B)
     creates: list[int] = []
 
@@ -128,7 +119,7 @@ def test_a_run_register_stopped_answering_says_whose_it_was(in_b, emulator):
             creates.append(1)
         return None
 
-    with fronting(emulator.url, down_after_a_create) as front:
+    with fronting(two_providers.url, down_after_a_create) as front:
         code, line = _sync_b_to(in_b, front.url)
     assert code == 3, line
     assert line.startswith("register-batch: error: Register stopped answering (GET /trainees -> 503"), line
@@ -192,10 +183,10 @@ def test_export_as_of_asks_for_that_days_cycle(tmp_path, cohorts):
     assert f"(the academic cycle current on {later}, {cycle_label(this + 2)}, listed under" in line
 
 
-def test_an_exported_token_file_that_overrides_token_file_is_said(tmp_path, env, emulator):
+def test_an_exported_token_file_that_overrides_token_file_is_said(tmp_path, env, two_providers):
     """An exported REGISTER_API_TOKEN_FILE wins over every settings file's token_file, as REGISTER_API_TOKEN does, but
     only the latter was warned of: the docs promise the warning for both (review188 F5)."""
-    host(tmp_path, emulator.url, TOKEN_B)
+    host(tmp_path, two_providers.url, TOKEN_B)
     (tmp_path / "wrong").write_text(f"{WRONG}\n")
     (tmp_path / "wrong").chmod(0o600)
     done = run_cli(

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, date, datetime
 
 import pytest
-from test_hosting_providers_review183 import AS_OF, TOKEN_A, TOKEN_B, UKPRN_A, UKPRN_B, WRONG, host
+from test_hosting_providers_review183 import AS_OF, TOKEN_B, UKPRN_B, WRONG, host
 
 from cli_runs import run_cli
 from register_batch.emulator import start_emulator
@@ -23,15 +23,6 @@ FOR_B = "For provider 10000002 (provider-b.toml)."
 def env(tmp_path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     return {**clean, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": "", "REGISTER_BATCH_RATE_DIR": "off"}
-
-
-@pytest.fixture
-def emulator():
-    ukprns = {TOKEN_A: UKPRN_A, TOKEN_B: UKPRN_B}
-    with start_emulator(
-        tokens=[TOKEN_A, TOKEN_B], ukprns=ukprns, rate_limit=None, as_of=date.fromisoformat(AS_OF)
-    ) as running:
-        yield running
 
 
 def test_an_export_as_of_a_day_whose_cycle_the_target_does_not_take_names_the_option(tmp_path, env):
@@ -63,12 +54,12 @@ def test_an_export_as_of_a_day_whose_cycle_the_target_does_not_take_names_the_op
 
 @pytest.mark.parametrize("named_as", ["absolute", "dotted", "symlink"])
 def test_a_token_file_variable_naming_the_settings_files_own_token_file_overrides_nothing(
-    tmp_path, env, emulator, named_as
+    tmp_path, env, two_providers, named_as
 ):
     """A service's environment naming the token file its settings file names too: a WARNING of an override on every
     run (what cron mails and log alerts key on), and a refused token's advice to unset the variable to send... the
     same file (review191 F2)."""
-    host(tmp_path, emulator.url, WRONG)
+    host(tmp_path, two_providers.url, WRONG)
     given = {
         "absolute": str(tmp_path / "secrets" / "b"),
         "dotted": "./secrets/../secrets/b",
@@ -88,10 +79,10 @@ def test_a_token_file_variable_naming_the_settings_files_own_token_file_override
     assert WRONG not in done.stdout + done.stderr
 
 
-def test_a_refused_token_line_names_its_provider_once_and_is_not_suffixed(tmp_path, env, emulator):
+def test_a_refused_token_line_names_its_provider_once_and_is_not_suffixed(tmp_path, env, two_providers):
     """Exit 2 is the user's to fix, and its line says whom for where it needs to: the "For provider ..." of exit 1 and
     3 lines, added to it, doubled it (review191 F3)."""
-    host(tmp_path, emulator.url, WRONG)
+    host(tmp_path, two_providers.url, WRONG)
     done = run_cli(["--config", "provider-b.toml", "sync", "b.csv", "--as-of", AS_OF], tmp_path, env)
     assert done.returncode == 2, done.stdout + done.stderr
     line = done.stderr.splitlines()[-1]
@@ -100,10 +91,10 @@ def test_a_refused_token_line_names_its_provider_once_and_is_not_suffixed(tmp_pa
     assert not line.endswith(FOR_B), line
 
 
-def test_an_export_stopped_by_a_signal_says_whose_it_was(tmp_path, env, emulator):
+def test_an_export_stopped_by_a_signal_says_whose_it_was(tmp_path, env, two_providers):
     """SIGTERM (systemd stopping every provider's run at once) as an export lists the trainees: its line, the
     KeyboardInterrupt path's, names the provider as a sync's does (review188 F2), which no test saw (review191 F3)."""
-    host(tmp_path, emulator.url, TOKEN_B)
+    host(tmp_path, two_providers.url, TOKEN_B)
     patch = (
         "import os, signal, sys\n"
         "from register_batch.api.client import RegisterClient\n"
