@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from register_batch.model import place as place_in_input
 from register_batch.readers import open_inputs
 from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.textyaml import lines_of
-from register_batch.validation.facts import REFUSED_ROUTES, Facts
+from register_batch.validation.facts import REFUSED_ROUTES, Facts, as_of_or_today
 from register_batch.validation.rules import codes_kept_their_leading_zeros
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
@@ -474,7 +473,7 @@ def _leading_zeros_hint(
         severity=Severity.ERROR,
         message="",
     )
-    facts = Facts.of(data, date.today(), reference)
+    facts = Facts.of(data, as_of_or_today(None), reference)  # today in UTC, as validate counts it
     findings = codes_kept_their_leading_zeros(issue, facts, mapper.translation)
     if not findings:
         return None
