@@ -188,3 +188,23 @@ def test_a_dry_runs_blocked_paragraph_says_nothing_was_created_or_updated(regist
     assert "cannot be changed through the API." in html
     assert "was created" not in html and "was updated" not in html
     json.loads((tmp_path / "reports-2" / "report.json").read_text())  # written whole
+
+
+def test_a_training_initiative_another_clients_update_cleared_is_not_said_to_be_an_edit(register, tmp_path):
+    """A partial update from another client (the surname alone) makes Register clear the training initiative it was
+    not sent, as a PUT does: the warning named it beside the surname, and told the data officer to "make the change
+    in the SRS", clearing a funding-relevant initiative nobody changed (review193 F1). One set to another value in
+    Register is named."""
+    rows = [{**trainee(n), "training_initiative": "026"} for n in (1, 2)]
+    night = write_extract(tmp_path / "night.csv", rows)
+    register.sync(night)
+    held = _by_husid(register)
+    one, two = (row["hesa_id"] for row in rows)
+    assert held[one]["training_initiative"] == "026"
+    _in_register(register, "PUT", f"/trainees/{held[one]['trainee_id']}", {"last_name": "Married-Name"})
+    _in_register(register, "PATCH", f"/trainees/{held[two]['trainee_id']}", {"training_initiative": "036"})
+    assert _by_husid(register)[one]["training_initiative"] in (None, "")  # cleared by the update
+    dry = register.sync(night, dry_run=True)
+    warned = _edit_warnings(dry)
+    assert "back (last_name). To keep" in warned[one], warned
+    assert "back (training_initiative). To keep" in warned[two], warned

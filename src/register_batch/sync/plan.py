@@ -956,7 +956,9 @@ def register_edited(
     too, so that a value this tool wrote is never called Register's (review192 F1)."""
     if plan.action != "update" or last_trainee != plan.trainee_id:
         return
-    edited = [change for change in plan.changes if change["field"] not in _NOT_EDITS]
+    edited = [
+        change for change in plan.changes if change["field"] not in _NOT_EDITS and not _cleared_by_an_update(change)
+    ]
     if then is not None and now is not None:
         edited = [
             change
@@ -979,6 +981,13 @@ def register_edited(
         f"{since} sent the extract's values back ({said}) and did not finish: Register may hold them now, which the "
         f"next sync cannot tell from the SRS's. {keep}"
     )
+
+
+def _cleared_by_an_update(change: Mapping[str, Any]) -> bool:
+    """A `training_initiative` Register holds none of: another client's update that did not send it cleared it, as a
+    PUT does (compare.update_body: it falls back to none when absent), so that nobody changed it (review193 F1). One
+    Register holds of another value was set there, and is named."""
+    return change["field"] == "training_initiative" and change.get("register") in (None, "")
 
 
 def _edit_words(change: Mapping[str, Any]) -> str:
