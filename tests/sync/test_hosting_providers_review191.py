@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from test_hosting_providers_review183 import AS_OF, TOKEN_B, UKPRN_B, WRONG, host
@@ -116,3 +117,15 @@ def test_an_export_stopped_by_a_signal_says_whose_it_was(tmp_path, env, two_prov
         f"register-batch: interrupted; run the same command again (it starts over). {FOR_B}"
     ), done.stderr
     assert not (tmp_path / "held.json").exists()
+
+
+def test_a_ukprn_no_record_has_names_the_settings_file_it_was_read_from(tmp_path, env):
+    """A host's provider-b.toml with a mistyped ukprn: the refusal sent the operator to register-batch.toml, a file
+    that is not there, as where the setting was given (review193 F3)."""
+    sample = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
+    (tmp_path / "provider-b.toml").write_text(f'ukprn = "{UKPRN_B}"\nstate_dir = "state/b"\nreport_dir = "reports/b"\n')
+    done = run_cli(["--config", "provider-b.toml", "sync", "--dry-run", str(sample)], tmp_path, env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "The ukprn setting (--ukprn, provider-b.toml or $REGISTER_BATCH_UKPRN) or the inputs" in done.stderr, (
+        done.stderr
+    )

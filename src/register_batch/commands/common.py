@@ -330,6 +330,8 @@ class State:
         else:
             self.run_for = f"the settings of {shown_file}" if shown_file else None
         self.wording = {"refused_machine": f"{BLOCKED_MACHINE} in the run for {self.run_for}"} if self.run_for else {}
+        if shown_file:  # the settings file read, not the default's name (review193 F3)
+            self.wording["where_given"] = f" (--ukprn, {shown_file} or $REGISTER_BATCH_UKPRN)"
         variable = overriding_variable(settings)
         if (overridden := overridden_token_file(settings)) is not None:
             logging.getLogger("register_batch.config").warning(
@@ -338,18 +340,20 @@ class State:
                 overridden,
                 variable,
             )
-        if (source := token_source(settings)) is None:
-            return
-        put = (
-            f"in {shown_path(token_file)}" if (token_file := token_file_to_use(settings)) else "in $REGISTER_API_TOKEN"
-        )
-        if overridden is not None:
-            put += f", or unset {variable} to send the one of {overridden}"
-        self.wording |= {
-            "the_token": f"the API token from {source}",  # another provider's (UKPRN checks)
-            "refused_token": f"the API token from {source}" + (f", sent for {self.run_for}" if self.run_for else ""),
-            "active_token": f"an active token of this service {put}",  # where a good one goes
-        }
+        if (source := token_source(settings)) is not None:
+            put = (
+                f"in {shown_path(token_file)}"
+                if (token_file := token_file_to_use(settings))
+                else "in $REGISTER_API_TOKEN"
+            )
+            if overridden is not None:
+                put += f", or unset {variable} to send the one of {overridden}"
+            self.wording |= {
+                "the_token": f"the API token from {source}",  # another provider's (UKPRN checks)
+                "refused_token": f"the API token from {source}"
+                + (f", sent for {self.run_for}" if self.run_for else ""),
+                "active_token": f"an active token of this service {put}",  # where a good one goes
+            }
         # Each is put in a message's template, and is a template in its turn: the braces of a path in it
         # (`secrets/{ukprn}`, `prov{b.toml`) are the path's, not a setting's place (review188 F1).
         self.wording = {key: _literal(value) for key, value in self.wording.items()}

@@ -606,8 +606,8 @@ def pack_digests(digests: Mapping[str, Any]) -> str:
 
 
 def unpack_digests(text: str) -> dict[str, Any] | None:
-    """`pack_digests`'s text as `field_digests`, or None for any other (a ledger written this session before the
-    format, whose JSON is not read: the warning falls back to the whole record's digest)."""
+    """`pack_digests`'s text as `field_digests`, or None for any other (a ledger of a development build before
+    this format, whose JSON is not read: the warning falls back to the whole record's digest)."""
     parts = text.split("/")
     scalars = parts[0].split(",")
     if len(parts) != 1 + len(LIST_DIGESTS) or len(scalars) != len(PACKED_FIELDS):
