@@ -41,9 +41,9 @@ class RegisterBatchError(Exception):
     def marking(self, **phrases: str) -> Self:
         """This error, its message as it stands with the last `phrase` in it marked as naming the setting `name`
         (`marking(api_version="api_version")`): `worded` then says it as a surface does."""
-        template = _literal(str(self))
+        template = literal(str(self))
         for name, phrase in phrases.items():
-            before, found, after = template.rpartition(_literal(phrase))
+            before, found, after = template.rpartition(literal(phrase))
             if found:
                 template = f"{before}{{{name}}}{after}"
         self.template, self.values, self.said = template, {}, phrases
@@ -58,13 +58,13 @@ class RegisterBatchError(Exception):
     def followed_by(self, error: RegisterBatchError) -> Self:
         """This error, its message then `error`'s ("; " between), each still naming its settings as `worded` says."""
         if self.template is not None or error.template is not None:
-            self.template = f"{self.template or _literal(str(self))}; {error.template or _literal(str(error))}"
+            self.template = f"{self.template or literal(str(self))}; {error.template or literal(str(error))}"
             self.values, self.said = {**self.values, **error.values}, {**self.said, **error.said}
         self.args = (f"{self}; {error}",)
         return self
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     """`text` as part of a template: its braces its own, not places for a setting."""
     return text.replace("{", "{{").replace("}", "}}")
 

@@ -20,7 +20,7 @@ import click
 
 from register_batch.config import UKPRN_OF, Settings, load_settings
 from register_batch.constants import API_VERSION, FORMATS
-from register_batch.errors import ConfigError, Interrupted, RegisterBatchError, _literal
+from register_batch.errors import ConfigError, Interrupted, RegisterBatchError, literal
 from register_batch.fs import (
     NAME_TOO_LONG,
     claim_new_dir,
@@ -356,7 +356,7 @@ class State:
             }
         # Each is put in a message's template, and is a template in its turn: the braces of a path in it
         # (`secrets/{ukprn}`, `prov{b.toml`) are the path's, not a setting's place (review188 F1).
-        self.wording = {key: _literal(value) for key, value in self.wording.items()}
+        self.wording = {key: literal(value) for key, value in self.wording.items()}
 
     def settings(self, **options: Any) -> Settings:
         return load_settings(options, config_file=self.config)
