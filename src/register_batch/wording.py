@@ -133,6 +133,16 @@ def printable(text: str) -> str:
     return _NOT_SHOWN.sub(lambda m: _shown(m.group()), text)
 
 
+_EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.S)  # Excel's way of keeping a value as text: ="02"
+
+
+def excel_text_of(value: str) -> str | None:
+    """The text inside Excel's way of keeping a value as text (`="02"` is `02`), or None for any other value: the
+    spreadsheet_formula rule names it, and the reports cut it where a message quotes it (reports.shown_message)."""
+    found = _EXCEL_TEXT_FORMULA.fullmatch(value)
+    return None if found is None else found.group(1)
+
+
 def cut_short(name: str, most: int = 80) -> str:
     """`name` (printable) for a line that names it, its middle left out past `most` characters: a path too long for
     the file system is some 300 characters or more, which would make the line about it unreadable."""

@@ -40,7 +40,7 @@ from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, iss
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
 from register_batch.readers.layouts import TAG_ORDER
-from register_batch.wording import ESCAPE_UNENCODABLE, counted, printable
+from register_batch.wording import ESCAPE_UNENCODABLE, counted, excel_text_of, printable
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import MappingConfig
@@ -115,8 +115,7 @@ def shown_message(message: str, value: object) -> str:
     if not isinstance(value, str) or len(value) <= SHOWN_CHARS or not isinstance(message, str):
         return message
     message = message.replace(value, shown_value(value))
-    if value.startswith('="') and value.endswith('"') and len(value) - 3 > SHOWN_CHARS:
-        inner = value[2:-1]
+    if (inner := excel_text_of(value)) is not None and len(inner) > SHOWN_CHARS:
         message = message.replace(f"'{inner}'", f"'{shown_value(inner)}'")
     return message
 

@@ -203,8 +203,8 @@ def shown_message(message: str, value: object) -> str:
     quoted: list[tuple[int, int]] = []  # where the text quotes the value (or, of a ="…" value, the text inside)
     if isinstance(value, str) and value:
         quotes = {reports.shown_value(value)}
-        if value.startswith('="') and value.endswith('"') and len(value) > 3:
-            quotes.add(reports.shown_value(value[2:-1]))
+        if inner := wording.excel_text_of(value):  # not an empty one: it would be found everywhere
+            quotes.add(reports.shown_value(inner))
         for quote in quotes:
             at = text.find(quote)
             while at > -1:

@@ -32,7 +32,14 @@ from register_batch.validation.facts import (
     parse_date,
     years_before,
 )
-from register_batch.wording import BIDI_CONTROL, CONTROL_CHARACTER, FILLED_IN_A_SPREADSHEET, correct_in, cut_short
+from register_batch.wording import (
+    BIDI_CONTROL,
+    CONTROL_CHARACTER,
+    FILLED_IN_A_SPREADSHEET,
+    correct_in,
+    cut_short,
+    excel_text_of,
+)
 
 if TYPE_CHECKING:
     from register_batch.mapping.loader import CodeTranslation
@@ -350,15 +357,12 @@ def text_has_no_control_characters(data: dict[str, Any], facts: Facts) -> list[F
     return _in_record_and_its_items(data, partial(_control_findings, fmt=facts.input_format))
 
 
-_EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.S)  # Excel's way of keeping a value as text: ="02"
-
-
 def _formula_findings(prefix: str, values: dict[str, Any]) -> list[Finding]:
     found: list[Finding] = []
     for field, value in values.items():
         if type(value) is str and value[:1] == "=":
-            shown = _EXCEL_TEXT_FORMULA.fullmatch(value)
-            said = f" (Excel's =\"…\" form of '{shown.group(1)}')" if shown else ""
+            inner = excel_text_of(value)
+            said = f" (Excel's =\"…\" form of '{inner}')" if inner is not None else ""
             found.append(
                 (
                     f"{prefix}{field}",
