@@ -218,6 +218,11 @@ def export(
     sys.exit(result.exit_code)
 
 
+def _day_said(as_of: date | None) -> str:
+    """The day whose current cycle an export without --academic-cycle asks for, as its lines say it."""
+    return "today (UTC)" if as_of is None else f"on {as_of}"
+
+
 def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> ConfigError:
     """The target's 422 to the cycle asked for when none was given (the cycle current today, or on --as-of's day):
     said as that, not as an --academic-cycle the user never gave (review188 F4). Only what is known is said: the
@@ -226,7 +231,7 @@ def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> Config
     from register_batch.validation.facts import cycle_label
 
     year = int(str(refused.values["academic_cycle_value"]))
-    day = "today (UTC)" if as_of is None else f"on {as_of} ({{as_of}})"
+    day = _day_said(as_of) + ("" if as_of is None else " ({as_of})")
     other_day = "" if as_of is None else ", or another {as_of}"
     kept = ", and the earlier {output} stays as it was" if output.exists() else ""
     return ConfigError.naming(
@@ -260,9 +265,7 @@ def _say_exported(
         [
             f"academic cycle {academic_cycle} to {academic_cycle + 1}"
             if academic_cycle
-            else f"the academic cycle current on {as_of}, {cycle_label(current or 0)}"
-            if as_of
-            else f"the academic cycle current today (UTC), {cycle_label(current or 0)}",
+            else f"the academic cycle current {_day_said(as_of)}, {cycle_label(current or 0)}",
             *([f"status {status}"] if status else []),
             *([f"changed since {since}"] if since else []),
             # Whose trainees they are, as Register says: a job run with another provider's token shows it here.
