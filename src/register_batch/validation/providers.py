@@ -36,8 +36,8 @@ describe(
     scope="batch",
     fields=("ukprn",),
     message="ukprn '<value>' (F_UKPRN): the inputs hold records of <n> providers (<UKPRN: records, ...>), and "
-    "Register files every trainee a token sends under that token's provider: give yours with --ukprn (`ukprn` in "
-    "register-batch.toml or a library call), and the other providers' records are held back",
+    f"Register files every trainee a token sends under that token's provider: give yours with {_UKPRN_SAID}, and the "
+    "other providers' records are held back",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix=f"Give the UKPRN of the provider whose token you use ({_UKPRN_SAID_ALSO}): its records go, the others are "
     "reported as other_provider_record. Send each other provider's records with "
@@ -47,9 +47,8 @@ describe(
     "other_provider_record",
     scope="batch",
     fields=("ukprn",),
-    message="ukprn '<value>' (F_UKPRN) is not <ukprn>, the provider this run sends for (--ukprn, or `ukprn` in "
-    "register-batch.toml or a library call): Register would file this trainee under <ukprn>, in another provider's "
-    "place",
+    message=f"ukprn '<value>' (F_UKPRN) is not <ukprn>, the provider this run sends for ({_UKPRN_SAID_ALSO}): "
+    "Register would file this trainee under <ukprn>, in another provider's place",
     source="hesa-formats.md §5 item 11 (route records to the right provider's credentials); register-api.md §1.2",
     fix="Send the record with its own provider's token. The eight training partners whose HESA records Register "
     "moved under their accredited provider for trainees starting in 2024 to 2025 or later go with that provider's "

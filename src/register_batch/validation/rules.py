@@ -1163,17 +1163,14 @@ _JACS = re.compile(r"[A-Z][0-9]{3}")
 _COURSE_SUBJECTS = ("course_subject_1", "course_subject_2", "course_subject_3")
 _JACS_MESSAGE = (
     "{field}: '{value}' looks like a JACS subject code: Register takes HECoS codes only, so translate it with a JACS "
-    "to HECoS table (such as Apply's config/hesa/jacs-hecos-subject-mappings.yml) in a mapping file (--mapping, or "
-    "`mapping_files` in a library call)"
+    "to HECoS table (such as Apply's config/hesa/jacs-hecos-subject-mappings.yml) " + in_a_mapping_file()
 )
 
 
 @rule(
     "jacs_subject_code",
     fields=(*_COURSE_SUBJECTS, "degrees_attributes.subject"),
-    message="<field>: '<value>' looks like a JACS subject code: Register takes HECoS codes only, so translate it "
-    "with a JACS to HECoS table (such as Apply's config/hesa/jacs-hecos-subject-mappings.yml) in a mapping file "
-    "(--mapping, or `mapping_files` in a library call)",
+    message=_JACS_MESSAGE.format(field="<field>", value="<value>"),
     source="hesa-formats.md §2.3.5, §2.3.14, §5 item 22 (JACS is handled nowhere in Register)",
     fix="Find each subject's HECoS code in a JACS to HECoS table and translate it under `codes:` (`course_subject_1` "
     f"… or `degrees_attributes.subject`) {in_a_mapping_file('mappings.md')}, or correct the SRS.",
