@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from register_batch.errors import ConfigError, RegisterBatchError, RegisterUnavailable
+from register_batch.errors import ConfigError, RegisterBatchError, RegisterUnavailable, literal
 from register_batch.wording import printable
 
 if TYPE_CHECKING:
@@ -140,8 +140,8 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
         # Its template kept: the command line says whose run the machine was refused in (review183 F1).
         refused = RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
         if error.template is not None:
-            nothing = nothing_done.replace("{", "{{").replace("}", "}}")
-            refused.template, refused.said = f"Register refused ({error.template}); {nothing}.", error.said
+            refused.template = f"Register refused ({error.template}); {literal(nothing_done)}."
+            refused.said = error.said
         return refused
     if isinstance(error, TlsRefused) or (isinstance(error, ProxyRefused) and error.setting):
         return ConfigError(f"{error}; {nothing_done}")

@@ -524,7 +524,7 @@ def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
     if "\n" not in cell and "\r" not in cell:
         return False
     lines = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if any(part.count(",") >= max(2, width // 2) for part in lines[1:]):
+    if _rows_in(lines, width):
         return True
     after = width - 1 - index  # the first row's cells after this one
     before = index - max(0, cells - width)  # the next row's cells before the one its quote closes
@@ -532,8 +532,9 @@ def _swallowed_rows(cell: str, index: int, width: int, cells: int) -> bool:
 
 
 def _rows_in(held: list[str], width: int) -> bool:
-    """Whether a row's lines after its first hold one that looks like a row of its own (half the header's commas, as
-    _swallowed_rows asks of a cell): what a stray quote merges into its cell, and a long note does not hold."""
+    """Whether a row's (or a cell's) lines after its first hold one that looks like a row of its own (half the header's
+    commas): what a stray quote merges into its cell, and a long note does not hold (_swallowed_rows, and a row past
+    the cell limit)."""
     least = max(2, width // 2)
     return any(line.count(",") >= least for line in held[1:])
 
