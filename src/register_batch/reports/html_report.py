@@ -1255,6 +1255,20 @@ class Status:
     lines: list[tuple[str, str]]  # (in bold, then plain)
 
 
+# A blocked record's words in the summary box: a real run's say what was written before the refused change, a
+# dry run's do not.
+_BLOCKED = "{} cannot be changed through the API."
+_BLOCKED_WHY = (
+    "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a withdrawal "
+    "before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's Register support "
+    "if Register must change."
+)
+_BLOCKED_WRITTEN = (
+    "A record whose action is create was created, and one whose action is update was updated (its issue says what was "
+    "written): only the change after it is refused; do not add the trainee by hand."
+)
+
+
 # Problems the summary box names by how many records have them: (key, in bold with the count, then plain).
 _PER_RECORD = {
     # Not only a lost answer: a stop while a record's next write waited for the rate budget (most of a run's time at
@@ -1276,22 +1290,10 @@ _PER_RECORD = {
         "{} could not be matched safely to Register's trainees.",
         "Nothing was written for {them}; Issues names the trainees in Register.",
     ),
-    "blocked": (
-        "{} cannot be changed through the API.",
-        "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a "
-        "withdrawal before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's "
-        "Register support if Register must change. A record whose action is create was created, and one whose action "
-        "is update was updated (its issue says what was written): only the change after it is refused; do not add "
-        "the trainee by hand.",
-    ),
+    "blocked": (_BLOCKED, f"{_BLOCKED_WHY} {_BLOCKED_WRITTEN}"),
     # A dry run's: it wrote nothing, and a record it plans blocked has action blocked (no create or update went
-    # ahead of it), so the last two sentences above are left out (review180 F5).
-    "blocked_dry_run": (
-        "{} cannot be changed through the API.",
-        "Register's trainee is in a state that refuses the change (recommended, withdrawn or awarded; or a "
-        "withdrawal before its ITT start date), and the extract differs (see Issues). Correct the SRS, or ask DfE's "
-        "Register support if Register must change.",
-    ),
+    # ahead of it), so what was written is left out (review180 F5).
+    "blocked_dry_run": (_BLOCKED, _BLOCKED_WHY),
 }
 
 
