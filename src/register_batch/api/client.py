@@ -721,7 +721,7 @@ class RegisterClient:
         """One request with the retries that are safe for it. `expect`: what the answer's `data` must be (Expected)."""
         idempotent = method != "POST"
 
-        def retry_hook(exc: Exception) -> bool | float:
+        def retry_hook(exc: BaseException) -> bool | float:
             if self.stopping():
                 return False
             asked = exc.retry_after if isinstance(exc, RateLimited) else None
@@ -762,7 +762,7 @@ class RegisterClient:
                 return True
             return False
 
-        def retrying(exc: Exception) -> None:
+        def retrying(exc: BaseException) -> None:
             """Said for a retry that will be made: after the last attempt the error goes to the caller instead."""
             if attempts < self.attempts:
                 retries_log.warning("%s; retrying", exc)  # the error names the request
