@@ -617,7 +617,8 @@ def reference_pull(state: State, target: str | None, state_dir: Path | None, api
 
     configured = state.settings(api_version=api_version)  # the settings' own, which the other commands read
     settings = _pull_settings(state, configured, target, state_dir, api_version)
-    settings.check("rate", "target", "api_version")
+    # A default state dir beside an older build's (review195 F1): the lists saved there would leave the ledger behind.
+    settings.check("rate", "target", "api_version", "state_dir")
     # The run's rate, as sync and export use it: beside a sync sharing the budget (api/limiter.py), a limiter of its
     # own shorter window would count only its last second's sends and could take the minute past Register's 100.
     limit, period = parse_rate(settings.rate)

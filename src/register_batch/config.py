@@ -137,6 +137,10 @@ class Settings:
                 found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
         if (not keys or "mappings" in keys) and (problem := self._mapping_problem()) is not None:
             found["mappings"] = problem
+        if (not keys or "state_dir" in keys) and self.sources.get("state_dir") == "default":
+            older = older_state_dir(self.target, self.state_dir)
+            if older is not None:
+                found["state_dir"] = moved_state_dir(older, self.state_dir, self.target)
         if not keys or "token" in keys:
             token = token_without_target(self)  # sync's and export's refusal; it names where the token was set
             if token is not None:
@@ -183,7 +187,8 @@ class Settings:
 
     def check(self, *keys: str, command: str = "sync") -> None:
         """Refuse a bad setting among `keys` (`rate`, `target`, `ukprn`, `api_version`, `mappings`: a file that cannot
-        be read, `token`: one with no target) before `command` runs, naming where it came from (exit 2)."""
+        be read, `token`: one with no target, `state_dir`: a default one whose ledger an older build kept beside it)
+        before `command` runs, naming where it came from (exit 2)."""
         for problem in self.problems(*keys, command=command).values():
             raise ConfigError(problem)
 
@@ -555,6 +560,59 @@ def target_slug(target: str | None) -> str:
             return name
     host = (parts.hostname or "target").replace(":", "_")
     return f"{host}-{port}" if port else host
+
+
+def host_slug(target: str | None) -> str | None:
+    """The folder a build older than 2026-12-02 (53daaf91) named the default state dir of `target` after, where this
+    one names it otherwise: the service's URL spelt out (`https://www.register-trainee-teachers.service.gov.uk`)
+    was its host, `www.register-trainee-teachers.service.gov.uk`, which is now `production`. None when the two
+    builds name it alike (the words `sandbox` and `production`, another URL, no target)."""
+    slug = target_slug(target)
+    if not target or slug not in TARGETS or target in TARGETS:
+        return None
+    from urllib.parse import urlsplit
+
+    try:  # that build's rule (target_slug before 53daaf91), to the letter
+        parts = urlsplit(target if "://" in target else f"https://{target}")
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "target").replace(":", "_")
+    older = f"{host}-{port}" if port else host
+    return older if older != slug else None
+
+
+def older_state_dir(target: str | None, state_dir: Path) -> Path | None:
+    """The folder beside the default `state_dir` of `target` that an older build named after the host (host_slug), when
+    it holds a ledger and `state_dir` holds none: the ledger of the syncs made before the upgrade (review195 F1)."""
+    from register_batch.fs import LEDGER_NAME
+
+    older = host_slug(target)
+    if older is None:
+        return None
+    try:
+        if (state_dir / LEDGER_NAME).exists() or not (state_dir.parent / older / LEDGER_NAME).is_file():
+            return None
+    except OSError:  # a folder this user cannot look into: said by the run that opens it, as it is today
+        return None
+    return state_dir.parent / older
+
+
+def moved_state_dir(older: Path, state_dir: Path, target: str | None) -> str:
+    """Why a run with the default state dir stops when an older build's folder holds the target's ledger, and the one
+    command that moves it: a run that used the old one silently would surprise, and a run with a new, empty ledger
+    creates again a trainee deleted in Register's service (review195 F1). Where `state_dir` is there already (with
+    no ledger: a `reference pull`'s lists, say), `mv` would put the old folder inside it: it is moved aside first."""
+    from register_batch.wording import path_named, shell_word
+
+    service = TARGETS.get(target_slug(target), target)
+    move = f"mv {shell_word(str(older))} {shell_word(str(state_dir))}"
+    if state_dir.exists():
+        move = f"mv {shell_word(str(state_dir))} {shell_word(f'{state_dir}.unused')} && {move}"
+    return (
+        f"{path_named(str(older))} holds the ledger of earlier syncs to {service} (earlier versions named the state "
+        f"dir after the host): move it to {path_named(str(state_dir))} ({move}), or give --state-dir"
+    )
 
 
 def token_without_target(settings: Settings) -> str | None:

@@ -592,8 +592,9 @@ OPTIONS = {
     "where_given": " (--ukprn, register-batch.toml or $REGISTER_BATCH_UKPRN)",
     "emulator_ukprn": "`register-batch emulator`: start it with --ukprn {records_of}",
     # The no-ledger warning's other state dir (sync/runner.py, errors.Worded): the default is the command line's.
+    # Its older_state_dir: where an older build kept the ledger by default, when it holds one (review195 F1).
     "earlier_state_dir": "state dir (--state-dir, state_dir in register-batch.toml; by default {default_state_dir} in "
-    "the folder the command runs in)",
+    "the folder the command runs in{older_state_dir})",
     "token_given": " with REGISTER_API_TOKEN or --token-file",
 }
 

@@ -146,7 +146,8 @@ def sync(
         ukprn=ukprn,
     )
     # A bad setting is refused before anything starts (the embedded emulator, in the state dir), naming its source.
-    settings.check("rate", "target", "ukprn", "api_version", "mappings", "token")
+    # ... and a default state dir with no ledger beside the one an older build kept (review195 F1), before any request.
+    settings.check("rate", "target", "ukprn", "api_version", "mappings", "token", "state_dir")
     state.running_for(settings)  # whom for, and where its token came from: said by its lines and errors
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)

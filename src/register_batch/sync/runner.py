@@ -64,7 +64,7 @@ from register_batch.arguments import (
     checked_target,
     checked_timeout,
 )
-from register_batch.config import DEFAULT_STATE_DIR, checked_rate, target_slug
+from register_batch.config import DEFAULT_STATE_DIR, checked_rate, host_slug, target_slug
 from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
 from register_batch.export import (
     LISTED_UNDER_IT,
@@ -3184,6 +3184,24 @@ def _stopped(stops: StopSignals) -> dict[str, str]:
     return why
 
 
+def _older_default(options: SyncOptions) -> str:
+    """The no-ledger warning's word on the folder an older build used by default for this target (config.host_slug),
+    when it holds a ledger and is not the state dir in use: a run given another state dir (the default one is refused
+    then, config.moved_state_dir) is told where the ledger of its syncs before the upgrade is (review195 F1)."""
+    from register_batch.fs import LEDGER_NAME
+    from register_batch.wording import path_named
+
+    if (older := host_slug(options.target)) is None:
+        return ""
+    folder = Path(DEFAULT_STATE_DIR) / older
+    try:
+        if not (folder / LEDGER_NAME).is_file() or folder.resolve() == Path(options.state_dir).resolve():
+            return ""
+    except OSError:
+        return ""
+    return f"; earlier versions named it after the host, and {path_named(str(folder))} holds a ledger"
+
+
 def _account_unplanned(planned: _Planned, records: RecordSpool, report: ReportBuilder) -> None:
     """Stopped before the plan (while Register was listed): nothing was sent, and the report still accounts for every
     record (docs/dry-run.md, results.csv): not reached, or invalid as always."""
@@ -3217,6 +3235,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
                 state_dir_path=options.state_dir,
                 held=counted(len(holdings.by_id), "trainee"),
                 default_state_dir=Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+                older_state_dir=_older_default(options),
             )
         )
     ledger.listed()
