@@ -1700,9 +1700,10 @@ def _what_is_lost(ledger: Ledger, keys: set[str], trainees: set[str]) -> list[st
     """What sync no longer knows of these records once forgotten, as it will behave for them (runner.py)."""
     lost = [
         "their link to Register's trainees: a sync of an extract that holds them again matches them through "
-        "Register's listing (by HUSID), but one whose trainee was deleted in Register's service is created again "
-        "instead of reported as a conflict, and not_in_extract.csv no longer says when this state dir last synced "
-        "the ones Register still holds"
+        "Register's listing (by HUSID and SRS id, in the record's start year and the years either side), but one "
+        "whose trainee was deleted in Register's service, or whose start Register holds two or more academic years "
+        "away from the extract's, is created again; and not_in_extract.csv no longer says when this state dir last "
+        "synced the ones Register still holds"
     ]
     if _count(ledger, "fields_synced", "key", keys):
         lost.append(
