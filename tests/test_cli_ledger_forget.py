@@ -47,7 +47,7 @@ def test_forget_says_what_it_forgot_and_the_next_sync_creates_no_one_again(synce
         f"Forgot 1 record (HUSIDs {husid}) in st/{LEDGER_FILE}; 1 not in the ledger (2599999999999)"
     ]
     assert "sync_overwrites_register_edit" in done.stderr  # what is lost is said
-    assert "docs/security.md" in done.stderr
+    assert "Erasure and retention" in done.stderr
     with sqlite3.connect(folder / "st" / LEDGER_FILE) as db:
         assert db.execute("SELECT COUNT(*) FROM records WHERE hesa_id = ?", (husid,)).fetchone()[0] == 0
     db.close()

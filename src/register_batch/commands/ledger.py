@@ -80,8 +80,8 @@ def forget(
 
     A trainee forgotten and later in an extract again is matched through Register's listing, not created twice. Refused
     (nothing forgotten) while a sync holds the state dir, or while a write a sync sent for one of them may still be
-    carried out (run a sync first). Report folders of earlier runs still name them: see docs/security.md, Erasure and
-    retention.
+    carried out (run a sync first). Report folders of earlier runs still name them: the security page of the
+    documentation (Erasure and retention) says which, and how to erase those.
 
     Exits 0 when done, ids not in the ledger included (the summary line names them: nothing is held of them); 2 for
     unusable options, no ledger there, a state dir in use, or a refusal.
@@ -126,8 +126,8 @@ def forget(
         state.say(f"note: {'would lose' if dry_run else 'lost'}: {lost}", err=True)
     if done.hesa_ids:
         state.say(
-            "note: Register and earlier runs' report folders still hold them: see docs/security.md, Erasure and "
-            "retention",
+            "note: Register, and earlier runs' report folders, still hold them: the security page of the "
+            "documentation (Erasure and retention) says which files, and how to erase them",
             err=True,
         )
     if not done.wiped:

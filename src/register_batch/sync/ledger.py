@@ -1568,19 +1568,21 @@ def forget_records(
 
 
 def _bound_target(path: Path) -> str:
-    """The target the ledger at `path` is bound to, read before the ledger is opened as such (which checks it whole):
-    forgetting needs no target, and is given none (a wrong one would be refused). A ledger that cannot be read so
-    is opened anyway, which says why it cannot be used."""
+    """The target the ledger at `path` is bound to, read before the ledger is opened as such (which checks it whole,
+    and refuses a link or another user's file): forgetting needs no target, and is given none (a wrong one would be
+    refused). Read-only: nothing is written to a file that is then refused."""
     try:
         with contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
-    except sqlite3.Error:
-        row = None
+        problem = "no target in its meta table"
+    except sqlite3.Error as exc:
+        row, problem = None, str(exc)
     if row is None or not row[0]:
         raise ConfigError.naming(
-            "{ledger}: cannot be read as a sync ledger bound to a target (no target in its meta table): nothing was "
-            "forgotten",
+            "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or give the "
+            "{state_dir} a sync used: nothing was forgotten",
             ledger=path,
+            problem=problem,
         )
     return str(row[0])
 
