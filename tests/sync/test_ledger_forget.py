@@ -172,3 +172,29 @@ def test_no_ledger_in_the_state_dir_is_said_and_none_is_made(tmp_path: Path) -> 
     with pytest.raises(Exception, match="no sync ledger in"):
         forget_records(tmp_path / "nowhere", hesa_ids=["2510000000001"])
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_other_records_error_messages_lose_the_forgotten_ids_and_keep_the_rest(register, tmp_path: Path) -> None:
+    """Register's error message kept for another record can name the trainee forgotten (a duplicate's HUSID): the
+    ids are taken out of it, as whole words (a longer id that contains one is left alone); the record stays."""
+    rows = [trainee(1), trainee(2)]
+    register.sync(write_extract(tmp_path / "extract.csv", rows))
+    state = tmp_path / "state"
+    husid, other = rows[0]["hesa_id"], rows[1]["hesa_id"]
+    message = f'["duplicate of HUSID {husid} (not {husid}9)"]'
+    # An SRS id that is a number, as some SRSs' are: a run's counts that equal it are numbers, not names.
+    summary = '{"outcomes": {"done": 2}, "reason": "stopped at SRS id 2"}'
+    with sqlite3.connect(state / LEDGER_FILE) as db:
+        db.execute("UPDATE records SET errors = ? WHERE hesa_id = ?", (message, other))
+        db.execute("UPDATE records SET provider_trainee_id = '2' WHERE hesa_id = ?", (husid,))
+        db.execute("UPDATE runs SET summary = ?", (summary,))
+    db.close()
+
+    forget_records(state, hesa_ids=[husid])
+
+    with sqlite3.connect(state / LEDGER_FILE) as db:
+        [(errors,)] = db.execute("SELECT errors FROM records WHERE hesa_id = ?", (other,)).fetchall()
+        summaries = {text for (text,) in db.execute("SELECT summary FROM runs")}
+    db.close()
+    assert errors == f'["duplicate of HUSID (forgotten) (not {husid}9)"]'
+    assert summaries == {'{"outcomes": {"done": 2}, "reason": "stopped at SRS id (forgotten)"}'}

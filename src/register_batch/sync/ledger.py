@@ -1732,18 +1732,33 @@ def _what_is_lost(ledger: Ledger, keys: set[str], trainees: set[str]) -> list[st
 
 def _scrub(ledger: Ledger, names: list[str]) -> None:
     """Take these ids out of the free text the ledger keeps of other records and runs (a server's error message that
-    names another trainee, a stopped run's reason), as whole words."""
+    names another trainee, a stopped run's reason), as whole words, in the JSON's strings only (a run's counts are
+    numbers an SRS id could equal)."""
     names = [name for name in names if name]
     if not names:
         return
     pattern = re.compile(
         r"(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?![0-9A-Za-z])"
     )
+
+    def scrubbed(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub("(forgotten)", value)
+        if isinstance(value, list):
+            return [scrubbed(item) for item in value]
+        if isinstance(value, dict):
+            return {key: scrubbed(item) for key, item in value.items()}
+        return value
+
     for table, column, row_key in (("records", "errors", "key"), ("runs", "summary", "id")):
         for key, text in ledger._execute(f"SELECT {row_key}, {column} FROM {table} WHERE {column} IS NOT NULL"):
-            scrubbed = pattern.sub("(forgotten)", str(text))
-            if scrubbed != text:
-                ledger._execute(f"UPDATE {table} SET {column} = ? WHERE {row_key} = ?", (scrubbed, key))
+            try:
+                held = json.loads(text)
+            except (TypeError, ValueError):  # not JSON (written by hand): as text
+                held = str(text)
+            if (cleaned := scrubbed(held)) != held:
+                again = cleaned if isinstance(held, str) else json.dumps(cleaned, sort_keys=table == "runs")
+                ledger._execute(f"UPDATE {table} SET {column} = ? WHERE {row_key} = ?", (again, key))
 
 
 def _wipe(ledger: Ledger) -> bool:
