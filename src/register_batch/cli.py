@@ -73,6 +73,7 @@ LAZY_COMMANDS = {
     "mappings": "register_batch.commands.mappings",
     "config": "register_batch.commands.config",
     "schema": "register_batch.commands.schema",
+    "ledger": "register_batch.commands.ledger",
 }
 
 

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import stat
@@ -50,6 +51,7 @@ from register_batch.fs import (
     unwritable,
 )
 from register_batch.reference import PULLED_FILE
+from register_batch.wording import counted, printable
 
 log = logging.getLogger(__name__)
 
@@ -1483,3 +1485,290 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     values = dict(zip(_ENTRY_FIELDS, row, strict=True))
     values["errors"] = json.loads(values["errors"] or "[]")
     return Entry(**values)
+
+
+# --- forgetting records: erasure and retention (review194 F1) ----------------------------------------------------
+
+# Each table that names a record, and by what: its key (`hesa:<HUSID>`), its trainee in Register, its SRS id. `meta`
+# and `runs` name none (a run's summary is counts; a stopped run's reason is scrubbed all the same: _scrub).
+# test_ledger_forget checks that every table of SCHEMA is here or one of those two.
+FORGET_BY_KEY = (
+    "records",
+    "fields_synced",
+    "creates_sent",
+    "creates_unreported",
+    "creates_matched",
+    "writes_unanswered",
+    "writes_landed",
+)
+FORGET_BY_TRAINEE = ("fields_synced", "writes_unanswered", "withdrawals_made", "degrees_replaced")
+FORGET_BY_SRS_ID = ("writes_unanswered",)
+NAMES_NO_RECORD = ("meta", "runs")
+
+
+class ForgetRefused(ConfigError):
+    """`forget_records` found records it must not forget yet (exit 2; nothing was forgotten): `refused`, each record's
+    HUSID and why."""
+
+    def __init__(self, message: str, refused: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.refused = refused or []
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget_records` did (or, `dry_run`, would do): the HUSIDs of the records it forgot, the ids asked for
+    that no record of the ledger has (nothing is held of them: not an error), and what the ledger no longer knows of
+    the trainees forgotten (`lost`: sentences, as sync will behave for them)."""
+
+    ledger: Path
+    hesa_ids: list[str]
+    not_found: list[str]
+    lost: list[str]
+    dry_run: bool = False
+    # False when another program held the ledger open, so that its -wal could not be emptied: the forgotten rows' old
+    # pages may still be in ledger.sqlite3-wal until it is (the next run folds it in).
+    wiped: bool = True
+
+
+def forget_records(
+    state_dir: StrPath,
+    *,
+    hesa_ids: Iterable[str] = (),
+    srs_ids: Iterable[str] = (),
+    not_synced_since: str | None = None,
+    dry_run: bool = False,
+) -> Forgotten:
+    """Delete every row of the ledger in `state_dir` about the records with these HUSIDs or SRS ids, or last synced
+    (or seen in an extract) before the day `not_synced_since` (YYYY-MM-DD, UTC): a data subject's erasure, or a
+    finished cohort's retention. Register is never touched. A record linked to the same trainee as one asked for (its
+    HUSID corrected since) is the same person, and is forgotten with it.
+
+    Refused as a whole (ForgetRefused, nothing forgotten) while any of them has a write Register may still carry out:
+    a write in flight or whose outcome is unknown, or one noted unanswered in the last day (the wait sync gives one,
+    `has_unanswered`): a record forgotten then could be created twice (its create landing after the next run found
+    no trainee). Refused (StateDirLocked) while a sync holds the state dir. The rows are deleted with SQLite's
+    secure_delete, the file then vacuumed and its -wal emptied, so that the values are gone from the file's bytes too
+    (not from backups or copies: docs/security.md, Erasure and retention)."""
+    folder = Path(state_dir)
+    path = folder / LEDGER_FILE
+    if not os.path.lexists(path):
+        raise ConfigError.naming(
+            "no sync ledger in {folder} (no {ledger}): nothing to forget. Give the {state_dir} a sync used",
+            folder=folder,
+            ledger=LEDGER_FILE,
+        )
+    asked_hesa, asked_srs = sorted(set(hesa_ids)), sorted(set(srs_ids))
+    with StateDirLock(folder, "ledger forget"):
+        ledger = Ledger(folder, _bound_target(path))
+        try:
+            return _forget(ledger, asked_hesa, asked_srs, not_synced_since, dry_run=dry_run)
+        finally:
+            ledger.close()
+
+
+def _bound_target(path: Path) -> str:
+    """The target the ledger at `path` is bound to, read before the ledger is opened as such (which checks it whole,
+    and refuses a link or another user's file): forgetting needs no target, and is given none (a wrong one would be
+    refused). Read-only: nothing is written to a file that is then refused."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+        problem = "no target in its meta table"
+    except sqlite3.Error as exc:
+        row, problem = None, str(exc)
+    if row is None or not row[0]:
+        raise ConfigError.naming(
+            "{ledger}: cannot be read as the sync ledger ({problem}); restore it from a backup, or give the "
+            "{state_dir} a sync used: nothing was forgotten",
+            ledger=path,
+            problem=problem,
+        )
+    return str(row[0])
+
+
+def _forget(
+    ledger: Ledger, asked_hesa: list[str], asked_srs: list[str], since: str | None, *, dry_run: bool
+) -> Forgotten:
+    keys: set[str] = set()
+    not_found: list[str] = []
+    for hesa_id in asked_hesa:
+        found = _keys_where(ledger, "key = ? OR hesa_id = ?", (f"hesa:{hesa_id}", hesa_id))
+        found |= {f"hesa:{hesa_id}"} if _named_anywhere(ledger, f"hesa:{hesa_id}") else set()
+        keys |= found
+        if not found:
+            not_found.append(hesa_id)
+    for srs_id in asked_srs:
+        found = _keys_where(ledger, "provider_trainee_id = ?", (srs_id,))
+        found |= {
+            str(key) for (key,) in ledger._execute("SELECT key FROM writes_unanswered WHERE srs_id = ?", (srs_id,))
+        }
+        keys |= found
+        if not found:
+            not_found.append(f"SRS id {srs_id}")
+    if since is not None:
+        keys |= _keys_where(ledger, "updated_at < ?", (since,))
+    # The same trainee's other records (a HUSID corrected since): the same person.
+    trainees = _trainees_of(ledger, keys)
+    if trainees:
+        keys |= _keys_where(ledger, f"trainee_id IN ({_marks(trainees)})", tuple(trainees))
+        trainees = _trainees_of(ledger, keys)
+    srs = {
+        str(srs_id)
+        for (srs_id,) in ledger._execute(
+            f"SELECT provider_trainee_id FROM records WHERE key IN ({_marks(keys)}) "
+            "AND provider_trainee_id IS NOT NULL",
+            tuple(keys),
+        )
+    } | set(asked_srs)
+    refused = _still_out(ledger, keys, srs, trainees)
+    if refused:
+        raise ForgetRefused(
+            "not forgotten, as Register may still carry out a write sync sent for "
+            + "; ".join(f"HUSID {printable(husid)} ({why})" for husid, why in refused)
+            + ": forgetting them now could create the trainee twice. Run a sync first (the same extract: it looks in "
+            "Register for what was sent), then forget them. Nothing was forgotten",
+            refused,
+        )
+    lost = _what_is_lost(ledger, keys, trainees)
+    hesa = sorted(key.removeprefix("hesa:") for key in keys)
+    if dry_run or not keys:
+        return Forgotten(ledger.path, hesa, not_found, lost if keys else [], dry_run=dry_run)
+    ledger._execute("PRAGMA secure_delete = ON")  # deleted rows' bytes overwritten with zeros, not left in free space
+    with ledger._one_commit():
+        for table in FORGET_BY_KEY:
+            ledger._execute(f"DELETE FROM {table} WHERE key = ?", many=[(key,) for key in keys])
+        for table in FORGET_BY_TRAINEE:
+            ledger._execute(f"DELETE FROM {table} WHERE trainee_id = ?", many=[(t,) for t in trainees])
+        for table in FORGET_BY_SRS_ID:
+            ledger._execute(f"DELETE FROM {table} WHERE srs_id = ?", many=[(s,) for s in srs])
+        _scrub(ledger, [*hesa, *keys, *srs])
+    return Forgotten(ledger.path, hesa, not_found, lost, wiped=_wipe(ledger))
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
+def _keys_where(ledger: Ledger, where: str, parameters: tuple[Any, ...]) -> set[str]:
+    return {str(key) for (key,) in ledger._execute(f"SELECT key FROM records WHERE {where}", parameters)}
+
+
+def _named_anywhere(ledger: Ledger, key: str) -> bool:
+    """Whether any table holds a row of the record `key` (one with no entry in `records`: a create sent and never
+    answered by a run killed before its entry, say)."""
+    return any(
+        ledger._execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE key = ?)", (key,)).fetchone()[0]
+        for table in FORGET_BY_KEY
+    )
+
+
+def _trainees_of(ledger: Ledger, keys: set[str]) -> set[str]:
+    rows = ledger._execute(
+        f"SELECT trainee_id FROM records WHERE key IN ({_marks(keys)}) UNION "
+        f"SELECT trainee_id FROM fields_synced WHERE key IN ({_marks(keys)})",
+        (*keys, *keys),
+    )
+    return {str(trainee) for (trainee,) in rows if trainee}
+
+
+def _still_out(ledger: Ledger, keys: set[str], srs: set[str], trainees: set[str]) -> list[tuple[str, str]]:
+    """HUSID and why, for each record whose write Register may still carry out (`forget_records`)."""
+    found: dict[str, str] = {}
+    for key, operation, status, at in ledger._execute(
+        f"SELECT key, operation, status, updated_at FROM records WHERE key IN ({_marks(keys)}) "
+        "AND status IN ('in_flight', 'unknown') ORDER BY key",
+        tuple(keys),
+    ):
+        what = "in flight" if status == "in_flight" else "outcome unknown"
+        found.setdefault(str(key), f"{operation or 'a write'} {what} since {_to_the_second(at)}")
+    for key, kind, at in ledger._execute(
+        f"SELECT key, kind, sent_at FROM writes_unanswered WHERE sent_at >= ? AND (key IN ({_marks(keys)}) "
+        f"OR srs_id IN ({_marks(srs)}) OR trainee_id IN ({_marks(trainees)})) ORDER BY id",
+        (_a_day_ago(), *keys, *srs, *trainees),
+    ):
+        found.setdefault(str(key), f"{kind} sent at {_to_the_second(at)}, not answered")
+    return [(key.removeprefix("hesa:"), why) for key, why in sorted(found.items())]
+
+
+def _count(ledger: Ledger, table: str, column: str, values: set[str]) -> int:
+    row = ledger._execute(
+        f"SELECT COUNT(*) FROM {table} WHERE {column} IN ({_marks(values)})", tuple(values)
+    ).fetchone()
+    return int(row[0])
+
+
+def _what_is_lost(ledger: Ledger, keys: set[str], trainees: set[str]) -> list[str]:
+    """What sync no longer knows of these records once forgotten, as it will behave for them (runner.py)."""
+    lost = [
+        "their link to Register's trainees: a sync of an extract that holds them again matches them through "
+        "Register's listing (by HUSID and SRS id, in the record's start year and the years either side), but one "
+        "whose trainee was deleted in Register's service, or whose start Register holds two or more academic years "
+        "away from the extract's, is created again; and not_in_extract.csv no longer says when this state dir last "
+        "synced the ones Register still holds"
+    ]
+    if _count(ledger, "fields_synced", "key", keys):
+        lost.append(
+            "what they said when last synced: until a sync notes them again, a change made to them in Register's "
+            "service is put back without the sync_overwrites_register_edit warning"
+        )
+    if withdrawn := _count(ledger, "withdrawals_made", "trainee_id", trainees):
+        lost.append(
+            f"{counted(withdrawn, 'withdrawal')} this sync made: one DfE's support has undone is sent again while the "
+            "extract still says withdrawn"
+        )
+    for trainee, degree in ledger._execute(
+        f"SELECT trainee_id, degree_id FROM degrees_replaced WHERE trainee_id IN ({_marks(trainees)})",
+        tuple(trainees),
+    ):
+        lost.append(
+            f"degree {degree} of trainee {trainee} in Register, replaced by a run that did not delete it: Register may "
+            "hold both; delete that one in Register's service"
+        )
+    if _count(ledger, "creates_unreported", "key", keys) or _count(ledger, "writes_landed", "key", keys):
+        lost.append("writes of a run that ended before its report: no later report lists them")
+    return lost
+
+
+def _scrub(ledger: Ledger, names: list[str]) -> None:
+    """Take these ids out of the free text the ledger keeps of other records and runs (a server's error message that
+    names another trainee, a stopped run's reason), as whole words, in the JSON's strings only (a run's counts are
+    numbers an SRS id could equal)."""
+    names = [name for name in names if name]
+    if not names:
+        return
+    pattern = re.compile(
+        r"(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?![0-9A-Za-z])"
+    )
+
+    def scrubbed(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub("(forgotten)", value)
+        if isinstance(value, list):
+            return [scrubbed(item) for item in value]
+        if isinstance(value, dict):
+            return {key: scrubbed(item) for key, item in value.items()}
+        return value
+
+    for table, column, row_key in (("records", "errors", "key"), ("runs", "summary", "id")):
+        for key, text in ledger._execute(f"SELECT {row_key}, {column} FROM {table} WHERE {column} IS NOT NULL"):
+            try:
+                held = json.loads(text)
+            except (TypeError, ValueError):  # not JSON (written by hand): as text
+                held = str(text)
+            if (cleaned := scrubbed(held)) != held:
+                again = cleaned if isinstance(held, str) else json.dumps(cleaned, sort_keys=table == "runs")
+                ledger._execute(f"UPDATE {table} SET {column} = ? WHERE {row_key} = ?", (again, key))
+
+
+def _wipe(ledger: Ledger) -> bool:
+    """Rebuild the ledger without the free pages the deleted rows were on (VACUUM), and fold its -wal, which still
+    holds their pages as they were, into it and empty it: whether it could be (another program holding the ledger
+    open keeps its -wal)."""
+    try:
+        ledger._execute("VACUUM")
+        [(busy, *_)] = ledger._execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except LedgerUnwritable as exc:
+        log.warning("could not compact the sync ledger %s after forgetting (%s)", ledger.path, exc.reason)
+        return False
+    return not busy

@@ -1,0 +1,200 @@
+"""`forget_records`: a trainee erased from the sync ledger (a data subject's erasure request, a finished cohort's
+retention; review194 F1), against the emulator over 127.0.0.1. Every table, and the file's bytes, lose the trainee;
+the next sync matches the trainee through Register's listing instead of creating it again; a write that may still
+land, or a sync holding the state dir, refuses it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_review13_gaps import HOLD, TOKEN, _held, _killed_with_its_create_out
+
+from emulated import AS_OF
+from register_batch.emulator import start_emulator
+from register_batch.sync.ledger import (
+    FORGET_BY_KEY,
+    FORGET_BY_SRS_ID,
+    FORGET_BY_TRAINEE,
+    LEDGER_FILE,
+    NAMES_NO_RECORD,
+    ForgetRefused,
+    Ledger,
+    StateDirLock,
+    StateDirLocked,
+    forget_records,
+)
+from trainee_extracts import WITHDRAWN, trainee, write_extract
+
+
+def _every_value(path: Path) -> list[tuple[str, str, str]]:
+    """(table, column, value as text) of every cell of every table of the SQLite file at `path`."""
+    with sqlite3.connect(path) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = []
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            columns = [d[0] for d in cursor.description]
+            for row in cursor:
+                found += [(table, column, str(value)) for column, value in zip(columns, row, strict=True)]
+    db.close()
+    return found
+
+
+def _naming(path: Path, *values: str) -> list[tuple[str, str, str]]:
+    return [cell for cell in _every_value(path) if any(value in cell[2] for value in values)]
+
+
+def _file_bytes(state: Path) -> bytes:
+    """The ledger's bytes as on disk: the file and its -wal (the -shm holds only page numbers)."""
+    return b"".join(p.read_bytes() for p in (state / LEDGER_FILE, state / f"{LEDGER_FILE}-wal") if p.exists())
+
+
+def test_every_table_and_the_file_bytes_lose_the_forgotten_trainee(register, tmp_path: Path) -> None:
+    """Three trainees synced, the second withdrawn by the sync: forgetting the second leaves no row, no cell and no
+    byte of the ledger holding its HUSID, SRS id, ledger key or Register trainee id; the others are kept whole."""
+    rows = [trainee(1), {**trainee(2), **WITHDRAWN}, trainee(3)]
+    extract = write_extract(tmp_path / "extract.csv", rows)
+    first = register.sync(extract)
+    assert [r.outcome for r in first.results] == ["done"] * 3, [r.errors for r in first.results]
+    state = tmp_path / "state"
+    husid, srs_id = rows[1]["hesa_id"], rows[1]["provider_trainee_id"]
+    trainee_id = first.results[1].plan.trainee_id
+    names = (husid, srs_id, trainee_id)
+    before = {table for table, _column, _value in _naming(state / LEDGER_FILE, *names)}
+    assert {"records", "fields_synced", "withdrawals_made"} <= before  # the test sees the trainee where it is
+    assert husid.encode() in _file_bytes(state)
+    kept_before = _naming(state / LEDGER_FILE, rows[0]["hesa_id"], rows[2]["hesa_id"])
+
+    done = forget_records(state, hesa_ids=[husid])
+
+    assert done.hesa_ids == [husid] and done.not_found == [] and done.wiped
+    assert any("withdrawal" in line for line in done.lost)  # withdrawals_made held one: said lost
+    assert _naming(state / LEDGER_FILE, *names) == []
+    assert husid.encode() not in _file_bytes(state)
+    assert trainee_id.encode() not in _file_bytes(state)
+    assert srs_id.encode() not in _file_bytes(state)
+    assert _naming(state / LEDGER_FILE, rows[0]["hesa_id"], rows[2]["hesa_id"]) == kept_before
+
+
+def test_every_table_of_the_ledger_is_forgotten_in_or_names_no_record(tmp_path: Path) -> None:
+    """A table added to the ledger's schema must be added to the ones forget_records deletes from (or to those that
+    name no record): else a trainee forgotten stays in it."""
+    ledger = Ledger(tmp_path / "state", "http://127.0.0.1:1")
+    ledger.close()
+    with sqlite3.connect(tmp_path / "state" / LEDGER_FILE) as db:
+        tables = {
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not name.startswith("sqlite_")
+        }
+    db.close()
+    assert tables == {*FORGET_BY_KEY, *FORGET_BY_TRAINEE, *FORGET_BY_SRS_ID, *NAMES_NO_RECORD}
+
+
+def test_a_forgotten_trainee_is_matched_through_the_listing_not_created_again(register, tmp_path: Path) -> None:
+    """Forget a trainee, sync the same extract again: Register received no second create; the record is linked to
+    the same trainee and reported unchanged; the ledger holds it again."""
+    rows = [trainee(1), trainee(2)]
+    extract = write_extract(tmp_path / "extract.csv", rows)
+    first = register.sync(extract)
+    creates = register.writes()["POST /trainees"]
+    assert creates == 2
+    forget_records(tmp_path / "state", srs_ids=[rows[0]["provider_trainee_id"]])
+
+    again = register.sync(extract)
+
+    assert register.writes()["POST /trainees"] == creates
+    assert [(r.plan.trainee_id, r.outcome) for r in again.results] == [
+        (r.plan.trainee_id, "done") for r in first.results
+    ]
+    record = register.report()["records"][0]
+    assert (record["hesa_id"], record["action"], record["trainee_id"]) == (
+        rows[0]["hesa_id"],
+        "unchanged",
+        first.results[0].plan.trainee_id,
+    )
+    assert len([t for t in register.trainees(2025) if t["hesa_id"] == rows[0]["hesa_id"]]) == 1
+
+
+def test_a_record_whose_create_may_still_land_is_refused(tmp_path: Path) -> None:
+    """A sync killed with its create out (Register holds it, carries it out later): forgetting the record then could
+    create the trainee twice. Refused, naming it; nothing forgotten."""
+    row = trainee(1)
+    extract = write_extract(tmp_path / "extract.csv", [row])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, seed=1, fault_hold=HOLD) as emulator:
+        _killed_with_its_create_out(emulator, extract, tmp_path)
+        state = tmp_path / "state"
+        held = _every_value(state / LEDGER_FILE)
+        with pytest.raises(ForgetRefused, match=rf"HUSID {row['hesa_id']} \(create .*Run a sync first") as refused:
+            forget_records(state, hesa_ids=[row["hesa_id"]])
+        assert [husid for husid, _why in refused.value.refused] == [row["hesa_id"]]
+        assert _every_value(state / LEDGER_FILE) == held
+        emulator.carry_out_held()
+        assert len(_held(emulator)) == 1
+
+
+def test_refused_while_a_sync_holds_the_state_dir(register, tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "extract.csv", [trainee(1)])
+    register.sync(extract)
+    state = tmp_path / "state"
+    with StateDirLock(state), pytest.raises(StateDirLocked, match="in use by another run"):
+        forget_records(state, hesa_ids=[trainee(1)["hesa_id"]])
+    assert _naming(state / LEDGER_FILE, trainee(1)["hesa_id"])
+
+
+def test_not_synced_since_forgets_a_finished_cohort_and_keeps_the_current_one(register, tmp_path: Path) -> None:
+    """Trainees 1 and 2 were last in an extract a year ago (their entries' times put back: a test cannot wait a
+    year), trainee 3 is in tonight's: --not-synced-since forgets the first two only."""
+    rows = [trainee(1), trainee(2), trainee(3)]
+    register.sync(write_extract(tmp_path / "extract.csv", rows))
+    state = tmp_path / "state"
+    with sqlite3.connect(state / LEDGER_FILE) as db:
+        db.execute(
+            "UPDATE records SET updated_at = '2025-07-31T23:00:00.000+00:00' WHERE hesa_id IN (?, ?)",
+            (rows[0]["hesa_id"], rows[1]["hesa_id"]),
+        )
+    db.close()
+
+    would = forget_records(state, not_synced_since="2025-08-01", dry_run=True)
+    assert would.dry_run and would.hesa_ids == sorted([rows[0]["hesa_id"], rows[1]["hesa_id"]])
+    assert _naming(state / LEDGER_FILE, rows[0]["hesa_id"])  # a dry run changes nothing
+
+    done = forget_records(state, not_synced_since="2025-08-01", hesa_ids=["2599999999999"])
+
+    assert done.hesa_ids == would.hesa_ids and done.not_found == ["2599999999999"]
+    assert _naming(state / LEDGER_FILE, rows[0]["hesa_id"], rows[1]["hesa_id"]) == []
+    assert _naming(state / LEDGER_FILE, rows[2]["hesa_id"])
+
+
+def test_no_ledger_in_the_state_dir_is_said_and_none_is_made(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="no sync ledger in"):
+        forget_records(tmp_path / "nowhere", hesa_ids=["2510000000001"])
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_other_records_error_messages_lose_the_forgotten_ids_and_keep_the_rest(register, tmp_path: Path) -> None:
+    """Register's error message kept for another record can name the trainee forgotten (a duplicate's HUSID): the
+    ids are taken out of it, as whole words (a longer id that contains one is left alone); the record stays."""
+    rows = [trainee(1), trainee(2)]
+    register.sync(write_extract(tmp_path / "extract.csv", rows))
+    state = tmp_path / "state"
+    husid, other = rows[0]["hesa_id"], rows[1]["hesa_id"]
+    message = f'["duplicate of HUSID {husid} (not {husid}9)"]'
+    # An SRS id that is a number, as some SRSs' are: a run's counts that equal it are numbers, not names.
+    summary = '{"outcomes": {"done": 2}, "reason": "stopped at SRS id 2"}'
+    with sqlite3.connect(state / LEDGER_FILE) as db:
+        db.execute("UPDATE records SET errors = ? WHERE hesa_id = ?", (message, other))
+        db.execute("UPDATE records SET provider_trainee_id = '2' WHERE hesa_id = ?", (husid,))
+        db.execute("UPDATE runs SET summary = ?", (summary,))
+    db.close()
+
+    forget_records(state, hesa_ids=[husid])
+
+    with sqlite3.connect(state / LEDGER_FILE) as db:
+        [(errors,)] = db.execute("SELECT errors FROM records WHERE hesa_id = ?", (other,)).fetchall()
+        summaries = {text for (text,) in db.execute("SELECT summary FROM runs")}
+    db.close()
+    assert errors == f'["duplicate of HUSID (forgotten) (not {husid}9)"]'
+    assert summaries == {'{"outcomes": {"done": 2}, "reason": "stopped at SRS id (forgotten)"}'}
