@@ -563,27 +563,28 @@ def target_slug(target: str | None) -> str:
 
 
 def host_slug(target: str | None) -> str | None:
-    """The folder a build older than 2026-12-02 (53daaf91) named the default state dir of `target` after, where this
-    one names it otherwise: the service's URL spelt out (`https://www.register-trainee-teachers.service.gov.uk`)
-    was its host, `www.register-trainee-teachers.service.gov.uk`, which is now `production`. None when the two
-    builds name it alike (the words `sandbox` and `production`, another URL, no target)."""
-    slug = target_slug(target)
-    if not target or slug not in TARGETS or target in TARGETS:
+    """The folder builds before 2026-12-02 named the default state dir of `target` after, where this one names it
+    otherwise: its host, and the port as written. 53daaf91 named the service's URL spelt out
+    (`https://www.register-trainee-teachers.service.gov.uk`, once `www.register-trainee-teachers.service.gov.uk`)
+    `production`; 03764c05, three hours later, left a scheme's own port out (`https://register.example:443` was
+    `register.example-443`, `http://127.0.0.1:80` was `127.0.0.1-80`: review199 F1). None when the builds name it
+    alike (the words `sandbox` and `production`, another URL as written, no target, a token pasted as one)."""
+    if not target or target in TARGETS or looks_like_token(target):
         return None
     from urllib.parse import urlsplit
 
     try:  # that build's rule (target_slug before 53daaf91), to the letter
         parts = urlsplit(target if "://" in target else f"https://{target}")
         port = parts.port
-    except ValueError:
+    except ValueError:  # named `target` by both builds
         return None
     host = (parts.hostname or "target").replace(":", "_")
     older = f"{host}-{port}" if port else host
-    return older if older != slug else None
+    return older if older != target_slug(target) else None
 
 
 def older_state_dir(target: str | None, state_dir: Path) -> Path | None:
-    """The folder beside the default `state_dir` of `target` that an older build named after the host (host_slug), when
+    """The folder beside the default `state_dir` of `target` that an older build named otherwise (host_slug), when
     it holds a ledger and `state_dir` holds none: the ledger of the syncs made before the upgrade (review195 F1)."""
     from register_batch.fs import LEDGER_NAME
 
@@ -599,19 +600,25 @@ def older_state_dir(target: str | None, state_dir: Path) -> Path | None:
 
 
 def moved_state_dir(older: Path, state_dir: Path, target: str | None) -> str:
-    """Why a run with the default state dir stops when an older build's folder holds the target's ledger, and the one
-    command that moves it: a run that used the old one silently would surprise, and a run with a new, empty ledger
-    creates again a trainee deleted in Register's service (review195 F1). Where `state_dir` is there already (with
-    no ledger: a `reference pull`'s lists, say), `mv` would put the old folder inside it: it is moved aside first."""
+    """Why a run with the default state dir stops when an older build's folder holds the target's ledger, and how to
+    go on: a run that used the old one silently would surprise, and a run with a new, empty ledger creates again a
+    trainee deleted in Register's service (review195 F1). The other way names the old folder: any other state dir
+    given is a new ledger too (review199 F3). Where `state_dir` is there already (with no ledger: a `reference
+    pull`'s lists, say), `mv` would put the old folder inside it: it is moved aside first, by a command of its own
+    (`a && b` is PowerShell 7's, not Windows PowerShell 5.1's; `mv` is Move-Item in both: wording.shell_word)."""
     from register_batch.wording import path_named, shell_word
 
     service = TARGETS.get(target_slug(target), target)
-    move = f"mv {shell_word(str(older))} {shell_word(str(state_dir))}"
+    old, new = path_named(str(older)), path_named(str(state_dir))
+    move = f"`mv {shell_word(str(older))} {shell_word(str(state_dir))}`"
     if state_dir.exists():
-        move = f"mv {shell_word(str(state_dir))} {shell_word(f'{state_dir}.unused')} && {move}"
+        aside = f"`mv {shell_word(str(state_dir))} {shell_word(f'{state_dir}.unused')}`"
+        move = f"move {new} (no ledger) aside with {aside}, then move {old} to {new} with {move};"
+    else:
+        move = f"move it to {new} with {move},"
     return (
-        f"{path_named(str(older))} holds the ledger of earlier syncs to {service} (earlier versions named the state "
-        f"dir after the host): move it to {path_named(str(state_dir))} ({move}), or give --state-dir"
+        f"{old} holds the ledger of earlier syncs to {service} (the default state dir of earlier versions): {move} or "
+        f"give `--state-dir {shell_word(str(older))}` to use it where it is"
     )
 
 

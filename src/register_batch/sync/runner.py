@@ -3199,7 +3199,7 @@ def _older_default(options: SyncOptions) -> str:
             return ""
     except OSError:
         return ""
-    return f"; earlier versions named it after the host, and {path_named(str(folder))} holds a ledger"
+    return f"; earlier versions named it {path_named(str(folder))}, which holds a ledger"
 
 
 def _account_unplanned(planned: _Planned, records: RecordSpool, report: ReportBuilder) -> None:
