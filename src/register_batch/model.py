@@ -36,6 +36,12 @@ STATE_WORDS = {
 # where the record's input has a place for them (TraineeRecord.partial_lists names one it has not).
 CLEARABLE_SUBJECTS = ("course_subject_2", "course_subject_3")
 ALL_CLEARABLE_SUBJECTS = frozenset(CLEARABLE_SUBJECTS)  # all of them unsaid: partial_lists gains it
+# The training initiatives a blank says "none" of (hesa-formats.md §2.3.12: a blank is `no_initiative`; a PUT
+# without training_initiative resets it, "" clears additional_training_initiative: register-api.md §2.6, §3.1),
+# where the record's input says them: its CSV header has the column, or its HESA XML file has the tag on some
+# Student. An input that never gives them says nothing (TraineeRecord.partial_lists names them): Register keeps its.
+CLEARABLE_INITIATIVES = ("training_initiative", "additional_training_initiative")
+ALL_CLEARABLE_INITIATIVES = frozenset(CLEARABLE_INITIATIVES)  # neither said: partial_lists gains it
 
 # Writable trainee fields of §3.1, in Register's bulk-add template order (hesa-formats.md §3.1).
 TRAINEE_FIELDS: tuple[str, ...] = (
@@ -438,7 +444,9 @@ class TraineeRecord:
     input's format cannot hold in full (Register's CSV: one degree, three placement URNs; hesa-formats.md
     §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it. It
     names a CLEARABLE_SUBJECTS field too where the input has no place for it (a CSV header without its column, a tag of
-    a user's mapping file in HESA XML): there a blank is "not said", and sync never clears Register's.
+    a user's mapping file in HESA XML): there a blank is "not said", and sync never clears Register's. And a
+    CLEARABLE_INITIATIVES field the input does not give (no column for it; in HESA XML no tag for it in the record,
+    until the file shows the tag on another Student: Checker.widener).
     """
 
     source: SourceRef

@@ -18,6 +18,7 @@ from typing import Any
 from register_batch.csvsafe import protect, spreadsheet_would_change
 from register_batch.errors import UnwritableOutput
 from register_batch.fs import private_writer
+from register_batch.model import as_sent
 from register_batch.resources import data_dir
 from register_batch.wording import CONTROL_CHARACTER, ESCAPE_UNENCODABLE, counted
 
@@ -142,8 +143,12 @@ def highest_degree(degrees: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def register_csv_values(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     """A trainee body's values by the column they are written to (those with no column too, for their note): its
-    fields, the highest degree, the placements with a URN. Notes what of the degrees and placements is left out."""
+    fields, the highest degree, the placements with a URN. Notes what of the degrees and placements is left out. A
+    whole-number application_id as sync sends it (model.as_sent): its digits without leading zeros, which Register's
+    upload measures as text (≤ 7; hesa-formats.md §3.3), as validate of a HESA input measured it (review196 F2)."""
     values: dict[str, Any] = {k: v for k, v in data.items() if k not in ("degrees_attributes", "placements_attributes")}
+    if isinstance(sent := as_sent(values).get("application_id"), int):
+        values["application_id"] = str(sent)
     degrees = data.get("degrees_attributes") or []
     degree = highest_degree(degrees)
     if degree:

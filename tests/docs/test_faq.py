@@ -10,12 +10,13 @@ from emulated import sync_options
 from register_batch.api import RateLimiter, RegisterClient
 from register_batch.emulator import start_emulator
 from register_batch.sync import sync_files
-from trainee_extracts import trainee, write_extract
+from trainee_extracts import trainee, without_columns, write_extract
 from valid_trainee import VALID, validated
 
 FAQ = Path(__file__).resolve().parents[2] / "docs" / "faq.md"
 AS_OF = date(2026, 11, 28)
 TOKEN = "faq-test-token"
+INITIATIVES = ("training_initiative", "additional_training_initiative")
 
 
 def section(title: str) -> str:
@@ -27,23 +28,33 @@ def section(title: str) -> str:
 
 def test_a_blank_initiative_ethnicity_or_disability_leaves_registers_values(tmp_path):
     """The emulator resets the initiative and the diversity disclosure on a PUT that lacks them, as Register does
-    (register-api.md §2.6); sync's update carries Register's values back, so an update of another field keeps them."""
+    (register-api.md §2.6); sync's update carries Register's values back, so an update of another field keeps them:
+    the initiative from an extract that does not give it (no column). One that gives it says "no initiative" by a
+    blank, which the update removes (review196 F1)."""
     row = trainee(1) | {"training_initiative": "026", "ethnicity": "120", "disability1": "58"}
     blanked = row | {"training_initiative": "", "ethnicity": "", "disability1": "", "email": "moved@example.org"}
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
         options = sync_options(emulator, tmp_path, TOKEN)
         assert sync_files([str(write_extract(tmp_path / "first.csv", [row]))], options).exit_code == 0
-        update = sync_files([str(write_extract(tmp_path / "second.csv", [blanked]))], options)
+        second = without_columns(write_extract(tmp_path / "second.csv", [blanked]), *INITIATIVES)
+        update = sync_files([str(second)], options)
         with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
             [held] = client.iter_trainees(academic_cycle=2025)
+        removed = sync_files([str(write_extract(tmp_path / "third.csv", [blanked]))], options)
+        with RegisterClient(emulator.url, TOKEN, limiter=RateLimiter(1000, 1)) as client:
+            [after] = client.iter_trainees(academic_cycle=2025)
     assert update.actions == {"update": 1}
     assert held["email"] == "moved@example.org"
     assert (held["training_initiative"], held["ethnicity"], held["disability1"]) == ("026", "120", "58")
     assert held["diversity_disclosure"] == "diversity_disclosed"
+    assert removed.actions == {"update": 1}
+    assert (after["training_initiative"], after["ethnicity"], after["disability1"]) == (None, "120", "58")
 
     said = section("A blank in my extract cleared a value in Register")
     assert "the update sends Register's current values back" in said
     assert '"training_initiative": "026"' in said
+    assert "a CSV (Register's template or HESA-named) has its column in the header, filled in or not" in said
+    assert "the update removes the initiative Register holds" in said
     assert not re.search(r"Register (sets|marks) the trainee", said)  # the old answer: a reset that never happens
 
 

@@ -466,11 +466,13 @@ def test_a_record_of_registers_csv_holds_part_of_its_degrees_and_placements_only
     """Register's CSV has one degree per row and three placement URN columns: `sync` must not delete the degrees and
     placements Register holds beyond them (TraineeRecord.partial_lists). A HESA record lists them all."""
     subjects = {"course_subject_2": None, "course_subject_3": None}  # columns for them: partial_lists names them not
-    assert mapped({"uk_degree": "083", **subjects}, fmt="register-csv").partial_lists == {
+    initiatives = {"training_initiative": None, "additional_training_initiative": None}  # so too (review196 F1)
+    assert mapped({"uk_degree": "083", **subjects, **initiatives}, fmt="register-csv").partial_lists == {
         "degrees_attributes",
         "placements_attributes",
     }
-    assert mapped({"F_SEXID": "11", "F_SBJCA2": None, "F_SBJCA3": None}, fmt="hesa-csv").partial_lists == frozenset()
+    hesa = {"F_SEXID": "11", "F_SBJCA2": None, "F_SBJCA3": None, "F_INITIATIVES1": None, "F_INITIATIVES2": None}
+    assert mapped(hesa, fmt="hesa-csv").partial_lists == frozenset()
 
 
 def test_a_records_provider_is_its_ukprn_and_one_that_is_not_a_ukprn_is_held_back():

@@ -21,10 +21,11 @@ from register_batch.emulator import start_emulator
 from register_batch.model import API_VERSION
 from register_batch.reference import load_reference
 from register_batch.sync import sync_files
-from trainee_extracts import WITHDRAWN, trainee, write_extract
+from trainee_extracts import WITHDRAWN, trainee, without_columns, write_extract
 
 TOKEN = "merged-update-provider-token"
 AS_OF = date(2026, 12, 5)
+INITS = ("training_initiative", "additional_training_initiative")
 
 
 def _row(**values: str) -> dict[str, Any]:
@@ -91,20 +92,33 @@ def test_a_start_register_holds_of_its_own_puts_the_update_in_its_cycle(tmp_path
 
 def test_an_initiative_register_holds_is_not_sent_into_a_cycle_without_it(tmp_path: Path) -> None:
     """The international relocation payment (036) of a July start: a corrected ITT start moves the defaulted start to
-    1 September, and the initiative, sent back so that the PUT does not reset it, is not one of 2026 to 2027."""
+    1 September. From an extract without the training_initiative column (it says nothing of initiatives), the
+    initiative is sent back so that the PUT does not reset it, and it is not one of 2026 to 2027: held back, with
+    advice the extract can follow (review196 F1). With the column, its blank says "no initiative": the update leaves
+    it out, Register resets it, and the corrected start is written."""
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
         july = _row(itt_start_date="2026-07-28", training_initiative="036")
         assert _synced(emulator, tmp_path, july, "created").exit_code == 0
         writes = _writes(emulator)
-        moved = _synced(emulator, tmp_path, _row(itt_start_date="2026-09-01"), "moved")
+        extract = without_columns(write_extract(tmp_path / "moved.csv", [_row(itt_start_date="2026-09-01")]), *INITS)
+        settings = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "moved", as_of=AS_OF)
+        moved = sync_files([str(extract)], settings)
         assert [(r.plan.action, r.outcome) for r in moved.results] == [("blocked", "skipped")], moved.summary_line()
         [issue] = _refusals(moved)
         assert "training_initiative" in issue.message and "not available" in issue.message
         assert "Register holds training_initiative 036" in issue.message
-        # A blank cannot say "no initiative": the advice is what a person can do (review79 F2)
-        assert "or remove 036 in Register's service (a blank in the extract keeps it)" in issue.message
+        # The advice is what a person can do: give a code, have the extract give the field, or change Register
+        assert (
+            "or, for none, have the extract give the field (F_INITIATIVES1 or the training_initiative" in issue.message
+        )
+        assert "or remove 036 in Register's service" in issue.message
+        assert "a blank in the extract keeps it" not in issue.message
         assert _writes(emulator) == writes
         assert _held(emulator)["itt_start_date"] == "2026-07-28"
+        said = _synced(emulator, tmp_path, _row(itt_start_date="2026-09-01"), "said")  # the column, left blank
+        assert [(r.plan.action, r.outcome) for r in said.results] == [("update", "done")], said.summary_line()
+        assert _refusals(said) == []
+        assert (_held(emulator)["itt_start_date"], _held(emulator)["training_initiative"]) == ("2026-09-01", None)
 
 
 def test_an_ordinary_correction_is_sent_as_before(tmp_path: Path) -> None:

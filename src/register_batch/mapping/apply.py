@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 import unicodedata
@@ -13,7 +14,9 @@ from typing import Any, TypeVar, cast
 
 from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
 from register_batch.model import (
+    ALL_CLEARABLE_INITIATIVES,
     ALL_CLEARABLE_SUBJECTS,
+    CLEARABLE_INITIATIVES,
     CLEARABLE_SUBJECTS,
     HELD_WITHDRAWAL,
     UKPRN_FORM,
@@ -47,6 +50,7 @@ class _Plan:
     # CLEARABLE_SUBJECTS, their sources (none: not read), and whether they are a user's (not the bundled ones)
     subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
     groups: frozenset[str | None]  # the groups the field map reads (degrees, placements): any other is `_unread_groups`
+    initiatives: tuple[tuple[str, frozenset[str]], ...]  # CLEARABLE_INITIATIVES and their sources (none: not read)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -958,6 +962,27 @@ def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
     return frozenset(unsaid) if unsaid else _NOTHING_UNSAID
 
 
+# Of CLEARABLE_INITIATIVES, those a record's input gives a place for -> those it does not (TraineeRecord.partial_lists).
+_UNSAID_INITIATIVES = {
+    said: ALL_CLEARABLE_INITIATIVES - said
+    for said in (frozenset(), *(frozenset({name}) for name in CLEARABLE_INITIATIVES), ALL_CLEARABLE_INITIATIVES)
+}
+
+
+@functools.cache  # a few dozen pairs at most: the records of an input share one set, not a copy each
+def _joined(lists: frozenset[str], unsaid: frozenset[str]) -> frozenset[str]:
+    return lists | unsaid
+
+
+def _said_initiatives(plan: _Plan, raw: RawRecord) -> frozenset[str]:
+    """The CLEARABLE_INITIATIVES a record's input gives a place for, whose blank sync takes for "no initiative"
+    (hesa-formats.md §2.3.12): the record has a source of theirs, blank or not. A CSV row has every column of its
+    header; a HESA XML Student leaves an empty tag out (§1.4), so there the file's other Students tell too
+    (InputInfo.initiatives_shown, Checker.widener). One its field map reads from no source is never said."""
+    fields = raw.fields.keys()
+    return frozenset(name for name, sources in plan.initiatives if not fields.isdisjoint(sources))
+
+
 # The UKPRNs found well-formed (UKPRN_FORM): an extract names one provider, or a few, in every record; a set look-up is
 # a tenth of the regular expression's match. Bounded, as a file's values are its own to choose.
 _UKPRNS_SEEN: set[str] = set()
@@ -1017,7 +1042,8 @@ class Mapper:
             )
             groups = frozenset({fmap.degree_group, fmap.placement_group})
             read = tuple((name, sources[0], sources[1:]) for name, sources in trainee_map.items() if sources)
-            plan = self._plans[key] = _Plan(fmap, read, translated, subjects, groups)
+            initiatives = tuple((name, frozenset(trainee_map.get(name, ()))) for name in CLEARABLE_INITIATIVES)
+            plan = self._plans[key] = _Plan(fmap, read, translated, subjects, groups, initiatives)
         return plan
 
     def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
@@ -1335,8 +1361,11 @@ class Mapper:
             severity=Severity.WARNING,
         )
 
-    def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
-        """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
+    def map(
+        self, raw: RawRecord, fmt: str, shown: set[str] | None = None, said: set[str] | None = None
+    ) -> TraineeRecord:
+        """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of, and
+        `said` (an input's InputInfo.initiatives_shown) the CLEARABLE_INITIATIVES it has a source of."""
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
@@ -1376,6 +1405,11 @@ class Mapper:
         partial_lists = _partial_lists(raw, fmt, fmap, data)
         if unsaid := _unsaid_subjects(plan, raw, fmt):
             partial_lists = partial_lists | unsaid
+        initiatives = _said_initiatives(plan, raw)
+        if said is not None and initiatives:
+            said.update(initiatives)
+        if unsaid := _UNSAID_INITIATIVES[initiatives]:
+            partial_lists = _joined(partial_lists, unsaid)
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=partial_lists)
         if degree_lines:
             record.degree_lines = degree_lines

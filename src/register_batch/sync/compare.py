@@ -8,10 +8,14 @@ institution `0133` stored as `0149`, graduation years as integers. Both sides ar
 so that a rerun of an unchanged extract finds nothing to do.
 
 A blank never clears a value in Register, in a trainee's fields or a degree's (a degree PUT writes only the
-keys it is sent, §2.10), so a blank is never a difference. One exception: beside a given `course_subject_1`, a blank
+keys it is sent, §2.10), so a blank is never a difference. Exceptions: beside a given `course_subject_1`, a blank
 `course_subject_2` or `course_subject_3` means the course has no such subject, not that the extract does not say.
 HESA XML and Register's CSV carry all three subject slots, and Register's API clears these two by `""` or null
 (register-api.md §2.6, ALLOWED_NIL_PARAMS): a second subject the course dropped is a difference, and is cleared.
+So too a blank `training_initiative` or `additional_training_initiative` where the input gives the field (its column,
+or in HESA XML its tag on some Student: `blank_initiatives`): HESA's blank is "no initiative" (hesa-formats.md
+§2.3.12), so an initiative the SRS removed is a difference, and is cleared (review196 F1). An input that never gives
+them (`unsaid`) says nothing of them, and Register's stays.
 Nor does a blank `trainee_start_date` leave Register's alone when Register holds the default it set from the ITT start
 (`defaulted_start`): beside a corrected `itt_start_date`, the start follows it, as it would on create.
 
@@ -35,7 +39,7 @@ from typing import Any
 
 from register_batch.derived import diversity_disclosure, education_phase
 from register_batch.mapping.apply import COMPOSED_FIELDS
-from register_batch.model import API_VERSION, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
+from register_batch.model import API_VERSION, CLEARABLE_INITIATIVES, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
 from register_batch.reference import DISABILITY_FIELDS, ReferenceData, load_reference
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_postcode
@@ -109,6 +113,19 @@ def blank_subjects(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset
     return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and _text(source.get(field)) is None]
 
 
+TRAINING = "training_initiative"  # of CLEARABLE_INITIATIVES, the one a PUT resets by leaving it out (§2.6, §3.1)
+
+
+def blank_initiatives(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset()) -> list[str]:
+    """The training initiatives the source says the trainee has none of: `training_initiative` or
+    `additional_training_initiative` left blank where the record's input gives the field (a CSV header with its
+    column, a HESA XML file with its tag on some Student). HESA's blank is `no_initiative` (hesa-formats.md §2.3.12),
+    not "not said", so an initiative the SRS removed would otherwise stay in Register for good, reported as unchanged
+    (review196 F1). An input that never gives them (`unsaid`: TraineeRecord.partial_lists) says nothing: Register's
+    stays, as an SRS that does not export initiatives must not wipe them."""
+    return [field for field in CLEARABLE_INITIATIVES if field not in unsaid and _text(source.get(field)) is None]
+
+
 def defaulted_start(source: Mapping[str, Any], register: Mapping[str, Any]) -> str | None:
     """The `trainee_start_date` a record that leaves it blank means for a trainee Register holds: its `itt_start_date`,
     where Register's start is the one it set from its own ITT start (blank, or the same date: §3.4, "blank -> set to
@@ -131,11 +148,12 @@ def drift(
     """Fields whose source value differs from Register's: [{field, register, source}].
 
     Only fields the source provides are compared: a blank in the extract never clears a value in
-    Register, but for a blank course subject 2 or 3 beside a subject 1 (`blank_subjects`), which is "none" and is
-    compared with Register's. Disabilities are compared as a set when the source gives any.
+    Register, but for a blank course subject 2 or 3 beside a subject 1 (`blank_subjects`) and a blank initiative
+    where the input gives it (`blank_initiatives`), which are "none" and are compared with Register's. Disabilities are
+    compared as a set when the source gives any.
     """
     changes = []
-    cleared = blank_subjects(source, unsaid)
+    cleared = blank_subjects(source, unsaid) + blank_initiatives(source, unsaid)
     if (start := defaulted_start(source, register)) is not None:
         source = {**source, "trainee_start_date": start}
     for field in SCALAR_FIELDS:
@@ -192,9 +210,11 @@ def update_body(
     gives any. A PUT also recomputes some values from what it is sent: `training_initiative` falls back to none when
     absent, and diversity disclosure is derived from the ethnicity and disability keys sent. So when the source
     leaves those blank, Register's current values are sent back unchanged: a blank in the extract never changes
-    Register, with one exception. A blank course subject 2 or 3 beside a subject 1 (`blank_subjects`) means the
+    Register, with two exceptions. A blank course subject 2 or 3 beside a subject 1 (`blank_subjects`) means the
     course has none, so one Register holds is cleared; one it does not hold is not sent, so that the PUT of a record
-    whose subjects did not change is as before.
+    whose subjects did not change is as before. A blank initiative the input gives (`blank_initiatives`) means none:
+    `training_initiative` is left out, which resets it (§2.6, §3.1: absent -> no_initiative), and an
+    `additional_training_initiative` Register holds is sent as `""`, which clears it (§2.6; left out it is kept).
     """
     body = {f: source[f] for f in SCALAR_FIELDS if source.get(f) is not None}
     if _urn_sent(source):
@@ -204,8 +224,11 @@ def update_body(
             body[field] = source.get(field) or ""
     if register is None:
         return body
-    if "training_initiative" not in body and register.get("training_initiative"):
-        body["training_initiative"] = str(register["training_initiative"])
+    none = blank_initiatives(source, unsaid)
+    if "training_initiative" not in body and "training_initiative" not in none and register.get("training_initiative"):
+        body["training_initiative"] = str(register["training_initiative"])  # unsaid: kept, not reset by the PUT
+    if "additional_training_initiative" in none and _text(register.get("additional_training_initiative")) is not None:
+        body["additional_training_initiative"] = ""  # register-api.md §2.6: "" clears it (left out, it is kept)
     if "ethnicity" not in body and register.get("ethnicity"):
         body["ethnicity"] = str(register["ethnicity"])
     for field in blank_subjects(source, unsaid):
@@ -233,13 +256,15 @@ def landed_update_bodies(
     """Every PUT of the record that, carried out now, leaves Register as it is: `update_body` against what Register
     holds now, and that body with any of the keys `update_body` sends only while Register holds otherwise put back as
     the record says them (a nationality Register echoes, a blank course subject it no longer holds, a start that no
-    longer moves). An update sent before Register held them carried those keys; it landed, and landing again it writes
-    what Register holds (§2.6), so it cannot change the record (review120 F1)."""
+    longer moves, an additional initiative it no longer holds). An update sent before Register held them carried
+    those keys; it landed, and landing again it writes what Register holds (§2.6), so it cannot change the record
+    (review120 F1)."""
     body = update_body(source, register, unsaid)
     extras: list[tuple[str, str]] = []
     if "nationality" not in body and source.get("nationality") is not None:
         extras.append(("nationality", source["nationality"]))
     extras += [(field, "") for field in blank_subjects(source, unsaid) if field not in body]
+    extras += [(field, "") for field in blank_initiatives(source, unsaid) if field not in body and field != TRAINING]
     start = defaulted_start(source, register)
     if start is not None and "trainee_start_date" not in body:
         extras.append(("trainee_start_date", start))

@@ -4,8 +4,9 @@ register-api.md §2.6 step 3: Register merges a PUT into the stored trainee ("" 
 training_initiative falls back to none unless sent, a blank trainee_start_date is the ITT start) and validates the
 whole merged trainee. A record that passes validation alone can so be refused: a blank it leaves keeps what Register
 holds (a trainee_start_date of its own, set in its service; the initiative `update_body` sends back so that the PUT
-does not reset it), and that value puts the trainee in another start cycle, whose funding or initiatives differ
-(§3.3, §3.5). Found by review78 (F1): such an update failed with 422 every night, after the degree writes before it.
+does not reset it, where the input gives no initiatives), and that value puts the trainee in another start cycle,
+whose funding or initiatives differ (§3.3, §3.5). Found by review78 (F1): such an update failed with 422 every night,
+after the degree writes before it.
 
 The merge is the emulator's (`emulator.attributes.merge_update`, the project's model of Register's), on the trainee
 as listed (`request_body`), and the check is the rule catalogue's rules that Register runs (`api_only`). Only what the
@@ -26,7 +27,13 @@ from register_batch.validation.facts import cycle_label, cycle_of, parse_date
 from register_batch.validation.runner import Validator
 
 NESTED = ("degrees_attributes", "placements_attributes")
-INITIATIVES = ("training_initiative", "additional_training_initiative")  # sent back as held (compare.update_body)
+# Kept as held where the input does not give them (compare.update_body, blank_initiatives): sent back, or left out.
+INITIATIVES = ("training_initiative", "additional_training_initiative")
+# Where a blank initiative says "none", in each input (compare.blank_initiatives).
+_INITIATIVE_SOURCES = {
+    "training_initiative": "F_INITIATIVES1 or the training_initiative column",
+    "additional_training_initiative": "F_INITIATIVES2 or the additional_training_initiative column",
+}
 
 
 @functools.lru_cache(maxsize=4)  # thread-safe (review80 F3); keyed by the lists object itself, which it keeps alive
@@ -91,8 +98,10 @@ def _nested(field: str | None) -> bool:
 def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set[str | None]) -> tuple[str, str]:
     """("; Register holds trainee_start_date 2026-07-20, ...", what to do): the held values the record leaves blank
     that the refusal turns on (a start that puts the trainee in another cycle than the record's, a refused field), and
-    what a person can do about them. An initiative is sent back as Register holds it (a PUT without it would remove
-    it), and a blank cannot say "none": it is changed in Register's service, or given anew (review79 F2)."""
+    what a person can do about them. An initiative Register holds stays under a blank only where the input does not
+    give the field (no column for it; in HESA XML no Student with its tag): there the advice is to give a code, to
+    export the field (whose blank then says "none", review196 F1), or to change it in Register's service (review79
+    F2)."""
     said: list[str] = []
     advice: list[str] = []
     mine = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
@@ -110,8 +119,9 @@ def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set
             if field in INITIATIVES:
                 where = f" in academic cycle {cycle}" if cycle else ""
                 advice.append(
-                    f"give the record a {field} that Register has{where}, or remove {merged[field]} in Register's "
-                    "service (a blank in the extract keeps it)"
+                    f"give the record a {field} that Register has{where}; or, for none, have the extract give the "
+                    f"field ({_INITIATIVE_SOURCES[field]}, left blank: an input without it says nothing of it, and "
+                    f"Register keeps {merged[field]}); or remove {merged[field]} in Register's service"
                 )
     if not advice:
         advice.append("give the value in the record, or correct the one Register holds in its service")

@@ -28,6 +28,7 @@ from typing import Any
 
 from register_batch.ilike import LikePatternError, ends_in_escape, has_wildcard, ilike, matches_itself
 from register_batch.model import (
+    ALL_CLEARABLE_INITIATIVES,
     ALL_CLEARABLE_SUBJECTS,
     HELD_DEFERRAL,
     HELD_WITHDRAWAL,
@@ -840,11 +841,12 @@ def plan_changes(
     the bundled ones without it. `withdrew`: the date of the withdrawal this sync made of the trainee, if it made one
     (`Holdings.withdrawn`)."""
     data = record.data
-    unsaid = record.partial_lists  # a course subject slot the input has no place for is never cleared
+    unsaid = record.partial_lists  # a course subject or initiative the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
-        # Register lets no one change such a trainee (§6): a blank subject beside subject 1 is left as said nothing
-        # of, as before blanks could clear, rather than a change refused (blocked) every night (review44 F4).
-        unsaid = unsaid | ALL_CLEARABLE_SUBJECTS
+        # Register lets no one change such a trainee (§6): a blank subject beside subject 1, or a blank initiative, is
+        # left as said nothing of, as before blanks could clear, rather than a change refused (blocked) every night
+        # (review44 F4).
+        unsaid = unsaid | ALL_CLEARABLE_SUBJECTS | ALL_CLEARABLE_INITIATIVES
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
     plan.repeats = ()

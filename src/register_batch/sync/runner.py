@@ -355,7 +355,9 @@ describe(
     "update written over it; Register holds <field> <value>, which the record leaves blank",
     source="register-api.md §2.6 step 3 (an update is validated as the merged trainee), §3.3, §3.5",
     fix="Give the value in the record (a trainee_start_date, the initiative), or correct the one Register holds in its "
-    "service; nothing of the record is sent until Register would take it.",
+    "service; nothing of the record is sent until Register would take it. An initiative Register holds is kept under a "
+    "blank only where the extract does not give the field (no F_INITIATIVES1/2 or training_initiative column; in HESA "
+    "XML no Student with the tag): give it, and its blank says no initiative, which the update then clears.",
 )
 describe(
     "sync_held",

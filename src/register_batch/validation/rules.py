@@ -109,17 +109,34 @@ def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Find
     "too_long",
     fields=tuple(MAX_LENGTHS),
     message="<field> is too long (maximum is N characters)",
-    source="register-api.md §3.1 (code-enforced lengths), §7.2",
-    fix="Shorten the value to the maximum length.",
+    source="register-api.md §3.1 (code-enforced lengths), §7.2; hesa-formats.md §3.3 (Register's CSV: values as text)",
+    fix="Shorten the value to the maximum length. An application_id is measured as it is sent: a whole number read "
+    "from HESA XML or a HESA-named CSV goes to Register as a JSON integer, without leading zeros (00012345 is 12345, "
+    "5 characters); in Register's CSV template Register reads the cell as text, leading zeros included.",
 )
 def text_fields_fit_their_maximum_length(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
     for field, limit in MAX_LENGTHS.items():
         value = data.get(field)
-        if value is not None and len(str(value)) > limit:
+        if value is not None and len(_as_measured(field, value, facts)) > limit:
             found = found or []
             found.append((field, value, f"{field} is too long (maximum is {limit} characters)"))
     return found
+
+
+_SENT_AS_INTEGERS = ("hesa-xml", "hesa-csv")  # inputs whose whole-number application_id only goes out as an integer
+
+
+def _as_measured(field: str, value: Any, facts: Facts) -> str:
+    """A value as Register measures its length: the text, but for a whole-number application_id that register-batch
+    sends as a JSON integer (model.as_sent; `convert --to register-csv` writes its digits too), whose leading zeros
+    Register never sees (review196 F2: 00012345 was refused, though 12345 was sent and taken): read from a HESA
+    input. Not in a file of Register's CSV template, which Register's upload reads as text (hesa-formats.md §3.3),
+    leading zeros and all, nor in a request body (the emulator's), whose value Register measures as it comes."""
+    text = str(value)
+    if field != "application_id" or facts.input_format not in _SENT_AS_INTEGERS:
+        return text
+    return str(int(text)) if _WHOLE_NUMBER.fullmatch(text) else text
 
 
 @rule(
