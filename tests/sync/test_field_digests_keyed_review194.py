@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from test_register_edits_review185 import _edit_warnings, _ledger
+from test_register_edits_review192 import _answer_lost
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from register_batch.api import RateLimiter, RegisterClient, Secret
@@ -128,3 +129,15 @@ def test_the_key_is_not_shown_by_its_repr():
         assert repr(derived)[2:12] not in shown and derived.hex()[:8] not in shown and SYNC_TESTS_TOKEN not in shown
         assert key.id in shown
     assert not hasattr(key, "__dict__")  # nothing but the key and its id, which vars() cannot list
+
+
+def test_what_an_unanswered_write_sent_is_kept_under_the_key_too(register, tmp_path):
+    """The `sent` digests (an update carried out, its reply lost) are keyed the same way, with the key's id: the new
+    email's unkeyed digest is not among them (before the fix it was)."""
+    row = trainee(1)
+    register.sync(write_extract(tmp_path / "night-1.csv", [row]))
+    new_email = "trainee1.new@example.com"
+    _answer_lost(register, tmp_path, [{**row, "email": new_email}])
+    [(sent,)] = _ledger(register, "SELECT sent FROM fields_synced")
+    assert _unkeyed(new_email) not in sent and _unkeyed(row["last_name"]) not in sent, sent
+    assert sent.startswith(FieldKey(Secret(SYNC_TESTS_TOKEN)).id + ":"), sent
