@@ -20,10 +20,17 @@ from test_register_edits_review185 import (
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from ledger_clock import minutes_pass
-from register_batch.api import RateLimiter
+from register_batch.api import RateLimiter, Secret
 from register_batch.errors import Interrupted
 from register_batch.sync import sync_files
-from register_batch.sync.compare import UNKNOWN_DIGEST, field_digests, pack_digests, sent_digests, unpack_digests
+from register_batch.sync.compare import (
+    UNKNOWN_DIGEST,
+    FieldKey,
+    field_digests,
+    pack_digests,
+    sent_digests,
+    unpack_digests,
+)
 from trainee_extracts import trainee, write_extract
 
 
@@ -131,13 +138,17 @@ def test_a_disability_changed_in_register_is_named_though_the_srs_reordered_them
 def test_two_unanswered_writes_that_sent_a_field_otherwise_leave_it_unknown():
     """review192 F1: Register may hold either write's value, so a field the two sent differently is named by no
     record (compare.sent_digests), one they sent alike stays; packed and read back as the ledger keeps them."""
-    first = field_digests({**trainee(1), "email": "one@example.com"})
-    second = field_digests({**trainee(1), "email": "two@example.com"})
-    merged = unpack_digests(pack_digests(sent_digests(first, second)))
+    key = FieldKey(Secret(SYNC_TESTS_TOKEN))
+    first = field_digests({**trainee(1), "email": "one@example.com"}, key)
+    second = field_digests({**trainee(1), "email": "two@example.com"}, key)
+    packed = pack_digests(sent_digests(first, second), key)
+    merged = unpack_digests(packed, key)
     assert merged is not None
     assert merged["email"] == UNKNOWN_DIGEST and merged["last_name"] == second["last_name"]
     assert merged["placements"] == second["placements"] and merged == {**second, "email": UNKNOWN_DIGEST}
-    assert unpack_digests('{"email":"abc"}') is None  # this session's JSON: not read (the whole record's rule)
+    assert unpack_digests('{"email":"abc"}', key) is None  # this session's JSON: not read (the whole record's rule)
+    assert unpack_digests(packed, FieldKey(Secret("another-token"))) is None  # another key's (review194 F2)
+    assert unpack_digests(packed.partition(":")[2], key) is None  # review192's, unkeyed
 
 
 def test_report_html_says_may_for_a_record_left_unfinished(register, tmp_path):

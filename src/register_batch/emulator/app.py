@@ -426,6 +426,16 @@ class RegisterApp:
         self._digests.add(digest)
         return provider["ukprn"]
 
+    def rotate_token(self, old: str, new: str) -> None:
+        """`old`'s provider has the token `new` in its place (Emulator.rotate_token); ValueError for a token the
+        emulator does not accept, or a `new` that is another provider's."""
+        old_digest, new_digest = token_digest(old.strip()), token_digest(new.strip())
+        if old_digest not in self._digests or new_digest in self._digests:
+            raise ValueError("rotate_token: the old token is not accepted, or the new one is already")
+        self.store.replace_token_hash(old_digest, new_digest)
+        self._digests.discard(old_digest)
+        self._digests.add(new_digest)
+
     def now(self) -> int:
         return int(self.clock() * 1_000_000)
 

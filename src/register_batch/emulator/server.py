@@ -568,6 +568,13 @@ class Emulator:
         self.tokens = (*self.tokens, token)
         return self.app.add_token(token, ukprn)
 
+    def rotate_token(self, old: str, new: str) -> None:
+        """Give `old`'s provider the token `new` in its place, as DfE's support issues a provider a new token and
+        revokes the old one: the provider, its UKPRN and trainees stay; `old` is refused from here on."""
+        _check_tokens((new,))
+        self.app.rotate_token(old, new)
+        self.tokens = tuple(new if token == old else token for token in self.tokens)
+
     def snapshot(self) -> dict[str, Any]:
         with self.store.transaction():
             trainees = self.store.count_trainees()

@@ -327,6 +327,11 @@ class Store:
             self._db.execute("INSERT INTO providers (token_hash, ukprn) VALUES (?, ?)", (token_hash, ukprn))
             return self.provider_by_token_hash(token_hash) or {}
 
+    def replace_token_hash(self, old: str, new: str) -> None:
+        """A provider's token replaced by another (a token rotation): the provider, its UKPRN and trainees stay."""
+        with self.transaction():
+            self._db.execute("UPDATE providers SET token_hash = ? WHERE token_hash = ?", (new, old))
+
     def provider_ukprn(self, provider_id: int) -> str:
         row = self._one("SELECT ukprn FROM providers WHERE id = ?", (provider_id,))
         return row["ukprn"] if row else ""

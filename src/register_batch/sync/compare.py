@@ -27,6 +27,7 @@ degree replaced by a run that stopped before it could delete it (`degree_changes
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import operator
 import unicodedata
@@ -35,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from register_batch.derived import diversity_disclosure, education_phase
 from register_batch.mapping.apply import COMPOSED_FIELDS
@@ -43,6 +44,9 @@ from register_batch.model import API_VERSION, CLEARABLE_INITIATIVES, CLEARABLE_S
 from register_batch.reference import DISABILITY_FIELDS, ReferenceData, load_reference
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_postcode
+
+if TYPE_CHECKING:
+    from register_batch.api.client import Secret
 
 NOT_PROVIDED_ETHNICITY = frozenset({"997", "998", "999"})
 URN_FIELDS = frozenset({"employing_school_urn", "training_partner_urn"})
@@ -572,23 +576,50 @@ def payload_hash(source: dict[str, Any], withdrawal: dict[str, Any] | None, defe
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-# A field's value as `field_digests` keeps it: 8 hex digits of SHA-256 (32 bits), enough to tell a value from the one
-# before it (a chance in 4 billion that a change goes unseen, and then only a warning is not given), and short, as the
-# ledger keeps one set a record (review192 F5). Not a secret: a field alone is found by trying each value (security.md).
+# A field's value as `field_digests` keeps it: 8 hex digits (32 bits) of a MAC under the run's FieldKey, enough to tell
+# a value from the one before it (a chance in 4 billion that a change goes unseen, and then only a warning is not
+# given), and short, as the ledger keeps one set a record (review192 F5).
 FIELD_DIGEST_CHARS = 8
 # The items of a record's lists as `field_digests` keeps them, under these names (the drift report's `degrees[n]`,
 # `placements[n]`).
 LIST_DIGESTS = {"degrees": "degrees_attributes", "placements": "placements_attributes"}
+# What the field key is derived from the API token with: a new label is a new key (and key id) for every token.
+FIELD_KEY_LABEL = b"register-batch fields_synced v1"
 
 
-def _short(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:FIELD_DIGEST_CHARS]
+class FieldKey:
+    """The key `field_digests` digests each field under (keyed BLAKE2b), derived from the API token, which the ledger
+    never holds: unkeyed, each field's 32-bit digest was found from the ledger alone by trying every value (every
+    date of birth, sex, ethnicity and set of disabilities of 3,000 trainees in a third of a second), and two ledgers
+    could be joined on them (review194 F2). Whoever holds the token can read every trainee from Register anyway.
+    Without a token (an emulator that asks for none) the key is a fixed one, and the digests are as guessable as
+    before. `id`: a digest of nothing under the key, kept before each record's digests (`pack_digests`), so that those
+    made under another key (a token rotated) are never compared with this one's (`unpack_digests`). The repr shows the
+    id only: the key is a secret derived from the token."""
+
+    __slots__ = ("_key", "id")
+
+    def __init__(self, token: Secret | None) -> None:
+        secret = token.reveal().encode() if token else b""
+        self._key = hmac.new(secret, FIELD_KEY_LABEL, hashlib.sha256).digest()
+        self.id = hashlib.blake2b(key=self._key, digest_size=FIELD_DIGEST_CHARS // 2, person=b"key id").hexdigest()
+
+    def short(self, value: Any) -> str:
+        """`value`'s digest under the key (FIELD_DIGEST_CHARS hex digits)."""
+        data = json.dumps(value, sort_keys=True).encode()
+        return hashlib.blake2b(data, key=self._key, digest_size=FIELD_DIGEST_CHARS // 2).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"FieldKey(id={self.id!r})"
+
+    __str__ = __repr__
 
 
-def field_digests(source: Mapping[str, Any]) -> dict[str, Any]:
-    """What a record says of each field the drift report names, as short digests, for the ledger to keep when the
-    record is synced (Ledger.note_synced) and a later run to tell which of them the SRS has changed since: a field
-    whose digest is as then, and which Register holds otherwise, was changed in Register's service (review185 F1).
+def field_digests(source: Mapping[str, Any], key: FieldKey) -> dict[str, Any]:
+    """What a record says of each field the drift report names, as short digests under `key`, for the ledger to keep
+    when the record is synced (Ledger.note_synced) and a later run to tell which of them the SRS has changed since: a
+    field whose digest is as then, and which Register holds otherwise, was changed in Register's service (review185
+    F1).
 
     One digest per scalar field the record gives (a blank one is left out: blank then and now is unchanged), with what
     the comparison reads beside it (`normal`: the ITT start a blank `trainee_start_date` stands for, the funding
@@ -604,13 +635,11 @@ def field_digests(source: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "training_initiative" and source.get("funding_method") == "C":
             value = [text, "C"]
         if value is not None:
-            found[name] = _short(value)
+            found[name] = key.short(value)
     if disabilities := disability_set(source):
-        found["disabilities"] = _short(disabilities)
-    found["degrees"] = [
-        degree_digest(degree)[:FIELD_DIGEST_CHARS] for degree in source.get(LIST_DIGESTS["degrees"]) or []
-    ]
-    found["placements"] = [_short(placement_key(p)) for p in source.get(LIST_DIGESTS["placements"]) or []]
+        found["disabilities"] = key.short(disabilities)
+    found["degrees"] = [key.short(degree_digest(degree)) for degree in source.get(LIST_DIGESTS["degrees"]) or []]
+    found["placements"] = [key.short(placement_key(p)) for p in source.get(LIST_DIGESTS["placements"]) or []]
     return found
 
 
@@ -621,18 +650,23 @@ PACKED_FIELDS = (*SCALAR_FIELDS, "disabilities")
 UNKNOWN_DIGEST = "?"
 
 
-def pack_digests(digests: Mapping[str, Any]) -> str:
-    """`field_digests` as the ledger keeps them: the scalars' in PACKED_FIELDS' order, comma-separated, then the
-    degrees' and the placements', each list after a `/` (review192 F5: ~240 bytes a record, not a JSON object's ~770
-    of which the field names were 40%)."""
+def pack_digests(digests: Mapping[str, Any], key: FieldKey) -> str:
+    """`field_digests` (made under `key`) as the ledger keeps them: the key's id and a `:`, the scalars' in
+    PACKED_FIELDS' order, comma-separated, then the degrees' and the placements', each list after a `/` (review192 F5:
+    ~250 bytes a record, not a JSON object's ~770 of which the field names were 40%)."""
     scalars = ",".join(str(digests.get(name) or "") for name in PACKED_FIELDS)
     lists = ("/" + ",".join(digests.get(name) or ()) for name in LIST_DIGESTS)
-    return scalars + "".join(lists)
+    return f"{key.id}:{scalars}{''.join(lists)}"
 
 
-def unpack_digests(text: str) -> dict[str, Any] | None:
-    """`pack_digests`'s text as `field_digests`, or None for any other (a ledger of a development build before
-    this format, whose JSON is not read: the warning falls back to the whole record's digest)."""
+def unpack_digests(text: str, key: FieldKey) -> dict[str, Any] | None:
+    """`pack_digests`'s text as `field_digests`, or None for any other: digests made under another key (another
+    token's, review194 F2), which compared with this key's would tell nothing, and those of a development build
+    before this format (unkeyed). The warning then falls back to the whole record's digest until the record is next
+    synced in full."""
+    made_under, colon, text = text.partition(":")
+    if not colon or made_under != key.id:
+        return None
     parts = text.split("/")
     scalars = parts[0].split(",")
     if len(parts) != 1 + len(LIST_DIGESTS) or len(scalars) != len(PACKED_FIELDS):

@@ -6,8 +6,8 @@ after. A crash (even SIGKILL) therefore leaves at most the writes it was making 
 resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
 `trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only a salted digest of
 the one that sent creates while no provider was known: `note_creates_token`, read only while none is), and no other
-personal data than digests of it (unsalted, of values that can be guessed: docs/security.md), the fields' as last
-synced among them (`fields_synced`).
+personal data than digests of it (unsalted, of values that can be guessed: docs/security.md), but for the fields' as
+last synced (`fields_synced`): those are keyed with a key derived from the token (compare.FieldKey).
 """
 
 from __future__ import annotations
@@ -136,19 +136,20 @@ CREATE TABLE IF NOT EXISTS writes_landed (
 CREATE TABLE IF NOT EXISTS withdrawals_made (
     trainee_id TEXT PRIMARY KEY, withdrawal_date TEXT, run_id INTEGER
 ) WITHOUT ROWID;
--- What each record said of each field when it was last synced in full (a `done` entry: Register held the record as
--- it said), as short digests (compare.field_digests; unsalted, as creates_matched's), with the payload they are of
--- and the trainee: a later update of a field whose digest is as then mends a change made in Register's service since
--- (sync_overwrites_register_edit; review185 F1). Written when a record ends done with another payload or trainee than
--- the one kept (a night's changed records: an unchanged rerun writes none), and kept while the record's entry moves on
--- to a failed or unanswered write, so that the next run still knows what was last synced, and when (review185 F2):
--- `synced_at`, the time the digests were noted, becomes the done entry's `updated_at` as the entry leaves `done`
--- (Ledger.record); while it is done, that is the time (Ledger.synced). A table of its own, as creates_sent: a ledger
--- of a version before it gains it empty, and the warning falls back to the entry's payload_hash until a run notes the
--- record. `digests` are compare.pack_digests' (~240 bytes, the row ~340; review192 F5). `sent`: the digests of what
--- the writes sent since then carried, while none has been answered in full (compare.sent_digests; NULL again as the
--- record ends done): Register may hold them without the reply having come, and a field they changed is never named
--- as Register's edit (review192 F1). A rowid table: records come in the extract's order, not the key's.
+-- What each record said of each field when it was last synced in full (a `done` entry: Register held the record as it
+-- said), as short digests (compare.field_digests, keyed by a key derived from the API token: compare.FieldKey, whose id
+-- begins the text; review194 F2), with the payload they are of and the trainee: a later update of a field whose digest
+-- is as then mends a change made in Register's service since (sync_overwrites_register_edit; review185 F1). Written
+-- when a record ends done with another payload or trainee than the one kept (a night's changed records: an unchanged
+-- rerun writes none), and kept while the record's entry moves on to a failed or unanswered write, so that the next run
+-- still knows what was last synced, and when (review185 F2): `synced_at`, the time the digests were noted, becomes the
+-- done entry's `updated_at` as the entry leaves `done` (Ledger.record); while it is done, that is the time
+-- (Ledger.synced). A table of its own, as creates_sent: a ledger of a version before it gains it empty, and the warning
+-- falls back to the entry's payload_hash until a run notes the record. `digests` are compare.pack_digests' (~250 bytes,
+-- the row ~350; review192 F5). `sent`: the digests of what the writes sent since then carried, while none has been
+-- answered in full (compare.sent_digests; NULL again as the record ends done): Register may hold them without the reply
+-- having come, and a field they changed is never named as Register's edit (review192 F1). A rowid table: records come
+-- in the extract's order, not the key's.
 CREATE TABLE IF NOT EXISTS fields_synced (
     key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL,
     sent TEXT
@@ -1106,13 +1107,18 @@ class Ledger:
             self._execute("SELECT key, trainee_id FROM records WHERE trainee_id IS NOT NULL AND trainee_id != ''")
         )
 
-    def synced_payloads(self) -> dict[str, tuple[str, str | None]]:
+    def synced_payloads(self, key_id: str) -> dict[str, tuple[str, str | None]]:
         """Record key -> the payload digest and trainee its field digests are of (`fields_synced`), for every record
-        that has them: one read a run, so that a record settled unchanged, whose digests are kept already, writes
-        nothing more than its entry, and its digests are worked out for none (`record`'s `synced`)."""
+        that has them made under the key `key_id` names (compare.pack_digests): one read a run, so that a record
+        settled unchanged, whose digests are kept already, writes nothing more than its entry, and its digests are
+        worked out for none (`record`'s `synced`); those made under another token's key are made again."""
+        prefix = f"{key_id}:"
         return {
             key: (payload, trainee)
-            for key, payload, trainee in self._execute("SELECT key, payload_hash, trainee_id FROM fields_synced")
+            for key, payload, trainee in self._execute(
+                "SELECT key, payload_hash, trainee_id FROM fields_synced WHERE substr(digests, 1, ?) = ?",
+                (len(prefix), prefix),
+            )
         }
 
     def synced(self, key: str) -> Synced | None:

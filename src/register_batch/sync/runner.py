@@ -95,6 +95,7 @@ from register_batch.sync.compare import (
     LIST_DIGESTS,
     PACKED_FIELDS,
     UNKNOWN_DIGEST,
+    FieldKey,
     agrees,
     create_body,
     degree_digest,
@@ -1332,6 +1333,8 @@ class SyncRun:
         # The code lists the run validates with (pulled ones too): an update's merged trainee is checked with them.
         self.reference = reference
         self.client = client
+        # The key the ledger's field digests are made under: the token's (review194 F2), which the ledger never holds.
+        self.field_key = FieldKey(client.token)
         self.ledger = ledger
         self.progress = progress
         # The run's stop: looked at between the requests that plan it (`StopSignals.before_writes`).
@@ -1786,7 +1789,8 @@ class SyncRun:
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
         left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
-        sending = sending_digests(self.ledger, key, record)  # Register may hold them from here on (review192 F1)
+        # Register may hold them from here on (review192 F1).
+        sending = sending_digests(self.ledger, key, record, self.field_key)
         while index < len(plan.steps):  # a requested stop waits for the whole record (StopSignals.check)
             step = plan.steps[index]
             # The write's turn in the rate budget first: marked in flight while it waited (most of a rate-limited
@@ -1937,7 +1941,7 @@ class SyncRun:
             trainee_id=plan.trainee_id,
             payload_hash=plan.payload_hash,
             http_status=result.http_status,
-            synced=synced_digests(record),
+            synced=synced_digests(record, self.field_key),
             **common,
         )
 
@@ -3281,7 +3285,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     sent = ledger.unsettled_creates()
     unresolved = ledger.unresolved()  # writes an earlier run never had answered: of records here or gone
     elsewhere = _plan_in_neighbour_cycles(run, records, results, cycles, sent, around_held)
-    _note_register_edits(ledger, results, records, dry_run=options.dry_run)
+    _note_register_edits(run, results, records)
     # Every listing's trainees: a cycle listed counts as looked in (`run.listed_cycles`), so an earlier run's create
     # sent for it and found in none of these would be taken for one never carried out.
     looked = [holdings, elsewhere, around_held]
@@ -3318,25 +3322,27 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
 
 
-def _note_register_edits(ledger: Ledger, results: list[RecordResult], records: RecordSpool, *, dry_run: bool) -> None:
+def _note_register_edits(run: SyncRun, results: list[RecordResult], records: RecordSpool) -> None:
     """Name each update that puts the record's values back over a change made in Register's service since this state
     dir last synced it (`register_edited`), read for updates only (a night's few): what the record said of each field
     when last synced in full (Ledger.synced), kept whatever its entry says since (a failed or unanswered write:
-    review185 F2); or, in a ledger of a version before those were kept, the entry's payload digest, if it is done."""
+    review185 F2); or, in a ledger of a version before those were kept, or whose digests were made under another
+    token's key (`unpack_digests`), the entry's payload digest, if it is done."""
+    ledger, key, dry_run = run.ledger, run.field_key, run.options.dry_run
     for index, result in enumerate(results):
         plan = result.plan
         if plan.action != "update" or plan.key is None:
             continue
         synced = ledger.synced(plan.key)
-        if synced is not None and (then := unpack_digests(synced.digests)) is not None:
+        if synced is not None and (then := unpack_digests(synced.digests, key)) is not None:
             register_edited(
                 plan,
                 last_trainee=synced.trainee_id,
                 synced_at=synced.synced_at,
                 dry_run=dry_run,
                 then=then,
-                now=field_digests(records[index].data),
-                sent=_sent_since(synced),
+                now=field_digests(records[index].data, key),
+                sent=_sent_since(synced, key),
             )
         elif (entry := ledger.get(plan.key)) is not None and entry.status == "done":
             register_edited(
@@ -3543,7 +3549,8 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
     # far) is not said, "about 149 s left" beside the writes' "about 26 s left" of one run (review137 F2).
     passed = run.progress.task("Recording unchanged records", total=unsent, eta=not writes) if unsent else None
     settles = _Settles(ledger)
-    noted = ledger.synced_payloads()  # record key -> the payload and trainee its field digests are of (`_synced`)
+    # Record key -> the payload and trainee its field digests under the run's key are of (`_synced`).
+    noted = ledger.synced_payloads(run.field_key.id)
     stops.writing = True
     task.set_pace(client.limiter.per_second)
     with task.waits_shown(client.limiter), settles:
@@ -3562,7 +3569,7 @@ def _write_all(run: SyncRun, records: RecordSpool, results: list[RecordResult], 
                     continue
                 result.outcome = "done"
                 if result.plan.earlier is None:
-                    settles.add(plan, _synced(noted, plan, record))
+                    settles.add(plan, _synced(noted, plan, record, run.field_key))
                 # else an earlier run's write this report is the first to name: the ledger keeps it as that run left it
                 # until the report is written (_finish), so that a run ending before its report leaves it to the next.
                 continue
@@ -3654,35 +3661,40 @@ def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | None) -> None:
     )
 
 
-def synced_digests(record: TraineeRecord) -> str:
-    """The record's field digests (compare.field_digests) as the ledger keeps them (Ledger.record's `synced`)."""
-    return pack_digests(field_digests(record.data))
+def synced_digests(record: TraineeRecord, key: FieldKey) -> str:
+    """The record's field digests (compare.field_digests) under the run's `key`, as the ledger keeps them
+    (Ledger.record's `synced`)."""
+    return pack_digests(field_digests(record.data, key), key)
 
 
-def _sent_since(synced: Synced) -> dict[str, Any] | None:
+def _sent_since(synced: Synced, key: FieldKey) -> dict[str, Any] | None:
     """What unanswered writes sent since the record was last synced in full (Ledger.synced's `sent`), if any: a sent
-    set the ledger cannot read stands for every field unknown (none named)."""
+    set the ledger cannot read (made under another token's key too) stands for every field unknown (none named)."""
     if synced.sent is None:
         return None
     unknown = {**dict.fromkeys(PACKED_FIELDS, UNKNOWN_DIGEST), **{name: [UNKNOWN_DIGEST] for name in LIST_DIGESTS}}
-    return unpack_digests(synced.sent) or unknown
+    return unpack_digests(synced.sent, key) or unknown
 
 
-def sending_digests(ledger: Ledger, key: str, record: TraineeRecord) -> str | None:
+def sending_digests(ledger: Ledger, key: str, record: TraineeRecord, field_key: FieldKey) -> str | None:
     """What the record's writes about to go out carry, beside those an earlier unanswered write sent (Ledger.record's
-    `sent`, compare.sent_digests), for a record whose fields the ledger keeps: None for one it keeps none of."""
-    if (synced := ledger.synced(key)) is None:
+    `sent`, compare.sent_digests), for a record whose fields the ledger keeps under `field_key`: None for one it keeps
+    none of, or keeps under another token's key (never read with this one's: `unpack_digests`)."""
+    if (synced := ledger.synced(key)) is None or unpack_digests(synced.digests, field_key) is None:
         return None
-    return pack_digests(sent_digests(_sent_since(synced), field_digests(record.data)))
+    return pack_digests(sent_digests(_sent_since(synced, field_key), field_digests(record.data, field_key)), field_key)
 
 
-def _synced(noted: dict[str, tuple[str, str | None]], plan: RecordPlan, record: TraineeRecord) -> str | None:
+def _synced(
+    noted: dict[str, tuple[str, str | None]], plan: RecordPlan, record: TraineeRecord, key: FieldKey
+) -> str | None:
     """What a record settled unchanged notes of its fields (Ledger.record's `synced`): nothing where the ledger keeps
-    the digests of this very payload and trainee (`noted`: Ledger.synced_payloads), as for every record of an
-    unchanged rerun (its entry's time is theirs); else its digests, worked out for it alone."""
+    the digests of this very payload and trainee under this `key` (`noted`: Ledger.synced_payloads), as for every
+    record of an unchanged rerun (its entry's time is theirs); else its digests, worked out for it alone: a token
+    rotated has each record's digests made again under the new one's key as the record is settled."""
     if plan.key is not None and noted.get(plan.key) == (plan.payload_hash, plan.trainee_id):
         return None
-    return synced_digests(record)
+    return synced_digests(record, key)
 
 
 def _not_started_in_register(state: str) -> str:
@@ -4222,7 +4234,7 @@ def _finish(
     # In one commit with the run's end: a run killed before it is one without a report, named again by the next.
     with contextlib.suppress(LedgerUnwritable), ledger.together():  # else named again by the next report
         if not options.dry_run:
-            _settle_named(ledger, planned, records)
+            _settle_named(ledger, planned, records, run.field_key)
         ledger.finish_run(status, counts)
     synced = SyncResult(report=report, results=results, report_paths=paths, requests=requests, interrupted=interrupted)
     if why is not None:
@@ -4243,7 +4255,7 @@ def _finish(
     return synced
 
 
-def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool) -> None:
+def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool, key: FieldKey) -> None:
     """Once the report is written, settle in the ledger what it is the first to name (said once): the earlier runs'
     unanswered writes for records not in the extract, their writes on records this run sent nothing for (`_write_all`,
     `_settle_unsent`), and every create this run or they carried out."""
@@ -4258,7 +4270,7 @@ def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool) -> No
         if result.plan.earlier is None:
             continue
         if result.outcome == "done" and not result.plan.steps:
-            _settle_done(ledger, result.plan, synced_digests(records[index]))
+            _settle_done(ledger, result.plan, synced_digests(records[index], key))
         elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
             _settle_skipped(ledger, result.plan)
     named = [
