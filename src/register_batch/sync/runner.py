@@ -3326,14 +3326,22 @@ def _note_register_edits(run: SyncRun, results: list[RecordResult], records: Rec
     """Name each update that puts the record's values back over a change made in Register's service since this state
     dir last synced it (`register_edited`), read for updates only (a night's few): what the record said of each field
     when last synced in full (Ledger.synced), kept whatever its entry says since (a failed or unanswered write:
-    review185 F2); or, in a ledger of a version before those were kept, or whose digests were made under another
-    token's key (`unpack_digests`), the entry's payload digest, if it is done."""
+    review185 F2); or, in a ledger of a version before those were kept, whose digests were made under another
+    token's key (`unpack_digests`), or where a build that kept none wrote the record since (its done entry's payload
+    is not theirs: review195 F2), the entry's payload digest, if it is done."""
     ledger, key, dry_run = run.ledger, run.field_key, run.options.dry_run
     for index, result in enumerate(results):
         plan = result.plan
         if plan.action != "update" or plan.key is None:
             continue
-        synced = ledger.synced(plan.key)
+        synced, entry = ledger.synced(plan.key), ledger.get(plan.key)
+        if (
+            synced is not None
+            and entry is not None
+            and entry.status == "done"
+            and entry.payload_hash != synced.payload_hash
+        ):
+            synced = None  # written in full since by a build that kept no field digests (review195 F2): out of date
         if synced is not None and (then := unpack_digests(synced.digests, key)) is not None:
             register_edited(
                 plan,
@@ -3344,7 +3352,7 @@ def _note_register_edits(run: SyncRun, results: list[RecordResult], records: Rec
                 now=field_digests(records[index].data, key),
                 sent=_sent_since(synced, key),
             )
-        elif (entry := ledger.get(plan.key)) is not None and entry.status == "done":
+        elif entry is not None and entry.status == "done":
             register_edited(
                 plan,
                 last_trainee=entry.trainee_id,
