@@ -152,8 +152,8 @@ def forget(
         state.say(
             f"warning: {len(done.not_found)} of the {asked} ids given {'is' if len(done.not_found) == 1 else 'are'} "
             f"not in {printable(str(done.ledger))}, so nothing of {'it' if len(done.not_found) == 1 else 'them'} is "
-            "held there: if they were synced, check the --state-dir (or --target, or settings file) is the sync's, "
-            "and the ids",
+            f"held there: if {'it was' if len(done.not_found) == 1 else 'they were'} synced, check that the "
+            "--state-dir (or --target, or settings file) is the sync's, and the ids",
             err=True,
         )
     for husid, why in done.refused:
@@ -169,8 +169,8 @@ def forget(
     if not done.wiped:
         state.say(
             f"note: another program has {printable(str(done.ledger))} open, so it could not be rebuilt: that file "
-            "still holds the forgotten values in its free pages until the program closes it; then run this command "
-            "again (any id) to rebuild it",
+            "itself still holds the forgotten values, in its old pages, until the program closes it and a sync or "
+            "this command opens the ledger again (which rewrites them)",
             err=True,
         )
     sys.exit(1 if none_found else 0)
