@@ -325,7 +325,8 @@ def test_a_lost_create_reply_says_when_it_can_be_forgotten_and_a_dry_run_lists_i
     assert _every_value(state / LEDGER_FILE) == held
 
 
-def test_a_cohort_past_sqlites_variable_limit_is_forgotten(register, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("by", ["not_synced_since", "hesa_ids"])
+def test_a_cohort_past_sqlites_variable_limit_is_forgotten(register, tmp_path: Path, monkeypatch, by: str) -> None:
     """SQLite's limit on a statement's variables is 32,766 in its own default build, less in older ones: a cohort
     bigger than it was an internal error (exit 70). Here the limit is lowered to 100 on the ledger's connection, and
     300 records are forgotten (review200 F6)."""
@@ -347,9 +348,12 @@ def test_a_cohort_past_sqlites_variable_limit_is_forgotten(register, tmp_path: P
 
     monkeypatch.setattr(ledger_module, "_connect", limited)
 
-    done = forget_records(state, not_synced_since="2025-08-01")
+    if by == "hesa_ids":
+        done = forget_records(state, hesa_ids=[f"24{n:011d}" for n in range(300)])
+    else:
+        done = forget_records(state, not_synced_since="2025-08-01")
 
-    assert len(done.hesa_ids) == 300
+    assert len(done.hesa_ids) == 300 and done.not_found == []
     assert _naming(state / LEDGER_FILE, "OLD1") == [] and _naming(state / LEDGER_FILE, trainee(1)["hesa_id"])
 
 

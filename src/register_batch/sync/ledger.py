@@ -1663,23 +1663,7 @@ def _forget(
     for column in FORGET_COLUMNS:
         ledger._execute(f"CREATE TEMP TABLE IF NOT EXISTS forget_{column} (value TEXT PRIMARY KEY) WITHOUT ROWID")
         ledger._execute(f"DELETE FROM temp.forget_{column}")
-    by_key = [table for table, columns in tables.items() if "key" in columns]
-    keys: set[str] = set()
-    not_found: list[str] = []
-    for hesa_id in asked_hesa:
-        found = _keys_where(ledger, "key = ? OR hesa_id = ?", (f"hesa:{hesa_id}", hesa_id))
-        found |= {f"hesa:{hesa_id}"} if _named_anywhere(ledger, by_key, f"hesa:{hesa_id}") else set()
-        keys |= found
-        if not found:
-            not_found.append(hesa_id)
-    for srs_id in asked_srs:
-        found = _keys_where(ledger, "provider_trainee_id = ?", (srs_id,))
-        for table, columns in tables.items():
-            if "key" in columns and "srs_id" in columns:
-                found |= {str(k) for (k,) in ledger._execute(f"SELECT key FROM {table} WHERE srs_id = ?", (srs_id,))}
-        keys |= found
-        if not found:
-            not_found.append(f"SRS id {srs_id}")
+    keys, not_found = _asked_for(ledger, tables, asked_hesa, asked_srs)
     if since is not None:
         keys |= _not_noted_since(ledger, since)
     # The same trainee's other records (a HUSID corrected since): the same person. Until no more are found.
@@ -1728,13 +1712,47 @@ def _keys_where(ledger: Ledger, where: str, parameters: tuple[Any, ...]) -> set[
     return {str(key) for (key,) in ledger._execute(f"SELECT key FROM records WHERE {where}", parameters)}
 
 
-def _named_anywhere(ledger: Ledger, tables: list[str], key: str) -> bool:
-    """Whether any of these tables holds a row of the record `key` (one with no entry in `records`: a create sent and
-    never answered by a run killed before its entry, say)."""
-    return any(
-        ledger._execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE key = ?)", (key,)).fetchone()[0]
-        for table in tables
-    )
+def _asked_for(
+    ledger: Ledger, tables: dict[str, tuple[str, ...]], asked_hesa: list[str], asked_srs: list[str]
+) -> tuple[set[str], list[str]]:
+    """The keys of the records with these HUSIDs (by key or by hesa_id) or SRS ids, those of a table's rows with no
+    entry in `records` included (a create sent and never answered by a run killed before its entry, say), and the
+    ids that none has. Each list is joined against as a whole, in a temporary table: thousands of ids looked up one
+    by one each read the whole of `records` (review200 F6)."""
+    found: dict[str, set[str]] = {}  # an id asked for -> its keys
+    _fill(ledger, "key", {f"hesa:{husid}" for husid in asked_hesa})  # the keys asked for, by HUSID
+    _fill(ledger, "srs_id", set(asked_srs))
+    pairs = ledger._execute(
+        "SELECT hesa_id, key FROM records WHERE hesa_id IN (SELECT substr(value, 6) FROM temp.forget_key)"
+    ).fetchall()
+    for table, columns in tables.items():
+        if "key" in columns:
+            pairs += [
+                (str(key).removeprefix("hesa:"), key)
+                for (key,) in ledger._execute(
+                    f"SELECT DISTINCT key FROM {table} WHERE key IN (SELECT value FROM temp.forget_key)"
+                )
+            ]
+    for husid, key in pairs:
+        found.setdefault(str(husid), set()).add(str(key))
+    srs_found: dict[str, set[str]] = {}
+    srs_pairs = [
+        *ledger._execute(
+            "SELECT provider_trainee_id, key FROM records WHERE provider_trainee_id IN "
+            "(SELECT value FROM temp.forget_srs_id)"
+        )
+    ]
+    for table, columns in tables.items():
+        if "key" in columns and "srs_id" in columns:
+            srs_pairs += ledger._execute(
+                f"SELECT srs_id, key FROM {table} WHERE srs_id IN (SELECT value FROM temp.forget_srs_id)"
+            ).fetchall()
+    for srs_id, key in srs_pairs:
+        srs_found.setdefault(str(srs_id), set()).add(str(key))
+    keys = {key for held in (*found.values(), *srs_found.values()) for key in held}
+    not_found = [husid for husid in asked_hesa if husid not in found]
+    not_found += [f"SRS id {srs_id}" for srs_id in asked_srs if srs_id not in srs_found]
+    return keys, not_found
 
 
 def _not_noted_since(ledger: Ledger, since: str) -> set[str]:
@@ -1742,18 +1760,32 @@ def _not_noted_since(ledger: Ledger, since: str) -> set[str]:
     entry is older (a sync notes each record it matched, wrote, found unchanged, or held back as a conflict or
     blocked; not one held back as invalid, whose entry keeps its time), and so is every other entry linked to the same
     Register trainee, or with the same SRS id (a HUSID corrected: the old key's entry stands still while the new one
-    is synced every night). Keys of one trainee go together or not at all."""
-    return _keys_where(
-        ledger,
-        "updated_at < ? AND NOT EXISTS (SELECT 1 FROM records AS later "
-        "LEFT JOIN fields_synced AS laterf ON laterf.key = later.key "
-        "LEFT JOIN fields_synced AS thisf ON thisf.key = records.key "
-        "WHERE later.updated_at >= ? AND ("
-        "(later.provider_trainee_id != '' AND later.provider_trainee_id = records.provider_trainee_id) "
-        "OR (records.trainee_id != '' AND records.trainee_id IN (later.trainee_id, laterf.trainee_id)) "
-        "OR (thisf.trainee_id != '' AND thisf.trainee_id IN (later.trainee_id, laterf.trainee_id))))",
+    is synced every night). Keys of one trainee go together or not at all. The trainees and SRS ids noted since are
+    gathered first, so that each old record is looked up, not compared with every recent one."""
+    for kept in ("kept_trainee", "kept_srs"):
+        ledger._execute(f"CREATE TEMP TABLE IF NOT EXISTS {kept} (value TEXT PRIMARY KEY) WITHOUT ROWID")
+        ledger._execute(f"DELETE FROM temp.{kept}")
+    ledger._execute(
+        "INSERT OR IGNORE INTO temp.kept_trainee (value) SELECT trainee_id FROM records "
+        "WHERE updated_at >= ? AND trainee_id != '' UNION SELECT f.trainee_id FROM records AS r "
+        "JOIN fields_synced AS f ON f.key = r.key WHERE r.updated_at >= ? AND f.trainee_id != ''",
         (since, since),
     )
+    ledger._execute(
+        "INSERT OR IGNORE INTO temp.kept_srs (value) SELECT provider_trainee_id FROM records "
+        "WHERE updated_at >= ? AND provider_trainee_id != ''",
+        (since,),
+    )
+    return {
+        str(key)
+        for (key,) in ledger._execute(
+            "SELECT r.key FROM records AS r LEFT JOIN fields_synced AS f ON f.key = r.key WHERE r.updated_at < ? "
+            "AND COALESCE(r.trainee_id, '') NOT IN (SELECT value FROM temp.kept_trainee) "
+            "AND COALESCE(f.trainee_id, '') NOT IN (SELECT value FROM temp.kept_trainee) "
+            "AND COALESCE(r.provider_trainee_id, '') NOT IN (SELECT value FROM temp.kept_srs)",
+            (since,),
+        )
+    }
 
 
 def _trainees_of(ledger: Ledger) -> set[str]:
