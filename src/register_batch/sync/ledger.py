@@ -1908,7 +1908,7 @@ def _scrub(ledger: Ledger, names: list[str]) -> None:
                 value = str(text)
             held.append((table, column, row_key, key, value))
     # Only the names whose every word some text has: a cohort's thousands would make one regular expression too slow.
-    words = {word for *_, value in held for word in _WORD.findall(json.dumps(value))}
+    words = {word for *_, value in held for word in _WORD.findall(json.dumps(value, ensure_ascii=False))}
     names = [name for name in set(names) if name and all(word in words for word in _WORD.findall(name))]
     if not names:
         return
