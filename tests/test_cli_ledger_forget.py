@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,89 @@ def test_the_command_list_names_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
     shown = run_cli(["--help"], cwd=tmp_path, env=env)
     assert any(line.split()[:1] == ["ledger"] for line in shown.stdout.splitlines()), shown.stdout
+
+
+def test_ids_from_the_tools_own_not_in_extract_csv_forget_who_left(synced) -> None:
+    """not_in_extract.csv (and results.csv) write a HUSID with the apostrophe that keeps a spreadsheet from changing
+    it ('2510000000001): given as --ids-from, the file is read by its hesa_id column and the apostrophe taken off,
+    so the trainee who left is forgotten, not reported "not in the ledger" with exit 0 (review200 F1)."""
+    folder, env = synced
+    write_extract(folder / "fewer.csv", [trainee(2)])
+    left = run_cli(
+        ["sync", "fewer.csv", "--state-dir", "st", "--report-dir", "r2", "--as-of", AS_OF], cwd=folder, env=env
+    )
+    assert left.returncode == 0, left.stderr
+    husid = trainee(1)["hesa_id"]
+    assert f"'{husid}" in (folder / "r2" / "not_in_extract.csv").read_text(encoding="utf-8-sig")
+
+    done = run_cli(
+        ["ledger", "forget", "--state-dir", "st", "--ids-from", "r2/not_in_extract.csv"], cwd=folder, env=env
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"Forgot 1 record (HUSIDs {husid}) in st/{LEDGER_FILE}"]
+    with sqlite3.connect(folder / "st" / LEDGER_FILE) as db:
+        assert db.execute("SELECT COUNT(*) FROM records WHERE hesa_id = ?", (husid,)).fetchone()[0] == 0
+    db.close()
+
+
+def test_a_husid_pasted_from_results_csv_is_the_husid(synced) -> None:
+    folder, env = synced
+    husid = trainee(2)["hesa_id"]
+    assert f"'{husid}" in (folder / "r1" / "results.csv").read_text(encoding="utf-8-sig")
+    done = run_cli(["ledger", "forget", "--state-dir", "st", "--hesa-id", f"'{husid}"], cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Forgot 1 record (HUSIDs {husid})")
+
+
+def test_a_husid_that_is_not_digits_is_refused(synced) -> None:
+    folder, env = synced
+    done = run_cli(["ledger", "forget", "--state-dir", "st", "--hesa-id", "25100O0000001"], cwd=folder, env=env)
+    assert done.returncode == 2
+    assert "is not a HUSID" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_ids_the_ledger_holds_none_of_exit_1_and_are_said_on_stderr(synced) -> None:
+    """Every id given unknown to the ledger (a wrong --state-dir, ids of another format): exit 1, so that a
+    scheduled erasure notices; one of two unknown: exit 0, and a warning names how many (review200 F1)."""
+    folder, env = synced
+    none = run_cli(["ledger", "forget", "--state-dir", "st", "--hesa-id", "2599999999999"], cwd=folder, env=env)
+    assert none.returncode == 1, none.stderr
+    assert "1 not in the ledger (2599999999999)" in none.stdout
+    assert "warning: 1 of the 1 ids given is not in" in none.stderr
+    some = run_cli(
+        ["ledger", "forget", "--state-dir", "st", "--hesa-id", "2599999999999", "--hesa-id", trainee(1)["hesa_id"]],
+        cwd=folder,
+        env=env,
+    )
+    assert some.returncode == 0, some.stderr
+    assert "warning: 1 of the 2 ids given is not in" in some.stderr
+
+
+def test_a_dry_run_lists_what_would_be_refused_and_exits_0(synced) -> None:
+    """A write Register may still carry out refuses a forget (exit 2); the dry run shows it beside what it would
+    forget, with when it can be forgotten, and exits 0 (review200 F5)."""
+    folder, env = synced
+    husid = trainee(1)["hesa_id"]
+    with sqlite3.connect(folder / "st" / LEDGER_FILE) as db:
+        db.execute(
+            "INSERT INTO writes_unanswered (kind, key, sent_at) VALUES ('create', ?, ?)",
+            (f"hesa:{husid}", datetime.now(UTC).isoformat(timespec="milliseconds")),
+        )
+    db.close()
+    refused = run_cli(["ledger", "forget", "--state-dir", "st", "--hesa-id", husid], cwd=folder, env=env)
+    assert refused.returncode == 2 and "can be forgotten from" in refused.stderr, refused.stderr
+    would = run_cli(["ledger", "forget", "--state-dir", "st", "--hesa-id", husid, "--dry-run"], cwd=folder, env=env)
+    assert would.returncode == 0, would.stderr
+    assert would.stdout.startswith(f"Would forget 1 record (HUSIDs {husid})")
+    assert "refused now, for 1 record" in would.stdout
+    assert f"note: would be refused: HUSID {husid}: create sent at" in would.stderr
+
+
+def test_help_says_what_not_synced_since_counts_as_synced(tmp_path: Path) -> None:
+    """A record held back as invalid is not noted by a sync, so --not-synced-since counts its trainee as not synced:
+    the help says so (review200 F2)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_")}
+    shown = run_cli(["ledger", "forget", "--help"], cwd=tmp_path, env=env)
+    flat = " ".join(shown.stdout.split())
+    assert "not one held back as invalid" in flat and "is kept whole" in flat, shown.stdout

@@ -24,7 +24,7 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -1493,28 +1493,24 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(**values)
 
 
-# --- forgetting records: erasure and retention (review194 F1) ----------------------------------------------------
+# --- forgetting records: erasure and retention (review194 F1, review200) --------------------------------------------
 
-# Each table that names a record, and by what: its key (`hesa:<HUSID>`), its trainee in Register, its SRS id. `meta`
-# and `runs` name none (a run's summary is counts; a stopped run's reason is scrubbed all the same: _scrub).
-# test_ledger_forget checks that every table of SCHEMA is here or one of those two.
-FORGET_BY_KEY = (
-    "records",
-    "fields_synced",
-    "creates_sent",
-    "creates_unreported",
-    "creates_matched",
-    "writes_unanswered",
-    "writes_landed",
-)
-FORGET_BY_TRAINEE = ("fields_synced", "writes_unanswered", "withdrawals_made", "degrees_replaced")
-FORGET_BY_SRS_ID = ("writes_unanswered",)
+# The columns a table names a record by: its key (`hesa:<HUSID>`), its trainee in Register, its SRS id. Which tables
+# have which is read from the ledger itself, not from SCHEMA: a ledger made by an older version keeps tables this one
+# no longer makes (2026-12-03's `creates_refused`, 2026-12-04's `creates_out`; review200 F3), and forgetting must reach
+# them too. A table that has none of them, and is not one of NAMES_NO_RECORD, is refused (`_record_tables`).
+FORGET_COLUMNS = ("key", "trainee_id", "srs_id")
+# Tables that name no record: `meta` (the target, the provider) and `runs` (counts; a stopped run's reason is scrubbed
+# all the same: _scrub).
 NAMES_NO_RECORD = ("meta", "runs")
+# How long forget waits for another program's write lock on the ledger (a database browser, a backup tool) before it
+# says so: a person is waiting, not a night's run.
+FORGET_BUSY_SECONDS = 5.0
 
 
 class ForgetRefused(ConfigError):
     """`forget_records` found records it must not forget yet (exit 2; nothing was forgotten): `refused`, each record's
-    HUSID and why."""
+    HUSID and why, with when it can be forgotten."""
 
     def __init__(self, message: str, refused: list[tuple[str, str]] | None = None):
         super().__init__(message)
@@ -1524,17 +1520,19 @@ class ForgetRefused(ConfigError):
 @dataclass(frozen=True)
 class Forgotten:
     """What `forget_records` did (or, `dry_run`, would do): the HUSIDs of the records it forgot, the ids asked for
-    that no record of the ledger has (nothing is held of them: not an error), and what the ledger no longer knows of
-    the trainees forgotten (`lost`: sentences, as sync will behave for them)."""
+    that no record of the ledger has (nothing is held of them here), and what the ledger no longer knows of the
+    trainees forgotten (`lost`: sentences, as sync will behave for them). `refused`, for a dry run only: the records
+    that would refuse the whole run now (ForgetRefused's), each HUSID with why and when it can be forgotten."""
 
     ledger: Path
     hesa_ids: list[str]
     not_found: list[str]
     lost: list[str]
     dry_run: bool = False
-    # False when another program held the ledger open, so that its -wal could not be emptied: the forgotten rows' old
-    # pages may still be in ledger.sqlite3-wal until it is (the next run folds it in).
+    # False when another program held the ledger open, so that it could not be rebuilt and its -wal folded in:
+    # ledger.sqlite3 itself keeps the forgotten rows' old pages until that program closes it.
     wiped: bool = True
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
 def forget_records(
@@ -1545,17 +1543,19 @@ def forget_records(
     not_synced_since: str | None = None,
     dry_run: bool = False,
 ) -> Forgotten:
-    """Delete every row of the ledger in `state_dir` about the records with these HUSIDs or SRS ids, or last synced
-    (or seen in an extract) before the day `not_synced_since` (YYYY-MM-DD, UTC): a data subject's erasure, or a
-    finished cohort's retention. Register is never touched. A record linked to the same trainee as one asked for (its
-    HUSID corrected since) is the same person, and is forgotten with it.
+    """Delete every row of the ledger in `state_dir` about the records with these HUSIDs or SRS ids, or of the
+    trainees no sync has noted since the day `not_synced_since` (YYYY-MM-DD, UTC; `_not_noted_since`): a data
+    subject's erasure, or a finished cohort's retention. Register is never touched. A record linked to the same
+    trainee as one asked for (its HUSID corrected since) is the same person, and is forgotten with it.
 
-    Refused as a whole (ForgetRefused, nothing forgotten) while any of them has a write Register may still carry out:
-    a write in flight or whose outcome is unknown, or one noted unanswered in the last day (the wait sync gives one,
-    `has_unanswered`): a record forgotten then could be created twice (its create landing after the next run found
-    no trainee). Refused (StateDirLocked) while a sync holds the state dir. The rows are deleted with SQLite's
-    secure_delete, the file then vacuumed and its -wal emptied, so that the values are gone from the file's bytes too
-    (not from backups or copies: docs/security.md, Erasure and retention)."""
+    Refused as a whole (ForgetRefused, nothing forgotten; a dry run lists them in `refused` instead) while any of them
+    has a write Register may still carry out: a write in flight or whose outcome is unknown (until a sync settles it),
+    or one noted unanswered in the last day (the wait sync gives one, `has_unanswered`): a record forgotten then could
+    be created twice (its create landing after the next run found no trainee). Refused (StateDirLocked) while a sync
+    holds the state dir, and (ConfigError) while another program holds the ledger's write lock or when the ledger
+    cannot be written. The rows are deleted with SQLite's secure_delete, the file then vacuumed and its -wal emptied,
+    so that the values are gone from the file's bytes too (not from backups or copies: docs/security.md, Erasure and
+    retention)."""
     folder = Path(state_dir)
     path = folder / LEDGER_FILE
     if not os.path.lexists(path):
@@ -1566,11 +1566,46 @@ def forget_records(
         )
     asked_hesa, asked_srs = sorted(set(hesa_ids)), sorted(set(srs_ids))
     with StateDirLock(folder, "ledger forget"):
+        _writable(folder, path, dry_run=dry_run)
         ledger = Ledger(folder, _bound_target(path))
         try:
+            ledger._db.execute(f"PRAGMA busy_timeout = {int(FORGET_BUSY_SECONDS * 1000)}")
             return _forget(ledger, asked_hesa, asked_srs, not_synced_since, dry_run=dry_run)
+        except LedgerUnwritable as exc:
+            raise _cannot_forget(path, exc.reason) from None
         finally:
             ledger.close()
+
+
+def _writable(folder: Path, path: Path, *, dry_run: bool) -> None:
+    """Refuse, in words of its own, a ledger this user cannot write (a read-only file, another user's, a read-only
+    folder: SQLite writes its -wal beside it): sync's words (`Ledger._cannot_start`) talk of a full disk and another
+    state dir, and another state dir has nothing to forget (review200 F7). A dry run writes nothing to it."""
+    if dry_run:
+        return
+    for what, writable in ((path, os.access(path, os.W_OK)), (folder, os.access(folder, os.W_OK | os.X_OK))):
+        if not writable:
+            raise ConfigError(
+                f"cannot forget anything in {printable(str(path))}: {printable(str(what))} is read-only to you (its "
+                "permissions, or another user's): run this as the user that runs the sync, or make it writable. "
+                "Nothing was forgotten"
+            )
+
+
+def _cannot_forget(path: Path, exc: sqlite3.Error) -> ConfigError:
+    """The ledger could not be written while forgetting (`_execute`'s LedgerUnwritable): nothing was forgotten (one
+    commit), in forget's words, not a sync's (review200 F7)."""
+    if _held_elsewhere(exc):
+        return ConfigError(
+            f"cannot forget anything in {printable(str(path))} now ({exc}): another program is writing to it after "
+            f"{FORGET_BUSY_SECONDS:g} s: a database browser or backup tool, or a sync or forget that did not take "
+            "the state dir's lock (one of an older version, or of another machine over a network share). Let it "
+            "finish or close it, then run this again. Nothing was forgotten"
+        )
+    return ConfigError(
+        f"cannot forget anything in {printable(str(path))} ({exc}): is its disk full or read-only? Free space there "
+        "or make it writable, then run this again. Nothing was forgotten"
+    )
 
 
 def _bound_target(path: Path) -> str:
@@ -1593,154 +1628,288 @@ def _bound_target(path: Path) -> str:
     return str(row[0])
 
 
+def record_tables(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Each table of the ledger `db` that names records, with the columns it names them by (FORGET_COLUMNS): every
+    table it has, those of older versions included (review200 F3). ConfigError for a table that has none of them and
+    is not one that names no record (NAMES_NO_RECORD): made by a later version, or by hand, it may hold a trainee
+    forgetting would leave behind."""
+    found: dict[str, tuple[str, ...]] = {}
+    unknown: list[str] = []
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        if table.startswith("sqlite_") or table in NAMES_NO_RECORD:
+            continue
+        columns = {str(row[1]) for row in db.execute(f'PRAGMA table_info("{table}")')}
+        if named_by := tuple(column for column in FORGET_COLUMNS if column in columns):
+            found[table] = named_by
+        else:
+            unknown.append(table)
+    if unknown:
+        raise ConfigError(
+            f"the sync ledger has {'a table' if len(unknown) == 1 else 'tables'} this version does not know "
+            f"({', '.join(map(printable, unknown))}), which may name trainees: forget them with the version of "
+            "register-batch that made it. Nothing was forgotten"
+        )
+    return found
+
+
 def _forget(
     ledger: Ledger, asked_hesa: list[str], asked_srs: list[str], since: str | None, *, dry_run: bool
 ) -> Forgotten:
-    keys: set[str] = set()
-    not_found: list[str] = []
-    for hesa_id in asked_hesa:
-        found = _keys_where(ledger, "key = ? OR hesa_id = ?", (f"hesa:{hesa_id}", hesa_id))
-        found |= {f"hesa:{hesa_id}"} if _named_anywhere(ledger, f"hesa:{hesa_id}") else set()
-        keys |= found
-        if not found:
-            not_found.append(hesa_id)
-    for srs_id in asked_srs:
-        found = _keys_where(ledger, "provider_trainee_id = ?", (srs_id,))
-        found |= {
-            str(key) for (key,) in ledger._execute("SELECT key FROM writes_unanswered WHERE srs_id = ?", (srs_id,))
-        }
-        keys |= found
-        if not found:
-            not_found.append(f"SRS id {srs_id}")
+    tables = record_tables(ledger._db)
+    # The ids forgotten are kept in temporary tables joined against (not `IN (?, …)`: a cohort of thousands passes
+    # SQLite's limit on a statement's variables, 32,766 or fewer in some builds; review200 F6), in memory: a temporary
+    # file would put them on disk again.
+    ledger._execute("PRAGMA temp_store = MEMORY")
+    for column in FORGET_COLUMNS:
+        ledger._execute(f"CREATE TEMP TABLE IF NOT EXISTS forget_{column} (value TEXT PRIMARY KEY) WITHOUT ROWID")
+        ledger._execute(f"DELETE FROM temp.forget_{column}")
+    keys, not_found = _asked_for(ledger, tables, asked_hesa, asked_srs)
     if since is not None:
-        keys |= _keys_where(ledger, "updated_at < ?", (since,))
-    # The same trainee's other records (a HUSID corrected since): the same person.
-    trainees = _trainees_of(ledger, keys)
-    if trainees:
-        keys |= _keys_where(ledger, f"trainee_id IN ({_marks(trainees)})", tuple(trainees))
-        trainees = _trainees_of(ledger, keys)
+        keys |= _not_noted_since(ledger, since)
+    # The same trainee's other records (a HUSID corrected since): the same person. Until no more are found.
+    trainees: set[str] = set()
+    while True:
+        _fill(ledger, "key", keys)
+        trainees = _trainees_of(ledger)
+        _fill(ledger, "trainee_id", trainees)
+        more = _keys_where(ledger, "trainee_id IN (SELECT value FROM temp.forget_trainee_id)", ())
+        if more <= keys:
+            break
+        keys |= more
     srs = {
         str(srs_id)
         for (srs_id,) in ledger._execute(
-            f"SELECT provider_trainee_id FROM records WHERE key IN ({_marks(keys)}) "
-            "AND provider_trainee_id IS NOT NULL",
-            tuple(keys),
+            "SELECT provider_trainee_id FROM records WHERE key IN (SELECT value FROM temp.forget_key) "
+            "AND provider_trainee_id IS NOT NULL AND provider_trainee_id != ''"
         )
     } | set(asked_srs)
-    refused = _still_out(ledger, keys, srs, trainees)
-    if refused:
-        raise ForgetRefused(
-            "not forgotten, as Register may still carry out a write sync sent for "
-            + "; ".join(f"HUSID {printable(husid)} ({why})" for husid, why in refused)
-            + ": forgetting them now could create the trainee twice. Run a sync first (the same extract: it looks in "
-            "Register for what was sent), then forget them. Nothing was forgotten",
-            refused,
-        )
-    lost = _what_is_lost(ledger, keys, trainees)
+    _fill(ledger, "srs_id", srs)
+    refused = _still_out(ledger)
+    if refused and not dry_run:
+        raise ForgetRefused(_refusal(refused), refused)
+    lost = _what_is_lost(ledger) if keys else []
     hesa = sorted(key.removeprefix("hesa:") for key in keys)
     if dry_run or not keys:
-        return Forgotten(ledger.path, hesa, not_found, lost if keys else [], dry_run=dry_run)
+        return Forgotten(ledger.path, hesa, not_found, lost, dry_run=dry_run, refused=refused)
     ledger._execute("PRAGMA secure_delete = ON")  # deleted rows' bytes overwritten with zeros, not left in free space
     with ledger._one_commit():
-        for table in FORGET_BY_KEY:
-            ledger._execute(f"DELETE FROM {table} WHERE key = ?", many=[(key,) for key in keys])
-        for table in FORGET_BY_TRAINEE:
-            ledger._execute(f"DELETE FROM {table} WHERE trainee_id = ?", many=[(t,) for t in trainees])
-        for table in FORGET_BY_SRS_ID:
-            ledger._execute(f"DELETE FROM {table} WHERE srs_id = ?", many=[(s,) for s in srs])
-        _scrub(ledger, [*hesa, *keys, *srs])
+        for table, columns in tables.items():
+            for column in columns:
+                ledger._execute(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM temp.forget_{column})")
+        _scrub(ledger, [*hesa, *keys, *srs, *trainees])
+    for column in FORGET_COLUMNS:
+        ledger._execute(f"DROP TABLE temp.forget_{column}")
     return Forgotten(ledger.path, hesa, not_found, lost, wiped=_wipe(ledger))
 
 
-def _marks(values: Iterable[object]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"
+def _fill(ledger: Ledger, column: str, values: set[str]) -> None:
+    """Hold `values` in the temporary table of the ids forgotten by `column` (`_forget`)."""
+    ledger._execute(f"DELETE FROM temp.forget_{column}")
+    ledger._execute(f"INSERT OR IGNORE INTO temp.forget_{column} (value) VALUES (?)", many=[(v,) for v in values if v])
 
 
 def _keys_where(ledger: Ledger, where: str, parameters: tuple[Any, ...]) -> set[str]:
     return {str(key) for (key,) in ledger._execute(f"SELECT key FROM records WHERE {where}", parameters)}
 
 
-def _named_anywhere(ledger: Ledger, key: str) -> bool:
-    """Whether any table holds a row of the record `key` (one with no entry in `records`: a create sent and never
-    answered by a run killed before its entry, say)."""
-    return any(
-        ledger._execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE key = ?)", (key,)).fetchone()[0]
-        for table in FORGET_BY_KEY
+def _asked_for(
+    ledger: Ledger, tables: dict[str, tuple[str, ...]], asked_hesa: list[str], asked_srs: list[str]
+) -> tuple[set[str], list[str]]:
+    """The keys of the records with these HUSIDs (by key or by hesa_id) or SRS ids, those of a table's rows with no
+    entry in `records` included (a create sent and never answered by a run killed before its entry, say), and the
+    ids that none has. Each list is joined against as a whole, in a temporary table: thousands of ids looked up one
+    by one each read the whole of `records` (review200 F6)."""
+    found: dict[str, set[str]] = {}  # an id asked for -> its keys
+    _fill(ledger, "key", {f"hesa:{husid}" for husid in asked_hesa})  # the keys asked for, by HUSID
+    _fill(ledger, "srs_id", set(asked_srs))
+    pairs = ledger._execute(
+        "SELECT hesa_id, key FROM records WHERE hesa_id IN (SELECT substr(value, 6) FROM temp.forget_key)"
+    ).fetchall()
+    for table, columns in tables.items():
+        if "key" in columns:
+            pairs += [
+                (str(key).removeprefix("hesa:"), key)
+                for (key,) in ledger._execute(
+                    f"SELECT DISTINCT key FROM {table} WHERE key IN (SELECT value FROM temp.forget_key)"
+                )
+            ]
+    for husid, key in pairs:
+        found.setdefault(str(husid), set()).add(str(key))
+    srs_found: dict[str, set[str]] = {}
+    srs_pairs = [
+        *ledger._execute(
+            "SELECT provider_trainee_id, key FROM records WHERE provider_trainee_id IN "
+            "(SELECT value FROM temp.forget_srs_id)"
+        )
+    ]
+    for table, columns in tables.items():
+        if "key" in columns and "srs_id" in columns:
+            srs_pairs += ledger._execute(
+                f"SELECT srs_id, key FROM {table} WHERE srs_id IN (SELECT value FROM temp.forget_srs_id)"
+            ).fetchall()
+    for srs_id, key in srs_pairs:
+        srs_found.setdefault(str(srs_id), set()).add(str(key))
+    keys = {key for held in (*found.values(), *srs_found.values()) for key in held}
+    not_found = [husid for husid in asked_hesa if husid not in found]
+    not_found += [f"SRS id {srs_id}" for srs_id in asked_srs if srs_id not in srs_found]
+    return keys, not_found
+
+
+def _not_noted_since(ledger: Ledger, since: str) -> set[str]:
+    """The keys of the records whose trainee no sync has noted since the day `since` (review200 F2): the record's
+    entry is older (a sync notes each record it matched, wrote, found unchanged, or held back as a conflict or
+    blocked; not one held back as invalid, whose entry keeps its time), and so is every other entry linked to the same
+    Register trainee, or with the same SRS id (a HUSID corrected: the old key's entry stands still while the new one
+    is synced every night). Keys of one trainee go together or not at all. The trainees and SRS ids noted since are
+    gathered first, so that each old record is looked up, not compared with every recent one."""
+    for kept in ("kept_trainee", "kept_srs"):
+        ledger._execute(f"CREATE TEMP TABLE IF NOT EXISTS {kept} (value TEXT PRIMARY KEY) WITHOUT ROWID")
+        ledger._execute(f"DELETE FROM temp.{kept}")
+    ledger._execute(
+        "INSERT OR IGNORE INTO temp.kept_trainee (value) SELECT trainee_id FROM records "
+        "WHERE updated_at >= ? AND trainee_id != '' UNION SELECT f.trainee_id FROM records AS r "
+        "JOIN fields_synced AS f ON f.key = r.key WHERE r.updated_at >= ? AND f.trainee_id != ''",
+        (since, since),
     )
+    ledger._execute(
+        "INSERT OR IGNORE INTO temp.kept_srs (value) SELECT provider_trainee_id FROM records "
+        "WHERE updated_at >= ? AND provider_trainee_id != ''",
+        (since,),
+    )
+    return {
+        str(key)
+        for (key,) in ledger._execute(
+            "SELECT r.key FROM records AS r LEFT JOIN fields_synced AS f ON f.key = r.key WHERE r.updated_at < ? "
+            "AND COALESCE(r.trainee_id, '') NOT IN (SELECT value FROM temp.kept_trainee) "
+            "AND COALESCE(f.trainee_id, '') NOT IN (SELECT value FROM temp.kept_trainee) "
+            "AND COALESCE(r.provider_trainee_id, '') NOT IN (SELECT value FROM temp.kept_srs)",
+            (since,),
+        )
+    }
 
 
-def _trainees_of(ledger: Ledger, keys: set[str]) -> set[str]:
+def _trainees_of(ledger: Ledger) -> set[str]:
     rows = ledger._execute(
-        f"SELECT trainee_id FROM records WHERE key IN ({_marks(keys)}) UNION "
-        f"SELECT trainee_id FROM fields_synced WHERE key IN ({_marks(keys)})",
-        (*keys, *keys),
+        "SELECT trainee_id FROM records WHERE key IN (SELECT value FROM temp.forget_key) UNION "
+        "SELECT trainee_id FROM fields_synced WHERE key IN (SELECT value FROM temp.forget_key)"
     )
     return {str(trainee) for (trainee,) in rows if trainee}
 
 
-def _still_out(ledger: Ledger, keys: set[str], srs: set[str], trainees: set[str]) -> list[tuple[str, str]]:
-    """HUSID and why, for each record whose write Register may still carry out (`forget_records`)."""
-    found: dict[str, str] = {}
+def _still_out(ledger: Ledger) -> list[tuple[str, str]]:
+    """HUSID and why, for each record being forgotten whose write Register may still carry out (`forget_records`),
+    with what ends it: a sync, for a write in flight or whose outcome is unknown (it looks in Register); the time a
+    day after a write was last known unanswered, for one noted so (a sync does not end that wait: Register may carry
+    it out until then, whatever the sync found; review200 F5)."""
+    why: dict[str, list[str]] = {}
+    settle: set[str] = set()
+    until: dict[str, str] = {}
     for key, operation, status, at in ledger._execute(
-        f"SELECT key, operation, status, updated_at FROM records WHERE key IN ({_marks(keys)}) "
-        "AND status IN ('in_flight', 'unknown') ORDER BY key",
-        tuple(keys),
+        "SELECT key, operation, status, updated_at FROM records WHERE key IN (SELECT value FROM temp.forget_key) "
+        "AND status IN ('in_flight', 'unknown') ORDER BY key"
     ):
         what = "in flight" if status == "in_flight" else "outcome unknown"
-        found.setdefault(str(key), f"{operation or 'a write'} {what} since {_to_the_second(at)}")
+        why.setdefault(str(key), []).append(f"{operation or 'a write'} {what} since {_to_the_second(at)}")
+        settle.add(str(key))
     for key, kind, at in ledger._execute(
-        f"SELECT key, kind, sent_at FROM writes_unanswered WHERE sent_at >= ? AND (key IN ({_marks(keys)}) "
-        f"OR srs_id IN ({_marks(srs)}) OR trainee_id IN ({_marks(trainees)})) ORDER BY id",
-        (_a_day_ago(), *keys, *srs, *trainees),
+        "SELECT key, kind, sent_at FROM writes_unanswered WHERE sent_at >= ? AND ("
+        "key IN (SELECT value FROM temp.forget_key) OR srs_id IN (SELECT value FROM temp.forget_srs_id) "
+        "OR trainee_id IN (SELECT value FROM temp.forget_trainee_id)) ORDER BY id",
+        (_a_day_ago(),),
     ):
-        found.setdefault(str(key), f"{kind} sent at {_to_the_second(at)}, not answered")
-    return [(key.removeprefix("hesa:"), why) for key, why in sorted(found.items())]
+        reasons = why.setdefault(str(key), [])
+        if (said := f"{kind} sent at {_to_the_second(at)}, not answered") not in reasons:
+            reasons.append(said)
+        ends = (datetime.fromisoformat(str(at)) + timedelta(days=1)).astimezone(UTC).replace(microsecond=0)
+        until[str(key)] = max(until.get(str(key), ""), ends.isoformat())
+    refused = []
+    for key in sorted(why):
+        when = [
+            *(["after a sync settles it"] if key in settle else []),
+            *([f"from {until[key]}"] if key in until else []),
+        ]
+        refused.append((key.removeprefix("hesa:"), f"{'; '.join(why[key])}: can be forgotten {' and '.join(when)}"))
+    return refused
 
 
-def _count(ledger: Ledger, table: str, column: str, values: set[str]) -> int:
+def _refusal(refused: list[tuple[str, str]]) -> str:
+    """ForgetRefused's message: each record and what ends its wait (`_still_out`)."""
+    advice = []
+    if any("after a sync" in why for _husid, why in refused):
+        advice.append(
+            "Run a sync of the same extract for those in flight or unknown (it looks in Register for what was sent)"
+        )
+    if any(" from " in why for _husid, why in refused):
+        advice.append(
+            "Register may carry out an unanswered write for a day after it was last known unanswered, whatever a sync "
+            "found since: run this again from the time given"
+        )
+    return (
+        "not forgotten, as Register may still carry out a write sync sent for "
+        + "; ".join(f"HUSID {printable(husid)} ({why})" for husid, why in refused)
+        + ": forgetting them now could create the trainee twice. "
+        + ". ".join(advice)
+        + " (--dry-run lists them beside what it would forget). Nothing was forgotten"
+    )
+
+
+def _count(ledger: Ledger, table: str, column: str) -> int:
     row = ledger._execute(
-        f"SELECT COUNT(*) FROM {table} WHERE {column} IN ({_marks(values)})", tuple(values)
+        f"SELECT COUNT(*) FROM {table} WHERE {column} IN (SELECT value FROM temp.forget_{column})"
     ).fetchone()
     return int(row[0])
 
 
-def _what_is_lost(ledger: Ledger, keys: set[str], trainees: set[str]) -> list[str]:
+def _what_is_lost(ledger: Ledger) -> list[str]:
     """What sync no longer knows of these records once forgotten, as it will behave for them (runner.py)."""
     lost = [
         "their link to Register's trainees: a sync of an extract that holds them again matches them through "
-        "Register's listing (by HUSID and SRS id, in the record's start year and the years either side), but one "
-        "whose trainee was deleted in Register's service, or whose start Register holds two or more academic years "
-        "away from the extract's, is created again; and not_in_extract.csv no longer says when this state dir last "
-        "synced the ones Register still holds"
+        "Register's listing (by HUSID and SRS id), looking in the record's start year and the years either side; "
+        "one whose trainee was deleted in Register's service, or that the listing does not find (its start two or "
+        "more academic years away from the extract's), is created again; and not_in_extract.csv no longer says when "
+        "this state dir last synced the ones Register still holds"
     ]
-    if _count(ledger, "fields_synced", "key", keys):
+    if _count(ledger, "fields_synced", "key"):
         lost.append(
             "what they said when last synced: until a sync notes them again, a change made to them in Register's "
             "service is put back without the sync_overwrites_register_edit warning"
         )
-    if withdrawn := _count(ledger, "withdrawals_made", "trainee_id", trainees):
+    if withdrawn := _count(ledger, "withdrawals_made", "trainee_id"):
         lost.append(
             f"{counted(withdrawn, 'withdrawal')} this sync made: one DfE's support has undone is sent again while the "
             "extract still says withdrawn"
         )
     for trainee, degree in ledger._execute(
-        f"SELECT trainee_id, degree_id FROM degrees_replaced WHERE trainee_id IN ({_marks(trainees)})",
-        tuple(trainees),
+        "SELECT trainee_id, degree_id FROM degrees_replaced WHERE trainee_id IN "
+        "(SELECT value FROM temp.forget_trainee_id)"
     ):
         lost.append(
             f"degree {degree} of trainee {trainee} in Register, replaced by a run that did not delete it: Register may "
             "hold both; delete that one in Register's service"
         )
-    if _count(ledger, "creates_unreported", "key", keys) or _count(ledger, "writes_landed", "key", keys):
+    if _count(ledger, "creates_unreported", "key") or _count(ledger, "writes_landed", "key"):
         lost.append("writes of a run that ended before its report: no later report lists them")
     return lost
 
 
+_WORD = re.compile(r"[0-9A-Za-z]+")
+
+
 def _scrub(ledger: Ledger, names: list[str]) -> None:
-    """Take these ids out of the free text the ledger keeps of other records and runs (a server's error message that
-    names another trainee, a stopped run's reason), as whole words, in the JSON's strings only (a run's counts are
-    numbers an SRS id could equal)."""
-    names = [name for name in names if name]
+    """Take these ids (HUSIDs, keys, SRS ids, Register's trainee ids) out of the free text the ledger keeps of other
+    records and runs (a server's error message that names another trainee, a stopped run's reason), as whole words,
+    in the JSON's strings only (a run's counts are numbers an SRS id could equal)."""
+    held: list[tuple[str, str, str, Any, Any]] = []
+    for table, column, row_key in (("records", "errors", "key"), ("runs", "summary", "id")):
+        for key, text in ledger._execute(f"SELECT {row_key}, {column} FROM {table} WHERE {column} IS NOT NULL"):
+            try:
+                value = json.loads(text)
+            except (TypeError, ValueError):  # not JSON (written by hand): as text
+                value = str(text)
+            held.append((table, column, row_key, key, value))
+    # Only the names whose every word some text has: a cohort's thousands would make one regular expression too slow.
+    words = {word for *_, value in held for word in _WORD.findall(json.dumps(value, ensure_ascii=False))}
+    names = [name for name in set(names) if name and all(word in words for word in _WORD.findall(name))]
     if not names:
         return
     pattern = re.compile(
@@ -1756,21 +1925,16 @@ def _scrub(ledger: Ledger, names: list[str]) -> None:
             return {key: scrubbed(item) for key, item in value.items()}
         return value
 
-    for table, column, row_key in (("records", "errors", "key"), ("runs", "summary", "id")):
-        for key, text in ledger._execute(f"SELECT {row_key}, {column} FROM {table} WHERE {column} IS NOT NULL"):
-            try:
-                held = json.loads(text)
-            except (TypeError, ValueError):  # not JSON (written by hand): as text
-                held = str(text)
-            if (cleaned := scrubbed(held)) != held:
-                again = cleaned if isinstance(held, str) else json.dumps(cleaned, sort_keys=table == "runs")
-                ledger._execute(f"UPDATE {table} SET {column} = ? WHERE {row_key} = ?", (again, key))
+    for table, column, row_key, key, value in held:
+        if (cleaned := scrubbed(value)) != value:
+            again = cleaned if isinstance(value, str) else json.dumps(cleaned, sort_keys=table == "runs")
+            ledger._execute(f"UPDATE {table} SET {column} = ? WHERE {row_key} = ?", (again, key))
 
 
 def _wipe(ledger: Ledger) -> bool:
     """Rebuild the ledger without the free pages the deleted rows were on (VACUUM), and fold its -wal, which still
     holds their pages as they were, into it and empty it: whether it could be (another program holding the ledger
-    open keeps its -wal)."""
+    open keeps the old pages, in ledger.sqlite3 itself, until it closes it)."""
     try:
         ledger._execute("VACUUM")
         [(busy, *_)] = ledger._execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
