@@ -643,6 +643,14 @@ def field_digests(source: Mapping[str, Any], key: FieldKey) -> dict[str, Any]:
     return found
 
 
+def initiatives_given(then: Mapping[str, Any], key: FieldKey) -> frozenset[str]:
+    """The CLEARABLE_INITIATIVES a record gave a value of when it was last synced in full (`then`: its
+    `field_digests` under `key`): those whose digest is not the one of the field not given (none kept; for a
+    `training_initiative` beside funding method C, that of [None, "C"])."""
+    not_given = {"training_initiative": key.short([None, "C"])}
+    return frozenset(name for name in CLEARABLE_INITIATIVES if then.get(name) not in (None, not_given.get(name)))
+
+
 # The fields `pack_digests` keeps in this order, each in its place (a blank one empty); the lists after them.
 PACKED_FIELDS = (*SCALAR_FIELDS, "disabilities")
 # What `sent_digests` keeps of a field that two unanswered writes sent differently: Register may hold either, and
