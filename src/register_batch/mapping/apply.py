@@ -951,7 +951,8 @@ _NOTHING_UNSAID: frozenset[str] = frozenset()
 def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
     """The CLEARABLE_SUBJECTS a record's input has no place for (TraineeRecord.partial_lists), whose blank sync must
     not take for "none": its field map reads them from no source, or its CSV header (a row has every column of its
-    header) has none of their columns. HESA XML leaves its own tag out for no value (F_SBJCA2); a tag a user's
+    header) has none of their columns. In HESA XML an absent tag is no value (hesa-formats.md §1.4: HESA writes
+    NULL, some SRSs leave the tag out), so a Student without F_SBJCA2 has no second subject; a tag a user's
     mapping file names may be one the SRS never writes (misspelt, or a column name), whose absence says nothing
     (review44 F2)."""
     fields = raw.fields.keys()
