@@ -506,11 +506,15 @@ def test_convert_to_register_csv_says_a_failing_row_blocks_its_whole_file(tmp_pa
 
 
 def _two_degree_trainees(path: Path, count: int) -> Path:
-    """A HESA-named CSV of `count` trainees with two degrees each: Register's CSV keeps one, so each is a note."""
-    head = "F_HUSID,F_OWNSTU,F_FNAMES,F_SURNAME,F_BIRTHDTE,F_SEXID,F_NATION,F_ITTAIM,F_ENTRYRTE,F_ITTSTARTDATE"
+    """A HESA-named CSV of `count` trainees with two degrees each: Register's CSV keeps one, so each is a note. Its
+    initiative columns are there, blank (none): an input without them has a note of its own (review202 F3)."""
+    head = (
+        "F_HUSID,F_OWNSTU,F_FNAMES,F_SURNAME,F_BIRTHDTE,F_SEXID,F_NATION,F_ITTAIM,F_ENTRYRTE,F_ITTSTARTDATE,"
+        "F_INITIATIVES1,F_INITIATIVES2"
+    )
     degrees = ",".join(f"F_DEGTYPE_{n},F_DEGSBJ1_{n},F_DEGCLSS_{n},F_DEGEST_{n},F_DEGENDDT_{n}" for n in (1, 2))
     rows = [
-        f"{2601200000000 + n:013d},S{n}/1,Ann,Lee{n},1999-03-14,10,GB,202,12,2026-09-01,"
+        f"{2601200000000 + n:013d},S{n}/1,Ann,Lee{n},1999-03-14,10,GB,202,12,2026-09-01,,,"
         f"083,100403,02,0117,2019-06-30,083,100425,03,0117,2021-06-30"
         for n in range(count)
     ]

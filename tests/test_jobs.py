@@ -502,6 +502,37 @@ def test_convert_to_register_csv_says_which_subjects_it_writes_blank_for_want_of
     assert convert_files([str(whole)], to="register-csv", output=tmp_path / "whole-out.csv", as_of=AS_OF).notes == []
 
 
+def test_convert_to_register_csv_says_once_per_input_which_initiatives_it_writes_blank_for_want_of_a_tag(tmp_path):
+    """review202 F3: Students without the F_INITIATIVES1/2 tags say nothing of them (a sync of the input leaves
+    Register's, unless the SRS gave one when last synced); Register's CSV has a column for each, so written blank
+    they say the trainee has none, which a sync of the CSV clears. The note says so once for the input, on its first
+    such record, with how many more; Students with the tags (NULL included) get none, nor does an input with them."""
+    import re
+
+    text = (SAMPLES / "extract.xml").read_text(encoding="utf-8")
+    students = text.split("<Student>")
+    assert len(students) == 13
+    # Every Student without F_INITIATIVES2; the 3rd, 5th and 6th without F_INITIATIVES1 too.
+    students = [re.sub(r"\s*<F_INITIATIVES2>[^<]*</F_INITIATIVES2>", "", s) for s in students]
+    for n in (3, 5, 6):
+        students[n] = re.sub(r"\s*<F_INITIATIVES1>[^<]*</F_INITIATIVES1>", "", students[n])
+    cut = tmp_path / "cut.xml"
+    cut.write_text("<Student>".join(students), encoding="utf-8")
+    whole = str(SAMPLES / "extract.xml")
+    result = convert_files([whole, str(cut)], to="register-csv", output=tmp_path / "out.csv", as_of=AS_OF)
+    said = [(index, note.input, note.record) for index, note in result.notes if "initiative" in note.message]
+    assert said == [(12, str(cut), 1)], result.notes
+    [message] = [note.message for _index, note in result.notes if "initiative" in note.message]
+    assert message == (
+        "training_initiative and additional_training_initiative written blank (and in 11 more records of this "
+        "input): the input gives no column, or no tag on the Student, for them. A sync of this CSV takes a blank for "
+        "no initiative and clears one Register holds, where a sync of the input leaves it: give the initiatives in "
+        "the CSV before it is synced or uploaded"
+    )
+    alone = convert_files([whole], to="register-csv", output=tmp_path / "whole.csv", as_of=AS_OF)
+    assert not [note for _index, note in alone.notes if "initiative" in note.message]
+
+
 def test_validate_writes_junit_xml_only_when_asked_and_exits_1_on_errors(tmp_path):
     clean = validate_files([str(SAMPLES / "extract.xml")], as_of=AS_OF, report_dir=tmp_path / "clean")
     assert (clean.exit_code, sorted(clean.report_paths)) == (0, ["csv", "html", "json"])

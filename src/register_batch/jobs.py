@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,13 +24,14 @@ from register_batch.fs import (
     temporary_space,
 )
 from register_batch.mapping import load_mapping
-from register_batch.model import API_VERSION, Issue, Severity, TraineeRecord, as_sent
+from register_batch.model import API_VERSION, CLEARABLE_INITIATIVES, Issue, Severity, TraineeRecord, as_sent
 from register_batch.progress import SILENT, Progress, Task
 from register_batch.readers import check_format, input_paths
 from register_batch.reference import load_reference
 from register_batch.reports import ReportBuilder, check_report_dir
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
+from register_batch.wording import counted
 from register_batch.writers import JsonArrayWriter, JsonLinesWriter, RegisterCsvWriter
 
 if TYPE_CHECKING:  # validation.parallel is imported where a run may fork (validate_files)
@@ -41,13 +42,22 @@ CONVERT_TARGETS = ("jsonl", "json", "register-csv")
 describe(
     "not_in_register_csv",
     scope="batch",
-    fields=("degrees_attributes", "placements_attributes", "withdrawal_date", "defer_date", "course_subject_2"),
+    fields=(
+        "degrees_attributes",
+        "placements_attributes",
+        "withdrawal_date",
+        "defer_date",
+        "course_subject_2",
+        "training_initiative",
+    ),
     message="<n> other degree(s) / placement(s) left out: Register's CSV holds one degree (the highest) and three "
     "placements (likewise withdrawals and deferrals, which it has no columns for; and a course subject 2 or 3 the "
-    "input has no column for is written blank, which a sync of the CSV takes for none)",
+    "input has no column for is written blank, which a sync of the CSV takes for none; so too, said once per input, "
+    "the training initiatives of records that have no column or tag for them)",
     source="hesa-formats.md §3.1 (one degree per row, three placement columns)",
     fix="Use `convert --to jsonl` or `sync` to keep every degree and placement; sync the input itself, or give it the "
-    "course subject columns, to keep the subjects Register holds.",
+    "course subject columns, to keep the subjects Register holds, and its initiative columns or tags (NULL for none) "
+    "to keep the initiatives Register holds.",
     severity=Severity.WARNING,
 )
 
@@ -292,11 +302,14 @@ def convert_files(
         task = progress.task("Converting", unit="records")
         spool = cleanup.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
         unsaid: dict[int, list[str]] = {}  # by spool index: subjects the CSV written would say the course has not
+        initiatives: dict[int, tuple[str, list[str]]] = {}  # and the initiatives it would say the trainee has not
         for index, record in enumerate(checker.records(inputs)):
             report.add_record(record)
             spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
             if to == "register-csv" and (blanks := unsaid_blank_subjects(record)):
                 unsaid[index] = blanks
+            if to == "register-csv" and (blanks := unsaid_initiatives(record)):
+                initiatives[index] = (record.source.input, blanks)
             task.advance()
         task.close()
         report.add_batch_issues(checker.batch_issues())
@@ -310,8 +323,15 @@ def convert_files(
         else:
             writer = JsonArrayWriter(output)
         try:
+            kept = (lambda index: not report.is_invalid(index)) if skip_invalid else (lambda _index: True)
             written, skipped, notes = _write_bodies(
-                spool, writer, report, to=to, skip_invalid=skip_invalid, unsaid=unsaid
+                spool,
+                writer,
+                report,
+                to=to,
+                skip_invalid=skip_invalid,
+                unsaid=unsaid,
+                initiatives=_initiatives_notes(initiatives, kept),
             )
             report.add_batch_issues(notes)
             if to == "register-csv" and not written:
@@ -352,6 +372,38 @@ def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:
     return [name for name in blank_subjects(record.data) if name in record.partial_lists]
 
 
+def unsaid_initiatives(record: TraineeRecord) -> list[str]:
+    """The training initiatives a record says nothing of (TraineeRecord.partial_lists: no column for them; in HESA XML
+    no tag on the Student): Register's CSV has a column for each, so written blank they say the trainee has none, and
+    a sync of that CSV would clear one Register holds, where a sync of the input leaves it (review202 F3; a Student
+    without the tag says "none" there only of one the SRS gave when last synced, which convert cannot know)."""
+    return [name for name in CLEARABLE_INITIATIVES if name in record.partial_lists]
+
+
+def _initiatives_notes(
+    initiatives: Mapping[int, tuple[str, list[str]]], written: Callable[[int], bool]
+) -> dict[int, str]:
+    """Spool index -> the note on the initiatives its input's records say nothing of (`initiatives`: by spool index,
+    the input and `unsaid_initiatives`), once per input, on its first such record written (`written`: whether a
+    record is). A note on each record would be the same words on every record of an SRS that exports none, and push
+    every other note out of the few shown."""
+    by_input: dict[str, list[int]] = {}
+    for index in sorted(initiatives):
+        if written(index):
+            by_input.setdefault(initiatives[index][0], []).append(index)
+    notes = {}
+    for indexes in by_input.values():
+        which = sorted({name for i in indexes for name in initiatives[i][1]}, key=CLEARABLE_INITIATIVES.index)
+        more = f" (and in {counted(len(indexes) - 1, 'more record')} of this input)" if len(indexes) > 1 else ""
+        notes[indexes[0]] = (
+            f"{' and '.join(which)} written blank{more}: the input gives no column, or no tag on the Student, for "
+            f"{'them' if len(which) > 1 else 'it'}. A sync of this CSV takes a blank for no initiative and clears one "
+            "Register holds, where a sync of the input leaves it: give the initiatives in the CSV before it is synced "
+            "or uploaded"
+        )
+    return notes
+
+
 def _write_bodies(
     spool: IO[str],
     writer: Any,
@@ -360,6 +412,7 @@ def _write_bodies(
     to: str,
     skip_invalid: bool,
     unsaid: Mapping[int, list[str]],
+    initiatives: Mapping[int, str] | None = None,
 ) -> tuple[int, int, list[tuple[int, Issue]]]:
     """Write the spooled records to `writer`; returns (written, skipped, notes on what the output cannot hold)."""
     written = skipped = 0
@@ -385,6 +438,8 @@ def _write_bodies(
                     "for no such subject, and clears one Register holds, where a sync of the input leaves it (the "
                     "input has no column for it, or its course_subject_1 is a legacy code translated)"
                 )
+            if initiatives and (note := initiatives.get(index)):
+                written_notes.append(note)
         source = item["source"]
         for note in written_notes:
             issue = Issue(

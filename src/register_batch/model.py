@@ -38,8 +38,10 @@ CLEARABLE_SUBJECTS = ("course_subject_2", "course_subject_3")
 ALL_CLEARABLE_SUBJECTS = frozenset(CLEARABLE_SUBJECTS)  # all of them unsaid: partial_lists gains it
 # The training initiatives a blank says "none" of (hesa-formats.md §2.3.12: a blank is `no_initiative`; a PUT
 # without training_initiative resets it, "" clears additional_training_initiative: register-api.md §2.6, §3.1),
-# where the record's input says them: its CSV header has the column, or its HESA XML file has the tag on some
-# Student. An input that never gives them says nothing (TraineeRecord.partial_lists names them): Register keeps its.
+# where the record's input says them: its CSV header has the column, or its HESA XML Student has the tag (NULL or
+# empty too). An input that never gives them says nothing (TraineeRecord.partial_lists names them): Register keeps
+# its. A HESA XML Student without the tag (some SRSs leave an empty tag out; HESA writes NULL, hesa-formats.md §1.4)
+# says "none" only of one the SRS gave when this state dir last synced the record: TraineeRecord.untagged.
 CLEARABLE_INITIATIVES = ("training_initiative", "additional_training_initiative")
 ALL_CLEARABLE_INITIATIVES = frozenset(CLEARABLE_INITIATIVES)  # neither said: partial_lists gains it
 
@@ -445,8 +447,11 @@ class TraineeRecord:
     §3.1): a degree or placement such a record leaves out may still be the trainee's, so sync never deletes it. It
     names a CLEARABLE_SUBJECTS field too where the input has no place for it (a CSV header without its column, a tag of
     a user's mapping file in HESA XML): there a blank is "not said", and sync never clears Register's. And a
-    CLEARABLE_INITIATIVES field the input does not give (no column for it; in HESA XML no tag for it in the record,
-    until the file shows the tag on another Student: Checker.widener).
+    CLEARABLE_INITIATIVES field the record does not give (no column for it; in HESA XML no tag for it on the Student).
+    `untagged` names those of them a HESA XML Student leaves without their tag, where its field map reads one: sync
+    takes such a blank for "none" of an initiative the ledger says the SRS gave when the record was last synced in
+    full, which the SRS has so removed (sync/initiatives.py, review202 F1); else it stays "not said". Whether another
+    Student of the file has the tag tells nothing of this one: it flipped the meaning night by night.
     """
 
     source: SourceRef
@@ -466,6 +471,9 @@ class TraineeRecord:
     # PREVIOUSQUALIFICATIONs, one or several (review164 F2). Empty when not known: an issue then names the record's
     # line.
     degree_lines: tuple[int | None, ...] = ()
+    # The CLEARABLE_INITIATIVES of partial_lists whose HESA XML tag the Student lacks (see above); shared, never
+    # changed in place.
+    untagged: frozenset[str] = frozenset()
 
     def item_line(self, key: str, index: int) -> int | None:
         """The line of the record's degree `index` (`key` "degrees_attributes") where the input gives it

@@ -1,9 +1,9 @@
 """A training initiative the SRS removed is cleared in Register (review196 F1). HESA's blank F_INITIATIVES1/2 is "no
 initiative" (hesa-formats.md §2.3.12), and Register resets `training_initiative` on a PUT without it and clears
 `additional_training_initiative` by "" (register-api.md §2.6, §3.1): where the input gives the field (its column; in
-HESA XML its tag on some Student), a blank is a difference, reported in the dry run and written. An input that never
-gives them (an SRS that does not export initiatives) says nothing, and Register keeps them. Against the emulator over
-127.0.0.1, night after night."""
+HESA XML its tag on the Student; no tag, where the SRS gave one when last synced: review202 F1), a blank is a
+difference, reported in the dry run and written. An input that never gives them (an SRS that does not export
+initiatives) says nothing, and Register keeps them. Against the emulator over 127.0.0.1, night after night."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def _initiatives(register: Any, cycle: int) -> dict[str, tuple[Any, Any]]:
 def test_an_initiative_the_srs_removed_is_drift_and_is_cleared_once(register, tmp_path, fmt):
     """Case 1 of the finding: F_INITIATIVES1 026 and F_INITIATIVES2 011, then both blank: `unchanged` every night, no
     issue, and Register kept Now Teach. Now the dry run names both, the sync clears both, and the next night is
-    unchanged. In XML the blank Student has no tag, as HESA writes it; another Student of the file has them."""
+    unchanged. In XML the blank Student has no tag, as some SRSs write it (HESA writes NULL): it gave them when last
+    synced (review202 F1); another Student of the file has them."""
     given = _student(1, F_INITIATIVES1=NOW_TEACH, F_INITIATIVES2=PRIMARY_MATHS)
     other = _student(2, F_INITIATIVES1=NOW_TEACH, F_INITIATIVES2=PRIMARY_MATHS)
     blank = {k: v for k, v in given.items() if not k.startswith("F_INITIATIVES")}
@@ -110,13 +111,30 @@ def test_a_start_moved_into_a_cycle_without_the_removed_initiative_goes_through(
 @pytest.mark.parametrize("fmt", ["hesa-csv", "hesa-xml"])
 def test_an_srs_that_never_exports_initiatives_clears_none(register, tmp_path, fmt):
     """A HESA CSV without the F_INITIATIVES1/2 columns, or a HESA XML file no Student of which has the tags: the
-    input says nothing of initiatives, so Register keeps the ones it holds (given in its service, or by an earlier
-    extract), night after night, and no update is sent for them."""
+    input says nothing of initiatives, so Register keeps the ones it holds (by an earlier extract with the columns,
+    or, for the XML, set in its service: a Student without the tag that had none when last synced says nothing,
+    review202 F1), night after night, and no update is sent for them."""
     given = _student(1, F_INITIATIVES1=NOW_TEACH, F_INITIATIVES2=PRIMARY_MATHS)
-    first = register.sync(_hesa_csv(tmp_path / "night-1.csv", [given]))
+    silent = [{k: v for k, v in row.items() if not k.startswith("F_INITIATIVES")} for row in (given, _student(2))]
+    if fmt == "hesa-csv":
+        first = register.sync(_hesa_csv(tmp_path / "night-1.csv", [given]))
+    else:
+        first = register.sync(write_hesa_xml(tmp_path / "night-1.xml", silent[:1]))
+        [held] = register.trainees(2026)
+        response = httpx.patch(  # someone's change in Register's service (another client of its API)
+            f"{register.emulator.api_url}/trainees/{held['trainee_id']}",
+            json={
+                "data": {
+                    "training_initiative": NOW_TEACH,
+                    "additional_training_initiative": PRIMARY_MATHS,
+                    "ethnicity": held["ethnicity"],  # else a PATCH derives diversity_disclosure anew (§5.3)
+                }
+            },
+            headers={"Authorization": f"Bearer {SYNC_TESTS_TOKEN}"},
+        )
+        assert response.status_code == 200, response.text
     assert first.actions == Counter(create=1), [r.errors for r in first.results]
     created = register.writes()
-    silent = [{k: v for k, v in row.items() if not k.startswith("F_INITIATIVES")} for row in (given, _student(2))]
     write = _hesa_csv if fmt == "hesa-csv" else write_hesa_xml
     for night in (2, 3):
         extract = write(tmp_path / f"night-{night}.{fmt.split('-')[1]}", silent)
@@ -137,7 +155,7 @@ def test_an_srs_that_never_exports_initiatives_clears_none(register, tmp_path, f
         ("hesa-csv", {"F_INITIATIVES1": None, "F_INITIATIVES2": None}, set()),
         ("hesa-csv", {"F_SBJCA1": "100425"}, set(INITIATIVES)),
         ("hesa-xml", {"F_INITIATIVES1": NOW_TEACH}, {"additional_training_initiative"}),
-        ("hesa-xml", {"F_SBJCA1": "100425"}, set(INITIATIVES)),  # until the file shows the tag: widener
+        ("hesa-xml", {"F_SBJCA1": "100425"}, set(INITIATIVES)),  # unless the ledger says: TraineeRecord.untagged
     ],
     ids=["csv-both", "csv-first-only", "csv-neither", "hesa-csv-both", "hesa-csv-neither", "xml-one", "xml-none"],
 )
@@ -149,11 +167,10 @@ def test_an_initiative_is_unsaid_where_the_record_has_no_column_or_tag_for_it(fm
     from register_batch.readers.base import RawRecord
 
     raw = RawRecord(source=SourceRef(input="extract", record=1, line=2), fields=fields)
-    said: set[str] = set()
-    mapped = Mapper(load_mapping()).map(raw, fmt, said=said)
+    mapped = Mapper(load_mapping()).map(raw, fmt)
     assert CLEARABLE_INITIATIVES == INITIATIVES
     assert set(mapped.partial_lists) & set(INITIATIVES) == unsaid
-    assert said == set(INITIATIVES) - unsaid
+    assert mapped.untagged == (unsaid if fmt == "hesa-xml" else set())  # a CSV without the column never says them
 
 
 def test_a_blank_initiative_the_input_gives_is_reset_by_the_put_and_one_it_does_not_is_sent_back():

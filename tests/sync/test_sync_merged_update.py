@@ -109,7 +109,9 @@ def test_an_initiative_register_holds_is_not_sent_into_a_cycle_without_it(tmp_pa
         assert "Register holds training_initiative 036" in issue.message
         # The advice is what a person can do: give a code, have the extract give the field, or change Register
         assert (
-            "or, for none, have the extract give the field (F_INITIATIVES1 or the training_initiative" in issue.message
+            "or, for none, have the extract give the field empty (the F_INITIATIVES1 tag as NULL, or the "
+            "F_INITIATIVES1 or training_initiative column blank: a record without it says nothing of it, and Register "
+            "keeps 036)" in issue.message
         )
         assert "or remove 036 in Register's service" in issue.message
         assert "a blank in the extract keeps it" not in issue.message

@@ -951,7 +951,8 @@ _NOTHING_UNSAID: frozenset[str] = frozenset()
 def _unsaid_subjects(plan: _Plan, raw: RawRecord, fmt: str) -> frozenset[str]:
     """The CLEARABLE_SUBJECTS a record's input has no place for (TraineeRecord.partial_lists), whose blank sync must
     not take for "none": its field map reads them from no source, or its CSV header (a row has every column of its
-    header) has none of their columns. HESA XML leaves its own tag out for no value (F_SBJCA2); a tag a user's
+    header) has none of their columns. In HESA XML an absent tag is no value (hesa-formats.md §1.4: HESA writes
+    NULL, some SRSs leave the tag out), so a Student without F_SBJCA2 has no second subject; a tag a user's
     mapping file names may be one the SRS never writes (misspelt, or a column name), whose absence says nothing
     (review44 F2)."""
     fields = raw.fields.keys()
@@ -975,12 +976,25 @@ def _joined(lists: frozenset[str], unsaid: frozenset[str]) -> frozenset[str]:
 
 
 def _said_initiatives(plan: _Plan, raw: RawRecord) -> frozenset[str]:
-    """The CLEARABLE_INITIATIVES a record's input gives a place for, whose blank sync takes for "no initiative"
-    (hesa-formats.md §2.3.12): the record has a source of theirs, blank or not. A CSV row has every column of its
-    header; a HESA XML Student leaves an empty tag out (§1.4), so there the file's other Students tell too
-    (InputInfo.initiatives_shown, Checker.widener). One its field map reads from no source is never said."""
+    """The CLEARABLE_INITIATIVES a record gives, whose blank sync takes for "no initiative" (hesa-formats.md
+    §2.3.12): the record has a source of theirs, blank or not. A CSV row has every column of its header; a HESA XML
+    Student has the tag, NULL (HESA's absent value, §1.4) or empty. One its field map reads from no source is never
+    said."""
     fields = raw.fields.keys()
     return frozenset(name for name, sources in plan.initiatives if not fields.isdisjoint(sources))
+
+
+def _untagged_initiatives(plan: _Plan, fmt: str, said: frozenset[str]) -> frozenset[str]:
+    """TraineeRecord.untagged: the CLEARABLE_INITIATIVES a HESA XML Student does not say (`said`: those it does) and
+    its field map reads from a tag. HESA writes the tag as NULL for none, but some SRSs leave an empty tag out, so
+    the absence may be "none" (an initiative the SRS removed) or "not exported": sync tells them apart by what the SRS
+    gave when it last synced the record (review202 F1). A CSV without the column never gives the field."""
+    if fmt != "hesa-xml":
+        return _NOTHING_UNSAID
+    return _UNTAGGED[frozenset(name for name, sources in plan.initiatives if sources and name not in said)]
+
+
+_UNTAGGED = {names: names for names in _UNSAID_INITIATIVES.values()}  # one set each, shared by the records
 
 
 # The UKPRNs found well-formed (UKPRN_FORM): an extract names one provider, or a few, in every record; a set look-up is
@@ -1361,11 +1375,8 @@ class Mapper:
             severity=Severity.WARNING,
         )
 
-    def map(
-        self, raw: RawRecord, fmt: str, shown: set[str] | None = None, said: set[str] | None = None
-    ) -> TraineeRecord:
-        """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of, and
-        `said` (an input's InputInfo.initiatives_shown) the CLEARABLE_INITIATIVES it has a source of."""
+    def map(self, raw: RawRecord, fmt: str, shown: set[str] | None = None) -> TraineeRecord:
+        """The record of `raw`; `shown` (an input's) gains the states the record has the columns or tags of."""
         family = family_of(fmt)
         fmap = self.config.fields[family]
         fields = raw.fields
@@ -1406,11 +1417,11 @@ class Mapper:
         if unsaid := _unsaid_subjects(plan, raw, fmt):
             partial_lists = partial_lists | unsaid
         initiatives = _said_initiatives(plan, raw)
-        if said is not None and initiatives:
-            said.update(initiatives)
         if unsaid := _UNSAID_INITIATIVES[initiatives]:
             partial_lists = _joined(partial_lists, unsaid)
         record = TraineeRecord(source=raw.source, data=data, vintage=vintage, partial_lists=partial_lists)
+        if untagged := _untagged_initiatives(plan, fmt, initiatives):
+            record.untagged = untagged
         if degree_lines:
             record.degree_lines = degree_lines
         states = self._state_sources(fmap)

@@ -58,9 +58,6 @@ class InputInfo:
     # where an absent tag is no value, a Student without them can still say them (Checker.widen_can_say; read in one
     # process).
     states_shown: set[str] = field(default_factory=set)
-    # The training initiatives (model.CLEARABLE_INITIATIVES) some record has a column or tag for: in HESA XML, where an
-    # absent tag is no value, a Student without them says it has none (Checker.widener; read in one process).
-    initiatives_shown: set[str] = field(default_factory=set)
     # Which records (1-based, within this input) the reader should extract; others come back with no
     # fields. Set before reading, by a consumer that will never look at them (a parallel validation).
     select: Callable[[int], bool] | None = None

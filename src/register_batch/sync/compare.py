@@ -12,9 +12,10 @@ keys it is sent, §2.10), so a blank is never a difference. Exceptions: beside a
 `course_subject_2` or `course_subject_3` means the course has no such subject, not that the extract does not say.
 HESA XML and Register's CSV carry all three subject slots, and Register's API clears these two by `""` or null
 (register-api.md §2.6, ALLOWED_NIL_PARAMS): a second subject the course dropped is a difference, and is cleared.
-So too a blank `training_initiative` or `additional_training_initiative` where the input gives the field (its column,
-or in HESA XML its tag on some Student: `blank_initiatives`): HESA's blank is "no initiative" (hesa-formats.md
-§2.3.12), so an initiative the SRS removed is a difference, and is cleared (review196 F1). An input that never gives
+So too a blank `training_initiative` or `additional_training_initiative` where the record gives the field (its
+column; in HESA XML its tag on the Student, or, without it, an initiative the SRS gave when last synced:
+sync/initiatives.py; `blank_initiatives`): HESA's blank is "no initiative" (hesa-formats.md §2.3.12), so an
+initiative the SRS removed is a difference, and is cleared (review196 F1, review202 F1). A record that does not give
 them (`unsaid`) says nothing of them, and Register's stays.
 Nor does a blank `trainee_start_date` leave Register's alone when Register holds the default it set from the ITT start
 (`defaulted_start`): beside a corrected `itt_start_date`, the start follows it, as it would on create.
@@ -122,8 +123,9 @@ TRAINING = "training_initiative"  # of CLEARABLE_INITIATIVES, the one a PUT rese
 
 def blank_initiatives(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset()) -> list[str]:
     """The training initiatives the source says the trainee has none of: `training_initiative` or
-    `additional_training_initiative` left blank where the record's input gives the field (a CSV header with its
-    column, a HESA XML file with its tag on some Student). HESA's blank is `no_initiative` (hesa-formats.md §2.3.12),
+    `additional_training_initiative` left blank where the record gives the field (a CSV header with its column, a
+    HESA XML Student with its tag; one without it, that gave one when last synced: sync/initiatives.py). HESA's blank
+    is `no_initiative` (hesa-formats.md §2.3.12),
     not "not said", so an initiative the SRS removed would otherwise stay in Register for good, reported as unchanged
     (review196 F1). An input that never gives them (`unsaid`: TraineeRecord.partial_lists) says nothing: Register's
     stays, as an SRS that does not export initiatives must not wipe them."""
@@ -641,6 +643,14 @@ def field_digests(source: Mapping[str, Any], key: FieldKey) -> dict[str, Any]:
     found["degrees"] = [key.short(degree_digest(degree)) for degree in source.get(LIST_DIGESTS["degrees"]) or []]
     found["placements"] = [key.short(placement_key(p)) for p in source.get(LIST_DIGESTS["placements"]) or []]
     return found
+
+
+def initiatives_given(then: Mapping[str, Any], key: FieldKey) -> frozenset[str]:
+    """The CLEARABLE_INITIATIVES a record gave a value of when it was last synced in full (`then`: its
+    `field_digests` under `key`): those whose digest is not the one of the field not given (none kept; for a
+    `training_initiative` beside funding method C, that of [None, "C"])."""
+    not_given = {"training_initiative": key.short([None, "C"])}
+    return frozenset(name for name in CLEARABLE_INITIATIVES if then.get(name) not in (None, not_given.get(name)))
 
 
 # The fields `pack_digests` keeps in this order, each in its place (a blank one empty); the lists after them.

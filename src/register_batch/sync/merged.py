@@ -29,10 +29,11 @@ from register_batch.validation.runner import Validator
 NESTED = ("degrees_attributes", "placements_attributes")
 # Kept as held where the input does not give them (compare.update_body, blank_initiatives): sent back, or left out.
 INITIATIVES = ("training_initiative", "additional_training_initiative")
-# Where a blank initiative says "none", in each input (compare.blank_initiatives).
+# How an extract says "none" of each (compare.blank_initiatives, sync/initiatives.py).
 _INITIATIVE_SOURCES = {
-    "training_initiative": "F_INITIATIVES1 or the training_initiative column",
-    "additional_training_initiative": "F_INITIATIVES2 or the additional_training_initiative column",
+    "training_initiative": "the F_INITIATIVES1 tag as NULL, or the F_INITIATIVES1 or training_initiative column blank",
+    "additional_training_initiative": "the F_INITIATIVES2 tag as NULL, or the F_INITIATIVES2 or "
+    "additional_training_initiative column blank",
 }
 
 
@@ -98,10 +99,10 @@ def _nested(field: str | None) -> bool:
 def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set[str | None]) -> tuple[str, str]:
     """("; Register holds trainee_start_date 2026-07-20, ...", what to do): the held values the record leaves blank
     that the refusal turns on (a start that puts the trainee in another cycle than the record's, a refused field), and
-    what a person can do about them. An initiative Register holds stays under a blank only where the input does not
-    give the field (no column for it; in HESA XML no Student with its tag): there the advice is to give a code, to
-    export the field (whose blank then says "none", review196 F1), or to change it in Register's service (review79
-    F2)."""
+    what a person can do about them. An initiative Register holds stays under a blank only where the record does not
+    give the field (no column for it; in HESA XML no tag for it on the Student, which the SRS did not give one under
+    when last synced: sync/initiatives.py): there the advice is to give a code, to give the field empty (whose blank
+    then says "none", review196 F1, review202 F1), or to change it in Register's service (review79 F2)."""
     said: list[str] = []
     advice: list[str] = []
     mine = parse_date(data.get("trainee_start_date")) or parse_date(data.get("itt_start_date"))
@@ -120,8 +121,8 @@ def _held_values(data: Mapping[str, Any], merged: Mapping[str, Any], fields: set
                 where = f" in academic cycle {cycle}" if cycle else ""
                 advice.append(
                     f"give the record a {field} that Register has{where}; or, for none, have the extract give the "
-                    f"field ({_INITIATIVE_SOURCES[field]}, left blank: an input without it says nothing of it, and "
-                    f"Register keeps {merged[field]}); or remove {merged[field]} in Register's service"
+                    f"field empty ({_INITIATIVE_SOURCES[field]}: a record without it says nothing of it, and Register "
+                    f"keeps {merged[field]}); or remove {merged[field]} in Register's service"
                 )
     if not advice:
         advice.append("give the value in the record, or correct the one Register holds in its service")

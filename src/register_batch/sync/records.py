@@ -22,12 +22,23 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
-from register_batch.model import SourceRef, TraineeRecord, issue_from_values, issue_values
+from register_batch.model import (
+    ALL_CLEARABLE_INITIATIVES,
+    CLEARABLE_INITIATIVES,
+    SourceRef,
+    TraineeRecord,
+    issue_from_values,
+    issue_values,
+)
 from register_batch.sync.plan import KEPT_ISSUES, start_cycle
 
 NO_CYCLE = -1  # in `cycles`: a record with no start date (start_cycle None)
 MAX_SHAPES = 4096  # key orders of request bodies (and of their degrees and placements) kept
 _NESTED = frozenset({"degrees_attributes", "placements_attributes"})
+# TraineeRecord.untagged read back: one set for all the records that have it, not a copy each.
+_UNTAGGED = {
+    names: names for names in (frozenset(), ALL_CLEARABLE_INITIATIVES, *(frozenset({n}) for n in CLEARABLE_INITIATIVES))
+}
 
 
 class RecordSpool(Sequence[TraineeRecord]):
@@ -71,6 +82,7 @@ class RecordSpool(Sequence[TraineeRecord]):
             record.ukprn,
             record.sources_seen,
             shared,
+            record.untagged,
         )
         try:
             blob = b"m" + marshal.dumps(fields)
@@ -110,9 +122,8 @@ class RecordSpool(Sequence[TraineeRecord]):
 
     def _record(self, index: int, blob: bytes) -> TraineeRecord:
         fields = marshal.loads(blob[1:]) if blob[:1] == b"m" else pickle.loads(blob[1:])
-        packed, data, withdrawal, deferral, issues, reported, vintage, partial_lists, ukprn, sources_seen, shared = (
-            fields
-        )
+        packed, data, withdrawal, deferral, issues, reported, vintage, partial_lists, ukprn, sources_seen = fields[:10]
+        shared, untagged = fields[10:]
         if packed:
             data = self._unpack(data)
         # The HUSID and SRS id this spool holds already, rather than equal copies: plans and results keep them.
@@ -132,6 +143,7 @@ class RecordSpool(Sequence[TraineeRecord]):
             ukprn=ukprn,
             sources_seen=sources_seen,
             can_say=self._shared[shared] if shared >= 0 else None,
+            untagged=_UNTAGGED.get(untagged, untagged),
         )
         if self.widen is not None:
             self.widen(record)

@@ -110,6 +110,7 @@ from register_batch.sync.compare import (
     sent_digests,
     unpack_digests,
 )
+from register_batch.sync.initiatives import given_when_synced, said_by_ledger
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -357,8 +358,9 @@ describe(
     source="register-api.md §2.6 step 3 (an update is validated as the merged trainee), §3.3, §3.5",
     fix="Give the value in the record (a trainee_start_date, the initiative), or correct the one Register holds in its "
     "service; nothing of the record is sent until Register would take it. An initiative Register holds is kept under a "
-    "blank only where the extract does not give the field (no F_INITIATIVES1/2 or training_initiative column; in HESA "
-    "XML no Student with the tag): give it, and its blank says no initiative, which the update then clears.",
+    "blank only where the record does not give the field (no F_INITIATIVES1/2 or training_initiative column; in HESA "
+    "XML no tag on the Student, which had none either when this state dir last synced it): give it empty (the tag as "
+    "NULL, the column blank), and its blank says no initiative, which the update then clears.",
 )
 describe(
     "sync_held",
@@ -3123,6 +3125,9 @@ def _run(
     reference: ReferenceData | None = None,
 ) -> SyncResult:
     run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops, reference=reference)
+    # A Student without its initiative tags says "none" of one the SRS gave when last synced (review202 F1): as the
+    # ledger says before anything is written, for every read of a record from here on.
+    records.widen = said_by_ledger(given_when_synced(ledger, run.field_key), records.widen)
     ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped

@@ -626,7 +626,7 @@ class Checker:
 
     def check(self, info: InputInfo, raw: RawRecord) -> TraineeRecord:
         """Map and validate one raw record."""
-        record = self.mapper.map(raw, info.format, info.states_shown, info.initiatives_shown)
+        record = self.mapper.map(raw, info.format, info.states_shown)
         if not info.sources_known and raw.fields:
             self._watch_sources(info, raw, record)
         if record.ukprn is not None:
@@ -646,15 +646,12 @@ class Checker:
             widen(record)
 
     def widener(self) -> Callable[[TraineeRecord], None]:
-        """`widen_can_say` for one record at a time, once every record is read (for records read back later). It
-        widens what the record says of its training initiatives too: a HESA XML Student without the F_INITIATIVES1
-        tag its file's other Students have says it has no initiative, as a blank CSV cell under the column does
-        (TraineeRecord.partial_lists no longer names it)."""
+        """`widen_can_say` for one record at a time, once every record is read (for records read back later). Not
+        what a Student says of its training initiatives: other Students of the file having the tag tells nothing of
+        this one's (review202 F1: TraineeRecord.untagged, sync/initiatives.py)."""
         shown: dict[str, set[str]] = {}
-        initiatives: dict[str, set[str]] = {}
         for info in self.inputs:
             shown.setdefault(info.path, set()).update(info.states_shown)
-            initiatives.setdefault(info.path, set()).update(info.initiatives_shown)
         formats = {info.path: info.format for info in self.inputs}
         can_say = self.mapper.can_say
 
@@ -663,9 +660,6 @@ class Checker:
             own = record.can_say or {}
             if states and not states <= own.keys():
                 record.can_say = {**can_say(formats[record.source.input], states), **own}
-            said = initiatives.get(record.source.input)
-            if said and not said.isdisjoint(record.partial_lists):
-                record.partial_lists = record.partial_lists - said
 
         return widen
 
