@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def test_the_wheel_carries_its_data_and_validates_from_elsewhere(tmp_path):
     assert "register_batch/reference/data/v2026.1/index.json" in names
     assert "register_batch/reports/templates/report.html.j2" in names
     assert "register_batch/reports/report.schema.json" in names  # `register-batch schema report` prints it
+    # review204 F4: the MIT terms go with every copy, and NOTICE says whose the bundled code lists are
+    licences = sorted(name.split("/", 1)[1] for name in names if ".dist-info/licenses/" in name)
+    assert licences == ["licenses/LICENSE", "licenses/NOTICE"], licences
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)
@@ -83,3 +87,50 @@ def test_a_data_folder_missing_from_the_installation_is_named():
     with pytest.raises(FileNotFoundError) as missing:
         data_dir("lookups")
     assert str(missing.value) == "register-batch data folder 'lookups' is missing from this installation"
+
+
+# What a working tree can hold beside the project's own files, at any depth: a developer's `python3 -m venv venv`
+# (with other projects' src/, tests/, docs/ and README.md inside), a work folder holding a provider's extract, notes.
+STRAY = (
+    "venv/lib/python3.11/site-packages/colorama/tests/__init__.py",
+    "venv/lib/python3.11/site-packages/mypy/typeshed/README.md",
+    "venv/src/other_project/x.py",
+    "exports/docs/real-provider-extract.csv",
+    "notes/README.md",
+    "work/samples/extract.xml",
+    "old/mappings/codes/legacy.yaml",
+    "old/CHANGELOG.md",
+    "benchmarks/data/validate-100000.xml",
+)
+# The project's own files as the sdist takes them (one of each kind): what its tests need, its licence and notice.
+OWN = (
+    "src/register_batch/__init__.py",
+    "mappings/codes/legacy.yaml",
+    "samples/extract.xml",
+    "tests/test_x.py",
+    "docs/index.md",
+    "benchmarks/run.py",
+    "benchmarks/RESULTS.md",
+    "README.md",
+    "CHANGELOG.md",
+    "LICENSE",
+    "NOTICE",
+)
+
+
+def test_the_sdist_takes_the_projects_own_files_and_nothing_else_in_the_tree(tmp_path):
+    """review204 F1: the sdist's include patterns were unanchored, so a `src`, `docs`, `samples` or `README.md` at any
+    depth went in: a developer's venv/ (41 files) and exports/docs/real-provider-extract.csv, trainees' personal data.
+    The tree here has no .gitignore, so only pyproject.toml's own patterns keep them out. F2: the benchmark scripts go
+    in (the sdist's tests run them), their data does not. F4: LICENSE and NOTICE go in."""
+    sdist = pytest.importorskip("hatchling.builders.sdist", reason="hatchling is not installed (the [test] extras)")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_bytes((REPO / "pyproject.toml").read_bytes())
+    for name in OWN + STRAY:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text(f"{name}\n", encoding="utf-8")
+    [built] = sdist.SdistBuilder(str(tree)).build(directory=str(tmp_path / "dist"))
+    with tarfile.open(built) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert names == {*OWN, "pyproject.toml", "PKG-INFO"}
