@@ -7,10 +7,12 @@ typed, documented shape for library users and for request bodies.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +33,32 @@ STATE_WORDS = {
     "recommended_for_award": "recommended for award",
     "awarded": "awarded",
 }
+# The states Register's API writes nothing to (register-api.md §6, StateTransitionError): sync.plan's READ_ONLY_STATES.
+READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})
+# The trainees not in the extract that a state dir synced before, by what their leaving it means (review201 F2):
+# not_sent, a current trainee the SRS no longer sends (check the SRS export); finished, recommended for award, awarded
+# or withdrawn in Register (nothing to do); course_ended, by the run's as-of date, and not recommended (recommend or
+# withdraw them in Register's service). report.json's sync.not_in_extract_synced counts each.
+NOT_IN_EXTRACT_GROUPS = ("not_sent", "finished", "course_ended")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def not_in_extract_group(row: Mapping[str, Any], as_of: date) -> str | None:
+    """Which of NOT_IN_EXTRACT_GROUPS a trainee not in the extract is in (a row of not_in_extract: `last_synced`,
+    `state`, `itt_end_date`); None for one the state dir never synced (added in Register's service, or synced by
+    another state dir). At the next cycle's extract every finished trainee was called one the SRS stopped sending,
+    every night: the one an export lost was buried among them."""
+    if not row.get("last_synced"):
+        return None
+    if row.get("state") in READ_ONLY_STATES:
+        return "finished"
+    ended = row.get("itt_end_date")
+    if isinstance(ended, str) and _DAY.fullmatch(ended):
+        with contextlib.suppress(ValueError):
+            if date.fromisoformat(ended) <= as_of:
+                return "course_ended"
+    return "not_sent"
+
 
 # The course subjects a blank clears, beside a given course_subject_1 (register-api.md §2.6: ALLOWED_NIL_PARAMS),
 # where the record's input has a place for them (TraineeRecord.partial_lists names one it has not).

@@ -497,6 +497,27 @@ def test_recommend_for_award(api, create):
     )
 
 
+def test_the_award_hook_awards_a_recommended_trainee_as_dfe_does_outside_the_api(emulator, api, create):
+    """review201: awarding is DfE's, not the API's; the hook stands in for it, so that a provider can rehearse the end
+    of the training year. Only a trainee recommended for award is awarded; the API writes nothing to it after (§6)."""
+    slug = create(placements_attributes=[{"urn": "123456", "name": "One"}, {"urn": "654321", "name": "Two"}])[
+        "trainee_id"
+    ]
+    hook = f"{emulator.url}/__emulator__/trainees/{slug}/award"
+    assert httpx.post(hook).status_code == 422  # holding a TRN: not recommended
+    assert httpx.post(f"{emulator.url}/__emulator__/trainees/no-such-trainee/award").status_code == 404
+    met = {"data": {"qts_standards_met_date": "2026-10-10"}}
+    assert api.post(f"/trainees/{slug}/update-qts-or-eyts-status", json=met).status_code == 202
+    awarded = httpx.post(hook)
+    assert (awarded.status_code, awarded.json()) == (200, {"status": "awarded", "trainee_id": slug})
+    shown = api.get(f"/trainees/{slug}").json()
+    assert shown["state"] == "awarded" and shown["awarded_at"].endswith("Z")
+    assert api.put(f"/trainees/{slug}", json={"data": {"first_names": "A"}}).json()["errors"][0]["error"] == (
+        "StateTransitionError"
+    )
+    assert httpx.post(hook).status_code == 422  # awarded once
+
+
 def test_timestamps_show_the_clocks_milliseconds_and_recommended_for_award_at_its_seconds():
     """§1.4: timestamps are UTC with milliseconds; `recommended_for_award_at` is `iso8601` without fractions."""
     clock = FakeClock(1_790_000_000.123456)  # 2026-09-21T14:13:20.123456Z

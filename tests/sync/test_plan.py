@@ -941,12 +941,14 @@ def test_a_blocked_records_own_withdrawal_or_deferral_is_said_to_be_unsent_too(c
 def test_a_record_blocked_by_its_trainees_state_names_the_state_in_words():
     """review133 F3: a recommended trainee's blocked record said "the trainee is recommended_for_award in Register",
     the API's code, where the rest of the sentence, and every other report, says the state in words."""
-    plan = planned(record(email="new@example.com"), listed(state="recommended_for_award"))
+    plan = planned(record(email="new@example.com", deferral=DEFERRAL), listed(state="recommended_for_award"))
     assert plan.action == "blocked"
     assert plan.reason == (
         "the trainee is recommended for award in Register, and the API lets no one change a trainee who is "
-        "recommended for award"
+        "recommended for award; nor can the record's deferral be sent"
     )
+    held = planned(record(email="new@example.com"), listed(state="recommended_for_award"))
+    assert "but the trainee is recommended for award in Register" in (held.after_award or "")
 
 
 def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
@@ -974,7 +976,42 @@ def test_a_withdrawal_held_back_beside_an_update_leaves_the_update_to_be_sent():
     assert "the record's other changes are sent" in plan.reason
 
 
-@pytest.mark.parametrize("state", ["recommended_for_award", "withdrawn", "awarded"])
+@pytest.mark.parametrize("state", ["recommended_for_award", "awarded"])
+@pytest.mark.parametrize(
+    ("changes", "differ"),
+    [
+        ({"last_name": "Morris-Smith"}, "last_name"),
+        ({"itt_end_date": "2027-07-25"}, "itt_end_date"),
+        ({"email": "new@example.com", "last_name": "Morris-Smith"}, "last_name, email"),
+    ],
+)
+def test_a_correction_to_a_trainee_recommended_or_awarded_is_held_as_a_warning_and_nothing_is_sent(
+    state, changes, differ
+):
+    """review201 F1: the SRS corrects a name or an end date after the recommendation or the award. Register's API takes
+    no change of the trainee (§6), and nothing the data officer does clears it: held, with a warning that says what
+    differs and what to do (sync_after_award), not blocked, which failed the nightly job every night."""
+    plan = planned(record(**changes), listed(state=state))
+    assert (plan.action, plan.steps, plan.held, plan.reason) == ("held", [], [], None)
+    assert plan.after_award == (
+        f"this record differs from trainee t1 in {differ}, but the trainee is {STATE_WORDS[state]} in Register, and "
+        "Register's API takes no change of a trainee who is recommended for award or awarded (register-api.md §6, "
+        "StateTransitionError): nothing is sent. Nothing to do through the API; if the award depends on it, ask DfE's "
+        "Register support. It is sent if the trainee returns to a state the API can change"
+    )
+    assert planned(record(**changes), listed()).action == "update"  # in a state the API changes, it is sent
+
+
+@pytest.mark.parametrize("state", ["recommended_for_award", "awarded"])
+@pytest.mark.parametrize("changes", [{"withdrawal": LEAVING}, {"deferral": DEFERRAL}])
+def test_a_withdrawal_or_deferral_beside_a_correction_of_a_trainee_recommended_or_awarded_stays_blocked(state, changes):
+    """A state conflict the data officer must resolve (review201 F1): the SRS withdraws or defers a trainee Register
+    has recommended or awarded. It stays blocked (exit 1), with or without other drift."""
+    plan = planned(record(email="new@example.com", **changes), listed(state=state))
+    assert (plan.action, plan.after_award) == ("blocked", None)
+
+
+@pytest.mark.parametrize("state", ["withdrawn"])
 def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
     plan = planned(record(email="new@example.com"), listed(state=state))
     assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
@@ -986,12 +1023,14 @@ def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
 def test_a_finished_trainees_record_starting_over_30_days_apart_is_told_it_may_be_the_next_course(state, told):
     """One HUSID for a student's courses: a withdrawn or awarded trainee's record starting over 30 days from it may be
     the next course, which register-batch cannot tell apart (it is blocked, and says what to do). One recommended
-    for award is not finished: its start moved, which a next course would not explain."""
+    for award is not finished: its start moved, which a next course would not explain, and it is a correction held
+    after the recommendation (sync_after_award, review201 F1). An awarded one 30 days apart or fewer is held too."""
     plan = planned(record(itt_start_date="2025-11-20", email="new@example.com"), listed(state=state))
-    assert plan.action == "blocked"
+    assert plan.action == ("blocked" if told else "held")
     assert ("if the record is the student's next course" in (plan.reason or "")) is told, plan.reason
     near = planned(record(itt_start_date="2025-09-20", email="new@example.com"), listed(state=state))
-    assert "next course" not in (near.reason or "")
+    assert "next course" not in (near.reason or "") + (near.after_award or "")
+    assert near.action == ("blocked" if state == "withdrawn" else "held")
 
 
 @pytest.mark.parametrize(("start", "told"), [("2025-10-01", False), ("2025-10-02", True)])

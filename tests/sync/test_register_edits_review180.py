@@ -139,7 +139,8 @@ def test_not_a_first_sync_of_a_trainee_register_holds(register, tmp_path):
 
 
 def test_trainees_not_in_the_extract_say_whether_this_state_dir_synced_them(register, tmp_path):
-    rows = [trainee(n) for n in range(1, 4)]
+    # Courses that have not ended: one whose had is not the SRS's loss (review201 F2)
+    rows = [{**trainee(n), "itt_end_date": "2027-07-31"} for n in range(1, 4)]
     register.sync(write_extract(tmp_path / "night-1.csv", rows))
     # A trainee added in Register by another client (here another state dir's sync); the SRS stops sending trainee 3.
     added = trainee(9)
@@ -149,7 +150,15 @@ def test_trainees_not_in_the_extract_say_whether_this_state_dir_synced_them(regi
     listed = _rows(tmp_path / "reports-3" / "not_in_extract.csv")
     with (tmp_path / "reports-3" / "not_in_extract.csv").open(encoding="utf-8-sig") as fh:
         header = fh.readline().strip().split(",")
-    assert header == ["trainee_id", "hesa_id", "provider_trainee_id", "state", "trainee_start_date", "last_synced"]
+    assert header == [
+        "trainee_id",
+        "hesa_id",
+        "provider_trainee_id",
+        "state",
+        "trainee_start_date",
+        "last_synced",
+        "itt_end_date",
+    ]
     by_husid = {row["hesa_id"].lstrip("'"): row["last_synced"].lstrip("'") for row in listed}
     assert set(by_husid) == {rows[2]["hesa_id"], added["hesa_id"]}
     assert by_husid[added["hesa_id"]] == ""

@@ -207,7 +207,7 @@ def trainee_json(
         "reinstate_date": meta.get("reinstate_date"),  # set by the web service only (§2.12)
         "course_min_age": min_age,
         "course_max_age": max_age,
-        "awarded_at": None,
+        "awarded_at": timestamp_seconds(meta.get("awarded_at")),  # set by the award hook (awarding is DfE's)
         "training_initiative": f.get("training_initiative"),  # none kept for veterans (R19, attributes.py)
         "study_mode": f.get("study_mode"),
         "course_education_phase": meta.get("course_education_phase"),

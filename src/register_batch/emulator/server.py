@@ -56,6 +56,7 @@ IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
 # them. A request takes milliseconds; this bounds a client that sent its headers and then stalls in its body.
 DRAIN_SECONDS = 5.0
 _DISCARD = re.compile(r"/__emulator__/trainees/([^/]+)/discard")  # a trainee deleted in Register's service
+_AWARD = re.compile(r"/__emulator__/trainees/([^/]+)/award")  # a recommended trainee awarded by DfE (outside the API)
 
 
 class Stats:
@@ -588,6 +589,21 @@ class Emulator:
         with self.store.transaction():
             return self.store.discard_trainee(trainee_id, self.app.now())
 
+    def award_trainee(self, trainee_id: str) -> str | None:
+        """Award a trainee recommended for award, as DfE does outside the API (register-api.md §6: recommended →
+        awarded), to rehearse the end of the training year: the API takes no write to it after. `awarded_at` is set.
+        None when done; else why not: "not found" (no such trainee of any provider, or deleted), "not recommended"."""
+        with self.store.transaction():
+            trainee = self.store.trainee_by_slug(trainee_id)
+            if trainee is None:
+                return "not found"
+            if trainee["state"] != "recommended_for_award":
+                return "not recommended"
+            now = self.app.now()
+            trainee.update(state="awarded", meta={**trainee["meta"], "awarded_at": now}, updated_at=now)
+            self.store.save_trainee(trainee)
+        return None
+
     def reset(self) -> None:
         """Forget all trainees, counts and rate-limit windows (providers and tokens stay)."""
         self.store.reset()
@@ -747,6 +763,13 @@ class Emulator:
             if self.discard_trainee(deleted.group(1)):
                 return Response(200, json_body({"status": "discarded", "trainee_id": deleted.group(1)}))
             return Response(404, json_body({"error": "Trainee(s) not found"}))
+        if request.method == "POST" and (awarding := _AWARD.fullmatch(route[1])):
+            refused = self.award_trainee(awarding.group(1))
+            if refused is None:
+                return Response(200, json_body({"status": "awarded", "trainee_id": awarding.group(1)}))
+            if refused == "not found":
+                return Response(404, json_body({"error": "Trainee(s) not found"}))
+            return Response(422, json_body({"error": "Only a trainee recommended for award can be awarded"}))
         return _not_found()
 
 

@@ -361,6 +361,11 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def trainee_by_slug(self, slug: str) -> Row | None:
+        """A trainee of any provider (the test hooks', which answer without a token), not deleted."""
+        row = self._one(f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE slug = ? AND discarded_at IS NULL", (slug,))
+        return _trainee(row) if row else None
+
     def trainee(self, provider_id: int, slug: str) -> Row | None:
         row = self._one(
             f"SELECT {_TRAINEE_COLUMNS} FROM trainees WHERE provider_id = ? AND slug = ?", (provider_id, slug)

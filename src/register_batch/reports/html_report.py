@@ -34,6 +34,7 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from register_batch import reports, wording
+from register_batch.model import not_in_extract_group
 from register_batch.progress import real_run_words
 from register_batch.readers.layouts import TAG_ORDER
 from register_batch.reports import field_key, template_cache
@@ -73,7 +74,11 @@ ACTIONS = (
     ("invalid", "Invalid, not sent", "Invalid, not sent", "bad"),
 )
 # Cards shown only when a record has the action: a run stopped before it had listed Register planned nothing.
-RARE_ACTIONS = {"unplanned": ("unplanned", "Not planned (stopped first)", "Not planned (stopped first)", "warn")}
+RARE_ACTIONS = {
+    "unplanned": ("unplanned", "Not planned (stopped first)", "Not planned (stopped first)", "warn"),
+    # A correction to a trainee recommended for award or awarded in Register: not sent, a warning (review201 F1)
+    "held": ("held", "Held (recommended or awarded)", "Held (recommended or awarded)", "warn"),
+}
 OUTCOMES = (
     ("done", "Done", "good"),
     ("failed", "Failed", "bad"),
@@ -115,6 +120,37 @@ def _request_figure(key: str, value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else wording.plain(value, grouped=True)
 
 
+# The trainees not in the extract that this state dir synced before, by what it means (report.json's
+# sync.not_in_extract_synced, runner.NOT_IN_EXTRACT_GROUPS); the order report.html names them in.
+_GROUP_RANK = {"not_sent": 0, "course_ended": 1, "finished": 2}
+
+
+def _not_in_extract_groups(said: Any, outside: list[dict[str, Any]]) -> dict[str, Any]:
+    """report.json's counts of them (`said`); a report of a version without them calls every one synced before one
+    the SRS stopped sending, as that version did."""
+    if isinstance(said, dict):
+        return {**dict.fromkeys(_GROUP_RANK, 0), **said}
+    return {"not_sent": sum(1 for t in outside if t.get("last_synced")), "finished": 0, "course_ended": 0}
+
+
+def _not_in_extract_rank(trainee: dict[str, Any], groups: dict[str, Any]) -> int:
+    """Synced before and still current first (the export may have lost them), then those whose course ended, the
+    finished ones, and those never synced by this state dir."""
+    if not trainee.get("last_synced"):
+        return 3
+    as_of = groups.get("as_of")
+    if not isinstance(as_of, str) or (day := _iso_day(as_of)) is None:
+        return 0
+    return _GROUP_RANK.get(not_in_extract_group(trainee, day) or "not_sent", 0)
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 # Sync records with something to look at come first when the table cannot hold every record.
 NOT_IN_EXTRACT_NAMED = 20  # trainees named on the page; not_in_extract.csv lists them all
 # The writes (planned, or done) come before the invalid records, whose errors the Issues table lists: a dry run's page
@@ -128,6 +164,7 @@ _OUTCOME_RANK = {"failed": 0, "unknown": 1}
 _ACTION_RANK = {
     "conflict": 2,
     "blocked": 3,
+    "held": 4,
     **dict.fromkeys(("create", "update", "withdraw", "defer"), 5),
     "invalid": 6,
 }
@@ -1141,6 +1178,7 @@ def _sync_context(
     ]
     names = short_names(str(record.get("input") or "") for _pos, record in chosen)
     outside = [t for t in extra.get("not_in_extract") or [] if isinstance(t, dict)]
+    groups = _not_in_extract_groups(sync.get("not_in_extract_synced"), outside)
     rows = [  # attributes, as the issue rows (_IssueRow); a key a record does not have reads as undefined, as before
         SimpleNamespace(**{**record, "pos": pos, "input_name": names[str(record.get("input") or "")]})
         for pos, record in sorted(chosen, key=lambda pair: pair[0])
@@ -1161,9 +1199,11 @@ def _sync_context(
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "estimate": _estimate(sync.get("estimate")),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
-        # Those this state dir synced before first (`last_synced`: the SRS stopped sending them), then the others
-        "not_in_extract_rows": sorted(outside, key=lambda t: not t.get("last_synced"))[:NOT_IN_EXTRACT_NAMED],
+        # Those this state dir synced before first (`last_synced`: the SRS stopped sending them), the current ones of
+        # them before those whose course ended and those finished (review201 F2), then the others
+        "not_in_extract_rows": sorted(outside, key=lambda t: _not_in_extract_rank(t, groups))[:NOT_IN_EXTRACT_NAMED],
         "not_in_extract_synced": sum(1 for t in outside if t.get("last_synced")),
+        "not_in_extract_groups": groups,
         "unanswered": list(extra.get("unanswered_elsewhere") or []),
         "action_cards": action_cards,
         "outcome_cards": outcome_cards,
@@ -1518,6 +1558,11 @@ _SYNC_WARNINGS = {
         "{}: not sent, as Register refuses a degree whose every value given is another's of the trainee.",
         "Most often the extract has the same degree twice (once without its grade): remove the copy in the SRS, or "
         "give the value that tells the two apart (see Records).",
+    ),
+    "sync_after_award": (
+        "{}: a correction the SRS made to a trainee recommended for award or awarded in Register, not sent.",
+        "Register's API takes no change of such a trainee, and the job does not fail for it; if the award depends on "
+        "it, ask DfE's Register support (see Records).",
     ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",

@@ -8,8 +8,9 @@ reported and never guessed; so is one found by one identifier alone whose date o
 
 Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
 field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
-withdraw, defer, unchanged (no request), conflict, blocked (read-only state, or an update Register would refuse:
-sync/merged.py), invalid (not sent).
+withdraw, defer, unchanged (no request), held (a correction to a trainee recommended for award or awarded: not sent,
+a warning), conflict, blocked (read-only state, or an update Register would refuse: sync/merged.py), invalid (not
+sent).
 
 A withdrawal or deferral the API would refuse now (a future ITT start, §2.7; a state it cannot leave) is held
 back, and only it: the record's other writes are still sent. With nothing else to send, the record is blocked.
@@ -32,6 +33,7 @@ from register_batch.model import (
     ALL_CLEARABLE_SUBJECTS,
     HELD_DEFERRAL,
     HELD_WITHDRAWAL,
+    READ_ONLY_STATES,
     STATE_WORDS,
     SourceRef,
     TraineeRecord,
@@ -52,11 +54,14 @@ from register_batch.validation.duplicates import first_name_token
 from register_batch.validation.facts import cycle_of, parse_date
 from register_batch.validation.nested import withdrawal_day
 
-READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})  # §6
 FINISHED_STATES = frozenset({"withdrawn", "awarded"})  # a course that has ended: the student's next has its own trainee
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
-ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "conflict", "blocked", "invalid")
+ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "held", "conflict", "blocked", "invalid")
+# Recommended or awarded: the end of the course, as the SRS and Register both say it. A correction to such a trainee
+# (a name, a degree grade, a placement, an end date) is held, a warning, not blocked: no one can make the API take it,
+# and the job failing every night for it hid the nights that need a person (review201 F1).
+AWARD_STATES = frozenset({"recommended_for_award", "awarded"})
 # The issue codes planning reads from a record (`_says`): a record spooled and read back keeps these alone.
 KEPT_ISSUES = frozenset({"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"})
 
@@ -119,6 +124,9 @@ class RecordPlan:
     # A degree of the record not sent, one message each: Register would refuse it as a duplicate of another of the
     # trainee's (sync_degree_covered; compare.degree_changes's `covered`)
     repeats: tuple[str, ...] = ()
+    # The record differs from a trainee Register holds as recommended for award or awarded, in its fields, degrees or
+    # placements alone: nothing is sent, and this says what differs (sync_after_award; action `held`)
+    after_award: str | None = None
     # Register's trainee was changed since this state dir last synced the record, in fields the record has not changed
     # since: the update puts the record's values back over a change made in Register's service
     # (sync_overwrites_register_edit), and the fields it does so for (`register_edited`)
@@ -849,7 +857,7 @@ def plan_changes(
         unsaid = unsaid | ALL_CLEARABLE_SUBJECTS | ALL_CLEARABLE_INITIATIVES
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
-    plan.repeats = ()
+    plan.repeats, plan.after_award = (), None
     body = update_body(data, trainee, unsaid)
     plan.changes += derived_drift(data, trainee, body, reference or load_reference())
     update = [Step("update", body)] if plan.changes else []
@@ -893,6 +901,11 @@ def plan_changes(
         # The record's withdrawal or deferral, which `_status_steps` would hold back, is not sent either: said, or it
         # went unmentioned (review65 F3). A withdrawn trainee's are the state notes' (below).
         unsent = [noun for noun, body in (("deferral", record.deferral), ("withdrawal", record.withdrawal)) if body]
+        if state in AWARD_STATES and not unsent and not earlier_course(data, trainee):
+            _held_after_award(plan, state)
+            _state_the_record_does_not_show(plan, record, state, trainee)
+            _state_held_otherwise(plan, record, trainee, state)
+            return
         if unsent and state != "withdrawn":
             plan.reason += f"; nor can the record's {' and '.join(unsent)} be sent"
         if earlier_course(data, trainee):
@@ -923,6 +936,22 @@ def plan_changes(
     _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
+
+
+def _held_after_award(plan: RecordPlan, state: str) -> None:
+    """Hold a correction the SRS makes to a trainee Register holds as recommended for award or awarded: the API takes
+    no write to such a trainee (register-api.md §6, StateTransitionError), and DfE support does not edit an award for
+    an end date or a placement, so nothing the data officer does clears it. A warning (sync_after_award), exit 0, not
+    `blocked` and exit 1 every night (review201 F1). Nothing is sent nor marked synced: if the trainee returns to a
+    state the API can change, the next run sends it. A withdrawal or deferral in the record stays `blocked`."""
+    plan.action, plan.steps, plan.reason = "held", [], None
+    differ = ", ".join(dict.fromkeys(str(change["field"]) for change in plan.changes)) or "its values"
+    plan.after_award = (
+        f"this record differs from trainee {plan.trainee_id} in {differ}, but the trainee is {STATE_WORDS[state]} "
+        f"in Register, and Register's API takes no change of a trainee who is recommended for award or awarded "
+        "(register-api.md §6, StateTransitionError): nothing is sent. Nothing to do through the API; if the award "
+        "depends on it, ask DfE's Register support. It is sent if the trainee returns to a state the API can change"
+    )
 
 
 # What Register derives rather than takes (compare.derived_drift): another client's partial update derives them again

@@ -79,12 +79,14 @@ from register_batch.mapping import MappingConfig, load_mapping
 from register_batch.model import (
     API_VERSION,
     DEGREE_FIELDS,
+    NOT_IN_EXTRACT_GROUPS,
     PLACEMENT_FIELDS,
     STATE_WORDS,
     Issue,
     Severity,
     SourceRef,
     TraineeRecord,
+    not_in_extract_group,
 )
 from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
@@ -361,6 +363,19 @@ describe(
     "blank only where the record does not give the field (no F_INITIATIVES1/2 or training_initiative column; in HESA "
     "XML no tag on the Student, which had none either when this state dir last synced it): give it empty (the tag as "
     "NULL, the column blank), and its blank says no initiative, which the update then clears.",
+)
+describe(
+    "sync_after_award",
+    scope="batch",
+    fields=(),
+    message="this record differs from trainee <id> in <fields>, but the trainee is <recommended for award|awarded> "
+    "in Register, and Register's API takes no change of a trainee who is recommended for award or awarded: nothing is "
+    "sent",
+    source="register-api.md §6 (StateTransitionError: no write to a trainee recommended for award, withdrawn or "
+    "awarded)",
+    fix="Nothing to do through the API, and the job does not fail for it. If the award depends on the change, ask "
+    "DfE's Register support; if the trainee returns to a state the API can change, the next run sends it.",
+    severity=Severity.WARNING,
 )
 describe(
     "sync_held",
@@ -1109,6 +1124,9 @@ class SyncResult:
         )
         if unchanged:
             done.append(f"{unchanged} unchanged")
+        # Corrections to trainees recommended for award or awarded: not sent, a warning each (sync_after_award)
+        if kept := sum(1 for r in self.results if r.plan.action == "held"):
+            done.append(f"{kept} held (recommended or awarded in Register)")
         # Done, with every write Register's refusal found made already by someone else (RecordResult.passed).
         if found := sum(1 for r in self.results if r.passed and not _written_steps(r, "done")):
             done.append(f"{found} found already done in Register")
@@ -1164,7 +1182,8 @@ class SyncResult:
             return 3
         # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
         # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md). So does one
-        # whose update Register would refuse (sync_update_refused, an error).
+        # whose update Register would refuse (sync_update_refused, an error). Not a held one (a correction to a trainee
+        # recommended or awarded, sync_after_award): nobody can clear it, and every night's exit 1 hid those who can.
         if outcomes["failed"] or any(r.held_back(("invalid", "conflict", "blocked")) for r in self.results):
             return 1
         return 0
@@ -1876,8 +1895,10 @@ class SyncRun:
                     plan.action = "create"
                 if lost_reply and plan.action == "create" and not result.created:  # this run's, its answer lost
                     result.landed.append("create")
-                blocked = plan.action == "blocked"
-                if blocked:
+                blocked = plan.action in ("blocked", "held")
+                if plan.action == "held":  # a correction to a trainee recommended or awarded: a warning (review201 F1)
+                    result.outcome, result.errors = "skipped", []
+                elif blocked:
                     result.outcome, result.errors = "blocked", [plan.reason or ""]
                 else:
                     plan.steps = [step, *plan.steps]
@@ -1888,7 +1909,7 @@ class SyncRun:
                         operation=step.kind,
                         trainee_id=plan.trainee_id,
                         created=lost_reply,
-                        **({"errors": result.errors} if blocked else {"http_status": 409}),
+                        **({"errors": result.errors or [plan.after_award or ""]} if blocked else {"http_status": 409}),
                         **common,
                     )
                 if blocked:
@@ -3511,7 +3532,7 @@ def _dry_run_outcome(plan: RecordPlan) -> str:
 
 
 # The actions of the records a run sends nothing for: their outcome is `skipped`.
-NOT_SENT = ("invalid", "conflict", "blocked")
+NOT_SENT = ("invalid", "conflict", "blocked", "held")
 
 
 def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
@@ -3529,9 +3550,11 @@ def _settle_unsent(ledger: Ledger, planned: _Planned) -> None:
 def _settle_skipped(ledger: Ledger, plan: RecordPlan) -> None:
     """Record in the ledger a record held back (conflict, blocked); an invalid one keeps what it had."""
     if plan.key and plan.action != "invalid":
-        ledger.record(
-            plan.key, plan.action, trainee_id=plan.trainee_id, hesa_id=plan.hesa_id, errors=[plan.reason or ""]
-        )
+        # A held record's entry is a blocked one's: nothing sent, nor its fields marked synced (review201 F1: a change
+        # held after the award is sent if the trainee returns to a state the API can change, and not called Register's).
+        status = "blocked" if plan.action == "held" else plan.action
+        reason = plan.after_award if plan.action == "held" else plan.reason
+        ledger.record(plan.key, status, trainee_id=plan.trainee_id, hesa_id=plan.hesa_id, errors=[reason or ""])
 
 
 def _settle_orphans(ledger: Ledger, planned: _Planned) -> None:
@@ -3843,6 +3866,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
     found = [
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
+        ("sync_after_award", plan.after_award),
         ("sync_overwrites_register_edit", plan.edited_note),
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
@@ -4027,6 +4051,7 @@ def _held_state(looked: list[Holdings]) -> Callable[[str | None], str | None]:
 # Trainees Register holds that no record matched, as report.json and not_in_extract.csv list them (every one).
 # `last_synced` (last, so that a script reading the columns by place reads them as before): the day this state dir last
 # synced a record of the SRS's to the trainee, empty for one it never did (review180 F2: the SRS stopped sending it).
+# `itt_end_date` after it, as Register lists it: a course that ended is no export lost (review201 F2).
 NOT_IN_EXTRACT_COLUMNS = (
     "trainee_id",
     "hesa_id",
@@ -4034,6 +4059,7 @@ NOT_IN_EXTRACT_COLUMNS = (
     "state",
     "trainee_start_date",
     "last_synced",
+    "itt_end_date",
 )
 
 
@@ -4141,9 +4167,13 @@ def _finish(
     # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
     last_synced = _last_synced(ledger, unmatched)
     not_in_extract = [
-        {**{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS[:-1]}, "last_synced": last_synced.get(t["trainee_id"])}
+        {
+            **{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS if k != "last_synced"},
+            "last_synced": last_synced.get(t["trainee_id"]),
+        }
         for t in unmatched
     ]
+    groups = Counter(not_in_extract_group(row, run.as_of) for row in not_in_extract)
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)
     status = run_status(interrupted, outcomes)
@@ -4161,6 +4191,11 @@ def _finish(
         "joined": joined(results),  # the withdrawals and deferrals planned with a create or update, by outcome
         "state_dir": printable(str(options.state_dir)),
         "not_in_extract": len(unmatched),
+        # Those of them this state dir synced before, by what it means (NOT_IN_EXTRACT_GROUPS), as of `as_of`
+        "not_in_extract_synced": {
+            **{group: groups[group] for group in NOT_IN_EXTRACT_GROUPS},
+            "as_of": run.as_of.isoformat(),
+        },
         "unanswered_elsewhere": len(unanswered),
         # The unknown records held back while a request that had no answer may still land (sync_waits), and the
         # latest time their messages say to run again after: report.html's summary box says it (review157 F1).
@@ -4284,7 +4319,7 @@ def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool, key: 
             continue
         if result.outcome == "done" and not result.plan.steps:
             _settle_done(ledger, result.plan, synced_digests(records[index], key))
-        elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked"):
+        elif result.outcome == "skipped" and result.plan.action in ("conflict", "blocked", "held"):
             _settle_skipped(ledger, result.plan)
     named = [
         r.plan.key
@@ -4321,11 +4356,20 @@ def write_results(fh: IO[str], records: Iterable[dict[str, Any]]) -> None:
 def _synced_before(report: ReportBuilder) -> str:
     """The summary line's words for the trainees in Register but not in the extract that this state dir synced
     before (not_in_extract's `last_synced`): the SRS stopped sending them, which the others (added in Register's
-    service, or of another cycle) are not (review180 F2)."""
-    rows = report.extra.get("not_in_extract") or ()
-    if not (before := sum(1 for row in rows if row.get("last_synced"))):
-        return ""
-    return f"; {before} synced before by this state dir, no longer sent by the SRS: check the SRS export"
+    service, or of another cycle) are not (review180 F2). Only a current one is sent to the SRS export; finished ones
+    and those whose course ended are said apart, with what to do (review201 F2)."""
+    groups = (report.extra.get("sync") or {}).get("not_in_extract_synced") or {}
+    said = []
+    if count := groups.get("not_sent"):
+        said.append(f"{count} synced before by this state dir, no longer sent by the SRS: check the SRS export")
+    if count := groups.get("finished"):
+        said.append(f"{count} finished (awarded, recommended or withdrawn)")
+    if count := groups.get("course_ended"):
+        said.append(
+            f"{count} whose course ended by {groups.get('as_of')} and who are not recommended: recommend or withdraw "
+            f"{'them' if count > 1 else 'the trainee'} in Register's service"
+        )
+    return "".join(f"; {words}" for words in said)
 
 
 def _last_synced(ledger: Ledger, unmatched: list[ListedTrainee]) -> dict[str, str]:
