@@ -502,6 +502,10 @@ class TraineeRecord:
     # The CLEARABLE_INITIATIVES of partial_lists whose HESA XML tag the Student lacks (see above); shared, never
     # changed in place.
     untagged: frozenset[str] = frozenset()
+    # Sync's, on a record read back (sync/initiatives.py): each untagged initiative the ledger says the SRS gave when
+    # the record was last synced, which its file has the tag for on no Student (so the blank is kept as "not said",
+    # review205 F1/F2): (field, the ledger's digest of it, the tags read). The digest is kept as the record's own.
+    kept_untagged: tuple[tuple[str, str, str], ...] = ()
 
     def item_line(self, key: str, index: int) -> int | None:
         """The line of the record's degree `index` (`key` "degrees_attributes") where the input gives it

@@ -64,11 +64,14 @@ def _said_of_initiatives(result: Any) -> list[str]:
 
 def test_an_initiative_the_srs_removed_is_cleared_though_no_student_has_the_tag(register, tmp_path):
     """Case 1 of the finding: the SRS gave 026 and 011 for one trainee; then it removed them, and its export left the
-    tags out, so no Student of the file had them. The removal was kept, `unchanged`, without a word. Now the ledger
-    says the SRS gave them when the record was last synced: the dry run names both, the run clears both (as its dry
-    run planned), with no warning blaming Register, and the next night is unchanged."""
+    tags out (of that Student: the file's other Student has them, so the export gives initiatives; with no Student
+    having them, review205 keeps Register's and warns). The removal was kept, `unchanged`, without a word. Now the
+    ledger says the SRS gave them when the record was last synced: the dry run names both, the run clears both (as
+    its dry run planned), with no warning blaming Register, and the next night is unchanged."""
     given = _student(1, F_INITIATIVES1=NOW_TEACH, F_INITIATIVES2=PRIMARY_MATHS)
-    other = _student(2)
+    # The export gives initiatives: another Student has both tags (review205: without the tag on any Student of the
+    # file, the ledger's word alone keeps Register's and warns: test_untagged_initiatives_review205.py).
+    other = _student(2, F_INITIATIVES1=NOW_TEACH, F_INITIATIVES2=PRIMARY_MATHS)
     first = register.sync(write_hesa_xml(tmp_path / "night-1.xml", [given, other]))
     assert first.actions == Counter(create=2) and first.exit_code == 0, [r.errors for r in first.results]
     husid = given["F_HUSID"]
@@ -109,7 +112,7 @@ def test_a_start_moved_into_a_cycle_without_the_removed_initiative_goes_through(
     Now the record's own last sync says the SRS gave 036: the PUT leaves it out (Register resets it), and the start
     correction is written."""
     july = _student(1, F_ITTSTARTDATE="2026-07-20", F_TRAINEESTARTDATE="2026-07-20", F_INITIATIVES1=RELOCATION)
-    other = _student(2)
+    other = _student(2, F_INITIATIVES1=NOW_TEACH)  # the export gives the tag (review205)
     first = register.sync(write_hesa_xml(tmp_path / "night-1.xml", [july, other]))
     assert first.actions == Counter(create=2) and first.exit_code == 0, [r.errors for r in first.results]
     assert _initiatives(register, 2025)[july["F_HUSID"]][0] == RELOCATION
@@ -133,16 +136,21 @@ def test_a_removal_is_not_cleared_on_a_later_night_and_blamed_on_register(regist
     cleared the night it happens, and the later night changes only the trainee who gained one, with no warning."""
     given = _student(1, F_INITIATIVES1=NOW_TEACH)
     other = _student(2)
-    assert register.sync(write_hesa_xml(tmp_path / "night-1.xml", [given, other])).actions == Counter(create=2)
-    removed = register.sync(write_hesa_xml(tmp_path / "night-2.xml", [_untagged(given), other]))
+    third = _student(3, F_INITIATIVES1=NOW_TEACH)  # the export gives the tag (review205)
+    night_1 = write_hesa_xml(tmp_path / "night-1.xml", [given, other, third])
+    assert register.sync(night_1).actions == Counter(create=3)
+    removed = register.sync(write_hesa_xml(tmp_path / "night-2.xml", [_untagged(given), other, third]))
     assert _edit_warnings(removed) == [], removed.summary_line()
 
-    gained = write_hesa_xml(tmp_path / "night-3.xml", [_untagged(given), other | {"F_INITIATIVES1": PRIMARY_MATHS}])
+    gained = write_hesa_xml(
+        tmp_path / "night-3.xml", [_untagged(given), other | {"F_INITIATIVES1": PRIMARY_MATHS}, third]
+    )
     for dry_run in (True, False):
         result = register.sync(gained, dry_run=dry_run)
         assert [(r.plan.hesa_id, r.plan.action, r.plan.changes) for r in result.results] == [
             (given["F_HUSID"], "unchanged", []),
             (other["F_HUSID"], "update", [{"field": "training_initiative", "register": None, "source": "011"}]),
+            (third["F_HUSID"], "unchanged", []),
         ], result.summary_line()
         assert _edit_warnings(result) == []
     held = _initiatives(register, 2026)

@@ -1541,6 +1541,11 @@ _SYNC_WARNINGS = {
         "This sync put the extract's values back: to keep a value changed in Register, make the same change in the "
         "SRS, or the next sync undoes it again (see Records).",
     ),
+    "initiative_kept_untagged": (
+        "{}: a training initiative the SRS gave last time kept in Register, as no Student of the file has its tag.",
+        "If the SRS removed it, have the export write the tag as NULL; check that your mapping file names the tag "
+        "the SRS writes (see Records).",
+    ),
     "sync_duplicate_held": (
         "{}: Register holds another trainee with the same HUSID and start year.",
         "If they are the same person, ask Register's support to delete the one the record is not synced to (see "

@@ -1121,20 +1121,22 @@ class Ledger:
             )
         }
 
-    def synced_digests(self, key_id: str) -> dict[str, str]:
+    def synced_digests(self, key_id: str) -> dict[str, tuple[str, str | None]]:
         """Record key -> its field digests (`fields_synced.digests`: what it said when this state dir last synced it
-        in full), for every record that has them made under the key `key_id` names, and not older than its done
-        entry's payload (a build that kept none wrote the record since: review195 F2, as the edit warning sets them
-        aside). One read a run, before anything is written (sync/initiatives.py)."""
+        in full) and what unanswered writes sent since (`sent`, or None), for every record that has them made under
+        the key `key_id` names, and not older than its done entry's payload (a build that kept none wrote the record
+        since: review195 F2, as the edit warning sets them aside). One read a run, before anything is written
+        (sync/initiatives.py)."""
         prefix = f"{key_id}:"
-        return dict(
-            self._execute(
-                "SELECT f.key, f.digests FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
+        return {
+            key: (digests, sent)
+            for key, digests, sent in self._execute(
+                "SELECT f.key, f.digests, f.sent FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
                 "WHERE substr(f.digests, 1, ?) = ? "
                 "AND NOT COALESCE(r.status = 'done' AND r.payload_hash IS NOT f.payload_hash, 0)",
                 (len(prefix), prefix),
             )
-        )
+        }
 
     def synced(self, key: str) -> Synced | None:
         """What the record said when this state dir last synced it in full, if it has (`fields_synced`), and when:

@@ -118,6 +118,9 @@ class RecordPlan:
     # The ledger key (the HUSID corrected since) of the earlier run's create `earlier` names, when not the record's
     created_under: str | None = None
     twins_note: str | None = None  # Register holds another trainee that is this record's too (sync_duplicate_held)
+    # An initiative the ledger says the SRS gave, which no Student of the file has the tag for: Register's is kept
+    # (TraineeRecord.kept_untagged; initiative_kept_untagged), one message each.
+    kept_initiatives: tuple[str, ...] = ()
     related: tuple[str, ...] = ()  # the trainees a conflicting record might be: in the extract, not "missing"
     waits: str | None = None  # a dry run's: a real run now would hold the record back (sync_would_wait)
     refused: bool = False  # blocked as Register would refuse its update (sync_update_refused, sync/merged.py)
@@ -805,7 +808,22 @@ def plan_record(
         reference=reference,
         withdrew=holdings.withdrawn.get(plan.trainee_id),
     )
+    if record.kept_untagged:
+        plan.kept_initiatives = _kept_initiatives(record, trainee)
     return plan
+
+
+def _kept_initiatives(record: TraineeRecord, trainee: Mapping[str, Any]) -> tuple[str, ...]:
+    """The initiative_kept_untagged warnings of a record whose file has no Student with an initiative's tag, where the
+    ledger says the SRS gave one when the record was last synced (TraineeRecord.kept_untagged): the blank says
+    nothing, so Register's value is kept, and said where Register holds one, or the removal would be lost silently
+    (review205 F1/F2)."""
+    return tuple(
+        f"the ledger says the SRS gave a {name} when this state dir last synced the record; this file carries no "
+        f"{tags} for any Student, so Register's {held} is kept. If the SRS removed it, give the tag as NULL"
+        for name, _digest, tags in record.kept_untagged
+        if (held := trainee.get(name))
+    )
 
 
 def _twins_note(trainee: Mapping[str, Any], holdings: Holdings) -> str | None:

@@ -40,6 +40,8 @@ _UNTAGGED = {
     names: names for names in (frozenset(), ALL_CLEARABLE_INITIATIVES, *(frozenset({n}) for n in CLEARABLE_INITIATIVES))
 }
 
+_NO_INITIATIVES: frozenset[str] = frozenset()
+
 
 class RecordSpool(Sequence[TraineeRecord]):
     """The run's records in batch order: `append` each as it is validated, then `spool[i]` reads record i back.
@@ -55,6 +57,10 @@ class RecordSpool(Sequence[TraineeRecord]):
         self.provider_trainee_ids: list[str | None] = []
         self.cycles = array("i")  # each record's start academic cycle (start_cycle), NO_CYCLE for none
         self.widen: Callable[[TraineeRecord], None] | None = None
+        # Input -> the CLEARABLE_INITIATIVES some record of it gives (in HESA XML: some Student has the tag), for
+        # sync/initiatives.py: a Student without a tag no Student of its file has says nothing (review205 F1/F2).
+        self.tagged: dict[str, frozenset[str]] = {}
+        self.initiative_tags: dict[str, str] = {}  # the tags each initiative is read from (initiatives.initiative_tags)
         self._shared: list[Any] = []  # can_say dicts (shared between records, never changed in place)
         self._shared_at: dict[int, int] = {}
         self._shapes: list[tuple[str, ...]] = []  # the key orders of the bodies, and of their degrees and placements
@@ -88,6 +94,10 @@ class RecordSpool(Sequence[TraineeRecord]):
             blob = b"m" + marshal.dumps(fields)
         except ValueError:  # a value marshal does not take (no reader makes one): pickle says it as well
             blob = b"p" + pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)
+        if said := ALL_CLEARABLE_INITIATIVES - record.partial_lists:
+            shown = self.tagged.get(record.source.input, _NO_INITIATIVES)
+            if not said <= shown:
+                self.tagged[record.source.input] = shown | said
         self._file.write(blob)
         self._ends.append((self._ends[-1] if self._ends else 0) + len(blob))
         self.sources.append(record.source)

@@ -78,6 +78,7 @@ from register_batch.ilike import matches_itself
 from register_batch.mapping import MappingConfig, load_mapping
 from register_batch.model import (
     API_VERSION,
+    CLEARABLE_INITIATIVES,
     DEGREE_FIELDS,
     NOT_IN_EXTRACT_GROUPS,
     PLACEMENT_FIELDS,
@@ -112,7 +113,7 @@ from register_batch.sync.compare import (
     sent_digests,
     unpack_digests,
 )
-from register_batch.sync.initiatives import given_when_synced, said_by_ledger
+from register_batch.sync.initiatives import INITIATIVE_KEPT, given_when_synced, initiative_tags, said_by_ledger
 from register_batch.sync.ledger import (
     Entry,
     Ledger,
@@ -386,6 +387,22 @@ describe(
     source="register-api.md §2.7 (no withdrawal before the ITT start date), §2.8 (states that can be deferred)",
     fix="Nothing to do now: each run sends the record's other changes, and the withdrawal or deferral once "
     "Register accepts it (for a withdrawal, from the ITT start date).",
+    severity=Severity.WARNING,
+)
+describe(
+    INITIATIVE_KEPT,
+    scope="batch",
+    fields=CLEARABLE_INITIATIVES,
+    message="the ledger says the SRS gave a <training_initiative> when this state dir last synced the record; this "
+    "file carries no <tag> for any Student, so Register's <code> is kept. If the SRS removed it, give the tag as NULL",
+    source="hesa-formats.md §1.4 (NULL, HESA's absent value) and §2.3.12 (a blank initiative is none); "
+    "register-api.md §2.6 (an update that leaves a field out keeps Register's value)",
+    fix="If the SRS still gives the initiative, nothing to do. If it removed it, have the export write the tag as NULL "
+    '(or empty) for the Student: a Student without the tag says "none" only where another Student of the same file '
+    "has it (the export gives initiatives) and the ledger says the SRS gave one last time. Check too that your "
+    "mapping file names the tag the SRS writes (a mapped_source_missing warning names a tag no record has). Said "
+    "where Register holds an initiative; the ledger keeps the SRS's last one, so it is said each night until the "
+    "file gives the tag.",
     severity=Severity.WARNING,
 )
 describe(
@@ -2993,6 +3010,7 @@ def _sync(
             task.advance()
         task.close()
         records.widen = checker.widener()
+        records.initiative_tags = initiative_tags(checker.mapping)
         batch_issues = checker.batch_issues()
         report.add_batch_issues(batch_issues if issues is None else _kept_for_results(batch_issues, issues))
         report.finish(checker.finish_inputs())
@@ -3148,7 +3166,9 @@ def _run(
     run = SyncRun(options, client, ledger, progress, moved, implied, stops=stops, reference=reference)
     # A Student without its initiative tags says "none" of one the SRS gave when last synced (review202 F1): as the
     # ledger says before anything is written, for every read of a record from here on.
-    records.widen = said_by_ledger(given_when_synced(ledger, run.field_key), records.widen)
+    records.widen = said_by_ledger(
+        given_when_synced(ledger, run.field_key), records.widen, records.tagged, records.initiative_tags
+    )
     ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
@@ -3699,8 +3719,12 @@ def _settle_done(ledger: Ledger, plan: RecordPlan, synced: str | None) -> None:
 
 def synced_digests(record: TraineeRecord, key: FieldKey) -> str:
     """The record's field digests (compare.field_digests) under the run's `key`, as the ledger keeps them
-    (Ledger.record's `synced`)."""
-    return pack_digests(field_digests(record.data, key), key)
+    (Ledger.record's `synced`). An initiative kept as its file has no Student with the tag (TraineeRecord.
+    kept_untagged) keeps the digest the ledger had: the SRS's last word on it, for the next night (review205 F2)."""
+    digests = field_digests(record.data, key)
+    for name, digest, _tags in record.kept_untagged:
+        digests[name] = digest
+    return pack_digests(digests, key)
 
 
 def _sent_since(synced: Synced, key: FieldKey) -> dict[str, Any] | None:
@@ -3872,6 +3896,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
         ("sync_duplicate_held", plan.twins_note),
+        *((INITIATIVE_KEPT, message) for message in plan.kept_initiatives),
         ("sync_would_wait", plan.waits),
         *(("sync_degree_covered", message) for message in plan.repeats),
     ]
