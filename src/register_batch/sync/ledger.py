@@ -6,8 +6,9 @@ after. A crash (even SIGKILL) therefore leaves at most the writes it was making 
 resolves them against Register instead of guessing. The ledger holds identifiers (`hesa_id`, `provider_trainee_id`,
 `trainee_id`, the UKPRN), statuses and the server's error messages; never the API token (only a salted digest of
 the one that sent creates while no provider was known: `note_creates_token`, read only while none is), and no other
-personal data than digests of it (unsalted, of values that can be guessed: docs/security.md), but for the fields' as
-last synced (`fields_synced`): those are keyed with a key derived from the token (compare.FieldKey).
+personal data than digests of it: unsalted, of values that can be guessed, only while a create is unanswered
+(`creates_matched`, `writes_unanswered`: docs/security.md), and the fields' as last synced (`fields_synced`), keyed
+with a key derived from the token (compare.FieldKey).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ CREATE TABLE IF NOT EXISTS creates_unreported (key TEXT PRIMARY KEY, run_id INTE
 -- What Register's 409 compares of the record's last create as it was sent (plan.duplicate_check_key, a digest; NULL
 -- when a second create is not refused at all): the run after an unanswered create sends another at once only if the
 -- record's key still shares a digest with it, so that whichever create lands second is refused (every create still
--- out is compared so too: writes_unanswered). (2026-12-03's ledgers have a
+-- out is compared so too: writes_unanswered). Dropped (NULL) once that create has settled: read no more, they would
+-- give a holder of the trainees' names their dates of birth (review203 F1). (2026-12-03's ledgers have a
 -- table creates_refused in its place, which is not read: their creates are waited for, as not known to be refused.)
 CREATE TABLE IF NOT EXISTS creates_matched (key TEXT PRIMARY KEY, compared TEXT);
 -- Each create or placement request sent, until Register answers it (a 2xx, or a refusal): one left unanswered (a
@@ -230,6 +232,14 @@ def _to_the_second(stamp: str | None) -> str | None:
         return datetime.fromisoformat(stamp).astimezone(UTC).replace(microsecond=0).isoformat()
     except ValueError:
         return stamp
+
+
+# Whether the record's last create may still be carried out: a create in flight or unknown, linked to no trainee (runner
+# `_earlier_create_may_land`). Only their creates_matched digests are ever read again.
+_CREATE_OUT = (
+    "EXISTS (SELECT 1 FROM records WHERE records.key = creates_matched.key AND operation = 'create' "
+    "AND COALESCE(trainee_id, '') = '' AND status IN ('in_flight', 'unknown'))"
+)
 
 
 def _add_sent_column(db: sqlite3.Connection) -> None:
@@ -1031,6 +1041,17 @@ class Ledger:
             # Runs still "running" ended without a word (killed, a power cut): one run at a time holds the state
             # dir's lock, so none of them is running now. Said so, instead of running for ever in the runs table.
             self._execute("UPDATE runs SET status = 'ended unexpectedly' WHERE status = 'running'")
+            # An older version's ledger kept every create's duplicate-check digests for good (review203 F1); and the
+            # note of a create left unanswered keeps them until the record's next write, though they are read only
+            # in the minutes after it was sent (runner `_unguarded_by`): a day on, they are dropped.
+            self._execute(
+                f"UPDATE creates_matched SET compared = NULL WHERE compared IS NOT NULL AND NOT {_CREATE_OUT}"
+            )
+            self._execute(
+                "UPDATE writes_unanswered SET compared = NULL WHERE kind = 'create' AND compared IS NOT NULL "
+                "AND sent_at < ?",
+                (_a_day_ago(),),
+            )
             cursor = self._execute(
                 "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (moment, int(dry_run))
             )
@@ -1319,6 +1340,15 @@ class Ledger:
                     self.run_id,
                     _now(),
                 ),
+            )
+            # What Register's 409 compares of the record's last create is read only while that create may still
+            # land (runner `_earlier_create_out`, through `_earlier_create_may_land`): an entry that is no longer a
+            # create in flight or unknown with no trainee. Kept after, its digests would give a holder of the
+            # trainees' names their dates of birth and routes (review203 F1); a create sent again keeps its own.
+            self._execute(
+                f"UPDATE creates_matched SET compared = NULL WHERE key = ? AND compared IS NOT NULL "
+                f"AND NOT {_CREATE_OUT}",
+                (key,),
             )
         self.sending = self.sending or status == "in_flight"  # committed: a write goes out now
 

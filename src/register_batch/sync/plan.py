@@ -183,8 +183,9 @@ def duplicate_check_key(data: Mapping[str, Any]) -> str | None:
 
     The ledger keeps the digests, not the values, but they are unsalted SHA-256 of values that can be guessed: given
     a trainee's name, the date of birth and route are found by trying each in about a second (review162 F5). So the
-    ledger and its backups are personal data, as its HUSIDs make them anyway (docs/security.md). Left as they are:
-    a ledger's digests must be those the next run computes, which exactly-once depends on."""
+    ledger and its backups are personal data, as its HUSIDs make them anyway (docs/security.md). Left unkeyed: a
+    ledger's digests must be those the next run computes, which exactly-once depends on; but kept only while the
+    create may still land (Ledger.record drops them once it has settled: review203 F1)."""
     if not a_second_create_is_refused(data):
         return None
     common = [

@@ -3732,16 +3732,24 @@ def _sent_since(synced: Synced, key: FieldKey) -> dict[str, Any] | None:
     set the ledger cannot read (made under another token's key too) stands for every field unknown (none named)."""
     if synced.sent is None:
         return None
-    unknown = {**dict.fromkeys(PACKED_FIELDS, UNKNOWN_DIGEST), **{name: [UNKNOWN_DIGEST] for name in LIST_DIGESTS}}
-    return unpack_digests(synced.sent, key) or unknown
+    return unpack_digests(synced.sent, key) or _every_field_unknown()
+
+
+def _every_field_unknown() -> dict[str, Any]:
+    """A `sent` set (compare.sent_digests) in which no field's digest is known: none of them is named as Register's."""
+    return {**dict.fromkeys(PACKED_FIELDS, UNKNOWN_DIGEST), **{name: [UNKNOWN_DIGEST] for name in LIST_DIGESTS}}
 
 
 def sending_digests(ledger: Ledger, key: str, record: TraineeRecord, field_key: FieldKey) -> str | None:
     """What the record's writes about to go out carry, beside those an earlier unanswered write sent (Ledger.record's
     `sent`, compare.sent_digests), for a record whose fields the ledger keeps under `field_key`: None for one it keeps
-    none of, or keeps under another token's key (never read with this one's: `unpack_digests`)."""
-    if (synced := ledger.synced(key)) is None or unpack_digests(synced.digests, field_key) is None:
+    none of. For one it keeps under another token's key (never read with this one's: `unpack_digests`), every field
+    unknown: with that token back, its digests are read again, and a value this write left in Register would be named
+    as Register's edit (review203 F2: two tokens in turn on one state dir)."""
+    if (synced := ledger.synced(key)) is None:
         return None
+    if unpack_digests(synced.digests, field_key) is None:
+        return pack_digests(_every_field_unknown(), field_key)
     return pack_digests(sent_digests(_sent_since(synced, field_key), field_digests(record.data, field_key)), field_key)
 
 
