@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from hesa_extracts import hesa_trainee, write_hesa_csv, write_hesa_xml
+from test_register_edits_review185 import _UpdateAnswerLost
 
 from emulated import SYNC_TESTS_TOKEN, sync_options
 from ledger_clock import minutes_pass
-from register_batch.api import RateLimiter, RegisterClient
+from register_batch.api import RateLimiter
 from register_batch.errors import Interrupted
 from register_batch.sync import sync_files
 
@@ -112,19 +113,6 @@ def test_an_xml_export_without_initiative_tags_after_a_csv_night_keeps_them_and_
     assert _kept(result) == {}
     held = _initiatives(register)
     assert (held[one["F_HUSID"]][0], held[two["F_HUSID"]][0]) == (None, NOW_TEACH)
-
-
-class _UpdateAnswerLost(RegisterClient):
-    """Register carries out the trainee's update and its reply is lost on the way back: the night stops there."""
-
-    emulator: Any = None
-
-    def update_trainee(self, trainee_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.emulator.set_faults("lost-response:1.0")
-        try:
-            return super().update_trainee(trainee_id, data)
-        finally:
-            self.emulator.set_faults(None)
 
 
 def test_an_initiative_an_unanswered_write_sent_counts_as_given(register, tmp_path):
