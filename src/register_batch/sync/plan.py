@@ -58,11 +58,6 @@ FINISHED_STATES = frozenset({"withdrawn", "awarded"})  # a course that has ended
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "held", "conflict", "blocked", "invalid")
-# Recommended or awarded: the end of the course, as the SRS and Register both say it. A correction to such a trainee
-# (a name, a degree grade, a placement, an end date) is held, a warning, not blocked: no one can make the API take it,
-# and the job failing every night for it hid the nights that need a person (review201 F1). So is one to a withdrawn
-# trainee (review206 F1; `_held_read_only`).
-AWARD_STATES = frozenset({"recommended_for_award", "awarded"})
 # The issue codes planning reads from a record (`_says`): a record spooled and read back keeps these alone.
 KEPT_ISSUES = frozenset({"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"})
 
@@ -905,6 +900,8 @@ def plan_changes(
         # went unmentioned (review65 F3). Not one Register holds already: a deferral it ended (the record keeps it,
         # `_deferral_ended` says so) or a withdrawn trainee's same deferral is nothing to send (review206 F2).
         unsent = _unsent(plan, record, trainee, state, withdrew)
+        # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
+        # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
         _state_the_record_does_not_show(plan, record, state, trainee)
         _state_held_otherwise(plan, record, trainee, state)
         if not unsent and not earlier_course(data, trainee):
@@ -919,8 +916,6 @@ def plan_changes(
                 "two apart: add the new course in Register's service, with this HUSID and ITT start date, and submit "
                 "it (Register lists no drafts): the next run syncs this record to it"
             )
-        # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
-        # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
         return
     refused = refused_update(data, trainee, update[0].body or {}, as_of=as_of, reference=reference) if update else None
     if refused is not None:
