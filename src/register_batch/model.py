@@ -38,8 +38,10 @@ READ_ONLY_STATES = frozenset({"recommended_for_award", "withdrawn", "awarded"})
 # The trainees not in the extract that a state dir synced before, by what their leaving it means (review201 F2):
 # not_sent, a current trainee the SRS no longer sends (check the SRS export); finished, recommended for award, awarded
 # or withdrawn in Register (nothing to do); course_ended, by the run's as-of date, and not recommended (recommend or
-# withdraw them in Register's service). report.json's sync.not_in_extract_synced counts each.
-NOT_IN_EXTRACT_GROUPS = ("not_sent", "finished", "course_ended")
+# withdraw them in Register's service); deferred, deferred in Register with the course's end passed by then (Register
+# recommends no deferred trainee: reinstate them in Register's service when they return, or withdraw them; review206
+# F4). report.json's sync.not_in_extract_synced counts each.
+NOT_IN_EXTRACT_GROUPS = ("not_sent", "finished", "course_ended", "deferred")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -56,7 +58,7 @@ def not_in_extract_group(row: Mapping[str, Any], as_of: date) -> str | None:
     if isinstance(ended, str) and _DAY.fullmatch(ended):
         with contextlib.suppress(ValueError):
             if date.fromisoformat(ended) <= as_of:
-                return "course_ended"
+                return "deferred" if row.get("state") == "deferred" else "course_ended"
     return "not_sent"
 
 

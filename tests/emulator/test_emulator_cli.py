@@ -29,6 +29,14 @@ def test_help_lists_the_options():
         assert option in result.output
 
 
+def test_help_names_every_test_hook_docs_emulator_md_names():
+    """review206 F6: the award hook (the end of the training year) went unsaid beside the others."""
+    result = CliRunner().invoke(cli, ["emulator", "--help"], terminal_width=200)
+    said = " ".join(result.output.split())
+    for hook in ("/__emulator__/stats", "/__emulator__/reset", "trainees/ID/discard", "trainees/ID/award"):
+        assert hook in said, hook
+
+
 def test_bad_options_are_usage_errors():
     runner = CliRunner()
     assert runner.invoke(cli, ["emulator", "--faults", "boom:1"]).exit_code == 2

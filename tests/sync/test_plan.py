@@ -395,10 +395,11 @@ def test_a_withdrawal_or_deferral_corrected_in_the_record_after_register_has_it_
     assert register.writes() == writes
 
 
-def test_a_blocked_record_still_says_what_else_registers_state_differs_in(register, tmp_path):
-    """review67 F1: a withdrawn trainee whose record has other drift is blocked, and its withdrawal's corrected
+def test_a_held_correction_of_a_withdrawn_trainee_still_says_what_else_registers_state_differs_in(register, tmp_path):
+    """review67 F1: a withdrawn trainee whose record has other drift was blocked, and its withdrawal's corrected
     details went unsaid until that drift was mended; a trainee withdrawn in Register whose record has no withdrawal
-    and other drift was blocked without the note that Register has it withdrawn. Both are said on every run."""
+    and other drift was blocked without the note that Register has it withdrawn. Both are said on every run. The
+    drift is held since review206 F1 (sync_after_withdrawal, exit 0): each of those notes is its own warning."""
     rows = withdrawn_deferred_and_training(register, tmp_path)
     writes = register.writes()
     drifted = {"F_NQTEMAIL": "moved.on@example.com"}
@@ -408,17 +409,17 @@ def test_a_blocked_record_still_says_what_else_registers_state_differs_in(regist
         {**rows[2], **BLANK_STATE_COLUMNS},
     ]
     result = register.sync(write_hesa_csv(tmp_path / "changed.csv", changed))
-    assert result.actions == Counter(blocked=1, unchanged=2)
+    assert result.actions == Counter(held=1, unchanged=2) and result.exit_code == 0
     codes = [(i["hesa_id"], i["code"]) for i in register.report()["issues"]]
-    assert codes == [(rows[0]["F_HUSID"], "sync_blocked"), (rows[0]["F_HUSID"], "sync_state_details_differ")]
+    assert codes == [(rows[0]["F_HUSID"], "sync_after_withdrawal"), (rows[0]["F_HUSID"], "sync_state_details_differ")]
     details = [i["message"] for i in register.report()["issues"] if i["code"] == "sync_state_details_differ"]
     assert "withdrawal_date 2026-11-01 in Register, 2026-11-02 in the record" in details[0]
 
     unsaid = [{**rows[0], **BLANK_STATE_COLUMNS, **drifted}, changed[1], changed[2]]
     result = register.sync(write_hesa_csv(tmp_path / "unsaid.csv", unsaid))
-    assert result.actions == Counter(blocked=1, unchanged=2)
+    assert result.actions == Counter(held=1, unchanged=2) and result.exit_code == 0
     codes = [(i["hesa_id"], i["code"]) for i in register.report()["issues"]]
-    assert codes == [(rows[0]["F_HUSID"], "sync_blocked"), (rows[0]["F_HUSID"], "sync_state_differs")]
+    assert codes == [(rows[0]["F_HUSID"], "sync_after_withdrawal"), (rows[0]["F_HUSID"], "sync_state_differs")]
     assert register.writes() == writes  # nothing sent for a withdrawn trainee
 
 
@@ -1012,11 +1013,12 @@ def test_a_withdrawal_or_deferral_beside_a_correction_of_a_trainee_recommended_o
 
 
 @pytest.mark.parametrize("state", ["withdrawn"])
-def test_a_change_to_a_read_only_trainee_is_blocked_and_nothing_is_sent(state):
+def test_a_change_to_a_withdrawn_trainee_is_held_and_nothing_is_sent(state):
+    """review206 F1: no one can make the API take it, nor would DfE reinstate a trainee who left for it."""
     plan = planned(record(email="new@example.com"), listed(state=state))
-    assert (plan.action, plan.steps, plan.trainee_id) == ("blocked", [], "t1")
-    assert f"the trainee is {STATE_WORDS[state]} in Register" in plan.reason
-    assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing blocked
+    assert (plan.action, plan.steps, plan.trainee_id, plan.after_code) == ("held", [], "t1", "sync_after_withdrawal")
+    assert f"the trainee is {STATE_WORDS[state]} in Register" in (plan.after_award or "")
+    assert planned(record(), listed(state=state)).action == "unchanged"  # nothing to change: nothing held
 
 
 @pytest.mark.parametrize(("state", "told"), [("withdrawn", True), ("awarded", True), ("recommended_for_award", False)])
@@ -1024,13 +1026,14 @@ def test_a_finished_trainees_record_starting_over_30_days_apart_is_told_it_may_b
     """One HUSID for a student's courses: a withdrawn or awarded trainee's record starting over 30 days from it may be
     the next course, which register-batch cannot tell apart (it is blocked, and says what to do). One recommended
     for award is not finished: its start moved, which a next course would not explain, and it is a correction held
-    after the recommendation (sync_after_award, review201 F1). An awarded one 30 days apart or fewer is held too."""
+    after the recommendation (sync_after_award, review201 F1). An awarded or withdrawn one 30 days apart or fewer is
+    held too (review206 F1)."""
     plan = planned(record(itt_start_date="2025-11-20", email="new@example.com"), listed(state=state))
     assert plan.action == ("blocked" if told else "held")
     assert ("if the record is the student's next course" in (plan.reason or "")) is told, plan.reason
     near = planned(record(itt_start_date="2025-09-20", email="new@example.com"), listed(state=state))
     assert "next course" not in (near.reason or "") + (near.after_award or "")
-    assert near.action == ("blocked" if state == "withdrawn" else "held")
+    assert near.action == "held"
 
 
 @pytest.mark.parametrize(("start", "told"), [("2025-10-01", False), ("2025-10-02", True)])
@@ -1039,7 +1042,7 @@ def test_a_finished_trainee_30_days_apart_is_the_same_course_and_31_days_apart_m
     record's for another course (MIN_NUMBER_OF_DAYS_SUGGESTING_COURSE_CHANGE): 30 days is the same course, 31 may be
     the next (review132 F2). The trainee's ITT start is 2025-09-01."""
     plan = planned(record(itt_start_date=start, email="new@example.com"), listed(state="withdrawn"))
-    assert plan.action == "blocked"
+    assert plan.action == ("blocked" if told else "held")  # the same course's correction is held (review206 F1)
     assert ("if the record is the student's next course" in (plan.reason or "")) is told, plan.reason
 
 

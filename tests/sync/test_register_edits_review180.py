@@ -190,7 +190,8 @@ def test_a_dry_runs_blocked_paragraph_says_nothing_was_created_or_updated(regist
         "future_interest": WITHDRAWN["withdrawal_future_interest"],
     }
     _in_register(register, "POST", f"/trainees/{held['trainee_id']}/withdraw", withdrawal)
-    changed = [{**rows[0], "email": "another@example.com"}]
+    # A deferral Register cannot take: the record is blocked (a correction alone is held, review206 F1)
+    changed = [{**rows[0], "email": "another@example.com", "defer_date": "2026-01-10", "defer_reason": "health"}]
     result = register.sync(write_extract(tmp_path / "night-2.csv", changed), dry_run=True)
     assert [r.plan.action for r in result.results] == ["blocked"]
     html = (tmp_path / "reports-2" / "report.html").read_text()

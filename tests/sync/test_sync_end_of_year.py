@@ -91,7 +91,10 @@ def test_corrections_after_recommendation_or_award_are_held_as_warnings_and_the_
         line = result.summary_line()
         assert result.exit_code == 0, line
         assert result.actions == Counter(held=2, unchanged=1), line
-        assert "1 unchanged, 2 held (recommended or awarded in Register); 2 warnings (2 sync_after_award)" in line
+        assert (
+            "1 unchanged, 2 held (recommended, awarded or withdrawn in Register); 2 warnings (2 sync_after_award)"
+            in line
+        )
         report = allowed_report(tmp_path / "reports")  # the schema knows the action
         assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_after_award", "warning")] * 2
         held = [row for row in rows(tmp_path) if row["action"] == "held"]
@@ -175,6 +178,7 @@ def test_trainees_the_next_extract_leaves_out_are_told_apart_by_whether_their_co
         "not_sent": 1,
         "finished": 2,
         "course_ended": 1,
+        "deferred": 0,
         "as_of": "2026-11-28",
     }
     ends = {t["hesa_id"]: t["itt_end_date"] for t in report["not_in_extract"]}
@@ -182,7 +186,7 @@ def test_trainees_the_next_extract_leaves_out_are_told_apart_by_whether_their_co
     with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
         found = list(csv.DictReader(fh))
     assert list(found[0])[-2:] == ["last_synced", "itt_end_date"]
-    assert {r["hesa_id"].lstrip("'"): r["itt_end_date"].lstrip("'") for r in found} == ends
+    assert {r["hesa_id"].lstrip("'"): r["itt_end_date"].removeprefix("'") for r in found} == ends
     html = (tmp_path / "reports" / "report.html").read_text()
     assert 'data-not-sent="1"' in html and 'data-finished="2"' in html and 'data-course-ended="1"' in html
     assert (
@@ -191,3 +195,150 @@ def test_trainees_the_next_extract_leaves_out_are_told_apart_by_whether_their_co
     )
     named = html.index(ids[trainee(1)["hesa_id"]])  # the one the export may have lost is named first
     assert all(named < html.index(ids[trainee(n)["hesa_id"]]) for n in (2, 3, 4))
+
+
+def withdrawn_one(emulator, tmp_path: Path) -> str:
+    """Trainee 1 withdrawn through the sync (the SRS and Register then hold the same withdrawal); its trainee id."""
+    first = sync_files(
+        [str(write_extract(tmp_path / "w0.csv", [{**trainee(1), **WITHDRAWN}, trainee(2)]))],
+        options(emulator, tmp_path),
+    )
+    assert first.exit_code == 0 and first.actions == Counter(create=2), first.summary_line()
+    (withdrawn,) = [t for t in listed(emulator) if t["hesa_id"] == trainee(1)["hesa_id"]]
+    assert withdrawn["state"] == "withdrawn"
+    return withdrawn["trainee_id"]
+
+
+def test_a_correction_to_a_withdrawn_trainee_whose_withdrawal_the_record_shares_is_held_not_blocked(emulator, tmp_path):
+    """review206 F1: the SRS sets a withdrawn trainee's end date to the withdrawal date and corrects the surname; the
+    withdrawal is Register's. The API takes no change of a withdrawn trainee, and DfE does not reinstate a trainee who
+    left for an end date: `held` with a sync_after_withdrawal warning and exit 0, night after night (it was `blocked`,
+    exit 1). The summary line and the card name the withdrawn too."""
+    trainee_id = withdrawn_one(emulator, tmp_path)
+    corrected = {**trainee(1), **WITHDRAWN, "itt_end_date": WITHDRAWN["withdrawal_date"], "last_name": "Okafor-Jones"}
+    source = write_extract(tmp_path / "w1.csv", [corrected, trainee(2)])
+    before = requests_by_route(emulator)
+    for _night in range(2):
+        result = sync_files([str(source)], options(emulator, tmp_path))
+        line = result.summary_line()
+        assert result.exit_code == 0 and result.actions == Counter(held=1, unchanged=1), line
+        assert "1 held (recommended, awarded or withdrawn in Register); 1 warning (1 sync_after_withdrawal)" in line
+        report = allowed_report(tmp_path / "reports")
+        assert [(i["code"], i["severity"]) for i in report["issues"]] == [("sync_after_withdrawal", "warning")]
+        (held,) = [row for row in rows(tmp_path) if row["action"] == "held"]
+        assert (held["trainee_id"], held["outcome"], held["errors"], held["requests"]) == (
+            trainee_id,
+            "skipped",
+            "",
+            "0",
+        )
+        assert "withdrawn in Register" in held["warnings"] and "last_name, itt_end_date" in held["warnings"]
+        html = (tmp_path / "reports" / "report.html").read_text()
+        assert "Held (recommended, awarded or withdrawn)" in html and "a trainee withdrawn in Register" in html
+    with (tmp_path / "reports" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
+        fixes = {(row["code"], row["fix"]) for row in csv.DictReader(fh)}
+    assert fixes == {("sync_after_withdrawal", fix_for("sync_after_withdrawal"))}
+    assert set(requests_by_route(emulator) - before) == {"GET /trainees"}  # nothing written, nothing tried
+
+
+def test_a_correction_to_a_withdrawn_trainee_whose_withdrawal_details_differ_is_held_with_that_warning(
+    emulator, tmp_path
+):
+    """review206 F1: the record's withdrawal date differs from Register's too. That difference has its own warning
+    (sync_state_details_differ), exit 0 without a correction; a correction beside it, which no one can send, does not
+    make the night fail."""
+    withdrawn_one(emulator, tmp_path)
+    changed = {**trainee(1), **WITHDRAWN, "withdrawal_date": "2026-02-03", "last_name": "Okafor-Jones"}
+    result = sync_files([str(write_extract(tmp_path / "w2.csv", [changed, trainee(2)]))], options(emulator, tmp_path))
+    assert result.exit_code == 0 and result.actions == Counter(held=1, unchanged=1), result.summary_line()
+    report = allowed_report(tmp_path / "reports")
+    assert sorted(i["code"] for i in report["issues"]) == ["sync_after_withdrawal", "sync_state_details_differ"]
+
+
+def test_a_withdrawn_trainee_whose_record_has_a_deferral_register_does_not_hold_stays_blocked(emulator, tmp_path):
+    """review206 F1: what the officer settles stays `blocked`, exit 1: a deferral in the record that Register, which
+    withdrew the trainee without it, cannot take; the reason names it."""
+    withdrawn_one(emulator, tmp_path)
+    deferred = {
+        **trainee(1),
+        **WITHDRAWN,
+        "defer_date": "2026-01-10",
+        "defer_reason": "health",
+        "last_name": "Okafor-J",
+    }
+    result = sync_files([str(write_extract(tmp_path / "w3.csv", [deferred, trainee(2)]))], options(emulator, tmp_path))
+    assert result.exit_code == 1 and result.actions == Counter(blocked=1, unchanged=1), result.summary_line()
+    (blocked,) = [row for row in rows(tmp_path) if row["action"] == "blocked"]
+    assert "withdrawn in Register" in blocked["errors"] and "nor can the record's deferral be sent" in blocked["errors"]
+
+
+def test_a_correction_to_a_trainee_reinstated_then_recommended_whose_record_keeps_the_deferral_is_held(
+    emulator, tmp_path
+):
+    """review206 F2: the record keeps a deferral Register made and ended (the trainee reinstated, then recommended),
+    and corrects the surname. That deferral is nothing to send: `held`, exit 0, and the note to clear the record's
+    deferral is kept (it was `blocked`, exit 1, "nor can the record's deferral be sent", and the note was lost)."""
+    deferral = {"defer_date": "2026-10-01", "defer_reason": "health"}
+    first = sync_files(
+        [str(write_extract(tmp_path / "d0.csv", [{**trainee(1), **deferral}, trainee(2)]))], options(emulator, tmp_path)
+    )
+    assert first.exit_code == 0, first.summary_line()
+    assert {t["hesa_id"]: t["state"] for t in listed(emulator)}[trainee(1)["hesa_id"]] == "deferred"
+
+    def reinstated_then_recommended(seen, forward):
+        if seen.method == "GET" and seen.path.split("?")[0].endswith("/trainees"):
+            status, headers, content = forward()
+            listing = json.loads(content)
+            for listed_one in listing["data"]:
+                if listed_one["hesa_id"] == trainee(1)["hesa_id"]:
+                    listed_one.update(state="recommended_for_award", reinstate_date="2026-11-20")
+            return status, headers, json.dumps(listing).encode()
+        return None
+
+    source = write_extract(tmp_path / "d1.csv", [{**trainee(1), **deferral, "last_name": "Okafor-Jones"}, trainee(2)])
+    with fronting(emulator.url, reinstated_then_recommended) as front:
+        night = sync_files(
+            [str(source)], sync_options(front, tmp_path, TOKEN, timeout=2.0, target_identity=emulator.url)
+        )
+    assert night.exit_code == 0 and night.actions == Counter(held=1, unchanged=1), night.summary_line()
+    (held,) = [row for row in rows(tmp_path) if row["action"] == "held"]
+    assert held["errors"] == "" and "last_name" in held["warnings"]
+    assert "reinstated on 2026-11-20" in held["warnings"] and "clear the record's deferral" in held["warnings"]
+    report = allowed_report(tmp_path / "reports")
+    assert sorted(i["code"] for i in report["issues"]) == ["sync_after_award", "sync_state_details_differ"]
+
+
+def test_a_deferred_trainee_left_out_after_the_course_end_is_not_told_to_be_recommended(emulator, tmp_path):
+    """review206 F4: Register recommends no deferred trainee (422 "state must be selected as trn_received"), so one
+    whose course ended by --as-of is counted apart (`deferred`: reinstate when back, or withdraw), not with those to
+    recommend or withdraw. F5: not_in_extract.csv writes itt_end_date as text, as its other dates."""
+    rows = [{**trainee(1), "defer_date": "2026-02-01", "defer_reason": "health"}, trainee(2), trainee(3)]
+    sync_files([str(write_extract(tmp_path / "year.csv", rows))], options(emulator, tmp_path))
+    ids = {t["hesa_id"]: t["trainee_id"] for t in listed(emulator)}
+    assert {t["hesa_id"]: t["state"] for t in listed(emulator)}[trainee(1)["hesa_id"]] == "deferred"
+    with api(emulator) as client:  # as Register answers
+        refused = client.post(f"/trainees/{ids[trainee(1)['hesa_id']]}/update-qts-or-eyts-status", json=MET)
+    assert refused.status_code == 422
+    result = sync_files([str(write_extract(tmp_path / "next.csv", rows[2:]))], options(emulator, tmp_path))
+    line = result.summary_line()
+    assert result.exit_code == 0, line
+    assert (
+        "1 whose course ended by 2026-11-28 and who are not recommended: recommend or withdraw the trainee in "
+        "Register's service; 1 deferred whose course ended by 2026-11-28: reinstate the trainee in Register's service "
+        "when back in training, or withdraw the trainee)" in line
+    ), line
+    report = allowed_report(tmp_path / "reports")
+    assert report["sync"]["not_in_extract_synced"] == {
+        "not_sent": 0,
+        "finished": 0,
+        "course_ended": 1,
+        "deferred": 1,
+        "as_of": "2026-11-28",
+    }
+    html = (tmp_path / "reports" / "report.html").read_text()
+    assert 'data-course-ended="1"' in html and 'data-deferred="1"' in html
+    assert "Register recommends no deferred trainee. Reinstate the trainee in Register's service" in html
+    with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
+        found = list(csv.DictReader(fh))
+    assert [r["itt_end_date"] for r in found] == ["'" + r["itt_end_date"] for r in rows[:2]]
+    assert all(r["trainee_start_date"].startswith("'") for r in found)  # as the other dates

@@ -1553,7 +1553,8 @@ def test_a_create_by_a_run_without_a_report_is_named_once_on_a_record_register_n
     emulator, tmp_path, monkeypatch
 ):
     """A trainee created by a run without a report, then withdrawn in Register by hand: the record, changed since, is
-    held back (blocked). The report names the create, and settles the record, so the next report does not again."""
+    held back (held, review206 F1). The report names the create, and settles the record, so the next report does
+    not again."""
     rows = [trainee(1), trainee(2)]
     extract = [str(write_extract(tmp_path / "in.csv", rows))]
     _without_a_report(monkeypatch, extract, options(emulator, tmp_path))
@@ -1568,14 +1569,14 @@ def test_a_create_by_a_run_without_a_report_is_named_once_on_a_record_register_n
     extract = [str(write_extract(tmp_path / "in.csv", rows))]
 
     after = sync_files(extract, options(emulator, tmp_path))
-    assert [(r.plan.action, r.outcome) for r in after.results] == [("blocked", "skipped"), ("unchanged", "done")]
+    assert [(r.plan.action, r.outcome) for r in after.results] == [("held", "skipped"), ("unchanged", "done")]
     by = r"by the sync started .* \(run 1\), which ended before its report"
     assert _written_earlier(tmp_path) == {
         1: _matching(r"written to Register \(create\) " + by),
         2: _matching(r"written to Register \(create\) " + by + ": .*"),
     }
     again = sync_files(extract, options(emulator, tmp_path))
-    assert again.actions == Counter(blocked=1, unchanged=1) and _written_earlier(tmp_path) == {}
+    assert again.actions == Counter(held=1, unchanged=1) and _written_earlier(tmp_path) == {}
 
 
 def test_an_update_register_refused_in_a_run_without_a_report_is_not_named_when_the_record_is_updated_again(

@@ -183,7 +183,8 @@ def emulator(
     no target run an emulator of their own, which keeps its data in their state dir.)
 
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
-    trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does).
+    trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does), POST
+    /__emulator__/trainees/ID/award (award a trainee recommended for award, as DfE does: the end of the year).
     """
     from register_batch.emulator.server import Emulator, PortInUse, is_loopback
     from register_batch.emulator.store import UkprnTaken

@@ -76,8 +76,9 @@ ACTIONS = (
 # Cards shown only when a record has the action: a run stopped before it had listed Register planned nothing.
 RARE_ACTIONS = {
     "unplanned": ("unplanned", "Not planned (stopped first)", "Not planned (stopped first)", "warn"),
-    # A correction to a trainee recommended for award or awarded in Register: not sent, a warning (review201 F1)
-    "held": ("held", "Held (recommended or awarded)", "Held (recommended or awarded)", "warn"),
+    # A correction to a trainee recommended for award, awarded or withdrawn in Register: not sent, a warning (review201
+    # F1, review206 F1)
+    "held": ("held", "Held (recommended, awarded or withdrawn)", "Held (recommended, awarded or withdrawn)", "warn"),
 }
 OUTCOMES = (
     ("done", "Done", "good"),
@@ -122,7 +123,7 @@ def _request_figure(key: str, value: float) -> str:
 
 # The trainees not in the extract that this state dir synced before, by what it means (report.json's
 # sync.not_in_extract_synced, runner.NOT_IN_EXTRACT_GROUPS); the order report.html names them in.
-_GROUP_RANK = {"not_sent": 0, "course_ended": 1, "finished": 2}
+_GROUP_RANK = {"not_sent": 0, "course_ended": 1, "deferred": 1, "finished": 2}
 
 
 def _not_in_extract_groups(said: Any, outside: list[dict[str, Any]]) -> dict[str, Any]:
@@ -130,7 +131,12 @@ def _not_in_extract_groups(said: Any, outside: list[dict[str, Any]]) -> dict[str
     the SRS stopped sending, as that version did."""
     if isinstance(said, dict):
         return {**dict.fromkeys(_GROUP_RANK, 0), **said}
-    return {"not_sent": sum(1 for t in outside if t.get("last_synced")), "finished": 0, "course_ended": 0}
+    return {
+        "not_sent": sum(1 for t in outside if t.get("last_synced")),
+        "finished": 0,
+        "course_ended": 0,
+        "deferred": 0,
+    }
 
 
 def _not_in_extract_rank(trainee: dict[str, Any], groups: dict[str, Any]) -> int:
@@ -1568,6 +1574,11 @@ _SYNC_WARNINGS = {
         "{}: a correction the SRS made to a trainee recommended for award or awarded in Register, not sent.",
         "Register's API takes no change of such a trainee, and the job does not fail for it; if the award depends on "
         "it, ask DfE's Register support (see Records).",
+    ),
+    "sync_after_withdrawal": (
+        "{}: a correction the SRS made to a trainee withdrawn in Register, not sent.",
+        "Register's API takes no change of a withdrawn trainee, and the job does not fail for it; nothing to do "
+        "unless DfE reinstates the trainee, when the next run sends it (see Records).",
     ),
     "sync_held": (
         "{}: a withdrawal or deferral waits until Register accepts it.",

@@ -58,10 +58,6 @@ FINISHED_STATES = frozenset({"withdrawn", "awarded"})  # a course that has ended
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
 DEFERRABLE_STATES = frozenset({"submitted_for_trn", "trn_received"})  # §2.8
 ACTIONS = ("create", "update", "withdraw", "defer", "unchanged", "held", "conflict", "blocked", "invalid")
-# Recommended or awarded: the end of the course, as the SRS and Register both say it. A correction to such a trainee
-# (a name, a degree grade, a placement, an end date) is held, a warning, not blocked: no one can make the API take it,
-# and the job failing every night for it hid the nights that need a person (review201 F1).
-AWARD_STATES = frozenset({"recommended_for_award", "awarded"})
 # The issue codes planning reads from a record (`_says`): a record spooled and read back keeps these alone.
 KEPT_ISSUES = frozenset({"legacy_withdrawal_not_sent", "legacy_deferral_not_sent"})
 
@@ -128,8 +124,10 @@ class RecordPlan:
     # trainee's (sync_degree_covered; compare.degree_changes's `covered`)
     repeats: tuple[str, ...] = ()
     # The record differs from a trainee Register holds as recommended for award or awarded, in its fields, degrees or
-    # placements alone: nothing is sent, and this says what differs (sync_after_award; action `held`)
+    # placements alone: nothing is sent, and this says what differs (sync_after_award; action `held`). Also of a
+    # withdrawn trainee whose record does not contradict the withdrawal (`after_code` sync_after_withdrawal)
     after_award: str | None = None
+    after_code: str = "sync_after_award"
     # Register's trainee was changed since this state dir last synced the record, in fields the record has not changed
     # since: the update puts the record's values back over a change made in Register's service
     # (sync_overwrites_register_edit), and the fields it does so for (`register_edited`)
@@ -876,7 +874,7 @@ def plan_changes(
         unsaid = unsaid | ALL_CLEARABLE_SUBJECTS | ALL_CLEARABLE_INITIATIVES
     plan.changes = drift(data, trainee, unsaid)
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
-    plan.repeats, plan.after_award = (), None
+    plan.repeats, plan.after_award, plan.after_code = (), None, "sync_after_award"
     body = update_body(data, trainee, unsaid)
     plan.changes += derived_drift(data, trainee, body, reference or load_reference())
     update = [Step("update", body)] if plan.changes else []
@@ -918,14 +916,17 @@ def plan_changes(
             f"{a_trainee_in(state)}"
         )
         # The record's withdrawal or deferral, which `_status_steps` would hold back, is not sent either: said, or it
-        # went unmentioned (review65 F3). A withdrawn trainee's are the state notes' (below).
-        unsent = [noun for noun, body in (("deferral", record.deferral), ("withdrawal", record.withdrawal)) if body]
-        if state in AWARD_STATES and not unsent and not earlier_course(data, trainee):
-            _held_after_award(plan, state)
-            _state_the_record_does_not_show(plan, record, state, trainee)
-            _state_held_otherwise(plan, record, trainee, state)
+        # went unmentioned (review65 F3). Not one Register holds already: a deferral it ended (the record keeps it,
+        # `_deferral_ended` says so) or a withdrawn trainee's same deferral is nothing to send (review206 F2).
+        unsent = _unsent(plan, record, trainee, state, withdrew)
+        # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
+        # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
+        _state_the_record_does_not_show(plan, record, state, trainee)
+        _state_held_otherwise(plan, record, trainee, state)
+        if not unsent and not earlier_course(data, trainee):
+            _held_read_only(plan, state)
             return
-        if unsent and state != "withdrawn":
+        if unsent and not (state == "withdrawn" and plan.state_note):  # that note says it of a withdrawn trainee
             plan.reason += f"; nor can the record's {' and '.join(unsent)} be sent"
         if earlier_course(data, trainee):
             plan.reason += (
@@ -934,10 +935,6 @@ def plan_changes(
                 "two apart: add the new course in Register's service, with this HUSID and ITT start date, and submit "
                 "it (Register lists no drafts): the next run syncs this record to it"
             )
-        # What else differs in Register's state is said too, as on every other run (docs/formats.md): blocked by
-        # other drift, a withdrawal's changed details were said only once that drift was mended (review67 F1).
-        _state_the_record_does_not_show(plan, record, state, trainee)
-        _state_held_otherwise(plan, record, trainee, state)
         return
     refused = refused_update(data, trainee, update[0].body or {}, as_of=as_of, reference=reference) if update else None
     if refused is not None:
@@ -957,14 +954,46 @@ def plan_changes(
     _state_held_otherwise(plan, record, trainee, state)
 
 
-def _held_after_award(plan: RecordPlan, state: str) -> None:
-    """Hold a correction the SRS makes to a trainee Register holds as recommended for award or awarded: the API takes
-    no write to such a trainee (register-api.md §6, StateTransitionError), and DfE support does not edit an award for
-    an end date or a placement, so nothing the data officer does clears it. A warning (sync_after_award), exit 0, not
-    `blocked` and exit 1 every night (review201 F1). Nothing is sent nor marked synced: if the trainee returns to a
-    state the API can change, the next run sends it. A withdrawal or deferral in the record stays `blocked`."""
+def _unsent(
+    plan: RecordPlan, record: TraineeRecord, trainee: Mapping[str, Any], state: str, withdrew: str | None
+) -> list[str]:
+    """The record's deferral and withdrawal a trainee in a read-only state (recommended, awarded, withdrawn) does not
+    hold already: what the SRS says of the trainee's state that Register does not, and the officer settles (the SRS
+    or DfE). Register holds a withdrawn trainee's withdrawal (its details differing is `_state_held_otherwise`'s
+    warning), and the deferral it holds with the same details; a recommended or awarded trainee the deferral or
+    withdrawal it ended (`_deferral_ended`, `_withdrawal_undone`, which note the record keeps it), as `_status_steps`
+    reads them."""
+    if state == "withdrawn":
+        held = record.deferral and trainee.get("defer_date") and not held_differences("defer", record.deferral, trainee)
+        return ["deferral"] if record.deferral and not held else []
+    unsent = []
+    if record.deferral and not _deferral_ended(plan, record, trainee):
+        unsent.append("deferral")
+    if record.withdrawal and not _withdrawal_undone(plan, record, trainee, withdrew):
+        unsent.append("withdrawal")
+    return unsent
+
+
+def _held_read_only(plan: RecordPlan, state: str) -> None:
+    """Hold a correction the SRS makes to a trainee Register holds as recommended for award, awarded or withdrawn,
+    whose state the record does not contradict: the API takes no write to such a trainee (register-api.md §6,
+    StateTransitionError), and DfE support does not edit an award or reinstate a trainee who left for an end date, a
+    name or a placement, so nothing the data officer does clears it. A warning (sync_after_award, or
+    sync_after_withdrawal), exit 0, not `blocked` and exit 1 every night (review201 F1, review206 F1). Nothing is sent
+    nor marked synced: if the trainee returns to a state the API can change, the next run sends it. A withdrawal or
+    deferral in the record that Register does not hold, or a possible next course, stays `blocked`."""
     plan.action, plan.steps, plan.reason = "held", [], None
     differ = ", ".join(dict.fromkeys(str(change["field"]) for change in plan.changes)) or "its values"
+    if state == "withdrawn":
+        plan.after_code = "sync_after_withdrawal"
+        plan.after_award = (
+            f"this record differs from trainee {plan.trainee_id} in {differ}, but the trainee is withdrawn in "
+            "Register, and Register's API takes no change of a trainee who is withdrawn (register-api.md §6, "
+            "StateTransitionError): nothing is sent. Nothing to do through the API. It is sent if DfE reinstates the "
+            "trainee"
+        )
+        return
+    plan.after_code = "sync_after_award"
     plan.after_award = (
         f"this record differs from trainee {plan.trainee_id} in {differ}, but the trainee is {STATE_WORDS[state]} "
         f"in Register, and Register's API takes no change of a trainee who is recommended for award or awarded "

@@ -379,6 +379,20 @@ describe(
     severity=Severity.WARNING,
 )
 describe(
+    "sync_after_withdrawal",
+    scope="batch",
+    fields=(),
+    message="this record differs from trainee <id> in <fields>, but the trainee is withdrawn in Register, and "
+    "Register's API takes no change of a trainee who is withdrawn: nothing is sent",
+    source="register-api.md §6 (StateTransitionError: no write to a trainee recommended for award, withdrawn or "
+    "awarded)",
+    fix="Nothing to do through the API, and the job does not fail for it: the record's withdrawal (if it has one) is "
+    "the one Register holds, and a correction (an end date set to the withdrawal date, a name) is not a reason to "
+    "reinstate a trainee who left. If DfE reinstates the trainee, the next run sends it. A withdrawal whose details "
+    "differ, or that the record lacks, has its own warning (sync_state_details_differ, sync_state_differs).",
+    severity=Severity.WARNING,
+)
+describe(
     "sync_held",
     scope="batch",
     fields=(),
@@ -1141,9 +1155,10 @@ class SyncResult:
         )
         if unchanged:
             done.append(f"{unchanged} unchanged")
-        # Corrections to trainees recommended for award or awarded: not sent, a warning each (sync_after_award)
+        # Corrections to trainees recommended for award, awarded or withdrawn: not sent, a warning each
+        # (sync_after_award, sync_after_withdrawal)
         if kept := sum(1 for r in self.results if r.plan.action == "held"):
-            done.append(f"{kept} held (recommended or awarded in Register)")
+            done.append(f"{kept} held (recommended, awarded or withdrawn in Register)")
         # Done, with every write Register's refusal found made already by someone else (RecordResult.passed).
         if found := sum(1 for r in self.results if r.passed and not _written_steps(r, "done")):
             done.append(f"{found} found already done in Register")
@@ -1200,7 +1215,8 @@ class SyncResult:
         # A blocked record (read-only in Register) is reported as a warning, since nothing can be done through the
         # API, but the extract still differs from Register: exit 1 tells a person (docs/exit-codes.md). So does one
         # whose update Register would refuse (sync_update_refused, an error). Not a held one (a correction to a trainee
-        # recommended or awarded, sync_after_award): nobody can clear it, and every night's exit 1 hid those who can.
+        # recommended, awarded or withdrawn: sync_after_award, sync_after_withdrawal): nobody can clear it, and every
+        # night's exit 1 hid those who can.
         if outcomes["failed"] or any(r.held_back(("invalid", "conflict", "blocked")) for r in self.results):
             return 1
         return 0
@@ -3898,7 +3914,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
     found = [
         ("sync_other_instance", plan.note),
         ("sync_held", plan.reason if plan.held else None),
-        ("sync_after_award", plan.after_award),
+        (plan.after_code, plan.after_award),
         ("sync_overwrites_register_edit", plan.edited_note),
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
@@ -4402,6 +4418,12 @@ def _synced_before(report: ReportBuilder) -> str:
             f"{count} whose course ended by {groups.get('as_of')} and who are not recommended: recommend or withdraw "
             f"{'them' if count > 1 else 'the trainee'} in Register's service"
         )
+    if count := groups.get("deferred"):  # Register recommends no deferred trainee (review206 F4)
+        said.append(
+            f"{count} deferred whose course ended by {groups.get('as_of')}: reinstate "
+            f"{'them' if count > 1 else 'the trainee'} in Register's service when back in training, or withdraw "
+            f"{'them' if count > 1 else 'the trainee'}"
+        )
     return "".join(f"; {words}" for words in said)
 
 
@@ -4422,5 +4444,5 @@ def write_not_in_extract(fh: IO[str], trainees: list[dict[str, Any]]) -> None:
         fh,
         NOT_IN_EXTRACT_COLUMNS,
         trainees,
-        as_text_columns=("provider_trainee_id", "hesa_id", "trainee_start_date", "last_synced"),
+        as_text_columns=("provider_trainee_id", "hesa_id", "trainee_start_date", "last_synced", "itt_end_date"),
     )
