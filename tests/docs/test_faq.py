@@ -54,7 +54,7 @@ def test_a_blank_initiative_ethnicity_or_disability_leaves_registers_values(tmp_
     assert "the update sends Register's current values back" in said
     assert '"training_initiative": "026"' in said
     assert "a CSV row (Register's template or HESA-named) whose header has the column, the cell empty" in said
-    assert "What the other Students of the file have plays no part" in said  # review202 F1
+    assert "Which other Students have an initiative plays no part" in said  # review202 F1, review205
     assert "HESA leaves an empty tag out" not in said  # HESA writes NULL (review202 F4)
     assert "the update removes the initiative Register holds" in said
     assert not re.search(r"Register (sets|marks) the trainee", said)  # the old answer: a reset that never happens

@@ -996,9 +996,9 @@ def test_a_correction_to_a_trainee_recommended_or_awarded_is_held_as_a_warning_a
     assert (plan.action, plan.steps, plan.held, plan.reason) == ("held", [], [], None)
     assert plan.after_award == (
         f"this record differs from trainee t1 in {differ}, but the trainee is {STATE_WORDS[state]} in Register, and "
-        "Register's API takes no change of a trainee who is recommended for award or awarded (register-api.md §6, "
-        "StateTransitionError): nothing is sent. Nothing to do through the API; if the award depends on it, ask DfE's "
-        "Register support. It is sent if the trainee returns to a state the API can change"
+        "Register's API takes no change of a trainee who is recommended for award or awarded: nothing is sent. Nothing "
+        "to do through the API; if the award depends on it, ask DfE's Register support. It is sent if the trainee "
+        "returns to a state the API can change"
     )
     assert planned(record(**changes), listed()).action == "update"  # in a state the API changes, it is sent
 

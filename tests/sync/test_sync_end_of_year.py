@@ -101,7 +101,10 @@ def test_corrections_after_recommendation_or_award_are_held_as_warnings_and_the_
         assert [(row["outcome"], row["errors"], row["requests"]) for row in held] == [("skipped", "", "0")] * 2
         assert "differs from trainee" in held[0]["warnings"] and "last_name" in held[0]["warnings"]
         assert "itt_end_date" in held[1]["warnings"] and "degrees[0].grade" in held[1]["warnings"]
-        assert "register-api.md §6" in held[1]["warnings"] and "ask DfE's Register support" in held[1]["warnings"]
+        assert (
+            "takes no change of a trainee who is recommended for award or awarded" in held[1]["warnings"]
+            and "ask DfE's Register support" in held[1]["warnings"]
+        )
     with (tmp_path / "reports" / "issues.csv").open(encoding="utf-8-sig", newline="") as fh:
         fixes = {(row["code"], row["fix"]) for row in csv.DictReader(fh)}
     assert fixes == {("sync_after_award", fix_for("sync_after_award"))} and "DfE's Register support" in str(fixes)

@@ -988,16 +988,16 @@ def _held_read_only(plan: RecordPlan, state: str) -> None:
         plan.after_code = "sync_after_withdrawal"
         plan.after_award = (
             f"this record differs from trainee {plan.trainee_id} in {differ}, but the trainee is withdrawn in "
-            "Register, and Register's API takes no change of a trainee who is withdrawn (register-api.md §6, "
-            "StateTransitionError): nothing is sent. Nothing to do through the API. It is sent if DfE reinstates the "
+            "Register, and Register's API takes no change of a trainee who is withdrawn: "
+            "nothing is sent. Nothing to do through the API. It is sent if DfE reinstates the "
             "trainee"
         )
         return
     plan.after_code = "sync_after_award"
     plan.after_award = (
         f"this record differs from trainee {plan.trainee_id} in {differ}, but the trainee is {STATE_WORDS[state]} "
-        f"in Register, and Register's API takes no change of a trainee who is recommended for award or awarded "
-        "(register-api.md §6, StateTransitionError): nothing is sent. Nothing to do through the API; if the award "
+        f"in Register, and Register's API takes no change of a trainee who is recommended for award or awarded: "
+        "nothing is sent. Nothing to do through the API; if the award "
         "depends on it, ask DfE's Register support. It is sent if the trainee returns to a state the API can change"
     )
 
