@@ -151,6 +151,27 @@ def test_the_no_ledger_warning_names_the_older_builds_folder(register, upgraded,
     ) in line, line
 
 
+def test_ledger_forget_in_the_default_state_dir_is_told_of_the_older_builds_ledger(register, upgraded):
+    """review207 F1: an erasure in the default state dir did not look beside it. With no ledger there yet it stops
+    with the move, as sync does (exit 2); where a newer build has begun one there, it forgets there and warns that the
+    older folder may hold them too, naming the --state-dir to run it with."""
+    source, older = upgraded
+    husid = register.trainees(2026)[0]["hesa_id"]
+    forget = ["ledger", "forget", "--target", register.emulator.url, "--hesa-id", husid]
+    run = CliRunner().invoke(cli, forget)
+    assert run.exit_code == 2, run.output
+    assert f"register-batch: error: {older} holds the ledger of earlier syncs to " in run.output, run.output
+    # A build of 2-7 December began a ledger in the new folder (here: a sync given it).
+    new = Path(".register-batch") / "production"
+    assert register.sync(source, state_dir=Path.cwd() / new).exit_code == 0
+    run = CliRunner().invoke(cli, forget)
+    assert run.exit_code == 0, run.output
+    assert (
+        f"warning: {older} holds the ledger an earlier version kept for this target (it named the state dir "
+        f"otherwise): they may be held there too: run this again with --state-dir {older}"
+    ) in run.output.splitlines(), run.output
+
+
 @pytest.mark.parametrize("command", [["sync", "extract.csv", "--as-of", "2026-11-28"], ["reference", "pull"]])
 def test_a_url_written_with_its_schemes_own_port_is_covered_too(tmp_path, monkeypatch, command):
     """review199 F1: 03764c05 left a scheme's own port out of the folder's name the same day (`http://127.0.0.1:80`

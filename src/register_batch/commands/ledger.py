@@ -23,8 +23,10 @@ from register_batch.commands.common import (
     pass_state,
     result_on_stdout,
 )
+from register_batch.config import Settings, host_slug
 from register_batch.errors import ConfigError
-from register_batch.wording import counted, printable
+from register_batch.fs import LEDGER_NAME
+from register_batch.wording import counted, printable, shell_word
 
 # HUSIDs named in the summary line; a cohort's thousands are counted, not listed.
 NAMED_AT_MOST = 10
@@ -125,7 +127,7 @@ def forget(
     if not (husids or srs or since):
         raise ConfigError("ledger forget: say whom to forget: --hesa-id, --srs-id, --ids-from or --not-synced-since")
     settings = state.settings(target=target, state_dir=state_dir)
-    settings.check("target")
+    settings.check("target", "state_dir")  # a ledger an older build kept beside an empty default: move it first
     done = forget_records(
         settings.state_dir,
         hesa_ids=husids,
@@ -156,6 +158,13 @@ def forget(
             "--state-dir (or --target, or settings file) is the sync's, and the ids",
             err=True,
         )
+    if (older := _older_ledger(settings)) is not None:
+        state.say(
+            f"warning: {printable(str(older))} holds the ledger an earlier version kept for this target (it named the "
+            f"state dir otherwise): they may be held there too: run this again with --state-dir "
+            f"{shell_word(str(older))}",
+            err=True,
+        )
     for husid, why in done.refused:
         state.say(f"note: would be refused: HUSID {printable(husid)}: {why}", err=True)
     for lost in done.lost:
@@ -179,6 +188,19 @@ def forget(
 def _listed(values: list[str]) -> str:
     shown = ", ".join(map(printable, values[:NAMED_AT_MOST]))
     return shown + (f", … and {len(values) - NAMED_AT_MOST} more" if len(values) > NAMED_AT_MOST else "")
+
+
+def _older_ledger(settings: Settings) -> Path | None:
+    """The folder an older build named the default state dir of this target (config.host_slug), where it holds a
+    ledger beside the one forgotten in: a build of 2-7 December began a new ledger in the new folder, and the old one
+    still names the trainees synced before (review207 F1)."""
+    if settings.sources.get("state_dir") != "default" or (older := host_slug(settings.target)) is None:
+        return None
+    folder = settings.state_dir.parent / older
+    try:
+        return folder if (folder / LEDGER_NAME).is_file() else None
+    except OSError:
+        return None
 
 
 def _day(value: str | None) -> date | None:
