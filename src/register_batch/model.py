@@ -480,8 +480,9 @@ class TraineeRecord:
     CLEARABLE_INITIATIVES field the record does not give (no column for it; in HESA XML no tag for it on the Student).
     `untagged` names those of them a HESA XML Student leaves without their tag, where its field map reads one: sync
     takes such a blank for "none" of an initiative the ledger says the SRS gave when the record was last synced in
-    full, which the SRS has so removed (sync/initiatives.py, review202 F1); else it stays "not said". Whether another
-    Student of the file has the tag tells nothing of this one: it flipped the meaning night by night.
+    full, which the SRS has so removed, where the file has the tag on some Student (its export gives initiatives);
+    else it stays "not said" (sync/initiatives.py, review202 F1, review205). Whether other Students have an
+    initiative plays no part: it flipped the meaning night by night.
     """
 
     source: SourceRef

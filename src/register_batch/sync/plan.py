@@ -8,9 +8,9 @@ reported and never guessed; so is one found by one identifier alone whose date o
 
 Decisions: create (one POST with nested degrees and placements), update (one PUT with the full managed
 field set, only when a managed field differs, plus degree/placement calls only for the ones that changed),
-withdraw, defer, unchanged (no request), held (a correction to a trainee recommended for award or awarded: not sent,
-a warning), conflict, blocked (read-only state, or an update Register would refuse: sync/merged.py), invalid (not
-sent).
+withdraw, defer, unchanged (no request), held (a correction to a trainee recommended for award, awarded or
+withdrawn: not sent, a warning), conflict, blocked (read-only state, or an update Register would refuse:
+sync/merged.py), invalid (not sent).
 
 A withdrawal or deferral the API would refuse now (a future ITT start, §2.7; a state it cannot leave) is held
 back, and only it: the record's other writes are still sent. With nothing else to send, the record is blocked.

@@ -1929,7 +1929,7 @@ class SyncRun:
                 if lost_reply and plan.action == "create" and not result.created:  # this run's, its answer lost
                     result.landed.append("create")
                 blocked = plan.action in ("blocked", "held")
-                if plan.action == "held":  # a correction to a trainee recommended or awarded: a warning (review201 F1)
+                if plan.action == "held":  # a correction Register cannot take: a warning
                     result.outcome, result.errors = "skipped", []
                 elif blocked:
                     result.outcome, result.errors = "blocked", [plan.reason or ""]

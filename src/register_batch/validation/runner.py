@@ -647,8 +647,8 @@ class Checker:
 
     def widener(self) -> Callable[[TraineeRecord], None]:
         """`widen_can_say` for one record at a time, once every record is read (for records read back later). Not
-        what a Student says of its training initiatives: other Students of the file having the tag tells nothing of
-        this one's (review202 F1: TraineeRecord.untagged, sync/initiatives.py)."""
+        what a Student without its training initiative tags says: sync decides that from the ledger and whether the
+        file has the tag at all (review202 F1, review205: TraineeRecord.untagged, sync/initiatives.py)."""
         shown: dict[str, set[str]] = {}
         for info in self.inputs:
             shown.setdefault(info.path, set()).update(info.states_shown)
