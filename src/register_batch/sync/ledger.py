@@ -249,6 +249,10 @@ def _add_sent_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE fields_synced ADD COLUMN sent TEXT")
 
 
+# A fields_synced row (f) older than its record's done entry (r): Synced.stale, and what synced_digests leaves out.
+_STALE = "COALESCE(r.status = 'done' AND r.payload_hash IS NOT f.payload_hash, 0)"
+
+
 @dataclass(frozen=True)
 class Synced:
     """What a record said when this state dir last synced it in full (the `fields_synced` table): the trainee, the
@@ -260,6 +264,9 @@ class Synced:
     digests: str
     synced_at: str
     sent: str | None = None
+    # Older than its done entry's payload: a build that kept no field digests wrote the record since (a rollback,
+    # review195 F2), so they are not what was last written: set aside (_STALE).
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -1153,8 +1160,7 @@ class Ledger:
             key: (digests, sent)
             for key, digests, sent in self._execute(
                 "SELECT f.key, f.digests, f.sent FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
-                "WHERE substr(f.digests, 1, ?) = ? "
-                "AND NOT COALESCE(r.status = 'done' AND r.payload_hash IS NOT f.payload_hash, 0)",
+                f"WHERE substr(f.digests, 1, ?) = ? AND NOT {_STALE}",
                 (len(prefix), prefix),
             )
         }
@@ -1164,11 +1170,14 @@ class Ledger:
         its entry's time while it is done (each run that settles it moves it), else the time kept as it left done."""
         row = self._execute(
             "SELECT f.trainee_id, f.payload_hash, f.digests, CASE WHEN r.status = 'done' THEN r.updated_at "
-            "ELSE f.synced_at END, f.sent FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
+            f"ELSE f.synced_at END, f.sent, {_STALE} FROM fields_synced AS f LEFT JOIN records AS r ON r.key = f.key "
             "WHERE f.key = ?",
             (key,),
         ).fetchone()
-        return None if row is None else Synced(*row)
+        if row is None:
+            return None
+        trainee_id, payload_hash, digests, synced_at, sent, stale = row
+        return Synced(trainee_id, payload_hash, digests, synced_at, sent, bool(stale))
 
     def last_synced(self, trainee_ids: Iterable[str]) -> dict[str, str]:
         """Trainee id -> when this state dir's ledger last noted a record of the SRS's matched to it (the latest

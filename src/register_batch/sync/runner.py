@@ -3396,15 +3396,8 @@ def _note_register_edits(run: SyncRun, results: list[RecordResult], records: Rec
         plan = result.plan
         if plan.action != "update" or plan.key is None:
             continue
-        synced, entry = ledger.synced(plan.key), ledger.get(plan.key)
-        if (
-            synced is not None
-            and entry is not None
-            and entry.status == "done"
-            and entry.payload_hash != synced.payload_hash
-        ):
-            synced = None  # written in full since by a build that kept no field digests (review195 F2): out of date
-        if synced is not None and (then := unpack_digests(synced.digests, key)) is not None:
+        synced = ledger.synced(plan.key)
+        if synced is not None and not synced.stale and (then := unpack_digests(synced.digests, key)) is not None:
             register_edited(
                 plan,
                 last_trainee=synced.trainee_id,
@@ -3414,7 +3407,7 @@ def _note_register_edits(run: SyncRun, results: list[RecordResult], records: Rec
                 now=field_digests(records[index].data, key),
                 sent=_sent_since(synced, key),
             )
-        elif entry is not None and entry.status == "done":
+        elif (entry := ledger.get(plan.key)) is not None and entry.status == "done":
             register_edited(
                 plan,
                 last_trainee=entry.trainee_id,
