@@ -583,20 +583,30 @@ def host_slug(target: str | None) -> str | None:
     return older if older != target_slug(target) else None
 
 
-def older_state_dir(target: str | None, state_dir: Path) -> Path | None:
-    """The folder beside the default `state_dir` of `target` that an older build named otherwise (host_slug), when
-    it holds a ledger and `state_dir` holds none: the ledger of the syncs made before the upgrade (review195 F1)."""
+def host_named_ledger(target: str | None, state_dir: Path) -> Path | None:
+    """The folder beside the default `state_dir` of `target` that an older build named otherwise (host_slug), when it
+    holds a ledger: that of the syncs made before the upgrade (review195 F1)."""
     from register_batch.fs import LEDGER_NAME
 
-    older = host_slug(target)
-    if older is None:
+    if (older := host_slug(target)) is None:
         return None
+    folder = state_dir.parent / older
     try:
-        if (state_dir / LEDGER_NAME).exists() or not (state_dir.parent / older / LEDGER_NAME).is_file():
-            return None
+        return folder if (folder / LEDGER_NAME).is_file() else None
     except OSError:  # a folder this user cannot look into: said by the run that opens it, as it is today
         return None
-    return state_dir.parent / older
+
+
+def older_state_dir(target: str | None, state_dir: Path) -> Path | None:
+    """host_named_ledger, where `state_dir` holds no ledger yet: a run there would begin a new, empty one."""
+    from register_batch.fs import LEDGER_NAME
+
+    if (older := host_named_ledger(target, state_dir)) is None:
+        return None
+    try:
+        return None if (state_dir / LEDGER_NAME).exists() else older
+    except OSError:
+        return None
 
 
 def moved_state_dir(older: Path, state_dir: Path, target: str | None) -> str:

@@ -23,9 +23,8 @@ from register_batch.commands.common import (
     pass_state,
     result_on_stdout,
 )
-from register_batch.config import Settings, host_slug
+from register_batch.config import Settings, host_named_ledger
 from register_batch.errors import ConfigError
-from register_batch.fs import LEDGER_NAME
 from register_batch.wording import counted, printable, shell_word
 
 # HUSIDs named in the summary line; a cohort's thousands are counted, not listed.
@@ -191,16 +190,12 @@ def _listed(values: list[str]) -> str:
 
 
 def _older_ledger(settings: Settings) -> Path | None:
-    """The folder an older build named the default state dir of this target (config.host_slug), where it holds a
-    ledger beside the one forgotten in: a build of 2-7 December began a new ledger in the new folder, and the old one
-    still names the trainees synced before (review207 F1)."""
-    if settings.sources.get("state_dir") != "default" or (older := host_slug(settings.target)) is None:
+    """The ledger an older build kept under another name for the default state dir (config.host_named_ledger): a build
+    of 2-7 December began a new ledger in the new folder, and the old one still names the trainees synced before
+    (review207 F1)."""
+    if settings.sources.get("state_dir") != "default":
         return None
-    folder = settings.state_dir.parent / older
-    try:
-        return folder if (folder / LEDGER_NAME).is_file() else None
-    except OSError:
-        return None
+    return host_named_ledger(settings.target, settings.state_dir)
 
 
 def _day(value: str | None) -> date | None:
