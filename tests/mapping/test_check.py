@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
+from register_batch.errors import MappingError
 from register_batch.mapping import load_mapping
 from register_batch.mapping.check import check_mappings
 from register_batch.reference import load_reference
@@ -144,14 +146,36 @@ def test_a_translation_with_other_conditions_is_noted_though_its_targets_are_the
 
 
 def test_two_blocks_of_one_file_that_disagree_are_noted_as_blocks_not_as_files(tmp_path, monkeypatch):
-    """A later block of the same file (`se?:` after `sex:`) was said to win over the file itself, "given before it"."""
+    """A later block of the same file (`sex:` after `se?:`) was said to win over the file itself, "given before it"."""
     monkeypatch.chdir(tmp_path)
     one = tmp_path / "one.yaml"
-    one.write_text("codes:\n  sex: {translate: {'M': '10'}}\n  se?: {translate: {'M': '11'}}\n")
+    one.write_text("codes:\n  se?: {translate: {'M': '11'}}\n  sex: {translate: {'M': '10'}}\n")
     assert notes_of(one) == [
-        f"{one}:3: se?: 'M': this block translates it to '11', this file's block sex, before it, translates it to "
-        "'10'; this block wins"
+        f"{one}:3: sex: 'M': this block translates it to '10', this file's block se?, before it, translates it to "
+        "'11'; this block wins"
     ]
+
+
+def test_a_block_naming_the_field_wins_over_a_pattern_block_of_the_same_file_written_after_it(tmp_path, monkeypatch):
+    """review209 F3: within one file the later block won, so the exception (`disability1`) written before the
+    general rule (`disability*`) was overridden by it, and only a note said so. The exact block wins, in either
+    order; the pattern still applies to the other fields, and files still win by their order."""
+    monkeypatch.chdir(tmp_path)
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "codes:\n  disability1:\n    translate:\n      '97': '99'\n  disability*:\n    translate:\n      '97': '98'\n"
+    )
+    config = load_mapping([one])
+    assert config.translations_for("disability1").translate["97"][0].to == "99"
+    assert config.translations_for("disability2").translate["97"][0].to == "98"
+    assert notes_of(one) == [
+        f"{one}:4: disability1: '97': this block translates it to '99', this file's block disability*, after it, "
+        "translates it to '98'; this block wins (it names disability1 exactly, and a pattern block of the same file "
+        "gives way to it)"
+    ]
+    later = tmp_path / "later.yaml"
+    later.write_text("codes:\n  disability*:\n    translate:\n      '97': '96'\n")
+    assert load_mapping([one, later]).translations_for("disability1").translate["97"][0].to == "96"
 
 
 def test_a_translation_to_a_route_register_refuses_is_an_error(tmp_path, monkeypatch):
@@ -254,7 +278,9 @@ def test_an_input_every_code_of_which_is_covered_is_said_to_be(monkeypatch, tmp_
     extract = Path(__file__).resolve().parents[2] / "samples" / "extract.xml"
     result = CliRunner().invoke(cli, ["mappings", "check", str(extract)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1:] == [
+    # Its C21053 codes the bundled tables translate are listed before, as no problem (review209 F4).
+    assert result.output.splitlines()[1].startswith("Codes in the input that a bundled translation changed (")
+    assert result.output.splitlines()[-2:] == [
         "Every code in the input is in Register's lists or translated by a mapping.",
         "No problems found.",
     ]
@@ -393,21 +419,25 @@ def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_c
     ]
 
 
-def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_a_warning(tmp_path, monkeypatch):
+def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_refused(tmp_path, monkeypatch):
     """review97 F1: a `when` sees the record's fields translated, so one testing the SRS's own route names never
-    matches, and its fallback is sent for every record."""
+    matches, and its fallback is sent for every record. A warning then; refused now, as a dead alternative after a
+    fallback is (review209 F2)."""
     monkeypatch.chdir(tmp_path)
     user = tmp_path / "ours.yaml"
     user.write_text(
         "codes:\n  course_subject_*:\n    translate:\n      Primary Teaching:\n"
         "        - {to: '100510', when: {training_route: ['EY Undergrad', '19']}}\n        - {to: '100511'}\n"
     )
-    warnings = [str(p) for p in check_mappings(load_mapping([user]), load_reference()) if p.severity == "warning"]
-    assert warnings == [
-        f"{user}:4: course_subject_*: 'Primary Teaching': `when` tests training_route for 'EY Undergrad', which is not "
-        "in Register's training_route list: a `when` sees the record's other fields as Register gets them, "
-        "translated, so it never matches; test the Register code it is translated to"
-    ]
+    with pytest.raises(MappingError) as refused:
+        check_mappings(load_mapping([user]), load_reference())
+    assert str(refused.value) == (
+        f"{user}:5: codes.course_subject_*.translate.Primary Teaching[0].when.training_route: never used: "
+        "'EY Undergrad' is not in Register's training_route list, and a `when` sees the record's other fields as "
+        "Register gets them, translated, so it never matches (an untranslated 'EY Undergrad' fails the record "
+        "anyway); test the Register code it is translated to"
+    )
+    assert (refused.value.path, refused.value.line) == (str(user), 5)
 
 
 def test_a_translation_to_nationality_xk_is_a_warning_unless_it_is_kosovos_qo(tmp_path, monkeypatch):

@@ -63,7 +63,14 @@ def mappings_check(
     """
     result_on_stdout()
     from register_batch.mapping import load_mapping
-    from register_batch.mapping.check import FirstSeen, MisspeltTag, check_mappings, uncovered_codes, unseen_sources
+    from register_batch.mapping.check import (
+        BundledTranslation,
+        FirstSeen,
+        MisspeltTag,
+        check_mappings,
+        uncovered_codes,
+        unseen_sources,
+    )
     from register_batch.reference import load_reference
 
     settings = state.settings(mappings=list(mappings), api_version=api_version)
@@ -84,8 +91,11 @@ def mappings_check(
     first_seen: dict[tuple[str, str], FirstSeen] = {}
     misspelt: dict[tuple[str, str], str] = {}
     tags: dict[tuple[str, str], MisspeltTag] = {}
+    bundled: dict[tuple[str, str], BundledTranslation] = {}
     uncovered = (
-        uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt, tags) if inputs else {}
+        uncovered_codes(inputs, fmt, config, reference, sources_seen, first_seen, misspelt, tags, bundled)
+        if inputs
+        else {}
     )
     unseen = unseen_sources(config, sources_seen, misspelt) if inputs else []
     # A tag the extract misspells: "did you mean <F_NATION>?" (review171 F1). validate's warning (review173 F3), or
@@ -111,6 +121,22 @@ def mappings_check(
             f"error: {named.place}: {named.key}: no record of the input has {written}{found.nor}, so the field is read "
             f"as blank for every record{found.but}; {correct}, or remove the entry"
         )
+    if bundled:
+        # Not a problem: what the bundled tables read the input's codes as, for the vendor to confirm (review209 F4).
+        tally = f"{counted(len(bundled), 'code')}, {counted(sum(b.records for b in bundled.values()), 'occurrence')}"
+        echo(
+            f"Codes in the input that a bundled translation changed ({tally}): each is read as the legacy HESA code "
+            "it names; if your SRS means something else by it, translate it in your mapping file:"
+        )
+        with_input = len(inputs) > 1 or len({b.first.input for b in bundled.values()}) > 1
+        changed = sorted(bundled.items(), key=lambda item: (-item[1].records, item[0]))[:LISTED]
+        for (field, code), translated in sorted(changed, key=lambda item: item[0]):
+            echo(
+                f"  {field}: '{code}' -> '{translated.to}' x{translated.records}, first at "
+                f"{translated.first.place(with_input)} (the bundled {translated.named})"
+            )
+        if (more := _more(LISTED, [-b.records for b in bundled.values()], "code")) is not None:
+            echo(more)
     if inputs:
         if uncovered:
             tally = f"{counted(len(uncovered), 'code')}, {counted(sum(uncovered.values()), 'occurrence')}"

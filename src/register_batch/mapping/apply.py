@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache, update_wrapper
 from typing import Any, TypeVar, cast
 
-from register_batch.mapping.loader import FAMILIES, CodeTranslation, FieldMap, MappingConfig, NamedSource
+from register_batch.mapping.loader import (
+    FAMILIES,
+    CodeTranslation,
+    FieldMap,
+    MappingConfig,
+    NamedSource,
+    code_list_for,
+)
 from register_batch.model import (
     ALL_CLEARABLE_INITIATIVES,
     ALL_CLEARABLE_SUBJECTS,
@@ -1685,6 +1692,42 @@ class Mapper:
                     line=line,
                 )
                 return
+        # Every alternative has a `when` (one without matches every record), and none matched: left as written.
+        self._unmatched(record, holder is record.data, key, label, value, translation, line)
+
+    def _unmatched(
+        self,
+        record: TraineeRecord,
+        own: bool,
+        key: str,
+        label: str,
+        value: str,
+        translation: CodeTranslation,
+        line: int | None,
+    ) -> None:
+        """Say that `value`, which a block translates only under conditions the record does not meet, is left as
+        written, where Register's list has no such code: its error alone said the code is invalid, as if no file
+        translated it (review209 F5). Only on that path: a translated code never gets here."""
+        list_name = code_list_for(key if own else f"degrees_attributes.{key}")
+        if list_name is None:
+            return
+        if self._reference is None:
+            self._reference = load_reference()
+        if value in self._reference.codes(list_name):
+            return  # a code of Register's, kept for the records no `when` picks out
+        block = translation.block_of(value)
+        place = block.written_at(value) or block.origin
+        tests = ", or when ".join(alternative.tests() for alternative in translation.translate[value])
+        record.issue(
+            "translation_unmatched",
+            f"{label}: {place} translates '{value}' only when {tests}, and this record meets none of these, so it is "
+            f"left as written, which is not in Register's {list_name} list: add a last alternative without a `when` "
+            "for the other records, or correct the fields it tests",
+            field=label,
+            value=value,
+            severity=Severity.WARNING,
+            line=line,
+        )
 
 
 def _numbered_in(name: str, reads: Collection[str]) -> bool:

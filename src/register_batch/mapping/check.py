@@ -3,6 +3,7 @@ input no mapping covers."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,14 +21,23 @@ from register_batch.mapping.apply import (
     family_of,
     near_miss,
 )
-from register_batch.mapping.loader import CODED_FIELDS, Alternative, CodeTranslation, MappingConfig, bundled_mapping_dir
-from register_batch.model import Severity, SourceRef, make_issue
+from register_batch.mapping.loader import (
+    CODED_FIELDS,
+    Alternative,
+    CodeTranslation,
+    MappingConfig,
+    bundled_mapping_dir,
+    code_list_for,
+    in_precedence,
+    refuse_dead_tests,
+)
+from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.model import place as place_in_input
 from register_batch.readers import open_inputs
-from register_batch.reference import DEGREE_CODE_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.reference import ReferenceData
 from register_batch.textyaml import lines_of
 from register_batch.validation.facts import REFUSED_ROUTES, Facts, as_of_or_today
-from register_batch.validation.rules import codes_kept_their_leading_zeros
+from register_batch.validation.rules import codes_kept_their_leading_zeros, translated_near_miss
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
 REFUSED_CODES: dict[str, frozenset[str]] = {"training_route": REFUSED_ROUTES}
@@ -78,17 +88,6 @@ def _on_their_lines(problems: list[MappingProblem]) -> list[MappingProblem]:
     ]
 
 
-def code_list_for(field: str) -> str | None:
-    """The reference list a mapped field's codes belong to (`disability*` and degree fields included)."""
-    if field in TRAINEE_CODE_FIELDS:
-        return TRAINEE_CODE_FIELDS[field]
-    if field.startswith("disability"):
-        return "disability"
-    if field.startswith("degrees_attributes."):
-        return DEGREE_CODE_FIELDS.get(field.split(".", 1)[1])
-    return None
-
-
 def _fields_of(translation: CodeTranslation) -> list[str]:
     return [f for f in CODED_FIELDS if translation.applies_to(f)]
 
@@ -108,13 +107,8 @@ def _what_it_does(translation: CodeTranslation, code: str) -> str:
 
 
 def _alternative(alternative: Alternative) -> str:
-    tests = " and ".join(f"{field} is {_either(values)}" for field, values in sorted(alternative.when.items()))
+    tests = alternative.tests()
     return f"'{alternative.to}'" + (f" when {tests}" if tests else "")
-
-
-def _either(values: frozenset[str]) -> str:
-    ordered = sorted(values)
-    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
 def _kept(code: str, alternatives: list[Alternative]) -> bool:
@@ -127,60 +121,73 @@ def _treats(translation: CodeTranslation, code: str) -> bool:
 
 
 def overridden_codes(config: MappingConfig) -> list[MappingProblem]:
-    """Codes a user's file treats otherwise than a bundled translation, or one of the user's earlier files, of the
-    same field does (notes).
+    """Codes a user's file treats otherwise than a bundled translation, or one of the user's earlier files, or another
+    block of the same file, of the same field does (notes).
 
     Later files win code by code (translations_for), which is how a user corrects a bundled translation; said so
     that a file written for another purpose does not change a bundled translation, or a site-wide file's, unseen.
-    Only where the file does win: a code a later file treats again for the same field is that file's.
+    Within one file the block naming a field exactly wins over a pattern block (in_precedence). Only where the block
+    does win: a code a later file treats again for the same field is that file's.
     """
-    bundled = config.codes[: config.bundled_codes]
-    users = config.codes[config.bundled_codes :]
-    notes: list[MappingProblem] = []
-    for number, translation in enumerate(users):
-        fields = _fields_of(translation)
-        later = users[number + 1 :]
-        # The fields where a later user file treats the code again are that file's to win, not this one's.
-        wins = {
-            code: [f for f in fields if not any(_treats(u, code) and u.applies_to(f) for u in later)]
-            for code in [*translation.translate, *translation.no_translation]
-        }
-        for place, earlier in enumerate((*bundled, *users[:number])):
-            mine_is = "this file"
-            if place < len(bundled):
-                whose = f"the bundled {earlier.origin} ({earlier.pattern})"
-            elif earlier.origin == translation.origin:  # two blocks of one file (`sex:`, then `se?:`)
-                whose, mine_is = f"this file's block {earlier.pattern}, before it,", "this block"
-            else:
-                whose = f"{earlier.origin} ({earlier.pattern}), given before it,"
-            for code, won in wins.items():
-                if not _treats(earlier, code) or not any(earlier.applies_to(f) for f in won):
-                    continue
-                mine, theirs = _what_it_does(translation, code), _what_it_does(earlier, code)
-                if mine != theirs:
-                    notes.append(
-                        MappingProblem(
-                            translation.origin,
-                            translation.pattern,
-                            f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins",
-                            "note",
-                            translation.key_of(code),
-                        )
-                    )
-    return notes
+    found: dict[tuple[int, int, str], MappingProblem] = {}
+    index = {id(block): number for number, block in enumerate(config.codes)}
+    for field in CODED_FIELDS:
+        ordered = in_precedence([t for t in config.codes if t.applies_to(field)], field)
+        for position, translation in enumerate(ordered):
+            if translation.bundled:
+                continue
+            for code in (*translation.translate, *translation.no_translation):
+                if any(_treats(later, code) for later in ordered[position + 1 :]):
+                    continue  # a later block wins this code for this field
+                for earlier in ordered[:position]:
+                    key = (index[id(translation)], index[id(earlier)], code)
+                    if key in found or not _treats(earlier, code):
+                        continue
+                    mine, theirs = _what_it_does(translation, code), _what_it_does(earlier, code)
+                    if mine == theirs:
+                        continue
+                    found[key] = _overriding(translation, earlier, code, mine, theirs, key[1] > key[0])
+    codes_in = {id(t): [*t.translate, *t.no_translation] for t in config.codes}
+    return [
+        found[key]
+        for key in sorted(found, key=lambda key: (key[0], key[1], codes_in[id(config.codes[key[0]])].index(key[2])))
+    ]
+
+
+def _overriding(
+    translation: CodeTranslation, earlier: CodeTranslation, code: str, mine: str, theirs: str, written_after: bool
+) -> MappingProblem:
+    """The note that `translation` wins `code` over `earlier` (a block it takes precedence over)."""
+    mine_is, why = "this file", ""
+    if earlier.bundled:
+        whose = f"the bundled {earlier.origin} ({earlier.pattern})"
+    elif earlier.origin == translation.origin:  # two blocks of one file (`sex:`, then `se?:`)
+        whose = f"this file's block {earlier.pattern}, {'after' if written_after else 'before'} it,"
+        mine_is = "this block"
+        if written_after:
+            why = f" (it names {translation.pattern} exactly, and a pattern block of the same file gives way to it)"
+    else:
+        whose = f"{earlier.origin} ({earlier.pattern}), given before it,"
+    return MappingProblem(
+        translation.origin,
+        translation.pattern,
+        f"'{code}': {mine_is} {mine}, {whose} {theirs}; {mine_is} wins{why}",
+        "note",
+        translation.key_of(code),
+    )
 
 
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
     """Targets missing from Register's lists (errors), translations that hide a valid code and sources of a user's
     HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
-    bundled files (notes)."""
+    bundled files (notes). A `when` that could never match is refused (MappingError), as `validate` refuses it."""
+    refuse_dead_tests(config, reference)
     problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
-        problems += _tests_of_codes(translation, reference)
     return _on_their_lines(problems)
 
 
@@ -216,35 +223,6 @@ def near_hesa_tags(config: MappingConfig) -> list[MappingProblem]:
                         line=named.line,
                     )
                 )
-    return problems
-
-
-def _tests_of_codes(translation: CodeTranslation, reference: ReferenceData) -> list[MappingProblem]:
-    """A `when` testing a coded field for a value that is none of Register's codes (an SRS's own spelling) never
-    matches: it sees the record's fields translated (review97 F1). A warning, once per field and value."""
-    problems = []
-    said: set[tuple[str, str]] = set()
-    for old, alternatives in translation.translate.items():
-        for alternative in alternatives:
-            for field, values in sorted(alternative.when.items()):
-                list_name = code_list_for(field)
-                if list_name is None:
-                    continue
-                for value in sorted(values - reference.codes(list_name)):
-                    if (field, value) in said:
-                        continue
-                    said.add((field, value))
-                    problems.append(
-                        MappingProblem(
-                            translation.origin,
-                            translation.pattern,
-                            f"'{old}': `when` tests {field} for '{value}', which is not in Register's {list_name} "
-                            "list: a `when` sees the record's other fields as Register gets them, translated, so it "
-                            "never matches; test the Register code it is translated to",
-                            "warning",
-                            translation.key_of(old),
-                        )
-                    )
     return problems
 
 
@@ -362,6 +340,23 @@ class MisspeltTag:
     records: int = 1
 
 
+@dataclass
+class BundledTranslation:
+    """A code of the inputs that a bundled translation changed (mappings/codes/legacy.yaml's C21053 tables apply to
+    records of every layout), for `mappings check INPUT` to list: an SRS's own code can be a legacy HESA code too
+    (its `2` is not C21053's female), and the vendor is to confirm or override each one (review209 F4)."""
+
+    first: FirstSeen
+    to: str  # what it was translated to (the first record's)
+    block: CodeTranslation
+    records: int = 1
+
+    @property
+    def named(self) -> str:
+        """The bundled block, as `mappings/codes/legacy.yaml sex (C21053 sex codes)`."""
+        return f"{self.block.origin} {self.block.pattern} ({self.block.source})"
+
+
 def uncovered_codes(
     inputs: list[str] | tuple[str, ...],
     fmt: str,
@@ -371,6 +366,7 @@ def uncovered_codes(
     first_seen: dict[tuple[str, str], FirstSeen] | None = None,
     misspelt: dict[tuple[str, str], str] | None = None,
     misspelt_tags: dict[tuple[str, str], MisspeltTag] | None = None,
+    bundled: dict[tuple[str, str], BundledTranslation] | None = None,
 ) -> Counter[tuple[str, str]]:
     """(field, code) pairs seen in the inputs, whose code after translation Register's lists do not hold, or that a
     mapping lists as untranslatable (`no_translation`): the codes `validate` fails a record for (review117 F1). The
@@ -382,7 +378,8 @@ def uncovered_codes(
     tag or column nothing reads that the mapper took for the misspelling of a source a record lacks (its
     mapped_source_misspelt error), by (family, the issue's field), first found: for unseen_sources' "did you mean".
     With `misspelt_tags`, the HESA tags the inputs misspell (their misspelt_tag errors), by (the tag written, the
-    issue's field).
+    issue's field). With `bundled`, the codes a bundled translation changed, by (field as an issue names it without
+    its index, the input's code).
     """
     mapper = Mapper(config, reference)
     watch = SourceWatch(config)
@@ -413,6 +410,8 @@ def uncovered_codes(
                             misspelt_tags[key] = MisspeltTag(place, issue.message, issue.code, issue.severity.value)
             if record.misaligned:
                 continue  # its cells do not line up with the header: its values are other fields' (review117 F8)
+            if bundled is not None:
+                _bundled_translations(record, raw.source, mapper, bundled)
             # (field, label as validate names it, code, line): a degree's code, its degree's line, as validate's
             # issue names it (TraineeRecord.item_line; review164 F2); the record's own, the record's.
             found: list[tuple[str, str, str, int | None]] = []
@@ -457,6 +456,45 @@ def uncovered_codes(
     return seen
 
 
+_INDEX = re.compile(r"\[[0-9]+\]")
+
+
+def _bundled_translations(
+    record: TraineeRecord, where: SourceRef, mapper: Mapper, found: dict[tuple[str, str], BundledTranslation]
+) -> None:
+    """Note each code of the record a bundled block translated (its legacy_code_translated issue), by field and
+    code, counted, with where it is first found and the block."""
+    for issue in record.issues:
+        if issue.code != "legacy_code_translated" or issue.field is None or issue.value is None:
+            continue
+        field = _INDEX.sub("", issue.field)  # degrees_attributes[0].subject: the degree field's translation
+        translation = mapper.translation(field)
+        if translation is None or issue.value not in translation.translate:
+            continue
+        block = translation.block_of(issue.value)
+        if not block.bundled:
+            continue
+        key = (field, issue.value)
+        if (said := found.get(key)) is not None:
+            said.records += 1
+            continue
+        line = issue.line if issue.line is not None else where.line
+        target = next(iter(translation.translate[issue.value])).to
+        to = _translated_to(record, issue.field) or target
+        found[key] = BundledTranslation(FirstSeen(where.input, where.record, line), to, block)
+
+
+def _translated_to(record: TraineeRecord, label: str) -> str | None:
+    """The code a field of the record holds now (a degree's by its index), as translated."""
+    if not label.startswith("degrees_attributes["):
+        value = record.data.get(label)
+        return value if isinstance(value, str) else None
+    index, _, name = label.removeprefix("degrees_attributes[").partition("].")
+    degrees = record.data.get("degrees_attributes") or ()
+    value = degrees[int(index)].get(name) if index.isdigit() and int(index) < len(degrees) else None
+    return value if isinstance(value, str) else None
+
+
 def _leading_zeros_hint(
     label: str, value: str, data: dict[str, Any], where: SourceRef, mapper: Mapper, reference: ReferenceData
 ) -> str | None:
@@ -475,10 +513,13 @@ def _leading_zeros_hint(
     )
     facts = Facts.of(data, as_of_or_today(None), reference)  # today in UTC, as validate counts it
     findings = codes_kept_their_leading_zeros(issue, facts, mapper.translation)
-    if not findings:
-        return None
-    message = str(findings[0][2])
-    return message.removeprefix(f"{label}: ")
+    if findings:
+        message: str | None = str(findings[0][2])
+    else:  # a user's key in another letter case or Unicode form (validate's code_not_translated; review209 F5)
+        key = f"degrees_attributes.{label.rpartition('.')[2]}" if label.startswith("degrees_attributes[") else label
+        legacy = mapper.translation(key)
+        message = translated_near_miss(label, value, legacy) if legacy is not None else None
+    return None if message is None else message.removeprefix(f"{label}: ")
 
 
 def unseen_sources(

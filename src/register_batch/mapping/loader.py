@@ -12,8 +12,10 @@ import os
 import re
 import reprlib
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import yaml
 from register_batch.errors import ConfigError, MappingError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
-from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
+from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
 from register_batch.resources import data_dir
 from register_batch.textyaml import composed, line_in, lines_of, load_text_yaml
 from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in, registers_token_wrapped_in
@@ -42,6 +44,15 @@ class Alternative:
     to: str
     note: str | None
     when: dict[str, frozenset[str]]
+
+    def tests(self) -> str:
+        """Its `when` as a message says it: "itt_qualification_aim is 001 or 002 and study_mode is 01"."""
+        return " and ".join(f"{field} is {_either(values)}" for field, values in sorted(self.when.items()))
+
+
+def _either(values: frozenset[str]) -> str:
+    ordered = sorted(values)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
 @functools.lru_cache(maxsize=8)  # a file composed once for every code asked of it, while it is unchanged
@@ -65,6 +76,12 @@ class CodeTranslation:
     sources: dict[str, str] = field(default_factory=dict)  # per code, when merged from several files
     bundled: bool = False  # from a bundled file, whose blocks are at its top (`sex:`), not under `codes:`
     blocks: dict[str, CodeTranslation] = field(default_factory=dict)  # per code, its block, when merged
+    # The blocks merged into this one, the one that wins a code last (in_precedence); () for a block as written.
+    parts: tuple[CodeTranslation, ...] = ()
+    # Its codes by their folded form (near_key), made on the first invalid code that asks: the failure path only.
+    _folded: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    # What validate's code_not_translated said of a (field, value), once each: kept with the translation it is about.
+    notes: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def source_of(self, code: str) -> str:
         return self.sources.get(code, self.source)
@@ -86,15 +103,46 @@ class CodeTranslation:
         block = self.block_of(code)
         if block.bundled:
             return None
-        try:
-            found = os.stat(block.origin)
-        except OSError:
-            return block.origin
-        line = line_in(_composed_file(block.origin, found.st_mtime_ns, found.st_size), block.key_of(code))
+        line = block.line_of(block.key_of(code))
         return block.origin if line is None else f"{block.origin}:{line}"
+
+    def line_of(self, *keys: str) -> int | None:
+        """The line the first of the key paths found is written on in this block's file (a user's: bundled blocks
+        are not under `codes:`, and their file is the package's), None where none is. Reads the file again: only an
+        error asks."""
+        try:
+            found = os.stat(self.origin)
+        except OSError:
+            return None
+        root = _composed_file(self.origin, found.st_mtime_ns, found.st_size)
+        return next(filter(None, (line_in(root, key) for key in keys)), None)
 
     def applies_to(self, field_name: str) -> bool:
         return fnmatch.fnmatchcase(field_name, self.pattern)
+
+    def users_block(self) -> CodeTranslation | None:
+        """The user's block (of the last file given) that applies to the field, where a value it lacks is to be
+        added; None where only bundled blocks apply."""
+        return next((part for part in reversed(self.parts or (self,)) if not part.bundled), None)
+
+    def near_key(self, value: str) -> str | None:
+        """A code a user's block translates (or lists as untranslatable) that `value` differs from only in letter case
+        or in Unicode form (`f` for `F`; `Côte` written decomposed, NFD, for the file's composed one, NFC): keys
+        match as written, so `value` is not translated (review209 F5). None where there is none. The folded codes are
+        made on the first value that asks: only an invalid code asks, never a clean record."""
+        if self._folded is None:
+            self._folded = {}
+            for part in self.parts or (self,):
+                if not part.bundled:
+                    for code in (*part.translate, *part.no_translation):
+                        self._folded.setdefault(_fold(code), code)
+        near = self._folded.get(_fold(value))
+        return near if near != value else None
+
+
+def _fold(code: str) -> str:
+    """A code without its letter case and Unicode form: NFC (composed accents) and case-folded."""
+    return unicodedata.normalize("NFC", code).casefold()
 
 
 @dataclass
@@ -188,12 +236,14 @@ class MappingConfig:
         """
         if field_name not in _CODED:
             return None
-        found = [t for t in self.codes if t.applies_to(field_name)]
+        found = in_precedence([t for t in self.codes if t.applies_to(field_name)], field_name)
         if not found:
             return None
         if len(found) == 1:
             return found[0]
-        merged = CodeTranslation(pattern=field_name, source=found[-1].source, origin=found[-1].origin)
+        merged = CodeTranslation(
+            pattern=field_name, source=found[-1].source, origin=found[-1].origin, parts=tuple(found)
+        )
         for translation in found:
             for old, alternatives in translation.translate.items():
                 merged.translate[old] = alternatives
@@ -205,6 +255,80 @@ class MappingConfig:
         merged.sources = {old: t.source for t in found for old in (*t.translate, *t.no_translation)}
         merged.blocks = {old: t for t in found for old in (*t.translate, *t.no_translation)}
         return merged
+
+
+def in_precedence(blocks: list[CodeTranslation], field_name: str) -> list[CodeTranslation]:
+    """The blocks that apply to a field, the one that wins a code last: files in the order given (the bundled first),
+    and within a file a pattern block (`disability*`) before the block naming the field exactly (`disability1`),
+    whatever their order in the file: the exception is written beside the general rule, in either order, as many
+    formats allow (review209 F3: `disability1` written first was overridden by `disability*`, and only a note said so).
+    Pattern blocks of one file keep the order they are written in."""
+    files: dict[tuple[bool, str], int] = {}
+    for block in blocks:
+        files.setdefault((block.bundled, block.origin), len(files))
+    return sorted(blocks, key=lambda block: (files[(block.bundled, block.origin)], block.pattern == field_name))
+
+
+def code_list_for(field: str) -> str | None:
+    """The reference list a mapped field's codes belong to (`disability*` and degree fields included)."""
+    if field in TRAINEE_CODE_FIELDS:
+        return TRAINEE_CODE_FIELDS[field]
+    if field.startswith("disability"):
+        return "disability"
+    if field.startswith("degrees_attributes."):
+        return DEGREE_CODE_FIELDS.get(field.split(".", 1)[1])
+    return None
+
+
+def refuse_dead_tests(config: MappingConfig, reference: ReferenceData) -> None:
+    """Refuse (MappingError, exit 2, as a load error) a `when` testing a coded field for a value not in Register's
+    list for it (an SRS's own `UGPL`): a `when` sees the record's other fields translated (Mapper._translate), so the
+    SRS's code is never what it sees, and an untranslated one fails the record anyway. The alternative is never used,
+    as one after a fallback is (_alternatives), and its fallback was sent without a word (review209 F2; review97 F1
+    made it a warning, which a CI step gating on `mappings check` passed). Against the lists the run uses (a pulled
+    list may hold a code the bundled does not), so checked once they are loaded: by the Checker, and by `mappings
+    check`. The first such test, in the order the files are given and written."""
+    for translation in config.codes:
+        for old, alternatives in translation.translate.items():
+            for index, alternative in enumerate(alternatives):
+                for name, values in alternative.when.items():
+                    list_name = code_list_for(name)
+                    if list_name is None:
+                        continue  # checked on loading (_a_value_of)
+                    dead = sorted(values - reference.codes(list_name))
+                    if dead:
+                        raise _dead_test(config, translation, old, index, name, dead[0], list_name)
+
+
+def _dead_test(
+    config: MappingConfig, translation: CodeTranslation, old: str, index: int, name: str, value: str, list_name: str
+) -> MappingError:
+    """The refusal of an alternative whose `when` tests `name` for `value`, not in Register's `list_name` list: where
+    it is written (the alternative's `when`, `file:line: key.path`), and the code to test instead, where a mapping
+    translates the value to one code."""
+    base = translation.key_of(old)
+    keys = (f"{base}[{index}].when.{name}", f"{base}.when.{name}")
+    at, line = keys[1], None
+    if not translation.bundled:
+        for key in keys:  # the alternatives written as a list, or the one alone
+            if (line := translation.line_of(key)) is not None:
+                at = key
+                break
+    place = translation.origin if line is None else f"{translation.origin}:{line}"
+    found = config.translations_for(name)
+    targets = {a.to for a in found.translate.get(value, ())} if found is not None else set()
+    instead = (
+        f"test '{targets.pop()}', the code {found.block_of(value).origin} translates {value!r} to"
+        if found is not None and len(targets) == 1
+        else "test the Register code it is translated to"
+    )
+    return MappingError(
+        f"{place}: {at}: never used: {value!r} is not in Register's {list_name} list, and a `when` sees the record's "
+        f"other fields as Register gets them, translated, so it never matches (an untranslated {value!r} fails the "
+        f"record anyway); {instead}",
+        path=translation.origin,
+        line=line,
+    )
 
 
 # A mapping file is a few KB (the bundled ones 20 KB at most); a full JACS-to-HECoS table for course and degree
@@ -524,8 +648,45 @@ def _when(value: Any, where: str) -> dict[str, frozenset[str]]:
             raise ConfigError(f"{where}.{name}: expected a code or a list of codes, got {_shown(values)}")
         for code in listed:
             _trimmed(code, f"{where}.{name}")
+            if name not in _CODED:
+                _a_value_of(name, code, f"{where}.{name}")
         when[str(name)] = frozenset(listed)
     return when
+
+
+# A `when` is an exact match on the trainee's value (review209 F1): a value with these in it is a pattern, a range or
+# a comparison (`2026-*`, `>=2026-08-01`), which no field without a code list holds, so the test could never match.
+_NOT_EXACT = frozenset("*?<>=![]")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The trainee fields holding a date, as YYYY-MM-DD (register-api.md §3.4: Date.iso8601; hesa-formats.md §5 item 30).
+WHEN_DATE_FIELDS = frozenset(name for name in TRAINEE_FIELDS if name.endswith("_date") or name == "date_of_birth")
+
+
+def _a_value_of(name: str, code: str, where: str) -> None:
+    """Refuse a value a `when` tests a field without a code list for (a date, an id) that the field can never hold:
+    the test would never match, and the fallback would be sent for every record without a word (review209 F1). A
+    coded field's are checked against Register's list once it is loaded (dead_tests)."""
+    exact = "a `when` is an exact match on the trainee's value (after translation), with no ranges or patterns"
+    if name in WHEN_DATE_FIELDS and not _is_day(code):
+        raise ConfigError(
+            f"{where}: {code!r} is not a date as Register gets it (YYYY-MM-DD), so this test could never match: "
+            f"{exact}; list each date (2026-09-01), or put the translation in the SRS"
+        )
+    if found := sorted(set(code) & _NOT_EXACT):
+        raise ConfigError(
+            f"{where}: {code!r} holds {' '.join(found)}, so this test could never match: {exact}; list each value "
+            "as the trainee has it"
+        )
+
+
+def _is_day(value: str) -> bool:
+    if not _ISO_DAY.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _trimmed(code: str, where: str) -> None:

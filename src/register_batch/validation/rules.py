@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import operator
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from functools import cache, lru_cache, partial
@@ -1463,6 +1464,85 @@ def _of_trigger(reasons: list[str], lists: Mapping[str, Iterable[str]], trigger:
     if trigger in lists:
         return "" if trigger == of[0] else f", a reason for a {of[0]} trigger, not a {trigger} one"
     return f", a reason for a {of[0]} trigger only"
+
+
+@rule(
+    "code_not_translated",
+    fields=(*_TRAINEE_LISTS, *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS)),
+    message="<field>: '<value>' is not translated, but '<code>' is, by <file:line> (a translation's code matches "
+    "as written: letter case included): add '<value>' beside it, or correct the SRS / <field>: '<value>' is not "
+    "translated, but '<code>' is, by <file:line> (a translation's code matches as written: the same letters, but "
+    "the input writes them decomposed (NFD) and the file composed (NFC)): write it in the file as the input does "
+    "(its decomposed form), or correct the SRS / <field>: '<value>' is not translated by the <block> block of "
+    "<file:line>: add it under codes.<block>.translate there, or correct the SRS",
+    source="docs/mappings.md (a translation's code is matched exactly, as the input writes it); register-api.md "
+    "§5.1 (codes must be in Register's lists)",
+    fix="Add the value, as the input writes it, under the `translate` of the block named (in the file and at the "
+    "line named), or correct the SRS. register-batch does not match codes in another case or Unicode form itself.",
+    severity=Severity.WARNING,
+    api=False,
+    follows=_CODE_LIST_ISSUES,
+)
+def codes_a_mapping_file_could_translate(
+    issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
+) -> list[Finding] | None:
+    """Beside Register's error for a code it does not know, where a user's mapping file has a block for the field:
+    the block to add the code to (its file and line), or the code of it that the value differs from only in letter
+    case or in Unicode form (`f` for `F`, a decomposed `Côte`), which keys do not match (review209 F5: "add a
+    translation in a mapping file" did not say which, nor why `f` was not translated). A follow-up rule: a clean
+    record never asks, and a failing one looks up a dict. Said once per field and value, kept on the translation."""
+    value, label = issue.value, issue.field
+    if translation is None or not isinstance(value, str) or label is None:
+        return None
+    if label.startswith(_DEGREE_LABEL):
+        key = f"degrees_attributes.{label.rpartition('.')[2]}"
+    elif label in _TRAINEE_LISTS:
+        key = label
+    else:
+        return None
+    legacy = translation(key)
+    if legacy is None or value in legacy.translate or value in legacy.no_translation:
+        return None  # translated (its line is named: _made_by), refused (untranslatable_code) or unmatched (its own)
+    try:
+        said = legacy.notes[(label, value)]
+    except KeyError:
+        said = legacy.notes[(label, value)] = _not_translated(label, value, legacy)
+    return None if said is None else [(label, value, said)]
+
+
+def _not_translated(label: str, value: str, legacy: CodeTranslation) -> str | None:
+    """code_not_translated's words for `value`, or None where no user's block applies to the field."""
+    if (near := translated_near_miss(label, value, legacy)) is not None:
+        return near
+    block = legacy.users_block()
+    if block is None:
+        return None
+    line = block.line_of(f"codes.{block.pattern}")
+    place = block.origin if line is None else f"{block.origin}:{line}"
+    return (
+        f"{label}: '{value}' is not translated by the {block.pattern} block of {place}: add it under "
+        f"codes.{block.pattern}.translate there, or correct the SRS"
+    )
+
+
+def translated_near_miss(label: str, value: str, legacy: CodeTranslation) -> str | None:
+    """code_not_translated's words for a value a user's block translates in another letter case or Unicode form
+    (`mappings check INPUT` gives them beside the code it lists); None where it does not."""
+    if (near := legacy.near_key(value)) is not None:
+        block = legacy.block_of(near)
+        place = block.written_at(near) or block.origin
+        if near.casefold() == value.casefold():
+            why, do = "letter case included", f"add '{value}' beside it"
+        else:
+            forms = ("composed (NFC)", "decomposed (NFD)")
+            mine, theirs = forms if unicodedata.is_normalized("NFC", value) else forms[::-1]
+            why = f"the same letters, but the input writes them {mine} and the file {theirs}"
+            do = f"write it in the file as the input does (its {mine.split()[0]} form)"
+        return (
+            f"{label}: '{value}' is not translated, but '{near}' is, by {place} (a translation's code matches as "
+            f"written: {why}): {do}, or correct the SRS"
+        )
+    return None
 
 
 # R14 compares the trainee's Disability records, and Register has one for each of nine disabilities only

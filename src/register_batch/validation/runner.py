@@ -16,7 +16,7 @@ from register_batch.errors import ConfigError
 from register_batch.fs import StrPath
 from register_batch.mapping import Mapper, MappingConfig, load_mapping
 from register_batch.mapping.apply import MISSING, SourceWatch, family_of
-from register_batch.mapping.loader import CodeTranslation
+from register_batch.mapping.loader import CodeTranslation, refuse_dead_tests
 from register_batch.model import Issue, Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.readers import InputInfo, RawRecord, XmlPart, check_format, csv_layout, open_inputs
 from register_batch.readers.csv import read_mappings
@@ -69,6 +69,20 @@ describe(
     source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
     fix="Decide the right current code for the trainee and correct the SRS, or add a translation "
     f"{in_a_mapping_file()}.",
+)
+describe(
+    "translation_unmatched",
+    scope="mapping",
+    fields=("*",),
+    message="<field>: <file:line> translates '<value>' only when <a `when`>[, or when <another>], and this record "
+    "meets none of these, so it is left as written, which is not in Register's <list> list: add a last alternative "
+    "without a `when` for the other records, or correct the fields it tests",
+    source="the mapping file named (docs/mappings.md: a `when` is an exact match on the record's other fields, as "
+    "translated); register-api.md §5.1 (codes must be in Register's lists)",
+    fix="Add an alternative without a `when` as the last of the code's translations in the file named, for the "
+    "records the others do not pick out, or correct the fields its `when`s test; the code's own error says what "
+    "Register answers.",
+    severity=Severity.WARNING,
 )
 describe(
     "malformed_record",
@@ -565,6 +579,7 @@ class Checker:
         checked_kind("reference", reference, ReferenceData, "register_batch.reference.load_reference()")
         self.mapping = mapping or load_mapping()
         self.reference = reference or load_reference()
+        refuse_dead_tests(self.mapping, self.reference)  # a `when` that never matches, once the lists are known
         self.mapper = Mapper(self.mapping, self.reference)
         self.validator = Validator(self.reference, as_of, translation=self.mapper.translation)
         self._disability_identities = self.reference.code_list("disability").identities
