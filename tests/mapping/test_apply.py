@@ -578,11 +578,13 @@ def test_of_a_users_list_of_degree_sources_the_first_with_a_value_is_read(tmp_pa
 
 def test_a_translated_code_is_reported_with_its_note_and_source(tmp_path):
     [issue] = mapped({"F_SEXID": "1", "F_ITTSTARTDATE": "2025-09-01"}).issues
-    assert issue.message == "sex: legacy code '1' translated to '11' (male); C21053 sex codes"
+    assert (
+        issue.message == "sex: legacy code '1' translated to '11' (male); C21053 sex codes (mappings/codes/legacy.yaml)"
+    )
     user = tmp_path / "ours.yaml"
     user.write_text("codes:\n  sex:\n    source: our SRS\n    translate:\n      M: '11'\n")
     [issue] = mapped({"F_SEXID": "M", "F_ITTSTARTDATE": "2025-09-01"}, config=load_mapping([user])).issues
-    assert issue.message == "sex: legacy code 'M' translated to '11'; our SRS"
+    assert issue.message == f"sex: legacy code 'M' translated to '11'; our SRS ({user}:5)"
 
 
 def test_of_a_users_list_of_placement_sources_the_first_with_a_value_is_read(tmp_path):
@@ -615,14 +617,21 @@ def test_an_empty_section_of_a_users_field_map_leaves_the_sections_after_it_read
 
 
 def test_a_translated_code_names_the_source_of_the_file_its_translation_came_from(tmp_path):
-    """A user's sex block adds M: M's warning names the user's `source`, and the bundled C21053 code 1 still names
-    the bundled one (docs/mappings.md, Layering)."""
+    """A user's sex block adds M: M's warning names the user's `source` and file, and the bundled C21053 code 1
+    still names the bundled one (docs/mappings.md, Layering). review209 F6: the file is named too, so a block that
+    copies the bundled `source:` is not taken for the bundled one; without a `source:`, the file:line alone."""
     user = tmp_path / "ours.yaml"
-    user.write_text("codes:\n  sex:\n    source: our SRS's sex codes\n    translate:\n      M: '11'\n")
+    user.write_text(
+        "codes:\n  sex:\n    source: C21053 sex codes\n    translate:\n      M: '11'\n  nationality:\n"
+        "    translate:\n      British: GB\n"
+    )
     config = load_mapping([user])
     [ours] = mapped({"F_SEXID": "M"}, config=config).issues
     [bundled] = [i for i in mapped({"F_SEXID": "1"}, config=config).issues if i.field == "sex"]
-    assert ours.message.endswith("; our SRS's sex codes") and bundled.message.endswith("; C21053 sex codes")
+    assert ours.message.endswith(f"; C21053 sex codes ({user}:5)")
+    assert bundled.message.endswith("; C21053 sex codes (mappings/codes/legacy.yaml)")
+    [unsourced] = [i for i in mapped({"F_NATION": "British"}, config=config).issues if i.field == "nationality"]
+    assert unsourced.message == f"nationality: legacy code 'British' translated to 'GB'; {user}:8"
 
 
 def test_a_users_block_keeps_the_bundled_codes_it_does_not_name_and_wins_for_those_it_does(tmp_path):

@@ -209,3 +209,42 @@ def test_check_input_lists_the_codes_a_bundled_translation_changed(tmp_path, c23
     ours.write_text(VENDOR.replace('"F": "10"', '"2": "12"'), encoding="utf-8")
     result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(ours), str(one)])
     assert "bundled translation changed" not in result.output
+
+
+def test_code_blocks_at_the_top_of_a_file_are_told_to_go_under_codes_from_the_first_in_file_order(refusal):
+    """review209 F7: a bundled mappings/codes file copied as the docs advise has its blocks at the top: the error
+    named the first key alphabetically (its line), and did not say what to do."""
+    user, message = refusal("# copied\nsex:\n  translate:\n    M: '11'\nadditional_training_initiative: {}\n")
+    assert message == (
+        f"{user}:2: unknown top-level key(s) sex, additional_training_initiative; expected 'fields' and/or 'codes': a "
+        "code block goes under `codes:`; indent them under a `codes:` line (the bundled mappings/codes files are the "
+        "one exception, with their blocks at the top)"
+    )
+    user, message = refusal("field: {}\nsex: {}\n")
+    assert message.endswith(
+        "expected 'fields' and/or 'codes': a code block (sex) goes under `codes:`; indent it "
+        "under a `codes:` line (the bundled mappings/codes files are the one exception, with their "
+        "blocks at the top)"
+    )
+
+
+def test_a_nationality_name_for_kosovan_translated_to_xk_is_no_warning(tmp_path, c23053_made_valid):
+    """review209 F8: `Kosovan: XK` is right (XK is Kosovan in Register's list), yet `mappings check` told the
+    vendor to "translate British to GB", and validate warned on every Kosovan trainee; translating to QO, the way
+    out the FAQ gives, is refused, as translations do not chain. Another code translated to XK is still warned of."""
+    from register_batch.mapping import load_mapping
+    from register_batch.mapping.check import check_mappings
+    from register_batch.reference import load_reference
+
+    ours = tmp_path / "ours.yaml"
+    ours.write_text("codes:\n  nationality:\n    translate:\n      Kosovan: XK\n      kosovan: XK\n      UK: XK\n")
+    warned = [str(p) for p in check_mappings(load_mapping([ours]), load_reference()) if p.severity == "warning"]
+    assert [w.split(": ")[2] for w in warned] == [
+        "'UK' translates to 'XK', which is Kosovan in Register's nationality "
+        "list, though it is the country code for the United Kingdom, not "
+        "otherwise specified (docs/faq.md)"
+    ]
+    kosovan = c23053_made_valid("kosovan.xml", {"<F_NATION>NZ<": "<F_NATION>Kosovan<"})
+    british = c23053_made_valid("british.xml", {"<F_NATION>NZ<": "<F_NATION>UK<"})
+    issues = issues_of([kosovan, british], [ours], tmp_path / "r")
+    assert [i["input"] for i in issues if i["code"] == "nationality_uk_country_code"] == [str(british)]

@@ -103,7 +103,10 @@ def test_a_register_csvs_legacy_code_is_valid_to_sync_but_said_to_fail_registers
     extract = _write(tmp_path / "extract.csv", [header, first, *rest])
     validate_files([extract], as_of=AS_OF, report_dir=tmp_path / "r3", jobs=1)
     [issue] = [i for i in _issues(tmp_path / "r3") if i["code"] == "legacy_code_translated"]
-    assert issue["message"] == "sex: legacy code '1' translated to '11' (male); C21053 sex codes"
+    assert (
+        issue["message"]
+        == "sex: legacy code '1' translated to '11' (male); C21053 sex codes (mappings/codes/legacy.yaml)"
+    )
 
 
 def _read(path: Path):

@@ -1508,6 +1508,7 @@ class Mapper:
             and nationality
             and nationality != KOSOVO_NATIONALITY
             and (family == "hesa" or nationality != COUNTRY_NOT_NATIONALITY)
+            and not names_kosovan(nationality, self._reference)
         ):
             _uk_country_as_nationality(record, nationality)
         return record
@@ -1682,10 +1683,11 @@ class Mapper:
                     record.partial_lists = record.partial_lists | ALL_CLEARABLE_SUBJECTS
                 note = f" ({alternative.note})" if alternative.note else ""
                 upload = _upload_refuses(value, alternative.to, label) if uploaded else ""
+                source, place = translation.source_of(value), translation.place_of(value)
                 record.issue(
                     "legacy_code_translated",
                     f"{label}: legacy code '{value}' translated to '{alternative.to}'{note}; "
-                    f"{translation.source_of(value)}{upload}",
+                    f"{place if source == translation.block_of(value).origin else f'{source} ({place})'}{upload}",
                     field=label,
                     value=value,
                     severity=Severity.WARNING,
@@ -1728,6 +1730,14 @@ class Mapper:
             severity=Severity.WARNING,
             line=line,
         )
+
+
+def names_kosovan(code: str, reference: ReferenceData | None) -> bool:
+    """Whether an SRS's nationality, written as a name, is the label Register's nationality list gives XK (`Kosovan`,
+    in any case): a translation of it to XK is right, and no British trainee sent as Kosovan (review209 F8: the
+    warning told a vendor whose SRS writes names to "translate British to GB", of its Kosovan key)."""
+    label = (reference or load_reference()).code_list("nationality").label(COUNTRY_NOT_NATIONALITY)
+    return label is not None and code.strip().casefold() == label.casefold()
 
 
 def _numbered_in(name: str, reads: Collection[str]) -> bool:

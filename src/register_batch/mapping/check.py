@@ -19,6 +19,7 @@ from register_batch.mapping.apply import (
     SourceWatch,
     UnseenSource,
     family_of,
+    names_kosovan,
     near_miss,
 )
 from register_batch.mapping.loader import (
@@ -261,6 +262,7 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
         if (
             list_name == "nationality"
             and old != KOSOVO_NATIONALITY
+            and not names_kosovan(old, reference)
             and any(alternative.to == COUNTRY_NOT_NATIONALITY for alternative in alternatives)
         ):
             problems.append(

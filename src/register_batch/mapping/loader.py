@@ -82,6 +82,8 @@ class CodeTranslation:
     _folded: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
     # What validate's code_not_translated said of a (field, value), once each: kept with the translation it is about.
     notes: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Where each code's translation is written (place_of), found once a code: the translation warning names it.
+    places: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def source_of(self, code: str) -> str:
         return self.sources.get(code, self.source)
@@ -105,6 +107,17 @@ class CodeTranslation:
             return None
         line = block.line_of(block.key_of(code))
         return block.origin if line is None else f"{block.origin}:{line}"
+
+    def place_of(self, code: str) -> str:
+        """Where the code's translation is written, for the translation warning (review209 F6: its `source:` alone
+        named it, and two files with the same `source:` read alike): `file:line` in a user's file, the bundled file's
+        name for a bundled one. Looked up once a code (a dict lookup each record after)."""
+        try:
+            return self.places[code]
+        except KeyError:
+            block = self.block_of(code)
+            place = self.places[code] = block.written_at(code) or block.origin
+            return place
 
     def line_of(self, *keys: str) -> int | None:
         """The line the first of the key paths found is written on in this block's file (a user's: bundled blocks
@@ -933,10 +946,20 @@ def _named_sources(family: str, overlay: dict[str, Any]) -> list[tuple[str, str,
 
 def _overlaid(field_docs: dict[str, dict[str, Any]], doc: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     """The field maps with a user's file's `fields` laid over them, once its structure is checked."""
-    unknown = set(doc) - {"fields", "codes"}
+    unknown = [str(key) for key in doc if key not in ("fields", "codes")]  # in file order: the first named, its line
     if unknown:
+        blocks = [key for key in unknown if any(fnmatch.fnmatchcase(name, key) for name in TRANSLATABLE_FIELDS)]
+        # A bundled mappings/codes file's blocks are at its top: copied as the docs advise, they are refused here
+        # (review209 F7).
+        which = "" if blocks == unknown else f" ({', '.join(blocks)})"
+        indent = (
+            f": a code block{which} goes under `codes:`; indent {'it' if len(blocks) == 1 else 'them'} under a "
+            "`codes:` line (the bundled mappings/codes files are the one exception, with their blocks at the top)"
+            if blocks
+            else ""
+        )
         raise ConfigError(
-            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'fields' and/or 'codes'"
+            f"{path}: unknown top-level key(s) {', '.join(unknown)}; expected 'fields' and/or 'codes'{indent}"
         )
     fields = doc.get("fields") or {}
     if not isinstance(fields, dict):

@@ -33,11 +33,13 @@ describe(
     "legacy_code_translated",
     scope="mapping",
     fields=("*",),
-    message="<field>: legacy code '<old>' translated to '<new>' (<meaning>); <source>[. Register's CSV upload does "
-    "not translate codes: it takes '<old>' as written, and a code not in its lists fails the row, and with it the "
-    "whole file. To upload the file, write '<new>' in it (as `register-batch convert --to register-csv` does); `sync` "
-    "sends '<new>'] (the part in brackets for a Register CSV)",
-    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23); a Register CSV's upload: §3.3 (same "
+    message="<field>: legacy code '<old>' translated to '<new>' (<meaning>); <source> (<file:line>, the mapping file "
+    "that translated it; the bundled file's name for a bundled translation)[. Register's CSV upload does not "
+    "translate codes: it takes '<old>' as written, and a code not in its lists fails the row, and with it the whole "
+    "file. To upload the file, write '<new>' in it (as `register-batch convert --to register-csv` does); `sync` sends "
+    "'<new>'] (the part in brackets for a Register CSV)",
+    source="the mapping file that translated it, named in the message (a bundled translation's: "
+    "mappings/codes/legacy.yaml, from hesa-formats.md §2.3, §5 items 14-23); a Register CSV's upload: §3.3 (same "
     "mapper as the API, no legacy translation), §2.1, §3.4 (all or nothing)",
     fix="Nothing to do if the translation is right; update the SRS to the current code to silence it. A Register CSV "
     "to upload through Register's web page must hold the current code: write it in the file, or let "
