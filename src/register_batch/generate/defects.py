@@ -54,6 +54,8 @@ JACS_CODES = ("G100", "F300", "C100", "Q300", "V100", "X100", "L700")
 
 # Catalogue codes no input register-batch reads can trigger, and why (checked by the tests).
 NOT_GENERATED = {
+    "code_not_translated": "it is said only beside a user's mapping file, and generated files are read with the "
+    "bundled mappings alone",
     "training_partner_ukprn_invalid": (
         "no HESA tag and no column of Register's CSV template holds training_partner_ukprn"
     ),
