@@ -150,7 +150,12 @@ def test_an_invalid_code_names_the_users_block_and_a_near_miss_of_its_keys(tmp_p
     decomposed = "Ivoirien, Co\u0302te"
     one = c23053_made_valid("one.xml", {"<F_SEXID>11<": "<F_SEXID>f<", "<F_NATION>NZ<": f"<F_NATION>{decomposed}<"})
     two = c23053_made_valid("two.xml", {"<F_SEXID>11<": "<F_SEXID>Q<"})
-    issues = issues_of([one, two], [ours], tmp_path / "r")
+    # A key with its leading zeros lost is leading_zeros_lost's to say (pad it), not "add it".
+    zeros = tmp_path / "zeros.yaml"
+    zeros.write_text("codes:\n  training_route:\n    translate:\n      '0071': '12'\n", encoding="utf-8")
+    three = c23053_made_valid("three.xml", {"<F_ENTRYRTE>12<": "<F_ENTRYRTE>71<"})
+    issues = issues_of([one, two, three], [ours, zeros], tmp_path / "r")
+    assert [i["value"] for i in issues if i["code"] == "leading_zeros_lost"] == ["71"]
     assert _findings(issues, "code_not_translated") == [
         f"sex: 'f' is not translated, but 'F' is, by {ours}:6 (a translation's code matches as written: letter case "
         "included): add 'f' beside it, or correct the SRS",

@@ -1515,13 +1515,23 @@ def _not_translated(label: str, value: str, legacy: CodeTranslation) -> str | No
     if (near := translated_near_miss(label, value, legacy)) is not None:
         return near
     block = legacy.users_block()
-    if block is None:
-        return None
+    if block is None or _zeros_lost_from_a_key(value, legacy):
+        return None  # none of the user's, or a key with its leading zeros lost: leading_zeros_lost says so
     line = block.line_of(f"codes.{block.pattern}")
     place = block.origin if line is None else f"{block.origin}:{line}"
     return (
         f"{label}: '{value}' is not translated by the {block.pattern} block of {place}: add it under "
         f"codes.{block.pattern}.translate there, or correct the SRS"
+    )
+
+
+def _zeros_lost_from_a_key(value: str, legacy: CodeTranslation) -> bool:
+    """Whether `value` is a code the translation names (`0071`) with its leading zeros lost (`71`): adding `71` is not
+    the remedy leading_zeros_lost gives. Once per field and value (the caller's cache)."""
+    if not _ASCII_DIGITS.fullmatch(value):
+        return False
+    return any(
+        len(key) > len(value) and key == value.zfill(len(key)) for key in (*legacy.translate, *legacy.no_translation)
     )
 
 
