@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from register_batch.mapping.apply import SEND_ANYWAY
 from register_batch.model import SourceRef
 from register_batch.validation import CATALOGUE
 from register_batch.validation.catalogue import describe
@@ -1079,6 +1080,7 @@ def test_the_advice_for_101085_names_the_early_years_subject_too(hesa_samples, t
     assert message == (
         "course_subject_3: course subject 101085 (specialist teaching primary with mathematics) was removed: "
         "use 100511 (primary teaching), or 100510 (early years teaching) on an early-years training route (17-20)"
+        f"{SEND_ANYWAY}"
     )
 
 
