@@ -709,7 +709,7 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
     result_on_stdout()
     from register_batch.reference import load_reference
-    from register_batch.reference.pull import diff_reference, pulled_lists, read_pulled
+    from register_batch.reference.pull import diff_reference, not_judged, pulled_lists, read_pulled
 
     configured = state.settings(api_version=api_version)
     settings = _pull_settings(state, configured, target, state_dir, api_version)
@@ -725,14 +725,22 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     if not changes:
         echo("No differences.")
         return
+    bundled, unjudged = load_reference(settings.api_version), 0
     for field, change in changes.items():
         echo(f"{field}:")
         for code, label in change["added"]:
-            echo(f"  + {code}  {label}")
+            what = not_judged(bundled, field, code)
+            unjudged += what is not None
+            echo(f"  + {code}  {label}" + (f"  [the bundled rules cannot tell {what}]" if what else ""))
         for code, label in change["removed"]:
             echo(f"  - {code}  {label}")
         for code, old, new in change["relabelled"]:
             echo(f"  ~ {code}  {old!r} -> {new!r}")
         for what, old, new in change["changed"]:
             echo(f"  ~ {what}  {', '.join(old) or 'none'} -> {', '.join(new) or 'none'}")
+    if unjudged:  # review210 F4: a pull updates the codes, not the bundled rule tables
+        echo(
+            f"{unjudged} added code(s) the bundled rules cannot judge: validate warns of each in a record, which is "
+            "sent for Register to judge (nightly-sync.md §9 says what a pull updates)"
+        )
     sys.exit(1)

@@ -8,6 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from register_batch.cli import cli
 from register_batch.derived import disability_disclosure, diversity_disclosure
 from register_batch.jobs import validate_files
 from register_batch.mapping import load_mapping
@@ -104,3 +107,82 @@ def test_a_code_legacy_yaml_refuses_that_the_lists_in_use_lack_says_how_to_send_
         assert message.startswith("nationality: nationality ZZ (not known) is not accepted by Register: leave it blank")
         assert "Register itself accepts" not in message
         assert message.endswith("; if Register lists it now, to send it, map it to itself in your mapping file")
+
+
+NEW_INITIATIVE = {"training_initiative": [{"code": "037", "display_name": "Future teaching scholars"}]}
+NEW_SUBJECT = {"course_subject": [{"code": "101999", "display_name": "Quantum studies"}]}
+NEW_ROUTE = {"training_route": [{"code": "22", "display_name": "Teaching apprenticeship (postgrad, new)"}]}
+SNAPSHOT = "Register's lists of 2026-08-22, DfE commit ce1126541"
+
+
+def test_a_pulled_initiative_the_bundled_tables_do_not_know_is_a_warning_and_the_record_is_sent(tmp_path):
+    """F4: a new initiative, pulled, was refused as not available in the cycle, judged by the bundled internal names
+    and cycles, which know nothing of it; with the bundled lists it is no code, as before."""
+    rows = [dict(trainee(1), training_initiative="037"), dict(trainee(2), additional_training_initiative="037")]
+    pulled_lists(tmp_path, NEW_INITIATIVE)
+    assert issues_of(tmp_path, rows, tmp_path / PULLED_FILE) == [
+        (
+            n,
+            "initiative_not_judged",
+            field,
+            "037",
+            "warning",
+            f"register-batch cannot tell which academic cycles {field} '037' (Future teaching scholars) runs in: the "
+            f"pulled lists in use hold it, and the bundled initiative table ({SNAPSHOT}) does not know it; Register "
+            "will judge it",
+        )
+        for n, field in ((1, "training_initiative"), (2, "additional_training_initiative"))
+    ]
+    bundled = issues_of(tmp_path, rows, None)
+    assert [(n, code, severity) for n, code, _f, _v, severity, _m in bundled] == [
+        (1, "invalid_code", "error"),
+        (2, "invalid_code", "error"),
+    ]
+
+
+def test_pulled_funding_the_bundled_tables_do_not_know_is_a_warning_and_the_record_is_sent(tmp_path):
+    """F4: a bursary for a new subject, or fund code 7 on a new route: no bundled allocation subject or route name
+    to look up, so funding_method_not_available and fund_code_not_valid refused them."""
+    rows = [
+        dict(trainee(1), course_subject_1="101999", fund_code="7", funding_method="B"),
+        dict(trainee(2), training_route="22", fund_code="7"),
+    ]
+    pulled_lists(tmp_path, {**NEW_SUBJECT, **NEW_ROUTE})
+    found = issues_of(tmp_path, rows, tmp_path / PULLED_FILE)
+    assert [(n, code, field, value, severity) for n, code, field, value, severity, _m in found] == [
+        (1, "funding_not_judged", "funding_method", "B", "warning"),
+        (2, "funding_not_judged", "fund_code", "7", "warning"),
+    ]
+    assert [message for *_, message in found] == [
+        "register-batch cannot tell whether funding_method 'bursary' is available for training_route '12' and "
+        "course_subject_1 '101999' in academic cycle '2025 to 2026': the pulled lists in use hold course_subject_1 "
+        f"'101999', which the bundled funding tables ({SNAPSHOT}) do not know; Register will judge it",
+        "register-batch cannot tell whether fund_code '7' is available for training_route '22' and course_subject_1 "
+        f"'100403' in academic cycle '2025 to 2026': the pulled lists in use hold training_route '22', which the "
+        f"bundled funding tables ({SNAPSHOT}) do not know; Register will judge it",
+    ]
+    # A subject the bundled tables know keeps its error after a pull: Physics has no grant on this route.
+    known = issues_of(tmp_path, [dict(trainee(1), fund_code="7", funding_method="E")], tmp_path / PULLED_FILE)
+    assert [code for _n, code, *_ in known] == ["funding_method_not_available"]
+
+
+def test_diff_says_which_added_codes_the_bundled_rules_cannot_judge(tmp_path):
+    """F4: the diff listed a new initiative as any other code; validate then refused every record with it."""
+    pulled_lists(tmp_path, {**NEW_INITIATIVE, **NEW_SUBJECT, **NEW_ROUTE, **NEW_DISABILITY})
+    result = CliRunner().invoke(cli, ["reference", "diff", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[1:] == [
+        "course_subject:",
+        "  + 101999  Quantum studies  [the bundled rules cannot tell its funding: no bundled allocation subject takes "
+        "it (funding_not_judged)]",
+        "disability:",
+        "  + 60  Neurodivergent condition",
+        "training_initiative:",
+        "  + 037  Future teaching scholars  [the bundled rules cannot tell which academic cycles it runs in "
+        "(initiative_not_judged)]",
+        "training_route:",
+        "  + 22  Teaching apprenticeship (postgrad, new)  [the bundled rules cannot tell its funding: the bundled "
+        "funding tables do not name it (funding_not_judged)]",
+        "3 added code(s) the bundled rules cannot judge: validate warns of each in a record, which is sent for "
+        "Register to judge (nightly-sync.md §9 says what a pull updates)",
+    ]

@@ -379,7 +379,9 @@ class Validator:
         def pick(scope: str) -> list[Rule]:
             if api_only:  # what Register answers, the emulator's own
                 return [r for r in rules_for(scope) if r.api]
-            return [_waiting_for_a_route_code(r) for r in rules_for(scope)]
+            # A rule about codes only a pull brings: with other lists it has nothing to find (review210 F4).
+            kept = [r for r in rules_for(scope) if r.only_with is None or r.only_with(reference)]
+            return [_waiting_for_a_route_code(r) for r in kept]
 
         self._trainee = pick("trainee")
         self._degree = pick("degree")
