@@ -10,6 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from register_batch import __version__
 from register_batch.cli import cli
 from register_batch.derived import disability_disclosure, diversity_disclosure
 from register_batch.jobs import validate_files
@@ -17,6 +18,7 @@ from register_batch.mapping import load_mapping
 from register_batch.mapping.check import check_mappings
 from register_batch.reference import PULLED_FILE, ReferenceData, load_reference
 from register_batch.sync.compare import derived_drift
+from report_schema import allowed_report
 from trainee_extracts import trainee, write_extract
 
 
@@ -186,3 +188,34 @@ def test_diff_says_which_added_codes_the_bundled_rules_cannot_judge(tmp_path):
         "3 added code(s) the bundled rules cannot judge: validate warns of each in a record, which is sent for "
         "Register to judge (nightly-sync.md §9 says what a pull updates)",
     ]
+
+
+def test_report_show_and_version_say_how_old_the_lists_are(tmp_path):
+    """F7: report.json said `bundled v2026.1` or the pulled file's name and sha256, `reference show` the same and
+    `--version` the tool's version alone: none said how old the lists a run was judged with were."""
+    pulled_lists(tmp_path, {})
+    reports = tmp_path / "reports"
+    validate_files(
+        [write_extract(tmp_path / "in.csv", [trainee(1)])],
+        as_of=AS_OF,
+        report_dir=reports,
+        jobs=1,
+        reference_path=tmp_path / PULLED_FILE,
+    )
+    report = allowed_report(reports)
+    assert {key: report["reference"][key] for key in ("pulled_at", "bundled")} == {
+        "pulled_at": "2026-12-01T03:00:00+00:00",
+        "bundled": {"date": "2026-08-22", "commit": "ce1126541c2107c9fbfce47b18c794b0973aaac1"},
+    }
+    shown = CliRunner().invoke(cli, ["reference", "show"], env={"REGISTER_BATCH_STATE_DIR": str(tmp_path)})
+    assert shown.output.splitlines()[0] == (
+        f"Reference data (pulled {tmp_path / PULLED_FILE}; pulled at 2026-12-01T03:00:00+00:00; the rule tables are "
+        f"the bundled ones, {SNAPSHOT}):"
+    )
+    shown = CliRunner().invoke(cli, ["reference", "show"], env={"REGISTER_BATCH_STATE_DIR": str(tmp_path / "none")})
+    assert shown.output.splitlines()[0] == f"Reference data (bundled v2026.1; {SNAPSHOT}):"
+    version = CliRunner().invoke(cli, ["--version"])
+    assert (
+        version.output
+        == f"register-batch, version {__version__} (Register API v2026.1; bundled code lists: {SNAPSHOT})\n"
+    )
