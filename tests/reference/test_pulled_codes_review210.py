@@ -148,12 +148,15 @@ def test_pulled_funding_the_bundled_tables_do_not_know_is_a_warning_and_the_reco
     rows = [
         dict(trainee(1), course_subject_1="101999", fund_code="7", funding_method="B"),
         dict(trainee(2), training_route="22", fund_code="7"),
+        # Physics in 2025/26 is a FundCodeException subject: its bursary needs no fund code 7 (§3.5.2)
+        dict(trainee(3), course_subject_1="100425", training_route="22", funding_method="B"),
     ]
     pulled_lists(tmp_path, {**NEW_SUBJECT, **NEW_ROUTE})
     found = issues_of(tmp_path, rows, tmp_path / PULLED_FILE)
     assert [(n, code, field, value, severity) for n, code, field, value, severity, _m in found] == [
         (1, "funding_not_judged", "funding_method", "B", "warning"),
         (2, "funding_not_judged", "fund_code", "7", "warning"),
+        (3, "funding_not_judged", "funding_method", "B", "warning"),
     ]
     assert [message for *_, message in found] == [
         "register-batch cannot tell whether funding_method 'bursary' is available for training_route '12' and "
@@ -162,6 +165,9 @@ def test_pulled_funding_the_bundled_tables_do_not_know_is_a_warning_and_the_reco
         "register-batch cannot tell whether fund_code '7' is available for training_route '22' and course_subject_1 "
         f"'100403' in academic cycle '2025 to 2026': the pulled lists in use hold training_route '22', which the "
         f"bundled funding tables ({SNAPSHOT}) do not know; Register will judge it",
+        "register-batch cannot tell whether funding_method 'bursary' is available for training_route '22' and "
+        "course_subject_1 '100425' in academic cycle '2025 to 2026': the pulled lists in use hold training_route "
+        f"'22', which the bundled funding tables ({SNAPSHOT}) do not know; Register will judge it",
     ]
     # A subject the bundled tables know keeps its error after a pull: Physics has no grant on this route.
     known = issues_of(tmp_path, [dict(trainee(1), fund_code="7", funding_method="E")], tmp_path / PULLED_FILE)

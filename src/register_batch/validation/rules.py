@@ -2541,14 +2541,20 @@ def funding_not_judged(data: dict[str, Any], facts: Facts) -> list[Finding] | No
     fund_code_7 = data.get("fund_code") == "7"
     context = _funding_context(data, facts)
     new_route = _new_route(facts)
-    new_subject = context is not None and _new_subject(context[1], facts)
-    # As the errors would have been reached: fund_code_not_valid (fund code 7) and funding_method_not_available
-    # (fund code 7, or a FundCodeException subject, which a new subject is not).
-    if not (fund_code_7 and (new_route or (context is not None and new_subject))):
+    # Where the errors leave the code to Register: fund_code_not_valid (fund code 7, an age range of the lists) and
+    # funding_method_not_available (fund code 7, or a FundCodeException subject, which a new subject is not).
+    age_range_known = data.get("course_age_range") in facts.reference.codes("course_age_range")
+    by_fund_code = fund_code_7 and new_route and age_range_known
+    by_method = (
+        context is not None
+        and (fund_code_7 or _fund_code_exception(context[1], facts))
+        and (new_route or _new_subject(context[1], facts))
+    )
+    if not (by_fund_code or by_method):
         return None
-    what = f"funding_method '{context[0]}'" if context is not None else "fund_code '7'"
+    what = f"funding_method '{context[0]}'" if by_method and context is not None else "fund_code '7'"
     new = f"training_route '{facts.route}'" if new_route else f"course_subject_1 '{data.get('course_subject_1')}'"
-    field = "funding_method" if context is not None else "fund_code"
+    field = "funding_method" if by_method else "fund_code"
     return [
         (
             field,
