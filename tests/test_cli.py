@@ -575,7 +575,9 @@ def test_reference_show(tmp_path):
     assert result.exit_code == 0 and "10\tFemale" in result.output.splitlines()
     listing = run("reference", "show")
     assert listing.exit_code == 0
-    assert listing.output.startswith("Reference data (bundled v2026.1):\n")
+    assert listing.output.startswith(
+        "Reference data (bundled v2026.1; Register's lists of 2026-08-22, DfE commit ce1126541):\n"
+    )
     assert "  sex " in listing.output and "withdrawal_reasons" in listing.output and "degree_subject" in listing.output
     fields = [line.split()[0] for line in listing.output.splitlines()[1:]]
     assert len(fields) == len(set(fields)) == 19  # each list once, the withdrawal reasons too

@@ -18,6 +18,8 @@ from register_batch.sync import SyncOptions
 from register_batch.validation import Checker
 
 SAMPLES = Path(__file__).parent.parent / "samples"
+# The bundled lists' snapshot (SOURCES.txt), which report.json names (review210 F7).
+BUNDLED_LISTS = {"date": "2026-08-22", "commit": "ce1126541c2107c9fbfce47b18c794b0973aaac1"}
 AS_OF = date(2026, 11, 28)
 
 
@@ -341,9 +343,10 @@ def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_ju
     mapped = json.loads((tmp_path / "mapped" / "report.json").read_text(encoding="utf-8"))
     digest = hashlib.sha256(mapping.read_bytes()).hexdigest()
     assert mapped["mappings"] == [{"path": str(mapping), "sha256": digest}]
-    assert mapped["reference"] == {"source": "bundled v2026.1", "sha256": None}
+    bundled = {"source": "bundled v2026.1", "sha256": None, "pulled_at": None, "bundled": BUNDLED_LISTS}
+    assert mapped["reference"] == bundled
     plain = json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf-8"))
-    assert plain["mappings"] == [] and plain["reference"] == {"source": "bundled v2026.1", "sha256": None}
+    assert plain["mappings"] == [] and plain["reference"] == bundled
 
     def settings(folder: str) -> dict[str, str]:
         page = lxml.html.parse(str(tmp_path / folder / "report.html")).getroot()
@@ -353,7 +356,7 @@ def test_the_reports_record_the_mapping_files_and_code_lists_the_records_were_ju
         }
 
     assert settings("mapped")["Mapping files"] == f"{mapping} {digest} over the bundled ones"
-    assert settings("mapped")["Code lists"] == "bundled v2026.1"
+    assert settings("mapped")["Code lists"] == "bundled v2026.1; Register's lists of 2026-08-22 (DfE commit ce1126541)"
     assert settings("plain")["Mapping files"] == "the bundled ones only"
 
 
@@ -403,6 +406,8 @@ def test_the_reports_record_pulled_code_lists_by_content(tmp_path):
     assert report["reference"] == {
         "source": f"pulled {pulled}",
         "sha256": hashlib.sha256(pulled.read_bytes()).hexdigest(),
+        "pulled_at": None,  # a file that does not say when
+        "bundled": BUNDLED_LISTS,
     }
 
 

@@ -54,6 +54,7 @@ from register_batch.wording import ESCAPE_UNENCODABLE, counted, path_named, prin
 
 if TYPE_CHECKING:
     from register_batch.config import Settings
+    from register_batch.reference import ReferenceData
 
 # convert's notes on what Register's CSV cannot hold shown on the terminal; the reports hold them all.
 NOTES_SHOWN = 20
@@ -121,8 +122,30 @@ class _WordedForTheCommandLine(logging.Filter):
         return True
 
 
+def _say_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`--version`: the tool's, the API version it speaks and how old its bundled code lists are (review210 F7);
+    the lists' date read only when asked, not by every command's start-up."""
+    if not value or ctx.resilient_parsing:
+        return
+    from register_batch.reference import SUPPORTED_VERSIONS, bundled_snapshot
+
+    api = SUPPORTED_VERSIONS[-1]
+    click.echo(
+        f"register-batch, version {__version__} (Register API {api}; bundled code lists: {bundled_snapshot(api)})"
+    )
+    ctx.exit()
+
+
 @click.group(cls=LazyCommands, context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", prog_name="register-batch")
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_say_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--config",
     type=UserPath(dir_okay=False, path_type=Path),
@@ -411,7 +434,7 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
         if as_json:
             _echo_json(ref.api_payload())
             return
-        echo(f"Reference data ({ref.source}):")
+        echo(f"Reference data ({ref.source}; {_lists_age(ref)}):")  # one line: a script reads the lists after it
         for name in ref.fields:
             count = len(ref.api_payload(name)["entries"])
             echo(f"  {name:32} {count:5} codes")
@@ -428,6 +451,18 @@ def reference_show(state: State, field: str | None, api_version: str | None, as_
     for entry in payload["entries"]:
         extra = f"  ({entry['trigger']})" if "trigger" in entry else ""
         echo(f"{entry['code']}\t{entry.get('display_name') or ''}{extra}")  # a pulled code may have no label
+
+
+def _lists_age(ref: ReferenceData) -> str:
+    """How old the lists `reference show` shows are (review210 F7): the bundled lists' date and DfE commit, and a
+    pulled file's time; a pull replaces the codes and labels, not the bundled rule tables."""
+    from register_batch.reference import bundled_snapshot
+
+    snapshot = bundled_snapshot(ref.api_version)
+    if not ref.pulled:
+        return str(snapshot)
+    when = f"pulled at {ref.pulled_at}" if ref.pulled_at else "pulled at a time the file does not say"
+    return f"{when}; the rule tables are the bundled ones, {snapshot}"
 
 
 @reference.command("template", context_settings=CONTEXT)
@@ -709,7 +744,7 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     """Show what changed between the pulled lists and the ones bundled with register-batch (exit 1 if any)."""
     result_on_stdout()
     from register_batch.reference import load_reference
-    from register_batch.reference.pull import diff_reference, pulled_lists, read_pulled
+    from register_batch.reference.pull import diff_reference, not_judged, pulled_lists, read_pulled
 
     configured = state.settings(api_version=api_version)
     settings = _pull_settings(state, configured, target, state_dir, api_version)
@@ -725,14 +760,22 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     if not changes:
         echo("No differences.")
         return
+    bundled, unjudged = load_reference(settings.api_version), 0
     for field, change in changes.items():
         echo(f"{field}:")
         for code, label in change["added"]:
-            echo(f"  + {code}  {label}")
+            what = not_judged(bundled, field, code)
+            unjudged += what is not None
+            echo(f"  + {code}  {label}" + (f"  [the bundled rules cannot tell {what}]" if what else ""))
         for code, label in change["removed"]:
             echo(f"  - {code}  {label}")
         for code, old, new in change["relabelled"]:
             echo(f"  ~ {code}  {old!r} -> {new!r}")
         for what, old, new in change["changed"]:
             echo(f"  ~ {what}  {', '.join(old) or 'none'} -> {', '.join(new) or 'none'}")
+    if unjudged:  # review210 F4: a pull updates the codes, not the bundled rule tables
+        echo(
+            f"{unjudged} added code(s) the bundled rules cannot judge: validate warns of each in a record, which is "
+            "sent for Register to judge (nightly-sync.md §9 says what a pull updates)"
+        )
     sys.exit(1)

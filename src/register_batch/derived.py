@@ -19,13 +19,23 @@ def education_phase(route: str | None, age_range_code: str | None) -> str:
     return "secondary"
 
 
+# The disability codes that give no answer (§5.3: `98` prefer not to say, `99` not available, Register's "Not
+# provided") and the one that says there is none (`95`). Every other code of the lists in use is a disability: a
+# code a pull brought that the bundled lists lack is one too, where judged by the bundled internal names it was no
+# answer, and the sync saw Register's "disclosed" as drift every night (review210 F3).
+NOT_PROVIDED_DISABILITIES = frozenset({"98", "99"})
+NO_KNOWN_DISABILITY = "95"
+
+
 def disability_disclosure(reference: ReferenceData, disabilities: dict[str, str]) -> str:
-    """§5.3: disability_not_provided / no_disability / disabled from the mapped disability codes."""
-    names = reference.code_list("disability").names
-    mapped = [names[code] for key, code in sorted(disabilities.items()) if code in names]
-    if not mapped or mapped == ["not_provided"]:  # exactly: 98 with 99 is `disabled` (has_diversity_attributes.rb)
+    """§5.3: disability_not_provided / no_disability / disabled from the disability codes the lists in use hold (the
+    others Register drops), by code."""
+    codes = reference.codes("disability")
+    mapped = [code for key, code in sorted(disabilities.items()) if code in codes]
+    # Exactly one "Not provided": 98 with 99 is `disabled` (has_diversity_attributes.rb compares the list).
+    if not mapped or (len(mapped) == 1 and mapped[0] in NOT_PROVIDED_DISABILITIES):
         return "disability_not_provided"
-    if mapped == ["no_known_disability"]:
+    if mapped == [NO_KNOWN_DISABILITY]:
         return "no_disability"
     return "disabled"
 

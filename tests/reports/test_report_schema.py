@@ -130,6 +130,7 @@ def _changed(report: dict[str, Any], change) -> dict[str, Any]:
         (lambda r: r.update(as_of="28/11/2026"), "as_of"),
         (lambda r: r["run"].update(started="2026-12-02 03:18:28"), "run/started"),
         (lambda r: r.update(records=[]), "(top)"),  # a sync's key, in a report with no sync
+        (lambda r: r["reference"].update(pulled_at="yesterday"), "reference/pulled_at"),
     ],
     ids=[
         "unknown key",
@@ -143,6 +144,7 @@ def _changed(report: dict[str, Any], change) -> dict[str, Any]:
         "as_of not ISO",
         "started without offset",
         "records without sync",
+        "pulled_at not a moment",
     ],
 )
 def test_the_schema_refuses_a_report_it_does_not_describe(clean_report, change, refused_at):

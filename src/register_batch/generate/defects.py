@@ -59,6 +59,8 @@ NOT_GENERATED = {
     "training_partner_ukprn_invalid": (
         "no HESA tag and no column of Register's CSV template holds training_partner_ukprn"
     ),
+    "funding_not_judged": "only with pulled lists holding codes the bundled ones lack; generate has the bundled",
+    "initiative_not_judged": "only with pulled lists holding codes the bundled ones lack; generate has the bundled",
     "placement_name_required": "placements in HESA files and Register's CSV are URNs; register-batch names each one",
     "placement_postcode_invalid": "no HESA tag and no column of Register's CSV template holds a placement postcode",
 }

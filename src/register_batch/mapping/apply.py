@@ -31,7 +31,13 @@ from register_batch.model import (
     TraineeRecord,
 )
 from register_batch.readers.base import RawRecord
-from register_batch.reference import DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData, load_reference
+from register_batch.reference import (
+    DISABILITY_FIELDS,
+    TRAINEE_CODE_FIELDS,
+    ReferenceData,
+    list_of_field,
+    load_reference,
+)
 
 UK_COUNTRIES = frozenset({"XF", "XG", "XH", "XI", "XK"})  # hesa-formats.md §2.3.4
 _FLAT_GROUP = re.compile(r"^(?P<tag>.+?)_(?P<n>\d+)$")
@@ -523,6 +529,31 @@ def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     if field in DISABILITY_FIELDS:
         return ". Register's own answer is none: its CSV upload takes the row and drops the code without a word"
     return ""
+
+
+# How an untranslatable_code error for a code the bundled legacy.yaml refuses ends (review210 F6).
+SEND_ANYWAY = "; if Register lists it now, to send it, map it to itself in your mapping file"
+
+
+def _listed(label: str, value: Any, reference: ReferenceData | None) -> bool:
+    """Whether the lists in use (the bundled ones when not given) hold `value` for the field `label` names."""
+    list_name = list_of_field(label)
+    return list_name is not None and value in (reference or load_reference()).codes(list_name)
+
+
+def _pulled_since(label: str, value: Any, reference: ReferenceData) -> bool:
+    """Whether the pulled lists in use hold `value`, a code the bundled legacy.yaml refuses, that the bundled lists
+    lack: Register has listed it since register-batch's release (review210 F6). Route 02 is in both, refused by R9."""
+    list_name = list_of_field(label)
+    return list_name is not None and value in reference.added_codes(list_name)
+
+
+def _now_listed(label: str, value: str, reason: str) -> str:
+    """The warning for a code the bundled legacy.yaml refuses and the pulled lists in use hold: sent as written."""
+    return (
+        f"{label}: '{value}' is sent as written: the pulled lists in use hold it, so the bundled note refusing it "
+        f'("{reason}") is out of date. Register will judge it'
+    )
 
 
 def _locate(degree: dict[str, str]) -> str | None:
@@ -1660,13 +1691,28 @@ class Mapper:
         value = holder[key]
         reason = translation.no_translation.get(value)
         if reason is not None:
+            bundled = translation.block_of(value).bundled
+            if bundled and self._reference is not None and _pulled_since(label, value, self._reference):
+                record.issue(
+                    "no_translation_now_listed",
+                    _now_listed(label, value, reason),
+                    field=label,
+                    value=value,
+                    severity=Severity.WARNING,
+                    line=line,
+                )  # sent as written
+                return
             if uploaded:
                 if self._reference is None:
                     self._reference = load_reference()
                 answer = _register_answers(label, value, self._reference)
             else:
                 answer = ""
-            record.issue("untranslatable_code", f"{label}: {reason}{answer}", field=label, value=value, line=line)
+            # A bundled note is the tool's word on Register's lists of its release (review210 F6): the way past it
+            # should Register list the code since. Not for one its lists hold and R9 refuses (route 02).
+            to_send = SEND_ANYWAY if bundled and not _listed(label, value, self._reference) else ""
+            message = f"{label}: {reason}{answer}{to_send}"
+            record.issue("untranslatable_code", message, field=label, value=value, line=line)
             record.reported.add(label)
             return
         alternatives = translation.translate.get(value)

@@ -289,12 +289,18 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
     for old in translation.no_translation:
         # validate fails every record with it (untranslatable_code), though Register takes it (review117 F1).
         if _accepted(reference, list_name, old):
+            # A bundled note the pulled lists outdate is not followed: the code is sent (review210 F6).
+            outdated = translation.block_of(old).bundled and old in reference.added_codes(list_name)
+            effect = (
+                "records with it are sent as written, with a no_translation_now_listed warning"
+                if outdated
+                else "listing it under no_translation makes every record with it an error"
+            )
             problems.append(
                 MappingProblem(
                     translation.origin,
                     translation.pattern,
-                    f"'{old}' is itself a valid {list_name} code; listing it under no_translation makes every record "
-                    "with it an error",
+                    f"'{old}' is itself a valid {list_name} code; {effect}",
                     "warning",
                     translation.key_of(old),
                 )

@@ -122,11 +122,21 @@ class ReferenceData:
     """All code lists of one API version, loaded once."""
 
     def __init__(
-        self, index: dict[str, Any], *, source: str, pulled: dict[str, Any] | None = None, sha256: str | None = None
+        self,
+        index: dict[str, Any],
+        *,
+        source: str,
+        pulled: dict[str, Any] | None = None,
+        sha256: str | None = None,
+        pulled_at: str | None = None,
     ):
         self.api_version: str = index["api_version"]
         self.source = source
         self.sha256 = sha256  # of the pulled file, as read: which lists a report was judged with
+        # Whether a pull's lists are in use: only its codes and labels are (`entries`); internal names, identities,
+        # funding tables, initiatives' cycles and allocation subjects stay the bundled ones (review210).
+        self.pulled = bool(pulled)
+        self.pulled_at = pulled_at  # when `reference pull` saved them, as its file says (None: it does not say)
         payload = dict(index["payload"])
         if pulled:
             payload.update({k: v for k, v in pulled.items() if isinstance(v, dict) and "entries" in v})
@@ -188,6 +198,14 @@ class ReferenceData:
         """Register's internal name for a code (as used in the API's funding messages)."""
         code_list = self.code_list(field)
         return code_list.names.get(code) or code_list.label(code) or code
+
+    def added_codes(self, field: str) -> frozenset[str]:
+        """The codes of list `field` a pull brought that the bundled lists lack (none for the bundled lists): the
+        bundled rule tables (internal names, initiatives' cycles, allocation subjects, legacy.yaml's notes) know
+        nothing of them (review210 F4, F6). Made once per list, asked only of a finding or a pulled code."""
+        if not self.pulled:
+            return frozenset()
+        return self.derived(("added_codes", field), lambda: self.codes(field) - _bundled(self.api_version).codes(field))
 
     def derived(self, key: Hashable, make: Callable[[], _Table]) -> _Table:
         """The table `make` derives from these lists (a validation rule's sorted codes, say), made once and kept on
@@ -397,9 +415,39 @@ def _pulled(api_version: str, pulled_path: str, data: bytes, digest: str) -> Ref
         pulled = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ConfigError(f"{pulled_path}: cannot read pulled reference data ({exc})") from None
+    when = pulled.get("pulled_at") if isinstance(pulled, dict) else None
     return ReferenceData(
         index,
         source=f"pulled {pulled_path}",
         pulled=pulled_payload(pulled, pulled_path),
         sha256=digest,
+        pulled_at=when if isinstance(when, str) and PULLED_AT.fullmatch(when) else None,
     )
+
+
+# `pulled_at` as `reference pull` writes it (UTC, to the second): any other text in a file is not quoted as a time.
+PULLED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")
+# SOURCES.txt's line naming the DfE commit the bundled lists were copied at, and its date.
+_SNAPSHOT = re.compile(r"at ([0-9a-f]{40})\s*\(([0-9]{4}-[0-9]{2}-[0-9]{2})\)")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """When the bundled lists were copied from Register's repository: their date and DfE's commit (SOURCES.txt)."""
+
+    date: str
+    commit: str
+
+    def __str__(self) -> str:
+        return f"Register's lists of {self.date}, DfE commit {self.commit[:9]}"
+
+
+@cache
+def bundled_snapshot(api_version: str = "v2026.1") -> Snapshot:
+    """The bundled lists' snapshot (review210 F7: no command said how old the lists a run used were)."""
+    check_api_version(api_version)
+    text = (DATA_DIR / api_version / "SOURCES.txt").read_text(encoding="utf-8")
+    found = _SNAPSHOT.search(text)
+    if found is None:  # a build's mistake, which a test catches
+        raise ValueError(f"{api_version}'s SOURCES.txt names no commit and date")
+    return Snapshot(date=found.group(2), commit=found.group(1))

@@ -40,6 +40,7 @@ from register_batch.model import Issue, IssueTuple, Severity, TraineeRecord, iss
 from register_batch.readers import InputInfo
 from register_batch.readers.csv import UPLOAD_ONLY
 from register_batch.readers.layouts import TAG_ORDER
+from register_batch.reference import ReferenceData, bundled_snapshot
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, excel_text_of, printable
 
 if TYPE_CHECKING:
@@ -571,6 +572,19 @@ def _first_few(names: Iterable[str]) -> str:
     return ", ".join(listed[:_FEW]) + more
 
 
+def reference_header(reference: ReferenceData) -> dict[str, Any]:
+    """report.json's `reference`: the lists' source and sha256 (a pulled file's), when they were pulled (a pulled
+    file's `pulled_at`, else None), and the bundled lists' date and DfE commit, whose rule tables a pull leaves as
+    they are (review210 F7: no report said how old the lists it was judged with were)."""
+    snapshot = bundled_snapshot(reference.api_version)
+    return {
+        "source": printable(reference.source),
+        "sha256": reference.sha256,
+        "pulled_at": reference.pulled_at,
+        "bundled": {"date": snapshot.date, "commit": snapshot.commit},
+    }
+
+
 @dataclass
 class ReportBuilder:
     """Collects issues from a stream of records; `write()` produces the report files."""
@@ -585,9 +599,10 @@ class ReportBuilder:
     extra: dict[str, Any] = field(default_factory=dict)
     # What the records were judged with, besides the tool's version: the user's mapping files, as read (path,
     # sha256; the bundled ones come with the version), and the code lists (source "bundled v2026.1", or
-    # "pulled <file>" with that file's sha256).
+    # "pulled <file>" with that file's sha256 and when it was pulled; `bundled`: the date and DfE commit of the
+    # bundled lists, whose rule tables a pull does not replace: reference_header).
     mappings: list[dict[str, str]] = field(default_factory=list)
-    reference: dict[str, str | None] | None = None
+    reference: dict[str, Any] | None = None
     # The HESA tags or CSV columns each field is read from (field_sources): each issue's `source`, and report.html names
     # them beside Register's field.
     sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
@@ -613,7 +628,7 @@ class ReportBuilder:
                 {"path": printable(path), "sha256": digest}
                 for path, digest in zip(mapping.files, mapping.sha256, strict=True)
             ],
-            reference={"source": printable(checker.reference.source), "sha256": checker.reference.sha256},
+            reference=reference_header(checker.reference),
             sources=field_sources(mapping),
         )
 

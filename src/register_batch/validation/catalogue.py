@@ -40,6 +40,9 @@ class Rule:
     api: bool
     check: Callable[..., list[Finding] | None] | None = None
     follows: frozenset[str] = frozenset()  # a follow-up rule: the codes whose issues it is given
+    # Whether the rule can find anything with the lists a Validator uses (None: always): a rule about codes only a
+    # pull brings is left out of the per-record calls with any other lists, and costs a clean record nothing.
+    only_with: Callable[[Any], bool] | None = None
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -81,15 +84,17 @@ def rule(
     severity: Severity = Severity.ERROR,
     api: bool = True,
     follows: tuple[str, ...] = (),
+    only_with: Callable[[Any], bool] | None = None,
 ) -> Callable[[Callable[..., list[Finding] | None]], Callable[..., list[Finding] | None]]:
     """Register a check function under a stable issue code.
 
     With `follows`, a follow-up rule: `check(issue, facts, translation)` is called with each issue of those codes
-    a record gets (and the mapping's `Mapper.translation`, or None), instead of with every record.
+    a record gets (and the mapping's `Mapper.translation`, or None), instead of with every record. With `only_with`,
+    a rule run only by a Validator whose ReferenceData it is true of.
     """
 
     def register(check: Callable[..., list[Finding] | None]) -> Callable[..., list[Finding] | None]:
-        _add(Rule(code, scope, fields, message, source, fix, severity, api, check, frozenset(follows)))
+        _add(Rule(code, scope, fields, message, source, fix, severity, api, check, frozenset(follows), only_with))
         return check
 
     return register

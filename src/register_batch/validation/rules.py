@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from register_batch.ilike import ends_in_escape, has_wildcard
 from register_batch.model import HELD_DEFERRAL, HELD_WITHDRAWAL, REQUIRED_FIELDS, Issue, Severity, TraineeRecord
-from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.reference import (
+    DEGREE_CODE_FIELDS,
+    DISABILITY_FIELDS,
+    TRAINEE_CODE_FIELDS,
+    ReferenceData,
+    bundled_snapshot,
+)
 from register_batch.validation.catalogue import Finding, also_checks, describe, in_a_mapping_file, rule
 from register_batch.validation.facts import (
     EARLY_YEARS_AGE_RANGE,
@@ -2400,7 +2406,9 @@ def training_route_is_a_route_code(data: dict[str, Any], facts: Facts) -> list[F
 # route, which needs no degree. Validate leaves them out while the route's own error names it
 # (invalid_training_route, unknown_training_route, or the mapping's untranslatable_code for 13): the Validator wraps
 # them so, but not for the emulator, which answers as Register does. They are checked once the route is a code.
-WAIT_FOR_A_ROUTE_CODE = frozenset({"degree_required", "fund_code_not_valid", "funding_method_not_available"})
+WAIT_FOR_A_ROUTE_CODE = frozenset(
+    {"degree_required", "fund_code_not_valid", "funding_method_not_available", "funding_not_judged"}
+)
 
 
 def once_the_route_is_a_code(
@@ -2434,6 +2442,8 @@ WAIT_FOR_THE_START_DATE = frozenset(
         "funding_method_not_available",
         "initiative_not_available",
         "additional_initiative_not_available",
+        "funding_not_judged",
+        "initiative_not_judged",
     }
 )
 
@@ -2505,6 +2515,8 @@ def fund_code_7_has_funding_for_route(data: dict[str, Any], facts: Facts) -> lis
     age_range_known = data.get("course_age_range") in facts.reference.codes("course_age_range")
     if route_name in funded_routes and age_range_known:
         return None
+    if age_range_known and _new_route(facts):  # funding_not_judged says so instead (review210 F4)
+        return None
     return [("fund_code", "7", "fund_code is not valid for this trainee")]
 
 
@@ -2558,12 +2570,89 @@ def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts:
     for rule_type, rule_route, subjects in funding.rules[facts.start_cycle]:
         if rule_type == funding_type and rule_route == route_name and allocation & subjects:
             return None
+    if _new_route(facts) or _new_subject(subject, facts):  # funding_not_judged says so instead (review210 F4)
+        return None
     return [
         (
             "funding_method",
             data["funding_method"],
             f"funding_method '{funding_type}' is not allowed when training_route is '{route_name}' and "
             f"course_subject_1 is '{subject_name}' in academic cycle '{cycle_label(facts.start_cycle)}'",
+        )
+    ]
+
+
+# What the bundled rule tables cannot judge (review210 F4): a pull replaces the codes and labels of the lists, not
+# funding.yml's tables, the allocation subjects nor the internal names (reference/__init__.py). A code the pulled lists
+# brought that those tables lack is told as a warning, and Register judges it; the bundled lists have no such code.
+NOT_JUDGED = "; Register will judge it"
+
+
+def _new_route(facts: Facts) -> bool:
+    """A route code only the pulled lists in use hold, which funding.yml's routes do not name."""
+    route = facts.route
+    return (
+        route is not None
+        and route in facts.reference.added_codes("training_route")
+        and route not in facts.reference.funding.training_routes
+    )
+
+
+def _new_subject(subject: str, facts: Facts) -> bool:
+    """A course subject only the pulled lists in use hold, which no bundled allocation subject takes."""
+    return subject in facts.reference.added_codes("course_subject") and not (
+        facts.reference.funding.allocation_subjects_of(subject)
+    )
+
+
+def _adds_routes_or_subjects(reference: ReferenceData) -> bool:
+    return bool(reference.added_codes("training_route") or reference.added_codes("course_subject"))
+
+
+@rule(
+    "funding_not_judged",
+    fields=("funding_method", "fund_code", "training_route", "course_subject_1"),
+    message="register-batch cannot tell whether <funding_method '<type>'|fund_code '7'> is available for "
+    "training_route '<route>' and course_subject_1 '<subject>' in academic cycle '<YYYY to YYYY>': the pulled lists "
+    "in use hold <training_route|course_subject_1> '<code>', which the bundled funding tables (Register's lists of "
+    "<date>, DfE commit <commit>) do not know; Register will judge it",
+    source="register-api.md §3.3 R10, R11, §3.5.3-§3.5.4; `reference pull` updates the codes, not funding.yml nor the "
+    "allocation subjects (nightly-sync.md §9): fund_code_not_valid and funding_method_not_available leave such a "
+    "code to Register (review210 F4); only with pulled lists holding such a code",
+    fix="Nothing to fix if Register funds it: the record is sent, and Register refuses it if not (its answer names "
+    "the field). A newer register-batch judges it.",
+    severity=Severity.WARNING,
+    api=False,
+    only_with=_adds_routes_or_subjects,
+)
+def funding_not_judged(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    if facts.route is None or not _funding_cycle_known(facts):
+        return None  # funding_rules_not_bundled says a cycle's table is not bundled
+    fund_code_7 = data.get("fund_code") == "7"
+    context = _funding_context(data, facts)
+    new_route = _new_route(facts)
+    # Where the errors leave the code to Register: fund_code_not_valid (fund code 7, an age range of the lists) and
+    # funding_method_not_available (fund code 7, or a FundCodeException subject, which a new subject is not).
+    age_range_known = data.get("course_age_range") in facts.reference.codes("course_age_range")
+    by_fund_code = fund_code_7 and new_route and age_range_known
+    by_method = (
+        context is not None
+        and (fund_code_7 or _fund_code_exception(context[1], facts))
+        and (new_route or _new_subject(context[1], facts))
+    )
+    if not (by_fund_code or by_method):
+        return None
+    what = f"funding_method '{context[0]}'" if by_method and context is not None else "fund_code '7'"
+    new = f"training_route '{facts.route}'" if new_route else f"course_subject_1 '{data.get('course_subject_1')}'"
+    field = "funding_method" if by_method else "fund_code"
+    return [
+        (
+            field,
+            data.get(field),
+            f"register-batch cannot tell whether {what} is available for training_route '{facts.route}' and "
+            f"course_subject_1 '{data.get('course_subject_1') or ''}' in academic cycle "
+            f"'{cycle_label(facts.start_cycle)}': the pulled lists in use hold {new}, which "
+            f"the bundled funding tables ({bundled_snapshot()}) do not know{NOT_JUDGED}",
         )
     ]
 
@@ -2604,13 +2693,64 @@ def _initiative_finding(
     """R12/R13: the initiative `name` (else the one the record's code names) must run in the start cycle; a cycle
     Register has no list for has none (§3.3: "empty list if the constant is missing")."""
     code = data.get(field)
+    named_by_code = name is None
     if name is None:
         if code is None or code not in facts.reference.codes("training_initiative"):
             return None
         name = facts.reference.name("training_initiative", code)
     if name in facts.reference.funding.initiatives.get(facts.start_cycle, frozenset()):
         return None
+    if named_by_code and _new_initiative(code, facts.reference):
+        return None  # initiative_not_judged says so instead (review210 F4)
     return [(field, code, f"{field} '{name}' is not available in academic cycle '{cycle_label(facts.start_cycle)}'")]
+
+
+def _new_initiative(code: Any, reference: ReferenceData) -> bool:
+    """An initiative code only the pulled lists in use hold, with no bundled internal name, so in no cycle's list."""
+    return (
+        code in reference.added_codes("training_initiative")
+        and code not in reference.code_list("training_initiative").names
+    )
+
+
+def _adds_initiatives(reference: ReferenceData) -> bool:
+    return bool(reference.added_codes("training_initiative"))
+
+
+@rule(
+    "initiative_not_judged",
+    fields=("training_initiative", "additional_training_initiative"),
+    message="register-batch cannot tell which academic cycles <field> '<code>' (<label>) runs in: the pulled lists in "
+    "use hold it, and the bundled initiative table (Register's lists of <date>, DfE commit <commit>) does not know "
+    "it; Register will judge it",
+    source="register-api.md §3.3 R12, R13, §3.5.5; `reference pull` updates the codes, not funding.yml's initiatives "
+    "per cycle nor the internal names (nightly-sync.md §9): initiative_not_available and "
+    "additional_initiative_not_available leave such a code to Register (review210 F4); only with pulled lists "
+    "holding such a code",
+    fix="Nothing to fix if the initiative runs in the trainee's start cycle: the record is sent, and Register refuses "
+    "it if not (its answer names the field). A newer register-batch judges it.",
+    severity=Severity.WARNING,
+    api=False,
+    only_with=_adds_initiatives,
+)
+def initiative_not_judged(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    findings: list[Finding] = []
+    for field in ("training_initiative", "additional_training_initiative"):
+        code = data.get(field)
+        if code is None or (field == "training_initiative" and data.get("funding_method") == "C"):
+            continue  # R19: Register replaces it (initiative_replaced_by_funding_method)
+        if _new_initiative(code, facts.reference):
+            label = facts.reference.name("training_initiative", code)
+            snapshot = bundled_snapshot()
+            findings.append(
+                (
+                    field,
+                    code,
+                    f"register-batch cannot tell which academic cycles {field} '{code}' ({label}) runs in: the pulled "
+                    f"lists in use hold it, and the bundled initiative table ({snapshot}) does not know it{NOT_JUDGED}",
+                )
+            )
+    return findings or None
 
 
 @rule(
