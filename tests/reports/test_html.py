@@ -939,8 +939,9 @@ def summary_of(records: int, invalid: int = 0, errors: int = 0, warnings: int = 
                     "The API cannot reinstate anyone, so nothing was sent: decide which is right (see Records).",
                 ),
                 (
-                    "1 record: a withdrawal or deferral waits until Register accepts it.",
-                    "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
+                    "1 record: a withdrawal or deferral waits until Register accepts it, or until its own date.",
+                    "Each run sends it then (a withdrawal from the ITT start date; one dated ahead on its day); "
+                    "nothing to do.",
                 ),
                 ("All 3 records pass Register's rules.", ""),
             ],

@@ -60,14 +60,22 @@ def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp
     assert register.writes() == Counter({"POST /trainees": 2})
     assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
 
-    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_held", "warning")]
+    # A withdrawal after an ITT start in the future is dated after today too: validation says so (review211 F1).
+    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [
+        ("withdrawal_date_in_future", "warning"),
+        ("sync_held", "warning"),
+    ]
 
     # Created, with nothing else to send: only the withdrawal waits for the ITT start date. Nobody has anything to
     # fix, so it is a warning with exit 0 (not a nightly exit 1 for months), and nothing is sent.
     again = register.sync(extract)
     assert again.actions == Counter(unchanged=2) and again.exit_code == 0
-    assert [(i["code"], i["severity"]) for i in register.report()["issues"]] == [("sync_held", "warning")]
-    assert "held back until then" in register.report()["issues"][0]["message"]
+    issues = register.report()["issues"]
+    assert [(i["code"], i["severity"]) for i in issues] == [
+        ("withdrawal_date_in_future", "warning"),
+        ("sync_held", "warning"),
+    ]
+    assert "held back until then" in issues[1]["message"]
     assert register.writes() == Counter({"POST /trainees": 2})
 
 
@@ -631,12 +639,18 @@ def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(re
     assert (only.plan.action, only.outcome) == ("create", "done") and result.exit_code == 0
     row = only.row()
     assert row["errors"] == []
-    assert len(row["warnings"]) == 2 and "cannot be withdrawn before the ITT start date" in row["warnings"][1]
+    # And validation's warning of the withdrawal dated after today (review211 F1), by code and field.
+    assert len(row["warnings"]) == 3 and "cannot be withdrawn before the ITT start date" in row["warnings"][1]
+    assert row["warnings"][2] == "withdrawal_date_in_future (withdrawal_date)"
     with (tmp_path / f"reports-{register.runs}" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
         [written] = list(csv.DictReader(fh))
-    assert written["warnings"] == f"{row['warnings'][0]}; {row['warnings'][1]}"  # one cell, each warning whole
+    assert written["warnings"] == "; ".join(row["warnings"])  # one cell, each warning whole
     codes = [(i["code"], i["severity"]) for i in register.report()["issues"]]
-    assert codes == [("sync_other_instance", "warning"), ("sync_held", "warning")]
+    assert codes == [
+        ("withdrawal_date_in_future", "warning"),
+        ("sync_other_instance", "warning"),
+        ("sync_held", "warning"),
+    ]
     assert "(1 sync_held, 1 sync_other_instance)" in result.summary_line()
 
 
@@ -959,8 +973,9 @@ def test_a_deferral_then_a_withdrawal_are_sent_in_that_order_after_the_update():
 
 
 def test_a_withdrawal_is_sent_on_the_itt_start_date_and_held_back_before_it():
-    """§2.7: refused while the ITT start date is in the future; the start date itself is not."""
-    today = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 9, 1))
+    """§2.7: refused while the ITT start date is in the future; the start date itself is not (a withdrawal dated
+    that day: one dated later waits for its own date, review211 F1)."""
+    today = planned(record(withdrawal=dict(LEAVING, withdrawal_date="2025-09-01")), listed(), as_of=date(2025, 9, 1))
     assert (today.action, today.held) == ("withdraw", [])
     before = planned(record(withdrawal=LEAVING), listed(), as_of=date(2025, 8, 31))
     assert (before.action, before.steps, [step.kind for step in before.held]) == ("unchanged", [], ["withdraw"])

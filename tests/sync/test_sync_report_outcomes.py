@@ -244,11 +244,14 @@ def test_a_refused_update_beside_a_withdrawal_that_must_wait_is_reported_failed_
         result = sync_files([str(write_extract(tmp_path / "b.csv", [changed]))], fronted)
     assert [(r.plan.action, r.outcome) for r in result.results] == [("update", "failed")] and result.exit_code == 1
     data, _doc = report_of(tmp_path)
-    assert [i["code"] for i in data["issues"]] == ["api_rejected"]
+    # Validation's warning of the withdrawal dated after today (review211 F1) is the record's own; no sync_held.
+    assert [i["code"] for i in data["issues"]] == ["withdrawal_date_in_future", "api_rejected"]
     [errors] = [r["errors"] for r in data["records"]]
     assert len(errors) == 1 and "email is invalid" in errors[0]  # Register's message, not the held withdrawal's
-    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
-    assert result.summary_line().startswith("1 record: 1 failed. ")
+    assert [r["warnings"] for r in data["records"]] == [["withdrawal_date_in_future (withdrawal_date)"]] and data[
+        "sync"
+    ]["warnings"] == {}
+    assert result.summary_line().startswith("1 record: 1 failed, 1 warning. ")
 
 
 def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unknown_without_the_held_warning(
@@ -267,10 +270,12 @@ def test_a_placement_left_unanswered_beside_a_withdrawal_that_must_wait_is_unkno
     )
     assert result.exit_code == 3 and result.outcomes == Counter(unknown=1)
     data, _doc = report_of(tmp_path)
-    assert [i["code"] for i in data["issues"]] == ["sync_waits"]
+    # Validation's warning of the withdrawal dated after today (review211 F1) is the record's own; no sync_held.
+    assert [i["code"] for i in data["issues"]] == ["withdrawal_date_in_future", "sync_waits"]
     # our own words say to run again already: not twice (review22)
-    assert data["issues"][0]["message"].endswith("to finish: it adds it only if Register still does not list it")
-    assert [r["warnings"] for r in data["records"]] == [[]] and data["sync"]["warnings"] == {}
+    assert data["issues"][-1]["message"].endswith("to finish: it adds it only if Register still does not list it")
+    assert [r["warnings"] for r in data["records"]] == [["withdrawal_date_in_future (withdrawal_date)"]]
+    assert data["sync"]["warnings"] == {}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
@@ -1709,7 +1714,11 @@ def test_a_record_a_stopped_run_did_not_reach_has_no_warning_that_its_changes_we
         sync_files([source], options(emulator, tmp_path), client=client)
     assert [r.outcome for r in stopped.value.result.results] == ["done", "pending"]
     data, _doc = report_of(tmp_path)
-    assert [(r["outcome"], r["warnings"]) for r in data["records"]] == [("done", []), ("pending", [])]
+    # Validation's warning of the withdrawal dated after today (review211 F1) is the record's own, not the sync's.
+    assert [(r["outcome"], r["warnings"]) for r in data["records"]] == [
+        ("done", []),
+        ("pending", ["withdrawal_date_in_future (withdrawal_date)"]),
+    ]
     assert data["sync"]["warnings"] == {} and "sync_held" not in [i["code"] for i in data["issues"]]
 
 
@@ -2006,7 +2015,10 @@ def test_a_create_answered_409_beside_a_withdrawal_that_must_wait_is_a_conflict_
     assert [(r.plan.action, r.outcome) for r in done.results] == [("create", "done"), ("conflict", "conflict")]
     data, _doc = report_of(tmp_path)
     # Validation's warning of the second (Register's duplicate rule) is named; the sync gives none of its own.
-    assert [r["warnings"] for r in data["records"]] == [[], ["possible_duplicate_trainee (last_name)"]]
+    assert [r["warnings"] for r in data["records"]] == [
+        [],
+        ["withdrawal_date_in_future (withdrawal_date)", "possible_duplicate_trainee (last_name)"],
+    ]
     assert data["sync"]["warnings"] == {}
     assert [(i["record"], i["severity"]) for i in data["issues"] if i["code"] == "sync_conflict"] == [(2, "error")]
     assert done.exit_code == 1

@@ -811,7 +811,16 @@ def test_withdrawal_rules():
         assert ("withdrawal_date", "withdrawal_date_invalid") not in found, repr(odd)
     found = check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15 9am"))
     assert ("withdrawal_date", "withdrawal_date_invalid") in {(f, c) for f, c, _m in found}
-    assert check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15T09:00:00Z")) == []
+    # A time after the date is not YYYY-MM-DD either, as for a defer_date (review211 F2).
+    assert check(copy.deepcopy(VALID), withdrawal=dict(good, withdrawal_date="2026-01-15T09:00:00Z")) == [
+        (
+            "withdrawal_date",
+            "date_not_yyyy_mm_dd",
+            "withdrawal_date: write the date as YYYY-MM-DD: '2026-01-15T09:00:00Z' is a date and a time, 2026-01-15 "
+            "in UTC and in UK time, which Register would read as 2026-01-15. Export the date alone, not converted to "
+            "UTC",
+        )
+    ]
     other = dict(good, trigger="provider", reasons=["had_to_withdraw_trainee_another_reason"])
     assert check(copy.deepcopy(VALID), withdrawal=other) == [
         ("withdrawal_another_reason", "withdrawal_details_required", "another_reason Enter another reason")
@@ -1133,6 +1142,9 @@ def test_every_rule_function_is_exercised_by_this_module():
         "spreadsheet_error_hint",  # test_spreadsheet_error_values.py
         "lost_letter",  # test_lost_letter.py
         "withdrawal_date_is_a_time",  # test_nested.py
+        "withdrawal_date_in_future",  # test_dates_review211.py
+        "defer_date_in_future",  # test_dates_review211.py
+        "degree_graduation_year_not_a_year",  # test_dates_review211.py
         "unknown_training_route",  # test_route_not_a_code_and_windows_1252_read_as_latin1.py
         "code_not_translated",  # tests/mapping/test_vendor_mapping_review209.py
         "funding_not_judged",  # tests/reference/test_pulled_codes_review210.py

@@ -703,13 +703,22 @@ def token_argument(args: list[str]) -> str | None:
     return None
 
 
+# The years `--as-of` takes, as `--academic-cycle` takes 2000-2100: the age rules count 100 years back from it, and a
+# year before 100 (0026-12-07, a script's zero-padded two-digit year) made that an internal error (review211 F5).
+AS_OF_YEARS = (1900, 2100)
+
+
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2026-11-28") from None
+    if not AS_OF_YEARS[0] <= day.year <= AS_OF_YEARS[1]:
+        low, high = AS_OF_YEARS
+        raise click.BadParameter(f"{value!r} is not a date from {low} to {high}, like 2026-11-28")
+    return day
 
 
 def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:

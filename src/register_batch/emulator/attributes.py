@@ -7,6 +7,7 @@ project's rule catalogue exactly like a POST body.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -166,7 +167,41 @@ def with_register_dates(fields: dict[str, Any], today: date) -> dict[str, Any]:
         day = register_date(kept.get(key), today)
         if day is not None:
             kept[key] = day.isoformat()
+    if (unchecked := kept.get("pg_apprenticeship_start_date")) is not None:
+        cast = rails_date_cast(unchecked)
+        if cast is None:
+            kept.pop("pg_apprenticeship_start_date")
+        else:
+            kept["pg_apprenticeship_start_date"] = cast.isoformat()
     return kept
+
+
+# Rails' date cast (ActiveModel::Type::Date): YYYY-MM-DD first (its fast path), else `Date._parse`, whose forms this
+# reads only as far as a leading YYYY-MM-DD (2025-09-01T00:00:00Z) and day/month/year (03/04/2025 is 3 April).
+_LEADING_ISO_DAY = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
+_DAY_MONTH_YEAR = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*")
+
+
+def rails_date_cast(value: Any) -> date | None:
+    """pg_apprenticeship_start_date as Register keeps it: Register checks nothing of it but stores it in a `date`
+    column (hesa-formats.md §3.4, app/models/hesa/trainee_detail.rb), so it answers the day as YYYY-MM-DD, or null
+    where the cast finds no day (review211 F6). By code reading of Rails, not run against Register (inference): the
+    emulator reads the two forms above and gives null for every other (Rails' `Date._parse` reads some more, such
+    as 3 April 2025; register-batch's unchecked_date_invalid refuses them all before sending)."""
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    parts = _LEADING_ISO_DAY.match(text)
+    if parts is not None:
+        year, month, day = parts.groups()
+    elif (parts := _DAY_MONTH_YEAR.fullmatch(text)) is not None:
+        day, month, year = parts.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:  # 2025-02-30: Rails' cast gives nil
+        return None
 
 
 def derived_on_create(reference: ReferenceData, fields: dict[str, Any]) -> dict[str, Any]:

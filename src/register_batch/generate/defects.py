@@ -1323,6 +1323,22 @@ def _graduates_in_future(ctx: Context, draft: Draft) -> list[Expect]:
     ]
 
 
+@defect(
+    "degree_graduation_year_academic",
+    "a graduation year written as an academic year (2015/16): Register keeps its first year",
+    ("degree_graduation_year_not_a_year",),
+    profile=Profile(routes=POSTGRADUATE_ROUTES),
+    formats=frozenset({"register-csv"}),  # a HESA file's F_DEGENDDT is a date
+    touches=("degrees_attributes",),
+)
+def _academic_year(ctx: Context, draft: Draft) -> list[Expect]:
+    del draft.degrees[1:]
+    degree = draft.degrees[0]
+    year = int(str(degree["graduation_year"])[:4])
+    degree["graduation_year"] = f"{year}/{(year + 1) % 100:02d}"
+    return [Expect(f"{DEGREE}.graduation_year", "degree_graduation_year_not_a_year", "warning")]
+
+
 @_degree_defect(
     "degree_graduation_year_out_of_range",
     "a graduation year more than 60 years back (1915 for 2015)",

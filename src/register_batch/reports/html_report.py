@@ -1581,8 +1581,8 @@ _SYNC_WARNINGS = {
         "unless DfE reinstates the trainee, when the next run sends it (see Records).",
     ),
     "sync_held": (
-        "{}: a withdrawal or deferral waits until Register accepts it.",
-        "Each run sends it then (a withdrawal from the ITT start date); nothing to do.",
+        "{}: a withdrawal or deferral waits until Register accepts it, or until its own date.",
+        "Each run sends it then (a withdrawal from the ITT start date; one dated ahead on its day); nothing to do.",
     ),
     "sync_written_earlier": (
         "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "

@@ -51,8 +51,8 @@ from register_batch.sync.compare import (
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.merged import refused_update
 from register_batch.validation.duplicates import first_name_token
-from register_batch.validation.facts import cycle_of, parse_date
-from register_batch.validation.nested import withdrawal_day
+from register_batch.validation.facts import cycle_of, parse_date, register_date
+from register_batch.validation.nested import withdrawal_day, withdrawal_kept_day
 
 FINISHED_STATES = frozenset({"withdrawn", "awarded"})  # a course that has ended: the student's next has its own trainee
 WITHDRAWABLE_STATES = frozenset({"submitted_for_trn", "trn_received", "deferred"})  # §2.7
@@ -1104,9 +1104,12 @@ def _status_steps(
     withdrew: str | None = None,
 ) -> None:
     """Deferral then withdrawal, after the data writes; each only when Register is not there yet (nor was, and has
-    since been reinstated: `_deferral_ended`, `_withdrawal_undone`)."""
+    since been reinstated: `_deferral_ended`, `_withdrawal_undone`), and not before its own date (`_dated_ahead`)."""
     if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
-        if state in DEFERRABLE_STATES:
+        dated = register_date(record.deferral.get("defer_date"), as_of)
+        if state in DEFERRABLE_STATES and dated is not None and dated > as_of:
+            _hold(plan, Step("defer", dict(record.deferral)), _dated_ahead("defer_date", dated, as_of), waits=True)
+        elif state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
             _state_change(plan, state, "deferred")
@@ -1122,10 +1125,26 @@ def _status_steps(
             _hold(plan, withdraw, f"{a_trainee_in(state)} cannot be withdrawn through the API")
         elif start is not None and start > as_of:
             _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date", waits=True)
+        elif (
+            dated := withdrawal_kept_day(str(record.withdrawal.get("withdrawal_date") or ""), as_of)
+        ) and dated > as_of:
+            _hold(plan, withdraw, _dated_ahead("withdrawal_date", dated, as_of), waits=True)
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
             _state_change(plan, state, "withdrawn")
+
+
+def _dated_ahead(field: str, day: date, as_of: date) -> str:
+    """Why a withdrawal or deferral dated after today is held back (review211 F1): Register takes a date in the future
+    (register-api.md §3.4: no future check) but withdraws or defers the trainee at once, and tells TRS (§2.7 step 3,
+    §2.8); the API cannot reinstate (§2.12). So it waits for its day, as a withdrawal waits for the ITT start."""
+    noun, verb = ("withdrawal", "withdraw") if field == "withdrawal_date" else ("deferral", "defer")
+    return (
+        f"the {noun} is dated {day.isoformat()} ({field}), after today ({as_of.isoformat()} UTC), and Register would "
+        f"{verb} the trainee at once and tell TRS, which the API cannot undo: it is sent by the first sync on or "
+        f"after {day.isoformat()}"
+    )
 
 
 def _state_change(plan: RecordPlan, state: str, to: str) -> None:
@@ -1298,10 +1317,13 @@ def _hold(plan: RecordPlan, step: Step, why: str, *, waits: bool = False) -> Non
     """Keep back a state change the API would refuse now (§2.7, §2.8), and only it: the create, update, degree and
     placement writes planned before it are still sent. With none, the record is blocked, unless the change only
     has to wait for a date (`waits`): that is not something anyone must fix, so it is a warning and exit 0, not a
-    nightly exit 1 until the course starts."""
+    nightly exit 1 until the course starts. A deferral and a withdrawal both held for their dates are both named."""
+    earlier = plan.reason if plan.held and waits else None
     plan.held.append(step)
     noun = {"withdraw": "withdrawal", "defer": "deferral"}[step.kind]
-    if plan.steps:
+    if earlier:
+        plan.reason = f"{earlier}; and {why}: the {noun} is held back too"
+    elif plan.steps:
         plan.reason = f"{why}: the {noun} is held back; the record's other changes are sent"
     elif waits:
         plan.reason = f"{why}: the {noun} is held back until then"

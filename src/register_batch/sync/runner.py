@@ -396,11 +396,13 @@ describe(
     "sync_held",
     scope="batch",
     fields=(),
-    message="<why Register would refuse the withdrawal or deferral now>: the <withdrawal> is held back; the "
-    "record's other changes are sent",
-    source="register-api.md §2.7 (no withdrawal before the ITT start date), §2.8 (states that can be deferred)",
+    message="<why Register would refuse the withdrawal or deferral now, or why it waits for its date>: the "
+    "<withdrawal> is held back; the record's other changes are sent",
+    source="register-api.md §2.7 (no withdrawal before the ITT start date; the trainee is withdrawn at once and TRS "
+    "told), §2.8 (states that can be deferred; deferred at once), §2.12 (no reinstate)",
     fix="Nothing to do now: each run sends the record's other changes, and the withdrawal or deferral once "
-    "Register accepts it (for a withdrawal, from the ITT start date).",
+    "Register accepts it (for a withdrawal, from the ITT start date) and its own date has come (one dated after "
+    "today is sent by the first sync on or after that day).",
     severity=Severity.WARNING,
 )
 describe(

@@ -175,6 +175,48 @@ def graduation_year_is_within_60_years(degree: dict[str, Any], facts: Facts) -> 
     return [("graduation_year", degree["graduation_year"], "graduation_year is invalid")]
 
 
+# An academic year (2016/17, 2016-17, 2016/2017): Register keeps its first year (Ruby's to_i).
+_ACADEMIC_YEAR = re.compile(r"([0-9]{4}) ?[/-] ?([0-9]{2}|[0-9]{4})")
+
+
+@rule(
+    "degree_graduation_year_not_a_year",
+    scope="degree",
+    fields=("graduation_year",),
+    message="graduation_year: '<value>' is not a year (YYYY) or a date (YYYY-MM-DD): Register keeps <year>, the "
+    "number it starts with[; as an academic year, a 2016/17 graduate graduated in 2017]",
+    source="register-api.md §3.4 (YYYY, an integer, or YYYY-MM-DD converted to its year; any other value is read "
+    "with Ruby's to_i: degrees/graduation_year_validator.rb)",
+    fix="Give the year the degree was awarded, as YYYY (or the award date as YYYY-MM-DD). For an academic year such "
+    "as 2016/17, that is usually its second year (2017): Register would keep the first.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def graduation_year_is_a_year(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register takes 2016/17, 2016-13-01 or 2016.0 and keeps 2016 without a word (review211 F4): a column that holds
+    something other than a year, and for an academic year a graduate of its second year kept a year early. Said only
+    where Register keeps a year it takes (a year it refuses is degree_graduation_year_invalid's)."""
+    value = degree.get("graduation_year")
+    if type(value) is not str or (len(value) == 4 and value.isdigit()):
+        return None  # the usual case: a year, or a number (JSON)
+    if ((text := value.strip()).isdigit() and len(text) == 4) or parse_date(text) is not None:
+        return None  # a year with spaces around it (Register's to_i reads past them), or a date
+    year = graduation_year(value)
+    if year is None or not facts.as_of.year + 1 - 60 <= year <= facts.as_of.year + 1:
+        return None
+    message = f"graduation_year: '{value}' is not a year (YYYY) or a date (YYYY-MM-DD): Register keeps {year}"
+    academic = _ACADEMIC_YEAR.fullmatch(text)
+    second = int(academic.group(2)[-2:]) if academic else None
+    if second is not None and second == (year + 1) % 100:
+        message += (
+            f", its first year; as an academic year, a {text} graduate graduated in {year + 1}: give the "
+            "year the degree was awarded"
+        )
+    else:
+        message += ", the number it starts with: give the year the degree was awarded, as YYYY"
+    return [("graduation_year", value, message)]
+
+
 @rule(
     "uk_degree_required",
     scope="degree",
@@ -547,6 +589,48 @@ def withdrawal_date_is_not_a_time(withdrawal: dict[str, Any], facts: Facts) -> l
     ]
 
 
+def _dated_ahead(field: str, value: Any, day: date, as_of: date) -> Finding:
+    """The finding of a withdrawal or deferral dated after today (withdrawal_date_in_future, defer_date_in_future)."""
+    verb, noun = ("withdraw", "withdrawal") if field == "withdrawal_date" else ("defer", "deferral")
+    return (
+        field,
+        value,
+        f"{field}: {day.isoformat()} is after today ({as_of.isoformat()}, UTC): Register would {verb} the trainee at "
+        f"once and tell TRS, and the API cannot undo it; sync holds the {noun} back and sends it by the first sync on "
+        f"or after {day.isoformat()}",
+    )
+
+
+_AHEAD_FIX = (
+    "Nothing to do if the date is the one planned (a leaving date given ahead, an agreed intermission): sync sends "
+    "the record's other changes now and the {noun} on its day, and keeps the record's warning (sync_held) until "
+    "then. If the date is a mistake, correct it in the SRS: once sent, only DfE's Register support can undo it."
+)
+
+
+@rule(
+    "withdrawal_date_in_future",
+    scope="withdrawal",
+    fields=("withdrawal_date",),
+    message="withdrawal_date: <YYYY-MM-DD> is after today (<today>, UTC): Register would withdraw the trainee at once "
+    "and tell TRS, and the API cannot undo it; sync holds the withdrawal back and sends it by the first sync on or "
+    "after <YYYY-MM-DD>",
+    source="register-api.md §3.4 (no future check on withdrawal_date), §2.7 step 3 (the trainee is withdrawn at once "
+    "and TRS is told), §2.12 (no reinstate endpoint)",
+    fix=_AHEAD_FIX.format(noun="withdrawal"),
+    severity=Severity.WARNING,
+    api=False,
+)
+def withdrawal_date_is_not_after_today(withdrawal: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register takes a withdrawal dated ahead and withdraws the trainee the day it is sent (review211 F1): an SRS
+    that records a leaving date in advance would withdraw the trainee, and report it to TRS, months early."""
+    value = withdrawal.get("withdrawal_date")
+    day = parse_date(value)  # another form is date_not_yyyy_mm_dd's error: never sent
+    if day is None or day <= facts.as_of:
+        return None
+    return [_dated_ahead("withdrawal_date", value, day, facts.as_of)]
+
+
 def withdrawal_kept_day(text: str, today: date) -> date | None:
     """The day Register keeps of a withdrawal_date in another form than YYYY-MM-DD: `withdrawal_side_day`'s, or for
     a time alone the day it is sent (`today`; the next day for 24:00)."""
@@ -575,7 +659,10 @@ def _side_dates(field: str, day_of: Any, side: Any) -> Any:
     return check
 
 
-also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", withdrawal_day, withdrawal_side_day))
+# A withdrawal_date with a time (2026-09-30T23:00:00Z) is not YYYY-MM-DD either, as a defer_date's is not (review211
+# F2): Register keeps the day of the value's own offset, which for an SRS that keeps local midnight in UTC is the day
+# before the one meant.
+also_checks("date_not_yyyy_mm_dd", "withdrawal")(_side_dates("withdrawal_date", parse_date, withdrawal_side_day))
 also_checks("date_not_yyyy_mm_dd", "deferral")(_side_dates("defer_date", parse_date, register_date))
 
 
@@ -709,3 +796,26 @@ def defer_reason_fits_500_characters(deferral: dict[str, Any], facts: Facts) -> 
     if value is None or len(value) <= 500:
         return None
     return [("defer_reason", value, "defer_reason is too long (maximum is 500 characters)")]
+
+
+@rule(
+    "defer_date_in_future",
+    scope="deferral",
+    fields=("defer_date",),
+    message="defer_date: <YYYY-MM-DD> is after today (<today>, UTC): Register would defer the trainee at once and "
+    "tell TRS, and the API cannot undo it; sync holds the deferral back and sends it by the first sync on or after "
+    "<YYYY-MM-DD>",
+    source="register-api.md §3.4 and §3.10 (no check of defer_date but its form), §2.8 (the trainee is deferred at "
+    "once and TRS is told), §2.12 (no reinstate endpoint)",
+    fix=_AHEAD_FIX.format(noun="deferral"),
+    severity=Severity.WARNING,
+    api=False,
+)
+def defer_date_is_not_after_today(deferral: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """Register takes a deferral dated ahead and defers the trainee the day it is sent (review211 F1): an agreed
+    intermission next term would take the trainee out of training, in Register and at TRS, now."""
+    value = deferral.get("defer_date")
+    day = parse_date(value)  # another form is date_not_yyyy_mm_dd's error: never sent
+    if day is None or day <= facts.as_of:
+        return None
+    return [_dated_ahead("defer_date", value, day, facts.as_of)]

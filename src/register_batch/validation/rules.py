@@ -11,7 +11,8 @@ import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from functools import cache, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
@@ -1680,7 +1681,11 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
     "date_not_yyyy_mm_dd",
     fields=(*_DATE_FIELDS, "withdrawal_date", "defer_date"),
     message="<field>: write the date as YYYY-MM-DD (<YYYY-MM-DD>): Register reads '<value>' as that day but "
-    "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync",
+    "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync / <field>: write the date as "
+    "YYYY-MM-DD: Register would read '<value>' as <YYYY-MM-DD> (a year and a day of it, not a spreadsheet's serial "
+    "number), … / <field>: write the date as YYYY-MM-DD: '<value>' is a date and a time, <day> in UTC and <day> in "
+    "UK time, which Register would read as <YYYY-MM-DD>[; if the SRS keeps a local midnight in UTC, the date meant "
+    "is <day>]. Export the date alone, not converted to UTC",
     source="hesa-formats.md §1.4 and §5 item 30 (dates are YYYY-MM-DD); register-api.md §3.4 (Register's "
     "Date.iso8601 also reads 19950505, 1995-125 and 1995-W18-5) and §1.4 (dates come back as YYYY-MM-DD)",
     fix="Write dates as YYYY-MM-DD (1995-05-05, not 19950505, 1995-125, 1995-W18-5 or 95-05-05): export the column "
@@ -1703,13 +1708,73 @@ def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Fin
 
 
 def not_yyyy_mm_dd(field: str, value: Any, day: date) -> Finding:
-    """date_not_yyyy_mm_dd's finding of a date Register reads as `day` (a trainee's, a withdrawal's, a deferral's)."""
+    """date_not_yyyy_mm_dd's finding of a date Register reads as `day` (a trainee's, a withdrawal's, a deferral's).
+    The day is offered as the one to write only where it is the day written: not for a spreadsheet's serial number
+    (36086 is 2036-03-26 to Register, 1998-10-18 in Excel) nor for a time with an offset that may be a local midnight
+    kept in UTC (1992-04-02T23:00:00Z is 3 April in the UK): there Register's reading is named as what it would do,
+    beside the other days (review211 F3)."""
+    if isinstance(value, str) and is_excel_serial(value):
+        return (
+            field,
+            value,
+            f"{field}: write the date as YYYY-MM-DD: Register would read '{value}' as {day.isoformat()} (a year and a "
+            "day of it, not a spreadsheet's serial number), and returns dates as YYYY-MM-DD, so the value sent would "
+            "show as changed on every sync",
+        )
+    if isinstance(value, str) and (days := _utc_and_uk_days(value)):
+        utc, uk = days
+        where = f"{utc} in UTC and in UK time" if utc == uk else f"{utc} in UTC and {uk} in UK time"
+        meant = f"; if the SRS keeps a local midnight in UTC, the date meant is {uk}" if uk != day.isoformat() else ""
+        return (
+            field,
+            value,
+            f"{field}: write the date as YYYY-MM-DD: '{value}' is a date and a time, {where}, which Register would "
+            f"read as {day.isoformat()}{meant}. Export the date alone, not converted to UTC",
+        )
     return (
         field,
         value,
         f"{field}: write the date as YYYY-MM-DD ({day.isoformat()}): Register reads '{value}' as that day but returns "
         "it as YYYY-MM-DD, so the value sent would show as changed on every sync",
     )
+
+
+# A time zone last in a date and time: Z, +01:00, -0500, +01.
+_OFFSET_LAST = re.compile(r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)\Z")
+
+
+def _utc_and_uk_days(value: str) -> tuple[str, str] | None:
+    """(the UTC day, the UK day) of a date and a time with a time zone, whose time is not midnight there: an instant,
+    whose day depends on where it is read. None for anything else (a date, a midnight, a time without a zone)."""
+    if "T" not in value.upper() or not _OFFSET_LAST.search(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:  # a form Python does not read (1992-093T23:00Z): the plain message
+        return None
+    if moment.tzinfo is None or moment.time() == dt_time():
+        return None
+    return moment.astimezone(UTC).date().isoformat(), uk_day(moment).isoformat()
+
+
+def uk_day(moment: datetime) -> date:
+    """The day an instant falls on in the UK (Europe/London), from the time zone database where there is one, else by
+    the rule in force since 1996 (UTC+1 from 01:00 UTC on the last Sunday of March to the last Sunday of October):
+    a date in a message, so an older year's summer time read by today's rule is no harm."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: only a message of an error needs it
+
+    try:
+        return moment.astimezone(ZoneInfo("Europe/London")).date()
+    except ZoneInfoNotFoundError:  # Windows without the tzdata package
+        pass
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+
+    def last_sunday(month: int) -> datetime:
+        last = datetime(utc.year, month, 31, 1)
+        return last - timedelta(days=(last.weekday() + 1) % 7)
+
+    summer = last_sunday(3) <= utc < last_sunday(10)
+    return (utc + timedelta(hours=1 if summer else 0)).date()
 
 
 # The issues that say a date is not `YYYY-MM-DD` (here and in nested.py).
@@ -1720,9 +1785,17 @@ _DATE_ISSUES = (
     "withdrawal_date_invalid",
     "defer_date_invalid",
 )
-_EXCEL_SERIAL = re.compile("[1-9][0-9]{4}")  # 10000 is 1927-05-18
+# 10000 is 1927-05-18; 46267.0 is one a float column wrote (review211 F3).
+_EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}(?:\.0+)?")
 _EXCEL_DAY_0 = date(1899, 12, 30)  # Excel's serial 0, counting its 29 February 1900 (serials from 61 on)
 _LAST_SERIAL = (date(2099, 12, 31) - _EXCEL_DAY_0).days
+
+
+def is_excel_serial(value: str) -> bool:
+    """A spreadsheet's serial number of a day from 1927 to 2099 (36086, 46267.0), as spreadsheet_date names it."""
+    return _EXCEL_SERIAL.fullmatch(value) is not None and int(float(value)) <= _LAST_SERIAL
+
+
 # A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it,
 # with a US locale's AM or PM (12/26/1996 12:00:00 AM: review156 F4).
 _TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?: ?[AaPp][Mm])?"
@@ -1741,6 +1814,8 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 _MONTHS = {name: str(n) for n, name in enumerate(_MONTH_NAMES, start=1)}
 # An SRS's DATETIME value (2026-09-01 00:00:00): public, as resaved.py leaves it out of what a spreadsheet changed.
 DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
+# Its time at 22:00 or 23:00 (10 or 11 PM): a midnight of UK summer time, or of central Europe, kept in UTC.
+_CONVERTED_MIDNIGHT = re.compile(r" (?:2[23]:00(?::00(?:\.0+)?)?|1[01]:00(?::00(?:\.0+)?)? ?[Pp][Mm])")
 
 
 def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
@@ -1761,7 +1836,8 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     "a spreadsheet's day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the "
     "date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of "
     "16 to 100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the "
-    "date alone as YYYY-MM-DD[ (<the day>)]",
+    "date alone as YYYY-MM-DD[ (<the day>)][: the day written is <the day>, but 23:00 may be a local midnight "
+    "converted to UTC …]",
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
@@ -1782,8 +1858,8 @@ def dates_were_not_changed_by_a_spreadsheet(
         return None
     if label == "trainee_start_date" and not facts.trainee_start_given:
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
-    if _EXCEL_SERIAL.fullmatch(value) and int(value) <= _LAST_SERIAL:
-        day = _EXCEL_DAY_0 + timedelta(days=int(value))
+    if is_excel_serial(value):
+        day = _EXCEL_DAY_0 + timedelta(days=int(float(value)))
         return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
     if parts := _DAY_MONTH_YEAR.fullmatch(value):
         first, _, second, year = parts.group(1), *(parts.group(2, 3, 4) if parts.group(2) else parts.group(5, 6, 7))
@@ -1800,6 +1876,12 @@ def dates_were_not_changed_by_a_spreadsheet(
         return [(label, value, _spreadsheet_form(label, value, "month-day-year date", days))]
     if parts := DATE_AND_TIME.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
+        if found and _CONVERTED_MIDNIGHT.fullmatch(value[10:]):
+            # 23:00 may be a UK midnight kept in UTC: the day written is not offered as the date (review211 F3).
+            said = (
+                f": the day written is {found}, but {value[10:].strip()} may be a local midnight converted to UTC "
+                "(00:00 in UK summer time is 23:00 UTC), whose date is the next day. Check it in the SRS"
+            )
         return [
             (
                 label,
