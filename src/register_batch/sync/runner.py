@@ -853,7 +853,8 @@ class RecordResult:
 
     def _created_ended(self) -> list[tuple[str, str]]:
         """sync_created_course_ended, for a create (made, or in a dry run planned) of a trainee whose course had ended
-        by the run's as-of date: last year's extract, not an ordinary night's new trainee (review208 F2)."""
+        before the academic year before the as-of date's (`ended_long_before`): another year's extract, not an
+        ordinary night's new trainee (review208 F2)."""
         if self.course_ended is None or self.plan.action != "create":
             return []
         return [
