@@ -173,8 +173,9 @@ def test_trainees_the_next_extract_leaves_out_are_told_apart_by_whether_their_co
     assert result.exit_code == 0, line
     assert (
         "4 in Register but not in the extract (left alone; 1 synced before by this state dir, no longer sent by the "
-        "SRS: check the SRS export; 2 finished (awarded, recommended or withdrawn); 1 whose course ended by "
-        "2026-11-28 and who are not recommended: recommend or withdraw the trainee in Register's service)" in line
+        "SRS (1 record tonight, 5 in the last run): check the SRS export; 2 finished (awarded, recommended or "
+        "withdrawn); 1 whose course ended by 2026-11-28 and who are not recommended: recommend or withdraw the "
+        "trainee in Register's service)" in line
     ), line
     report = allowed_report(tmp_path / "reports")
     assert report["sync"]["not_in_extract_synced"] == {

@@ -1526,7 +1526,34 @@ def _sync_news(sync: dict[str, Any], listed: dict[str, tuple[int, int]] | None =
                 "What Register holds for each is under Sync results: a create may have made a trainee nobody expects.",
             ),
         )
-    return news
+    # The night's own warnings before the records': an old extract, another year's, one that lacks trainees synced
+    # before (report.json's sync.run_warnings, review208). Never "Nothing to fix" beside them.
+    return [_run_warning(warning, dry_run=dry_run) for warning in sync.get("run_warnings") or ()] + news
+
+
+# The summary box's words in bold for a run warning (report.json's sync.run_warnings), by code: a real run's, a dry
+# run's. Its message follows them.
+_RUN_WARNINGS = {
+    "sync_extract_seen_before": (
+        "This extract was synced before, and a newer one since.",
+        "This extract was synced before, and a newer one since.",
+    ),
+    "sync_created_course_ended": (
+        "{} created whose course had already ended.",
+        "{} would be created whose course had already ended.",
+    ),
+    "sync_extract_lacks_synced": (
+        "{} this state dir synced before not in tonight's extract.",
+        "{} this state dir synced before not in the extract.",
+    ),
+}
+
+
+def _run_warning(warning: dict[str, Any], *, dry_run: bool) -> tuple[str, str]:
+    code, count = str(warning.get("code")), int(warning.get("count") or 0)
+    real, dry = _RUN_WARNINGS.get(code, ("{}:", "{}:"))
+    strong = (dry if dry_run else real).format(counted(count, "trainee"))
+    return strong, f"{visible(warning.get('message') or '')}."
 
 
 _SEE = "(see Records)."

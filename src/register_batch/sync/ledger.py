@@ -162,7 +162,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     dry_run INTEGER NOT NULL,
     status TEXT NOT NULL,
-    summary TEXT
+    summary TEXT,
+    inputs TEXT
 );
 """
 
@@ -247,6 +248,27 @@ def _add_sent_column(db: sqlite3.Connection) -> None:
     released: CREATE TABLE IF NOT EXISTS leaves it as it was)."""
     if "sent" not in {row[1] for row in db.execute("PRAGMA table_info(fields_synced)")}:
         db.execute("ALTER TABLE fields_synced ADD COLUMN sent TEXT")
+
+
+def _add_inputs_column(db: sqlite3.Connection) -> None:
+    """`runs.inputs` (review208 F1) in a ledger whose runs table was made before it: every version reads and writes
+    that table by named columns, so an older one keeps working with the column there (left NULL by its runs)."""
+    if "inputs" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+        db.execute("ALTER TABLE runs ADD COLUMN inputs TEXT")
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What an earlier run of this state dir was given (`runs.inputs`): its inputs' SHA-256 digests (sorted: the same
+    files in another order are the same input) and the academic cycles their records start in, with the run's id,
+    start (`_now`'s, UTC), status and record count (its summary's actions; None for a run that ended before it)."""
+
+    run_id: int
+    started_at: str
+    status: str
+    digests: tuple[str, ...]
+    cycles: frozenset[int]
+    records: int | None
 
 
 # A fields_synced row (f) older than its record's done entry (r): Synced.stale, and what synced_digests leaves out.
@@ -715,6 +737,7 @@ class Ledger:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
             _add_sent_column(self._db)
+            _add_inputs_column(self._db)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
             known: str | None = row[0] if row else None
         except sqlite3.DatabaseError as exc:  # damaged, or another file under the ledger's name
@@ -1040,9 +1063,21 @@ class Ledger:
             with self._one_commit():
                 self._set_meta("listed_at", _now())
 
-    def start_run(self, *, dry_run: bool, started: datetime | None = None) -> int:
+    def start_run(
+        self,
+        *,
+        dry_run: bool,
+        started: datetime | None = None,
+        inputs: tuple[Iterable[str], Iterable[int]] | None = None,
+    ) -> int:
         """Record a run as running, from `started` (now by default: sync gives its report's start, so that the
-        report and what later runs say of this one name the same moment)."""
+        report and what later runs say of this one name the same moment), with what it was given (`inputs`: its
+        inputs' SHA-256 digests and their records' start cycles), which a later run given the same files again reads
+        (`runs_given`: an old extract picked up again, review208 F1)."""
+        given = None
+        if inputs is not None:
+            digests, cycles = inputs
+            given = json.dumps({"sha256": sorted(set(digests)), "cycles": sorted(set(cycles))})
         moment = _now() if started is None else started.astimezone(UTC).isoformat(timespec="milliseconds")
         try:  # before anything is sent: a ledger that cannot be written stops the run from starting
             # Runs still "running" ended without a word (killed, a power cut): one run at a time holds the state
@@ -1060,7 +1095,8 @@ class Ledger:
                 (_a_day_ago(),),
             )
             cursor = self._execute(
-                "INSERT INTO runs (started_at, dry_run, status) VALUES (?, ?, 'running')", (moment, int(dry_run))
+                "INSERT INTO runs (started_at, dry_run, status, inputs) VALUES (?, ?, 'running', ?)",
+                (moment, int(dry_run), given),
             )
         except LedgerUnwritable as exc:
             raise self._cannot_start(exc.reason) from None
@@ -1094,6 +1130,24 @@ class Ledger:
             "dry_run": bool(row[3]),
             "status": str(row[4]),
         }
+
+    def runs_given(self) -> list[RunInputs]:
+        """Every real run before this one whose inputs were recorded (a run of a version before review208 recorded
+        none), oldest first: what it was given, when, how it ended, and how many records it had. One read a run."""
+        found = []
+        for run_id, started_at, status, summary, given in self._execute(
+            "SELECT id, started_at, status, summary, inputs FROM runs WHERE dry_run = 0 AND id < ? "
+            "AND inputs IS NOT NULL ORDER BY id",
+            (self.run_id if self.run_id is not None else 2**62,),
+        ):
+            try:
+                inputs = json.loads(given)
+                digests = tuple(str(digest) for digest in inputs["sha256"])
+                cycles = frozenset(int(cycle) for cycle in inputs["cycles"])
+            except (ValueError, TypeError, KeyError):  # written by hand, or by a later version otherwise
+                continue
+            found.append(RunInputs(int(run_id), str(started_at), str(status), digests, cycles, _records_of(summary)))
+        return found
 
     def ended_without_report(self) -> dict[int, str]:
         """Runs that ended before their report was written: killed (start_run marks them `ended unexpectedly`), or
@@ -1533,6 +1587,16 @@ class Ledger:
             f"SELECT {_ENTRY_COLUMNS} FROM records WHERE status IN ('in_flight', 'unknown') ORDER BY key"
         )
         return [_entry(row) for row in rows]
+
+
+def _records_of(summary: str | None) -> int | None:
+    """A runs row's record count: its summary's actions added up (`finish_run`); None for a run that ended before it
+    (a `stopped` run's summary is its reason)."""
+    try:
+        actions = json.loads(summary or "{}").get("actions")
+        return sum(int(count) for count in actions.values()) if isinstance(actions, dict) else None
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _token_digest(salt: str, token: str) -> str:

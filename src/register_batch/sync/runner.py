@@ -119,6 +119,7 @@ from register_batch.sync.ledger import (
     Ledger,
     LedgerUnwritable,
     ProviderLock,
+    RunInputs,
     StateDirLock,
     Synced,
     fallback_lock_folder,
@@ -147,7 +148,7 @@ from register_batch.sync.plan import (
 from register_batch.sync.records import NO_CYCLE, RecordSpool
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
-from register_batch.validation.facts import as_of_or_today, cycle_of
+from register_batch.validation.facts import as_of_or_today, cycle_label, cycle_of
 from register_batch.validation.providers import checked_ukprn, moved_why, training_partners
 from register_batch.wording import counted, plain, printable, significant
 
@@ -530,6 +531,30 @@ describe(
     "already done in Register, and results.csv lists no state change for it.",
     severity=Severity.WARNING,
 )
+# Run-level warnings (report.json's sync.run_warnings, counted in sync.warnings beside the records' own codes), and
+# the record warning the first sums up: what a night that looks fine can hide (review208 F1, F2, F4).
+EXTRACT_SEEN_BEFORE = "sync_extract_seen_before"
+CREATED_COURSE_ENDED = "sync_created_course_ended"
+EXTRACT_LACKS_SYNCED = "sync_extract_lacks_synced"
+# Those counted in sync.warnings that are no record's warning (summary.warnings does not count them).
+RUN_ONLY_WARNINGS = (EXTRACT_SEEN_BEFORE, EXTRACT_LACKS_SYNCED)
+describe(
+    CREATED_COURSE_ENDED,
+    scope="batch",
+    fields=("itt_end_date",),
+    message="creates a trainee whose course ended on <itt_end_date> (itt_end_date), before the academic year before "
+    "the as-of date's began: is the extract another academic year's? Register keeps the trainee in training until "
+    "recommended or withdrawn",
+    source="register-api.md §2.5 (create a trainee); design.md (Sync semantics: the SRS extract is the source of "
+    "truth)",
+    fix="Sent as the extract says. Said of a course that ended before 1 August of the academic year before the "
+    "as-of date's (--as-of 2026-12-07: before 1 August 2025); one that ended since is an ordinary late record (a "
+    "provider's first load), a trainee to recommend or withdraw next. If the SRS exported another academic year's "
+    "records (the summary line and report.html say how many were created "
+    "so, and whether the extract has any of the as-of date's academic cycle), correct the export and ask Register's "
+    "support to delete the trainees created in error; otherwise recommend or withdraw each in Register's service.",
+    severity=Severity.WARNING,
+)
 describe(
     "sync_overwrites_register_edit",
     scope="batch",
@@ -796,6 +821,9 @@ class RecordResult:
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
     checked: list[str] = field(default_factory=list)
+    # The record's itt_end_date, when it is before the academic year before the run's as-of date's began: its create
+    # is sync_created_course_ended's (a wrong year's extract, review208 F2; `ended_long_before`).
+    course_ended: date | None = None
 
     @property
     def created(self) -> bool:
@@ -823,7 +851,22 @@ class RecordResult:
                     *found,
                 ]
             return [(code, message) for code, message in found if message]
-        return _warnings(self.plan) + self._found_done()
+        return _warnings(self.plan) + self._found_done() + self._created_ended()
+
+    def _created_ended(self) -> list[tuple[str, str]]:
+        """sync_created_course_ended, for a create (made, or in a dry run planned) of a trainee whose course had ended
+        before the academic year before the as-of date's (`ended_long_before`): another year's extract, not an
+        ordinary night's new trainee (review208 F2)."""
+        if self.course_ended is None or self.plan.action != "create":
+            return []
+        return [
+            (
+                CREATED_COURSE_ENDED,
+                f"creates a trainee whose course ended on {self.course_ended.isoformat()} (itt_end_date), before the "
+                "academic year before the as-of date's began: is the extract another academic year's? Register keeps "
+                "the trainee in training until recommended or withdrawn",
+            )
+        ]
 
     def _edit_maybe_undone(self) -> str | None:
         """The sync_overwrites_register_edit warning of a record this run failed or left unknown after some of its
@@ -1193,7 +1236,7 @@ class SyncResult:
             # Named by code where the sync itself gave them: a nightly job's new news (docs/dry-run.md); the rest
             # (legacy codes translated, ...) come back every night and are in issues.csv.
             sync_codes = sync.get("warnings") or {}
-            named = ", ".join(f"{count} {code}" for code, count in sync_codes.items())
+            named = ", ".join(f"{count} {code}" for code, count in sync_codes.items() if code not in RUN_ONLY_WARNINGS)
             problems.append(counted(warnings, "warning") + (f" ({named})" if named else ""))
         # "nothing to do" only when there is nothing else to say: "1 record: nothing to do; 1 failed" read as if
         # the failure did not matter.
@@ -1207,7 +1250,14 @@ class SyncResult:
             if estimate
             else ""
         )
-        return f"{counted(len(self.results), 'record')}: {said}. {counted(total, 'request')}{cost}.{real}"
+        # The night's own warnings, a sentence each after what was done (review208): an old extract, another year's;
+        # the trainees the extract lacks are said with the others not in it (_synced_before).
+        night = "".join(
+            f" {w['message'][0].upper()}{w['message'][1:]}."
+            for w in sync.get("run_warnings") or ()
+            if w["code"] != EXTRACT_LACKS_SYNCED
+        )
+        return f"{counted(len(self.results), 'record')}: {said}.{night} {counted(total, 'request')}{cost}.{real}"
 
     @property
     def exit_code(self) -> int:
@@ -1443,6 +1493,10 @@ class SyncRun:
         self.created_under: set[str] = set()
         # This run's creates in a row that Register left unanswered (`_create_unanswered`, CREATES_UNANSWERED).
         self.creates_unanswered = 0
+        # What the earlier real runs were given (Ledger.runs_given), read before this run's row: an old extract given
+        # again (sync_extract_seen_before) and the last run's record count (sync_extract_lacks_synced) come from it.
+        self.earlier_runs: list[RunInputs] = []
+        self.seen_before: str | None = None  # sync_extract_seen_before's words, for a run given an old extract
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -3187,7 +3241,15 @@ def _run(
     records.widen = said_by_ledger(
         given_when_synced(ledger, run.field_key), records.widen, records.tagged, records.initiative_tags
     )
-    ledger.start_run(dry_run=options.dry_run, started=report.started)  # the report's start and the ledger's, one
+    # What earlier real runs were given, read before this run's row is added (review208 F1, F4)
+    run.earlier_runs = ledger.runs_given()
+    digests = [info.sha256 for info in report.inputs if info.sha256]
+    cycles = {int(year) for info in report.inputs for year in info.cycles}
+    # the report's start and the ledger's, one
+    ledger.start_run(dry_run=options.dry_run, started=report.started, inputs=(digests, cycles))
+    run.seen_before = _seen_before(
+        run.earlier_runs, digests, cycles, [info.path for info in report.inputs], dry_run=options.dry_run
+    )
     planned = _Planned()
     why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
     refused: Unauthorized | None = None
@@ -3243,6 +3305,93 @@ def _run(
             if why is not None and why["by"] == "register":
                 raise Interrupted(why["message"], result=stopped.result, by="register").followed_by(stopped) from None
             raise
+
+
+def _seen_before(
+    earlier: list[RunInputs], digests: list[str], cycles: set[int], names: list[str], *, dry_run: bool
+) -> str | None:
+    """sync_extract_seen_before's words (review208 F1), when tonight's inputs are byte for byte those of an earlier
+    real run that a later run was given other inputs after: a copy of an old extract picked up again (the export job
+    writing to another folder, an archive copied back, a backup restored), whose updates put back what the newer
+    extract sent, the SRS's own corrections. Not for a rerun of the last input, nor when the run given other inputs
+    since was of other academic cycles (two extracts, one a cycle, synced in turn from one state dir), had tonight's
+    files among its own, or was `stopped` (it sent nothing, or its summary is lost: a token refused at the first
+    request). A fresh export is never byte for byte an older one that another export followed, once anything changed
+    in between; one the same as the last is no rollback."""
+    tonight = tuple(sorted(set(digests)))
+    if not tonight:
+        return None
+    ran = [r for r in earlier if r.status != "stopped"]
+    same = [r for r in ran if r.digests == tonight]
+    if not same:
+        return None
+    then = same[-1]
+    newer = [
+        r
+        for r in ran
+        if r.run_id > then.run_id
+        and not set(tonight) <= set(r.digests)
+        and (not r.cycles or not cycles or r.cycles & cycles)
+    ]
+    if not newer:
+        return None
+    since = newer[-1]
+    what = f"{printable(names[0])} is" if len(names) == 1 else "these inputs are"
+    puts = "would put" if dry_run else "puts"
+    return (
+        f"{what} byte for byte the extract run {then.run_id} synced on {then.started_at[:10]} (SHA-256 "
+        f"{tonight[0][:12]}…), and run {since.run_id} synced a different one since, on {since.started_at[:10]}: is "
+        f"this an old file? This run {puts} back the values that newer extract sent, the SRS's own corrections "
+        "among them: check the folder the job reads and the SRS export"
+    )
+
+
+def _run_warnings(
+    run: SyncRun, report: ReportBuilder, results: list[RecordResult], not_sent: int
+) -> list[dict[str, Any]]:
+    """report.json's sync.run_warnings: what the night as a whole should tell people, each with its code, count and
+    words (review208): an old extract given again (F1), trainees created whose course had ended (another year's
+    extract, F2), and trainees this state dir synced before that tonight's extract lacks (`not_sent`: a file cut
+    short at a row's end, a filter changed; F4), with tonight's record count and the last real run's."""
+    dry_run = run.options.dry_run
+    found: list[dict[str, Any]] = []
+    if run.seen_before:
+        found.append({"code": EXTRACT_SEEN_BEFORE, "count": 1, "message": run.seen_before})
+    if ended := sum(1 for r in results if any(code == CREATED_COURSE_ENDED for code, _ in r.warnings())):
+        current = cycle_of(run.as_of)
+        cycles = sorted({int(year) for info in report.inputs for year in info.cycles})
+        other = (
+            f"; no record of the extract starts in {cycle_label(current)}, the as-of date's academic cycle (they "
+            f"start in {', '.join(cycle_label(year) for year in cycles)})"
+            if cycles and current not in cycles
+            else ""
+        )
+        found.append(
+            {
+                "code": CREATED_COURSE_ENDED,
+                "count": ended,
+                "message": f"{counted(ended, 'trainee')} {'would be created' if dry_run else 'created'} whose "
+                f"course had ended before {ended_long_before(run.as_of).isoformat()} (itt_end_date), more than an "
+                f"academic year before the as-of date {run.as_of.isoformat()}{other}: is the extract another academic "
+                "year's? Check the SRS export",
+            }
+        )
+    if not_sent:
+        last = next((r for r in reversed(run.earlier_runs) if r.records is not None), None)
+        tonight = f"{len(results):,} {'record' if len(results) == 1 else 'records'} tonight"
+        then = f", {last.records:,} in the last run, run {last.run_id}" if last is not None else ""
+        found.append(
+            {
+                "code": EXTRACT_LACKS_SYNCED,
+                "count": not_sent,
+                "message": f"{counted(not_sent, 'trainee')} this state dir synced before "
+                f"{'is' if not_sent == 1 else 'are'} not in tonight's extract ({tonight}{then}): check the SRS "
+                "export (a file cut short, a filter changed); not_in_extract.csv lists them",
+                "records": len(results),
+                "last_run_records": None if last is None else last.records,
+            }
+        )
+    return found
 
 
 def _stopped(stops: StopSignals) -> dict[str, str]:
@@ -3336,7 +3485,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         if linked is not None and (around_it := cycles_around_far_link(record.data, linked, as_of=run.as_of)):
             far[index] = linked["trainee_id"]
             around |= around_it
-        results.append(RecordResult(plan))
+        results.append(RecordResult(plan, course_ended=_ended_before(record, run.as_of)))
         task.advance()
     task.close()
     del links, valid
@@ -3384,6 +3533,26 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # reported as not in the extract of the earlier course's record).
     accounted = matched | joined | set(missing)
     planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
+
+
+def ended_long_before(as_of: date) -> date:
+    """The day a course must have ended before for its create to be sync_created_course_ended's (review208 F2): the
+    first of the academic year before the as-of date's (1 August). A course that ended in this academic year or the
+    last is an ordinary late record (a trainee registered late, a provider's first load through the API: one to
+    recommend next, as not_in_extract's course_ended says); one that ended before the last began is another year's
+    extract, or a record the SRS should not send."""
+    return date(cycle_of(as_of) - 1, 8, 1)
+
+
+def _ended_before(record: TraineeRecord, as_of: date) -> date | None:
+    """The record's itt_end_date when it is before `ended_long_before(as_of)` (sync_created_course_ended); None
+    otherwise, and for one with no such date, or one not a date (validation's error: the record is not sent)."""
+    end = record.data.get("itt_end_date")
+    try:
+        day = date.fromisoformat(end) if isinstance(end, str) else None
+    except ValueError:
+        return None
+    return day if day is not None and day < ended_long_before(as_of) else None
 
 
 def _note_register_edits(run: SyncRun, results: list[RecordResult], records: RecordSpool) -> None:
@@ -4218,6 +4387,7 @@ def _finish(
         for t in unmatched
     ]
     groups = Counter(not_in_extract_group(row, run.as_of) for row in not_in_extract)
+    run_warnings = _run_warnings(run, report, results, groups["not_sent"])
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)
     status = run_status(interrupted, outcomes)
@@ -4251,8 +4421,17 @@ def _finish(
         )
         if options.dry_run and not interrupted
         else None,
-        # The warnings the sync itself gave (the summary line and report.html's summary name them), by code.
-        "warnings": dict(sorted(Counter(code for r in results for code, _message in r.warnings()).items())),
+        # The warnings the sync itself gave (the summary line and report.html's summary name them), by code: the
+        # records', and the run's own (run_warnings, below: RUN_ONLY_WARNINGS are no record's).
+        "warnings": dict(
+            sorted(
+                (
+                    Counter(code for r in results for code, _message in r.warnings())
+                    + Counter({w["code"]: w["count"] for w in run_warnings if w["code"] in RUN_ONLY_WARNINGS})
+                ).items()
+            )
+        ),
+        "run_warnings": run_warnings,
         # Which run of this state dir's ledger this is, and the one before it (an interrupted one this run carries on
         # from): a stopped or resumed sync's report says which run it is. report.json's `run` says when it ran.
         "run_id": ledger.run_id,
@@ -4402,10 +4581,22 @@ def _synced_before(report: ReportBuilder) -> str:
     before (not_in_extract's `last_synced`): the SRS stopped sending them, which the others (added in Register's
     service, or of another cycle) are not (review180 F2). Only a current one is sent to the SRS export; finished ones
     and those whose course ended are said apart, with what to do (review201 F2)."""
-    groups = (report.extra.get("sync") or {}).get("not_in_extract_synced") or {}
+    sync = report.extra.get("sync") or {}
+    groups = sync.get("not_in_extract_synced") or {}
     said = []
     if count := groups.get("not_sent"):
-        said.append(f"{count} synced before by this state dir, no longer sent by the SRS: check the SRS export")
+        # tonight's record count beside the last run's: a file cut short at a row's end looks whole (review208 F4)
+        lacks = [w for w in sync.get("run_warnings") or () if w["code"] == EXTRACT_LACKS_SYNCED]
+        records = lacks[0]["records"] if lacks else None
+        last = lacks[0].get("last_run_records") if lacks else None
+        counts = (
+            f" ({records:,} {'record' if records == 1 else 'records'} tonight"
+            + (f", {last:,} in the last run" if last is not None else "")
+            + ")"
+            if records is not None
+            else ""
+        )
+        said.append(f"{count} synced before by this state dir, no longer sent by the SRS{counts}: check the SRS export")
     if count := groups.get("finished"):
         said.append(f"{count} finished (awarded, recommended or withdrawn)")
     if count := groups.get("course_ended"):
