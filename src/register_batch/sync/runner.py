@@ -91,27 +91,36 @@ from register_batch.model import (
 )
 from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
-from register_batch.reference import ReferenceData, check_api_version, load_reference
+from register_batch.reference import DISABILITY_FIELDS, ReferenceData, check_api_version, load_reference
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
     LIST_DIGESTS,
     PACKED_FIELDS,
     UNKNOWN_DIGEST,
+    EchoedCodes,
     FieldKey,
+    NotKept,
     agrees,
+    codes_not_kept,
     create_body,
+    created_degrees_not_kept,
+    degree_codes_not_kept,
     degree_digest,
     degree_key,
     degree_puts,
     degree_values,
+    disabilities_not_kept,
+    echo_digests,
     field_digests,
     landed_update_bodies,
     pack_digests,
     placement_key,
     sent_digest,
     sent_digests,
+    sent_names,
     unpack_digests,
+    unpack_echoed,
 )
 from register_batch.sync.initiatives import INITIATIVE_KEPT, given_when_synced, initiative_tags, said_by_ledger
 from register_batch.sync.ledger import (
@@ -133,10 +142,12 @@ from register_batch.sync.plan import (
     a_later_create_is_refused,
     a_second_create_is_refused,
     cycles_around_far_link,
+    disabilities_words,
     duplicate_check_key,
     held_differences,
     key_of,
     not_created_again,
+    not_kept_words,
     one_record_per_trainee,
     plan_changes,
     plan_record,
@@ -440,6 +451,23 @@ describe(
     source="register-api.md §3.7 (the degree endpoints' duplicate rule: a blank sent matches any value held)",
     fix="If it is the same degree listed twice (once without its grade, say), remove the copy from the SRS; if it is "
     "another degree, give the value that tells the two apart. The record's other changes are sent.",
+    severity=Severity.WARNING,
+)
+describe(
+    "register_did_not_keep_code",
+    scope="batch",
+    fields=("*",),
+    message="Register did not keep <field> '<code>' (it holds <none|'code'>)[, as it answered this state dir's write "
+    "of it: not sent again while the record and Register stay so]: its code lists may have changed since the ones in "
+    "use (<bundled v2026.1|pulled FILE>): run `register-batch reference pull` and `register-batch reference diff`",
+    source="register-api.md §3.6 (a code filed under another's entry is echoed as that one's), §3.7 (an unknown "
+    "institution becomes Other UK institution, echoed as null), §5.3 (an unknown disability is dropped); review210 F1",
+    fix="Register's answer to the write held the code otherwise, without an error: its code lists have most likely "
+    "changed since the ones register-batch judged the record by. Run `register-batch reference pull`, then "
+    "`register-batch reference diff`: a code it no longer lists is then refused before it is sent (invalid_code), and "
+    "the SRS or a mapping translation gives the code Register takes. Nothing is sent again for it meanwhile: while the "
+    "record gives that code and Register holds what it answered, the two count as in sync, and this warning says so "
+    "each night.",
     severity=Severity.WARNING,
 )
 describe(
@@ -1426,6 +1454,14 @@ class SyncRun:
         # The trainees this sync withdrew, with the withdrawal's date (Ledger.withdrawals_made): one back in training
         # since is not withdrawn again for the same withdrawal (plan `_withdrawal_undone`).
         self.withdrawn: dict[str, str] = ledger.withdrawals_made()
+        # What Register answered this state dir's writes of codes it held otherwise (Ledger.codes_echoed): planning
+        # compares those records as it answered (compare.as_echoed; review210 F1, F2). Notes made under another token's
+        # key are none.
+        noted = {key: unpack_echoed(text, self.field_key) for key, text in ledger.codes_echoed().items()}
+        self.echoed = EchoedCodes(self.field_key, {key: found for key, found in noted.items() if found})
+        # What the answer to the step just sent held of the coded values it sent (`_compare_echo`): the codes Register
+        # did not keep, and the names of those compared, for the ledger and the record's warning.
+        self._echo: tuple[list[NotKept], list[str], list[str] | None] | None = None
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
@@ -1446,7 +1482,7 @@ class SyncRun:
 
     def holdings(self, cycles: set[int]) -> Holdings:
         """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
-        return self.list_into(Holdings([], self.replaced, self.withdrawn), cycles)
+        return self.list_into(Holdings([], self.replaced, self.withdrawn, self.echoed), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
         """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
@@ -1916,6 +1952,7 @@ class SyncRun:
                     replaced=self.replaced.get(plan.trainee_id or ""),
                     withdrew=self.withdrawn.get(plan.trainee_id or ""),
                     reference=self.reference,
+                    echoed=self.echoed,
                 )
                 plan.matched_by = adopted.how
                 if lost_reply and (
@@ -1985,6 +2022,7 @@ class SyncRun:
                 created=step.kind == "create",
                 landed=None if self._passed else step.kind,
                 withdrew=withdrew,
+                echoed=self._echo_noted(plan),
                 **common,
             )
             if withdrew is not None and withdrew[1] is not None:
@@ -2291,6 +2329,7 @@ class SyncRun:
         sent_at = self._at_most_registers(utc_now())
         self._out = self._ended_with = None
         self._passed = False
+        self._echo = None
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -2320,14 +2359,19 @@ class SyncRun:
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
                 if not self.provider_seen:
                     self.check_provider(created, created_for=record)
+                self._compare_echo(create_body(record.data), created, record)
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
-                self._sent_noted(plan, step, lambda: client.update_trainee(trainee_id, step.body or {}))
+                answer = self._sent_noted(plan, step, lambda: client.update_trainee(trainee_id, step.body or {}))
+                if isinstance(answer, dict):
+                    self._compare_echo(step.body or {}, answer, record)
             elif step.kind == "add_degree":
                 self._replacing(trainee_id, step)
                 try:
-                    self._sent_noted(plan, step, lambda: client.add_degree(trainee_id, step.body or {}))
+                    answer = self._sent_noted(plan, step, lambda: client.add_degree(trainee_id, step.body or {}))
+                    if isinstance(answer, dict):
+                        self._compare_degree_echo(step.body or {}, answer)
                 except Conflict:
                     # 409 is success only if Register now holds this very degree (a resend after a lost reply);
                     # a duplicate of another degree (§3.7) means this one is still missing.
@@ -2336,7 +2380,11 @@ class SyncRun:
                         raise
                     self._found_carried_out()  # a resend's 409: the request before it was carried out
             elif step.kind == "update_degree":
-                self._sent_noted(plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {}))
+                answer = self._sent_noted(
+                    plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {})
+                )
+                if isinstance(answer, dict):
+                    self._compare_degree_echo(step.body or {}, answer)
             elif step.kind == "delete_degree":
                 self._delete(
                     plan, step, lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found"
@@ -2396,6 +2444,43 @@ class SyncRun:
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
+
+    def _compare_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any], record: TraineeRecord) -> None:
+        """Register's answer to a create or update (`echoed`, the trainee it holds now) against what was sent: the
+        coded fields and degrees it holds otherwise (`_echo`, noted with the step's outcome; review210 F1, F2), and the
+        disabilities it derived none from (said, not noted: told from Register's trainee on any night). No request."""
+        degrees = sent.get("degrees_attributes") or []
+        found = codes_not_kept(sent, echoed)
+        found += created_degrees_not_kept(degrees, echoed.get("degrees") or [], self.field_key)
+        disabilities = None
+        if any(name in sent for name in DISABILITY_FIELDS):
+            disabilities = disabilities_not_kept(record.data, echoed, self._lists)
+        self._echo = (found, sent_names(sent, degrees, self.field_key), disabilities)
+
+    @property
+    def _lists(self) -> ReferenceData:
+        """The code lists the run validates with (planning's), the bundled ones without any given."""
+        return self.reference or load_reference()
+
+    def _compare_degree_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> None:
+        """As `_compare_echo`, for a degree added or corrected and Register's answer (the degree it holds now)."""
+        found = degree_codes_not_kept(sent, echoed, self.field_key)
+        self._echo = (found, sent_names({}, [sent], self.field_key), None)
+
+    def _echo_noted(self, plan: RecordPlan) -> tuple[str, dict[str, list[str] | None]] | None:
+        """What the ledger keeps of the answer to the step just sent (Ledger.record's `echoed`), and the record's
+        register_did_not_keep_code warnings for it, said in this run's report."""
+        if self._echo is None:
+            return None
+        found, compared, disabilities = self._echo
+        self._echo = None
+        said = [not_kept_words(item, self._lists) for item in found]
+        if disabilities is not None:
+            said.append(disabilities_words(disabilities, self._lists))
+        plan.not_kept = tuple(dict.fromkeys((*plan.not_kept, *said)))
+        if not compared:
+            return None
+        return self.field_key.id, echo_digests(found, compared, self.field_key)
 
     def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
         """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`)."""
@@ -3472,7 +3557,9 @@ def _plan_in_neighbour_cycles(
         return Holdings([])
     # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
     # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-    elsewhere = Holdings([t for t in around.by_id.values() if start_cycle(t) in near], run.replaced, run.withdrawn)
+    elsewhere = Holdings(
+        [t for t in around.by_id.values() if start_cycle(t) in near], run.replaced, run.withdrawn, run.echoed
+    )
     if unlisted := near - run.listed_cycles:
         run.list_into(elsewhere, unlisted, neighbours=True)
     # With no one listed there, each record would be planned as the create it is, with no note.
@@ -3909,6 +3996,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_held", plan.reason if plan.held else None),
         (plan.after_code, plan.after_award),
         ("sync_overwrites_register_edit", plan.edited_note),
+        *(("register_did_not_keep_code", message) for message in plan.not_kept),
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
