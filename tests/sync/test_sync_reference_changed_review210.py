@@ -22,6 +22,7 @@ from register_batch.emulator import start_emulator
 from register_batch.model import API_VERSION
 from register_batch.reference import ReferenceData, _bundled_index, load_reference
 from register_batch.sync import sync_files
+from register_batch.sync.runner import stale_codes
 from trainee_extracts import trainee, write_extract
 
 TOKEN = "reference-changed-provider-token"
@@ -181,3 +182,38 @@ def test_a_ledger_without_the_table_gains_it_and_the_record_is_sent_once_more(tm
         assert _outcomes(older) == [("update", "done")], older.summary_line()
         assert len(_warnings(older, NOT_KEPT)) == 1
         assert _outcomes(_synced(emulator, tmp_path, row, "night3")) == [("unchanged", "done")]
+
+
+def test_a_code_register_refuses_that_the_lists_in_use_accept_names_the_stale_lists(tmp_path: Path) -> None:
+    """review210 F5: Register's 422 for a code it no longer lists said only "correct the record"; the record passed
+    validation with it, so the fix is the lists: pull them and look at the difference. Said on the record's issue
+    and once in the summary line."""
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
+    pulled = tmp_path / "register-lists.json"
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5)] + [trainee(6)]
+    lists = load_reference(API_VERSION, pulled)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
+        extract = write_extract(tmp_path / "it.csv", rows)
+        result = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r"))
+        assert _outcomes(result) == [("create", "failed"), ("create", "failed"), ("create", "done")]
+        for failed in result.results[:2]:
+            [issue] = [i for i in failed.issues if i.code == "api_rejected"]
+            assert issue.message.startswith("nationality has invalid reference data value of 'IT'"), issue.message
+            assert (
+                "(nationality 'IT' is in the code lists in use, bundled v2026.1: Register's lists have changed since "
+                "them. Run `register-batch reference pull` and `register-batch reference diff`" in issue.message
+            ), issue.message
+        assert (
+            "2 failed (nationality 'IT': Register's code lists have changed since the ones in use: run "
+            "`register-batch reference pull` and `register-batch reference diff`)" in result.summary_line()
+        ), result.summary_line()
+    # A code the lists in use do not have either (the record is wrong, not the lists) keeps Register's words alone;
+    # a degree's, as `_placed` names it, is told by its list too.
+    bundled = load_reference(API_VERSION)
+    wrong = ["nationality has invalid reference data value of 'QQ'. Example values include 'AD'"]
+    assert stale_codes(wrong, bundled) == (wrong, ())
+    degree = ["degrees_attributes[0].country has invalid reference data value of 'FR'. Example values include 'AD'"]
+    said, found = stale_codes(degree, bundled)
+    assert found == ("degrees_attributes[0].country 'FR'",) and "Register's lists have changed since them" in said[0]

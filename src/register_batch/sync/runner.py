@@ -91,7 +91,13 @@ from register_batch.model import (
 )
 from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
-from register_batch.reference import DISABILITY_FIELDS, ReferenceData, check_api_version, load_reference
+from register_batch.reference import (
+    DISABILITY_FIELDS,
+    ReferenceData,
+    check_api_version,
+    list_of_field,
+    load_reference,
+)
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
@@ -342,7 +348,11 @@ describe(
     fields=("*",),
     message="<the Register API's own message>",
     source="register-api.md §7 (422 and other refusals returned by the API)",
-    fix="Correct the record as the message says; Register's message names the field.",
+    fix="Correct the record as the message says; Register's message names the field. Where it refuses a code "
+    "(\"invalid reference data value of 'X'\") that validate accepted, the message says the code is in the lists in "
+    "use: Register's code lists have changed since. Run `register-batch reference pull` and `register-batch reference "
+    "diff`; the record is then refused before it is sent (invalid_code), and the SRS, or a translation in your mapping "
+    "file, gives a code Register takes.",
     api=True,  # Register's own answer: report.html says so (docs/rules.md's API column)
 )
 describe(
@@ -819,6 +829,9 @@ class RecordResult:
     # this time only waits again (UNANSWERED_CREATE_WAIT), so its issue (sync_waits), the summary line and report.html's
     # summary box say when to run again.
     again_after: datetime | None = None
+    # Codes Register refused as not in its lists (422 "invalid reference data value") that the lists in use accept:
+    # its lists changed since (`stale_codes`; review210 F5), said in the record's issue and in the summary line.
+    stale: tuple[str, ...] = ()
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
     checked: list[str] = field(default_factory=list)
@@ -1197,6 +1210,14 @@ class SyncResult:
             waits = _waits(self.results)
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
             problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
+        if stale := {code for r in self.results if r.outcome == "failed" for code in r.stale}:
+            # Register refused codes the lists in use accept (review210 F5): said once for the run, not per record.
+            failed = problems.index(f"{self.outcomes['failed']} failed")
+            problems[failed] += (
+                f" ({', '.join(sorted(stale)[:3])}{', …' if len(stale) > 3 else ''}: Register's code lists have "
+                "changed since the ones in use: run `register-batch reference pull` and `register-batch reference "
+                "diff`)"
+            )
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
@@ -1993,6 +2014,8 @@ class SyncRun:
                 result.outcome = settled.outcome
                 result.http_status = settled.status
                 result.errors = _placed(record, step, settled.messages)
+                if settled.status == 422:
+                    result.errors, result.stale = stale_codes(result.errors, self._lists)
                 if not result.landed:  # a refusal of a write after others went through does not undo them
                     plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
@@ -2933,6 +2956,37 @@ def _placed(record: TraineeRecord, step: Step, messages: list[str]) -> list[str]
     return [
         f"{place}.{message}" if message.split(" ", 1)[0] in fields else f"{place}: {message}" for message in messages
     ]
+
+
+# Register's refusal of a code its list does not have (register-api.md §7: `validates :x, inclusion:`), as its
+# message begins: the field (a degree's as `_placed` names it) and the code.
+_NOT_LISTED = re.compile(r"((?:[a-z_]+\[[0-9]+\]\.)?[a-z_0-9]+) has invalid reference data value of '([^']*)'")
+
+
+def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str], tuple[str, ...]]:
+    """Register's 422 messages, each refusal of a code the lists in use accept (`reference`: the run's) told apart: the
+    record passed validation with it, so Register's lists changed since those (a code retired in the middle of a
+    year), and the fix is not in the record but in the lists (review210 F5). Those messages end by saying so; and the
+    codes, as `field 'code'`, for the summary line."""
+    found: list[str] = []
+    said = []
+    for message in messages:
+        here = []
+        for match in _NOT_LISTED.finditer(message):
+            field, code = match.groups()
+            listed = list_of_field(field)
+            if listed is not None and listed in reference.fields and code in reference.codes(listed):
+                here.append(f"{field} '{code}'")
+        if here:
+            message += (
+                f" ({' and '.join(here)} {'is' if len(here) == 1 else 'are'} in the code lists in use, "
+                f"{reference.source}: Register's lists have changed since them. Run `register-batch reference pull` "
+                "and `register-batch reference diff`: the record is then refused before it is sent, and the SRS or a "
+                "mapping translation gives a code Register takes)"
+            )
+            found += here
+        said.append(message)
+    return said, tuple(dict.fromkeys(found))
 
 
 def _named_field(result: RecordResult, code: str) -> str | None:
