@@ -121,7 +121,7 @@ def test_an_institution_register_no_longer_lists_is_said_at_once_and_not_sent_ev
 def test_a_disability_register_dropped_is_said_at_once_and_each_night(tmp_path: Path) -> None:
     """review210 F1: a disability code Register no longer lists is dropped (its disclosure "not provided"), echoed as
     sent: the loss never showed at all."""
-    row = {**trainee(2), "disability1": "51"}
+    row = {**trainee(2), "disability1": "51", "ethnicity": "997"}  # Register's diversity: not disclosed (no drift)
     index = copy.deepcopy(_bundled_index(API_VERSION))  # Register's lists without 51, whatever the bundled names say
     entries = index["payload"]["disability"]["entries"]
     index["payload"]["disability"]["entries"] = [e for e in entries if e["code"] != "51"]
@@ -165,6 +165,12 @@ def test_a_code_register_files_under_another_entry_is_not_updated_every_night(tm
             assert _writes(emulator) == writes
             assert _warnings(again, EDIT) == []
             assert len(_warnings(again, NOT_KEPT)) == 1
+        # Another field corrected: its update is sent, and the note stays (the next night sends nothing).
+        renamed = {**row, "last_name": "Renamed"}
+        corrected = _synced(emulator, tmp_path, renamed, "renamed", **options)
+        assert _outcomes(corrected) == [("update", "done")], corrected.summary_line()
+        assert [c["field"] for c in corrected.results[0].plan.changes] == ["last_name"]
+        assert _outcomes(_synced(emulator, tmp_path, renamed, "after", **options)) == [("unchanged", "done")]
 
 
 def test_a_ledger_without_the_table_gains_it_and_the_record_is_sent_once_more(tmp_path: Path) -> None:

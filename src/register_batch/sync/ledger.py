@@ -1975,6 +1975,11 @@ def _what_is_lost(ledger: Ledger) -> list[str]:
             "what they said when last synced: until a sync notes them again, a change made to them in Register's "
             "service is put back without the sync_overwrites_register_edit warning"
         )
+    if _count(ledger, "codes_echoed", "key"):
+        lost.append(
+            "what Register answered their codes it did not keep with (register_did_not_keep_code): each such record is "
+            "sent once more, and noted again from Register's answer"
+        )
     if withdrawn := _count(ledger, "withdrawals_made", "trainee_id"):
         lost.append(
             f"{counted(withdrawn, 'withdrawal')} this sync made: one DfE's support has undone is sent again while the "

@@ -144,6 +144,9 @@ class RecordPlan:
     # its answer to a write of this run held, or, on a later night, what it still holds as it answered this state
     # dir's write of them (compare.as_echoed), one message each
     not_kept: tuple[str, ...] = ()
+    # The fields (as the ledger's codes_echoed names them) compared as Register answered (compare.as_echoed): a write
+    # of the record sends Register's value for them, and its answer says nothing of the record's code
+    answered: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str | None:
@@ -884,10 +887,11 @@ def plan_changes(
     (`Holdings.echoed`): where it still holds that, the record is compared as it answered (compare.as_echoed)."""
     data = record.data
     lists = reference or load_reference()
-    plan.not_kept = ()
+    plan.not_kept, plan.answered = (), frozenset()
     if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key)):
         data, kept = as_echoed(data, trainee, noted, echoed.key)
         plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept)
+        plan.answered = frozenset(item.name for item in kept)
     if (dropped := disabilities_not_kept(data, trainee, lists)) is not None:
         plan.not_kept += (disabilities_words(dropped, lists),)
     unsaid = record.partial_lists  # a course subject or initiative the input has no place for is never cleared
@@ -900,7 +904,10 @@ def plan_changes(
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
     plan.repeats, plan.after_award, plan.after_code = (), None, "sync_after_award"
     body = update_body(data, trainee, unsaid)
-    plan.changes += derived_drift(data, trainee, body, lists)
+    derived = derived_drift(data, trainee, body, lists)
+    if dropped is not None:  # Register derived its disclosures without the codes it dropped: not drift to mend
+        derived = [change for change in derived if change["field"] != "diversity_disclosure"]
+    plan.changes += derived
     update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
     after: list[Step] = []

@@ -2501,6 +2501,8 @@ class SyncRun:
         if disabilities is not None:
             said.append(disabilities_words(disabilities, self._lists))
         plan.not_kept = tuple(dict.fromkeys((*plan.not_kept, *said)))
+        # A field compared as Register answered was sent as Register holds it: its answer keeps the note as it is.
+        compared = [name for name in compared if name not in plan.answered]
         if not compared:
             return None
         return self.field_key.id, echo_digests(found, compared, self.field_key)
