@@ -187,6 +187,7 @@ def test_a_ledger_without_the_table_gains_it_and_the_record_is_sent_once_more(tm
         older = _synced(emulator, tmp_path, row, "night2")
         assert _outcomes(older) == [("update", "done")], older.summary_line()
         assert len(_warnings(older, NOT_KEPT)) == 1
+        assert _warnings(older, EDIT) == []  # Register's answer shows the difference was its own, not a person's
         assert _outcomes(_synced(emulator, tmp_path, row, "night3")) == [("unchanged", "done")]
 
 

@@ -2501,6 +2501,10 @@ class SyncRun:
         if disabilities is not None:
             said.append(disabilities_words(disabilities, self._lists))
         plan.not_kept = tuple(dict.fromkeys((*plan.not_kept, *said)))
+        if plan.edited_note and found and _all_not_kept(plan.edited, found):
+            # The drift this write mended was Register not keeping the code (a ledger without the note of its answer:
+            # one made before it): not an edit made in Register's service (review210 F1).
+            plan.edited_note = plan.edited_unanswered = None
         # A field compared as Register answered was sent as Register holds it: its answer keeps the note as it is.
         compared = [name for name in compared if name not in plan.answered]
         if not compared:
@@ -2989,6 +2993,20 @@ def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str
             found += here
         said.append(message)
     return said, tuple(dict.fromkeys(found))
+
+
+_DEGREE_FIELD = re.compile(r"degrees\[[0-9]+\]\.([a-z_]+)")
+
+
+def _all_not_kept(edited: tuple[str, ...], found: list[NotKept]) -> bool:
+    """Whether each field of the drift report in `edited` (`nationality`, `degrees[0].institution`) is one of the codes
+    Register did not keep (`found`): a degree's by its field alone, as the answer names the degree by its values."""
+    scalars = {item.name for item in found if not item.name.startswith("degree ")}
+    degrees = {item.name.rsplit(" ", 1)[1] for item in found if item.name.startswith("degree ")}
+    return all(
+        name in scalars or ((nested := _DEGREE_FIELD.fullmatch(name)) is not None and nested.group(1) in degrees)
+        for name in edited
+    )
 
 
 def _named_field(result: RecordResult, code: str) -> str | None:
