@@ -85,7 +85,9 @@ def test_an_institution_register_no_longer_lists_is_said_at_once_and_not_sent_ev
         assert said.startswith("Register did not keep degree institution '0117' (it holds none): its code lists may")
         assert "(bundled v2026.1): run `register-batch reference pull` and `register-batch reference diff`" in said
         issues = [i for r in created.results for i in r.issues if i.code == NOT_KEPT]
-        assert [i.severity.value for i in issues] == ["warning"]
+        assert [(i.severity.value, i.field, i.value) for i in issues] == [
+            ("warning", "degrees_attributes[0].institution", "0117")
+        ]
         writes = _writes(emulator)
         for night in ("night2", "night3"):
             again = _synced(emulator, tmp_path, row, night)
@@ -133,6 +135,8 @@ def test_a_disability_register_dropped_is_said_at_once_and_each_night(tmp_path: 
         assert _outcomes(created) == [("create", "done")], created.summary_line()
         [said] = _warnings(created, NOT_KEPT)
         assert said.startswith("Register did not keep disability '51' (it holds the codes but no disability"), said
+        issues = [(i.field, i.value) for r in created.results for i in r.issues if i.code == NOT_KEPT]
+        assert issues == [("disability1", "51")]
         writes = _writes(emulator)
         again = _synced(emulator, tmp_path, row, "night2")
         assert _outcomes(again) == [("unchanged", "done")], again.summary_line()
@@ -158,6 +162,8 @@ def test_a_code_register_files_under_another_entry_is_not_updated_every_night(tm
         [said] = _warnings(created, NOT_KEPT)
         assert said.startswith("Register did not keep nationality 'XL' (it holds 'GB')"), said
         assert f"(pulled {pulled})" in said
+        issues = [(i.field, i.value) for r in created.results for i in r.issues if i.code == NOT_KEPT]
+        assert issues == [("nationality", "XL")]
         writes = _writes(emulator)
         for night in ("night2", "night3"):
             again = _synced(emulator, tmp_path, row, night, **options)

@@ -3016,6 +3016,27 @@ def _named_field(result: RecordResult, code: str) -> str | None:
     return edited[0] if code == "sync_overwrites_register_edit" and len(edited) == 1 else None
 
 
+_NOT_KEPT_SAYS = re.compile(r"Register did not keep (degree )?([a-z_0-9]+) '([^',]*)")
+
+
+def _not_kept_field(record: TraineeRecord, code: str, message: str) -> str | None:
+    """The record's field a register_did_not_keep_code warning is of, for the issue's field and value columns: the
+    trainee field, the degree's (`degrees_attributes[1].institution`, the first of the record's degrees with the code),
+    or the first disability key holding the first code named."""
+    said = _NOT_KEPT_SAYS.match(message) if code == "register_did_not_keep_code" else None
+    if said is None:
+        return None
+    degree, field, value = said.groups()
+    if degree:
+        for n, item in enumerate(record.data.get("degrees_attributes") or ()):
+            if str(item.get(field) or "") == value:
+                return f"degrees_attributes[{n}].{field}"
+        return "degrees_attributes"
+    if field == "disability":
+        return next((key for key in DISABILITY_FIELDS if record.data.get(key) == value), None)
+    return field
+
+
 def _api_issue(
     record: TraineeRecord, code: str, message: str, severity: Severity = Severity.ERROR, *, named: str | None = None
 ) -> Issue:
@@ -4302,7 +4323,10 @@ def _add_sync_issues(
             result.issues = issues[index]
         if found:
             record = records[index]
-            own = [_api_issue(record, *issue, named=_named_field(result, issue[0])) for issue in found]
+            own = [
+                _api_issue(record, *issue, named=_named_field(result, issue[0]) or _not_kept_field(record, *issue[:2]))
+                for issue in found
+            ]
             report.add_batch_issues((index, issue) for issue in own)
             if issues is not None:
                 result.issues += tuple(own)
