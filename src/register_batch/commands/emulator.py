@@ -194,7 +194,7 @@ def emulator(
 
     With --reference-data it serves the code lists of that file (a `reference pull` file, edited: a code removed,
     added or relabelled) in place of the bundled ones, so that a change Register makes to its lists in the middle
-    of a year can be rehearsed (docs/emulator.md).
+    of a year can be rehearsed.
 
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
     trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does), POST
