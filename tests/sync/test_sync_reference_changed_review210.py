@@ -200,28 +200,41 @@ def test_a_ledger_without_the_table_gains_it_and_the_record_is_sent_once_more(tm
 def test_a_code_register_refuses_that_the_lists_in_use_accept_names_the_stale_lists(tmp_path: Path) -> None:
     """review210 F5: Register's 422 for a code it no longer lists said only "correct the record"; the record passed
     validation with it, so the fix is the lists: pull them and look at the difference. Said on the record's issue
-    and once in the summary line."""
+    and once in the summary line. The next records with the same code are not sent to the same refusal: held back,
+    reported failed, their ledger entries as they were (the next run sends them, or, after a pull, refuses them)."""
     payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
     payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
     pulled = tmp_path / "register-lists.json"
     pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
-    rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5)] + [trainee(6)]
+    rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5, 7)] + [trainee(6)]
     lists = load_reference(API_VERSION, pulled)
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
         extract = write_extract(tmp_path / "it.csv", rows)
         result = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r"))
-        assert _outcomes(result) == [("create", "failed"), ("create", "failed"), ("create", "done")]
-        for failed in result.results[:2]:
-            [issue] = [i for i in failed.issues if i.code == "api_rejected"]
-            assert issue.message.startswith("nationality has invalid reference data value of 'IT'"), issue.message
-            assert (
-                "(nationality 'IT' is in the code lists in use, bundled v2026.1: Register's lists have changed since "
-                "them. Run `register-batch reference pull` and `register-batch reference diff`" in issue.message
-            ), issue.message
+        assert _outcomes(result) == [("create", "failed")] * 3 + [("create", "done")]
+        assert _writes(emulator) == {"POST /trainees": 2}  # the first IT record's, refused, and the last's
+        [issue] = [i for i in result.results[0].issues if i.code == "api_rejected"]
+        assert issue.message.startswith("nationality has invalid reference data value of 'IT'"), issue.message
         assert (
-            "2 failed (nationality 'IT': Register's code lists have changed since the ones in use: run "
+            "(nationality 'IT' is in the code lists in use, bundled v2026.1: Register's lists have changed since "
+            "them. Run `register-batch reference pull` and `register-batch reference diff`" in issue.message
+        ), issue.message
+        for held in result.results[1:3]:
+            [issue] = [i for i in held.issues if i.code == "api_rejected"]
+            assert issue.message.startswith(
+                "not sent: Register refused nationality 'IT' (for SRS id SRS-00004) earlier in this run, as not in its "
+                "code lists, which the lists in use (bundled v2026.1) still have"
+            ), issue.message
+            assert held.requests == 0
+        assert (
+            "3 failed (nationality 'IT': Register's code lists have changed since the ones in use: run "
             "`register-batch reference pull` and `register-batch reference diff`)" in result.summary_line()
         ), result.summary_line()
+        # Their ledger entries are as before (none: never sent), so the next run sends them again, to the same
+        # refusal once, as nothing was lost.
+        again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r2"))
+        assert _outcomes(again) == [("create", "failed")] * 3 + [("unchanged", "done")]
+        assert _writes(emulator) == {"POST /trainees": 3}
     # A code the lists in use do not have either (the record is wrong, not the lists) keeps Register's words alone;
     # a degree's, as `_placed` names it, is told by its list too.
     bundled = load_reference(API_VERSION)

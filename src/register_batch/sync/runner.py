@@ -1483,6 +1483,10 @@ class SyncRun:
         # What the answer to the step just sent held of the coded values it sent (`_compare_echo`): the codes Register
         # did not keep, and the names of those compared, for the ledger and the record's warning.
         self._echo: tuple[list[NotKept], list[str], list[str] | None] | None = None
+        # The trainee fields' codes Register refused in this run though the lists in use accept them (`stale_codes`):
+        # (field, code) -> the record it refused them for. The next records that would send one are held back, not
+        # sent to the same refusal (review210 F5): reported failed, their ledger entries left as they were.
+        self.refused_codes: dict[tuple[str, str], str] = {}
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
@@ -1899,6 +1903,10 @@ class SyncRun:
             # Nothing sent: its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
+        if (refused := self._refused_before(plan, record)) is not None:
+            # Nothing sent: its ledger entry stays as it was, and the next run plans it afresh.
+            result.outcome, result.errors, result.stale = "failed", [refused[0]], refused[1]
+            return
         left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
         # Register may hold them from here on (review192 F1).
         sending = sending_digests(self.ledger, key, record, self.field_key)
@@ -2016,6 +2024,8 @@ class SyncRun:
                 result.errors = _placed(record, step, settled.messages)
                 if settled.status == 422:
                     result.errors, result.stale = stale_codes(result.errors, self._lists)
+                    for field, code in _stale_fields(result.stale):
+                        self.refused_codes.setdefault((field, code), _who(record))
                 if not result.landed:  # a refusal of a write after others went through does not undo them
                     plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
@@ -2467,6 +2477,36 @@ class SyncRun:
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
+
+    def _refused_before(self, plan: RecordPlan, record: TraineeRecord) -> tuple[str, tuple[str, ...]] | None:
+        """Why a record is not sent: a trainee field's code it would send (a create sends the record's fields, an
+        update its body's) is one Register refused for another record in this run, though the lists in use accept it
+        (`refused_codes`): its lists changed, and it would refuse this one the same way (review210 F5). None to send it.
+        """
+        if not self.refused_codes:
+            return None
+        sending: dict[str, Any] = {}
+        for step in plan.steps:
+            if step.kind == "create":
+                sending.update(record.data)
+            elif step.kind == "update":
+                sending.update(step.body or {})
+        found = [
+            (field, code, who)
+            for (field, code), who in self.refused_codes.items()
+            if _text_of(sending.get(field)) == code
+        ]
+        if not found:
+            return None
+        codes = tuple(f"{field} '{code}'" for field, code, _who in found)
+        said = " and ".join(f"{field} '{code}' (for {who})" for field, code, who in found)
+        return (
+            f"not sent: Register refused {said} earlier in this run, as not in its code lists, which the lists in use "
+            f"({self._lists.source}) still have: Register's lists have changed since them. Run `register-batch "
+            "reference pull` and `register-batch reference diff`: the record is then refused before it is sent, and "
+            "the SRS or a mapping translation gives a code Register takes",
+            codes,
+        )
 
     def _compare_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any], record: TraineeRecord) -> None:
         """Register's answer to a create or update (`echoed`, the trainee it holds now) against what was sent: the
@@ -2967,6 +3007,31 @@ def _placed(record: TraineeRecord, step: Step, messages: list[str]) -> list[str]
 # Register's refusal of a code its list does not have (register-api.md §7: `validates :x, inclusion:`), as its
 # message begins: the field (a degree's as `_placed` names it) and the code.
 _NOT_LISTED = re.compile(r"((?:[a-z_]+\[[0-9]+\]\.)?[a-z_0-9]+) has invalid reference data value of '([^']*)'")
+
+
+def _stale_fields(stale: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The trainee fields and codes of `stale_codes`' list (`nationality 'IT'`); a degree's are left out."""
+    found = []
+    for item in stale:
+        field, _space, quoted = item.partition(" ")
+        if "[" not in field:
+            found.append((field, quoted.strip("'")))
+    return found
+
+
+def _who(record: TraineeRecord) -> str:
+    """A record as a message of another record's names it: its SRS id, else its HUSID, else its place."""
+    data = record.data
+    if data.get("provider_trainee_id"):
+        return f"SRS id {printable(str(data['provider_trainee_id']))}"
+    if data.get("hesa_id"):
+        return f"HUSID {printable(str(data['hesa_id']))}"
+    return f"record {record.source.record} of {record.source.input}"
+
+
+def _text_of(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
 def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str], tuple[str, ...]]:
