@@ -542,3 +542,61 @@ def test_an_empty_host_is_refused_in_one_line(host):
     assert result.returncode == 2, result.stderr
     assert result.stderr == "register-batch: error: --host is empty: give the address to listen on (the default is " \
         "127.0.0.1, this machine only)\n"  # fmt: skip
+
+
+def _changed_lists(tmp_path):
+    """A `reference pull` file with nationality IT gone and a new ethnicity, as Register might change its lists."""
+    import copy
+    import json
+
+    from register_batch.model import API_VERSION
+    from register_batch.reference import load_reference
+
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
+    added = {"code": "181", "display_name": "A background Register added", "end_year": None, "start_year": None}
+    payload["ethnicity"]["entries"].append(added)
+    pulled = tmp_path / "reference-data.json"
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    return pulled
+
+
+def test_reference_data_serves_and_judges_with_a_pulled_file(tmp_path):
+    """review210 F8: a change of Register's lists in the middle of a year could not be rehearsed: the emulator served
+    the bundled lists only. With --reference-data it serves a `reference pull` file's, and judges trainees by them."""
+    pulled = _changed_lists(tmp_path)
+    process, line = _start("--token", "tok-ref", "--rate-limit", "0", "--reference-data", str(pulled))
+    try:
+        api = re.search(r"listening on (\S+) ", line).group(1)
+        assert _next_line(process) == f"Serving the code lists of {pulled}, not the bundled ones\n"
+        served = httpx.get(f"{api}/reference-data", timeout=5).json()
+        assert "IT" not in {e["code"] for e in served["nationality"]["entries"]}
+        assert "181" in {e["code"] for e in served["ethnicity"]["entries"]}
+        headers = {"Authorization": "Bearer tok-ref"}
+        refused = httpx.post(f"{api}/trainees", json=trainee_body(nationality="IT"), headers=headers, timeout=5)
+        assert refused.status_code == 422 and "invalid reference data value of 'IT'" in refused.text, refused.text
+        created = httpx.post(f"{api}/trainees", json=trainee_body(ethnicity="181"), headers=headers, timeout=5)
+        assert created.status_code == 201, created.text
+    finally:
+        _stop(process, signal.SIGTERM)
+
+
+def test_reference_data_that_is_not_a_pulled_file_is_one_line(tmp_path):
+    other = tmp_path / "lists.json"
+    other.write_text('{"nationality": [1, 2]}', encoding="utf-8")
+    refused = _refused("--reference-data", str(other))
+    assert refused.returncode == 2, refused.stderr
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("register-batch: error: --reference-data: ") and "not reference data" in line, line
+    missing = _refused("--reference-data", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1, missing.stderr
+
+
+def test_the_library_emulator_takes_the_lists_it_serves(tmp_path):
+    """`Emulator(reference=...)` reaches RegisterApp: review210 set `emu.app.reference` after the fact."""
+    from register_batch.model import API_VERSION
+    from register_batch.reference import load_reference
+
+    lists = load_reference(API_VERSION, _changed_lists(tmp_path))
+    with start_emulator(tokens=["tok-lib"], rate_limit=None, reference=lists) as emulator:
+        assert emulator.app.reference is lists

@@ -133,17 +133,18 @@ def test_an_ordinary_correction_is_sent_as_before(tmp_path: Path) -> None:
 
 
 def test_a_code_register_holds_from_lists_newer_than_the_bundled_ones_blocks_nothing(tmp_path: Path) -> None:
-    """review79 F1: the merged trainee is judged with the code lists the run validates with (`reference pull`'s, or
-    --reference), not the bundled ones: an ethnicity Register added to its lists, which it holds and sync sends back
-    beside a blank (so that the update does not reset the diversity disclosure), made every change to the trainee
-    `sync_update_refused`, every night. The emulator is given Register's newer lists."""
+    """review79 F1: the merged trainee is judged with the code lists the run validates with (`reference pull`'s in the
+    state dir, or SyncOptions.reference_path), not the bundled ones: an ethnicity Register added to its lists, which it
+    holds and sync sends back beside a blank (so that the update does not reset the diversity disclosure), made every
+    change to the trainee `sync_update_refused`, every night. The emulator is given Register's newer lists, as
+    `register-batch emulator --reference-data` gives them (review210 F8)."""
     payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
     added = {"code": "181", "display_name": "A background Register added", "end_year": None, "start_year": None}
     payload["ethnicity"]["entries"].append(added)
     pulled = tmp_path / "reference-data.json"
     pulled.write_text(json.dumps(payload), encoding="utf-8")
-    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
-        emulator.app.reference = load_reference(API_VERSION, pulled)  # Register's lists, newer than the bundled ones
+    newer = load_reference(API_VERSION, pulled)  # Register's lists, newer than the bundled ones
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=newer) as emulator:
         row = _row(trainee_start_date="2026-07-20", ethnicity="181")
         assert _synced(emulator, tmp_path, row, "created", reference_path=pulled).exit_code == 0
         renamed = {**row, "ethnicity": "", "last_name": "Hughes"}

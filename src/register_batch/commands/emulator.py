@@ -144,6 +144,15 @@ def _say_draining(in_flight: int) -> None:
     metavar="SECONDS",
     help="How long after submission a trainee's TRN arrives (state trn_received).",
 )
+@click.option(
+    "--reference-data",
+    "reference_data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Serve and judge with these code lists instead of the bundled ones: a file as `register-batch reference "
+    "pull` saves it (reference-data.json in a state dir), edited to rehearse a change Register makes to its lists.",
+)
 @as_of_option
 @pass_state
 def emulator(
@@ -159,6 +168,7 @@ def emulator(
     latency_ms: float,
     fault_hold: float,
     trn_delay: float,
+    reference_data: Path | None,
     as_of: date | None,
 ) -> None:
     """Run a local Register API v2026.1 (the emulator) for rehearsals and tests; stop it with Ctrl-C.
@@ -182,6 +192,10 @@ def emulator(
     --token each time), or give the sync a new --state-dir. (sync and export with
     no target run an emulator of their own, which keeps its data in their state dir.)
 
+    With --reference-data it serves the code lists of that file (a `reference pull` file, edited: a code removed,
+    added or relabelled) in place of the bundled ones, so that a change Register makes to its lists in the middle
+    of a year can be rehearsed.
+
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
     trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does), POST
     /__emulator__/trainees/ID/award (award a trainee recommended for award, as DfE does: the end of the year).
@@ -196,6 +210,16 @@ def emulator(
         )
     if len(ukprns) > len(tokens):
         raise click.UsageError("each --ukprn is the UKPRN of a --token's provider: give the tokens too")
+    reference = None
+    if reference_data is not None:
+        from register_batch.errors import ConfigError
+        from register_batch.model import API_VERSION
+        from register_batch.reference import load_reference
+
+        try:
+            reference = load_reference(API_VERSION, reference_data)
+        except ConfigError as exc:  # not there, unreadable, or not reference data: one line, exit 2
+            raise Failure(f"error: --reference-data: {exc}", 2) from None
     try:
         server = Emulator(
             host=host,
@@ -210,6 +234,7 @@ def emulator(
             fault_hold=fault_hold,
             trn_delay=trn_delay,
             as_of=as_of,
+            reference=reference,
             allow_remote=True,  # warned below, by the address it listens on
         )
     except UkprnTaken as exc:  # a --ukprn the database (or this command) already gives another token's provider
@@ -266,6 +291,8 @@ def emulator(
     threading.Thread(target=server.serve_forever, name="emulator", daemon=True).start()
     try:
         echo(f"Register API emulator listening on {server.api_url} ({accepted}; rate limit {limit})")
+        if reference is not None:
+            state.say(f"Serving the code lists of {printable(str(reference_data))}, not the bundled ones")
         if faults:
             state.say(f"Injecting faults: {faults}" + (f" (seed {seed})" if seed is not None else ""))
         sys.stdout.flush()

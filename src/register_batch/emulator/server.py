@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION
+from register_batch.reference import ReferenceData
 from register_batch.tokens import is_bearer_token, masked_token, masked_token_words
 
 from .app import UNAUTHORIZED, RegisterApp, Request, Response, json_body, new_token, resolve
@@ -402,7 +403,11 @@ class Emulator:
         allow_remote: bool = False,
         ukprns: Mapping[str, str | None] | None = None,
         hooks: bool = True,
+        reference: ReferenceData | None = None,
     ):
+        """`reference`: the code lists it serves and judges with (`GET /reference-data`, §3), the bundled ones without
+        it: another set (`register-batch emulator --reference-data`, a `reference pull` file) rehearses a change of
+        Register's lists in the middle of a year (review210 F8)."""
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
         _check_tokens(tokens)
@@ -411,7 +416,13 @@ class Emulator:
             self.generated_tokens: tuple[str, ...] = () if tokens else (new_token(),)
             self.tokens: tuple[str, ...] = tuple(tokens) or self.generated_tokens
             self.app = RegisterApp(
-                self.store, tokens=self.tokens, clock=clock, as_of=as_of, trn_delay=trn_delay, ukprns=ukprns
+                self.store,
+                tokens=self.tokens,
+                clock=clock,
+                as_of=as_of,
+                trn_delay=trn_delay,
+                ukprns=ukprns,
+                reference=reference,
             )
             self.clock = clock
             self.limiter = FixedWindowLimiter(*rate_limit, clock=clock) if rate_limit else None
@@ -803,6 +814,7 @@ def start_emulator(
     allow_remote: bool = False,
     ukprns: Mapping[str, str | None] | None = None,
     hooks: bool = True,
+    reference: ReferenceData | None = None,
 ) -> Emulator:
     """Start an emulator on a background thread and return it (use as a context manager, or call `stop()`).
 
@@ -811,7 +823,7 @@ def start_emulator(
     `rate_limit=None` switches the limit off; `hooks=False` answers the `/__emulator__` test hooks 404 (they need no
     token). `clock` (epoch seconds) drives
     timestamps, the rate-limit windows and TRN allocation; `as_of` fixes the date the validation rules and the
-    listing's "now" use.
+    listing's "now" use. `reference`: the code lists it serves and judges with (the bundled ones without it).
     """
     # Spelt out, not `**options: Any`: a caller's type checker then knows a misspelt option (`ukprn=`) for one.
     return Emulator(
@@ -830,6 +842,7 @@ def start_emulator(
         allow_remote=allow_remote,
         ukprns=ukprns,
         hooks=hooks,
+        reference=reference,
     ).start()
 
 

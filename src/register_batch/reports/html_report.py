@@ -1592,6 +1592,11 @@ _SYNC_WARNINGS = {
         "{}: a withdrawal or deferral already in Register when this run sent it.",
         "Someone made {each} in Register's service after this run listed the trainee; this run did not write {them}.",
     ),
+    "register_did_not_keep_code": (
+        "{}: a code Register held otherwise than sent (null, or another code), without an error.",
+        "Its code lists have most likely changed since the ones in use: run `register-batch reference pull` and "
+        "`register-batch reference diff` (see Records).",
+    ),
     "sync_degree_covered": (
         "{}: not sent, as Register refuses a degree whose every value given is another's of the trainee.",
         "Most often the extract has the same degree twice (once without its grade): remove the copy in the SRS, or "

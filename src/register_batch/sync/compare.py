@@ -39,10 +39,15 @@ from dataclasses import field as _field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from register_batch.derived import diversity_disclosure, education_phase
+from register_batch.derived import disability_disclosure, diversity_disclosure, education_phase
 from register_batch.mapping.apply import COMPOSED_FIELDS
 from register_batch.model import API_VERSION, CLEARABLE_INITIATIVES, CLEARABLE_SUBJECTS, TRAINEE_FIELDS
-from register_batch.reference import DISABILITY_FIELDS, ReferenceData, load_reference
+from register_batch.reference import (
+    DISABILITY_FIELDS,
+    TRAINEE_CODE_FIELDS,
+    ReferenceData,
+    load_reference,
+)
 from register_batch.validation.facts import EARLY_YEARS_ROUTES, MAGIC_URN_NAMES, MAGIC_URNS
 from register_batch.validation.nested import GRADE_REWRITES, INSTITUTION_REWRITES, graduation_year, is_uk_postcode
 
@@ -725,3 +730,194 @@ def unchanged_in_source(change: Mapping[str, Any], now: Mapping[str, Any], then:
     if index >= len(items):
         return False
     return 0 < mine[items[index]] <= theirs[items[index]]
+
+
+# --- codes Register did not keep (review210 F1, F2) ---------------------------------------------------------------
+
+# The trainee fields with a code list (reference TRAINEE_CODE_FIELDS) that a write's echo is compared on.
+CODED_FIELDS = tuple(name for name in SCALAR_FIELDS if name in TRAINEE_CODE_FIELDS)
+# The fields a degree's echo is compared on: an institution Register's lists no longer have is stored as "Other UK
+# institution" and echoed as null, without an error (register-api.md §3.7); an unknown subject, grade, type or country
+# is refused (422), not kept otherwise.
+DEGREE_CODED = ("institution",)
+
+
+@dataclass(frozen=True)
+class NotKept:
+    """A code a write sent that Register's answer holds otherwise (`name`: the field; for a degree's, the degree as
+    the ledger names it, `degree_name`), with what it sent and what it holds: null, or another code."""
+
+    name: str
+    label: str  # the field as people read it: `nationality`, `degree institution`
+    sent: str
+    held: str | None
+
+
+def _identity(degree: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """A degree's values but the institution: Register's duplicate rule (§3.7) lets no two of a trainee's share them,
+    so they tell the degree Register answered with, and the record's degree on a later night, from its others."""
+    values = degree_values(degree)
+    return tuple(values[name] for name in _IDENTITY)
+
+
+def degree_name(degree: Mapping[str, Any], key: FieldKey) -> str:
+    """A degree as the ledger's `codes_echoed` names it: by its values but the institution (`_identity`), as a digest
+    under the run's `key` (no personal data)."""
+    return f"degree {key.short(list(_identity(degree)))}"
+
+
+def codes_not_kept(sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> list[NotKept]:
+    """The coded trainee fields a write sent (`sent`: its body) that Register's answer (`echoed`, the trainee it
+    returns) holds as null or another code than the comparison expects (`normal`: a code Register files under
+    another's entry that the lists know, `JE` as `GB`, is kept). Register's lists changed since the ones in use: it
+    drops a retired code it does not check, or files a code under an entry the bundled lists do not know (§3.6)."""
+    found = []
+    for name in CODED_FIELDS:
+        text = _text(sent.get(name))
+        if text is None or name not in sent:
+            continue
+        if normal(name, text, sent) != normal(name, echoed.get(name), echoed):
+            found.append(NotKept(name, name, text, _text(echoed.get(name))))
+    return found
+
+
+def degree_codes_not_kept(sent: Mapping[str, Any], echoed: Mapping[str, Any], key: FieldKey) -> list[NotKept]:
+    """As `codes_not_kept`, for one degree sent and Register's answer for it (its degree as stored)."""
+    mine, theirs = degree_values(sent), degree_values(echoed)
+    named = degree_name(sent, key)
+    return [
+        NotKept(f"{named} {name}", f"degree {name}", str(mine[name]), theirs[name])
+        for name in DEGREE_CODED
+        if mine[name] is not None and mine[name] != theirs[name]
+    ]
+
+
+def created_degrees_not_kept(
+    sent: Sequence[Mapping[str, Any]], echoed: Sequence[Mapping[str, Any]], key: FieldKey
+) -> list[NotKept]:
+    """`degree_codes_not_kept` for each degree a create sent, paired with the one Register's answer holds with the same
+    values but the institution (`_identity`; the order is Register's)."""
+    found = []
+    held = [(_identity(d), d) for d in echoed]
+    for degree in sent:
+        mine = _identity(degree)
+        match = next((d for identity, d in held if identity == mine), None)
+        if match is not None:
+            found += degree_codes_not_kept(degree, match, key)
+    return found
+
+
+def disabilities_not_kept(
+    source: Mapping[str, Any], register: Mapping[str, Any], reference: ReferenceData
+) -> list[str] | None:
+    """The record's disability codes, where Register holds them as the record gives them (it echoes the codes as
+    sent, §5.3) but derived no disability from them: its lists no longer have them and it dropped them without an
+    error, its disclosure "not provided" or "no known disability" where the lists in use give "disabled"; else None.
+    Told from what Register holds, on any night (one code of several dropped cannot be told from the disclosure)."""
+    mine = disability_set(source)
+    held = register.get("disability_disclosure")
+    if not mine or held is None or mine != disability_set(register):
+        return None
+    given = {name: source[name] for name in DISABILITY_FIELDS if _text(source.get(name))}
+    if disability_disclosure(reference, given) == "disabled" and held != "disabled":
+        return mine
+    return None
+
+
+def echo_digests(found: Sequence[NotKept], compared: Sequence[str], key: FieldKey) -> dict[str, list[str] | None]:
+    """What the ledger's `codes_echoed` keeps of a write's answer: for each field it compared (`compared`: the names
+    of the fields and degree fields sent), the digests under `key` of the code sent and of what Register holds, where
+    Register did not keep it (`found`); None where it did (an earlier note of the field is dropped)."""
+    noted: dict[str, list[str] | None] = dict.fromkeys(compared)
+    for item in found:
+        noted[item.name] = [key.short(item.sent), key.short(item.held)]
+    return noted
+
+
+def sent_names(sent: Mapping[str, Any], degrees: Sequence[Mapping[str, Any]], key: FieldKey) -> list[str]:
+    """The names `echo_digests` compares a write's fields under: the coded fields `sent` gives, and each coded value
+    of each degree in `degrees`."""
+    names = [name for name in CODED_FIELDS if _text(sent.get(name)) is not None]
+    for degree in degrees:
+        values, named = degree_values(degree), degree_name(degree, key)
+        names += [f"{named} {name}" for name in DEGREE_CODED if values[name] is not None]
+    return names
+
+
+def as_echoed(
+    source: dict[str, Any], register: Mapping[str, Any], noted: Mapping[str, Sequence[str]], key: FieldKey
+) -> tuple[dict[str, Any], list[NotKept]]:
+    """The record as it is compared with what Register holds, where Register holds a code otherwise than the record
+    gives it and that is what it answered this state dir's own write of that very code with (`noted`: the ledger's
+    `codes_echoed`, `echo_digests`): Register's value in the record's place, so that the comparison finds the two in
+    sync and no update is sent every night (review210 F1, F2), and what was so taken, for the warning that says it
+    each night. Register holding anything else (changed in its service since) is a difference, as before."""
+    if not noted:
+        return source, []
+    found: list[NotKept] = []
+    data = dict(source)
+    for name in CODED_FIELDS:
+        digests = noted.get(name)
+        text = _text(source.get(name))
+        if not digests or text is None or key.short(text) != digests[0]:
+            continue
+        held = _text(register.get(name))
+        if key.short(held) == digests[1]:
+            data[name] = register.get(name)
+            found.append(NotKept(name, name, text, held))
+    degrees = source.get("degrees_attributes")
+    if degrees:
+        changed = []
+        for degree in degrees:
+            named, values = degree_name(degree, key), degree_values(degree)
+            degree = dict(degree)
+            for name in DEGREE_CODED:
+                digests = noted.get(f"{named} {name}")
+                if not digests or values[name] is None or key.short(values[name]) != digests[0]:
+                    continue
+                mine = _identity(degree)
+                same = [
+                    theirs
+                    for theirs in map(degree_values, register.get("degrees") or ())
+                    if tuple(theirs[k] for k in _IDENTITY) == mine and key.short(theirs[name]) == digests[1]
+                ]
+                if same:
+                    held = same[0][name]
+                    degree[name] = held
+                    found.append(NotKept(f"{named} {name}", f"degree {name}", str(values[name]), held))
+            changed.append(degree)
+        data["degrees_attributes"] = changed
+    return data, found
+
+
+def pack_echoed(noted: Mapping[str, Sequence[str]], key: FieldKey) -> str:
+    """`codes_echoed.echoed` as the ledger keeps it: the key's id, `:`, then the notes as JSON."""
+    return f"{key.id}:{json.dumps(noted, sort_keys=True, separators=(',', ':'))}"
+
+
+def unpack_echoed(text: str, key: FieldKey) -> dict[str, list[str]]:
+    """`pack_echoed`'s notes, or none for those made under another key (another token's): compared with this key's
+    digests they would tell nothing, and the record's next write notes them again."""
+    made_under, colon, rest = text.partition(":")
+    if not colon or made_under != key.id:
+        return {}
+    try:
+        noted = json.loads(rest)
+    except ValueError:
+        return {}
+    if not isinstance(noted, dict):
+        return {}
+    return {
+        str(name): [str(d) for d in digests]
+        for name, digests in noted.items()
+        if isinstance(digests, list) and len(digests) == 2
+    }
+
+
+@dataclass(frozen=True)
+class EchoedCodes:
+    """What Register answered this state dir's writes of codes it held otherwise (Ledger.codes_echoed, unpacked under
+    the run's `key`): record key -> field -> [digest of the code sent, digest of what Register held]."""
+
+    key: FieldKey
+    noted: Mapping[str, Mapping[str, Sequence[str]]]

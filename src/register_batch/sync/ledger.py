@@ -156,6 +156,15 @@ CREATE TABLE IF NOT EXISTS fields_synced (
     key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL,
     sent TEXT
 );
+-- What Register answered this state dir's last write of each coded field with, where it held the code sent otherwise
+-- (null, or another code: its lists changed since the ones in use; review210 F1, F2), by record: `echoed` is the run's
+-- compare.FieldKey id, `:`, and a JSON object of field -> [digest of the code sent, digest of what Register held]
+-- under that key (no personal data). A later run compares the record as Register answered while the record still gives
+-- that code and Register still holds that answer (compare.as_echoed): no update every night, and no edit in Register's
+-- service named; a write whose answer keeps the code drops the field's note. A table of its own, as creates_sent: a
+-- ledger of a version before it gains it empty (each such record is sent once more, and noted then); a version before
+-- it ignores it.
+CREATE TABLE IF NOT EXISTS codes_echoed (key TEXT PRIMARY KEY, echoed TEXT NOT NULL, noted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -1219,6 +1228,37 @@ class Ledger:
             )
         }
 
+    def codes_echoed(self) -> dict[str, str]:
+        """Record key -> what Register answered its last writes of coded fields with, where it held them otherwise
+        (`codes_echoed`, compare.pack_echoed): one read a run, before planning."""
+        return {str(key): str(echoed) for key, echoed in self._execute("SELECT key, echoed FROM codes_echoed")}
+
+    def _note_echoed(self, key: str, echoed: tuple[str, dict[str, list[str] | None]]) -> None:
+        """Merge a write's answer (`echoed`: the key's id and compare.echo_digests) into the record's `codes_echoed`
+        row: a field Register did not keep is noted, one it kept is dropped, the others stay; notes made under another
+        key are dropped (never compared again). No row once none is left."""
+        key_id, found = echoed
+        row = self._execute("SELECT echoed FROM codes_echoed WHERE key = ?", (key,)).fetchone()
+        noted: Any = {}
+        if row is not None:
+            made_under, _colon, text = str(row[0]).partition(":")
+            with contextlib.suppress(ValueError):
+                noted = json.loads(text) if made_under == key_id else {}
+            noted = noted if isinstance(noted, dict) else {}
+        for name, digests in found.items():
+            if digests is None:
+                noted.pop(name, None)
+            else:
+                noted[name] = digests
+        if not noted:
+            self._execute("DELETE FROM codes_echoed WHERE key = ?", (key,))
+            return
+        self._execute(
+            "INSERT INTO codes_echoed (key, echoed, noted_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "echoed = excluded.echoed, noted_at = excluded.noted_at",
+            (key, f"{key_id}:{json.dumps(noted, sort_keys=True, separators=(',', ':'))}", _now()),
+        )
+
     def synced(self, key: str) -> Synced | None:
         """What the record said when this state dir last synced it in full, if it has (`fields_synced`), and when:
         its entry's time while it is done (each run that settles it moves it), else the time kept as it left done."""
@@ -1310,6 +1350,7 @@ class Ledger:
         withdrew: tuple[str, str | None] | None = None,
         synced: str | None = None,
         sent: str | None = None,
+        echoed: tuple[str, dict[str, list[str] | None]] | None = None,
     ) -> None:
         """Upsert one record's state and commit it (durable when this returns). `create_for_cycle`: the academic
         cycle of the create about to be sent, kept with the in-flight mark in the same commit (unsettled_creates), with
@@ -1321,10 +1362,14 @@ class Ledger:
         (fields_synced); None where the ones kept are of it already (`synced_payloads`). Any other status keeps the
         time of the entry it replaces, if done, as the digests' (`_keep_synced_at`). `sent`: the digests of what the
         writes sent since the record was last synced in full may have left in Register (compare.sent_digests), kept
-        with a write's in-flight mark; a done entry forgets them (review192 F1)."""
+        with a write's in-flight mark; a done entry forgets them (review192 F1). `echoed`: what Register's answer to
+        the write just made held of the coded fields it sent (`_note_echoed`), in the same commit as the write's
+        outcome."""
         if status not in STATUSES:
             raise ValueError(f"unknown ledger status {status!r}")
         with self._one_commit():
+            if echoed is not None:
+                self._note_echoed(key, echoed)
             if withdrew is not None:
                 self._execute(
                     "INSERT INTO withdrawals_made (trainee_id, withdrawal_date, run_id) VALUES (?, ?, ?) "
@@ -1993,6 +2038,11 @@ def _what_is_lost(ledger: Ledger) -> list[str]:
         lost.append(
             "what they said when last synced: until a sync notes them again, a change made to them in Register's "
             "service is put back without the sync_overwrites_register_edit warning"
+        )
+    if _count(ledger, "codes_echoed", "key"):
+        lost.append(
+            "what Register answered their codes it did not keep with (register_did_not_keep_code): each such record is "
+            "sent once more, and noted again from Register's answer"
         )
     if withdrawn := _count(ledger, "withdrawals_made", "trainee_id"):
         lost.append(

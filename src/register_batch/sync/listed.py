@@ -25,7 +25,7 @@ from register_batch.model import DEGREE_FIELDS, HELD_DEFERRAL, HELD_WITHDRAWAL, 
 HELD_STATE_KEYS = (*HELD_WITHDRAWAL.values(), *HELD_DEFERRAL.values(), "reinstate_date")
 # What Register derives rather than takes (register/derived.py), which another client's partial update can leave
 # wrong (compare.derived_drift).
-DERIVED_KEYS = ("course_education_phase", "diversity_disclosure")
+DERIVED_KEYS = ("course_education_phase", "diversity_disclosure", "disability_disclosure")
 
 
 class _Absent:

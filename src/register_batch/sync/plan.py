@@ -40,8 +40,12 @@ from register_batch.model import (
 )
 from register_batch.reference import ReferenceData, load_reference
 from register_batch.sync.compare import (
+    EchoedCodes,
+    NotKept,
+    as_echoed,
     degree_changes,
     derived_drift,
+    disabilities_not_kept,
     drift,
     payload_hash,
     placement_changes,
@@ -136,6 +140,13 @@ class RecordPlan:
     # The same, for a run whose writes of the record went out and did not all come back answered (a failed or unknown
     # record): they may have put the values back (RecordResult._edit_maybe_undone)
     edited_unanswered: str | None = None
+    # Codes Register holds otherwise than the record gives them (register_did_not_keep_code; review210 F1, F2): what
+    # its answer to a write of this run held, or, on a later night, what it still holds as it answered this state
+    # dir's write of them (compare.as_echoed), one message each
+    not_kept: tuple[str, ...] = ()
+    # The fields (as the ledger's codes_echoed names them) compared as Register answered (compare.as_echoed): a write
+    # of the record sends Register's value for them, and its answer says nothing of the record's code
+    answered: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str | None:
@@ -537,6 +548,7 @@ class Holdings:
         trainees: Iterable[Mapping[str, Any]],
         replaced: Mapping[str, Mapping[str, str]] | None = None,
         withdrawn: Mapping[str, str] | None = None,
+        echoed: EchoedCodes | None = None,
     ):
         # trainee_id -> {degree_id: digest of its replacement}: degrees an earlier run replaced and had not yet
         # deleted (Ledger.degrees_replaced), deleted by the plan once their replacement is in (compare.degree_changes).
@@ -545,6 +557,8 @@ class Holdings:
         # trainee_id -> the date of the withdrawal this sync made of the trainee (Ledger.withdrawals_made): one back
         # in training since is not withdrawn again for it (`_withdrawal_undone`). The run's own mapping too.
         self.withdrawn: Mapping[str, str] = withdrawn if withdrawn is not None else {}
+        # What Register answered this state dir's writes of codes it held otherwise (Ledger.codes_echoed), by record.
+        self.echoed = echoed
         self.by_id: dict[str, ListedTrainee] = {}
         self.by_hesa: dict[str, tuple[ListedTrainee, ...]] = {}
         self.by_provider_id: dict[str, tuple[ListedTrainee, ...]] = {}
@@ -558,7 +572,10 @@ class Holdings:
     def without(self, trainee_ids: Container[str]) -> Holdings:
         """The trainees but `trainee_ids`, with the run's own memory of replaced degrees and withdrawals made."""
         return Holdings(
-            [t for t in self.by_id.values() if t["trainee_id"] not in trainee_ids], self.replaced, self.withdrawn
+            [t for t in self.by_id.values() if t["trainee_id"] not in trainee_ids],
+            self.replaced,
+            self.withdrawn,
+            self.echoed,
         )
 
     def add(self, trainee: Mapping[str, Any]) -> None:
@@ -806,6 +823,7 @@ def plan_record(
         replaced=holdings.replaced.get(plan.trainee_id),
         reference=reference,
         withdrew=holdings.withdrawn.get(plan.trainee_id),
+        echoed=holdings.echoed,
     )
     if record.kept_untagged:
         plan.kept_initiatives = _kept_initiatives(record, trainee)
@@ -859,13 +877,23 @@ def plan_changes(
     replaced: Mapping[str, str] | None = None,
     reference: ReferenceData | None = None,
     withdrew: str | None = None,
+    echoed: EchoedCodes | None = None,
 ) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee. `replaced`: the
     trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`). `reference`: the code
     lists the run validates with (pulled ones too), which an update's merged trainee is checked with (sync/merged.py);
     the bundled ones without it. `withdrew`: the date of the withdrawal this sync made of the trainee, if it made one
-    (`Holdings.withdrawn`)."""
+    (`Holdings.withdrawn`). `echoed`: what Register answered this state dir's writes of codes it held otherwise with
+    (`Holdings.echoed`): where it still holds that, the record is compared as it answered (compare.as_echoed)."""
     data = record.data
+    lists = reference or load_reference()
+    plan.not_kept, plan.answered = (), frozenset()
+    if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key)):
+        data, kept = as_echoed(data, trainee, noted, echoed.key)
+        plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept)
+        plan.answered = frozenset(item.name for item in kept)
+    if (dropped := disabilities_not_kept(data, trainee, lists)) is not None:
+        plan.not_kept += (disabilities_words(dropped, lists),)
     unsaid = record.partial_lists  # a course subject or initiative the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
         # Register lets no one change such a trainee (§6): a blank subject beside subject 1, or a blank initiative, is
@@ -876,7 +904,10 @@ def plan_changes(
     plan.held, plan.reason, plan.state_note, plan.held_note, plan.refused = [], None, None, None, False
     plan.repeats, plan.after_award, plan.after_code = (), None, "sync_after_award"
     body = update_body(data, trainee, unsaid)
-    plan.changes += derived_drift(data, trainee, body, reference or load_reference())
+    derived = derived_drift(data, trainee, body, lists)
+    if dropped is not None:  # Register derived its disclosures without the codes it dropped: not drift to mend
+        derived = [change for change in derived if change["field"] != "diversity_disclosure"]
+    plan.changes += derived
     update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
     after: list[Step] = []
@@ -952,6 +983,33 @@ def plan_changes(
     _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
+
+
+def _lists_words(reference: ReferenceData) -> str:
+    return (
+        f"its code lists may have changed since the ones in use ({reference.source}): run `register-batch reference "
+        "pull` and `register-batch reference diff`"
+    )
+
+
+def not_kept_words(item: NotKept, reference: ReferenceData, *, noted: bool = False) -> str:
+    """register_did_not_keep_code's message: what Register holds of a code the record gives (review210 F1, F2); on a
+    later night (`noted`), that it is what Register answered this state dir's write of it with, which is not sent
+    again while both stay so (compare.as_echoed)."""
+    held = "none" if item.held is None else f"'{item.held}'"
+    said = f"Register did not keep {item.label} '{item.sent}' (it holds {held})"
+    if noted:
+        said += ", as it answered this state dir's write of it: not sent again while the record and Register stay so"
+    return f"{said}: {_lists_words(reference)}"
+
+
+def disabilities_words(codes: Sequence[str], reference: ReferenceData) -> str:
+    """register_did_not_keep_code's message for disabilities Register holds as sent but derived no disability from
+    (compare.disabilities_not_kept)."""
+    return (
+        f"Register did not keep disability '{', '.join(codes)}' (it holds the codes but no disability: its disclosure "
+        f'is not "disabled"): {_lists_words(reference)}'
+    )
 
 
 def _unsent(

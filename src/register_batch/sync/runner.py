@@ -91,27 +91,42 @@ from register_batch.model import (
 )
 from register_batch.progress import SILENT, Progress, real_run_words
 from register_batch.readers import check_format, input_paths
-from register_batch.reference import ReferenceData, check_api_version, load_reference
+from register_batch.reference import (
+    DISABILITY_FIELDS,
+    ReferenceData,
+    check_api_version,
+    list_of_field,
+    load_reference,
+)
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
     LIST_DIGESTS,
     PACKED_FIELDS,
     UNKNOWN_DIGEST,
+    EchoedCodes,
     FieldKey,
+    NotKept,
     agrees,
+    codes_not_kept,
     create_body,
+    created_degrees_not_kept,
+    degree_codes_not_kept,
     degree_digest,
     degree_key,
     degree_puts,
     degree_values,
+    disabilities_not_kept,
+    echo_digests,
     field_digests,
     landed_update_bodies,
     pack_digests,
     placement_key,
     sent_digest,
     sent_digests,
+    sent_names,
     unpack_digests,
+    unpack_echoed,
 )
 from register_batch.sync.initiatives import INITIATIVE_KEPT, given_when_synced, initiative_tags, said_by_ledger
 from register_batch.sync.ledger import (
@@ -134,10 +149,12 @@ from register_batch.sync.plan import (
     a_later_create_is_refused,
     a_second_create_is_refused,
     cycles_around_far_link,
+    disabilities_words,
     duplicate_check_key,
     held_differences,
     key_of,
     not_created_again,
+    not_kept_words,
     one_record_per_trainee,
     plan_changes,
     plan_record,
@@ -332,7 +349,11 @@ describe(
     fields=("*",),
     message="<the Register API's own message>",
     source="register-api.md §7 (422 and other refusals returned by the API)",
-    fix="Correct the record as the message says; Register's message names the field.",
+    fix="Correct the record as the message says; Register's message names the field. Where it refuses a code "
+    "(\"invalid reference data value of 'X'\") that validate accepted, the message says the code is in the lists in "
+    "use: Register's code lists have changed since. Run `register-batch reference pull` and `register-batch reference "
+    "diff`; the record is then refused before it is sent (invalid_code), and the SRS, or a translation in your mapping "
+    "file, gives a code Register takes.",
     api=True,  # Register's own answer: report.html says so (docs/rules.md's API column)
 )
 describe(
@@ -443,6 +464,23 @@ describe(
     source="register-api.md §3.7 (the degree endpoints' duplicate rule: a blank sent matches any value held)",
     fix="If it is the same degree listed twice (once without its grade, say), remove the copy from the SRS; if it is "
     "another degree, give the value that tells the two apart. The record's other changes are sent.",
+    severity=Severity.WARNING,
+)
+describe(
+    "register_did_not_keep_code",
+    scope="batch",
+    fields=("*",),
+    message="Register did not keep <field> '<code>' (it holds <none|'code'>)[, as it answered this state dir's write "
+    "of it: not sent again while the record and Register stay so]: its code lists may have changed since the ones in "
+    "use (<bundled v2026.1|pulled FILE>): run `register-batch reference pull` and `register-batch reference diff`",
+    source="register-api.md §3.6 (a code filed under another's entry is echoed as that one's), §3.7 (an unknown "
+    "institution becomes Other UK institution, echoed as null), §5.3 (an unknown disability is dropped); review210 F1",
+    fix="Register's answer to the write held the code otherwise, without an error: its code lists have most likely "
+    "changed since the ones register-batch judged the record by. Run `register-batch reference pull`, then "
+    "`register-batch reference diff`: a code it no longer lists is then refused before it is sent (invalid_code), and "
+    "the SRS or a mapping translation gives the code Register takes. Nothing is sent again for it meanwhile: while the "
+    "record gives that code and Register holds what it answered, the two count as in sync, and this warning says so "
+    "each night.",
     severity=Severity.WARNING,
 )
 describe(
@@ -818,6 +856,9 @@ class RecordResult:
     # this time only waits again (UNANSWERED_CREATE_WAIT), so its issue (sync_waits), the summary line and report.html's
     # summary box say when to run again.
     again_after: datetime | None = None
+    # Codes Register refused as not in its lists (422 "invalid reference data value") that the lists in use accept:
+    # its lists changed since (`stale_codes`; review210 F5), said in the record's issue and in the summary line.
+    stale: tuple[str, ...] = ()
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
     checked: list[str] = field(default_factory=list)
@@ -1214,6 +1255,14 @@ class SyncResult:
             waits = _waits(self.results)
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
             problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
+        if stale := {code for r in self.results if r.outcome == "failed" for code in r.stale}:
+            # Register refused codes the lists in use accept (review210 F5): said once for the run, not per record.
+            failed = problems.index(f"{self.outcomes['failed']} failed")
+            problems[failed] += (
+                f" ({', '.join(sorted(stale)[:3])}{', …' if len(stale) > 3 else ''}: Register's code lists have "
+                "changed since the ones in use: run `register-batch reference pull` and `register-batch reference "
+                "diff`)"
+            )
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
@@ -1478,6 +1527,18 @@ class SyncRun:
         # The trainees this sync withdrew, with the withdrawal's date (Ledger.withdrawals_made): one back in training
         # since is not withdrawn again for the same withdrawal (plan `_withdrawal_undone`).
         self.withdrawn: dict[str, str] = ledger.withdrawals_made()
+        # What Register answered this state dir's writes of codes it held otherwise (Ledger.codes_echoed): planning
+        # compares those records as it answered (compare.as_echoed; review210 F1, F2). Notes made under another token's
+        # key are none.
+        noted = {key: unpack_echoed(text, self.field_key) for key, text in ledger.codes_echoed().items()}
+        self.echoed = EchoedCodes(self.field_key, {key: found for key, found in noted.items() if found})
+        # What the answer to the step just sent held of the coded values it sent (`_compare_echo`): the codes Register
+        # did not keep, and the names of those compared, for the ledger and the record's warning.
+        self._echo: tuple[list[NotKept], list[str], list[str] | None] | None = None
+        # The trainee fields' codes Register refused in this run though the lists in use accept them (`stale_codes`):
+        # (field, code) -> the record it refused them for. The next records that would send one are held back, not
+        # sent to the same refusal (review210 F5): reported failed, their ledger entries left as they were.
+        self.refused_codes: dict[tuple[str, str], str] = {}
         # The request of the step being sent that went unanswered, noted in the ledger (`_noted_while_out`): answered
         # by the look-up that finds it carried out (`resolve`).
         self._out: int | None = None
@@ -1502,7 +1563,7 @@ class SyncRun:
 
     def holdings(self, cycles: set[int]) -> Holdings:
         """Every trainee Register lists for the extract's cycles, plus any the ledger knows elsewhere."""
-        return self.list_into(Holdings([], self.replaced, self.withdrawn), cycles)
+        return self.list_into(Holdings([], self.replaced, self.withdrawn, self.echoed), cycles)
 
     def list_into(self, holdings: Holdings, cycles: set[int], *, neighbours: bool = False) -> Holdings:
         """Add every trainee Register lists for `cycles` (start cycles, §2.3). A cycle that Register has no row for
@@ -1898,6 +1959,10 @@ class SyncRun:
             # Nothing sent: its ledger entry stays the earlier run's.
             result.outcome, result.errors, result.again_after = "unknown", [wait.messages[0]], wait.until
             return
+        if (refused := self._refused_before(plan, record)) is not None:
+            # Nothing sent: its ledger entry stays as it was, and the next run plans it afresh.
+            result.outcome, result.errors, result.stale = "failed", [refused[0]], refused[1]
+            return
         left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
         # Register may hold them from here on (review192 F1).
         sending = sending_digests(self.ledger, key, record, self.field_key)
@@ -1972,6 +2037,7 @@ class SyncRun:
                     replaced=self.replaced.get(plan.trainee_id or ""),
                     withdrew=self.withdrawn.get(plan.trainee_id or ""),
                     reference=self.reference,
+                    echoed=self.echoed,
                 )
                 plan.matched_by = adopted.how
                 if lost_reply and (
@@ -2012,6 +2078,10 @@ class SyncRun:
                 result.outcome = settled.outcome
                 result.http_status = settled.status
                 result.errors = _placed(record, step, settled.messages)
+                if settled.status == 422:
+                    result.errors, result.stale = stale_codes(result.errors, self._lists)
+                    for field, code in _stale_fields(result.stale):
+                        self.refused_codes.setdefault((field, code), _who(record))
                 if not result.landed:  # a refusal of a write after others went through does not undo them
                     plan.action = settled.action or plan.action
                 status = {"failed": "failed", "conflict": "conflict", "blocked": "blocked"}[settled.outcome]
@@ -2041,6 +2111,7 @@ class SyncRun:
                 created=step.kind == "create",
                 landed=None if self._passed else step.kind,
                 withdrew=withdrew,
+                echoed=self._echo_noted(plan),
                 **common,
             )
             if withdrew is not None and withdrew[1] is not None:
@@ -2347,6 +2418,7 @@ class SyncRun:
         sent_at = self._at_most_registers(utc_now())
         self._out = self._ended_with = None
         self._passed = False
+        self._echo = None
         try:
             self.perform(plan, step, record)
         except OutcomeUnknown as exc:
@@ -2376,14 +2448,19 @@ class SyncRun:
                 plan.trainee_id = created["trainee_id"]  # the rest of the answer is not kept: 10 KB a trainee
                 if not self.provider_seen:
                     self.check_provider(created, created_for=record)
+                self._compare_echo(create_body(record.data), created, record)
                 return
             trainee_id = _trainee_id(plan)
             if step.kind == "update":
-                self._sent_noted(plan, step, lambda: client.update_trainee(trainee_id, step.body or {}))
+                answer = self._sent_noted(plan, step, lambda: client.update_trainee(trainee_id, step.body or {}))
+                if isinstance(answer, dict):
+                    self._compare_echo(step.body or {}, answer, record)
             elif step.kind == "add_degree":
                 self._replacing(trainee_id, step)
                 try:
-                    self._sent_noted(plan, step, lambda: client.add_degree(trainee_id, step.body or {}))
+                    answer = self._sent_noted(plan, step, lambda: client.add_degree(trainee_id, step.body or {}))
+                    if isinstance(answer, dict):
+                        self._compare_degree_echo(step.body or {}, answer)
                 except Conflict:
                     # 409 is success only if Register now holds this very degree (a resend after a lost reply);
                     # a duplicate of another degree (§3.7) means this one is still missing.
@@ -2392,7 +2469,11 @@ class SyncRun:
                         raise
                     self._found_carried_out()  # a resend's 409: the request before it was carried out
             elif step.kind == "update_degree":
-                self._sent_noted(plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {}))
+                answer = self._sent_noted(
+                    plan, step, lambda: client.update_degree(trainee_id, _item_id(step), step.body or {})
+                )
+                if isinstance(answer, dict):
+                    self._compare_degree_echo(step.body or {}, answer)
             elif step.kind == "delete_degree":
                 self._delete(
                     plan, step, lambda: client.delete_degree(trainee_id, _item_id(step)), "Degree(s) not found"
@@ -2452,6 +2533,79 @@ class SyncRun:
             raise _Outage(exc) from None
         except ApiError as exc:
             raise _Settled("failed", exc.status, exc.messages) from None
+
+    def _refused_before(self, plan: RecordPlan, record: TraineeRecord) -> tuple[str, tuple[str, ...]] | None:
+        """Why a record is not sent: a trainee field's code it would send (a create sends the record's fields, an
+        update its body's) is one Register refused for another record in this run, though the lists in use accept it
+        (`refused_codes`): its lists changed, and it would refuse this one the same way (review210 F5). None to send it.
+        """
+        if not self.refused_codes:
+            return None
+        sending: dict[str, Any] = {}
+        for step in plan.steps:
+            if step.kind == "create":
+                sending.update(record.data)
+            elif step.kind == "update":
+                sending.update(step.body or {})
+        found = [
+            (field, code, who)
+            for (field, code), who in self.refused_codes.items()
+            if _text_of(sending.get(field)) == code
+        ]
+        if not found:
+            return None
+        codes = tuple(f"{field} '{code}'" for field, code, _who in found)
+        said = " and ".join(f"{field} '{code}' (for {who})" for field, code, who in found)
+        return (
+            f"not sent: Register refused {said} earlier in this run, as not in its code lists, which the lists in use "
+            f"({self._lists.source}) still have: Register's lists have changed since them. Run `register-batch "
+            "reference pull` and `register-batch reference diff`: the record is then refused before it is sent, and "
+            "the SRS or a mapping translation gives a code Register takes",
+            codes,
+        )
+
+    def _compare_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any], record: TraineeRecord) -> None:
+        """Register's answer to a create or update (`echoed`, the trainee it holds now) against what was sent: the
+        coded fields and degrees it holds otherwise (`_echo`, noted with the step's outcome; review210 F1, F2), and the
+        disabilities it derived none from (said, not noted: told from Register's trainee on any night). No request."""
+        degrees = sent.get("degrees_attributes") or []
+        found = codes_not_kept(sent, echoed)
+        found += created_degrees_not_kept(degrees, echoed.get("degrees") or [], self.field_key)
+        disabilities = None
+        if any(name in sent for name in DISABILITY_FIELDS):
+            disabilities = disabilities_not_kept(record.data, echoed, self._lists)
+        self._echo = (found, sent_names(sent, degrees, self.field_key), disabilities)
+
+    @property
+    def _lists(self) -> ReferenceData:
+        """The code lists the run validates with (planning's), the bundled ones without any given."""
+        return self.reference or load_reference()
+
+    def _compare_degree_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> None:
+        """As `_compare_echo`, for a degree added or corrected and Register's answer (the degree it holds now)."""
+        found = degree_codes_not_kept(sent, echoed, self.field_key)
+        self._echo = (found, sent_names({}, [sent], self.field_key), None)
+
+    def _echo_noted(self, plan: RecordPlan) -> tuple[str, dict[str, list[str] | None]] | None:
+        """What the ledger keeps of the answer to the step just sent (Ledger.record's `echoed`), and the record's
+        register_did_not_keep_code warnings for it, said in this run's report."""
+        if self._echo is None:
+            return None
+        found, compared, disabilities = self._echo
+        self._echo = None
+        said = [not_kept_words(item, self._lists) for item in found]
+        if disabilities is not None:
+            said.append(disabilities_words(disabilities, self._lists))
+        plan.not_kept = tuple(dict.fromkeys((*plan.not_kept, *said)))
+        if plan.edited_note and found and _all_not_kept(plan.edited, found):
+            # The drift this write mended was Register not keeping the code (a ledger without the note of its answer:
+            # one made before it): not an edit made in Register's service (review210 F1).
+            plan.edited_note = plan.edited_unanswered = None
+        # A field compared as Register answered was sent as Register holds it: its answer keeps the note as it is.
+        compared = [name for name in compared if name not in plan.answered]
+        if not compared:
+            return None
+        return self.field_key.id, echo_digests(found, compared, self.field_key)
 
     def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
         """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`)."""
@@ -2906,11 +3060,102 @@ def _placed(record: TraineeRecord, step: Step, messages: list[str]) -> list[str]
     ]
 
 
+# Register's refusal of a code its list does not have (register-api.md §7: `validates :x, inclusion:`), as its
+# message begins: the field (a degree's as `_placed` names it) and the code.
+_NOT_LISTED = re.compile(r"((?:[a-z_]+\[[0-9]+\]\.)?[a-z_0-9]+) has invalid reference data value of '([^']*)'")
+
+
+def _stale_fields(stale: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The trainee fields and codes of `stale_codes`' list (`nationality 'IT'`); a degree's are left out."""
+    found = []
+    for item in stale:
+        field, _space, quoted = item.partition(" ")
+        if "[" not in field:
+            found.append((field, quoted.strip("'")))
+    return found
+
+
+def _who(record: TraineeRecord) -> str:
+    """A record as a message of another record's names it: its SRS id, else its HUSID, else its place."""
+    data = record.data
+    if data.get("provider_trainee_id"):
+        return f"SRS id {printable(str(data['provider_trainee_id']))}"
+    if data.get("hesa_id"):
+        return f"HUSID {printable(str(data['hesa_id']))}"
+    return f"record {record.source.record} of {record.source.input}"
+
+
+def _text_of(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str], tuple[str, ...]]:
+    """Register's 422 messages, each refusal of a code the lists in use accept (`reference`: the run's) told apart: the
+    record passed validation with it, so Register's lists changed since those (a code retired in the middle of a
+    year), and the fix is not in the record but in the lists (review210 F5). Those messages end by saying so; and the
+    codes, as `field 'code'`, for the summary line."""
+    found: list[str] = []
+    said = []
+    for message in messages:
+        here = []
+        for match in _NOT_LISTED.finditer(message):
+            field, code = match.groups()
+            listed = list_of_field(field)
+            if listed is not None and listed in reference.fields and code in reference.codes(listed):
+                here.append(f"{field} '{code}'")
+        if here:
+            message += (
+                f" ({' and '.join(here)} {'is' if len(here) == 1 else 'are'} in the code lists in use, "
+                f"{reference.source}: Register's lists have changed since them. Run `register-batch reference pull` "
+                "and `register-batch reference diff`: the record is then refused before it is sent, and the SRS or a "
+                "mapping translation gives a code Register takes)"
+            )
+            found += here
+        said.append(message)
+    return said, tuple(dict.fromkeys(found))
+
+
+_DEGREE_FIELD = re.compile(r"degrees\[[0-9]+\]\.([a-z_]+)")
+
+
+def _all_not_kept(edited: tuple[str, ...], found: list[NotKept]) -> bool:
+    """Whether each field of the drift report in `edited` (`nationality`, `degrees[0].institution`) is one of the codes
+    Register did not keep (`found`): a degree's by its field alone, as the answer names the degree by its values."""
+    scalars = {item.name for item in found if not item.name.startswith("degree ")}
+    degrees = {item.name.rsplit(" ", 1)[1] for item in found if item.name.startswith("degree ")}
+    return all(
+        name in scalars or ((nested := _DEGREE_FIELD.fullmatch(name)) is not None and nested.group(1) in degrees)
+        for name in edited
+    )
+
+
 def _named_field(result: RecordResult, code: str) -> str | None:
     """The field an issue of the sync's is about where its message does not begin with it: the one field an update
     puts back over a change made in Register (sync_overwrites_register_edit), when there is one."""
     edited = result.plan.edited
     return edited[0] if code == "sync_overwrites_register_edit" and len(edited) == 1 else None
+
+
+_NOT_KEPT_SAYS = re.compile(r"Register did not keep (degree )?([a-z_0-9]+) '([^',]*)")
+
+
+def _not_kept_field(record: TraineeRecord, code: str, message: str) -> str | None:
+    """The record's field a register_did_not_keep_code warning is of, for the issue's field and value columns: the
+    trainee field, the degree's (`degrees_attributes[1].institution`, the first of the record's degrees with the code),
+    or the first disability key holding the first code named."""
+    said = _NOT_KEPT_SAYS.match(message) if code == "register_did_not_keep_code" else None
+    if said is None:
+        return None
+    degree, field, value = said.groups()
+    if degree:
+        for n, item in enumerate(record.data.get("degrees_attributes") or ()):
+            if str(item.get(field) or "") == value:
+                return f"degrees_attributes[{n}].{field}"
+        return "degrees_attributes"
+    if field == "disability":
+        return next((key for key in DISABILITY_FIELDS if record.data.get(key) == value), None)
+    return field
 
 
 def _api_issue(
@@ -3643,7 +3888,9 @@ def _plan_in_neighbour_cycles(
         return Holdings([])
     # Matched there as anywhere (plan.match): by HUSID, by SRS id unless it is another course instance,
     # or by Register's own duplicate rule, which compares the record's itt_start_date year.
-    elsewhere = Holdings([t for t in around.by_id.values() if start_cycle(t) in near], run.replaced, run.withdrawn)
+    elsewhere = Holdings(
+        [t for t in around.by_id.values() if start_cycle(t) in near], run.replaced, run.withdrawn, run.echoed
+    )
     if unlisted := near - run.listed_cycles:
         run.list_into(elsewhere, unlisted, neighbours=True)
     # With no one listed there, each record would be planned as the create it is, with no note.
@@ -4080,6 +4327,7 @@ def _warnings(plan: RecordPlan) -> list[tuple[str, str]]:
         ("sync_held", plan.reason if plan.held else None),
         (plan.after_code, plan.after_award),
         ("sync_overwrites_register_edit", plan.edited_note),
+        *(("register_did_not_keep_code", message) for message in plan.not_kept),
         ("sync_state_differs", plan.state_note),
         ("sync_state_details_differ", plan.held_note),
         ("sync_written_earlier", plan.earlier),
@@ -4311,7 +4559,10 @@ def _add_sync_issues(
             result.issues = issues[index]
         if found:
             record = records[index]
-            own = [_api_issue(record, *issue, named=_named_field(result, issue[0])) for issue in found]
+            own = [
+                _api_issue(record, *issue, named=_named_field(result, issue[0]) or _not_kept_field(record, *issue[:2]))
+                for issue in found
+            ]
             report.add_batch_issues((index, issue) for issue in own)
             if issues is not None:
                 result.issues += tuple(own)

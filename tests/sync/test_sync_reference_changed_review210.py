@@ -1,0 +1,245 @@
+"""Register's code lists change in the middle of a year, and register-batch judges records by older ones (the bundled
+lists, or an older pull): review210. Register then keeps a code it no longer lists otherwise than it was sent, without
+an error: a degree institution becomes "Other UK institution" (echoed as null, register-api.md §3.7), a disability is
+dropped (§5.3), a nationality it files under another's entry is echoed as that one's code (§3.6). The sync says so at
+once (register_did_not_keep_code), and later nights neither send the same update again nor blame an edit made in
+Register's service (sync_overwrites_register_edit). Against the emulator over 127.0.0.1, given the changed lists as
+`register-batch emulator --reference-data` gives them (F8)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from emulated import sync_options
+from register_batch.emulator import start_emulator
+from register_batch.model import API_VERSION
+from register_batch.reference import ReferenceData, _bundled_index, load_reference
+from register_batch.sync import sync_files
+from register_batch.sync.runner import stale_codes
+from trainee_extracts import trainee, write_extract
+
+TOKEN = "reference-changed-provider-token"
+AS_OF = date(2026, 11, 28)
+NOT_KEPT = "register_did_not_keep_code"
+EDIT = "sync_overwrites_register_edit"
+
+
+def _retired(tmp_path: Path, institution: str = "0117") -> ReferenceData:
+    """Register's lists as a `reference pull` saves them, without degree institution `institution`, loaded as
+    `register-batch emulator --reference-data` loads them."""
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload["institution"]["entries"] = [e for e in payload["institution"]["entries"] if e["code"] != institution]
+    pulled = tmp_path / "register-lists.json"
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    return load_reference(API_VERSION, pulled)
+
+
+def _aliased() -> ReferenceData:
+    """Register's lists with a new nationality code `XL` filed under "british", so echoed as `GB` (as JE, GG and IM
+    are, §3.6): a pull cannot teach register-batch that (GET /reference-data does not say which entry a code is of)."""
+    index = copy.deepcopy(_bundled_index(API_VERSION))
+    index["payload"]["nationality"]["entries"].append(
+        {"code": "XL", "display_name": "Channel Islander", "start_year": None, "end_year": None}
+    )
+    index["payload"]["nationality"]["entries"].sort(key=lambda e: e["code"])
+    index["names"]["nationality"]["XL"] = "british"
+    index["identities"]["nationality"]["XL"] = "GB"
+    return ReferenceData(index, source="test")
+
+
+def _synced(emulator: Any, tmp_path: Path, row: dict[str, Any], name: str, **options: Any) -> Any:
+    extract = write_extract(tmp_path / f"{name}.csv", [row])
+    settings = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / name, as_of=AS_OF, **options)
+    return sync_files([str(extract)], settings)
+
+
+def _warnings(result: Any, code: str) -> list[str]:
+    return [message for r in result.results for found, message in r.warnings() if found == code]
+
+
+def _writes(emulator: Any) -> dict[str, int]:
+    routes = httpx.get(f"{emulator.url}/__emulator__/stats").json()["requests"]["by_route"]
+    return {route: n for route, n in routes.items() if not route.startswith("GET")}
+
+
+def _outcomes(result: Any) -> list[tuple[str, str]]:
+    return [(r.plan.action, r.outcome) for r in result.results]
+
+
+def test_an_institution_register_no_longer_lists_is_said_at_once_and_not_sent_every_night(tmp_path: Path) -> None:
+    """review210 F1: the create was a clean success while Register stored the degree as Other UK institution; every
+    night after, an update sent the institution again, with a warning that blamed an edit in Register's service. An
+    edit made in Register's service since is still one."""
+    row = trainee(1)  # awarding_institution 0117, which Register's lists no longer have
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_retired(tmp_path)) as emulator:
+        created = _synced(emulator, tmp_path, row, "night1")
+        assert _outcomes(created) == [("create", "done")], created.summary_line()
+        [said] = _warnings(created, NOT_KEPT)
+        assert said.startswith("Register did not keep degree institution '0117' (it holds none): its code lists may")
+        assert "(bundled v2026.1): run `register-batch reference pull` and `register-batch reference diff`" in said
+        issues = [i for r in created.results for i in r.issues if i.code == NOT_KEPT]
+        assert [(i.severity.value, i.field, i.value) for i in issues] == [
+            ("warning", "degrees_attributes[0].institution", "0117")
+        ]
+        writes = _writes(emulator)
+        for night in ("night2", "night3"):
+            again = _synced(emulator, tmp_path, row, night)
+            assert _outcomes(again) == [("unchanged", "done")], again.summary_line()
+            assert _writes(emulator) == writes  # no update, no degree write: one listing, as any unchanged night
+            assert _warnings(again, EDIT) == []
+            [kept] = _warnings(again, NOT_KEPT)  # visible each night, not silent
+            assert kept.startswith(
+                "Register did not keep degree institution '0117' (it holds none), as it answered this state dir's "
+                "write of it: not sent again while the record and Register stay so: its code lists may have changed"
+            ), kept
+        # The note holds only while Register holds what it answered: an institution set in Register's service since
+        # is a difference, sent back and named as Register's edit, as before.
+        with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            [held] = client.get("/trainees", params={"academic_cycle": 2025}).json()["data"]
+            [degree] = held["degrees"]
+            path = f"/trainees/{held['trainee_id']}/degrees/{degree['degree_id']}"
+            assert client.put(path, json={"data": {"institution": "0119"}}).status_code == 200
+        edited = _synced(emulator, tmp_path, row, "edited", dry_run=True)
+        assert _outcomes(edited) == [("update", "planned")], edited.summary_line()
+        assert [c["field"] for c in edited.results[0].plan.changes] == ["degrees[0].institution"]
+        assert _warnings(edited, NOT_KEPT) == []
+        assert len(_warnings(edited, EDIT)) == 1
+        # The SRS corrects the institution to one Register lists: sent, and the note goes.
+        moved = _synced(emulator, tmp_path, {**row, "awarding_institution": "0118"}, "corrected")
+        assert _outcomes(moved) == [("update", "done")], moved.summary_line()
+        assert _warnings(moved, NOT_KEPT) == []
+        assert _outcomes(_synced(emulator, tmp_path, {**row, "awarding_institution": "0118"}, "after")) == [
+            ("unchanged", "done")
+        ]
+
+
+def test_a_disability_register_dropped_is_said_at_once_and_each_night(tmp_path: Path) -> None:
+    """review210 F1: a disability code Register no longer lists is dropped (its disclosure "not provided"), echoed as
+    sent: the loss never showed at all."""
+    row = {**trainee(2), "disability1": "51", "ethnicity": "997"}  # Register's diversity: not disclosed (no drift)
+    index = copy.deepcopy(_bundled_index(API_VERSION))  # Register's lists without 51, whatever the bundled names say
+    entries = index["payload"]["disability"]["entries"]
+    index["payload"]["disability"]["entries"] = [e for e in entries if e["code"] != "51"]
+    index["names"]["disability"].pop("51")
+    index["identities"]["disability"].pop("51")
+    lists = ReferenceData(index, source="test")
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
+        created = _synced(emulator, tmp_path, row, "night1")
+        assert _outcomes(created) == [("create", "done")], created.summary_line()
+        [said] = _warnings(created, NOT_KEPT)
+        assert said.startswith("Register did not keep disability '51' (it holds the codes but no disability"), said
+        issues = [(i.field, i.value) for r in created.results for i in r.issues if i.code == NOT_KEPT]
+        assert issues == [("disability1", "51")]
+        writes = _writes(emulator)
+        again = _synced(emulator, tmp_path, row, "night2")
+        assert _outcomes(again) == [("unchanged", "done")], again.summary_line()
+        assert _writes(emulator) == writes
+        assert len(_warnings(again, NOT_KEPT)) == 1
+
+
+def test_a_code_register_files_under_another_entry_is_not_updated_every_night(tmp_path: Path) -> None:
+    """review210 F2: nationality XL, echoed as GB, was updated every night (even after a pull) with a warning that
+    blamed an edit in Register's service."""
+    row = {**trainee(3), "nationality": "XL"}
+    pulled = tmp_path / "state-lists.json"  # the user's pull: XL listed, but not which entry it is of
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload["nationality"]["entries"].append({"code": "XL", "display_name": "Channel Islander"})
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    mapping = tmp_path / "xl.yaml"
+    # The bundled legacy.yaml refuses XL (no_translation; review210 F6, not this test's): the user's file lets it be.
+    mapping.write_text('codes:\n  nationality:\n    translate:\n      "XL": {to: "XL"}\n', encoding="utf-8")
+    options = {"reference_path": pulled, "mapping_files": [mapping]}
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_aliased()) as emulator:
+        created = _synced(emulator, tmp_path, row, "night1", **options)
+        assert _outcomes(created) == [("create", "done")], [r.errors for r in created.results]
+        [said] = _warnings(created, NOT_KEPT)
+        assert said.startswith("Register did not keep nationality 'XL' (it holds 'GB')"), said
+        assert f"(pulled {pulled})" in said
+        issues = [(i.field, i.value) for r in created.results for i in r.issues if i.code == NOT_KEPT]
+        assert issues == [("nationality", "XL")]
+        writes = _writes(emulator)
+        for night in ("night2", "night3"):
+            again = _synced(emulator, tmp_path, row, night, **options)
+            assert _outcomes(again) == [("unchanged", "done")], again.summary_line()
+            assert _writes(emulator) == writes
+            assert _warnings(again, EDIT) == []
+            assert len(_warnings(again, NOT_KEPT)) == 1
+        # Another field corrected: its update is sent, and the note stays (the next night sends nothing).
+        renamed = {**row, "last_name": "Renamed"}
+        corrected = _synced(emulator, tmp_path, renamed, "renamed", **options)
+        assert _outcomes(corrected) == [("update", "done")], corrected.summary_line()
+        assert [c["field"] for c in corrected.results[0].plan.changes] == ["last_name"]
+        assert _outcomes(_synced(emulator, tmp_path, renamed, "after", **options)) == [("unchanged", "done")]
+
+
+def test_a_ledger_without_the_table_gains_it_and_the_record_is_sent_once_more(tmp_path: Path) -> None:
+    """A ledger of a version before `codes_echoed` (dropped here, as an older build's has none): opened, it gains the
+    table empty; the record's drift is sent once more, its answer noted then, and the next night sends nothing."""
+    row = trainee(1)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_retired(tmp_path)) as emulator:
+        assert _synced(emulator, tmp_path, row, "night1").exit_code == 0
+        [ledger] = (tmp_path / "state").rglob("ledger.sqlite3")
+        with sqlite3.connect(ledger) as db:
+            assert db.execute("SELECT COUNT(*) FROM codes_echoed").fetchone() == (1,)
+            assert "0117" not in db.execute("SELECT echoed FROM codes_echoed").fetchone()[0]  # digests, not codes
+            db.execute("DROP TABLE codes_echoed")
+        older = _synced(emulator, tmp_path, row, "night2")
+        assert _outcomes(older) == [("update", "done")], older.summary_line()
+        assert len(_warnings(older, NOT_KEPT)) == 1
+        assert _warnings(older, EDIT) == []  # Register's answer shows the difference was its own, not a person's
+        assert _outcomes(_synced(emulator, tmp_path, row, "night3")) == [("unchanged", "done")]
+
+
+def test_a_code_register_refuses_that_the_lists_in_use_accept_names_the_stale_lists(tmp_path: Path) -> None:
+    """review210 F5: Register's 422 for a code it no longer lists said only "correct the record"; the record passed
+    validation with it, so the fix is the lists: pull them and look at the difference. Said on the record's issue
+    and once in the summary line. The next records with the same code are not sent to the same refusal: held back,
+    reported failed, their ledger entries as they were (the next run sends them, or, after a pull, refuses them)."""
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
+    pulled = tmp_path / "register-lists.json"
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5, 7)] + [trainee(6)]
+    lists = load_reference(API_VERSION, pulled)
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
+        extract = write_extract(tmp_path / "it.csv", rows)
+        result = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r"))
+        assert _outcomes(result) == [("create", "failed")] * 3 + [("create", "done")]
+        assert _writes(emulator) == {"POST /trainees": 2}  # the first IT record's, refused, and the last's
+        [issue] = [i for i in result.results[0].issues if i.code == "api_rejected"]
+        assert issue.message.startswith("nationality has invalid reference data value of 'IT'"), issue.message
+        assert (
+            "(nationality 'IT' is in the code lists in use, bundled v2026.1: Register's lists have changed since "
+            "them. Run `register-batch reference pull` and `register-batch reference diff`" in issue.message
+        ), issue.message
+        for held in result.results[1:3]:
+            [issue] = [i for i in held.issues if i.code == "api_rejected"]
+            assert issue.message.startswith(
+                "not sent: Register refused nationality 'IT' (for SRS id SRS-00004) earlier in this run, as not in its "
+                "code lists, which the lists in use (bundled v2026.1) still have"
+            ), issue.message
+            assert held.requests == 0
+        assert (
+            "3 failed (nationality 'IT': Register's code lists have changed since the ones in use: run "
+            "`register-batch reference pull` and `register-batch reference diff`)" in result.summary_line()
+        ), result.summary_line()
+        # Their ledger entries are as before (none: never sent), so the next run sends them again, to the same
+        # refusal once, as nothing was lost.
+        again = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r2"))
+        assert _outcomes(again) == [("create", "failed")] * 3 + [("unchanged", "done")]
+        assert _writes(emulator) == {"POST /trainees": 3}
+    # A code the lists in use do not have either (the record is wrong, not the lists) keeps Register's words alone;
+    # a degree's, as `_placed` names it, is told by its list too.
+    bundled = load_reference(API_VERSION)
+    wrong = ["nationality has invalid reference data value of 'QQ'. Example values include 'AD'"]
+    assert stale_codes(wrong, bundled) == (wrong, ())
+    degree = ["degrees_attributes[0].country has invalid reference data value of 'FR'. Example values include 'AD'"]
+    said, found = stale_codes(degree, bundled)
+    assert found == ("degrees_attributes[0].country 'FR'",) and "Register's lists have changed since them" in said[0]
