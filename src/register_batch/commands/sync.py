@@ -123,10 +123,10 @@ def sync(
 
     Exits 0 when every record is in Register as the extract says, warnings allowed (a dry run: when none would be
     invalid, in conflict or blocked); 1 when some records were invalid, in conflict, blocked or refused (the report
-    says which), or when Register could not be reached before anything was written (the error line says so; no
-    report then); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
-    another provider's token; 3 when interrupted, when Register stopped answering part-way, or when the outcome of a
-    request stayed unknown (run the same command again to resume).
+    says which); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
+    another provider's token; 3 when interrupted, when Register could not be reached or stopped answering (before
+    anything was written too: the error line says so, and there is no report then), or when the outcome of a
+    request stayed unknown (run the same command again to resume). docs/troubleshooting.md: each error line.
     """
     from register_batch.mapping import load_mapping
     from register_batch.readers import check_inputs_open, input_paths
