@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -163,7 +164,10 @@ def test_sync_memory_runs_its_dry_and_real_runs_on_tiny_data(tmp_path):
     ]
     assert runs[1]["summary"].startswith("20 records: 20 created") and "4 updated" in runs[-2]["summary"]
     # the leavers' file has the same changed emails: the one deferral of 40 records is its only write
-    assert runs[-1]["summary"] == "40 records: 1 deferred, 39 unchanged. 2 requests (0.05 per record)."
+    assert re.fullmatch(  # ... naming the ledger's run and the time (review208 F6)
+        r"40 records: 1 deferred, 39 unchanged\. 2 requests \(0\.05 per record\)\. Ledger run \d+, [0-9T:.-]+Z\.",
+        runs[-1]["summary"],
+    ), runs[-1]["summary"]
     assert all(run["rss_mb"] > 0 for run in runs) and "MB per 1,000 records" in out
 
 

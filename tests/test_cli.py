@@ -644,8 +644,9 @@ def test_sync_and_export_help_give_the_real_defaults_of_their_folders_and_token(
 
 
 def test_sync_and_export_help_name_every_exit_code_as_the_readme_does():
-    """review59 F3: sync's help gave exit 1 as records only and 3 as interrupted only (Register unreachable before any
-    write is 1, Register stopping part-way 3), and export's help had no exit codes at all."""
+    """review59 F3: sync's help gave exit 1 as records only and 3 as interrupted only (Register stopping part-way is 3,
+    and since review208 F5 so is Register unreachable before any write), and export's help had no exit codes at
+    all."""
 
     def help_of(command: str) -> str:
         result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
@@ -656,9 +657,9 @@ def test_sync_and_export_help_name_every_exit_code_as_the_readme_does():
     for said in (
         "Exits 0 when every record is in Register as the extract says",
         "1 when some records were invalid, in conflict, blocked or refused",
-        "or when Register could not be reached before anything was written (the error line says so; no report then)",
         "2 for usage, configuration, an unreadable extract",
-        "3 when interrupted, when Register stopped answering part-way, or when the outcome of a request stayed "
+        "3 when interrupted, when Register could not be reached or stopped answering (before anything was written "
+        "too: the error line says so, and there is no report then), or when the outcome of a request stayed "
         "unknown (run the same command again to resume)",
     ):
         assert said in sync_help, said

@@ -21,6 +21,9 @@ class RegisterBatchError(Exception):
     template: str | None = None  # the message, each setting it names as {setting} and each value as {value}
     values: Mapping[str, object] = {}  # the values `template` shows
     said: Mapping[str, str] = {}  # the library's wording of a setting or phrase of `template`, if not its name
+    # The sync run the error ended, as the state dir's ledger numbers it (its `runs` row): set once the row exists,
+    # so that the line a report-less night ends with names the row (review208 F6); None for any other error.
+    run_id: int | None = None
 
     @classmethod
     def naming(cls, template: str, /, *, said: Mapping[str, str] | None = None, **values: object) -> Self:
@@ -183,6 +186,7 @@ class Interrupted(RegisterBatchError):
 
 
 class RegisterUnavailable(RegisterBatchError):
-    """Register could not be reached, or kept failing, before anything was written (exit 1: tell a person)."""
+    """Register could not be reached, or kept failing, before anything was written (exit 1: tell a person; a sync's
+    is exit 3, as the same outage part-way: run it again, review208 F5)."""
 
     exit_code = 1

@@ -18,9 +18,11 @@ AS_OF = "2026-11-28"
 DEFERRED = {"defer_date": "2026-02-01", "defer_reason": "health"}
 UKPRN = "10052198"
 # The terminal line's estimate, then whom the run was for: "A real run now: about 13 requests, about 8 s at 95/60. For
-# provider 10052198." Anchored on the line's end, as a vendor's script may be (review188 F3).
+# provider 10052198." Anchored on the line's end, as a vendor's script may be (review188 F3), which names the ledger's
+# run and the time (review208 F6).
 SAID = re.compile(
-    r"A real run now: about (\d+) requests?, (?:about \d+ s|under 1 s) at 95/60\. For provider 10052198\.$"
+    r"A real run now: about (\d+) requests?, (?:about \d+ s|under 1 s) at 95/60\. For provider 10052198\."
+    r" Ledger run \d+, [0-9T:.-]+Z\.$"
 )
 
 

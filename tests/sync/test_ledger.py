@@ -359,7 +359,7 @@ def test_runs_killed_or_stopped_before_their_report_are_named_by_the_next_run(tm
     rows = ledger._db.execute("SELECT id, status, summary FROM runs ORDER BY id").fetchall()
     assert [tuple(row) for row in rows] == [
         (finished, "finished", "{}"),
-        (stopped, "stopped", '{"reason": "ServerError: GET /trainees -> 503: Service Unavailable"}'),
+        (stopped, "stopped", '{"reason": "ServerError: GET /trainees -> 503: Service Unavailable", "sent": false}'),
         (killed, "ended unexpectedly", None),
         (current, "running", None),
     ]
@@ -389,7 +389,7 @@ def test_a_stops_reason_is_kept_to_its_first_1000_characters(tmp_path, open_ledg
     ledger.start_run(dry_run=False)
     ledger.stop_run("ServerError: " + "<html>" * 1000)
     [summary] = ledger._db.execute("SELECT summary FROM runs").fetchone()
-    assert json.loads(summary) == {"reason": ("ServerError: " + "<html>" * 1000)[:1000]}
+    assert json.loads(summary) == {"reason": ("ServerError: " + "<html>" * 1000)[:1000], "sent": False}
 
 
 def test_links_are_the_records_linked_to_a_trainee(tmp_path, open_ledger):
@@ -883,6 +883,8 @@ def test_the_run_before_is_said_in_utc_to_the_second_its_end_none_for_one_killed
         "ended": None,
         "dry_run": True,
         "status": "ended unexpectedly",
+        "reason": None,  # a stopped run's only
+        "sent": None,
     }
     again.finish_run("finished", {})
     again.start_run(dry_run=False)

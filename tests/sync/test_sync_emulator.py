@@ -1877,7 +1877,8 @@ def test_a_machine_register_blocks_from_the_first_listing_is_said_to_be_refused_
     message = str(caught.value)
     assert message.startswith("Register refused (GET /trainees -> 403: Forbidden; Register refused this machine")
     assert message.endswith("; nothing was written.") and "Run again later" not in message
-    assert caught.value.exit_code == 1 and client.stats.total == 1
+    # Exit 3, as the same 403 part-way: nothing written, no report, and twice in a row a person looks (review208 F5).
+    assert caught.value.exit_code == 3 and client.stats.total == 1
 
 
 def test_a_proxy_asking_for_credentials_at_the_first_listing_is_a_setting_to_fix_naming_the_proxy(
@@ -1907,7 +1908,9 @@ def test_a_proxy_asking_for_credentials_at_the_first_listing_is_a_setting_to_fix
     assert line.startswith("register-batch: error: GET /trainees: the proxy https_proxy names (not shown) refused"), (
         line
     )
-    assert "407 Proxy Authentication Required" in line and line.endswith("; nothing was written")
+    assert "407 Proxy Authentication Required" in line
+    # ... and the ledger's run it stopped, with the time (review208 F6)
+    assert re.search(r"; nothing was written\. Ledger run 1, [0-9T:.-]+Z\.$", line), line
     assert "someone" not in line and "pr0xy-pw" not in line and TOKEN not in line
 
 

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import resource
 import select
 import signal
@@ -289,7 +290,9 @@ def test_a_sigterm_after_the_run_has_finished_keeps_its_exit_code(tmp_path, embe
     assert "interrupted" not in errors and "Traceback" not in errors
     report = tmp_path / "report" / "report.html"
     # held, then written; and where the report went, which -q says too (review156 F6)
-    assert drained.endswith(f"3 records: 3 created. 6 requests (2.0 per record).\nReport: {report}\n".encode())
+    # ... the summary naming the ledger's run and the time (review208 F6)
+    summary = rb"3 records: 3 created\. 6 requests \(2\.0 per record\)\. Ledger run 1, [0-9T:.-]+Z\.\n"
+    assert re.search(summary + b"Report: " + re.escape(str(report).encode()) + rb"\n$", bytes(drained)), drained[-300:]
     assert json.loads((tmp_path / "report" / "report.json").read_text())["sync"]["outcomes"] == {"done": 3}
 
 

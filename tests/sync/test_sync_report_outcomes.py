@@ -854,7 +854,8 @@ def test_a_token_refused_part_way_says_what_was_done_and_where_the_report_is(tmp
     ), line
     if room_for_the_report:
         assert "; interrupted; 20 records: 5 created; 15 not reached." in line, line
-        assert line.endswith(f"Run the same sync again to resume (report: {reports / 'report.html'})"), line
+        said = f"Run the same sync again to resume (report: {reports / 'report.html'})"
+        assert re.search(re.escape(said) + r"\. Ledger run 1, [0-9T:.-]+Z\.$", line), line  # review208 F6
         assert json.loads((reports / "report.json").read_text())["sync"]["outcomes"] == {"done": 5, "pending": 15}
         key, _tone, text = status_box(lxml.html.fromstring((reports / "report.html").read_bytes()))
         assert key == "interrupted" and "Register refused the API token part-way. 5 of 20 records done, 15 not " in text

@@ -137,3 +137,27 @@ def test_values_register_sent_in_another_shape_are_written_as_sent_and_the_schem
         "changes"
     ]
     assert isinstance(report["not_in_extract"][0]["trainee_start_date"], int)
+
+
+def test_a_library_runs_settings_are_in_its_report_and_the_schema_wants_them(register, tmp_path):
+    """review208 F3: report.json's `settings`, the options a run was started with: a library caller's too, with the
+    token's source it gave (none here: null), never the token; the schema refuses a sync's report without them."""
+    from report_schema import schema_errors
+
+    options = sync_options(register.emulator, tmp_path, TOKEN, timeout=12.5, per_page=50, report_dir=tmp_path / "lib")
+    sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options)
+    report = allowed_report(tmp_path / "lib")
+    assert report["settings"] == {
+        "rate": "10000/60",
+        "timeout": 12.5,
+        "per_page": 50,
+        "format": "auto",
+        "token_source": None,
+        "state_dir": str(tmp_path / "state"),
+        "report_dir": str(tmp_path / "lib"),
+        "config_file": None,
+        "working_directory": os.getcwd(),
+    }
+    assert TOKEN not in (tmp_path / "lib" / "report.json").read_text(encoding="utf-8")
+    del report["settings"]
+    assert schema_errors(report) == ["(top): 'settings' is a dependency of 'sync'"]

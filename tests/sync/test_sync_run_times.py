@@ -71,6 +71,8 @@ def test_a_stopped_sync_and_the_one_that_resumes_it_say_when_they_ran_and_which_
         "ended": previous["ended"],
         "dry_run": False,
         "status": "interrupted",
+        "reason": None,  # a stopped run's only (review208 F6)
+        "sent": None,
     }
     assert started <= moment(previous["ended"]) <= moment(second["run"]["started"])
     said, times = run_sentence(tmp_path / "second" / "reports")

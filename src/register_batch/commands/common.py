@@ -10,6 +10,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -392,6 +393,17 @@ class State:
             return summary
         return f"{summary}{' ' if summary.endswith('.') else '. '}For {self.run_for}."
 
+    @staticmethod
+    def with_run(line: str, run_id: int | None) -> str:
+        """A sync's summary or error line with the ledger's run it was after it, and when (in UTC, as the WARNING
+        lines are stamped): the log, the report (`sync.run_id`) and the state dir's `runs` row name the same run,
+        and a night with no report is found in the ledger by its line (review208 F6). As it is without a run row."""
+        from register_batch.progress import utc_stamp
+
+        if run_id is None:
+            return line
+        return f"{line}{' ' if line.endswith('.') else '. '}Ledger run {run_id}, {utc_stamp(time.time())}."
+
     def say_rate(self, target: str | None, limits: tuple[int, float]) -> None:
         """A note when the pacing asked for is over what Register allows (100 requests per IP in a 60-second window,
         register-api.md §1.3): the run still works, but spends its time waiting out 429 answers. A rate within it on
@@ -641,6 +653,8 @@ class Commands(click.Group):
                 # Stopped part-way, Register out of reach: whose run, as its summary line would have said; a SIGTERM
                 # stops every provider's run at once, into one log (review188 F2). A 403 says it already.
                 line = state.for_whom(line)
+            if state is not None:
+                line = state.with_run(line, exc.run_id)
             raise Failure(f"{label}{line}", exc.exit_code) from None
         except click.NoSuchOption as exc:
             own = {name: param for param in self.params for name in (*param.opts, *param.secondary_opts)}
@@ -721,14 +735,14 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     return day
 
 
-def _report_dir(settings: Settings, given: Path | None, command: str) -> Path:
+def _report_dir(settings: Settings, given: Path | None, command: str, at: datetime | None = None) -> Path:
     """The folder a run's reports go to: as given, or a new `<command>-<time>` folder that no run shares, made now
     (`-2`, `-3`, ... for a run started in the same second) and removed again if the command ends without writing to
-    it. The time is UTC."""
+    it. The time is UTC: `at` (a sync's start, as its report and ledger row say it), else now."""
     if given is not None:
         return given
     # UTC, marked Z: names sort in the order runs started whatever TZ each ran under (review60 F3).
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
+    stamp = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d-%H%M%SZ")
     folder, made = claim_new_dir(settings.report_dir / f"{command}-{stamp}")
     ctx = click.get_current_context(silent=True)
     if ctx is not None:

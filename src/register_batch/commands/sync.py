@@ -29,7 +29,7 @@ from register_batch.commands.common import (
     timeout_option,
     ukprn_option,
 )
-from register_batch.config import parse_rate, shown_path, token_file_to_use
+from register_batch.config import parse_rate, shown_path, token_file_to_use, token_source
 from register_batch.constants import PER_PAGE_MOST
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -123,14 +123,14 @@ def sync(
 
     Exits 0 when every record is in Register as the extract says, warnings allowed (a dry run: when none would be
     invalid, in conflict or blocked); 1 when some records were invalid, in conflict, blocked or refused (the report
-    says which), or when Register could not be reached before anything was written (the error line says so; no
-    report then); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
-    another provider's token; 3 when interrupted, when Register stopped answering part-way, or when the outcome of a
-    request stayed unknown (run the same command again to resume).
+    says which); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
+    another provider's token; 3 when interrupted, when Register could not be reached or stopped answering (before
+    anything was written too: the error line says so, and there is no report then), or when the outcome of a
+    request stayed unknown (run the same command again to resume). docs/troubleshooting.md: each error line.
     """
     from register_batch.mapping import load_mapping
     from register_batch.readers import check_inputs_open, input_paths
-    from register_batch.reports import check_report_dir
+    from register_batch.reports import check_report_dir, run_clock
     from register_batch.sync import SyncOptions, SyncResult, sync_files
     from register_batch.sync.target import load_token, open_target
 
@@ -152,7 +152,9 @@ def sync(
     limits = parse_rate(settings.rate)
     state.say_rate(settings.target, limits)
     token = load_token(token_file_to_use(settings))
-    folder = _report_dir(settings, report_dir, "sync")
+    # The run's start, as its report and ledger row say it: its report folder is named by it too (review208 F6).
+    started = run_clock()
+    folder = _report_dir(settings, report_dir, "sync", at=started)
     check_report_dir(folder, [*inputs, *settings.mappings])  # as sync_files does, before the embedded emulator starts
     # An input that is not there (a mistyped name), a folder or not to be read is refused, once the settings are known
     # good, before a target starts: no embedded emulator, no state dir, no Target: line (review151 F6); so is one
@@ -185,6 +187,8 @@ def sync(
                 ukprn=settings.ukprn,
                 ukprn_source=settings.given_with("ukprn"),
                 config_file=shown_path(settings.config_file),
+                token_source=token_source(settings) or ("the embedded emulator's own" if where.embedded else None),
+                started=started,
                 embedded=where.embedded,
                 stand_in=where.stand_in,
                 keep_issues=False,  # the reports are what people read: no copy of every issue held in memory
@@ -199,7 +203,7 @@ def sync(
                     # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
                     # embedded emulator stops and the summary is printed changes nothing (review119 F4).
                     held.hold()
-        summary = state.for_whom(result.summary_line())
+        summary = state.with_run(state.for_whom(result.summary_line()), result.run_id)
         echo(summary)
         summary = ""  # written
         say_causes(result.report)

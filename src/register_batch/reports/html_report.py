@@ -413,6 +413,21 @@ _PREVIOUS_ENDED = {
 }
 
 
+def _stopped_words(reason: object, sent: object) -> str:
+    """How the run before ended when the ledger says it `stopped` (by an error, with no report): why, as its row keeps
+    it, and whether this run carries anything on from it. A token refused at the first request sent nothing, and was
+    told as a run "this run does what it left undone" (review208 F6)."""
+    why = f" ({shown(reason, 300)})" if isinstance(reason, str) and reason else ""
+    if sent is False:
+        return f"and stopped before it sent anything{why}: nothing of it to carry on"
+    if sent is True:
+        return (
+            f"and stopped part-way, without a report{why}: this run names the writes it made and does what it "
+            "left undone"
+        )
+    return f"{_PREVIOUS_ENDED['stopped'].replace(':', why + ':', 1)}"
+
+
 def academic_cycles(inputs: Iterable[dict[str, Any]]) -> list[tuple[int, int]]:
     """(start year, records) of every input's `cycles` (report.json), added up: the academic cycles the valid records
     are in, which `register-batch export --academic-cycle` takes one at a time (review134 F4: a trainee begun in an
@@ -446,8 +461,10 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     if isinstance(previous, dict):
         status = str(previous.get("status"))
         words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
+        if status == "stopped":
+            words = _stopped_words(previous.get("reason"), previous.get("sent"))
         if previous.get("dry_run") or sync.get("dry_run"):  # one of them sends nothing: nothing is carried on
-            words = words.split(":")[0]
+            words = words.rsplit(": ", 1)[0]  # the last: a stopped run's reason, in brackets, may hold one
         # A real run's is the last real run (Ledger.run_before): dry runs between them are not "the run before it"
         skipped = isinstance(sync.get("run_id"), int) and isinstance(previous.get("id"), int)
         skipped = skipped and not sync.get("dry_run") and sync["run_id"] - previous["id"] > 1
@@ -1492,9 +1509,13 @@ def _interrupted(sync: dict[str, Any], records: int) -> tuple[str, str, str]:
     done, left = outcomes.get("done", 0), outcomes.get("pending", 0)
     why = sync.get("stopped") or {}
     by, message = str(why.get("by")), why.get("message")
+    how = _STOPPED_HOW.get(by, "This sync stopped before it finished.")
+    if by == "signal" and why.get("signal") and message:
+        # Which signal, and what usually sends it: a systemd stop, a dropped SSH session or Ctrl-C (review208 F8).
+        how = f"This sync was stopped before it finished, by {shown(str(message).removeprefix('stopped by '), 300)}."
     return (
         "interrupted",
-        _STOPPED_HOW.get(by, "This sync stopped before it finished."),
+        how,
         f"{done:,} of {counted(records, 'record')} done"
         + (f", {left:,} not reached" if left else "")
         # Register's words, its invisible characters named as the page names a value's (review106 F3)
@@ -1786,6 +1807,8 @@ def context(report: ReportBuilder) -> dict[str, Any]:
         "sync": sync,
         "provider": _provider(report.extra),
         "run": _run_context(header, report.extra),
+        # A sync's options (report.json's settings): its --rate, --timeout, token source, folders (review208 F3).
+        "settings": report.extra.get("settings") if isinstance(report.extra.get("settings"), dict) else None,
         "cycles": academic_cycles(header["inputs"]),
         "css": Markup(css),
         "js": Markup(js),

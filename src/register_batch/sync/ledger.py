@@ -234,6 +234,18 @@ def _a_day_ago() -> str:
     return (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="milliseconds")
 
 
+def _stop_of(summary: str | None) -> dict[str, Any]:
+    """A stopped run's row summary (stop_run): its reason, and whether it had sent a write; {} when unreadable."""
+    try:
+        found = json.loads(summary or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    reason, sent = found.get("reason"), found.get("sent")
+    return {"reason": reason if isinstance(reason, str) else None, "sent": sent if isinstance(sent, bool) else None}
+
+
 def _to_the_second(stamp: str | None) -> str | None:
     """A runs table time (`_now`'s, milliseconds) as reports give times: to the second, in UTC with its offset."""
     if stamp is None:
@@ -1126,18 +1138,23 @@ class Ledger:
         in a row (review173 F2, nightly-sync.md). A dry run's is the run just before it, of either kind."""
         real = "" if self.run_dry else " AND dry_run = 0"
         row = self._execute(
-            f"SELECT id, started_at, finished_at, dry_run, status FROM runs WHERE id < ?{real} "
+            f"SELECT id, started_at, finished_at, dry_run, status, summary FROM runs WHERE id < ?{real} "
             "ORDER BY id DESC LIMIT 1",
             (self.run_id if self.run_id is not None else 2**62,),
         ).fetchone()
         if row is None:
             return None
+        stop = _stop_of(row[5]) if row[4] == "stopped" else {}
         return {
             "id": int(row[0]),
             "started": _to_the_second(row[1]),
             "ended": _to_the_second(row[2]),
             "dry_run": bool(row[3]),
             "status": str(row[4]),
+            # Why a `stopped` run stopped (stop_run), and whether it had sent a write by then (None: not known, an
+            # older version's row): a token refused at the first request did nothing to carry on (review208 F6).
+            "reason": stop.get("reason"),
+            "sent": stop.get("sent"),
         }
 
     def runs_given(self) -> list[RunInputs]:
@@ -1178,7 +1195,7 @@ class Ledger:
         table says why instead of showing it running for ever. Never raises: the stop's own error is the news."""
         if self.run_open:
             try:
-                self.finish_run("stopped", {"reason": reason[:1000]})
+                self.finish_run("stopped", {"reason": reason[:1000], "sent": self.sending})
             except (LedgerUnwritable, ConfigError, sqlite3.Error):  # ConfigError: a damaged ledger (`_unreadable`)
                 pass
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import signal
 import threading
@@ -65,7 +66,14 @@ from register_batch.arguments import (
     checked_timeout,
 )
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, host_slug, target_slug
-from register_batch.errors import ConfigError, Interrupted, UnwritableOutput, Worded
+from register_batch.errors import (
+    ConfigError,
+    Interrupted,
+    RegisterBatchError,
+    RegisterUnavailable,
+    UnwritableOutput,
+    Worded,
+)
 from register_batch.export import (
     LISTED_UNDER_IT,
     NOTHING_WRITTEN,
@@ -771,6 +779,13 @@ class SyncOptions:
     # The settings file the run's settings came from, as the reports name it (report.json's `provider`): a host
     # running several providers' syncs tells their reports apart by it and the UKPRN (review183 F2).
     config_file: str | None = None
+    # Where the token came from, as the reports name it (report.json's settings.token_source: `secrets/b (token_file
+    # in provider-b.toml)`, `$REGISTER_API_TOKEN`), never the token; None when the caller does not say (review208 F3).
+    token_source: str | None = None
+    # When the run began, as its report (report.json's run.started) and its ledger row say it: the command line gives
+    # the moment its report folder is named by (sync-YYYYmmdd-HHMMSSZ), so that the folder is found from either
+    # (review208 F6). None: when the run starts reading its inputs.
+    started: datetime | None = None
     embedded: bool = False  # the embedded emulator: its provider stands in for whoever the records are of
     # The embedded emulator's: gives its provider the one UKPRN the records name, in a run without `ukprn`, so that
     # what it lists (an export, drift) is filed under theirs, not a made-up one (Target.stand_in).
@@ -804,6 +819,13 @@ class SyncOptions:
         settle("ukprn", checked_ukprn(self.ukprn))
         # A value no run can use is ConfigError here, not a ValueError (or AttributeError) from deep inside the run.
         settle("as_of", as_of_or_today(self.as_of) if self.as_of is not None else None)
+        if self.started is not None and not isinstance(self.started, datetime):
+            raise ConfigError.naming("{started} must be a datetime, not {value}", value=type(self.started).__name__)
+        if self.token_source is not None and not isinstance(self.token_source, str):
+            raise ConfigError.naming(
+                "{token_source} must be a str (where the token came from), not {value}",
+                value=type(self.token_source).__name__,
+            )
         checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
         # So are those the run's client and reading take (review163 F4): refused by `sync_files` only, a service's
         # settings made when it starts failed the nightly job, `per_page` once the extract was read.
@@ -1206,6 +1228,13 @@ class SyncResult:
     def outcomes(self) -> Counter[str]:
         return Counter(r.outcome for r in self.results)
 
+    @property
+    def run_id(self) -> int | None:
+        """This run's id in the state dir's ledger (report.json's sync.run_id), as the command line's lines name it."""
+        sync = self.report.extra.get("sync")
+        found = sync.get("run_id") if isinstance(sync, dict) else None
+        return found if isinstance(found, int) else None
+
     def summary_line(self) -> str:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
         dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
@@ -1385,6 +1414,9 @@ class StopSignals:
         self.over_defaults_only = over_defaults_only
         self.writing = False
         self.signalled = False  # a signal asked for the stop (while writing: one is finishing its record)
+        # The first stop signal's name (SIGTERM), for report.json's sync.stopped: a systemd stop, a dropped SSH session
+        # and a person's Ctrl-C call for different changes (review208 F8). None until one comes.
+        self.signal: str | None = None
         # The caller's stop (`sync_files(stop=)`), set from any thread: asks as a first signal does, and is looked at
         # where the run can stop safely, as no handler can be installed off the main thread (review62 F2).
         self.event = event
@@ -1399,9 +1431,10 @@ class StopSignals:
         return self.signalled or (self.event is not None and self.event.is_set())
 
     @property
-    def why(self) -> dict[str, str]:
-        """report.json's sync.stopped for this stop: a signal's, else the caller's event's."""
-        return STOPPED_BY_SIGNAL if self.signalled or not self.requested else STOPPED_BY_CALLER
+    def why(self) -> dict[str, Any]:
+        """report.json's sync.stopped for this stop: a signal's (named, when one of ours took it), else the caller's
+        event's."""
+        return stopped_by_signal(self.signal) if self.signalled or not self.requested else STOPPED_BY_CALLER
 
     def check(self) -> None:
         """Called between requests: the safe points where a requested stop happens."""
@@ -1420,6 +1453,8 @@ class StopSignals:
             log.debug("%s once the run had ended: its outcome stands", signal.Signals(signum).name)
             return
         hangup = signum == getattr(signal, "SIGHUP", None)
+        if self.signal is None:
+            self.signal = signal.Signals(signum).name
         if not self.writing or (self.signalled and not hangup):
             raise _Stop()
         if self.signalled:
@@ -3290,7 +3325,9 @@ def _sync(
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(say_budget_notes, budget_notes)
         cleanup.enter_context(checker)
-        report = cleanup.enter_context(ReportBuilder.judging(checker, api_version=options.api_version, command="sync"))
+        report = cleanup.enter_context(
+            ReportBuilder.judging(checker, api_version=options.api_version, command="sync", started=options.started)
+        )
         if client is None:
             # Before anything is read or bound: a token unfit for a header, or bound for plain http:// to another
             # machine, is refused now, not after the ledger has recorded the target.
@@ -3366,6 +3403,8 @@ def _sync(
                     )
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, RegisterBatchError) and ledger.run_id is not None:
+                    exc.run_id = ledger.run_id  # its line names the ledger's row (review208 F6)
                 raise
             finally:
                 ledger.close()
@@ -3495,8 +3534,9 @@ def _run(
     run.seen_before = _seen_before(
         run.earlier_runs, digests, cycles, [info.path for info in report.inputs], dry_run=options.dry_run
     )
+    log.info("Settings of ledger run %s: %s", ledger.run_id, settings_words(run_settings(options)))
     planned = _Planned()
-    why: dict[str, str] | None = None  # why the run stopped part-way: report.json's sync.stopped
+    why: dict[str, Any] | None = None  # why the run stopped part-way: report.json's sync.stopped
     refused: Unauthorized | None = None
     started = time.monotonic()
     # The run's stop, for this run only: a client lent by the caller gets its own `stopping` back on every way out,
@@ -3523,7 +3563,7 @@ def _run(
                 why = _stopped(stops)
                 _account_unplanned(planned, records, report)
             elif not planned.results:  # the listing failed: nothing was planned or written, nothing to resume
-                raise first_request_failed(error, "nothing was written") from None
+                raise _listing_failed(error) from None
             else:
                 # 403: it answered; a proxy's refusal: Register was never asked (review103 F5)
                 answering = isinstance(error, UNAVAILABLE) and not isinstance(error, Forbidden | ProxyRefused)
@@ -3639,7 +3679,61 @@ def _run_warnings(
     return found
 
 
-def _stopped(stops: StopSignals) -> dict[str, str]:
+def run_settings(options: SyncOptions) -> dict[str, Any]:
+    """report.json's `settings`: the options the run was started with that change how it talks to Register and where
+    it reads and writes, so that a night of 429s or timeouts tells a crontab's `--rate 500` or `--timeout 1` from an
+    outage, and an `incoming/` extract from an `archive/` one by the folder it ran in (review208 F3). Never the
+    token: where it came from."""
+    count, seconds = options.rate
+    return {
+        "rate": f"{count}/{seconds:g}",
+        "timeout": options.timeout,
+        "per_page": options.per_page,
+        "format": options.fmt,
+        "token_source": None if options.token_source is None else printable(options.token_source),
+        "state_dir": printable(str(options.state_dir)),
+        "report_dir": printable(str(options.report_dir)),
+        "config_file": None if options.config_file is None else printable(str(options.config_file)),
+        "working_directory": _working_directory(),
+    }
+
+
+def _working_directory() -> str | None:
+    """The folder the run's relative paths are of; None when it is gone (deleted under the run)."""
+    try:
+        return printable(os.getcwd())
+    except OSError:
+        return None
+
+
+def settings_words(settings: Mapping[str, Any]) -> str:
+    """`run_settings` in one line, for the log at -v."""
+    said = [
+        f"rate {settings['rate']}",
+        f"timeout {settings['timeout']:g} s",
+        f"per page {settings['per_page']}",
+        f"format {settings['format']}",
+        f"token from {settings['token_source'] or 'the caller (not said)'}",
+        f"state dir {settings['state_dir']}",
+        f"report dir {settings['report_dir']}",
+        f"settings file {settings['config_file'] or 'none'}",
+        f"working directory {settings['working_directory'] or 'gone'}",
+    ]
+    return ", ".join(said)
+
+
+def _listing_failed(error: ApiError) -> RegisterBatchError:
+    """The error of a sync whose listing (or look-up before any write) Register did not answer, kept failing, or
+    refused this machine for: nothing was written. Exit 3, as for the same outage part-way (docs/exit-codes.md): the
+    night is to be run again, not the provider's records fixed, which exit 1 tells a scheduler (review208 F5); a
+    setting to change (a proxy's 407, a TLS certificate) stays exit 2."""
+    failed = first_request_failed(error, "nothing was written")
+    if isinstance(failed, RegisterUnavailable):
+        failed.exit_code = 3
+    return failed
+
+
+def _stopped(stops: StopSignals) -> dict[str, Any]:
     """Why a stopped run stopped (report.json's sync.stopped); a stop the caller's event asked for is logged, as a
     signal's is when it lands (library.md: a stop asked for is a warning of the `register_batch` logger)."""
     why = stops.why
@@ -4205,8 +4299,23 @@ def _not_started_in_register(state: str) -> str:
 
 
 # report.json's sync.stopped for a run stopped by Ctrl-C or a signal (SIGTERM from systemd, SIGHUP), or by a request
-# cut short by one.
-STOPPED_BY_SIGNAL = {"by": "signal", "message": "stopped by Ctrl-C or a signal (SIGTERM, SIGHUP)"}
+# cut short by one, when which signal is not known (a KeyboardInterrupt no handler of the run's took).
+STOPPED_BY_SIGNAL = {"by": "signal", "signal": None, "message": "stopped by Ctrl-C or a signal (SIGTERM, SIGHUP)"}
+# ... and each signal's words, as the log's warning names it: what usually sends it, for what to change (review208 F8).
+SIGNAL_WORDS = {
+    "SIGINT": "Ctrl-C (SIGINT) in the terminal the sync ran in",
+    "SIGTERM": "SIGTERM: a service stopped (systemctl stop, systemd's TimeoutStopSec), a shutdown, or a kill",
+    "SIGHUP": "SIGHUP: the terminal went (an SSH session dropped, a window closed); run it under nohup, tmux or screen",
+}
+
+
+def stopped_by_signal(name: str | None) -> dict[str, Any]:
+    """report.json's sync.stopped for a run stopped by the signal `name` (None: not known)."""
+    if name is None:
+        return STOPPED_BY_SIGNAL
+    return {"by": "signal", "signal": name, "message": f"stopped by {SIGNAL_WORDS.get(name, name)}"}
+
+
 # ... and for one stopped by the caller's `stop` event (sync_files(stop=): a service's shutdown, off the main thread).
 STOPPED_BY_CALLER = {"by": "stop", "message": "stopped by the caller (its stop event was set)"}
 
@@ -4608,7 +4717,7 @@ def _finish(
     report: ReportBuilder,
     records: RecordSpool,
     planned: _Planned,
-    why: dict[str, str] | None,
+    why: dict[str, Any] | None,
     elapsed: float,
     issues: list[tuple[Issue, ...]] | None,
 ) -> SyncResult:
@@ -4714,6 +4823,7 @@ def _finish(
             "listed_ukprn": run.tokens_provider or run.state_provider,
             "config_file": None if options.config_file is None else printable(str(options.config_file)),
         },
+        "settings": run_settings(options),
         "sync": summary,
         "records": records_rows,
         "not_in_extract": not_in_extract,
