@@ -431,7 +431,7 @@ def test_a_config_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path):
         ),
         (
             'targt = "sandbox"',
-            "unknown setting(s) targt; known: api_version, mappings, rate, report_dir, state_dir, "
+            "unknown setting(s) targt; known: api_version, mappings, rate, report_dir, require_ukprn, state_dir, "
             "target, token_file, ukprn",
         ),
     ],
@@ -623,11 +623,12 @@ def test_config_show_with_nothing_set_shows_each_default_and_no_token(tmp_path, 
         ("token_file", "(none)"),
         ("mappings", "(none)"),
         ("ukprn", "(none)"),
+        ("require_ukprn", "false"),
     ]
     assert result.output.splitlines() == [
         "Config file: (none: ./register-batch.toml not found)",
-        *(f"  {key:12} {value:40} (default)" for key, value in shown),
-        f"  {'token':12} {'(not set)':40} (none)",
+        *(f"  {key:13} {value:40} (default)" for key, value in shown),
+        f"  {'token':13} {'(not set)':40} (none)",
     ]
     as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
     assert as_json["settings"]["token"] == "(not set)" and as_json["sources"]["token"] == "none"
@@ -641,7 +642,7 @@ def test_config_show_lists_the_mapping_files_in_the_order_they_apply(tmp_path, m
     (tmp_path / "register-batch.toml").write_text('[register-batch]\nmappings = ["a.yaml", "b.yaml"]\n')
     result = CliRunner().invoke(cli, ["config", "show"])
     [row] = [line for line in result.output.splitlines() if line.startswith("  mappings")]
-    assert row == f"  {'mappings':12} {'a.yaml, b.yaml':40} (register-batch.toml)"
+    assert row == f"  {'mappings':13} {'a.yaml, b.yaml':40} (register-batch.toml)"
 
 
 def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_token(tmp_path, monkeypatch):
@@ -656,9 +657,9 @@ def test_config_show_says_a_token_files_token_is_set_and_names_the_file_not_the_
     assert result.exit_code == 0 and "0123456789abcdef" not in result.output
     lines = result.output.splitlines()
     assert lines[0] == "Config file: register-batch.toml"
-    assert f"  {'rate':12} {'50/60':40} (register-batch.toml)" in lines
-    assert f"  {'token':12} {'******** (set)':40} ({token_file})" in lines
-    assert f"  {'token_file':12} {token_file!s:40} ($REGISTER_API_TOKEN_FILE)" in lines
+    assert f"  {'rate':13} {'50/60':40} (register-batch.toml)" in lines
+    assert f"  {'token':13} {'******** (set)':40} ({token_file})" in lines
+    assert f"  {'token_file':13} {token_file!s:40} ($REGISTER_API_TOKEN_FILE)" in lines
     as_json = json.loads(CliRunner().invoke(cli, ["config", "show", "--json"]).output)
     assert as_json["config_file"] == "register-batch.toml"
     assert (as_json["settings"]["token"], as_json["sources"]["token"]) == ("******** (set)", str(token_file))
@@ -773,7 +774,8 @@ def test_an_empty_target_on_the_command_line_or_in_the_environment_is_refused(tm
     if not options:
         shown = CliRunner().invoke(cli, ["config", "show"])
         assert (
-            f"  target       {'(empty)':40} ($REGISTER_API_URL)\n" in shown.output and "Problem: target" in shown.output
+            f"  target        {'(empty)':40} ($REGISTER_API_URL)\n" in shown.output
+            and "Problem: target" in shown.output
         )
 
 
@@ -1029,7 +1031,7 @@ def test_a_rate_given_as_a_bare_number_is_that_many_a_minute_as_the_emulators_ra
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("REGISTER_BATCH_RATE", "45")
     shown = CliRunner().invoke(cli, ["config", "show"])
-    assert "Problem:" not in shown.output and "  rate         45 " in shown.output
+    assert "Problem:" not in shown.output and "  rate          45 " in shown.output
     samples = Path(__file__).parents[1] / "samples"
     args = ["sync", str(samples / "extract.xml"), "--dry-run", "--rate", "95", "--as-of", "2026-11-28"]
     synced = CliRunner().invoke(cli, args)

@@ -42,6 +42,7 @@ ENVIRONMENT = {
     "api_version": "REGISTER_BATCH_API_VERSION",
     "token_file": "REGISTER_API_TOKEN_FILE",
     "ukprn": "REGISTER_BATCH_UKPRN",
+    "require_ukprn": "REGISTER_BATCH_REQUIRE_UKPRN",
 }
 DEFAULTS: dict[str, Any] = {
     "target": None,
@@ -52,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "token_file": None,
     "mappings": [],
     "ukprn": None,
+    "require_ukprn": False,
 }
 KNOWN_KEYS = set(DEFAULTS)
 # What the UKPRN is to each command that takes --ukprn, as its help and the refusal of an empty one say it: validate
@@ -74,6 +76,9 @@ class Settings:
     token_file: Path | None
     mappings: list[Path]
     ukprn: str | None = None  # the provider the token sends for; records of another are held back
+    # A sync or export with no `ukprn` is refused (Settings.problems): on a host of many providers a settings file
+    # left without its line had nothing to check its token by (review212 F1).
+    require_ukprn: bool = False
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
     # Every place a token was given, the one used or not, as a refusal names it (token_without_target): --token-file,
@@ -85,6 +90,11 @@ class Settings:
     # The settings file's own token_file when $REGISTER_API_TOKEN_FILE names another, which wins: the run warns that
     # it does, as for $REGISTER_API_TOKEN (overridden_token_file, review188 F5). None otherwise.
     file_token_file: Path | None = None
+    # What the settings file gives for a setting its environment variable overrides with another value (`state_dir`,
+    # `report_dir`, `ukprn`, `target`; OVERRIDE_SAID), as the run's warning names it: one variable left exported on
+    # a host of many providers' settings files sent every provider's reports to one folder without a word, where
+    # the token's variables warn (review212 F4). Empty otherwise.
+    overridden: dict[str, str] = field(default_factory=dict)
 
     def problems(self, *keys: str, command: str = "sync") -> dict[str, str]:
         """Settings that a command would refuse, each with why and where it was set: checked up front.
@@ -135,6 +145,8 @@ class Settings:
                 from register_batch.commands.common import OPTIONS  # settings are the command line's to check
 
                 found[key] = f"{exc.worded(OPTIONS)} (set by {self.set_by(key)})"
+        if (not keys or "ukprn" in keys) and "ukprn" not in found and (problem := self._ukprn_required(command)):
+            found["ukprn"] = problem
         if (not keys or "mappings" in keys) and (problem := self._mapping_problem()) is not None:
             found["mappings"] = problem
         if (not keys or "state_dir" in keys) and self.sources.get("state_dir") == "default":
@@ -146,6 +158,17 @@ class Settings:
             if token is not None:
                 found["token"] = token
         return found
+
+    def _ukprn_required(self, command: str) -> str | None:
+        """The refusal of a sync or export with no `ukprn` where `require_ukprn` is set: a vendor's one settings file of
+        forty without its ukprn line, its token_file another provider's, created every record in that provider's
+        account (review212 F1). Validate and convert send nothing: not theirs to refuse."""
+        if not self.require_ukprn or self.ukprn is not None or command not in ("sync", "export"):
+            return None
+        return (
+            f"ukprn is required (require_ukprn set by {self.set_by('require_ukprn')}) and none is set: give the UKPRN "
+            f"of {UKPRN_OF[command]} with --ukprn, $REGISTER_BATCH_UKPRN or ukprn in the settings file"
+        )
 
     def _set_elsewhere(self, key: str) -> str:
         """How the refusal of an empty setting says where else it may come from, by where the empty one was given:
@@ -202,6 +225,7 @@ class Settings:
             "token_file": shown_path(self.token_file),
             "mappings": [str(p) for p in self.mappings],
             "ukprn": shown_setting("ukprn", self.ukprn),
+            "require_ukprn": self.require_ukprn,
         }
 
 
@@ -311,6 +335,8 @@ def _type_problem(key: str, value: Any) -> str | None:
             'is empty: name the service (target = "sandbox", "production" or its URL), or leave the line out for '
             "the embedded emulator"
         )
+    if key == "require_ukprn" and not isinstance(value, bool):
+        return f"must be true or false (require_ukprn = true), not {_toml_type(value)}"
     if key == "mappings" and not (
         isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     ):
@@ -396,6 +422,7 @@ def load_settings(
         mappings += [home_expanded(m) for m in options["mappings"]]
         mapping_sources += ["--mapping"] * len(options["mappings"])
         sources["mappings"] = f"{path} + command line" if file_values.get("mappings") else "command line"
+    overridden = _overridden(file_values, values, sources, path, located)
     state_dir = setting_path("state_dir")
     if sources["state_dir"] == "default":
         # One state dir per target by default: a ledger's trainee ids mean nothing to another service.
@@ -414,8 +441,10 @@ def load_settings(
             setting_path("token_file") if sources["token_file"] == "$REGISTER_API_TOKEN_FILE" else None,
         ),
         ukprn=_ukprn_given(values["ukprn"], sources["ukprn"]),
+        require_ukprn=_required(values["require_ukprn"], sources["require_ukprn"]),
         config_file=path,
         sources=sources,
+        overridden=overridden,
         token_given=tuple(
             given
             for given, present in (
@@ -427,6 +456,49 @@ def load_settings(
             if present
         ),
     )
+
+
+# The settings an environment variable overriding the settings file's is warned of (Settings.overridden): each
+# keeps one provider's runs apart from another's on a host of many (review212 F4).
+OVERRIDE_SAID = ("target", "state_dir", "report_dir", "ukprn")
+
+
+def _overridden(
+    file_values: Mapping[str, Any],
+    values: Mapping[str, Any],
+    sources: Mapping[str, str],
+    path: Path | None,
+    located: Any,
+) -> dict[str, str]:
+    """Of OVERRIDE_SAID, the settings file's value (as shown) of each its environment variable gives another for."""
+    found: dict[str, str] = {}
+    for key in OVERRIDE_SAID:
+        if path is None or key not in file_values or sources.get(key) != f"${ENVIRONMENT[key]}":
+            continue
+        in_file, given = str(file_values[key]).strip(), str(values[key]).strip()
+        if key in ("state_dir", "report_dir"):
+            same = os.path.abspath(located(in_file, True)) == os.path.abspath(located(given, False))
+        elif key == "target":
+            same = in_file.rstrip("/") == given.rstrip("/")
+        else:
+            same = in_file == given
+        if not same:
+            found[key] = (masked_url(in_file) if key == "target" else hidden_token(in_file) or in_file) or ""
+    return found
+
+
+def _required(value: Any, source: str) -> bool:
+    """`require_ukprn` as a bool: the settings file's is one (`_type_problem`); $REGISTER_BATCH_REQUIRE_UKPRN says
+    1, true, yes or on (or 0, false, no, off), and anything else is refused rather than taken for either."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    shown = hidden_token(str(value)) or str(value)
+    raise ConfigError(f"{source} must be true or false (1 or 0), not {shown!r}")
 
 
 def _ukprn_given(value: Any, source: str) -> str | None:

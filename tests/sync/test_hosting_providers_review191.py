@@ -29,8 +29,8 @@ def env(tmp_path) -> dict[str, str]:
 def test_an_export_as_of_a_day_whose_cycle_the_target_does_not_take_names_the_option(tmp_path, env):
     """With --as-of, the cycle asked for is the user's choice: the refusal blamed the target's clock ("so its own today
     is in another cycle") and said "today" for --as-of's day in one mutation no test caught; the option to change was
-    not named (review191 F1, F3). An exit 2, the user's to fix: no "For provider ..." at its end, as exit 1 and 3
-    lines have."""
+    not named (review191 F1, F3). Its end says whose run it was, as every error line of a run with settings does
+    (review212 F5)."""
     this = cycle_of(datetime.now(UTC).date())
     later = date(this + 5, 8, 1)
     with start_emulator(
@@ -48,7 +48,7 @@ def test_an_export_as_of_a_day_whose_cycle_the_target_does_not_take_names_the_op
         f"register-batch: error: the target does not take the academic cycle current on {later} (--as-of), "
         f"{cycle_label(this + 5)} (GET /trainees -> 422: academic_cycle {this + 5} is not a valid academic cycle "
         "year): no file was written, and the earlier held.json stays as it was. Give the cycle to export with "
-        "--academic-cycle YYYY, or another --as-of"
+        f"--academic-cycle YYYY, or another --as-of. {FOR_B}"
     ), done.stderr
     assert (tmp_path / "held.json").read_text() == "[]\n"
 

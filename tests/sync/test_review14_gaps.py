@@ -163,7 +163,9 @@ def test_the_listing_that_tells_a_deleted_trainee_stops_once_it_is_found(tmp_pat
         with _client(emulator) as client:  # moved to next year's cycle by hand in Register
             client.update_trainee(held["trainee_id"], dict(NEXT_CYCLE))
         others = write_extract(tmp_path / "others.csv", [{**trainee(n), **NEXT_CYCLE} for n in range(2, 9)])
-        sync_files([str(others)], sync_options(emulator, tmp_path / "elsewhere", TOKEN))  # changed after it
+        # changed after it; from another state dir, the token checked by its UKPRN: a first run that would only create
+        # into an account whose listed trainees are none of its records is otherwise refused (review212 F1)
+        sync_files([str(others)], sync_options(emulator, tmp_path / "elsewhere", TOKEN, ukprn=held["ukprn"]))
         before = emulator.snapshot()["requests"]["by_route"].get("GET /trainees", 0)
         again = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "again", per_page=2)
         result = sync_files([str(first)], again)

@@ -696,7 +696,9 @@ def test_a_new_records_trainee_deferred_into_a_cycle_listed_around_a_far_link_is
     the run lists around the first: it was never planned against that listing (the extract's cycles were taken for
     the far link's), so it was created a second time, which Register's 409 (start years, §4) does not refuse."""
     sync_files([str(write_extract(tmp_path / "a.csv", [trainee(1)]))], options(emulator, tmp_path))
-    elsewhere = options(emulator, tmp_path, state_dir=tmp_path / "other-state")
+    # The token's UKPRN given: a first run that only creates, into an account whose listed trainees are none of its
+    # records, is otherwise refused as another provider's token would be (review212 F1).
+    elsewhere = options(emulator, tmp_path, state_dir=tmp_path / "other-state", ukprn=held(emulator)[0]["ukprn"])
     sync_files([str(write_extract(tmp_path / "b.csv", [trainee(2)]))], elsewhere)
     [deferred] = [t for t in held(emulator) if t["hesa_id"] == trainee(2)["hesa_id"]]
     both = [started_in(2026, trainee(1)), started_in(2026, trainee(2))]
@@ -1605,7 +1607,10 @@ def test_a_lost_create_is_not_taken_for_another_person_given_its_husid_minutes_b
         other_id = _create_directly(emulator, _api_body(changed_later))["trainee_id"]
         now[0] = start - 1000
         source = write_extract(tmp_path / "in.csv", [mine])
-        result = sync_files([str(source)], options(emulator, tmp_path, per_page=per_page), client=client)
+        # The token's UKPRN given: a first run that only creates, into an account whose listed trainees are none of
+        # its records, is otherwise refused as another provider's token would be (review212 F1).
+        ukprn = held(emulator)[0]["ukprn"]
+        result = sync_files([str(source)], options(emulator, tmp_path, per_page=per_page, ukprn=ukprn), client=client)
         [only] = result.results
         held_now = {t["trainee_id"]: t for t in held(emulator)}
     assert only.plan.trainee_id != theirs["trainee_id"], only.plan.matched_by

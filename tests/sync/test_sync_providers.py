@@ -388,7 +388,7 @@ def test_the_token_check_names_the_settings_file_that_gave_the_ukprn(tmp_path):
     assert refused.returncode == 2
     assert _without_run(refused.stderr.splitlines()[-1]).endswith(
         f"not {OURS}'s, given with ukprn in register-batch.toml: nothing was written. Use {OURS}'s token, or "
-        "correct ukprn in register-batch.toml."
+        f"correct ukprn in register-batch.toml. For provider {OURS} (register-batch.toml)."  # review212 F5
     )
 
 
@@ -793,17 +793,20 @@ def test_a_state_dir_refuses_another_providers_token_at_the_first_create_when_no
 
 
 def test_a_new_state_dir_for_an_account_that_holds_trainees_is_bound_by_its_first_create(tmp_path):
-    """A new state dir for a provider whose account already holds trainees (synced from another state dir): they are
-    none of its own, so the first create's answer binds it, and the next night's mixed-up token is refused by the
-    listing, nothing written."""
+    """A new state dir for a provider whose account already holds trainees (synced from another state dir): the
+    first run binds it, and the next night's mixed-up token is refused by the listing, nothing written. Without
+    `ukprn`, a first run that would only create, none of the account's trainees one of its records, is refused as
+    another provider's token is (review212 F1): given with one record Register holds, it creates and binds."""
     theirs, ours = "their-token", "our-token"
     ukprns = {theirs: THEIRS, ours: OURS}
     with start_emulator(tokens=[theirs, ours], ukprns=ukprns, rate_limit=None, as_of=AS_OF) as emulator:
         _their_account(emulator, tmp_path, theirs)
         earlier = sync_options(emulator, tmp_path, ours, state_dir=tmp_path / "earlier-state")
         sync_files([str(_night(tmp_path / "earlier.csv", [8]))], earlier)
-        monday = sync_files([str(_night(tmp_path / "monday.csv", [1]))], sync_options(emulator, tmp_path, ours))
-        assert monday.actions == {"create": 1} and _ledger_provider(tmp_path / "state") == OURS
+        with pytest.raises(ConfigError, match="none of them one of the records, and this run would create 1 record"):
+            sync_files([str(_night(tmp_path / "monday.csv", [1]))], sync_options(emulator, tmp_path, ours))
+        monday = sync_files([str(_night(tmp_path / "monday.csv", [1, 8]))], sync_options(emulator, tmp_path, ours))
+        assert monday.actions == {"create": 1, "unchanged": 1} and _ledger_provider(tmp_path / "state") == OURS
         with pytest.raises(ConfigError, match=f"not {OURS}'s, under whom Register files the trainees of the state dir"):
             sync_files([str(_night(tmp_path / "tuesday.csv", [2]))], sync_options(emulator, tmp_path, theirs))
         assert list(_held(emulator, theirs)) == ["2601200000009"]

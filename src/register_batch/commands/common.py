@@ -333,6 +333,7 @@ class State:
         self.wording = {"refused_machine": f"{BLOCKED_MACHINE} in the run for {self.run_for}"} if self.run_for else {}
         if shown_file:  # the settings file read, not the default's name (review193 F3)
             self.wording["where_given"] = f" (--ukprn, {shown_file} or $REGISTER_BATCH_UKPRN)"
+        self._say_overridden(settings)
         variable = overriding_variable(settings)
         if (overridden := overridden_token_file(settings)) is not None:
             logging.getLogger("register_batch.config").warning(
@@ -359,6 +360,39 @@ class State:
         # (`secrets/{ukprn}`, `prov{b.toml`) are the path's, not a setting's place (review188 F1).
         self.wording = {key: literal(value) for key, value in self.wording.items()}
 
+    def _say_overridden(self, settings: Settings) -> None:
+        """Warn of each setting an environment variable gives another value than the settings file does, as for the
+        token's (review212 F4): REGISTER_BATCH_REPORT_DIR left exported put five providers' reports in one folder,
+        REGISTER_BATCH_STATE_DIR their ledgers in one state dir, without a word. The state dir's source is also said
+        by the refusal of a state dir bound to another provider (`state_dir_given`)."""
+        from register_batch.config import ENVIRONMENT, masked_url, shown_path
+
+        shown_file = shown_path(settings.config_file)
+        now = {
+            "target": masked_url(settings.target),
+            "state_dir": str(settings.state_dir),
+            "report_dir": str(settings.report_dir),
+            "ukprn": settings.ukprn,
+        }
+        for key, in_file in settings.overridden.items():
+            variable = ENVIRONMENT[key]
+            logging.getLogger("register_batch.config").warning(
+                "%s overrides %s %s in %s: this run's is %s (unset %s for the settings file's)",
+                variable,
+                key,
+                in_file,
+                shown_file,
+                now[key],
+                variable,
+            )
+        given = settings.set_by("state_dir")  # --state-dir, $REGISTER_BATCH_STATE_DIR, the settings file or default
+        if given == str(settings.config_file):
+            given = f"state_dir in {shown_file}"
+        elif "state_dir" in settings.overridden:
+            given += f", overriding state_dir {settings.overridden['state_dir']} in {shown_file}"
+        if given != "default":
+            self.wording["state_dir_given"] = f" (set by {given})"
+
     def settings(self, **options: Any) -> Settings:
         return load_settings(options, config_file=self.config)
 
@@ -368,6 +402,13 @@ class State:
     def say(self, message: str = "", *, err: bool = False) -> None:
         if not self.quiet or err:
             echo(message, err=err)
+
+    def token_listed_under(self, ukprn: str | None) -> None:
+        """Add the UKPRN Register listed the token's trainees under to whom a run with settings but no `ukprn` was for
+        (`running_for`), for its summary line: "for the settings of FILE" named no provider, and a token_file naming
+        another provider's token went unseen in the log (review212 F1)."""
+        if ukprn and self.run_for and self.run_for.startswith("the settings of "):
+            self.run_for += f", a token Register lists under {ukprn}"
 
     def say_report(self, paths: Mapping[str, Path]) -> None:
         """The `Report:` line, after the summary, on standard output, -q or not: a quiet job's log said nothing of
@@ -649,9 +690,11 @@ class Commands(click.Group):
             state = ctx.find_object(State)  # this run's wording: where its token came from (State.running_for)
             wording = {**OPTIONS, **(state.wording if state is not None else {})}
             line = exc.worded(wording)
-            if state is not None and exc.exit_code in (1, 3) and f"for {state.run_for}" not in line:
+            if state is not None and f"for {state.run_for}" not in line:
                 # Stopped part-way, Register out of reach: whose run, as its summary line would have said; a SIGTERM
-                # stops every provider's run at once, into one log (review188 F2). A 403 says it already.
+                # stops every provider's run at once, into one log (review188 F2). A 403 says it already. So does an
+                # exit 2 once the run's settings are read (a bad extract, an unreadable token file, a state dir in
+                # use): a shared log, -q's without its Target: line, could not tell whose it was (review212 F5).
                 line = state.for_whom(line)
             if state is not None:
                 line = state.with_run(line, exc.run_id)

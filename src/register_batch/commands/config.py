@@ -61,8 +61,10 @@ def config_show(state: State, as_json: bool) -> None:
             shown = "embedded emulator" if key == "target" else "(none)"
         elif isinstance(value, list):  # the mapping files, in the order they apply
             shown = ", ".join(value) or "(none)"
+        elif isinstance(value, bool):  # require_ukprn, as the settings file writes it
+            shown = str(value).lower()
         else:
             shown = "(empty)" if value == "" else value
-        echo(f"  {key:12} {shown!s:40} ({sources.get(key, 'default')})")
+        echo(f"  {key:13} {shown!s:40} ({sources.get(key, 'default')})")
     for key, problem in problems.items():
         echo(f"Problem: {key}: {problem}")

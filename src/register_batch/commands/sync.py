@@ -203,6 +203,8 @@ def sync(
                     # The outcome is decided (a result, or the Interrupted that carries one): a signal while the
                     # embedded emulator stops and the summary is printed changes nothing (review119 F4).
                     held.hold()
+        if not settings.ukprn:
+            state.token_listed_under(result.report.extra.get("provider", {}).get("listed_ukprn"))
         summary = state.with_run(state.for_whom(result.summary_line()), result.run_id)
         echo(summary)
         summary = ""  # written

@@ -436,8 +436,11 @@ class ProviderLock(_FileLock):
         accounts: bool = False,
         fallback: Path | None = None,
         note: str | None = None,
+        config_file: str | None = None,
     ):
         self.accounts = accounts  # the folder is one user accounts share (limiter.open_shared)
+        # The settings file the run read, named to another run refused the lock (from wherever that one started).
+        self.config_file = None if config_file is None else os.path.abspath(config_file)
         host = host_file_name(urlsplit(target).hostname)
         # localhost and 127.0.0.1 are one target (same_target, review183 F4)
         keyed = same_target(target)
@@ -463,15 +466,40 @@ class ProviderLock(_FileLock):
         if self.path != self.wanted:
             self._say_fallback(tried)
         if fd is None:
-            who = f" ({holder})" if holder else ""
+            said, _, kept = holder.partition("\n")
+            who = f" ({said})" if said else ""
             raise ProviderBusy(
                 f"another sync is writing to {self.target} for this token's provider{who}; wait for it to finish: "
-                "two at once could add a placement twice (Register does not refuse duplicate placements). Nothing "
-                "was sent"
+                "two at once could add a placement twice (Register does not refuse duplicate placements)"
+                f"{self._another_state_dirs(kept)}. Nothing was sent"
             )
-        _name_holder(fd, f"sync, pid {os.getpid()} since {_now()}, state dir {self.state_dir}")
+        # The line another run's refusal shows, then the holder's state dir and settings file for it to tell by.
+        kept = json.dumps({"state_dir": self.state_dir, "config_file": self.config_file})
+        _name_holder(fd, f"sync, pid {os.getpid()} since {_now()}, state dir {self.state_dir}\n{kept}")
         self._fd = fd
         return self
+
+    def _another_state_dirs(self, kept: str) -> str:
+        """The refusal's words on a holder with another state dir than this run's: the same provider's run from
+        another folder, or, on a host of many providers, another provider's settings file whose token_file names this
+        run's token, which made this provider's correct run fail for the night (review212 F3). Nothing for a holder
+        of an older version, which wrote no state dir to tell by, or of this run's own state dir."""
+        try:
+            held = json.loads(kept) if kept else {}
+        except ValueError:
+            return ""
+        state_dir = held.get("state_dir") if isinstance(held, dict) else None
+        if not isinstance(state_dir, str) or state_dir == self.state_dir:
+            return ""
+        config_file = held.get("config_file")
+        if isinstance(config_file, str) and config_file:
+            named, check = f", settings file {config_file}", "check that settings file's token_file"
+        else:
+            named, check = "", "check which token it sends"
+        return (
+            f"; a run with another state dir ({state_dir}{named}) is using this run's token: unless it is this "
+            f"provider's, {check}"
+        )
 
     @staticmethod
     def _take(
@@ -599,7 +627,7 @@ def _lock_exclusively(path: Path, *, accounts: bool = False, own: bool = False) 
     holder = ""
     # On Windows the holder's lock keeps others from reading its first byte: no holder is named there.
     with contextlib.suppress(OSError, ValueError):
-        holder = portable.read_at(fd, 400, 0).decode().strip()
+        holder = portable.read_at(fd, 4096, 0).decode().strip()  # a provider lock's holder names two paths
     os.close(fd)
     return None, holder
 

@@ -1780,9 +1780,9 @@ class SyncRun:
                 how, written, again = self._what_was_written(listed, trainee, created_for)
                 raise ConfigError.naming(
                     "{the_token} is provider {listed}'s ({how}), not {known}'s, under whom Register files the "
-                    "trainees of the state dir {folder}: {written}. Use {known}'s token with this state dir, or "
-                    "another {state_dir} for {listed}'s syncs.{again}",
-                    said=THE_TOKEN,
+                    "trainees of the state dir {folder}{state_dir_given}: {written}. Use {known}'s token with this "
+                    "state dir, or another {state_dir} for {listed}'s syncs.{again}",
+                    said={**THE_TOKEN, "state_dir_given": ""},  # the command line's says where it was set
                     listed=listed,
                     how=how,
                     known=known,
@@ -1945,6 +1945,42 @@ class SyncRun:
                 self.check_provider(trainee)
             if self.provider_seen:
                 return
+
+    def check_unmatched_account(self, holdings: Holdings, results: list[RecordResult]) -> None:
+        """Stop before the first write a run with no provider to tell its token by (no `--ukprn`, records that name
+        none, a state dir bound to none: the caller's `fresh` ledger) whose token's account holds trainees of the
+        extract's cycles, none of them one of its records, while the plan creates records (review212 F1). That is how
+        another provider's token looks (one settings file of a vendor's forty without its `ukprn` line, its
+        token_file another's): every record would be created in that provider's account, where the API cannot delete
+        them. A provider's own first run into an account it loaded from another state dir matches its trainees; one
+        into an empty account has nothing listed (`probe_provider` and the first create's answer are --ukprn's). Not
+        towards the sandbox, whose test provider holds every rehearsal's trainees, nor the embedded emulator."""
+        options = self.options
+        listed = self.tokens_provider
+        if listed is None or not holdings.by_id or options.embedded or options.ukprn or self.implied or self.moved:
+            return
+        if self.state_provider is not None or options.target.rstrip("/") == TARGETS["sandbox"]:
+            return
+        matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
+        matched.update(trainee_id for r in results for trainee_id in r.plan.related)
+        creates = sum(1 for r in results if any(step.kind == "create" for step in r.plan.steps))
+        if not creates or matched & holdings.by_id.keys():
+            return
+        raise ConfigError.naming(
+            "{the_token} is provider {listed}'s ({how}): Register holds {held} of the extract's academic cycles in "
+            "its account, none of them one of the records, and this run would create {creates} there. With no "
+            "UKPRN to check the token by and no ledger in the state dir {folder}, that is what another provider's "
+            "token looks like (a token_file naming another provider's file). Nothing was sent. Set the ukprn "
+            "setting{where_given} to the UKPRN of the provider the records are of, and the token is checked against "
+            "it; if the records are {listed}'s after all (their SRS ids changed since they were sent, or its "
+            "trainees were entered by hand), set it to {listed}",
+            said={**THE_TOKEN, "where_given": ""},
+            listed=listed,
+            how=LISTED_UNDER_IT,
+            held=counted(len(holdings.by_id), "trainee"),
+            creates=counted(creates, "record"),
+            folder=options.state_dir,
+        )
 
     # --- execution --------------------------------------------------------------------------------------
 
@@ -3448,6 +3484,7 @@ def _provider_lock(client: RegisterClient, options: SyncOptions, notes: list[str
         accounts=limiter.shared_by_accounts,
         fallback=fallback_lock_folder(),
         note=note,
+        config_file=options.config_file,
     )
 
 
@@ -3777,7 +3814,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     cycles = {cycle for cycle, ok in zip(records.cycles, valid, strict=True) if ok and cycle != NO_CYCLE}
     links = ledger.links()  # record key -> the trainee the ledger links it to
     holdings = run.holdings(cycles) if any(valid) else Holdings([])
-    if ledger.never_listed() and holdings.by_id and not options.embedded:
+    fresh = ledger.never_listed()  # noted listed once planned: a run refused below is no less fresh the next time
+    if fresh and holdings.by_id and not options.embedded:
         # A nightly job started from another folder gets another default state dir: nothing is created
         # twice (trainees are matched through the listing), but the ledger's links and history are elsewhere,
         # and they alone remember a trainee a person deleted in Register's service (Register lists it no more,
@@ -3796,7 +3834,6 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
                 older_state_dir=_older_default(options),
             )
         )
-    ledger.listed()
     missing = [
         links[key]
         for key in (key_of(hesa_id) for hesa_id, ok in zip(records.hesa_ids, valid, strict=True) if ok)
@@ -3863,6 +3900,9 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     )
     if any(result.plan.steps for result in results):
         run.probe_provider()  # a token of another provider is refused here too, before any write
+    if fresh:
+        run.check_unmatched_account(holdings, results)
+    ledger.listed()
     run.bind_state_dir()
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
