@@ -124,7 +124,9 @@ def test_validation_uses_the_pulled_lists(tmp_path, register_csv_fixtures, monke
     if command == "convert":
         return
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert [(i["record"], i["field"], i["code"]) for i in report["issues"]] == [(1, "sex", "invalid_code")]
+    # (the template's trainees' courses ended years ago: a sync warns of each create, sync_created_course_ended)
+    checked = [i for i in report["issues"] if i["code"] != "sync_created_course_ended"]
+    assert [(i["record"], i["field"], i["code"]) for i in checked] == [(1, "sex", "invalid_code")]
     if command == "sync":  # the embedded emulator, named as such
         assert report["sync"]["target"].startswith("embedded Register emulator at http://127.0.0.1:")
 

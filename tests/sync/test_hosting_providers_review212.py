@@ -5,6 +5,7 @@ environment overrides are said; every error line of a run with settings says who
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,10 @@ def test_a_run_without_ukprn_names_the_ukprn_its_tokens_trainees_are_listed_unde
     done = sync(tmp_path, env, settings(tmp_path, "provider-x", two_providers.url, TOKEN_A, state="x"), "more.csv")
     assert done.returncode == 0, done.stdout + done.stderr
     [summary] = [line for line in done.stdout.splitlines() if line.startswith("4 records:")]
-    assert summary.endswith(f" For the settings of provider-x.toml, a token Register lists under {UKPRN_A}."), summary
+    assert re.search(
+        rf" For the settings of provider-x\.toml, a token Register lists under {UKPRN_A}\. Ledger run \d+, \S+Z\.$",
+        summary,
+    ), summary
 
 
 FOR_B = f"For provider {UKPRN_B} (provider-b.toml)."
