@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from register_batch.cli import cli
-from register_batch.errors import MappingError
 from register_batch.mapping import load_mapping
 from register_batch.mapping.check import check_mappings
 from register_batch.reference import load_reference
@@ -419,25 +417,24 @@ def test_a_code_mapped_to_itself_undoes_the_bundled_translation_and_passes_the_c
     ]
 
 
-def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_refused(tmp_path, monkeypatch):
-    """review97 F1: a `when` sees the record's fields translated, so one testing the SRS's own route names never
-    matches, and its fallback is sent for every record. A warning then; refused now, as a dead alternative after a
-    fallback is (review209 F2)."""
+def test_a_when_testing_an_srs_spelling_of_a_coded_field_is_a_warning_beside_a_code_that_matches(tmp_path, monkeypatch):
+    """review97 F1: a `when` testing the SRS's own route name beside Register's code: the name is no code of the lists,
+    so a record with it fails as an invalid code; the `when` still matches route 19. A warning, never a refusal: the
+    lists in use vary (review213 F1, F2). Refused only where no value can match (test_mapping_review213.py)."""
     monkeypatch.chdir(tmp_path)
     user = tmp_path / "ours.yaml"
     user.write_text(
         "codes:\n  course_subject_*:\n    translate:\n      Primary Teaching:\n"
         "        - {to: '100510', when: {training_route: ['EY Undergrad', '19']}}\n        - {to: '100511'}\n"
     )
-    with pytest.raises(MappingError) as refused:
-        check_mappings(load_mapping([user]), load_reference())
-    assert str(refused.value) == (
-        f"{user}:5: codes.course_subject_*.translate.Primary Teaching[0].when.training_route: never used: "
-        "'EY Undergrad' is not in Register's training_route list, and a `when` sees the record's other fields as "
-        "Register gets them, translated, so it never matches (an untranslated 'EY Undergrad' fails the record "
-        "anyway); test the Register code it is translated to"
-    )
-    assert (refused.value.path, refused.value.line) == (str(user), 5)
+    problems = [p for p in check_mappings(load_mapping([user]), load_reference()) if p.severity != "note"]
+    assert [str(p) for p in problems] == [
+        f"{user}:4: course_subject_*: 'Primary Teaching': `when` tests training_route for 'EY Undergrad', which is "
+        "not in the bundled training_route list (Register's lists of 2026-08-22, DfE commit ce1126541): a record with "
+        "it fails as an invalid code, so that value matches no record sent; if Register lists it now, run "
+        "`register-batch reference pull`, else test the Register code"
+    ]
+    assert problems[0].severity == "warning"
 
 
 def test_a_translation_to_nationality_xk_is_a_warning_unless_it_is_kosovos_qo(tmp_path, monkeypatch):

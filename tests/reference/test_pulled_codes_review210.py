@@ -108,7 +108,9 @@ def test_a_code_legacy_yaml_refuses_that_the_lists_in_use_lack_says_how_to_send_
         assert (record, code, field, value, severity) == (1, "untranslatable_code", "nationality", "ZZ", "error")
         assert message.startswith("nationality: nationality ZZ (not known) is not accepted by Register: leave it blank")
         assert "Register itself accepts" not in message
-        assert message.endswith("; if Register lists it now, to send it, map it to itself in your mapping file")
+        assert message.endswith(
+            "; if Register lists it now, run `register-batch reference pull`: a code the pulled lists hold is sent"
+        )  # review213 F4: not "map it to itself", which gives invalid_code while the lists lack it
 
 
 NEW_INITIATIVE = {"training_initiative": [{"code": "037", "display_name": "Future teaching scholars"}]}

@@ -531,8 +531,10 @@ def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
     return ""
 
 
-# How an untranslatable_code error for a code the bundled legacy.yaml refuses ends (review210 F6).
-SEND_ANYWAY = "; if Register lists it now, to send it, map it to itself in your mapping file"
+# How an untranslatable_code error for a code the bundled legacy.yaml refuses ends, where the lists in use lack it
+# (review210 F6): a pull that brings it sends it (no_translation_now_listed); a mapping of it to itself would only
+# trade this error for invalid_code while the lists lack it (review213 F4).
+SEND_ANYWAY = "; if Register lists it now, run `register-batch reference pull`: a code the pulled lists hold is sent"
 
 
 def _listed(label: str, value: Any, reference: ReferenceData | None) -> bool:

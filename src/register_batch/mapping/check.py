@@ -31,14 +31,19 @@ from register_batch.mapping.loader import (
     code_list_for,
     in_precedence,
     refuse_dead_tests,
+    translated_before,
 )
 from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.model import place as place_in_input
 from register_batch.readers import open_inputs
-from register_batch.reference import ReferenceData
+from register_batch.reference import ReferenceData, bundled_snapshot, load_reference
 from register_batch.textyaml import lines_of
 from register_batch.validation.facts import REFUSED_ROUTES, Facts, as_of_or_today
-from register_batch.validation.rules import codes_kept_their_leading_zeros, translated_near_miss
+from register_batch.validation.rules import (
+    codes_a_mapping_file_could_translate,
+    codes_are_written_in_their_case,
+    codes_kept_their_leading_zeros,
+)
 
 # Codes a list holds that Register refuses for every trainee all the same (register-api.md §3.3 R9: route 02).
 REFUSED_CODES: dict[str, frozenset[str]] = {"training_route": REFUSED_ROUTES}
@@ -181,15 +186,92 @@ def _overriding(
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
     """Targets missing from Register's lists (errors), translations that hide a valid code and sources of a user's
     HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
-    bundled files (notes). A `when` that could never match is refused (MappingError), as `validate` refuses it."""
-    refuse_dead_tests(config, reference)
+    bundled files (notes). A `when` that can never match is refused (MappingError), as `validate` refuses it; one with
+    values that never match beside others that can is warned of (_tests_of_codes)."""
+    refuse_dead_tests(config)
     problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
+    for translation in config.codes[config.bundled_codes :]:  # a bundled `when` is not the user's to change
+        problems += _tests_of_codes(config, translation, reference)
     return _on_their_lines(problems)
+
+
+def _tests_of_codes(
+    config: MappingConfig, translation: CodeTranslation, reference: ReferenceData
+) -> list[MappingProblem]:
+    """Values of a user's `when` that never match while others of it can (warnings, once per field and value): one
+    the mappings translate before a `when` is looked at (when all are, refuse_dead_tests refuses the file), and one the
+    lists in use lack, which fails a record anyway (review97 F1) unless a pull brings it, or brought it and it was
+    retired since. Never an error: the lists in use differ from place to place (pulled, bundled), and a `reference
+    pull` that retires a code is not to stop a sync (review213 F1, F2)."""
+    problems = []
+    said: set[tuple[str, str]] = set()
+    bundled = load_reference(reference.api_version) if reference.pulled else reference
+    for old, alternatives in translation.translate.items():
+        for alternative in alternatives:
+            for name, values in sorted(alternative.when.items()):
+                list_name = code_list_for(name)
+                if list_name is None:
+                    continue
+                held = reference.codes(list_name)
+                for value in sorted(values):
+                    if (name, value) in said:
+                        continue
+                    why = _why_unmatched(config, reference, bundled, name, value, list_name, held)
+                    if why is None:
+                        continue
+                    said.add((name, value))
+                    problems.append(
+                        MappingProblem(
+                            translation.origin,
+                            translation.pattern,
+                            f"'{old}': `when` tests {name} for '{value}', {why}",
+                            "warning",
+                            translation.key_of(old),
+                        )
+                    )
+    return problems
+
+
+def _why_unmatched(
+    config: MappingConfig,
+    reference: ReferenceData,
+    bundled: ReferenceData,
+    name: str,
+    value: str,
+    list_name: str,
+    held: frozenset[str],
+) -> str | None:
+    """Why a `when`'s value never matches a record sent, None where it can."""
+    to = translated_before(config, name, value)
+    if to is not None:
+        return (
+            f"which is translated to '{to}' before any `when` is looked at, so that value never matches (a `when` sees "
+            f"the record's other fields as Register gets them); test '{to}'"
+        )
+    found = config.translations_for(name)
+    if value in held or (found is not None and value in found.translate):
+        return None  # a code of the lists, or one a `when` of its own translates (seen as written: mappings.md)
+    fails = "a record with it fails as an invalid code, so that value matches no record sent"
+    if value in bundled.codes(list_name):  # a pull has taken it away
+        return f"which the {list_name} list pulled {_pulled_when(reference)}no longer holds: {fails}"
+    lists = (
+        f"the {list_name} list pulled {_pulled_when(reference)}"
+        if reference.pulled
+        else f"the bundled {list_name} list ({bundled_snapshot(reference.api_version)})"
+    )
+    return (
+        f"which is not in {lists}: {fails}; if Register lists it now, run `register-batch reference pull`, else test "
+        "the Register code"
+    )
+
+
+def _pulled_when(reference: ReferenceData) -> str:
+    return f"at {reference.pulled_at} " if reference.pulled_at else ""
 
 
 # How many letters a source may be from a HESA tag to be warned of without an extract: a typo's one or two. An SRS's
@@ -448,11 +530,7 @@ def uncovered_codes(
                 seen[(field, code)] += 1
                 if first_seen is not None and (field, code) not in first_seen:
                     # No leading-zero hint for a mapping's code: no spreadsheet made it (the mapping file did).
-                    hint = (
-                        None
-                        if original
-                        else _leading_zeros_hint(label, value, record.data, raw.source, mapper, reference)
-                    )
+                    hint = None if original else _hint_for(label, value, record.data, raw.source, mapper, reference)
                     first_seen[(field, code)] = FirstSeen(
                         raw.source.input,
                         raw.source.record,
@@ -503,12 +581,12 @@ def _translated_to(record: TraineeRecord, label: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _leading_zeros_hint(
+def _hint_for(
     label: str, value: str, data: dict[str, Any], where: SourceRef, mapper: Mapper, reference: ReferenceData
 ) -> str | None:
-    """validate's `leading_zeros_lost` for the code, without the field's name it starts with: "'1' is not a code,
-    but '01' is: ...". Its own rule, given the record's facts as validate gives them (the route list depends on the
-    start cycle), so the two commands never differ."""
+    """validate's hint beside the code's error, without the field's name it starts with (`leading_zeros_lost`:
+    "'1' is not a code, but '01' is: ..."; `code_case`; `code_not_translated`). Its own rules, given the record's
+    facts as validate gives them (the route list depends on the start cycle), so the two commands never differ."""
     issue = make_issue(
         input=where.input,
         record=where.record,
@@ -520,14 +598,12 @@ def _leading_zeros_hint(
         message="",
     )
     facts = Facts.of(data, as_of_or_today(None), reference)  # today in UTC, as validate counts it
-    findings = codes_kept_their_leading_zeros(issue, facts, mapper.translation)
-    if findings:
-        message: str | None = str(findings[0][2])
-    else:  # a user's key in another letter case or Unicode form (validate's code_not_translated; review209 F5)
-        key = f"degrees_attributes.{label.rpartition('.')[2]}" if label.startswith("degrees_attributes[") else label
-        legacy = mapper.translation(key)
-        message = translated_near_miss(label, value, legacy) if legacy is not None else None
-    return None if message is None else message.removeprefix(f"{label}: ")
+    # Then a Register code in another letter case, then a user's key in another case or Unicode form or the user's
+    # block to add the code to (validate's code_not_translated, review209 F5, review213 F7): the first that applies.
+    for rule in (codes_kept_their_leading_zeros, codes_are_written_in_their_case, codes_a_mapping_file_could_translate):
+        if findings := rule(issue, facts, mapper.translation):
+            return str(findings[0][2]).removeprefix(f"{label}: ")
+    return None
 
 
 def unseen_sources(

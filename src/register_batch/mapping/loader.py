@@ -24,7 +24,7 @@ import yaml
 from register_batch.errors import ConfigError, MappingError
 from register_batch.fs import StrPath, path_list, read_at_most, repeated_file
 from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL, TRAINEE_FIELDS, WITHDRAWAL_FIELDS
-from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS, ReferenceData
+from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import composed, line_in, lines_of, load_text_yaml
 from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in, registers_token_wrapped_in
@@ -55,15 +55,6 @@ def _either(values: frozenset[str]) -> str:
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
-@functools.lru_cache(maxsize=8)  # a file composed once for every code asked of it, while it is unchanged
-def _composed_file(path: str, _mtime_ns: int, _size: int) -> yaml.Node | None:
-    """A user's mapping file's nodes (CodeTranslation.written_at), keyed by its stamp: composed again if changed."""
-    try:
-        return composed(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 @dataclass
 class CodeTranslation:
     """Translations for one field pattern (`sex`, `disability*`, `degrees_attributes.uk_degree`)."""
@@ -82,7 +73,11 @@ class CodeTranslation:
     _folded: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
     # What validate's code_not_translated said of a (field, value), once each: kept with the translation it is about.
     notes: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Where each code's translation is written (place_of), found once a code: the translation warning names it.
+    # The line each key path under `codes:` of a user's file is written on (`codes.sex.translate.M`), found when the
+    # file is loaded (review213 F5: the translation warning read the file again, and a named pipe hung); empty for a
+    # bundled block, and for a key a `<<` merge brought.
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # Where each code's translation is written (place_of), made once a code: the translation warning names it.
     places: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def source_of(self, code: str) -> str:
@@ -100,8 +95,8 @@ class CodeTranslation:
 
     def written_at(self, code: str) -> str | None:
         """`file:line` of a user's translation of `code` (the file alone where the line cannot be told: a `<<`
-        merge's, a file changed or gone since), as an error about what it made names it; None for a bundled one.
-        Reads the file again: only an error about the code asks, not every command that loads the file."""
+        merge's), as a message about what it made names it; None for a bundled one. From the lines found on loading:
+        the file is not read again."""
         block = self.block_of(code)
         if block.bundled:
             return None
@@ -111,7 +106,7 @@ class CodeTranslation:
     def place_of(self, code: str) -> str:
         """Where the code's translation is written, for the translation warning (review209 F6: its `source:` alone
         named it, and two files with the same `source:` read alike): `file:line` in a user's file, the bundled file's
-        name for a bundled one. Looked up once a code (a dict lookup each record after)."""
+        name for a bundled one. Made once a code (a dict lookup each record after)."""
         try:
             return self.places[code]
         except KeyError:
@@ -121,14 +116,8 @@ class CodeTranslation:
 
     def line_of(self, *keys: str) -> int | None:
         """The line the first of the key paths found is written on in this block's file (a user's: bundled blocks
-        are not under `codes:`, and their file is the package's), None where none is. Reads the file again: only an
-        error asks."""
-        try:
-            found = os.stat(self.origin)
-        except OSError:
-            return None
-        root = _composed_file(self.origin, found.st_mtime_ns, found.st_size)
-        return next(filter(None, (line_in(root, key) for key in keys)), None)
+        are not under `codes:`, and their file is the package's), None where none is."""
+        return next((self.lines[key] for key in keys if key in self.lines), None)
 
     def applies_to(self, field_name: str) -> bool:
         return fnmatch.fnmatchcase(field_name, self.pattern)
@@ -293,52 +282,65 @@ def code_list_for(field: str) -> str | None:
     return None
 
 
-def refuse_dead_tests(config: MappingConfig, reference: ReferenceData) -> None:
-    """Refuse (MappingError, exit 2, as a load error) a `when` testing a coded field for a value not in Register's
-    list for it (an SRS's own `UGPL`): a `when` sees the record's other fields translated (Mapper._translate), so the
-    SRS's code is never what it sees, and an untranslated one fails the record anyway. The alternative is never used,
-    as one after a fallback is (_alternatives), and its fallback was sent without a word (review209 F2; review97 F1
-    made it a warning, which a CI step gating on `mappings check` passed). Against the lists the run uses (a pulled
-    list may hold a code the bundled does not), so checked once they are loaded: by the Checker, and by `mappings
-    check`. The first such test, in the order the files are given and written."""
-    for translation in config.codes:
+def translated_before(config: MappingConfig, field_name: str, value: str) -> str | None:
+    """The code a `when` testing `field_name` sees in place of `value`, where the mappings translate `value` with no
+    `when` of its own (to another code): such a translation is made before any `when` is looked at (Mapper._translate),
+    under any code lists. None where a `when` can see `value` as written: not translated, mapped to itself, listed as
+    untranslatable, or translated by a `when` (two translations testing each other, mappings.md)."""
+    found = config.translations_for(field_name)
+    alternatives = found.translate.get(value) if found is not None else None
+    if not alternatives or any(alternative.when for alternative in alternatives):
+        return None
+    return None if alternatives[0].to == value else alternatives[0].to
+
+
+def refuse_dead_tests(config: MappingConfig) -> None:
+    """Refuse (MappingError, exit 2, as a load error) an alternative of a user's file whose `when` tests a coded field
+    only for values the mappings translate before any `when` is looked at (an SRS's own `UGPL`, translated to `11`):
+    the `when` sees the translated code, so it never matches, and its fallback was sent without a word (review209
+    F2). Decided by the mappings alone, never by the code lists, so a file is refused alike wherever it is used
+    (review213 F1, F2: a value missing from the lists in use, after a pull retired it or where the bundled lists lack
+    a pulled one, is `mappings check`'s warning, never a refusal; a `when` with one such value among live ones still
+    matches). Bundled blocks are not refused: their user cannot edit them. The first such test, in the order the files
+    are given and written."""
+    for translation in config.codes[config.bundled_codes :]:
         for old, alternatives in translation.translate.items():
             for index, alternative in enumerate(alternatives):
                 for name, values in alternative.when.items():
-                    list_name = code_list_for(name)
-                    if list_name is None:
+                    if code_list_for(name) is None:
                         continue  # checked on loading (_a_value_of)
-                    dead = sorted(values - reference.codes(list_name))
-                    if dead:
-                        raise _dead_test(config, translation, old, index, name, dead[0], list_name)
+                    seen = {value: translated_before(config, name, value) for value in sorted(values)}
+                    if all(seen.values()):
+                        raise _dead_test(config, translation, old, index, name, seen)
+
+
+def when_at(translation: CodeTranslation, old: str, index: int, name: str) -> tuple[str, int | None]:
+    """Where an alternative's `when` test of `name` is written: its key path (the alternatives written as a list, or
+    the one alone) and its line in a user's file (None where it cannot be told)."""
+    base = translation.key_of(old)
+    keys = (f"{base}[{index}].when.{name}", f"{base}.when.{name}")
+    for key in keys:
+        if (line := translation.line_of(key)) is not None:
+            return key, line
+    return keys[1], None
 
 
 def _dead_test(
-    config: MappingConfig, translation: CodeTranslation, old: str, index: int, name: str, value: str, list_name: str
+    config: MappingConfig, translation: CodeTranslation, old: str, index: int, name: str, seen: dict[str, str | None]
 ) -> MappingError:
-    """The refusal of an alternative whose `when` tests `name` for `value`, not in Register's `list_name` list: where
-    it is written (the alternative's `when`, `file:line: key.path`), and the code to test instead, where a mapping
-    translates the value to one code."""
-    base = translation.key_of(old)
-    keys = (f"{base}[{index}].when.{name}", f"{base}.when.{name}")
-    at, line = keys[1], None
-    if not translation.bundled:
-        for key in keys:  # the alternatives written as a list, or the one alone
-            if (line := translation.line_of(key)) is not None:
-                at = key
-                break
+    """The refusal of an alternative whose `when` tests `name` only for values translated before it is looked at:
+    where it is written (`file:line: key.path`), what translates each value, and the codes to test instead."""
+    at, line = when_at(translation, old, index, name)
     place = translation.origin if line is None else f"{translation.origin}:{line}"
     found = config.translations_for(name)
-    targets = {a.to for a in found.translate.get(value, ())} if found is not None else set()
-    instead = (
-        f"test '{targets.pop()}', the code {found.block_of(value).origin} translates {value!r} to"
-        if found is not None and len(targets) == 1
-        else "test the Register code it is translated to"
+    made = ", ".join(
+        f"{value!r} to {to!r} by {found.place_of(value) if found is not None else name}" for value, to in seen.items()
     )
+    instead = ", ".join(dict.fromkeys(repr(to) for to in seen.values()))
     return MappingError(
-        f"{place}: {at}: never used: {value!r} is not in Register's {list_name} list, and a `when` sees the record's "
-        f"other fields as Register gets them, translated, so it never matches (an untranslated {value!r} fails the "
-        f"record anyway); {instead}",
+        f"{place}: {at}: never matches: a `when` sees the record's other fields as Register gets them, and {name} is "
+        f"translated before any `when` is looked at ({made}), so this alternative is never used; test {instead} "
+        "instead",
         path=translation.origin,
         line=line,
     )
@@ -793,6 +795,37 @@ def _instead(pattern: str) -> str:
     return "name a field (sex, course_subject_*, degrees_attributes.subject, ...: docs/mappings.md)"
 
 
+def _key_lines(root: yaml.Node | None, top: str) -> dict[str, int]:
+    """The line each key path under the document's key `top` is written on, as key_of and the `when` messages write
+    the paths (`codes.sex.translate.X[0].when.training_route`). A node an alias repeats is walked once, and a key a
+    `<<` merge brings is not written there (line_in gives it no line either)."""
+    found: dict[str, int] = {}
+    start = None
+    if isinstance(root, yaml.MappingNode):
+        start = next(
+            (value for key, value in root.value if isinstance(key, yaml.ScalarNode) and key.value == top), None
+        )
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node | None, str]] = [(start, top)]
+    while stack:
+        node, above = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    path = f"{above}.{key.value}"
+                    found.setdefault(path, key.start_mark.line + 1)
+                    stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                path = f"{above}[{index}]"
+                found.setdefault(path, item.start_mark.line + 1)
+                stack.append((item, path))
+    return found
+
+
 def _code_translations(doc: Any, origin: str) -> list[CodeTranslation]:
     if not isinstance(doc, dict):
         raise ConfigError(
@@ -1068,13 +1101,19 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
             _holds_no_token(doc, path, text)
             try:
                 field_docs = _overlaid(field_docs, doc, path)
-                codes.extend(_code_translations(doc.get("codes") or {}, str(path)))
+                blocks = _code_translations(doc.get("codes") or {}, str(path))
             except ConfigError as mistake:
                 raise _on_its_line(mistake, path, text) from None
         except ConfigError as refused:
             raise _located(refused, [path]) from None
         sources = _all_named_sources(doc)
-        lines = lines_of(text, [key for _family, key, _names, _group in sources])
+        root = composed(text) if blocks or sources else None  # once, for every line a message may name
+        if blocks:
+            key_lines = _key_lines(root, "codes")
+            for block in blocks:
+                block.lines = key_lines
+            codes.extend(blocks)
+        lines = [line_in(root, key) for _family, key, _names, _group in sources]
         named.extend((str(path), *found, line) for found, line in zip(sources, lines, strict=True))
         files.append(str(path))
         hashes.append(digest)

@@ -1510,6 +1510,10 @@ def codes_a_mapping_file_could_translate(
     legacy = translation(key)
     if legacy is None or value in legacy.translate or value in legacy.no_translation:
         return None  # translated (its line is named: _made_by), refused (untranslatable_code) or unmatched (its own)
+    if codes_kept_their_leading_zeros(issue, facts, translation) or codes_are_written_in_their_case(
+        issue, facts, translation
+    ):
+        return None  # `3` for `03`, `d` for `D`: to add `3` to the block would hide the cause (review213 F6)
     try:
         said = legacy.notes[(label, value)]
     except KeyError:
@@ -2652,7 +2656,7 @@ def funding_method_is_offered_for_route_and_subject(data: dict[str, Any], facts:
     for rule_type, rule_route, subjects in funding.rules[facts.start_cycle]:
         if rule_type == funding_type and rule_route == route_name and allocation & subjects:
             return None
-    if _new_route(facts) or _new_subject(subject, facts):  # funding_not_judged says so instead (review210 F4)
+    if _method_not_judged(funding_type, subject, facts):  # funding_not_judged says so instead (review210 F4)
         return None
     return [
         (
@@ -2687,6 +2691,23 @@ def _new_subject(subject: str, facts: Facts) -> bool:
     )
 
 
+def _method_not_judged(funding_type: str, subject: str, facts: Facts) -> bool:
+    """Whether the bundled table cannot judge `funding_type` for the record's route and course subject: a route it
+    does not name, or a course subject only a pull brought (no allocation subject) on a route the cycle's table funds
+    so for some allocation subject, which the new subject's may be. A route the table never funds so in the cycle (a
+    bursary on school_direct_salaried) is refused whatever the subject (review213 F3)."""
+    if _new_route(facts):
+        return True
+    if not _new_subject(subject, facts):
+        return False
+    funding = facts.reference.funding
+    route_name = funding.training_routes.get(facts.route or "", facts.route or "")
+    return any(
+        rule_type == funding_type and rule_route == route_name
+        for rule_type, rule_route, _subjects in funding.rules[facts.start_cycle]
+    )
+
+
 def _adds_routes_or_subjects(reference: ReferenceData) -> bool:
     return bool(reference.added_codes("training_route") or reference.added_codes("course_subject"))
 
@@ -2700,7 +2721,8 @@ def _adds_routes_or_subjects(reference: ReferenceData) -> bool:
     "<date>, DfE commit <commit>) do not know; Register will judge it",
     source="register-api.md §3.3 R10, R11, §3.5.3-§3.5.4; `reference pull` updates the codes, not funding.yml nor the "
     "allocation subjects (nightly-sync.md §9): fund_code_not_valid and funding_method_not_available leave such a "
-    "code to Register (review210 F4); only with pulled lists holding such a code",
+    "code to Register, where the funding depends on what the bundled tables lack (a new subject's allocation "
+    "subject); only with pulled lists holding such a code",
     fix="Nothing to fix if Register funds it: the record is sent, and Register refuses it if not (its answer names "
     "the field). A newer register-batch judges it.",
     severity=Severity.WARNING,
@@ -2720,7 +2742,7 @@ def funding_not_judged(data: dict[str, Any], facts: Facts) -> list[Finding] | No
     by_method = (
         context is not None
         and (fund_code_7 or _fund_code_exception(context[1], facts))
-        and (new_route or _new_subject(context[1], facts))
+        and _method_not_judged(context[0], context[1], facts)
     )
     if not (by_fund_code or by_method):
         return None
@@ -2807,8 +2829,7 @@ def _adds_initiatives(reference: ReferenceData) -> bool:
     "it; Register will judge it",
     source="register-api.md §3.3 R12, R13, §3.5.5; `reference pull` updates the codes, not funding.yml's initiatives "
     "per cycle nor the internal names (nightly-sync.md §9): initiative_not_available and "
-    "additional_initiative_not_available leave such a code to Register (review210 F4); only with pulled lists "
-    "holding such a code",
+    "additional_initiative_not_available leave such a code to Register; only with pulled lists holding such a code",
     fix="Nothing to fix if the initiative runs in the trainee's start cycle: the record is sent, and Register refuses "
     "it if not (its answer names the field). A newer register-batch judges it.",
     severity=Severity.WARNING,
