@@ -55,7 +55,8 @@ def test_a_new_trainee_whose_withdrawal_must_wait_is_still_created(register, tmp
     assert [step.kind for step in first.plan.held] == ["withdraw"]
     # A warning, not an error: the record went ahead (results.csv's `warnings` column, not `errors`).
     assert first.row()["errors"] == []
-    assert "cannot be withdrawn before the ITT start date" in first.row()["warnings"][0]
+    # Dated after the ITT start, also ahead: it waits for the later of the two, its own date (review214 F4).
+    assert "the withdrawal is dated 2027-12-01 (withdrawal_date)" in first.row()["warnings"][0]
     assert "1 sync_held" in result.summary_line()
     assert register.writes() == Counter({"POST /trainees": 2})
     assert {t["state"] for t in register.trainees(2027)} <= {"submitted_for_trn", "trn_received"}  # not withdrawn
@@ -640,7 +641,7 @@ def test_a_new_course_instance_whose_withdrawal_must_wait_gives_both_warnings(re
     row = only.row()
     assert row["errors"] == []
     # And validation's warning of the withdrawal dated after today (review211 F1), by code and field.
-    assert len(row["warnings"]) == 3 and "cannot be withdrawn before the ITT start date" in row["warnings"][1]
+    assert len(row["warnings"]) == 3 and "sent by the first sync on or after 2027-12-01" in row["warnings"][1]
     assert row["warnings"][2] == "withdrawal_date_in_future (withdrawal_date)"
     with (tmp_path / f"reports-{register.runs}" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
         [written] = list(csv.DictReader(fh))

@@ -94,7 +94,7 @@ def target_options(func: _Command) -> _Command:
 @as_of_option_saying(
     "Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
     "Register judges dates as of today whatever this says: records valid as of another day may be refused there "
-    "(the run warns)."
+    "(the run warns), and a withdrawal or deferral dated after today is held until its day all the same."
 )
 @ukprn_option
 @pass_state

@@ -403,6 +403,7 @@ def one_record_per_trainee(
     *,
     as_of: date,
     reference: ReferenceData | None = None,
+    applied_on: date | None = None,
 ) -> list[RecordPlan]:
     """The plans, so that no two records of one extract write to one trainee (one person's data over another's,
     each night in turn). The record that is most surely the trainee's person keeps it (`_likeliest`); the others
@@ -426,12 +427,14 @@ def one_record_per_trainee(
         for i in claimants:
             if plans[i] is keeper:
                 continue
-            again = plan_record(read[i], None, others, invalid=False, as_of=as_of, reference=reference)
+            again = plan_record(
+                read[i], None, others, invalid=False, as_of=as_of, reference=reference, applied_on=applied_on
+            )
             if again.action == "create" or (again.trainee_id and again.trainee_id not in claims):
                 settled[i] = again
             else:
                 _conflict(plans[i], f"another record of this extract is trainee {trainee_id}'s")
-    _past_another_person(settled, records, holdings, as_of=as_of, reference=reference)
+    _past_another_person(settled, records, holdings, as_of=as_of, reference=reference, applied_on=applied_on)
     return settled
 
 
@@ -442,6 +445,7 @@ def _past_another_person(
     *,
     as_of: date,
     reference: ReferenceData | None = None,
+    applied_on: date | None = None,
 ) -> None:
     """Match again, without that trainee, a record held back as another person than the trainee its identifier found
     (`another_person`) when another record of the extract is that trainee's: the HUSID was keyed in as this record's
@@ -456,7 +460,9 @@ def _past_another_person(
             continue
         if others is None:
             others = holdings.without(kept)
-        again = plan_record(record, None, others, invalid=False, as_of=as_of, reference=reference)
+        again = plan_record(
+            record, None, others, invalid=False, as_of=as_of, reference=reference, applied_on=applied_on
+        )
         if again.action == "create" or (again.trainee_id and again.trainee_id not in kept):
             plans[index] = again
         else:
@@ -760,8 +766,11 @@ def plan_record(
     invalid: bool,
     as_of: date,
     reference: ReferenceData | None = None,
+    applied_on: date | None = None,
 ) -> RecordPlan:
-    """The plan for `record`; `linked` is the trainee the ledger links it to (its entry's trainee_id), if any."""
+    """The plan for `record`; `linked` is the trainee the ledger links it to (its entry's trainee_id), if any.
+    `applied_on`: the day Register would apply a withdrawal or deferral sent now, which one dated after it waits for
+    (the run's `register_day`); `as_of` without it."""
     data = record.data
     digest = payload_hash(data, record.withdrawal, record.deferral)
     plan = RecordPlan(
@@ -808,7 +817,7 @@ def plan_record(
                 f"{other.get('hesa_id')}, starting {other.get('itt_start_date')}. If this record's HUSID is a "
                 "correction of that one, it is the same person: correct the HUSID in Register"
             )
-        _status_steps(plan, record, state="submitted_for_trn", as_of=as_of)
+        _status_steps(plan, record, state="submitted_for_trn", as_of=applied_on or as_of)
         return plan
     trainee, by = detail
     plan.trainee_id = trainee["trainee_id"]
@@ -824,6 +833,7 @@ def plan_record(
         reference=reference,
         withdrew=holdings.withdrawn.get(plan.trainee_id),
         echoed=holdings.echoed,
+        applied_on=applied_on,
     )
     if record.kept_untagged:
         plan.kept_initiatives = _kept_initiatives(record, trainee)
@@ -878,13 +888,15 @@ def plan_changes(
     reference: ReferenceData | None = None,
     withdrew: str | None = None,
     echoed: EchoedCodes | None = None,
+    applied_on: date | None = None,
 ) -> None:
     """Fill in the update, sub-resource and state steps for a record matched to a Register trainee. `replaced`: the
     trainee's degrees an earlier run replaced and had not yet deleted (`Holdings.replaced`). `reference`: the code
     lists the run validates with (pulled ones too), which an update's merged trainee is checked with (sync/merged.py);
     the bundled ones without it. `withdrew`: the date of the withdrawal this sync made of the trainee, if it made one
-    (`Holdings.withdrawn`). `echoed`: what Register answered this state dir's writes of codes it held otherwise with
-    (`Holdings.echoed`): where it still holds that, the record is compared as it answered (compare.as_echoed)."""
+    (`Holdings.withdrawn`). `applied_on`: as plan_record's. `echoed`: what Register answered this state dir's writes
+    of codes it held otherwise with (`Holdings.echoed`): where it still holds that, the record is compared as it
+    answered (compare.as_echoed)."""
     data = record.data
     lists = reference or load_reference()
     plan.not_kept, plan.answered = (), frozenset()
@@ -980,7 +992,7 @@ def plan_changes(
         return
     plan.steps = steps
     plan.action = "update" if steps else "unchanged"
-    _status_steps(plan, record, state=state, as_of=as_of, trainee=trainee, withdrew=withdrew)
+    _status_steps(plan, record, state=state, as_of=applied_on or as_of, trainee=trainee, withdrew=withdrew)
     _state_the_record_does_not_show(plan, record, state, trainee)
     _state_held_otherwise(plan, record, trainee, state)
 
@@ -1162,11 +1174,19 @@ def _status_steps(
     withdrew: str | None = None,
 ) -> None:
     """Deferral then withdrawal, after the data writes; each only when Register is not there yet (nor was, and has
-    since been reinstated: `_deferral_ended`, `_withdrawal_undone`), and not before its own date (`_dated_ahead`)."""
+    since been reinstated: `_deferral_ended`, `_withdrawal_undone`), and not before its own date (`_dated_ahead`).
+    `as_of`: the day Register would apply a change sent now (plan_record's `applied_on`)."""
+    withdrawn_on = (
+        withdrawal_kept_day(str(record.withdrawal.get("withdrawal_date") or ""), as_of) if record.withdrawal else None
+    )
     if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
         dated = register_date(record.deferral.get("defer_date"), as_of)
         if state in DEFERRABLE_STATES and dated is not None and dated > as_of:
-            _hold(plan, Step("defer", dict(record.deferral)), _dated_ahead("defer_date", dated, as_of), waits=True)
+            defer = Step("defer", dict(record.deferral))
+            if withdrawn_on is not None and withdrawn_on < dated:
+                _hold(plan, defer, _withdrawn_before("defer_date", dated, withdrawn_on), waits=True, never=True)
+            else:
+                _hold(plan, defer, _dated_ahead("defer_date", dated, as_of), waits=True)
         elif state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
@@ -1181,12 +1201,18 @@ def _status_steps(
         withdraw = Step("withdraw", dict(record.withdrawal))
         if state not in WITHDRAWABLE_STATES:
             _hold(plan, withdraw, f"{a_trainee_in(state)} cannot be withdrawn through the API")
+        elif withdrawn_on is not None and withdrawn_on > as_of and (start is None or withdrawn_on >= start):
+            # Dated after today, and not before the ITT start: it waits for its own date, the later of the two
+            # (review214 F4: it was said to wait for the start date, and was held again on that day).
+            _hold(plan, withdraw, _dated_ahead("withdrawal_date", withdrawn_on, as_of), waits=True)
         elif start is not None and start > as_of:
-            _hold(plan, withdraw, "a trainee cannot be withdrawn before the ITT start date", waits=True)
-        elif (
-            dated := withdrawal_kept_day(str(record.withdrawal.get("withdrawal_date") or ""), as_of)
-        ) and dated > as_of:
-            _hold(plan, withdraw, _dated_ahead("withdrawal_date", dated, as_of), waits=True)
+            _hold(
+                plan,
+                withdraw,
+                f"a trainee cannot be withdrawn before the ITT start date ({start.isoformat()}): it is sent by the "
+                f"first sync on or after {start.isoformat()}",
+                waits=True,
+            )
         else:
             plan.steps.append(withdraw)
             plan.action = "withdraw" if plan.action == "unchanged" else plan.action
@@ -1202,6 +1228,18 @@ def _dated_ahead(field: str, day: date, as_of: date) -> str:
         f"the {noun} is dated {day.isoformat()} ({field}), after today ({as_of.isoformat()} UTC), and Register would "
         f"{verb} the trainee at once and tell TRS, which the API cannot undo: it is sent by the first sync on or "
         f"after {day.isoformat()}"
+    )
+
+
+def _withdrawn_before(field: str, day: date, withdrawn_on: date) -> str:
+    """Why a deferral dated after today is never sent beside a withdrawal dated before it (review214 F2): the trainee
+    left before the planned deferral. The withdrawal goes on its day, and Register cannot defer a withdrawn trainee
+    (register-api.md §2.8: only submitted_for_trn or trn_received; §6), so sending the deferral first would record
+    a deferral that never happened."""
+    return (
+        f"the deferral is dated {day.isoformat()} ({field}), but the withdrawal is dated {withdrawn_on.isoformat()}, "
+        "before it, and Register cannot defer a withdrawn trainee: the withdrawal is sent (on or after its date) and "
+        "the deferral never is"
     )
 
 
@@ -1371,16 +1409,20 @@ def _state_held_otherwise(plan: RecordPlan, record: TraineeRecord, trainee: Mapp
         )
 
 
-def _hold(plan: RecordPlan, step: Step, why: str, *, waits: bool = False) -> None:
+def _hold(plan: RecordPlan, step: Step, why: str, *, waits: bool = False, never: bool = False) -> None:
     """Keep back a state change the API would refuse now (§2.7, §2.8), and only it: the create, update, degree and
     placement writes planned before it are still sent. With none, the record is blocked, unless the change only
     has to wait for a date (`waits`): that is not something anyone must fix, so it is a warning and exit 0, not a
-    nightly exit 1 until the course starts. A deferral and a withdrawal both held for their dates are both named."""
+    nightly exit 1 until the course starts. A deferral and a withdrawal both held for their dates are both named.
+    `never`: a deferral the withdrawal before it makes one that is never sent (`why` says so): not "held back until
+    then" (review214 F2)."""
     earlier = plan.reason if plan.held and waits else None
     plan.held.append(step)
     noun = {"withdraw": "withdrawal", "defer": "deferral"}[step.kind]
     if earlier:
         plan.reason = f"{earlier}; and {why}: the {noun} is held back too"
+    elif never:
+        plan.reason = f"{why}; the record's other changes are sent" if plan.steps else why
     elif plan.steps:
         plan.reason = f"{why}: the {noun} is held back; the record's other changes are sent"
     elif waits:

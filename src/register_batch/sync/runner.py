@@ -432,7 +432,8 @@ describe(
     "told), §2.8 (states that can be deferred; deferred at once), §2.12 (no reinstate)",
     fix="Nothing to do now: each run sends the record's other changes, and the withdrawal or deferral once "
     "Register accepts it (for a withdrawal, from the ITT start date) and its own date has come (one dated after "
-    "today is sent by the first sync on or after that day).",
+    "today, in UTC as Register counts it, is sent by the first sync on or after the later of the two). A deferral "
+    "dated after the record's withdrawal is never sent: a withdrawn trainee cannot be deferred.",
     severity=Severity.WARNING,
 )
 describe(
@@ -1530,6 +1531,8 @@ class SyncRun:
         # The run's stop: looked at between the requests that plan it (`StopSignals.before_writes`).
         self.stops = stops or StopSignals()
         self.as_of = as_of_or_today(options.as_of)
+        # The day Register would apply a withdrawal or deferral sent now: one dated after it is held (review214 F1).
+        self.applied_on = register_day(options)
         # The client's counts before the run: the run's figures are those after, so that a client lent to each
         # night's run does not count every earlier night's requests as the night's.
         self.counted_before = client.stats.copy()
@@ -2109,6 +2112,7 @@ class SyncRun:
                     withdrew=self.withdrawn.get(plan.trainee_id or ""),
                     reference=self.reference,
                     echoed=self.echoed,
+                    applied_on=self.applied_on,
                 )
                 plan.matched_by = adopted.how
                 if lost_reply and (
@@ -3299,21 +3303,45 @@ def sync_files(
         stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
 
 
+def _an_emulator_judges_as_of(options: SyncOptions) -> bool:
+    """Whether the target judges dates as of the run's `as_of`: the embedded emulator (open_target starts it with
+    it), or one on this machine, started with its own --as-of. Register itself judges as of today, in UTC."""
+    return options.embedded or is_loopback(urlsplit(resolve_target(options.target)).hostname)
+
+
+def register_day(options: SyncOptions) -> date:
+    """The day the target applies a withdrawal or deferral sent now, which one dated after it waits for (review214
+    F1): Register's is today in UTC whatever `--as-of` says (register-api.md §1.4, §3.4), and it withdraws or defers
+    the trainee at once and tells TRS (§2.7 step 3, §2.8), which the API cannot undo (§2.12). So against Register, a
+    run as of a later day (a rehearsal of a night ahead, a script that pins the date) holds them as of today, and a
+    dry run plans what the real run would send; a run as of an earlier day holds as of it, which only sends later.
+    An emulator that judges as of `as_of` applies them as of it."""
+    as_of = as_of_or_today(options.as_of)
+    return as_of if _an_emulator_judges_as_of(options) else min(as_of, as_of_or_today(None))
+
+
 def _judged_as_of_another_day(options: SyncOptions) -> str | None:
     """What to say when the run judges dates as of another day than Register will: Register judges them as of today
     in UTC (register-api.md §1.4, §3.4), whatever `as_of` says, so a dry run's "would create" may be a 422, and a
     record held back as invalid one Register would take (review156 F3). Nothing for the embedded emulator, which
     judges as of the run's `as_of` (open_target), nor for an emulator on this machine, started with its own
-    --as-of."""
-    if options.as_of is None or options.embedded:
+    --as-of. A later day also says withdrawals and deferrals dated up to it are held until their day all the same
+    (`register_day`)."""
+    if options.as_of is None or _an_emulator_judges_as_of(options):
         return None
     today = as_of_or_today(None)
-    if options.as_of == today or is_loopback(urlsplit(resolve_target(options.target)).hostname):
+    if options.as_of == today:
         return None
+    held = (
+        "; withdrawals and deferrals dated after today are still held until their day, as Register would apply them "
+        "at once"
+        if options.as_of > today
+        else ""
+    )
     return (
         f"this run judges dates as of {options.as_of}, not today, but Register judges them as of today ({today}, "
         f"UTC): records valid as of {options.as_of} may be refused, and records held back here as invalid may be "
-        "ones Register would take"
+        f"ones Register would take{held}"
     )
 
 
@@ -3852,7 +3880,13 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
         plan = plan_record(
-            record, followed, holdings, invalid=not valid[index], as_of=run.as_of, reference=run.reference
+            record,
+            followed,
+            holdings,
+            invalid=not valid[index],
+            as_of=run.as_of,
+            reference=run.reference,
+            applied_on=run.applied_on,
         )
         if link in deleted:
             not_created_again(plan, deleted[link])
@@ -3867,7 +3901,12 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     del links, valid
     around_held, joined = _plan_far_links(run, records, results, holdings, far, around)
     settled = one_record_per_trainee(
-        [result.plan for result in results], records, holdings, as_of=run.as_of, reference=run.reference
+        [result.plan for result in results],
+        records,
+        holdings,
+        as_of=run.as_of,
+        reference=run.reference,
+        applied_on=run.applied_on,
     )
     for result, plan in zip(results, settled, strict=True):
         result.plan = plan
@@ -3994,7 +4033,13 @@ def _plan_far_links(
     if joined:
         for index, linked in far.items():
             results[index].plan = plan_record(
-                records[index], linked, holdings, invalid=False, as_of=run.as_of, reference=run.reference
+                records[index],
+                linked,
+                holdings,
+                invalid=False,
+                as_of=run.as_of,
+                reference=run.reference,
+                applied_on=run.applied_on,
             )
     return listed, joined
 
@@ -4030,7 +4075,15 @@ def _plan_in_neighbour_cycles(
     # With no one listed there, each record would be planned as the create it is, with no note.
     for index in creating if elsewhere.by_id else ():
         result = results[index]
-        again = plan_record(records[index], None, elsewhere, invalid=False, as_of=run.as_of, reference=run.reference)
+        again = plan_record(
+            records[index],
+            None,
+            elsewhere,
+            invalid=False,
+            as_of=run.as_of,
+            reference=run.reference,
+            applied_on=run.applied_on,
+        )
         if again.action != "create":
             result.plan = again
         elif again.note:

@@ -153,6 +153,9 @@ class Facts:
     # The trigger of the record's withdrawal as given (None: no withdrawal, or none given): code_case says whether a
     # reason in another case is one that trigger takes (review172 F4).
     withdrawal_trigger: str | None = None
+    # The day of the record's withdrawal as Register keeps it (None: no withdrawal, or no date): a deferral dated
+    # after it is never sent, which defer_date_in_future says (review214 F2).
+    withdrawal_on: date | None = None
 
     @property
     def trainee_start_checked(self) -> date | None:

@@ -1822,6 +1822,21 @@ DATE_AND_TIME = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
 _CONVERTED_MIDNIGHT = re.compile(r" (?:2[23]:00(?::00(?:\.0+)?)?|1[01]:00(?::00(?:\.0+)?)? ?[Pp][Mm])")
 
 
+def _midnight_of(day: date, time_written: str) -> str:
+    """Whose midnight a 22:00 or 23:00 (`_CONVERTED_MIDNIGHT`) of `day` in UTC is, by the UK's offset that day
+    (review214 F5: a winter date was said to be a midnight of UK summer time, when UK midnight was 00:00 UTC). Europe
+    changes its clocks at the UK's instants, so the UK's offset tells central and eastern Europe's too."""
+    hour = int(time_written.strip()[:2]) % 12 + 12 if "m" in time_written.lower() else int(time_written.strip()[:2])
+    summer = uk_day(datetime.combine(day, dt_time(23), UTC)) != day  # UTC+1 at 23:00 UTC: summer time
+    zone = {
+        (23, True): "UK summer time",
+        (23, False): "central European time",
+        (22, True): "central European summer time",
+        (22, False): "eastern European time",
+    }[hour, summer]
+    return f"00:00 in {zone} is {hour}:00 UTC" + ("" if summer else "; UK midnight that day is 00:00 UTC")
+
+
 def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     """spreadsheet_date's message: the form the value looks like, and the day it stands for (` (1996-12-26)`) where
     one is sure."""
@@ -1884,7 +1899,8 @@ def dates_were_not_changed_by_a_spreadsheet(
             # 23:00 may be a UK midnight kept in UTC: the day written is not offered as the date (review211 F3).
             said = (
                 f": the day written is {found}, but {value[10:].strip()} may be a local midnight converted to UTC "
-                "(00:00 in UK summer time is 23:00 UTC), whose date is the next day. Check it in the SRS"
+                f"({_midnight_of(date.fromisoformat(found), value[10:])}), whose date is the next day. Check it in the "
+                "SRS"
             )
         return [
             (

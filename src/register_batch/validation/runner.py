@@ -440,6 +440,9 @@ class Validator:
         facts.input_format = fmt
         if record.withdrawal and isinstance(trigger := record.withdrawal.get("trigger"), str):
             facts.withdrawal_trigger = trigger
+        if record.withdrawal and record.deferral:  # only defer_date_in_future asks
+            left = str(record.withdrawal.get("withdrawal_date") or "")
+            facts.withdrawal_on = nested.withdrawal_kept_day(left, self.as_of)
         reported = record.reported
         # A code the mapping translated is named as the extract has it (its legacy_code_translated warning says
         # which), not as translated: that is the value to look for in the SRS.
