@@ -433,3 +433,28 @@ def test_a_code_filed_under_another_entry_is_sent_once_more_after_each_pull(tmp_
         quiet = _synced(emulator, tmp_path, row, "after", **options)
         assert _outcomes(quiet) == [("unchanged", "done")], quiet.summary_line()
         assert _warnings(quiet, NOT_KEPT) == []
+
+
+def test_a_trainee_no_one_may_change_is_not_sent_once_more_after_a_pull() -> None:
+    """A pull ends a note's hold, so that the record is sent once more; but a trainee recommended for award, awarded
+    or withdrawn cannot be changed (§6): its send would be held every night (sync_after_award), never answered to
+    note it again. Its notes hold whatever the lists, and a disability Register dropped makes no send either."""
+    from held import listed, record
+
+    from register_batch.api import Secret
+    from register_batch.sync.compare import EchoedCodes, FieldKey
+    from register_batch.sync.plan import Holdings, plan_record
+
+    key = FieldKey(Secret(TOKEN))
+    source = record(nationality="XL", disability1="51")
+    for state in ("recommended_for_award", "awarded", "withdrawn"):
+        held = listed(state=state, nationality="GB", disability1="51", disability_disclosure="disability_not_provided")
+        first = plan_record(source, None, Holdings([held]), invalid=False, as_of=AS_OF)
+        assert first.key is not None
+        old = key.short("bundled, before a pull")
+        noted = {first.key: {"nationality": [key.short("XL"), key.short("GB"), old]}}
+        holdings = Holdings([held], echoed=EchoedCodes(key, noted))
+        plan = plan_record(source, None, holdings, invalid=False, as_of=AS_OF)
+        # Not held (sync_after_award every night), nor said to be sent once more: nothing can be sent.
+        assert (plan.action, plan.changes, plan.after_award) == ("unchanged", [], None), (state, plan.after_award)
+        assert not any(message.startswith("Sent once more") for message in plan.not_kept), plan.not_kept

@@ -900,7 +900,10 @@ def plan_changes(
     noted: Mapping[str, Sequence[str]] = {}
     mark = lists_mark(lists, echoed.key) if echoed is not None else None
     if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key) or {}):
-        data, kept, again = as_echoed(data, trainee, noted, echoed.key, mark)
+        # A trainee no one may change (§6) keeps its notes whatever the lists: a send once more would be blocked, and
+        # never answered to note them again.
+        writable = (trainee.get("state") or "") not in READ_ONLY_STATES
+        data, kept, again = as_echoed(data, trainee, noted, echoed.key, mark if writable else None)
         # A code Register files under another listed one's entry (XL as GB) is said on the night its answer shows it,
         # not every night after: nothing a person does to the lists ends it (review216 F4).
         plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept if not filed_as(item, lists))
@@ -908,10 +911,11 @@ def plan_changes(
         plan.answered = frozenset(item.name for item in kept)
         plan.again = {_field_of(item.name): item.held for item in again}
     dropped = disabilities_not_kept(data, trainee, lists)
-    if dropped is not None and echoed is not None:
+    if dropped is not None and echoed is not None and (trainee.get("state") or "") not in READ_ONLY_STATES:
         # Quiet only while Register holds the drop it answered this state dir's write with, under the lists in use:
         # else (no note, or one made under other lists: a pull since) the record is sent once more, its disabilities
-        # with it, and the answer tells whether Register keeps them now (review216 F2).
+        # with it, and the answer tells whether Register keeps them now (review216 F2). Not a trainee no one may
+        # change (§6): that send would be blocked every night.
         said = disabilities_note(dropped, trainee.get("disability_disclosure"), echoed.key, mark or "")
         if noted.get(DISABILITIES_NOTE) != said:
             plan.not_kept += (disabilities_words(dropped, lists, again=True),)
