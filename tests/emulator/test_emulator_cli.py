@@ -588,6 +588,7 @@ def test_reference_data_that_is_not_a_pulled_file_is_one_line(tmp_path):
     assert refused.returncode == 2, refused.stderr
     [line] = refused.stderr.splitlines()
     assert line.startswith("register-batch: error: --reference-data: ") and "not reference data" in line, line
+    assert "delete the file" not in line and "leave --reference-data out" in line, line
     missing = _refused("--reference-data", str(tmp_path / "none.json"))
     assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1, missing.stderr
 

@@ -214,12 +214,18 @@ def emulator(
     if reference_data is not None:
         from register_batch.errors import ConfigError
         from register_batch.model import API_VERSION
-        from register_batch.reference import load_reference
+        from register_batch.reference import PULLED_ADVICE, load_reference
 
         try:
             reference = load_reference(API_VERSION, reference_data)
         except ConfigError as exc:  # not there, unreadable, or not reference data: one line, exit 2
-            raise Failure(f"error: --reference-data: {exc}", 2) from None
+            # The file is the user's own choice, not a state dir's: give another, or serve the bundled lists.
+            said = str(exc).replace(
+                PULLED_ADVICE,
+                "give a file `register-batch reference pull` saved, or leave --reference-data out to serve the "
+                "bundled lists",
+            )
+            raise Failure(f"error: --reference-data: {said}", 2) from None
     try:
         server = Emulator(
             host=host,

@@ -407,7 +407,9 @@ class Emulator:
     ):
         """`reference`: the code lists it serves and judges with (`GET /reference-data`, §3), the bundled ones without
         it: another set (`register-batch emulator --reference-data`, a `reference pull` file) rehearses a change of
-        Register's lists in the middle of a year (review210 F8)."""
+        Register's lists in the middle of a year. It judges and shows each trainee's codes by these lists each time it
+        answers, those of trainees it already holds too (a degree institution they lack shows as Other UK institution,
+        null)."""
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to listen on {host!r}: not a loopback address (pass allow_remote=True)")
         _check_tokens(tokens)

@@ -296,6 +296,11 @@ def _too_long(value: str, limit: int, what: str) -> str:
     return f"{len(value):,} characters long ('{cut_short(value)}'), more than the {limit} a {what} may have"
 
 
+# What a pulled file that is not reference data is told to do: a state dir's (the emulator's --reference-data says
+# otherwise: the file is the user's own, to give again, not one to delete).
+PULLED_ADVICE = "run `register-batch reference pull` again, or delete the file to use the bundled lists"
+
+
 def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
     """The code lists of a pulled file's `document` (`{"payload": ...}`, or the payload itself); one line naming the
     file when it is not reference data."""
@@ -303,10 +308,7 @@ def pulled_payload(document: Any, where: StrPath) -> dict[str, Any]:
     # An empty payload passes every test of a list's shape, and would hide every bundled code from `reference diff`.
     problem = payload_problem(payload) or (None if payload else "no code lists")
     if problem:
-        raise ConfigError(
-            f"{where}: not reference data pulled from Register ({problem}); run `register-batch reference pull` "
-            "again, or delete the file to use the bundled lists"
-        )
+        raise ConfigError(f"{where}: not reference data pulled from Register ({problem}); {PULLED_ADVICE}")
     return payload
 
 

@@ -824,14 +824,36 @@ def disabilities_not_kept(
     return None
 
 
-def echo_digests(found: Sequence[NotKept], compared: Sequence[str], key: FieldKey) -> dict[str, list[str] | None]:
+def echo_digests(
+    found: Sequence[NotKept], compared: Sequence[str], key: FieldKey, mark: str
+) -> dict[str, list[str] | None]:
     """What the ledger's `codes_echoed` keeps of a write's answer: for each field it compared (`compared`: the names
-    of the fields and degree fields sent), the digests under `key` of the code sent and of what Register holds, where
-    Register did not keep it (`found`); None where it did (an earlier note of the field is dropped)."""
+    of the fields and degree fields sent), the digests under `key` of the code sent and of what Register holds, and
+    the code lists in use then (`mark`, `lists_mark`), where Register did not keep it (`found`); None where it did (an
+    earlier note of the field is dropped)."""
     noted: dict[str, list[str] | None] = dict.fromkeys(compared)
     for item in found:
-        noted[item.name] = [key.short(item.sent), key.short(item.held)]
+        noted[item.name] = [key.short(item.sent), key.short(item.held), mark]
     return noted
+
+
+# The name of a record's note of disabilities Register held as sent but derived no disability from
+# (`disabilities_not_kept`): its digests are of the codes sent and of the disclosure Register derived.
+DISABILITIES_NOTE = "disabilities"
+
+
+def disabilities_note(codes: Sequence[str], held: object, key: FieldKey, mark: str) -> list[str]:
+    """`echo_digests`'s note of disabilities Register dropped (DISABILITIES_NOTE): the codes sent, the disclosure it
+    holds, the lists in use."""
+    return [key.short(sorted(codes)), key.short(_text(held)), mark]
+
+
+def lists_mark(reference: ReferenceData, key: FieldKey) -> str:
+    """Which code lists a note was made under: the bundled ones of a version, or a pulled file as read (its SHA-256,
+    which each `reference pull` changes: the file says when it was pulled). A note made under other lists than the
+    run's holds no more: Register's lists may have changed back or on (a code listed again, given its own entry), and
+    only a write's answer tells, so the record is sent once more and its answer noted again, or the note dropped."""
+    return key.short(reference.sha256 or reference.source)
 
 
 def sent_names(sent: Mapping[str, Any], degrees: Sequence[Mapping[str, Any]], key: FieldKey) -> list[str]:
@@ -845,16 +867,23 @@ def sent_names(sent: Mapping[str, Any], degrees: Sequence[Mapping[str, Any]], ke
 
 
 def as_echoed(
-    source: dict[str, Any], register: Mapping[str, Any], noted: Mapping[str, Sequence[str]], key: FieldKey
-) -> tuple[dict[str, Any], list[NotKept]]:
+    source: dict[str, Any],
+    register: Mapping[str, Any],
+    noted: Mapping[str, Sequence[str]],
+    key: FieldKey,
+    mark: str | None = None,
+) -> tuple[dict[str, Any], list[NotKept], list[NotKept]]:
     """The record as it is compared with what Register holds, where Register holds a code otherwise than the record
     gives it and that is what it answered this state dir's own write of that very code with (`noted`: the ledger's
     `codes_echoed`, `echo_digests`): Register's value in the record's place, so that the comparison finds the two in
     sync and no update is sent every night (review210 F1, F2), and what was so taken, for the warning that says it
-    each night. Register holding anything else (changed in its service since) is a difference, as before."""
+    each night. Register holding anything else (changed in its service since) is a difference, as before. A note
+    made under other code lists than the run's (`mark`, `lists_mark`) holds no more: the record is compared as it is,
+    and sent once more (the third list returned: what such notes said)."""
     if not noted:
-        return source, []
+        return source, [], []
     found: list[NotKept] = []
+    again: list[NotKept] = []
     data = dict(source)
     for name in CODED_FIELDS:
         digests = noted.get(name)
@@ -863,6 +892,9 @@ def as_echoed(
             continue
         held = _text(register.get(name))
         if key.short(held) == digests[1]:
+            if not _same_lists(digests, mark):
+                again.append(NotKept(name, name, text, held))
+                continue
             data[name] = register.get(name)
             found.append(NotKept(name, name, text, held))
     degrees = source.get("degrees_attributes")
@@ -883,11 +915,21 @@ def as_echoed(
                 ]
                 if same:
                     held = same[0][name]
+                    item = NotKept(f"{named} {name}", f"degree {name}", str(values[name]), held)
+                    if not _same_lists(digests, mark):
+                        again.append(item)
+                        continue
                     degree[name] = held
-                    found.append(NotKept(f"{named} {name}", f"degree {name}", str(values[name]), held))
+                    found.append(item)
             changed.append(degree)
         data["degrees_attributes"] = changed
-    return data, found
+    return data, found, again
+
+
+def _same_lists(digests: Sequence[str], mark: str | None) -> bool:
+    """Whether a note was made under the lists in use (`mark`; None: not asked). A note made before notes named
+    their lists has none: it counts as made under other lists (sent once more, and noted again with them)."""
+    return mark is None or (len(digests) > 2 and digests[2] == mark)
 
 
 def pack_echoed(noted: Mapping[str, Sequence[str]], key: FieldKey) -> str:
@@ -910,7 +952,7 @@ def unpack_echoed(text: str, key: FieldKey) -> dict[str, list[str]]:
     return {
         str(name): [str(d) for d in digests]
         for name, digests in noted.items()
-        if isinstance(digests, list) and len(digests) == 2
+        if isinstance(digests, list) and len(digests) in (2, 3)
     }
 
 

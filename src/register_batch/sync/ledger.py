@@ -158,10 +158,13 @@ CREATE TABLE IF NOT EXISTS fields_synced (
 );
 -- What Register answered this state dir's last write of each coded field with, where it held the code sent otherwise
 -- (null, or another code: its lists changed since the ones in use; review210 F1, F2), by record: `echoed` is the run's
--- compare.FieldKey id, `:`, and a JSON object of field -> [digest of the code sent, digest of what Register held]
--- under that key (no personal data). A later run compares the record as Register answered while the record still gives
--- that code and Register still holds that answer (compare.as_echoed): no update every night, and no edit in Register's
--- service named; a write whose answer keeps the code drops the field's note. A table of its own, as creates_sent: a
+-- compare.FieldKey id, `:`, and a JSON object of field -> [digest of the code sent, digest of what Register held,
+-- digest of the code lists in use then (compare.lists_mark)] under that key (no personal data; `disabilities`: of the
+-- codes sent and the disclosure Register derived). A later run compares the record as Register answered while the
+-- record still gives that code, Register still holds that answer and the same lists are in use (compare.as_echoed):
+-- no update every night, and no edit in Register's service named; after a pull the record is sent once more, and a
+-- write whose answer keeps the code drops the field's note. A note of two digests (made before the lists were named)
+-- counts as made under other lists. A table of its own, as creates_sent: a
 -- ledger of a version before it gains it empty (each such record is sent once more, and noted then); a version before
 -- it ignores it.
 CREATE TABLE IF NOT EXISTS codes_echoed (key TEXT PRIMARY KEY, echoed TEXT NOT NULL, noted_at TEXT NOT NULL);

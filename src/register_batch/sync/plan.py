@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,15 +39,18 @@ from register_batch.model import (
     SourceRef,
     TraineeRecord,
 )
-from register_batch.reference import ReferenceData, load_reference
+from register_batch.reference import TRAINEE_CODE_FIELDS, ReferenceData, load_reference
 from register_batch.sync.compare import (
+    DISABILITIES_NOTE,
     EchoedCodes,
     NotKept,
     as_echoed,
     degree_changes,
     derived_drift,
     disabilities_not_kept,
+    disabilities_note,
     drift,
+    lists_mark,
     payload_hash,
     placement_changes,
     unchanged_in_source,
@@ -147,6 +151,10 @@ class RecordPlan:
     # The fields (as the ledger's codes_echoed names them) compared as Register answered (compare.as_echoed): a write
     # of the record sends Register's value for them, and its answer says nothing of the record's code
     answered: frozenset[str] = frozenset()
+    # The fields (as the drift names them, but a degree's index) whose note was made under other code lists than the
+    # run's, with what Register answered then (compare.as_echoed's third list): sent once more, and not an edit made
+    # in Register's service while Register holds that answer still (`register_edited`)
+    again: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:
@@ -900,12 +908,39 @@ def plan_changes(
     data = record.data
     lists = reference or load_reference()
     plan.not_kept, plan.answered = (), frozenset()
-    if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key)):
-        data, kept = as_echoed(data, trainee, noted, echoed.key)
-        plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept)
+    plan.again = {}
+    noted: Mapping[str, Sequence[str]] = {}
+    mark = lists_mark(lists, echoed.key) if echoed is not None else None
+    if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key) or {}):
+        # A trainee no one may change (§6) keeps its notes whatever the lists: a send once more would be blocked, and
+        # never answered to note them again.
+        writable = (trainee.get("state") or "") not in READ_ONLY_STATES
+        data, kept, again = as_echoed(data, trainee, noted, echoed.key, mark if writable else None)
+        # A code Register files under another listed one's entry (XL as GB) is said on the night its answer shows it,
+        # not every night after: nothing a person does to the lists ends it (review216 F4).
+        plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept if not filed_as(item, lists))
+        plan.not_kept += tuple(again_words(item, lists) for item in again)
         plan.answered = frozenset(item.name for item in kept)
-    if (dropped := disabilities_not_kept(data, trainee, lists)) is not None:
+        plan.again = {_field_of(item.name): item.held for item in again}
+    dropped = disabilities_not_kept(data, trainee, lists)
+    if dropped is not None and echoed is not None and (trainee.get("state") or "") not in READ_ONLY_STATES:
+        # Quiet only while Register holds the drop it answered this state dir's write with, under the lists in use:
+        # else (no note, or one made under other lists: a pull since) the record is sent once more, its disabilities
+        # with it, and the answer tells whether Register keeps them now (review216 F2). Not a trainee no one may
+        # change (§6): that send would be blocked every night.
+        said = disabilities_note(dropped, trainee.get("disability_disclosure"), echoed.key, mark or "")
+        if noted.get(DISABILITIES_NOTE) != said:
+            plan.not_kept += (disabilities_words(dropped, lists, again=True),)
+            dropped = None
+            resend = True
+        else:
+            plan.not_kept += (disabilities_words(dropped, lists, noted=True),)
+            resend = False
+    elif dropped is not None:
         plan.not_kept += (disabilities_words(dropped, lists),)
+        resend = False
+    else:
+        resend = False
     unsaid = record.partial_lists  # a course subject or initiative the input has no place for is never cleared
     if (trainee.get("state") or "") in READ_ONLY_STATES:
         # Register lets no one change such a trainee (§6): a blank subject beside subject 1, or a blank initiative, is
@@ -919,6 +954,9 @@ def plan_changes(
     derived = derived_drift(data, trainee, body, lists)
     if dropped is not None:  # Register derived its disclosures without the codes it dropped: not drift to mend
         derived = [change for change in derived if change["field"] != "diversity_disclosure"]
+    elif resend and not plan.changes and not derived:
+        held = trainee.get("disability_disclosure")
+        derived = [{"field": "disability_disclosure", "register": held, "source": "disabled"}]
     plan.changes += derived
     update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
@@ -1004,24 +1042,82 @@ def _lists_words(reference: ReferenceData) -> str:
     )
 
 
+# How again_words' message and disabilities_words' `again` one begin: planning's word on a record sent once more,
+# which the write's answer replaces (runner `_echo_noted`).
+AGAIN_SAID = "Sent once more: "
+
+
+def _field_of(name: str) -> str:
+    """A codes_echoed note's field as the drift names it, but a degree's index: `nationality`, `institution`."""
+    return name.rsplit(" ", 1)[1] if name.startswith("degree ") else name
+
+
+def again_words(item: NotKept, reference: ReferenceData) -> str:
+    """The message for a code Register held otherwise than this state dir's write of it sent, noted under other code
+    lists than the run's (a pull since): sent once more, as only Register's answer tells whether it keeps it now."""
+    return (
+        f"{AGAIN_SAID}Register did not keep {item.label} '{item.sent}' ({_holds(item)}) when this state dir last sent "
+        f"it, under other code lists than the ones in use ({reference.source}): its answer now tells whether it "
+        "keeps it"
+    )
+
+
+def _holds(item: NotKept) -> str:
+    """What Register holds of a code it did not keep, in words: a degree institution it does not list is "Other UK
+    institution" (§3.7: echoed as null)."""
+    if item.held is None:
+        return "it holds Other UK institution" if item.label == "degree institution" else "it holds none"
+    return f"it holds '{item.held}'"
+
+
+def filed_as(item: NotKept, reference: ReferenceData) -> bool:
+    """Whether Register holds a trainee field's code as another code, both of the lists in use (XL as GB, §3.6: it
+    files the one under the other's entry): no list is out of date, and a pull changes nothing."""
+    if item.held is None or item.name.startswith("degree ") or item.name not in TRAINEE_CODE_FIELDS:
+        return False
+    codes = reference.codes(TRAINEE_CODE_FIELDS[item.name])
+    return item.sent in codes and item.held in codes
+
+
 def not_kept_words(item: NotKept, reference: ReferenceData, *, noted: bool = False) -> str:
     """register_did_not_keep_code's message: what Register holds of a code the record gives (review210 F1, F2); on a
     later night (`noted`), that it is what Register answered this state dir's write of it with, which is not sent
     again while both stay so (compare.as_echoed)."""
-    held = "none" if item.held is None else f"'{item.held}'"
-    said = f"Register did not keep {item.label} '{item.sent}' (it holds {held})"
+    if filed_as(item, reference):
+        return (
+            f"Register files {item.label} '{item.sent}' as '{item.held}' (both codes of the lists in use, "
+            f"{reference.source}: it keeps the one under the other's entry): there is nothing to pull, and later "
+            "nights compare the two as the same without a word. To have the records give what Register holds, send "
+            f"'{item.held}' (the SRS, or a mapping translation)"
+        )
+    said = f"Register did not keep {item.label} '{item.sent}' ({_holds(item)})"
     if noted:
         said += ", as it answered this state dir's write of it: not sent again while the record and Register stay so"
     return f"{said}: {_lists_words(reference)}"
 
 
-def disabilities_words(codes: Sequence[str], reference: ReferenceData) -> str:
+# How disabilities_words' message begins: what a write's answer replaces (runner `_echo_noted`).
+DISABILITIES_SAID = "Register did not keep disability '"
+
+
+def disabilities_words(
+    codes: Sequence[str], reference: ReferenceData, *, noted: bool = False, again: bool = False
+) -> str:
     """register_did_not_keep_code's message for disabilities Register holds as sent but derived no disability from
-    (compare.disabilities_not_kept)."""
-    return (
-        f"Register did not keep disability '{', '.join(codes)}' (it holds the codes but no disability: its disclosure "
-        f'is not "disabled"): {_lists_words(reference)}'
+    (compare.disabilities_not_kept); on a later night (`noted`), that it is what Register answered this state dir's
+    write with; or (`again`) that the record is sent once more, as no answer under the lists in use said so."""
+    said = (
+        f"{DISABILITIES_SAID}{', '.join(codes)}' (it holds the codes but no disability: its disclosure "
+        'is not "disabled")'
     )
+    if again:
+        return (
+            f"{AGAIN_SAID}{said}, which no answer to this state dir's writes under the code lists in use "
+            f"({reference.source}) has shown: its answer now tells whether it keeps it"
+        )
+    if noted:
+        said += ", as it answered this state dir's write of it: not sent again while the record and Register stay so"
+    return f"{said}: {_lists_words(reference)}"
 
 
 def _unsent(
@@ -1077,7 +1173,7 @@ def _held_read_only(plan: RecordPlan, state: str) -> None:
 DERIVED_FIELDS = frozenset({"course_education_phase", "diversity_disclosure"})
 # The changes that are not a value of the trainee's a person could have changed in Register's service (the state
 # changes the record sends: `_state_change`) or that no person changed (DERIVED_FIELDS).
-_NOT_EDITS = DERIVED_FIELDS | {"state"}
+_NOT_EDITS = DERIVED_FIELDS | {"state", "disability_disclosure"}
 
 
 def register_edited(
@@ -1106,7 +1202,9 @@ def register_edited(
     if plan.action != "update" or last_trainee != plan.trainee_id:
         return
     edited = [
-        change for change in plan.changes if change["field"] not in _NOT_EDITS and not _cleared_by_an_update(change)
+        change
+        for change in plan.changes
+        if change["field"] not in _NOT_EDITS and not _cleared_by_an_update(change) and not _answered_then(plan, change)
     ]
     if then is not None and now is not None:
         edited = [
@@ -1130,6 +1228,18 @@ def register_edited(
         f"{since} sent the extract's values back ({said}) and did not finish: Register may hold them now, which the "
         f"next sync cannot tell from the SRS's. {keep}"
     )
+
+
+def _answered_then(plan: RecordPlan, change: Mapping[str, Any]) -> bool:
+    """A drift of a field sent once more as its note was made under other code lists (`plan.again`), where Register
+    holds still what it answered this state dir's write with: its own handling of the code, not a person's edit."""
+    name = change["field"]
+    nested = re.fullmatch(r"degrees\[[0-9]+\]\.([a-z_]+)", name)
+    name = nested.group(1) if nested is not None else name
+    if name not in plan.again:
+        return False
+    held = change.get("register")
+    return (None if held is None or held == "" else str(held)) == plan.again[name]
 
 
 def _cleared_by_an_update(change: Mapping[str, Any]) -> bool:

@@ -109,6 +109,7 @@ from register_batch.reference import (
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
 from register_batch.sync.compare import (
+    DISABILITIES_NOTE,
     LIST_DIGESTS,
     PACKED_FIELDS,
     UNKNOWN_DIGEST,
@@ -125,9 +126,11 @@ from register_batch.sync.compare import (
     degree_puts,
     degree_values,
     disabilities_not_kept,
+    disabilities_note,
     echo_digests,
     field_digests,
     landed_update_bodies,
+    lists_mark,
     pack_digests,
     placement_key,
     sent_digest,
@@ -149,6 +152,8 @@ from register_batch.sync.ledger import (
 )
 from register_batch.sync.listed import ListedTrainee
 from register_batch.sync.plan import (
+    AGAIN_SAID,
+    DISABILITIES_SAID,
     NOT_SENT_INVALID,
     WITHDRAWABLE_STATES,
     Holdings,
@@ -479,17 +484,26 @@ describe(
     "register_did_not_keep_code",
     scope="batch",
     fields=("*",),
-    message="Register did not keep <field> '<code>' (it holds <none|'code'>)[, as it answered this state dir's write "
-    "of it: not sent again while the record and Register stay so]: its code lists may have changed since the ones in "
-    "use (<bundled v2026.1|pulled FILE>): run `register-batch reference pull` and `register-batch reference diff`",
+    message="Register did not keep <field> '<code>' (it holds <Other UK institution|none|'code'>)[, as it answered "
+    "this state dir's write of it: not sent again while the record and Register stay so]: its code lists may have "
+    "changed since the ones in use (<bundled v2026.1|pulled FILE>): run `register-batch reference pull` and "
+    "`register-batch reference diff`; or: Register files <field> '<code>' as '<code>' (both codes of the lists in "
+    "use, ...): there is nothing to pull ...; or: Sent once more: Register did not keep <field> '<code>' (...) when "
+    "this state dir last sent it, under other code lists than the ones in use (...)",
     source="register-api.md §3.6 (a code filed under another's entry is echoed as that one's), §3.7 (an unknown "
-    "institution becomes Other UK institution, echoed as null), §5.3 (an unknown disability is dropped); review210 F1",
+    "institution becomes Other UK institution, echoed as null), §5.3 (an unknown disability is dropped)",
     fix="Register's answer to the write held the code otherwise, without an error: its code lists have most likely "
     "changed since the ones register-batch judged the record by. Run `register-batch reference pull`, then "
     "`register-batch reference diff`: a code it no longer lists is then refused before it is sent (invalid_code), and "
     "the SRS or a mapping translation gives the code Register takes. Nothing is sent again for it meanwhile: while the "
-    "record gives that code and Register holds what it answered, the two count as in sync, and this warning says so "
-    "each night.",
+    "record gives that code, Register holds what it answered, and the code lists in use are the ones it answered "
+    "under, the two count as in sync, and this warning says so each night. After a pull (other lists in use) the "
+    "record is sent once more, as Register may list the code again: its answer then drops the warning, or notes it "
+    "again. A code Register files under another code's entry, both listed (XL as GB), is said once, on the night of "
+    "the write: no pull changes it, and later nights compare the two as the same without a word; send the code "
+    "Register holds to have the records say it. A value set in Register's service since (another institution, "
+    "nationality) is not Register's answer: it is named by sync_overwrites_register_edit when the sync puts the "
+    "record's code back.",
     severity=Severity.WARNING,
 )
 describe(
@@ -1572,7 +1586,7 @@ class SyncRun:
         self.echoed = EchoedCodes(self.field_key, {key: found for key, found in noted.items() if found})
         # What the answer to the step just sent held of the coded values it sent (`_compare_echo`): the codes Register
         # did not keep, and the names of those compared, for the ledger and the record's warning.
-        self._echo: tuple[list[NotKept], list[str], list[str] | None] | None = None
+        self._echo: _Echo | None = None
         # The trainee fields' codes Register refused in this run though the lists in use accept them (`stale_codes`):
         # (field, code) -> the record it refused them for. The next records that would send one are held back, not
         # sent to the same refusal (review210 F5): reported failed, their ledger entries left as they were.
@@ -2647,9 +2661,11 @@ class SyncRun:
         found = codes_not_kept(sent, echoed)
         found += created_degrees_not_kept(degrees, echoed.get("degrees") or [], self.field_key)
         disabilities = None
-        if any(name in sent for name in DISABILITY_FIELDS):
+        compared = any(name in sent for name in DISABILITY_FIELDS)
+        if compared:
             disabilities = disabilities_not_kept(record.data, echoed, self._lists)
-        self._echo = (found, sent_names(sent, degrees, self.field_key), disabilities)
+        held = echoed.get("disability_disclosure") if compared else None
+        self._echo = _Echo(found, sent_names(sent, degrees, self.field_key), disabilities, compared, held)
 
     @property
     def _lists(self) -> ReferenceData:
@@ -2659,28 +2675,43 @@ class SyncRun:
     def _compare_degree_echo(self, sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> None:
         """As `_compare_echo`, for a degree added or corrected and Register's answer (the degree it holds now)."""
         found = degree_codes_not_kept(sent, echoed, self.field_key)
-        self._echo = (found, sent_names({}, [sent], self.field_key), None)
+        self._echo = _Echo(found, sent_names({}, [sent], self.field_key))
 
     def _echo_noted(self, plan: RecordPlan) -> tuple[str, dict[str, list[str] | None]] | None:
         """What the ledger keeps of the answer to the step just sent (Ledger.record's `echoed`), and the record's
         register_did_not_keep_code warnings for it, said in this run's report."""
         if self._echo is None:
             return None
-        found, compared, disabilities = self._echo
-        self._echo = None
+        echo, self._echo = self._echo, None
+        found, compared, disabilities = echo.found, echo.compared, echo.disabilities
         said = [not_kept_words(item, self._lists) for item in found]
         if disabilities is not None:
             said.append(disabilities_words(disabilities, self._lists))
-        plan.not_kept = tuple(dict.fromkeys((*plan.not_kept, *said)))
-        if plan.edited_note and found and _all_not_kept(plan.edited, found):
+        # The answer shows what Register holds now of what it compared: planning's word on those (told from the
+        # listing before the write: a drop, a note made under other lists) is replaced by it, not said of a trainee
+        # Register has just mended (review216 F5).
+        labels = {f"degree {n.rsplit(' ', 1)[1]}" if n.startswith("degree ") else n for n in compared}
+        heads = [f"{AGAIN_SAID}Register did not keep {label} '" for label in labels]
+        if echo.disabilities_compared:
+            heads += [DISABILITIES_SAID, AGAIN_SAID + DISABILITIES_SAID]
+        planned = tuple(message for message in plan.not_kept if not message.startswith(tuple(heads)))
+        plan.not_kept = tuple(dict.fromkeys((*planned, *said)))
+        if plan.edited_note and found and _all_answered_before(plan, found):
             # The drift this write mended was Register not keeping the code (a ledger without the note of its answer:
-            # one made before it): not an edit made in Register's service (review210 F1).
+            # one made before it): Register held before the write what it answered it with, so no person changed it.
+            # A value Register held otherwise before (set in its service) was a person's, and stays named.
             plan.edited_note = plan.edited_unanswered = None
         # A field compared as Register answered was sent as Register holds it: its answer keeps the note as it is.
         compared = [name for name in compared if name not in plan.answered]
-        if not compared:
+        mark = lists_mark(self._lists, self.field_key)
+        noted = echo_digests(found, compared, self.field_key, mark)
+        if echo.disabilities_compared:
+            noted[DISABILITIES_NOTE] = (
+                None if disabilities is None else disabilities_note(disabilities, echo.held, self.field_key, mark)
+            )
+        if not noted:
             return None
-        return self.field_key.id, echo_digests(found, compared, self.field_key)
+        return self.field_key.id, noted
 
     def _create(self, plan: RecordPlan, record: TraineeRecord) -> dict[str, Any]:
         """`POST /trainees`, noted in the ledger while it may still be carried out (`_unguarded_by`)."""
@@ -3194,15 +3225,42 @@ def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str
 _DEGREE_FIELD = re.compile(r"degrees\[[0-9]+\]\.([a-z_]+)")
 
 
-def _all_not_kept(edited: tuple[str, ...], found: list[NotKept]) -> bool:
-    """Whether each field of the drift report in `edited` (`nationality`, `degrees[0].institution`) is one of the codes
-    Register did not keep (`found`): a degree's by its field alone, as the answer names the degree by its values."""
-    scalars = {item.name for item in found if not item.name.startswith("degree ")}
-    degrees = {item.name.rsplit(" ", 1)[1] for item in found if item.name.startswith("degree ")}
-    return all(
-        name in scalars or ((nested := _DEGREE_FIELD.fullmatch(name)) is not None and nested.group(1) in degrees)
-        for name in edited
-    )
+@dataclass
+class _Echo:
+    """What the answer to the step just sent held of the coded values it sent (SyncRun._compare_echo): the codes
+    Register did not keep, the names of those compared, the disabilities it derived none from (`disabilities`,
+    where they were sent: `disabilities_compared`), and the disclosure it derived (`held`)."""
+
+    found: list[NotKept]
+    compared: list[str]
+    disabilities: list[str] | None = None
+    disabilities_compared: bool = False
+    held: object = None
+
+
+def _all_answered_before(plan: RecordPlan, found: list[NotKept]) -> bool:
+    """Whether each field of the drift report the update put back over an edit (`plan.edited`: `nationality`,
+    `degrees[0].institution`) is one of the codes Register did not keep (`found`), and Register held before the write
+    (the drift's `register` side) what it answered the write with: its own handling of the code, not a person's
+    change. A degree's by its field alone, as the answer names the degree by its values."""
+    before = {change["field"]: _held_text(change.get("register")) for change in plan.changes}
+    for name in plan.edited:
+        nested = _DEGREE_FIELD.fullmatch(name)
+        field = nested.group(1) if nested is not None else name
+        held = [
+            item.held
+            for item in found
+            if (item.name.rsplit(" ", 1)[1] if item.name.startswith("degree ") else item.name) == field
+            and (nested is not None) == item.name.startswith("degree ")
+        ]
+        if name not in before or before[name] not in held:
+            return False
+    return True
+
+
+def _held_text(value: object) -> str | None:
+    """A drift side as NotKept.held gives it: None for none, else the code as text."""
+    return None if value is None or value == "" else str(value)
 
 
 def _named_field(result: RecordResult, code: str) -> str | None:
@@ -3212,7 +3270,7 @@ def _named_field(result: RecordResult, code: str) -> str | None:
     return edited[0] if code == "sync_overwrites_register_edit" and len(edited) == 1 else None
 
 
-_NOT_KEPT_SAYS = re.compile(r"Register did not keep (degree )?([a-z_0-9]+) '([^',]*)")
+_NOT_KEPT_SAYS = re.compile(r"(?:Sent once more: )?Register (?:did not keep|files) (degree )?([a-z_0-9]+) '([^',]*)")
 
 
 def _not_kept_field(record: TraineeRecord, code: str, message: str) -> str | None:
