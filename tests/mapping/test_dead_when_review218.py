@@ -14,6 +14,9 @@ from click.testing import CliRunner
 from register_batch.cli import cli
 from register_batch.errors import MappingError
 from register_batch.jobs import validate_files
+from register_batch.mapping import load_mapping
+from register_batch.mapping.check import check_mappings
+from register_batch.reference import load_reference
 from trainee_extracts import trainee, write_extract
 
 AS_OF = date(2026, 11, 28)
@@ -146,3 +149,44 @@ def test_two_whens_testing_each_others_register_codes_work_in_either_order(tmp_p
     issues = _validate(tmp_path, rows, ours)
     said = sorted(i["message"].split(";")[0] for i in issues if i["code"] == "legacy_code_translated")
     assert said == ["sex: legacy code 'X' translated to '12'", "training_route: legacy code 'UGPL' translated to '11'"]
+
+
+ANCHORED = """\
+codes:
+  sex:
+    source: AcmeSRS sex codes
+    translate:
+      "M": "11"
+      "X": &alts
+        - {to: "12", when: {training_route: ["UGPL"]}}
+        - {to: "99"}
+      "Y": *alts
+  training_route:
+    source: AcmeSRS route codes
+    translate:
+      "UGPL": "11"
+"""
+
+
+def test_an_anchors_own_when_keeps_its_line_and_key_form(tmp_path):
+    """F5: the alias's path claimed the aliased node, so the anchor's `when` had no line and a key form (`X.when`)
+    not as the file writes it."""
+    ours = tmp_path / "anchor.yaml"
+    ours.write_text(ANCHORED)
+    assert _refused(tmp_path, ours).startswith(
+        f"{ours}:7: codes.sex.translate.X[0].when.training_route: never matches 'UGPL': "
+    )
+
+
+def test_a_when_on_a_code_translated_only_by_whens_is_warned_of(tmp_path):
+    """F1 (nc2.yaml): UGPL translated by a `when` with no fallback is kept where that `when` does not match, so it is
+    not refused, but the record then fails on its route: `mappings check` says so, with the code to test."""
+    ours = tmp_path / "nc2.yaml"
+    ours.write_text(ROUTE_BY_MODE.replace('        - {to: "09"}\n', "") % '"UGPL"')
+    [warned] = [p for p in check_mappings(load_mapping([ours]), load_reference()) if p.origin == str(ours)]
+    assert (warned.severity, warned.message) == (
+        "warning",
+        "'X': `when` tests training_route for 'UGPL', which `when`s of its own translate to '11' before this `when` "
+        f"is looked at (by {ours}:11): it is kept only where none of them matches, and a record with it then fails as "
+        "an invalid code, so that value matches no record sent; test '11'",
+    )

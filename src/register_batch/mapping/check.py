@@ -249,9 +249,18 @@ def _why_unmatched(
 ) -> str | None:
     """Why a `when`'s value never matches a record sent, None where it can. A value the mappings always translate
     first is refused before this (refuse_dead_tests)."""
+    if value in held:
+        return None  # a code of the lists
+    if made := first.unless_unmatched(name, value):
+        codes = " or ".join(repr(to) for to in made)
+        return (
+            f"which `when`s of its own translate to {codes} before this `when` is looked at (by "
+            f"{first.place_of(name, value)}): it is kept only where none of them matches, and a record with it then "
+            f"fails as an invalid code, so that value matches no record sent; test {codes}"
+        )
     found = first.table(name)
-    if value in held or (found is not None and value in found.translate):
-        return None  # a code of the lists, or one a `when` of its own keeps as written where none matches
+    if found is not None and value in found.translate:
+        return None  # one a translation makes
     fails = "a record with it fails as an invalid code, so that value matches no record sent"
     if value in bundled.codes(list_name):  # a pull has taken it away
         return f"which the {list_name} list pulled {_pulled_when(reference)}no longer holds: {fails}"

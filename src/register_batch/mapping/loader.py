@@ -298,7 +298,7 @@ class TranslatedFirst:
     def __init__(self, config: MappingConfig) -> None:
         self.config = config
         self._tables: dict[str, CodeTranslation | None] = {}
-        self._fields: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._fields: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]] = {}
 
     def table(self, field_name: str) -> CodeTranslation | None:
         """The field's merged translation (MappingConfig.translations_for), made once."""
@@ -310,10 +310,19 @@ class TranslatedFirst:
         """The codes the mappings always make of `value` in `field_name` (the fallback's last); () where a `when` can
         see `value` as written: not translated, mapped to itself, untranslatable, made by another translation, or
         left as written where no `when` of its matches."""
+        return self._changed(field_name)[0].get(value, ())
+
+    def unless_unmatched(self, field_name: str, value: str) -> tuple[str, ...]:
+        """The codes `when`s of its own make of `value`, where it has no fallback and no translation makes it: it is
+        seen as written only where none of them matches, and a record with it then fails unless it is a Register
+        code. () for any other value."""
+        return self._changed(field_name)[1].get(value, ())
+
+    def _changed(self, field_name: str) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
         changed = self._fields.get(field_name)
         if changed is None:
             changed = self._fields[field_name] = _always_changed(self.table(field_name))
-        return changed.get(value, ())
+        return changed
 
     def place_of(self, field_name: str, value: str) -> str:
         """Where the code is translated (`file:line`)."""
@@ -321,18 +330,23 @@ class TranslatedFirst:
         return found.place_of(value) if found is not None else field_name
 
 
-def _always_changed(found: CodeTranslation | None) -> dict[str, tuple[str, ...]]:
-    """Every code of a merged table that no record keeps as written (TranslatedFirst), with the codes made of it."""
+def _always_changed(
+    found: CodeTranslation | None,
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The codes of a merged table that no record keeps as written (TranslatedFirst), and those kept only where no
+    `when` of theirs matches (no fallback), each with the codes made of it."""
+    always: dict[str, tuple[str, ...]] = {}
+    unless: dict[str, tuple[str, ...]] = {}
     if found is None:
-        return {}
+        return always, unless
     targets = {alternative.to for alternatives in found.translate.values() for alternative in alternatives}
-    changed = {}
     for old, alternatives in found.translate.items():
+        if old in targets:
+            continue  # a record can hold it: made by a translation (itself included)
         fallback = next((alternative for alternative in alternatives if not alternative.when), None)
-        if old in targets or fallback is None:
-            continue  # a record can hold it: made by a translation (itself included), or kept where no `when` matches
-        changed[old] = tuple(dict.fromkeys([a.to for a in alternatives if a.when] + [fallback.to]))
-    return changed
+        made = [a.to for a in alternatives if a.when] + ([fallback.to] if fallback is not None else [])
+        (unless if fallback is None else always)[old] = tuple(dict.fromkeys(made))
+    return always, unless
 
 
 def refuse_dead_tests(config: MappingConfig) -> None:
@@ -852,7 +866,9 @@ def _instead(pattern: str) -> str:
 def _key_lines(root: yaml.Node | None, top: str) -> dict[str, int]:
     """The line each key path under the document's key `top` is written on, as key_of and the `when` messages write
     the paths (`codes.sex.translate.X[0].when.training_route`). A node an alias repeats is walked once, and a key a
-    `<<` merge brings is not written there (line_in gives it no line either)."""
+    `<<` merge brings is not written there (line_in gives it no line either). Walked in the order written, so a node an
+    alias repeats is walked under its anchor's path, where it is written (review218 F5: the alias's path took it, and
+    the anchor's own `when` had no line)."""
     found: dict[str, int] = {}
     start = None
     if isinstance(root, yaml.MappingNode):
@@ -866,17 +882,19 @@ def _key_lines(root: yaml.Node | None, top: str) -> dict[str, int]:
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        children: list[tuple[yaml.Node | None, str]] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                     path = f"{above}.{key.value}"
                     found.setdefault(path, key.start_mark.line + 1)
-                    stack.append((value, path))
+                    children.append((value, path))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 path = f"{above}[{index}]"
                 found.setdefault(path, item.start_mark.line + 1)
-                stack.append((item, path))
+                children.append((item, path))
+        stack.extend(reversed(children))  # the first written is popped first
     return found
 
 
