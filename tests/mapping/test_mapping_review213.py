@@ -122,39 +122,6 @@ def test_a_when_on_a_code_only_the_pulled_lists_hold_is_judged_alike_with_either
     assert result.exit_code == 0, result.output
 
 
-CYCLE = """\
-codes:
-  sex:
-    source: AcmeSRS sex codes
-    translate:
-      "X":
-        - {to: "12", when: {training_route: ["UGPL"]}}
-        - {to: "99"}
-  training_route:
-    source: AcmeSRS route codes
-    translate:
-      "UGPL":
-        - {to: "11", when: {sex: ["X"]}}
-        - {to: "09"}
-"""
-
-
-def test_two_translations_whose_whens_test_each_other_work_as_documented(tmp_path, c23053_made_valid):
-    """F2: the one translated first sees the other as written (mappings.md), so its test of the SRS's `UGPL` matches;
-    refused as "never used" since review209."""
-    ours = tmp_path / "cycle.yaml"
-    ours.write_text(CYCLE)
-    xml = c23053_made_valid("srs.xml", {"<F_ENTRYRTE>12<": "<F_ENTRYRTE>UGPL<", "<F_SEXID>11<": "<F_SEXID>X<"})
-    validate_files([str(xml)], as_of=AS_OF, report_dir=tmp_path / "r", mapping_files=[ours], jobs=1)
-    issues = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["issues"]
-    assert [m.split(";")[0] for m in _said(issues, "legacy_code_translated") if m.startswith("sex")] == [
-        "sex: legacy code 'X' translated to '12'"
-    ]
-    result = CliRunner().invoke(cli, ["mappings", "check", "--mapping", str(ours)])
-    assert result.exit_code == 0, result.output
-    assert "No problems found." in result.output
-
-
 PARTLY = """\
 codes:
   sex:
@@ -171,9 +138,9 @@ codes:
 """
 
 
-def test_a_when_is_refused_only_when_every_value_is_translated_before_it(tmp_path):
-    """F1: only a `when` no value of which can match is refused (an error in the user's file, naming what translates
-    each value and the codes to test); one value so translated beside a code that matches is a warning."""
+def test_a_when_is_refused_for_a_value_translated_before_it(tmp_path):
+    """F1: a `when` whose values are all translated first is refused (an error in the user's file, naming the first
+    such value, what translates it and the codes to test); one beside a live value too since review218 F2."""
     ours = tmp_path / "partly.yaml"
     ours.write_text(PARTLY % "PGSD")
     with pytest.raises(MappingError) as refused:
@@ -181,21 +148,10 @@ def test_a_when_is_refused_only_when_every_value_is_translated_before_it(tmp_pat
             [write_extract(tmp_path / "in.csv", [trainee(1)])], report_dir=tmp_path / "r", mapping_files=[ours]
         )
     assert str(refused.value) == (
-        f"{ours}:6: codes.sex.translate.X[0].when.training_route: never matches: a `when` sees the record's other "
-        "fields as Register gets them, and training_route is translated before any `when` is looked at ('PGSD' to "
-        f"'03' by {ours}:12, 'UGPL' to '11' by {ours}:11), so this alternative is never used; test '03', '11' instead"
+        f"{ours}:6: codes.sex.translate.X[0].when.training_route: never matches 'PGSD': a `when` sees the record's "
+        "other fields as Register gets them, and training_route 'PGSD' is always translated before this `when` is "
+        f"looked at (to '03' by {ours}:12); test '03' instead"
     )
-    ours.write_text(PARTLY % "11")
-    [warned] = [p for p in check_mappings(load_mapping([ours]), load_reference()) if p.origin == str(ours)]
-    assert (warned.severity, warned.message) == (
-        "warning",
-        "'X': `when` tests training_route for 'UGPL', which is translated to '11' before any `when` is looked at, so "
-        "that value never matches (a `when` sees the record's other fields as Register gets them); test '11'",
-    )
-    issues = issues_of(tmp_path, [dict(trainee(1), sex="X", training_route="UGPL")], [ours])
-    assert [m.split(";")[0] for m in _said(issues, "legacy_code_translated") if m.startswith("sex")] == [
-        "sex: legacy code 'X' translated to '12'"
-    ]
 
 
 def test_a_new_subject_on_a_route_never_funded_so_keeps_its_error(tmp_path):

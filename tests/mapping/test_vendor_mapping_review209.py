@@ -95,9 +95,9 @@ def test_a_when_testing_an_srs_code_refuses_check_and_validate_as_a_load_error(t
     ours = tmp_path / "ours.yaml"
     ours.write_text(GOODWHEN)
     said = (
-        f"{ours}:6: codes.sex.translate.X[0].when.training_route: never matches: a `when` sees the record's other "
-        "fields as Register gets them, and training_route is translated before any `when` is looked at ('UGPL' to "
-        f"'11' by {ours}:11), so this alternative is never used; test '11' instead"
+        f"{ours}:6: codes.sex.translate.X[0].when.training_route: never matches 'UGPL': a `when` sees the record's "
+        "other fields as Register gets them, and training_route 'UGPL' is always translated before this `when` is "
+        f"looked at (to '11' by {ours}:11); test '11' instead"
     )
     for command in (
         ["mappings", "check", "--mapping", str(ours)],

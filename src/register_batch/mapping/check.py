@@ -27,11 +27,11 @@ from register_batch.mapping.loader import (
     Alternative,
     CodeTranslation,
     MappingConfig,
+    TranslatedFirst,
     bundled_mapping_dir,
     code_list_for,
     in_precedence,
     refuse_dead_tests,
-    translated_before,
 )
 from register_batch.model import Severity, SourceRef, TraineeRecord, make_issue
 from register_batch.model import place as place_in_input
@@ -195,18 +195,19 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
+    first = TranslatedFirst(config)  # each field's table merged once (review218 F3)
     for translation in config.codes[config.bundled_codes :]:  # a bundled `when` is not the user's to change
-        problems += _tests_of_codes(config, translation, reference)
+        problems += _tests_of_codes(first, translation, reference)
     return _on_their_lines(problems)
 
 
 def _tests_of_codes(
-    config: MappingConfig, translation: CodeTranslation, reference: ReferenceData
+    first: TranslatedFirst, translation: CodeTranslation, reference: ReferenceData
 ) -> list[MappingProblem]:
     """Values of a user's `when` that never match while others of it can (warnings, once per field and value): one
-    the mappings translate before a `when` is looked at (when all are, refuse_dead_tests refuses the file), and one the
-    lists in use lack, which fails a record anyway (review97 F1) unless a pull brings it, or brought it and it was
-    retired since. Never an error: the lists in use differ from place to place (pulled, bundled), and a `reference
+    the lists in use lack (one the mappings always translate first is refused by refuse_dead_tests), which fails a
+    record anyway (review97 F1) unless a pull brings it, or brought it and it was retired since.
+    Never an error: the lists in use differ from place to place (pulled, bundled), and a `reference
     pull` that retires a code is not to stop a sync (review213 F1, F2)."""
     problems = []
     said: set[tuple[str, str]] = set()
@@ -221,7 +222,7 @@ def _tests_of_codes(
                 for value in sorted(values):
                     if (name, value) in said:
                         continue
-                    why = _why_unmatched(config, reference, bundled, name, value, list_name, held)
+                    why = _why_unmatched(first, reference, bundled, name, value, list_name, held)
                     if why is None:
                         continue
                     said.add((name, value))
@@ -238,7 +239,7 @@ def _tests_of_codes(
 
 
 def _why_unmatched(
-    config: MappingConfig,
+    first: TranslatedFirst,
     reference: ReferenceData,
     bundled: ReferenceData,
     name: str,
@@ -246,16 +247,20 @@ def _why_unmatched(
     list_name: str,
     held: frozenset[str],
 ) -> str | None:
-    """Why a `when`'s value never matches a record sent, None where it can."""
-    to = translated_before(config, name, value)
-    if to is not None:
+    """Why a `when`'s value never matches a record sent, None where it can. A value the mappings always translate
+    first is refused before this (refuse_dead_tests)."""
+    if value in held:
+        return None  # a code of the lists
+    if made := first.unless_unmatched(name, value):
+        codes = " or ".join(repr(to) for to in made)
         return (
-            f"which is translated to '{to}' before any `when` is looked at, so that value never matches (a `when` sees "
-            f"the record's other fields as Register gets them); test '{to}'"
+            f"which `when`s of its own translate to {codes} before this `when` is looked at (by "
+            f"{first.place_of(name, value)}): it is kept only where none of them matches, and a record with it then "
+            f"fails as an invalid code, so that value matches no record sent; test {codes}"
         )
-    found = config.translations_for(name)
-    if value in held or (found is not None and value in found.translate):
-        return None  # a code of the lists, or one a `when` of its own translates (seen as written: mappings.md)
+    found = first.table(name)
+    if found is not None and value in found.translate:
+        return None  # one a translation makes
     fails = "a record with it fails as an invalid code, so that value matches no record sent"
     if value in bundled.codes(list_name):  # a pull has taken it away
         return f"which the {list_name} list pulled {_pulled_when(reference)}no longer holds: {fails}"

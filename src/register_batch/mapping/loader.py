@@ -282,36 +282,91 @@ def code_list_for(field: str) -> str | None:
     return None
 
 
-def translated_before(config: MappingConfig, field_name: str, value: str) -> str | None:
-    """The code a `when` testing `field_name` sees in place of `value`, where the mappings translate `value` with no
-    `when` of its own (to another code): such a translation is made before any `when` is looked at (Mapper._translate),
-    under any code lists. None where a `when` can see `value` as written: not translated, mapped to itself, listed as
-    untranslatable, or translated by a `when` (two translations testing each other, mappings.md)."""
-    found = config.translations_for(field_name)
-    alternatives = found.translate.get(value) if found is not None else None
-    if not alternatives or any(alternative.when for alternative in alternatives):
-        return None
-    return None if alternatives[0].to == value else alternatives[0].to
+class TranslatedFirst:
+    """Which `when` values of a coded field no record can hold when a `when` is looked at, from the mappings alone.
+
+    Mapper._translate translates a field before any `when` testing it: a code with no `when` of its own first, and
+    one with a `when` once the fields that `when` tests are translated. Where two test each other, the field map's
+    order (which nobody sees) decides which goes first, and the other sees it translated (review218 F1). So a code
+    whose every alternative translates it to another code, with a fallback (no `when`) for the records no `when`
+    matches, is never seen as written, unless some translation of the field makes it (its target). A `when` on the
+    block's own field sees its code as written, and is not asked about here.
+
+    Each field's table is merged and read once (review218 F3: once per value took seconds for a subject table).
+    """
+
+    def __init__(self, config: MappingConfig) -> None:
+        self.config = config
+        self._tables: dict[str, CodeTranslation | None] = {}
+        self._fields: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]] = {}
+
+    def table(self, field_name: str) -> CodeTranslation | None:
+        """The field's merged translation (MappingConfig.translations_for), made once."""
+        if field_name not in self._tables:
+            self._tables[field_name] = self.config.translations_for(field_name)
+        return self._tables[field_name]
+
+    def __call__(self, field_name: str, value: str) -> tuple[str, ...]:
+        """The codes the mappings always make of `value` in `field_name` (the fallback's last); () where a `when` can
+        see `value` as written: not translated, mapped to itself, untranslatable, made by another translation, or
+        left as written where no `when` of its matches."""
+        return self._changed(field_name)[0].get(value, ())
+
+    def unless_unmatched(self, field_name: str, value: str) -> tuple[str, ...]:
+        """The codes `when`s of its own make of `value`, where it has no fallback and no translation makes it: it is
+        seen as written only where none of them matches, and a record with it then fails unless it is a Register
+        code. () for any other value."""
+        return self._changed(field_name)[1].get(value, ())
+
+    def _changed(self, field_name: str) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        changed = self._fields.get(field_name)
+        if changed is None:
+            changed = self._fields[field_name] = _always_changed(self.table(field_name))
+        return changed
+
+    def place_of(self, field_name: str, value: str) -> str:
+        """Where the code is translated (`file:line`)."""
+        found = self.table(field_name)
+        return found.place_of(value) if found is not None else field_name
+
+
+def _always_changed(
+    found: CodeTranslation | None,
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The codes of a merged table that no record keeps as written (TranslatedFirst), and those kept only where no
+    `when` of theirs matches (no fallback), each with the codes made of it."""
+    always: dict[str, tuple[str, ...]] = {}
+    unless: dict[str, tuple[str, ...]] = {}
+    if found is None:
+        return always, unless
+    targets = {alternative.to for alternatives in found.translate.values() for alternative in alternatives}
+    for old, alternatives in found.translate.items():
+        if old in targets:
+            continue  # a record can hold it: made by a translation (itself included)
+        fallback = next((alternative for alternative in alternatives if not alternative.when), None)
+        made = [a.to for a in alternatives if a.when] + ([fallback.to] if fallback is not None else [])
+        (unless if fallback is None else always)[old] = tuple(dict.fromkeys(made))
+    return always, unless
 
 
 def refuse_dead_tests(config: MappingConfig) -> None:
     """Refuse (MappingError, exit 2, as a load error) an alternative of a user's file whose `when` tests a coded field
-    only for values the mappings translate before any `when` is looked at (an SRS's own `UGPL`, translated to `11`):
-    the `when` sees the translated code, so it never matches, and its fallback was sent without a word (review209
-    F2). Decided by the mappings alone, never by the code lists, so a file is refused alike wherever it is used
-    (review213 F1, F2: a value missing from the lists in use, after a pull retired it or where the bundled lists lack
-    a pulled one, is `mappings check`'s warning, never a refusal; a `when` with one such value among live ones still
-    matches). Bundled blocks are not refused: their user cannot edit them. The first such test, in the order the files
-    are given and written."""
+    for a value no record holds when that `when` is looked at (TranslatedFirst: an SRS's own `UGPL`, translated to
+    `11`, or to `11` or `12` by `when`s of its own with a fallback), even beside values that can match (review218 F2):
+    the `when` sees the translated code, and the fallback was sent without a word (review209 F2). Decided by the
+    mappings alone, never by the code lists, so a file is refused alike wherever it is used (review213 F1, F2: a value
+    missing from the lists in use is `mappings check`'s warning, never a refusal). Bundled blocks are not refused:
+    their user cannot edit them. The first such value, in the order the files are given and written."""
+    first = TranslatedFirst(config)
     for translation in config.codes[config.bundled_codes :]:
         for old, alternatives in translation.translate.items():
             for index, alternative in enumerate(alternatives):
                 for name, values in alternative.when.items():
-                    if code_list_for(name) is None:
-                        continue  # checked on loading (_a_value_of)
-                    seen = {value: translated_before(config, name, value) for value in sorted(values)}
-                    if all(seen.values()):
-                        raise _dead_test(config, translation, old, index, name, seen)
+                    if code_list_for(name) is None or translation.applies_to(name):
+                        continue  # checked on loading (_a_value_of); its own field is seen as written
+                    for value in sorted(values):
+                        if made := first(name, value):
+                            raise _dead_test(first, translation, old, index, name, value, made, alternative)
 
 
 def when_at(translation: CodeTranslation, old: str, index: int, name: str) -> tuple[str, int | None]:
@@ -326,21 +381,34 @@ def when_at(translation: CodeTranslation, old: str, index: int, name: str) -> tu
 
 
 def _dead_test(
-    config: MappingConfig, translation: CodeTranslation, old: str, index: int, name: str, seen: dict[str, str | None]
+    first: TranslatedFirst,
+    translation: CodeTranslation,
+    old: str,
+    index: int,
+    name: str,
+    value: str,
+    made: tuple[str, ...],
+    alternative: Alternative,
 ) -> MappingError:
-    """The refusal of an alternative whose `when` tests `name` only for values translated before it is looked at:
-    where it is written (`file:line: key.path`), what translates each value, and the codes to test instead."""
+    """The refusal of a `when` value no record holds when it is looked at: where it is written (`file:line:
+    key.path`), what translates the value, and the codes to test instead."""
     at, line = when_at(translation, old, index, name)
     place = translation.origin if line is None else f"{translation.origin}:{line}"
-    found = config.translations_for(name)
-    made = ", ".join(
-        f"{value!r} to {to!r} by {found.place_of(value) if found is not None else name}" for value, to in seen.items()
+    codes = " or ".join(repr(to) for to in made)
+    live = [other for other in sorted(alternative.when[name]) if not first(name, other)]
+    rest = f" (the other values, {', '.join(map(repr, live))}, still match)" if live else ""
+    found = first.table(name)
+    back = found is not None and any(translation.applies_to(f) for a in found.translate[value] for f in a.when)
+    mutual = (
+        f"; {name}'s own `when` for {value!r} tests this field back, and of two `when`s that test each other one "
+        "sees the other translated, whichever the field map reads first"
+        if back
+        else ""
     )
-    instead = ", ".join(dict.fromkeys(repr(to) for to in seen.values()))
     return MappingError(
-        f"{place}: {at}: never matches: a `when` sees the record's other fields as Register gets them, and {name} is "
-        f"translated before any `when` is looked at ({made}), so this alternative is never used; test {instead} "
-        "instead",
+        f"{place}: {at}: never matches {value!r}{rest}: a `when` sees the record's other fields as Register gets "
+        f"them, and {name} {value!r} is always translated before this `when` is looked at (to {codes} by "
+        f"{first.place_of(name, value)}){mutual}; test {codes} instead",
         path=translation.origin,
         line=line,
     )
@@ -798,7 +866,9 @@ def _instead(pattern: str) -> str:
 def _key_lines(root: yaml.Node | None, top: str) -> dict[str, int]:
     """The line each key path under the document's key `top` is written on, as key_of and the `when` messages write
     the paths (`codes.sex.translate.X[0].when.training_route`). A node an alias repeats is walked once, and a key a
-    `<<` merge brings is not written there (line_in gives it no line either)."""
+    `<<` merge brings is not written there (line_in gives it no line either). Walked in the order written, so a node an
+    alias repeats is walked under its anchor's path, where it is written (review218 F5: the alias's path took it, and
+    the anchor's own `when` had no line)."""
     found: dict[str, int] = {}
     start = None
     if isinstance(root, yaml.MappingNode):
@@ -812,17 +882,19 @@ def _key_lines(root: yaml.Node | None, top: str) -> dict[str, int]:
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        children: list[tuple[yaml.Node | None, str]] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                     path = f"{above}.{key.value}"
                     found.setdefault(path, key.start_mark.line + 1)
-                    stack.append((value, path))
+                    children.append((value, path))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 path = f"{above}[{index}]"
                 found.setdefault(path, item.start_mark.line + 1)
-                stack.append((item, path))
+                children.append((item, path))
+        stack.extend(reversed(children))  # the first written is popped first
     return found
 
 
