@@ -126,7 +126,7 @@ def sync(
     says which); 2 for usage, configuration, an unreadable extract, a state dir in use, or a missing, rejected or
     another provider's token; 3 when interrupted, when Register could not be reached or stopped answering (before
     anything was written too: the error line says so, and there is no report then), or when the outcome of a
-    request stayed unknown (run the same command again to resume). docs/troubleshooting.md: each error line.
+    request stayed unknown (run the same command again to resume).
     """
     from register_batch.mapping import load_mapping
     from register_batch.readers import check_inputs_open, input_paths
