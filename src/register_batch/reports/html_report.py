@@ -1585,7 +1585,8 @@ def _run_warning(warning: dict[str, Any], *, dry_run: bool) -> tuple[str, str]:
     code, count = str(warning.get("code")), int(warning.get("count") or 0)
     real, dry = _RUN_WARNINGS.get(code, ("{}:", "{}:"))
     strong = (dry if dry_run else real).format(counted(count, "trainee"))
-    return strong, f"{visible(warning.get('message') or '')}."
+    message = str(warning.get("message") or "")
+    return strong, f"{visible(message[:1].upper() + message[1:])}."  # a sentence of its own, as the summary line's
 
 
 _SEE = "(see Records)."
