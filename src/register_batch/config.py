@@ -21,6 +21,7 @@ from register_batch.tokens import (
     TOKEN_AS_FOLDER,
     hidden_token,
     looks_like_token,
+    masked_token_words,
     not_shown,
     pasted_token_file,
     quoted_setting,
@@ -749,19 +750,21 @@ def token_source(settings: Settings, environ: Mapping[str, str] | None = None) -
     host runs several providers, each with its own token, and "which token, from where" is the first question when
     Register refuses one (review183 F1). The token file's path (`secrets/b (token_file in provider-b.toml)`,
     `(--token-file)`, `($REGISTER_API_TOKEN_FILE)`) or `$REGISTER_API_TOKEN`, saying so when that variable wins over
-    the settings file's token_file; None when no token is given. Never the token itself."""
+    the settings file's token_file; None when no token is given. Never the token itself, nor a token a file's name
+    holds (`secrets/production_…`, a file named after its token): masked, as report.json's settings.token_source and
+    the 401 line name it (review217 F3)."""
     environ = os.environ if environ is None else environ
     token_file = token_file_to_use(settings, environ)
     if token_file is not None:
         overridden = overridden_token_file(settings, environ)
-        return (
+        return masked_token_words(
             f"{shown_path(token_file)} ({settings.given_with('token_file')}"
             f"{f', overriding {overridden}' if overridden else ''})"
         )
     if not environ.get("REGISTER_API_TOKEN", "").strip():
         return None
     overridden = overridden_token_file(settings, environ)
-    return f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}"
+    return masked_token_words(f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}")
 
 
 def _other_token_file(in_file: Path | None, from_variable: Path | None) -> Path | None:

@@ -62,14 +62,14 @@ def test_another_providers_token_without_ukprn_creates_nothing_in_its_account(tm
             "academic cycles in its account, none of them one of the records, and this run would create 4 records "
             "there."
         ), error
-        assert "Nothing was sent. Set the ukprn setting (--ukprn, provider-b.toml or $REGISTER_BATCH_UKPRN)" in error
-        assert f"set it to {UKPRN_A}" in error, error
+        assert "Nothing was written. Set the ukprn setting (--ukprn, provider-b.toml or $REGISTER_BATCH_UKPRN)" in error
+        assert f"({UKPRN_A} if they are yours)" in error, error
         assert two_providers.snapshot()["trainees"] == 3  # A's own, no more
     assert TOKEN_A not in done.stdout + done.stderr
 
 
 def test_the_listed_ukprn_given_lets_the_same_run_through(tmp_path, env, two_providers):
-    """The way on the refusal names: the records are the token's provider's after all (their SRS ids changed), and
+    """The way on the refusal names: the records are the token's provider's after all (new trainees), and
     `--ukprn` of the listed UKPRN creates them."""
     a_loaded(tmp_path, env, two_providers.url)
     extract(tmp_path / "b.csv", 2, start=1)

@@ -413,10 +413,17 @@ _PREVIOUS_ENDED = {
 }
 
 
+# The Python class name a stopped run's reason starts with in its ledger row ("ConfigError: ", "RegisterUnavailable: ":
+# `Ledger.stop_run`), which means nothing to a data officer (review217 F5).
+_CLASS_NAME = re.compile(r"^[A-Za-z_][\w.]*: ")
+
+
 def _stopped_words(reason: object, sent: object) -> str:
     """How the run before ended when the ledger says it `stopped` (by an error, with no report): why, as its row keeps
     it, and whether this run carries anything on from it. A token refused at the first request sent nothing, and was
     told as a run "this run does what it left undone" (review208 F6)."""
+    if isinstance(reason, str):
+        reason = _CLASS_NAME.sub("", reason, count=1)  # the ledger keeps "ConfigError: ...": the message only (F5)
     why = f" ({shown(reason, 300)})" if isinstance(reason, str) and reason else ""
     if sent is False:
         return f"and stopped before it sent anything{why}: nothing of it to carry on"
@@ -1567,6 +1574,10 @@ _RUN_WARNINGS = {
         "{} this state dir synced before not in tonight's extract.",
         "{} this state dir synced before not in the extract.",
     ),
+    "sync_account_unmatched": (  # only a dry run's: a real run stops (review217 F1)
+        "A real run would stop before creating {} in an account that holds none of the records.",
+        "A real run would stop before creating {} in an account that holds none of the records.",
+    ),
 }
 
 
@@ -1574,7 +1585,8 @@ def _run_warning(warning: dict[str, Any], *, dry_run: bool) -> tuple[str, str]:
     code, count = str(warning.get("code")), int(warning.get("count") or 0)
     real, dry = _RUN_WARNINGS.get(code, ("{}:", "{}:"))
     strong = (dry if dry_run else real).format(counted(count, "trainee"))
-    return strong, f"{visible(warning.get('message') or '')}."
+    message = str(warning.get("message") or "")
+    return strong, f"{visible(message[:1].upper() + message[1:])}."  # a sentence of its own, as the summary line's
 
 
 _SEE = "(see Records)."

@@ -597,8 +597,11 @@ describe(
 EXTRACT_SEEN_BEFORE = "sync_extract_seen_before"
 CREATED_COURSE_ENDED = "sync_created_course_ended"
 EXTRACT_LACKS_SYNCED = "sync_extract_lacks_synced"
+# A dry run whose real run would stop before its first write: the token's account holds none of the records, and no
+# UKPRN tells whose token it is (SyncRun.check_unmatched_account, review217 F1).
+ACCOUNT_UNMATCHED = "sync_account_unmatched"
 # Those counted in sync.warnings that are no record's warning (summary.warnings does not count them).
-RUN_ONLY_WARNINGS = (EXTRACT_SEEN_BEFORE, EXTRACT_LACKS_SYNCED)
+RUN_ONLY_WARNINGS = (EXTRACT_SEEN_BEFORE, EXTRACT_LACKS_SYNCED, ACCOUNT_UNMATCHED)
 describe(
     CREATED_COURSE_ENDED,
     scope="batch",
@@ -1610,6 +1613,8 @@ class SyncRun:
         # again (sync_extract_seen_before) and the last run's record count (sync_extract_lacks_synced) come from it.
         self.earlier_runs: list[RunInputs] = []
         self.seen_before: str | None = None  # sync_extract_seen_before's words, for a run given an old extract
+        # sync_account_unmatched's (count, words): a dry run that a real run would stop (check_unmatched_account)
+        self.unmatched_account: tuple[int, str] | None = None
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -1969,9 +1974,13 @@ class SyncRun:
         extract's cycles, none of them one of its records, while the plan creates records (review212 F1). That is how
         another provider's token looks (one settings file of a vendor's forty without its `ukprn` line, its
         token_file another's): every record would be created in that provider's account, where the API cannot delete
-        them. A provider's own first run into an account it loaded from another state dir matches its trainees; one
-        into an empty account has nothing listed (`probe_provider` and the first create's answer are --ukprn's). Not
-        towards the sandbox, whose test provider holds every rehearsal's trainees, nor the embedded emulator."""
+        them. It is also how a provider's own first run of trainees Register does not hold yet looks, into an account
+        holding others of those cycles (an earlier intake, trainees entered by hand): the two cannot be told apart
+        without a UKPRN, so the message names both and the setting that settles it (review217 F1). A dry run, which
+        writes nothing, is not stopped: it plans, and says so as a run warning (sync_account_unmatched). A provider's
+        own first run into an account it loaded from another state dir matches its trainees; one into an empty account
+        has nothing listed (`probe_provider` and the first create's answer are --ukprn's). Not towards the sandbox,
+        whose test provider holds every rehearsal's trainees, nor the embedded emulator."""
         options = self.options
         listed = self.tokens_provider
         if listed is None or not holdings.by_id or options.embedded or options.ukprn or self.implied or self.moved:
@@ -1983,21 +1992,29 @@ class SyncRun:
         creates = sum(1 for r in results if any(step.kind == "create" for step in r.plan.steps))
         if not creates or matched & holdings.by_id.keys():
             return
-        raise ConfigError.naming(
+        error = ConfigError.naming(
             "{the_token} is provider {listed}'s ({how}): Register holds {held} of the extract's academic cycles in "
-            "its account, none of them one of the records, and this run would create {creates} there. With no "
-            "UKPRN to check the token by and no ledger in the state dir {folder}, that is what another provider's "
-            "token looks like (a token_file naming another provider's file). Nothing was sent. Set the ukprn "
-            "setting{where_given} to the UKPRN of the provider the records are of, and the token is checked against "
-            "it; if the records are {listed}'s after all (their SRS ids changed since they were sent, or its "
-            "trainees were entered by hand), set it to {listed}",
+            "its account, none of them one of the records, and {this_run} create {creates} there. With no UKPRN to "
+            "check the token by and no ledger in the state dir {folder}, that is what trainees Register does not hold "
+            "yet look like, in an account that already holds others of these cycles (an earlier intake, trainees "
+            "entered by hand), and also what another provider's token looks like (a token_file naming another "
+            "provider's file), whose account the API cannot delete them from. {stopped}Set the ukprn "
+            "setting{where_given} to the UKPRN of the provider the records are of ({listed} if they are yours), and "
+            "the token is checked against it",
             said={**THE_TOKEN, "where_given": ""},
             listed=listed,
             how=LISTED_UNDER_IT,
             held=counted(len(holdings.by_id), "trainee"),
+            this_run="a real run would" if options.dry_run else "this run would",
             creates=counted(creates, "record"),
             folder=options.state_dir,
+            stopped="A real run stops here, before its first write (exit 2). "
+            if options.dry_run
+            else "Nothing was written. ",
         )
+        if not options.dry_run:
+            raise error
+        self.unmatched_account = (creates, str(error))
 
     # --- execution --------------------------------------------------------------------------------------
 
@@ -3765,6 +3782,9 @@ def _run_warnings(
     found: list[dict[str, Any]] = []
     if run.seen_before:
         found.append({"code": EXTRACT_SEEN_BEFORE, "count": 1, "message": run.seen_before})
+    if run.unmatched_account is not None:  # a dry run a real run would stop (review217 F1)
+        creates, words = run.unmatched_account
+        found.append({"code": ACCOUNT_UNMATCHED, "count": creates, "message": words})
     if ended := sum(1 for r in results if any(code == CREATED_COURSE_ENDED for code, _ in r.warnings())):
         current = cycle_of(run.as_of)
         cycles = sorted({int(year) for info in report.inputs for year in info.cycles})
@@ -3999,7 +4019,8 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         run.probe_provider()  # a token of another provider is refused here too, before any write
     if fresh:
         run.check_unmatched_account(holdings, results)
-    ledger.listed()
+    if run.unmatched_account is None:  # a dry run the real run would stop leaves the ledger as fresh (review217 F1)
+        ledger.listed()
     run.bind_state_dir()
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
