@@ -3707,10 +3707,15 @@ def _run_warnings(
         of_cycles = ""
         if lacked:
             lacking = ", ".join(cycle_label(year) for year in sorted(run.cycles_lacked))
+            who = "it is" if count == 1 else "all of them are" if lacked == count else f"{lacked} of them are"
+            export = (
+                f"register-batch export --academic-cycle {min(run.cycles_lacked)}"
+                if len(run.cycles_lacked) == 1
+                else "register-batch export --academic-cycle, once for each,"
+            )
             of_cycles = (
-                f"; {lacked if lacked < count else 'all'} of them of {lacking}, which run {run.lacked_since} "
-                f"synced records of and {extract} has none of (not_in_extract.csv lists only {extract}'s cycles: "
-                f"`register-batch export --academic-cycle {min(run.cycles_lacked)}` lists the others)"
+                f"; {who} of {lacking}, which run {run.lacked_since} synced records of and {extract} has none of "
+                f"(not_in_extract.csv lists only {extract}'s cycles: {export} lists the others)"
             )
         found.append(
             {
