@@ -13,7 +13,7 @@ import threading
 import lxml.html
 import pytest
 
-from conftest import TOKEN
+from emulated import SYNC_TESTS_TOKEN as TOKEN
 from emulated import sync_options
 from register_batch.errors import Interrupted
 from register_batch.sync import sync_files
