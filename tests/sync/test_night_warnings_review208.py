@@ -90,7 +90,9 @@ def test_trainees_created_whose_course_ended_before_last_academic_year_are_named
     warned = [record["warnings"] for record in report["records"]]
     assert all("course ended on 2024-07-31" in " ".join(w) for w in warned[:3]) and warned[3] == []
     status, words = _box(register)
-    assert status == "warnings" and "3 trainees created whose course had already ended." in words, words
+    assert status == "warnings" and "3 trainees created whose course had ended before last academic year." in words, (
+        words
+    )
 
 
 def test_a_dry_run_of_another_years_extract_says_they_would_be_created(register, tmp_path):
@@ -100,7 +102,7 @@ def test_a_dry_run_of_another_years_extract_says_they_would_be_created(register,
     assert said["message"].startswith("1 trainee would be created whose course had ended before 2025-08-01")
     # 2023/24 and 2025/26: none of 2026/27, the as-of date's academic cycle
     assert "no record of the extract starts in 2026 to 2027" in said["message"]
-    assert "1 trainee would be created whose course had already ended." in _box(register)[1]
+    assert "1 trainee would be created whose course had ended before last academic year." in _box(register)[1]
 
 
 def test_an_extract_lacking_trainees_synced_before_is_not_nothing_to_fix(register, tmp_path):

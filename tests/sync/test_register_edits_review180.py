@@ -174,7 +174,7 @@ def test_trainees_not_in_the_extract_say_whether_this_state_dir_synced_them(regi
     line = result.summary_line()
     assert (
         "2 in Register but not in the extract (left alone; 1 synced before by this state dir, no longer sent by the "
-        "SRS (2 records tonight, 3 in the last run): check the SRS export)" in line
+        "SRS (2 records in this extract, 3 in the last run): check the SRS export)" in line  # a dry run
     ), line
     html = (tmp_path / "reports-3" / "report.html").read_text()
     assert 'data-synced-before="1"' in html

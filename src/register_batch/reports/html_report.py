@@ -1567,8 +1567,8 @@ _RUN_WARNINGS = {
         "This extract was synced before, and a newer one since.",
     ),
     "sync_created_course_ended": (
-        "{} created whose course had already ended.",
-        "{} would be created whose course had already ended.",
+        "{} created whose course had ended before last academic year.",
+        "{} would be created whose course had ended before last academic year.",
     ),
     "sync_extract_lacks_synced": (
         "{} this state dir synced before not in tonight's extract.",

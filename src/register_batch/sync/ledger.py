@@ -285,7 +285,9 @@ def _add_inputs_column(db: sqlite3.Connection) -> None:
 class RunInputs:
     """What an earlier run of this state dir was given (`runs.inputs`): its inputs' SHA-256 digests (sorted: the same
     files in another order are the same input) and the academic cycles their records start in, with the run's id,
-    start (`_now`'s, UTC), status and record count (its summary's actions; None for a run that ended before it)."""
+    start (`_now`'s, UTC), status and record count (its summary's actions; None for a run that ended before it).
+    `known`: False for a run whose inputs were not recorded (a version before them made it): its digests and cycles
+    are empty, not known to be none, and only its record count is read."""
 
     run_id: int
     started_at: str
@@ -293,6 +295,7 @@ class RunInputs:
     digests: tuple[str, ...]
     cycles: frozenset[int]
     records: int | None
+    known: bool = True
 
 
 # A fields_synced row (f) older than its record's done entry (r): Synced.stale, and what synced_digests leaves out.
@@ -1189,21 +1192,23 @@ class Ledger:
         }
 
     def runs_given(self) -> list[RunInputs]:
-        """Every real run before this one whose inputs were recorded (a run of a version before review208 recorded
-        none), oldest first: what it was given, when, how it ended, and how many records it had. One read a run."""
+        """Every real run before this one, oldest first: what it was given, when, how it ended, and how many records
+        it had. A run of a version before `runs.inputs` (or one whose inputs cannot be read) is there too, `known`
+        False, for its record count: the first night after an upgrade compares with it. One read a run."""
         found = []
         for run_id, started_at, status, summary, given in self._execute(
-            "SELECT id, started_at, status, summary, inputs FROM runs WHERE dry_run = 0 AND id < ? "
-            "AND inputs IS NOT NULL ORDER BY id",
+            "SELECT id, started_at, status, summary, inputs FROM runs WHERE dry_run = 0 AND id < ? ORDER BY id",
             (self.run_id if self.run_id is not None else 2**62,),
         ):
+            records = _records_of(summary)
             try:
                 inputs = json.loads(given)
                 digests = tuple(str(digest) for digest in inputs["sha256"])
                 cycles = frozenset(int(cycle) for cycle in inputs["cycles"])
-            except (ValueError, TypeError, KeyError):  # written by hand, or by a later version otherwise
+            except (ValueError, TypeError, KeyError):  # NULL (an older version's run), or written otherwise
+                found.append(RunInputs(int(run_id), str(started_at), str(status), (), frozenset(), records, False))
                 continue
-            found.append(RunInputs(int(run_id), str(started_at), str(status), digests, cycles, _records_of(summary)))
+            found.append(RunInputs(int(run_id), str(started_at), str(status), digests, cycles, records))
         return found
 
     def ended_without_report(self) -> dict[int, str]:

@@ -1347,11 +1347,13 @@ class SyncResult:
             else ""
         )
         # The night's own warnings, a sentence each after what was done (review208): an old extract, another year's;
-        # the trainees the extract lacks are said with the others not in it (_synced_before).
+        # the trainees the extract lacks are said with the others not in it (_synced_before), unless some are of a
+        # cycle the extract lacks, which no listing of its cycles has. Each message begins as a sentence does (never
+        # with a file's name, which is not capitalised: `incoming/x.xml` is not `Incoming/x.xml`).
         night = "".join(
-            f" {w['message'][0].upper()}{w['message'][1:]}."
+            f" {w['message']}."
             for w in sync.get("run_warnings") or ()
-            if w["code"] != EXTRACT_LACKS_SYNCED
+            if w["code"] != EXTRACT_LACKS_SYNCED or w.get("of_cycles_lacked")
         )
         return f"{counted(len(self.results), 'record')}: {said}.{night} {counted(total, 'request')}{cost}.{real}"
 
@@ -1612,7 +1614,15 @@ class SyncRun:
         # What the earlier real runs were given (Ledger.runs_given), read before this run's row: an old extract given
         # again (sync_extract_seen_before) and the last run's record count (sync_extract_lacks_synced) come from it.
         self.earlier_runs: list[RunInputs] = []
-        self.seen_before: str | None = None  # sync_extract_seen_before's words, for a run given an old extract
+        # An old extract given again (`_old_inputs`: sync_extract_seen_before), and the records whose planned update
+        # puts its values back over what a later run given another extract synced (`_note_put_back`): by index, with
+        # the later run's id.
+        self.old_inputs: _OldInputs | None = None
+        self.put_back: list[tuple[int, int]] = []
+        # The academic cycles the last real run sharing one with tonight's extract synced records of and tonight's
+        # extract has none of, and that run's id (`_of_cycles_lacked`: sync_extract_lacks_synced)
+        self.cycles_lacked: frozenset[int] = frozenset()
+        self.lacked_since: int | None = None
         # sync_account_unmatched's (count, words): a dry run that a real run would stop (check_unmatched_account)
         self.unmatched_account: tuple[int, str] | None = None
 
@@ -3634,6 +3644,9 @@ class _Planned:
     # one record of the extract matched (its HUSID corrected since, `_moved_writes`): that record's, not one for a
     # record the extract lacks (review115 F2).
     moved: list[Entry] = field(default_factory=list)
+    # The trainees Register lists in the cycles tonight's extract lacks that the last run's had (`_of_cycles_lacked`),
+    # that no record matched: those this state dir synced before, and in training, are counted as no longer sent.
+    lacked: list[ListedTrainee] = field(default_factory=list)
 
 
 def _kept_for_results(
@@ -3671,9 +3684,7 @@ def _run(
     cycles = {int(year) for info in report.inputs for year in info.cycles}
     # the report's start and the ledger's, one
     ledger.start_run(dry_run=options.dry_run, started=report.started, inputs=(digests, cycles))
-    run.seen_before = _seen_before(
-        run.earlier_runs, digests, cycles, [info.path for info in report.inputs], dry_run=options.dry_run
-    )
+    run.old_inputs = _old_inputs(run.earlier_runs, digests, cycles, [info.path for info in report.inputs])
     log.info("Settings of ledger run %s: %s", ledger.run_id, settings_words(run_settings(options)))
     planned = _Planned()
     why: dict[str, Any] | None = None  # why the run stopped part-way: report.json's sync.stopped
@@ -3732,56 +3743,112 @@ def _run(
             raise
 
 
-def _seen_before(
-    earlier: list[RunInputs], digests: list[str], cycles: set[int], names: list[str], *, dry_run: bool
-) -> str | None:
-    """sync_extract_seen_before's words (review208 F1), when tonight's inputs are byte for byte those of an earlier
-    real run that a later run was given other inputs after: a copy of an old extract picked up again (the export job
-    writing to another folder, an archive copied back, a backup restored), whose updates put back what the newer
-    extract sent, the SRS's own corrections. Not for a rerun of the last input, nor when the run given other inputs
-    since was of other academic cycles (two extracts, one a cycle, synced in turn from one state dir), had tonight's
-    files among its own, or was `stopped` (it sent nothing, or its summary is lost: a token refused at the first
-    request). A fresh export is never byte for byte an older one that another export followed, once anything changed
-    in between; one the same as the last is no rollback."""
+@dataclass(frozen=True)
+class _OldInputs:
+    """Tonight's inputs are byte for byte those of earlier real runs (`same`, oldest first), and later runs were given
+    a different extract of their academic cycles (`newer`, by id): an old extract picked up again, if tonight's run
+    puts back what one of those synced (`_note_put_back`)."""
+
+    digest: str  # tonight's inputs' first SHA-256, as said
+    names: tuple[str, ...]  # tonight's inputs, as given
+    same: tuple[RunInputs, ...]
+    newer: dict[int, RunInputs]
+
+
+def _old_inputs(earlier: list[RunInputs], digests: list[str], cycles: set[int], names: list[str]) -> _OldInputs | None:
+    """Whether tonight's inputs are byte for byte those of an earlier real run that a later real run, of any end, was
+    given a different extract after, of the same academic cycles (review208 F1): a copy of an old extract picked up
+    again (the export job writing to another folder, an archive copied back, a backup restored). Not a later run of
+    other cycles (two extracts, one a cycle, synced in turn from one state dir), nor one whose files were all among
+    tonight's or had all of tonight's among its own (`sync a b`, `sync a`, `sync a b`: nothing of tonight's is older).
+    Whether anything is put back is told once the records are planned (`_note_put_back`): a rerun, two cohorts of one
+    cycle synced in turn, a later run that stopped before writing, put nothing back, and are not named."""
     tonight = tuple(sorted(set(digests)))
-    if not tonight:
+    known = [r for r in earlier if r.known]
+    same = tuple(r for r in known if r.digests == tonight)
+    if not tonight or not same:
         return None
-    ran = [r for r in earlier if r.status != "stopped"]
-    same = [r for r in ran if r.digests == tonight]
-    if not same:
-        return None
-    then = same[-1]
-    newer = [
-        r
-        for r in ran
-        if r.run_id > then.run_id
+    newer = {
+        r.run_id: r
+        for r in known
+        if r.run_id > same[0].run_id
         and not set(tonight) <= set(r.digests)
+        and not set(r.digests) <= set(tonight)
         and (not r.cycles or not cycles or r.cycles & cycles)
-    ]
-    if not newer:
+    }
+    return _OldInputs(tonight[0], tuple(names), same, newer) if newer else None
+
+
+# The planned writes that put a record's values back over another's: an update, and a withdrawal or deferral (with
+# the update it may carry).
+_PUTS_BACK = ("update", "withdraw", "defer")
+
+
+def _note_put_back(run: SyncRun, results: list[RecordResult]) -> None:
+    """Before anything is written, the records of an old extract given again (`run.old_inputs`) whose planned write
+    puts back what a later run given a different extract synced: the ledger's entry for the record was last written by
+    that run (a run that stopped before reaching the record, or a cohort's extract without it, left it as it was), and
+    what the record says tonight is not what it said then (an update for a change made in Register's service since is
+    no rollback). Read for those writes only (a night's few)."""
+    old = run.old_inputs
+    if old is None:
+        return
+    for index, result in enumerate(results):
+        plan = result.plan
+        if plan.action not in _PUTS_BACK or plan.key is None:
+            continue
+        entry = run.ledger.get(plan.key)
+        if entry is not None and entry.run_id in old.newer and entry.payload_hash != plan.payload_hash:
+            run.put_back.append((index, entry.run_id))
+
+
+def _seen_before(run: SyncRun, results: list[RecordResult]) -> str | None:
+    """sync_extract_seen_before's words (review208 F1), for a run given an old extract whose writes put back what a
+    later run's extract synced (`_note_put_back`), worded by what happened: sent, planned and not sent (the run
+    stopped or Register refused them), or in a dry run what a real run would do. Begins with words, never with the
+    file's name, which the summary line must not capitalise (`incoming/…` is not `Incoming/…`)."""
+    old = run.old_inputs
+    if old is None or not run.put_back:
         return None
-    since = newer[-1]
-    what = f"{printable(names[0])} is" if len(names) == 1 else "these inputs are"
-    puts = "would put" if dry_run else "puts"
+    since = old.newer[max(run_id for _index, run_id in run.put_back)]
+    then = [r for r in old.same if r.run_id < since.run_id][-1]
+    what = f"The extract {printable(old.names[0])} is" if len(old.names) == 1 else "These inputs are"
+    planned = len(run.put_back)
+    sent = sum(1 for index, _run_id in run.put_back if results[index].landed)
+    back = f"back in {{}} run {since.run_id} had synced from the newer one (the SRS's own corrections, if it was)"
+    if run.options.dry_run:
+        did = f"A real run now would put this file's values {back.format(counted(planned, 'record'))}"
+    elif sent:
+        did = f"This run put this file's values {back.format(counted(sent, 'record'))}"
+        if sent < planned:
+            did += f", and did not send {planned - sent} more such {'update' if planned - sent == 1 else 'updates'}"
+    else:
+        did = (
+            f"This run was to put this file's values {back.format(counted(planned, 'record'))}, and sent none of "
+            f"{'that update' if planned == 1 else 'those updates'}"
+        )
     return (
         f"{what} byte for byte the extract run {then.run_id} synced on {then.started_at[:10]} (SHA-256 "
-        f"{tonight[0][:12]}…), and run {since.run_id} synced a different one since, on {since.started_at[:10]}: is "
-        f"this an old file? This run {puts} back the values that newer extract sent, the SRS's own corrections "
-        "among them: check the folder the job reads and the SRS export"
+        f"{old.digest[:12]}…), and run {since.run_id} synced a different one since, on {since.started_at[:10]}: is "
+        f"this an old file? {did}: check the folder the job reads and the SRS export, and if the newer extract is "
+        "right, put it in place and run the sync again"
     )
 
 
 def _run_warnings(
-    run: SyncRun, report: ReportBuilder, results: list[RecordResult], not_sent: int
+    run: SyncRun, report: ReportBuilder, results: list[RecordResult], not_sent: int, lacked: int
 ) -> list[dict[str, Any]]:
     """report.json's sync.run_warnings: what the night as a whole should tell people, each with its code, count and
-    words (review208): an old extract given again (F1), trainees created whose course had ended (another year's
-    extract, F2), and trainees this state dir synced before that tonight's extract lacks (`not_sent`: a file cut
-    short at a row's end, a filter changed; F4), with tonight's record count and the last real run's."""
+    words (review208): an old extract given again whose writes put back what a newer one synced (F1), trainees
+    created whose course had ended before the as-of date's academic year (another year's extract, F2), and the
+    current trainees this state dir synced before that tonight's extract lacks (F4): of its cycles (`not_sent`: a file
+    cut short at a row's end, a filter changed), and of a cycle the last run's extract had and tonight's has no record
+    of (`lacked`: `_of_cycles_lacked`), with tonight's record count and the last real run's. Each message begins with
+    words or a figure, as the summary line gives it."""
     dry_run = run.options.dry_run
     found: list[dict[str, Any]] = []
-    if run.seen_before:
-        found.append({"code": EXTRACT_SEEN_BEFORE, "count": 1, "message": run.seen_before})
+    if seen := _seen_before(run, results):
+        found.append({"code": EXTRACT_SEEN_BEFORE, "count": 1, "message": seen})
     if run.unmatched_account is not None:  # a dry run a real run would stop (review217 F1)
         creates, words = run.unmatched_account
         found.append({"code": ACCOUNT_UNMATCHED, "count": creates, "message": words})
@@ -3794,29 +3861,56 @@ def _run_warnings(
             if cycles and current not in cycles
             else ""
         )
+        them, these = ("it", "the trainee") if ended == 1 else ("them", f"these {ended} trainees")
         found.append(
             {
                 "code": CREATED_COURSE_ENDED,
                 "count": ended,
                 "message": f"{counted(ended, 'trainee')} {'would be created' if dry_run else 'created'} whose "
                 f"course had ended before {ended_long_before(run.as_of).isoformat()} (itt_end_date), more than an "
-                f"academic year before the as-of date {run.as_of.isoformat()}{other}: is the extract another academic "
-                "year's? Check the SRS export",
+                f"academic year before the as-of date {run.as_of.isoformat()}{other}: is the extract another "
+                "academic year's? "
+                + (
+                    f"A real run sends {them} as the extract says: correct the SRS export first if it is the wrong "
+                    "year's"
+                    if dry_run
+                    else "Sent as the extract says (sync refuses no record for its dates): if the extract was the "
+                    f"wrong year's, correct the SRS export and ask Register's support to delete {these} (results.csv "
+                    f"lists {them}, warning {CREATED_COURSE_ENDED}); Register's API cannot delete a trainee"
+                ),
             }
         )
-    if not_sent:
+    if not_sent or lacked:
         last = next((r for r in reversed(run.earlier_runs) if r.records is not None), None)
-        tonight = f"{len(results):,} {'record' if len(results) == 1 else 'records'} tonight"
+        extract = "this extract" if dry_run else "tonight's extract"
+        here = "in it" if dry_run else "tonight"
+        count = not_sent + lacked
+        tonight = f"{len(results):,} {'record' if len(results) == 1 else 'records'} {here}"
         then = f", {last.records:,} in the last run, run {last.run_id}" if last is not None else ""
+        of_cycles = ""
+        if lacked:
+            lacking = ", ".join(cycle_label(year) for year in sorted(run.cycles_lacked))
+            who = "it is" if count == 1 else "all of them are" if lacked == count else f"{lacked} of them are"
+            export = (
+                f"register-batch export --academic-cycle {min(run.cycles_lacked)}"
+                if len(run.cycles_lacked) == 1
+                else "register-batch export --academic-cycle, once for each,"
+            )
+            of_cycles = (
+                f"; {who} of {lacking}, which run {run.lacked_since} synced records of and {extract} has none of "
+                f"(not_in_extract.csv lists only {extract}'s cycles: {export} lists the others)"
+            )
         found.append(
             {
                 "code": EXTRACT_LACKS_SYNCED,
-                "count": not_sent,
-                "message": f"{counted(not_sent, 'trainee')} this state dir synced before "
-                f"{'is' if not_sent == 1 else 'are'} not in tonight's extract ({tonight}{then}): check the SRS "
-                "export (a file cut short, a filter changed); not_in_extract.csv lists them",
+                "count": count,
+                "message": f"{counted(count, 'trainee')} this state dir synced before "
+                f"{'is' if count == 1 else 'are'} not in {extract} ({tonight}{then}){of_cycles}: check the SRS "
+                "export (a file cut short, a filter changed, a cycle left out)"
+                + ("; not_in_extract.csv lists them" if not lacked else ""),
                 "records": len(results),
                 "last_run_records": None if last is None else last.records,
+                "of_cycles_lacked": lacked,
             }
         )
     return found
@@ -4030,6 +4124,40 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     # reported as not in the extract of the earlier course's record).
     accounted = matched | joined | set(missing)
     planned.unmatched = [t for t in holdings.by_id.values() if t["trainee_id"] not in accounted]
+    _note_put_back(run, results)
+    planned.lacked = _of_cycles_lacked(run, report, looked, accounted)
+
+
+def _of_cycles_lacked(
+    run: SyncRun, report: ReportBuilder, looked: list[Holdings], accounted: set[str]
+) -> list[ListedTrainee]:
+    """The trainees Register lists in the academic cycles the last real run sharing a cycle with tonight's extract
+    synced records of and tonight's has none of (`runs.inputs` cycles; review208 F2): an extract that lost a cycle (an
+    export sorted newest first and cut, a filter changed) leaves its trainees out of the listing of tonight's cycles,
+    and so out of not_in_extract. The run lists those cycles once more, after planning (nothing planned reads it),
+    and `_finish` counts those this state dir synced before and in training. Not for a run of other cycles only (two
+    extracts, one a cycle, synced in turn), nor before a run with inputs recorded: said the first night, as the last
+    run after it has no record of the cycle either. A listing Register does not answer counts none: it is a warning's
+    count, and must not stop the night's writes."""
+    tonight = {int(year) for info in report.inputs for year in info.cycles}
+    last = next((r for r in reversed(run.earlier_runs) if r.known and r.cycles & tonight), None)
+    if last is None or not (lacked := last.cycles - tonight):
+        return []
+    run.cycles_lacked, run.lacked_since = frozenset(lacked), last.run_id
+    found = {t["trainee_id"]: t for held in looked for t in held.by_id.values() if start_cycle(t) in lacked}
+    if unlisted := set(lacked) - run.listed_cycles:
+        try:
+            listed = run.list_into(Holdings([]), unlisted, neighbours=True)
+        except _STOPS_THE_RUN:
+            if run.stops.requested:
+                raise
+            log.warning(
+                "Register did not answer the listing of %s: its trainees are not counted as no longer sent",
+                ", ".join(cycle_label(year) for year in sorted(unlisted)),
+            )
+            return []
+        found.update((t["trainee_id"], t) for t in listed.by_id.values())
+    return [t for trainee_id, t in found.items() if trainee_id not in accounted]
 
 
 def ended_long_before(as_of: date) -> date:
@@ -4919,7 +5047,22 @@ def _finish(
         for t in unmatched
     ]
     groups = Counter(not_in_extract_group(row, run.as_of) for row in not_in_extract)
-    run_warnings = _run_warnings(run, report, results, groups["not_sent"])
+    # Those of the cycles tonight's extract lacks that the last run's had (`_of_cycles_lacked`), told apart so
+    lacked_synced = _last_synced(ledger, planned.lacked)
+    lacked = sum(
+        1
+        for t in planned.lacked
+        if not_in_extract_group(
+            {
+                "state": t.get("state"),
+                "itt_end_date": t.get("itt_end_date"),
+                "last_synced": lacked_synced.get(t["trainee_id"]),
+            },
+            run.as_of,
+        )
+        == "not_sent"
+    )
+    run_warnings = _run_warnings(run, report, results, groups["not_sent"], lacked)
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)
     status = run_status(interrupted, outcomes)
@@ -5122,8 +5265,9 @@ def _synced_before(report: ReportBuilder) -> str:
         lacks = [w for w in sync.get("run_warnings") or () if w["code"] == EXTRACT_LACKS_SYNCED]
         records = lacks[0]["records"] if lacks else None
         last = lacks[0].get("last_run_records") if lacks else None
+        here = "in this extract" if sync.get("dry_run") else "tonight"
         counts = (
-            f" ({records:,} {'record' if records == 1 else 'records'} tonight"
+            f" ({records:,} {'record' if records == 1 else 'records'} {here}"
             + (f", {last:,} in the last run" if last is not None else "")
             + ")"
             if records is not None
