@@ -776,6 +776,7 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     if unjudged:  # review210 F4: a pull updates the codes, not the bundled rule tables
         echo(
             f"{unjudged} added code(s) the bundled rules cannot judge: validate warns of each in a record, which is "
-            "sent for Register to judge (nightly-sync.md §9 says what a pull updates)"
+            "sent for Register to judge (a pull updates the codes and their labels, not the bundled funding and "
+            "initiative tables)"
         )
     sys.exit(1)

@@ -194,7 +194,8 @@ def test_diff_says_which_added_codes_the_bundled_rules_cannot_judge(tmp_path):
         "  + 22  Teaching apprenticeship (postgrad, new)  [the bundled rules cannot tell its funding: the bundled "
         "funding tables do not name it (funding_not_judged)]",
         "3 added code(s) the bundled rules cannot judge: validate warns of each in a record, which is sent for "
-        "Register to judge (nightly-sync.md §9 says what a pull updates)",
+        "Register to judge (a pull updates the codes and their labels, not the bundled funding and initiative "
+        "tables)",
     ]
 
 

@@ -186,8 +186,8 @@ def _overriding(
 def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[MappingProblem]:
     """Targets missing from Register's lists (errors), translations that hide a valid code and sources of a user's
     HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
-    bundled files (notes). A `when` that can never match is refused (MappingError), as `validate` refuses it; one with
-    values that never match beside others that can is warned of (_tests_of_codes)."""
+    bundled files (notes). A `when` with a value no record can hold is refused (MappingError), as `validate` refuses
+    it; a value the code lists in use lack, or one translated only by `when`s, is warned of (_tests_of_codes)."""
     refuse_dead_tests(config)
     problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
