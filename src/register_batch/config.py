@@ -354,6 +354,8 @@ def _toml_type(value: Any) -> str:
         return "a list holding something else" if value else "an empty list"
     if isinstance(value, dict):
         return "a table"
+    if isinstance(value, str):  # require_ukprn = "true": the quotes make it text
+        return f'text in quotes ("{value}")'
     return f"a date or time ({value})"
 
 

@@ -249,3 +249,4 @@ def test_require_ukprn_refuses_a_run_without_one(tmp_path, env, two_providers):
     (tmp_path / "bad.toml").write_text('require_ukprn = "yes"\n')
     done = run_cli(["--config", "bad.toml", "config", "show"], tmp_path, env)
     assert done.returncode == 2 and "require_ukprn must be true or false (require_ukprn = true)" in done.stderr
+    assert 'not text in quotes ("yes")' in done.stderr, done.stderr  # not "a date or time" (review221 F4)
