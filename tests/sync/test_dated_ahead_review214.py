@@ -183,3 +183,23 @@ def test_a_withdrawal_dated_after_a_start_date_still_ahead_names_its_own_date():
     assert "before the ITT start date" not in (plan.reason or "")
     on_the_start = planned(source, listed(itt_start_date="2027-01-05"), as_of=date(2027, 1, 5))
     assert "on or after 2027-01-15" in (on_the_start.reason or "")
+
+
+# --- review220 F3 ---------------------------------------------------------------------------------------------------
+
+
+def test_sync_help_says_where_a_withdrawal_or_deferral_dated_ahead_is_held_as_of_which_day():
+    """The held day is today in UTC against Register, --as-of's against an emulator here (embedded or on this
+    machine): the help said "held until its day all the same" beside the embedded emulator's --as-of."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    shown = CliRunner().invoke(cli, ["sync", "--help"], terminal_width=400, catch_exceptions=False)
+    text = " ".join(shown.output.split())
+    assert (
+        "A withdrawal or deferral is held until its day: against Register (the sandbox or production) if dated after "
+        "today in UTC, whatever this says; against the embedded emulator or an emulator on this machine (127.0.0.1, "
+        "localhost) if dated after this day." in text
+    )
+    assert "docs/" not in text
