@@ -1,6 +1,7 @@
 """review214: the held withdrawal or deferral of review211 F1 over the nights. F1: against Register, a run as of a
 later day does not send what is dated up to it (Register applies it the day it is sent). F2: a deferral dated after
-a withdrawal is never sent, and is not promised. F4: a withdrawal dated after the ITT start waits for its own date."""
+a withdrawal is never sent, and is not promised. F4: a withdrawal dated after the ITT start waits for its own date.
+review220 F1: nor is it sent once both dates have passed (a first sync after both)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import csv
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from held import listed, planned, record
 
 from register_batch.sync.plan import Holdings, plan_record
@@ -127,6 +129,49 @@ def test_over_the_nights_the_deferral_after_a_withdrawal_is_not_promised_and_not
     assert {t["state"] for t in register.trainees(2025)} == {"withdrawn"}
 
 
+# --- review220 F1 ---------------------------------------------------------------------------------------------------
+
+
+def test_a_deferral_dated_after_the_withdrawal_is_not_sent_once_both_dates_have_passed():
+    source = record(deferral={"defer_date": "2026-11-10"}, withdrawal=WITHDRAWAL)  # both before 2026-11-28
+    plan = planned(source, listed())
+    assert (plan.action, [s.kind for s in plan.steps], [s.kind for s in plan.held]) == (
+        "withdraw",
+        ["withdraw"],
+        ["defer"],
+    )
+    assert (plan.reason or "").endswith("the withdrawal is sent (on or after its date) and the deferral never is")
+    # A deferral dated before the withdrawal still goes, first.
+    earlier = planned(record(deferral={"defer_date": "2026-10-20"}, withdrawal=WITHDRAWAL), listed())
+    assert ([s.kind for s in earlier.steps], earlier.held) == (["defer", "withdraw"], [])
+
+
+@pytest.mark.parametrize("register", [date(2026, 12, 5)], indirect=True)
+def test_a_first_sync_after_both_dates_withdraws_and_never_defers(register, tmp_path):
+    """review220 F1 over the emulator: withdrawal 2026-11-20, deferral 2026-12-01, first synced on 2026-12-05 (a
+    missed night, a late entry, a backlog): withdrawn only, and the dry run before it says the same."""
+    extract = write_extract(
+        tmp_path / "in.csv",
+        [{**trainee(1), **WITHDRAWN, "withdrawal_date": "2026-11-20", "defer_date": "2026-12-01"}],
+    )
+    dry = register.sync(extract, dry_run=True)
+    assert dry.actions == Counter(create=1) and dry.exit_code == 0, dry.summary_line()
+    [row] = _rows(tmp_path / f"reports-{register.runs}")
+    assert "the deferral never is" in row["warnings"] and "deferred" not in row["changes"], row
+    [said] = [i["message"] for i in register.report()["issues"] if i["code"] == "defer_date_in_future"]
+    assert said.startswith("defer_date: 2026-12-01: the record's withdrawal is dated 2026-11-20, before it")
+    assert "never the deferral" in said
+    assert register.writes() == Counter()
+
+    first = register.sync(extract)
+    assert first.actions == Counter(create=1) and first.exit_code == 0, first.summary_line()
+    assert register.writes() == Counter({"POST /trainees": 1, "POST /trainees/{trainee_id}/withdraw": 1})
+    [row] = _rows(tmp_path / f"reports-{register.runs}")
+    assert "the deferral never is" in row["warnings"] and "deferred" not in row["changes"], row
+    assert "sync_held" in [i["code"] for i in register.report()["issues"]]
+    assert {t["state"] for t in register.trainees(2025)} == {"withdrawn"}
+
+
 # --- F4 -----------------------------------------------------------------------------------------------------------
 
 
@@ -138,3 +183,23 @@ def test_a_withdrawal_dated_after_a_start_date_still_ahead_names_its_own_date():
     assert "before the ITT start date" not in (plan.reason or "")
     on_the_start = planned(source, listed(itt_start_date="2027-01-05"), as_of=date(2027, 1, 5))
     assert "on or after 2027-01-15" in (on_the_start.reason or "")
+
+
+# --- review220 F3 ---------------------------------------------------------------------------------------------------
+
+
+def test_sync_help_says_where_a_withdrawal_or_deferral_dated_ahead_is_held_as_of_which_day():
+    """The held day is today in UTC against Register, --as-of's against an emulator here (embedded or on this
+    machine): the help said "held until its day all the same" beside the embedded emulator's --as-of."""
+    from click.testing import CliRunner
+
+    from register_batch.cli import cli
+
+    shown = CliRunner().invoke(cli, ["sync", "--help"], terminal_width=400, catch_exceptions=False)
+    text = " ".join(shown.output.split())
+    assert (
+        "A withdrawal or deferral is held until its day: against Register (the sandbox or production) if dated after "
+        "today in UTC, whatever this says; against the embedded emulator or an emulator on this machine (127.0.0.1, "
+        "localhost) if dated after this day." in text
+    )
+    assert "docs/" not in text

@@ -152,7 +152,8 @@ def test_a_deferral_refused_because_the_record_s_own_withdrawal_was_made_meanwhi
         "future_interest": WITHDRAWN["withdrawal_future_interest"],
     }
     client = _changed_first(emulator, "withdraw", same, closed_at_end)
-    result = _run(emulator, tmp_path, {**DEFERRAL, **WITHDRAWN}, client)
+    # Dated before the withdrawal, so that both are sent (review220 F1: one dated after it never is).
+    result = _run(emulator, tmp_path, {**DEFERRAL, "defer_date": "2026-01-15", **WITHDRAWN}, client)
     assert result.exit_code == 0 and result.outcomes == Counter(done=1), result.summary_line()
     assert _held_states(emulator) == ["withdrawn"]
     # review72 L1: Register refused both: the run wrote neither, and does not say it withdrew or deferred anyone.

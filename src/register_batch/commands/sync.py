@@ -94,7 +94,9 @@ def target_options(func: _Command) -> _Command:
 @as_of_option_saying(
     "Judge date rules as of this day instead of today (today in UTC), as the embedded emulator then does too. "
     "Register judges dates as of today whatever this says: records valid as of another day may be refused there "
-    "(the run warns), and a withdrawal or deferral dated after today is held until its day all the same."
+    "(the run warns). A withdrawal or deferral is held until its day: against Register (the sandbox or "
+    "production) if dated after today in UTC, whatever this says; against the embedded emulator or an emulator on "
+    "this machine (127.0.0.1, localhost) if dated after this day."
 )
 @ukprn_option
 @pass_state

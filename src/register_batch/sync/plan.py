@@ -1291,12 +1291,13 @@ def _status_steps(
     )
     if record.deferral and state not in ("deferred", "withdrawn") and not _deferral_ended(plan, record, trainee):
         dated = register_date(record.deferral.get("defer_date"), as_of)
-        if state in DEFERRABLE_STATES and dated is not None and dated > as_of:
-            defer = Step("defer", dict(record.deferral))
-            if withdrawn_on is not None and withdrawn_on < dated:
-                _hold(plan, defer, _withdrawn_before("defer_date", dated, withdrawn_on), waits=True, never=True)
-            else:
-                _hold(plan, defer, _dated_ahead("defer_date", dated, as_of), waits=True)
+        defer = Step("defer", dict(record.deferral))
+        if state in DEFERRABLE_STATES and dated is not None and withdrawn_on is not None and withdrawn_on < dated:
+            # Never sent, whether its date is ahead or both have passed (review220 F1: a first sync after both dates,
+            # as after a missed night or a late entry, sent it before the withdrawal).
+            _hold(plan, defer, _withdrawn_before("defer_date", dated, withdrawn_on), waits=True, never=True)
+        elif state in DEFERRABLE_STATES and dated is not None and dated > as_of:
+            _hold(plan, defer, _dated_ahead("defer_date", dated, as_of), waits=True)
         elif state in DEFERRABLE_STATES:
             plan.steps.append(Step("defer", dict(record.deferral)))
             plan.action = "defer" if plan.action == "unchanged" else plan.action
@@ -1342,10 +1343,10 @@ def _dated_ahead(field: str, day: date, as_of: date) -> str:
 
 
 def _withdrawn_before(field: str, day: date, withdrawn_on: date) -> str:
-    """Why a deferral dated after today is never sent beside a withdrawal dated before it (review214 F2): the trainee
-    left before the planned deferral. The withdrawal goes on its day, and Register cannot defer a withdrawn trainee
-    (register-api.md §2.8: only submitted_for_trn or trn_received; §6), so sending the deferral first would record
-    a deferral that never happened."""
+    """Why a deferral is never sent beside a withdrawal dated before it (review214 F2), whether its date is ahead or
+    past (review220 F1): the trainee left before the planned deferral. The withdrawal goes on its day, and Register
+    cannot defer a withdrawn trainee (register-api.md §2.8: only submitted_for_trn or trn_received; §6), so sending
+    the deferral first would record a deferral that never happened."""
     return (
         f"the deferral is dated {day.isoformat()} ({field}), but the withdrawal is dated {withdrawn_on.isoformat()}, "
         "before it, and Register cannot defer a withdrawn trainee: the withdrawal is sent (on or after its date) and "

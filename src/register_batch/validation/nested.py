@@ -806,13 +806,15 @@ def defer_reason_fits_500_characters(deferral: dict[str, Any], facts: Facts) -> 
     "tell TRS, and the API cannot undo it; sync holds the deferral back and sends it by the first sync on or after "
     "<YYYY-MM-DD> / defer_date: <YYYY-MM-DD> is after today (<today>, UTC), and the record's withdrawal is dated "
     "<YYYY-MM-DD>, before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register "
-    "cannot defer a withdrawn trainee",
+    "cannot defer a withdrawn trainee / defer_date: <YYYY-MM-DD>: the record's withdrawal is dated <YYYY-MM-DD>, "
+    "before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register cannot defer a "
+    "withdrawn trainee",
     source="register-api.md §3.4 and §3.10 (no check of defer_date but its form), §2.8 (the trainee is deferred at "
     "once and TRS is told; only a trainee submitted for a TRN or with one can be deferred), §2.12 (no reinstate "
     "endpoint)",
     fix=_AHEAD_FIX.format(noun="deferral")
-    + " A deferral dated after the record's withdrawal is never sent: the trainee is withdrawn first, and a withdrawn "
-    "trainee cannot be deferred.",
+    + " A deferral dated after the record's withdrawal is never sent, whatever the day: the trainee is withdrawn "
+    "first, and a withdrawn trainee cannot be deferred.",
     severity=Severity.WARNING,
     api=False,
 )
@@ -821,17 +823,21 @@ def defer_date_is_not_after_today(deferral: dict[str, Any], facts: Facts) -> lis
     intermission next term would take the trainee out of training, in Register and at TRS, now."""
     value = deferral.get("defer_date")
     day = parse_date(value)  # another form is date_not_yyyy_mm_dd's error: never sent
-    if day is None or day <= facts.as_of:
+    if day is None:
         return None
     if (left := facts.withdrawal_on) is not None and left < day:
-        # The trainee leaves before the deferral: it is never sent, and is not promised (review214 F2).
+        # The trainee leaves before the deferral: it is never sent, and is not promised (review214 F2), whether its
+        # date is ahead or both have passed (review220 F1: sync sends the withdrawal alone either way).
+        ahead = f" is after today ({facts.as_of.isoformat()}, UTC), and" if day > facts.as_of else ":"
         return [
             (
                 "defer_date",
                 value,
-                f"defer_date: {day.isoformat()} is after today ({facts.as_of.isoformat()}, UTC), and the record's "
-                f"withdrawal is dated {left.isoformat()}, before it: sync sends the withdrawal (on or after its date) "
-                "and never the deferral, as Register cannot defer a withdrawn trainee",
+                f"defer_date: {day.isoformat()}{ahead} the record's withdrawal is dated {left.isoformat()}, before it: "
+                "sync sends the withdrawal (on or after its date) and never the deferral, as Register cannot defer a "
+                "withdrawn trainee",
             )
         ]
+    if day <= facts.as_of:
+        return None
     return [_dated_ahead("defer_date", value, day, facts.as_of)]
