@@ -411,8 +411,9 @@ def test_a_dropped_disability_is_sent_once_more_after_a_pull_and_register_keepin
 
 def test_a_code_filed_under_another_entry_is_sent_once_more_after_each_pull(tmp_path: Path) -> None:
     """The note of XL filed as GB made the record in sync for good: were Register to give XL its own entry, nothing
-    would ever send it again. Each pull (other lists in use) sends it once more, with no edit named; Register's answer
-    (GB still) notes it again, said once, and the next night is quiet."""
+    would ever send it again. A pull of other lists sends it once more, with no edit named; Register's answer (GB
+    still) notes it again, said once, and the next night is quiet. A pull of the same lists (the file differs only in
+    `pulled_at`) sends nothing: the note is of the lists, not of the file (review219 F2)."""
     row = {**trainee(3), "nationality": "XL"}
     payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
     payload["nationality"]["entries"].append({"code": "XL", "display_name": "Channel Islander"})
@@ -423,7 +424,13 @@ def test_a_code_filed_under_another_entry_is_sent_once_more_after_each_pull(tmp_
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_aliased()) as emulator:
         assert _outcomes(_synced(emulator, tmp_path, row, "night1", **options)) == [("create", "done")]
         assert _outcomes(_synced(emulator, tmp_path, row, "night2", **options)) == [("unchanged", "done")]
-        _pull(first, "2026-11-29T02:00:00+00:00", payload)  # the same lists, pulled again
+        _pull(first, "2026-11-28T02:00:00+00:00", payload)  # the same lists, pulled again
+        before = _writes(emulator)
+        same = _synced(emulator, tmp_path, row, "same", **options)
+        assert _outcomes(same) == [("unchanged", "done")], same.summary_line()
+        assert _warnings(same, NOT_KEPT) == [] and _writes(emulator) == before
+        payload["nationality"]["entries"].append({"code": "XM", "display_name": "Another"})
+        _pull(first, "2026-11-29T02:00:00+00:00", payload)  # other lists
         again = _synced(emulator, tmp_path, row, "pulled", **options)
         assert _outcomes(again) == [("update", "done")], again.summary_line()
         assert [c["field"] for c in again.results[0].plan.changes] == ["nationality"]

@@ -1057,8 +1057,8 @@ def again_words(item: NotKept, reference: ReferenceData) -> str:
     lists than the run's (a pull since): sent once more, as only Register's answer tells whether it keeps it now."""
     return (
         f"{AGAIN_SAID}Register did not keep {item.label} '{item.sent}' ({_holds(item)}) when this state dir last sent "
-        f"it, under other code lists than the ones in use ({reference.source}): its answer now tells whether it "
-        "keeps it"
+        f"it, under other code lists than the ones in use ({reference.source}), or before this version noted which "
+        "lists: its answer now tells whether it keeps it"
     )
 
 

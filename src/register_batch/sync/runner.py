@@ -497,13 +497,14 @@ describe(
     "`register-batch reference diff`: a code it no longer lists is then refused before it is sent (invalid_code), and "
     "the SRS or a mapping translation gives the code Register takes. Nothing is sent again for it meanwhile: while the "
     "record gives that code, Register holds what it answered, and the code lists in use are the ones it answered "
-    "under, the two count as in sync, and this warning says so each night. After a pull (other lists in use) the "
-    "record is sent once more, as Register may list the code again: its answer then drops the warning, or notes it "
+    "under, the two count as in sync, and this warning says so each night. After a pull that changes the "
+    "lists (one that pulls the same lists again changes nothing) the record is sent once more, one request for the "
+    "record (a degree's own), as Register may list the code again: its answer then drops the warning, or notes it "
     "again. A code Register files under another code's entry, both listed (XL as GB), is said once, on the night of "
-    "the write: no pull changes it, and later nights compare the two as the same without a word; send the code "
-    "Register holds to have the records say it. A value set in Register's service since (another institution, "
-    "nationality) is not Register's answer: it is named by sync_overwrites_register_edit when the sync puts the "
-    "record's code back.",
+    "the write, and again when sent once more after a pull that changes the lists; later nights compare the two as "
+    "the same without a word; send the code Register holds to have the records say it. A value set in Register's "
+    "service since (another institution, nationality) is not Register's answer: it is named by "
+    "sync_overwrites_register_edit when the sync puts the record's code back.",
     severity=Severity.WARNING,
 )
 describe(
