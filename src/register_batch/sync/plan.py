@@ -46,6 +46,7 @@ from register_batch.sync.compare import (
     NotKept,
     as_echoed,
     degree_changes,
+    degree_name,
     derived_drift,
     disabilities_not_kept,
     disabilities_note,
@@ -151,10 +152,14 @@ class RecordPlan:
     # The fields (as the ledger's codes_echoed names them) compared as Register answered (compare.as_echoed): a write
     # of the record sends Register's value for them, and its answer says nothing of the record's code
     answered: frozenset[str] = frozenset()
-    # The fields (as the drift names them, but a degree's index) whose note was made under other code lists than the
-    # run's, with what Register answered then (compare.as_echoed's third list): sent once more, and not an edit made
-    # in Register's service while Register holds that answer still (`register_edited`)
+    # The fields (as the ledger's codes_echoed names them: `nationality`, `degree <digest> institution`) whose note was
+    # made under other code lists than the run's, with what Register answered then (compare.as_echoed's third list):
+    # sent once more, and not an edit made in Register's service while Register holds that answer still
+    # (`register_edited`)
     again: dict[str, str | None] = field(default_factory=dict)
+    # The record's degrees as the drift names them (`degrees[0]`) and as codes_echoed does (`degree <digest>`): a
+    # note, or an answer, of one degree says nothing of another's drift (review219 F1)
+    degree_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:
@@ -909,6 +914,14 @@ def plan_changes(
     lists = reference or load_reference()
     plan.not_kept, plan.answered = (), frozenset()
     plan.again = {}
+    plan.degree_notes = (
+        {
+            f"degrees[{n}]": degree_name(degree, echoed.key)
+            for n, degree in enumerate(data.get("degrees_attributes") or ())
+        }
+        if echoed is not None
+        else {}
+    )
     noted: Mapping[str, Sequence[str]] = {}
     mark = lists_mark(lists, echoed.key) if echoed is not None else None
     if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key) or {}):
@@ -921,7 +934,7 @@ def plan_changes(
         plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept if not filed_as(item, lists))
         plan.not_kept += tuple(again_words(item, lists) for item in again)
         plan.answered = frozenset(item.name for item in kept)
-        plan.again = {_field_of(item.name): item.held for item in again}
+        plan.again = {item.name: item.held for item in again}
     dropped = disabilities_not_kept(data, trainee, lists)
     if dropped is not None and echoed is not None and (trainee.get("state") or "") not in READ_ONLY_STATES:
         # Quiet only while Register holds the drop it answered this state dir's write with, under the lists in use:
@@ -1045,11 +1058,6 @@ def _lists_words(reference: ReferenceData) -> str:
 # How again_words' message and disabilities_words' `again` one begin: planning's word on a record sent once more,
 # which the write's answer replaces (runner `_echo_noted`).
 AGAIN_SAID = "Sent once more: "
-
-
-def _field_of(name: str) -> str:
-    """A codes_echoed note's field as the drift names it, but a degree's index: `nationality`, `institution`."""
-    return name.rsplit(" ", 1)[1] if name.startswith("degree ") else name
 
 
 def again_words(item: NotKept, reference: ReferenceData) -> str:
@@ -1232,14 +1240,23 @@ def register_edited(
 
 def _answered_then(plan: RecordPlan, change: Mapping[str, Any]) -> bool:
     """A drift of a field sent once more as its note was made under other code lists (`plan.again`), where Register
-    holds still what it answered this state dir's write with: its own handling of the code, not a person's edit."""
-    name = change["field"]
-    nested = re.fullmatch(r"degrees\[[0-9]+\]\.([a-z_]+)", name)
-    name = nested.group(1) if nested is not None else name
-    if name not in plan.again:
+    holds still what it answered this state dir's write with: its own handling of the code, not a person's edit. A
+    degree's by the degree the note names, not by its field alone: one degree's note is no answer for another's."""
+    name = noted_name(plan, change["field"])
+    if name is None or name not in plan.again:
         return False
     held = change.get("register")
     return (None if held is None or held == "" else str(held)) == plan.again[name]
+
+
+def noted_name(plan: RecordPlan, name: str) -> str | None:
+    """A drift's field as the ledger's codes_echoed names it (`degrees[1].institution`: `degree <digest>
+    institution`, the record's degree 1 as `plan.degree_notes` names it); None for a degree it does not name."""
+    nested = re.fullmatch(r"(degrees\[[0-9]+\])\.([a-z_]+)", name)
+    if nested is None:
+        return name
+    degree = plan.degree_notes.get(nested.group(1))
+    return f"{degree} {nested.group(2)}" if degree is not None else None
 
 
 def _cleared_by_an_update(change: Mapping[str, Any]) -> bool:
