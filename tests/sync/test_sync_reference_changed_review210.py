@@ -398,6 +398,10 @@ def test_a_dropped_disability_is_sent_once_more_after_a_pull_and_register_keepin
         assert _outcomes(dry) == [("update", "planned")] * 2, dry.summary_line()
         assert all(message.startswith("Sent once more: ") for message in _warnings(dry, NOT_KEPT))
         assert _warnings(dry, EDIT) == []
+        # No made-up change of the disclosure Register derives (review219 F3): the disabilities, sent once more.
+        resent = {"field": "disabilities", "register": "not kept", "source": "sent once more"}
+        assert not any(c["field"] == "disability_disclosure" for r in dry.results for c in r.plan.changes)
+        assert dry.results[1].plan.changes == [resent]  # (the first: the diversity disclosure it derives otherwise)
         mended = synced(emulator, "pulled", reference_path=pulled)
         assert _outcomes(mended) == [("update", "done")] * 2, mended.summary_line()
         assert _warnings(mended, NOT_KEPT) == [] and _warnings(mended, EDIT) == []

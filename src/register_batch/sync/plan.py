@@ -968,8 +968,9 @@ def plan_changes(
     if dropped is not None:  # Register derived its disclosures without the codes it dropped: not drift to mend
         derived = [change for change in derived if change["field"] != "diversity_disclosure"]
     elif resend and not plan.changes and not derived:
-        held = trainee.get("disability_disclosure")
-        derived = [{"field": "disability_disclosure", "register": held, "source": "disabled"}]
+        # The update that sends them once more: not a change of the disclosure, which Register derives and may keep
+        # as it is (review219 F3), but the record's disabilities sent again, said so.
+        derived = [dict(RESENT_DISABILITIES)]
     plan.changes += derived
     update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
@@ -1182,6 +1183,9 @@ DERIVED_FIELDS = frozenset({"course_education_phase", "diversity_disclosure"})
 # The changes that are not a value of the trainee's a person could have changed in Register's service (the state
 # changes the record sends: `_state_change`) or that no person changed (DERIVED_FIELDS).
 _NOT_EDITS = DERIVED_FIELDS | {"state", "disability_disclosure"}
+# The `changes` entry of an update that sends a record's disabilities once more (after a pull) as Register dropped
+# them under other lists: no drift, and no edit made in Register's service (`register_edited`).
+RESENT_DISABILITIES: Mapping[str, Any] = {"field": "disabilities", "register": "not kept", "source": "sent once more"}
 
 
 def register_edited(
@@ -1212,7 +1216,10 @@ def register_edited(
     edited = [
         change
         for change in plan.changes
-        if change["field"] not in _NOT_EDITS and not _cleared_by_an_update(change) and not _answered_then(plan, change)
+        if change["field"] not in _NOT_EDITS
+        and change != RESENT_DISABILITIES
+        and not _cleared_by_an_update(change)
+        and not _answered_then(plan, change)
     ]
     if then is not None and now is not None:
         edited = [
