@@ -398,6 +398,10 @@ def test_a_dropped_disability_is_sent_once_more_after_a_pull_and_register_keepin
         assert _outcomes(dry) == [("update", "planned")] * 2, dry.summary_line()
         assert all(message.startswith("Sent once more: ") for message in _warnings(dry, NOT_KEPT))
         assert _warnings(dry, EDIT) == []
+        # No made-up change of the disclosure Register derives (review219 F3): the disabilities, sent once more.
+        resent = {"field": "disabilities", "register": "not kept", "source": "sent once more"}
+        assert not any(c["field"] == "disability_disclosure" for r in dry.results for c in r.plan.changes)
+        assert dry.results[1].plan.changes == [resent]  # (the first: the diversity disclosure it derives otherwise)
         mended = synced(emulator, "pulled", reference_path=pulled)
         assert _outcomes(mended) == [("update", "done")] * 2, mended.summary_line()
         assert _warnings(mended, NOT_KEPT) == [] and _warnings(mended, EDIT) == []
@@ -411,8 +415,9 @@ def test_a_dropped_disability_is_sent_once_more_after_a_pull_and_register_keepin
 
 def test_a_code_filed_under_another_entry_is_sent_once_more_after_each_pull(tmp_path: Path) -> None:
     """The note of XL filed as GB made the record in sync for good: were Register to give XL its own entry, nothing
-    would ever send it again. Each pull (other lists in use) sends it once more, with no edit named; Register's answer
-    (GB still) notes it again, said once, and the next night is quiet."""
+    would ever send it again. A pull of other lists sends it once more, with no edit named; Register's answer (GB
+    still) notes it again, said once, and the next night is quiet. A pull of the same lists (the file differs only in
+    `pulled_at`) sends nothing: the note is of the lists, not of the file (review219 F2)."""
     row = {**trainee(3), "nationality": "XL"}
     payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
     payload["nationality"]["entries"].append({"code": "XL", "display_name": "Channel Islander"})
@@ -423,7 +428,13 @@ def test_a_code_filed_under_another_entry_is_sent_once_more_after_each_pull(tmp_
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_aliased()) as emulator:
         assert _outcomes(_synced(emulator, tmp_path, row, "night1", **options)) == [("create", "done")]
         assert _outcomes(_synced(emulator, tmp_path, row, "night2", **options)) == [("unchanged", "done")]
-        _pull(first, "2026-11-29T02:00:00+00:00", payload)  # the same lists, pulled again
+        _pull(first, "2026-11-28T02:00:00+00:00", payload)  # the same lists, pulled again
+        before = _writes(emulator)
+        same = _synced(emulator, tmp_path, row, "same", **options)
+        assert _outcomes(same) == [("unchanged", "done")], same.summary_line()
+        assert _warnings(same, NOT_KEPT) == [] and _writes(emulator) == before
+        payload["nationality"]["entries"].append({"code": "XM", "display_name": "Another"})
+        _pull(first, "2026-11-29T02:00:00+00:00", payload)  # other lists
         again = _synced(emulator, tmp_path, row, "pulled", **options)
         assert _outcomes(again) == [("update", "done")], again.summary_line()
         assert [c["field"] for c in again.results[0].plan.changes] == ["nationality"]
@@ -458,3 +469,37 @@ def test_a_trainee_no_one_may_change_is_not_sent_once_more_after_a_pull() -> Non
         # Not held (sync_after_award every night), nor said to be sent once more: nothing can be sent.
         assert (plan.action, plan.changes, plan.after_award) == ("unchanged", [], None), (state, plan.after_award)
         assert not any(message.startswith("Sent once more") for message in plan.not_kept), plan.not_kept
+
+
+def test_one_degrees_note_does_not_hide_an_edit_of_another_degree_after_a_pull(tmp_path: Path) -> None:
+    """review219 F1: degree A's note (0117 held as Other UK institution) was matched to the drift of degree B by the
+    field alone (`institution`): after a pull, when A is sent once more, a person's setting of B to Other UK
+    institution was taken for Register's answer and put back without sync_overwrites_register_edit, in the dry run
+    and in the real run. Each degree's note and answer speak for that degree only."""
+    from hesa_extracts import hesa_trainee, write_hesa_csv
+
+    row = {**hesa_trainee(1, degrees=2, placements=1), "F_DEGEST_2": "0118"}  # A: 0117, not listed; B: 0118
+
+    def synced(emulator: Any, name: str, **options: Any) -> Any:
+        extract = write_hesa_csv(tmp_path / f"{name}.csv", [row])
+        settings = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / name, as_of=AS_OF, **options)
+        return sync_files([str(extract)], settings)
+
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=_retired(tmp_path)) as emulator:
+        created = synced(emulator, "night1")
+        assert _outcomes(created) == [("create", "done")], created.summary_line()
+        assert len(_warnings(created, NOT_KEPT)) == 1
+        with _client(emulator) as client:
+            [held] = client.get("/trainees", params={"academic_cycle": 2026}).json()["data"]
+            [b] = [d for d in held["degrees"] if d["institution"] == "0118"]
+            path = f"/trainees/{held['trainee_id']}/degrees/{b['degree_id']}"
+            assert client.put(path, json={"data": {"institution": None}}).status_code == 200  # "Other UK institution"
+        pulled = _pull(tmp_path / "pulled.json", "2026-11-29T02:00:00+00:00")  # other lists than the bundled ones
+        dry = synced(emulator, "dry", reference_path=pulled, dry_run=True)
+        assert _outcomes(dry) == [("update", "planned")], dry.summary_line()
+        [edit] = _warnings(dry, EDIT)
+        assert "(degrees[1].institution)" in edit, edit
+        real = synced(emulator, "real", reference_path=pulled)
+        assert _outcomes(real) == [("update", "done")], real.summary_line()
+        [edit] = _warnings(real, EDIT)
+        assert "(degrees[1].institution)" in edit, edit

@@ -138,9 +138,12 @@ class ReferenceData:
         self.pulled = bool(pulled)
         self.pulled_at = pulled_at  # when `reference pull` saved them, as its file says (None: it does not say)
         payload = dict(index["payload"])
-        if pulled:
-            payload.update({k: v for k, v in pulled.items() if isinstance(v, dict) and "entries" in v})
+        overlay = {k: v for k, v in (pulled or {}).items() if isinstance(v, dict) and "entries" in v}
+        payload.update(overlay)
         self._payload = payload
+        # Which lists are in use, whatever file they were read from: a digest of the pulled lists' entries, canonically
+        # serialised (None: the bundled ones). Two pulls of the same lists have the same digest (review219 F2).
+        self.lists_sha256: str | None = _lists_digest(overlay) if pulled else None
         self._derived: dict[Hashable, Any] = {}  # the tables `derived` made from these lists
         self._lists: dict[str, CodeList] = {}
         for name, body in payload.items():
@@ -395,6 +398,17 @@ def _keep_latest(where: tuple[str, str], version: tuple[int, int, int], referenc
 
 # Register's code lists are about 1 MB: a file past this is something else (a device, the extract given in its place).
 PULLED_FILE_LIMIT = 64 << 20
+
+
+def _lists_digest(lists: dict[str, Any]) -> str:
+    """The SHA-256 of code lists as JSON with keys sorted and each list's entries in a stable order: the same lists
+    give the same digest whatever order a pull wrote them in or when it did (`pulled_at` is not in it)."""
+
+    def line(entry: Any) -> str:
+        return json.dumps(entry, sort_keys=True, separators=(",", ":"))
+
+    canonical = {name: sorted(line(entry) for entry in body["entries"] or ()) for name, body in sorted(lists.items())}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
 @cache

@@ -849,11 +849,13 @@ def disabilities_note(codes: Sequence[str], held: object, key: FieldKey, mark: s
 
 
 def lists_mark(reference: ReferenceData, key: FieldKey) -> str:
-    """Which code lists a note was made under: the bundled ones of a version, or a pulled file as read (its SHA-256,
-    which each `reference pull` changes: the file says when it was pulled). A note made under other lists than the
-    run's holds no more: Register's lists may have changed back or on (a code listed again, given its own entry), and
-    only a write's answer tells, so the record is sent once more and its answer noted again, or the note dropped."""
-    return key.short(reference.sha256 or reference.source)
+    """Which code lists a note was made under: the bundled ones of a version, or the pulled lists themselves (the
+    digest of their entries, not of the file: a pull of the same lists at another time is the same lists, review219
+    F2). A note made under other lists than the run's holds no more: Register's lists may have changed back or on (a
+    code listed again, given its own entry), and only a write's answer tells, so the record is sent once more and its
+    answer noted again, or the note dropped. Notes made under a file's digest (before) count as other lists: sent once
+    more, then noted with this mark."""
+    return key.short(f"lists {reference.lists_sha256}" if reference.lists_sha256 else reference.source)
 
 
 def sent_names(sent: Mapping[str, Any], degrees: Sequence[Mapping[str, Any]], key: FieldKey) -> list[str]:

@@ -46,6 +46,7 @@ from register_batch.sync.compare import (
     NotKept,
     as_echoed,
     degree_changes,
+    degree_name,
     derived_drift,
     disabilities_not_kept,
     disabilities_note,
@@ -151,10 +152,14 @@ class RecordPlan:
     # The fields (as the ledger's codes_echoed names them) compared as Register answered (compare.as_echoed): a write
     # of the record sends Register's value for them, and its answer says nothing of the record's code
     answered: frozenset[str] = frozenset()
-    # The fields (as the drift names them, but a degree's index) whose note was made under other code lists than the
-    # run's, with what Register answered then (compare.as_echoed's third list): sent once more, and not an edit made
-    # in Register's service while Register holds that answer still (`register_edited`)
+    # The fields (as the ledger's codes_echoed names them: `nationality`, `degree <digest> institution`) whose note was
+    # made under other code lists than the run's, with what Register answered then (compare.as_echoed's third list):
+    # sent once more, and not an edit made in Register's service while Register holds that answer still
+    # (`register_edited`)
     again: dict[str, str | None] = field(default_factory=dict)
+    # The record's degrees as the drift names them (`degrees[0]`) and as codes_echoed does (`degree <digest>`): a
+    # note, or an answer, of one degree says nothing of another's drift (review219 F1)
+    degree_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:
@@ -909,6 +914,14 @@ def plan_changes(
     lists = reference or load_reference()
     plan.not_kept, plan.answered = (), frozenset()
     plan.again = {}
+    plan.degree_notes = (
+        {
+            f"degrees[{n}]": degree_name(degree, echoed.key)
+            for n, degree in enumerate(data.get("degrees_attributes") or ())
+        }
+        if echoed is not None
+        else {}
+    )
     noted: Mapping[str, Sequence[str]] = {}
     mark = lists_mark(lists, echoed.key) if echoed is not None else None
     if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key) or {}):
@@ -921,7 +934,7 @@ def plan_changes(
         plan.not_kept = tuple(not_kept_words(item, lists, noted=True) for item in kept if not filed_as(item, lists))
         plan.not_kept += tuple(again_words(item, lists) for item in again)
         plan.answered = frozenset(item.name for item in kept)
-        plan.again = {_field_of(item.name): item.held for item in again}
+        plan.again = {item.name: item.held for item in again}
     dropped = disabilities_not_kept(data, trainee, lists)
     if dropped is not None and echoed is not None and (trainee.get("state") or "") not in READ_ONLY_STATES:
         # Quiet only while Register holds the drop it answered this state dir's write with, under the lists in use:
@@ -955,8 +968,9 @@ def plan_changes(
     if dropped is not None:  # Register derived its disclosures without the codes it dropped: not drift to mend
         derived = [change for change in derived if change["field"] != "diversity_disclosure"]
     elif resend and not plan.changes and not derived:
-        held = trainee.get("disability_disclosure")
-        derived = [{"field": "disability_disclosure", "register": held, "source": "disabled"}]
+        # The update that sends them once more: not a change of the disclosure, which Register derives and may keep
+        # as it is (review219 F3), but the record's disabilities sent again, said so.
+        derived = [dict(RESENT_DISABILITIES)]
     plan.changes += derived
     update = [Step("update", body)] if plan.changes else []
     before: list[Step] = []  # the degree writes the trainee's PUT waits for, and those that wait for it
@@ -1047,18 +1061,13 @@ def _lists_words(reference: ReferenceData) -> str:
 AGAIN_SAID = "Sent once more: "
 
 
-def _field_of(name: str) -> str:
-    """A codes_echoed note's field as the drift names it, but a degree's index: `nationality`, `institution`."""
-    return name.rsplit(" ", 1)[1] if name.startswith("degree ") else name
-
-
 def again_words(item: NotKept, reference: ReferenceData) -> str:
     """The message for a code Register held otherwise than this state dir's write of it sent, noted under other code
     lists than the run's (a pull since): sent once more, as only Register's answer tells whether it keeps it now."""
     return (
         f"{AGAIN_SAID}Register did not keep {item.label} '{item.sent}' ({_holds(item)}) when this state dir last sent "
-        f"it, under other code lists than the ones in use ({reference.source}): its answer now tells whether it "
-        "keeps it"
+        f"it, under other code lists than the ones in use ({reference.source}), or before this version noted which "
+        "lists: its answer now tells whether it keeps it"
     )
 
 
@@ -1174,6 +1183,9 @@ DERIVED_FIELDS = frozenset({"course_education_phase", "diversity_disclosure"})
 # The changes that are not a value of the trainee's a person could have changed in Register's service (the state
 # changes the record sends: `_state_change`) or that no person changed (DERIVED_FIELDS).
 _NOT_EDITS = DERIVED_FIELDS | {"state", "disability_disclosure"}
+# The `changes` entry of an update that sends a record's disabilities once more (after a pull) as Register dropped
+# them under other lists: no drift, and no edit made in Register's service (`register_edited`).
+RESENT_DISABILITIES: Mapping[str, Any] = {"field": "disabilities", "register": "not kept", "source": "sent once more"}
 
 
 def register_edited(
@@ -1204,7 +1216,10 @@ def register_edited(
     edited = [
         change
         for change in plan.changes
-        if change["field"] not in _NOT_EDITS and not _cleared_by_an_update(change) and not _answered_then(plan, change)
+        if change["field"] not in _NOT_EDITS
+        and change != RESENT_DISABILITIES
+        and not _cleared_by_an_update(change)
+        and not _answered_then(plan, change)
     ]
     if then is not None and now is not None:
         edited = [
@@ -1232,14 +1247,23 @@ def register_edited(
 
 def _answered_then(plan: RecordPlan, change: Mapping[str, Any]) -> bool:
     """A drift of a field sent once more as its note was made under other code lists (`plan.again`), where Register
-    holds still what it answered this state dir's write with: its own handling of the code, not a person's edit."""
-    name = change["field"]
-    nested = re.fullmatch(r"degrees\[[0-9]+\]\.([a-z_]+)", name)
-    name = nested.group(1) if nested is not None else name
-    if name not in plan.again:
+    holds still what it answered this state dir's write with: its own handling of the code, not a person's edit. A
+    degree's by the degree the note names, not by its field alone: one degree's note is no answer for another's."""
+    name = noted_name(plan, change["field"])
+    if name is None or name not in plan.again:
         return False
     held = change.get("register")
     return (None if held is None or held == "" else str(held)) == plan.again[name]
+
+
+def noted_name(plan: RecordPlan, name: str) -> str | None:
+    """A drift's field as the ledger's codes_echoed names it (`degrees[1].institution`: `degree <digest>
+    institution`, the record's degree 1 as `plan.degree_notes` names it); None for a degree it does not name."""
+    nested = re.fullmatch(r"(degrees\[[0-9]+\])\.([a-z_]+)", name)
+    if nested is None:
+        return name
+    degree = plan.degree_notes.get(nested.group(1))
+    return f"{degree} {nested.group(2)}" if degree is not None else None
 
 
 def _cleared_by_an_update(change: Mapping[str, Any]) -> bool:

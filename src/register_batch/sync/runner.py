@@ -168,6 +168,7 @@ from register_batch.sync.plan import (
     key_of,
     not_created_again,
     not_kept_words,
+    noted_name,
     one_record_per_trainee,
     plan_changes,
     plan_record,
@@ -497,13 +498,14 @@ describe(
     "`register-batch reference diff`: a code it no longer lists is then refused before it is sent (invalid_code), and "
     "the SRS or a mapping translation gives the code Register takes. Nothing is sent again for it meanwhile: while the "
     "record gives that code, Register holds what it answered, and the code lists in use are the ones it answered "
-    "under, the two count as in sync, and this warning says so each night. After a pull (other lists in use) the "
-    "record is sent once more, as Register may list the code again: its answer then drops the warning, or notes it "
+    "under, the two count as in sync, and this warning says so each night. After a pull that changes the "
+    "lists (one that pulls the same lists again changes nothing) the record is sent once more, one request for the "
+    "record (a degree's own), as Register may list the code again: its answer then drops the warning, or notes it "
     "again. A code Register files under another code's entry, both listed (XL as GB), is said once, on the night of "
-    "the write: no pull changes it, and later nights compare the two as the same without a word; send the code "
-    "Register holds to have the records say it. A value set in Register's service since (another institution, "
-    "nationality) is not Register's answer: it is named by sync_overwrites_register_edit when the sync puts the "
-    "record's code back.",
+    "the write, and again when sent once more after a pull that changes the lists; later nights compare the two as "
+    "the same without a word; send the code Register holds to have the records say it. A value set in Register's "
+    "service since (another institution, nationality) is not Register's answer: it is named by "
+    "sync_overwrites_register_edit when the sync puts the record's code back.",
     severity=Severity.WARNING,
 )
 describe(
@@ -3249,9 +3251,6 @@ def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str
     return said, tuple(dict.fromkeys(found))
 
 
-_DEGREE_FIELD = re.compile(r"degrees\[[0-9]+\]\.([a-z_]+)")
-
-
 @dataclass
 class _Echo:
     """What the answer to the step just sent held of the coded values it sent (SyncRun._compare_echo): the codes
@@ -3269,17 +3268,12 @@ def _all_answered_before(plan: RecordPlan, found: list[NotKept]) -> bool:
     """Whether each field of the drift report the update put back over an edit (`plan.edited`: `nationality`,
     `degrees[0].institution`) is one of the codes Register did not keep (`found`), and Register held before the write
     (the drift's `register` side) what it answered the write with: its own handling of the code, not a person's
-    change. A degree's by its field alone, as the answer names the degree by its values."""
+    change. A degree's by the degree the answer names (by its values, as `plan.degree_notes` names the record's): one
+    degree's answer is no answer for another's drift (review219 F1)."""
     before = {change["field"]: _held_text(change.get("register")) for change in plan.changes}
     for name in plan.edited:
-        nested = _DEGREE_FIELD.fullmatch(name)
-        field = nested.group(1) if nested is not None else name
-        held = [
-            item.held
-            for item in found
-            if (item.name.rsplit(" ", 1)[1] if item.name.startswith("degree ") else item.name) == field
-            and (nested is not None) == item.name.startswith("degree ")
-        ]
+        noted = noted_name(plan, name)
+        held = [item.held for item in found if noted is not None and item.name == noted]
         if name not in before or before[name] not in held:
             return False
     return True
