@@ -912,6 +912,8 @@ def plan_changes(
     answered (compare.as_echoed)."""
     data = record.data
     lists = reference or load_reference()
+    state = trainee.get("state") or ""
+    writable = state not in READ_ONLY_STATES  # Register lets no one change the trainee otherwise (§6)
     plan.not_kept, plan.answered = (), frozenset()
     plan.again = {}
     plan.degree_notes = (
@@ -927,7 +929,6 @@ def plan_changes(
     if echoed is not None and plan.key is not None and (noted := echoed.noted.get(plan.key) or {}):
         # A trainee no one may change (§6) keeps its notes whatever the lists: a send once more would be blocked, and
         # never answered to note them again.
-        writable = (trainee.get("state") or "") not in READ_ONLY_STATES
         data, kept, again = as_echoed(data, trainee, noted, echoed.key, mark if writable else None)
         # A code Register files under another listed one's entry (XL as GB) is said on the night its answer shows it,
         # not every night after: nothing a person does to the lists ends it (review216 F4).
@@ -936,7 +937,8 @@ def plan_changes(
         plan.answered = frozenset(item.name for item in kept)
         plan.again = {item.name: item.held for item in again}
     dropped = disabilities_not_kept(data, trainee, lists)
-    if dropped is not None and echoed is not None and (trainee.get("state") or "") not in READ_ONLY_STATES:
+    resend = False
+    if dropped is not None and echoed is not None and writable:
         # Quiet only while Register holds the drop it answered this state dir's write with, under the lists in use:
         # else (no note, or one made under other lists: a pull since) the record is sent once more, its disabilities
         # with it, and the answer tells whether Register keeps them now (review216 F2). Not a trainee no one may
@@ -948,14 +950,10 @@ def plan_changes(
             resend = True
         else:
             plan.not_kept += (disabilities_words(dropped, lists, noted=True),)
-            resend = False
     elif dropped is not None:
         plan.not_kept += (disabilities_words(dropped, lists),)
-        resend = False
-    else:
-        resend = False
     unsaid = record.partial_lists  # a course subject or initiative the input has no place for is never cleared
-    if (trainee.get("state") or "") in READ_ONLY_STATES:
+    if not writable:
         # Register lets no one change such a trainee (§6): a blank subject beside subject 1, or a blank initiative, is
         # left as said nothing of, as before blanks could clear, rather than a change refused (blocked) every night
         # (review44 F4).
@@ -1002,8 +1000,7 @@ def plan_changes(
         steps += [Step("add_placement", p) for p in placements.add]
         steps += [Step("delete_placement", None, placement_id) for placement_id in placements.delete]
         plan.changes += placements.changes
-    state = trainee.get("state") or ""
-    if state in READ_ONLY_STATES and steps:
+    if not writable and steps:
         plan.action = "blocked"
         # The state in words, as everywhere else: "is recommended_for_award in Register" read as a code (review133 F3).
         plan.reason = (
@@ -1323,13 +1320,11 @@ def _status_steps(
         elif state in DEFERRABLE_STATES and dated is not None and dated > as_of:
             _hold(plan, defer, _dated_ahead("defer_date", dated, as_of), waits=True)
         elif state in DEFERRABLE_STATES:
-            plan.steps.append(Step("defer", dict(record.deferral)))
+            plan.steps.append(defer)
             plan.action = "defer" if plan.action == "unchanged" else plan.action
             _state_change(plan, state, "deferred")
         else:
-            _hold(
-                plan, Step("defer", dict(record.deferral)), f"{a_trainee_in(state)} cannot be deferred through the API"
-            )
+            _hold(plan, defer, f"{a_trainee_in(state)} cannot be deferred through the API")
             return
     if record.withdrawal and state != "withdrawn" and not _withdrawal_undone(plan, record, trainee, withdrew):
         start = parse_date(record.data.get("itt_start_date"))
