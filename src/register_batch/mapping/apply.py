@@ -1765,8 +1765,7 @@ class Mapper:
             self._reference = load_reference()
         if value in self._reference.codes(list_name):
             return  # a code of Register's, kept for the records no `when` picks out
-        block = translation.block_of(value)
-        place = block.written_at(value) or block.origin
+        place = translation.place_of(value)
         tests = ", or when ".join(alternative.tests() for alternative in translation.translate[value])
         record.issue(
             "translation_unmatched",

@@ -188,14 +188,13 @@ def check_mappings(config: MappingConfig, reference: ReferenceData) -> list[Mapp
     HESA field map a few letters from a HESA tag (warnings) and codes a user's file translates otherwise than the
     bundled files (notes). A `when` with a value no record can hold is refused (MappingError), as `validate` refuses
     it; a value the code lists in use lack, or one translated only by `when`s, is warned of (_tests_of_codes)."""
-    refuse_dead_tests(config)
+    first = refuse_dead_tests(config)  # each field's table merged once (review218 F3)
     problems: list[MappingProblem] = overridden_codes(config) + near_hesa_tags(config)
     for translation in config.codes:  # each names a coded field: loading refuses a block that does not
         fields = _fields_of(translation)
         # A pattern may match fields of several code lists (`*`): each translation applies to every one of them.
         for list_name in dict.fromkeys(name for name in map(code_list_for, fields) if name is not None):
             problems += _checked_against(translation, list_name, reference)
-    first = TranslatedFirst(config)  # each field's table merged once (review218 F3)
     for translation in config.codes[config.bundled_codes :]:  # a bundled `when` is not the user's to change
         problems += _tests_of_codes(first, translation, reference)
     return _on_their_lines(problems)

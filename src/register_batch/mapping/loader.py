@@ -349,14 +349,15 @@ def _always_changed(
     return always, unless
 
 
-def refuse_dead_tests(config: MappingConfig) -> None:
+def refuse_dead_tests(config: MappingConfig) -> TranslatedFirst:
     """Refuse (MappingError, exit 2, as a load error) an alternative of a user's file whose `when` tests a coded field
     for a value no record holds when that `when` is looked at (TranslatedFirst: an SRS's own `UGPL`, translated to
     `11`, or to `11` or `12` by `when`s of its own with a fallback), even beside values that can match (review218 F2):
     the `when` sees the translated code, and the fallback was sent without a word (review209 F2). Decided by the
     mappings alone, never by the code lists, so a file is refused alike wherever it is used (review213 F1, F2: a value
     missing from the lists in use is `mappings check`'s warning, never a refusal). Bundled blocks are not refused:
-    their user cannot edit them. The first such value, in the order the files are given and written."""
+    their user cannot edit them. The first such value, in the order the files are given and written. Returns the
+    tables it merged, for `mappings check` to use again."""
     first = TranslatedFirst(config)
     for translation in config.codes[config.bundled_codes :]:
         for old, alternatives in translation.translate.items():
@@ -367,6 +368,7 @@ def refuse_dead_tests(config: MappingConfig) -> None:
                     for value in sorted(values):
                         if made := first(name, value):
                             raise _dead_test(first, translation, old, index, name, value, made, alternative)
+    return first
 
 
 def when_at(translation: CodeTranslation, old: str, index: int, name: str) -> tuple[str, int | None]:

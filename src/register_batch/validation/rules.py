@@ -1550,8 +1550,7 @@ def translated_near_miss(label: str, value: str, legacy: CodeTranslation) -> str
     """code_not_translated's words for a value a user's block translates in another letter case or Unicode form
     (`mappings check INPUT` gives them beside the code it lists); None where it does not."""
     if (near := legacy.near_key(value)) is not None:
-        block = legacy.block_of(near)
-        place = block.written_at(near) or block.origin
+        place = legacy.place_of(near)
         if near.casefold() == value.casefold():
             why, do = "letter case included", f"add '{value}' beside it"
         else:
