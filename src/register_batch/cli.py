@@ -754,13 +754,14 @@ def reference_diff(state: State, target: str | None, state_dir: Path | None, api
     if pulled_lists(settings.state_dir) is None:
         raise _none_pulled(settings, given=state_dir is not None, target_given=target is not None)
     pulled = read_pulled(settings.state_dir)
-    changes = diff_reference(load_reference(settings.api_version), pulled)
+    bundled = load_reference(settings.api_version)
+    changes = diff_reference(bundled, pulled)
     where, when = pulled.get("target") or "an unknown target", pulled.get("pulled_at") or "an unknown time"
     echo(f"Pulled from {where} at {when}, compared with the bundled lists:")
     if not changes:
         echo("No differences.")
         return
-    bundled, unjudged = load_reference(settings.api_version), 0
+    unjudged = 0
     for field, change in changes.items():
         echo(f"{field}:")
         for code, label in change["added"]:

@@ -210,6 +210,18 @@ class ReferenceData:
             return frozenset()
         return self.derived(("added_codes", field), lambda: self.codes(field) - _bundled(self.api_version).codes(field))
 
+    def unjudged(self, field: str, code: str) -> bool:
+        """Whether the bundled rule tables know nothing of `code` of list `field` (review210 F4): an initiative with
+        no internal name (so in no cycle's list), a course subject no allocation subject takes, a route funding.yml
+        does not name. A pull updates the codes, not these tables; validate's warnings and `reference diff` ask it."""
+        if field == "training_initiative":
+            return code not in self.code_list(field).names
+        if field == "course_subject":
+            return not self.funding.allocation_subjects_of(code)
+        if field == "training_route":
+            return code not in self.funding.training_routes
+        return False
+
     def derived(self, key: Hashable, make: Callable[[], _Table]) -> _Table:
         """The table `make` derives from these lists (a validation rule's sorted codes, say), made once and kept on
         this object, so that it goes when the lists go: a module-level cache keyed on the object kept every pull's

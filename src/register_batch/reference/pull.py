@@ -148,14 +148,13 @@ def not_judged(bundled: ReferenceData, field: str, code: str) -> str | None:
     """What the bundled rule tables cannot tell of a code a pull added to list `field` (review210 F4), or None: a pull
     updates the codes, not funding.yml, the allocation subjects nor the internal names; validate warns of it
     (initiative_not_judged, funding_not_judged) and sends the record for Register to judge."""
-    funding = bundled.funding
-    if field == "training_initiative" and code not in bundled.code_list(field).names:
-        return "which academic cycles it runs in (initiative_not_judged)"
-    if field == "course_subject" and not funding.allocation_subjects_of(code):
-        return "its funding: no bundled allocation subject takes it (funding_not_judged)"
-    if field == "training_route" and code not in funding.training_routes:
-        return "its funding: the bundled funding tables do not name it (funding_not_judged)"
-    return None
+    if not bundled.unjudged(field, code):
+        return None
+    return {
+        "training_initiative": "which academic cycles it runs in (initiative_not_judged)",
+        "course_subject": "its funding: no bundled allocation subject takes it (funding_not_judged)",
+        "training_route": "its funding: the bundled funding tables do not name it (funding_not_judged)",
+    }[field]
 
 
 def _withdrawal_changes(mine: dict[str, Any], theirs: dict[str, Any]) -> list[tuple[str, list[str], list[str]]]:

@@ -2695,14 +2695,14 @@ def _new_route(facts: Facts) -> bool:
     return (
         route is not None
         and route in facts.reference.added_codes("training_route")
-        and route not in facts.reference.funding.training_routes
+        and facts.reference.unjudged("training_route", route)
     )
 
 
 def _new_subject(subject: str, facts: Facts) -> bool:
     """A course subject only the pulled lists in use hold, which no bundled allocation subject takes."""
-    return subject in facts.reference.added_codes("course_subject") and not (
-        facts.reference.funding.allocation_subjects_of(subject)
+    return subject in facts.reference.added_codes("course_subject") and facts.reference.unjudged(
+        "course_subject", subject
     )
 
 
@@ -2826,10 +2826,7 @@ def _initiative_finding(
 
 def _new_initiative(code: Any, reference: ReferenceData) -> bool:
     """An initiative code only the pulled lists in use hold, with no bundled internal name, so in no cycle's list."""
-    return (
-        code in reference.added_codes("training_initiative")
-        and code not in reference.code_list("training_initiative").names
-    )
+    return code in reference.added_codes("training_initiative") and reference.unjudged("training_initiative", code)
 
 
 def _adds_initiatives(reference: ReferenceData) -> bool:
