@@ -71,7 +71,8 @@ def canonical_codes(field: str) -> dict[str, str]:
     return {code: canonical for code, canonical in identities.items() if canonical != code}
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
+    """A value as text with its spaces trimmed, None for none or blank."""
     if value is None:
         return None
     text = str(value).strip()
@@ -80,7 +81,7 @@ def _text(value: Any) -> str | None:
 
 def normal(field: str, value: Any, data: Mapping[str, Any]) -> str | None:
     """A trainee field's value as Register would echo it back."""
-    text = _text(value)
+    text = text_or_none(value)
     if field == "ethnicity":
         return "997" if text is None or text in NOT_PROVIDED_ETHNICITY else text
     if field == "nationality" and text is not None:
@@ -88,7 +89,7 @@ def normal(field: str, value: Any, data: Mapping[str, Any]) -> str | None:
     if field in URN_FIELDS and text in MAGIC_URNS:
         return None
     if field == "trainee_start_date" and text is None:
-        return _text(data.get("itt_start_date"))
+        return text_or_none(data.get("itt_start_date"))
     if field == "training_initiative" and data.get("funding_method") == "C":
         return None  # R19: Register records the veteran initiative and echoes null
     if field in ("course_year", "application_id") and text is not None and text.lstrip("+-").isdigit():
@@ -102,7 +103,7 @@ def normal(field: str, value: Any, data: Mapping[str, Any]) -> str | None:
 
 
 def disability_set(data: Mapping[str, Any]) -> list[str]:
-    return sorted(v for v in (_text(data.get(f)) for f in DISABILITY_FIELDS) if v)
+    return sorted(v for v in (text_or_none(data.get(f)) for f in DISABILITY_FIELDS) if v)
 
 
 def _urn_sent(source: Mapping[str, Any]) -> bool:
@@ -118,9 +119,9 @@ def blank_subjects(source: Mapping[str, Any], unsaid: frozenset[str] = frozenset
     subject 3 given beside a blank subject 2 leaves slot 2 blank. No subject 1, no telling: nothing is cleared; nor
     is a slot the record's input has no place for (`unsaid`: TraineeRecord.partial_lists, e.g. a CSV header without
     its column, or a tag of a user's mapping file in HESA XML)."""
-    if _text(source.get("course_subject_1")) is None:
+    if text_or_none(source.get("course_subject_1")) is None:
         return []
-    return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and _text(source.get(field)) is None]
+    return [field for field in CLEARABLE_SUBJECTS if field not in unsaid and text_or_none(source.get(field)) is None]
 
 
 TRAINING = "training_initiative"  # of CLEARABLE_INITIATIVES, the one a PUT resets by leaving it out (§2.6, §3.1)
@@ -134,7 +135,7 @@ def blank_initiatives(source: Mapping[str, Any], unsaid: frozenset[str] = frozen
     not "not said", so an initiative the SRS removed would otherwise stay in Register for good, reported as unchanged
     (review196 F1). An input that never gives them (`unsaid`: TraineeRecord.partial_lists) says nothing: Register's
     stays, as an SRS that does not export initiatives must not wipe them."""
-    return [field for field in CLEARABLE_INITIATIVES if field not in unsaid and _text(source.get(field)) is None]
+    return [field for field in CLEARABLE_INITIATIVES if field not in unsaid and text_or_none(source.get(field)) is None]
 
 
 def defaulted_start(source: Mapping[str, Any], register: Mapping[str, Any]) -> str | None:
@@ -144,11 +145,11 @@ def defaulted_start(source: Mapping[str, Any], register: Mapping[str, Any]) -> s
     start in Register: in another start cycle across 1 August, or refused as a start in the future that is not the
     ITT start (found by review49). None where the record gives a start, gives no ITT start, or Register holds a start
     of its own (set in its service): a blank does not say to change that."""
-    if _text(source.get("trainee_start_date")) is not None:
+    if text_or_none(source.get("trainee_start_date")) is not None:
         return None
-    itt_start = _text(source.get("itt_start_date"))
-    held = _text(register.get("trainee_start_date"))
-    if itt_start is None or held not in (None, _text(register.get("itt_start_date"))):
+    itt_start = text_or_none(source.get("itt_start_date"))
+    held = text_or_none(register.get("trainee_start_date"))
+    if itt_start is None or held not in (None, text_or_none(register.get("itt_start_date"))):
         return None
     return itt_start
 
@@ -238,19 +239,22 @@ def update_body(
     none = blank_initiatives(source, unsaid)
     if "training_initiative" not in body and "training_initiative" not in none and register.get("training_initiative"):
         body["training_initiative"] = str(register["training_initiative"])  # unsaid: kept, not reset by the PUT
-    if "additional_training_initiative" in none and _text(register.get("additional_training_initiative")) is not None:
+    if (
+        "additional_training_initiative" in none
+        and text_or_none(register.get("additional_training_initiative")) is not None
+    ):
         body["additional_training_initiative"] = ""  # register-api.md §2.6: "" clears it (left out, it is kept)
     if "ethnicity" not in body and register.get("ethnicity"):
         body["ethnicity"] = str(register["ethnicity"])
     for field in blank_subjects(source, unsaid):
-        if _text(register.get(field)) is not None:
+        if text_or_none(register.get(field)) is not None:
             body[field] = ""  # register-api.md §2.6: "" clears any field; these two are cleared by null as well
     start = defaulted_start(source, register)
     if start is not None and start != normal("trainee_start_date", register.get("trainee_start_date"), register):
         body["trainee_start_date"] = start  # only where it moves: an unchanged record's PUT is as before
     if not disability_set(source) and disability_set(register):
         for field in DISABILITY_FIELDS:
-            body[field] = _text(register.get(field)) or ""
+            body[field] = text_or_none(register.get(field)) or ""
     # A PUT naming a nationality replaces every one the trainee has (update_trainee_service.rb: `nationalities.
     # destroy_all`, before it validates): one Register echoes already is left out, so a second nationality given in
     # Register's service stays (GET echoes only the first).
@@ -310,7 +314,7 @@ def degree_values(degree: Mapping[str, Any]) -> dict[str, str | None]:
     """A degree as Register stores it (§3.7): grade 09 -> 14, institution 0133 -> 0149, year as integer; a degree type
     that is not a code as null, as Register gives it back (the other locale's type, which Register does not check:
     review113 F2, validate's degree_type_not_kept), or a source degree carrying one would be written every night."""
-    values = {k: _text(degree.get(k)) for k in DEGREE_KEYS}
+    values = {k: text_or_none(degree.get(k)) for k in DEGREE_KEYS}
     for key in ("uk_degree", "non_uk_degree"):
         if values[key] not in _degree_types():
             values[key] = None
@@ -513,8 +517,8 @@ def _replacement_held(degree_id: str, replaced: Mapping[str, str] | None, matche
 
 def _placement_values(placement: Mapping[str, Any]) -> dict[str, str | None]:
     """What identifies a placement: its URN, else its name (names are Register's or generated)."""
-    urn = _text(placement.get("urn"))
-    return {"urn": urn} if urn else {"name": _text(placement.get("name"))}
+    urn = text_or_none(placement.get("urn"))
+    return {"urn": urn} if urn else {"name": text_or_none(placement.get("name"))}
 
 
 def placement_key(placement: Mapping[str, Any]) -> str | None:
@@ -530,7 +534,7 @@ def placement_changes(
     URN (a name and postcode) only when the source has such placements too: no HESA tag or Register CSV column
     holds one, so its absence from such a source says nothing."""
     found = NestedChanges()
-    names_held = any(not _text(p.get("urn")) for p in source)
+    names_held = any(not text_or_none(p.get("urn")) for p in source)
     wanted = Counter(placement_key(p) for p in source)
     held = Counter(placement_key(p) for p in register)
     extra = []
@@ -553,7 +557,7 @@ def placement_changes(
             )
     if complete:
         for placement in extra:
-            if placement.get("placement_id") and (names_held or _text(placement.get("urn"))):
+            if placement.get("placement_id") and (names_held or text_or_none(placement.get("urn"))):
                 found.delete.append(placement["placement_id"])
                 found.changes.append(
                     {"field": "placements", "register": _describe(_placement_values(placement)), "source": None}
@@ -635,10 +639,10 @@ def field_digests(source: Mapping[str, Any], key: FieldKey) -> dict[str, Any]:
     `degree_digest`; a placement by its URN or name, `placement_key`)."""
     found: dict[str, Any] = {}
     for name in SCALAR_FIELDS:
-        text = _text(source.get(name))
+        text = text_or_none(source.get(name))
         value: str | list[str | None] | None = text
         if name == "trainee_start_date" and text is None:
-            value = ["itt_start_date", _text(source.get("itt_start_date"))]
+            value = ["itt_start_date", text_or_none(source.get("itt_start_date"))]
         elif name == "training_initiative" and source.get("funding_method") == "C":
             value = [text, "C"]
         if value is not None:
@@ -773,11 +777,11 @@ def codes_not_kept(sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> list[N
     drops a retired code it does not check, or files a code under an entry the bundled lists do not know (§3.6)."""
     found = []
     for name in CODED_FIELDS:
-        text = _text(sent.get(name))
+        text = text_or_none(sent.get(name))
         if text is None or name not in sent:
             continue
         if normal(name, text, sent) != normal(name, echoed.get(name), echoed):
-            found.append(NotKept(name, name, text, _text(echoed.get(name))))
+            found.append(NotKept(name, name, text, text_or_none(echoed.get(name))))
     return found
 
 
@@ -818,7 +822,7 @@ def disabilities_not_kept(
     held = register.get("disability_disclosure")
     if not mine or held is None or mine != disability_set(register):
         return None
-    given = {name: source[name] for name in DISABILITY_FIELDS if _text(source.get(name))}
+    given = {name: source[name] for name in DISABILITY_FIELDS if text_or_none(source.get(name))}
     if disability_disclosure(reference, given) == "disabled" and held != "disabled":
         return mine
     return None
@@ -845,7 +849,7 @@ DISABILITIES_NOTE = "disabilities"
 def disabilities_note(codes: Sequence[str], held: object, key: FieldKey, mark: str) -> list[str]:
     """`echo_digests`'s note of disabilities Register dropped (DISABILITIES_NOTE): the codes sent, the disclosure it
     holds, the lists in use."""
-    return [key.short(sorted(codes)), key.short(_text(held)), mark]
+    return [key.short(sorted(codes)), key.short(text_or_none(held)), mark]
 
 
 def lists_mark(reference: ReferenceData, key: FieldKey) -> str:
@@ -861,7 +865,7 @@ def lists_mark(reference: ReferenceData, key: FieldKey) -> str:
 def sent_names(sent: Mapping[str, Any], degrees: Sequence[Mapping[str, Any]], key: FieldKey) -> list[str]:
     """The names `echo_digests` compares a write's fields under: the coded fields `sent` gives, and each coded value
     of each degree in `degrees`."""
-    names = [name for name in CODED_FIELDS if _text(sent.get(name)) is not None]
+    names = [name for name in CODED_FIELDS if text_or_none(sent.get(name)) is not None]
     for degree in degrees:
         values, named = degree_values(degree), degree_name(degree, key)
         names += [f"{named} {name}" for name in DEGREE_CODED if values[name] is not None]
@@ -889,10 +893,10 @@ def as_echoed(
     data = dict(source)
     for name in CODED_FIELDS:
         digests = noted.get(name)
-        text = _text(source.get(name))
+        text = text_or_none(source.get(name))
         if not digests or text is None or key.short(text) != digests[0]:
             continue
-        held = _text(register.get(name))
+        held = text_or_none(register.get(name))
         if key.short(held) == digests[1]:
             if not _same_lists(digests, mark):
                 again.append(NotKept(name, name, text, held))

@@ -136,6 +136,7 @@ from register_batch.sync.compare import (
     sent_digest,
     sent_digests,
     sent_names,
+    text_or_none,
     unpack_digests,
     unpack_echoed,
 )
@@ -2668,7 +2669,7 @@ class SyncRun:
         found = [
             (field, code, who)
             for (field, code), who in self.refused_codes.items()
-            if _text_of(sending.get(field)) == code
+            if text_or_none(sending.get(field)) == code
         ]
         if not found:
             return None
@@ -3218,11 +3219,6 @@ def _who(record: TraineeRecord) -> str:
     if data.get("hesa_id"):
         return f"HUSID {printable(str(data['hesa_id']))}"
     return f"record {record.source.record} of {record.source.input}"
-
-
-def _text_of(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def stale_codes(messages: list[str], reference: ReferenceData) -> tuple[list[str], tuple[str, ...]]:
