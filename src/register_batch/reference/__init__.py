@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -141,9 +141,7 @@ class ReferenceData:
         overlay = {k: v for k, v in (pulled or {}).items() if isinstance(v, dict) and "entries" in v}
         payload.update(overlay)
         self._payload = payload
-        # Which lists are in use, whatever file they were read from: a digest of the pulled lists' entries, canonically
-        # serialised (None: the bundled ones). Two pulls of the same lists have the same digest (review219 F2).
-        self.lists_sha256: str | None = _lists_digest(overlay) if pulled else None
+        self._overlay = overlay
         self._derived: dict[Hashable, Any] = {}  # the tables `derived` made from these lists
         self._lists: dict[str, CodeList] = {}
         for name, body in payload.items():
@@ -209,6 +207,13 @@ class ReferenceData:
         if not self.pulled:
             return frozenset()
         return self.derived(("added_codes", field), lambda: self.codes(field) - _bundled(self.api_version).codes(field))
+
+    @cached_property
+    def lists_sha256(self) -> str | None:
+        """Which lists are in use, whatever file they were read from: a digest of the pulled lists' entries, canonically
+        serialised (None: the bundled ones). Two pulls of the same lists have the same digest (review219 F2). Only a
+        sync's ledger notes ask it, so it is made then, not on every load of pulled lists."""
+        return _lists_digest(self._overlay) if self.pulled else None
 
     def unjudged(self, field: str, code: str) -> bool:
         """Whether the bundled rule tables know nothing of `code` of list `field` (review210 F4): an initiative with
