@@ -89,7 +89,9 @@ def test_where_to_correct_says_the_srs_for_an_extract_both_ways_for_registers_te
     srs = "correct the values in your student record system and export again"
     steps = (
         "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
-        "yyyy-mm-dd, correct the values, then save as 'CSV UTF-8' and validate again"
+        "yyyy-mm-dd (only if each date shows the day written: a spreadsheet that read the dates in the other "
+        "day/month order has swapped them, which this format keeps; import such a column as Text instead), correct "
+        "the values, then save as 'CSV UTF-8' and validate again"
     )
     assert where_to_correct({"hesa-xml", "hesa-csv"}, "the values") == srs
     assert where_to_correct({"register-csv"}, "the values") == (

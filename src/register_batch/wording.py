@@ -55,10 +55,13 @@ FILLED_IN_A_SPREADSHEET = "register-csv"
 def spreadsheet_steps(values: str) -> str:
     """How to correct `values` in a spreadsheet so that it keeps them as Register reads them: the code columns and the
     HUSID column as Text (a HUSID in a General column loses its last digits for good: review172 F2), the dates as
-    yyyy-mm-dd, saved as CSV UTF-8."""
+    yyyy-mm-dd once they show the days written (a spreadsheet that read 03/04/2026 month first holds 4 March, which
+    the format would then write as 2026-03-04: review224 F1), saved as CSV UTF-8."""
     return (
         "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
-        f"yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
+        "yyyy-mm-dd (only if each date shows the day written: a spreadsheet that read the dates in the other "
+        "day/month order has swapped them, which this format keeps; import such a column as Text instead), correct "
+        f"{values}, then save as 'CSV UTF-8' and validate again"
     )
 
 

@@ -159,7 +159,9 @@ def typed_in_a_spreadsheet(folder: Path, count: int) -> Path:
 # The steps in a spreadsheet that keeps codes, HUSIDs and dates as Register reads them (wording.spreadsheet_steps).
 STEPS = (
     "format the code columns and hesa_id as Text (or type each value with a leading ') and the date columns as "
-    "yyyy-mm-dd, correct {values}, then save as 'CSV UTF-8' and validate again"
+    "yyyy-mm-dd (only if each date shows the day written: a spreadsheet that read the dates in the other day/month "
+    "order has swapped them, which this format keeps; import such a column as Text instead), correct {values}, then "
+    "save as 'CSV UTF-8' and validate again"
 )
 
 

@@ -2294,8 +2294,10 @@ def errors_line(doc: lxml.html.HtmlElement) -> str:
 IN_A_SPREADSHEET = (
     " If an SRS or register-batch wrote the file, correct the values listed under Issues in your student record system "
     "and export again; if you fill it in a spreadsheet, format the code columns and hesa_id as Text (or type each "
-    "value with a leading ') and the date columns as yyyy-mm-dd, correct the values listed under Issues, then save as "
-    "'CSV UTF-8' and validate again."
+    "value with a leading ') and the date columns as yyyy-mm-dd (only if each date shows the day written: a "
+    "spreadsheet that read the dates in the other day/month order has swapped them, which this format keeps; import "
+    "such a column as Text instead), correct the values listed under Issues, then save as 'CSV UTF-8' and validate "
+    "again."
 )
 
 

@@ -31,7 +31,9 @@ TEMPLATE_SCIENTIFIC = (
     "hesa_id is a number in scientific notation: a spreadsheet turned this HUSID into a number and its last digits "
     "are lost; if an SRS or register-batch wrote the file, export the HUSID column as text from the SRS; if you fill "
     "it in a spreadsheet, format the code columns and hesa_id as Text (or type each value with a leading ') and the "
-    "date columns as yyyy-mm-dd, correct the HUSID, then save as 'CSV UTF-8' and validate again"
+    "date columns as yyyy-mm-dd (only if each date shows the day written: a spreadsheet that read the dates in the "
+    "other day/month order has swapped them, which this format keeps; import such a column as Text instead), correct "
+    "the HUSID, then save as 'CSV UTF-8' and validate again"
 )
 
 
@@ -307,8 +309,10 @@ def test_validate_reports_the_hints_for_an_excel_damaged_csv(tmp_path):
 # that wrote the file, or corrected in the spreadsheet, the HUSID column formatted as Text.
 IN_THE_TEMPLATE = (
     "if an SRS or register-batch wrote the file, {srs}; if you fill it in a spreadsheet, format the code columns and "
-    "hesa_id as Text (or type each value with a leading ') and the date columns as yyyy-mm-dd, correct {values}, then "
-    "save as 'CSV UTF-8' and validate again"
+    "hesa_id as Text (or type each value with a leading ') and the date columns as yyyy-mm-dd (only if each date shows "
+    "the day written: a spreadsheet that read the dates in the other day/month order has swapped them, which this "
+    "format keeps; import such a column as Text instead), correct {values}, then save as 'CSV UTF-8' and validate "
+    "again"
 )
 
 

@@ -473,7 +473,9 @@ class Builder:
         husid = f"{entry % 100:02d}{self.provider.institution}{serial:07d}"
         numhus = "01"
         if rng.random() < 0.03:
-            husid += f"{randint(rng, 0, 9999):04d}"
+            instance = randint(rng, 0, 9999)
+            # Not ending in 00, which a spreadsheet's rounding leaves (hesa_id_digits_rounded): a clean record is clean.
+            husid += f"{instance + (instance % 100 == 0):04d}"
             numhus = "02"
         data["hesa_id"] = husid
         student = self.students(index) + 10_000_000

@@ -668,8 +668,8 @@ class ReportBuilder:
         for issue in record.issues:
             self._count(issue)
             spool.add(self._key, issue)
+        self._resaved.add(record)  # every record: its dates that could be swapped too (review224 F1)
         if record.issues:
-            self._resaved.add(record)
             misspelt = [issue for issue in record.issues if issue.code in _MISSPELLINGS]
             for code in dict.fromkeys(issue.code for issue in misspelt):
                 tally = self._misspelt.setdefault((record.source.input, code), Counter())
@@ -700,6 +700,7 @@ class ReportBuilder:
     def finish(self, inputs: list[InputInfo]) -> None:
         self.inputs = list(inputs)
         self.add_file_issues(self._resaved.issues(inputs))  # first: the cause of most of the issues that follow
+        self.add_file_issues(self._resaved.swapped(inputs))
         for info in inputs:
             # A Register CSV that its web upload would refuse (hesa-formats.md §3.2) is news to `validate`, the check
             # before that upload; `convert` writes files that fit and `sync` uses the API, where it is only noise.
@@ -717,9 +718,10 @@ class ReportBuilder:
         line and report.html in its summary box, not only among the issues: a file a spreadsheet re-saved (review151
         F9); records holding a tag nothing reads that looks like a misspelt source of a user's field map, and the
         sources no record has, whose fields are blank in every record (review161 F1). After `finish()`."""
-        from register_batch.validation.resaved import RESAVED
+        from register_batch.validation.resaved import RESAVED, SWAPPED
 
         found = [(issue.input, issue.message) for issue in self.file_issues(RESAVED)]
+        found += [(issue.input, f"{issue.message} ({SWAPPED})") for issue in self.file_issues(SWAPPED)]
         formats = {info.path: info.format for info in self.inputs}
         for (name, code), pairs in self._misspelt.items():
             tags = _first_few(f"{pair[1]} for {pair[0]}" for pair in pairs if pair is not None)

@@ -156,6 +156,11 @@ class Facts:
     # The day of the record's withdrawal as Register keeps it (None: no withdrawal, or no date): a deferral dated
     # after it is never sent, which defer_date_in_future says (review214 F2).
     withdrawal_on: date | None = None
+    # The one order, day or month first, that the record's dates written as a spreadsheet writes them can only be read
+    # in (rules.written_order; None: none such, or both): set only for a record with issues, before the follow-up
+    # rules, so that spreadsheet_date's hint gives first the reading of an ambiguous one that its row shows (review224
+    # F1).
+    date_order: str | None = None
 
     @property
     def trainee_start_checked(self) -> date | None:

@@ -46,6 +46,7 @@ from register_batch.readers import (
 )
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.providers import ProviderCheck
+from register_batch.validation.resaved import swappable_dates
 from register_batch.validation.runner import Checker
 from register_batch.wording import printable
 
@@ -66,8 +67,9 @@ HELPER_SILENCE = 10.0
 SILENCE_STEP = 0.5  # seconds between the parent's looks at the helper's spool while it waits
 
 # (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
-# entry, as DuplicateFinder.parts; vintage; provider key; sources seen)
-Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int]
+# entry, as DuplicateFinder.parts; vintage; provider key; sources seen; its dates that could be swapped, as
+# resaved.swappable_dates)
+Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int, tuple[tuple[str, str], ...]]
 
 
 class Ahead:
@@ -135,6 +137,7 @@ def _result(index: int, record: TraineeRecord) -> Result:
         record.vintage,
         ProviderCheck.key(record),
         record.sources_seen,
+        swappable_dates(record.data),
     )
 
 
@@ -570,11 +573,13 @@ def _merge(
     checker: Checker, info: InputInfo, source: SourceRef, result: Result, *, record: int | None = None
 ) -> TraineeRecord:
     """The helper's result for a record, as the parent's record `source`; `record` renumbers a chunk's record."""
-    _index, _line, issues, invalid, parts, vintage, provider, sources_seen = result
+    _index, _line, issues, invalid, parts, vintage, provider, sources_seen, swappable = result
     if vintage:
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     info.sources_seen |= sources_seen
     merged = _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
+    if swappable:  # what the report's ResavedWatch reads of a record's dates (review224 F1)
+        merged.data.update(swappable)
     checker.tally_result(parts, source, provider, invalid=invalid)
     return merged
 

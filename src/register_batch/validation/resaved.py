@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
-from register_batch.validation.rules import DATE_AND_TIME
+from register_batch.validation.rules import DATE_AND_TIME, DAY_FIRST, EITHER, MONTH_FIRST, written_order
 from register_batch.wording import FILLED_IN_A_SPREADSHEET, spreadsheet_steps, where_to_correct
 
 RESAVED = "resaved_by_a_spreadsheet"
@@ -43,7 +43,7 @@ describe(
     + what_to_do(("hesa-csv", FILLED_IN_A_SPREADSHEET)),
     source="hesa-formats.md §1.4 (codes and HUSIDs are text), §5 items 29 and 30 (Excel drops leading zeros and "
     "rewrites dates); the hints it sums up: spreadsheet_date, leading_zeros_lost, hesa_id_scientific_notation, "
-    "hesa_id_digit_groups",
+    "hesa_id_digit_groups, hesa_id_digits_rounded",
     fix="From an SRS: export the file again and validate that export before anyone opens it in a spreadsheet: a "
     "CSV the SRS writes in UTF-8 (or its HESA XML, which no spreadsheet changes). Correcting the values row by row "
     "in a spreadsheet is slow, and saving it there changes them again; if it must be opened in one, import every "
@@ -68,6 +68,7 @@ _KINDS = {
     "leading_zeros_lost": "codes without their leading zeros",
     "hesa_id_scientific_notation": "HUSIDs as numbers such as 2.50046E+12",
     "hesa_id_digit_groups": "HUSIDs with thousands separators",
+    "hesa_id_digits_rounded": "17-digit HUSIDs rounded to 15 digits",
 }
 _ORDER = {words: place for place, words in enumerate(dict.fromkeys(_KINDS.values()))}
 
@@ -82,6 +83,67 @@ def changed_by_a_spreadsheet(issue: Issue) -> str | None:
     return kind
 
 
+SWAPPED = "possibly_swapped_date"
+
+describe(
+    SWAPPED,
+    scope="file",
+    fields=("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date"),
+    message="<field>: N of this file's YYYY-MM-DD <field> dates may have day and month swapped (line 3: 1996-07-12, "
+    "…): the column (or the file's other date columns) also has dates a spreadsheet left as text, each readable only "
+    "as day/month/year (24/08/2026) or only as month/day/year (12/26/1996), as a spreadsheet set to the other order "
+    "leaves them, and that spreadsheet reads every date it can in its own order, with day and month swapped: check "
+    "these against the SRS (1996-07-12 may be 1996-12-07)",
+    source="hesa-formats.md §5 item 30 (Excel rewrites dates); review224 F1 (a date column read in the other "
+    "day/month order, then formatted as yyyy-mm-dd)",
+    fix="Check each date named against the SRS. If a spreadsheet read the file's dates in the other day/month order, "
+    "open the SRS's file again with the date columns imported as Text (Excel's Data > From Text/CSV, LibreOffice's "
+    "Text Import dialog), or export it again from the SRS as YYYY-MM-DD dates; formatting the swapped cells as "
+    "yyyy-mm-dd keeps the swap.",
+    severity=Severity.WARNING,
+)
+
+# The trainee dates a spreadsheet rewrites in a file's columns (rules._DATE_FIELDS).
+_DATE_COLUMNS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
+SWAPPED_SHOWN = 5  # dates named in a possibly_swapped_date message
+
+
+def swappable_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """The record's YYYY-MM-DD trainee dates that read as dates with day and month swapped too (day 12 or less, not
+    the month), as (field, value): what possibly_swapped_date names where its file shows a spreadsheet read the dates
+    in the other order. Asked of every record: a few string comparisons each."""
+    found: tuple[tuple[str, str], ...] = ()
+    for field in _DATE_COLUMNS:
+        value = data.get(field)
+        if (
+            type(value) is str
+            and len(value) == 10
+            and value[4] == "-"
+            and value[7] == "-"
+            and "01" <= (day := value[8:]) <= "12"
+            and "01" <= (month := value[5:7]) <= "12"
+            and day != month
+            and value[:4].isdigit()
+            and day.isdigit()
+            and month.isdigit()
+        ):
+            found += ((field, value),)
+    return found
+
+
+class _Column:
+    """What one date column of one input shows: its YYYY-MM-DD dates that could be swapped (how many, the first few
+    with their places), and its text dates by the order they can be read in (rules.written_order)."""
+
+    __slots__ = ("orders", "shown", "swappable", "text")
+
+    def __init__(self) -> None:
+        self.swappable = 0
+        self.shown: list[tuple[str, str]] = []  # (place, value)
+        self.orders: Counter[str] = Counter()
+        self.text: dict[str, str] = {}  # order -> the first text date only it reads
+
+
 class ResavedWatch:
     """The records of each input with a value a spreadsheet changed, and what it changed: `issues()` names each input
     most of whose records have one."""
@@ -89,13 +151,68 @@ class ResavedWatch:
     def __init__(self) -> None:
         self._records: Counter[str] = Counter()  # input -> records with such a value
         self._kinds: dict[str, set[str]] = {}
+        self._columns: dict[tuple[str, str], _Column] = {}  # (input, date field) -> what it shows (review224 F1)
 
     def add(self, record: TraineeRecord) -> None:
-        kinds = {kind for issue in record.issues if (kind := changed_by_a_spreadsheet(issue))}
+        """Note a record, every record of the batch in turn (a clean one only for its dates that could be swapped)."""
+        if swappable := swappable_dates(record.data):
+            source = record.source
+            for field, value in swappable:
+                column = self._column(source.input, field)
+                column.swappable += 1
+                if len(column.shown) < SWAPPED_SHOWN:
+                    column.shown.append((source.place(), value))
+        if not record.issues:
+            return
+        kinds = set()
+        for issue in record.issues:
+            if kind := changed_by_a_spreadsheet(issue):
+                kinds.add(kind)
+                if issue.code == "spreadsheet_date" and issue.field in _DATE_COLUMNS and type(issue.value) is str:
+                    self._text_date(record.source.input, issue.field, issue.value)
         if kinds:
             name = record.source.input
             self._records[name] += 1
             self._kinds.setdefault(name, set()).update(kinds)
+
+    def _column(self, name: str, field: str) -> _Column:
+        column = self._columns.get((name, field))
+        if column is None:
+            column = self._columns[name, field] = _Column()
+        return column
+
+    def _text_date(self, name: str, field: str, value: str) -> None:
+        """Note a date a spreadsheet wrote as text (24/08/2026), by the order it can be read in."""
+        order = written_order(value)
+        if order is None:
+            return
+        column = self._column(name, field)
+        column.orders[order] += 1
+        column.text.setdefault(order, value)
+
+    def swapped(self, inputs: Iterable[InputInfo]) -> list[Issue]:
+        """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped, where
+        the column, else the file's other date columns, holds text dates all of which only one order reads: the
+        spreadsheet that left them as text read dates in the other order, and swapped day and month of each it read
+        (review224 F1). Said about the column, after the last record: no record is read twice."""
+        found = []
+        for info in inputs:
+            if info.format not in _SPREADSHEET_FORMATS:
+                continue
+            columns = {field: self._columns.get((info.path, field)) for field in _DATE_COLUMNS}
+            whole = _Column()
+            for column in columns.values():
+                if column is not None:
+                    whole.orders.update(column.orders)
+                    for order, value in column.text.items():
+                        whole.text.setdefault(order, value)
+            for field, column in columns.items():
+                if column is None or not column.swappable:
+                    continue
+                shown, where = (column, "the column") if column.orders else (whole, "the file's other date columns")
+                if (read := _one_order(shown.orders)) is not None:
+                    found.append(_swapped(info.path, field, column, read, shown.text[read], where))
+        return found
 
     def issues(self, inputs: Iterable[InputInfo]) -> list[Issue]:
         """One warning about each of `inputs` with at least AT_LEAST such records, and at least half of its records."""
@@ -120,3 +237,37 @@ class ResavedWatch:
                 )
             )
         return found
+
+
+def _one_order(orders: Counter[str]) -> str | None:
+    """The one order text dates can be read in, when every one of them can be read only so."""
+    if orders[EITHER]:
+        return None  # a text date either order reads: no spreadsheet read the column in one of them
+    day_first, month_first = orders[DAY_FIRST], orders[MONTH_FIRST]
+    if bool(day_first) == bool(month_first):
+        return None
+    return DAY_FIRST if day_first else MONTH_FIRST
+
+
+def _swapped(name: str, field: str, column: _Column, order: str, text: str, where: str) -> Issue:
+    """The possibly_swapped_date warning about `field` of input `name`."""
+    value = column.shown[0][1]
+    named = "; ".join(f"{place}: {date}" for place, date in column.shown)
+    more = f"; and {column.swappable - len(column.shown):,} more" if column.swappable > len(column.shown) else ""
+    other = "month/day/year" if order == DAY_FIRST else "day/month/year"
+    dates = "date" if column.swappable == 1 else "dates"
+    return make_issue(
+        input=name,
+        field=field,
+        value=value,
+        code=SWAPPED,
+        severity=Severity.WARNING,
+        message=(
+            f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates} may have day and month swapped "
+            f"({named}{more}): {where} also {'has' if where == 'the column' else 'have'} dates a spreadsheet left as "
+            f"text, each readable only as {order} ('{text}'), as a spreadsheet reading dates as {other} leaves them, "
+            f"and such a spreadsheet reads every date it can as {other}, with day and month swapped: check "
+            f"{'it' if column.swappable == 1 else 'them'} against the SRS ({value} may be "
+            f"{value[:4]}-{value[8:]}-{value[5:7]})"
+        ),
+    )

@@ -256,6 +256,81 @@ def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Find
     ]
 
 
+_ROUNDED_HUSID = (
+    "hesa_id '{}' is 17 digits ending in 00, as a 17-digit HUSID is once a spreadsheet has held it as a number: it "
+    "keeps 15 significant digits, and the last two are lost for good (one real HUSID in a hundred ends in 00: check "
+    "it against the SRS). If it was rounded: "
+)
+
+
+@rule(
+    "hesa_id_digits_rounded",
+    fields=("hesa_id",),
+    message="hesa_id '<value>' is 17 digits ending in 00, as a 17-digit HUSID is once a spreadsheet has held it as a "
+    "number: it keeps 15 significant digits, and the last two are lost for good (one real HUSID in a hundred ends in "
+    "00: check it against the SRS). If it was rounded: export the HUSID column as text from the SRS[; in Register's "
+    "CSV template, ...]",
+    source="hesa-formats.md §1.4 (Register's own data has 17-digit HUSIDs ending in 00, which fits spreadsheet digit "
+    "loss) and §5 item 6; Register checks only the length (R18, register-api.md §3.3)",
+    fix="A spreadsheet keeps 15 significant digits of a number: a 17-digit HUSID in a Number column, or typed again "
+    "into one, is saved with its last two digits as 00, still 17 digits, which Register takes. One real HUSID in a "
+    "hundred ends in 00: if the SRS has this one, nothing to do. Otherwise export the HUSID column as text from the "
+    "SRS, or in Register's CSV template filled in a spreadsheet, format hesa_id as Text and type the HUSID again.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def hesa_id_was_not_rounded(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """26012101313901200 passes R18 and was sent (review224 F2): the rounded number's other forms (2.60121E+16,
+    26,012,101,313,901,200) are errors, this one a warning, as a real HUSID may end in 00."""
+    value = data.get("hesa_id")
+    if value is None or len(value) != 17 or value[15:] != "00" or not _ASCII_DIGITS.fullmatch(value):
+        return None
+    return [
+        (
+            "hesa_id",
+            value,
+            _ROUNDED_HUSID.format(value) + correct_in(facts.input_format, "the HUSID", _FROM_THE_SRS),
+        )
+    ]
+
+
+# HMRC's form of a National Insurance number: two letters, six digits and a letter A to D (QQ123456C); register-api.md
+# §3.3 lists ni_number as 9 characters, not checked. Only the form: which prefixes HMRC allocates is not judged.
+_NI_NUMBER = re.compile(r"[A-Z]{2}[0-9]{6}[A-D]")
+_NI_NUMBER_SEPARATORS = str.maketrans("", "", " -\u00a0")
+
+
+@rule(
+    "ni_number_form",
+    fields=("ni_number",),
+    message="ni_number '<value>' is not written as HMRC writes a National Insurance number[, <the form>, without "
+    "spaces and in capitals] (two letters, six digits and a letter A to D, such as QQ123456C): Register stores it as "
+    "written",
+    source="register-api.md §3.3 (ni_number: 9 characters, a length Register does not enforce); HMRC's form of a "
+    "National Insurance number",
+    fix="Write the National Insurance number as HMRC does, in capitals without spaces (QQ123456C), or leave it blank "
+    "if it is not known. register-batch does not rewrite it: Register stores what is sent.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def ni_number_is_in_hmrcs_form(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """`qq758230c`, `QQ 61 45 32 A` (HMRC's printed spacing, typed so) and `QQ123456` pass Register and are stored as
+    typed (review224 F4): the form said, and the number as HMRC writes it where spaces or case are all that differ."""
+    value = data.get("ni_number")
+    if value is None or _NI_NUMBER.fullmatch(value):
+        return None
+    plain = value.translate(_NI_NUMBER_SEPARATORS).upper()
+    said = f", {plain}, without spaces and in capitals" if _NI_NUMBER.fullmatch(plain) else ""
+    return [
+        (
+            "ni_number",
+            value,
+            f"ni_number '{value}' is not written as HMRC writes a National Insurance number{said} (two letters, six "
+            "digits and a letter A to D, such as QQ123456C): Register stores it as written",
+        )
+    ]
+
+
 def _first_other(value: str) -> str:
     """Where the first character that is not an ASCII digit is: a letter O among 13 digits, or a full-width digit, is
     hard to see in a report. One that does not show (a zero-width space) is named by its code point too."""
@@ -1844,9 +1919,17 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
 
 @rule(
     "spreadsheet_date",
-    fields=(*_DATE_FIELDS, "pg_apprenticeship_start_date", "withdrawal_date", "defer_date"),
+    fields=(
+        *_DATE_FIELDS,
+        "pg_apprenticeship_start_date",
+        "withdrawal_date",
+        "defer_date",
+        "degrees_attributes.graduation_year",
+    ),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
-    "date as YYYY-MM-DD / <field>: '<value>' looks like a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
+    "date as YYYY-MM-DD / graduation_year: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in "
+    "Excel) or day/month/year or month/day/year date: write the year alone (<YYYY>) / <field>: '<value>' looks like "
+    "a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
     "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
     "reading is a day): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
@@ -1859,11 +1942,13 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     source="hesa-formats.md §5 item 30 (dates are YYYY-MM-DD: never DD/MM/YYYY or Excel serial numbers); "
     "register-api.md §3.4 (Date.iso8601)",
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
-    "alone), or format the column as yyyy-mm-dd before saving the CSV. register-batch does not rewrite the date "
+    "alone), or format the column as yyyy-mm-dd before saving the CSV, but only once each date shows the day "
+    "written: a spreadsheet that read the dates in the other day/month order swapped day and month in each it could, "
+    "and the format keeps the swap (import such a column as text instead). register-batch does not rewrite the date "
     "itself.",
     severity=Severity.WARNING,
     api=False,
-    follows=_DATE_ISSUES,
+    follows=(*_DATE_ISSUES, "degree_graduation_year_invalid"),
 )
 def dates_were_not_changed_by_a_spreadsheet(
     issue: Issue, facts: Facts, translation: Callable[[str], CodeTranslation | None] | None
@@ -1876,12 +1961,13 @@ def dates_were_not_changed_by_a_spreadsheet(
         return None
     if label == "trainee_start_date" and not facts.trainee_start_given:
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
+    if issue.code == "degree_graduation_year_invalid":
+        return _graduation_year_hint(label, value)
     if is_excel_serial(value):
         day = _EXCEL_DAY_0 + timedelta(days=int(float(value)))
         return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
-    if parts := _DAY_MONTH_YEAR.fullmatch(value):
-        first, _, second, year = parts.group(1), *(parts.group(2, 3, 4) if parts.group(2) else parts.group(5, 6, 7))
-        order, days = _order_and_days(first, second, year)
+    if numbers := _day_month_parts(value):
+        order, days = _order_and_days(*numbers, shown=facts.date_order)
         return [(label, value, _spreadsheet_form(label, value, f"{order} date", days))]
     if parts := _YEAR_MONTH_DAY.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
@@ -2013,10 +2099,73 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
     return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
 
-def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
-    """("day/month/year", " (1992-04-03)"), or both readings when the month may come first; "month/day/year" when
-    only the month-first reading is a day (12/26/1996: review156 F4), for a two-digit year too (US Excel's m/d/yy,
-    12/26/96: review158 F6), in either century; but no day for a two-digit year, whose century is unknown."""
+def _graduation_year_hint(label: str, value: str) -> list[Finding] | None:
+    """A degree's graduation year a spreadsheet turned into a date (F_DEGENDDT's 2025-07-01 as 45839 or 01/07/2025),
+    which Register reads as the year 45839 or 1 (review224 F3): the year it stands for, whichever order the day and
+    month are in."""
+    if is_excel_serial(value):
+        day = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).isoformat()
+        form = f"date serial number ({day} in Excel)"
+        year = day[:4]
+    elif (parts := _day_month_parts(value)) and (order := written_order(value)):
+        form = "month/day/year date" if order == MONTH_FIRST else "day/month/year date"
+        year = parts[2] if len(parts[2]) == 4 else ""
+    else:
+        return None
+    said = f" ({year})" if year else " as YYYY"
+    return [(label, value, f"{label}: '{value}' looks like a spreadsheet's {form}: write the year alone{said}")]
+
+
+def _day_month_parts(value: str) -> tuple[str, str, str] | None:
+    """(first number, second number, year) of a spreadsheet's 30/09/2026, 9/30/26 or 30-09-2026; None for another
+    form."""
+    parts = _DAY_MONTH_YEAR.fullmatch(value)
+    if parts is None:
+        return None
+    if parts.group(2):
+        return parts.group(1), parts.group(3), parts.group(4)
+    return parts.group(1), parts.group(6), parts.group(7)
+
+
+DAY_FIRST, MONTH_FIRST, EITHER = "day/month/year", "month/day/year", "either"
+
+
+def written_order(value: str) -> str | None:
+    """The order a spreadsheet's day/month/year or month/day/year date text can be read in: DAY_FIRST where only
+    the day-first reading is a day (24/08/2026), MONTH_FIRST where only the month-first one is (12/26/1996), EITHER
+    where both are (07/12/1996, 07/07/1996); None for another form, or neither reading a day. A text a spreadsheet
+    left as it was and could read only the one way shows the order the spreadsheet did not read dates in (review224
+    F1: resaved.py's possibly_swapped_date, and the hint's first reading)."""
+    parts = _day_month_parts(value)
+    if parts is None:
+        return None
+    first, second, year = parts
+    years = (year,) if len(year) == 4 else (f"19{year}", f"20{year}")
+    day_first = any(_day(y, second, first) for y in years)
+    month_first = any(_day(y, first, second) for y in years)
+    if day_first and month_first:
+        return EITHER
+    return DAY_FIRST if day_first else MONTH_FIRST if month_first else None
+
+
+def row_date_order(issues: Iterable[Issue]) -> str | None:
+    """Facts.date_order of a record with `issues`: the one order its trainee dates refused as not YYYY-MM-DD can only
+    be read in (DAY_FIRST or MONTH_FIRST), None when they show none, or both. Asked only of a record with issues."""
+    shown = {
+        written_order(issue.value)
+        for issue in issues
+        if issue.code in _DATE_ISSUES and issue.field in _DATE_FIELDS and type(issue.value) is str
+    }
+    shown.discard(None)
+    shown.discard(EITHER)
+    return shown.pop() if len(shown) == 1 else None
+
+
+def _order_and_days(first: str, second: str, year: str, *, shown: str | None = None) -> tuple[str, str]:
+    """("day/month/year", " (1992-04-03)"), or both readings when the month may come first, the one first that the
+    record's other dates show (`shown`, Facts.date_order: review224 F1); "month/day/year" when only the month-first
+    reading is a day (12/26/1996: review156 F4), for a two-digit year too (US Excel's m/d/yy, 12/26/96: review158 F6),
+    in either century; but no day for a two-digit year, whose century is unknown."""
     if len(year) != 4:
         centuries = (f"19{year}", f"20{year}")
         if not any(_day(y, second, first) for y in centuries) and any(_day(y, first, second) for y in centuries):
@@ -2024,6 +2173,18 @@ def _order_and_days(first: str, second: str, year: str) -> tuple[str, str]:
         return "day/month/year", ""
     day_first, month_first = _day(year, second, first), _day(year, first, second)
     if day_first and month_first and day_first != month_first:
+        if shown == MONTH_FIRST:
+            return (
+                "month/day/year",
+                f" ({month_first}, as this record's other dates are month first; or {day_first} if the day comes "
+                "first)",
+            )
+        if shown == DAY_FIRST:
+            return (
+                "day/month/year",
+                f" ({day_first}, as this record's other dates are day first; or {month_first} if the month comes "
+                "first)",
+            )
         return "day/month/year", f" ({day_first}, or {month_first} if the month comes first)"
     if day_first:
         return "day/month/year", f" ({day_first})"

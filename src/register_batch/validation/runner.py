@@ -508,6 +508,7 @@ class Validator:
         mapping's too (F_UKPRN's invalid_ukprn, which spreadsheet_error_hint follows: review158 F1)."""
         issues = record.issues
         found = issues[:]
+        facts.date_order = rules.row_date_order(found)  # which reading of an ambiguous date to give first
         issues.clear()
         for issue in found:
             issues.append(issue)

@@ -1,0 +1,152 @@
+"""Dates a spreadsheet read in the other day/month order are said, though each is a valid YYYY-MM-DD (review224 F1).
+
+A UK SRS writes 24/08/2026 and 03/04/2026; a spreadsheet set to month/day/year reads the second as 4 March and leaves
+the first as text, as no month is 24. Formatted as yyyy-mm-dd, the column then holds 2026-03-04, a valid date that is
+not the trainee's. The text dates the spreadsheet left show the order it did not read: the column's YYYY-MM-DD dates
+that could be swapped (day 12 or less, not the month) get one warning about the column, possibly_swapped_date, made
+as the reports receive the records (resaved.py), in a two-process run too. A record's ambiguous text date gets the
+reading its other dates show first.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from register_batch.generate import generate
+from register_batch.jobs import validate_files
+from register_batch.validation.resaved import SWAPPED, swappable_dates
+from valid_trainee import validated, with_changes
+
+AS_OF = date(2026, 11, 28)
+DATES = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
+
+
+def generated(folder: Path, count: int = 30) -> Path:
+    path = folder / "trainees.csv"
+    generate(path, count=count, fmt="register-csv", seed=11, academic_cycle=2026, as_of=AS_OF)
+    return path
+
+
+def rewritten(source: Path, target: Path, cell) -> Path:
+    """`source` with each trainee date cell given by `cell(field, value)`."""
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    at = {header.index(field): field for field in DATES}
+    for row in rows:
+        for index, field in at.items():
+            if row[index]:
+                row[index] = cell(field, row[index].lstrip("'"))
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows])
+    return target
+
+
+def read_month_first(field: str, value: str) -> str:
+    """A d/m/y text date as a spreadsheet set to month/day/year keeps it, formatted yyyy-mm-dd afterwards: swapped
+    where the day could be a month, left as text otherwise."""
+    year, month, day = value.split("-")
+    return f"{year}-{day}-{month}" if int(day) <= 12 else f"{day}/{month}/{year}"
+
+
+@pytest.fixture(scope="module")
+def trainees(tmp_path_factory) -> Path:
+    return generated(tmp_path_factory.mktemp("swap"))
+
+
+def swapped_warnings(path: Path, reports: Path, jobs: int = 1) -> dict[str | None, str]:
+    validate_files([str(path)], as_of=AS_OF, report_dir=reports, jobs=jobs)
+    issues = json.loads((reports / "report.json").read_text(encoding="utf-8"))["issues"]
+    return {row["field"]: row["message"] for row in issues if row["code"] == SWAPPED}
+
+
+def test_yyyy_mm_dd_dates_beside_text_only_one_order_reads_are_said_once_a_column(trainees, tmp_path):
+    swapped = rewritten(trainees, tmp_path / "swapped.csv", read_month_first)
+    said = swapped_warnings(swapped, tmp_path / "r")
+    assert set(said) == set(DATES)
+    message = said["itt_start_date"]
+    assert message.startswith("itt_start_date: ")
+    assert "may have day and month swapped (line " in message
+    assert "readable only as day/month/year" in message
+    assert "as a spreadsheet reading dates as month/day/year leaves them" in message
+    assert "check them against the SRS" in message
+
+
+def test_the_same_in_two_processes(trainees, tmp_path):
+    swapped = rewritten(trainees, tmp_path / "swapped.csv", read_month_first)
+    assert swapped_warnings(swapped, tmp_path / "two", jobs=2) == swapped_warnings(swapped, tmp_path / "one")
+
+
+def test_a_file_of_yyyy_mm_dd_dates_alone_is_not_told(trainees, tmp_path):
+    assert swapped_warnings(trainees, tmp_path / "r") == {}
+
+
+def test_text_dates_either_order_reads_show_no_spreadsheet_read_them(trainees, tmp_path):
+    """Every date d/m/y text (03/04/2026 too, which a spreadsheet reading month first would have taken): not one
+    spreadsheet's doing; nor YYYY-MM-DD dates beside such text."""
+
+    def some_as_text(field: str, value: str) -> str:
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}" if field == "date_of_birth" else value
+
+    mixed = rewritten(trainees, tmp_path / "mixed.csv", some_as_text)
+    with mixed.open(encoding="utf-8") as fh:
+        assert any(f"/{m:02d}/" in line for line in fh for m in range(1, 13))
+    said = swapped_warnings(mixed, tmp_path / "r")
+    # date_of_birth's text has dates either order reads (generated days 1 to 28): nothing is said of any column
+    assert said == {}
+
+
+def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp_path):
+    path = tmp_path / "one.csv"
+    base = generated(tmp_path)
+    with base.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    born, start = header.index("date_of_birth"), header.index("itt_start_date")
+    rows[0][born] = "12/26/1996"  # only month first reads it: a spreadsheet reading day first left it
+    rows[1][born] = "1990-01-13"  # its day is no month: not said
+    rows[2][born] = "1991-02-02"  # the same day either way: not said
+    rows[1][start] = "2026-09-04"  # might be 2026-04-09
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows[:3]])
+    said = swapped_warnings(path, tmp_path / "r")
+    assert "date_of_birth" not in said
+    assert "line 3: 2026-09-04" in said["itt_start_date"]
+    assert "the file's other date columns also have dates a spreadsheet left as text" in said["itt_start_date"]
+    assert "readable only as month/day/year ('12/26/1996')" in said["itt_start_date"]
+    assert said["itt_start_date"].endswith("(2026-09-04 may be 2026-04-09)")
+
+
+@pytest.mark.parametrize(
+    "data,found",
+    [
+        ({"date_of_birth": "1996-07-12"}, (("date_of_birth", "1996-07-12"),)),
+        ({"date_of_birth": "1996-07-07"}, ()),  # the same day either way
+        ({"date_of_birth": "1996-07-13"}, ()),  # no 13th month
+        ({"itt_end_date": "2027-12-01", "itt_start_date": "2026-09-30"}, (("itt_end_date", "2027-12-01"),)),
+        ({"date_of_birth": "12/07/1996"}, ()),
+        ({"date_of_birth": None}, ()),
+    ],
+)
+def test_swappable_dates(data, found):
+    assert swappable_dates(data) == found
+
+
+def test_an_ambiguous_date_gets_first_the_reading_its_row_shows():
+    record = validated(with_changes(date_of_birth="12/7/1996", itt_end_date="6/14/2027"))
+    [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date" and i.field == "date_of_birth"]
+    assert hint == (
+        "date_of_birth: '12/7/1996' looks like a spreadsheet's month/day/year date: write the date as YYYY-MM-DD "
+        "(1996-12-07, as this record's other dates are month first; or 1996-07-12 if the day comes first)"
+    )
+    record = validated(with_changes(date_of_birth="12/7/1996", itt_end_date="14/06/2027"))
+    [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date" and i.field == "date_of_birth"]
+    assert hint.endswith("(1996-07-12, as this record's other dates are day first; or 1996-12-07 if the month comes "
+                         "first)")  # fmt: skip
+    record = validated(with_changes(date_of_birth="12/7/1996"))
+    [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date" and i.field == "date_of_birth"]
+    assert hint.endswith("(1996-07-12, or 1996-12-07 if the month comes first)")

@@ -1,0 +1,79 @@
+"""Two more values a spreadsheet changed that Register takes or misnames (review224 F2, F3).
+
+A 17-digit HUSID held as a number keeps 15 significant digits: 26012101313901234 is saved as 26012101313901200,
+still 17 digits, which is all Register checks (register-api.md §3.3 R18; hesa-formats.md §1.4 notes such HUSIDs in
+Register's own data). A warning says so, as one real HUSID in a hundred ends in 00. A degree's graduation year that a
+spreadsheet turned into a date (F_DEGENDDT's 2025-07-01 as 45839 or 01/07/2025) gets spreadsheet_date's hint with the
+year, and a serial number is not called a year "in the future".
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from register_batch.validation.resaved import changed_by_a_spreadsheet
+from valid_trainee import VALID, validated, with_changes
+
+ROUNDED = (
+    "hesa_id '26012101313901200' is 17 digits ending in 00, as a 17-digit HUSID is once a spreadsheet has held it as "
+    "a number: it keeps 15 significant digits, and the last two are lost for good (one real HUSID in a hundred ends in "
+    "00: check it against the SRS). If it was rounded: export the HUSID column as text from the SRS"
+)
+
+
+def issues(data: dict, **kwargs) -> list[tuple[str | None, str | None, str, str, str]]:
+    record = validated(data, **kwargs)
+    return [(i.field, i.value, i.code, i.severity.value, i.message) for i in record.issues]
+
+
+def test_a_17_digit_husid_ending_in_00_is_said_to_be_perhaps_rounded():
+    found = issues(with_changes(hesa_id="26012101313901200"))
+    assert found == [("hesa_id", "26012101313901200", "hesa_id_digits_rounded", "warning", ROUNDED)]
+    record = validated(with_changes(hesa_id="26012101313901200"))
+    assert [changed_by_a_spreadsheet(issue) for issue in record.issues] == ["17-digit HUSIDs rounded to 15 digits"]
+
+
+def test_in_registers_template_the_spreadsheet_steps_follow():
+    [(_, _, code, _, message)] = issues(with_changes(hesa_id="26012161929170000"), fmt="register-csv")
+    assert code == "hesa_id_digits_rounded"
+    assert "If it was rounded: if an SRS or register-batch wrote the file, export the HUSID column" in message
+    assert "format the code columns and hesa_id as Text" in message
+
+
+@pytest.mark.parametrize("husid", ["26012101313901201", "2601210131390", "0310261553100", "2601210131390120O"])
+def test_other_husids_are_not(husid):
+    assert "hesa_id_digits_rounded" not in [code for _, _, code, _, _ in issues(with_changes(hesa_id=husid))]
+
+
+def with_graduation_year(year: str) -> dict:
+    data = copy.deepcopy(VALID)
+    data["degrees_attributes"][0]["graduation_year"] = year
+    return data
+
+
+LABEL = "degrees_attributes[0].graduation_year"
+
+
+@pytest.mark.parametrize(
+    "value,hint",
+    [
+        ("45839", "looks like a spreadsheet's date serial number (2025-07-01 in Excel): write the year alone (2025)"),
+        ("01/07/2025", "looks like a spreadsheet's day/month/year date: write the year alone (2025)"),
+        ("7/31/2022", "looks like a spreadsheet's month/day/year date: write the year alone (2022)"),
+        ("31/07/2022", "looks like a spreadsheet's day/month/year date: write the year alone (2022)"),
+        ("31/07/22", "looks like a spreadsheet's day/month/year date: write the year alone as YYYY"),
+    ],
+)
+def test_a_graduation_year_a_spreadsheet_made_a_date_gets_the_year(value, hint):
+    found = [(field, code, message) for field, _, code, _, message in issues(with_graduation_year(value))]
+    assert found == [
+        (LABEL, "degree_graduation_year_invalid", "graduation_year is invalid"),
+        (LABEL, "spreadsheet_date", f"{LABEL}: '{value}' {hint}"),
+    ]
+
+
+def test_a_year_in_the_future_is_still_one():
+    codes = [code for _, _, code, _, _ in issues(with_graduation_year("2099"))]
+    assert codes == ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]
