@@ -59,18 +59,20 @@ LABEL = "degrees_attributes[0].graduation_year"
 @pytest.mark.parametrize(
     "value,hint",
     [
-        ("45839", "looks like a spreadsheet's date serial number (2025-07-01 in Excel): write the year alone (2025)"),
-        ("01/07/2025", "looks like a spreadsheet's day/month/year date: write the year alone (2025)"),
-        ("7/31/2022", "looks like a spreadsheet's month/day/year date: write the year alone (2022)"),
-        ("31/07/2022", "looks like a spreadsheet's day/month/year date: write the year alone (2022)"),
-        ("31/07/22", "looks like a spreadsheet's day/month/year date: write the year alone as YYYY"),
+        ("45839", "date serial number (2025-07-01 in Excel): write the year, 2025, or the date as YYYY-MM-DD "
+                  "(2025-07-01)"),
+        ("01/07/2025", "day/month/year date: write the year, 2025, or the date as YYYY-MM-DD (2025-07-01, or "
+                       "2025-01-07 if the month comes first)"),
+        ("7/31/2022", "month/day/year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-31)"),
+        ("31/07/2022", "day/month/year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-31)"),
+        ("31/07/22", "day/month/year date: write the year as YYYY or the date as YYYY-MM-DD"),
     ],
-)
+)  # fmt: skip
 def test_a_graduation_year_a_spreadsheet_made_a_date_gets_the_year(value, hint):
     found = [(field, code, message) for field, _, code, _, message in issues(with_graduation_year(value))]
     assert found == [
         (LABEL, "degree_graduation_year_invalid", "graduation_year is invalid"),
-        (LABEL, "spreadsheet_date", f"{LABEL}: '{value}' {hint}"),
+        (LABEL, "spreadsheet_date", f"{LABEL}: '{value}' looks like a spreadsheet's {hint}"),
     ]
 
 

@@ -1149,6 +1149,8 @@ def test_every_rule_function_is_exercised_by_this_module():
         "code_not_translated",  # tests/mapping/test_vendor_mapping_review209.py
         "funding_not_judged",  # tests/reference/test_pulled_codes_review210.py
         "initiative_not_judged",  # tests/reference/test_pulled_codes_review210.py
+        "hesa_id_digits_rounded",  # test_rounded_husid_and_graduation_year_dates.py
+        "ni_number_form",  # test_ni_number_form.py
     }
     with_checks = {code for code, entry in CATALOGUE.items() if entry.check is not None}
     assert with_checks - exercised == set()
@@ -1286,9 +1288,17 @@ def test_a_graduation_year_in_other_digits_is_invalid():
 
 def test_a_hesa_degree_end_date_a_spreadsheet_rewrote_is_invalid_and_its_fix_says_to_write_the_date():
     """HESA's F_DEGENDDT is a date that Register keeps the year of: one a spreadsheet wrote as 30/06/2012 is a year
-    Register reads as 0. The fix asked for a four-digit year alone, which no HESA date tag holds."""
+    Register reads as 0. The fix asked for a four-digit year alone, which no HESA date tag holds; spreadsheet_date's
+    hint gives the year and the date (review224 F3)."""
+    label = "degrees_attributes[0].graduation_year"
     assert check(degree(graduation_year="30/06/2012")) == [
-        ("degrees_attributes[0].graduation_year", "degree_graduation_year_invalid", "graduation_year is invalid")
+        (label, "degree_graduation_year_invalid", "graduation_year is invalid"),
+        (
+            label,
+            "spreadsheet_date",
+            f"{label}: '30/06/2012' looks like a spreadsheet's day/month/year date: write the year, 2012, or the date "
+            "as YYYY-MM-DD (2012-06-30)",
+        ),
     ]
     fix = CATALOGUE["degree_graduation_year_invalid"].fix
     assert "F_DEGENDDT" in fix and "YYYY-MM-DD" in fix

@@ -1928,7 +1928,8 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     ),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
     "date as YYYY-MM-DD / graduation_year: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in "
-    "Excel) or day/month/year or month/day/year date: write the year alone (<YYYY>) / <field>: '<value>' looks like "
+    "Excel) or day/month/year or month/day/year date: write the year, <YYYY>, or the date as YYYY-MM-DD[ (<the "
+    "day>)] / <field>: '<value>' looks like "
     "a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
     "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
@@ -2105,15 +2106,20 @@ def _graduation_year_hint(label: str, value: str) -> list[Finding] | None:
     month are in."""
     if is_excel_serial(value):
         day = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).isoformat()
-        form = f"date serial number ({day} in Excel)"
-        year = day[:4]
-    elif (parts := _day_month_parts(value)) and (order := written_order(value)):
-        form = "month/day/year date" if order == MONTH_FIRST else "day/month/year date"
-        year = parts[2] if len(parts[2]) == 4 else ""
+        form, year, days = f"date serial number ({day} in Excel)", day[:4], f" ({day})"
+    elif (parts := _day_month_parts(value)) and written_order(value):
+        order, days = _order_and_days(*parts)
+        form, year = f"{order} date", parts[2] if len(parts[2]) == 4 else ""
     else:
         return None
-    said = f" ({year})" if year else " as YYYY"
-    return [(label, value, f"{label}: '{value}' looks like a spreadsheet's {form}: write the year alone{said}")]
+    said = f"the year, {year}," if year else "the year as YYYY"
+    return [
+        (
+            label,
+            value,
+            f"{label}: '{value}' looks like a spreadsheet's {form}: write {said} or the date as YYYY-MM-DD{days}",
+        )
+    ]
 
 
 def _day_month_parts(value: str) -> tuple[str, str, str] | None:
