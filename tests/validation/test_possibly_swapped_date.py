@@ -19,7 +19,7 @@ import pytest
 
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
-from register_batch.validation.resaved import SWAPPED, swappable_dates
+from register_batch.validation.resaved import SWAPPED, iso_dates
 from valid_trainee import validated, with_changes
 
 AS_OF = date(2026, 11, 28)
@@ -70,7 +70,7 @@ def test_yyyy_mm_dd_dates_beside_text_only_one_order_reads_are_said_once_a_colum
     assert set(said) == set(DATES)
     message = said["itt_start_date"]
     assert message.startswith("itt_start_date: ")
-    assert "may have day and month swapped (line " in message
+    assert ", none of a day above 12, may have day and month swapped (line " in message
     assert "readable only as day/month/year" in message
     assert "as a spreadsheet reading dates as month/day/year leaves them" in message
     assert "check them against the SRS" in message
@@ -101,6 +101,20 @@ def test_text_dates_either_order_reads_show_no_spreadsheet_read_them(trainees, t
     assert said == {}
 
 
+def test_a_hand_typed_text_date_among_dates_of_any_day_is_not_a_spreadsheets_reading(trainees, tmp_path):
+    """One 30/01/2002 among YYYY-MM-DD dates some of which have a day above 12: no spreadsheet swapped that column,
+    which leaves no such day (the defect corpus of docs/dry-run.md)."""
+    with trainees.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    born = header.index("date_of_birth")
+    assert any(row[born].lstrip("'")[8:] > "12" for row in rows[1:])
+    rows[0][born] = "30/01/2002"
+    path = tmp_path / "typed.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows])
+    assert "date_of_birth" not in swapped_warnings(path, tmp_path / "r")
+
+
 def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp_path):
     path = tmp_path / "one.csv"
     base = generated(tmp_path)
@@ -110,7 +124,7 @@ def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp
     rows[0][born] = "12/26/1996"  # only month first reads it: a spreadsheet reading day first left it
     rows[1][born] = "1990-01-13"  # its day is no month: not said
     rows[2][born] = "1991-02-02"  # the same day either way: not said
-    rows[1][start] = "2026-09-04"  # might be 2026-04-09
+    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-09"  # 2026-04-09?
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\r\n").writerows([header, *rows[:3]])
     said = swapped_warnings(path, tmp_path / "r")
@@ -118,7 +132,7 @@ def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp
     assert "line 3: 2026-09-04" in said["itt_start_date"]
     assert "the file's other date columns also have dates a spreadsheet left as text" in said["itt_start_date"]
     assert "readable only as month/day/year ('12/26/1996')" in said["itt_start_date"]
-    assert said["itt_start_date"].endswith("(2026-09-04 may be 2026-04-09)")
+    assert said["itt_start_date"].endswith("(2026-09-01 may be 2026-01-09)")
 
 
 @pytest.mark.parametrize(
@@ -126,14 +140,17 @@ def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp
     [
         ({"date_of_birth": "1996-07-12"}, (("date_of_birth", "1996-07-12"),)),
         ({"date_of_birth": "1996-07-07"}, ()),  # the same day either way
-        ({"date_of_birth": "1996-07-13"}, ()),  # no 13th month
-        ({"itt_end_date": "2027-12-01", "itt_start_date": "2026-09-30"}, (("itt_end_date", "2027-12-01"),)),
+        ({"date_of_birth": "1996-07-13"}, (("date_of_birth", "1996-07-13"),)),  # a day no swap leaves
+        (
+            {"itt_end_date": "2027-12-01", "itt_start_date": "2026-09-30"},
+            (("itt_start_date", "2026-09-30"), ("itt_end_date", "2027-12-01")),
+        ),
         ({"date_of_birth": "12/07/1996"}, ()),
         ({"date_of_birth": None}, ()),
     ],
 )
-def test_swappable_dates(data, found):
-    assert swappable_dates(data) == found
+def test_iso_dates(data, found):
+    assert iso_dates(data) == found
 
 
 def test_an_ambiguous_date_gets_first_the_reading_its_row_shows():

@@ -46,7 +46,7 @@ from register_batch.readers import (
 )
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.providers import ProviderCheck
-from register_batch.validation.resaved import swappable_dates
+from register_batch.validation.resaved import iso_dates
 from register_batch.validation.runner import Checker
 from register_batch.wording import printable
 
@@ -68,7 +68,7 @@ SILENCE_STEP = 0.5  # seconds between the parent's looks at the helper's spool w
 
 # (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
 # entry, as DuplicateFinder.parts; vintage; provider key; sources seen; its dates that could be swapped, as
-# resaved.swappable_dates)
+# resaved.iso_dates)
 Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int, tuple[tuple[str, str], ...]]
 
 
@@ -137,7 +137,7 @@ def _result(index: int, record: TraineeRecord) -> Result:
         record.vintage,
         ProviderCheck.key(record),
         record.sources_seen,
-        swappable_dates(record.data),
+        iso_dates(record.data),
     )
 
 

@@ -89,8 +89,9 @@ describe(
     SWAPPED,
     scope="file",
     fields=("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date"),
-    message="<field>: N of this file's YYYY-MM-DD <field> dates may have day and month swapped (line 3: 1996-07-12, "
-    "…): the column (or the file's other date columns) also has dates a spreadsheet left as text, each readable only "
+    message="<field>: N of this file's YYYY-MM-DD <field> dates, none of a day above 12, may have day and month "
+    "swapped (line 3: 1996-07-12, …): the column (or the file's other date columns) also has dates a spreadsheet left "
+    "as text, each readable only "
     "as day/month/year (24/08/2026) or only as month/day/year (12/26/1996), as a spreadsheet set to the other order "
     "leaves them, and that spreadsheet reads every date it can in its own order, with day and month swapped: check "
     "these against the SRS (1996-07-12 may be 1996-12-07)",
@@ -108,10 +109,11 @@ _DATE_COLUMNS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_sta
 SWAPPED_SHOWN = 5  # dates named in a possibly_swapped_date message
 
 
-def swappable_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
-    """The record's YYYY-MM-DD trainee dates that read as dates with day and month swapped too (day 12 or less, not
-    the month), as (field, value): what possibly_swapped_date names where its file shows a spreadsheet read the dates
-    in the other order. Asked of every record: a few string comparisons each."""
+def iso_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """The record's YYYY-MM-DD trainee dates whose day is not their month, as (field, value): those of day 12 or less
+    read as dates with day and month swapped too, which possibly_swapped_date names where its file shows a spreadsheet
+    read the dates in the other order; one of a later day says its column was not so read (a spreadsheet that swaps
+    day and month leaves no day above 12). Asked of every record: a few string comparisons each."""
     found: tuple[tuple[str, str], ...] = ()
     for field in _DATE_COLUMNS:
         value = data.get(field)
@@ -120,7 +122,7 @@ def swappable_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
             and len(value) == 10
             and value[4] == "-"
             and value[7] == "-"
-            and "01" <= (day := value[8:]) <= "12"
+            and "01" <= (day := value[8:]) <= "31"
             and "01" <= (month := value[5:7]) <= "12"
             and day != month
             and value[:4].isdigit()
@@ -135,10 +137,11 @@ class _Column:
     """What one date column of one input shows: its YYYY-MM-DD dates that could be swapped (how many, the first few
     with their places), and its text dates by the order they can be read in (rules.written_order)."""
 
-    __slots__ = ("orders", "shown", "swappable", "text")
+    __slots__ = ("late", "orders", "shown", "swappable", "text")
 
     def __init__(self) -> None:
         self.swappable = 0
+        self.late = 0  # YYYY-MM-DD dates of a day above 12: no spreadsheet swapped the column's day and month
         self.shown: list[tuple[str, str]] = []  # (place, value)
         self.orders: Counter[str] = Counter()
         self.text: dict[str, str] = {}  # order -> the first text date only it reads
@@ -155,10 +158,13 @@ class ResavedWatch:
 
     def add(self, record: TraineeRecord) -> None:
         """Note a record, every record of the batch in turn (a clean one only for its dates that could be swapped)."""
-        if swappable := swappable_dates(record.data):
+        if swappable := iso_dates(record.data):
             source = record.source
             for field, value in swappable:
                 column = self._column(source.input, field)
+                if value[8:] > "12":
+                    column.late += 1
+                    continue
                 column.swappable += 1
                 if len(column.shown) < SWAPPED_SHOWN:
                     column.shown.append((source.place(), value))
@@ -191,10 +197,11 @@ class ResavedWatch:
         column.text.setdefault(order, value)
 
     def swapped(self, inputs: Iterable[InputInfo]) -> list[Issue]:
-        """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped, where
-        the column, else the file's other date columns, holds text dates all of which only one order reads: the
-        spreadsheet that left them as text read dates in the other order, and swapped day and month of each it read
-        (review224 F1). Said about the column, after the last record: no record is read twice."""
+        """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped and
+        none of a day above 12, where the column, else the file's other date columns, holds text dates all of which
+        only one order reads: the spreadsheet that left them as text read dates in the other order, and swapped day
+        and month of each it read, leaving no day above 12 (review224 F1; one hand-typed 30/01/2002 among dates of any
+        day is not that). Said about the column, after the last record: no record is read twice."""
         found = []
         for info in inputs:
             if info.format not in _SPREADSHEET_FORMATS:
@@ -207,7 +214,7 @@ class ResavedWatch:
                     for order, value in column.text.items():
                         whole.text.setdefault(order, value)
             for field, column in columns.items():
-                if column is None or not column.swappable:
+                if column is None or not column.swappable or column.late:
                     continue
                 shown, where = (column, "the column") if column.orders else (whole, "the file's other date columns")
                 if (read := _one_order(shown.orders)) is not None:
@@ -263,7 +270,8 @@ def _swapped(name: str, field: str, column: _Column, order: str, text: str, wher
         code=SWAPPED,
         severity=Severity.WARNING,
         message=(
-            f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates} may have day and month swapped "
+            f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates}, none of a day above 12, may "
+            "have day and month swapped "
             f"({named}{more}): {where} also {'has' if where == 'the column' else 'have'} dates a spreadsheet left as "
             f"text, each readable only as {order} ('{text}'), as a spreadsheet reading dates as {other} leaves them, "
             f"and such a spreadsheet reads every date it can as {other}, with day and month swapped: check "
