@@ -35,3 +35,9 @@ def test_an_ni_number_not_in_hmrcs_form_is_a_warning(value, said):
 @pytest.mark.parametrize("value", ["QQ123456C", "AB123456D", None])
 def test_one_in_its_form_or_none_is_not(value):
     assert validated(with_changes(ni_number=value)).issues == []
+
+
+@pytest.mark.parametrize("value", ["#N/A", '="QQ123456C"'])
+def test_a_spreadsheet_error_or_formula_is_left_to_its_own_rule(value):
+    codes = [i.code for i in validated(with_changes(ni_number=value)).issues]
+    assert "ni_number_form" not in codes and codes

@@ -319,6 +319,8 @@ def ni_number_is_in_hmrcs_form(data: dict[str, Any], facts: Facts) -> list[Findi
     value = data.get("ni_number")
     if value is None or _NI_NUMBER.fullmatch(value):
         return None
+    if value[:1] == "=" or SPREADSHEET_ERROR.fullmatch(value):
+        return None  # spreadsheet_formula or spreadsheet_error says what it is
     plain = value.translate(_NI_NUMBER_SEPARATORS).upper()
     said = f", {plain}, without spaces and in capitals" if _NI_NUMBER.fullmatch(plain) else ""
     return [
