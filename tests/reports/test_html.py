@@ -159,8 +159,8 @@ def test_suggested_fix_and_source_come_from_the_catalogue(validation_builder, tm
         # The fix is said once, in the rule's row of Rules and fixes, which the row links to (review54 F5).
         assert row.xpath('.//p[@class="fix"]/a/@href') == [f"#rule-{entry.code}"]
         [fix] = doc.xpath(f'//tr[@id="rule-{entry.code}"]/td[@data-label="Suggested fix"]')
-        assert texts(fix, ".") == [entry.fix.replace("`", "")]
-        quoted = entry.fix.split("`")[1::2]  # `commands` and `values` in a fix show as code
+        assert texts(fix, ".") == [entry.fix_in_full().replace("`", "")]
+        quoted = entry.fix_in_full().split("`")[1::2]  # `commands` and `values` in a fix show as code
         assert texts(fix, "./code") == quoted
 
 

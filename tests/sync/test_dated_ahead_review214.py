@@ -119,7 +119,7 @@ def test_over_the_nights_the_deferral_after_a_withdrawal_is_not_promised_and_not
     [row] = _rows(tmp_path / f"reports-{register.runs}")
     assert "on or after 2026-12-20" not in row["warnings"], row["warnings"]
     assert "the deferral never is" in row["warnings"]
-    [ahead] = [i["message"] for i in register.report()["issues"] if i["code"] == "defer_date_in_future"]
+    [ahead] = [i["message"] for i in register.report()["issues"] if i["code"] == "defer_date_after_withdrawal"]
     assert "never the deferral" in ahead and "on or after 2026-12-20" not in ahead
 
     register.as_of = date(2026, 12, 20)
@@ -158,7 +158,7 @@ def test_a_first_sync_after_both_dates_withdraws_and_never_defers(register, tmp_
     assert dry.actions == Counter(create=1) and dry.exit_code == 0, dry.summary_line()
     [row] = _rows(tmp_path / f"reports-{register.runs}")
     assert "the deferral never is" in row["warnings"] and "deferred" not in row["changes"], row
-    [said] = [i["message"] for i in register.report()["issues"] if i["code"] == "defer_date_in_future"]
+    [said] = [i["message"] for i in register.report()["issues"] if i["code"] == "defer_date_after_withdrawal"]
     assert said.startswith("defer_date: 2026-12-01: the record's withdrawal is dated 2026-11-20, before it")
     assert "never the deferral" in said
     assert register.writes() == Counter()

@@ -1144,6 +1144,7 @@ def test_every_rule_function_is_exercised_by_this_module():
         "withdrawal_date_is_a_time",  # test_nested.py
         "withdrawal_date_in_future",  # test_dates_review211.py
         "defer_date_in_future",  # test_dates_review211.py
+        "defer_date_after_withdrawal",  # test_dates_review214.py
         "degree_graduation_year_not_a_year",  # test_dates_review211.py
         "unknown_training_route",  # test_route_not_a_code_and_windows_1252_read_as_latin1.py
         "code_not_translated",  # tests/mapping/test_vendor_mapping_review209.py

@@ -28,7 +28,7 @@ from register_batch.commands.sync import target_options
 from register_batch.config import UKPRN_OF, parse_rate, token_file_to_use
 from register_batch.constants import EXPORT_FORMATS, PER_PAGE_MOST, TRAINEE_STATUSES
 from register_batch.errors import ConfigError
-from register_batch.wording import counted
+from register_batch.wording import counted, printable, shell_word
 
 if TYPE_CHECKING:
     from register_batch.export import ExportResult
@@ -212,6 +212,9 @@ def export(
             as_of=as_of,
             status=status,
             since=since,
+            embedded=_embedded_said(settings.state_dir, settings.sources.get("state_dir") == "default")
+            if result.empty and where.embedded
+            else "",
         )
     finally:
         held.release()
@@ -242,6 +245,28 @@ def _not_taken(refused: ConfigError, output: Path, as_of: date | None) -> Config
     )
 
 
+def _embedded_said(state_dir: Path, default: bool) -> str:
+    """What an empty export of the embedded emulator adds: where its data is, and the state dirs near it whose embedded
+    emulator has data, with the --state-dir to export one (review222 F3: an export after a rehearsal synced with
+    --state-dir read the default state dir's, empty, and wrote an empty file, exit 0). Near: one or two folders below
+    the folder the default state dir (.register-batch/embedded-emulator) is in, or below this folder."""
+    from register_batch.sync.target import EMBEDDED_DIR, embedded_data_nearby
+
+    root = Path(state_dir).parent.parent if default else Path()
+    said = f" The embedded emulator's data is in {printable(str(Path(state_dir) / EMBEDDED_DIR))}"
+    nearby = embedded_data_nearby(root, Path(state_dir))
+    if not nearby:
+        return said + "."
+    named = [shell_word(str(folder)) for folder in nearby[:3]]
+    more = f" (and {counted(len(nearby) - 3, 'other')})" if len(nearby) > 3 else ""
+    one = len(nearby) == 1
+    return (
+        f"{said}; {', '.join(named)}{more} {'holds' if one else 'hold'} an embedded emulator's data too, as a sync "
+        f"given --state-dir leaves it: give export the same --state-dir to export {'it' if one else 'one'} "
+        f"(--state-dir {named[0]})."
+    )
+
+
 def _say_exported(
     state: State,
     result: ExportResult,
@@ -252,9 +277,11 @@ def _say_exported(
     as_of: date | None,
     status: str | None,
     since: str | None,
+    embedded: str = "",
 ) -> None:
     """The export's summary line, then its notes. `current`: the cycle exported when none was given, by the day taken
-    as today (`as_of`, else today in UTC)."""
+    as today (`as_of`, else today in UTC). `embedded`: what an empty export of the embedded emulator adds
+    (_embedded_said)."""
     from register_batch.validation.facts import cycle_label
 
     files = ", ".join(str(p) for p in result.outputs)
@@ -275,7 +302,7 @@ def _say_exported(
     if not academic_cycle:  # after the filters, or they read as part of the hint
         asked += "; --academic-cycle YYYY for another"
     if result.empty:
-        echo(state.for_whom(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost})."))
+        echo(state.for_whom(f"No trainees matched ({asked}): wrote an empty {to} file to {files} ({cost}).{embedded}"))
     else:
         echo(state.for_whom(f"Exported {counted(result.written, 'trainee')} to {files} ({asked}; {cost})."))
         say_opening_in_excel(state, to)

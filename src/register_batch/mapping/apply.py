@@ -725,6 +725,15 @@ class SourceWatch:
         return found
 
 
+def _as_written(raw: RawRecord, name: str, shown: str = "{}") -> tuple[str, str]:
+    """A tag as the extract writes it, and as a message names it (`shown`: "<{}>" for <SURNAME>): an XML tag read by
+    another name says so, "<SURNAME> (read as F_SURNAME)" (review222 F2: the F_SURNAME a message named was nowhere in
+    the extract). Most records have no such tag: one look."""
+    tag = raw.written.get(name, name) if raw.written else name
+    said = shown.format(tag)
+    return tag, said if tag == name else f"{said} (read as {name})"
+
+
 MISSPELT = "mapped_source_misspelt"
 MISSPELT_TAG = "misspelt_tag"  # a HESA tag the field map reads, misspelt in an extract (Mapper._misspelt_sources)
 # One of register-batch's own withdrawal or deferral tags (WITHDRAWAL_DATE, DEFER_DATE), misspelt in an extract: an
@@ -1242,7 +1251,7 @@ class Mapper:
                         pair = _tag_misspelling(spelling.known, valued, families)
                     if pair is None:
                         continue
-                    near, present = pair
+                    near, (present, has) = pair[0], _as_written(raw, pair[1], "<{}>")
                     said.add(id(spelling))
                     if where == _TRAINEE_LEVEL:
                         holder, line = "record", None  # the record's
@@ -1252,7 +1261,7 @@ class Mapper:
                     if state_date:  # the withdrawal's or the deferral's date: the record is not sent (review177 F1)
                         record.issue(
                             MISSPELT_STATE_TAG,
-                            f"<{present}> is not a tag register-batch reads; did you mean <{near}>, which this "
+                            f"{has} is not a tag register-batch reads; did you mean <{near}>, which this "
                             f"{holder} lacks? Nothing reads <{present}>, so the record would be sent without its "
                             f"{spelling.field} (a leaver or a deferral sent as a trainee in training); it is not sent "
                             f"until the extract spells it <{near}> (or a mapping file lists {present} under "
@@ -1266,7 +1275,7 @@ class Mapper:
                     kind = "a HESA tag" if near.upper().startswith("F_") else "a tag register-batch reads"
                     record.issue(
                         MISSPELT_TAG,
-                        f"<{present}> is not {kind}; did you mean <{near}>, which this {holder} lacks? Nothing "
+                        f"{has} is not {kind}; did you mean <{near}>, which this {holder} lacks? Nothing "
                         f"reads <{present}>, so its value is not sent ({spelling.field} is blank) until the extract "
                         f"spells it <{near}> (or a mapping file lists {present} under `fields: {fmap.family}: "
                         "ignored:` if it is a tag of the SRS's own)",
@@ -1307,15 +1316,15 @@ class Mapper:
                 candidates = unread_in(row)
                 if not candidates or (pair := _misspelling(spelling.unknown, candidates)) is None:
                     continue
-                present = pair[1]
                 named = spelling.named
                 written = " or ".join(named.names)
                 kind = "tag" if fmt == "hesa-xml" else "column"
+                present, has = _as_written(raw, pair[1], "<{}>" if raw.written else "{}")
                 said.add(id(spelling))
                 record.issue(
                     MISSPELT,
                     f"{named.place} reads {spelling.field} from {written}, which this record lacks, but it has "
-                    f"{present}, which nothing reads: a misspelt {kind}? The field is blank until the mapping file "
+                    f"{has}, which nothing reads: a misspelt {kind}? The field is blank until the mapping file "
                     f"names it as the extract does (or lists {present} under `fields: {fmap.family}: ignored:` if "
                     "it holds something else)",
                     field=spelling.field,

@@ -38,6 +38,10 @@ class RawRecord:
     # The line of each item of a group (HESA XML's PREVIOUSQUALIFICATIONs, one or several), by the
     # group's tag, None where not known: where an issue about one of them points. None: no lines kept.
     group_lines: dict[str, list[int | None]] | None = None
+    # HESA XML's tags read by another name than they are written (<SURNAME>, <f_surname> read as F_SURNAME), by the
+    # name read, the record's and its group rows' alike: a message about one names it as the extract has it
+    # (review222 F2). None: every tag read as written.
+    written: dict[str, str] | None = None
 
 
 @dataclass(slots=True)

@@ -463,17 +463,20 @@ def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) 
     # a tag of another case (an SRS's own <Forename>) is read as its upper case, and a HESA name without its F_
     # (<HUSID>) as HESA's tag, once the checks above have read the tags as written (_read_as). HESA's own tags are
     # read as written: one test of the record's tags against those seen so far is all they cost.
+    written: dict[str, str] = {}  # the tags not read as written, by the name each is read by (RawRecord.written)
     if not seen and names is not None:
         if not _AS_WRITTEN.issuperset(fields):
-            fields, clashes = _renamed(fields, f"<{student.tag}>")
+            fields, clashes = _renamed(fields, f"<{student.tag}>", written)
             problems = [*problems, *clashes]
         elif "{" not in names:
             _found_plain(tags, names)
     for item_tag, index in renamed:
         rows = groups[item_tag]
-        rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}")
+        rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}", written)
         problems = [*problems, *clashes]
-    raw = RawRecord(source=source, fields=fields, groups=groups, problems=problems, marked=said)
+    raw = RawRecord(
+        source=source, fields=fields, groups=groups, problems=problems, marked=said, written=written or None
+    )
     if degrees:  # where an issue about one of its degrees points, one or several (review151 F5, review164 F2)
         raw.group_lines = {_DEGREE_ITEM: [_start_line(degree, shift) for degree in degrees]}
     return raw
@@ -532,10 +535,13 @@ def _read_as(tag: str) -> str:
     return name
 
 
-def _renamed(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
+def _renamed(
+    tags: dict[str, str | None], where: str, aliases: dict[str, str]
+) -> tuple[dict[str, str | None], list[tuple[str | None, str]]]:
     """The tags by the names they are read by (_read_as), each one's first value kept where two are one tag (<HUSID>
     and <F_HUSID>, <f_surname> and <F_SURNAME>); and a problem for each such pair with different values: neither is
-    taken over the other without a word."""
+    taken over the other without a word. Each tag read by another name goes into `aliases` (read name: tag), for a
+    message to name it as the extract writes it (<SURNAME>, not F_SURNAME: review222 F2)."""
     read: dict[str, str | None] = {}
     written: dict[str, str] = {}
     problems: list[tuple[str | None, str]] = []
@@ -543,6 +549,8 @@ def _renamed(tags: dict[str, str | None], where: str) -> tuple[dict[str, str | N
         key = _read_as(tag) if isinstance(tag, str) else tag
         if key not in read:
             read[key], written[key] = value, tag
+            if key != tag:
+                aliases.setdefault(key, tag)
         elif read[key] != value:
             first = written[key]
             aside = "case aside" if first.upper() == tag.upper() else "HESA's F_ prefix and case aside"

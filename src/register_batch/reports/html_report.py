@@ -1772,7 +1772,7 @@ def context(report: ReportBuilder) -> dict[str, Any]:
                 warnings=count - code_errors[code],
                 source=entry.source if entry else "",
                 checked_by=_checked_by(entry),
-                fix=entry.fix if entry else "",
+                fix=entry.fix_in_full() if entry else "",
             )
         )
     sync = _sync_context(report.extra, limit, rows.sent_to_records)

@@ -46,6 +46,42 @@ class Target:
     stand_in: Callable[[str], object] | None = None
 
 
+# Folders looked in, at each of the two levels below the folder embedded_data_nearby starts from: it is asked only
+# after an empty export, and must stay cheap in a folder with many (a home folder).
+NEARBY_FOLDERS = 64
+
+
+def embedded_data_nearby(root: Path, used: Path) -> list[Path]:
+    """The state dirs one or two folders below `root` that a sync to the embedded emulator used (a ledger beside
+    EMBEDDED_DIR/EMBEDDED_DB: an export alone leaves no ledger), but `used`: an export without a target reads the
+    default state dir's embedded emulator, not the one a rehearsal synced into with --state-dir (review222 F3: an
+    empty file, exit 0). At most NEARBY_FOLDERS folders a level, in name order; symbolic links are not followed."""
+    try:
+        skip = used.resolve()
+    except OSError:
+        skip = used
+    found: list[Path] = []
+    level = [root]
+    for _depth in range(2):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                with os.scandir(folder) as entries:
+                    names = sorted(
+                        e.name for e in entries if e.name != EMBEDDED_DIR and e.is_dir(follow_symlinks=False)
+                    )
+            except OSError:
+                continue
+            below += [folder / name for name in names[:NEARBY_FOLDERS]]
+        for folder in below:
+            if (folder / LEDGER_FILE).is_file() and (folder / EMBEDDED_DIR / EMBEDDED_DB).is_file():
+                if folder.resolve() == skip:
+                    continue
+                found.append(folder)
+        level = [folder for folder in below if folder not in found][:NEARBY_FOLDERS]
+    return found
+
+
 TOKEN_FILE_LIMIT = 64 << 10  # a token is one line (Register's are 64 characters)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from register_batch.model import Severity
@@ -43,6 +43,26 @@ class Rule:
     # Whether the rule can find anything with the lists a Validator uses (None: always): a rule about codes only a
     # pull brings is left out of the per-record calls with any other lists, and costs a clean record nothing.
     only_with: Callable[[Any], bool] | None = None
+    # Sentences of the fix about one of the rule's fields only, added to `fix` on that field's issues alone: one text
+    # per code told a blank sex about a C21053 leaver's end date (review222 F1). {field: sentence}
+    fix_by_field: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def fix_on(self, name: str | None) -> str:
+        """The fix for this rule's issue about the field `name`: the general one, with the field's own sentence if
+        it has one."""
+        own = self.fix_by_field.get(name) if name is not None and self.fix_by_field else None
+        return f"{self.fix} {own}" if own else self.fix
+
+    def fix_in_full(self) -> str:
+        """The fix for a table of one row per rule (report.html's *Rules and fixes*, docs/rules.md): the general
+        fix, then each sentence about one field only, introduced by that field's name, so that a reader about a
+        blank sex is not told of a leaver's end date as if it were theirs (review222 F1)."""
+        if not self.fix_by_field:
+            return self.fix
+        said: dict[str, list[str]] = {}
+        for name, sentence in self.fix_by_field.items():  # one sentence of several fields is said once
+            said.setdefault(sentence, []).append(f"`{name}`")
+        return " ".join([self.fix, *(f"For {' or '.join(names)}: {sentence}" for sentence, names in said.items())])
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -66,11 +86,12 @@ def complete_catalogue() -> dict[str, Rule]:
     return CATALOGUE
 
 
-def fix_for(code: str) -> str | None:
-    """What to do about an issue of `code` (`Issue.code`): issues.csv's `fix` column and report.html's *Rules and
-    fixes*; None for a code that is no rule's."""
+def fix_for(code: str, field: str | None = None) -> str | None:
+    """What to do about an issue of `code` (`Issue.code`) about `field` (`Issue.field`): issues.csv's `fix` column;
+    without a field, the rule's general fix (report.html's *Rules and fixes* adds each field's own sentence, named).
+    None for a code that is no rule's."""
     found = complete_catalogue().get(code)
-    return found.fix if found is not None else None
+    return found.fix_on(field) if found is not None else None
 
 
 def rule(
@@ -85,16 +106,33 @@ def rule(
     api: bool = True,
     follows: tuple[str, ...] = (),
     only_with: Callable[[Any], bool] | None = None,
+    fix_by_field: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., list[Finding] | None]], Callable[..., list[Finding] | None]]:
     """Register a check function under a stable issue code.
 
     With `follows`, a follow-up rule: `check(issue, facts, translation)` is called with each issue of those codes
     a record gets (and the mapping's `Mapper.translation`, or None), instead of with every record. With `only_with`,
-    a rule run only by a Validator whose ReferenceData it is true of.
+    a rule run only by a Validator whose ReferenceData it is true of. `fix_by_field`: sentences of the fix that are
+    about one field only (Rule.fix_by_field).
     """
 
     def register(check: Callable[..., list[Finding] | None]) -> Callable[..., list[Finding] | None]:
-        _add(Rule(code, scope, fields, message, source, fix, severity, api, check, frozenset(follows), only_with))
+        _add(
+            Rule(
+                code,
+                scope,
+                fields,
+                message,
+                source,
+                fix,
+                severity,
+                api,
+                check,
+                frozenset(follows),
+                only_with,
+                _own_fields(fields, fix_by_field),
+            )
+        )
         return check
 
     return register
@@ -110,9 +148,19 @@ def describe(
     fix: str,
     severity: Severity = Severity.ERROR,
     api: bool = False,
+    fix_by_field: dict[str, str] | None = None,
 ) -> None:
     """Register an issue code raised outside the rule functions (mapping, batch and file checks)."""
-    _add(Rule(code, scope, fields, message, source, fix, severity, api))
+    _add(Rule(code, scope, fields, message, source, fix, severity, api, fix_by_field=_own_fields(fields, fix_by_field)))
+
+
+def _own_fields(fields: tuple[str, ...], fix_by_field: dict[str, str] | None) -> dict[str, str]:
+    """`fix_by_field`, checked to be about the rule's own fields (a misspelt one would never be shown)."""
+    if not fix_by_field:
+        return {}
+    if stray := set(fix_by_field) - set(fields):
+        raise ValueError(f"fix_by_field names fields the rule has not: {sorted(stray)}")
+    return dict(fix_by_field)
 
 
 def _add(entry: Rule) -> None:

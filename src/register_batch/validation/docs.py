@@ -63,7 +63,7 @@ def render() -> str:
             fields = ", ".join(f"`{f}`" for f in r.fields) or "-"
             lines.append(
                 f"| `{r.code}` | {_cell(fields)} | {r.severity.value} | {'yes' if r.api else 'no'} | "
-                f"{_cell(r.message)} | {_cell(r.source)} | {_cell(r.fix)} |"
+                f"{_cell(r.message)} | {_cell(r.source)} | {_cell(r.fix_in_full())} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -154,7 +154,7 @@ class Facts:
     # reason in another case is one that trigger takes (review172 F4).
     withdrawal_trigger: str | None = None
     # The day of the record's withdrawal as Register keeps it (None: no withdrawal, or no date): a deferral dated
-    # after it is never sent, which defer_date_in_future says (review214 F2).
+    # after it is never sent, which defer_date_after_withdrawal says (review214 F2, review222 F1).
     withdrawal_on: date | None = None
     # The one order, day or month first, that the record's dates written as a spreadsheet writes them can only be read
     # in (rules.written_order; None: none such, or both): set only for a record with issues, before the follow-up

@@ -808,40 +808,62 @@ def defer_reason_fits_500_characters(deferral: dict[str, Any], facts: Facts) -> 
     fields=("defer_date",),
     message="defer_date: <YYYY-MM-DD> is after today (<today>, UTC): Register would defer the trainee at once and "
     "tell TRS, and the API cannot undo it; sync holds the deferral back and sends it by the first sync on or after "
-    "<YYYY-MM-DD> / defer_date: <YYYY-MM-DD> is after today (<today>, UTC), and the record's withdrawal is dated "
-    "<YYYY-MM-DD>, before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register "
-    "cannot defer a withdrawn trainee / defer_date: <YYYY-MM-DD>: the record's withdrawal is dated <YYYY-MM-DD>, "
-    "before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register cannot defer a "
-    "withdrawn trainee",
+    "<YYYY-MM-DD>",
     source="register-api.md §3.4 and §3.10 (no check of defer_date but its form), §2.8 (the trainee is deferred at "
-    "once and TRS is told; only a trainee submitted for a TRN or with one can be deferred), §2.12 (no reinstate "
-    "endpoint)",
-    fix=_AHEAD_FIX.format(noun="deferral")
-    + " A deferral dated after the record's withdrawal is never sent, whatever the day: the trainee is withdrawn "
-    "first, and a withdrawn trainee cannot be deferred.",
+    "once and TRS is told), §2.12 (no reinstate endpoint)",
+    fix=_AHEAD_FIX.format(noun="deferral"),
     severity=Severity.WARNING,
     api=False,
 )
 def defer_date_is_not_after_today(deferral: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """Register takes a deferral dated ahead and defers the trainee the day it is sent (review211 F1): an agreed
-    intermission next term would take the trainee out of training, in Register and at TRS, now."""
+    intermission next term would take the trainee out of training, in Register and at TRS, now. A deferral dated
+    after the record's withdrawal is never sent: defer_date_after_withdrawal's."""
     value = deferral.get("defer_date")
     day = parse_date(value)  # another form is date_not_yyyy_mm_dd's error: never sent
-    if day is None:
-        return None
-    if (left := facts.withdrawal_on) is not None and left < day:
-        # The trainee leaves before the deferral: it is never sent, and is not promised (review214 F2), whether its
-        # date is ahead or both have passed (review220 F1: sync sends the withdrawal alone either way).
-        ahead = f" is after today ({facts.as_of.isoformat()}, UTC), and" if day > facts.as_of else ":"
-        return [
-            (
-                "defer_date",
-                value,
-                f"defer_date: {day.isoformat()}{ahead} the record's withdrawal is dated {left.isoformat()}, before it: "
-                "sync sends the withdrawal (on or after its date) and never the deferral, as Register cannot defer a "
-                "withdrawn trainee",
-            )
-        ]
-    if day <= facts.as_of:
+    if day is None or day <= facts.as_of or _after_the_withdrawal(day, facts):
         return None
     return [_dated_ahead("defer_date", value, day, facts.as_of)]
+
+
+def _after_the_withdrawal(day: date, facts: Facts) -> bool:
+    left = facts.withdrawal_on
+    return left is not None and left < day
+
+
+@rule(
+    "defer_date_after_withdrawal",
+    scope="deferral",
+    fields=("defer_date",),
+    message="defer_date: <YYYY-MM-DD> is after today (<today>, UTC), and the record's withdrawal is dated "
+    "<YYYY-MM-DD>, before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register "
+    "cannot defer a withdrawn trainee / defer_date: <YYYY-MM-DD>: the record's withdrawal is dated <YYYY-MM-DD>, "
+    "before it: (the same)",
+    source="register-api.md §2.7 (withdraw), §2.8 (only a trainee submitted for a TRN or with one can be deferred: "
+    "not a withdrawn one)",
+    fix="Correct the SRS: a trainee cannot be deferred after withdrawing. If the trainee left, remove the deferral "
+    "(or date it before the withdrawal, if they were deferred first); if they were deferred and have not left, "
+    "remove the withdrawal. Until then sync sends the withdrawal alone, on or after its date.",
+    severity=Severity.WARNING,
+    api=False,
+)
+def defer_date_is_not_after_the_withdrawal(deferral: dict[str, Any], facts: Facts) -> list[Finding] | None:
+    """A deferral dated after the record's withdrawal is never sent, whether its date is ahead or both have passed
+    (review214 F2, review220 F1: sync sends the withdrawal alone). Under its own code, not defer_date_in_future's:
+    that one's fix, "nothing to do if the date is the one planned", and its name, misled for it (review222 F1)."""
+    if facts.withdrawal_on is None:  # the usual case: a deferral alone
+        return None
+    value = deferral.get("defer_date")
+    day = parse_date(value)  # another form is date_not_yyyy_mm_dd's error: never sent
+    if day is None or not _after_the_withdrawal(day, facts):
+        return None
+    ahead = f" is after today ({facts.as_of.isoformat()}, UTC), and" if day > facts.as_of else ":"
+    return [
+        (
+            "defer_date",
+            value,
+            f"defer_date: {day.isoformat()}{ahead} the record's withdrawal is dated {facts.withdrawal_on.isoformat()}, "
+            "before it: sync sends the withdrawal (on or after its date) and never the deferral, as Register cannot "
+            "defer a withdrawn trainee",
+        )
+    ]

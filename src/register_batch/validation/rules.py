@@ -96,9 +96,11 @@ def _sorted_codes(reference: ReferenceData, list_name: str) -> list[str]:
     "expected end date of their course: give that in F_EXPECTEDENDDATE] (the part in brackets for a C21053 leaver's "
     "itt_end_date)",
     source="register-api.md §3.2 (TraineeAttributes and HesaTraineeDetailAttributes REQUIRED_ATTRIBUTES)",
-    fix="Fill in the field; Register refuses a trainee without it. A C21053 leaver's itt_end_date is not read from "
-    "F_ENDDATE, the date they left (hesa-formats.md §1.3): give the expected end date in F_EXPECTEDENDDATE, which "
-    "a C21053 Student may have.",
+    fix="Fill in the field; Register refuses a trainee without it.",
+    fix_by_field={
+        "itt_end_date": "A C21053 leaver's itt_end_date is not read from F_ENDDATE, the date they left: give the "
+        "expected end date of their course in F_EXPECTEDENDDATE, which a C21053 Student may have."
+    },
 )
 def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     try:
@@ -118,9 +120,12 @@ def required_fields_are_present(data: dict[str, Any], facts: Facts) -> list[Find
     fields=tuple(MAX_LENGTHS),
     message="<field> is too long (maximum is N characters)",
     source="register-api.md §3.1 (code-enforced lengths), §7.2; hesa-formats.md §3.3 (Register's CSV: values as text)",
-    fix="Shorten the value to the maximum length. An application_id is measured as it is sent: a whole number read "
-    "from HESA XML or a HESA-named CSV goes to Register as a JSON integer, without leading zeros (00012345 is 12345, "
-    "5 characters); in Register's CSV template Register reads the cell as text, leading zeros included.",
+    fix="Shorten the value to the maximum length.",
+    fix_by_field={
+        "application_id": "An application_id is measured as it is sent: a whole number read from HESA XML or a "
+        "HESA-named CSV goes to Register as a JSON integer, without leading zeros (00012345 is 12345, 5 characters); "
+        "in Register's CSV template Register reads the cell as text, leading zeros included."
+    },
 )
 def text_fields_fit_their_maximum_length(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     found: list[Finding] | None = None
@@ -1739,9 +1744,12 @@ def _dates_read(facts: Facts) -> zip[tuple[str, date | None]]:
     fields=_DATE_FIELDS,
     message="<field> is invalid",
     source="register-api.md §3.4 (Date.iso8601: valid_date_string?)",
-    fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers. While the start "
-    "date (trainee_start_date, else itt_start_date) is not one, the funding and initiative checks, which turn on its "
-    "academic cycle, wait for it to be mended.",
+    fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
+    fix_by_field=dict.fromkeys(
+        ("itt_start_date", "trainee_start_date"),
+        "While the start date (trainee_start_date, else itt_start_date) is not one, the funding and initiative "
+        "checks, which turn on its academic cycle, wait for it to be mended.",
+    ),
 )
 def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """A date Ruby's `Date.iso8601` cannot read (2000-02-30, 13/08/1978): Facts holds each as Register reads it."""
@@ -1771,8 +1779,12 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
     fix="Write dates as YYYY-MM-DD (1995-05-05, not 19950505, 1995-125, 1995-W18-5 or 95-05-05): export the column "
     "as text from the SRS, or format it as yyyy-mm-dd before saving the CSV. Check the day shown is the one meant: a "
     "spreadsheet's serial number such as 36086 is a day of 2036 to Register. register-batch does not rewrite the "
-    "date itself. While the start date (trainee_start_date, else itt_start_date) is not YYYY-MM-DD, the funding and "
-    "initiative checks, which turn on its academic cycle, wait for it to be mended.",
+    "date itself.",
+    fix_by_field=dict.fromkeys(
+        ("itt_start_date", "trainee_start_date"),
+        "While the start date (trainee_start_date, else itt_start_date) is not YYYY-MM-DD, the funding and "
+        "initiative checks, which turn on its academic cycle, wait for it to be mended.",
+    ),
     api=False,
 )
 def dates_are_written_yyyy_mm_dd(data: dict[str, Any], facts: Facts) -> list[Finding] | None:

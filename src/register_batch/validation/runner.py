@@ -440,7 +440,7 @@ class Validator:
         facts.input_format = fmt
         if record.withdrawal and isinstance(trigger := record.withdrawal.get("trigger"), str):
             facts.withdrawal_trigger = trigger
-        if record.withdrawal and record.deferral:  # only defer_date_in_future asks
+        if record.withdrawal and record.deferral:  # only defer_date_after_withdrawal asks
             left = str(record.withdrawal.get("withdrawal_date") or "")
             facts.withdrawal_on = nested.withdrawal_kept_day(left, self.as_of)
         reported = record.reported
