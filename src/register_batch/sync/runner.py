@@ -108,6 +108,7 @@ from register_batch.reference import (
 )
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
+from register_batch.runlog import LoggedRun, logged_run
 from register_batch.sync.compare import (
     DISABILITIES_NOTE,
     LIST_DIGESTS,
@@ -3402,7 +3403,10 @@ def sync_files(
     install = True if handle_signals is None else checked_flag("handle_signals", handle_signals)
     stops = StopSignals(stop, install=install, over_defaults_only=handle_signals is None and stop is not None)
     try:
-        return _sync(inputs, options, progress, client, held_lock, stops, mapping)
+        # Each record the library logs meanwhile names the run: a service's handler routes it to its provider's log
+        # (register_batch_run; review225 F4).
+        with logged_run(str(options.state_dir), options.ukprn, resolve_target(options.target)) as logged:
+            return _sync(inputs, options, progress, client, held_lock, stops, mapping, logged)
     finally:
         stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
 
@@ -3458,8 +3462,10 @@ def _sync(
     held_lock: StateDirLock | None,
     stops: StopSignals,
     mapping: MappingConfig | None,
+    logged: LoggedRun,
 ) -> SyncResult:
-    """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back."""
+    """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back. `logged` is
+    the run the library's log records name, given its ledger once opened."""
     inputs = input_paths(inputs)
     # Before anything is sent: a sync must be able to say what it did.
     check_report_dir(options.report_dir, [*inputs, *options.mapping_files])
@@ -3551,6 +3557,7 @@ def _sync(
             if not options.dry_run and client.token and (lock := _provider_lock(client, options, budget_notes)):
                 locks.enter_context(lock)
             ledger = Ledger(Path(options.state_dir), identity)
+            logged.ledger = ledger  # its run_id, once started, on each record from here on
             try:
                 providers = checker.providers
                 if options.stand_in is not None and (records_ukprn := providers.sole_provider()):
