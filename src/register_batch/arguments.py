@@ -3,6 +3,8 @@
 A caller without a type checker (settings from JSON, a Celery task's arguments) gets a ConfigError naming the
 argument, before anything is read or written, rather than silent wrong behaviour ("no" taken as true) or a bare
 TypeError or AttributeError from deep inside the run, outside the RegisterBatchError hierarchy library.md promises.
+A refused value is said through `tokens.shown_value`: a token given in its place (settings from a row whose columns
+shifted) is never shown (review225 F3).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from register_batch.constants import PER_PAGE_MOST
 from register_batch.errors import ConfigError
 from register_batch.progress import Progress
+from register_batch.tokens import shown_value
 
 
 def checked_flag(name: str, value: object) -> bool:
@@ -23,7 +26,7 @@ def checked_flag(name: str, value: object) -> bool:
     if type(value) is int and value in (0, 1):
         return bool(value)
     if not isinstance(value, bool):
-        raise ConfigError.naming(f"{{{name}}} must be True or False, not {{value}}", value=repr(value))
+        raise ConfigError.naming(f"{{{name}}} must be True or False, not {{value}}", value=shown_value(value))
     return value
 
 
@@ -45,7 +48,7 @@ def checked_jobs(jobs: object) -> int | None:
     if type(jobs) is not int or jobs < 1:
         raise ConfigError.naming(
             "{jobs} must be a whole number of processes from 1 (or None to decide by the input's size), not {value}",
-            value=repr(jobs),
+            value=shown_value(jobs),
         )
     return jobs
 
@@ -65,14 +68,16 @@ def checked_whole(name: str, value: object) -> int:
     """`value` as the whole number it must be (`True` and 2.5 are none; a numpy integer is one): a seed of 1.5 or
     a cycle of "2025" ended in a TypeError, or made a file no later run could make again."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ConfigError.naming(f"{{{name}}} must be a whole number, not {{value}}", value=repr(value))
+        raise ConfigError.naming(f"{{{name}}} must be a whole number, not {{value}}", value=shown_value(value))
     return operator.index(value)
 
 
 def checked_share(name: str, value: object) -> float:
     """`value` as a share of records, 0 to 1: "0.1" from a settings file ended in a TypeError."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ConfigError.naming(f"{{{name}}} is a share of records between 0 and 1, not {{value}}", value=repr(value))
+        raise ConfigError.naming(
+            f"{{{name}}} is a share of records between 0 and 1, not {{value}}", value=shown_value(value)
+        )
     return float(value)
 
 
@@ -81,7 +86,9 @@ def checked_timeout(timeout: object) -> None:
     a 1-second timeout, "30" from a settings file a TypeError, and 0 or NaN socket's ValueError or no request at all.
     `SyncOptions` and `RegisterClient` refuse it alike (review163 F4)."""
     if isinstance(timeout, bool) or not (isinstance(timeout, int | float) and 0 < timeout < math.inf):
-        raise ConfigError.naming("{timeout} must be a number of seconds above 0, not {value}", value=repr(timeout))
+        raise ConfigError.naming(
+            "{timeout} must be a number of seconds above 0, not {value}", value=shown_value(timeout)
+        )
 
 
 def checked_per_page(per_page: object) -> None:
@@ -89,7 +96,7 @@ def checked_per_page(per_page: object) -> None:
     own size, and above PER_PAGE_MOST it refuses; `True` is an int to Python, and no page size (review163 F4)."""
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= PER_PAGE_MOST:
         raise ConfigError.naming(
-            f"{{per_page}} must be a whole number from 1 to {PER_PAGE_MOST}, not {{value}}", value=repr(per_page)
+            f"{{per_page}} must be a whole number from 1 to {PER_PAGE_MOST}, not {{value}}", value=shown_value(per_page)
         )
 
 

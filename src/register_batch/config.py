@@ -18,14 +18,13 @@ from register_batch.constants import API_VERSION, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.tokens import (
     TOKEN_AS_FILE,
-    TOKEN_AS_FOLDER,
     hidden_token,
     looks_like_token,
     masked_token_words,
     not_shown,
     pasted_token_file,
     quoted_setting,
-    registers_token_in,
+    refuse_token_named,
     without_query,
 )
 
@@ -408,8 +407,7 @@ def load_settings(
             # made, would be shown by every Report: and Target: line, and kept on disk; one that is there (an earlier
             # version made it) too. A carriage return (a CRLF env file) would make a folder beside the one meant.
             set_by = f"{key} (set by {_set_by(key, sources[key])})"
-            if (length := registers_token_in(str(values[key]))) is not None:
-                raise ConfigError(f"{set_by} {TOKEN_AS_FOLDER.format(length=length)}")
+            refuse_token_named(set_by, str(values[key]))
             if problem := control_characters(str(values[key])):
                 raise ConfigError(f"{set_by} {problem}")
         return located(values[key], sources[key] == str(path))
@@ -417,8 +415,7 @@ def load_settings(
     # --mapping files are added after the config file's, not instead of them. A token pasted as one is refused, as
     # --mapping's is (commands/common.py), and never shown by `config show` or the loader's refusal (review61 F5).
     for given in _as_list(file_values.get("mappings")):
-        if (length := registers_token_in(str(given))) is not None:
-            raise ConfigError(f"mappings (set by {path}) {TOKEN_AS_FILE.format(length=length)}")
+        refuse_token_named(f"mappings (set by {path})", str(given), TOKEN_AS_FILE)
     mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
     mapping_sources = [str(path)] * len(mappings)
     if options.get("mappings"):

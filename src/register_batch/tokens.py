@@ -11,6 +11,8 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 
+from register_batch.errors import ConfigError
+
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token: what a Bearer token can be (§1.2)
 
 
@@ -111,6 +113,15 @@ TOKEN_AS_FOLDER = (  # {length}: the token's; said after the folder's setting (`
 )
 
 
+def refuse_token_named(set_by: str, value: str, wording: str = TOKEN_AS_FOLDER) -> None:
+    """ConfigError, saying `set_by` then `wording` (TOKEN_AS_FOLDER, TOKEN_AS_FILE), when `value` names a folder or
+    file by a token of Register's shape (a long name full of digits may be a folder's): made, its name shows the token
+    in every report and to anyone who may list the folder above. The command line's settings and the library's
+    SyncOptions refuse it alike (review225 F2)."""
+    if (length := registers_token_in(value)) is not None:
+        raise ConfigError(f"{set_by} {wording.format(length=length)}")
+
+
 TOKEN_AS_FILE = (  # {length}: the token's; said after the setting naming files (`mappings`)
     "holds an API token ({length} characters; not shown): name a file there, and give the token in "
     "REGISTER_API_TOKEN or a --token-file"
@@ -158,6 +169,15 @@ def hidden_token(value: str) -> str | None:
     """What stands for `value` when it looks like an API token pasted in the wrong place (REGISTER_BATCH_RATE for
     REGISTER_API_TOKEN), else None: it may be shown."""
     return not_shown(len(value.strip())) if looks_like_token(value.strip()) else None
+
+
+def shown_value(value: object) -> str:
+    """`repr(value)` for the message refusing it (`0`, `'30'`, `(0, 60)`), or not shown at all when it, or a text in
+    it, looks like an API token: a library caller's settings built from a row whose columns shifted put the token in
+    `rate=` or `timeout=`, and the error's message, args and pickle carried it (review225 F3). Every argument check
+    of the library says a refused value through this, as `quoted_setting` does for the command line's."""
+    shown = repr(value)
+    return hidden_token(value if isinstance(value, str) else shown) or shown
 
 
 def quoted_setting(value: object) -> str:

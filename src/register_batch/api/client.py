@@ -78,6 +78,7 @@ from register_batch.tokens import (
     looks_like_token,
     masked_token,
     quotes_token,
+    shown_value,
     token_done,
     token_in_use,
     without_query,
@@ -395,6 +396,20 @@ class RequestStats:
         return replace(self, by_route=Counter(self.by_route), by_status=Counter(self.by_status))
 
 
+def check_sendable(root: str, token: Secret | None) -> None:
+    """Refuse a token no request can carry to `root` (a `resolve_target` root): one a Bearer header cannot hold
+    (register-api.md §1.2), or any bound for plain http:// to another machine. RegisterClient refuses it when made, and
+    SyncOptions alike: refused by `sync_files` only, options a service made when it started failed each nightly job
+    (review225 F1)."""
+    if not token:
+        return
+    if not is_bearer_token(token.reveal()):
+        raise ConfigError(bad_token(token.reveal()))  # never repeats it; httpx would, in the whole header
+    parts = urlsplit(root)
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
+
+
 class RegisterClient:
     """One provider's view of one Register service."""
 
@@ -429,16 +444,13 @@ class RegisterClient:
         if deadline is None:
             deadline = DEADLINE_TIMEOUTS * timeout
         if isinstance(deadline, bool) or not (isinstance(deadline, int | float) and 0 < deadline < math.inf):
-            raise ConfigError(f"deadline must be a number of seconds above 0, not {deadline!r}")
+            raise ConfigError(f"deadline must be a number of seconds above 0, not {shown_value(deadline)}")
         # How long a request may take, from its first byte sent to its answer's last read (`_Deadline`).
         self.deadline = float(deadline)
         self._deadline = _Deadline()
         parts = urlsplit(self.root)
         self.host = parts.hostname
-        if self.token and not is_bearer_token(self.token.reveal()):
-            raise ConfigError(bad_token(self.token.reveal()))  # never repeats it; httpx would, in the whole header
-        if self.token and parts.scheme != "https" and not is_loopback(parts.hostname):
-            raise InsecureTarget(f"refusing to send the API token over plain http:// to {parts.hostname}; use https://")
+        check_sendable(self.root, self.token)
         self.api_version = api_version
         self.base = f"{self.root}/api/{api_version}"
         self.limiter = limiter or RateLimiter(95, 60)

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 from register_batch import portable
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import FILE_MODE, StrPath, file_of_its_own, home_expanded, make_private_dirs, user_cache_dir
-from register_batch.tokens import TOKEN_AS_FOLDER, registers_token_in
+from register_batch.tokens import refuse_token_named
 
 log = logging.getLogger("register_batch.api")
 
@@ -93,8 +93,7 @@ def _rate_dir_setting(environ: Mapping[str, str] | None) -> str | None:
     pasted there is refused (ConfigError), not shown, and no folder is made of it: its name would show the token to
     every account that may list the folder above, one shared by several of them (review61 F6), as a state dir's is."""
     setting = (os.environ if environ is None else environ).get(RATE_DIR_ENV, "").strip()
-    if (length := registers_token_in(setting)) is not None:
-        raise ConfigError(f"{RATE_DIR_ENV} {TOKEN_AS_FOLDER.format(length=length)}")
+    refuse_token_named(RATE_DIR_ENV, setting)
     return None if setting.lower() in _OFF else setting
 
 

@@ -27,7 +27,12 @@ from register_batch.model import DEFERRAL_FIELDS, DEGREE_FIELDS, HELD_WITHDRAWAL
 from register_batch.reference import DEGREE_CODE_FIELDS, DISABILITY_FIELDS, TRAINEE_CODE_FIELDS
 from register_batch.resources import data_dir
 from register_batch.textyaml import composed, line_in, lines_of, load_text_yaml
-from register_batch.tokens import TOKEN_AS_FILE, TOKEN_IN_MAPPING, registers_token_in, registers_token_wrapped_in
+from register_batch.tokens import (
+    TOKEN_AS_FILE,
+    TOKEN_IN_MAPPING,
+    refuse_token_named,
+    registers_token_wrapped_in,
+)
 
 PROVIDER_FIELDS = ("ukprn",)  # read from a record, never sent: whose record it is
 
@@ -1159,8 +1164,7 @@ def load_mapping(user_files: Iterable[StrPath] = ()) -> MappingConfig:
     bundled_codes = len(codes)
     user_files = path_list(user_files, "mapping files")
     for user_file in user_files:  # a library caller's; the settings' and --mapping's are refused before (review61 F5)
-        if (length := registers_token_in(str(user_file))) is not None:
-            raise ConfigError(f"a mapping file's name {TOKEN_AS_FILE.format(length=length)}")
+        refuse_token_named("a mapping file's name", str(user_file), TOKEN_AS_FILE)
     if found := repeated_file(user_files):
         again, first = found
         also = "" if first == again else f" (also as {first})"

@@ -53,6 +53,7 @@ from register_batch.readers.hesa_xml import (
     newlines_before,
     read_hesa_xml,
 )
+from register_batch.tokens import shown_value
 from register_batch.wording import printable, shell_word
 
 __all__ = [
@@ -723,7 +724,7 @@ def _refuse_repeats(paths: list[str]) -> None:
 def check_format(fmt: str) -> None:
     """`ConfigError` unless `fmt` is `auto` or one of FORMATS."""
     if fmt != "auto" and fmt not in FORMATS:
-        raise ConfigError(f"unknown input format {fmt!r}; use auto or one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown input format {shown_value(fmt)}; use auto or one of {', '.join(FORMATS)}")
 
 
 def open_inputs(

@@ -20,7 +20,7 @@ import register_batch
 from register_batch.errors import ConfigError, UnwritableOutput
 from register_batch.fs import home_expanded, make_private_dirs, user_cache_dir
 from register_batch.portable import POSIX_PERMISSIONS
-from register_batch.tokens import TOKEN_AS_FOLDER, registers_token_in
+from register_batch.tokens import refuse_token_named
 
 
 class _NoCache(BytecodeCache):
@@ -60,10 +60,9 @@ def cache_folder(environ: Mapping[str, str] | None = None) -> Path | None:
     `off` (or names `~/...` with no home known), else the user's cache folder (fs.user_cache_dir)."""
     environ = os.environ if environ is None else environ
     setting = environ.get(CACHE_ENV, "").strip()
-    if (length := registers_token_in(setting)) is not None:
-        # A token pasted there was made a folder named by it, listed by anyone who may list the folder above, as
-        # REGISTER_BATCH_RATE_DIR's was (review61 F6): refused without showing it, and no folder made (review111 F1).
-        raise ConfigError(f"{CACHE_ENV} {TOKEN_AS_FOLDER.format(length=length)}")
+    # A token pasted there was made a folder named by it, listed by anyone who may list the folder above, as
+    # REGISTER_BATCH_RATE_DIR's was (review61 F6): refused without showing it, and no folder made (review111 F1).
+    refuse_token_named(CACHE_ENV, setting)
     if setting.lower() in _OFF:
         return None
     if not setting:

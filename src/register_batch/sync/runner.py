@@ -48,6 +48,7 @@ from register_batch.api.client import (
     LISTING_OVERLAP,
     RequestCounts,
     RequestStats,
+    check_sendable,
     is_loopback,
     listed_at,
     meta_count,
@@ -62,7 +63,6 @@ from register_batch.arguments import (
     checked_kind,
     checked_per_page,
     checked_progress,
-    checked_target,
     checked_timeout,
 )
 from register_batch.config import DEFAULT_STATE_DIR, checked_rate, host_slug, target_slug
@@ -108,6 +108,7 @@ from register_batch.reference import (
 )
 from register_batch.reference.pull import pulled_lists
 from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
+from register_batch.runlog import LoggedRun, logged_run
 from register_batch.sync.compare import (
     DISABILITIES_NOTE,
     LIST_DIGESTS,
@@ -178,6 +179,7 @@ from register_batch.sync.plan import (
     start_cycle,
 )
 from register_batch.sync.records import NO_CYCLE, RecordSpool
+from register_batch.tokens import TOKEN_AS_FILE, masked_token_words, refuse_token_named, shown_value
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import as_of_or_today, cycle_label, cycle_of
@@ -769,6 +771,10 @@ RESULT_COLUMNS = (
 )
 
 
+# What a SyncOptions refused for its target holds in its place: not the target, which may be a token (review225 F1).
+REFUSED_TARGET = "(refused: not kept)"
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """Everything a sync run needs besides its inputs.
@@ -821,16 +827,40 @@ class SyncOptions:
             object.__setattr__(self, name, value)
 
         try:
-            settle("token", wrapped_token(self.token))
+            settle("token", token := wrapped_token(self.token))
         except ConfigError:
             settle("token", None)  # not held by `self` in the frame locals of the refusal (review111 F3, F7)
             raise
-        checked_target(self.target)
+        # The target, and the token as a request to it can carry it, as RegisterClient refuses them when made: left
+        # to `sync_files`, options a service made when it started (a config check) failed every nightly job, and a
+        # target holding the token (swapped with it, `https://x:<token>@host`) showed it in `repr(options)` meanwhile
+        # (review225 F1). Neither is kept by `self` once refused.
+        try:
+            root = resolve_target(self.target)
+            check_sendable(root, token)
+        except RegisterBatchError:
+            settle("target", REFUSED_TARGET)
+            settle("token", None)
+            raise
         # Strings or path objects, as every library call takes them; Paths from here on. None (an unset setting) is
-        # a ConfigError naming the field, not a TypeError.
-        settle("state_dir", checked_folder("state_dir", self.state_dir))
-        settle("report_dir", checked_folder("report_dir", self.report_dir))
-        settle("mapping_files", tuple(Path(path) for path in path_list(self.mapping_files, "mapping files")))
+        # a ConfigError naming the field, not a TypeError. A folder or mapping file named by a token is refused, as
+        # the command line refuses it: made, it showed the token in each report (review225 F2).
+        for name in ("state_dir", "report_dir"):
+            folder = checked_folder(name, getattr(self, name))
+            settle(name, None)  # not kept by `self` if refused below
+            refuse_token_named(name, str(folder))
+            settle(name, folder)
+        mapping_files = tuple(Path(path) for path in path_list(self.mapping_files, "mapping files"))
+        settle("mapping_files", ())
+        for path in mapping_files:
+            refuse_token_named("mapping_files", str(path), TOKEN_AS_FILE)
+        settle("mapping_files", mapping_files)
+        # Said by the reports (report.json's settings and provider blocks, report.html) as given, but never a token in
+        # them: a token file named after its token, a settings file's path (review225 F2), as the command line says
+        # them (config.token_source).
+        for name in ("token_source", "config_file", "target_label"):
+            if isinstance(given := getattr(self, name), str):
+                settle(name, masked_token_words(given))
         if self.reference_path is not None:
             settle("reference_path", checked_folder("reference_path", self.reference_path))
         if self.shared_rate_file is not None:
@@ -847,7 +877,7 @@ class SyncOptions:
                 "{token_source} must be a str (where the token came from), not {value}",
                 value=type(self.token_source).__name__,
             )
-        checked_rate(self.rate, shown=repr(self.rate), example=", e.g. (95, 60.0)")
+        checked_rate(self.rate, shown=shown_value(self.rate), example=", e.g. (95, 60.0)")
         # So are those the run's client and reading take (review163 F4): refused by `sync_files` only, a service's
         # settings made when it starts failed the nightly job, `per_page` once the extract was read.
         checked_timeout(self.timeout)
@@ -863,7 +893,7 @@ class SyncOptions:
         # twelve trainees went into the wrong account; towards a real service those checks are what stops that, so
         # it is for a target on this machine only (review111 F5).
         settle("embedded", checked_flag("embedded", self.embedded))
-        if self.embedded and not is_loopback(urlsplit(resolve_target(self.target)).hostname):
+        if self.embedded and not is_loopback(urlsplit(root).hostname):
             raise ConfigError.naming(
                 "{embedded} is True only for the embedded emulator, on this machine: it turns off the checks that the "
                 "token is the records' provider's, which keep a trainee out of another provider's account; leave it "
@@ -3373,7 +3403,10 @@ def sync_files(
     install = True if handle_signals is None else checked_flag("handle_signals", handle_signals)
     stops = StopSignals(stop, install=install, over_defaults_only=handle_signals is None and stop is not None)
     try:
-        return _sync(inputs, options, progress, client, held_lock, stops, mapping)
+        # Each record the library logs meanwhile names the run: a service's handler routes it to its provider's log
+        # (register_batch_run; review225 F4).
+        with logged_run(str(options.state_dir), options.ukprn, resolve_target(options.target)) as logged:
+            return _sync(inputs, options, progress, client, held_lock, stops, mapping, logged)
     finally:
         stops.give_back()  # the very last thing: a signal before it meets `stops.decided` (review60 F2)
 
@@ -3429,8 +3462,10 @@ def _sync(
     held_lock: StateDirLock | None,
     stops: StopSignals,
     mapping: MappingConfig | None,
+    logged: LoggedRun,
 ) -> SyncResult:
-    """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back."""
+    """`sync_files`, its arguments checked; `_run` installs `stops`, and `sync_files` gives them back. `logged` is
+    the run the library's log records name, given its ledger once opened."""
     inputs = input_paths(inputs)
     # Before anything is sent: a sync must be able to say what it did.
     check_report_dir(options.report_dir, [*inputs, *options.mapping_files])
@@ -3522,6 +3557,7 @@ def _sync(
             if not options.dry_run and client.token and (lock := _provider_lock(client, options, budget_notes)):
                 locks.enter_context(lock)
             ledger = Ledger(Path(options.state_dir), identity)
+            logged.ledger = ledger  # its run_id, once started, on each record from here on
             try:
                 providers = checker.providers
                 if options.stand_in is not None and (records_ukprn := providers.sole_provider()):
