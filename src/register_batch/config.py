@@ -559,11 +559,12 @@ def _look_at(path: Path, status: os.stat_result, found_here: bool) -> None:
             f"send your API token to another service; give --config {path} to read it"
         )
     if stat.S_ISREG(status.st_mode) and status.st_mode & stat.S_IWOTH:  # not /dev/zero, read to its limit
+        shown = shown_path(path)  # a path holding a token: masked, and no command to paste (review226 F1)
+        chmod = f"`chmod o-w {shell_word(str(path))}`" if shown == str(path) else "`chmod o-w` on it"
         logging.getLogger("register_batch.config").warning(
-            "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
-            "yours",
-            path,
-            shell_word(str(path)),
+            "%s is writable by any user, who could send your API token to another service; %s keeps it yours",
+            shown,
+            chmod,
         )
 
 

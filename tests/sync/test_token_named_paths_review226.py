@@ -56,7 +56,8 @@ def test_a_sync_in_a_token_named_folder_with_a_token_named_settings_and_token_fi
 ):
     """The review's repro: the settings file named by REGISTER_BATCH_CONFIG (argv is checked) in a folder named
     after the token, run in that folder at -v, its token_file named after the token and readable by others (the
-    warning is written before -vv's log mask is installed). Target: and summary lines, the warning, the -v log,
+    warning is written before -vv's log mask is installed), the settings file writable by any user (warned too).
+    Target: and summary lines, the warnings, the -v log,
     report.json's settings.config_file, provider.config_file and settings.working_directory, and report.html's
     "run in" showed it."""
     work = tmp_path / TOKEN_A
@@ -66,6 +67,7 @@ def test_a_sync_in_a_token_named_folder_with_a_token_named_settings_and_token_fi
         f'target = "{two_providers.url}"\nukprn = "{UKPRN_A}"\ntoken_file = "{secret}"\nreport_dir = "{tmp_path}/rep"\n'
         f'state_dir = "{tmp_path}/state"\n'
     )
+    (work / "rb.toml").chmod(0o666)  # warned of, naming it
     extract(work / "a.csv", 2, start=1)
     done = run_cli(
         ["-v", "sync", "a.csv", "--as-of", AS_OF], work, {**env, "REGISTER_BATCH_CONFIG": str(work / "rb.toml")}
@@ -75,6 +77,7 @@ def test_a_sync_in_a_token_named_folder_with_a_token_named_settings_and_token_fi
     assert SECRET not in shown, shown
     assert f"for provider {UKPRN_A} ({tmp_path}/{MASK}/rb.toml)" in done.stdout, done.stdout
     assert f"{tmp_path}/secrets/{MASK} is readable by other users" in done.stderr, done.stderr
+    assert f"{tmp_path}/{MASK}/rb.toml is writable by any user" in done.stderr, done.stderr
     [found] = (tmp_path / "rep").rglob("report.json")
     report = json.loads(found.read_text(encoding="utf-8"))
     assert report["settings"]["config_file"] == report["provider"]["config_file"] == f"{tmp_path}/{MASK}/rb.toml"
