@@ -204,9 +204,11 @@ def test_a_token_pasted_as_the_token_files_name_is_never_shown(tmp_path, monkeyp
     result = CliRunner().invoke(cli, ["export", "--to", "json", "-o", "out.json", "--target", "http://127.0.0.1:9"])
     assert result.exit_code == 2 and "0123456789abcdef" not in result.output and refusal in result.output
     assert "0123456789abcdef" not in CliRunner().invoke(cli, ["config", "show"]).output
-    (tmp_path / PASTED_TOKEN).write_text(PASTED_TOKEN)  # a file of that name that is there is named as any other
+    # A file of that name that is there is read, and named with its token-shaped name masked (review226 F1).
+    (tmp_path / PASTED_TOKEN).write_text(PASTED_TOKEN)
     result = CliRunner().invoke(cli, ["config", "show"])
-    assert PASTED_TOKEN in result.output and "******** (set)" in result.output
+    assert "0123456789abcdef" not in result.output and "******** (set)" in result.output
+    assert "(********)" in result.output, result.output
     for named in (
         "register_trainee_teachers_api_token",  # a long name without a token's digits: named, as missing
         "/run/secrets/register_api_token_production_20261201",  # a dated secret never mounted, shorter than a token

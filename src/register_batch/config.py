@@ -239,13 +239,15 @@ def shown_setting(key: str, value: str | None) -> str | None:
     return (hidden_token(value) or value) if key in SHORT_SETTINGS and value is not None else value
 
 
-def shown_path(path: Path | None) -> str | None:
-    """A token file's or settings file's name as it may be shown: not at all when it is an API token pasted in its
-    place (no file of that name is there)."""
+def shown_path(path: str | os.PathLike[str] | None) -> str | None:
+    """A token file's, settings file's or working folder's path as it may be shown: not at all when it is an API token
+    pasted in its place (no file of that name is there), and with every word shaped as a token masked otherwise (a
+    file or folder named after its token, `secrets/production_…`). The one way such a path is shown: `config show`,
+    the token file's warnings and errors, the Target: and summary lines, report.json and report.html (review226 F1)."""
     if path is None:
         return None
     length = pasted_token_file(path)
-    return str(path) if length is None else not_shown(length)
+    return masked_token_words(os.fspath(path)) if length is None else not_shown(length)
 
 
 def masked_url(url: str | None) -> str | None:
@@ -282,41 +284,43 @@ def read_config_file(path: Path, *, found_here: bool = False) -> dict[str, Any]:
 
     from register_batch.fs import read_at_most
 
+    shown = shown_path(path)  # a file or folder named after a token: masked (review226 F1)
+
     try:
         data = read_at_most(
             path, CONFIG_FILE_LIMIT, "a config file", opened=lambda status: _look_at(path, status, found_here)
         )
         doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (Notepad's "UTF-8 with BOM") too
     except OSError as exc:
-        raise ConfigError(f"{shown_path(path)}: cannot read the config file ({exc.strerror or exc})") from None
+        raise ConfigError(f"{shown}: cannot read the config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{shown}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:  # TOML is UTF-8: a file saved as Windows-1252 or UTF-16 (its message quotes a byte)
-        raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
+        raise ConfigError(f"{shown}: not UTF-8 text; save the config file as UTF-8") from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively; no setting nests
-        raise ConfigError(f"{path}: not valid TOML (arrays or tables nested too deeply)") from None
+        raise ConfigError(f"{shown}: not valid TOML (arrays or tables nested too deeply)") from None
     section = doc.get("register-batch", doc)
     if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [register-batch] must be a table of settings, or leave it out")
+        raise ConfigError(f"{shown}: [register-batch] must be a table of settings, or leave it out")
     if {"token", "api_token"} & (set(doc) | set(section)):
-        raise ConfigError(f"{path}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
+        raise ConfigError(f"{shown}: do not put the API token in the config file; use token_file or REGISTER_API_TOKEN")
     # With a [register-batch] table, a setting outside it would be read by no one: a `target` above the table
     # would leave the run on the embedded emulator without a word. Other keys and tables are another tool's (the
     # table is there so that one file can serve several): left alone, as before.
     outside = set(doc) & KNOWN_KEYS if section is not doc else set()
     if outside:
         raise ConfigError(
-            f"{path}: settings outside the [register-batch] table are not read ({', '.join(sorted(outside))}); "
+            f"{shown}: settings outside the [register-batch] table are not read ({', '.join(sorted(outside))}); "
             "move them into it"
         )
     unknown = set(section) - KNOWN_KEYS
     if unknown:
         # A token pasted on a line of its own, or as a table's name, is a key: never shown (review61 F4).
         named = ", ".join(sorted(hidden_token(key) or key for key in unknown))
-        raise ConfigError(f"{path}: unknown setting(s) {named}; known: {', '.join(sorted(KNOWN_KEYS))}")
+        raise ConfigError(f"{shown}: unknown setting(s) {named}; known: {', '.join(sorted(KNOWN_KEYS))}")
     for key, value in section.items():
         if problem := _type_problem(key, value):
-            raise ConfigError(f"{path}: {key} {problem}")
+            raise ConfigError(f"{shown}: {key} {problem}")
     return section
 
 
@@ -415,7 +419,7 @@ def load_settings(
     # --mapping files are added after the config file's, not instead of them. A token pasted as one is refused, as
     # --mapping's is (commands/common.py), and never shown by `config show` or the loader's refusal (review61 F5).
     for given in _as_list(file_values.get("mappings")):
-        refuse_token_named(f"mappings (set by {path})", str(given), TOKEN_AS_FILE)
+        refuse_token_named(f"mappings (set by {shown_path(path)})", str(given), TOKEN_AS_FILE)
     mappings = [located(m, True) for m in _as_list(file_values.get("mappings"))]
     mapping_sources = [str(path)] * len(mappings)
     if options.get("mappings"):
@@ -451,7 +455,7 @@ def load_settings(
                 ("--token-file", options.get("token_file") not in (None, "")),
                 ("$REGISTER_API_TOKEN", environ.get("REGISTER_API_TOKEN", "").strip()),
                 ("$REGISTER_API_TOKEN_FILE", environ.get("REGISTER_API_TOKEN_FILE", "").strip()),
-                (f"token_file in {path}", file_values.get("token_file")),
+                (f"token_file in {shown_path(path)}", file_values.get("token_file")),
             )
             if present
         ),
@@ -513,8 +517,9 @@ def _ukprn_given(value: Any, source: str) -> str | None:
 
 
 def _set_by(key: str, source: str) -> str:
-    """Where a setting came from, as a message names it (`Settings.set_by`)."""
-    return f"--{key.replace('_', '-')}" if source == "command line" else source
+    """Where a setting came from, as a message names it (`Settings.set_by`): a settings file's path as `shown_path`
+    shows it (review226 F1)."""
+    return f"--{key.replace('_', '-')}" if source == "command line" else masked_token_words(source)
 
 
 def _settings_file_here() -> bool:
@@ -551,11 +556,12 @@ def _look_at(path: Path, status: os.stat_result, found_here: bool) -> None:
             f"send your API token to another service; give --config {path} to read it"
         )
     if stat.S_ISREG(status.st_mode) and status.st_mode & stat.S_IWOTH:  # not /dev/zero, read to its limit
+        shown = shown_path(path)  # a path holding a token: masked, and no command to paste (review226 F1)
+        chmod = f"`chmod o-w {shell_word(str(path))}`" if shown == str(path) else "`chmod o-w` on it"
         logging.getLogger("register_batch.config").warning(
-            "%s is writable by any user, who could send your API token to another service; `chmod o-w %s` keeps it "
-            "yours",
-            path,
-            shell_word(str(path)),
+            "%s is writable by any user, who could send your API token to another service; %s keeps it yours",
+            shown,
+            chmod,
         )
 
 

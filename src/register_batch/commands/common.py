@@ -387,7 +387,7 @@ class State:
                 variable,
             )
         given = settings.set_by("state_dir")  # --state-dir, $REGISTER_BATCH_STATE_DIR, the settings file or default
-        if given == str(settings.config_file):
+        if given == shown_file:  # set_by shows the settings file's path as shown_path does
             given = f"state_dir in {shown_file}"
         elif "state_dir" in settings.overridden:
             given += f", overriding state_dir {settings.overridden['state_dir']} in {shown_file}"

@@ -41,7 +41,9 @@ def config_show(state: State, as_json: bool) -> None:
         values["token"] = f"(unreadable: {exc})"
     from_environment = os.environ.get("REGISTER_API_TOKEN", "").strip()  # set, whether or not it can be used
     token_source = shown_path(token_file) if token_file else "$REGISTER_API_TOKEN" if from_environment else "none"
-    sources = {**settings.sources, "token": token_source}
+    # A settings file named after a token (its path is each of its settings' source): masked (review226 F1).
+    sources = {**{key: shown_path(source) or "" for key, source in settings.sources.items()}, "token": token_source}
+    config_file = shown_path(settings.config_file)
     if as_json:
         click.echo(
             json.dumps(
@@ -49,13 +51,13 @@ def config_show(state: State, as_json: bool) -> None:
                     "settings": values,
                     "sources": sources,
                     "problems": problems,
-                    "config_file": str(settings.config_file) if settings.config_file else None,
+                    "config_file": config_file,
                 },
                 indent=1,
             )
         )
         return
-    echo(f"Config file: {settings.config_file or '(none: ./register-batch.toml not found)'}")
+    echo(f"Config file: {config_file or '(none: ./register-batch.toml not found)'}")
     for key, value in values.items():
         if value is None:
             shown = "embedded emulator" if key == "target" else "(none)"

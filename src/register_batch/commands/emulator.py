@@ -153,6 +153,13 @@ def _say_draining(in_flight: int) -> None:
     help="Serve and judge with these code lists instead of the bundled ones: a file as `register-batch reference "
     "pull` saves it (reference-data.json in a state dir), edited to rehearse a change Register makes to its lists.",
 )
+@click.option(
+    "--test-hooks/--no-test-hooks",
+    "test_hooks",
+    default=None,
+    help="Answer the /__emulator__ test hooks, which take no token (default: on at a loopback --host, off at any "
+    "other, where anyone who can reach the port could reset or change its trainees).",
+)
 @as_of_option
 @pass_state
 def emulator(
@@ -169,6 +176,7 @@ def emulator(
     fault_hold: float,
     trn_delay: float,
     reference_data: Path | None,
+    test_hooks: bool | None,
     as_of: date | None,
 ) -> None:
     """Run a local Register API v2026.1 (the emulator) for rehearsals and tests; stop it with Ctrl-C.
@@ -198,7 +206,9 @@ def emulator(
 
     Test hooks, with no token: GET /__emulator__/stats (request counts), POST /__emulator__/reset (forget every
     trainee), POST /__emulator__/trainees/ID/discard (delete a trainee as Register's service does), POST
-    /__emulator__/trainees/ID/award (award a trainee recommended for award, as DfE does: the end of the year).
+    /__emulator__/trainees/ID/award (award a trainee recommended for award, as DfE does: the end of the year). Off
+    when it listens beyond loopback (--host 0.0.0.0) unless --test-hooks is given; --no-test-hooks turns them off
+    anywhere.
     """
     from register_batch.emulator.server import Emulator, PortInUse, is_loopback
     from register_batch.emulator.store import UkprnTaken
@@ -261,10 +271,21 @@ def emulator(
         raise Failure(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from None
     # Asking for it by --host is explicit enough; say loudly what it means, with the port `0` picked. Told by the
     # address bound, which the host resolved to (`127.1` is 127.0.0.1: review162).
-    if not is_loopback(server.host):
+    # The test hooks take no token: beyond loopback, anyone who can reach the port could reset the --db (often a
+    # copy of real trainees) or discard and award trainees. Off there unless asked for (review226 F4); decided by the
+    # address bound, as the warning is, before it serves.
+    loopback = is_loopback(server.host)
+    server.hooks = loopback if test_hooks is None else test_hooks
+    if not loopback:
+        hooks = (
+            ", and its /__emulator__ test hooks with no token at all (reset, discard, award: --no-test-hooks turns "
+            "them off)."
+            if server.hooks
+            else ". Its /__emulator__ test hooks, which need no token, are off (--test-hooks turns them on)."
+        )
         echo(
             f"WARNING: --host {host} is not a loopback address: anyone who can reach this machine on port "
-            f"{server.port} can use the emulator and its tokens.",
+            f"{server.port} can use the emulator and its tokens{hooks}",
             err=True,
         )
     if server.generated_tokens:

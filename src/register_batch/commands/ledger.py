@@ -25,6 +25,7 @@ from register_batch.commands.common import (
 )
 from register_batch.config import Settings, host_named_ledger
 from register_batch.errors import ConfigError
+from register_batch.tokens import looks_like_token, registers_token_in
 from register_batch.wording import counted, printable, shell_word
 
 # HUSIDs named in the summary line; a cohort's thousands are counted, not listed.
@@ -218,9 +219,28 @@ def _unguarded(value: str) -> str:
     return text.removeprefix("'").strip()
 
 
+# {length}: the token's; said after the line or row of the file of ids (`--ids-from env line 1`), as TOKEN_AS_ARGUMENT
+TOKEN_IN_IDS = (
+    "holds an API token ({length} characters; not shown): that file lists HUSIDs and SRS ids (the token file or an "
+    "environment file given by mistake?); nothing forgotten"
+)
+
+
+def _no_token(value: str, where: str) -> None:
+    """Refuse (exit 2) an id that holds an API token, never showing it: the token file or a `.env` given to --ids-from
+    by mistake was quoted in the refusal, or listed as an SRS id not in the ledger (review226 F2), where every other
+    reader of a user's file says only that it holds one."""
+    length = registers_token_in(value, glued=True)  # glued: `REGISTER_API_TOKEN=sandbox_…` is one word
+    if length is None and looks_like_token(value):
+        length = len(value.strip())
+    if length is not None:
+        raise ConfigError(f"{where} {TOKEN_IN_IDS.format(length=length)}")
+
+
 def _husid(value: str, where: str) -> str:
     """A HUSID as given, as the ledger's key names it (`hesa:…`), or as a report's CSV writes it (`'…`): refused
     (exit 2) if it is then not digits, rather than reported not in the ledger."""
+    _no_token(value, where)
     husid = _unguarded(value).removeprefix("hesa:")
     if not husid:
         raise ConfigError(f"{where}: an empty HUSID")
@@ -230,6 +250,7 @@ def _husid(value: str, where: str) -> str:
 
 
 def _srs_id(value: str, where: str) -> str:
+    _no_token(value, where)
     srs_id = _unguarded(value)
     if not srs_id:
         raise ConfigError(f"{where}: an empty SRS id")
@@ -268,7 +289,7 @@ def _ids_in_csv(text: str, where: str) -> tuple[list[str], list[str]]:
             if husid := _unguarded(row.get(HESA_COLUMN) or ""):
                 husids.append(_husid(husid, f"{where} row {number}"))
             elif srs_id := _unguarded(row.get(SRS_COLUMN) or ""):
-                srs.append(srs_id)
+                srs.append(_srs_id(srs_id, f"{where} row {number}"))
     except csv.Error as exc:
         raise ConfigError(f"{where}: cannot be read as a CSV ({exc})") from None
     return husids, srs

@@ -473,7 +473,7 @@ class ProviderLock(_FileLock):
             self._say_fallback(tried)
         if fd is None:
             said, _, kept = holder.partition("\n")
-            who = f" ({said})" if said else ""
+            who = self._holder_named(said)
             raise ProviderBusy(
                 f"another sync is writing to {self.target} for this token's provider{who}; wait for it to finish: "
                 "two at once could add a placement twice (Register does not refuse duplicate placements)"
@@ -484,6 +484,29 @@ class ProviderLock(_FileLock):
         _name_holder(fd, f"sync, pid {os.getpid()} since {_now()}, state dir {self.state_dir}\n{kept}")
         self._fd = fd
         return self
+
+    def _holder_named(self, said: str) -> str:
+        """The refusal's words on who holds the lock: the line its holder wrote (`sync, pid 4242 since …`), and, in a
+        folder other user accounts share (REGISTER_BATCH_RATE_DIR), the lock's file and the process the system says
+        holds it with its account, when that is another's or no holder is named: any account sharing the folder can
+        hold the lock for as long as it likes, or write a made-up holder line, and each of this provider's syncs then
+        stops (review226 F3; docs/security.md, "Two runs at once")."""
+        named = [said] if said else []
+        found = _flock_holder(self.path) if self.accounts else None
+        foreign = found is not None and found[1] is not None and found[1] != _this_uid()
+        if self.accounts and (foreign or not said):  # a sync of this account's that named itself: as before
+            unnamed = "" if said else ", which named no holder"
+            if found is not None and foreign:
+                named.append(f"held by a process of uid {found[1]}, pid {found[0]}{unnamed}")
+            elif found is not None:
+                named.append(f"held by pid {found[0]}{unnamed}")
+            else:
+                named.append("its holder named none")
+            named.append(
+                f"lock {self.path}, in a folder other user accounts share (REGISTER_BATCH_RATE_DIR): any of them can "
+                "hold it"
+            )
+        return f" ({'; '.join(named)})" if named else ""
 
     def _another_state_dirs(self, kept: str) -> str:
         """The refusal's words on a holder with another state dir than this run's: the same provider's run from
@@ -636,6 +659,37 @@ def _lock_exclusively(path: Path, *, accounts: bool = False, own: bool = False) 
         holder = portable.read_at(fd, 4096, 0).decode().strip()  # a provider lock's holder names two paths
     os.close(fd)
     return None, holder
+
+
+def _flock_holder(path: Path) -> tuple[int, int | None] | None:
+    """The process holding the `flock` on `path`'s file, as Linux's /proc/locks lists it, with its account's uid (None
+    when its /proc entry cannot be read); None where there is no /proc/locks, or no holder is listed. What the holder
+    wrote in the file is its own word; this is the system's."""
+    try:
+        status = os.stat(path)
+        wanted = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+        # Bytes: a codec looked up by name may not be importable (a process that gave up root for another account).
+        with open("/proc/locks", "rb") as listed:
+            for line in listed.read().decode("latin-1").splitlines():
+                # `1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF`; a process waiting for it has `->` after `1:`
+                words = line.split()
+                if "->" in words or "FLOCK" not in words or wanted not in words:
+                    continue
+                pid = int(words[words.index(wanted) - 1])
+                if pid <= 0 or pid == os.getpid():
+                    continue
+                try:
+                    uid: int | None = os.stat(f"/proc/{pid}").st_uid
+                except OSError:
+                    uid = None
+                return pid, uid
+    except (OSError, ValueError, AttributeError):  # no /proc (macOS, Windows: no os.major there either)
+        return None
+    return None
+
+
+def _this_uid() -> int | None:
+    return os.geteuid() if hasattr(os, "geteuid") else None
 
 
 def _name_holder(fd: int, holder: str) -> None:

@@ -3962,9 +3962,12 @@ def run_settings(options: SyncOptions) -> dict[str, Any]:
 
 
 def _working_directory() -> str | None:
-    """The folder the run's relative paths are of; None when it is gone (deleted under the run)."""
+    """The folder the run's relative paths are of, a token-shaped word of it masked (review226 F1: a folder named after
+    a token was shown in report.json, report.html and the -v log); None when it is gone (deleted under the run)."""
+    from register_batch.tokens import masked_token_words
+
     try:
-        return printable(os.getcwd())
+        return printable(masked_token_words(os.getcwd()))
     except OSError:
         return None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from register_batch.api import Secret, resolve_target
+from register_batch.config import shown_path
 from register_batch.errors import ConfigError
 from register_batch.fs import private_dir, read_at_most, read_private_file, write_private_text
 from register_batch.portable import POSIX_PERMISSIONS
@@ -90,6 +91,9 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
     environ = os.environ if environ is None else environ
     if token_file is not None:
         path = Path(token_file)
+        # A file or folder named after its token is shown masked, in these lines too: they are written before -vv's
+        # log mask is installed, to a cron job's mail or a service's log (review226 F1).
+        shown = shown_path(path)
         try:
             mode = path.stat().st_mode
             # utf-8-sig: a byte-order mark, as some Windows editors save, is not part of the token
@@ -97,22 +101,20 @@ def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None
         except OSError as exc:
             if (length := pasted_token_file(path)) is not None:
                 raise ConfigError(TOKEN_AS_TOKEN_FILE.format(length=length)) from None
-            raise ConfigError(f"{path}: cannot read the token file ({exc.strerror or exc})") from None
+            raise ConfigError(f"{shown}: cannot read the token file ({exc.strerror or exc})") from None
         except UnicodeDecodeError:  # its message quotes a byte of the token
             raise ConfigError(
-                f"{path}: the token file is not text (UTF-8); it should hold the API token on one line"
+                f"{shown}: the token file is not text (UTF-8); it should hold the API token on one line"
             ) from None
         if not text:
-            raise ConfigError(f"{path}: the token file is empty")
+            raise ConfigError(f"{shown}: the token file is empty")
         if POSIX_PERMISSIONS and mode & (stat.S_IRWXG | stat.S_IRWXO):  # on Windows the folder's ACL decides
             # Written by others is as bad as read: one could put another token in its place.
-            log.warning(
-                "%s is %s by other users; `chmod 600 %s` keeps the API token private",
-                path,
-                _open_to(mode),
-                shell_word(str(path)),  # pasted as it is: a name with a space would chmod two other files
-            )
-        return _checked(text.splitlines()[0].strip(), str(path))
+            # The command is pasted as it is: a name with a space would chmod two other files; a masked one is no
+            # command to paste, and is said as the file.
+            chmod = f"`chmod 600 {shell_word(str(path))}`" if shown == str(path) else "`chmod 600` on it"
+            log.warning("%s is %s by other users; %s keeps the API token private", shown, _open_to(mode), chmod)
+        return _checked(text.splitlines()[0].strip(), shown or "the token file")
     value = environ.get("REGISTER_API_TOKEN", "").strip()
     return _checked(value, "REGISTER_API_TOKEN") if value else None
 
