@@ -576,13 +576,14 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-def real_run_words(requests: int, seconds: float, rate: str) -> str:
+def real_run_words(requests: int, seconds: float, rate: str, *, grouped: bool = False) -> str:
     """A dry run's estimate of a real run started now (report.json's `sync.estimate`) as its summary line and
-    report.html say it: "about 224 requests, about 142 s at 95/60", the time as a progress line says one left."""
+    report.html say it: "about 224 requests, about 142 s at 95/60", the time as a progress line says one left.
+    `grouped`: the count with thousands separators, as report.html writes every count (review223)."""
     if not requests:
         return "no requests"
     time_words = f"about {duration(round(seconds))}" if seconds >= 1 else "under 1 s"
-    return f"about {counted(requests, 'request')}, {time_words} at {rate}"
+    return f"about {counted(requests, 'request', grouped=grouped)}, {time_words} at {rate}"
 
 
 def _is_terminal(stream: IO[str]) -> bool:

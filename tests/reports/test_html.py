@@ -1983,3 +1983,171 @@ def test_the_action_filter_offers_each_withdrawal_and_deferral_the_cards_count(m
     assert sum("withdraw" in s for s in steps) == withdraw == plain["withdraw"] + 2
     assert sum("defer" in s for s in steps) == defer
     assert options["create"].startswith(f"create ({sum('create' in s for s in steps)}")
+
+
+COURSE_ENDED = (
+    "creates a trainee whose course ended on 2023-07-31 (itt_end_date), before the academic year before the as-of "
+    "date's began: is the extract another academic year's? Register keeps the trainee in training until recommended "
+    "or withdrawn"
+)
+
+
+def course_ended_after_creates(builder, creates: int, ended: int) -> None:
+    """The builder's records as a dry run of a first load has them: `creates` records to create, the last `ended` of
+    them of courses that had ended long before (sync_created_course_ended: a record warning each, and the run's)."""
+    template = next(row for row in builder.extra["records"] if row["action"] == "create")
+    rows = [
+        {**template, "record": number, "line": number + 1, "action": "create", "outcome": "planned", "errors": []}
+        for number in range(1, creates + 1)
+    ]
+    for row in rows[creates - ended :]:
+        row["warnings"] = [COURSE_ENDED]
+    builder.add_batch_issues(
+        (
+            len(builder.extra["records"]) + row["record"],
+            make_issue(
+                input=row["input"],
+                record=row["record"],
+                line=row["line"],
+                code="sync_created_course_ended",
+                severity=Severity.WARNING,
+                message=COURSE_ENDED,
+            ),
+        )
+        for row in rows[creates - ended :]
+    )
+    builder.extra["records"] = rows
+    builder.extra["sync"].update(
+        dry_run=True,
+        actions={"create": creates},
+        outcomes={"planned": creates},
+        warnings={"sync_created_course_ended": ended},
+        run_warnings=[
+            {
+                "code": "sync_created_course_ended",
+                "count": ended,
+                "message": f"{ended} trainees would be created whose course had ended before 2025-08-01 "
+                "(itt_end_date): is the extract another academic year's? A real run sends them as the extract says: "
+                "correct the SRS export first if it is the wrong year's",
+            }
+        ],
+    )
+
+
+def course_ended_line(doc) -> str:
+    [said] = [line for line in texts(doc, "//div[@data-status]/p") if "whose course had ended" in line]
+    return said
+
+
+def test_a_capped_page_lists_the_records_a_run_warning_names_before_the_writes(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """review223 F3: a 20,000-record dry run's summary box named 75 trainees "would be created whose course had ended",
+    and its 5,000 Records rows held none of them (creates ranked first). They rank as the records the box sends people
+    to, and the line says "(see Records)"."""
+    builder = make_sync_builder()
+    course_ended_after_creates(builder, creates=8, ended=2)
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 4)
+    doc = written_page(builder, tmp_path)
+    rows = visible_rows(doc, "record-table")
+    assert [row.xpath('string(td[@data-label="Where"]//span[@class="sub"])') for row in rows][-2:] == [
+        "record 7, line 8",
+        "record 8, line 9",
+    ]
+    assert course_ended_line(doc).endswith("correct the SRS export first if it is the wrong year's (see Records).")
+
+
+def test_a_run_warnings_line_says_where_its_records_are_when_the_page_lists_fewer(
+    make_sync_builder, tmp_path, monkeypatch
+):
+    """review223 F3: when the page cannot list every record a run warning names, its line says how many Records lists,
+    and that results.csv and issues.csv hold them all, rather than sending people to a table without them."""
+    builder = make_sync_builder()
+    course_ended_after_creates(builder, creates=8, ended=5)
+    monkeypatch.setattr(reports, "HTML_ISSUE_LIMIT", 2)
+    doc = written_page(builder, tmp_path)
+    assert course_ended_line(doc).endswith(
+        "wrong year's (Records lists 2 of the 5: results.csv and issues.csv list them all, under the code "
+        "sync_created_course_ended)."
+    )
+
+
+def test_the_charts_say_each_bars_errors_and_warnings_in_words_not_by_colour_alone(validation_builder, tmp_path):
+    """review223 F4 (WCAG 1.4.1): how many of a bar's issues were errors and how many warnings was only in the bar's
+    colours (and a visually hidden span for screen readers). The words are shown under the bar."""
+    doc = written_page(validation_builder, tmp_path)
+    for chart in ("chart-field", "chart-rule"):
+        cells = doc.xpath(f'//table[@id="{chart}"]/tbody/tr/td[@class="bar-cell"]')
+        assert cells and not doc.xpath(f'//table[@id="{chart}"]/tbody//*[contains(@class, "visually-hidden")]')
+        for cell in cells:
+            [split] = cell.xpath('span[@class="bar-split"]')
+            errors, warnings = re.fullmatch(r"([\d,]+) errors?, ([\d,]+) warnings?", split.text_content()).groups()
+            total = cell.getparent().get("data-total")
+            assert int(errors.replace(",", "")) + int(warnings.replace(",", "")) == int(total)
+
+
+def test_commands_in_tool_written_sentences_are_shown_as_code_not_between_backticks():
+    """review223 (nit): the summary box and issue messages showed `register-batch reference pull` between literal
+    graves, which some screen readers read out; Rules and fixes shows the same as code. Only our commands: a user's
+    value with backticks in a message stays as it is."""
+    said = html_report.commands_as_code(
+        "run `register-batch reference pull` and `register-batch reference diff`; value 'a`b` <c>'"
+    )
+    assert str(said) == (
+        "run <code>register-batch reference pull</code> and <code>register-batch reference diff</code>; value "
+        "&#39;a`b` &lt;c&gt;&#39;"
+    )
+    assert str(html_report.commands_as_code("`<script>` and `register-batch x<y`")) == (
+        "`&lt;script&gt;` and <code>register-batch x&lt;y</code>"
+    )
+
+
+def test_the_summary_boxs_commands_are_code(tmp_path, make_sync_builder):
+    builder = make_sync_builder()
+    builder.extra["sync"]["warnings"] = {"register_did_not_keep_code": 1}
+    doc = written_page(builder, tmp_path)
+    [line] = doc.xpath('//div[@data-status]/p[contains(string(.), "Register held otherwise")]')
+    assert line.xpath("code/text()") == ["register-batch reference pull", "register-batch reference diff"]
+    assert "`" not in line.text_content()
+
+
+def test_a_dry_runs_estimate_groups_its_thousands():
+    """review223 (nit): "about 12317 requests" beside "12,312" everywhere else on the page."""
+    estimate = {"requests": 12317, "seconds": 130.0, "rate": "10000/1", "reads": 5, "writes": 12312}
+    assert html_report._estimate(estimate)["words"].startswith("about 12,317 requests,")
+
+
+def test_failures_for_a_code_registers_lists_dropped_come_first_and_the_others_are_counted_apart():
+    """review223 F1: a run Register stopped answering part-way, 7 of whose 8 failed records were refused (or held
+    back) for a code its lists no longer have: one line for those, with the summary line's words (report.json's
+    sync.lists_changed), then the one caught by the outage, not all 8 as refused at Register."""
+    changed = {
+        "records": 7,
+        "refused": 1,
+        "not_sent": 6,
+        "codes": ["nationality 'IT'"],
+        "message": "1 refused by Register and 6 not sent after the same refusal, for nationality 'IT': Register's "
+        "code lists have changed since those in use, bundled v2026.1: run `register-batch reference pull` and "
+        "`register-batch reference diff`",
+    }
+    sync = {
+        "actions": {"create": 8},
+        "outcomes": {"failed": 8},
+        "stopped": {"by": "register", "message": "Register stopped answering"},
+        "lists_changed": changed,
+    }
+    status = html_report._status(summary_of(8), sync)
+    assert status.key == "failed"
+    assert status.lines[0] == (
+        "7 records not written: Register no longer lists a code they give.",
+        "1 refused by Register and 6 not sent after the same refusal, for nationality 'IT': Register's code lists "
+        "have changed since those in use, bundled v2026.1: run `register-batch reference pull` and `register-batch "
+        "reference diff`. Then give a code Register takes, in the SRS or a translation in your mapping file (each "
+        "record's issue names its field), and run the same sync again.",
+    )
+    assert status.lines[1][0] == "1 other record not written to Register."
+    # Every failure one of those: no line for others; a report without lists_changed (an older one) as before
+    only = html_report._status(summary_of(7), {**sync, "outcomes": {"failed": 7}, "stopped": None})
+    assert [strong for strong, _text in only.lines] == [status.lines[0][0]]
+    older = html_report._status(summary_of(7), {"actions": {"create": 7}, "outcomes": {"failed": 7}})
+    assert older.lines[0][0] == "7 records failed at Register."

@@ -2130,7 +2130,7 @@ SYNC_KEYS = (
     *("target", "dry_run", "interrupted", "stopped", "status", "state_dir", "actions", "outcomes", "written", "joined"),
     *("warnings", "requests"),
     *("not_in_extract", "not_in_extract_synced", "unanswered_elsewhere", "waiting", "estimate", "run_id"),
-    *("previous_run", "run_warnings"),
+    *("previous_run", "run_warnings", "lists_changed"),
 )
 
 

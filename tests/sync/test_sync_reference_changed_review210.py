@@ -233,8 +233,9 @@ def test_a_code_register_refuses_that_the_lists_in_use_accept_names_the_stale_li
             ), issue.message
             assert held.requests == 0
         assert (
-            "3 failed (nationality 'IT': Register's code lists have changed since the ones in use: run "
-            "`register-batch reference pull` and `register-batch reference diff`)" in result.summary_line()
+            "3 failed (1 refused by Register and 2 not sent after the same refusal, for nationality 'IT': Register's "
+            "code lists have changed since those in use, bundled v2026.1: run `register-batch reference pull` and "
+            "`register-batch reference diff`)" in result.summary_line()
         ), result.summary_line()
         # Their ledger entries are as before (none: never sent), so the next run sends them again, to the same
         # refusal once, as nothing was lost.

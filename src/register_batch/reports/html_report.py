@@ -313,6 +313,24 @@ def _inline_code(text: str) -> Markup:
 
 _ENV.filters["inline_code"] = inline_code
 
+# A command of ours a tool-written sentence quotes in backticks (`register-batch reference pull`): shown as code, as
+# Rules and fixes shows its fixes' (inline_code), not between literal graves, which some screen readers read out
+# (review223). Only our commands: a user's value quoted in a message may hold backticks of its own.
+_COMMAND = re.compile(r"`(register-batch [^`]+)`")
+
+
+def commands_as_code(text: object) -> Markup:
+    """`text` escaped, with each backticked register-batch command in it shown as code."""
+    said = str(text)
+    if "`register-batch " not in said:  # most messages: no split
+        return escape(said)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part) for i, part in enumerate(_COMMAND.split(said))
+    )
+
+
+_ENV.filters["commands"] = commands_as_code
+
 
 def either_code(tags: Iterable[str]) -> Markup:
     """The tags an issue's field may be read from, as code, the last two joined by "or": `<code>A</code>,
@@ -621,7 +639,7 @@ def _issue_rows(report: ReportBuilder, limit: int) -> tuple[_Rows, Counter, Coun
                 erring.add(_error_kind(code))
         else:
             kind_of.append(WARNING)
-            if code in _SEE_RECORDS and record is not None:
+            if (code in _SEE_RECORDS or code in _RUN_WARNED_RECORDS) and record is not None:
                 sent_to_records.setdefault((name, record), set()).add(code)
         group_of.append(groups.setdefault((key, code, name), len(groups)))
     counts = [0, 0, 0]  # issues by tier (_TIER)
@@ -918,7 +936,7 @@ def _issue_row(row: _IssueRow, rule_info: dict[str, _RuleRow]) -> str:
         f'<td data-label="Field" data-sort-value="{escape(row.field_key)}">\n{_field_and_value(row)}</td>\n'
         f"{_rule_cell(row.severity, row.code, rule.source if rule else '', rule.checked_by if rule else '')}"
         f'<td data-label="Message" class="message">\n<p class="message-text">'
-        f"{escape(shown_message(row.message, row.value))}</p>\n"
+        f"{commands_as_code(shown_message(row.message, row.value))}</p>\n"
         f"{_fix_link(row.code) if rule and rule.fix else ''}</td>\n</tr>"
     )
 
@@ -1002,8 +1020,10 @@ def _problems(errors: Iterable[str] | None, warnings: Iterable[str] | None) -> s
     """A sync record's errors, then its warnings (each tagged so), as a list."""
     if not (errors or warnings):
         return ""
-    said = "".join(f"<li>{escape(shown(error, 500))}</li>" for error in errors or ())
-    said += "".join(f"<li data-warning>{_WARNING} {escape(shown(warning, 500))}</li>" for warning in warnings or ())
+    said = "".join(f"<li>{commands_as_code(shown(error, 500))}</li>" for error in errors or ())
+    said += "".join(
+        f"<li data-warning>{_WARNING} {commands_as_code(shown(warning, 500))}</li>" for warning in warnings or ()
+    )
     return f'<ul class="plain">{said}</ul>'
 
 
@@ -1255,7 +1275,7 @@ def _estimate(estimate: object) -> dict[str, Any] | None:
     line's words (`progress.real_run_words`), with the reads and writes it adds up; None when there is none."""
     if not isinstance(estimate, dict):
         return None
-    words = real_run_words(estimate["requests"], estimate["seconds"], estimate["rate"])
+    words = real_run_words(estimate["requests"], estimate["seconds"], estimate["rate"], grouped=True)
     reads, writes = (wording.counted(estimate[key], key[:-1], grouped=True) for key in ("reads", "writes"))
     return {"requests": estimate["requests"], "words": words, "reads": reads, "writes": writes}
 
@@ -1408,7 +1428,15 @@ def _status(
         bad.append(_waits(waiting))
     if n := outcomes.get("failed"):
         register_stopped = ((sync or {}).get("stopped") or {}).get("by") == "register"
-        bad.append(_per_record("failed_when_register_stopped" if register_stopped else "failed", n, key="failed"))
+        changed = (sync or {}).get("lists_changed")
+        if isinstance(changed, dict) and (stale := int(changed.get("records") or 0)):
+            # Refused for a code Register's lists no longer have, or held back unsent after that refusal: one cause and
+            # one first step for all of them, in the summary line's words (review223 F1); the other failures after it.
+            bad.append(_lists_changed(changed, stale))
+            n -= stale
+        if n > 0:
+            kind = "failed_when_register_stopped" if register_stopped else "failed"
+            bad.append(_per_record(kind, n, key="failed", other=n < outcomes["failed"]))
     if invalid:
         bad.append(
             (
@@ -1556,12 +1584,21 @@ def _sync_news(sync: dict[str, Any], listed: dict[str, tuple[int, int]] | None =
         )
     # The night's own warnings before the records': an old extract, another year's, one that lacks trainees synced
     # before (report.json's sync.run_warnings, review208). Never "Nothing to fix" beside them.
-    return [_run_warning(warning, dry_run=dry_run) for warning in sync.get("run_warnings") or ()] + news
+    return [
+        _run_warning(warning, dry_run=dry_run, listed=(listed or {}).get(str(warning.get("code"))))
+        for warning in sync.get("run_warnings") or ()
+    ] + news
 
 
 # The summary box's words in bold for a run warning (report.json's sync.run_warnings), by code: a real run's, a dry
 # run's. Its message follows them.
 _RUN_WARNINGS = {
+    # Expected on a provider's first sync; any other night, a job given another state dir than its earlier syncs'
+    # (review223 F2). Never "Nothing to fix" beside it, even on a first migration: only a person knows which it is.
+    "sync_state_dir_new": (
+        "A new state dir, for trainees Register already holds: expected on a provider's first sync only.",
+        "A new state dir, for trainees Register already holds: expected on a provider's first sync only.",
+    ),
     "sync_extract_seen_before": (
         "This extract was synced before, and a newer one since.",
         "This extract was synced before, and a newer one since.",
@@ -1581,12 +1618,28 @@ _RUN_WARNINGS = {
 }
 
 
-def _run_warning(warning: dict[str, Any], *, dry_run: bool) -> tuple[str, str]:
+# Run warnings whose records each carry a record warning of the same code: the summary box sends people to Records
+# for them, and the page ranks them as it ranks _SEE_RECORDS' (a capped page held none of 75, review223 F3).
+_RUN_WARNED_RECORDS = frozenset({"sync_created_course_ended"})
+
+
+def _run_warning(warning: dict[str, Any], *, dry_run: bool, listed: tuple[int, int] | None = None) -> tuple[str, str]:
+    """A run warning's line. `listed`: of a code of _RUN_WARNED_RECORDS, the records with it and those the page lists:
+    "(see Records)", or where they are when the page lists fewer (review223 F3)."""
     code, count = str(warning.get("code")), int(warning.get("count") or 0)
     real, dry = _RUN_WARNINGS.get(code, ("{}:", "{}:"))
     strong = (dry if dry_run else real).format(counted(count, "trainee"))
     message = str(warning.get("message") or "")
-    return strong, f"{visible(message[:1].upper() + message[1:])}."  # a sentence of its own, as the summary line's
+    where = ""
+    if code in _RUN_WARNED_RECORDS and listed is not None:
+        records, here = listed
+        where = (
+            f" {_SEE[:-1]}"
+            if here >= records
+            else f" ({'none of them on this page' if here == 0 else f'Records lists {here:,} of the {records:,}'}: "
+            f"results.csv and issues.csv list them all, under the code {code})"
+        )
+    return strong, f"{visible(message[:1].upper() + message[1:])}{where}."  # a sentence of its own, as the summary's
 
 
 _SEE = "(see Records)."
@@ -1722,9 +1775,24 @@ def _waits(waiting: dict[str, Any]) -> tuple[str, str, str]:
     )
 
 
-def _per_record(wording: str, count: int, *, key: str | None = None) -> tuple[str, str, str]:
+def _per_record(wording: str, count: int, *, key: str | None = None, other: bool = False) -> tuple[str, str, str]:
+    """`other`: said after a line naming others of the same outcome ("2 other records failed at Register.")."""
     strong, text = _PER_RECORD[wording]
-    return key or wording, strong.format(counted(count, "record")), _of_count(text, count)
+    return key or wording, strong.format(counted(count, "other record" if other else "record")), _of_count(text, count)
+
+
+def _lists_changed(changed: dict[str, Any], count: int) -> tuple[str, str, str]:
+    """The summary box's line for report.json's sync.lists_changed: records Register refused for a code the lists in
+    use have, and those not sent after that refusal (none of which failed *at* Register): its lists changed, and the
+    first step is to pull them, as the summary line says (review223 F1)."""
+    message = str(changed.get("message") or "")
+    return (
+        "failed",
+        f"{counted(count, 'record')} not written: Register no longer lists a code {'it' if count == 1 else 'they'} "
+        "give.",
+        f"{visible(message[:1].upper() + message[1:])}. Then give a code Register takes, in the SRS or a translation "
+        "in your mapping file (each record's issue names its field), and run the same sync again.",
+    )
 
 
 def _all_pass(records: int) -> str:

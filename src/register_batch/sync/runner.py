@@ -605,8 +605,13 @@ EXTRACT_LACKS_SYNCED = "sync_extract_lacks_synced"
 # A dry run whose real run would stop before its first write: the token's account holds none of the records, and no
 # UKPRN tells whose token it is (SyncRun.check_unmatched_account, review217 F1).
 ACCOUNT_UNMATCHED = "sync_account_unmatched"
+# A state dir with no ledger, for a Register that already holds trainees of the extract's cycles: a job started from
+# another folder, or given another --state-dir, than the earlier syncs (review127 F1; in the reports, review223 F2).
+STATE_DIR_NEW = "sync_state_dir_new"
 # Those counted in sync.warnings that are no record's warning (summary.warnings does not count them).
-RUN_ONLY_WARNINGS = (EXTRACT_SEEN_BEFORE, EXTRACT_LACKS_SYNCED, ACCOUNT_UNMATCHED)
+RUN_ONLY_WARNINGS = (EXTRACT_SEEN_BEFORE, EXTRACT_LACKS_SYNCED, ACCOUNT_UNMATCHED, STATE_DIR_NEW)
+# Those the summary line does not say again: the log said it as the run found it (a WARNING line above the summary).
+LOGGED_RUN_WARNINGS = (STATE_DIR_NEW,)
 describe(
     CREATED_COURSE_ENDED,
     scope="batch",
@@ -932,6 +937,9 @@ class RecordResult:
     # Codes Register refused as not in its lists (422 "invalid reference data value") that the lists in use accept:
     # its lists changed since (`stale_codes`; review210 F5), said in the record's issue and in the summary line.
     stale: tuple[str, ...] = ()
+    # Failed without being sent: Register refused one of its `stale` codes for another record earlier in this run
+    # (SyncRun._refused_before). Counted apart from those Register refused (report.json's sync.lists_changed).
+    not_sent: bool = False
     # Validation's warnings of the record (and those found across records), as "code (field)": results.csv names them
     # beside the sync's, so that the summary's count of warnings can be found record by record (review48 F4).
     checked: list[str] = field(default_factory=list)
@@ -1288,7 +1296,8 @@ class SyncResult:
 
     def summary_line(self) -> str:
         """One line for people: what was (or would be) done, the problems, and the request cost."""
-        dry_run = bool(self.report.extra.get("sync", {}).get("dry_run"))
+        sync = self.report.extra.get("sync", {})
+        dry_run = bool(sync.get("dry_run"))
         kinds = written(self.results, dry_run)
         # A withdrawal or deferral sent after the record's creation, update or deferral is said with that write, so
         # that the counts add up to the records ("239 created (7 then withdrawn); 61 invalid" of 300, not "239
@@ -1335,14 +1344,12 @@ class SyncResult:
             waits = _waits(self.results)
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
             problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
-        if stale := {code for r in self.results if r.outcome == "failed" for code in r.stale}:
-            # Register refused codes the lists in use accept (review210 F5): said once for the run, not per record.
+        if changed := sync.get("lists_changed"):
+            # Register refused codes the lists in use accept (review210 F5): said once for the run, not per record, in
+            # report.json's words (`lists_changed`), which report.html's summary box says too (review223 F1).
             failed = problems.index(f"{self.outcomes['failed']} failed")
-            problems[failed] += (
-                f" ({', '.join(sorted(stale)[:3])}{', …' if len(stale) > 3 else ''}: Register's code lists have "
-                "changed since the ones in use: run `register-batch reference pull` and `register-batch reference "
-                "diff`)"
-            )
+            some = "" if changed["records"] == self.outcomes["failed"] else f"{changed['records']} of them: "
+            problems[failed] += f" ({some}{changed['message']})"
         if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
             problems.append(f"{self.outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
@@ -1353,7 +1360,6 @@ class SyncResult:
                 f"{'it' if len(foreseen) == 1 else 'them'}: an earlier write had no answer)"
             )
         total = self.requests["total"]
-        sync = self.report.extra.get("sync", {})
         elsewhere = sync.get("not_in_extract", 0)
         if elsewhere:
             problems.append(f"{elsewhere} in Register but not in the extract (left alone{_synced_before(self.report)})")
@@ -1386,7 +1392,7 @@ class SyncResult:
         night = "".join(
             f" {w['message']}."
             for w in sync.get("run_warnings") or ()
-            if w["code"] != EXTRACT_LACKS_SYNCED or w.get("of_cycles_lacked")
+            if (w["code"] != EXTRACT_LACKS_SYNCED or w.get("of_cycles_lacked")) and w["code"] not in LOGGED_RUN_WARNINGS
         )
         return f"{counted(len(self.results), 'record')}: {said}.{night} {counted(total, 'request')}{cost}.{real}"
 
@@ -1658,6 +1664,9 @@ class SyncRun:
         self.lacked_since: int | None = None
         # sync_account_unmatched's (count, words): a dry run that a real run would stop (check_unmatched_account)
         self.unmatched_account: tuple[int, str] | None = None
+        # sync_state_dir_new's (count, words): a state dir with no ledger, for a Register that holds trainees of the
+        # extract's cycles (_plan_run), said in the reports as well as the log (review223 F2)
+        self.no_ledger: tuple[int, str] | None = None
 
     # --- Register's holdings -------------------------------------------------------------------------
 
@@ -2110,6 +2119,7 @@ class SyncRun:
         if (refused := self._refused_before(plan, record)) is not None:
             # Nothing sent: its ledger entry stays as it was, and the next run plans it afresh.
             result.outcome, result.errors, result.stale = "failed", [refused[0]], refused[1]
+            result.not_sent = True
             return
         left_unknown = self._left_unknown(key)  # before this run's in-flight mark takes the entry's place
         # Register may hold them from here on (review192 F1).
@@ -3869,10 +3879,14 @@ def _run_warnings(
     created whose course had ended before the as-of date's academic year (another year's extract, F2), and the
     current trainees this state dir synced before that tonight's extract lacks (F4): of its cycles (`not_sent`: a file
     cut short at a row's end, a filter changed), and of a cycle the last run's extract had and tonight's has no record
-    of (`lacked`: `_of_cycles_lacked`), with tonight's record count and the last real run's. Each message begins with
-    words or a figure, as the summary line gives it."""
+    of (`lacked`: `_of_cycles_lacked`), with tonight's record count and the last real run's; and first, a state dir
+    with no ledger for a Register that holds trainees already (sync_state_dir_new, review223 F2: a job given another
+    state dir than its earlier syncs'). Each message begins with words or a figure, as the summary line gives it."""
     dry_run = run.options.dry_run
     found: list[dict[str, Any]] = []
+    if run.no_ledger is not None:
+        held, words = run.no_ledger
+        found.append({"code": STATE_DIR_NEW, "count": held, "message": words})
     if seen := _seen_before(run, results):
         found.append({"code": EXTRACT_SEEN_BEFORE, "count": 1, "message": seen})
     if run.unmatched_account is not None:  # a dry run a real run would stop (review217 F1)
@@ -4051,17 +4065,24 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         # register-api.md §2.3) and the withdrawals this sync made (review127 F1).
         # The other state dir named as the caller's surface takes it: a library caller's `state_dir` (it has no
         # option, settings file or default folder), the command line's own (OPTIONS; review157 F3).
-        log.warning(
-            Worded(
-                "{state_dir_path} has no ledger, but Register already holds {held} of the extract's academic cycles. "
-                "If earlier syncs used another {earlier_state_dir}, use that one: without its ledger, a trainee "
-                "deleted in Register's service is created again, and a withdrawal DfE's support undid is sent again",
-                said={"earlier_state_dir": "`state_dir`"},
-                state_dir_path=options.state_dir,
-                held=counted(len(holdings.by_id), "trainee"),
-                default_state_dir=Path(DEFAULT_STATE_DIR) / target_slug(options.target),
-                older_state_dir=_older_default(options),
-            )
+        older = _older_default(options)
+        warning = Worded(
+            "{state_dir_path} has no ledger, but Register already holds {held} of the extract's academic cycles. "
+            "If earlier syncs used another {earlier_state_dir}, use that one: without its ledger, a trainee "
+            "deleted in Register's service is created again, and a withdrawal DfE's support undid is sent again",
+            said={"earlier_state_dir": "`state_dir`"},
+            state_dir_path=options.state_dir,
+            held=counted(len(holdings.by_id), "trainee"),
+            default_state_dir=Path(DEFAULT_STATE_DIR) / target_slug(options.target),
+            older_state_dir=older,
+        )
+        log.warning(warning)
+        # The reports' words name no surface's setting (a library caller's report is read by the same people), and
+        # begin as a sentence does, not with the folder's name (sync.run_warnings).
+        aside = f" ({older.removeprefix('; ')})" if older else ""
+        run.no_ledger = (
+            len(holdings.by_id),
+            f"The state dir {warning.worded({'earlier_state_dir': 'state dir' + aside})}",
         )
     missing = [
         links[key]
@@ -5034,6 +5055,29 @@ def _waits(results: list[RecordResult]) -> list[datetime]:
     return [r.again_after for r in results if r.outcome == "unknown" and r.again_after is not None]
 
 
+def lists_changed(results: list[RecordResult], lists: ReferenceData) -> dict[str, Any] | None:
+    """report.json's sync.lists_changed: the failed records whose code Register refused though the lists in use
+    (`lists`) have it (`RecordResult.stale`: its lists changed since, review210 F5), those it refused apart from those
+    held back unsent after its refusal of the same code for another record (`not_sent`); and the words the summary
+    line and report.html's summary box both say them in (review223 F1). None when there are none."""
+    stale = [r for r in results if r.outcome == "failed" and r.stale]
+    if not stale:
+        return None
+    codes = list(dict.fromkeys(code for r in stale for code in r.stale))
+    not_sent = sum(1 for r in stale if r.not_sent)
+    refused = len(stale) - not_sent
+    named = ", ".join(codes[:3]) + (", …" if len(codes) > 3 else "")
+    how = f"{refused} refused by Register" + (f" and {not_sent} not sent after the same refusal," if not_sent else "")
+    return {
+        "records": len(stale),
+        "refused": refused,
+        "not_sent": not_sent,
+        "codes": codes,
+        "message": f"{how} for {named}: Register's code lists have changed since those in use, {lists.source}: run "
+        "`register-batch reference pull` and `register-batch reference diff`",
+    }
+
+
 def _waiting(results: list[RecordResult]) -> dict[str, Any] | None:
     """report.json's `sync.waiting`: how many records are left unknown until a time (`sync_waits`), and the latest
     such time; None when there is none."""
@@ -5118,6 +5162,8 @@ def _finish(
         # The unknown records held back while a request that had no answer may still land (sync_waits), and the
         # latest time their messages say to run again after: report.html's summary box says it (review157 F1).
         "waiting": _waiting(results),
+        # The records Register refused a code of that the lists in use have, and those held back after it (F1)
+        "lists_changed": lists_changed(results, run._lists),
         # A dry run's estimate of the real run started now (`real_run_estimate`); none for a real run, whose requests
         # are counted, nor a dry run stopped before its plan was whole.
         "estimate": real_run_estimate(
