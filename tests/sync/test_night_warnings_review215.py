@@ -136,7 +136,10 @@ def test_an_extract_that_lost_a_cycle_counts_that_cycles_trainees_in_training(re
     )
     said_of = "all of them are of 2025 to 2026, which run 1 synced records of and tonight's extract has none of"
     assert said_of in line, line
-    assert "register-batch export --academic-cycle 2025 lists the others" in line, line
+    assert "register-batch export --academic-cycle 2025 lists them after" in line, line
+    # listed in not_in_extract too that night, with their cycle (review227 F2), and said once in the line
+    assert {t["academic_cycle"] for t in register.report()["not_in_extract"]} == {2025}
+    assert "no longer sent by the SRS" not in line, line
     assert register.report()["sync"]["warnings"] == {"sync_extract_lacks_synced": 3}
     words = _box(register)
     assert "Nothing to fix" not in words and "3 trainees this state dir synced before not in tonight's" in words

@@ -161,6 +161,7 @@ def test_trainees_not_in_the_extract_say_whether_this_state_dir_synced_them(regi
         "trainee_start_date",
         "last_synced",
         "itt_end_date",
+        "academic_cycle",
     ]
     by_husid = {row["hesa_id"].lstrip("'"): row["last_synced"].lstrip("'") for row in listed}
     assert set(by_husid) == {rows[2]["hesa_id"], added["hesa_id"]}

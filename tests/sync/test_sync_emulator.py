@@ -2129,7 +2129,8 @@ def test_the_summary_line_counts_what_was_and_would_be_done(emulator, tmp_path):
 SYNC_KEYS = (
     *("target", "dry_run", "interrupted", "stopped", "status", "state_dir", "actions", "outcomes", "written", "joined"),
     *("warnings", "requests"),
-    *("not_in_extract", "not_in_extract_synced", "unanswered_elsewhere", "waiting", "estimate", "run_id"),
+    *("not_in_extract", "cycles_lacked", "not_in_extract_synced", "unanswered_elsewhere", "waiting", "estimate"),
+    "run_id",
     *("previous_run", "run_warnings", "lists_changed"),
 )
 

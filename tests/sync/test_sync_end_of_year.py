@@ -189,7 +189,7 @@ def test_trainees_the_next_extract_leaves_out_are_told_apart_by_whether_their_co
     assert ends == {r["hesa_id"]: r["itt_end_date"] for r in rows[:4]}
     with (tmp_path / "reports" / "not_in_extract.csv").open(encoding="utf-8-sig", newline="") as fh:
         found = list(csv.DictReader(fh))
-    assert list(found[0])[-2:] == ["last_synced", "itt_end_date"]
+    assert list(found[0])[-3:] == ["last_synced", "itt_end_date", "academic_cycle"]  # new columns last
     assert {r["hesa_id"].lstrip("'"): r["itt_end_date"].removeprefix("'") for r in found} == ends
     html = (tmp_path / "reports" / "report.html").read_text()
     assert 'data-not-sent="1"' in html and 'data-finished="2"' in html and 'data-course-ended="1"' in html

@@ -329,3 +329,13 @@ def test_issues_put_in_order_by_kind_arrays_are_in_the_order_sorting_gives():
         order = sorted(range(len(index_of)), key=index_of.__getitem__)
         expected = [(index_of[p], kind_of[p], ref_of[p]) for p in order]
         assert list(_in_record_order(index_of, kind_of, ref_of, records)) == expected
+
+
+def test_a_duplicate_husids_fix_keeps_the_students_husid_across_instances():
+    # review227 F3: a HUSID stays with the student across course instances (F_NUMHUS tells them apart); the fix told
+    # the SRS to give a second instance a new one.
+    from register_batch.validation.catalogue import fix_for
+
+    fix = fix_for("duplicate_hesa_id") or ""
+    assert "own 17-digit HUSID" not in fix and "keeps their HUSID across course instances" in fix
+    assert fix.startswith("Keep one record per trainee") and "leave the old instance's row out" in fix

@@ -1249,6 +1249,8 @@ def _sync_context(
         "requests_by_route": dict((sync.get("requests") or {}).get("by_route") or {}),
         "estimate": _estimate(sync.get("estimate")),
         "not_in_extract": int(sync.get("not_in_extract") or 0),
+        # The cycles the extract lacks whose trainees not_in_extract lists too (review227 F2); none in an older report
+        "cycles_lacked": [int(year) for year in sync.get("cycles_lacked") or () if isinstance(year, int)],
         # Those this state dir synced before first (`last_synced`: the SRS stopped sending them), the current ones of
         # them before those whose course ended and those finished (review201 F2), then the others
         "not_in_extract_rows": sorted(outside, key=lambda t: _not_in_extract_rank(t, groups))[:NOT_IN_EXTRACT_NAMED],

@@ -3681,7 +3681,8 @@ class _Planned:
     # record the extract lacks (review115 F2).
     moved: list[Entry] = field(default_factory=list)
     # The trainees Register lists in the cycles tonight's extract lacks that the last run's had (`_of_cycles_lacked`),
-    # that no record matched: those this state dir synced before, and in training, are counted as no longer sent.
+    # that no record matched: listed in not_in_extract with the others; those this state dir synced before, and in
+    # training, are counted as no longer sent.
     lacked: list[ListedTrainee] = field(default_factory=list)
 
 
@@ -3720,7 +3721,7 @@ def _run(
     cycles = {int(year) for info in report.inputs for year in info.cycles}
     # the report's start and the ledger's, one
     ledger.start_run(dry_run=options.dry_run, started=report.started, inputs=(digests, cycles))
-    run.old_inputs = _old_inputs(run.earlier_runs, digests, cycles, [info.path for info in report.inputs])
+    run.old_inputs = _old_inputs(run.earlier_runs, digests, [info.path for info in report.inputs])
     log.info("Settings of ledger run %s: %s", ledger.run_id, settings_words(run_settings(options)))
     planned = _Planned()
     why: dict[str, Any] | None = None  # why the run stopped part-way: report.json's sync.stopped
@@ -3782,8 +3783,8 @@ def _run(
 @dataclass(frozen=True)
 class _OldInputs:
     """Tonight's inputs are byte for byte those of earlier real runs (`same`, oldest first), and later runs were given
-    a different extract of their academic cycles (`newer`, by id): an old extract picked up again, if tonight's run
-    puts back what one of those synced (`_note_put_back`)."""
+    a different extract, of whatever academic cycles (`newer`, by id): an old extract picked up again, if tonight's
+    run puts back what one of those synced (`_note_put_back`)."""
 
     digest: str  # tonight's inputs' first SHA-256, as said
     names: tuple[str, ...]  # tonight's inputs, as given
@@ -3791,14 +3792,16 @@ class _OldInputs:
     newer: dict[int, RunInputs]
 
 
-def _old_inputs(earlier: list[RunInputs], digests: list[str], cycles: set[int], names: list[str]) -> _OldInputs | None:
+def _old_inputs(earlier: list[RunInputs], digests: list[str], names: list[str]) -> _OldInputs | None:
     """Whether tonight's inputs are byte for byte those of an earlier real run that a later real run, of any end, was
-    given a different extract after, of the same academic cycles (review208 F1): a copy of an old extract picked up
-    again (the export job writing to another folder, an archive copied back, a backup restored). Not a later run of
-    other cycles (two extracts, one a cycle, synced in turn from one state dir), nor one whose files were all among
-    tonight's or had all of tonight's among its own (`sync a b`, `sync a`, `sync a b`: nothing of tonight's is older).
-    Whether anything is put back is told once the records are planned (`_note_put_back`): a rerun, two cohorts of one
-    cycle synced in turn, a later run that stopped before writing, put nothing back, and are not named."""
+    given a different extract after (review208 F1): a copy of an old extract picked up again (the export job writing
+    to another folder, an archive copied back, a backup restored). Not one whose files were all among tonight's or
+    had all of tonight's among its own (`sync a b`, `sync a`, `sync a b`: nothing of tonight's is older). A later run
+    of other academic cycles counts too (review227 F1): across the rollover a trainee restarting after deferral is in
+    last year's file and in the new cycle's, and last year's file again moves the trainee back. Whether anything is
+    put back is told once the records are planned (`_note_put_back`, by the record's last writer): a rerun, two
+    cohorts or two cycles' extracts synced in turn (no record in both), a later run that stopped before writing, put
+    nothing back, and are not named."""
     tonight = tuple(sorted(set(digests)))
     known = [r for r in earlier if r.known]
     same = tuple(r for r in known if r.digests == tonight)
@@ -3807,10 +3810,7 @@ def _old_inputs(earlier: list[RunInputs], digests: list[str], cycles: set[int], 
     newer = {
         r.run_id: r
         for r in known
-        if r.run_id > same[0].run_id
-        and not set(tonight) <= set(r.digests)
-        and not set(r.digests) <= set(tonight)
-        and (not r.cycles or not cycles or r.cycles & cycles)
+        if r.run_id > same[0].run_id and not set(tonight) <= set(r.digests) and not set(r.digests) <= set(tonight)
     }
     return _OldInputs(tonight[0], tuple(names), same, newer) if newer else None
 
@@ -3846,12 +3846,21 @@ def _seen_before(run: SyncRun, results: list[RecordResult]) -> str | None:
     old = run.old_inputs
     if old is None or not run.put_back:
         return None
-    since = old.newer[max(run_id for _index, run_id in run.put_back)]
-    then = [r for r in old.same if r.run_id < since.run_id][-1]
+    # The later runs whose writes go back, each named (review227 F1: run 3's corrections and run 4's new-cycle dates
+    # put back by one file were counted as run 4's), and the run of this file's before the first of them.
+    runs = sorted({run_id for _index, run_id in run.put_back})
+    since = old.newer[runs[-1]]
+    then = [r for r in old.same if r.run_id < runs[0]][-1]
     what = f"The extract {printable(old.names[0])} is" if len(old.names) == 1 else "These inputs are"
     planned = len(run.put_back)
     sent = sum(1 for index, _run_id in run.put_back if results[index].landed)
-    back = f"back in {{}} run {since.run_id} had synced from the newer one (the SRS's own corrections, if it was)"
+    if len(runs) == 1:
+        by, newer = f"run {since.run_id}", f"synced a different one since, on {since.started_at[:10]}"
+        back = f"back in {{}} {by} had synced from the newer one (the SRS's own corrections, if it was)"
+    else:
+        by = f"runs {', '.join(str(r) for r in runs[:-1])} and {runs[-1]}"
+        newer = f"synced different ones since, the last on {since.started_at[:10]}"
+        back = f"back in {{}} {by} had synced from the newer ones (the SRS's own corrections, if they were)"
     if run.options.dry_run:
         did = f"A real run now would put this file's values {back.format(counted(planned, 'record'))}"
     elif sent:
@@ -3865,9 +3874,8 @@ def _seen_before(run: SyncRun, results: list[RecordResult]) -> str | None:
         )
     return (
         f"{what} byte for byte the extract run {then.run_id} synced on {then.started_at[:10]} (SHA-256 "
-        f"{old.digest[:12]}…), and run {since.run_id} synced a different one since, on {since.started_at[:10]}: is "
-        f"this an old file? {did}: check the folder the job reads and the SRS export, and if the newer extract is "
-        "right, put it in place and run the sync again"
+        f"{old.digest[:12]}…), and {by} {newer}: is this an old file? {did}: check the folder the job reads and the "
+        "SRS export, and if the newer extract is right, put it in place and run the sync again"
     )
 
 
@@ -3936,9 +3944,12 @@ def _run_warnings(
                 if len(run.cycles_lacked) == 1
                 else "register-batch export --academic-cycle, once for each,"
             )
+            # Listed only the first night: the next night's last run has no record of the cycle either (review227 F2)
             of_cycles = (
                 f"; {who} of {lacking}, which run {run.lacked_since} synced records of and {extract} has none of "
-                f"(not_in_extract.csv lists only {extract}'s cycles: {export} lists the others)"
+                f"(not_in_extract.csv lists {'it' if count == 1 else 'them'}, with {lacking}'s other trainees, on "
+                f"this first run without {'it' if len(run.cycles_lacked) == 1 else 'them'} only: {export} lists "
+                f"{'it' if count == 1 else 'them'} after)"
             )
         found.append(
             {
@@ -4185,7 +4196,9 @@ def _of_cycles_lacked(
     synced records of and tonight's has none of (`runs.inputs` cycles; review208 F2): an extract that lost a cycle (an
     export sorted newest first and cut, a filter changed) leaves its trainees out of the listing of tonight's cycles,
     and so out of not_in_extract. The run lists those cycles once more, after planning (nothing planned reads it),
-    and `_finish` counts those this state dir synced before and in training. Not for a run of other cycles only (two
+    unless it listed them already (no request more), and `_finish` lists them in not_in_extract, told apart as its
+    own cycles' trainees are (review227 F2), counting those this state dir synced before and in training as no
+    longer sent. Not for a run of other cycles only (two
     extracts, one a cycle, synced in turn), nor before a run with inputs recorded: said the first night, as the last
     run after it has no record of the cycle either. A listing Register does not answer counts none: it is a warning's
     count, and must not stop the night's writes."""
@@ -4205,6 +4218,7 @@ def _of_cycles_lacked(
                 "Register did not answer the listing of %s: its trainees are not counted as no longer sent",
                 ", ".join(cycle_label(year) for year in sorted(unlisted)),
             )
+            run.cycles_lacked = frozenset()  # none of its trainees is listed in not_in_extract
             return []
         found.update((t["trainee_id"], t) for t in listed.by_id.values())
     return [t for trainee_id, t in found.items() if trainee_id not in accounted]
@@ -4972,6 +4986,8 @@ def _held_state(looked: list[Holdings]) -> Callable[[str | None], str | None]:
 # `last_synced` (last, so that a script reading the columns by place reads them as before): the day this state dir last
 # synced a record of the SRS's to the trainee, empty for one it never did (review180 F2: the SRS stopped sending it).
 # `itt_end_date` after it, as Register lists it: a course that ended is no export lost (review201 F2).
+# `academic_cycle` last: the trainee's start cycle (its first year), which tells the trainees of a cycle the extract
+# lacks from those of its own (review227 F2).
 NOT_IN_EXTRACT_COLUMNS = (
     "trainee_id",
     "hesa_id",
@@ -4980,6 +4996,7 @@ NOT_IN_EXTRACT_COLUMNS = (
     "trainee_start_date",
     "last_synced",
     "itt_end_date",
+    "academic_cycle",
 )
 
 
@@ -5110,32 +5127,27 @@ def _finish(
     ]
     _add_sync_issues(report, records, results, issues)
     requests = _request_figures(run, len(results), elapsed)
-    # Trainees Register holds in the extract's cycles that no record matched: for reconciliation, never touched.
-    last_synced = _last_synced(ledger, unmatched)
+    # Trainees Register holds in the extract's cycles that no record matched, and, the night the extract lacks a
+    # cycle the last run's had, those Register lists in it (`_of_cycles_lacked`): told apart as the others are
+    # (finished, course ended, deferred), each with its academic cycle, not only the current ones counted (review227
+    # F2: the first new-cycle-only night said nothing of last year's trainees still to recommend). For
+    # reconciliation, never touched.
+    listed_ids = {t["trainee_id"] for t in unmatched}
+    lacked_rows = [t for t in planned.lacked if t["trainee_id"] not in listed_ids]
+    outside = [*unmatched, *lacked_rows]
+    last_synced = _last_synced(ledger, outside)
     not_in_extract = [
         {
-            **{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS if k != "last_synced"},
+            **{k: t.get(k) for k in NOT_IN_EXTRACT_COLUMNS if k not in ("last_synced", "academic_cycle")},
             "last_synced": last_synced.get(t["trainee_id"]),
+            "academic_cycle": start_cycle(t),
         }
-        for t in unmatched
+        for t in outside
     ]
     groups = Counter(not_in_extract_group(row, run.as_of) for row in not_in_extract)
-    # Those of the cycles tonight's extract lacks that the last run's had (`_of_cycles_lacked`), told apart so
-    lacked_synced = _last_synced(ledger, planned.lacked)
-    lacked = sum(
-        1
-        for t in planned.lacked
-        if not_in_extract_group(
-            {
-                "state": t.get("state"),
-                "itt_end_date": t.get("itt_end_date"),
-                "last_synced": lacked_synced.get(t["trainee_id"]),
-            },
-            run.as_of,
-        )
-        == "not_sent"
-    )
-    run_warnings = _run_warnings(run, report, results, groups["not_sent"], lacked)
+    # The current ones of the cycles tonight's extract lacks, told apart in sync_extract_lacks_synced's words
+    lacked = sum(1 for row in not_in_extract[len(unmatched) :] if not_in_extract_group(row, run.as_of) == "not_sent")
+    run_warnings = _run_warnings(run, report, results, groups["not_sent"] - lacked, lacked)
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)
     status = run_status(interrupted, outcomes)
@@ -5152,7 +5164,10 @@ def _finish(
         "written": dict(written(results, options.dry_run)),  # as the summary line counts them
         "joined": joined(results),  # the withdrawals and deferrals planned with a create or update, by outcome
         "state_dir": printable(str(options.state_dir)),
-        "not_in_extract": len(unmatched),
+        "not_in_extract": len(not_in_extract),
+        # The cycles the extract lacks whose trainees not_in_extract lists too (`_of_cycles_lacked`): the first night
+        # only
+        "cycles_lacked": sorted(run.cycles_lacked),
         # Those of them this state dir synced before, by what it means (NOT_IN_EXTRACT_GROUPS), as of `as_of`
         "not_in_extract_synced": {
             **{group: groups[group] for group in NOT_IN_EXTRACT_GROUPS},
@@ -5335,9 +5350,10 @@ def _synced_before(report: ReportBuilder) -> str:
     sync = report.extra.get("sync") or {}
     groups = sync.get("not_in_extract_synced") or {}
     said = []
-    if count := groups.get("not_sent"):
+    lacks = [w for w in sync.get("run_warnings") or () if w["code"] == EXTRACT_LACKS_SYNCED]
+    # Those of a cycle the extract lacks have a sentence of their own after (`_run_warnings`): not said twice
+    if count := (groups.get("not_sent") or 0) - sum(w.get("of_cycles_lacked") or 0 for w in lacks):
         # tonight's record count beside the last run's: a file cut short at a row's end looks whole (review208 F4)
-        lacks = [w for w in sync.get("run_warnings") or () if w["code"] == EXTRACT_LACKS_SYNCED]
         records = lacks[0]["records"] if lacks else None
         last = lacks[0].get("last_run_records") if lacks else None
         here = "in this extract" if sync.get("dry_run") else "tonight"
@@ -5373,9 +5389,10 @@ def _last_synced(ledger: Ledger, unmatched: list[ListedTrainee]) -> dict[str, st
 
 
 def write_not_in_extract(fh: IO[str], trainees: list[dict[str, Any]]) -> None:
-    """not_in_extract.csv: every trainee Register holds in the extract's cycles that no record matched, for the
-    reconciliation someone must do by hand (sync leaves them alone); a header alone when there are none, so that a
-    job finds the same files every night. Excel-safe as results.csv is."""
+    """not_in_extract.csv: every trainee Register holds in the extract's cycles (and, the first night without it, in
+    a cycle the last run's extract had) that no record matched, for the reconciliation someone must do by hand (sync
+    leaves them alone); a header alone when there are none, so that a job finds the same files every night.
+    Excel-safe as results.csv is."""
     from register_batch.csvsafe import write_for_spreadsheets
 
     write_for_spreadsheets(

@@ -24,7 +24,11 @@ describe(
     fields=("hesa_id",),
     message="hesa_id '<value>' is on more than one record: <places>",
     source="design.md (in-file duplicates); a HUSID identifies one trainee (hesa-formats.md §1.5)",
-    fix="Keep one record per HUSID; a second course instance needs its own 17-digit HUSID.",
+    # A HUSID stays with the student across course instances (F_NUMHUS tells them apart): never a new one for a
+    # second instance (review227 F3).
+    fix="Keep one record per trainee: a student keeps their HUSID across course instances. For a student "
+    "restarting after a deferral, leave the old instance's row out (Register holds one trainee, and the sync moves "
+    "it to the new dates); add a new course after a withdrawal or award in Register's service.",
 )
 describe(
     "duplicate_provider_trainee_id",
