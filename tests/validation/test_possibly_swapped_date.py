@@ -70,7 +70,8 @@ def test_yyyy_mm_dd_dates_beside_text_only_one_order_reads_are_said_once_a_colum
     assert set(said) == set(DATES)
     message = said["itt_start_date"]
     assert message.startswith("itt_start_date: ")
-    assert ", none of a day above 12, may have day and month swapped (line " in message
+    assert " of a day 12 or less may have day and month swapped (line " in message
+    assert "the column also has " in message
     assert "readable only as day/month/year" in message
     assert "as a spreadsheet reading dates as month/day/year leaves them" in message
     assert "check them against the SRS" in message
@@ -115,24 +116,68 @@ def test_a_hand_typed_text_date_among_dates_of_any_day_is_not_a_spreadsheets_rea
     assert "date_of_birth" not in swapped_warnings(path, tmp_path / "r")
 
 
-def test_month_first_text_beside_yyyy_mm_dd_in_another_column_tells_the_file(tmp_path):
-    path = tmp_path / "one.csv"
-    base = generated(tmp_path)
-    with base.open(encoding="utf-8-sig", newline="") as fh:
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         header, *rows = list(csv.reader(fh))
-    born, start = header.index("date_of_birth"), header.index("itt_start_date")
-    rows[0][born] = "12/26/1996"  # only month first reads it: a spreadsheet reading day first left it
-    rows[1][born] = "1990-01-13"  # its day is no month: not said
-    rows[2][born] = "1991-02-02"  # the same day either way: not said
-    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-09"  # 2026-04-09?
+    return header, rows
+
+
+def written(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows[:3]])
-    said = swapped_warnings(path, tmp_path / "r")
-    assert "date_of_birth" not in said
-    assert "line 3: 2026-09-04" in said["itt_start_date"]
-    assert "the file's other date columns also have dates a spreadsheet left as text" in said["itt_start_date"]
-    assert "readable only as month/day/year ('12/26/1996')" in said["itt_start_date"]
-    assert said["itt_start_date"].endswith("(2026-09-01 may be 2026-01-09)")
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows])
+    return path
+
+
+def test_one_hand_typed_date_tells_no_other_column(tmp_path):
+    """review228 F1: cohort start dates (all of day 12 or less) beside one hand-typed 30/01/2002 among 200 dates of
+    birth: each column is judged on its own text dates, and one in 200 is a typist's."""
+    header, rows = read_rows(generated(tmp_path, count=200))
+    born, start, trainee = (header.index(f) for f in ("date_of_birth", "itt_start_date", "trainee_start_date"))
+    for n, row in enumerate(rows):
+        row[start] = row[trainee] = "2026-09-01" if n % 2 else "2026-09-07"
+    rows[4][born] = "30/01/2002"
+    assert swapped_warnings(written(tmp_path / "typed.csv", header, rows), tmp_path / "r") == {}
+
+
+def test_month_first_text_in_another_column_tells_nothing_of_this_one(tmp_path):
+    header, rows = read_rows(generated(tmp_path))
+    born, start = header.index("date_of_birth"), header.index("itt_start_date")
+    rows[0][born], rows[1][born] = "12/26/1996", "12/27/1996"  # only month first reads them
+    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-09"
+    said = swapped_warnings(written(tmp_path / "one.csv", header, rows[:3]), tmp_path / "r")
+    assert "itt_start_date" not in said
+
+
+def test_correcting_some_text_dates_leaves_the_warning(trainees, tmp_path):
+    """review228 F2: a text date corrected as its hint says gives the column a day above 12, which no longer silences
+    it; once every text date is corrected nothing is left to tell (the hint says so before)."""
+    header, rows = read_rows(rewritten(trainees, tmp_path / "swapped.csv", read_month_first))
+    start = header.index("itt_start_date")
+    texts = [row for row in rows if "/" in row[start]]
+    assert len(texts) >= 3
+    day, month, year = texts[0][start].split("/")
+    texts[0][start] = f"{year}-{month}-{day}"
+    said = swapped_warnings(written(tmp_path / "one.csv", header, rows), tmp_path / "r")
+    assert f"the column also has {len(texts) - 1} dates a spreadsheet left as text" in said["itt_start_date"]
+    for row in texts:
+        if "/" in row[start]:
+            day, month, year = row[start].split("/")
+            row[start] = f"{year}-{month}-{day}"
+    assert "itt_start_date" not in swapped_warnings(written(tmp_path / "all.csv", header, rows), tmp_path / "r2")
+
+
+def test_a_text_date_one_order_reads_says_the_column_may_be_swapped():
+    """review228 F2: the hint of a text date only one order reads says the column's other dates may be swapped, as
+    correcting it alone hides the swap; a text date either order reads does not."""
+    record = validated(with_changes(date_of_birth="30/01/2002"))
+    [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date"]
+    assert hint.endswith(
+        "(2002-01-30); if a spreadsheet left it as text, its other YYYY-MM-DD dates in this column may have day and "
+        "month swapped: import the column again from the SRS as Text rather than correcting only this value"
+    )
+    record = validated(with_changes(date_of_birth="03/04/1992"))
+    [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date"]
+    assert "may have day and month swapped" not in hint
 
 
 @pytest.mark.parametrize(

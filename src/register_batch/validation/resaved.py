@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
 from register_batch.readers import InputInfo
 from register_batch.validation.catalogue import describe
-from register_batch.validation.rules import DATE_AND_TIME, DAY_FIRST, EITHER, MONTH_FIRST, written_order
+from register_batch.validation.rules import DATE_AND_TIME, DATE_FIELDS, DAY_FIRST, EITHER, MONTH_FIRST, written_order
 from register_batch.wording import FILLED_IN_A_SPREADSHEET, spreadsheet_steps, where_to_correct
 
 RESAVED = "resaved_by_a_spreadsheet"
@@ -88,34 +88,41 @@ SWAPPED = "possibly_swapped_date"
 describe(
     SWAPPED,
     scope="file",
-    fields=("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date"),
-    message="<field>: N of this file's YYYY-MM-DD <field> dates, none of a day above 12, may have day and month "
-    "swapped (line 3: 1996-07-12, …): the column (or the file's other date columns) also has dates a spreadsheet left "
-    "as text, each readable only "
-    "as day/month/year (24/08/2026) or only as month/day/year (12/26/1996), as a spreadsheet set to the other order "
+    fields=DATE_FIELDS,
+    message="<field>: N of this file's YYYY-MM-DD <field> dates of a day 12 or less may have day and month swapped "
+    "(line 3: 1996-07-12, …): the column also has N dates a spreadsheet left as text, each readable only as "
+    "day/month/year (24/08/2026) or only as month/day/year (12/26/1996), as a spreadsheet set to the other order "
     "leaves them, and that spreadsheet reads every date it can in its own order, with day and month swapped: check "
     "these against the SRS (1996-07-12 may be 1996-12-07)",
     source="hesa-formats.md §5 item 30 (Excel rewrites dates); review224 F1 (a date column read in the other "
-    "day/month order, then formatted as yyyy-mm-dd)",
-    fix="Check each date named against the SRS. If a spreadsheet read the file's dates in the other day/month order, "
+    "day/month order, then formatted as yyyy-mm-dd); review228 F1/F2 (each column on its own dates: at least "
+    "2 such text dates, and at least a tenth of the column's dates)",
+    fix="Check each date named against the SRS before correcting any text date: the warning is there only while "
+    "the column still has its text dates. If a spreadsheet read the file's dates in the other day/month order, "
     "open the SRS's file again with the date columns imported as Text (Excel's Data > From Text/CSV, LibreOffice's "
     "Text Import dialog), or export it again from the SRS as YYYY-MM-DD dates; formatting the swapped cells as "
     "yyyy-mm-dd keeps the swap.",
     severity=Severity.WARNING,
 )
 
-# The trainee dates a spreadsheet rewrites in a file's columns (rules._DATE_FIELDS).
-_DATE_COLUMNS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
 SWAPPED_SHOWN = 5  # dates named in a possibly_swapped_date message
+# A column's text dates only one order reads are evidence of a spreadsheet's swap when there are at least SWAP_TEXTS of
+# them and they are at least 1/SWAP_SHARE of the column's dates (review228 F1/F2). A spreadsheet reading d/m/y dates as
+# m/d/y leaves as text each date of a day 13 to 31: about 60 % of a column of any day, still 20 % of a column of
+# cohort start dates, which cluster on days 1 to 12 (a 20,000-record swapped file's itt_start_date); a tenth leaves
+# room for the user's first corrections (swap30.csv with one of its 7 text start dates corrected: 6 of 30). One
+# hand-typed 30/01/2002 among 200 dates of birth (0.5 %) is a typist's, not a spreadsheet's.
+SWAP_TEXTS = 2
+SWAP_SHARE = 10
 
 
 def iso_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
     """The record's YYYY-MM-DD trainee dates whose day is not their month, as (field, value): those of day 12 or less
     read as dates with day and month swapped too, which possibly_swapped_date names where its file shows a spreadsheet
-    read the dates in the other order; one of a later day says its column was not so read (a spreadsheet that swaps
-    day and month leaves no day above 12). Asked of every record: a few string comparisons each."""
+    read the dates in the other order; one of a later day counts among the column's dates (the share its text dates
+    must reach). Asked of every record: a few string comparisons each."""
     found: tuple[tuple[str, str], ...] = ()
-    for field in _DATE_COLUMNS:
+    for field in DATE_FIELDS:
         value = data.get(field)
         if (
             type(value) is str
@@ -141,7 +148,7 @@ class _Column:
 
     def __init__(self) -> None:
         self.swappable = 0
-        self.late = 0  # YYYY-MM-DD dates of a day above 12: no spreadsheet swapped the column's day and month
+        self.late = 0  # YYYY-MM-DD dates of a day above 12: counted in the column's dates, never swapped
         self.shown: list[tuple[str, str]] = []  # (place, value)
         self.orders: Counter[str] = Counter()
         self.text: dict[str, str] = {}  # order -> the first text date only it reads
@@ -174,7 +181,7 @@ class ResavedWatch:
         for issue in record.issues:
             if kind := changed_by_a_spreadsheet(issue):
                 kinds.add(kind)
-                if issue.code == "spreadsheet_date" and issue.field in _DATE_COLUMNS and type(issue.value) is str:
+                if issue.code == "spreadsheet_date" and issue.field in DATE_FIELDS and type(issue.value) is str:
                     self._text_date(record.source.input, issue.field, issue.value)
         if kinds:
             name = record.source.input
@@ -197,28 +204,23 @@ class ResavedWatch:
         column.text.setdefault(order, value)
 
     def swapped(self, inputs: Iterable[InputInfo]) -> list[Issue]:
-        """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped and
-        none of a day above 12, where the column, else the file's other date columns, holds text dates all of which
-        only one order reads: the spreadsheet that left them as text read dates in the other order, and swapped day
-        and month of each it read, leaving no day above 12 (review224 F1; one hand-typed 30/01/2002 among dates of any
-        day is not that). Said about the column, after the last record: no record is read twice."""
+        """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped, whose
+        own text dates only one order reads are at least SWAP_TEXTS and 1/SWAP_SHARE of its dates: the spreadsheet
+        that left them as text read dates in the other order, and swapped day and month of each it read (review224
+        F1). Each column on its own evidence: one hand-typed 30/01/2002 says nothing of another column, nor of its
+        own (review228 F1); a day above 12 the user wrote in correcting a text date does not cancel the rest
+        (review228 F2). Said about the column, after the last record: no record is read twice."""
         found = []
         for info in inputs:
             if info.format not in _SPREADSHEET_FORMATS:
                 continue
-            columns = {field: self._columns.get((info.path, field)) for field in _DATE_COLUMNS}
-            whole = _Column()
-            for column in columns.values():
-                if column is not None:
-                    whole.orders.update(column.orders)
-                    for order, value in column.text.items():
-                        whole.text.setdefault(order, value)
-            for field, column in columns.items():
-                if column is None or not column.swappable or column.late:
+            for field in DATE_FIELDS:
+                column = self._columns.get((info.path, field))
+                if column is None or not column.swappable or (read := _one_order(column.orders)) is None:
                     continue
-                shown, where = (column, "the column") if column.orders else (whole, "the file's other date columns")
-                if (read := _one_order(shown.orders)) is not None:
-                    found.append(_swapped(info.path, field, column, read, shown.text[read], where))
+                texts = column.orders[read]
+                if texts >= SWAP_TEXTS and texts * SWAP_SHARE >= column.swappable + column.late + texts:
+                    found.append(_swapped(info.path, field, column, read, texts))
         return found
 
     def issues(self, inputs: Iterable[InputInfo]) -> list[Issue]:
@@ -256,8 +258,8 @@ def _one_order(orders: Counter[str]) -> str | None:
     return DAY_FIRST if day_first else MONTH_FIRST
 
 
-def _swapped(name: str, field: str, column: _Column, order: str, text: str, where: str) -> Issue:
-    """The possibly_swapped_date warning about `field` of input `name`."""
+def _swapped(name: str, field: str, column: _Column, order: str, texts: int) -> Issue:
+    """The possibly_swapped_date warning about `field` of input `name`, whose `texts` text dates only `order` reads."""
     value = column.shown[0][1]
     named = "; ".join(f"{place}: {date}" for place, date in column.shown)
     more = f"; and {column.swappable - len(column.shown):,} more" if column.swappable > len(column.shown) else ""
@@ -270,12 +272,11 @@ def _swapped(name: str, field: str, column: _Column, order: str, text: str, wher
         code=SWAPPED,
         severity=Severity.WARNING,
         message=(
-            f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates}, none of a day above 12, may "
-            "have day and month swapped "
-            f"({named}{more}): {where} also {'has' if where == 'the column' else 'have'} dates a spreadsheet left as "
-            f"text, each readable only as {order} ('{text}'), as a spreadsheet reading dates as {other} leaves them, "
-            f"and such a spreadsheet reads every date it can as {other}, with day and month swapped: check "
-            f"{'it' if column.swappable == 1 else 'them'} against the SRS ({value} may be "
+            f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates} of a day 12 or less may have "
+            f"day and month swapped ({named}{more}): the column also has {texts:,} dates a spreadsheet left as text, "
+            f"each readable only as {order} ('{column.text[order]}'), as a spreadsheet reading dates as {other} "
+            f"leaves them, and such a spreadsheet reads every date it can as {other}, with day and month swapped: "
+            f"check {'it' if column.swappable == 1 else 'them'} against the SRS ({value} may be "
             f"{value[:4]}-{value[8:]}-{value[5:7]})"
         ),
     )

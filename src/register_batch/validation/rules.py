@@ -1731,17 +1731,18 @@ def disabilities_are_distinct(data: dict[str, Any], facts: Facts) -> list[Findin
 
 # --- dates (§3.4) -------------------------------------------------------------------------------------
 
-_DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
+# The trainee dates Register reads and a spreadsheet rewrites; public: resaved.py's possibly_swapped_date reads them.
+DATE_FIELDS = ("date_of_birth", "itt_start_date", "itt_end_date", "trainee_start_date")
 
 
 def _dates_read(facts: Facts) -> zip[tuple[str, date | None]]:
-    """Each of _DATE_FIELDS with its day as Register reads it (Facts.of has parsed them: `register_date`)."""
-    return zip(_DATE_FIELDS, (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start), strict=True)
+    """Each of DATE_FIELDS with its day as Register reads it (Facts.of has parsed them: `register_date`)."""
+    return zip(DATE_FIELDS, (facts.born, facts.itt_start, facts.itt_end, facts.trainee_start), strict=True)
 
 
 @rule(
     "invalid_date",
-    fields=_DATE_FIELDS,
+    fields=DATE_FIELDS,
     message="<field> is invalid",
     source="register-api.md §3.4 (Date.iso8601: valid_date_string?)",
     fix="Write the date as YYYY-MM-DD; spreadsheets turn dates into 13/08/1978 or serial numbers.",
@@ -1767,7 +1768,7 @@ def dates_are_iso_8601(data: dict[str, Any], facts: Facts) -> list[Finding] | No
 
 @rule(
     "date_not_yyyy_mm_dd",
-    fields=(*_DATE_FIELDS, "withdrawal_date", "defer_date"),
+    fields=(*DATE_FIELDS, "withdrawal_date", "defer_date"),
     message="<field>: write the date as YYYY-MM-DD (<YYYY-MM-DD>): Register reads '<value>' as that day but "
     "returns it as YYYY-MM-DD, so the value sent would show as changed on every sync / <field>: write the date as "
     "YYYY-MM-DD: Register would read '<value>' as <YYYY-MM-DD> (a year and a day of it, not a spreadsheet's serial "
@@ -1925,6 +1926,15 @@ def _midnight_of(day: date, time_written: str) -> str:
     return f"00:00 in {zone} is {hour}:00 UTC" + ("" if summer else "; UK midnight that day is 00:00 UTC")
 
 
+# Said after a trainee date text only one order reads (review228 F2): a spreadsheet set to the other order left it as
+# text and swapped day and month of the column's dates it could read; once the text is corrected, nothing in the file
+# shows that swap (possibly_swapped_date needs the column's text dates).
+_SWAPPED_BESIDE = (
+    "; if a spreadsheet left it as text, its other YYYY-MM-DD dates in this column may have day and month swapped: "
+    "import the column again from the SRS as Text rather than correcting only this value"
+)
+
+
 def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     """spreadsheet_date's message: the form the value looks like, and the day it stands for (` (1996-12-26)`) where
     one is sure."""
@@ -1934,7 +1944,7 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
 @rule(
     "spreadsheet_date",
     fields=(
-        *_DATE_FIELDS,
+        *DATE_FIELDS,
         "pg_apprenticeship_start_date",
         "withdrawal_date",
         "defer_date",
@@ -1947,8 +1957,10 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     "a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
     "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
-    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like a spreadsheet's "
-    "year/month/day date (1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like "
+    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)][; if a spreadsheet left it as text, its other "
+    "YYYY-MM-DD dates in this column may have day and month swapped: import the column again from the SRS as Text "
+    "rather than correcting only this value] / <field>: '<value>' looks like a spreadsheet's year/month/day date "
+    "(1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like "
     "a spreadsheet's day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the "
     "date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of "
     "16 to 100) / <field>: '<value>' is a date and a time (an SRS's DATETIME column, or a spreadsheet's): write the "
@@ -1959,7 +1971,8 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     fix="Write dates as YYYY-MM-DD: export the column as text from the SRS (a date and time column as its date "
     "alone), or format the column as yyyy-mm-dd before saving the CSV, but only once each date shows the day "
     "written: a spreadsheet that read the dates in the other day/month order swapped day and month in each it could, "
-    "and the format keeps the swap (import such a column as text instead). register-batch does not rewrite the date "
+    "and the format keeps the swap (import such a column as text instead; correcting only its text dates leaves the "
+    "swapped ones, and hides them from possibly_swapped_date). register-batch does not rewrite the date "
     "itself.",
     severity=Severity.WARNING,
     api=False,
@@ -1983,7 +1996,10 @@ def dates_were_not_changed_by_a_spreadsheet(
         return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
     if numbers := _day_month_parts(value):
         order, days = _order_and_days(*numbers, shown=facts.date_order)
-        return [(label, value, _spreadsheet_form(label, value, f"{order} date", days))]
+        said = _spreadsheet_form(label, value, f"{order} date", days)
+        if label in DATE_FIELDS and written_order(value) in (DAY_FIRST, MONTH_FIRST):
+            said += _SWAPPED_BESIDE  # correcting the text alone hides the swap from possibly_swapped_date
+        return [(label, value, said)]
     if parts := _YEAR_MONTH_DAY.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
         return [(label, value, _spreadsheet_form(label, value, "year/month/day date", said))]
@@ -2034,7 +2050,7 @@ _NOT_OF_ITS_FORM = {
     fields=(
         *_TRAINEE_LISTS,
         *(f"degrees_attributes.{f}" for f in DEGREE_CODE_FIELDS),
-        *_DATE_FIELDS,
+        *DATE_FIELDS,
         "pg_apprenticeship_start_date",
         "withdrawal_date",
         "withdrawal_reasons",
@@ -2174,7 +2190,7 @@ def row_date_order(issues: Iterable[Issue]) -> str | None:
     shown = {
         written_order(issue.value)
         for issue in issues
-        if issue.code in _DATE_ISSUES and issue.field in _DATE_FIELDS and type(issue.value) is str
+        if issue.code in _DATE_ISSUES and issue.field in DATE_FIELDS and type(issue.value) is str
     }
     shown.discard(None)
     shown.discard(EITHER)
