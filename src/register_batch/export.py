@@ -22,7 +22,7 @@ from lxml import etree
 from register_batch.api import UNAVAILABLE, RegisterClient, Unprocessable
 from register_batch.api.client import RequestCounts, listed_at
 from register_batch.api.errors import first_request_failed
-from register_batch.arguments import checked_client, checked_folder, checked_progress
+from register_batch.arguments import checked_client, checked_folder, checked_progress, checked_whole
 from register_batch.constants import EXPORT_FORMATS as EXPORT_FORMATS  # in constants.py for the command line
 from register_batch.constants import TRAINEE_STATUSES as STATUSES
 from register_batch.errors import ConfigError
@@ -48,6 +48,7 @@ from register_batch.model import (
 )
 from register_batch.progress import SILENT, Progress
 from register_batch.reference import DISABILITY_FIELDS, DISABILITY_KEY, load_reference
+from register_batch.tokens import shown_value
 from register_batch.validation.duplicates import DuplicateFinder
 from register_batch.validation.providers import checked_ukprn
 from register_batch.validation.runner import Validator
@@ -476,7 +477,9 @@ def iter_register_trainees(
 ) -> Iterator[dict[str, Any]]:
     """Every trainee Register lists for the filters, each once, oldest change first (see the module docstring)."""
     if status is not None and status not in STATUSES:
-        raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        raise ConfigError(f"status {shown_value(status)} is not one of {', '.join(STATUSES)}")
+    if academic_cycle is not None:  # not sent unchecked in the query string (review228 F6)
+        academic_cycle = checked_whole("academic_cycle", academic_cycle)
     return client.iter_trainees(
         academic_cycle=academic_cycle, status=status, since=since, sort_order="asc", per_page=per_page
     )
@@ -787,8 +790,14 @@ def export_trainees(
         # Refused before any request, as the command line's --since is, with an example of what is taken: Register
         # answers 422 for most such values, and the later pages' `since` is compared with it (iter_trainees).
         raise ConfigError.naming(
-            "{since} {value} is not an ISO 8601 date or time, {example}", value=repr(since), example=SINCE_EXAMPLE
+            "{since} {value} is not an ISO 8601 date or time, {example}",
+            value=shown_value(since),
+            example=SINCE_EXAMPLE,
         )
+    if status is not None and status not in STATUSES:  # before any file is opened, masked as every refusal here
+        raise ConfigError(f"status {shown_value(status)} is not one of {', '.join(STATUSES)}")
+    if academic_cycle is not None:
+        academic_cycle = checked_whole("academic_cycle", academic_cycle)
     writer: Any = {
         "register-csv": RegisterCsvWriter,
         "hesa-xml": HesaXmlWriter,
