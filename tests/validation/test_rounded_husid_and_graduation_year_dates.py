@@ -42,6 +42,14 @@ def test_in_registers_template_the_spreadsheet_steps_follow():
     assert "format the code columns and hesa_id as Text" in message
 
 
+def test_not_in_hesa_xml_which_no_spreadsheet_writes():
+    """review228 F7: a HESA XML file's HUSID ending in 00 is the SRS's own; a CSV's may be a spreadsheet's."""
+    assert issues(with_changes(hesa_id="26012101313901200"), fmt="hesa-xml") == []
+    assert [code for _, _, code, _, _ in issues(with_changes(hesa_id="26012101313901200"), fmt="hesa-csv")] == [
+        "hesa_id_digits_rounded"
+    ]
+
+
 @pytest.mark.parametrize("husid", ["26012101313901201", "2601210131390", "0310261553100", "2601210131390120O"])
 def test_other_husids_are_not(husid):
     assert "hesa_id_digits_rounded" not in [code for _, _, code, _, _ in issues(with_changes(hesa_id=husid))]

@@ -417,6 +417,7 @@ def _husid_grouped(ctx: Context, draft: Draft) -> list[Expect]:
     "they were",
     ("hesa_id_digits_rounded",),
     touches=("hesa_id",),
+    formats=frozenset({"hesa-csv", "register-csv"}),  # no spreadsheet writes HESA XML: not said there (review228 F7)
     default=False,
 )
 def _husid_rounded(ctx: Context, draft: Draft) -> list[Expect]:

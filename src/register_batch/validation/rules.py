@@ -261,6 +261,7 @@ def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Find
     ]
 
 
+_NOT_FROM_A_SPREADSHEET = "hesa-xml"  # the input format no spreadsheet opens and saves (resaved._SPREADSHEET_FORMATS)
 _ROUNDED_HUSID = (
     "hesa_id '{}' is 17 digits ending in 00, as a 17-digit HUSID is once a spreadsheet has held it as a number: it "
     "keeps 15 significant digits, and the last two are lost for good (one real HUSID in a hundred ends in 00: check "
@@ -277,18 +278,22 @@ _ROUNDED_HUSID = (
     "CSV template, ...]",
     source="hesa-formats.md §1.4 (Register's own data has 17-digit HUSIDs ending in 00, which fits spreadsheet digit "
     "loss) and §5 item 6; Register checks only the length (R18, register-api.md §3.3)",
-    fix="A spreadsheet keeps 15 significant digits of a number: a 17-digit HUSID in a Number column, or typed again "
-    "into one, is saved with its last two digits as 00, still 17 digits, which Register takes. One real HUSID in a "
-    "hundred ends in 00: if the SRS has this one, nothing to do. Otherwise export the HUSID column as text from the "
-    "SRS, or in Register's CSV template filled in a spreadsheet, format hesa_id as Text and type the HUSID again.",
+    fix="Said of a CSV only (no spreadsheet writes HESA XML). A spreadsheet keeps 15 significant digits of a number: "
+    "a 17-digit HUSID in a Number column, or typed again into one, is saved with its last two digits as 00, still 17 "
+    "digits, which Register takes. One real HUSID in a hundred ends in 00: if the SRS has this one, nothing to do. "
+    "Otherwise export the HUSID column as text from the SRS, or in Register's CSV template filled in a spreadsheet, "
+    "format hesa_id as Text and type the HUSID again.",
     severity=Severity.WARNING,
     api=False,
 )
 def hesa_id_was_not_rounded(data: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """26012101313901200 passes R18 and was sent (review224 F2): the rounded number's other forms (2.60121E+16,
-    26,012,101,313,901,200) are errors, this one a warning, as a real HUSID may end in 00."""
+    26,012,101,313,901,200) are errors, this one a warning, as a real HUSID may end in 00. Not in HESA XML, which no
+    spreadsheet writes (review228 F7): there a HUSID ending in 00 is the SRS's own, warned of on every run."""
     value = data.get("hesa_id")
-    if value is None or len(value) != 17 or value[15:] != "00" or not _ASCII_DIGITS.fullmatch(value):
+    if value is None or len(value) != 17 or value[15:] != "00" or facts.input_format == _NOT_FROM_A_SPREADSHEET:
+        return None
+    if not _ASCII_DIGITS.fullmatch(value):
         return None
     return [
         (
