@@ -87,3 +87,21 @@ def test_a_graduation_year_a_spreadsheet_made_a_date_gets_the_year(value, hint):
 def test_a_year_in_the_future_is_still_one():
     codes = [code for _, _, code, _, _ in issues(with_graduation_year("2099"))]
     assert codes == ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]
+
+
+@pytest.mark.parametrize("typo", ["20255", "20224"])
+def test_a_five_digit_typo_of_a_year_is_in_the_future_not_a_serial(typo):
+    """review228 F4: 20255 as a serial is 1955-06-15, no graduation Register would take: a 2025 with a digit too
+    many, refused as Register refuses it, with no spreadsheet hint."""
+    codes = [code for _, _, code, _, _ in issues(with_graduation_year(typo))]
+    assert codes == ["degree_graduation_year_in_future", "degree_graduation_year_invalid"]
+
+
+def test_a_graduation_date_gets_first_the_reading_its_row_shows():
+    """review228 F3: the record's other dates are month first (6/14/2027), so 7/1/2017 is 1 July first."""
+    data = with_graduation_year("7/1/2017")
+    data["itt_end_date"] = "6/14/2027"
+    [hint] = [m for field, _, code, _, m in issues(data) if code == "spreadsheet_date" and field == LABEL]
+    assert hint.endswith(
+        "(2017-07-01, as this record's other dates are month first; or 2017-01-07 if the day comes first)"
+    )

@@ -19,7 +19,7 @@ from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
 from register_batch.validation.ruby_date import ruby_datetime_instant, ruby_datetime_iso8601, ruby_time_alone_day
-from register_batch.validation.rules import _sorted_codes, inclusion_message, is_excel_serial, not_yyyy_mm_dd
+from register_batch.validation.rules import _sorted_codes, inclusion_message, is_graduation_serial, not_yyyy_mm_dd
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
 # §3.7: Register's degree mapper stores grade 09 as 14 (Pass) and institution 0133 as 0149.
@@ -154,10 +154,13 @@ def degree_has_a_graduation_year(degree: dict[str, Any], facts: Facts) -> list[F
 def graduation_year_is_not_after_next_year(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     """Not said of a spreadsheet's date serial number (45839), which is no year "in the future" but a date, though
     Register says both: its degree_graduation_year_invalid is, with spreadsheet_date's hint of the year it stands for
-    (review224 F3), and the record is refused all the same."""
+    (review224 F3), and the record is refused all the same. A serial only of a date Register could take as a
+    graduation: 20255 is a typo of 2025, "in the future" as Register says (review228 F4)."""
     value = degree.get("graduation_year")
     year = graduation_year(value)
-    if year is None or year <= facts.as_of.year + 1 or (type(value) is str and is_excel_serial(value)):
+    if year is None or year <= facts.as_of.year + 1:
+        return None
+    if type(value) is str and is_graduation_serial(value, facts.as_of):
         return None
     return [("graduation_year", degree["graduation_year"], "graduation_year must be in the past, for example 2014")]
 

@@ -1894,6 +1894,16 @@ def is_excel_serial(value: str) -> bool:
     return _EXCEL_SERIAL.fullmatch(value) is not None and int(float(value)) <= _LAST_SERIAL
 
 
+def is_graduation_serial(value: str, as_of: date) -> bool:
+    """A spreadsheet's serial number of a graduation date Register could take: its year within the 60 years to next
+    year (§3.4's graduation_year window). 20255, a 2025 typed with one digit too many, is 1955-06-15 as a serial:
+    taken for one, it lost Register's "must be in the past" error and got a 1955 date as its hint (review228 F4)."""
+    if not is_excel_serial(value):
+        return False
+    year = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).year
+    return as_of.year + 1 - 60 <= year <= as_of.year + 1
+
+
 # A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it,
 # with a US locale's AM or PM (12/26/1996 12:00:00 AM: review156 F4).
 _TIME = r" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?: ?[AaPp][Mm])?"
@@ -1995,7 +2005,7 @@ def dates_were_not_changed_by_a_spreadsheet(
     if label == "trainee_start_date" and not facts.trainee_start_given:
         return None  # the itt_start_date a blank one is set to: hinted at beside itt_start_date's own error
     if issue.code == "degree_graduation_year_invalid":
-        return _graduation_year_hint(label, value)
+        return _graduation_year_hint(label, value, facts)
     if is_excel_serial(value):
         day = _EXCEL_DAY_0 + timedelta(days=int(float(value)))
         return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
@@ -2135,15 +2145,15 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
     return f" ({' or '.join(days)}: neither gives an age of 16 to 100, which Register requires)"
 
 
-def _graduation_year_hint(label: str, value: str) -> list[Finding] | None:
+def _graduation_year_hint(label: str, value: str, facts: Facts) -> list[Finding] | None:
     """A degree's graduation year a spreadsheet turned into a date (F_DEGENDDT's 2025-07-01 as 45839 or 01/07/2025),
     which Register reads as the year 45839 or 1 (review224 F3): the year it stands for, whichever order the day and
-    month are in."""
-    if is_excel_serial(value):
+    month are in, the reading the record's other dates show first (review228 F3)."""
+    if is_graduation_serial(value, facts.as_of):
         day = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).isoformat()
         form, year, days = f"date serial number ({day} in Excel)", day[:4], f" ({day})"
     elif (parts := _day_month_parts(value)) and written_order(value):
-        order, days = _order_and_days(*parts)
+        order, days = _order_and_days(*parts, shown=facts.date_order)
         form, year = f"{order} date", parts[2] if len(parts[2]) == 4 else ""
     else:
         return None
