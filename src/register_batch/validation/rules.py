@@ -2190,10 +2190,7 @@ def written_order(value: str) -> str | None:
     parts = _day_month_parts(value)
     if parts is None:
         return None
-    first, second, year = parts
-    years = (year,) if len(year) == 4 else (f"19{year}", f"20{year}")
-    day_first = any(_day(y, second, first) for y in years)
-    month_first = any(_day(y, first, second) for y in years)
+    day_first, month_first = _day_month_readings(*parts)
     if day_first and month_first:
         return EITHER
     return DAY_FIRST if day_first else MONTH_FIRST if month_first else None
@@ -2217,12 +2214,10 @@ def _order_and_days(first: str, second: str, year: str, *, shown: str | None = N
     record's other dates show (`shown`, Facts.date_order: review224 F1); "month/day/year" when only the month-first
     reading is a day (12/26/1996: review156 F4), for a two-digit year too (US Excel's m/d/yy, 12/26/96: review158 F6),
     in either century; but no day for a two-digit year, whose century is unknown."""
+    day_firsts, month_firsts = _day_month_readings(first, second, year)
     if len(year) != 4:
-        centuries = (f"19{year}", f"20{year}")
-        if not any(_day(y, second, first) for y in centuries) and any(_day(y, first, second) for y in centuries):
-            return "month/day/year", ""
-        return "day/month/year", ""
-    day_first, month_first = _day(year, second, first), _day(year, first, second)
+        return ("month/day/year", "") if month_firsts and not day_firsts else ("day/month/year", "")
+    day_first, month_first = next(iter(day_firsts), None), next(iter(month_firsts), None)
     if day_first and month_first and day_first != month_first:
         if shown == MONTH_FIRST:
             return (
@@ -2242,6 +2237,16 @@ def _order_and_days(first: str, second: str, year: str, *, shown: str | None = N
     if month_first:
         return "month/day/year", f" ({month_first})"
     return "day/month/year", ""
+
+
+def _day_month_readings(first: str, second: str, year: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The days `first`/`second`/`year` can be read as: (day first, month first), each in the year written, or for a
+    two-digit year in either century. The one reading of a spreadsheet's date text, for written_order and
+    _order_and_days alike (review228 F8)."""
+    years = (year,) if len(year) == 4 else (f"19{year}", f"20{year}")
+    day_first = tuple(found for y in years if (found := _day(y, second, first)))
+    month_first = tuple(found for y in years if (found := _day(y, first, second)))
+    return day_first, month_first
 
 
 def _day(year: str, month: str, day: str) -> str | None:
