@@ -156,6 +156,10 @@ CREATE TABLE IF NOT EXISTS fields_synced (
     key TEXT PRIMARY KEY, trainee_id TEXT, payload_hash TEXT NOT NULL, digests TEXT NOT NULL, synced_at TEXT NOT NULL,
     sent TEXT
 );
+-- The run that wrote each record's payload digest as it is now (Ledger.payload_writer, review230 F3): the entry's
+-- run_id is its last writer, and a rerun that found the record unchanged stamps it again. Moved only when the digest
+-- changes; a row whose digest is not the entry's (an older version wrote the record since) is not read.
+CREATE TABLE IF NOT EXISTS payload_written (key TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, run_id INTEGER);
 -- What Register answered this state dir's last write of each coded field with, where it held the code sent otherwise
 -- (null, or another code: its lists changed since the ones in use; review210 F1, F2), by record: `echoed` is the run's
 -- compare.FieldKey id, `:`, and a JSON object of field -> [digest of the code sent, digest of what Register held,
@@ -296,6 +300,10 @@ class RunInputs:
     cycles: frozenset[int]
     records: int | None
     known: bool = True
+    # Whether the run got as far as listing Register and planning (`Ledger.run_listed`): one that stopped before (exit
+    # 3, Register unreachable; a stop during the listing) saw none of its cycles' trainees (review230 F2). True for a
+    # run of a version before this was noted.
+    listed: bool = True
 
 
 # A fields_synced row (f) older than its record's done entry (r): Synced.stale, and what synced_digests leaves out.
@@ -1186,7 +1194,7 @@ class Ledger:
         given = None
         if inputs is not None:
             digests, cycles = inputs
-            given = json.dumps({"sha256": sorted(set(digests)), "cycles": sorted(set(cycles))})
+            given = json.dumps({"sha256": sorted(set(digests)), "cycles": sorted(set(cycles)), "listed": False})
         moment = _now() if started is None else started.astimezone(UTC).isoformat(timespec="milliseconds")
         try:  # before anything is sent: a ledger that cannot be written stops the run from starting
             # Runs still "running" ended without a word (killed, a power cut): one run at a time holds the state
@@ -1213,6 +1221,18 @@ class Ledger:
         self.run_dry = dry_run
         self.run_open = True
         return self.run_id
+
+    def run_listed(self) -> None:
+        """Note that this run (`start_run`) listed Register and planned its records (`RunInputs.listed`): from here
+        on it counts as a night that saw its cycles' trainees. A run started without inputs is left as it is."""
+        if self.run_id is None:
+            return
+        with self._one_commit():
+            self._execute(
+                "UPDATE runs SET inputs = json_set(inputs, '$.listed', json('true')) "
+                "WHERE id = ? AND inputs IS NOT NULL",
+                (self.run_id,),
+            )
 
     def run_before(self) -> dict[str, Any] | None:
         """The run before this one (`start_run`), for its report to say which run this follows: id, when it started
@@ -1262,7 +1282,8 @@ class Ledger:
             except (ValueError, TypeError, KeyError):  # NULL (an older version's run), or written otherwise
                 found.append(RunInputs(int(run_id), str(started_at), str(status), (), frozenset(), records, False))
                 continue
-            found.append(RunInputs(int(run_id), str(started_at), str(status), digests, cycles, records))
+            listed = inputs.get("listed", True) is not False
+            found.append(RunInputs(int(run_id), str(started_at), str(status), digests, cycles, records, True, listed))
         return found
 
     def ended_without_report(self) -> dict[int, str]:
@@ -1365,6 +1386,15 @@ class Ledger:
             "echoed = excluded.echoed, noted_at = excluded.noted_at",
             (key, f"{key_id}:{json.dumps(noted, sort_keys=True, separators=(',', ':'))}", _now()),
         )
+
+    def payload_writer(self, entry: Entry) -> int | None:
+        """The run that wrote the entry's payload digest (`payload_written`), not a later one that found the record
+        unchanged and stamped the entry again (review230 F3); the entry's last writer where not known (a ledger of a
+        version before this, or one that wrote the record since)."""
+        row = self._execute(
+            "SELECT run_id FROM payload_written WHERE key = ? AND payload_hash = ?", (entry.key, entry.payload_hash)
+        ).fetchone()
+        return entry.run_id if row is None or row[0] is None else int(row[0])
 
     def synced(self, key: str) -> Synced | None:
         """What the record said when this state dir last synced it in full, if it has (`fields_synced`), and when:
@@ -1521,6 +1551,13 @@ class Ledger:
                 self._keep_synced_at(key)
             if sent is not None:
                 self._execute("UPDATE fields_synced SET sent = ? WHERE key = ?", (sent, key))
+            if payload_hash is not None:
+                self._execute(
+                    "INSERT INTO payload_written (key, payload_hash, run_id) VALUES (?, ?, ?) ON CONFLICT (key) DO "
+                    "UPDATE SET payload_hash = excluded.payload_hash, run_id = excluded.run_id "
+                    "WHERE payload_written.payload_hash IS NOT excluded.payload_hash",
+                    (key, payload_hash, self.run_id),
+                )
             self._execute(
                 """
                 INSERT INTO records (key, hesa_id, provider_trainee_id, source, payload_hash, trainee_id, status,

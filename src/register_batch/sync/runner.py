@@ -3796,7 +3796,8 @@ def _old_inputs(earlier: list[RunInputs], digests: list[str], names: list[str]) 
     """Whether tonight's inputs are byte for byte those of an earlier real run that a later real run, of any end, was
     given a different extract after (review208 F1): a copy of an old extract picked up again (the export job writing
     to another folder, an archive copied back, a backup restored). Not one whose files were all among tonight's or
-    had all of tonight's among its own (`sync a b`, `sync a`, `sync a b`: nothing of tonight's is older). A later run
+    had all of tonight's among its own (`sync a b`, `sync a`, `sync a b`: nothing of tonight's is older), nor one
+    given back files first synced before tonight's were (`a`, `b`, `a`, `b`: the last `b` is not old). A later run
     of other academic cycles counts too (review227 F1): across the rollover a trainee restarting after deferral is in
     last year's file and in the new cycle's, and last year's file again moves the trainee back. Whether anything is
     put back is told once the records are planned (`_note_put_back`, by the record's last writer): a rerun, two
@@ -3807,10 +3808,18 @@ def _old_inputs(earlier: list[RunInputs], digests: list[str], names: list[str]) 
     same = tuple(r for r in known if r.digests == tonight)
     if not tonight or not same:
         return None
+    # "Newer" by the order files were first seen in (review230 F1): a later run given back a file synced before this
+    # one's first run (last year's file again, then the right one put back) was given an older file, not a newer one.
+    first: dict[tuple[str, ...], int] = {}
+    for r in known:
+        first.setdefault(r.digests, r.run_id)
     newer = {
         r.run_id: r
         for r in known
-        if r.run_id > same[0].run_id and not set(tonight) <= set(r.digests) and not set(r.digests) <= set(tonight)
+        if r.run_id > same[0].run_id
+        and first[r.digests] > same[0].run_id
+        and not set(tonight) <= set(r.digests)
+        and not set(r.digests) <= set(tonight)
     }
     return _OldInputs(tonight[0], tuple(names), same, newer) if newer else None
 
@@ -3822,10 +3831,10 @@ _PUTS_BACK = ("update", "withdraw", "defer")
 
 def _note_put_back(run: SyncRun, results: list[RecordResult]) -> None:
     """Before anything is written, the records of an old extract given again (`run.old_inputs`) whose planned write
-    puts back what a later run given a different extract synced: the ledger's entry for the record was last written by
-    that run (a run that stopped before reaching the record, or a cohort's extract without it, left it as it was), and
-    what the record says tonight is not what it said then (an update for a change made in Register's service since is
-    no rollback). Read for those writes only (a night's few)."""
+    puts back what a later run given a different extract synced: the ledger's entry's payload was written by that run
+    (`Ledger.payload_writer`; a run that stopped before reaching the record, or a cohort's extract without it, left it
+    as it was), and what the record says tonight is not what it said then (an update for a change made in Register's
+    service since is no rollback). Read for those writes only (a night's few)."""
     old = run.old_inputs
     if old is None:
         return
@@ -3834,8 +3843,12 @@ def _note_put_back(run: SyncRun, results: list[RecordResult]) -> None:
         if plan.action not in _PUTS_BACK or plan.key is None:
             continue
         entry = run.ledger.get(plan.key)
-        if entry is not None and entry.run_id in old.newer and entry.payload_hash != plan.payload_hash:
-            run.put_back.append((index, entry.run_id))
+        if entry is None or entry.payload_hash == plan.payload_hash:
+            continue
+        # The run that wrote what is put back, not a later rerun that found it unchanged (review230 F3)
+        writer = run.ledger.payload_writer(entry)
+        if writer in old.newer:
+            run.put_back.append((index, writer))
 
 
 def _seen_before(run: SyncRun, results: list[RecordResult]) -> str | None:
@@ -4177,6 +4190,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     if run.unmatched_account is None:  # a dry run the real run would stop leaves the ledger as fresh (review217 F1)
         ledger.listed()
     run.bind_state_dir()
+    ledger.run_listed()  # a night that saw its cycles' trainees (`_of_cycles_lacked`, review230 F2)
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
     matched = {r.plan.trainee_id for r in results if r.plan.trainee_id}
     matched.update(trainee_id for r in results for trainee_id in r.plan.related)
@@ -4203,7 +4217,9 @@ def _of_cycles_lacked(
     run after it has no record of the cycle either. A listing Register does not answer counts none: it is a warning's
     count, and must not stop the night's writes."""
     tonight = {int(year) for info in report.inputs for year in info.cycles}
-    last = next((r for r in reversed(run.earlier_runs) if r.known and r.cycles & tonight), None)
+    # The last run that listed Register (review230 F2): one that stopped before (Register unreachable, exit 3) saw
+    # none of the lacked cycle's trainees, and the first night that lists is the first night without it.
+    last = next((r for r in reversed(run.earlier_runs) if r.known and r.listed and r.cycles & tonight), None)
     if last is None or not (lacked := last.cycles - tonight):
         return []
     run.cycles_lacked, run.lacked_since = frozenset(lacked), last.run_id
