@@ -318,6 +318,22 @@ def masked_token_words(text: str) -> str:
     return _A_WORD.sub(masked, text)
 
 
+def masked_path_words(path: str, token: str | None = None) -> str:
+    """`path` (a token file's, settings file's or working folder's, or a line naming them) with every word of
+    Register's token shape (`registers_token_in`, glued: `sandbox_` or `production_` and 64 hex digits), `token`
+    (the one the caller is to send, when it knows it) and every token in use (`masked_tokens`) masked: a file or
+    folder named after its token (review226 F1). Not the loose test of `masked_token_words`: a path is a name someone
+    chose, and `provider_10012846_register_trainee_teachers_sync` or a sha256-named folder is shown whole, to say
+    which file to fix (review229 F1), as `refuse_token_named` refuses only Register's shape for a folder."""
+
+    def masked(word: re.Match[str]) -> str:
+        found = word.group()
+        return MASK if registers_token_in(found, glued=True) else found
+
+    shown = masked_tokens(_A_WORD.sub(masked, path))
+    return masked_token(shown, token) if token else shown
+
+
 class TokenMask(logging.Filter):
     """Masks the tokens in use in each log line a handler writes, its message and its traceback (review61 F2). httpx
     logs each answer's status line and httpcore (-vv) its headers, as they came: a gateway or a server in debug mode
