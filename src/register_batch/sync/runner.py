@@ -4174,7 +4174,9 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         run.probe_provider()  # a token of another provider is refused here too, before any write
     if fresh:
         run.check_unmatched_account(holdings, results)
-    if run.unmatched_account is None:  # a dry run the real run would stop leaves the ledger as fresh (review217 F1)
+    # A dry run leaves the ledger as fresh: the real run would stop for an unmatched account (review217 F1), and the
+    # real run's reports, the ones kept, carry sync_state_dir_new after a dry run too (review229 F3).
+    if run.unmatched_account is None and not options.dry_run:
         ledger.listed()
     run.bind_state_dir()
     planned.results = results  # only now: a listing that fails above leaves nothing planned, nothing written
