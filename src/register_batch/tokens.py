@@ -87,6 +87,16 @@ def registers_token_wrapped_in(value: str) -> int | None:
     return registers_token_in(_WHITESPACE.sub("", value), glued=True)
 
 
+def held_token(value: str) -> int | None:
+    """The length of the API token a value read from a user's file or shown back holds, by either test: Register's
+    shape, glued too (`REGISTER_API_TOKEN=sandbox_…` is one word: its token's length), or the loose one of a token
+    pasted in the wrong place (`looks_like_token`: the value's length); None when it holds none. The one test of
+    `masked_token_words` and of `ledger forget`'s ids (review229 F5)."""
+    if (length := registers_token_in(value, glued=True)) is not None:
+        return length
+    return len(value.strip()) if _token_words(value) else None
+
+
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
     so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or
@@ -348,8 +358,7 @@ def masked_token_words(text: str) -> str:
     line's query or path in the emulator's access log (review162: `?token=...` was logged as received)."""
 
     def masked(word: re.Match[str]) -> str:
-        found = word.group()
-        return MASK if _token_words(found) or registers_token_in(found, glued=True) else found
+        return MASK if held_token(word.group()) is not None else word.group()
 
     return _A_WORD.sub(masked, text)
 
