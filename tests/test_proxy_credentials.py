@@ -26,6 +26,49 @@ def test_every_form_of_a_proxys_credentials_is_looked_for_and_a_short_user_name_
     assert proxy_credentials({"HTTPS_PROXY": "http://proxy.example:3128"}) == ()
 
 
+def test_a_short_password_or_user_name_alone_is_not_looked_for_but_the_base64_is():
+    """review229 F2: `ops:2026`'s `2026` and a service's user name `batch` were masked in every log line: the year
+    in a Date header, the API version and academic cycle in a request line."""
+    from register_batch.proxy_credentials import proxy_credentials
+
+    found = proxy_credentials({"HTTPS_PROXY": "http://ops:2026@proxy.example.ac.uk:3128"})
+    assert "2026" not in found and "ops" not in found
+    assert {"ops:2026", base64.b64encode(b"ops:2026").decode()} == set(found)
+    assert proxy_credentials({"HTTPS_PROXY": "http://batch@proxy.example.ac.uk:3128"}) == ("YmF0Y2g=",)
+
+
+LOGGED = "HTTP Request: GET https://register.example.org/api/v2026.1/trainees?academic_cycle=2026 (batch, apikey123456)"
+
+
+def logged_through_token_mask(line: str) -> str:
+    import logging
+
+    from register_batch.tokens import TokenMask
+
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "%s", (line,), None)
+    TokenMask().filter(record)
+    return record.getMessage()
+
+
+def test_a_proxys_credentials_are_masked_by_token_mask_only_while_a_client_goes_through_that_proxy(monkeypatch):
+    """One filter, the one library.md says to install, masks a library client's proxy credentials too (review229 F4,
+    F5); a proxy NO_PROXY keeps the target from, or a plain-http target on this machine, has nothing masked (F2)."""
+    from register_batch.api.client import RegisterClient
+
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://apikey123456@proxy.example.ac.uk:3128")
+    with RegisterClient("https://register.example.org", TOKEN, share_budget=False):
+        assert logged_through_token_mask(LOGGED) == LOGGED.replace("apikey123456", MASK)
+    assert logged_through_token_mask(LOGGED) == LOGGED  # the client closed
+    monkeypatch.setenv("NO_PROXY", "register.example.org")
+    with RegisterClient("https://register.example.org", TOKEN, share_budget=False):
+        assert logged_through_token_mask(LOGGED) == LOGGED
+    monkeypatch.delenv("NO_PROXY")
+    with RegisterClient("http://127.0.0.1:9", TOKEN, share_budget=False):
+        assert logged_through_token_mask(LOGGED) == LOGGED
+
+
 def test_vv_shows_no_proxy_credential_its_407_quotes_back(tmp_path):
     """The review's repro: a proxy answering CONNECT 407 with the Proxy-Authorization header in its reason phrase and
     an X-Echo header."""

@@ -49,7 +49,6 @@ from register_batch.commands.common import (
 )
 from register_batch.errors import ConfigError, Worded
 from register_batch.progress import utc_stamp
-from register_batch.proxy_credentials import ProxyCredentialsMask
 from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, path_named, printable, shell_word
 
@@ -185,9 +184,9 @@ def cli(ctx: click.Context, config: Path | None, verbose: int, quiet: bool) -> N
     handler.addFilter(_WordedForTheCommandLine())  # first: the words TokenMask then looks at are the ones written
     # -vv shows httpx's status lines and httpcore's headers as a server sent them: one quoting the token back (a
     # gateway echoing the Authorization header) is masked there, as in every other line (review61 F2).
+    # And a proxy's credentials, which httpx sends it base64'd and a proxy's 407 may quote back (review226 F5): while
+    # a client goes through that proxy (review229 F2).
     handler.addFilter(TokenMask())
-    # And a proxy's credentials, which httpx sends it base64'd and a proxy's 407 may quote back (review226 F5).
-    handler.addFilter(ProxyCredentialsMask())
     logging.basicConfig(level=level, handlers=[handler])
     # stamina logs each scheduled retry without its reason; the client logs its own, with the reason. httpx logs
     # each request once more, with its full URL: only for debugging.

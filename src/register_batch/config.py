@@ -20,7 +20,7 @@ from register_batch.tokens import (
     TOKEN_AS_FILE,
     hidden_token,
     looks_like_token,
-    masked_token_words,
+    masked_path_words,
     not_shown,
     pasted_token_file,
     quoted_setting,
@@ -241,13 +241,14 @@ def shown_setting(key: str, value: str | None) -> str | None:
 
 def shown_path(path: str | os.PathLike[str] | None) -> str | None:
     """A token file's, settings file's or working folder's path as it may be shown: not at all when it is an API token
-    pasted in its place (no file of that name is there), and with every word shaped as a token masked otherwise (a
-    file or folder named after its token, `secrets/production_…`). The one way such a path is shown: `config show`,
-    the token file's warnings and errors, the Target: and summary lines, report.json and report.html (review226 F1)."""
+    pasted in its place (no file of that name is there), and with a token of Register's shape, or the one in use,
+    masked otherwise (a file or folder named after its token, `secrets/production_…`; `masked_path_words`). The one
+    way such a path is shown: `config show`, the token file's warnings and errors, the Target: and summary lines,
+    report.json and report.html (review226 F1)."""
     if path is None:
         return None
     length = pasted_token_file(path)
-    return masked_token_words(os.fspath(path)) if length is None else not_shown(length)
+    return masked_path_words(os.fspath(path)) if length is None else not_shown(length)
 
 
 def masked_url(url: str | None) -> str | None:
@@ -519,7 +520,7 @@ def _ukprn_given(value: Any, source: str) -> str | None:
 def _set_by(key: str, source: str) -> str:
     """Where a setting came from, as a message names it (`Settings.set_by`): a settings file's path as `shown_path`
     shows it (review226 F1)."""
-    return f"--{key.replace('_', '-')}" if source == "command line" else masked_token_words(source)
+    return f"--{key.replace('_', '-')}" if source == "command line" else masked_path_words(source)
 
 
 def _settings_file_here() -> bool:
@@ -762,14 +763,14 @@ def token_source(settings: Settings, environ: Mapping[str, str] | None = None) -
     token_file = token_file_to_use(settings, environ)
     if token_file is not None:
         overridden = overridden_token_file(settings, environ)
-        return masked_token_words(
+        return masked_path_words(
             f"{shown_path(token_file)} ({settings.given_with('token_file')}"
             f"{f', overriding {overridden}' if overridden else ''})"
         )
     if not environ.get("REGISTER_API_TOKEN", "").strip():
         return None
     overridden = overridden_token_file(settings, environ)
-    return masked_token_words(f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}")
+    return masked_path_words(f"$REGISTER_API_TOKEN{f' (overriding {overridden})' if overridden else ''}")
 
 
 def _other_token_file(in_file: Path | None, from_variable: Path | None) -> Path | None:

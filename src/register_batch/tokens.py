@@ -87,6 +87,16 @@ def registers_token_wrapped_in(value: str) -> int | None:
     return registers_token_in(_WHITESPACE.sub("", value), glued=True)
 
 
+def held_token(value: str) -> int | None:
+    """The length of the API token a value read from a user's file or shown back holds, by either test: Register's
+    shape, glued too (`REGISTER_API_TOKEN=sandbox_…` is one word: its token's length), or the loose one of a token
+    pasted in the wrong place (`looks_like_token`: the value's length); None when it holds none. The one test of
+    `masked_token_words` and of `ledger forget`'s ids (review229 F5)."""
+    if (length := registers_token_in(value, glued=True)) is not None:
+        return length
+    return len(value.strip()) if _token_words(value) else None
+
+
 def looks_like_token(value: str) -> bool:
     """Whether a value given as something else (a target, a rate) may be an API token pasted in the wrong place, and
     so must not be shown: alone or with what was copied around it (`Bearer <token>`, a header or
@@ -303,6 +313,42 @@ def masked_tokens(text: str) -> str:
     return text
 
 
+# Other credentials of the clients open in this process, with how many use each: masked by `TokenMask` as written,
+# not by runs (a proxy's password and the base64 a Basic header carries: proxy_credentials), only while a client
+# sends them (a proxy the target goes through; review229 F2).
+_CREDENTIALS_IN_USE: dict[str, int] = {}
+
+
+def credentials_in_use(values: tuple[str, ...]) -> None:
+    """A client sends `values` from now on (longest first, as proxy_credentials gives them): masked in the log lines
+    of `TokenMask` until `credentials_done`."""
+    with _IN_USE_LOCK:
+        for value in values:
+            _CREDENTIALS_IN_USE[value] = _CREDENTIALS_IN_USE.get(value, 0) + 1
+
+
+def credentials_done(values: tuple[str, ...]) -> None:
+    """A client that sent `values` is closed."""
+    with _IN_USE_LOCK:
+        for value in values:
+            if _CREDENTIALS_IN_USE.get(value, 0) > 1:
+                _CREDENTIALS_IN_USE[value] -= 1
+            else:
+                _CREDENTIALS_IN_USE.pop(value, None)
+
+
+def masked_secrets(text: str) -> str:
+    """`text` with every token in use (`masked_tokens`) and every other credential in use (the longest first: a
+    password inside its `user:password`) masked."""
+    text = masked_tokens(text)
+    with _IN_USE_LOCK:
+        credentials = sorted(_CREDENTIALS_IN_USE, key=len, reverse=True)
+    for value in credentials:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
 _A_WORD = re.compile(r"[A-Za-z0-9_~+]+")  # a word of `_AROUND_A_TOKEN`'s
 
 
@@ -312,28 +358,44 @@ def masked_token_words(text: str) -> str:
     line's query or path in the emulator's access log (review162: `?token=...` was logged as received)."""
 
     def masked(word: re.Match[str]) -> str:
-        found = word.group()
-        return MASK if _token_words(found) or registers_token_in(found, glued=True) else found
+        return MASK if held_token(word.group()) is not None else word.group()
 
     return _A_WORD.sub(masked, text)
 
 
+def masked_path_words(path: str, token: str | None = None) -> str:
+    """`path` (a token file's, settings file's or working folder's, or a line naming them) with every word of
+    Register's token shape (`registers_token_in`, glued: `sandbox_` or `production_` and 64 hex digits), `token`
+    (the one the caller is to send, when it knows it) and every token in use (`masked_tokens`) masked: a file or
+    folder named after its token (review226 F1). Not the loose test of `masked_token_words`: a path is a name someone
+    chose, and `provider_10012846_register_trainee_teachers_sync` or a sha256-named folder is shown whole, to say
+    which file to fix (review229 F1), as `refuse_token_named` refuses only Register's shape for a folder."""
+
+    def masked(word: re.Match[str]) -> str:
+        found = word.group()
+        return MASK if registers_token_in(found, glued=True) else found
+
+    shown = masked_tokens(_A_WORD.sub(masked, path))
+    return masked_token(shown, token) if token else shown
+
+
 class TokenMask(logging.Filter):
-    """Masks the tokens in use in each log line a handler writes, its message and its traceback (review61 F2). httpx
-    logs each answer's status line and httpcore (-vv) its headers, as they came: a gateway or a server in debug mode
-    that quotes the Authorization header back in its reason phrase or a header put the token on standard error, and
-    -vv output is what people paste into tickets. A filter of the handler, not of those loggers: a logger's filter
-    does not see what its children (`httpcore.http11`) log."""
+    """Masks the tokens in use in each log line a handler writes, its message and its traceback (review61 F2), and the
+    proxy credentials in use (`credentials_in_use`: review226 F5, one filter for both, review229 F5). httpx logs each
+    answer's status line and httpcore (-vv) its headers, as they came: a gateway or a server in debug mode that quotes
+    the Authorization header back in its reason phrase or a header put the token on standard error (a proxy's 407,
+    the Proxy-Authorization header), and -vv output is what people paste into tickets. A filter of the handler, not
+    of those loggers: a logger's filter does not see what its children (`httpcore.http11`) log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _IN_USE:
+        if not _IN_USE and not _CREDENTIALS_IN_USE:
             return True
         message = record.getMessage()
-        masked = masked_tokens(message)
+        masked = masked_secrets(message)
         if masked != message:
             record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = masked_tokens(record.exc_text)
+            record.exc_text = masked_secrets(record.exc_text)
         return True

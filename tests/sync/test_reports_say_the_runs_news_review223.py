@@ -91,7 +91,7 @@ def test_a_state_dir_with_no_ledger_for_a_register_holding_trainees_is_said_in_t
 
         synced("first", "state")  # an empty account: nothing to say
         assert _report(tmp_path / "first")["sync"]["run_warnings"] == []
-        # A dry run notes the state dir listed, as a real run does: each from a state dir of its own.
+        # A dry run says it as a real run does: each from a state dir of its own.
         for name, dry_run in (("dry", True), ("real", False)):
             result = synced(name, f"elsewhere-{name}", dry_run=dry_run)
             report = _report(tmp_path / name)
@@ -111,3 +111,23 @@ def test_a_state_dir_with_no_ledger_for_a_register_holding_trainees_is_said_in_t
             assert "no ledger" not in result.summary_line()
         synced("again", "elsewhere-real")  # its ledger now: nothing to say
         assert _report(tmp_path / "again")["sync"]["run_warnings"] == []
+
+
+def test_a_dry_run_leaves_the_state_dir_new_so_the_real_run_after_it_says_so_too(tmp_path: Path) -> None:
+    """review229 F3: migration.md says to do a dry run first; that dry run noted the state dir listed, so the real run
+    after it, whose reports are the ones kept, said nothing of a state dir new to a Register holding trainees."""
+    extract = write_extract(tmp_path / "x.csv", [trainee(n) for n in (1, 2, 3)])
+    with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF) as emulator:
+
+        def warned(name: str, **extra: Any) -> list[str]:
+            options = sync_options(
+                emulator, tmp_path, TOKEN, report_dir=tmp_path / name, state_dir=tmp_path / "state", **extra
+            )
+            sync_files([str(extract)], options)
+            return [warning["code"] for warning in _report(tmp_path / name)["sync"]["run_warnings"]]
+
+        seed = sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "seed", state_dir=tmp_path / "seed-st")
+        sync_files([str(extract)], seed)  # Register holds the 3 trainees now, synced with another state dir
+        assert warned("dry", dry_run=True) == ["sync_state_dir_new"]
+        assert warned("real") == ["sync_state_dir_new"]
+        assert warned("again") == []  # listed by a real run: its ledger now

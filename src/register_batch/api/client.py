@@ -70,10 +70,13 @@ from register_batch.config import one_spelling, without_api_path
 from register_batch.constants import PER_PAGE_MOST, TARGETS
 from register_batch.errors import ConfigError
 from register_batch.model import API_VERSION, as_sent
+from register_batch.proxy_credentials import proxy_credentials
 from register_batch.tokens import (
     MASKED_FROM,
     TOKEN_AS_TARGET,
     bad_token,
+    credentials_done,
+    credentials_in_use,
     is_bearer_token,
     looks_like_token,
     masked_token,
@@ -480,6 +483,10 @@ class RegisterClient:
         )
         if self.token:  # masked in every log line a command writes, httpx's and httpcore's too (tokens.TokenMask)
             token_in_use(self.token.reveal())
+        # And the credentials of the proxy the target goes through, if it does (NO_PROXY, a plain-http target): those
+        # of a proxy not used were masked out of every line for nothing (review229 F2).
+        self._proxy_credentials = proxy_credentials() if _proxied(self._http, self.root) else ()
+        credentials_in_use(self._proxy_credentials)
         if not _keep_deadlines(self._http, self._deadline) and transport is None:
             # httpx's insides are not where this version of register-batch looks for them (a newer httpx): said, so
             # that the lost protection is known (a server sending a byte at a time holds a request for longer).
@@ -497,8 +504,10 @@ class RegisterClient:
         return min(LONGEST_UNAVAILABLE_PAUSE, self.retry_timeout)
 
     def close(self) -> None:
-        if self.token and not self._http.is_closed:
-            token_done(self.token.reveal())
+        if not self._http.is_closed:
+            if self.token:
+                token_done(self.token.reveal())
+            credentials_done(self._proxy_credentials)
         self._http.close()
 
     def __enter__(self) -> RegisterClient:
@@ -1063,6 +1072,16 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
+
+
+def _proxied(http: httpx.Client, url: str) -> bool:
+    """Whether `http` sends requests to `url` through a proxy of the environment's: a transport of its own for `url`'s
+    scheme and host, as httpx chooses it (NO_PROXY heeded). True when httpx's insides are not where this version
+    looks (masked more, never less)."""
+    try:
+        return http._transport_for_url(httpx.URL(url)) is not http._transport
+    except AttributeError:
+        return True
 
 
 def _keep_deadlines(http: httpx.Client, deadline: _Deadline) -> bool:

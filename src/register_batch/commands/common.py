@@ -32,7 +32,7 @@ from register_batch.fs import (
 )
 from register_batch.fs import check_output_ending as output_ending_checked
 from register_batch.progress import NO_ROOM, DropWhenGone, Progress
-from register_batch.tokens import TOKEN_AS_ARGUMENT, masked_token_words, registers_token_in
+from register_batch.tokens import TOKEN_AS_ARGUMENT, masked_path_words, registers_token_in
 from register_batch.wording import cut_short, printable, sentence
 
 if TYPE_CHECKING:
@@ -350,7 +350,7 @@ class State:
             )
             if overridden is not None:
                 put += f", or unset {variable} to send the one of {overridden}"
-            put = masked_token_words(put)  # a token file named after its token: as token_source (review217 F3)
+            put = masked_path_words(put)  # a token file named after its token: as token_source (review217 F3)
             self.wording |= {
                 "the_token": f"the API token from {source}",  # another provider's (UKPRN checks)
                 "refused_token": f"the API token from {source}"

@@ -25,7 +25,7 @@ from register_batch.commands.common import (
 )
 from register_batch.config import Settings, host_named_ledger
 from register_batch.errors import ConfigError
-from register_batch.tokens import looks_like_token, registers_token_in
+from register_batch.tokens import held_token
 from register_batch.wording import counted, printable, shell_word
 
 # HUSIDs named in the summary line; a cohort's thousands are counted, not listed.
@@ -230,10 +230,7 @@ def _no_token(value: str, where: str) -> None:
     """Refuse (exit 2) an id that holds an API token, never showing it: the token file or a `.env` given to --ids-from
     by mistake was quoted in the refusal, or listed as an SRS id not in the ledger (review226 F2), where every other
     reader of a user's file says only that it holds one."""
-    length = registers_token_in(value, glued=True)  # glued: `REGISTER_API_TOKEN=sandbox_…` is one word
-    if length is None and looks_like_token(value):
-        length = len(value.strip())
-    if length is not None:
+    if (length := held_token(value)) is not None:  # glued too: `REGISTER_API_TOKEN=sandbox_…` is one word
         raise ConfigError(f"{where} {TOKEN_IN_IDS.format(length=length)}")
 
 

@@ -305,9 +305,15 @@ def inline_code(text: str) -> Markup:
 @lru_cache(maxsize=256)
 def _inline_code(text: str) -> Markup:
     # A rule's fix is shown beside each of its issues: each rule's, made once.
+    return _as_code(text, _BACKTICKED)
+
+
+def _as_code(text: str, backticked: re.Pattern[str]) -> Markup:
+    """`text` escaped, with what `backticked` finds between backticks (its one group) shown as code: the one
+    converter of the Rules and fixes' fixes (inline_code) and the messages' commands (commands_as_code)."""
     return Markup("").join(
-        Markup("<code>{}</code>").format(part) if odd else escape(part)
-        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(_BACKTICKED.split(text)))
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(backticked.split(text))
     )
 
 
@@ -324,9 +330,7 @@ def commands_as_code(text: object) -> Markup:
     said = str(text)
     if "`register-batch " not in said:  # most messages: no split
         return escape(said)
-    return Markup("").join(
-        Markup("<code>{}</code>").format(part) if i % 2 else escape(part) for i, part in enumerate(_COMMAND.split(said))
-    )
+    return _as_code(said, _COMMAND)
 
 
 _ENV.filters["commands"] = commands_as_code

@@ -179,7 +179,7 @@ from register_batch.sync.plan import (
     start_cycle,
 )
 from register_batch.sync.records import NO_CYCLE, RecordSpool
-from register_batch.tokens import TOKEN_AS_FILE, masked_token_words, refuse_token_named, shown_value
+from register_batch.tokens import TOKEN_AS_FILE, masked_path_words, refuse_token_named, shown_value
 from register_batch.validation import Checker
 from register_batch.validation.catalogue import describe
 from register_batch.validation.facts import as_of_or_today, cycle_label, cycle_of
@@ -862,10 +862,11 @@ class SyncOptions:
         settle("mapping_files", mapping_files)
         # Said by the reports (report.json's settings and provider blocks, report.html) as given, but never a token in
         # them: a token file named after its token, a settings file's path (review225 F2), as the command line says
-        # them (config.token_source).
+        # them (config.token_source). Only a token of Register's shape or the one given: a name a caller chose with a
+        # UKPRN in it is shown whole (review229 F1).
         for name in ("token_source", "config_file", "target_label"):
             if isinstance(given := getattr(self, name), str):
-                settle(name, masked_token_words(given))
+                settle(name, masked_path_words(given, token.reveal() if token else None))
         if self.reference_path is not None:
             settle("reference_path", checked_folder("reference_path", self.reference_path))
         if self.shared_rate_file is not None:
@@ -3995,17 +3996,16 @@ def run_settings(options: SyncOptions) -> dict[str, Any]:
         "state_dir": printable(str(options.state_dir)),
         "report_dir": printable(str(options.report_dir)),
         "config_file": None if options.config_file is None else printable(str(options.config_file)),
-        "working_directory": _working_directory(),
+        "working_directory": _working_directory(options.token),
     }
 
 
-def _working_directory() -> str | None:
-    """The folder the run's relative paths are of, a token-shaped word of it masked (review226 F1: a folder named after
-    a token was shown in report.json, report.html and the -v log); None when it is gone (deleted under the run)."""
-    from register_batch.tokens import masked_token_words
-
+def _working_directory(token: Secret | str | None) -> str | None:
+    """The folder the run's relative paths are of, a token of Register's shape or in use in it masked (review226 F1: a
+    folder named after a token was shown in report.json, report.html and the -v log; review229 F1: only such a token,
+    `masked_path_words`); None when it is gone (deleted under the run)."""
     try:
-        return printable(masked_token_words(os.getcwd()))
+        return printable(masked_path_words(os.getcwd(), token.reveal() if isinstance(token, Secret) else token))
     except OSError:
         return None
 
@@ -4187,7 +4187,9 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
         run.probe_provider()  # a token of another provider is refused here too, before any write
     if fresh:
         run.check_unmatched_account(holdings, results)
-    if run.unmatched_account is None:  # a dry run the real run would stop leaves the ledger as fresh (review217 F1)
+    # A dry run leaves the ledger as fresh: the real run would stop for an unmatched account (review217 F1), and the
+    # real run's reports, the ones kept, carry sync_state_dir_new after a dry run too (review229 F3).
+    if run.unmatched_account is None and not options.dry_run:
         ledger.listed()
     run.bind_state_dir()
     ledger.run_listed()  # a night that saw its cycles' trainees (`_of_cycles_lacked`, review230 F2)
