@@ -509,6 +509,10 @@ class TraineeRecord:
     # the record was last synced, which its file has the tag for on no Student (so the blank is kept as "not said",
     # review205 F1/F2): (field, the ledger's digest of it, the tags read). The digest is kept as the record's own.
     kept_untagged: tuple[tuple[str, str, str], ...] = ()
+    # A CSV record's YYYY-MM-DD trainee dates that a spreadsheet may have swapped (resaved.iso_dates), gathered by
+    # Checker.check, which knows the input's format: empty for HESA XML, which no spreadsheet writes, so its records
+    # cost nothing more (issue 6).
+    swappable: tuple[tuple[str, str], ...] = ()
 
     def item_line(self, key: str, index: int) -> int | None:
         """The line of the record's degree `index` (`key` "degrees_attributes") where the input gives it

@@ -46,7 +46,6 @@ from register_batch.readers import (
 )
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.providers import ProviderCheck
-from register_batch.validation.resaved import iso_dates
 from register_batch.validation.runner import Checker
 from register_batch.wording import printable
 
@@ -68,7 +67,7 @@ SILENCE_STEP = 0.5  # seconds between the parent's looks at the helper's spool w
 
 # (index: batch index, or record number within a chunk; line; issues; whether one is an error; the duplicate finder's
 # entry, as DuplicateFinder.parts; vintage; provider key; sources seen; its dates that could be swapped, as
-# resaved.iso_dates)
+# TraineeRecord.swappable)
 Result = tuple[int, int | None, list[IssueTuple], bool, Parts, str | None, str | None, int, tuple[tuple[str, str], ...]]
 
 
@@ -137,7 +136,7 @@ def _result(index: int, record: TraineeRecord) -> Result:
         record.vintage,
         ProviderCheck.key(record),
         record.sources_seen,
-        iso_dates(record.data),
+        record.swappable,
     )
 
 
@@ -578,8 +577,7 @@ def _merge(
         info.vintages[vintage] = info.vintages.get(vintage, 0) + 1
     info.sources_seen |= sources_seen
     merged = _report_record(source, [issue_from_values(i, record) for i in issues], vintage)
-    if swappable:  # what the report's ResavedWatch reads of a record's dates (review224 F1)
-        merged.data.update(swappable)
+    merged.swappable = swappable  # what the report's ResavedWatch reads of a record's dates (review224 F1)
     checker.tally_result(parts, source, provider, invalid=invalid)
     return merged
 

@@ -55,7 +55,7 @@ describe(
 
 # The formats a spreadsheet opens and saves: a HESA XML file with 30/09/2000 dates was written so by its SRS export,
 # which exporting again would not change (review153 F4); each value's own hint still says what to mend.
-_SPREADSHEET_FORMATS = frozenset({"hesa-csv", "register-csv"})
+SPREADSHEET_FORMATS = frozenset({"hesa-csv", "register-csv"})
 
 # Said when at least this many records of a file, and at least half of its records, have a value a spreadsheet
 # changed: two damaged rows among 500 are rows to correct; most of a file is the file.
@@ -165,7 +165,7 @@ class ResavedWatch:
 
     def add(self, record: TraineeRecord) -> None:
         """Note a record, every record of the batch in turn (a clean one only for its dates that could be swapped)."""
-        if swappable := iso_dates(record.data):
+        if swappable := record.swappable:  # Checker.check's, for a CSV record only
             source = record.source
             for field, value in swappable:
                 column = self._column(source.input, field)
@@ -212,7 +212,7 @@ class ResavedWatch:
         (review228 F2). Said about the column, after the last record: no record is read twice."""
         found = []
         for info in inputs:
-            if info.format not in _SPREADSHEET_FORMATS:
+            if info.format not in SPREADSHEET_FORMATS:
                 continue
             for field in DATE_FIELDS:
                 column = self._columns.get((info.path, field))
@@ -227,7 +227,7 @@ class ResavedWatch:
         """One warning about each of `inputs` with at least AT_LEAST such records, and at least half of its records."""
         found = []
         for info in inputs:
-            if info.format not in _SPREADSHEET_FORMATS:  # XML: its dd/mm/yyyy dates are the SRS export's own
+            if info.format not in SPREADSHEET_FORMATS:  # XML: its dd/mm/yyyy dates are the SRS export's own
                 continue
             changed = self._records.get(info.path, 0)
             if changed < AT_LEAST or 2 * changed < info.records:

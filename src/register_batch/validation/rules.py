@@ -261,7 +261,7 @@ def hesa_id_has_no_digit_groups(data: dict[str, Any], facts: Facts) -> list[Find
     ]
 
 
-_NOT_FROM_A_SPREADSHEET = "hesa-xml"  # the input format no spreadsheet opens and saves (resaved._SPREADSHEET_FORMATS)
+_NOT_FROM_A_SPREADSHEET = "hesa-xml"  # the input format no spreadsheet opens and saves (resaved.SPREADSHEET_FORMATS)
 _ROUNDED_HUSID = (
     "hesa_id '{}' is 17 digits ending in 00, as a 17-digit HUSID is once a spreadsheet has held it as a number: it "
     "keeps 15 significant digits, and the last two are lost for good (one real HUSID in a hundred ends in 00: check "

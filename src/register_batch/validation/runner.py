@@ -26,6 +26,7 @@ from register_batch.validation.catalogue import Rule, describe, follow_ups, in_a
 from register_batch.validation.duplicates import DuplicateFinder, Parts
 from register_batch.validation.facts import PRIMARY_SUBJECT, Facts, as_of_or_today
 from register_batch.validation.providers import ProviderCheck, name_training_partner
+from register_batch.validation.resaved import SPREADSHEET_FORMATS, iso_dates
 from register_batch.validation.rules import no_disability_sent_once
 from register_batch.wording import printable
 
@@ -669,7 +670,10 @@ class Checker:
             no_disability_sent_once(record, self._disability_identities)  # so too (register-api.md §5.3)
         if record.vintage:
             info.vintages[record.vintage] = info.vintages.get(record.vintage, 0) + 1
-        return self.validator.check(record, info.format)
+        checked = self.validator.check(record, info.format)
+        if info.format in SPREADSHEET_FORMATS:  # possibly_swapped_date's evidence (review224 F1)
+            checked.swappable = iso_dates(checked.data)
+        return checked
 
     def widen_can_say(self, records: Iterable[TraineeRecord]) -> None:
         """Let each record say what its input has the columns or tags for (TraineeRecord.can_say), once every
