@@ -75,6 +75,25 @@ def started_in(year: int, row: dict[str, Any], **changes: Any) -> dict[str, Any]
     return {**row, **dates, **changes}
 
 
+DEFERRED = {"defer_date": "2026-03-01", "defer_reason": "health"}
+
+
+def restarted(row: dict[str, Any]) -> dict[str, Any]:
+    """A deferred trainee back in the next cycle: same HUSID and SRS id, new start and end, no deferral (the
+    academic-year rollover: review227, review230)."""
+    return {
+        **{k: v for k, v in row.items() if k not in DEFERRED},
+        "itt_start_date": "2026-09-07",
+        "trainee_start_date": "2026-09-07",
+        "itt_end_date": "2027-07-09",
+    }
+
+
+def new_cohort() -> list[dict[str, Any]]:
+    """Two trainees starting in the 2026 cycle."""
+    return [started_in(2026, trainee(n)) for n in (11, 12)]
+
+
 def write_extract(path: Path, rows: list[dict[str, Any]]) -> Path:
     """A Register CSV with the template columns (plus withdrawal/deferral columns when rows use them)."""
     columns = list(register_template())

@@ -14,35 +14,20 @@ import lxml.html
 
 from emulated import SYNC_TESTS_TOKEN
 from report_schema import allowed_report
-from trainee_extracts import WITHDRAWN, started_in, trainee, write_extract
+from trainee_extracts import DEFERRED, WITHDRAWN, new_cohort, restarted, started_in, trainee, write_extract
 
 MET = {"data": {"qts_standards_met_date": "2026-07-01"}}
-DEFERRED = {"defer_date": "2026-03-01", "defer_reason": "health"}
 
 
 def _codes(register) -> list[str]:
     return [w["code"] for w in register.report()["sync"]["run_warnings"]]
 
 
-def _restarted(row: dict) -> dict:
-    """The deferred trainee back in the next cycle: same HUSID and SRS id, new start and end, no deferral."""
-    return {
-        **{k: v for k, v in row.items() if k not in DEFERRED},
-        "itt_start_date": "2026-09-07",
-        "trainee_start_date": "2026-09-07",
-        "itt_end_date": "2027-07-09",
-    }
-
-
-def _new_cohort() -> list[dict]:
-    return [started_in(2026, trainee(n)) for n in (11, 12)]
-
-
 def test_last_years_file_again_after_a_new_cycle_only_extract_names_the_restart_it_moves_back(register, tmp_path):
     deferred = {**trainee(3), **DEFERRED}
     july = write_extract(tmp_path / "july.csv", [trainee(1), trainee(2), deferred])
     register.sync(july)
-    register.sync(write_extract(tmp_path / "september.csv", [*_new_cohort(), _restarted(deferred)]))
+    register.sync(write_extract(tmp_path / "september.csv", [*new_cohort(), restarted(deferred)]))
     [moved] = [t for t in register.trainees(2026) if t["hesa_id"] == deferred["hesa_id"]]
     assert moved["itt_start_date"] == "2026-09-07"
 
@@ -60,9 +45,9 @@ def test_a_file_put_back_over_two_later_runs_counts_and_names_both(register, tmp
     register.sync(july)
     # August: both cycles, with the SRS's corrections of two of last year's trainees
     corrected = [{**trainee(1), "last_name": "Corrected"}, {**trainee(2), "first_names": "Corrected"}, deferred]
-    register.sync(write_extract(tmp_path / "august.csv", [*corrected, *_new_cohort()]))
+    register.sync(write_extract(tmp_path / "august.csv", [*corrected, *new_cohort()]))
     # September: the new cycle only, the deferred trainee restarting
-    register.sync(write_extract(tmp_path / "september.csv", [*_new_cohort(), _restarted(deferred)]))
+    register.sync(write_extract(tmp_path / "september.csv", [*new_cohort(), restarted(deferred)]))
 
     line = register.sync(july).summary_line()
     assert line.startswith("3 records: 3 updated;"), line
@@ -113,10 +98,10 @@ def test_the_first_new_cycle_only_night_tells_last_years_trainees_apart_and_list
     register.sync(write_extract(tmp_path / "july.csv", list(last_year.values())))
     _recommend(register, last_year["recommended"]["hesa_id"])
     _recommend(register, last_year["awarded"]["hesa_id"], award=True)
-    register.sync(write_extract(tmp_path / "august.csv", [*last_year.values(), *_new_cohort()]))  # both cycles
+    register.sync(write_extract(tmp_path / "august.csv", [*last_year.values(), *new_cohort()]))  # both cycles
     listed = _listings(register)
 
-    result = register.sync(write_extract(tmp_path / "september.csv", _new_cohort()))  # the new cycle only
+    result = register.sync(write_extract(tmp_path / "september.csv", new_cohort()))  # the new cycle only
     line = result.summary_line()
     assert result.exit_code == 0, line
     # One listing of each cycle (a page each), as before: the triage reads the listing the run makes anyway.
@@ -154,6 +139,6 @@ def test_the_first_new_cycle_only_night_tells_last_years_trainees_apart_and_list
     assert notice.xpath('.//li[@data-course-ended="1"]') and notice.xpath('.//li[@data-deferred="1"]')
 
     # The night after, the last run had no record of 2025/26 either: that cycle is not listed again.
-    register.sync(write_extract(tmp_path / "september.csv", _new_cohort()))
+    register.sync(write_extract(tmp_path / "september.csv", new_cohort()))
     again = register.report()["sync"]
     assert again["not_in_extract"] == 0 and again["cycles_lacked"] == []

@@ -8,33 +8,17 @@ from __future__ import annotations
 import pytest
 
 from register_batch.errors import RegisterUnavailable
-from trainee_extracts import started_in, trainee, write_extract
-
-DEFERRED = {"defer_date": "2026-03-01", "defer_reason": "health"}
+from trainee_extracts import DEFERRED, new_cohort, restarted, trainee, write_extract
 
 
 def _codes(register) -> list[str]:
     return [w["code"] for w in register.report()["sync"]["run_warnings"]]
 
 
-def _restarted(row: dict) -> dict:
-    """The deferred trainee back in the next cycle: same HUSID and SRS id, new start and end, no deferral."""
-    return {
-        **{k: v for k, v in row.items() if k not in DEFERRED},
-        "itt_start_date": "2026-09-07",
-        "trainee_start_date": "2026-09-07",
-        "itt_end_date": "2027-07-09",
-    }
-
-
-def _new_cohort() -> list[dict]:
-    return [started_in(2026, trainee(n)) for n in (11, 12)]
-
-
 def test_the_right_file_put_back_after_last_years_is_not_called_an_old_file(register, tmp_path):
     deferred = {**trainee(3), **DEFERRED}
     july = write_extract(tmp_path / "july.csv", [trainee(1), trainee(2), deferred])
-    september = write_extract(tmp_path / "september.csv", [*_new_cohort(), _restarted(deferred)])
+    september = write_extract(tmp_path / "september.csv", [*new_cohort(), restarted(deferred)])
     register.sync(july)
     register.sync(september)  # the new cycle's file
     line = register.sync(july).summary_line()  # last year's file again: warned
@@ -49,7 +33,7 @@ def test_the_right_file_put_back_after_last_years_is_not_called_an_old_file(regi
 def test_the_run_named_as_put_back_is_the_one_that_changed_the_record_not_a_later_rerun(register, tmp_path):
     deferred = {**trainee(3), **DEFERRED}
     july = write_extract(tmp_path / "july.csv", [trainee(1), trainee(2), deferred])
-    september = write_extract(tmp_path / "september.csv", [*_new_cohort(), _restarted(deferred)])
+    september = write_extract(tmp_path / "september.csv", [*new_cohort(), restarted(deferred)])
     register.sync(july)
     register.sync(september)  # run 2 moves the restarted trainee to 2026
     register.sync(september)  # run 3: the same file, nothing changed
@@ -59,8 +43,8 @@ def test_the_run_named_as_put_back_is_the_one_that_changed_the_record_not_a_late
 
 def test_a_first_new_cycle_night_register_did_not_answer_leaves_the_listing_to_the_next(register, tmp_path, no_backoff):
     last_year = [trainee(1), {**trainee(2), **DEFERRED}, {**trainee(3), "itt_end_date": "2027-07-31"}]
-    register.sync(write_extract(tmp_path / "august.csv", [*last_year, *_new_cohort()]))  # both cycles
-    september = write_extract(tmp_path / "september.csv", _new_cohort())  # the new cycle only
+    register.sync(write_extract(tmp_path / "august.csv", [*last_year, *new_cohort()]))  # both cycles
+    september = write_extract(tmp_path / "september.csv", new_cohort())  # the new cycle only
 
     register.emulator.set_faults("500:1.0")  # Register down: nothing listed, nothing written
     with pytest.raises(RegisterUnavailable, match="nothing was written") as failed:
