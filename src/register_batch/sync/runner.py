@@ -1669,6 +1669,20 @@ class SyncRun:
         # extract's cycles (_plan_run), said in the reports as well as the log (review223 F2)
         self.no_ledger: tuple[int, str] | None = None
 
+    def planned(
+        self, record: TraineeRecord, linked: str | None, holdings: Holdings, *, invalid: bool = False
+    ) -> RecordPlan:
+        """plan_record with the run's as-of day, reference data and the day Register applies a state change."""
+        return plan_record(
+            record,
+            linked,
+            holdings,
+            invalid=invalid,
+            as_of=self.as_of,
+            reference=self.reference,
+            applied_on=self.applied_on,
+        )
+
     # --- Register's holdings -------------------------------------------------------------------------
 
     def holdings(self, cycles: set[int]) -> Holdings:
@@ -4125,15 +4139,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     for index, record in enumerate(records):
         link = links.get(key) if (key := record_key(record)) else None
         followed = None if link in drafts or link in deleted else link
-        plan = plan_record(
-            record,
-            followed,
-            holdings,
-            invalid=not valid[index],
-            as_of=run.as_of,
-            reference=run.reference,
-            applied_on=run.applied_on,
-        )
+        plan = run.planned(record, followed, holdings, invalid=not valid[index])
         if link in deleted:
             not_created_again(plan, deleted[link])
         linked = holdings.by_id.get(followed) if followed and valid[index] else None
@@ -4321,15 +4327,7 @@ def _plan_far_links(
             joined.add(trainee["trainee_id"])
     if joined:
         for index, linked in far.items():
-            results[index].plan = plan_record(
-                records[index],
-                linked,
-                holdings,
-                invalid=False,
-                as_of=run.as_of,
-                reference=run.reference,
-                applied_on=run.applied_on,
-            )
+            results[index].plan = run.planned(records[index], linked, holdings)
     return listed, joined
 
 
@@ -4364,15 +4362,7 @@ def _plan_in_neighbour_cycles(
     # With no one listed there, each record would be planned as the create it is, with no note.
     for index in creating if elsewhere.by_id else ():
         result = results[index]
-        again = plan_record(
-            records[index],
-            None,
-            elsewhere,
-            invalid=False,
-            as_of=run.as_of,
-            reference=run.reference,
-            applied_on=run.applied_on,
-        )
+        again = run.planned(records[index], None, elsewhere)
         if again.action != "create":
             result.plan = again
         elif again.note:
