@@ -467,6 +467,14 @@ def another_providers(
     )
 
 
+def _checked_filters(status: str | None, academic_cycle: int | None) -> int | None:
+    """The status and academic cycle of a listing, refused before anything is sent (the status masked, as every
+    refusal here: review228 F6); the cycle, a whole number, as the query string gets it."""
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"status {shown_value(status)} is not one of {', '.join(STATUSES)}")
+    return None if academic_cycle is None else checked_whole("academic_cycle", academic_cycle)
+
+
 def iter_register_trainees(
     client: RegisterClient,
     *,
@@ -476,10 +484,7 @@ def iter_register_trainees(
     per_page: int = 500,
 ) -> Iterator[dict[str, Any]]:
     """Every trainee Register lists for the filters, each once, oldest change first (see the module docstring)."""
-    if status is not None and status not in STATUSES:
-        raise ConfigError(f"status {shown_value(status)} is not one of {', '.join(STATUSES)}")
-    if academic_cycle is not None:  # not sent unchecked in the query string (review228 F6)
-        academic_cycle = checked_whole("academic_cycle", academic_cycle)
+    academic_cycle = _checked_filters(status, academic_cycle)
     return client.iter_trainees(
         academic_cycle=academic_cycle, status=status, since=since, sort_order="asc", per_page=per_page
     )
@@ -794,10 +799,7 @@ def export_trainees(
             value=shown_value(since),
             example=SINCE_EXAMPLE,
         )
-    if status is not None and status not in STATUSES:  # before any file is opened, masked as every refusal here
-        raise ConfigError(f"status {shown_value(status)} is not one of {', '.join(STATUSES)}")
-    if academic_cycle is not None:
-        academic_cycle = checked_whole("academic_cycle", academic_cycle)
+    academic_cycle = _checked_filters(status, academic_cycle)  # before any file is opened
     writer: Any = {
         "register-csv": RegisterCsvWriter,
         "hesa-xml": HesaXmlWriter,

@@ -760,7 +760,11 @@ class NotKept:
 def _identity(degree: Mapping[str, Any]) -> tuple[str | None, ...]:
     """A degree's values but the institution: Register's duplicate rule (§3.7) lets no two of a trainee's share them,
     so they tell the degree Register answered with, and the record's degree on a later night, from its others."""
-    values = degree_values(degree)
+    return _identity_of(degree_values(degree))
+
+
+def _identity_of(values: Mapping[str, str | None]) -> tuple[str | None, ...]:
+    """`_identity` of a degree already as Register stores it (degree_values)."""
     return tuple(values[name] for name in _IDENTITY)
 
 
@@ -778,7 +782,7 @@ def codes_not_kept(sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> list[N
     found = []
     for name in CODED_FIELDS:
         text = text_or_none(sent.get(name))
-        if text is None or name not in sent:
+        if text is None:
             continue
         if normal(name, text, sent) != normal(name, echoed.get(name), echoed):
             found.append(NotKept(name, name, text, text_or_none(echoed.get(name))))
@@ -906,18 +910,20 @@ def as_echoed(
     degrees = source.get("degrees_attributes")
     if degrees:
         changed = []
+        held_degrees = [degree_values(theirs) for theirs in register.get("degrees") or ()]
         for degree in degrees:
-            named, values = degree_name(degree, key), degree_values(degree)
+            values = degree_values(degree)
+            mine = _identity_of(values)  # the institution, the one DEGREE_CODED field set below, is not in it
+            named = f"degree {key.short(list(mine))}"  # degree_name's
             degree = dict(degree)
             for name in DEGREE_CODED:
                 digests = noted.get(f"{named} {name}")
                 if not digests or values[name] is None or key.short(values[name]) != digests[0]:
                     continue
-                mine = _identity(degree)
                 same = [
                     theirs
-                    for theirs in map(degree_values, register.get("degrees") or ())
-                    if tuple(theirs[k] for k in _IDENTITY) == mine and key.short(theirs[name]) == digests[1]
+                    for theirs in held_degrees
+                    if _identity_of(theirs) == mine and key.short(theirs[name]) == digests[1]
                 ]
                 if same:
                     held = same[0][name]

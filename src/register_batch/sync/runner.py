@@ -1300,6 +1300,7 @@ class SyncResult:
         sync = self.report.extra.get("sync", {})
         dry_run = bool(sync.get("dry_run"))
         kinds = written(self.results, dry_run)
+        outcomes = self.outcomes  # a Counter made afresh on each read
         # A withdrawal or deferral sent after the record's creation, update or deferral is said with that write, so
         # that the counts add up to the records ("239 created (7 then withdrawn); 61 invalid" of 300, not "239
         # created, 7 withdrawn; ..."; "2 updated (1 then withdrawn), 1 deferred (1 then withdrawn)", review133 F2).
@@ -1340,19 +1341,19 @@ class SyncResult:
             done.append(f"{found} found already done in Register")
         held = {a: sum(1 for r in self.results if r.held_back((a,))) for a in ("invalid", "conflict", "blocked")}
         problems = [f"{count} {a}" for a, count in held.items() if count]
-        problems += [f"{self.outcomes[o]} {o}" for o in ("failed", "unknown") if self.outcomes.get(o)]
-        if self.outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
+        problems += [f"{outcomes[o]} {o}" for o in ("failed", "unknown") if outcomes.get(o)]
+        if outcomes.get("unknown") and not self.interrupted:  # exit 3 too; a stop's line says to run again
             waits = _waits(self.results)
             after = f" after {max(waits):%H:%M} UTC" if waits else ""  # at once, such a record only waits again
             problems[-1] += f" (run the same sync again{after}: it looks in Register first)"
         if changed := sync.get("lists_changed"):
             # Register refused codes the lists in use accept (review210 F5): said once for the run, not per record, in
             # report.json's words (`lists_changed`), which report.html's summary box says too (review223 F1).
-            failed = problems.index(f"{self.outcomes['failed']} failed")
-            some = "" if changed["records"] == self.outcomes["failed"] else f"{changed['records']} of them: "
+            failed = problems.index(f"{outcomes['failed']} failed")
+            some = "" if changed["records"] == outcomes["failed"] else f"{changed['records']} of them: "
             problems[failed] += f" ({some}{changed['message']})"
-        if self.outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
-            problems.append(f"{self.outcomes['pending']} not reached")
+        if outcomes.get("pending"):  # a stopped run (Interrupted.result): not "nothing to do" for these
+            problems.append(f"{outcomes['pending']} not reached")
         if foreseen := [r.again_after for r in self.results if r.would_wait and r.again_after]:
             # A dry run's (sync_would_wait): a real run now would send nothing for these, leave them unknown and exit
             # 3; they are not counted as what it would write.
@@ -5152,9 +5153,11 @@ def _finish(
         }
         for t in outside
     ]
-    groups = Counter(not_in_extract_group(row, run.as_of) for row in not_in_extract)
-    # The current ones of the cycles tonight's extract lacks, told apart in sync_extract_lacks_synced's words
-    lacked = sum(1 for row in not_in_extract[len(unmatched) :] if not_in_extract_group(row, run.as_of) == "not_sent")
+    group_of = [not_in_extract_group(row, run.as_of) for row in not_in_extract]
+    groups = Counter(group_of)
+    # The current ones of the cycles tonight's extract lacks (listed after tonight's cycles' own), told apart in
+    # sync_extract_lacks_synced's words
+    lacked = group_of[len(unmatched) :].count("not_sent")
     run_warnings = _run_warnings(run, report, results, groups["not_sent"] - lacked, lacked)
     interrupted = why is not None
     outcomes = Counter(r.outcome for r in results)

@@ -10,7 +10,7 @@ way the spreadsheet keeps (review168 F1). A view of the records' issues, made as
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from register_batch.model import Issue, Severity, TraineeRecord, make_issue
@@ -161,14 +161,15 @@ class ResavedWatch:
     def __init__(self) -> None:
         self._records: Counter[str] = Counter()  # input -> records with such a value
         self._kinds: dict[str, set[str]] = {}
-        self._columns: dict[tuple[str, str], _Column] = {}  # (input, date field) -> what it shows (review224 F1)
+        # (input, date field) -> what it shows (review224 F1); swapped() reads it with get, adding no column
+        self._columns: defaultdict[tuple[str, str], _Column] = defaultdict(_Column)
 
     def add(self, record: TraineeRecord) -> None:
         """Note a record, every record of the batch in turn (a clean one only for its dates that could be swapped)."""
         if swappable := record.swappable:  # Checker.check's, for a CSV record only
             source = record.source
             for field, value in swappable:
-                column = self._column(source.input, field)
+                column = self._columns[source.input, field]
                 if value[8:] > "12":
                     column.late += 1
                     continue
@@ -188,18 +189,12 @@ class ResavedWatch:
             self._records[name] += 1
             self._kinds.setdefault(name, set()).update(kinds)
 
-    def _column(self, name: str, field: str) -> _Column:
-        column = self._columns.get((name, field))
-        if column is None:
-            column = self._columns[name, field] = _Column()
-        return column
-
     def _text_date(self, name: str, field: str, value: str) -> None:
         """Note a date a spreadsheet wrote as text (24/08/2026), by the order it can be read in."""
         order = written_order(value)
         if order is None:
             return
-        column = self._column(name, field)
+        column = self._columns[name, field]
         column.orders[order] += 1
         column.text.setdefault(order, value)
 

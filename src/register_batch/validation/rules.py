@@ -1894,13 +1894,18 @@ def is_excel_serial(value: str) -> bool:
     return _EXCEL_SERIAL.fullmatch(value) is not None and int(float(value)) <= _LAST_SERIAL
 
 
+def serial_day(value: str) -> date:
+    """The day a spreadsheet's serial number (is_excel_serial) stands for."""
+    return _EXCEL_DAY_0 + timedelta(days=int(float(value)))
+
+
 def is_graduation_serial(value: str, as_of: date) -> bool:
     """A spreadsheet's serial number of a graduation date Register could take: its year within the 60 years to next
     year (§3.4's graduation_year window). 20255, a 2025 typed with one digit too many, is 1955-06-15 as a serial:
     taken for one, it lost Register's "must be in the past" error and got a 1955 date as its hint (review228 F4)."""
     if not is_excel_serial(value):
         return False
-    year = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).year
+    year = serial_day(value).year
     return as_of.year + 1 - 60 <= year <= as_of.year + 1
 
 
@@ -2007,7 +2012,7 @@ def dates_were_not_changed_by_a_spreadsheet(
     if issue.code == "degree_graduation_year_invalid":
         return _graduation_year_hint(label, value, facts)
     if is_excel_serial(value):
-        day = _EXCEL_DAY_0 + timedelta(days=int(float(value)))
+        day = serial_day(value)
         return [(label, value, _spreadsheet_form(label, value, f"date serial number ({day.isoformat()} in Excel)", ""))]
     if numbers := _day_month_parts(value):
         order, days = _order_and_days(*numbers, shown=facts.date_order)
@@ -2150,7 +2155,7 @@ def _graduation_year_hint(label: str, value: str, facts: Facts) -> list[Finding]
     which Register reads as the year 45839 or 1 (review224 F3): the year it stands for, whichever order the day and
     month are in, the reading the record's other dates show first (review228 F3)."""
     if is_graduation_serial(value, facts.as_of):
-        day = (_EXCEL_DAY_0 + timedelta(days=int(float(value)))).isoformat()
+        day = serial_day(value).isoformat()
         form, year, days = f"date serial number ({day} in Excel)", day[:4], f" ({day})"
     elif (parts := _day_month_parts(value)) and written_order(value):
         order, days = _order_and_days(*parts, shown=facts.date_order)
