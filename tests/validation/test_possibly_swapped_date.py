@@ -139,18 +139,27 @@ def test_one_hand_typed_date_tells_no_other_column(tmp_path):
     assert swapped_warnings(written(tmp_path / "typed.csv", header, rows), tmp_path / "r") == {}
 
 
-def test_month_first_text_in_another_column_tells_nothing_of_this_one(tmp_path):
+def test_a_column_whose_own_text_shows_the_other_order_is_not_told(tmp_path):
+    """review235 F1: a column that shows a swap tells the file's other date columns, but not one whose own text date
+    was not read by that spreadsheet: a date only the other order reads, or one either order reads."""
     header, rows = read_rows(generated(tmp_path))
     born, start = header.index("date_of_birth"), header.index("itt_start_date")
-    rows[0][born], rows[1][born] = "12/26/1996", "12/27/1996"  # only month first reads them
-    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-09"
-    said = swapped_warnings(written(tmp_path / "one.csv", header, rows[:3]), tmp_path / "r")
-    assert "itt_start_date" not in said
+    rows[0][born], rows[1][born], rows[2][born] = "12/26/1996", "12/27/1996", "1996-07-12"  # only month first reads
+    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-10"
+    said = swapped_warnings(written(tmp_path / "told.csv", header, rows[:3]), tmp_path / "r")
+    assert "date_of_birth" in said
+    assert "itt_start_date: 3 of this file's YYYY-MM-DD itt_start_date dates" in said["itt_start_date"]
+    for text in ("30/09/2026", "03/09/2026"):  # only day first reads it; either order does
+        rows[1][start] = text
+        said = swapped_warnings(written(tmp_path / "not.csv", header, rows[:3]), tmp_path / text.replace("/", ""))
+        assert "date_of_birth" in said
+        assert "itt_start_date" not in said
 
 
 def test_correcting_some_text_dates_leaves_the_warning(trainees, tmp_path):
     """review228 F2: a text date corrected as its hint says gives the column a day above 12, which no longer silences
-    it; once every text date is corrected nothing is left to tell (the hint says so before)."""
+    it; once all its text dates are corrected, the file's other columns still tell it (review235 F1); once every
+    text date of the file is corrected nothing is left to tell (the hint says so before)."""
     header, rows = read_rows(rewritten(trainees, tmp_path / "swapped.csv", read_month_first))
     start = header.index("itt_start_date")
     texts = [row for row in rows if "/" in row[start]]
@@ -163,7 +172,14 @@ def test_correcting_some_text_dates_leaves_the_warning(trainees, tmp_path):
         if "/" in row[start]:
             day, month, year = row[start].split("/")
             row[start] = f"{year}-{month}-{day}"
-    assert "itt_start_date" not in swapped_warnings(written(tmp_path / "all.csv", header, rows), tmp_path / "r2")
+    said = swapped_warnings(written(tmp_path / "column.csv", header, rows), tmp_path / "r2")
+    assert "may have day and month swapped too" in said["itt_start_date"]
+    for row in rows:
+        for field in DATES:
+            if "/" in row[header.index(field)]:
+                day, month, year = row[header.index(field)].split("/")
+                row[header.index(field)] = f"{year}-{month}-{day}"
+    assert swapped_warnings(written(tmp_path / "all.csv", header, rows), tmp_path / "r3") == {}
 
 
 def test_a_text_date_one_order_reads_says_the_column_may_be_swapped():
@@ -172,12 +188,75 @@ def test_a_text_date_one_order_reads_says_the_column_may_be_swapped():
     record = validated(with_changes(date_of_birth="30/01/2002"))
     [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date"]
     assert hint.endswith(
-        "(2002-01-30); if a spreadsheet left it as text, its other YYYY-MM-DD dates in this column may have day and "
-        "month swapped: import the column again from the SRS as Text rather than correcting only this value"
+        "(2002-01-30); if a spreadsheet left it as text, the other YYYY-MM-DD dates in this file's date columns may "
+        "have day and month swapped: import the date columns again from the SRS as Text rather than correcting only "
+        "this value"
     )
     record = validated(with_changes(date_of_birth="03/04/1992"))
     [hint] = [i.message for i in record.issues if i.code == "spreadsheet_date"]
     assert "may have day and month swapped" not in hint
+
+
+def cohort(folder: Path, count: int) -> tuple[list[str], list[list[str]]]:
+    """A cohort all starting on 1 September 2026, as an SRS writes it day first and a spreadsheet reading month first
+    keeps it, formatted yyyy-mm-dd (review235 F1's repro): every start date read, as 2026-01-09; the other columns'
+    dates of a day above 12 left as text."""
+    header, rows = read_rows(generated(folder, count=count))
+    for row in rows:
+        for field in DATES:
+            value = "2026-09-01" if field.endswith("start_date") else row[header.index(field)].lstrip("'")
+            row[header.index(field)] = read_month_first(field, value)
+    return header, rows
+
+
+def test_a_column_that_shows_the_swap_tells_the_files_start_dates(tmp_path):
+    """review235 F1: a spreadsheet reads every date column of a file in one order; start dates, all of a day 12 or
+    less, leave no text of their own to show it, and are said from the columns that do."""
+    header, rows = cohort(tmp_path, 40)
+    path = written(tmp_path / "cohort.csv", header, rows)
+    said = swapped_warnings(path, tmp_path / "r")
+    assert set(said) == set(DATES)
+    for field in ("itt_start_date", "trainee_start_date"):
+        assert said[field].startswith(
+            f"{field}: 40 of this file's YYYY-MM-DD {field} dates of a day 12 or less may have day and month swapped "
+            "too (line 2: 2026-01-09; line 3: 2026-01-09;"
+        )
+        assert (
+            ": the file's date_of_birth and itt_end_date have dates a spreadsheet left as text, each readable only as "
+            "day/month/year, as a spreadsheet reading dates as month/day/year leaves them, and that spreadsheet read "
+            "every date column of the file as month/day/year, with day and month swapped in each date it could read: "
+            "check them against the SRS (2026-01-09 may be 2026-09-01)"
+        ) in said[field]
+    assert "the column also has " in said["date_of_birth"]
+    assert swapped_warnings(path, tmp_path / "two", jobs=2) == said
+
+
+def test_a_column_of_yyyy_mm_dd_dates_of_any_day_is_not_told_by_another(tmp_path):
+    """review235 F1: beside a column that shows the swap, a column with more YYYY-MM-DD dates of a day above 12 than
+    of a day 12 or less (a column written right: days 13 to 31 are most of a month) is not said; a column that has
+    them only where the user corrected its text dates is."""
+    header, rows = cohort(tmp_path, 40)
+    end, generated_rows = header.index("itt_end_date"), read_rows(tmp_path / "trainees.csv")[1]
+    for row, kept in zip(rows, generated_rows, strict=True):
+        row[end] = kept[end].lstrip("'")  # as the SRS wrote it: 29 of 40 of a day above 12
+    said = swapped_warnings(written(tmp_path / "kept.csv", header, rows), tmp_path / "r")
+    assert set(said) == {"date_of_birth", "itt_start_date", "trainee_start_date"}
+    assert ": the file's date_of_birth has dates a spreadsheet left as text" in said["itt_start_date"]
+
+
+def test_two_typed_dates_among_dates_of_any_day_are_a_typists(tmp_path):
+    """review235 F2: in a small file two dates of birth typed day first reach a tenth of the column, but its
+    YYYY-MM-DD dates of a day above 12, which no swap writes, outnumber them: the dates are right, and not said."""
+    header, rows = read_rows(generated(tmp_path, count=20))
+    born = header.index("date_of_birth")
+    typed = [row for row in rows if row[born].lstrip("'")[8:] > "12"]
+    assert len(typed) >= 4  # 2 typed, and more left as YYYY-MM-DD of a day above 12
+    for row in typed[:2]:
+        year, month, day = row[born].lstrip("'").split("-")
+        row[born] = f"{day}/{month}/{year}"
+    path = written(tmp_path / "typed.csv", header, rows)
+    assert swapped_warnings(path, tmp_path / "r") == {}
+    assert swapped_warnings(path, tmp_path / "two", jobs=2) == {}
 
 
 @pytest.mark.parametrize(

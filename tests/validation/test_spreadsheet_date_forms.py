@@ -22,8 +22,8 @@ from valid_trainee import validated, with_changes
 # What a trainee date's hint adds where only one order reads its text: the column's other dates may be swapped, and
 # correcting the text alone would hide that (review228 F2); test_possibly_swapped_date says which values get it.
 BESIDE = (
-    "; if a spreadsheet left it as text, its other YYYY-MM-DD dates in this column may have day and month swapped: "
-    "import the column again from the SRS as Text rather than correcting only this value"
+    "; if a spreadsheet left it as text, the other YYYY-MM-DD dates in this file's date columns may have day and "
+    "month swapped: import the date columns again from the SRS as Text rather than correcting only this value"
 )
 
 NAMED_MONTH = "looks like a spreadsheet's day-month-year date: write the date as YYYY-MM-DD{}"

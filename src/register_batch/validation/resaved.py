@@ -93,12 +93,18 @@ describe(
     "(line 3: 1996-07-12, …): the column also has N dates a spreadsheet left as text, each readable only as "
     "day/month/year (24/08/2026) or only as month/day/year (12/26/1996), as a spreadsheet set to the other order "
     "leaves them, and that spreadsheet reads every date it can in its own order, with day and month swapped: check "
-    "these against the SRS (1996-07-12 may be 1996-12-07)",
+    "these against the SRS (1996-07-12 may be 1996-12-07) / <field>: N of this file's YYYY-MM-DD <field> dates of a "
+    "day 12 or less may have day and month swapped too (line 2: 2026-01-09, …): the file's <field> and <field> "
+    "have dates a spreadsheet left as text, each readable only as day/month/year, as a spreadsheet reading dates as "
+    "month/day/year leaves them, and that spreadsheet read every date column of the file as month/day/year, with "
+    "day and month swapped in each date it could read: check these against the SRS (2026-01-09 may be 2026-09-01)",
     source="hesa-formats.md §5 item 30 (Excel rewrites dates); review224 F1 (a date column read in the other "
-    "day/month order, then formatted as yyyy-mm-dd); review228 F1/F2 (each column on its own dates: at least "
-    "2 such text dates, and at least a tenth of the column's dates)",
+    "day/month order, then formatted as yyyy-mm-dd); review228 F1/F2 (a column's own evidence: at least 2 such text "
+    "dates, and at least a tenth of its dates); review235 F1 (a column with that evidence tells the file's other "
+    "date columns, such as start dates, all of a day 12 or less, which a spreadsheet leaves no text of) and F2 (the "
+    "text dates outnumber the column's YYYY-MM-DD dates of a day above 12, which no swap writes)",
     fix="Check each date named against the SRS before correcting any text date: the warning is there only while "
-    "the column still has its text dates. If a spreadsheet read the file's dates in the other day/month order, "
+    "the file still has its text dates. If a spreadsheet read the file's dates in the other day/month order, "
     "open the SRS's file again with the date columns imported as Text (Excel's Data > From Text/CSV, LibreOffice's "
     "Text Import dialog), or export it again from the SRS as YYYY-MM-DD dates; formatting the swapped cells as "
     "yyyy-mm-dd keeps the swap.",
@@ -111,7 +117,10 @@ SWAPPED_SHOWN = 5  # dates named in a possibly_swapped_date message
 # m/d/y leaves as text each date of a day 13 to 31: about 60 % of a column of any day, still 20 % of a column of
 # cohort start dates, which cluster on days 1 to 12 (a 20,000-record swapped file's itt_start_date); a tenth leaves
 # room for the user's first corrections (swap30.csv with one of its 7 text start dates corrected: 6 of 30). One
-# hand-typed 30/01/2002 among 200 dates of birth (0.5 %) is a typist's, not a spreadsheet's.
+# hand-typed 30/01/2002 among 200 dates of birth (0.5 %) is a typist's, not a spreadsheet's. They must also outnumber
+# the column's YYYY-MM-DD dates of a day above 12 (review235 F2): a swap writes none, so the only ones in a swapped
+# column are the user's corrections of its text dates, while a column written right has more of them than of days 1
+# to 12 (2 typed 24/08/1985 among 20 dates of birth, 10 of them YYYY-MM-DD of a day above 12: a typist's).
 SWAP_TEXTS = 2
 SWAP_SHARE = 10
 
@@ -120,7 +129,8 @@ def iso_dates(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
     """The record's YYYY-MM-DD trainee dates whose day is not their month, as (field, value): those of day 12 or less
     read as dates with day and month swapped too, which possibly_swapped_date names where its file shows a spreadsheet
     read the dates in the other order; one of a later day counts among the column's dates (the share its text dates
-    must reach). Asked of every record: a few string comparisons each."""
+    must reach), and against a swap, which writes none (review235 F2). Asked of every record: a few string
+    comparisons each."""
     found: tuple[tuple[str, str], ...] = ()
     for field in DATE_FIELDS:
         value = data.get(field)
@@ -200,22 +210,30 @@ class ResavedWatch:
 
     def swapped(self, inputs: Iterable[InputInfo]) -> list[Issue]:
         """possibly_swapped_date for each date column of `inputs` with YYYY-MM-DD dates that could be swapped, whose
-        own text dates only one order reads are at least SWAP_TEXTS and 1/SWAP_SHARE of its dates: the spreadsheet
-        that left them as text read dates in the other order, and swapped day and month of each it read (review224
-        F1). Each column on its own evidence: one hand-typed 30/01/2002 says nothing of another column, nor of its
-        own (review228 F1); a day above 12 the user wrote in correcting a text date does not cancel the rest
-        (review228 F2). Said about the column, after the last record: no record is read twice."""
+        own text dates only one order reads show a spreadsheet read it in the other order (_shows_a_swap): that
+        spreadsheet swapped day and month of each date it read (review224 F1). One hand-typed 30/01/2002 shows
+        nothing, of its column or another (review228 F1); a day above 12 the user wrote in correcting a text date
+        does not cancel the rest (review228 F2). A spreadsheet reads every date column of a file in one order, so a
+        column that shows it tells the file's other date columns too (review235 F1): start dates, nearly all of a day
+        12 or less, are all read, and left no text of their own to show it. Said about the column, after the last
+        record: no record is read twice."""
         found = []
         for info in inputs:
             if info.format not in SPREADSHEET_FORMATS:
                 continue
-            for field in DATE_FIELDS:
-                column = self._columns.get((info.path, field))
-                if column is None or not column.swappable or (read := _one_order(column.orders)) is None:
-                    continue
-                texts = column.orders[read]
-                if texts >= SWAP_TEXTS and texts * SWAP_SHARE >= column.swappable + column.late + texts:
-                    found.append(_swapped(info.path, field, column, read, texts))
+            columns = {
+                field: column
+                for field in DATE_FIELDS
+                if (column := self._columns.get((info.path, field))) is not None and column.swappable
+            }
+            shown = {field: read for field, column in columns.items() if (read := _shows_a_swap(column))}
+            # the file's one order, when the columns that show one agree on it
+            order = next(iter(set(shown.values()))) if len(set(shown.values())) == 1 else None
+            for field, column in columns.items():
+                if field in shown:
+                    found.append(_swapped(info.path, field, column, shown[field], ()))
+                elif order is not None and _read_alike(column, order):
+                    found.append(_swapped(info.path, field, column, order, tuple(shown)))
         return found
 
     def issues(self, inputs: Iterable[InputInfo]) -> list[Issue]:
@@ -253,13 +271,52 @@ def _one_order(orders: Counter[str]) -> str | None:
     return DAY_FIRST if day_first else MONTH_FIRST
 
 
-def _swapped(name: str, field: str, column: _Column, order: str, texts: int) -> Issue:
-    """The possibly_swapped_date warning about `field` of input `name`, whose `texts` text dates only `order` reads."""
+def _shows_a_swap(column: _Column) -> str | None:
+    """The order `column`'s own text dates show a spreadsheet did not read its dates in: at least SWAP_TEXTS of them
+    only that order reads, at least 1/SWAP_SHARE of its dates, and more than its YYYY-MM-DD dates of a day above 12
+    (review228 F1/F2, review235 F2); None when they show none."""
+    if (read := _one_order(column.orders)) is None:
+        return None
+    texts = column.orders[read]
+    if texts < SWAP_TEXTS or texts <= column.late:
+        return None
+    return read if texts * SWAP_SHARE >= column.swappable + column.late + texts else None
+
+
+def _read_alike(column: _Column, order: str) -> bool:
+    """Whether `column`, beside a column of its file that shows a spreadsheet did not read dates in `order`, may have
+    been read by that spreadsheet too (review235 F1): it has no text date the spreadsheet would have read (one either
+    order reads) or that shows the other order, and fewer YYYY-MM-DD dates of a day above 12, which no swap writes,
+    than of a day 12 or less (a column written right has more: days 13 to 31 are 19 of a month's 31; a swapped one
+    has only the user's corrections of its text dates)."""
+    other = MONTH_FIRST if order == DAY_FIRST else DAY_FIRST
+    return not column.orders[EITHER] and not column.orders[other] and column.late < column.swappable
+
+
+def _swapped(name: str, field: str, column: _Column, order: str, shown: tuple[str, ...]) -> Issue:
+    """The possibly_swapped_date warning about `field` of input `name`: its own text dates only `order` reads show the
+    swap, or, when `shown` names them, those of the file's other date columns `shown` (review235 F1)."""
     value = column.shown[0][1]
     named = "; ".join(f"{place}: {date}" for place, date in column.shown)
     more = f"; and {column.swappable - len(column.shown):,} more" if column.swappable > len(column.shown) else ""
     other = "month/day/year" if order == DAY_FIRST else "day/month/year"
     dates = "date" if column.swappable == 1 else "dates"
+    if shown:
+        columns = " and ".join(shown) if len(shown) < 3 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+        evidence = (
+            f"the file's {columns} {'has' if len(shown) == 1 else 'have'} dates a spreadsheet left as text, each "
+            f"readable only as {order}, as a spreadsheet reading dates as {other} leaves them, and that spreadsheet "
+            f"read every date column of the file as {other}, with day and month swapped in each date it could read"
+        )
+        too = " too"
+    else:
+        texts = column.orders[order]
+        evidence = (
+            f"the column also has {texts:,} dates a spreadsheet left as text, each readable only as {order} "
+            f"('{column.text[order]}'), as a spreadsheet reading dates as {other} leaves them, and such a spreadsheet "
+            f"reads every date it can as {other}, with day and month swapped"
+        )
+        too = ""
     return make_issue(
         input=name,
         field=field,
@@ -268,10 +325,8 @@ def _swapped(name: str, field: str, column: _Column, order: str, texts: int) -> 
         severity=Severity.WARNING,
         message=(
             f"{field}: {column.swappable:,} of this file's YYYY-MM-DD {field} {dates} of a day 12 or less may have "
-            f"day and month swapped ({named}{more}): the column also has {texts:,} dates a spreadsheet left as text, "
-            f"each readable only as {order} ('{column.text[order]}'), as a spreadsheet reading dates as {other} "
-            f"leaves them, and such a spreadsheet reads every date it can as {other}, with day and month swapped: "
-            f"check {'it' if column.swappable == 1 else 'them'} against the SRS ({value} may be "
+            f"day and month swapped{too} ({named}{more}): {evidence}: check "
+            f"{'it' if column.swappable == 1 else 'them'} against the SRS ({value} may be "
             f"{value[:4]}-{value[8:]}-{value[5:7]})"
         ),
     )

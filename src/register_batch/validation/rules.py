@@ -1947,11 +1947,11 @@ def _midnight_of(day: date, time_written: str) -> str:
 
 
 # Said after a trainee date text only one order reads (review228 F2): a spreadsheet set to the other order left it as
-# text and swapped day and month of the column's dates it could read; once the text is corrected, nothing in the file
-# shows that swap (possibly_swapped_date needs the column's text dates).
+# text and swapped day and month of the dates it could read, in every date column of the file (review235 F1); once the
+# text is corrected, nothing in the file shows that swap (possibly_swapped_date needs the file's text dates).
 _SWAPPED_BESIDE = (
-    "; if a spreadsheet left it as text, its other YYYY-MM-DD dates in this column may have day and month swapped: "
-    "import the column again from the SRS as Text rather than correcting only this value"
+    "; if a spreadsheet left it as text, the other YYYY-MM-DD dates in this file's date columns may have day and "
+    "month swapped: import the date columns again from the SRS as Text rather than correcting only this value"
 )
 
 
@@ -1977,9 +1977,10 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     "a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
     "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
-    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)][; if a spreadsheet left it as text, its other "
-    "YYYY-MM-DD dates in this column may have day and month swapped: import the column again from the SRS as Text "
-    "rather than correcting only this value] / <field>: '<value>' looks like a spreadsheet's year/month/day date "
+    "reading is a day): write the date as YYYY-MM-DD[ (<the day>)][; if a spreadsheet left it as text, the other "
+    "YYYY-MM-DD dates in this file's date columns may have day and month swapped: import the date columns again "
+    "from the SRS as Text rather than correcting only this value] / <field>: '<value>' looks like a spreadsheet's "
+    "year/month/day date "
     "(1996/12/26): write the date as YYYY-MM-DD[ (<the day>)] / <field>: '<value>' looks like "
     "a spreadsheet's day-month-year date (01-Sep-26, 26 Dec 1996) or month-day-year date (Dec 26, 1996): write the "
     "date as YYYY-MM-DD[ (<the day>[, taking '26' as 2026])] (a date of birth: the century whose day gives an age of "
