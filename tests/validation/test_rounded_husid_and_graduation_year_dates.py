@@ -73,7 +73,21 @@ LABEL = "degrees_attributes[0].graduation_year"
                        "2025-01-07 if the month comes first)"),
         ("7/31/2022", "month/day/year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-31)"),
         ("31/07/2022", "day/month/year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-31)"),
-        ("31/07/22", "day/month/year date: write the year as YYYY or the date as YYYY-MM-DD"),
+        # review235 F4: a two-digit year as the one century Register takes (1967 to 2027 as of validated's day)
+        ("31/07/22", "day/month/year date: write the year, 2022 (the year ending '22' that Register takes: 1967 to "
+                     "2027), or the date as YYYY-MM-DD (2022-07-31)"),
+        ("01/07/22", "day/month/year date: write the year, 2022 (the year ending '22' that Register takes: 1967 to "
+                     "2027), or the date as YYYY-MM-DD (2022-07-01, or 2022-01-07 if the month comes first)"),
+        ("7/1/70", "day/month/year date: write the year, 1970 (the year ending '70' that Register takes: 1967 to "
+                   "2027), or the date as YYYY-MM-DD (1970-01-07, or 1970-07-01 if the month comes first)"),
+        ("31/07/50", "day/month/year date: write the year as YYYY or the date as YYYY-MM-DD"),  # 1950 nor 2050
+        # review235 F4: Excel's named-month forms, as the trainee dates' hint reads them
+        ("1-Jul-22", "day-month-year date: write the year, 2022 (the year ending '22' that Register takes: 1967 to "
+                     "2027), or the date as YYYY-MM-DD (2022-07-01)"),
+        ("01-Jul-2022", "day-month-year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-01)"),
+        ("1 Jul 2022", "day-month-year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-01)"),
+        ("Jul 1, 2022", "month-day-year date: write the year, 2022, or the date as YYYY-MM-DD (2022-07-01)"),
+        ("1-Jul-50", "day-month-year date: write the year as YYYY or the date as YYYY-MM-DD"),
     ],
 )  # fmt: skip
 def test_a_graduation_year_a_spreadsheet_made_a_date_gets_the_year(value, hint):
@@ -82,6 +96,11 @@ def test_a_graduation_year_a_spreadsheet_made_a_date_gets_the_year(value, hint):
         (LABEL, "degree_graduation_year_invalid", "graduation_year is invalid"),
         (LABEL, "spreadsheet_date", f"{LABEL}: '{value}' looks like a spreadsheet's {hint}"),
     ]
+
+
+def test_a_month_name_no_spreadsheet_writes_gets_no_hint():
+    found = [code for _, _, code, _, _ in issues(with_graduation_year("1-Foo-22"))]
+    assert found == ["degree_graduation_year_invalid"]
 
 
 def test_a_year_in_the_future_is_still_one():

@@ -1972,8 +1972,9 @@ def _spreadsheet_form(label: str, value: str, form: str, day: str) -> str:
     ),
     message="<field>: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in Excel): write the "
     "date as YYYY-MM-DD / graduation_year: '<value>' looks like a spreadsheet's date serial number (<YYYY-MM-DD> in "
-    "Excel) or day/month/year or month/day/year date: write the year, <YYYY>, or the date as YYYY-MM-DD[ (<the "
-    "day>)] / <field>: '<value>' looks like "
+    "Excel) or day/month/year, month/day/year, day-month-year (1-Jul-22) or month-day-year (Jul 1, 2022) date: write "
+    "the year, <YYYY>[ (the year ending '22' that Register takes: <YYYY> to <YYYY>)], or the date as YYYY-MM-DD[ "
+    "(<the day>)] / <field>: '<value>' looks like "
     "a spreadsheet's day/month/year date (30/09/2026, 30.09.2026, "
     "30-09-2026[ 12:00:00 AM]): write the date as YYYY-MM-DD[ (<the day>[, or <the day> if the month comes first])] / "
     "<field>: '<value>' looks like a spreadsheet's month/day/year date (12/26/1996, 12/26/96: only the month-first "
@@ -2152,18 +2153,32 @@ def _days_of_a_named_month(label: str, day: str, month: str, year: str, as_of: d
 
 
 def _graduation_year_hint(label: str, value: str, facts: Facts) -> list[Finding] | None:
-    """A degree's graduation year a spreadsheet turned into a date (F_DEGENDDT's 2025-07-01 as 45839 or 01/07/2025),
-    which Register reads as the year 45839 or 1 (review224 F3): the year it stands for, whichever order the day and
-    month are in, the reading the record's other dates show first (review228 F3)."""
+    """A degree's graduation year a spreadsheet turned into a date (F_DEGENDDT's 2025-07-01 as 45839, 01/07/2025 or
+    1-Jul-25), which Register reads as the year 45839, 1 or 0 (review224 F3): the year it stands for, whichever order
+    the day and month are in, the reading the record's other dates show first (review228 F3); a two-digit year as the
+    one of its two centuries Register's graduation years include (review235 F4)."""
     if is_graduation_serial(value, facts.as_of):
         day = serial_day(value).isoformat()
         form, year, days = f"date serial number ({day} in Excel)", day[:4], f" ({day})"
+        written = year
     elif (parts := _day_month_parts(value)) and written_order(value):
-        order, days = _order_and_days(*parts, shown=facts.date_order)
-        form, year = f"{order} date", parts[2] if len(parts[2]) == 4 else ""
+        written = parts[2]
+        year = _graduation_century(written, facts.as_of)
+        order, days = _order_and_days(parts[0], parts[1], year, shown=facts.date_order)
+        form = f"{order} date"
+    elif named := _named_month_date(value):
+        day_of_month, month, written, form = named
+        year = _graduation_century(written, facts.as_of)
+        days = f" ({found})" if len(year) == 4 and (found := _day(year, month, day_of_month)) else ""
     else:
         return None
-    said = f"the year, {year}," if year else "the year as YYYY"
+    latest = facts.as_of.year + 1
+    if len(year) != 4:
+        said = "the year as YYYY"
+    elif len(written) == 2:  # the century taken, said (review235 F4)
+        said = f"the year, {year} (the year ending '{written}' that Register takes: {latest - 60} to {latest}),"
+    else:
+        said = f"the year, {year},"
     return [
         (
             label,
@@ -2171,6 +2186,26 @@ def _graduation_year_hint(label: str, value: str, facts: Facts) -> list[Finding]
             f"{label}: '{value}' looks like a spreadsheet's {form}: write {said} or the date as YYYY-MM-DD{days}",
         )
     ]
+
+
+def _graduation_century(year: str, as_of: date) -> str:
+    """A two-digit `year` as the one of 19yy and 20yy within Register's graduation years (the 60 years to next year,
+    §3.4: fewer than a century, so at most one); as written when neither is, or when it has four digits."""
+    if len(year) != 2:
+        return year
+    latest = as_of.year + 1
+    found = [full for century in ("19", "20") if latest - 60 <= int(full := century + year) <= latest]
+    return found[0] if found else year
+
+
+def _named_month_date(value: str) -> tuple[str, str, str, str] | None:
+    """(day, month number, year as written, form) of Excel's 1-Jul-22, 01-Jul-2022, 1 Jul 2022 or Jul 1, 2022; None
+    for another form, or a month name no spreadsheet writes."""
+    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(3).title())):
+        return parts.group(1), month, parts.group(4), "day-month-year date"
+    if (parts := _MONTH_NAME_DAY_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(1).title())):
+        return parts.group(2), month, parts.group(3), "month-day-year date"
+    return None
 
 
 def _day_month_parts(value: str) -> tuple[str, str, str] | None:
