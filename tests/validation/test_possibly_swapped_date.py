@@ -156,6 +156,19 @@ def test_a_column_whose_own_text_shows_the_other_order_is_not_told(tmp_path):
         assert "itt_start_date" not in said
 
 
+def test_columns_that_show_both_orders_tell_no_other_column(tmp_path):
+    """review235 F1: no one spreadsheet read the file when one column shows a day-first reading and another a
+    month-first one; each is said on its own evidence, and the start dates are not said."""
+    header, rows = read_rows(generated(tmp_path))
+    born, start, end = (header.index(f) for f in ("date_of_birth", "itt_start_date", "itt_end_date"))
+    rows[0][born], rows[1][born], rows[2][born] = "24/08/1996", "25/08/1996", "1996-07-12"  # only day first reads
+    rows[0][end], rows[1][end], rows[2][end] = "12/26/2027", "12/27/2027", "2027-07-12"  # only month first reads
+    rows[0][start], rows[1][start], rows[2][start] = "2026-09-01", "2026-09-04", "2026-09-10"
+    said = swapped_warnings(written(tmp_path / "both.csv", header, rows[:3]), tmp_path / "r")
+    assert {"date_of_birth", "itt_end_date"} <= set(said)
+    assert "itt_start_date" not in said
+
+
 def test_correcting_some_text_dates_leaves_the_warning(trainees, tmp_path):
     """review228 F2: a text date corrected as its hint says gives the column a day above 12, which no longer silences
     it; once all its text dates are corrected, the file's other columns still tell it (review235 F1); once every

@@ -227,8 +227,8 @@ class ResavedWatch:
                 if (column := self._columns.get((info.path, field))) is not None and column.swappable
             }
             shown = {field: read for field, column in columns.items() if (read := _shows_a_swap(column))}
-            # the file's one order, when the columns that show one agree on it
-            order = next(iter(set(shown.values()))) if len(set(shown.values())) == 1 else None
+            orders = set(shown.values())
+            order = orders.pop() if len(orders) == 1 else None  # the file's, when the columns that show one agree
             for field, column in columns.items():
                 if field in shown:
                     found.append(_swapped(info.path, field, column, shown[field], ()))
