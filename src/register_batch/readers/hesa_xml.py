@@ -1233,7 +1233,7 @@ def _no_record_in_sight(
     tree: etree._Element | None, last: etree._Element | None, name: str, shift: int, count: int | None
 ) -> UnusableInput:
     """The refusal of more than RECORD_SPAN bytes without a complete Student: one Student too large to hold, when the
-    parse stopped inside one (review232 F1: a SRS's note of 2.4 MB in record 2 was refused as "not a HESA ITT extract",
+    parse stopped inside one (review232 F1: an SRS's note of 2.4 MB in record 2 was refused as "not a HESA ITT extract",
     "after record 1", with no line), else bytes of other elements between records. `tree`: what was parsed (the live
     tree, from `last`, the record read last; or the file's first bytes again, when no record was read), `count`: the
     records read (None: not known, in a part)."""
