@@ -1326,7 +1326,7 @@ def test_a_refusal_in_a_chunk_read_alone_names_its_line_in_the_whole_file(tmp_pa
 
 
 def test_a_file_the_whole_read_refuses_for_a_2mb_student_is_refused_by_every_chunk_read_too(tmp_path):
-    """review112 F5: "more than 2 MB of XML without a complete <Student>" counts the bytes given to the parser since the
+    """review112 F5: a Student's 2 MB limit ("runs past 2 MB") counts the bytes given to the parser since the
     read that ended the last record. The parser reads 32 KiB at a time, from the file's start in a whole read, from the
     chunk's start in a chunk read alone: the same Student counted 2 MB + 32 KiB in one and 2 MB in the other, so
     `--jobs 1` refused the file and `--jobs 2` validated it. A chunk read now refuses whatever a whole read might (the
@@ -1334,13 +1334,13 @@ def test_a_file_the_whole_read_refuses_for_a_2mb_student_is_refused_by_every_chu
     text, chunk = long_title_extract()
     path = tmp_path / "long-title.xml"
     path.write_bytes(text)
-    with pytest.raises(UnusableInput, match=r"more than 2 MB of XML without a complete <Student> \(after record 2\)"):
+    with pytest.raises(UnusableInput, match=r"record 3, line 4: the <Student> starting on line 4 .* runs past 2 MB"):
         read(path)
     chunks = XmlChunks(len(b"<ITTRecord>\n"), 1, (chunk,))
     for part in (XmlPart(chunks, 1, None, newlines_before(str(path), chunks)[1]), XmlPart(chunks, 0, lambda i: True)):
         [(info, records)] = list(open_inputs([str(path)], "hesa-xml", bundled_mapping()))
         info.part = part
-        with pytest.raises(UnusableInput, match="more than 2 MB"):
+        with pytest.raises(UnusableInput, match="runs past 2 MB"):
             list(records)
 
 

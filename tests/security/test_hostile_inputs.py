@@ -248,7 +248,7 @@ def test_a_2gb_text_node_is_refused_fast_in_little_memory(tmp_path):
     assert size >= 2 << 30 and path.stat().st_size < 8 << 20
     result = measure_read(path, carrier_zip=True)
     assert result["error"], result
-    assert "Text node too long" in result["error"] or "without a complete <Student>" in result["error"], result
+    assert "Text node too long" in result["error"] or "runs past 2 MB" in result["error"], result
     assert result["seconds"] < 10 and result["peak_rss_mb"] < 200, result
 
 
@@ -301,7 +301,9 @@ def test_elements_that_are_not_records_do_not_pile_up_in_memory(tmp_path, layout
     result = measure_read(path)
     # Refused with one clear line (or streamed), never read into memory whole.
     assert result["exception"] is None, result
-    assert result["error"] and "without a complete <Student>" in result["error"], result
+    # Junk between records is no record too large: each has its own words (review232 F1).
+    said = "without a complete <Student>" if layout == "junk between Students" else "record 2, line 1: the <Student>"
+    assert result["error"] and said in result["error"], result
     assert result["peak_rss_mb"] < 150, result
 
 

@@ -667,7 +667,8 @@ def test_a_student_of_2_mb_is_refused_as_it_is_serially_whichever_process_reads_
         with pytest.raises(UnusableInput) as caught:
             validate_files([str(path)], as_of=AS_OF, report_dir=tmp_path / f"r{jobs}", jobs=jobs)
         failures.append(str(caught.value))
-    assert failures[0] == failures[1] and "more than 2 MB of XML without a complete <Student>" in failures[0]
+    assert failures[0] == failures[1] and "record 3, line 4: the <Student> starting on line 4" in failures[0]
+    assert "runs past 2 MB" in failures[0]
     assert small_chunks == [2]
 
 

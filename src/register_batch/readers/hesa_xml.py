@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import lzma
 import os
 import re
@@ -27,7 +28,7 @@ from register_batch.errors import UnusableInput
 from register_batch.model import SourceRef
 from register_batch.readers.base import HashingReader, InputInfo, RawRecord, clean, cut_short
 from register_batch.readers.detect import SAVE_AS_CSV, check_text_start
-from register_batch.readers.xml_places import Place, place_of, said_of
+from register_batch.readers.xml_places import Place, place_and_element_of, said_of
 
 ROOT = "ITTRecord"
 RECORD = "Student"
@@ -754,7 +755,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
             if student.tag not in RECORD_TAGS:
                 if not student.tag.startswith("{"):  # `s:Student`, its prefix declared nowhere: libxml2 reads on
                     first = parser_events.error_log[0]
-                    record, after = said_of(_place_of_error(stream, part, first.line, first.column, encoding))
+                    record, after = said_of(_place_of_error(stream, part, first.line, first.column, encoding)[0])
                     raise UnusableInput(
                         name, f"not well-formed XML{after}: {_described(first)}", line=first.line, record=record
                     )
@@ -796,16 +797,11 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         # (lxml gives the document's root only once the parse has ended: here, from the last record, or the start.)
         tree = student.getroottree().getroot() if count else _partial_tree(head)
         _refuse_left_out(tree, name, shift, count if counted else None)
-        raise UnusableInput(
-            name,
-            f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
-            f"({f'after record {count}' if count else 'before the first record'}): "
-            "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
-        ) from None
+        raise _no_record_in_sight(tree, student if count else None, name, shift, count if counted else None) from None
     except etree.XMLSyntaxError as exc:
         error_line, column, msg, fatal = _first_error(exc)
         if _past_a_limit(msg, exc, "") is not None:  # libxml2's words for its limits are not for a data officer
-            place = None if error_line is None else _place_of_error(stream, part, error_line, column, encoding)
+            place = None if error_line is None else _place_of_error(stream, part, error_line, column, encoding)[0]
             record, after = said_of(place)
             if place is None and counted:  # no line from libxml2 (out of memory): where the reading had got to
                 record, after = None, f" after record {count}" if count else " before the first record"
@@ -827,11 +823,14 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
                 column = None  # libxml2's is where it was parsing, not where the byte is
         # The record the error is in, or the one it follows: counted from the file, not from the records read, which
         # lag the error by those lxml had parsed but not handed over when it raised.
-        place = None
+        place = element = None
         if cut or error_line is not None:
-            place = _place_of_error(stream, part, None if cut else error_line, column, encoding)
+            place, element = _place_of_error(stream, part, None if cut else error_line, column, encoding)
         record, after = said_of(place)
-        raise UnusableInput(name, f"not well-formed XML{after}: {problem}", line=error_line, record=record) from None
+        within = f" in <{cut_short(element)}>" if element is not None and not cut else ""
+        raise UnusableInput(
+            name, f"not well-formed XML{after}{within}: {problem}", line=error_line, record=record
+        ) from None
     # What is left after the last record, or all of a file of none (which names no place: there is no record)
     read_before = count if counted and count else None
     _refuse_left_out(parser_events.root, name, shift, read_before)
@@ -1230,6 +1229,100 @@ def _refuse_stray_group(group: etree._Element, name: str, shift: int, after: int
     )
 
 
+def _no_record_in_sight(
+    tree: etree._Element | None, last: etree._Element | None, name: str, shift: int, count: int | None
+) -> UnusableInput:
+    """The refusal of more than RECORD_SPAN bytes without a complete Student: one Student too large to hold, when the
+    parse stopped inside one (review232 F1: an SRS's note of 2.4 MB in record 2 was refused as "not a HESA ITT extract",
+    "after record 1", with no line), else bytes of other elements between records. `tree`: what was parsed (the live
+    tree, from `last`, the record read last; or the file's first bytes again, when no record was read), `count`: the
+    records read (None: not known, in a part)."""
+    record = _open_record(tree, last)
+    if record is None:
+        return UnusableInput(
+            name,
+            f"more than {RECORD_SPAN >> 20} MB of XML without a complete <{RECORD}> "
+            f"({f'after record {count}' if count else 'before the first record'}): "
+            "not a HESA ITT extract, or a damaged one; refusing to hold it all in memory",
+        )
+    line = _start_line(record, shift)
+    starting = f" starting on line {line}" if line is not None else ""
+    return UnusableInput(
+        name,
+        f"the <{cut_short(_shown_tag(record))}>{starting}{_ids_of(record)} runs past {RECORD_SPAN >> 20} MB, the "
+        f"limit register-batch holds of one record{_largest_part(record, shift)}: a HESA ITT Student is a few KB; "
+        "refusing to hold it in memory (export it without what makes it so large)",
+        line=line,
+        record=None if count is None else count + 1,
+    )
+
+
+def _open_record(tree: etree._Element | None, last: etree._Element | None) -> etree._Element | None:
+    """The Student the parse was inside when it stopped, or None: the outermost record on the chain of last children
+    from the root (the elements still open, and the last one closed in the innermost), unless that is `last`, the
+    record read last (cleared: the parse stopped after it)."""
+    node = tree
+    while node is not None:
+        if node.tag in RECORD_TAGS:
+            return None if node is last else node
+        node = node[-1] if len(node) else None
+    return None
+
+
+_SHOWN_IDS = ("F_HUSID", "F_OWNSTU")
+_IDS_LOOKED_AT = 200  # a Student's own tags: HESA's ids are among its first (hesa-formats.md §1.3)
+
+
+def _ids_of(record: etree._Element) -> str:
+    """The record's HUSID and SRS id, as the file gives them among its first tags (" (F_HUSID 2601…, F_OWNSTU …)"),
+    to find it by in the SRS; "" when neither is read yet. Its last tag is left out: the one the parse stopped in."""
+    found: dict[str, str] = {}
+    last = record[-1] if len(record) else None
+    for child in itertools.islice(record, _IDS_LOOKED_AT):
+        if child is last or not _is_plain(child.tag) or len(child):
+            continue
+        key = _read_as(_local_name(str(child.tag)).upper())
+        if key in _SHOWN_IDS and key not in found and (value := clean(child.text)):
+            found[key] = f"{key} {cut_short(value)}"
+    said = [found[key] for key in _SHOWN_IDS if key in found]
+    return f" ({', '.join(said)})" if said else ""
+
+
+_LARGE_TEXT = 64 << 10  # characters: no HESA value comes near (its longest are a few hundred)
+_MANY_ELEMENTS = 10_000  # a Student has some 60 tags and a few groups of them
+
+
+def _largest_part(record: etree._Element, shift: int) -> str:
+    """What makes the Student too large, where the parse stopped: the text of an element on the chain of last children
+    from it (the elements still open), or its many elements; "" when neither stands out. Counted as parsed when the
+    parse stopped: at least that much."""
+    biggest: tuple[int, etree._Element] | None = None
+    most: tuple[int, etree._Element] | None = None
+    node: etree._Element | None = record
+    while node is not None:
+        children = len(node)
+        # the text it holds: before its first child, and after its last (the one being read, if it is still open)
+        held = max(len(node.text or ""), len(node[-1].tail or "") if children else 0)
+        if biggest is None or held > biggest[0]:
+            biggest = (held, node)
+        if most is None or children > most[0]:
+            most = (children, node)
+        node = node[-1] if children else None
+    assert biggest is not None and most is not None
+    if biggest[0] >= _LARGE_TEXT:
+        return f" ({_its(biggest[1], record, shift)} holds at least {biggest[0] / (1 << 20):.1f} MB of text)"
+    if most[0] >= _MANY_ELEMENTS:
+        return f" ({_its(most[1], record, shift)} holds at least {most[0]:,} elements)"
+    return ""
+
+
+def _its(element: etree._Element, record: etree._Element, shift: int) -> str:
+    if element is record:
+        return "it"
+    line = _start_line(element, shift)
+    return f"its <{cut_short(_shown_tag(element))}>{f' on line {line}' if line is not None else ''}"
+
+
 def _partial_tree(head: bytes) -> etree._Element | None:
     """The elements of a file's first bytes (its prolog already checked), closed where they stop: to name what they
     hold once a parse has given up, with no element of its own to reach them by."""
@@ -1279,26 +1372,28 @@ _NOT_READ_AGAIN = (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError, zi
 
 def _place_of_error(
     stream: IO[bytes], part: XmlPart | None, line: int | None, column: int | None, encoding: str | None
-) -> Place | None:
+) -> tuple[Place | None, str | None]:
     """Where an error at `line` (None: at the end of a file cut short) is among the file's records (xml_places), read
     again from its start as the parse read it (_Replay: an old Mac's line ends as LF, a last Ctrl-Z left out). None
     when not known, or for a part of a chunked file: its errors are never shown, the file is read again whole to name
-    them (validation/parallel.py). Costs one more pass over the file up to the line, in bounded memory, on this path
-    only; the stream is left where that pass stopped (the reader's caller closes it once the file is refused).
+    them (validation/parallel.py). With it, the element whose value the error is in, where the pass can tell
+    (xml_places.place_and_element_of), else None. Costs one more pass over the file up to the line, in bounded memory,
+    on this path only; the stream is left where that pass stopped (the reader's caller closes it once the file is
+    refused).
     `encoding`: the declared one; every other than UTF-8 that _check_encoding lets through has a byte a character."""
     if part is not None:
-        return None
+        return None, None
     try:
         if not stream.seekable():
-            return None
+            return None, None
         stream.seek(0)
         head = stream.read(PROLOG_LIMIT)
         again = _Replay(head, stream, span=_ANY_SPAN, cr_line_ends=_cr_line_ends(head), lines=False)
         # libxml2 reads a file that starts with a UTF-8 byte order mark as UTF-8, whatever its declaration says
         utf8 = encoding is None or _UTF8.fullmatch(encoding) is not None or head.startswith(_BOM)
-        return place_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column, utf8=utf8)
+        return place_and_element_of(again.read, _doctype_end, RECORD_TAGS, line=line, column=column, utf8=utf8)
     except _NOT_READ_AGAIN:
-        return None
+        return None, None
 
 
 _ANY_SPAN = 1 << 62  # a second look holds no element: no limit on the bytes between records

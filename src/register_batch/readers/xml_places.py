@@ -320,8 +320,37 @@ def place_of(
     `read` gives (the parser's, from the first). Line None: at the end of those bytes (a file cut short). `utf8`: the
     file is read as UTF-8 (declared so, or declaring nothing), else as a single-byte encoding (libxml2's column counts
     characters: _follow_column)."""
+    return place_and_element_of(read, doctype_end, records, line=line, column=column, utf8=utf8)[0]
+
+
+def place_and_element_of(
+    read: Callable[[int], bytes],
+    doctype_end: Callable[[bytes, int], int],
+    records: frozenset[str],
+    *,
+    line: int | None,
+    column: int | None = None,
+    utf8: bool = True,
+) -> tuple[Place | None, str | None]:
+    """The place of an error (place_of), and the element whose value it is in (_open_element), or None: a bad byte
+    in <F_SURNAME>'s value is named by the tag (review232 F2), as libxml2's own words do only for a tag mismatch."""
     target = None if line is None else _Target(line, column or None, utf8)
-    return _Count(read, target, doctype_end, _tokens(records)).run()
+    place = _Count(read, target, doctype_end, _tokens(records)).run()
+    return place, None if target is None else _open_element(target)
+
+
+# A start tag (its attributes, if any) and text after it, up to the column: the error is in that element's value.
+_IN_A_VALUE = re.compile(rb"<([A-Za-z_:\x80-\xff][^\s/<>]*)(?:\s[^<>]*)?(?<!/)>[^<]*")
+
+
+def _open_element(target: _Target) -> str | None:
+    """The element whose start tag is the last tag before the error's column on its line, with only text between
+    (what the pass carried of the line: _follow_column); None when that is not so, or not known (an element's value
+    over lines, or longer than what is carried, a column that cannot be followed)."""
+    if target.cursor is None or not target.trusted:
+        return None
+    found = _IN_A_VALUE.fullmatch(target.carried)
+    return None if found is None else found.group(1).decode("utf-8", "replace")
 
 
 def said_of(place: Place | None) -> tuple[int | None, str]:
