@@ -1334,7 +1334,7 @@ def test_a_file_the_whole_read_refuses_for_a_2mb_student_is_refused_by_every_chu
     text, chunk = long_title_extract()
     path = tmp_path / "long-title.xml"
     path.write_bytes(text)
-    with pytest.raises(UnusableInput, match=r"record 3, line 4: the <Student> starting on line 4 .* runs past 2 MB"):
+    with pytest.raises(UnusableInput, match=r"record 3, line 4: the <Student> starting on line 4 runs past 2 MB"):
         read(path)
     chunks = XmlChunks(len(b"<ITTRecord>\n"), 1, (chunk,))
     for part in (XmlPart(chunks, 1, None, newlines_before(str(path), chunks)[1]), XmlPart(chunks, 0, lambda i: True)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import itertools
 import lzma
 import os
 import re
@@ -1249,7 +1248,7 @@ def _no_record_in_sight(
     starting = f" starting on line {line}" if line is not None else ""
     return UnusableInput(
         name,
-        f"the <{cut_short(_shown_tag(record))}>{starting}{_ids_of(record)} runs past {RECORD_SPAN >> 20} MB, the "
+        f"the <{cut_short(_shown_tag(record))}>{starting} runs past {RECORD_SPAN >> 20} MB, the "
         f"limit register-batch holds of one record{_largest_part(record, shift)}: a HESA ITT Student is a few KB; "
         "refusing to hold it in memory (export it without what makes it so large)",
         line=line,
@@ -1267,25 +1266,6 @@ def _open_record(tree: etree._Element | None, last: etree._Element | None) -> et
             return None if node is last else node
         node = node[-1] if len(node) else None
     return None
-
-
-_SHOWN_IDS = ("F_HUSID", "F_OWNSTU")
-_IDS_LOOKED_AT = 200  # a Student's own tags: HESA's ids are among its first (hesa-formats.md §1.3)
-
-
-def _ids_of(record: etree._Element) -> str:
-    """The record's HUSID and SRS id, as the file gives them among its first tags (" (F_HUSID 2601…, F_OWNSTU …)"),
-    to find it by in the SRS; "" when neither is read yet. Its last tag is left out: the one the parse stopped in."""
-    found: dict[str, str] = {}
-    last = record[-1] if len(record) else None
-    for child in itertools.islice(record, _IDS_LOOKED_AT):
-        if child is last or not _is_plain(child.tag) or len(child):
-            continue
-        key = _read_as(_local_name(str(child.tag)).upper())
-        if key in _SHOWN_IDS and key not in found and (value := clean(child.text)):
-            found[key] = f"{key} {cut_short(value)}"
-    said = [found[key] for key in _SHOWN_IDS if key in found]
-    return f" ({', '.join(said)})" if said else ""
 
 
 _LARGE_TEXT = 64 << 10  # characters: no HESA value comes near (its longest are a few hundred)
