@@ -2131,7 +2131,7 @@ SYNC_KEYS = (
     *("warnings", "requests"),
     *("not_in_extract", "cycles_lacked", "not_in_extract_synced", "unanswered_elsewhere", "waiting", "estimate"),
     "run_id",
-    *("previous_run", "run_warnings", "lists_changed"),
+    *("previous_run", "run_warnings", "lists_changed", "earlier_report"),
 )
 
 

@@ -31,6 +31,7 @@ from register_batch.fs import (
     check_not_an_input,
     check_not_planted,
     check_writable_dir,
+    claim_new_dir,
     private_dir,
     private_files_together,
     same_folder,
@@ -529,6 +530,43 @@ def _ours(path: Path) -> bool:
     except OSError:
         return False
     return _HTML_TITLE in head if path.name == "report.html" else head.startswith(_OURS[path.name])
+
+
+# The biggest head (all but the rows) of a report.json `report_head` reads: a run's header and sync block are far less.
+_HEAD_AT_MOST = 16 << 20
+
+
+def report_head(folder: StrPath) -> dict[str, Any] | None:
+    """The report.json a run wrote in `folder`, without its rows (`records`, `issues`): its header and a sync's
+    `sync`, read without the hundreds of megabytes of a large sync's records (json_report writes each top-level key on
+    a line of its own, the rows last). None when the folder holds no run's report.json, or it cannot be read."""
+    path = Path(folder) / "report.json"
+    if not _ours(path):
+        return None
+    lines: list[str] = []
+    size = 0
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith((' "records": ', ' "issues": ')) or size > _HEAD_AT_MOST:
+                    break
+                lines.append(line)
+                size += len(line)
+        head = json.loads("".join(lines).rstrip().rstrip(",") + "\n}")
+    except (OSError, ValueError):
+        return None
+    return head if isinstance(head, dict) else None
+
+
+def move_reports(folder: StrPath, name: str) -> Path:
+    """Move the report files a run wrote in `folder` (report.json and those beside it, `REPORT_FILES`) into a new
+    owner-only folder in it, `name` (`name-2`, ... when taken): kept there, rather than replaced by the next run's.
+    Returns that folder. Raises OSError (or UnwritableOutput) when it cannot be made or a file cannot be moved."""
+    kept, _made = claim_new_dir(Path(folder) / name)
+    for file in REPORT_FILES:
+        if _ours(Path(folder) / file):
+            os.replace(Path(folder) / file, kept / file)
+    return kept
 
 
 def _remove_earlier_reports(folder: Path, keep: set[str]) -> None:

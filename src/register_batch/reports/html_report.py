@@ -440,18 +440,20 @@ _PREVIOUS_ENDED = {
 _CLASS_NAME = re.compile(r"^[A-Za-z_][\w.]*: ")
 
 
-def _stopped_words(reason: object, sent: object) -> str:
+def _stopped_words(reason: object, sent: object, status: str = "stopped") -> str:
     """How the run before ended when the ledger says it `stopped` (by an error, with no report): why, as its row keeps
     it, and whether this run carries anything on from it. A token refused at the first request sent nothing, and was
-    told as a run "this run does what it left undone" (review208 F6)."""
+    told as a run "this run does what it left undone" (review208 F6). `interrupted` with a reason: a second Ctrl-C or
+    SIGTERM stopped it at once, before its report (Ledger.interrupted_without_report, review231 F2)."""
     if isinstance(reason, str):
         reason = _CLASS_NAME.sub("", reason, count=1)  # the ledger keeps "ConfigError: ...": the message only (F5)
     why = f" ({shown(reason, 300)})" if isinstance(reason, str) and reason else ""
+    ended = "was interrupted" if status == "interrupted" else "stopped"
     if sent is False:
-        return f"and stopped before it sent anything{why}: nothing of it to carry on"
-    if sent is True:
+        return f"and {ended} before it sent anything{why}: nothing of it to carry on"
+    if sent is True or status == "interrupted":
         return (
-            f"and stopped part-way, without a report{why}: this run names the writes it made and does what it "
+            f"and {ended} part-way, without a report{why}: this run names the writes it made and does what it "
             "left undone"
         )
     return f"{_PREVIOUS_ENDED['stopped'].replace(':', why + ':', 1)}"
@@ -490,19 +492,24 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     if isinstance(previous, dict):
         status = str(previous.get("status"))
         words = _PREVIOUS_ENDED.get(status, f"and ended as {status}")
-        if status == "stopped":
-            words = _stopped_words(previous.get("reason"), previous.get("sent"))
+        if status == "stopped" or (status == "interrupted" and previous.get("reason")):
+            words = _stopped_words(previous.get("reason"), previous.get("sent"), status)
         if previous.get("dry_run") or sync.get("dry_run"):  # one of them sends nothing: nothing is carried on
             words = words.rsplit(": ", 1)[0]  # the last: a stopped run's reason, in brackets, may hold one
         # A real run's is the last real run (Ledger.run_before): dry runs between them are not "the run before it"
         skipped = isinstance(sync.get("run_id"), int) and isinstance(previous.get("id"), int)
         skipped = skipped and not sync.get("dry_run") and sync["run_id"] - previous["id"] > 1
         previous = {**previous, "ended_words": words, "named": "The last real run before it" if skipped else None}
+    # The report of an unfinished run this one's would have replaced, moved into a folder beside it (review231 F1)
+    kept = sync.get("earlier_report")
+    if isinstance(kept, dict) and isinstance(kept.get("moved_to"), str):
+        kept = {**kept, "folder": PurePath(kept["moved_to"]).name}
     return {
         "started": times.get("started"),
         "ended": times.get("ended"),
         "id": sync.get("run_id"),
         "previous": previous if isinstance(previous, dict) else None,
+        "kept": kept if isinstance(kept, dict) and "folder" in kept else None,
     }
 
 
@@ -1709,7 +1716,8 @@ _SYNC_WARNINGS = {
         "Each run sends it then (a withdrawal from the ITT start date; one dated ahead on its day); nothing to do.",
     ),
     "sync_written_earlier": (
-        "{}: written by an earlier sync that ended before its report (killed, or the machine stopped), or whose "
+        "{}: written by an earlier sync that ended before its report (killed, stopped at once by a second Ctrl-C or "
+        "SIGTERM, or the machine stopped), or whose "
         "report has them as unknown (the answer was lost).",
         "Register holds {each} once; this report is the first to list {them} (see Records).",
     ),

@@ -1252,7 +1252,8 @@ class Ledger:
         ).fetchone()
         if row is None:
             return None
-        stop = _stop_of(row[5]) if row[4] == "stopped" else {}
+        # and an interrupted one's that ended before its report (interrupted_without_report): its counts otherwise
+        stop = _stop_of(row[5]) if row[4] in ("stopped", "interrupted") else {}
         return {
             "id": int(row[0]),
             "started": _to_the_second(row[1]),
@@ -1292,7 +1293,21 @@ class Ledger:
         rows = self._execute(
             "SELECT id, started_at FROM runs WHERE status IN ('ended unexpectedly', 'stopped')"
         ).fetchall()
-        return {int(row[0]): str(row[1]) for row in rows}
+        return {int(row[0]): str(row[1]) for row in rows} | {
+            run_id: started for run_id, (started, _why) in self.interrupted_without_report().items()
+        }
+
+    def interrupted_without_report(self) -> dict[int, tuple[str, str]]:
+        """Runs a stop asked for ended before their report (`stop_run`'s `interrupted`: a second Ctrl-C or SIGTERM
+        while the report was written): run id -> when it started, and why, in words. A run interrupted with its
+        report has its counts as its summary, not a reason."""
+        found = {}
+        for run_id, started_at, summary in self._execute(
+            "SELECT id, started_at, summary FROM runs WHERE status = 'interrupted'"
+        ):
+            if (reason := _stop_of(summary).get("reason")) is not None:
+                found[int(run_id)] = (str(started_at), str(reason))
+        return found
 
     def finish_run(self, status: str, summary: dict[str, Any]) -> None:
         self._execute(
@@ -1301,12 +1316,13 @@ class Ledger:
         )
         self.run_open = False
 
-    def stop_run(self, reason: str) -> None:
+    def stop_run(self, reason: str, *, status: str = "stopped") -> None:
         """End a run that stopped before its summary (a wrong token, a listing Register did not answer): the runs
-        table says why instead of showing it running for ever. Never raises: the stop's own error is the news."""
+        table says why instead of showing it running for ever. Never raises: the stop's own error is the news.
+        `status`: `interrupted` for a stop asked for (a second Ctrl-C or SIGTERM, `interrupted_without_report`)."""
         if self.run_open:
             try:
-                self.finish_run("stopped", {"reason": reason[:1000], "sent": self.sending})
+                self.finish_run(status, {"reason": reason[:1000], "sent": self.sending})
             except (LedgerUnwritable, ConfigError, sqlite3.Error):  # ConfigError: a damaged ledger (`_unreadable`)
                 pass
 

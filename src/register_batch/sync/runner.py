@@ -107,7 +107,7 @@ from register_batch.reference import (
     load_reference,
 )
 from register_batch.reference.pull import pulled_lists
-from register_batch.reports import ReportBuilder, Rows, check_report_dir, shown_ids
+from register_batch.reports import ReportBuilder, Rows, check_report_dir, move_reports, report_head, shown_ids
 from register_batch.runlog import LoggedRun, logged_run
 from register_batch.sync.compare import (
     DISABILITIES_NOTE,
@@ -558,7 +558,8 @@ describe(
     scope="batch",
     fields=(),
     message="written to Register (<operation>[, then <operation>]) by the sync started <time> (run <n>), which ended "
-    "before its report[: Register holds the record as the extract says][; this is the first report to list it] / "
+    "before its report[ (stopped at once by a second <SIGINT or SIGTERM>[ while its report was written])][: Register "
+    "holds the record as the extract says][; this is the first report to list it] / "
     "written to Register (<operation>) by sync run <n>, whose report has the record as unknown (the answer was "
     "lost)[: Register holds the record as the extract says] / written to Register (create) by sync run <n>, whose "
     "report did not count it as created (a write after it did not go through, or the run was stopped) / may have been "
@@ -570,7 +571,8 @@ describe(
     "first to list it' in place of 'this is the first report to list it'",
     source="design.md (Sync semantics: every write goes to the ledger before it is sent)",
     fix="Nothing to do for a write said to be written: it is in Register once. It is said so that a run killed "
-    "before its report (a machine stopped, an out-of-memory kill) leaves no write unreported, and a write a report "
+    "before its report (a machine stopped, an out-of-memory kill), or stopped at once by a second Ctrl-C or SIGTERM, "
+    "leaves no write unreported, and a write a report "
     "left unknown is said to have gone through (the record counts as unchanged in this run, as created or updated "
     "in none). The parts in brackets "
     "are said when this run sends nothing for the record (that Register holds it as the extract says, unless another "
@@ -1396,6 +1398,11 @@ class SyncResult:
             for w in sync.get("run_warnings") or ()
             if (w["code"] != EXTRACT_LACKS_SYNCED or w.get("of_cycles_lacked")) and w["code"] not in LOGGED_RUN_WARNINGS
         )
+        if kept := sync.get("earlier_report"):  # the report of an unfinished run, moved aside (review231 F1)
+            night += (
+                f" Run {kept['run_id']}'s report ({kept['status']}) was in the report folder: moved to "
+                f"{kept['moved_to']}, not replaced."
+            )
         return f"{counted(len(self.results), 'record')}: {said}.{night} {counted(total, 'request')}{cost}.{real}"
 
     @property
@@ -1485,6 +1492,9 @@ class StopSignals:
         # nothing (docs/exit-codes.md), while the run lets go of its ledger, locks and spools (review60 F2).
         self.decided = False
         self.reporting = False  # the report is being written: a first signal lets it finish, as while writing
+        # The signal that stopped the run at once, a second one (a Ctrl-C pressed again): the ledger's words for a run
+        # it ended before its report (`ended_by`), not the class name `_Stop` (review231 F2).
+        self.again: str | None = None
         self._previous: dict[int, Any] = {}  # the handlers in place before `install`, given back by `give_back`
 
     @property
@@ -1496,6 +1506,22 @@ class StopSignals:
         """report.json's sync.stopped for this stop: a signal's (named, when one of ours took it), else the caller's
         event's."""
         return stopped_by_signal(self.signal) if self.signalled or not self.requested else STOPPED_BY_CALLER
+
+    def ended_by(self, stop: KeyboardInterrupt) -> str:
+        """Why a stop ended the run before its report, in words, for its ledger row (`Ledger.stop_run`) and so the
+        next run's previous_run.reason and sync_written_earlier: a second Ctrl-C or SIGTERM, most often (review231
+        F2: the row said `_Stop: `, and the next report took the run for one killed)."""
+        if self.again is not None:
+            return f"stopped at once by a second {self.again}" + (
+                " while its report was written" if self.reporting else ""
+            )
+        if self.signal is not None and self.signalled:
+            return f"stopped by {self.signal} before its report was written"
+        if self.signal is not None:
+            return f"stopped by {self.signal} before its first write"
+        if isinstance(stop, _Stop) and self.event is not None and self.event.is_set():
+            return "stopped by the caller's stop before its report was written"
+        return "stopped by Ctrl-C (KeyboardInterrupt) before its report was written"
 
     def check(self) -> None:
         """Called between requests: the safe points where a requested stop happens."""
@@ -1517,6 +1543,8 @@ class StopSignals:
         if self.signal is None:
             self.signal = signal.Signals(signum).name
         if not self.writing or (self.signalled and not hangup):
+            if self.signalled:
+                self.again = signal.Signals(signum).name
             raise _Stop()
         if self.signalled:
             return
@@ -3602,6 +3630,9 @@ def _sync(
                         stops,
                         checker.reference,
                     )
+            except KeyboardInterrupt as stop:  # a second Ctrl-C or SIGTERM (_Stop): interrupted, said in words
+                ledger.stop_run(stops.ended_by(stop), status="interrupted")
+                raise
             except BaseException as exc:
                 ledger.stop_run(f"{type(exc).__name__}: {exc}")
                 if isinstance(exc, RegisterBatchError) and ledger.run_id is not None:
@@ -4181,6 +4212,7 @@ def _plan_run(run: SyncRun, records: RecordSpool, report: ReportBuilder, planned
     planned.keep = _note_earlier_writes(
         results,
         died=died,
+        at_once={run_id: why for run_id, (_started, why) in ledger.interrupted_without_report().items()},
         entries=ledger.entries_of_runs(died) if died else {},
         landed=ledger.writes_landed(died) if died else {},
         unresolved=unresolved,
@@ -4825,6 +4857,7 @@ def _note_earlier_writes(
     results: list[RecordResult],
     *,
     died: dict[int, str],
+    at_once: dict[int, str] | None = None,
     entries: dict[str, Entry],
     landed: dict[str, dict[int, list[str]]],
     unresolved: list[Entry],
@@ -4863,7 +4896,10 @@ def _note_earlier_writes(
         if made is None and entry is not None and entry.run_id is not None and "create" in writes.get(entry.run_id, []):
             keep.append((plan.key, entry.run_id))  # known from the entry only: kept before a write replaces it
         unknown = entry.run_id if entry is not None and entry.key in lost else None
-        said = [f"({', then '.join(ops)}) {_by_run(run_id, died, unknown)}" for run_id, ops in sorted(writes.items())]
+        said = [
+            f"({', then '.join(ops)}) {_by_run(run_id, died, unknown, at_once)}"
+            for run_id, ops in sorted(writes.items())
+        ]
         clauses = ["written to Register " + " and ".join(said)] if said else []
         if maybe is not None:
             run_id, operation = maybe
@@ -4876,8 +4912,8 @@ def _note_earlier_writes(
                 else "Register may yet carry it out"
             )
             clauses.append(
-                f"may have been written to Register ({operation}) {_by_run(run_id, died, unknown)}: the request had no "
-                f"answer, and {later}"
+                f"may have been written to Register ({operation}) {_by_run(run_id, died, unknown, at_once)}: the "
+                f"request had no answer, and {later}"
             )
         plan.earlier = " and ".join(clauses)
         if plan.action == "unchanged":
@@ -4949,10 +4985,13 @@ def _maybe_written(
     return entry.run_id, entry.operation
 
 
-def _by_run(run_id: int, died: dict[int, str], unknown: int | None) -> str:
-    """Which earlier run made a write `_note_earlier_writes` names, and why no report counted it."""
+def _by_run(run_id: int, died: dict[int, str], unknown: int | None, at_once: dict[int, str] | None = None) -> str:
+    """Which earlier run made a write `_note_earlier_writes` names, and why no report counted it: for one a second
+    Ctrl-C or SIGTERM ended before its report (`at_once`: run id -> its ledger reason), that, not a kill (review231
+    F2)."""
     if run_id in died:
-        return f"by the sync started {died[run_id][:19]} UTC (run {run_id}), which ended before its report"
+        why = f" ({at_once[run_id]})" if at_once and run_id in at_once else ""
+        return f"by the sync started {died[run_id][:19]} UTC (run {run_id}), which ended before its report{why}"
     if run_id == unknown:
         return f"by sync run {run_id}, whose report has the record as unknown (the answer was lost)"
     return f"by sync run {run_id}, whose report did not count it as created"
@@ -5212,6 +5251,8 @@ def _finish(
         # from): a stopped or resumed sync's report says which run it is. report.json's `run` says when it ran.
         "run_id": ledger.run_id,
         "previous_run": ledger.run_before(),
+        # The report of an unfinished run this run's report would have replaced, moved aside (`_keep_unfinished_report`)
+        "earlier_report": None,
     }
 
     # The reports, a file at a time, each reading every record's row: seconds for 10,000 records on a loaded machine,
@@ -5247,6 +5288,7 @@ def _finish(
     }
     cut_short = False  # a KeyboardInterrupt no handler of the run's took cut the report's writing short
     try:
+        summary["earlier_report"] = _keep_unfinished_report(run)
         try:
             paths = report.write(options.report_dir, more=more, each_written=task.advance)
         except _Stop:  # the run's handler, on a second signal: it stops that too (docs/exit-codes.md)
@@ -5301,6 +5343,49 @@ def _finish(
             by="signal",
         )
     return synced
+
+
+# How a real run ended that left work to resume (`run_status`): its report is the only one of the writes it made.
+_UNFINISHED = ("interrupted", "unknown outcomes")
+
+
+def _keep_unfinished_report(run: SyncRun) -> dict[str, Any] | None:
+    """Move aside, rather than replace, the report of an unfinished real run of this state dir's ledger (interrupted,
+    or outcomes left unknown) that the folder this run writes its report into holds: `--report-dir` given again, as
+    the interrupted run's line says (run the same sync again). That report is the only one that lists the writes
+    the run made, which this run's counts as `unchanged` (review231 F1). It goes into a folder in the report folder
+    named after the run (`run-7-interrupted`); report.json's sync.earlier_report and the summary line say where.
+    None when there is none: a finished run's report is replaced (docs/configuration.md), a dated folder is new."""
+    folder = run.options.report_dir
+    head = report_head(folder)
+    sync = head.get("sync") if head is not None else None
+    if not isinstance(sync, dict) or sync.get("dry_run") is not False:
+        return None
+    times = head.get("run") if head is not None else None
+    started = times.get("started") if isinstance(times, dict) else None
+    earlier = next((r for r in run.earlier_runs if r.run_id == sync.get("run_id")), None)
+    # This ledger's run, by its number and its start (another state dir's run of the same number started otherwise)
+    if earlier is None or earlier.status not in _UNFINISHED or not _same_moment(earlier.started_at, started):
+        return None
+    try:
+        kept = move_reports(folder, f"run-{earlier.run_id}-{earlier.status.replace(' ', '-')}")
+    except (OSError, UnwritableOutput) as exc:
+        log.warning(
+            "The report of run %s (%s) could not be moved aside, and this run's replaces it: %s",
+            earlier.run_id,
+            earlier.status,
+            exc,
+        )
+        return None
+    return {"run_id": earlier.run_id, "status": earlier.status, "moved_to": printable(str(kept))}
+
+
+def _same_moment(stamp: str, other: object) -> bool:
+    """Whether a runs table time (milliseconds) and a report's (to the second) are the same moment."""
+    try:
+        return isinstance(other, str) and datetime.fromisoformat(stamp) == datetime.fromisoformat(other)
+    except ValueError:
+        return False
 
 
 def _settle_named(ledger: Ledger, planned: _Planned, records: RecordSpool, key: FieldKey) -> None:
