@@ -1335,7 +1335,10 @@ def test_a_rule_refused_for_want_of_a_field_the_format_leaves_out_is_not_laid_at
 
 @pytest.mark.parametrize(
     ("disabilities", "refused"),
-    [({"disability1": "00", "disability2": "95"}, None), ({"disability1": "08"}, "untranslatable_code (disability1)")],
+    [
+        ({"disability1": "00", "disability2": "95"}, None),
+        ({"disability1": "08"}, "untranslatable_code_register_takes (disability1)"),
+    ],
     ids=["00-read-as-95", "08-untranslatable"],
 )
 @pytest.mark.parametrize("to,suffix", [("register-csv", "csv"), ("hesa-xml", "xml")])

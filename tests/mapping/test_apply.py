@@ -57,9 +57,10 @@ def test_route_01_depends_on_qualification_aim():
 
 
 def test_untranslatable_codes_are_errors_that_say_why():
+    """Both errors: the disability one register-batch's (Register drops it), the route one Register's (review234 F1)."""
     record = mapped({"F_DISABLE1": "08", "F_ENTRYRTE": "02"})
     assert [(i.field, i.code, i.severity.value) for i in record.issues] == [
-        ("disability1", "untranslatable_code", "error"),
+        ("disability1", "untranslatable_code_register_takes", "error"),
         ("training_route", "untranslatable_code", "error"),
     ]
     assert "multiple disabilities" in record.issues[0].message

@@ -106,7 +106,9 @@ def test_a_code_legacy_yaml_refuses_that_the_lists_in_use_lack_says_how_to_send_
     for reference_path in (None, tmp_path / PULLED_FILE):
         ((record, code, field, value, severity, message),) = issues_of(tmp_path, [row], reference_path)
         assert (record, code, field, value, severity) == (1, "untranslatable_code", "nationality", "ZZ", "error")
-        assert message.startswith("nationality: nationality ZZ (not known) is not accepted by Register: leave it blank")
+        # Register's own answer first (review234 F1), then the bundled note
+        assert message.startswith("nationality has invalid reference data value of 'ZZ'. Example values include 'AD'")
+        assert "nationality: nationality ZZ (not known) is not accepted by Register: leave it blank" in message
         assert "Register itself accepts" not in message
         assert message.endswith(
             "; if Register lists it now, run `register-batch reference pull`: a code the pulled lists hold is sent"

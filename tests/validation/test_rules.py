@@ -986,7 +986,8 @@ def test_a_degree_rule_names_a_code_a_mapping_file_translated_as_the_extract_has
 
 def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples, tmp_path):
     """A degree's code a mapping file lists as untranslatable is one error, the mapping's, which says why; the rules
-    do not report the same field again (as for the trainee's own fields)."""
+    do not report the same field again (as for the trainee's own fields). It gives Register's own answer first: a
+    subject Register does not know is read as blank (register-api.md §3.7; review234 F1)."""
     from register_batch.mapping import load_mapping
     from register_batch.validation import Checker
 
@@ -998,7 +999,12 @@ def test_a_degree_field_the_mapping_reported_gets_no_rule_issue_too(hesa_samples
     with Checker(as_of=AS_OF, mapping=load_mapping([ours])) as checker:
         [record] = checker.records([str(path)])
     assert [(i.code, i.value, i.message) for i in record.issues if i.field == "degrees_attributes[0].subject"] == [
-        ("untranslatable_code", "C800", "degrees_attributes[0].subject: JACS, not HECoS")
+        (
+            "untranslatable_code",
+            "C800",
+            "subject must be entered if specifying a previous UK degree or non-UK degree. "
+            "degrees_attributes[0].subject: JACS, not HECoS",
+        )
     ]
 
 
@@ -1087,6 +1093,8 @@ def test_the_advice_for_101085_names_the_early_years_subject_too(hesa_samples, t
     record = _c23053_record(hesa_samples, tmp_path, ENTRYRTE="12", SBJCA1="100511", SBJCA3="101085", ITTPHSC="13914")
     [message] = [i.message for i in record.issues if i.code == "untranslatable_code"]
     assert message == (
+        "course_subject_3 has invalid reference data value of '101085'. Example values include '100048', '100050', "
+        "'100061', '100068', '100069', '100071', '100078', '100079', '100091', '100092'... "
         "course_subject_3: course subject 101085 (specialist teaching primary with mathematics) was removed: "
         "use 100511 (primary teaching), or 100510 (early years teaching) on an early-years training route (17-20)"
         f"{SEND_ANYWAY}"

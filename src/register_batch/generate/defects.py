@@ -1524,9 +1524,15 @@ def _untranslatable(field_name: str, values: tuple[str, ...]) -> Apply:
         if field_name == "itt_qualification_aim":
             data["itt_aim"] = "202"
         data[field_name] = ctx.rng.choice(choices)
+        # Register refuses the record for the code, but drops an unknown disability, and with funding_method C sets
+        # the veterans' initiative in the code's place (R19): the mapping's error says which (validation.answers).
+        taken = field_name == "disability1" or (
+            field_name == "training_initiative" and data.get("funding_method") == "C"
+        )
+        code = "untranslatable_code_register_takes" if taken else "untranslatable_code"
         if field_name == "course_subject_1":
-            return [Expect(field_name, "untranslatable_code"), *_r11_without_subject(draft)]
-        return [Expect(field_name, "untranslatable_code")]
+            return [Expect(field_name, code), *_r11_without_subject(draft)]
+        return [Expect(field_name, code)]
 
     return apply
 
@@ -1535,7 +1541,11 @@ for _field, (_values, _profile) in _UNTRANSLATABLE.items():
     defect(
         f"untranslatable_{_field}",
         f"a legacy {_field} code with no v2026.1 equivalent ({', '.join(_values)})",
-        ("untranslatable_code", *(R11_CODES if _field == "course_subject_1" else ())),
+        (
+            *(("untranslatable_code_register_takes",) if _field in ("disability1", "training_initiative") else ()),
+            *(() if _field == "disability1" else ("untranslatable_code",)),
+            *(R11_CODES if _field == "course_subject_1" else ()),
+        ),
         profile=_profile,
         touches=(_field,),
     )(_untranslatable(_field, _values))

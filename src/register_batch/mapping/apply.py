@@ -506,28 +506,25 @@ def _upload_refuses(value: str, translated: str, field: str) -> str:
 
 
 def _register_answers(field: str, value: str, reference: ReferenceData) -> str:
-    """What Register itself answers for a code of a row of its bulk-add CSV that the mapping cannot translate, after
-    the tool's reason: the words the user will find in Register's error report when the file is uploaded
-    (review57 F4). A coded trainee field's unknown code fails its api_inclusion check (register-api.md §5.1-§5.2; a
-    route's, R9's, §3.3); an unknown disability code is dropped without a word (§5.3). A degree's fields answer in
-    ways of their own (§3.7), not quoted. A code of Register's list that only a mapping file refuses is taken as
-    written (review117 F1); route 02 is in the list, but R9 refuses it all the same."""
-    from register_batch.validation.facts import REFUSED_ROUTES  # (validation imports this module)
-
+    """What Register itself does with a code of a row of its bulk-add CSV that the mapping cannot translate and for
+    which it takes the row (untranslatable_code_register_takes; one it refuses is quoted in Register's words:
+    validation.answers), after the tool's reason: what the user will find in Register's service once the file is
+    uploaded (review57 F4). A code of Register's list that only a mapping file refuses is taken as written (review117
+    F1); an unknown disability code is dropped without a word (register-api.md §5.3); an initiative sent with
+    funding_method C is replaced (§3.3 R19). A degree's fields, dropped or replaced (§3.7), are not quoted."""
     list_name = TRAINEE_CODE_FIELDS.get(field) or ("disability" if field in DISABILITY_FIELDS else None)
-    refused = field == "training_route" and value in REFUSED_ROUTES  # in Register's list, refused by R9 (§3.3)
-    if list_name is not None and value in reference.codes(list_name) and not refused:
+    if list_name is not None and value in reference.codes(list_name):
         return (
             f". Register itself accepts '{value}' (a code of its {list_name} list): its CSV upload takes the row as "
             "written"
         )
-    if field in TRAINEE_CODE_FIELDS:
-        return (
-            f". Register's own answer is \"{field} has invalid reference data value of '{value}'\", with some of its "
-            "codes: its CSV upload fails the row, and with it the whole file"
-        )
     if field in DISABILITY_FIELDS:
         return ". Register's own answer is none: its CSV upload takes the row and drops the code without a word"
+    if field == "training_initiative":
+        return (
+            ". Register's own answer is none: with funding_method C it records the veterans' initiative in its place, "
+            "and its CSV upload takes the row"
+        )
     return ""
 
 
@@ -1713,17 +1710,25 @@ class Mapper:
                     line=line,
                 )  # sent as written
                 return
-            if uploaded:
-                if self._reference is None:
-                    self._reference = load_reference()
-                answer = _register_answers(label, value, self._reference)
-            else:
-                answer = ""
+            from register_batch.validation.answers import REFUSED, TAKEN, registers_refusal  # (imports this module)
+
+            if self._reference is None:
+                self._reference = load_reference()
+            reference = self._reference
             # A bundled note is the tool's word on Register's lists of its release (review210 F6): the way past it
             # should Register list the code since. Not for one its lists hold and R9 refuses (route 02).
-            to_send = SEND_ANYWAY if bundled and not _listed(label, value, self._reference) else ""
-            message = f"{label}: {reason}{answer}{to_send}"
-            record.issue("untranslatable_code", message, field=label, value=value, line=line)
+            to_send = SEND_ANYWAY if bundled and not _listed(label, value, reference) else ""
+            # Register's own words first, where it refuses the record for the code, whatever the input's format: the
+            # words support finds in its 422 or error report (review234 F1); the file's reason after them.
+            refusal = registers_refusal(key, value, record.data, None if holder is record.data else holder, reference)
+            if refusal is not None:
+                upload = ". Register's CSV upload fails the row, and with it the whole file" if uploaded else ""
+                ended = refusal if refusal.endswith(".") else f"{refusal}."  # "… values include '…'..." ends one
+                code, message = REFUSED, f"{ended} {label}: {reason}{upload}{to_send}"
+            else:
+                answer = _register_answers(label, value, reference) if uploaded else ""
+                code, message = TAKEN, f"{label}: {reason}{answer}{to_send}"
+            record.issue(code, message, field=label, value=value, line=line)
             record.reported.add(label)
             return
         alternatives = translation.translate.get(value)

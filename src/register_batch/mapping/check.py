@@ -38,6 +38,7 @@ from register_batch.model import place as place_in_input
 from register_batch.readers import open_inputs
 from register_batch.reference import ReferenceData, bundled_snapshot, load_reference
 from register_batch.textyaml import lines_of
+from register_batch.validation.answers import REFUSED, TAKEN
 from register_batch.validation.facts import REFUSED_ROUTES, Facts, as_of_or_today
 from register_batch.validation.rules import (
     codes_a_mapping_file_could_translate,
@@ -373,7 +374,8 @@ def _checked_against(translation: CodeTranslation, list_name: str, reference: Re
                 )
             )
     for old in translation.no_translation:
-        # validate fails every record with it (untranslatable_code), though Register takes it (review117 F1).
+        # validate fails every record with it (untranslatable_code_register_takes), though Register takes it
+        # (review117 F1).
         if _accepted(reference, list_name, old):
             # A bundled note the pulled lists outdate is not followed: the code is sent (review210 F6).
             outdated = translation.block_of(old).bundled and old in reference.added_codes(list_name)
@@ -510,7 +512,7 @@ def uncovered_codes(
             # issue names it (TraineeRecord.item_line; review164 F2); the record's own, the record's.
             found: list[tuple[str, str, str, int | None]] = []
             # A code a mapping refuses is an error whether or not Register's list holds it (the mapper's issue).
-            refused = {issue.field for issue in record.issues if issue.code == "untranslatable_code"}
+            refused = {issue.field for issue in record.issues if issue.code in (REFUSED, TAKEN)}
             # The input's code of each value a mapping translated (its label as the issue names it: its old code).
             translated = {issue.field: issue.value for issue in record.issues if issue.code == "legacy_code_translated"}
             for field, value in record.data.items():

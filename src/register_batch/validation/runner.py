@@ -68,9 +68,34 @@ describe(
     "untranslatable_code",
     scope="mapping",
     fields=("*",),
-    message="<field>: <why the legacy code has no v2026.1 equivalent>",
-    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23)",
+    message="<Register's own error for the code: <field> has invalid reference data value of '<value>'. Valid "
+    "values are … / Example values include …, or for a degree's subject or UK grade <field> must be entered if "
+    "specifying a previous UK degree or non-UK degree, or iqts_country must be blank off the iQTS route> <field>: "
+    "<why the code has no v2026.1 equivalent>[. Register's CSV upload fails the row, and with it the whole file] (the "
+    "part in brackets for a Register CSV)",
+    source="mappings/codes/legacy.yaml (hesa-formats.md §2.3, §5 items 14-23), or the mapping file's no_translation; "
+    "Register's answer: register-api.md §5.1-§5.2 (api_inclusion), §3.3 R8, R9 (route 02 refused), §3.7 (degree "
+    "type, country, subject, UK grade)",
     fix="Decide the right current code for the trainee and correct the SRS, or add a translation "
+    f"{in_a_mapping_file()}.",
+    api=True,  # Register refuses the record for it (validation.answers); where it does not: the code below
+)
+describe(
+    "untranslatable_code_register_takes",
+    scope="mapping",
+    fields=("*",),
+    message="<field>: <why the code has no v2026.1 equivalent>[. Register itself accepts '<value>' (a code of its "
+    "<list> list): its CSV upload takes the row as written / . Register's own answer is none: its CSV upload takes "
+    "the row and drops the code without a word / . Register's own answer is none: with funding_method C it records "
+    "the veterans' initiative in its place, and its CSV upload takes the row] (the part in brackets for a Register "
+    "CSV)",
+    source="the mapping file's no_translation (mappings/codes/legacy.yaml's: disability 08, hesa-formats.md §2.3.3); "
+    "Register takes the record: register-api.md §5.3 (an unknown disability is dropped), §3.7 (an unknown "
+    "institution is Other UK institution; a non-UK degree's grade, the other locale's degree type and a country "
+    "beside an institution are dropped), §3.3 R19 (funding_method C replaces the initiative), §5.1 (a code of its "
+    "list is taken)",
+    fix="Register would take the record, without the code or with its own in its place, but register-batch holds it "
+    "back until you decide the code: correct the SRS to the right current code for the trainee, or add a translation "
     f"{in_a_mapping_file()}.",
 )
 describe(
