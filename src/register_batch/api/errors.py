@@ -145,9 +145,11 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
             refused.template = f"Register refused ({error.template}); {literal(nothing_done)}."
             refused.said = error.said
         return refused
-    if isinstance(error, TlsRefused) or (isinstance(error, ProxyRefused) and error.setting):
-        return ConfigError(f"{error}; {nothing_done}")
-    if isinstance(error, TransportError) and error.name_unknown:
+    if (
+        isinstance(error, TlsRefused)
+        or (isinstance(error, ProxyRefused) and error.setting)
+        or (isinstance(error, TransportError) and error.name_unknown)
+    ):
         return ConfigError(f"{error}; {nothing_done}")
     if isinstance(error, ProxyRefused):
         return RegisterUnavailable(f"Register could not be reached ({error}); {nothing_done}. Run again later.")
