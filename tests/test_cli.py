@@ -665,12 +665,13 @@ def test_sync_and_export_help_name_every_exit_code_as_the_readme_does():
         assert said in sync_help, said
     for said in (
         "Exits 0 when the file is written (an empty one too)",
-        "1 when Register answered with an error, or could not be reached or kept failing after retries",
-        "2 for usage, configuration, a missing or rejected token",
+        "1 when Register answered with an error no retry mends",
+        "2 for usage, configuration (a target whose host name is not found among it), a missing or rejected token",
         "an --academic-cycle Register does not take",
         # the cycle asked for when none is given, refused by the target (review191 F4)
         "(or, without --academic-cycle, the cycle current today or on --as-of's day when the target does not take it)",
-        "3 when interrupted",
+        "3 when interrupted, or when Register could not be reached, kept failing after retries or refused this "
+        "machine (run it again later), as for sync",  # not 1, "records need attention" (review236 F1)
         "no file was written, and an earlier file of that name stays as it was",
     ):
         assert said in export_help, said

@@ -647,7 +647,13 @@ def _interrupt(_signum: int, _frame: object) -> None:
 @pass_state
 def reference_pull(state: State, target: str | None, state_dir: Path | None, api_version: str | None) -> None:
     """Fetch GET /reference-data from the target (no token needed) into its state dir; validation then uses those
-    lists when the settings name that target."""
+    lists when the settings name that target.
+
+    Exits 0 when saved; 1 when Register answered with an error no retry mends; 2 for bad settings (a target whose
+    host name is not found among them) or an answer that is not Register's code lists; 3 when interrupted, or when
+    Register could not be reached, kept failing after retries or refused this machine (run it again later), as for
+    sync. Nothing is saved unless it exits 0: validation keeps the lists it used before.
+    """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.config import parse_rate
     from register_batch.reference.pull import pull_reference

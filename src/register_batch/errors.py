@@ -186,7 +186,9 @@ class Interrupted(RegisterBatchError):
 
 
 class RegisterUnavailable(RegisterBatchError):
-    """Register could not be reached, or kept failing, before anything was written (exit 1: tell a person; a sync's
-    is exit 3, as the same outage part-way: run it again, review208 F5)."""
+    """Register could not be reached, kept failing or refused this machine, before anything was written (exit 3, in
+    every command: run it again later, as after the same outage part-way). Not records to fix, which exit 1 tells a
+    scheduler: `export` and `reference pull` gave 1 while `sync` gave 3, for the same outage (review208 F5,
+    review236 F1)."""
 
-    exit_code = 1
+    exit_code = 3

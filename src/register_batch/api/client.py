@@ -485,7 +485,8 @@ class RegisterClient:
             token_in_use(self.token.reveal())
         # And the credentials of the proxy the target goes through, if it does (NO_PROXY, a plain-http target): those
         # of a proxy not used were masked out of every line for nothing (review229 F2).
-        self._proxy_credentials = proxy_credentials() if _proxied(self._http, self.root) else ()
+        self._proxied = _proxied(self._http, self.root)
+        self._proxy_credentials = proxy_credentials() if self._proxied else ()
         credentials_in_use(self._proxy_credentials)
         if not _keep_deadlines(self._http, self._deadline) and transport is None:
             # httpx's insides are not where this version of register-batch looks for them (a newer httpx): said, so
@@ -691,7 +692,8 @@ class RegisterClient:
             tls = _tls_refused(exc, urlsplit(self.root).netloc)
             if tls is not None:
                 raise TlsRefused(method, path, tls) from None
-            why, name_unknown = _not_connected(exc)
+            # A name not found is the target's, or through a proxy the proxy's: the target's is looked up there.
+            why, name_unknown = _not_connected(exc, None if self._proxied else self.host)
             raise TransportError(
                 method, path, f"could not connect ({why})", sent=False, name_unknown=name_unknown
             ) from None
@@ -1407,15 +1409,20 @@ def meta_count(value: Any) -> int | None:
         return None
 
 
-def _not_connected(exc: httpx.TransportError) -> tuple[str, bool]:
+def _not_connected(exc: httpx.TransportError, host: str | None) -> tuple[str, bool]:
     """Why no connection was made, as the operating system said it (`Connection refused`, `Name or service not
     known`), and whether the host's name was not found: "could not connect (ConnectError)" left a mistyped host and a
-    service that is down looking alike."""
+    service that is down looking alike. `host`, named with a name not found: the target's (None through a proxy, whose
+    host it then is)."""
     cause: BaseException | None = exc
     while cause is not None and not isinstance(cause, OSError):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
-        return f"host name not found: {cause.strerror}; check the target's host name, or this machine's network", True
+        which = f"{host} " if host else ""
+        return (
+            f"host name {which}not found: {cause.strerror}; check the target's host name, or this machine's network",
+            True,
+        )
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror, False
     return type(exc).__name__, False

@@ -132,10 +132,12 @@ UNAVAILABLE: tuple[type[ApiError], ...] = (ServerError, TransportError, RateLimi
 
 def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchError:
     """The error ending a command whose first requests (sync's listing, an export, `reference pull`) met one of
-    UNAVAILABLE, `nothing_done` saying what was left as it was. Only an outage says to run again later: a blocked
-    machine (403, §1.3) meets the same refusal then, and is worded "Register refused (...)" as it is part-way through a
-    sync (review103 F4); a proxy refusing for its settings (407, 403) is a setting to fix, exit 2 (review103 F5), as
-    is a TLS handshake refused (review125 F5)."""
+    UNAVAILABLE, `nothing_done` saying what was left as it was: RegisterUnavailable, exit 3 in every command
+    (review236 F1). Only an outage says to run again later: a blocked machine (403, §1.3) meets the same refusal then,
+    and is worded "Register refused (...)" as it is part-way through a sync (review103 F4). A proxy refusing for its
+    settings (407, 403) is a setting to fix, exit 2 (review103 F5), as is a TLS handshake refused (review125 F5), and a
+    host name not found (the client looks it up twice, as waiting does not mend it: a mistyped target, or this
+    machine's DNS; a resolver's temporary failure is retried as an outage)."""
     if isinstance(error, Forbidden):
         # Its template kept: the command line says whose run the machine was refused in (review183 F1).
         refused = RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")
@@ -143,7 +145,11 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
             refused.template = f"Register refused ({error.template}); {literal(nothing_done)}."
             refused.said = error.said
         return refused
-    if isinstance(error, TlsRefused) or (isinstance(error, ProxyRefused) and error.setting):
+    if (
+        isinstance(error, TlsRefused)
+        or (isinstance(error, ProxyRefused) and error.setting)
+        or (isinstance(error, TransportError) and error.name_unknown)
+    ):
         return ConfigError(f"{error}; {nothing_done}")
     if isinstance(error, ProxyRefused):
         return RegisterUnavailable(f"Register could not be reached ({error}); {nothing_done}. Run again later.")

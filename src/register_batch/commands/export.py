@@ -137,12 +137,13 @@ def export(
     a trainee that changes or leaves the listing during the export cannot make another one be skipped, and one
     changed before it was reached is written as it now is. An empty cycle writes a valid empty file and says so.
 
-    Exits 0 when the file is written (an empty one too); 1 when Register answered with an error, or could not be
-    reached or kept failing after retries; 2 for usage, configuration, a missing or rejected token, another
+    Exits 0 when the file is written (an empty one too); 1 when Register answered with an error no retry mends; 2
+    for usage, configuration (a target whose host name is not found among it), a missing or rejected token, another
     provider's token (with --ukprn), an --academic-cycle Register does not take (or, without --academic-cycle, the
     cycle current today or on --as-of's day when the target does not take it), or an output that cannot be written;
-    3 when interrupted. When it exits other than 0, no file was written, and an earlier file of that name
-    stays as it was.
+    3 when interrupted, or when Register could not be reached, kept failing after retries or refused this machine
+    (run it again later), as for sync. When it exits other than 0, no file was written, and an earlier file of that
+    name stays as it was.
     """
     from register_batch.api import RateLimiter, RegisterClient
     from register_batch.export import export_trainees

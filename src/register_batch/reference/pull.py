@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from register_batch.arguments import checked_client
-from register_batch.errors import ConfigError, RegisterUnavailable
+from register_batch.errors import ConfigError
 from register_batch.fs import (
     NAME_TOO_LONG,
     STATE_DIR_ENTRIES,
@@ -47,7 +47,7 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     refuses it: its validation would judge that target's records by this one's lists. `target_identity` is what the
     ledger binds to, as SyncOptions' is (the embedded emulator's: `embedded-emulator`); by default the client's
     service."""
-    from register_batch.api import UNAVAILABLE, TransportError
+    from register_batch.api import UNAVAILABLE
     from register_batch.api.errors import first_request_failed
 
     checked_client(client)
@@ -55,12 +55,6 @@ def pull_reference(client: RegisterClient, state_dir: StrPath, *, target_identit
     try:
         payload = client.reference_data()
     except UNAVAILABLE as exc:
-        # A host name not found is not Register unavailable: running again later will not mend it.
-        if isinstance(exc, TransportError) and exc.name_unknown:
-            raise RegisterUnavailable(
-                f"{client.root} could not be reached ({exc}); nothing was saved, and validation keeps using the "
-                "lists it used before"
-            ) from None
         raise first_request_failed(
             exc, "nothing was saved, and validation keeps using the lists it used before"
         ) from None

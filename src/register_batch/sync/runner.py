@@ -70,7 +70,6 @@ from register_batch.errors import (
     ConfigError,
     Interrupted,
     RegisterBatchError,
-    RegisterUnavailable,
     UnwritableOutput,
     Worded,
 )
@@ -4074,13 +4073,9 @@ def settings_words(settings: Mapping[str, Any]) -> str:
 
 def _listing_failed(error: ApiError) -> RegisterBatchError:
     """The error of a sync whose listing (or look-up before any write) Register did not answer, kept failing, or
-    refused this machine for: nothing was written. Exit 3, as for the same outage part-way (docs/exit-codes.md): the
-    night is to be run again, not the provider's records fixed, which exit 1 tells a scheduler (review208 F5); a
-    setting to change (a proxy's 407, a TLS certificate) stays exit 2."""
-    failed = first_request_failed(error, "nothing was written")
-    if isinstance(failed, RegisterUnavailable):
-        failed.exit_code = 3
-    return failed
+    refused this machine for: nothing was written. Exit 3, as for every command (RegisterUnavailable); a setting to
+    change (a proxy's 407, a TLS certificate, a host name not found) exit 2."""
+    return first_request_failed(error, "nothing was written")
 
 
 def _stopped(stops: StopSignals) -> dict[str, Any]:
