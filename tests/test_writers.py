@@ -446,3 +446,23 @@ def test_an_srs_id_a_spreadsheet_would_change_gets_the_apostrophe_and_reads_back
     path.write_text(",".join(template) + "\n" + ",".join(row) + "\n", encoding="utf-8")
     [[raw]] = [list(records) for _info, records in open_inputs([str(path)], "register-csv", load_mapping())]
     assert raw.fields["provider_trainee_id"] == srs_id
+
+
+@pytest.mark.parametrize("surname", ["True", "TRUE", "true", "False", "fALSE"])
+def test_a_name_that_is_a_spreadsheet_boolean_gets_the_apostrophe_and_reads_back_as_it_was(tmp_path, surname):
+    """review233 F2: a surname `True` (or an SRS id `false`) was written bare: Excel and LibreOffice open it as the
+    logical value and save it as TRUE, which validate took for a surname and a sync sent to Register. It gets the
+    apostrophe Register strips, and reads back as written; a name that only begins so (`Truelove`) stays bare."""
+    from register_batch.mapping import load_mapping
+    from register_batch.readers import open_inputs
+
+    template = register_template()
+    row, _notes = register_csv_row(dict(ROW, last_name=surname, provider_trainee_id=surname.lower()), template)
+    cells = dict(zip(template, row, strict=True))
+    assert (cells["last_name"], cells["provider_trainee_id"]) == ("'" + surname, "'" + surname.lower())
+    kept = dict(zip(template, register_csv_row(dict(ROW, last_name="Truelove"), template)[0], strict=True))
+    assert kept["last_name"] == "Truelove"
+    path = tmp_path / "held.csv"
+    path.write_text(",".join(template) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    [[raw]] = [list(records) for _info, records in open_inputs([str(path)], "register-csv", load_mapping())]
+    assert (raw.fields["last_name"], raw.fields["provider_trainee_id"]) == (surname, surname.lower())

@@ -346,8 +346,10 @@ def convert(
 
     JSON Lines holds one {"source": ..., "data": ...} per record, with "withdrawal" or "deferral" (the
     request sync sends after it) when the record has one; Register's CSV has no columns for those. Every
-    record is written unless --skip-invalid; the exit code is 1 when any record has errors, so a script can
-    tell.
+    record is written unless --skip-invalid, but one whose error the output has no place for (another
+    provider's record, a malformed Student, a misspelt withdrawal tag; in Register's CSV also a second
+    degree, a field with no column, an empty record): written, it would look valid, so it is left out and
+    named. The exit code is 1 when any record has errors, so a script can tell.
     """
     from register_batch.fs import check_not_in_state_dir
     from register_batch.jobs import convert_files
@@ -374,6 +376,8 @@ def convert(
     summary = result.report.summary
     files = ", ".join(str(p) for p in result.outputs)
     skipped = f", {result.skipped} skipped as invalid" if result.skipped else ""
+    if result.left_out:
+        skipped += f", {len(result.left_out)} left out as the output would not show their errors (named below)"
     if result.outputs:
         echo(f"Wrote {counted(result.written, 'record')} to {files}{skipped}")
         say_opening_in_excel(state, to)
@@ -386,11 +390,11 @@ def convert(
             + (
                 f"see {result.report_paths.get('html', result.report_paths.get('json'))}"
                 if result.report_paths
-                else "run `register-batch validate` for the report"
+                else f"run `register-batch validate {' '.join(shell_word(name) for name in inputs)}` for the report"
             ),
             err=True,
         )
-        if to == "register-csv" and not skip_invalid:
+        if to == "register-csv" and result.written_invalid:
             # Register's upload is all or nothing (hesa-formats.md §3.4, §5 item 28): one failing row loses its file.
             state.say(
                 "Register's upload adds none of a file's trainees while any of its rows fails: correct those records, "
@@ -398,6 +402,13 @@ def convert(
                 err=True,
             )
     say_causes(result.report, err=True)
+    for _index, note in result.left_out[:NOTES_SHOWN]:
+        line = f", line {note.line}" if note.line else ""
+        state.say(f"note: {note.input} record {note.record}{line}: {note.message}", err=True)
+    if len(result.left_out) > NOTES_SHOWN:
+        where = "the reports list them all" if result.report_paths else "--report-dir writes them all to the reports"
+        more = len(result.left_out) - NOTES_SHOWN
+        state.say(f"note: … and {more} more left out ({where}, as error_not_in_output warnings)", err=True)
     for _index, note in result.notes[:NOTES_SHOWN]:
         state.say(f"note: {note.input} record {note.record}: {note.message}", err=True)
     if len(result.notes) > NOTES_SHOWN:

@@ -42,6 +42,9 @@ _CONVERTED_DIGITS = re.compile(
 )
 _CONVERTED_WORDS = re.compile(rf"{_MONTH}[-/ ]\d{{1,4}}(?:,?\s?\d{{2,4}})?|\({_AMOUNT}\)", re.IGNORECASE)
 _CONVERTED_STARTS = frozenset("(JFMASONDjfmasond")
+# And the logical values, in any case: Excel and LibreOffice open `True` (a surname) or `false` as a boolean and save
+# it back as TRUE or FALSE (review233 F2).
+_BOOLEANS = frozenset({"true", "false"})
 
 
 # Control characters a report CSV shows instead of holding: C0 but tab and line ends (a quoted cell carries those),
@@ -78,8 +81,8 @@ def as_text(value: Any) -> str:
 
 
 def spreadsheet_would_change(text: str) -> bool:
-    """Whether a spreadsheet opening `text` turns it into a number, date or time it then shows differently (`083` as
-    83, `Sep-26` as a day in September)."""
+    """Whether a spreadsheet opening `text` turns it into a number, date, time or logical value it then shows
+    differently (`083` as 83, `Sep-26` as a day in September, `True` as TRUE)."""
     if text[:1].isdigit() or text[:1] == ".":
         number = _NUMBER.fullmatch(text)
         if number:
@@ -93,6 +96,8 @@ def spreadsheet_would_change(text: str) -> bool:
                 or "e" in text.lower()
             )
         return bool(_CONVERTED_DIGITS.fullmatch(text))
+    if text.strip().lower() in _BOOLEANS:
+        return True
     return text[:1] in _CONVERTED_STARTS and bool(_CONVERTED_WORDS.fullmatch(text))
 
 

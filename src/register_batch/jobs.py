@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.arguments import checked_flag, checked_folder, checked_jobs, checked_progress
+from register_batch.carried import ReadBack, lost_across_records
 from register_batch.errors import ConfigError
 from register_batch.fs import (
     StrPath,
@@ -58,6 +59,21 @@ describe(
     fix="Use `convert --to jsonl` or `sync` to keep every degree and placement; sync the input itself, or give it the "
     "course subject columns, to keep the subjects Register holds, and its initiative columns or tags (NULL for none) "
     "to keep the initiatives Register holds.",
+    severity=Severity.WARNING,
+)
+describe(
+    "error_not_in_output",
+    scope="batch",
+    fields=("*",),
+    message="left out of the output: its error <code> (<field>) is on what <Register's CSV | a request body> has no "
+    "place for (the record's provider, the input's layout, a misspelt tag; in Register's CSV a second degree, a field "
+    "with no column), so the record written would look valid (<validate of the CSV would pass it, and a sync or "
+    "Register's upload take it>); correct it in the input and convert again (for an empty record: its row would be "
+    "blank, which validate, sync and Register's upload skip without a word)",
+    source="hesa-formats.md §3.1 (the template's 51 columns: no UKPRN, one degree, no withdrawal); §3.3 (a blank row "
+    "is skipped)",
+    fix="Correct the record in the input (its own error says how) and convert again; `register-batch validate` on the "
+    "input names every error.",
     severity=Severity.WARNING,
 )
 
@@ -227,8 +243,10 @@ def jsonl_item(record: TraineeRecord) -> dict[str, Any]:
 @dataclass
 class ConvertResult:
     """What `convert_files` wrote: the output files, records written and skipped (invalid, with
-    `skip_invalid`), `notes` on values the output format cannot hold (by batch index), the report files written
-    (`report_paths`, by kind; none without a `report_dir`); `exit_code` is what `register-batch convert` exits with."""
+    `skip_invalid`), `notes` on values the output format cannot hold (by batch index), `left_out`: the records left
+    out (without `skip_invalid`) for an error the output would not show, one error_not_in_output note each (by batch
+    index), and how many of those written have errors (`written_invalid`), the report files written (`report_paths`,
+    by kind; none without a `report_dir`); `exit_code` is what `register-batch convert` exits with."""
 
     report: ReportBuilder
     outputs: list[Path]
@@ -238,6 +256,8 @@ class ConvertResult:
     report_paths: dict[str, Path] = field(default_factory=dict)
     stale: list[Path] = field(default_factory=list)  # OUT-N.csv files after the last part (RegisterCsvWriter)
     leftovers: list[Path] = field(default_factory=list)  # temporary files of a killed run (leftover_temporaries)
+    left_out: list[tuple[int, Issue]] = field(default_factory=list)
+    written_invalid: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -266,8 +286,14 @@ def convert_files(
     checks (duplicates) find invalid, and a file that turns out unusable half-way writes nothing. An `output` whose
     name says another format (`.xlsx`, `.xml` for `to="jsonl"`) is a ConfigError, and one inside a folder holding a
     state dir's files (a sync ledger) an UnwritableOutput, before anything is read. A `register-csv` with every record
-    left out by `skip_invalid` is not written (`outputs` is empty): Register's upload refuses a file of no trainee, and
-    the earlier output is left as it was.
+    left out is not written (`outputs` is empty): Register's upload refuses a file of no trainee, and the earlier
+    output is left as it was.
+
+    A record with an error the output would not show (carried.ReadBack: another provider's record, a malformed
+    Student, a misspelt withdrawal tag, for a Register CSV a second degree or an empty record too) is left out with or
+    without `skip_invalid`, each with an error_not_in_output note (`left_out`): written, it would look valid, and
+    validate of a Register CSV pass it and a sync take it (review233 F1). A record whose errors the output shows is
+    written, as before.
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
@@ -303,16 +329,25 @@ def convert_files(
         spool = cleanup.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8"))
         unsaid: dict[int, list[str]] = {}  # by spool index: subjects the CSV written would say the course has not
         initiatives: dict[int, tuple[str, list[str]]] = {}  # and the initiatives it would say the trainee has not
+        lost: dict[int, list[Issue]] = {}  # and its errors the output would not show (ReadBack)
+        blank: set[int] = set()  # and those of them whose Register CSV row would be blank
+        read_back = None if skip_invalid else cleanup.enter_context(ReadBack(to, checker))
         for index, record in enumerate(checker.records(inputs)):
             report.add_record(record)
-            spool.write(json.dumps(jsonl_item(record), ensure_ascii=False) + "\n")
+            item = jsonl_item(record)
+            spool.write(json.dumps(item, ensure_ascii=False) + "\n")
+            if read_back is not None and record.has_errors and (errors := read_back.lost(record, item)):
+                lost[index] = errors
+                if read_back.blank(item):
+                    blank.add(index)
             if to == "register-csv" and (blanks := unsaid_blank_subjects(record)):
                 unsaid[index] = blanks
             if to == "register-csv" and (blanks := unsaid_initiatives(record)):
                 initiatives[index] = (record.source.input, blanks)
             task.advance()
         task.close()
-        report.add_batch_issues(checker.batch_issues())
+        batch = checker.batch_issues()
+        report.add_batch_issues(batch if skip_invalid else lost_across_records(batch, lost))
         report.finish(checker.finish_inputs())
         spool.seek(0)
         writer: Any
@@ -323,7 +358,7 @@ def convert_files(
         else:
             writer = JsonArrayWriter(output)
         try:
-            kept = (lambda index: not report.is_invalid(index)) if skip_invalid else (lambda _index: True)
+            kept = (lambda index: not report.is_invalid(index)) if skip_invalid else (lambda index: index not in lost)
             written, skipped, notes = _write_bodies(
                 spool,
                 writer,
@@ -332,8 +367,15 @@ def convert_files(
                 skip_invalid=skip_invalid,
                 unsaid=unsaid,
                 initiatives=_initiatives_notes(initiatives, kept),
+                lost=lost,
             )
-            report.add_batch_issues(notes)
+            left_out = [
+                (index, _left_out_note(to, errors, blank=index in blank)) for index, errors in sorted(lost.items())
+            ]
+            report.add_batch_issues(sorted([*notes, *left_out], key=lambda pair: pair[0]))
+            written_invalid = sum(
+                1 for index in range(report.summary.records) if report.is_invalid(index) and kept(index)
+            )
             if to == "register-csv" and not written:
                 # Every record left out as invalid: Register's upload refuses a file with no trainee (hesa-formats.md
                 # §3.2 item 7), so the earlier output is left as it was, as for no input (review124 F6).
@@ -359,6 +401,47 @@ def convert_files(
         report_paths=report_paths,
         stale=writer.stale,
         leftovers=leftover_temporaries([*outputs, *writer.stale], parts=to == "register-csv"),
+        left_out=left_out,
+        written_invalid=written_invalid,
+    )
+
+
+# Each output's name in a note, and what a record whose error it does not show would have been taken for.
+_WRITTEN_AS = {
+    "register-csv": ("Register's CSV", "validate of the CSV would pass it, and a sync or Register's upload take it"),
+    "jsonl": ("a request body", "Register's API would take it"),
+    "json": ("a request body", "Register's API would take it"),
+}
+_ERRORS_NAMED = 3  # the errors a note names before "and N more"
+
+
+def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False) -> Issue:
+    """The error_not_in_output note on a record left out for `errors`, the ones its output would not show (at least
+    one); `blank`: its Register CSV row would have no value at all. Named by rule and field, as a note is printed
+    and a value can be personal data."""
+    first = errors[0]
+    named = list(dict.fromkeys(f"{i.code} ({i.field})" if i.field else i.code for i in errors))
+    said = ", ".join(named[:_ERRORS_NAMED])
+    if len(named) > _ERRORS_NAMED:
+        said += f" and {len(named) - _ERRORS_NAMED} more"
+    place, taken = _WRITTEN_AS[to]
+    if blank:
+        why = (
+            f"its row would be blank (an empty record), which validate, sync and Register's upload skip without a "
+            f"word: its errors ({said}) would not be seen"
+        )
+    else:
+        why = f"its error {said} is on what {place} has no place for, so the record written would look valid ({taken})"
+    return Issue(
+        input=first.input,
+        record=first.record,
+        line=first.line,
+        row=first.row,
+        provider_trainee_id=first.provider_trainee_id,
+        hesa_id=first.hesa_id,
+        code="error_not_in_output",
+        severity=Severity.WARNING,
+        message=f"left out of the output: {why}; correct it in the input and convert again",
     )
 
 
@@ -413,13 +496,17 @@ def _write_bodies(
     skip_invalid: bool,
     unsaid: Mapping[int, list[str]],
     initiatives: Mapping[int, str] | None = None,
+    lost: Mapping[int, list[Issue]] | None = None,
 ) -> tuple[int, int, list[tuple[int, Issue]]]:
-    """Write the spooled records to `writer`; returns (written, skipped, notes on what the output cannot hold)."""
+    """Write the spooled records to `writer`, but those in `lost` (left out: their errors the output would not
+    show); returns (written, skipped, notes on what the output cannot hold)."""
     written = skipped = 0
     notes: list[tuple[int, Issue]] = []
     for index, line in enumerate(spool):
         if skip_invalid and report.is_invalid(index):
             skipped += 1
+            continue
+        if lost and index in lost:
             continue
         item = json.loads(line)
         payload = item["data"] if to == "register-csv" else item

@@ -98,6 +98,7 @@ def test_a_date_with_a_months_name_keeps_its_form_in_excel(tmp_path):
         *("14-Mar-1999", "14 March 1999", "14/mar/99", "3 Mar", "Sep-26", "SEP 2026", "March 14, 1999", "May 1"),
         *("2026-11-28 10:00", "12:30", "9:05", "12:30:45", "9:05 pm", "9 AM", "50%", "1.5%", ".5%", "50 %"),
         *("(12)", "(1,000.50)", "(.5)", "1,000", "12,345.67", "1,5"),
+        *("True", "FALSE", "true", "False"),  # logical values (review233 F2)
     ],
 )
 def test_text_a_spreadsheet_would_change_gets_an_apostrophe(value):

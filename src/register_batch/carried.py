@@ -1,0 +1,121 @@
+"""Which of a record's errors the output `convert` writes still shows (review233 F1).
+
+Most errors are on a value the output holds: validate of a written Register CSV finds them again, and Register's
+upload refuses the row. Some are on what the output has no place for: the record's provider (Register's CSV has no
+UKPRN column, a request body none either), how the input was laid out (a disability inside an SRS element of its own,
+a placement without its <PLACEMENT>, a tag given twice: `malformed_record`), a withdrawal tag misspelt (never read),
+a second degree or a middle name the row has no column for, an empty record (an all-blank row, which validate, sync
+and Register's upload skip). Written, such a record looks clean: validate of the CSV passes it and a sync creates it,
+another provider's trainee too. `convert_files` leaves each such record out and names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from register_batch.mapping import load_mapping
+from register_batch.model import Issue, TraineeRecord
+from register_batch.readers import InputInfo, csv_layout
+from register_batch.readers.csv import read_mappings
+from register_batch.validation import Checker
+from register_batch.writers import cell_as_read, register_csv_row, register_template
+
+# Findings across records that validate of the output makes again from what it holds: both records of a duplicate
+# are written with the HUSID and SRS id they share. Any other (another provider's record: several_providers,
+# other_provider_record) is on the record's UKPRN, which no output of convert holds.
+CARRIED_BATCH_CODES = frozenset({"duplicate_hesa_id", "duplicate_provider_trainee_id"})
+
+# Errors on how the input is laid out, which no output of convert has (see error_key).
+LAYOUT_CODES = frozenset({"malformed_record"})
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def error_key(issue: Issue) -> str:
+    """What an error is about, as the output's own check of it would say: its field, without the degree's or
+    placement's place in the list (the row's one degree is the highest, wherever it was); its rule when it names no
+    field, or for a record the input laid out wrongly (malformed_record, whose field is the input's own tag or
+    column, and whose values may be another field's: no output has the input's layout). A rule's code may differ
+    between the input's reading and the output's (an untranslatable_code read back as invalid_code): the field is
+    what must be found again."""
+    if not issue.field or issue.code in LAYOUT_CODES:
+        return issue.code
+    return _INDEX.sub("", issue.field)
+
+
+class ReadBack:
+    """A record's errors that its written output does not show again: for `register-csv` the row read back as
+    validate of the file reads it (the written cells, one protecting apostrophe taken off, through the CSV reader,
+    the bundled mapping and every rule); for `jsonl` and `json`, the request body (and withdrawal or deferral
+    body) checked as validate checks a record's values (Validator.check_body, its legacy codes read as a file's
+    are). Close it (or use it as a context manager) to free the read-back checker's temporary file."""
+
+    def __init__(self, to: str, checker: Checker):
+        self.to = to
+        self._checker = checker
+        self._rows: Checker | None = None
+        if to == "register-csv":
+            # The bundled mapping, not the user's: the file written is Register's template, as its upload reads it
+            # (a user's field map for Register CSVs may name other columns, and a template column none).
+            mapping = load_mapping()
+            self._rows = Checker(fmt="register-csv", mapping=mapping, reference=checker.reference, as_of=checker.as_of)
+            self._info = InputInfo(path="<written row>", format="register-csv")
+            self._layout = csv_layout("register-csv", mapping)
+            self._template = register_template()
+
+    def close(self) -> None:
+        if self._rows is not None:
+            self._rows.close()
+
+    def __enter__(self) -> ReadBack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lost(self, record: TraineeRecord, item: dict[str, Any]) -> list[Issue]:
+        """The errors of `record` (written as `item`, jsonl_item's) that its output does not show: all of them for a
+        row that reads as no record (every cell blank), none for a record without errors."""
+        errors = [issue for issue in record.issues if issue.is_error]
+        if not errors:
+            return []
+        found = self._found(item)
+        if found is None:
+            return errors
+        keys = {error_key(issue) for issue in found if issue.is_error}
+        return [issue for issue in errors if error_key(issue) not in keys]
+
+    def blank(self, item: dict[str, Any]) -> bool:
+        """Whether `item` is written as a Register CSV row of no value, which the CSV reader (and Register's upload)
+        skip as no record."""
+        return self._rows is not None and not any(cell.strip() for cell in self._row(item))
+
+    def _row(self, item: dict[str, Any]) -> list[str]:
+        return register_csv_row(item["data"], self._template)[0]
+
+    def _found(self, item: dict[str, Any]) -> list[Issue] | None:
+        data = item["data"]
+        if self._rows is None:
+            checker = self._checker  # legacy codes read as validate reads them (export's read_back_issues)
+            return checker.validator.check_body(
+                data, checker.mapper, withdrawal=item.get("withdrawal"), deferral=item.get("deferral")
+            )
+        row = self._row(item)
+        if not any(cell.strip() for cell in row):
+            return None  # a blank row: the CSV reader, and Register's upload, skip it
+        values = {column: (cell_as_read(cell) or None) for column, cell in zip(self._template, row, strict=True)}
+        [raw] = read_mappings([values], self._info, self._layout)
+        return self._rows.check(self._info, raw).issues
+
+
+def lost_across_records(
+    pairs: Iterable[tuple[int, Issue]], lost: dict[int, list[Issue]]
+) -> Iterator[tuple[int, Issue]]:
+    """`pairs` (Checker.batch_issues) as they are, each error the output does not show (not CARRIED_BATCH_CODES)
+    added to `lost` under its record's batch index."""
+    for index, issue in pairs:
+        if issue.is_error and issue.code not in CARRIED_BATCH_CODES:
+            lost.setdefault(index, []).append(issue)
+        yield index, issue
