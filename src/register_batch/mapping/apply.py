@@ -1211,8 +1211,8 @@ class Mapper:
         nothing reads (readers.csv) unless it is a known one; and only among tags no collection of HESA's knows
         (review165 F1: F_DEGEST, absent from a non-UK degree, is no misspelling of the F_DEGSTDT beside it).
 
-        Most records hold no tag nobody knows: one look at their tags (_strangers, remembered per set of tags) is
-        all they cost."""
+        Most records hold no tag nobody knows: one look at their tags (every one known, or else _strangers,
+        remembered per set of tags) is all they cost."""
         spellings = self._spelling(fmap)
         said: set[int] = set()  # one error a source: a record's degrees all lack it alike
         if spellings.users:
@@ -1223,8 +1223,13 @@ class Mapper:
         for where, level in spellings.tags:
             rows = (raw.fields,) if where == _TRAINEE_LEVEL else raw.groups.get(where) or ()
             for number, row in enumerate(rows):
+                # The cheap look most records end with: every tag one the field map reads or its family knows
+                # (`known` holds `reads`), a set's look-up a tag; a tuple of the tags for _strangers' cache cost
+                # four times that, as each tag is compared by its text with the cached tuple's.
+                if known.issuperset(row):
+                    continue
                 if not (strangers := _strangers(tuple(row), reads, grouped, known)):
-                    continue  # the cheap look most records end with: no tag nobody knows
+                    continue  # no tag nobody knows
                 valued = tuple(name for name in strangers if row[name] is not None)
                 families = (
                     frozenset(
