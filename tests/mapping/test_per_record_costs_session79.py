@@ -77,3 +77,33 @@ def test_too_long_measures_only_an_application_id_otherwise_than_as_written(monk
     too_long = [(i.field, i.message) for i in record.issues if i.code == "too_long"]
     assert too_long == [("first_names", "first_names is too long (maximum is 60 characters)")]
     assert measured == ["application_id"]
+
+
+def test_a_student_whose_tags_were_each_found_plain_is_not_joined_again_in_another_order(tmp_path, monkeypatch):
+    """The reader's look for tags in a namespace or read by another name (_joined, then a test of each tag) is paid
+    by the Students with a tag not yet found plain, not by each new order of tags found plain already."""
+    from register_batch.mapping import load_mapping
+    from register_batch.readers import hesa_xml, open_inputs
+
+    path = generated(tmp_path / "three.xml", count=3)
+    text = path.read_text(encoding="utf-8")
+    third = text.index("<Student>", text.index("<Student>", text.index("<Student>") + 1) + 1)
+    head, tail = text[:third], text[third:]
+    # the third Student's F_UKPRN before its F_ITTKEY: the same tags in another order
+    ittkey = tail[tail.index("<F_ITTKEY>") : tail.index("</F_ITTKEY>") + len("</F_ITTKEY>")]
+    ukprn = tail[tail.index("<F_UKPRN>") : tail.index("</F_UKPRN>") + len("</F_UKPRN>")]
+    tail = tail.replace(ittkey, "\x00", 1).replace(ukprn, ittkey, 1).replace("\x00", ukprn, 1)
+    path.write_text(head + tail, encoding="utf-8")
+    for kept in ("_PLAIN_NAMES", "_PLAIN_TAGS"):  # found plain by this test's Students, whichever the reader keeps
+        monkeypatch.setattr(hesa_xml, kept, set(), raising=False)
+    joined: list[int] = []
+    join = hesa_xml._joined
+    monkeypatch.setattr(hesa_xml, "_joined", lambda tags: joined.append(len(tags)) or join(tags))
+    ((_info, records),) = open_inputs([str(path)], "auto", load_mapping())
+    first, _second = next(records), next(records)
+    before_third = len(joined)
+    third_record = next(records)
+    assert list(third_record.fields)[:2] == ["F_UKPRN", "F_ITTKEY"]
+    assert third_record.fields.keys() == first.fields.keys()
+    assert before_third >= 1 and len(joined) == before_third  # the third Student: no join, no test of each tag
+    assert not third_record.problems and third_record.written is None
