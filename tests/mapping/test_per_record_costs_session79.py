@@ -107,3 +107,29 @@ def test_a_student_whose_tags_were_each_found_plain_is_not_joined_again_in_anoth
     assert third_record.fields.keys() == first.fields.keys()
     assert before_third >= 1 and len(joined) == before_third  # the third Student: no join, no test of each tag
     assert not third_record.problems and third_record.written is None
+
+
+def test_a_student_with_every_initiative_tag_is_answered_by_the_plan_without_a_look_per_initiative(tmp_path):
+    """_said_initiatives of a Student with F_INITIATIVES1 and F_INITIATIVES2 (NULL or not: every HESA Student) is the
+    plan's own set, with no set made per record; one without a tag is still looked at initiative by initiative."""
+    from register_batch.mapping import load_mapping
+    from register_batch.readers import open_inputs
+
+    path = generated(tmp_path / "two.xml", count=2)
+    text = path.read_text(encoding="utf-8")
+    second = text.index("<Student>", text.index("<Student>") + 1)
+    tail = text[second:]
+    tag = tail[tail.index("<F_INITIATIVES2>") : tail.index("</F_INITIATIVES2>") + len("</F_INITIATIVES2>")]
+    path.write_text(text[:second] + tail.replace(tag, "", 1), encoding="utf-8")
+    mapping = load_mapping()
+    mapper = apply.Mapper(mapping)
+    ((info, records),) = open_inputs([str(path)], "auto", mapping)
+    whole, lacking = list(records)
+    fmap = mapping.fields["hesa"]
+    layout, _conflict = mapper._layout(whole.fields, fmap)
+    plan = mapper._plan(fmap, *(layout or (None, None)))
+    assert apply._said_initiatives(plan, whole) is plan.every_initiative
+    assert plan.every_initiative == {"training_initiative", "additional_training_initiative"}
+    assert apply._said_initiatives(plan, lacking) == {"training_initiative"}
+    assert mapper.map(whole, info.format).untagged == frozenset()
+    assert mapper.map(lacking, info.format).untagged == {"additional_training_initiative"}
