@@ -64,6 +64,10 @@ class _Plan:
     subjects: tuple[tuple[str, tuple[str, ...], bool], ...]
     groups: frozenset[str | None]  # the groups the field map reads (degrees, placements): any other is `_unread_groups`
     initiatives: tuple[tuple[str, frozenset[str]], ...]  # CLEARABLE_INITIATIVES and their sources (none: not read)
+    # What _said_initiatives answers for a record with every one of those sources (a HESA extract's usual Student):
+    # the initiatives read from a source, and those sources.
+    every_initiative: frozenset[str] = frozenset()
+    initiative_sources: frozenset[str] = frozenset()
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -1027,6 +1031,8 @@ def _said_initiatives(plan: _Plan, raw: RawRecord) -> frozenset[str]:
     Student has the tag, NULL (HESA's absent value, §1.4) or empty. One its field map reads from no source is never
     said."""
     fields = raw.fields.keys()
+    if fields >= plan.initiative_sources:  # every source: every initiative read from one (one look-up a source)
+        return plan.every_initiative
     return frozenset(name for name, sources in plan.initiatives if not fields.isdisjoint(sources))
 
 
@@ -1035,7 +1041,7 @@ def _untagged_initiatives(plan: _Plan, fmt: str, said: frozenset[str]) -> frozen
     its field map reads from a tag. HESA writes the tag as NULL for none, but some SRSs leave an empty tag out, so
     the absence may be "none" (an initiative the SRS removed) or "not exported": sync tells them apart by what the SRS
     gave when it last synced the record (review202 F1). A CSV without the column never gives the field."""
-    if fmt != "hesa-xml":
+    if fmt != "hesa-xml" or said is plan.every_initiative:  # said: every one read from a tag
         return _NOTHING_UNSAID
     return _UNTAGGED[frozenset(name for name, sources in plan.initiatives if sources and name not in said)]
 
@@ -1103,7 +1109,16 @@ class Mapper:
             groups = frozenset({fmap.degree_group, fmap.placement_group})
             read = tuple((name, sources[0], sources[1:]) for name, sources in trainee_map.items() if sources)
             initiatives = tuple((name, frozenset(trainee_map.get(name, ()))) for name in CLEARABLE_INITIATIVES)
-            plan = self._plans[key] = _Plan(fmap, read, translated, subjects, groups, initiatives)
+            plan = self._plans[key] = _Plan(
+                fmap,
+                read,
+                translated,
+                subjects,
+                groups,
+                initiatives,
+                frozenset(name for name, sources in initiatives if sources),
+                frozenset(source for _name, sources in initiatives for source in sources),
+            )
         return plan
 
     def _bundled_map(self, family: str, vintage: str | None) -> dict[str, tuple[str, ...]] | None:
@@ -1208,8 +1223,8 @@ class Mapper:
         nothing reads (readers.csv) unless it is a known one; and only among tags no collection of HESA's knows
         (review165 F1: F_DEGEST, absent from a non-UK degree, is no misspelling of the F_DEGSTDT beside it).
 
-        Most records hold no tag nobody knows: one look at their tags (_strangers, remembered per set of tags) is
-        all they cost."""
+        Most records hold no tag nobody knows: one look at their tags (every one known, or else _strangers,
+        remembered per set of tags) is all they cost."""
         spellings = self._spelling(fmap)
         said: set[int] = set()  # one error a source: a record's degrees all lack it alike
         if spellings.users:
@@ -1220,8 +1235,13 @@ class Mapper:
         for where, level in spellings.tags:
             rows = (raw.fields,) if where == _TRAINEE_LEVEL else raw.groups.get(where) or ()
             for number, row in enumerate(rows):
+                # The cheap look most records end with: every tag one the field map reads or its family knows
+                # (`known` holds `reads`), a set's look-up a tag; a tuple of the tags for _strangers' cache cost
+                # four times that, as each tag is compared by its text with the cached tuple's.
+                if known.issuperset(row):
+                    continue
                 if not (strangers := _strangers(tuple(row), reads, grouped, known)):
-                    continue  # the cheap look most records end with: no tag nobody knows
+                    continue  # no tag nobody knows
                 valued = tuple(name for name in strangers if row[name] is not None)
                 families = (
                     frozenset(

@@ -419,17 +419,15 @@ def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) 
     problems: list[tuple[str | None, str]] = []
     # lxml names a tag in a namespace {uri}F_SURNAME, which no field map reads: its value would be left out without
     # a word. No XML name holds `{`, so one join of the record's tags tells that none is one (the hot loop), and that
-    # every tag is upper case (below). Tags in the order of a record found plain before need neither (_PLAIN_TAGS).
-    tags = tuple(fields)
-    seen = tags in _PLAIN_TAGS
+    # every tag is upper case (below). Tags each found plain before need neither (_PLAIN_NAMES).
+    seen = _PLAIN_NAMES.issuperset(fields)
     names = "" if seen else _joined(fields)
     if names is None or "{" in names or _may_be_namespaced(groups):
         problems = _namespaced_tags([*fields, *groups])
     renamed: list[tuple[str, int]] = []  # the group rows with a tag not read as written (below)
     for item_tag, rows in groups.items():
         for index, row in enumerate(rows):
-            row_tags = tuple(row)
-            if row_tags in _PLAIN_TAGS:
+            if _PLAIN_NAMES.issuperset(row):
                 continue
             joined = _joined(row)
             if joined is None or "{" in joined:
@@ -437,7 +435,7 @@ def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) 
             elif not _AS_WRITTEN.issuperset(row):
                 renamed.append((item_tag, index))
             else:
-                _found_plain(row_tags, joined)
+                _found_plain(row)
     if len(fields) + containers != len(student):
         problems = [*problems, *_repeated_tags(student, f"<{student.tag}>", fields)]
     for number, item, row in repeats_in_groups:
@@ -469,7 +467,7 @@ def _student_fields(student: etree._Element, source: SourceRef, shift: int = 0) 
             fields, clashes = _renamed(fields, f"<{student.tag}>", written)
             problems = [*problems, *clashes]
         elif "{" not in names:
-            _found_plain(tags, names)
+            _found_plain(fields)
     for item_tag, index in renamed:
         rows = groups[item_tag]
         rows[index], clashes = _renamed(rows[index], f"<{item_tag}> {index + 1}", written)
@@ -509,21 +507,24 @@ _AS_WRITTEN: set[str] = set()
 _AS_WRITTEN_KEPT = 4096
 
 
-# The tags of records (and of group rows) found plain, as tuples in their order: none in a namespace, each read as
-# written. A file's Students repeat one set of tags or a few, each then one look-up a record rather than a join and a
-# test of every tag. A tag never leaves _AS_WRITTEN, so a set found plain stays so. Bounded, as _AS_WRITTEN: at most
-# _PLAIN_TAGS_KEPT sets, each of at most _PLAIN_TAGS_LONGEST tags and _PLAIN_TAGS_CHARS characters in all (HESA's
-# Student: about 60 tags, 600 characters; libxml2 takes names of 50,000 characters).
-_PLAIN_TAGS: set[tuple[str, ...]] = set()
-_PLAIN_TAGS_KEPT = 256
-_PLAIN_TAGS_LONGEST = 512
-_PLAIN_TAGS_CHARS = 8192
+# The tags of records (and of group rows) found plain: none in a namespace, each read as written. Plain is each tag's
+# own (a text, without `{`, in _AS_WRITTEN, which a tag never leaves), so a record whose tags were all found plain is,
+# whatever their order or company: one set look-up a tag rather than a join and a test of every tag. That look-up
+# replaced one of the tags' tuple in a set of such tuples (session 79), which compared each tag by its text with the
+# tuple found before, at four times the cost. Bounded, as _AS_WRITTEN: at most _PLAIN_NAMES_KEPT tags, each of at
+# most _PLAIN_NAME_CHARS characters (HESA's longest tag: ~20; libxml2 takes names of 50,000 characters).
+_PLAIN_NAMES: set[str] = set()
+_PLAIN_NAMES_KEPT = 4096
+_PLAIN_NAME_CHARS = 256
 
 
-def _found_plain(tags: tuple[str, ...], joined: str) -> None:
-    """Remember `tags` (joined: `joined`) as found plain, within the bounds above."""
-    if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT and len(tags) <= _PLAIN_TAGS_LONGEST and len(joined) <= _PLAIN_TAGS_CHARS:
-        _PLAIN_TAGS.add(tags)
+def _found_plain(tags: Iterable[str]) -> None:
+    """Remember `tags`, a record's or a group row's found plain, within the bounds above."""
+    for tag in tags:
+        if len(_PLAIN_NAMES) >= _PLAIN_NAMES_KEPT:
+            return
+        if len(tag) <= _PLAIN_NAME_CHARS:
+            _PLAIN_NAMES.add(tag)
 
 
 @functools.lru_cache(maxsize=4096)  # bounded, as _AS_WRITTEN: once per distinct tag, not per element

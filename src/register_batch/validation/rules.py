@@ -131,13 +131,18 @@ def text_fields_fit_their_maximum_length(data: dict[str, Any], facts: Facts) -> 
     found: list[Finding] | None = None
     for field, limit in MAX_LENGTHS.items():
         value = data.get(field)
-        if value is not None and len(_as_measured(field, value, facts)) > limit:
+        if value is None:
+            continue
+        # Text is measured as it is, as _as_measured would: only an application_id (or no text) asks it
+        text = value if type(value) is str and field != _SENT_AS_A_NUMBER else _as_measured(field, value, facts)
+        if len(text) > limit:
             found = found or []
             found.append((field, value, f"{field} is too long (maximum is {limit} characters)"))
     return found
 
 
 _SENT_AS_INTEGERS = ("hesa-xml", "hesa-csv")  # inputs whose whole-number application_id only goes out as an integer
+_SENT_AS_A_NUMBER = "application_id"  # the field _as_measured may measure as other than its text
 
 
 def _as_measured(field: str, value: Any, facts: Facts) -> str:
@@ -147,7 +152,7 @@ def _as_measured(field: str, value: Any, facts: Facts) -> str:
     input. Not in a file of Register's CSV template, which Register's upload reads as text (hesa-formats.md §3.3),
     leading zeros and all, nor in a request body (the emulator's), whose value Register measures as it comes."""
     text = str(value)
-    if field != "application_id" or facts.input_format not in _SENT_AS_INTEGERS:
+    if field != _SENT_AS_A_NUMBER or facts.input_format not in _SENT_AS_INTEGERS:
         return text
     return str(int(text)) if _WHOLE_NUMBER.fullmatch(text) else text
 
