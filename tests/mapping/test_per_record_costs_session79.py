@@ -36,7 +36,8 @@ def checked_issues(path: Path) -> list[tuple[str, str | None]]:
         return [(issue.code, issue.field) for record in checker.records([path]) for issue in record.issues]
 
 
-def test_a_student_whose_tags_are_all_known_is_not_looked_at_tag_by_tag(tmp_path, monkeypatch):
+def strangers_asked(monkeypatch) -> list[tuple[str, ...]]:
+    """The tags each call of mapping's `_strangers` (a Student's tags looked at one by one) is given, from now on."""
     looked: list[tuple[str, ...]] = []
     strangers = apply._strangers
 
@@ -45,6 +46,11 @@ def test_a_student_whose_tags_are_all_known_is_not_looked_at_tag_by_tag(tmp_path
         return strangers(names, *rest)
 
     monkeypatch.setattr(apply, "_strangers", counted)
+    return looked
+
+
+def test_a_student_whose_tags_are_all_known_is_not_looked_at_tag_by_tag(tmp_path, monkeypatch):
+    looked = strangers_asked(monkeypatch)
     assert checked_issues(generated(tmp_path / "clean.xml")) == []
     assert looked == []  # every tag of every Student, its degrees' and placements' is one the field map reads or knows
 
@@ -52,14 +58,7 @@ def test_a_student_whose_tags_are_all_known_is_not_looked_at_tag_by_tag(tmp_path
 def test_a_student_with_a_tag_nobody_knows_is_still_told_its_misspelling(tmp_path, monkeypatch):
     path = generated(tmp_path / "misspelt.xml", count=1)
     path.write_text(path.read_text(encoding="utf-8").replace("F_NATION>", "F_NATON>"), encoding="utf-8")
-    looked: list[tuple[str, ...]] = []
-    strangers = apply._strangers
-
-    def counted(names, *rest):
-        looked.append(names)
-        return strangers(names, *rest)
-
-    monkeypatch.setattr(apply, "_strangers", counted)
+    looked = strangers_asked(monkeypatch)
     assert ("misspelt_tag", "nationality") in checked_issues(path)
     assert len(looked) == 1 and "F_NATON" in looked[0]  # the Student's own tags; its degrees' are all known
 

@@ -18,7 +18,7 @@ from register_batch.errors import UnusableInput
 from register_batch.generate import generate
 from register_batch.jobs import validate_files
 from register_batch.readers.hesa_xml import RECORD_TAGS, _doctype_end
-from register_batch.readers.xml_places import place_of
+from register_batch.readers.xml_places import place_and_element_of
 from xml_reads import line_of, read
 
 CUT = "truncated XML (the file ends before the document does)"
@@ -314,7 +314,7 @@ def test_invalid_utf8_before_the_column_leaves_the_place_unknown():
     column = len(line[: line.index(b"</F_Y>")].decode("latin-1")) + 1
     good = line.replace(b"\xe9", b"\xc3\xa9")
     for data, place in [(line, None), (good, (True, 2))]:
-        found = place_of(io.BytesIO(data).read, _doctype_end, RECORD_TAGS, line=1, column=column)
+        found, _element = place_and_element_of(io.BytesIO(data).read, _doctype_end, RECORD_TAGS, line=1, column=column)
         assert found == place
 
 

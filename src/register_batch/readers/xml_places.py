@@ -307,22 +307,6 @@ def _follow_column(target: _Target, data: bytes, first: int, line_ends: bool) ->
     target.counted += passed
 
 
-def place_of(
-    read: Callable[[int], bytes],
-    doctype_end: Callable[[bytes, int], int],
-    records: frozenset[str],
-    *,
-    line: int | None,
-    column: int | None = None,
-    utf8: bool = True,
-) -> Place | None:
-    """The place of an error at `line` (libxml2's numbering, LFs counted) and `column`, among the records of the bytes
-    `read` gives (the parser's, from the first). Line None: at the end of those bytes (a file cut short). `utf8`: the
-    file is read as UTF-8 (declared so, or declaring nothing), else as a single-byte encoding (libxml2's column counts
-    characters: _follow_column)."""
-    return place_and_element_of(read, doctype_end, records, line=line, column=column, utf8=utf8)[0]
-
-
 def place_and_element_of(
     read: Callable[[int], bytes],
     doctype_end: Callable[[bytes, int], int],
@@ -332,8 +316,12 @@ def place_and_element_of(
     column: int | None = None,
     utf8: bool = True,
 ) -> tuple[Place | None, str | None]:
-    """The place of an error (place_of), and the element whose value it is in (_open_element), or None: a bad byte
-    in <F_SURNAME>'s value is named by the tag (review232 F2), as libxml2's own words do only for a tag mismatch."""
+    """The place of an error at `line` (libxml2's numbering, LFs counted) and `column`, among the records of the bytes
+    `read` gives (the parser's, from the first); line None: at the end of those bytes (a file cut short). `utf8`: the
+    file is read as UTF-8 (declared so, or declaring nothing), else as a single-byte encoding (libxml2's column counts
+    characters: _follow_column). With it, the element whose value the error is in (_open_element), or None: a bad
+    byte in <F_SURNAME>'s value is named by the tag (review232 F2), as libxml2's own words do only for a tag
+    mismatch."""
     target = None if line is None else _Target(line, column or None, utf8)
     place = _Count(read, target, doctype_end, _tokens(records)).run()
     return place, None if target is None else _open_element(target)
