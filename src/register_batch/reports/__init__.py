@@ -562,10 +562,11 @@ def move_reports(folder: StrPath, name: str) -> Path:
     """Move the report files a run wrote in `folder` (report.json and those beside it, `REPORT_FILES`) into a new
     owner-only folder in it, `name` (`name-2`, ... when taken): kept there, rather than replaced by the next run's.
     Returns that folder. Raises OSError (or UnwritableOutput) when it cannot be made or a file cannot be moved."""
-    kept, _made = claim_new_dir(Path(folder) / name)
+    here = Path(folder)
+    kept, _made = claim_new_dir(here / name)
     for file in REPORT_FILES:
-        if _ours(Path(folder) / file):
-            os.replace(Path(folder) / file, kept / file)
+        if _ours(here / file):
+            os.replace(here / file, kept / file)
     return kept
 
 

@@ -440,11 +440,12 @@ _PREVIOUS_ENDED = {
 _CLASS_NAME = re.compile(r"^[A-Za-z_][\w.]*: ")
 
 
-def _stopped_words(reason: object, sent: object, status: str = "stopped") -> str:
-    """How the run before ended when the ledger says it `stopped` (by an error, with no report): why, as its row keeps
-    it, and whether this run carries anything on from it. A token refused at the first request sent nothing, and was
-    told as a run "this run does what it left undone" (review208 F6). `interrupted` with a reason: a second Ctrl-C or
-    SIGTERM stopped it at once, before its report (Ledger.interrupted_without_report, review231 F2)."""
+def _stopped_words(reason: object, sent: object, status: str) -> str:
+    """How the run before ended when the ledger says it `stopped` (by an error, with no report), or `interrupted` with a
+    reason: why, as its row keeps it, and whether this run carries anything on from it. A token refused at the first
+    request sent nothing, and was told as a run "this run does what it left undone" (review208 F6). `interrupted` with
+    a reason: a second Ctrl-C or SIGTERM stopped it at once, before its report (Ledger.interrupted_without_report,
+    review231 F2)."""
     if isinstance(reason, str):
         reason = _CLASS_NAME.sub("", reason, count=1)  # the ledger keeps "ConfigError: ...": the message only (F5)
     why = f" ({shown(reason, 300)})" if isinstance(reason, str) and reason else ""
@@ -483,8 +484,8 @@ def _provider(extra: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """When the run started and ended (report.json's `run`), and for a sync which run of its ledger it is and how the
-    one before it ended."""
+    """When the run started and ended (report.json's `run`), and for a sync which run of its ledger it is, how the
+    one before it ended, and where the report of an unfinished run this one would have replaced was moved (`kept`)."""
     times = header.get("run") or {}
     found = extra.get("sync")
     sync: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -502,14 +503,14 @@ def _run_context(header: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
         previous = {**previous, "ended_words": words, "named": "The last real run before it" if skipped else None}
     # The report of an unfinished run this one's would have replaced, moved into a folder beside it (review231 F1)
     kept = sync.get("earlier_report")
-    if isinstance(kept, dict) and isinstance(kept.get("moved_to"), str):
-        kept = {**kept, "folder": PurePath(kept["moved_to"]).name}
+    kept = kept if isinstance(kept, dict) else {}
+    moved_to = kept.get("moved_to")
     return {
         "started": times.get("started"),
         "ended": times.get("ended"),
         "id": sync.get("run_id"),
         "previous": previous if isinstance(previous, dict) else None,
-        "kept": kept if isinstance(kept, dict) and "folder" in kept else None,
+        "kept": {**kept, "folder": PurePath(moved_to).name} if isinstance(moved_to, str) else None,
     }
 
 

@@ -242,7 +242,8 @@ def _a_day_ago() -> str:
 
 
 def _stop_of(summary: str | None) -> dict[str, Any]:
-    """A stopped run's row summary (stop_run): its reason, and whether it had sent a write; {} when unreadable."""
+    """A stopped run's row summary (stop_run), or an interrupted one's that a second stop ended before its report: its
+    reason, and whether it had sent a write; {} when unreadable."""
     try:
         found = json.loads(summary or "{}")
     except ValueError:
@@ -1252,7 +1253,9 @@ class Ledger:
         ).fetchone()
         if row is None:
             return None
-        # and an interrupted one's that ended before its report (interrupted_without_report): its counts otherwise
+        # A `stopped` run's row holds its reason and `sent` (stop_run), and so does an `interrupted` one a second stop
+        # ended before its report (interrupted_without_report); an interrupted run with a report holds its counts,
+        # which give None for both.
         stop = _stop_of(row[5]) if row[4] in ("stopped", "interrupted") else {}
         return {
             "id": int(row[0]),
@@ -1260,8 +1263,9 @@ class Ledger:
             "ended": _to_the_second(row[2]),
             "dry_run": bool(row[3]),
             "status": str(row[4]),
-            # Why a `stopped` run stopped (stop_run), and whether it had sent a write by then (None: not known, an
-            # older version's row): a token refused at the first request did nothing to carry on (review208 F6).
+            # Why a `stopped` run (or one a second stop ended before its report) stopped, and whether it had sent a
+            # write by then (None: not known, an older version's row): a token refused at the first request did
+            # nothing to carry on (review208 F6).
             "reason": stop.get("reason"),
             "sent": stop.get("sent"),
         }
@@ -1288,8 +1292,9 @@ class Ledger:
         return found
 
     def ended_without_report(self) -> dict[int, str]:
-        """Runs that ended before their report was written: killed (start_run marks them `ended unexpectedly`), or
-        stopped by an error (`stop_run`: a report with no room on its disk, a bug): run id -> when it started."""
+        """Runs that ended before their report was written: killed (start_run marks them `ended unexpectedly`),
+        stopped by an error (`stop_run`: a report with no room on its disk, a bug), or stopped at once by a second
+        Ctrl-C or SIGTERM (`interrupted_without_report`): run id -> when it started."""
         rows = self._execute(
             "SELECT id, started_at FROM runs WHERE status IN ('ended unexpectedly', 'stopped')"
         ).fetchall()

@@ -4852,7 +4852,7 @@ def _note_earlier_writes(
     results: list[RecordResult],
     *,
     died: dict[int, str],
-    at_once: dict[int, str] | None = None,
+    at_once: dict[int, str],
     entries: dict[str, Entry],
     landed: dict[str, dict[int, list[str]]],
     unresolved: list[Entry],
@@ -4980,12 +4980,12 @@ def _maybe_written(
     return entry.run_id, entry.operation
 
 
-def _by_run(run_id: int, died: dict[int, str], unknown: int | None, at_once: dict[int, str] | None = None) -> str:
+def _by_run(run_id: int, died: dict[int, str], unknown: int | None, at_once: dict[int, str]) -> str:
     """Which earlier run made a write `_note_earlier_writes` names, and why no report counted it: for one a second
     Ctrl-C or SIGTERM ended before its report (`at_once`: run id -> its ledger reason), that, not a kill (review231
     F2)."""
     if run_id in died:
-        why = f" ({at_once[run_id]})" if at_once and run_id in at_once else ""
+        why = f" ({at_once[run_id]})" if run_id in at_once else ""
         return f"by the sync started {died[run_id][:19]} UTC (run {run_id}), which ended before its report{why}"
     if run_id == unknown:
         return f"by sync run {run_id}, whose report has the record as unknown (the answer was lost)"
@@ -5353,10 +5353,11 @@ def _keep_unfinished_report(run: SyncRun) -> dict[str, Any] | None:
     None when there is none: a finished run's report is replaced (docs/configuration.md), a dated folder is new."""
     folder = run.options.report_dir
     head = report_head(folder)
-    sync = head.get("sync") if head is not None else None
+    if head is None:
+        return None
+    sync, times = head.get("sync"), head.get("run")
     if not isinstance(sync, dict) or sync.get("dry_run") is not False:
         return None
-    times = head.get("run") if head is not None else None
     started = times.get("started") if isinstance(times, dict) else None
     earlier = next((r for r in run.earlier_runs if r.run_id == sync.get("run_id")), None)
     # This ledger's run, by its number and its start (another state dir's run of the same number started otherwise)
