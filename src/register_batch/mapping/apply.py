@@ -66,8 +66,8 @@ class _Plan:
     initiatives: tuple[tuple[str, frozenset[str]], ...]  # CLEARABLE_INITIATIVES and their sources (none: not read)
     # What _said_initiatives answers for a record with every one of those sources (a HESA extract's usual Student):
     # the initiatives read from a source, and those sources.
-    every_initiative: frozenset[str] = frozenset()
-    initiative_sources: frozenset[str] = frozenset()
+    every_initiative: frozenset[str]
+    initiative_sources: frozenset[str]
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -827,7 +827,7 @@ def read_hesa_xml(stream: IO[bytes], info: InputInfo) -> Iterator[RawRecord]:
         if cut or error_line is not None:
             place, element = _place_of_error(stream, part, None if cut else error_line, column, encoding)
         record, after = said_of(place)
-        within = f" in <{cut_short(element)}>" if element is not None and not cut else ""
+        within = f" in <{cut_short(element)}>" if element is not None else ""
         raise UnusableInput(
             name, f"not well-formed XML{after}{within}: {problem}", line=error_line, record=record
         ) from None

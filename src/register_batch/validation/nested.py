@@ -19,7 +19,13 @@ from register_batch.model import Severity
 from register_batch.validation.catalogue import Finding, also_checks, rule
 from register_batch.validation.facts import Facts, parse_date, register_date, ruby_to_i
 from register_batch.validation.ruby_date import ruby_datetime_instant, ruby_datetime_iso8601, ruby_time_alone_day
-from register_batch.validation.rules import _sorted_codes, inclusion_message, is_graduation_serial, not_yyyy_mm_dd
+from register_batch.validation.rules import (
+    _sorted_codes,
+    graduation_years,
+    inclusion_message,
+    is_graduation_serial,
+    not_yyyy_mm_dd,
+)
 
 DEGREE_IDENTITY = ("subject", "graduation_year", "country", "uk_degree", "non_uk_degree", "grade")
 # §3.7: Register's degree mapper stores grade 09 as 14 (Pass) and institution 0133 as 0149.
@@ -176,8 +182,8 @@ def graduation_year_is_not_after_next_year(degree: dict[str, Any], facts: Facts)
 )
 def graduation_year_is_within_60_years(degree: dict[str, Any], facts: Facts) -> list[Finding] | None:
     year = graduation_year(degree.get("graduation_year"))
-    latest = facts.as_of.year + 1
-    if year is None or latest - 60 <= year <= latest:
+    first, latest = graduation_years(facts.as_of)
+    if year is None or first <= year <= latest:
         return None
     return [("graduation_year", degree["graduation_year"], "graduation_year is invalid")]
 
@@ -209,7 +215,8 @@ def graduation_year_is_a_year(degree: dict[str, Any], facts: Facts) -> list[Find
     if ((text := value.strip()).isdigit() and len(text) == 4) or parse_date(text) is not None:
         return None  # a year with spaces around it (Register's to_i reads past them), or a date
     year = graduation_year(value)
-    if year is None or not facts.as_of.year + 1 - 60 <= year <= facts.as_of.year + 1:
+    first, latest = graduation_years(facts.as_of)
+    if year is None or not first <= year <= latest:
         return None
     message = f"graduation_year: '{value}' is not a year (YYYY) or a date (YYYY-MM-DD): Register keeps {year}"
     academic = _ACADEMIC_YEAR.fullmatch(text)

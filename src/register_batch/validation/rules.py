@@ -1910,8 +1910,13 @@ def is_graduation_serial(value: str, as_of: date) -> bool:
     taken for one, it lost Register's "must be in the past" error and got a 1955 date as its hint (review228 F4)."""
     if not is_excel_serial(value):
         return False
-    year = serial_day(value).year
-    return as_of.year + 1 - 60 <= year <= as_of.year + 1
+    first, latest = graduation_years(as_of)
+    return first <= serial_day(value).year <= latest
+
+
+def graduation_years(as_of: date) -> tuple[int, int]:
+    """The first and last graduation_year Register takes on `as_of`'s day: the 60 years to next year (§3.4)."""
+    return as_of.year + 1 - 60, as_of.year + 1
 
 
 # A time after a date, as a spreadsheet shows a date and time (30/09/2026 00:00) or an SRS's DATETIME column writes it,
@@ -2030,12 +2035,10 @@ def dates_were_not_changed_by_a_spreadsheet(
     if parts := _YEAR_MONTH_DAY.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
         return [(label, value, _spreadsheet_form(label, value, "year/month/day date", said))]
-    if (parts := _DAY_MONTH_NAME_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(3).title())):
-        days = _days_of_a_named_month(label, parts.group(1), month, parts.group(4), facts.as_of)
-        return [(label, value, _spreadsheet_form(label, value, "day-month-year date", days))]
-    if (parts := _MONTH_NAME_DAY_YEAR.fullmatch(value)) and (month := _MONTHS.get(parts.group(1).title())):
-        days = _days_of_a_named_month(label, parts.group(2), month, parts.group(3), facts.as_of)
-        return [(label, value, _spreadsheet_form(label, value, "month-day-year date", days))]
+    if named := _named_month_date(value):
+        day_of_month, month, year, form = named
+        days = _days_of_a_named_month(label, day_of_month, month, year, facts.as_of)
+        return [(label, value, _spreadsheet_form(label, value, form, days))]
     if parts := DATE_AND_TIME.fullmatch(value):
         said = f" ({found})" if (found := _day(*parts.groups())) else ""
         if found and _CONVERTED_MIDNIGHT.fullmatch(value[10:]):
@@ -2177,11 +2180,11 @@ def _graduation_year_hint(label: str, value: str, facts: Facts) -> list[Finding]
         days = f" ({found})" if len(year) == 4 and (found := _day(year, month, day_of_month)) else ""
     else:
         return None
-    latest = facts.as_of.year + 1
     if len(year) != 4:
         said = "the year as YYYY"
     elif len(written) == 2:  # the century taken, said (review235 F4)
-        said = f"the year, {year} (the year ending '{written}' that Register takes: {latest - 60} to {latest}),"
+        first, latest = graduation_years(facts.as_of)
+        said = f"the year, {year} (the year ending '{written}' that Register takes: {first} to {latest}),"
     else:
         said = f"the year, {year},"
     return [
@@ -2198,8 +2201,8 @@ def _graduation_century(year: str, as_of: date) -> str:
     §3.4: fewer than a century, so at most one); as written when neither is, or when it has four digits."""
     if len(year) != 2:
         return year
-    latest = as_of.year + 1
-    found = [full for century in ("19", "20") if latest - 60 <= int(full := century + year) <= latest]
+    first, latest = graduation_years(as_of)
+    found = [full for century in ("19", "20") if first <= int(full := century + year) <= latest]
     return found[0] if found else year
 
 
