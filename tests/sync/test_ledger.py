@@ -269,8 +269,8 @@ def test_a_state_dir_only_dry_runs_used_is_bound_afresh_to_the_next_target(tmp_p
         assert ledger.target == "https://production.example"
         assert ledger.never_listed() and ledger.run_before() is None  # as new: those runs were of another target
         assert [r.getMessage() for r in caplog.records] == [
-            f"the state dir {tmp_path} holds no trainee id (only dry runs used it, against embedded-emulator): it is "
-            "now bound to https://production.example"
+            f"the state dir {tmp_path} holds no trainee id (only runs that sent nothing used it, against "
+            "embedded-emulator): it is now bound to https://production.example"
         ]
         ledger.start_run(dry_run=False)
         ledger.record("hesa:1", "done", trainee_id="t1")
@@ -280,14 +280,77 @@ def test_a_state_dir_only_dry_runs_used_is_bound_afresh_to_the_next_target(tmp_p
         Ledger(tmp_path, "embedded-emulator")  # its trainee ids are production's now
 
 
-@pytest.mark.parametrize("held", ["record", "real run", "pulled lists"])
+def test_a_state_dir_whose_real_runs_stopped_before_sending_anything_is_bound_afresh(tmp_path, caplog):
+    """review238 F2: a first sync to a mistyped target (its host name not found, exit 2 "check the target's host
+    name") bound the state dir to it; with the target corrected, the next run was refused ("belongs to target
+    https://register.invalid"), though the runs sent nothing and left no record. Taken as one only dry runs used."""
+    mistyped = Ledger(tmp_path, "https://register.invalid")
+    for dry_run in (False, True, False):
+        mistyped.start_run(dry_run=dry_run)
+        mistyped.stop_run("ConfigError: GET /trainees: could not connect (host name register.invalid not found: …)")
+    mistyped.close()
+    with caplog.at_level(logging.WARNING, logger="register_batch.sync.ledger"):
+        ledger = Ledger(tmp_path, "https://production.example")
+    try:
+        assert ledger.target == "https://production.example" and ledger.run_before() is None
+        assert [r.getMessage() for r in caplog.records] == [
+            f"the state dir {tmp_path} holds no trainee id (only runs that sent nothing used it, against "
+            "https://register.invalid): it is now bound to https://production.example"
+        ]
+    finally:
+        ledger.close()
+
+
+def _stopped_having_sent(ledger: Ledger) -> None:
+    """A real run that marked a create in flight and stopped (`"sent": true`), its record then gone from every table
+    of records (as `ledger forget` leaves one): that the run sent something is enough to keep the ledger."""
+    ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+    ledger.stop_run("Interrupted: Register stopped answering")
+    tables = [n for (n,) in ledger._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for name in tables:
+        if name not in ("meta", "runs") and not name.startswith("sqlite_"):
+            ledger._db.execute(f'DELETE FROM "{name}"')
+    ledger._db.commit()
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        "record",
+        "real run",
+        "pulled lists",
+        "stopped holding a record",
+        "stopped having sent",
+        "finished real run",
+        "ended unexpectedly",
+        "create in flight",
+    ],
+)
 def test_a_state_dir_that_holds_anything_of_its_target_stays_its_targets(tmp_path, held):
-    """review114 F4: only a ledger of dry runs alone is bound afresh: one with a record, a run that could write, or
-    lists pulled from its target beside it (which would judge the other target's records) is refused as before."""
+    """review114 F4, review238 F2: only a ledger whose runs sent nothing and that holds no record is bound afresh:
+    one with a record (a create in flight among them), a real run that could have written (left running, ended
+    unexpectedly, finished, or stopped after it sent something), or lists pulled from its target beside it (which
+    would judge the other target's records) is refused as before."""
     ledger = Ledger(tmp_path, "https://sandbox.example")
-    ledger.start_run(dry_run=held != "real run")
+    ledger.start_run(dry_run=held in ("record", "pulled lists"))
     if held == "record":
         ledger.record("hesa:1", "invalid")
+    elif held == "stopped holding a record":
+        ledger.record("hesa:1", "invalid")
+        ledger.stop_run("ConfigError: the token's trainees are listed under another UKPRN")
+    elif held == "stopped having sent":
+        _stopped_having_sent(ledger)
+    elif held == "finished real run":
+        ledger.finish_run("finished", {"actions": {}, "outcomes": {}, "written": 0})
+    elif held == "ended unexpectedly":
+        ledger.close()
+        ledger = Ledger(tmp_path, "https://sandbox.example")
+        ledger.start_run(dry_run=False)  # the run before: killed, so not known to have sent nothing
+        ledger.stop_run("ConfigError: the token was refused")
+    elif held == "create in flight":
+        ledger.record("hesa:1", "in_flight", operation="create", create_for_cycle=2025)
+        ledger.sending = False  # as if no write had been marked: the record alone keeps the ledger
+        ledger.stop_run("Interrupted")
     ledger.close()
     if held == "pulled lists":
         (tmp_path / "reference-data.json").write_text("{}", encoding="utf-8")

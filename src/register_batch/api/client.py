@@ -692,8 +692,11 @@ class RegisterClient:
             tls = _tls_refused(exc, urlsplit(self.root).netloc)
             if tls is not None:
                 raise TlsRefused(method, path, tls) from None
-            # A name not found is the target's, or through a proxy the proxy's: the target's is looked up there.
-            why, name_unknown = _not_connected(exc, None if self._proxied else self.host)
+            # A name not found is the target's, or through a proxy the proxy's: the target's is looked up there. A
+            # setting to fix only while the host has never answered this client: once it has, the name was found, and
+            # its look-up failing now is the network's, ridden out as an outage (review238 F1).
+            proxy = (_proxy_setting(urlsplit(self.root).scheme) or "") if self._proxied else None
+            why, name_unknown = _not_connected(exc, self.host, proxy, answered=self.last_status is not None)
             raise TransportError(
                 method, path, f"could not connect ({why})", sent=False, name_unknown=name_unknown
             ) from None
@@ -768,10 +771,10 @@ class RegisterClient:
                     else:
                         retries_log.warning("%s; waiting %g s as its Retry-After asks, then retrying", exc, asked)
                 return 0.0 if limiter_waits else least
-            if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2 and self.last_status is None:
-                # Looked up twice, by a client the host has never answered: a mistyped host, or no network, that
-                # waiting longer does not mend. Once it has answered, a name not found is a resolver's blip (Wi-Fi
-                # reconnecting), ridden out as any failure to connect is.
+            if isinstance(exc, TransportError) and exc.name_unknown and attempts >= 2:
+                # Looked up twice, by a client the host has never answered (`_send` says so only then): a mistyped
+                # host, or no network, that waiting longer does not mend. Once it has answered, a name not found is a
+                # resolver's blip (Wi-Fi reconnecting), ridden out as any failure to connect is.
                 return False
             if isinstance(exc, TlsRefused):
                 return False  # a certificate that does not verify, or no TLS: the same however often it is asked
@@ -1409,20 +1412,28 @@ def meta_count(value: Any) -> int | None:
         return None
 
 
-def _not_connected(exc: httpx.TransportError, host: str | None) -> tuple[str, bool]:
+def _not_connected(
+    exc: httpx.TransportError, host: str | None, proxy: str | None, *, answered: bool
+) -> tuple[str, bool]:
     """Why no connection was made, as the operating system said it (`Connection refused`, `Name or service not
-    known`), and whether the host's name was not found: "could not connect (ConnectError)" left a mistyped host and a
-    service that is down looking alike. `host`, named with a name not found: the target's (None through a proxy, whose
-    host it then is)."""
+    known`), and whether a host name not found is a setting to fix: "could not connect (ConnectError)" left a mistyped
+    host and a service that is down looking alike. The name not found is the target's (`host`), or through a proxy
+    the proxy's (`proxy`: the setting that names it, whose URL is not shown, or "" for one no setting names; the proxy
+    looks up the target's), and what to check is said of that one (review238 F3). Once the host has `answered` this
+    client, the name was found: no setting is wrong, and the look-up is the network's to mend, an outage (review238
+    F1)."""
     cause: BaseException | None = exc
     while cause is not None and not isinstance(cause, OSError):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
-        which = f"{host} " if host else ""
-        return (
-            f"host name {which}not found: {cause.strerror}; check the target's host name, or this machine's network",
-            True,
-        )
+        if proxy is None:
+            which, check = host or "of the target", "the target's host name"
+        else:
+            which = f"of the proxy {proxy} names (not shown)" if proxy else "of the proxy"
+            check = proxy or "the proxy's address"
+        if answered:
+            return f"host name {which} not found: {cause.strerror}, though it was found before in this run", False
+        return f"host name {which} not found: {cause.strerror}; check {check}, or this machine's network", True
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror, False
     return type(exc).__name__, False
@@ -1454,9 +1465,14 @@ def _tls_refused(exc: httpx.TransportError, where: str) -> str | None:
     return None
 
 
-# The proxy settings httpx uses towards an https:// target, in the order it reads them (urllib's getproxies: the
-# lower-case form first).
-_PROXY_SETTINGS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+def _proxy_setting(scheme: str) -> str | None:
+    """The environment setting that names the proxy a `scheme` URL is reached through, as httpx reads them (lower case
+    first, then ALL_PROXY): named in an error line in place of the proxy's URL, which may hold a password. None when
+    none is set (a proxy the caller's own httpx client was given)."""
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")  # urllib's getproxies' order
+    return next((name for name in names if os.environ.get(name, "").strip()), None)
+
+
 _CONNECT_REFUSED = re.compile(r"(\d{3}) ?(.*)", re.DOTALL)  # httpcore's ProxyError for a CONNECT: "407 <reason>"
 # A SOCKS proxy's refusal as httpcore words it ("Invalid username/password", "Proxy Server could not connect: 5.")
 _SOCKS_REFUSED = re.compile(r"[A-Za-z0-9 .,:/_-]{1,120}")
@@ -1466,7 +1482,7 @@ def _proxy_refused(method: str, path: str, exc: httpx.ProxyError, host: str | No
     """A proxy's refusal of the tunnel to Register: which setting names the proxy (never its URL, which may hold a
     user name and password), its status with the reason phrase HTTP gives it (the proxy's own is not shown: it could
     quote anything), and what to do."""
-    named = next((name for name in _PROXY_SETTINGS if os.environ.get(name, "").strip()), "HTTPS_PROXY")
+    named = _proxy_setting("https") or "HTTPS_PROXY"  # a tunnel (CONNECT) is to an https:// target
     proxy = f"the proxy {named} names (not shown)"
     said = str(exc).strip()
     found = _CONNECT_REFUSED.fullmatch(said)

@@ -97,7 +97,8 @@ class TransportError(ApiError):
 
     def __init__(self, method: str, path: str, problem: str, *, sent: bool, name_unknown: bool = False):
         self.sent = sent
-        self.name_unknown = name_unknown  # the host's name was not found: a mistyped target, or no network/DNS
+        # The host's name was not found, and it never answered: a mistyped target or proxy, or no network/DNS.
+        self.name_unknown = name_unknown
         super().__init__(method, path, None, [problem])
 
 
@@ -136,8 +137,9 @@ def first_request_failed(error: ApiError, nothing_done: str) -> RegisterBatchErr
     (review236 F1). Only an outage says to run again later: a blocked machine (403, §1.3) meets the same refusal then,
     and is worded "Register refused (...)" as it is part-way through a sync (review103 F4). A proxy refusing for its
     settings (407, 403) is a setting to fix, exit 2 (review103 F5), as is a TLS handshake refused (review125 F5), and a
-    host name not found (the client looks it up twice, as waiting does not mend it: a mistyped target, or this
-    machine's DNS; a resolver's temporary failure is retried as an outage)."""
+    host name not found (the client looks it up twice, as waiting does not mend it: a mistyped target or proxy, or
+    this machine's DNS; a resolver's temporary failure is retried as an outage, as is a name not found once the host
+    has answered: `name_unknown` is not set then, review238 F1)."""
     if isinstance(error, Forbidden):
         # Its template kept: the command line says whose run the machine was refused in (review183 F1).
         refused = RegisterUnavailable(f"Register refused ({error}); {nothing_done}.")

@@ -872,17 +872,20 @@ class Ledger:
             except LedgerUnwritable as exc:
                 self._db.close()
                 raise self._cannot_start(exc.reason) from None
-        elif known != target and self._dry_runs_only() and not os.path.lexists(folder / PULLED_FILE):
+        elif known != target and self._sent_nothing() and not os.path.lexists(folder / PULLED_FILE):
             # A dry run binds a new ledger to its target, but writes no trainee id there: one forgotten --target
-            # left the state dir refused for the target it was meant for (review114 F4). It starts afresh, unless
-            # lists pulled from its target are there, which would judge the other target's records.
+            # left the state dir refused for the target it was meant for (review114 F4); so did a first sync stopped
+            # before it sent anything, by a mistyped target's host name not found, once the target was corrected as
+            # the line said to (review238 F2). It starts afresh, unless lists pulled from its target are there, which
+            # would judge the other target's records.
             try:
                 self._bind_afresh(target)
             except LedgerUnwritable as exc:
                 self._db.close()
                 raise self._cannot_start(exc.reason) from None
             log.warning(
-                "the state dir %s holds no trainee id (only dry runs used it, against %s): it is now bound to %s",
+                "the state dir %s holds no trainee id (only runs that sent nothing used it, against %s): it is now "
+                "bound to %s",
                 folder,
                 known,
                 target,
@@ -937,22 +940,27 @@ class Ledger:
             self._db.execute("PRAGMA schema_version")  # the first read: SQLite undoes the stopped write
             read_whole(self.path, timeout=BUSY_SECONDS)
 
-    def _dry_runs_only(self) -> bool:
-        """Whether the ledger holds nothing but dry runs (or no run at all): no run that could write, and no row in
-        any table of records and writes (every table but `meta` and `runs`: a dry run writes none), so no trainee id
-        of its target."""
-        if self._db.execute("SELECT EXISTS (SELECT 1 FROM runs WHERE dry_run = 0)").fetchone()[0]:
-            return False
+    def _sent_nothing(self) -> bool:
+        """Whether no run of the ledger can have sent a write, and it holds no record, so no trainee id of its target:
+        no row in any table of records and writes (every table but `meta` and `runs`: a dry run writes none, nor does
+        a run stopped before its first write), and every run a dry run, or a real one that stopped saying it had sent
+        nothing (`stop_run`'s `"sent": false`; review238 F2). A real run that ended otherwise, or was killed (its row
+        still `running` or `ended unexpectedly`), may have sent writes whose outcome is unknown: never."""
         tables = [
             name
             for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if name not in ("meta", "runs") and not name.startswith("sqlite_")
         ]
-        return not any(self._db.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0] for name in tables)
+        if any(self._db.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0] for name in tables):
+            return False
+        return all(
+            status in ("stopped", "interrupted") and _stop_of(summary).get("sent") is False
+            for status, summary in self._db.execute("SELECT status, summary FROM runs WHERE dry_run = 0")
+        )
 
     def _bind_afresh(self, target: str) -> None:
-        """Bind a ledger of dry runs only (`_dry_runs_only`) to `target`, as a new one: its runs and what they noted
-        (the listing, the provider) were of another target."""
+        """Bind a ledger of runs that sent nothing (`_sent_nothing`) to `target`, as a new one: its runs and what they
+        noted (the listing, the provider) were of another target."""
         with self._one_commit():
             self._execute("DELETE FROM runs")
             self._execute("DELETE FROM meta")
