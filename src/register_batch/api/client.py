@@ -485,8 +485,8 @@ class RegisterClient:
             token_in_use(self.token.reveal())
         # And the credentials of the proxy the target goes through, if it does (NO_PROXY, a plain-http target): those
         # of a proxy not used were masked out of every line for nothing (review229 F2).
-        self._proxied = _proxied(self._http, self.root)
-        self._proxy_credentials = proxy_credentials() if self._proxied else ()
+        self._through_proxy = _proxied(self._http, self.root)
+        self._proxy_credentials = proxy_credentials() if self._through_proxy else ()
         credentials_in_use(self._proxy_credentials)
         if not _keep_deadlines(self._http, self._deadline) and transport is None:
             # httpx's insides are not where this version of register-batch looks for them (a newer httpx): said, so
@@ -695,7 +695,7 @@ class RegisterClient:
             # A name not found is the target's, or through a proxy the proxy's: the target's is looked up there. A
             # setting to fix only while the host has never answered this client: once it has, the name was found, and
             # its look-up failing now is the network's, ridden out as an outage (review238 F1).
-            proxy = (_proxy_setting(urlsplit(self.root).scheme) or "") if self._proxied else None
+            proxy = (_proxy_setting(urlsplit(self.root).scheme) or "") if self._through_proxy else None
             why, name_unknown = _not_connected(exc, self.host, proxy, answered=self.last_status is not None)
             raise TransportError(
                 method, path, f"could not connect ({why})", sent=False, name_unknown=name_unknown
