@@ -65,7 +65,9 @@ def test_a_sync_to_register_as_of_a_later_day_says_withdrawals_and_deferrals_dat
     ahead = (datetime.now(UTC).date() + timedelta(days=40)).isoformat()
     sync = ["-q", "sync", "in.xml", "--target", "https://register.invalid", "--dry-run", "--state-dir", "state"]
     synced = run_cli([*sync, "--as-of", ahead], cwd=tmp_path, env=env)
-    assert synced.returncode == 3, synced.stderr  # unreachable before anything was written: run again
+    # Register out of reach before anything was written: a host name not found (2, review238), or 3 where this
+    # machine's resolver cannot answer at all (no DNS: the look-up is retried as an outage)
+    assert synced.returncode in (2, 3), synced.stderr
     [line] = [line for line in synced.stderr.splitlines() if f"this run judges dates as of {ahead}" in line]
     assert line.endswith(
         "; withdrawals and deferrals dated after today are still held until their day, as Register would apply them "

@@ -218,7 +218,9 @@ def test_a_sync_to_register_as_of_another_day_warns_that_register_judges_as_of_t
     today = datetime.now(UTC).date().isoformat()
     sync = ["sync", "old.xml", "--target", "https://register.invalid", "--dry-run", "--state-dir", "state"]
     synced = run_cli(["-q", *sync, "--as-of", "2016-11-28"], cwd=tmp_path, env=env)
-    assert synced.returncode == 3, synced.stderr  # unreachable before anything was written: run again (review208 F5)
+    # Register out of reach before anything was written: a host name not found (2, review238), or 3 where this
+    # machine's resolver cannot answer at all (no DNS: the look-up is retried as an outage)
+    assert synced.returncode in (2, 3), synced.stderr
     [line] = [line for line in synced.stderr.splitlines() if AS_OF_NOTE in line]
     assert line.split(" WARNING: ", 1)[1] == (
         f"this run judges dates as of 2016-11-28, not today, but Register judges them as of today ({today}, UTC): "
