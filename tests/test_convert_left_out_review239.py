@@ -159,3 +159,35 @@ def test_jsonl_leaves_a_duplicate_alone_out_as_well(tmp_path):
     result = convert_files([str(extract)], to="jsonl", output=out, as_of=AS_OF, ukprn=OURS)
     assert [note.record for _index, note in result.left_out] == [1, 2]
     assert "SHARED" not in out.read_text(encoding="utf-8")
+
+
+def _two_providers(path: Path) -> Path:
+    """samples/extract.xml with its second Student another provider's."""
+    text = (SAMPLES / "extract.xml").read_text(encoding="utf-8")
+    second = text.index("<Student>", text.index("<Student>") + 1)
+    at = text.index(f"<F_UKPRN>{OURS}</F_UKPRN>", second)
+    path.write_text(text[:at] + "<F_UKPRN>10000952</F_UKPRN>" + text[at + len(OURS) + 19 :], encoding="utf-8")
+    return path
+
+
+def test_another_providers_record_left_out_says_what_to_do_not_to_correct_it(tmp_path):
+    """F2: the only advice on screen was "correct it in the input"; what helps is --ukprn, and another provider's
+    record is sent with that provider's token."""
+    extract = _two_providers(tmp_path / "two.xml")
+    out = tmp_path / "two.csv"
+    several = convert_files([str(extract)], to="register-csv", output=out, as_of=AS_OF)
+    assert several.written == 0 and several.left_out
+    for _index, note in several.left_out:
+        assert "several_providers (ukprn)" in note.message
+        assert "convert them once for each provider, giving its UKPRN with --ukprn" in note.message
+        assert "send each provider's records with its own token" in note.message
+        assert "correct it in the input" not in note.message
+    other = convert_files([str(extract)], to="register-csv", output=out, as_of=AS_OF, ukprn=OURS)
+    [(_index, note)] = other.left_out
+    assert note.record == 2 and "other_provider_record (ukprn)" in note.message
+    assert "send it with that provider's own token" in note.message
+    assert "correct it in the input" not in note.message
+    # Any other record left out is still to be corrected
+    malformed = _extract(tmp_path / "m.xml", [_malformed(_base())])
+    [(_index, note)] = convert_files([str(malformed)], to="jsonl", output=tmp_path / "m.jsonl", as_of=AS_OF).left_out
+    assert note.message.endswith("correct it in the input and convert again")

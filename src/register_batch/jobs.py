@@ -69,13 +69,15 @@ describe(
     message="left out of the output: its error <code> (<field>) is on what <Register's CSV | a request body> has no "
     "place for (the record's provider, the input's layout, a misspelt tag; in Register's CSV a second degree, a field "
     "with no column), so the record written would look valid (<validate of the CSV would pass it, and a sync or "
-    "Register's upload take it>); correct it in the input and convert again (for an empty record: its row would be "
-    "blank, which validate, sync and Register's upload skip without a word; for a duplicate HUSID or SRS id whose "
-    "every other record is left out: written alone it would look valid, under an id another trainee holds)",
+    "Register's upload take it>); correct it in the input and convert again, or for another provider's record "
+    "convert it with that provider's --ukprn and send it with that provider's token (for an empty record: its row "
+    "would be blank, which validate, sync and Register's upload skip without a word; for a duplicate HUSID or SRS "
+    "id whose every other record is left out: written alone it would look valid, under an id another trainee holds)",
     source="hesa-formats.md §3.1 (the template's 51 columns: no UKPRN, one degree, no withdrawal); §3.3 (a blank row "
     "is skipped); design.md (in-file duplicates: sync matches on the SRS id)",
     fix="Correct the record in the input (its own error says how) and convert again; `register-batch validate` on the "
-    "input names every error.",
+    "input names every error. Another provider's record (several_providers, other_provider_record) is not corrected: "
+    "convert once for each provider with its UKPRN (--ukprn), and send each provider's records with its own token.",
     severity=Severity.WARNING,
 )
 
@@ -487,8 +489,26 @@ def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False, alone: 
         hesa_id=first.hesa_id,
         code="error_not_in_output",
         severity=Severity.WARNING,
-        message=f"left out of the output: {why}; correct it in the input and convert again",
+        message=f"left out of the output: {why}; {_left_out_advice({issue.code for issue in errors})}",
     )
+
+
+def _left_out_advice(codes: set[str]) -> str:
+    """What to do about a record left out for errors of `codes`: another provider's record is sent with that
+    provider's token, not corrected (review239 F2); any other, corrected in the input."""
+    if "several_providers" in codes:
+        return (
+            "the inputs hold several providers' records: convert them once for each provider, giving its UKPRN with "
+            "--ukprn (`ukprn` in register-batch.toml or a library call; the other providers' records are then left "
+            "out), and send each provider's records with its own token"
+        )
+    if "other_provider_record" in codes:
+        return (
+            "it is another provider's trainee: convert it with that provider's UKPRN as --ukprn, and send it with "
+            "that provider's own token; do not change its UKPRN to yours (a training partner's record: see "
+            "other_provider_record in the rules)"
+        )
+    return "correct it in the input and convert again"
 
 
 def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:
