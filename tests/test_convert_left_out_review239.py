@@ -7,7 +7,9 @@ are written; a record left alone is left out too, and so on until none is."""
 
 from __future__ import annotations
 
+import csv
 import re
+import shlex
 from datetime import date
 from pathlib import Path
 
@@ -191,3 +193,42 @@ def test_another_providers_record_left_out_says_what_to_do_not_to_correct_it(tmp
     malformed = _extract(tmp_path / "m.xml", [_malformed(_base())])
     [(_index, note)] = convert_files([str(malformed)], to="jsonl", output=tmp_path / "m.jsonl", as_of=AS_OF).left_out
     assert note.message.endswith("correct it in the input and convert again")
+
+
+def test_the_validate_command_convert_suggests_judges_the_input_as_convert_did(tmp_path):
+    """F4: the hint named the inputs alone: copied, it refused a user's column (no --mapping: exit 2), or judged
+    another provider's records and another day."""
+    source = tmp_path / "h.csv"
+    generate(source, count=3, fmt="hesa-csv", seed=1, as_of=AS_OF, ukprn=OURS)
+    rows = list(csv.reader(source.open(encoding="utf-8-sig", newline="")))
+    rows[0].append("MIDNAME")
+    rows[1][rows[0].index("F_SURNAME")] = ""  # one record with an error, so the hint is given
+    for row in rows[1:]:
+        row.append("Ann")
+    extract = tmp_path / "with a middle name.csv"
+    with extract.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    mapping = tmp_path / "my map.yaml"
+    mapping.write_text("fields:\n  hesa:\n    trainee:\n      middle_names: MIDNAME\n", encoding="utf-8")
+    args = ["convert", str(extract), "--to", "jsonl", "-o", str(tmp_path / "o.jsonl"), "--format", "hesa-csv"]
+    args += ["--mapping", str(mapping), "--ukprn", OURS, "--as-of", "2026-11-28"]
+    run = CliRunner().invoke(cli, args, catch_exceptions=False)
+    [hint] = [line for line in run.stderr.splitlines() if "for the report" in line]
+    assert hint.startswith("1 of 3 records has errors; run `")
+    command = shlex.split(hint.split("`")[1])
+    assert command == [
+        "register-batch",
+        "validate",
+        str(extract),
+        "--format",
+        "hesa-csv",
+        "--mapping",
+        str(mapping),
+        "--ukprn",
+        OURS,
+        "--as-of",
+        "2026-11-28",
+    ]
+    validated = CliRunner().invoke(cli, [*command[1:], "--report-dir", str(tmp_path / "r")], catch_exceptions=False)
+    assert validated.exit_code == 1
+    assert validated.stdout.startswith("3 records: 2 valid, 1 with errors")
