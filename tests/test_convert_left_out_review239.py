@@ -8,6 +8,7 @@ are written; a record left alone is left out too, and so on until none is."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import shlex
 from datetime import date
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 
 from register_batch.cli import cli
 from register_batch.generate import generate
-from register_batch.jobs import convert_files, validate_files
+from register_batch.jobs import ConvertResult, convert_files, validate_files
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 AS_OF = date(2026, 11, 28)
@@ -232,3 +233,13 @@ def test_the_validate_command_convert_suggests_judges_the_input_as_convert_did(t
     validated = CliRunner().invoke(cli, [*command[1:], "--report-dir", str(tmp_path / "r")], catch_exceptions=False)
     assert validated.exit_code == 1
     assert validated.stdout.startswith("3 records: 2 valid, 1 with errors")
+
+
+def test_the_library_page_names_every_field_of_a_convert_result():
+    """F5: library.md listed neither `left_out` nor `written_invalid`, and said a register-csv goes unwritten only
+    when `skip_invalid` left every record out; a vendor counting rows without it met fewer than it read."""
+    page = (SAMPLES.parent / "docs" / "library.md").read_text(encoding="utf-8")
+    section = page[page.index("## What each function returns") : page.index("## Each record's result")]
+    returns = " ".join(section.split())
+    assert all(f"`{field.name}`" in returns for field in dataclasses.fields(ConvertResult))
+    assert "`convert_files` leaves out, with or without `skip_invalid`" in returns
