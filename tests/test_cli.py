@@ -570,7 +570,10 @@ def test_convert_with_errors_points_at_its_own_report_when_it_wrote_one(tmp_path
     assert f"99 of 105 records have errors; see {tmp_path / 'r' / 'report.html'}" in with_report.output
     without = run(*args)
     # review233 F1: the input it means, not the output a user of the CSV would take it for
-    assert f"99 of 105 records have errors; run `register-batch validate {defects}` for the report" in without.output
+    assert (
+        f"99 of 105 records have errors; run `register-batch validate {defects} --as-of 2026-11-28` for the report"
+        in without.output
+    )
 
 
 def test_reference_show(tmp_path):
@@ -1476,7 +1479,7 @@ def test_quiet_convert_still_says_on_standard_error_what_to_act_on(tmp_path, reg
     assert errors.exit_code == 1
     assert errors.stdout == f"Wrote 5 records to {up}\n"
     assert errors.stderr.splitlines() == [
-        f"5 of 5 records have errors; run `register-batch validate {source}` for the report",
+        f"5 of 5 records have errors; run `register-batch validate {source} --as-of {AS_OF}` for the report",
         "Register's upload adds none of a file's trainees while any of its rows fails: correct those records, or "
         "leave them out with --skip-invalid",
     ]

@@ -125,7 +125,10 @@ def test_the_command_names_each_record_left_out_and_the_input_to_validate(tmp_pa
         f"Wrote 2 records to {out}, 6 left out as the output would not show their errors (named below)\n"
     )
     lines = result.stderr.splitlines()
-    assert lines[0] == f"7 of 8 records have errors; run `register-batch validate {extract}` for the report"
+    assert lines[0] == (
+        f"7 of 8 records have errors; run `register-batch validate {extract} --ukprn {OURS} --as-of {AS_OF}` for the "
+        "report"
+    )
     left = [line for line in lines if "left out of the output" in line]
     assert [re.match(r"note: (.*) record (\d+), line \d+: ", line).groups() for line in left] == [
         (str(extract), str(record)) for record in (1, 2, 3, 4, 5, 8)

@@ -6,13 +6,15 @@ UKPRN column, a request body none either), how the input was laid out (a disabil
 a placement without its <PLACEMENT>, a tag given twice: `malformed_record`), a withdrawal tag misspelt (never read),
 a second degree or a middle name the row has no column for, an empty record (an all-blank row, which validate, sync
 and Register's upload skip). Written, such a record looks clean: validate of the CSV passes it and a sync creates it,
-another provider's trainee too. `convert_files` leaves each such record out and names it.
+another provider's trainee too. `convert_files` leaves each such record out and names it, and then each record of a
+duplicate HUSID or SRS id whose every partner is left out (DuplicateGroups), for the same reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from register_batch.mapping import load_mapping
@@ -111,11 +113,71 @@ class ReadBack:
 
 
 def lost_across_records(
-    pairs: Iterable[tuple[int, Issue]], lost: dict[int, list[Issue]]
+    pairs: Iterable[tuple[int, Issue]], lost: dict[int, list[Issue]], duplicates: DuplicateGroups
 ) -> Iterator[tuple[int, Issue]]:
     """`pairs` (Checker.batch_issues) as they are, each error the output does not show (not CARRIED_BATCH_CODES)
-    added to `lost` under its record's batch index."""
+    added to `lost` under its record's batch index, and each duplicate to `duplicates` (which of them the output
+    shows is known only once every record left out is: DuplicateGroups.alone)."""
     for index, issue in pairs:
-        if issue.is_error and issue.code not in CARRIED_BATCH_CODES:
-            lost.setdefault(index, []).append(issue)
+        if issue.is_error:
+            if issue.code in CARRIED_BATCH_CODES:
+                duplicates.add(index, issue)
+            else:
+                lost.setdefault(index, []).append(issue)
         yield index, issue
+
+
+class DuplicateGroups:
+    """The records sharing a HUSID or an SRS id (duplicate_hesa_id, duplicate_provider_trainee_id), kept to tell
+    which duplicates the output still shows. validate of the output finds a duplicate only while at least two records
+    of its group are written: one whose partners are all left out for errors of their own is written alone, passes,
+    and a sync creates it under the id another trainee holds (review239 F1).
+
+    Kept small (the findings across records of one record repeated a million times are two million duplicates): a
+    group's records as an array of batch indexes, and each record's group of each kind in an array; not the issues,
+    which the report spools."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str | None], int] = {}  # (code, value) -> group number
+        self._members: list[array[int]] = []  # by group number: its records' batch indexes
+        self._kinds: list[tuple[str, str]] = []  # by group number: its rule's code and field
+        self._group_of: dict[str, array[int]] = {}  # by code: each batch index's group number (-1: none)
+
+    def add(self, index: int, issue: Issue) -> None:
+        """Count `issue`, a duplicate found on the record of batch index `index`, in its group."""
+        key = (issue.code, issue.value)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = len(self._members)
+            self._members.append(array("q"))
+            self._kinds.append((issue.code, issue.field or ""))
+        self._members[group].append(index)
+        group_of = self._group_of.setdefault(issue.code, array("q"))
+        if len(group_of) <= index:
+            group_of.extend(array("q", [-1]) * (index + 1 - len(group_of)))
+        group_of[index] = group
+
+    def alone(self, left_out: Collection[int]) -> dict[int, tuple[str, str]]:
+        """The records also to leave out (batch index -> the duplicate's code and field) when those of `left_out` are:
+        each that is the one record of a duplicate group still written (its partners left out), until none is. A
+        record left out this way can leave a partner of its other id's group alone in turn: a fixed point."""
+        alone: dict[int, tuple[str, str]] = {}
+
+        def gone(index: int) -> bool:
+            return index in left_out or index in alone
+
+        written = [sum(1 for index in members if not gone(index)) for members in self._members]
+        waiting = [group for group, count in enumerate(written) if count == 1]
+        while waiting:
+            group = waiting.pop()
+            if written[group] != 1:
+                continue  # its last record went with another group
+            [index] = [index for index in self._members[group] if not gone(index)]
+            alone[index] = self._kinds[group]
+            for group_of in self._group_of.values():
+                other = group_of[index] if index < len(group_of) else -1
+                if other >= 0:
+                    written[other] -= 1
+                    if written[other] == 1:
+                        waiting.append(other)
+        return alone

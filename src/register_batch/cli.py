@@ -53,6 +53,8 @@ from register_batch.tokens import TokenMask
 from register_batch.wording import ESCAPE_UNENCODABLE, counted, path_named, printable, shell_word
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from register_batch.config import Settings
     from register_batch.reference import ReferenceData
 
@@ -303,6 +305,31 @@ def validate(
     sys.exit(result.exit_code)
 
 
+def _validate_command(
+    inputs: Sequence[str],
+    fmt: str,
+    mappings: Sequence[Path],
+    api_version: str | None,
+    ukprn: str | None,
+    as_of: date | None,
+) -> str:
+    """The validate command that gives the report on `inputs` convert judged them by: with the options given that
+    change what validate finds (a user's field map, the UKPRN, the day, the format), each as one shell word to paste
+    (review239 F4: without --mapping, validate refused the input's columns). The settings file's are validate's too."""
+    words = ["register-batch", "validate", *(shell_word(name) for name in inputs)]
+    if fmt != "auto":
+        words += ["--format", fmt]
+    for mapping in mappings:
+        words += ["--mapping", shell_word(str(mapping))]
+    if api_version is not None:
+        words += ["--api-version", shell_word(api_version)]
+    if ukprn is not None:
+        words += ["--ukprn", shell_word(ukprn)]
+    if as_of is not None:
+        words += ["--as-of", as_of.isoformat()]
+    return " ".join(words)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option(
@@ -390,7 +417,7 @@ def convert(
             + (
                 f"see {result.report_paths.get('html', result.report_paths.get('json'))}"
                 if result.report_paths
-                else f"run `register-batch validate {' '.join(shell_word(name) for name in inputs)}` for the report"
+                else f"run `{_validate_command(inputs, fmt, mappings, api_version, ukprn, as_of)}` for the report"
             ),
             err=True,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from register_batch.arguments import checked_flag, checked_folder, checked_jobs, checked_progress
-from register_batch.carried import ReadBack, lost_across_records
+from register_batch.carried import DuplicateGroups, ReadBack, lost_across_records
 from register_batch.errors import ConfigError
 from register_batch.fs import (
     StrPath,
@@ -68,12 +69,15 @@ describe(
     message="left out of the output: its error <code> (<field>) is on what <Register's CSV | a request body> has no "
     "place for (the record's provider, the input's layout, a misspelt tag; in Register's CSV a second degree, a field "
     "with no column), so the record written would look valid (<validate of the CSV would pass it, and a sync or "
-    "Register's upload take it>); correct it in the input and convert again (for an empty record: its row would be "
-    "blank, which validate, sync and Register's upload skip without a word)",
+    "Register's upload take it>); correct it in the input and convert again, or for another provider's record "
+    "convert it with that provider's --ukprn and send it with that provider's token (for an empty record: its row "
+    "would be blank, which validate, sync and Register's upload skip without a word; for a duplicate HUSID or SRS "
+    "id whose every other record is left out: written alone it would look valid, under an id another trainee holds)",
     source="hesa-formats.md §3.1 (the template's 51 columns: no UKPRN, one degree, no withdrawal); §3.3 (a blank row "
-    "is skipped)",
+    "is skipped); design.md (in-file duplicates: sync matches on the SRS id)",
     fix="Correct the record in the input (its own error says how) and convert again; `register-batch validate` on the "
-    "input names every error.",
+    "input names every error. Another provider's record (several_providers, other_provider_record) is not corrected: "
+    "convert once for each provider with its UKPRN (--ukprn), and send each provider's records with its own token.",
     severity=Severity.WARNING,
 )
 
@@ -292,8 +296,9 @@ def convert_files(
     A record with an error the output would not show (carried.ReadBack: another provider's record, a malformed
     Student, a misspelt withdrawal tag, for a Register CSV a second degree or an empty record too) is left out with or
     without `skip_invalid`, each with an error_not_in_output note (`left_out`): written, it would look valid, and
-    validate of a Register CSV pass it and a sync take it (review233 F1). A record whose errors the output shows is
-    written, as before.
+    validate of a Register CSV pass it and a sync take it (review233 F1). So is a record of a duplicate HUSID or SRS
+    id whose every partner is left out (carried.DuplicateGroups: written alone, it would pass; review239 F1). A record
+    whose errors the output shows is written, as before.
     """
     if to not in CONVERT_TARGETS:
         raise ConfigError.naming("{to} must be one of {choices}", choices=", ".join(CONVERT_TARGETS))
@@ -331,11 +336,14 @@ def convert_files(
         initiatives: dict[int, tuple[str, list[str]]] = {}  # and the initiatives it would say the trainee has not
         lost: dict[int, list[Issue]] = {}  # and its errors the output would not show (ReadBack)
         blank: set[int] = set()  # and those of them whose Register CSV row would be blank
+        rows = array("q")  # by spool index: the record's spreadsheet row where it differs from its line (-1: none)
+        duplicates = DuplicateGroups()
         read_back = None if skip_invalid else cleanup.enter_context(ReadBack(to, checker))
         for index, record in enumerate(checker.records(inputs)):
             report.add_record(record)
             item = jsonl_item(record)
             spool.write(json.dumps(item, ensure_ascii=False) + "\n")
+            rows.append(-1 if record.source.row is None else record.source.row)
             if read_back is not None and record.has_errors and (errors := read_back.lost(record, item)):
                 lost[index] = errors
                 if read_back.blank(item):
@@ -347,8 +355,10 @@ def convert_files(
             task.advance()
         task.close()
         batch = checker.batch_issues()
-        report.add_batch_issues(batch if skip_invalid else lost_across_records(batch, lost))
+        report.add_batch_issues(batch if skip_invalid else lost_across_records(batch, lost, duplicates))
         report.finish(checker.finish_inputs())
+        alone = duplicates.alone(lost)  # each left the one record written of its HUSID or SRS id (review239 F1)
+        lost.update(_alone_issues(spool, alone, rows))
         spool.seek(0)
         writer: Any
         if to == "register-csv":
@@ -370,7 +380,8 @@ def convert_files(
                 lost=lost,
             )
             left_out = [
-                (index, _left_out_note(to, errors, blank=index in blank)) for index, errors in sorted(lost.items())
+                (index, _left_out_note(to, errors, blank=index in blank, alone=index in alone))
+                for index, errors in sorted(lost.items())
             ]
             report.add_batch_issues(sorted([*notes, *left_out], key=lambda pair: pair[0]))
             written_invalid = sum(
@@ -415,10 +426,42 @@ _WRITTEN_AS = {
 _ERRORS_NAMED = 3  # the errors a note names before "and N more"
 
 
-def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False) -> Issue:
+def _alone_issues(spool: IO[str], alone: Mapping[int, tuple[str, str]], rows: array[int]) -> dict[int, list[Issue]]:
+    """By spool index, the duplicate each record of `alone` (DuplicateGroups.alone: code and field) is left out
+    for, placed as the record is (its source in the spool, its spreadsheet row in `rows`): the findings across
+    records are spooled in the report, not kept. Reads the spool only when a record is alone, which is rare."""
+    found: dict[int, list[Issue]] = {}
+    if not alone:
+        return found
+    spool.seek(0)
+    for index, line in enumerate(spool):
+        if index not in alone:
+            continue
+        item = json.loads(line)
+        source, data = item["source"], item["data"]
+        code, field_name = alone[index]
+        found[index] = [
+            Issue(
+                input=source["input"],
+                record=source["record"],
+                line=source["line"],
+                row=None if rows[index] < 0 else rows[index],
+                provider_trainee_id=data.get("provider_trainee_id"),
+                hesa_id=data.get("hesa_id"),
+                field=field_name,
+                code=code,
+                severity=Severity.ERROR,
+                message=f"{field_name} is on more than one record, and every other of them is left out",
+            )
+        ]
+    return found
+
+
+def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False, alone: bool = False) -> Issue:
     """The error_not_in_output note on a record left out for `errors`, the ones its output would not show (at least
-    one); `blank`: its Register CSV row would have no value at all. Named by rule and field, as a note is printed
-    and a value can be personal data."""
+    one); `blank`: its Register CSV row would have no value at all; `alone`: `errors` is a duplicate whose every
+    other record is left out (DuplicateGroups.alone). Named by rule and field, as a note is printed and a value can
+    be personal data."""
     first = errors[0]
     named = list(dict.fromkeys(f"{i.code} ({i.field})" if i.field else i.code for i in errors))
     said = ", ".join(named[:_ERRORS_NAMED])
@@ -429,6 +472,11 @@ def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False) -> Issu
         why = (
             f"its row would be blank (an empty record), which validate, sync and Register's upload skip without a "
             f"word: its errors ({said}) would not be seen"
+        )
+    elif alone:
+        why = (
+            f"its error {said} would not be seen, as every other record with its {first.field} is left out too: "
+            f"written alone it would look valid ({taken}), under an id another trainee holds"
         )
     else:
         why = f"its error {said} is on what {place} has no place for, so the record written would look valid ({taken})"
@@ -441,8 +489,26 @@ def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False) -> Issu
         hesa_id=first.hesa_id,
         code="error_not_in_output",
         severity=Severity.WARNING,
-        message=f"left out of the output: {why}; correct it in the input and convert again",
+        message=f"left out of the output: {why}; {_left_out_advice({issue.code for issue in errors})}",
     )
+
+
+def _left_out_advice(codes: set[str]) -> str:
+    """What to do about a record left out for errors of `codes`: another provider's record is sent with that
+    provider's token, not corrected (review239 F2); any other, corrected in the input."""
+    if "several_providers" in codes:
+        return (
+            "the inputs hold several providers' records: convert them once for each provider, giving its UKPRN with "
+            "--ukprn (`ukprn` in register-batch.toml or a library call; the other providers' records are then left "
+            "out), and send each provider's records with its own token"
+        )
+    if "other_provider_record" in codes:
+        return (
+            "it is another provider's trainee: convert it with that provider's UKPRN as --ukprn, and send it with "
+            "that provider's own token; do not change its UKPRN to yours (a training partner's record: see "
+            "other_provider_record in the rules)"
+        )
+    return "correct it in the input and convert again"
 
 
 def unsaid_blank_subjects(record: TraineeRecord) -> list[str]:

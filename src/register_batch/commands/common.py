@@ -855,7 +855,8 @@ validate_ukprn_option = _ukprn_option(
 )
 convert_ukprn_option = _ukprn_option(
     "convert",
-    "records whose F_UKPRN is another provider's are errors (other_provider_record), left out with --skip-invalid.",
+    "records whose F_UKPRN is another provider's are errors (other_provider_record), always left out of the output, "
+    "which holds no UKPRN: convert them with their own provider's --ukprn.",
 )
 
 
