@@ -82,6 +82,7 @@ def test_a_record_whose_error_the_output_cannot_show_is_left_out_and_named(tmp_p
     said = {note.record: note.message for _index, note in result.left_out}
     assert "other_provider_record (ukprn)" in said[4] and "misspelt_state_tag (withdrawal_date)" in said[5]
     assert all("malformed_record" in said[record] for record in (1, 2, 3))
+    assert "its error other_provider_record (ukprn) is on what" in said[4]
     if to == "register-csv":
         assert "its row would be blank" in said[8]
         # What is written reads back with the errors it had: the surname-less Student is still refused, the clean
@@ -145,3 +146,18 @@ def test_the_command_names_each_record_left_out_and_the_input_to_validate(tmp_pa
     assert quiet.exit_code == 1 and "Wrote 1 record to" in quiet.stdout
     # Every record written is valid: the upload takes the file, and no line says otherwise
     assert not any(line.startswith("Register's upload adds none") for line in quiet.stderr.splitlines())
+
+
+def test_a_record_left_out_for_several_errors_is_told_them_as_several():
+    """ "its error a, b is on what": one note for a record with more than one error the output cannot show."""
+    from register_batch.jobs import _left_out_note
+    from register_batch.model import Issue, Severity
+
+    errors = [
+        Issue(input="x.xml", record=4, code=code, field=field, severity=Severity.ERROR, message="m")
+        for code, field in (("other_provider_record", "ukprn"), ("malformed_record", "F_SURNAME"))
+    ]
+    several = _left_out_note("register-csv", errors, blank=False, alone=False).message
+    assert "its errors other_provider_record (ukprn), malformed_record (F_SURNAME) are on what" in several
+    one = _left_out_note("register-csv", errors[:1], blank=False, alone=False).message
+    assert "its error other_provider_record (ukprn) is on what" in one

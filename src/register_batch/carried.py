@@ -55,7 +55,6 @@ class ReadBack:
     are). Close it (or use it as a context manager) to free the read-back checker's temporary file."""
 
     def __init__(self, to: str, checker: Checker):
-        self.to = to
         self._checker = checker
         self._rows: Checker | None = None
         if to == "register-csv":
@@ -92,7 +91,7 @@ class ReadBack:
     def blank(self, item: dict[str, Any]) -> bool:
         """Whether `item` is written as a Register CSV row of no value, which the CSV reader (and Register's upload)
         skip as no record."""
-        return self._rows is not None and not any(cell.strip() for cell in self._row(item))
+        return self._rows is not None and _blank_row(self._row(item))
 
     def _row(self, item: dict[str, Any]) -> list[str]:
         return register_csv_row(item["data"], self._template)[0]
@@ -105,8 +104,8 @@ class ReadBack:
                 data, checker.mapper, withdrawal=item.get("withdrawal"), deferral=item.get("deferral")
             )
         row = self._row(item)
-        if not any(cell.strip() for cell in row):
-            return None  # a blank row: the CSV reader, and Register's upload, skip it
+        if _blank_row(row):
+            return None  # the CSV reader, and Register's upload, skip it
         values = {column: (cell_as_read(cell) or None) for column, cell in zip(self._template, row, strict=True)}
         [raw] = read_mappings([values], self._info, self._layout)
         return self._rows.check(self._info, raw).issues
@@ -181,3 +180,8 @@ class DuplicateGroups:
                     if written[other] == 1:
                         waiting.append(other)
         return alone
+
+
+def _blank_row(row: list[str]) -> bool:
+    """A Register CSV row of no value: the CSV reader, and Register's upload, skip it as no record."""
+    return not any(cell.strip() for cell in row)

@@ -457,7 +457,7 @@ def _alone_issues(spool: IO[str], alone: Mapping[int, tuple[str, str]], rows: ar
     return found
 
 
-def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False, alone: bool = False) -> Issue:
+def _left_out_note(to: str, errors: list[Issue], *, blank: bool, alone: bool) -> Issue:
     """The error_not_in_output note on a record left out for `errors`, the ones its output would not show (at least
     one); `blank`: its Register CSV row would have no value at all; `alone`: `errors` is a duplicate whose every
     other record is left out (DuplicateGroups.alone). Named by rule and field, as a note is printed and a value can
@@ -467,6 +467,7 @@ def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False, alone: 
     said = ", ".join(named[:_ERRORS_NAMED])
     if len(named) > _ERRORS_NAMED:
         said += f" and {len(named) - _ERRORS_NAMED} more"
+    its, are = (f"its errors {said}", "are") if len(named) > 1 else (f"its error {said}", "is")
     place, taken = _WRITTEN_AS[to]
     if blank:
         why = (
@@ -475,11 +476,11 @@ def _left_out_note(to: str, errors: list[Issue], *, blank: bool = False, alone: 
         )
     elif alone:
         why = (
-            f"its error {said} would not be seen, as every other record with its {first.field} is left out too: "
+            f"{its} would not be seen, as every other record with its {first.field} is left out too: "
             f"written alone it would look valid ({taken}), under an id another trainee holds"
         )
     else:
-        why = f"its error {said} is on what {place} has no place for, so the record written would look valid ({taken})"
+        why = f"{its} {are} on what {place} has no place for, so the record written would look valid ({taken})"
     return Issue(
         input=first.input,
         record=first.record,
@@ -562,7 +563,7 @@ def _write_bodies(
     skip_invalid: bool,
     unsaid: Mapping[int, list[str]],
     initiatives: Mapping[int, str] | None = None,
-    lost: Mapping[int, list[Issue]] | None = None,
+    lost: Mapping[int, list[Issue]],
 ) -> tuple[int, int, list[tuple[int, Issue]]]:
     """Write the spooled records to `writer`, but those in `lost` (left out: their errors the output would not
     show); returns (written, skipped, notes on what the output cannot hold)."""
@@ -572,17 +573,17 @@ def _write_bodies(
         if skip_invalid and report.is_invalid(index):
             skipped += 1
             continue
-        if lost and index in lost:
+        if index in lost:
             continue
         item = json.loads(line)
         payload = item["data"] if to == "register-csv" else item
         written_notes = writer.write(payload)
         if to == "register-csv":
-            left_out = [name for name in ("withdrawal", "deferral") if item.get(name)]
-            if left_out:
-                them = "them" if len(left_out) > 1 else "it"
+            no_column = [name for name in ("withdrawal", "deferral") if item.get(name)]
+            if no_column:
+                them = "them" if len(no_column) > 1 else "it"
                 written_notes.append(
-                    f"the {' and '.join(left_out)} left out: Register's CSV template has no columns for "
+                    f"the {' and '.join(no_column)} left out: Register's CSV template has no columns for "
                     f"{them} (sync sends {them}, and jsonl keeps {them})"
                 )
             if blanks := unsaid.get(index):
