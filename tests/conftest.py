@@ -28,6 +28,18 @@ def _no_register_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv(name)
 
 
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_backoff, request: pytest.FixtureRequest) -> Path:
+    """This process in `tmp_path`, with the test module's TOKEN as REGISTER_API_TOKEN, no proxy of its environment
+    and no rate budget shared with other runs: a command run in-process as a user's shell would run it."""
+    for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", "off")
+    monkeypatch.setenv("REGISTER_API_TOKEN", request.module.TOKEN)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
     """The research folder ../shared/reference/ (skips when this checkout does not have it)."""

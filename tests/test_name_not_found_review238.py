@@ -15,9 +15,7 @@ a DNS server, and every connection made is to 127.0.0.1."""
 from __future__ import annotations
 
 import logging
-import os
 import socket
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,17 +27,6 @@ from trainee_extracts import extract
 
 TOKEN = "review238-name-token"
 SYNC = ["sync", "b.csv", "--as-of", "2026-11-28"]
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_backoff) -> Path:
-    """This process in `tmp_path`, with the test's token and no REGISTER_ setting or proxy of its environment."""
-    for name in [name for name in os.environ if name.startswith("REGISTER_") or name.lower().endswith("_proxy")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", "off")
-    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 class Resolver:

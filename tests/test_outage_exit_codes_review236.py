@@ -6,9 +6,7 @@ command line, against a closed port on 127.0.0.1 and the project's emulator answ
 
 from __future__ import annotations
 
-import os
 import socket
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,17 +20,6 @@ COMMANDS = {
     "export": ["export", "--to", "json", "-o", "held.json"],
     "reference pull": ["reference", "pull"],
 }
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_backoff) -> Path:
-    """This process in `tmp_path`, with the test's token and no REGISTER_ setting or proxy of its environment."""
-    for name in [name for name in os.environ if name.startswith("REGISTER_") or name.lower().endswith("_proxy")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("REGISTER_BATCH_RATE_DIR", "off")
-    monkeypatch.setenv("REGISTER_API_TOKEN", TOKEN)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _closed_port() -> str:
