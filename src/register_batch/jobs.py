@@ -77,7 +77,8 @@ describe(
     "is skipped); design.md (in-file duplicates: sync matches on the SRS id)",
     fix="Correct the record in the input (its own error says how) and convert again; `register-batch validate` on the "
     "input names every error. Another provider's record (several_providers, other_provider_record) is not corrected: "
-    "convert once for each provider with its UKPRN (--ukprn), and send each provider's records with its own token.",
+    "convert once for each provider with its UKPRN (--ukprn, or `ukprn` in register-batch.toml or a library call), "
+    "and send each provider's records with its own token.",
     severity=Severity.WARNING,
 )
 
