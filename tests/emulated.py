@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from register_batch.api import RateLimiter, RegisterClient, Secret
+from register_batch.model import API_VERSION
+from register_batch.reference import ReferenceData, load_reference
 from register_batch.sync import SyncOptions
 
 AS_OF = date(2026, 11, 28)  # the day the fixtures and generated extracts are valid on
@@ -53,3 +57,13 @@ def create_answers_lost(emulator: Any, token: str, then: Callable[[], object]) -
                 then()
 
     return AnswerLost(emulator.url, token, limiter=RateLimiter(10_000, 1))
+
+
+def lists_without(folder: Path, field: str, code: str) -> ReferenceData:
+    """Register's lists as a `reference pull` saves them in `folder`, without `code` of `field` (a code Register no
+    longer lists), loaded as `register-batch emulator --reference-data` loads them."""
+    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
+    payload[field]["entries"] = [e for e in payload[field]["entries"] if e["code"] != code]
+    pulled = folder / "register-lists.json"
+    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
+    return load_reference(API_VERSION, pulled)

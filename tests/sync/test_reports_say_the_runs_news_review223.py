@@ -5,7 +5,6 @@ apart (F1), and a state dir with no ledger for a Register that already holds tra
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import date
 from pathlib import Path
@@ -14,10 +13,8 @@ from typing import Any
 import jsonschema
 import lxml.html
 
-from emulated import sync_options
+from emulated import lists_without, sync_options
 from register_batch.emulator import start_emulator
-from register_batch.model import API_VERSION
-from register_batch.reference import load_reference
 from register_batch.reports import report_schema
 from register_batch.sync import sync_files
 from trainee_extracts import trainee, write_extract
@@ -44,12 +41,8 @@ def test_records_refused_for_a_code_registers_lists_dropped_are_said_so_in_every
     """F1: the summary line said "3 failed (nationality 'IT': Register's code lists have changed …: run `reference
     pull` …)"; report.html's summary box said "3 records failed at Register. Register's messages are under Issues.",
     of records two of which were never sent, and report.json had no word of the lists."""
-    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
-    payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
-    pulled = tmp_path / "register-lists.json"
-    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
     rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5, 7)] + [trainee(6)]
-    lists = load_reference(API_VERSION, pulled)
+    lists = lists_without(tmp_path, "nationality", "IT")
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
         extract = write_extract(tmp_path / "it.csv", rows)
         folder = tmp_path / "r"

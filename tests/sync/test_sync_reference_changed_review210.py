@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from emulated import sync_options
+from emulated import lists_without, sync_options
 from register_batch.emulator import start_emulator
 from register_batch.model import API_VERSION
 from register_batch.reference import ReferenceData, _bundled_index, load_reference
@@ -34,11 +34,7 @@ EDIT = "sync_overwrites_register_edit"
 def _retired(tmp_path: Path, institution: str = "0117") -> ReferenceData:
     """Register's lists as a `reference pull` saves them, without degree institution `institution`, loaded as
     `register-batch emulator --reference-data` loads them."""
-    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
-    payload["institution"]["entries"] = [e for e in payload["institution"]["entries"] if e["code"] != institution]
-    pulled = tmp_path / "register-lists.json"
-    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
-    return load_reference(API_VERSION, pulled)
+    return lists_without(tmp_path, "institution", institution)
 
 
 def _aliased() -> ReferenceData:
@@ -208,12 +204,8 @@ def test_a_code_register_refuses_that_the_lists_in_use_accept_names_the_stale_li
     validation with it, so the fix is the lists: pull them and look at the difference. Said on the record's issue
     and once in the summary line. The next records with the same code are not sent to the same refusal: held back,
     reported failed, their ledger entries as they were (the next run sends them, or, after a pull, refuses them)."""
-    payload = copy.deepcopy(load_reference(API_VERSION).api_payload())
-    payload["nationality"]["entries"] = [e for e in payload["nationality"]["entries"] if e["code"] != "IT"]
-    pulled = tmp_path / "register-lists.json"
-    pulled.write_text(json.dumps({"payload": payload}), encoding="utf-8")
     rows = [{**trainee(n), "nationality": "IT"} for n in (4, 5, 7)] + [trainee(6)]
-    lists = load_reference(API_VERSION, pulled)
+    lists = lists_without(tmp_path, "nationality", "IT")
     with start_emulator(tokens=[TOKEN], rate_limit=None, as_of=AS_OF, reference=lists) as emulator:
         extract = write_extract(tmp_path / "it.csv", rows)
         result = sync_files([str(extract)], sync_options(emulator, tmp_path, TOKEN, report_dir=tmp_path / "r"))
