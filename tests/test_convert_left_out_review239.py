@@ -73,13 +73,17 @@ def _round_trip(extract: Path, tmp_path: Path, to: str = "register-csv") -> tupl
     return left_out, invalid, csv_invalid, result.written_invalid
 
 
-def test_a_record_whose_duplicate_partner_is_left_out_is_left_out_too(tmp_path):
+def _left_alone_pair(path: Path) -> Path:
     """The review's repro: record 1 malformed, record 2 another trainee with record 1's SRS id; record 3 clean."""
     base = _base()
-    extract = _extract(
-        tmp_path / "dup.xml",
-        [_malformed(_person(base, 1, srs_id="SHARED")), _person(base, 2, srs_id="SHARED"), _person(base, 3)],
+    return _extract(
+        path, [_malformed(_person(base, 1, srs_id="SHARED")), _person(base, 2, srs_id="SHARED"), _person(base, 3)]
     )
+
+
+def test_a_record_whose_duplicate_partner_is_left_out_is_left_out_too(tmp_path):
+    """The review's repro: record 1 malformed, record 2 another trainee with record 1's SRS id; record 3 clean."""
+    extract = _left_alone_pair(tmp_path / "dup.xml")
     out = tmp_path / "dup.csv"
     result = convert_files([str(extract)], to="register-csv", output=out, as_of=AS_OF)
     said = {note.record: note.message for _index, note in result.left_out}
@@ -153,11 +157,7 @@ def test_a_generated_round_trip_of_malformed_records_and_duplicates_loses_no_err
 
 
 def test_jsonl_leaves_a_duplicate_alone_out_as_well(tmp_path):
-    base = _base()
-    extract = _extract(
-        tmp_path / "dup.xml",
-        [_malformed(_person(base, 1, srs_id="SHARED")), _person(base, 2, srs_id="SHARED"), _person(base, 3)],
-    )
+    extract = _left_alone_pair(tmp_path / "dup.xml")
     out = tmp_path / "o.jsonl"
     result = convert_files([str(extract)], to="jsonl", output=out, as_of=AS_OF, ukprn=OURS)
     assert [note.record for _index, note in result.left_out] == [1, 2]
